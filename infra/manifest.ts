@@ -1,0 +1,83 @@
+/**
+ * The functions of Custos, declared once. The CDK app deploys them and the local stack runs them
+ * from this list: routes come from the route table, schedules become EventBridge rules (and the
+ * local scheduler), queue consumers become SQS event sources (and the local poller). A function
+ * added here runs locally and deploys with no second wiring.
+ */
+import { ROUTES } from '../shared/api/routes/index.ts';
+import type { RouteDefinition } from '../shared/api/route.ts';
+import type { QueueName } from './resources.ts';
+
+/**
+ * What a function may touch; the CDK house construct grants exactly this and nothing more.
+ * records/audit: `read` (Get/Query), `write` (+ Put/Update/TransactWrite/ConditionCheck),
+ * `delete` (+ Delete/BatchWrite; only the clean-up cycle and record-erasing APIs). Audit
+ * `append` is Put/TransactWrite/ConditionCheck plus reads — never Update or Delete.
+ */
+export interface FunctionAccess {
+  readonly records?: 'read' | 'write' | 'delete';
+  readonly audit?: 'read' | 'append' | 'delete';
+  /** The field-encryption KMS key: `decrypt` only, or `generate` (GenerateDataKey + Decrypt). */
+  readonly fieldKey?: 'decrypt' | 'generate';
+  /** The asymmetric key that signs audit digests. */
+  readonly auditSigningKey?: 'sign' | 'verify';
+  readonly queues?: Partial<Record<QueueName, 'send' | 'consume'>>;
+  /** The files bucket, under `orgs/`. */
+  readonly files?: 'read' | 'write' | 'delete';
+  readonly mail?: boolean;
+  /** Calls extension vendors' webhooks on the internet. */
+  readonly internet?: boolean;
+}
+
+export interface ScheduleSpec {
+  /** The cdk.json context key that configures the interval in minutes. */
+  readonly contextKey: string;
+  readonly defaultMinutes: number;
+  /** How often the local scheduler runs it. */
+  readonly localIntervalSeconds: number;
+}
+
+export interface QueueConsumerSpec {
+  readonly queue: QueueName;
+  readonly batchSize: number;
+}
+
+export interface FunctionSpec {
+  readonly name: string;
+  /** The entry module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly access: FunctionAccess;
+  readonly routes: readonly RouteDefinition[];
+  readonly schedule?: ScheduleSpec;
+  readonly consumes?: QueueConsumerSpec;
+}
+
+const routesOf = (fn: string): readonly RouteDefinition[] => ROUTES.filter((r) => r.fn === fn);
+
+const api = (name: string, description: string, access: FunctionAccess, memoryMb = 512): FunctionSpec => ({
+  name,
+  entry: `functions/${name}/handler.ts`,
+  description,
+  memoryMb,
+  timeoutSeconds: 29,
+  access,
+  routes: routesOf(name),
+});
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  api('api-orgs', 'Organizations, members, roles and the caller themself', {
+    records: 'write',
+    audit: 'append',
+    fieldKey: 'generate',
+  }),
+  api('openapi', 'Serves the OpenAPI document', {}, 256),
+];
+
+export function functionNamed(name: string): FunctionSpec {
+  const spec = FUNCTIONS.find((f) => f.name === name);
+  if (spec === undefined) throw new Error(`No function named ${name} in the manifest`);
+  return spec;
+}

@@ -1,0 +1,45 @@
+/**
+ * AWS SDK clients, created once per cold start. Endpoints come from the SDK's standard
+ * AWS_ENDPOINT_URL_<SERVICE> variables (set by the local stack), never from code branches.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SESClient } from '@aws-sdk/client-ses';
+import { env } from '../../config.ts';
+
+let documentClient: DynamoDBDocumentClient | undefined;
+let kmsClient: KMSClient | undefined;
+let s3Client: S3Client | undefined;
+let sqsClient: SQSClient | undefined;
+let sesClient: SESClient | undefined;
+
+export function dynamoDocumentClient(): DynamoDBDocumentClient {
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.region() }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return documentClient;
+}
+
+export function kms(): KMSClient {
+  kmsClient ??= new KMSClient({ region: env.region() });
+  return kmsClient;
+}
+
+export function s3(): S3Client {
+  // Path-style addressing works with every S3 endpoint, the local emulator included.
+  s3Client ??= new S3Client({ region: env.region(), forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
+  return s3Client;
+}
+
+export function sqs(): SQSClient {
+  sqsClient ??= new SQSClient({ region: env.region() });
+  return sqsClient;
+}
+
+export function ses(): SESClient {
+  sesClient ??= new SESClient({ region: env.region() });
+  return sesClient;
+}

@@ -1,0 +1,38 @@
+/**
+ * The single-table layout of the records table. Every item of an organization lives in the
+ * partition `ORG#<orgId>`, so a tenant is one Query away and its deletion is a partition sweep.
+ *
+ *   pk            sk                       what
+ *   ORG#<org>     ORG                      the organization (and its wrapped data key)
+ *   ORG#<org>     MEMBER#<userId>          a membership   gsi1: USER#<userId> / ORG#<org>
+ *   ORG#<org>     ROLE#<roleId>            a custom role
+ *   ORG#<org>     ORCH#<orchestrationId>   an orchestration
+ *   ORG#<org>     JOB#<jobId>              a job          gsi2: ORG#<org>#SUBJ#<blind index> / JOB#<jobId>
+ *                                                         gsi3: ORG#<org>#ORCH#<orchestrationId> / JOB#<jobId>
+ *   ORG#<org>     EXT#<extensionId>        consent and sealed token of an extension
+ *   ORG#<org>     EXPORT#<id> / BACKUP#<id> portability requests
+ *
+ * Ids are ULIDs, so `ORG#<id>` can never be a prefix of a neighbour's partition key.
+ */
+export const GSI_BY_USER = 'byUser';
+export const GSI_BY_SUBJECT = 'bySubject';
+export const GSI_BY_ORCHESTRATION = 'byOrchestration';
+
+export const orgPk = (orgId: string): string => `ORG#${orgId}`;
+export const ORG_SK = 'ORG';
+export const memberSk = (userId: string): string => `MEMBER#${userId}`;
+export const userGsiPk = (userId: string): string => `USER#${userId}`;
+export const roleSk = (roleId: string): string => `ROLE#${roleId}`;
+export const orchestrationSk = (orchestrationId: string): string => `ORCH#${orchestrationId}`;
+export const jobSk = (jobId: string): string => `JOB#${jobId}`;
+export const subjectGsiPk = (orgId: string, blindIndex: string): string => `ORG#${orgId}#SUBJ#${blindIndex}`;
+export const orchestrationGsiPk = (orgId: string, orchestrationId: string): string => `ORG#${orgId}#ORCH#${orchestrationId}`;
+
+/** The attribute names of the key and index attributes, which never leave the adapters. */
+export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'kind', 'expiresAt'] as const;
+
+export function stripKeys<T>(item: Record<string, unknown>): T {
+  const copy: Record<string, unknown> = { ...item };
+  for (const key of KEY_ATTRIBUTES) delete copy[key];
+  return copy as T;
+}

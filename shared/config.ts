@@ -1,0 +1,51 @@
+/**
+ * The environment, read once per cold start. A missing variable stops the cold start with a
+ * clear message instead of failing later on the first request that needs it.
+ * Endpoints are not configured here: the AWS SDK reads its standard AWS_ENDPOINT_URL_<SERVICE>
+ * variables, so the same adapters talk to AWS or to the local emulators.
+ */
+export class ConfigError extends Error {}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new ConfigError(`Environment variable ${name} is not set`);
+  return value;
+}
+
+function optional(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export interface AuthConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string | undefined;
+  readonly tokenUse: 'access' | 'id' | undefined;
+}
+
+export const env = {
+  region: (): string => optional('AWS_REGION') ?? 'us-east-1',
+  recordsTable: (): string => required('RECORDS_TABLE'),
+  auditTable: (): string => required('AUDIT_TABLE'),
+  fieldKeyId: (): string => required('FIELD_KEY_ID'),
+  auditSigningKeyId: (): string => required('AUDIT_SIGNING_KEY_ID'),
+  deletionQueueUrl: (): string => required('DELETION_QUEUE_URL'),
+  workQueueUrl: (): string => required('WORK_QUEUE_URL'),
+  filesBucket: (): string => required('FILES_BUCKET'),
+  mailFrom: (): string => required('MAIL_FROM'),
+  publicBaseUrl: (): string => required('PUBLIC_BASE_URL'),
+  /** Secret that seals pagination cursors; in the cloud it comes from the deployment. */
+  cursorSecret: (): string => required('CURSOR_SECRET'),
+  /** Hosts (exact) that extension webhooks may target although private, local stack only. */
+  allowedPrivateWebhookHosts: (): string[] => (optional('ALLOWED_PRIVATE_WEBHOOK_HOSTS') ?? '').split(',').filter(Boolean),
+  auth: (): AuthConfig => {
+    const tokenUse = optional('AUTH_TOKEN_USE');
+    return {
+      issuer: required('AUTH_ISSUER'),
+      audience: required('AUTH_AUDIENCE'),
+      jwksUri: optional('AUTH_JWKS_URI'),
+      tokenUse: tokenUse === 'access' || tokenUse === 'id' ? tokenUse : undefined,
+    };
+  },
+};

@@ -1,0 +1,51 @@
+export const FIELD_TYPES = ['text', 'email', 'phone', 'number', 'date'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface FieldDefinition {
+  readonly id: string;
+  readonly label: string;
+  readonly type: FieldType;
+  readonly personal: boolean;
+  readonly encrypted: boolean;
+  readonly subject: boolean;
+}
+
+export interface OrchestrationAccess {
+  /** Built-in role names or custom role ids. */
+  readonly roles: readonly string[];
+  readonly users: readonly string[];
+}
+
+export interface Orchestration {
+  readonly orgId: string;
+  readonly orchestrationId: string;
+  readonly name: string;
+  readonly stages: readonly string[];
+  readonly fields: readonly FieldDefinition[];
+  readonly access?: OrchestrationAccess;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly createdBy: string;
+}
+
+export type FieldValue = string | number;
+
+export interface Restriction {
+  readonly reason: string;
+  readonly at: string;
+  readonly by: string;
+}
+
+export interface Job {
+  readonly orgId: string;
+  readonly jobId: string;
+  readonly orchestrationId: string;
+  readonly ownerId: string;
+  readonly stage: string;
+  /** Plaintext values keyed by field id (decrypted in use cases, sealed by the records adapter). */
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  readonly restriction?: Restriction;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
