@@ -1,0 +1,129 @@
+/**
+ * The local AWS: DynamoDB Local, fauxqs (SQS and S3), aws-ses-v2-local (SES) and our KMS
+ * endpoint, started in parallel on fixed or free ports. The functions reach them through the
+ * SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables (see service-env.ts), so the same adapters
+ * run here and in AWS. If one service fails to start, the others are stopped again.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { startFauxqs } from 'fauxqs';
+import sesLocal from 'aws-ses-v2-local';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { choosePort, portError } from './free-port.ts';
+import { startKmsServer } from './kms-server.ts';
+import { StartupError } from './startup-error.ts';
+
+export { StartupError };
+
+export interface EmulatorEndpoints {
+  dynamodb: string;
+  sqs: string;
+  s3: string;
+  ses: string;
+  kms: string;
+}
+
+export interface Emulators {
+  readonly endpoints: EmulatorEndpoints;
+  stop(): Promise<void>;
+}
+
+export interface StartEmulatorsOptions {
+  /** Where the emulators keep their state: dynamodb/, fauxqs/, kms.json. */
+  dataDir: string;
+  /** Host the endpoints name (default 127.0.0.1). */
+  host?: string;
+  /** Fixed ports; 0 or missing = a free port. fauxqs serves SQS and S3 on one port (`sqs` wins). */
+  ports?: Partial<Record<keyof EmulatorEndpoints, number>>;
+}
+
+interface Running {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** DynamoDB Local and fauxqs bind every interface whatever host we name, so probe that. */
+const ALL_INTERFACES = '0.0.0.0';
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function startDynamoDb(dataDir: string, host: string, port: number | undefined): Promise<Running> {
+  const chosen = await choosePort(port, ALL_INTERFACES, 'DynamoDB Local');
+  return startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb'), host: urlHost(host), port: chosen });
+}
+
+async function startSqsAndS3(dataDir: string, host: string, port: number | undefined): Promise<Running> {
+  const chosen = await choosePort(port, ALL_INTERFACES, 'fauxqs, the SQS and S3 emulator');
+  const persistDir = join(dataDir, 'fauxqs');
+  await mkdir(persistDir, { recursive: true });
+  try {
+    const server = await startFauxqs({ port: chosen, logger: false, dataDir: persistDir });
+    return { endpoint: `http://${urlHost(host)}:${server.port}`, stop: () => server.stop() };
+  } catch (error) {
+    throw portError(error, chosen, 'fauxqs, the SQS and S3 emulator');
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+async function startSes(host: string, port: number | undefined): Promise<Running> {
+  const service = 'aws-ses-v2-local, the SES emulator';
+  const chosen = await choosePort(port, host, service);
+  // The package's server() resolves even when listen fails (Express 5 hands the error to the
+  // listen callback, which ignores it), so a server that is not listening means the port is taken.
+  const server = await sesLocal.default({ host, port: chosen });
+  if (!server.listening) throw portError(Object.assign(new Error('listen failed'), { code: 'EADDRINUSE' }), chosen, service);
+  return { endpoint: `http://${urlHost(host)}:${chosen}`, stop: () => closeServer(server) };
+}
+
+async function startKms(dataDir: string, host: string, port: number | undefined): Promise<Running> {
+  const service = 'the local KMS endpoint';
+  const chosen = await choosePort(port, host, service);
+  try {
+    const server = await startKmsServer({ port: chosen, host, stateFile: join(dataDir, 'kms.json') });
+    return { endpoint: server.url, stop: () => server.close() };
+  } catch (error) {
+    throw portError(error, chosen, service);
+  }
+}
+
+async function stopAll(running: readonly Running[]): Promise<void> {
+  const results = await Promise.allSettled(running.map((service) => service.stop()));
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+export async function startEmulators(options: StartEmulatorsOptions): Promise<Emulators> {
+  const host = options.host ?? '127.0.0.1';
+  const ports = options.ports ?? {};
+  await mkdir(options.dataDir, { recursive: true });
+
+  const starting = [
+    startDynamoDb(options.dataDir, host, ports.dynamodb),
+    startSqsAndS3(options.dataDir, host, ports.sqs ?? ports.s3),
+    startSes(host, ports.ses),
+    startKms(options.dataDir, host, ports.kms),
+  ] as const;
+  const settled = await Promise.allSettled(starting);
+  const running = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) {
+    await stopAll(running).catch(() => undefined); // the startup failure is the news, not the clean-up
+    throw failure.reason;
+  }
+
+  const [dynamodb, sqsAndS3, ses, kms] = running as [Running, Running, Running, Running];
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsAndS3.endpoint, s3: sqsAndS3.endpoint, ses: ses.endpoint, kms: kms.endpoint },
+    stop: () => (stopped ??= stopAll(running)),
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * A local OpenID Connect issuer, so aws-jwt-verify checks local tokens exactly as it checks
+ * Cognito's: over HTTPS (the library fetches JWKS over https only), with a self-signed
+ * certificate that callers trust through `caFile`. The RS256 signing key and the certificate are
+ * kept in the data directory: a restart on the same port keeps issued tokens valid.
+ */
+import { execFile } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { keyId, LOCAL_AUDIENCE, publicJwk, signAccessToken, type TokenClaims, type TokenOptions } from './access-token.ts';
+import { portError } from './free-port.ts';
+import { StartupError } from './startup-error.ts';
+
+export interface LocalIssuer {
+  /** `https://<host>:<port>`, the `iss` of every token. */
+  issuer: string;
+  jwksUri: string;
+  /** PEM of the self-signed certificate the issuer serves; trust it for the JWKS fetch. */
+  caFile: string;
+  audience: string;
+  kid: string;
+  privateKey: KeyObject;
+  issueToken(claims: TokenClaims, options?: { expiresInSeconds?: number }): string;
+  stop(): Promise<void>;
+}
+
+const SERVICE = 'the local OIDC issuer';
+const CERT_DAYS = 825;
+/** Renew the certificate when less than this remains, so a long `npm start` does not hit expiry. */
+const CERT_RENEW_MS = 24 * 60 * 60 * 1000;
+
+const run = promisify(execFile);
+
+function fileOrUndefined(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+}
+
+async function loadOrCreateSigningKey(dir: string): Promise<KeyObject> {
+  const path = join(dir, 'signing-key.pem');
+  const existing = await fileOrUndefined(path);
+  if (existing !== undefined) return createPrivateKey(existing);
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await writeFile(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  return privateKey;
+}
+
+function covers(cert: X509Certificate, host: string): boolean {
+  return isIP(host) === 0 ? cert.checkHost(host) !== undefined : cert.checkIP(host) !== undefined;
+}
+
+/** The TLS key and certificate, made by the `openssl` CLI once and reused while still fitting. */
+async function loadOrCreateCertificate(dir: string, host: string): Promise<{ key: string; cert: string; certFile: string }> {
+  const keyFile = join(dir, 'tls-key.pem');
+  const certFile = join(dir, 'tls-cert.pem');
+  const [key, cert] = await Promise.all([fileOrUndefined(keyFile), fileOrUndefined(certFile)]);
+  if (key !== undefined && cert !== undefined) {
+    const parsed = new X509Certificate(cert);
+    if (covers(parsed, host) && new Date(parsed.validTo).getTime() - Date.now() > CERT_RENEW_MS) return { key, cert, certFile };
+  }
+
+  const names = new Set(['DNS:localhost', 'IP:127.0.0.1', 'IP:::1', `${isIP(host) === 0 ? 'DNS' : 'IP'}:${host}`]);
+  try {
+    await run('openssl', [
+      'req', '-x509', '-nodes',
+      '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', // quicker to make than RSA, as safe for TLS
+      '-keyout', keyFile, '-out', certFile, '-days', String(CERT_DAYS),
+      '-subj', '/CN=Custos local OIDC issuer',
+      '-addext', `subjectAltName=${[...names].join(',')}`,
+    ]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StartupError('OpenSSL is required for the local OIDC issuer certificate: install openssl.', { cause: error });
+    }
+    throw new StartupError(`openssl could not make the local OIDC issuer certificate: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`, { cause: error });
+  }
+  return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8'), certFile };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(portError(error, port, SERVICE)));
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+  response.end(JSON.stringify(body));
+}
+
+export async function startOidcIssuer(options: { dataDir: string; host?: string; port?: number }): Promise<LocalIssuer> {
+  const host = options.host ?? '127.0.0.1';
+  // A wildcard bind address is not a name clients can reach; name the loopback instead.
+  const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const dir = join(options.dataDir, 'oidc');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const [privateKey, tls] = await Promise.all([loadOrCreateSigningKey(dir), loadOrCreateCertificate(dir, publicHost)]);
+  const kid = keyId(privateKey);
+  const jwks = { keys: [publicJwk(privateKey, kid)] };
+
+  let discovery: Record<string, unknown> = {};
+  const server = createServer({ key: tls.key, cert: tls.cert }, (request: IncomingMessage, response: ServerResponse) => {
+    const path = new URL(request.url ?? '/', 'https://issuer').pathname;
+    if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { message: 'Method not allowed' });
+    if (path === '/.well-known/openid-configuration') return sendJson(response, 200, discovery);
+    if (path === '/.well-known/jwks.json') return sendJson(response, 200, jwks);
+    return sendJson(response, 404, { message: 'Not found' });
+  });
+  const port = await listen(server, options.port ?? 0, host);
+
+  const issuer = `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
+  const jwksUri = `${issuer}/.well-known/jwks.json`;
+  discovery = {
+    issuer,
+    jwks_uri: jwksUri,
+    response_types_supported: ['token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    claims_supported: ['sub', 'email', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'token_use'],
+  };
+  const signer = { issuer, audience: LOCAL_AUDIENCE, kid, privateKey };
+
+  return {
+    issuer,
+    jwksUri,
+    caFile: tls.certFile,
+    audience: LOCAL_AUDIENCE,
+    kid,
+    privateKey,
+    issueToken: (claims: TokenClaims, tokenOptions?: TokenOptions) => signAccessToken(signer, claims, tokenOptions),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The environment the functions run with on the local stack and in tests: the SDK's standard
+ * endpoint variables point every client at the emulators, and the resource variables carry the
+ * names declared in infra/resources.ts — the same variables the CDK stack sets in AWS.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUCKETS, QUEUES, TABLES } from '../resources.ts';
+import type { EmulatorEndpoints } from './emulators.ts';
+import type { LocalIssuer } from './oidc-issuer.ts';
+import type { ProvisionedResources } from './provision.ts';
+
+export const LOCAL_FIELD_KEY_ID = 'alias/custos-fields';
+export const LOCAL_AUDIT_SIGNING_KEY_ID = 'alias/custos-audit-signing';
+export const LOCAL_MAIL_FROM = 'no-reply@custos.local';
+
+/**
+ * The cursor secret is made once per data directory and kept there: cursors handed out before a
+ * restart still open after it, and no secret lives in the repository.
+ */
+function cursorSecret(dataDir: string): string {
+  const path = join(dataDir, 'cursor-secret');
+  try {
+    const existing = readFileSync(path, 'utf8').trim();
+    if (/^[0-9a-f]{64}$/.test(existing)) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32).toString('hex');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function serviceEnvironment(input: {
+  endpoints: EmulatorEndpoints;
+  resources: ProvisionedResources;
+  issuer: LocalIssuer;
+  dataDir: string;
+  publicBaseUrl: string;
+}): Record<string, string> {
+  const { endpoints, resources, issuer } = input;
+  return {
+    AWS_REGION: 'us-east-1',
+    // The emulators accept any credentials; fixed dummies keep the SDK from looking for real ones.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_SES: endpoints.ses,
+    AWS_ENDPOINT_URL_KMS: endpoints.kms,
+    S3_FORCE_PATH_STYLE: 'true',
+    [TABLES.records.envVar]: resources.tables.records,
+    [TABLES.audit.envVar]: resources.tables.audit,
+    [QUEUES.deletion.envVar]: resources.queues.deletion.url,
+    [QUEUES.work.envVar]: resources.queues.work.url,
+    [BUCKETS.files.envVar]: resources.buckets.files,
+    FIELD_KEY_ID: LOCAL_FIELD_KEY_ID,
+    AUDIT_SIGNING_KEY_ID: LOCAL_AUDIT_SIGNING_KEY_ID,
+    AUTH_ISSUER: issuer.issuer,
+    AUTH_AUDIENCE: issuer.audience,
+    AUTH_JWKS_URI: issuer.jwksUri,
+    AUTH_JWKS_CA_FILE: issuer.caFile,
+    AUTH_TOKEN_USE: 'access',
+    MAIL_FROM: LOCAL_MAIL_FROM,
+    PUBLIC_BASE_URL: input.publicBaseUrl,
+    CURSOR_SECRET: cursorSecret(input.dataDir),
+  };
+}
