@@ -22,6 +22,10 @@ export interface AuthConfig {
   readonly audience: string;
   readonly jwksUri: string | undefined;
   readonly tokenUse: 'access' | 'id' | undefined;
+  /** Which claim carries the audience: `aud` (OIDC) or `client_id` (Cognito access tokens). */
+  readonly audienceClaim: 'aud' | 'client_id';
+  /** PEM file of a CA to trust for the JWKS fetch (the local issuer's self-signed certificate). */
+  readonly jwksCaFile: string | undefined;
 }
 
 export const env = {
@@ -46,6 +50,8 @@ export const env = {
       audience: required('AUTH_AUDIENCE'),
       jwksUri: optional('AUTH_JWKS_URI'),
       tokenUse: tokenUse === 'access' || tokenUse === 'id' ? tokenUse : undefined,
+      audienceClaim: optional('AUTH_AUDIENCE_CLAIM') === 'client_id' ? 'client_id' : 'aud',
+      jwksCaFile: optional('AUTH_JWKS_CA_FILE'),
     };
   },
 };

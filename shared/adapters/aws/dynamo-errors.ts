@@ -21,3 +21,12 @@ export function mapDynamoError(error: unknown): unknown {
   }
   return error;
 }
+
+/** Awaits a DynamoDB call, mapping throttling and timeouts to UnavailableError. */
+export async function guarded<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw mapDynamoError(error);
+  }
+}

@@ -3,4 +3,4 @@ import type { RouteDefinition } from '../route.ts';
 import { openApiRoutes } from './openapi.ts';
 import { orgRoutes } from './orgs.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [...orgRoutes, ...openApiRoutes];
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, openApiRoutes].flatMap((group) => Object.values(group));

@@ -27,15 +27,14 @@ export const updateOrgBody = z.strictObject({ name: label().optional() }).refine
 export const addMemberBody = z.strictObject({ userId, email, role: roleName });
 export const changeMemberBody = z.strictObject({ role: roleName });
 
-export const orgRoutes: readonly RouteDefinition[] = [
-  { method: 'POST', path: '/v1/orgs', fn: 'api-orgs', tag: 'Organizations', summary: 'Create an organization; the caller becomes its owner', auth: 'jwt', body: createOrgBody, status: 201, response: organization, audit: 'org.create' },
-  { method: 'GET', path: '/v1/orgs', fn: 'api-orgs', tag: 'Organizations', summary: "The caller's organizations", auth: 'jwt', status: 200, response: z.object({ items: z.array(organization) }) },
-  { method: 'GET', path: '/v1/orgs/{orgId}', fn: 'api-orgs', tag: 'Organizations', summary: 'One organization', auth: 'jwt', params: orgParams, status: 200, response: organization },
-  { method: 'PATCH', path: '/v1/orgs/{orgId}', fn: 'api-orgs', tag: 'Organizations', summary: "Rectify the organization's details", auth: 'jwt', params: orgParams, body: updateOrgBody, status: 200, response: organization, audit: 'org.update' },
-  { method: 'GET', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Members of the organization', auth: 'jwt', params: orgParams, status: 200, response: z.object({ items: z.array(member) }) },
-  { method: 'POST', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Add a member', auth: 'jwt', params: orgParams, body: addMemberBody, status: 201, response: member, audit: 'member.add' },
-  { method: 'PATCH', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: "Change a member's role", auth: 'jwt', params: memberParams, body: changeMemberBody, status: 200, response: member, audit: 'member.update' },
-  { method: 'DELETE', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: 'Remove a member', auth: 'jwt', params: memberParams, status: 204, audit: 'member.remove' },
-  { method: 'GET', path: '/v1/me', fn: 'api-orgs', tag: 'Me', summary: "The caller's memberships and what is stored about them", auth: 'jwt', status: 200 },
-];
-
+export const orgRoutes = {
+  createOrg: { method: 'POST', path: '/v1/orgs', fn: 'api-orgs', tag: 'Organizations', summary: 'Create an organization; the caller becomes its owner', auth: 'jwt', body: createOrgBody, status: 201, response: organization, audit: 'org.create' },
+  listOrgs: { method: 'GET', path: '/v1/orgs', fn: 'api-orgs', tag: 'Organizations', summary: "The caller's organizations", auth: 'jwt', status: 200, response: z.object({ items: z.array(organization) }) },
+  getOrg: { method: 'GET', path: '/v1/orgs/{orgId}', fn: 'api-orgs', tag: 'Organizations', summary: 'One organization', auth: 'jwt', params: orgParams, status: 200, response: organization },
+  updateOrg: { method: 'PATCH', path: '/v1/orgs/{orgId}', fn: 'api-orgs', tag: 'Organizations', summary: "Rectify the organization's details", auth: 'jwt', params: orgParams, body: updateOrgBody, status: 200, response: organization, audit: 'org.update' },
+  listMembers: { method: 'GET', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Members of the organization', auth: 'jwt', params: orgParams, status: 200, response: z.object({ items: z.array(member) }) },
+  addMember: { method: 'POST', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Add a member', auth: 'jwt', params: orgParams, body: addMemberBody, status: 201, response: member, audit: 'member.add' },
+  changeMember: { method: 'PATCH', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: "Change a member's role", auth: 'jwt', params: memberParams, body: changeMemberBody, status: 200, response: member, audit: 'member.update' },
+  removeMember: { method: 'DELETE', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: 'Remove a member', auth: 'jwt', params: memberParams, status: 204, audit: 'member.remove' },
+  me: { method: 'GET', path: '/v1/me', fn: 'api-orgs', tag: 'Me', summary: "The caller's memberships and what is stored about them", auth: 'jwt', status: 200 },
+} as const satisfies Record<string, RouteDefinition>;

@@ -1,0 +1,29 @@
+/** Organizations, members and the caller themself. */
+import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { created, noContent, ok } from '../../shared/http/http-result.ts';
+import { operation } from '../../shared/http/operation.ts';
+import { recordSecurityEvent, services } from '../../shared/services.ts';
+import { addMember, changeMemberRole, listMembers, removeMember } from '../../shared/use-cases/members.ts';
+import { describeMe } from '../../shared/use-cases/me.ts';
+import { createOrganization, getOrganization, listMyOrganizations, renameOrganization } from '../../shared/use-cases/organizations.ts';
+
+const r = orgRoutes;
+const deps = () => ({ orgs: services.orgs(), keys: services.keys(), clock: services.clock() });
+
+export const operations = [
+  operation(r.createOrg, async ({ ctx, body }) => created(await createOrganization(deps(), ctx, body))),
+  operation(r.listOrgs, async ({ ctx }) => ok({ items: await listMyOrganizations(deps(), ctx) })),
+  operation(r.getOrg, async ({ ctx, params }) => ok(await getOrganization(deps(), ctx, params.orgId))),
+  operation(r.updateOrg, async ({ ctx, params, body }) => ok(await renameOrganization(deps(), ctx, params.orgId, body))),
+  operation(r.listMembers, async ({ ctx, params }) => ok({ items: await listMembers(deps(), ctx, params.orgId) })),
+  operation(r.addMember, async ({ ctx, params, body }) => created(await addMember(deps(), ctx, params.orgId, body))),
+  operation(r.changeMember, async ({ ctx, params, body }) => ok(await changeMemberRole(deps(), ctx, params.orgId, params.userId, body))),
+  operation(r.removeMember, async ({ ctx, params }) => {
+    await removeMember(deps(), ctx, params.orgId, params.userId);
+    return noContent();
+  }),
+  operation(r.me, async ({ ctx }) => ok(await describeMe(deps(), ctx))),
+];
+
+export const handler = apiHandler('api-orgs', operations, { onSecurityEvent: recordSecurityEvent });

@@ -1,0 +1,228 @@
+/** OrganizationStore on the records table (layout in records-keys.ts). */
+import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, QueryCommand, TransactGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { CustomRole, Membership } from '../../domain/organization.ts';
+import type { AuditEntry, OrgAndMembership, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
+import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { guarded } from './dynamo-errors.ts';
+import { GSI_BY_USER, ORG_SK, memberSk, orgPk, roleSk, stripKeys, userGsiPk } from './records-keys.ts';
+
+export class DynamoOrganizations implements OrganizationStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly writer: AuditedWriter,
+  ) {}
+
+  async create(org: OrganizationRecord, owner: Membership, audit: AuditEntry): Promise<void> {
+    await this.commit(
+      [
+        { Put: { TableName: this.table, Item: this.orgItem(org), ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.table, Item: this.memberItem(owner), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ],
+      audit,
+      () => new ConflictError('The organization already exists'),
+    );
+  }
+
+  async get(orgId: string): Promise<OrganizationRecord | undefined> {
+    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: ORG_SK }, ConsistentRead: true })));
+    return Item === undefined ? undefined : stripKeys<OrganizationRecord>(Item);
+  }
+
+  async getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>> {
+    const found = new Map<string, OrganizationRecord>();
+    const unique = [...new Set(orgIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => ({ pk: orgPk(id), sk: ORG_SK }));
+      for (let attempt = 0; keys !== undefined && keys.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+        const page: BatchGetCommandOutput = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } })));
+        for (const item of page.Responses?.[this.table] ?? []) {
+          const org = stripKeys<OrganizationRecord>(item);
+          found.set(org.orgId, org);
+        }
+        keys = page.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return found;
+  }
+
+  async getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership> {
+    const { Responses } = await guarded(this.client.send(
+      new TransactGetCommand({
+        TransactItems: [
+          { Get: { TableName: this.table, Key: { pk: orgPk(orgId), sk: ORG_SK } } },
+          { Get: { TableName: this.table, Key: { pk: orgPk(orgId), sk: memberSk(userId) } } },
+        ],
+      }),
+    ));
+    const [org, member] = Responses ?? [];
+    return {
+      org: org?.Item === undefined ? undefined : stripKeys<OrganizationRecord>(org.Item),
+      membership: member?.Item === undefined ? undefined : stripKeys<Membership>(member.Item),
+    };
+  }
+
+  async rename(orgId: string, name: string, at: string, audit: AuditEntry): Promise<OrganizationRecord> {
+    await this.commit(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: orgPk(orgId), sk: ORG_SK },
+            UpdateExpression: 'SET #name = :name, updatedAt = :at',
+            ConditionExpression: 'attribute_exists(pk) AND #status = :active',
+            ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
+            ExpressionAttributeValues: { ':name': name, ':at': at, ':active': 'active' },
+          },
+        },
+      ],
+      audit,
+      () => new NotFoundError('organization'),
+    );
+    const org = await this.get(orgId);
+    if (org === undefined) throw new NotFoundError('organization');
+    return org;
+  }
+
+  async listMembers(orgId: string): Promise<Membership[]> {
+    return this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': 'MEMBER#' },
+    });
+  }
+
+  async getMember(orgId: string, userId: string): Promise<Membership | undefined> {
+    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: memberSk(userId) }, ConsistentRead: true })));
+    return Item === undefined ? undefined : stripKeys<Membership>(Item);
+  }
+
+  async addMember(member: Membership, audit: AuditEntry): Promise<void> {
+    const ops: WriteOp[] = [{ Put: { TableName: this.table, Item: this.memberItem(member), ConditionExpression: 'attribute_not_exists(pk)' } }];
+    ops.push(this.orgActive(member.orgId, member.role === 'owner' ? 1 : 0));
+    await this.commit(ops, audit, (index) => (index === 0 ? new ConflictError('The user is already a member') : new NotFoundError('organization')));
+  }
+
+  async changeRole(orgId: string, userId: string, from: string, to: string, audit: AuditEntry): Promise<Membership> {
+    const ownerDelta = (to === 'owner' ? 1 : 0) - (from === 'owner' ? 1 : 0);
+    await this.commit(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: orgPk(orgId), sk: memberSk(userId) },
+            UpdateExpression: 'SET #role = :to',
+            ConditionExpression: '#role = :from',
+            ExpressionAttributeNames: { '#role': 'role' },
+            ExpressionAttributeValues: { ':to': to, ':from': from },
+          },
+        },
+        this.orgActive(orgId, ownerDelta),
+      ],
+      audit,
+      (index) =>
+        index === 0
+          ? new ConflictError('The member was changed at the same time; read it again')
+          : new ConflictError('An organization always keeps at least one owner', 'last-owner'),
+    );
+    const member = await this.getMember(orgId, userId);
+    if (member === undefined) throw new NotFoundError('member');
+    return member;
+  }
+
+  async removeMember(member: Membership, audit: AuditEntry): Promise<void> {
+    await this.commit(
+      [
+        {
+          Delete: {
+            TableName: this.table,
+            Key: { pk: orgPk(member.orgId), sk: memberSk(member.userId) },
+            ConditionExpression: '#role = :role',
+            ExpressionAttributeNames: { '#role': 'role' },
+            ExpressionAttributeValues: { ':role': member.role },
+          },
+        },
+        this.orgActive(member.orgId, member.role === 'owner' ? -1 : 0),
+      ],
+      audit,
+      (index) =>
+        index === 0
+          ? new ConflictError('The member was changed at the same time; read it again')
+          : new ConflictError('An organization always keeps at least one owner', 'last-owner'),
+    );
+  }
+
+  async membershipsOf(userId: string): Promise<Membership[]> {
+    return this.queryAll({
+      TableName: this.table,
+      IndexName: GSI_BY_USER,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': userGsiPk(userId) },
+    });
+  }
+
+  async getRole(orgId: string, roleId: string): Promise<CustomRole | undefined> {
+    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: roleSk(roleId) } })));
+    return Item === undefined ? undefined : stripKeys<CustomRole>(Item);
+  }
+
+  /**
+   * A condition on the organization item that it is active, moving the owner count by `delta`
+   * (and refusing to take it below one). Serialises owner changes: two owners demoting each other
+   * at once cannot both succeed.
+   */
+  private orgActive(orgId: string, delta: number): WriteOp {
+    const key = { pk: orgPk(orgId), sk: ORG_SK };
+    if (delta === 0) {
+      return {
+        ConditionCheck: {
+          TableName: this.table,
+          Key: key,
+          ConditionExpression: '#status = :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active' },
+        },
+      };
+    }
+    return {
+      Update: {
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: 'SET ownerCount = ownerCount + :delta',
+        ConditionExpression: delta < 0 ? '#status = :active AND ownerCount > :one' : '#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':delta': delta, ':active': 'active', ...(delta < 0 ? { ':one': 1 } : {}) },
+      },
+    };
+  }
+
+  private orgItem(org: OrganizationRecord): Record<string, unknown> {
+    return { pk: orgPk(org.orgId), sk: ORG_SK, kind: 'org', ...org };
+  }
+
+  private memberItem(member: Membership): Record<string, unknown> {
+    return { pk: orgPk(member.orgId), sk: memberSk(member.userId), kind: 'member', gsi1pk: userGsiPk(member.userId), gsi1sk: orgPk(member.orgId), ...member };
+  }
+
+  private async commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+    try {
+      await this.writer.commit(ops, audit.draft, audit.actor);
+    } catch (error) {
+      if (error instanceof ConditionFailed) throw onConditionFailed(error.index);
+      throw error;
+    }
+  }
+
+  private async queryAll<T>(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<T[]> {
+    const items: T[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await guarded(this.client.send(new QueryCommand({ ...input, ExclusiveStartKey })));
+      for (const item of page.Items ?? []) items.push(stripKeys<T>(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined);
+    return items;
+  }
+}

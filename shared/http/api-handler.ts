@@ -1,0 +1,118 @@
+/**
+ * The HTTP spine every API function shares: a middy chain of header normalisation, then one
+ * middleware that finds the route's operation, limits and parses the body, authenticates,
+ * validates params/query/body with the route's zod schemas, runs the operation and maps any
+ * error to problem+json. Operations stay free of HTTP plumbing.
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, CustosError } from '../domain/errors.ts';
+import { routeKey } from '../api/route.ts';
+import type { RequestContext } from '../domain/principal.ts';
+import { authenticate, createTokenVerifier, type TokenVerifier } from './auth.ts';
+import type { HttpResult } from './http-result.ts';
+import { logger } from './logger.ts';
+import type { Operation } from './operation.ts';
+import { problemResult } from './problem.ts';
+import { parseFormBody, parseJsonBody, rawBody } from './request-body.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface ApiHandlerOptions {
+  /** Injected in tests; by default created from the environment on first use. */
+  readonly verifier?: TokenVerifier;
+  /** Called for 401/403 answers: the security events of the audit log. */
+  readonly onSecurityEvent?: (event: SecurityEvent) => Promise<void>;
+}
+
+export interface SecurityEvent {
+  readonly status: 401 | 403;
+  readonly routeKey: string;
+  readonly ctx: Omit<RequestContext, 'principal'> & { principal?: RequestContext['principal'] };
+  readonly orgId?: string;
+}
+
+function issuesOf(error: z.ZodError, prefix: string): { path: string; message: string }[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+}
+
+function parseWith<S extends z.ZodType>(schema: S | undefined, value: unknown, prefix: string): unknown {
+  if (schema === undefined) return undefined;
+  const result = schema.safeParse(value ?? (prefix === 'body' ? undefined : {}));
+  if (!result.success) {
+    throw new ValidationError(prefix === 'body' ? 'The body does not match the schema' : `Invalid ${prefix} parameters`, issuesOf(result.error, prefix));
+  }
+  return result.data;
+}
+
+function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructuredResultV2 {
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'x-request-id': requestId, ...result.headers };
+  if (result.body === undefined) return { statusCode: result.status, headers };
+  if (Buffer.isBuffer(result.body)) {
+    headers['content-type'] = result.contentType ?? 'application/octet-stream';
+    return { statusCode: result.status, headers, body: result.body.toString('base64'), isBase64Encoded: true };
+  }
+  if (typeof result.body === 'string') {
+    headers['content-type'] = result.contentType ?? 'text/plain; charset=utf-8';
+    return { statusCode: result.status, headers, body: result.body };
+  }
+  headers['content-type'] = result.contentType ?? 'application/json';
+  return { statusCode: result.status, headers, body: JSON.stringify(result.body) };
+}
+
+export function apiHandler(functionName: string, operations: readonly Operation[], options: ApiHandlerOptions = {}): ApiHandler {
+  const byKey = new Map(operations.map((op) => [routeKey(op.route), op]));
+  let verifier = options.verifier;
+
+  const core = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const requestId = event.requestContext.requestId;
+    const baseCtx = {
+      requestId,
+      sourceIp: event.requestContext.http.sourceIp,
+      userAgent: (event.headers['user-agent'] ?? '').slice(0, 512),
+    };
+    const op = byKey.get(event.routeKey);
+    let principal: RequestContext['principal'] | undefined;
+    try {
+      if (op === undefined) throw new NotFoundError('route');
+      const { route } = op;
+      const query = { ...event.queryStringParameters };
+      const text = rawBody(event.body, event.isBase64Encoded);
+      if (route.auth === 'jwt') {
+        verifier ??= createTokenVerifier();
+        principal = await authenticate(verifier, event.headers, query);
+      }
+      const paramsResult = route.params?.safeParse(event.pathParameters ?? {});
+      if (paramsResult !== undefined && !paramsResult.success) throw new NotFoundError();
+      const parsedQuery = parseWith(route.query, query, 'query');
+      const body = route.body === undefined ? undefined : route.bodyEncoding === 'form' ? parseFormBody(text, event.headers['content-type']) : parseJsonBody(text, event.headers['content-type']);
+      const parsedBody = parseWith(route.body, body, 'body');
+      const ctx = principal === undefined ? baseCtx : { ...baseCtx, principal };
+      const result = await op.run({ ctx, params: paramsResult?.data, query: parsedQuery, body: parsedBody, headers: event.headers, event } as Parameters<Operation['run']>[0]);
+      return toResult(result, requestId);
+    } catch (error) {
+      const answer = problemResult(error);
+      if (answer.status >= 500 && !(error instanceof CustosError && error.status < 500)) {
+        logger.error('request failed', { fn: functionName, route: event.routeKey, requestId, error: error instanceof Error ? error.name : 'unknown' });
+      }
+      if ((error instanceof UnauthenticatedError || error instanceof ForbiddenError) && options.onSecurityEvent !== undefined) {
+        const orgId = event.pathParameters?.orgId;
+        await options
+          .onSecurityEvent({ status: error.status, routeKey: event.routeKey, ctx: { ...baseCtx, ...(principal ? { principal } : {}) }, ...(orgId ? { orgId } : {}) })
+          .catch((e: unknown) => logger.error('security event not recorded', { requestId, error: e instanceof Error ? e.name : 'unknown' }));
+      }
+      logger.info('request answered', { fn: functionName, route: event.routeKey, requestId, status: answer.status });
+      return toResult(answer, requestId);
+    }
+  };
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpHeaderNormalizer())
+    .handler(core) as unknown as ApiHandler;
+}

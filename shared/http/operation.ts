@@ -1,0 +1,30 @@
+/**
+ * An operation serves one route: it receives validated, typed input and answers an HttpResult.
+ * Types come from the route's own schemas, so an operation cannot read a field its route does
+ * not validate.
+ */
+import type { z } from 'zod';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { RequestContext } from '../domain/principal.ts';
+import type { RouteDefinition } from '../api/route.ts';
+import type { HttpResult } from './http-result.ts';
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface OperationInput<R extends RouteDefinition> {
+  readonly ctx: R['auth'] extends 'jwt' ? RequestContext : Omit<RequestContext, 'principal'>;
+  readonly params: Parsed<R['params']>;
+  readonly query: Parsed<R['query']>;
+  readonly body: Parsed<R['body']>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly event: APIGatewayProxyEventV2;
+}
+
+export interface Operation {
+  readonly route: RouteDefinition;
+  run(input: OperationInput<RouteDefinition>): Promise<HttpResult>;
+}
+
+export function operation<R extends RouteDefinition>(route: R, run: (input: OperationInput<R>) => Promise<HttpResult>): Operation {
+  return { route, run: run as unknown as Operation['run'] };
+}

@@ -1,0 +1,44 @@
+/** Organizations, their members and custom roles. */
+import type { CustomRole, Membership, Organization } from '../domain/organization.ts';
+import type { WrappedDataKey } from './keys.ts';
+import type { AuditActor, AuditDraft } from './audit.ts';
+
+/** The audit event that must land with a change, and who caused it. */
+export interface AuditEntry {
+  readonly draft: AuditDraft;
+  readonly actor: AuditActor;
+}
+
+export interface OrganizationRecord extends Organization {
+  /** The organization's data keys, wrapped by KMS; newest last. Deleting them crypto-shreds the organization. */
+  readonly wrappedKeys: readonly WrappedDataKey[];
+  readonly ownerCount: number;
+}
+
+/** The organization and the caller's membership, read together. */
+export interface OrgAndMembership {
+  readonly org: OrganizationRecord | undefined;
+  readonly membership: Membership | undefined;
+}
+
+export interface OrganizationStore {
+  create(org: OrganizationRecord, owner: Membership, audit: AuditEntry): Promise<void>;
+  get(orgId: string): Promise<OrganizationRecord | undefined>;
+  /** Several organizations by id (missing ones are absent from the map). */
+  getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>>;
+  getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership>;
+  rename(orgId: string, name: string, at: string, audit: AuditEntry): Promise<OrganizationRecord>;
+
+  listMembers(orgId: string): Promise<Membership[]>;
+  getMember(orgId: string, userId: string): Promise<Membership | undefined>;
+  /** Conflict when the user is already a member. */
+  addMember(member: Membership, audit: AuditEntry): Promise<void>;
+  /** Conflict when the change would leave the organization without an owner. */
+  changeRole(orgId: string, userId: string, from: string, to: string, audit: AuditEntry): Promise<Membership>;
+  /** Conflict when the member is the last owner. */
+  removeMember(member: Membership, audit: AuditEntry): Promise<void>;
+  /** Every membership of a user, across organizations. */
+  membershipsOf(userId: string): Promise<Membership[]>;
+
+  getRole(orgId: string, roleId: string): Promise<CustomRole | undefined>;
+}

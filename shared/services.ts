@@ -1,0 +1,50 @@
+/**
+ * The composition root the functions share: adapters over clients created once per cold start.
+ * Everything is built lazily, so a function reads only the environment of what it uses (and so
+ * needs only the permissions of what it uses).
+ */
+import { env } from './config.ts';
+import { AuditedWriter } from './adapters/aws/audited-writer.ts';
+import { dynamoDocumentClient } from './adapters/aws/clients.ts';
+import { DynamoOrganizations } from './adapters/aws/dynamo-organizations.ts';
+import { KmsKeys } from './adapters/aws/kms-keys.ts';
+import { domainClock, type Clock } from './ports/clock.ts';
+import type { Keys } from './ports/keys.ts';
+import type { OrganizationStore } from './ports/organizations.ts';
+import type { SecurityEvent } from './http/api-handler.ts';
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+const writer = lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock));
+const organizations = lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
+const keys = lazy(() => new KmsKeys());
+
+export const services = {
+  clock: (): Clock => domainClock,
+  writer,
+  orgs: (): OrganizationStore => organizations(),
+  keys: (): Keys => keys(),
+  cursorSecret: lazy(() => env.cursorSecret()),
+};
+
+/**
+ * 403s are security events of the organization's audit log (the caller is a member, so the
+ * organization is theirs to be audited in). 401s have no trustworthy organization: an anonymous
+ * caller could otherwise flood any tenant's log; they go to the structured log only.
+ */
+export async function recordSecurityEvent(event: SecurityEvent): Promise<void> {
+  if (event.status !== 403 || event.orgId === undefined || event.ctx.principal === undefined) return;
+  await writer().append(
+    { orgId: event.orgId, action: 'security.denied', resource: { type: 'route', id: event.routeKey }, outcome: 'denied' },
+    {
+      userId: event.ctx.principal.userId,
+      email: event.ctx.principal.email,
+      sourceIp: event.ctx.sourceIp,
+      userAgent: event.ctx.userAgent,
+      requestId: event.ctx.requestId,
+    },
+  );
+}

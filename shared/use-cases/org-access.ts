@@ -1,0 +1,50 @@
+/**
+ * Resolves who the caller is inside an organization and applies the authorization decision.
+ * A non-member, an unknown organization and (for everyone but its owners) an organization pending
+ * deletion all look the same: 404.
+ */
+import { decide, type Action, type Actor, type FieldMask, type Resource } from '../domain/authorization.ts';
+import { ForbiddenError, NotFoundError } from '../domain/errors.ts';
+import { isBuiltInRole } from '../domain/permissions.ts';
+import type { RequestContext } from '../domain/principal.ts';
+import type { AuditActor } from '../ports/audit.ts';
+import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
+
+export interface OrgScope {
+  readonly org: OrganizationRecord;
+  readonly actor: Actor;
+}
+
+export async function resolveScope(
+  orgs: OrganizationStore,
+  ctx: RequestContext,
+  orgId: string,
+  options: { readonly ownersEvenIfClosed?: boolean } = {},
+): Promise<OrgScope> {
+  const { org, membership } = await orgs.getWithMembership(orgId, ctx.principal.userId);
+  if (org === undefined || membership === undefined) throw new NotFoundError('organization');
+  if (org.status !== 'active' && !(options.ownersEvenIfClosed === true && membership.role === 'owner')) {
+    throw new NotFoundError('organization');
+  }
+  if (isBuiltInRole(membership.role)) return { org, actor: { membership } };
+  const customRole = await orgs.getRole(orgId, membership.role);
+  return { org, actor: customRole === undefined ? { membership } : { membership, customRole } };
+}
+
+/** Applies the decision: the field mask when allowed, 403 when denied, 404 when hidden. */
+export function authorize(actor: Actor, action: Action, resource: Resource = { kind: 'org' }): FieldMask {
+  const decision = decide(actor, action, resource);
+  if (decision.effect === 'allow') return decision.fieldMask;
+  if (decision.effect === 'denied') throw new ForbiddenError(decision.reason);
+  throw new NotFoundError(resource.kind === 'org' ? 'organization' : resource.kind);
+}
+
+export function auditActorOf(ctx: RequestContext): AuditActor {
+  return {
+    userId: ctx.principal.userId,
+    email: ctx.principal.email,
+    sourceIp: ctx.sourceIp,
+    userAgent: ctx.userAgent,
+    requestId: ctx.requestId,
+  };
+}

@@ -1,0 +1,91 @@
+/** Organizations: create, list the caller's, read, rectify (GDPR Art. 16 for organization details). */
+import { newId } from '../domain/ids.ts';
+import type { RequestContext } from '../domain/principal.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Keys } from '../ports/keys.ts';
+import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
+import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+
+export interface OrganizationDeps {
+  readonly orgs: OrganizationStore;
+  readonly keys: Keys;
+  readonly clock: Clock;
+}
+
+export interface OrganizationView {
+  readonly orgId: string;
+  readonly name: string;
+  readonly status: OrganizationRecord['status'];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly role: string;
+}
+
+export function organizationView(org: OrganizationRecord, role: string): OrganizationView {
+  return { orgId: org.orgId, name: org.name, status: org.status, createdAt: org.createdAt, updatedAt: org.updatedAt, role };
+}
+
+export async function createOrganization(deps: OrganizationDeps, ctx: RequestContext, input: { name: string }): Promise<OrganizationView> {
+  const orgId = newId();
+  const now = deps.clock.now().toISOString();
+  const { wrapped } = await deps.keys.generate(orgId, 'k1');
+  const org: OrganizationRecord = {
+    orgId,
+    name: input.name,
+    status: 'active',
+    createdAt: now,
+    updatedAt: now,
+    createdBy: ctx.principal.userId,
+    wrappedKeys: [wrapped],
+    ownerCount: 1,
+  };
+  await deps.orgs.create(
+    org,
+    { orgId, userId: ctx.principal.userId, email: ctx.principal.email, role: 'owner', addedAt: now, addedBy: ctx.principal.userId },
+    {
+      draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success', changes: { fields: ['name'], values: { name: input.name } } },
+      actor: auditActorOf(ctx),
+    },
+  );
+  return organizationView(org, 'owner');
+}
+
+export async function listMyOrganizations(deps: Pick<OrganizationDeps, 'orgs'>, ctx: RequestContext): Promise<OrganizationView[]> {
+  const memberships = await deps.orgs.membershipsOf(ctx.principal.userId);
+  const orgs = await deps.orgs.getMany(memberships.map((m) => m.orgId));
+  const views: OrganizationView[] = [];
+  for (const membership of memberships) {
+    const org = orgs.get(membership.orgId);
+    if (org === undefined) continue;
+    if (org.status === 'active' || membership.role === 'owner') views.push(organizationView(org, membership.role));
+  }
+  return views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+export async function getOrganization(deps: Pick<OrganizationDeps, 'orgs'>, ctx: RequestContext, orgId: string): Promise<OrganizationView> {
+  const { org, actor } = await resolveScope(deps.orgs, ctx, orgId, { ownersEvenIfClosed: true });
+  authorize(actor, 'org.read');
+  return organizationView(org, actor.membership.role);
+}
+
+export async function renameOrganization(
+  deps: Pick<OrganizationDeps, 'orgs' | 'clock'>,
+  ctx: RequestContext,
+  orgId: string,
+  input: { name?: string | undefined },
+): Promise<OrganizationView> {
+  const { org, actor } = await resolveScope(deps.orgs, ctx, orgId);
+  authorize(actor, 'org.update');
+  const name = input.name ?? org.name;
+  const updated = await deps.orgs.rename(orgId, name, deps.clock.now().toISOString(), {
+    draft: {
+      orgId,
+      action: 'org.update',
+      resource: { type: 'org', id: orgId },
+      outcome: 'success',
+      changes: { fields: ['name'], values: { name } },
+    },
+    actor: auditActorOf(ctx),
+  });
+  return organizationView(updated, actor.membership.role);
+}
