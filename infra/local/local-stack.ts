@@ -1,0 +1,112 @@
+/**
+ * The whole service on one machine: emulators and the local identity provider, the resources from
+ * infra/resources.ts, then the gateway, scheduler and poller that run the manifest's functions in
+ * this process. `npm start` runs it; e2e tests and benchmarks start it in-process (port 0 = any
+ * free port) and stop it when done.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { devRoutes } from './dev-routes.ts';
+import { startEmulators, type EmulatorEndpoints } from './emulators.ts';
+import { choosePort } from './free-port.ts';
+import { startGateway } from './gateway.ts';
+import { FunctionRuntime } from './invoke.ts';
+import { LOCAL_REGION } from './lambda-events.ts';
+import { startOidcIssuer, type LocalIssuer } from './oidc-issuer.ts';
+import { startPoller } from './poller.ts';
+import { provisionResources } from './provision.ts';
+import { startScheduler } from './scheduler.ts';
+import { serviceEnvironment } from './service-env.ts';
+
+export interface LocalStackOptions {
+  /** API port; 0 picks a free one. Default: env PORT, else 3000. */
+  readonly port?: number;
+  readonly dataDir: string;
+  /** Wipe dataDir first. */
+  readonly fresh?: boolean;
+  /** No request or error lines on stdout (tests, benchmarks). */
+  readonly quiet?: boolean;
+  /** false: no timed scheduler runs (POST /dev/cleanup still runs the clean-up cycle). Default true. */
+  readonly schedulers?: boolean;
+}
+
+export interface LocalStack {
+  /** Base URL of the API, e.g. http://127.0.0.1:3000. */
+  readonly url: string;
+  /** The environment the functions run with (also set on process.env). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly issuer: LocalIssuer;
+  readonly endpoints: EmulatorEndpoints;
+  stop(): Promise<void>;
+}
+
+const API_HOST = '127.0.0.1';
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.quiet === true ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
+  // Everything started so far, stopped in reverse if a later step fails or on stop().
+  const started: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of started.splice(0).reverse()) await stop();
+  };
+
+  try {
+    if (options.fresh === true) await rm(options.dataDir, { recursive: true, force: true });
+    await mkdir(options.dataDir, { recursive: true });
+
+    // Started side by side; whichever came up is stopped again if the other did not.
+    const [emulatorsStart, issuerStart] = await Promise.allSettled([
+      startEmulators({ dataDir: options.dataDir }).then((e) => (started.push(() => e.stop()), e)),
+      startOidcIssuer({ dataDir: options.dataDir }).then((i) => (started.push(() => i.stop()), i)),
+    ]);
+    if (emulatorsStart.status === 'rejected') throw emulatorsStart.reason;
+    if (issuerStart.status === 'rejected') throw issuerStart.reason;
+    const emulators = emulatorsStart.value;
+    const issuer = issuerStart.value;
+    const resources = await provisionResources(emulators.endpoints);
+
+    // The functions read their configuration when first imported, so the environment, the
+    // gateway's own URL included, is complete before anything can invoke one.
+    const port = await choosePort(options.port ?? Number(process.env.PORT ?? 3000), API_HOST, 'local API gateway');
+    const url = `http://${API_HOST}:${port}`;
+    const env = serviceEnvironment({ endpoints: emulators.endpoints, resources, issuer, dataDir: options.dataDir, publicBaseUrl: url });
+    Object.assign(process.env, env);
+
+    const runtime = new FunctionRuntime();
+    const scheduler = startScheduler({ runtime, timed: options.schedulers !== false, log });
+    started.push(() => scheduler.stop());
+    const gateway = await startGateway({
+      runtime,
+      port,
+      host: API_HOST,
+      log,
+      devRoutes: devRoutes({
+        issuer,
+        sesEndpoint: emulators.endpoints.ses,
+        ...(scheduler.names.includes('cleanup') ? { runCleanup: () => scheduler.runNow('cleanup') } : {}),
+      }),
+    });
+    started.push(() => gateway.stop());
+
+    const sqs = new SQSClient({
+      endpoint: emulators.endpoints.sqs,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const poller = startPoller({
+      runtime,
+      sqs,
+      queueUrls: { deletion: resources.queues.deletion.url, work: resources.queues.work.url },
+      log,
+    });
+    started.push(async () => {
+      await poller.stop();
+      sqs.destroy();
+    });
+
+    return { url, env, issuer, endpoints: emulators.endpoints, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `npm start`: the whole service on this machine, data kept under `.local-data/` between runs.
+ * `npm start -- --fresh` (or CUSTOS_FRESH=1) starts from empty. Ctrl-C or SIGTERM stops every
+ * emulator and child process before exiting. A machine problem (port in use, no Java) prints one
+ * sentence and exits 1; anything else is a bug and shows its stack.
+ */
+import path from 'node:path';
+import { REPO_ROOT } from './invoke.ts';
+import { startLocalStack } from './local-stack.ts';
+import { StartupError } from './startup-error.ts';
+
+const dataDir = path.join(REPO_ROOT, '.local-data');
+const fresh = process.argv.includes('--fresh') || process.env.CUSTOS_FRESH === '1';
+
+async function main(): Promise<void> {
+  const stack = await startLocalStack({ dataDir, fresh });
+
+  const tokenExample = `curl -s -X POST ${stack.url}/dev/token -H 'content-type: application/json' -d '{"sub":"user-1","email":"user-1@example.com"}'`;
+  process.stdout.write(
+    [
+      '',
+      `Custos is running${fresh ? ' (fresh data)' : ''}; data in ${path.relative(process.cwd(), dataDir) || dataDir}/`,
+      `  API          ${stack.url}/v1`,
+      `  OpenAPI      ${stack.url}/v1/openapi.json`,
+      `  Mail viewer  ${new URL('/', stack.endpoints.ses).href}`,
+      `  Dev routes   POST /dev/token {sub, email} · GET /dev/mail · POST /dev/clock {advanceSeconds} · POST /dev/cleanup`,
+      `  A token      ${tokenExample}`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    // A terminal's Ctrl-C may arrive more than once (npm and tsx relay it); one stop is enough.
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the local stack…\n`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Stopping failed: ${error instanceof Error ? error.name : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StartupError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+});
