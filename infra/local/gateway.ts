@@ -12,7 +12,7 @@ import { PROBLEM_BASE } from '../../shared/http/problem.ts';
 import { FUNCTIONS, type FunctionSpec } from '../manifest.ts';
 import type { DevRoute } from './dev-routes.ts';
 import { portError } from './free-port.ts';
-import { errorName, type FunctionRuntime } from './invoke.ts';
+import { errorName, type Invoker } from './invoke.ts';
 import { httpApiEvent } from './lambda-events.ts';
 
 /** API Gateway's payload quota for HTTP APIs; the service's own 1 MiB limit is the handlers' to enforce. */
@@ -166,7 +166,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
 }
 
 export interface GatewayOptions {
-  readonly runtime: FunctionRuntime;
+  readonly runtime: Invoker;
   /** Defaults to env PORT, else 3000; 0 picks a free port. */
   readonly port?: number;
   readonly host?: string;

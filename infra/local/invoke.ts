@@ -64,6 +64,9 @@ export class FunctionRuntime {
   }
 }
 
+/** What the gateway, scheduler and poller need of the runtime (tests pass a stand-in). */
+export type Invoker = Pick<FunctionRuntime, 'invoke'>;
+
 /** Errors are logged by name only, as messages and stacks may carry request data; init failures carry none. */
 export function errorName(error: unknown): string {
   if (error instanceof FunctionInitError) return `${error.name}: ${error.message}`;

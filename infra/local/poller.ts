@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../resources.ts';
 import { FUNCTIONS, type FunctionSpec } from '../manifest.ts';
-import { errorName, type FunctionRuntime } from './invoke.ts';
+import { errorName, type Invoker } from './invoke.ts';
 import { sqsEvent } from './lambda-events.ts';
 
 /** Long-poll wait: short enough that stopping never waits long. */
@@ -31,7 +31,7 @@ const MAX_RECEIVE = 10;
 export const LOCAL_RETRY_DELAY_SECONDS = 5;
 
 export interface PollerOptions {
-  readonly runtime: FunctionRuntime;
+  readonly runtime: Invoker;
   readonly sqs: SQSClient;
   readonly queueUrls: Readonly<Record<QueueName, string>>;
   readonly functions?: readonly FunctionSpec[];

@@ -5,11 +5,11 @@
  * timed from the end of the previous one. A failing run is logged by error name and the loop goes on.
  */
 import { FUNCTIONS, type FunctionSpec } from '../manifest.ts';
-import { errorName, type FunctionRuntime } from './invoke.ts';
+import { errorName, type Invoker } from './invoke.ts';
 import { scheduledEvent } from './lambda-events.ts';
 
 export interface SchedulerOptions {
-  readonly runtime: FunctionRuntime;
+  readonly runtime: Invoker;
   readonly functions?: readonly FunctionSpec[];
   /** false: no timed runs, only `runNow` (tests that drive the clean-up cycle themselves). */
   readonly timed?: boolean;

@@ -1,0 +1,133 @@
+/**
+ * The local stack as a newcomer meets it: started in-process on a free port, spoken to over HTTP
+ * only. Emulators, issuer, gateway and handlers are all real.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'custos-e2e-'));
+  stack = await startLocalStack({ port: 0, dataDir, fresh: true, quiet: true, schedulers: false });
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 30_000);
+
+const call = (method: string, path: string, init: { token?: string; body?: string | Buffer; contentType?: string } = {}) =>
+  fetch(`${stack.url}${path}`, {
+    method,
+    headers: {
+      ...(init.token !== undefined ? { authorization: `Bearer ${init.token}` } : {}),
+      ...(init.body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {}),
+    },
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+
+async function tokenFor(sub: string): Promise<string> {
+  const response = await call('POST', '/dev/token', { body: JSON.stringify({ sub, email: `${sub}@example.com` }) });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function expectProblem(response: Response, status: number): Promise<Record<string, unknown>> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const problem = (await response.json()) as Record<string, unknown>;
+  expect(problem).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  return problem;
+}
+
+describe('dev routes', () => {
+  test('POST /dev/token issues a bearer token', async () => {
+    // Act
+    const response = await call('POST', '/dev/token', { body: JSON.stringify({ sub: 'user-a', email: 'a@example.com' }) });
+
+    // Assess
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ token_type: 'Bearer', access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/) });
+    expect(body.expires_in).toBeGreaterThan(0);
+  });
+
+  test.each([['{}'], ['{"sub":"x"}'], ['{"sub":1,"email":"a@example.com"}'], ['not json']])('POST /dev/token with %s → 400', async (body) => {
+    await expectProblem(await call('POST', '/dev/token', { body }), 400);
+  });
+
+  test('POST /dev/clock moves the domain clock forward', async () => {
+    // Act
+    const response = await call('POST', '/dev/clock', { body: JSON.stringify({ advanceSeconds: 3600 }) });
+
+    // Assess
+    expect(response.status).toBe(200);
+    const { now } = (await response.json()) as { now: string };
+    expect(Date.parse(now) - Date.now()).toBeGreaterThan(3590_000);
+  });
+
+  test('GET /dev/mail lists the captured mail', async () => {
+    const response = await call('GET', '/dev/mail');
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ items: expect.any(Array) });
+  });
+});
+
+describe('gateway', () => {
+  test('an unknown route is a 404 problem', async () => {
+    await expectProblem(await call('GET', '/v1/nowhere'), 404);
+  });
+
+  test('a known path with another method is a 404 problem', async () => {
+    await expectProblem(await call('DELETE', '/v1/openapi.json'), 404);
+  });
+
+  test('a body over API Gateway’s 10 MB quota is a 413 problem', async () => {
+    await expectProblem(await call('POST', '/v1/orgs', { body: Buffer.alloc(11 * 1024 * 1024, 0x20) }), 413);
+  });
+
+  test('GET /v1/openapi.json serves the OpenAPI document', async () => {
+    const response = await call('GET', '/v1/openapi.json');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toMatchObject({ openapi: expect.stringMatching(/^3\./), paths: expect.any(Object) });
+  });
+});
+
+describe('organizations through the gateway', () => {
+  test('the creator reads the organization; another user gets 404; nobody without a token gets in', async () => {
+    // Prepare
+    const owner = await tokenFor('owner-1');
+    const stranger = await tokenFor('stranger-1');
+
+    // Act
+    const created = await call('POST', '/v1/orgs', { token: owner, body: JSON.stringify({ name: 'Acme' }) });
+
+    // Assess
+    expect(created.status).toBe(201);
+    const org = (await created.json()) as { orgId: string; name: string };
+    expect(org.name).toBe('Acme');
+    expect((await call('GET', `/v1/orgs/${org.orgId}`, { token: owner })).status).toBe(200);
+    await expectProblem(await call('GET', `/v1/orgs/${org.orgId}`, { token: stranger }), 404);
+    await expectProblem(await call('GET', `/v1/orgs/${org.orgId}`), 401);
+    await expectProblem(await call('POST', '/v1/orgs', { body: JSON.stringify({ name: 'No token' }) }), 401);
+  });
+
+  test('malformed JSON is a 400 problem', async () => {
+    const token = await tokenFor('owner-2');
+
+    await expectProblem(await call('POST', '/v1/orgs', { token, body: '{"name": ' }), 400);
+  });
+
+  test('a 2 MiB body is a 413 problem (the service allows 1 MiB)', async () => {
+    const token = await tokenFor('owner-3');
+    const body = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+
+    await expectProblem(await call('POST', '/v1/orgs', { token, body }), 413);
+  });
+});
