@@ -36,6 +36,8 @@ export interface PollerOptions {
   readonly queueUrls: Readonly<Record<QueueName, string>>;
   readonly functions?: readonly FunctionSpec[];
   readonly log?: (line: string) => void;
+  /** Seconds until a failed message is visible again; default LOCAL_RETRY_DELAY_SECONDS. */
+  readonly retryDelaySeconds?: number;
 }
 
 export interface Poller {
@@ -93,7 +95,7 @@ export function startPoller(options: PollerOptions): Poller {
       await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries(succeeded) }));
     }
     if (retried.length > 0) {
-      const visibility = entries(retried).map((e) => ({ ...e, VisibilityTimeout: LOCAL_RETRY_DELAY_SECONDS }));
+      const visibility = entries(retried).map((e) => ({ ...e, VisibilityTimeout: options.retryDelaySeconds ?? LOCAL_RETRY_DELAY_SECONDS }));
       await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: visibility }));
     }
   }
