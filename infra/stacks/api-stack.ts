@@ -1,0 +1,343 @@
+/**
+ * The stateless half of Custos: identity (Cognito), the HTTP API, one function per manifest entry
+ * with exactly the access it declares, schedules, queue consumers and alarms. Nothing here holds
+ * data, so the stack can be destroyed and redeployed without loss. Every function, route,
+ * schedule and consumer comes from infra/manifest.ts; this file has no per-function code.
+ */
+import { Aws, Duration, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import {
+  AccountRecovery,
+  FeaturePlan,
+  Mfa,
+  OAuthScope,
+  ProviderAttribute,
+  StandardThreatProtectionMode,
+  UserPool,
+  UserPoolClientIdentityProvider,
+  UserPoolIdentityProviderOidc,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { CustosFunction, type BindableResources } from '../constructs/custos-function.ts';
+import { FUNCTIONS, type FunctionSpec } from '../manifest.ts';
+import { QUEUES } from '../resources.ts';
+import { ROUTES } from '../../shared/api/routes/index.ts';
+import { routeKey } from '../../shared/api/route.ts';
+import { cursorSecretName, filesBucketName, type DataStack } from './data-stack.ts';
+import type { StageConfig } from './stage-config.ts';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly data: DataStack;
+  /** Overrides the manifest (tests use it to prove the wiring is generic). */
+  readonly functions?: readonly FunctionSpec[];
+}
+
+/**
+ * Access log line: who asked for which route and what came back. No path (it carries ids), no
+ * query string, no headers (tokens), no bodies (personal data).
+ */
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTimeEpoch',
+  sourceIp: '$context.identity.sourceIp',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+});
+
+export class ApiStack extends Stack {
+  readonly userPool: UserPool;
+  readonly apiClient: UserPoolClient;
+  readonly httpApi: HttpApi;
+  readonly functions: ReadonlyMap<string, CustosFunction>;
+  readonly alarmTopic: ITopic;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const specs = props.functions ?? FUNCTIONS;
+
+    // One key for operational data: log groups (functions and access logs) and the alarm topic.
+    const operationsKey = new Key(this, 'OperationsKey', {
+      description: `Custos ${config.stage}: encrypts log groups and the alarm topic`,
+      alias: `alias/custos-operations-${config.stage}`,
+      enableKeyRotation: true,
+    });
+    operationsKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
+      }),
+    );
+
+    this.alarmTopic = this.createAlarmTopic(config, operationsKey);
+    const { userPool, client } = this.createIdentity(config);
+    this.userPool = userPool;
+    this.apiClient = client;
+    const issuer = `https://cognito-idp.${Aws.REGION}.amazonaws.com/${userPool.userPoolId}`;
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetention, encryptionKey: operationsKey });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `custos-${config.stage}`,
+      description: 'Custos HTTP API',
+      createDefaultStage: false,
+      corsPreflight:
+        config.allowedOrigins.length === 0
+          ? undefined
+          : {
+              allowOrigins: [...config.allowedOrigins],
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
+              allowHeaders: ['authorization', 'content-type'],
+              maxAge: Duration.hours(1),
+            },
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(ACCESS_LOG_FORMAT) },
+    });
+    const jwtAuthorizer = new HttpJwtAuthorizer('CognitoJwt', issuer, {
+      jwtAudience: [client.userPoolClientId],
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    // Functions read their bucket by its derived name so their policies stay within this stack.
+    const filesBucket = Bucket.fromBucketAttributes(this, 'FilesBucket', {
+      bucketName: filesBucketName(config.stage),
+      encryptionKey: data.files.key,
+    });
+    const resources: BindableResources = {
+      tables: data.tables,
+      queues: data.queues,
+      files: { bucket: filesBucket, key: data.files.key },
+      fieldKey: data.fieldKey,
+      auditSigningKey: data.auditSigningKey,
+      mail: {
+        from: config.mailFrom,
+        identityArn: this.formatArn({ service: 'ses', resource: 'identity', resourceName: config.mailIdentity }),
+      },
+    };
+    const publicBaseUrl = config.publicBaseUrl ?? this.httpApi.apiEndpoint;
+    // A dynamic reference: CloudFormation resolves it at deploy time, the template holds only the name.
+    const cursorSecret = SecretValue.secretsManager(cursorSecretName(config.stage)).unsafeUnwrap();
+
+    const functions = new Map<string, CustosFunction>();
+    for (const spec of specs) {
+      const serveHttp = spec.routes.length > 0;
+      const fn = new CustosFunction(this, pascal(spec.name), {
+        spec,
+        logKey: operationsKey,
+        logRetention: config.logRetention,
+        environment: {
+          PUBLIC_BASE_URL: publicBaseUrl,
+          ...(serveHttp
+            ? {
+                // The same issuer and client the API's JWT authorizer checks: defence in depth.
+                AUTH_ISSUER: issuer,
+                AUTH_AUDIENCE: client.userPoolClientId,
+                AUTH_AUDIENCE_CLAIM: 'client_id',
+                AUTH_TOKEN_USE: 'access',
+                CURSOR_SECRET: cursorSecret,
+              }
+            : {}),
+        },
+      });
+      fn.bindAccess(resources);
+      functions.set(spec.name, fn);
+      this.wireTriggers(fn, config, resources);
+      this.alarmOn(fn);
+      if (fn.bundleBytes !== undefined) {
+        const top = fn.bundleTopInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(', ');
+        process.stderr.write(`bundle ${spec.name}: ${kib(fn.bundleBytes)} (largest: ${top})\n`);
+      }
+    }
+    this.functions = functions;
+
+    const integrations = new Map<string, HttpLambdaIntegration>();
+    for (const route of ROUTES) {
+      const fn = functions.get(route.fn);
+      if (fn === undefined) throw new Error(`Route ${routeKey(route)} names function ${route.fn}, which infra/manifest.ts does not declare`);
+      let integration = integrations.get(route.fn);
+      if (integration === undefined) {
+        integration = new HttpLambdaIntegration(`${pascal(route.fn)}Integration`, fn);
+        integrations.set(route.fn, integration);
+      }
+      const [created] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        authorizer: route.auth === 'jwt' ? jwtAuthorizer : new HttpNoneAuthorizer(),
+      });
+      if (route.auth === 'none' && created !== undefined) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${routeKey(route)} is public by contract (shared/api/routes: auth 'none'); it serves no tenant data.`,
+        });
+      }
+    }
+
+    for (const [name, queue] of Object.entries(data.queues)) {
+      this.alarm(
+        `${pascal(name)}DeadLetters`,
+        queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        `Messages of the ${name} queue failed ${QUEUES[name as keyof typeof QUEUES].maxReceiveCount} times and wait in its dead-letter queue`,
+      );
+    }
+  }
+
+  private createIdentity(config: StageConfig): { userPool: UserPool; client: UserPoolClient } {
+    const userPool = new UserPool(this, 'UserPool', {
+      userPoolName: `custos-${config.stage}`,
+      selfSignUpEnabled: true,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      mfa: Mfa.REQUIRED,
+      // TOTP only: SMS codes can be intercepted (SIM swap) and are no second factor worth having.
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+        passwordHistorySize: 5,
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      featurePlan: FeaturePlan.PLUS,
+      standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
+      deletionProtection: config.isProd,
+      removalPolicy: config.removalPolicy,
+    });
+    const providers = [UserPoolClientIdentityProvider.COGNITO];
+    let federation: UserPoolIdentityProviderOidc | undefined;
+    if (config.oidcFederation !== undefined) {
+      const oidc = config.oidcFederation;
+      federation = new UserPoolIdentityProviderOidc(this, 'CorporateDirectory', {
+        userPool,
+        name: oidc.name,
+        issuerUrl: oidc.issuer,
+        clientId: oidc.clientId,
+        // Dynamic reference: the secret's value never appears in the template.
+        clientSecret: SecretValue.secretsManager(oidc.clientSecretArn).unsafeUnwrap(),
+        scopes: ['openid', 'email', 'profile'],
+        attributeMapping: { email: ProviderAttribute.other('email') },
+      });
+      providers.push(UserPoolClientIdentityProvider.custom(federation.providerName));
+    }
+    userPool.addDomain('HostedDomain', { cognitoDomain: { domainPrefix: `custos-${config.stage}-${Aws.ACCOUNT_ID}` } });
+    const client = userPool.addClient('ApiClient', {
+      userPoolClientName: `custos-${config.stage}-api`,
+      // A public client (browser or CLI): no secret it could not keep; the code flow with PKCE.
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [...config.oauthCallbackUrls],
+        logoutUrls: [...config.oauthLogoutUrls],
+      },
+      supportedIdentityProviders: providers,
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.minutes(60),
+      idTokenValidity: Duration.minutes(60),
+      refreshTokenValidity: Duration.days(30),
+    });
+    if (federation !== undefined) client.node.addDependency(federation);
+    return { userPool, client };
+  }
+
+  private createAlarmTopic(config: StageConfig, key: Key): ITopic {
+    if (config.alarmTopicArn !== undefined) return Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    return new Topic(this, 'AlarmTopic', { topicName: `custos-${config.stage}-alarms`, masterKey: key, enforceSSL: true });
+  }
+
+  /** EventBridge schedules and SQS consumers, both from the function's spec. */
+  private wireTriggers(fn: CustosFunction, config: StageConfig, resources: BindableResources): void {
+    const { spec } = fn;
+    if (spec.schedule !== undefined) {
+      const minutes = config.scheduleMinutes(spec.schedule.contextKey, spec.schedule.defaultMinutes);
+      new Rule(this, `${pascal(spec.name)}Schedule`, {
+        description: `Runs ${spec.name} every ${minutes} minutes`,
+        schedule: Schedule.rate(Duration.minutes(minutes)),
+        targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+      });
+    }
+    if (spec.consumes !== undefined) {
+      const declared = QUEUES[spec.consumes.queue];
+      // A batch still in flight must never become visible again (resources.ts: at least 6×).
+      if (declared.visibilityTimeoutSeconds < 6 * spec.timeoutSeconds) {
+        throw new Error(`Queue ${spec.consumes.queue}: visibility timeout must be ≥ 6 × the timeout of ${spec.name}`);
+      }
+      fn.addEventSource(
+        new SqsEventSource(resources.queues[spec.consumes.queue].queue, {
+          batchSize: spec.consumes.batchSize,
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+  }
+
+  private alarmOn(fn: CustosFunction): void {
+    const id = pascal(fn.spec.name);
+    const period = Duration.minutes(5);
+    this.alarm(`${id}Errors`, fn.metricErrors({ period, statistic: 'Sum' }), `${fn.spec.name} raised errors`);
+    this.alarm(`${id}Throttles`, fn.metricThrottles({ period, statistic: 'Sum' }), `${fn.spec.name} was throttled`);
+  }
+
+  /** An alarm that fires as soon as the metric is above zero, and tells the alarm topic. */
+  private alarm(id: string, metric: IMetric, description: string): Alarm {
+    const alarm = new Alarm(this, `${id}Alarm`, {
+      metric,
+      alarmDescription: description,
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    return alarm;
+  }
+}
+
+const pascal = (name: string): string => name.replace(/(^|-)([a-z0-9])/g, (_m, _sep: string, c: string) => c.toUpperCase());
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
