@@ -225,7 +225,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     });
     try {
-      return { reply: wireReply(await options.runtime.invoke(fn, event)), label: match.routeKey };
+      const reply = wireReply(await options.runtime.invoke(fn, event));
+      // API Gateway tags every answer with its request id.
+      reply.headers['apigw-requestid'] = event.requestContext.requestId;
+      return { reply, label: match.routeKey };
     } catch (error) {
       log(`${fn.name} failed: ${errorName(error)}`);
       return { reply: localWireReply(internalError()), label: match.routeKey };

@@ -51,6 +51,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
+    // The API port first: if it is taken, say so before spending seconds on the emulators.
+    const port = await choosePort(options.port ?? Number(process.env.PORT ?? 3000), API_HOST, 'local API gateway');
     if (options.fresh === true) await rm(options.dataDir, { recursive: true, force: true });
     await mkdir(options.dataDir, { recursive: true });
 
@@ -67,7 +69,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // The functions read their configuration when first imported, so the environment, the
     // gateway's own URL included, is complete before anything can invoke one.
-    const port = await choosePort(options.port ?? Number(process.env.PORT ?? 3000), API_HOST, 'local API gateway');
     const url = `http://${API_HOST}:${port}`;
     const env = serviceEnvironment({ endpoints: emulators.endpoints, resources, issuer, dataDir: options.dataDir, publicBaseUrl: url });
     Object.assign(process.env, env);
