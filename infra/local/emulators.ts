@@ -50,20 +50,25 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-async function startDynamoDb(dataDir: string, host: string, port: number | undefined): Promise<Running> {
-  const chosen = await choosePort(port, ALL_INTERFACES, 'DynamoDB Local');
+const SERVICES = {
+  dynamodb: 'DynamoDB Local',
+  fauxqs: 'fauxqs, the SQS and S3 emulator',
+  ses: 'aws-ses-v2-local, the SES emulator',
+  kms: 'the local KMS endpoint',
+} as const;
+
+async function startDynamoDb(dataDir: string, host: string, chosen: number): Promise<Running> {
   return startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb'), host: urlHost(host), port: chosen });
 }
 
-async function startSqsAndS3(dataDir: string, host: string, port: number | undefined): Promise<Running> {
-  const chosen = await choosePort(port, ALL_INTERFACES, 'fauxqs, the SQS and S3 emulator');
+async function startSqsAndS3(dataDir: string, host: string, chosen: number): Promise<Running> {
   const persistDir = join(dataDir, 'fauxqs');
   await mkdir(persistDir, { recursive: true });
   try {
     const server = await startFauxqs({ port: chosen, logger: false, dataDir: persistDir });
     return { endpoint: `http://${urlHost(host)}:${server.port}`, stop: () => server.stop() };
   } catch (error) {
-    throw portError(error, chosen, 'fauxqs, the SQS and S3 emulator');
+    throw portError(error, chosen, SERVICES.fauxqs);
   }
 }
 
@@ -74,24 +79,20 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function startSes(host: string, port: number | undefined): Promise<Running> {
-  const service = 'aws-ses-v2-local, the SES emulator';
-  const chosen = await choosePort(port, host, service);
+async function startSes(host: string, chosen: number): Promise<Running> {
   // The package's server() resolves even when listen fails (Express 5 hands the error to the
   // listen callback, which ignores it), so a server that is not listening means the port is taken.
   const server = await sesLocal.default({ host, port: chosen });
-  if (!server.listening) throw portError(Object.assign(new Error('listen failed'), { code: 'EADDRINUSE' }), chosen, service);
+  if (!server.listening) throw portError(Object.assign(new Error('listen failed'), { code: 'EADDRINUSE' }), chosen, SERVICES.ses);
   return { endpoint: `http://${urlHost(host)}:${chosen}`, stop: () => closeServer(server) };
 }
 
-async function startKms(dataDir: string, host: string, port: number | undefined): Promise<Running> {
-  const service = 'the local KMS endpoint';
-  const chosen = await choosePort(port, host, service);
+async function startKms(dataDir: string, host: string, chosen: number): Promise<Running> {
   try {
     const server = await startKmsServer({ port: chosen, host, stateFile: join(dataDir, 'kms.json') });
     return { endpoint: server.url, stop: () => server.close() };
   } catch (error) {
-    throw portError(error, chosen, service);
+    throw portError(error, chosen, SERVICES.kms);
   }
 }
 
@@ -106,11 +107,18 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Em
   const ports = options.ports ?? {};
   await mkdir(options.dataDir, { recursive: true });
 
+  // Every port first: a busy one fails the start in milliseconds, before Java is even spawned.
+  const [dynamodbPort, fauxqsPort, sesPort, kmsPort] = await Promise.all([
+    choosePort(ports.dynamodb, ALL_INTERFACES, SERVICES.dynamodb),
+    choosePort(ports.sqs ?? ports.s3, ALL_INTERFACES, SERVICES.fauxqs),
+    choosePort(ports.ses, host, SERVICES.ses),
+    choosePort(ports.kms, host, SERVICES.kms),
+  ]);
   const starting = [
-    startDynamoDb(options.dataDir, host, ports.dynamodb),
-    startSqsAndS3(options.dataDir, host, ports.sqs ?? ports.s3),
-    startSes(host, ports.ses),
-    startKms(options.dataDir, host, ports.kms),
+    startDynamoDb(options.dataDir, host, dynamodbPort),
+    startSqsAndS3(options.dataDir, host, fauxqsPort),
+    startSes(host, sesPort),
+    startKms(options.dataDir, host, kmsPort),
   ] as const;
   const settled = await Promise.allSettled(starting);
   const running = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
