@@ -201,9 +201,9 @@ class LocalKms {
   }
 
   private unseal(blobBytes: Buffer, context: Buffer, expectedKeyReference: string | undefined): { key: StoredKey; plaintext: Buffer } {
-    const invalid = new KmsError('InvalidCiphertextException', '');
+    const invalid = (): KmsError => new KmsError('InvalidCiphertextException', '');
     const keyIdLength = blobBytes[1];
-    if (blobBytes[0] !== BLOB_VERSION || keyIdLength === undefined || blobBytes.length < 2 + keyIdLength + IV_BYTES + TAG_BYTES) throw invalid;
+    if (blobBytes[0] !== BLOB_VERSION || keyIdLength === undefined || blobBytes.length < 2 + keyIdLength + IV_BYTES + TAG_BYTES) throw invalid();
     const headerEnd = 2 + keyIdLength;
     const key = this.find(blobBytes.subarray(2, headerEnd).toString('utf8'));
     if (expectedKeyReference !== undefined && this.find(expectedKeyReference).keyId !== key.keyId) {
@@ -218,7 +218,7 @@ class LocalKms {
       decipher.setAuthTag(tag);
       return { key, plaintext: Buffer.concat([decipher.update(blobBytes.subarray(headerEnd + IV_BYTES + TAG_BYTES)), decipher.final()]) };
     } catch {
-      throw invalid;
+      throw invalid();
     }
   }
 

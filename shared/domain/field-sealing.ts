@@ -44,14 +44,17 @@ export interface SealContext {
  * prefixes a value moved between records with concatenation-equal ids would still open.
  */
 export function encodeParts(...parts: readonly string[]): Buffer {
-  const buffers: Buffer[] = [];
+  let size = 0;
+  for (const part of parts) size += 4 + Buffer.byteLength(part, 'utf8');
+  // One allocation: this runs for every sealed value.
+  const encoded = Buffer.allocUnsafe(size);
+  let offset = 0;
   for (const part of parts) {
-    const bytes = Buffer.from(part, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length);
-    buffers.push(length, bytes);
+    const length = encoded.write(part, offset + 4, 'utf8');
+    encoded.writeUInt32BE(length, offset);
+    offset += 4 + length;
   }
-  return Buffer.concat(buffers);
+  return encoded;
 }
 
 const subKeys = new WeakMap<Buffer, Map<string, KeyObject>>();
@@ -103,15 +106,16 @@ interface ParsedSealed {
 }
 
 function parse(sealed: string): ParsedSealed {
-  const malformed = new IntegrityError('The sealed value is malformed');
-  if (!sealed.startsWith(SEALED_PREFIX)) throw malformed;
+  // A function, not a shared instance: building an Error captures a stack, too slow per value.
+  const malformed = (): IntegrityError => new IntegrityError('The sealed value is malformed');
+  if (!sealed.startsWith(SEALED_PREFIX)) throw malformed();
   const body = sealed.slice(SEALED_PREFIX.length);
-  if (!BASE64URL.test(body)) throw malformed;
+  if (!BASE64URL.test(body)) throw malformed();
   const bytes = Buffer.from(body, 'base64url');
   const keyIdLength = bytes[1];
-  if (bytes[0] !== FORMAT_VERSION || keyIdLength === undefined || keyIdLength === 0) throw malformed;
+  if (bytes[0] !== FORMAT_VERSION || keyIdLength === undefined || keyIdLength === 0) throw malformed();
   const headerEnd = 2 + keyIdLength;
-  if (bytes.length < headerEnd + IV_BYTES + TAG_BYTES) throw malformed;
+  if (bytes.length < headerEnd + IV_BYTES + TAG_BYTES) throw malformed();
   return {
     keyId: bytes.subarray(2, headerEnd).toString('utf8'),
     header: bytes.subarray(0, headerEnd),

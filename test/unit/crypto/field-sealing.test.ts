@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../../shared/domain/errors.ts';
-import { isSealed, openValue, sealValue, sealedKeyId, type SealContext } from '../../../shared/domain/field-sealing.ts';
+import { encodeParts, isSealed, openValue, sealValue, sealedKeyId, type SealContext } from '../../../shared/domain/field-sealing.ts';
 
 const dataKey = randomBytes(32);
 const context: SealContext = { orgId: 'org-a', recordId: 'job-1', fieldId: 'email' };
@@ -71,6 +71,11 @@ describe('field sealing', () => {
       expect(() => openValue(dataKey, context, value)).toThrow(IntegrityError);
     },
   );
+
+  test('encodes context parts unambiguously (length-prefixed), multi-byte characters included', () => {
+    expect(encodeParts('ab', 'c').equals(encodeParts('a', 'bc'))).toBe(false);
+    expect(encodeParts('é')).toEqual(Buffer.from([0, 0, 0, 2, 0xc3, 0xa9]));
+  });
 
   test('isSealed tells stored ciphertext from plain values', () => {
     expect(isSealed('alice@example.com')).toBe(false);
