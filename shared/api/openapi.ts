@@ -12,7 +12,7 @@ const problem = z
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
-  .openapi('Problem');
+  .meta({ id: 'Problem' });
 
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
 

@@ -11,13 +11,13 @@ export const organization = z
     status: z.enum(['active', 'pending_deletion', 'deleting']),
     createdAt: z.string(),
     updatedAt: z.string(),
-    role: z.string().optional().openapi({ description: "The caller's role in the organization" }),
+    role: z.string().optional().meta({ description: "The caller's role in the organization" }),
   })
-  .openapi('Organization');
+  .meta({ id: 'Organization' });
 
 export const member = z
   .object({ userId: z.string(), email: z.string(), role: z.string(), addedAt: z.string() })
-  .openapi('Member');
+  .meta({ id: 'Member' });
 
 /** A role is `owner`, `admin`, `member` or a custom role's id. */
 const roleName = z.union([z.enum(['owner', 'admin', 'member']), id]);

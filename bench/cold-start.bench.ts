@@ -1,0 +1,105 @@
+/**
+ * Cold start: bundle size of every function, and the time a fresh Node process takes to import
+ * the bundle and answer a first event, next to an empty handler bundled the same way.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { FUNCTIONS, type FunctionSpec } from '../infra/manifest.ts';
+import { bundleFunction } from '../infra/bundling.ts';
+import { median } from './stats.ts';
+
+const run = promisify(execFile);
+
+/** The first event: an API request without a token (answered 401 after full initialisation), or a scheduled tick. */
+function firstEvent(spec: FunctionSpec): object {
+  const route = spec.routes[0];
+  if (route === undefined) return { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}, Records: [] };
+  const path = route.path.replace(/\{[^}]+\}/g, '01JAAAAAAAAAAAAAAAAAAAAAAA');
+  return {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: {},
+    requestContext: { requestId: 'bench', http: { method: route.method, path, sourceIp: '127.0.0.1', userAgent: 'bench', protocol: 'HTTP/1.1' } },
+    isBase64Encoded: false,
+  };
+}
+
+const PROBE = `
+const [file, eventJson] = process.argv.slice(1);
+const started = performance.now();
+const mod = await import(file);
+await mod.handler(JSON.parse(eventJson), { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000 }).catch(() => undefined);
+process.stdout.write(String(performance.now() - started));
+`;
+
+/** Only what a function's handler reads at cold start; nothing here is reached over the network. */
+const FAKE_ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  RECORDS_TABLE: 'bench-records',
+  AUDIT_TABLE: 'bench-audit',
+  FIELD_KEY_ID: 'alias/bench',
+  AUDIT_SIGNING_KEY_ID: 'alias/bench-signing',
+  DELETION_QUEUE_URL: 'http://127.0.0.1:9/queue/deletion',
+  WORK_QUEUE_URL: 'http://127.0.0.1:9/queue/work',
+  FILES_BUCKET: 'bench-files',
+  MAIL_FROM: 'bench@example.com',
+  PUBLIC_BASE_URL: 'https://api.example.com',
+  CURSOR_SECRET: '00'.repeat(32),
+  AUTH_ISSUER: 'https://issuer.example.com',
+  AUTH_AUDIENCE: 'bench',
+  AUTH_JWKS_URI: 'https://127.0.0.1:9/jwks.json',
+  LOG_LEVEL: 'error',
+};
+
+/**
+ * Median over runs of: the whole fresh process (start of Node to exit, as a Lambda init pays for
+ * the runtime too) and the import + first event alone, measured inside the process.
+ */
+async function initMs(file: string, event: object, runs: number): Promise<{ process: number; handler: number }> {
+  const whole: number[] = [];
+  const inside: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const started = performance.now();
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, file, JSON.stringify(event)], {
+      env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
+    });
+    whole.push(performance.now() - started);
+    inside.push(Number(stdout));
+  }
+  return { process: median(whole), handler: median(inside) };
+}
+
+export async function runColdStartBench(runs = 5): Promise<Record<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'custos-bench-'));
+  try {
+    const metrics: Record<string, number> = {};
+    const emptyEntry = join(dir, 'empty.ts');
+    await writeFile(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
+    const baseline = await bundleFunction(emptyEntry, join(dir, 'baseline'));
+    const baselineInit = await initMs(baseline.file, {}, runs);
+    metrics['bundle_kb.baseline'] = kb(baseline.bytes);
+    metrics['init_ms.baseline'] = round(baselineInit.process);
+    metrics['handler_init_ms.baseline'] = round(baselineInit.handler);
+    for (const spec of FUNCTIONS) {
+      const built = await bundleFunction(resolve(spec.entry), join(dir, spec.name));
+      const init = await initMs(built.file, firstEvent(spec), runs);
+      metrics[`bundle_kb.${spec.name}`] = kb(built.bytes);
+      metrics[`init_ms.${spec.name}`] = round(init.process);
+      metrics[`handler_init_ms.${spec.name}`] = round(init.handler);
+      metrics[`init_ratio.${spec.name}`] = round(init.process / baselineInit.process);
+    }
+    return metrics;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const round = (n: number): number => Math.round(n * 100) / 100;
+const kb = (bytes: number): number => Math.round(bytes / 102.4) / 10;
