@@ -1,0 +1,116 @@
+/**
+ * The backup download page: a password form that works without JavaScript and states where the
+ * link stands (ask, wrong password with tries left, locked, expired, invalid). The form posts the
+ * token in a hidden field to the path without query string, so the token is not repeated in
+ * the POST's URL; no-referrer keeps it out of the S3 request that follows the 303.
+ */
+import { humanDate, isoDate } from './dates.ts';
+import { SafeHtml, html } from './html.ts';
+import { PAGE_CSS, pageCsp } from './page-style.ts';
+
+export type DownloadPageState =
+  | { readonly kind: 'ask' }
+  | { readonly kind: 'wrong-password'; readonly triesLeft: number }
+  | { readonly kind: 'locked' }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'invalid' };
+
+export interface DownloadPageInput {
+  readonly state: DownloadPageState;
+  /** Where the form posts: the page's own path, e.g. `/v1/backups/<id>/download`. */
+  readonly action: string;
+  readonly token: string;
+  /** Absent for an invalid link: nothing about an unknown backup is shown. */
+  readonly organizationName?: string;
+  readonly expiresAt?: Date;
+}
+
+/** The status each state is served with (API.md: 401 wrong, 423 locked, 410 expired). */
+export const DOWNLOAD_PAGE_STATUS: Readonly<Record<DownloadPageState['kind'], number>> = {
+  ask: 200,
+  'wrong-password': 401,
+  locked: 423,
+  expired: 410,
+  invalid: 404,
+};
+
+/** Headers to serve the page with; pass the presigned URLs' origin so the 303 is allowed. */
+export function downloadPageHeaders(downloadOrigins?: readonly string[]): Record<string, string> {
+  return {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': pageCsp(downloadOrigins),
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+  };
+}
+
+function expiry(input: DownloadPageInput, verb: string): SafeHtml | undefined {
+  if (input.expiresAt === undefined) return undefined;
+  return html`<p>${verb} <time datetime="${isoDate(input.expiresAt)}">${humanDate(input.expiresAt)}</time>.</p>`;
+}
+
+function form(input: DownloadPageInput, error: SafeHtml | undefined): SafeHtml {
+  const describedBy = error === undefined ? 'password-hint' : 'password-error password-hint';
+  return html`<form method="post" action="${input.action}">
+<input type="hidden" name="token" value="${input.token}">
+<label for="password">Backup password</label>
+${error}
+<input type="password" id="password" name="password" autocomplete="current-password" required minlength="12" aria-describedby="${describedBy}"${error === undefined ? '' : html` aria-invalid="true"`} autofocus>
+<p class="muted" id="password-hint">The password you chose when you requested the backup. We do not store it and cannot recover it.</p>
+<button type="submit">Download the backup</button>
+</form>`;
+}
+
+function content(input: DownloadPageInput): { title: string; body: SafeHtml } {
+  const organization = input.organizationName ?? '';
+  const { state } = input;
+  switch (state.kind) {
+    case 'ask':
+      return {
+        title: `Download the backup of ${organization}`,
+        body: html`${expiry(input, 'This link expires on')}${form(input, undefined)}`,
+      };
+    case 'wrong-password': {
+      const tries = state.triesLeft === 1 ? '1 try left' : `${state.triesLeft} tries left`;
+      const error = html`<p class="error" id="password-error" role="alert">Wrong password. ${tries} before the link is locked.</p>`;
+      return { title: `Download the backup of ${organization}`, body: html`${expiry(input, 'This link expires on')}${form(input, error)}` };
+    }
+    case 'locked':
+      return {
+        title: 'This download link is locked',
+        body: html`<p role="alert">Too many wrong passwords were entered for the backup of ${organization}. The link no longer works.</p>
+<p>If you still need the data, request a new backup; if you did not try these passwords, tell the other owners of ${organization} and review its audit log.</p>`,
+      };
+    case 'expired':
+      return {
+        title: 'This download link has expired',
+        body: html`${expiry(input, 'The backup of ' + organization + ' expired on')}<p>The backup has been deleted. Request a new one if you still need it.</p>`,
+      };
+    case 'invalid':
+      return { title: 'This download link is not valid', body: html`<p>Check that you copied the whole link from the email, or request a new backup.</p>` };
+  }
+}
+
+export function downloadPage(input: DownloadPageInput): string {
+  const { title, body } = content(input);
+  return html`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>${title} · Custos</title>
+<style>${new SafeHtml(PAGE_CSS)}</style>
+</head>
+<body>
+<main>
+<h1>${title}</h1>
+${body}
+<p class="muted">Custos · backups are encrypted with your password and deleted when the link expires.</p>
+</main>
+</body>
+</html>`.value;
+}
