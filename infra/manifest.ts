@@ -68,10 +68,22 @@ const api = (name: string, description: string, access: FunctionAccess, memoryMb
 });
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
+  // `delete`: removing a member or a custom role deletes its item (inside the audited transaction).
   api('api-orgs', 'Organizations, members, roles and the caller themself', {
-    records: 'write',
+    records: 'delete',
     audit: 'append',
     fieldKey: 'generate',
+  }),
+  // `delete`: deleting an orchestration sweeps its jobs with batched deletes. No KMS: definitions hold no sealed values.
+  api('api-orchestrations', 'Orchestrations: business-process blueprints; deleting one erases its jobs', {
+    records: 'delete',
+    audit: 'append',
+  }),
+  // `delete`: jobs are erased for real. `decrypt` unwraps the organization's data key to seal and open fields.
+  api('api-jobs', 'Jobs: create, read, rectify, transition and erase the records that carry customer data', {
+    records: 'delete',
+    audit: 'append',
+    fieldKey: 'decrypt',
   }),
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];

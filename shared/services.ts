@@ -6,11 +6,17 @@
 import { env } from './config.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient } from './adapters/aws/clients.ts';
+import { DynamoJobs } from './adapters/aws/dynamo-jobs.ts';
+import { DynamoOrchestrations } from './adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from './adapters/aws/dynamo-organizations.ts';
+import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
 import { domainClock, type Clock } from './ports/clock.ts';
+import type { JobStore } from './ports/jobs.ts';
 import type { Keys } from './ports/keys.ts';
+import type { OrchestrationStore } from './ports/orchestrations.ts';
 import type { OrganizationStore } from './ports/organizations.ts';
+import type { RoleStore } from './ports/roles.ts';
 import type { SecurityEvent } from './http/api-handler.ts';
 
 function lazy<T>(make: () => T): () => T {
@@ -20,12 +26,18 @@ function lazy<T>(make: () => T): () => T {
 
 const writer = lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock));
 const organizations = lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
+const roles = lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
+const orchestrations = lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
+const jobs = lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
 const keys = lazy(() => new KmsKeys());
 
 export const services = {
   clock: (): Clock => domainClock,
   writer,
   orgs: (): OrganizationStore => organizations(),
+  roles: (): RoleStore => roles(),
+  orchestrations: (): OrchestrationStore => orchestrations(),
+  jobs: (): JobStore => jobs(),
   keys: (): Keys => keys(),
   cursorSecret: lazy(() => env.cursorSecret()),
 };

@@ -1,15 +1,18 @@
 /** Organizations, members and the caller themself. */
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { recordSecurityEvent, services } from '../../shared/services.ts';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../../shared/use-cases/members.ts';
 import { describeMe } from '../../shared/use-cases/me.ts';
+import { createRole, deleteRole, listRoles, updateRole } from '../../shared/use-cases/roles.ts';
 import { createOrganization, getOrganization, listMyOrganizations, renameOrganization } from '../../shared/use-cases/organizations.ts';
 
 const r = orgRoutes;
 const deps = () => ({ orgs: services.orgs(), keys: services.keys(), clock: services.clock() });
+const roleDeps = () => ({ orgs: services.orgs(), roles: services.roles(), orchestrations: services.orchestrations(), clock: services.clock() });
 
 export const operations = [
   operation(r.createOrg, async ({ ctx, body }) => created(await createOrganization(deps(), ctx, body))),
@@ -24,6 +27,13 @@ export const operations = [
     return noContent();
   }),
   operation(r.me, async ({ ctx }) => ok(await describeMe(deps(), ctx))),
+  operation(roleRoutes.listRoles, async ({ ctx, params }) => ok({ items: await listRoles(roleDeps(), ctx, params.orgId) })),
+  operation(roleRoutes.createRole, async ({ ctx, params, body }) => created(await createRole(roleDeps(), ctx, params.orgId, body))),
+  operation(roleRoutes.updateRole, async ({ ctx, params, body }) => ok(await updateRole(roleDeps(), ctx, params.orgId, params.roleId, body))),
+  operation(roleRoutes.deleteRole, async ({ ctx, params }) => {
+    await deleteRole(roleDeps(), ctx, params.orgId, params.roleId);
+    return noContent();
+  }),
 ];
 
 export const handler = apiHandler('api-orgs', operations, { onSecurityEvent: recordSecurityEvent });

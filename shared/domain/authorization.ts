@@ -122,7 +122,8 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
 
   const mask = fieldMaskFor(actor, resource.orchestration);
   if (resource.kind === 'orchestration') {
-    if (action === 'orchestrations.read' || action === 'jobs.create') return allow(mask);
+    // `jobs.read` on an orchestration is listing its jobs; which ones, jobListScope says.
+    if (action === 'orchestrations.read' || action === 'jobs.create' || action === 'jobs.read') return allow(mask);
     if (action === 'orchestrations.manage') return permissions.has('orchestrations.manage') ? allow(mask) : deny('This needs the orchestrations.manage permission');
     if (action === 'jobs.export') return permissions.has('jobs.export') ? allow(mask) : deny('This needs the jobs.export permission');
     return deny(`${action} does not apply to an orchestration`);
@@ -156,4 +157,23 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
 /** Fields the mask lets the actor read (`read` or `write`). */
 export function readableFields(fields: readonly FieldDefinition[], mask: FieldMask): FieldDefinition[] {
   return fields.filter((f) => (mask[f.id] ?? 'hidden') !== 'hidden');
+}
+
+/** Which jobs of a visible orchestration a list shows: all, or only those the actor owns. */
+export function jobListScope(actor: Actor): 'all' | 'own' {
+  return permissionsOf(actor).has('jobs.read_all') ? 'all' : 'own';
+}
+
+/** The first of `fieldIds` the mask does not let the actor write (hidden or read-only), if any. */
+export function unwritableField(mask: FieldMask, fieldIds: Iterable<string>): string | undefined {
+  for (const fieldId of fieldIds) if (mask[fieldId] !== 'write') return fieldId;
+  return undefined;
+}
+
+/**
+ * Whether the actor may grant `permission` to a custom role: only permissions it holds itself,
+ * so `roles.manage` cannot be turned into every other permission by editing one's own role.
+ */
+export function canGrant(actor: Actor, permission: Permission): boolean {
+  return isOwner(actor) || permissionsOf(actor).has(permission);
 }

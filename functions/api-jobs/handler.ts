@@ -1,0 +1,36 @@
+/** Jobs: the records carrying customer data. GET/PATCH/transition answer the version as ETag; PATCH, transition and DELETE honour If-Match. */
+import { jobRoutes } from '../../shared/api/routes/jobs.ts';
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { noContent, type HttpResult } from '../../shared/http/http-result.ts';
+import { operation } from '../../shared/http/operation.ts';
+import { recordSecurityEvent, services } from '../../shared/services.ts';
+import { createJob, deleteJob, getJob, listJobs, transitionJob, updateJob, type VersionedJob } from '../../shared/use-cases/jobs.ts';
+
+const r = jobRoutes;
+const deps = () => ({
+  orgs: services.orgs(),
+  orchestrations: services.orchestrations(),
+  jobs: services.jobs(),
+  keys: services.keys(),
+  clock: services.clock(),
+  audit: services.writer(),
+  cursorSecret: services.cursorSecret(),
+});
+
+const withEtag = ({ job, etag }: VersionedJob, status = 200): HttpResult => ({ status, body: job, headers: { etag } });
+
+export const operations = [
+  operation(r.createJob, async ({ ctx, params, body }) => withEtag(await createJob(deps(), ctx, params.orgId, params.orchestrationId, body), 201)),
+  operation(r.listJobs, async ({ ctx, params, query }) => ({ status: 200, body: await listJobs(deps(), ctx, params.orgId, params.orchestrationId, query) })),
+  operation(r.getJob, async ({ ctx, params }) => withEtag(await getJob(deps(), ctx, params.orgId, params.jobId))),
+  operation(r.updateJob, async ({ ctx, params, body, headers }) => withEtag(await updateJob(deps(), ctx, params.orgId, params.jobId, body, headers['if-match']))),
+  operation(r.transitionJob, async ({ ctx, params, body, headers }) =>
+    withEtag(await transitionJob(deps(), ctx, params.orgId, params.jobId, body, headers['if-match'])),
+  ),
+  operation(r.deleteJob, async ({ ctx, params, headers }) => {
+    await deleteJob(deps(), ctx, params.orgId, params.jobId, headers['if-match']);
+    return noContent();
+  }),
+];
+
+export const handler = apiHandler('api-jobs', operations, { onSecurityEvent: recordSecurityEvent });

@@ -1,0 +1,26 @@
+/** Orchestrations: business-process blueprints (deleting one erases its jobs). */
+import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { created, ok } from '../../shared/http/http-result.ts';
+import { operation } from '../../shared/http/operation.ts';
+import { recordSecurityEvent, services } from '../../shared/services.ts';
+import {
+  createOrchestration,
+  deleteOrchestration,
+  getOrchestration,
+  listOrchestrations,
+  updateOrchestration,
+} from '../../shared/use-cases/orchestrations.ts';
+
+const r = orchestrationRoutes;
+const deps = () => ({ orgs: services.orgs(), roles: services.roles(), orchestrations: services.orchestrations(), jobs: services.jobs(), clock: services.clock() });
+
+export const operations = [
+  operation(r.listOrchestrations, async ({ ctx, params }) => ok({ items: await listOrchestrations(deps(), ctx, params.orgId) })),
+  operation(r.createOrchestration, async ({ ctx, params, body }) => created(await createOrchestration(deps(), ctx, params.orgId, body))),
+  operation(r.getOrchestration, async ({ ctx, params }) => ok(await getOrchestration(deps(), ctx, params.orgId, params.orchestrationId))),
+  operation(r.updateOrchestration, async ({ ctx, params, body }) => ok(await updateOrchestration(deps(), ctx, params.orgId, params.orchestrationId, body))),
+  operation(r.deleteOrchestration, async ({ ctx, params }) => ok(await deleteOrchestration(deps(), ctx, params.orgId, params.orchestrationId))),
+];
+
+export const handler = apiHandler('api-orchestrations', operations, { onSecurityEvent: recordSecurityEvent });

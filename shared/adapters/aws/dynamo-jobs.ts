@@ -1,0 +1,205 @@
+/**
+ * JobStore on the records table: `ORG#<org>` / `JOB#<jobId>`, indexed by orchestration (gsi3) and
+ * by the subject's blind index (gsi2). Every write is conditional: on the job's version (so no
+ * update is lost), on it not being restricted, and on the orchestration's revision (so values are
+ * always validated against the definition in force).
+ */
+import { BatchWriteCommand, GetCommand, QueryCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../../domain/errors.ts';
+import { JobWriteConflict, type JobPage, type JobPageRequest, type JobStore, type OrchestrationGuard, type StoredJob } from '../../ports/jobs.ts';
+import type { AuditEntry } from '../../ports/organizations.ts';
+import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { guarded } from './dynamo-errors.ts';
+import { GSI_BY_ORCHESTRATION, ORG_SK, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, stripKeys, subjectGsiPk } from './records-keys.ts';
+
+const BATCH_SIZE = 25;
+const MAX_BATCH_ATTEMPTS = 8;
+
+export class DynamoJobs implements JobStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly writer: AuditedWriter,
+  ) {}
+
+  async get(orgId: string, jobId: string): Promise<StoredJob | undefined> {
+    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: jobSk(jobId) }, ConsistentRead: true })));
+    return Item === undefined ? undefined : stripKeys<StoredJob>(Item);
+  }
+
+  /**
+   * One page of an orchestration's jobs, oldest first. With an owner filter DynamoDB may evaluate
+   * items without returning them, so this reads on (each read limited to what is still missing,
+   * so the last evaluated key is exactly where the page ends) until the page is full or the
+   * index is exhausted.
+   */
+  async listByOrchestration(orgId: string, orchestrationId: string, request: JobPageRequest): Promise<JobPage> {
+    const items: StoredJob[] = [];
+    let startKey = request.startKey;
+    do {
+      const page = await guarded(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: GSI_BY_ORCHESTRATION,
+            KeyConditionExpression: 'gsi3pk = :pk',
+            ExpressionAttributeValues: { ':pk': orchestrationGsiPk(orgId, orchestrationId), ...(request.ownerId === undefined ? {} : { ':owner': request.ownerId }) },
+            ...(request.ownerId === undefined ? {} : { FilterExpression: 'ownerId = :owner' }),
+            Limit: request.limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && items.length < request.limit);
+    return startKey === undefined ? { items } : { items, lastKey: startKey };
+  }
+
+  async create(job: StoredJob, guard: OrchestrationGuard, audit: AuditEntry): Promise<void> {
+    await this.commit(
+      [
+        { Put: { TableName: this.table, Item: this.item(job), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: orgPk(job.orgId), sk: orchestrationSk(guard.orchestrationId) },
+            UpdateExpression: 'SET jobCount = jobCount + :one',
+            ConditionExpression: 'revision = :revision',
+            ExpressionAttributeValues: { ':one': 1, ':revision': guard.revision },
+          },
+        },
+        this.orgActive(job.orgId),
+      ],
+      audit,
+    );
+  }
+
+  async replace(next: StoredJob, guard: OrchestrationGuard, audit: AuditEntry): Promise<void> {
+    await this.commit(
+      [
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.item(next),
+            ConditionExpression: 'version = :expected AND attribute_not_exists(restriction)',
+            ExpressionAttributeValues: { ':expected': next.version - 1 },
+          },
+        },
+        this.orchestrationAt(next.orgId, guard),
+        this.orgActive(next.orgId),
+      ],
+      audit,
+    );
+  }
+
+  async delete(job: StoredJob, expectedVersion: number, audit: AuditEntry): Promise<void> {
+    await this.commit(
+      [
+        {
+          Delete: {
+            TableName: this.table,
+            Key: { pk: orgPk(job.orgId), sk: jobSk(job.jobId) },
+            ConditionExpression: 'version = :expected AND attribute_not_exists(restriction)',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        },
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: orgPk(job.orgId), sk: orchestrationSk(job.orchestrationId) },
+            UpdateExpression: 'SET jobCount = jobCount - :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
+        this.orgActive(job.orgId),
+      ],
+      audit,
+    );
+  }
+
+  async sweep(orgId: string, orchestrationId: string): Promise<number> {
+    let deleted = 0;
+    // Query from the start each round: the previous round's items are gone, so nothing is skipped.
+    for (;;) {
+      const page = await guarded(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: GSI_BY_ORCHESTRATION,
+            KeyConditionExpression: 'gsi3pk = :pk',
+            ExpressionAttributeValues: { ':pk': orchestrationGsiPk(orgId, orchestrationId) },
+            ProjectionExpression: 'pk, sk',
+            Limit: 250,
+          }),
+        ),
+      );
+      const keys = (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+      if (keys.length === 0) return deleted;
+      for (let i = 0; i < keys.length; i += BATCH_SIZE) {
+        await this.deleteBatch(keys.slice(i, i + BATCH_SIZE));
+      }
+      deleted += keys.length;
+    }
+  }
+
+  private async deleteBatch(keys: Record<string, unknown>[]): Promise<void> {
+    let requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('Batch deletes kept coming back unprocessed');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+      const result: BatchWriteCommandOutput = await guarded(this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } })));
+      requests = (result.UnprocessedItems?.[this.table] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
+    }
+  }
+
+  private item(job: StoredJob): Record<string, unknown> {
+    const { subjectIndex, ...rest } = job;
+    return {
+      pk: orgPk(job.orgId),
+      sk: jobSk(job.jobId),
+      kind: 'job',
+      gsi3pk: orchestrationGsiPk(job.orgId, job.orchestrationId),
+      gsi3sk: jobSk(job.jobId),
+      // The blind index, never the email, becomes the key of the subject index.
+      ...(subjectIndex === undefined ? {} : { gsi2pk: subjectGsiPk(job.orgId, subjectIndex), gsi2sk: jobSk(job.jobId), subjectIndex }),
+      ...rest,
+    };
+  }
+
+  private orchestrationAt(orgId: string, guard: OrchestrationGuard): WriteOp {
+    return {
+      ConditionCheck: {
+        TableName: this.table,
+        Key: { pk: orgPk(orgId), sk: orchestrationSk(guard.orchestrationId) },
+        ConditionExpression: 'revision = :revision',
+        ExpressionAttributeValues: { ':revision': guard.revision },
+      },
+    };
+  }
+
+  private orgActive(orgId: string): WriteOp {
+    return {
+      ConditionCheck: {
+        TableName: this.table,
+        Key: { pk: orgPk(orgId), sk: ORG_SK },
+        ConditionExpression: '#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active' },
+      },
+    };
+  }
+
+  /** Op 0 is always the job, op 1 the orchestration, op 2 the organization. */
+  private async commit(ops: WriteOp[], audit: AuditEntry): Promise<void> {
+    try {
+      await this.writer.commit(ops, audit.draft, audit.actor);
+    } catch (error) {
+      if (!(error instanceof ConditionFailed)) throw error;
+      if (error.index === 0) throw new JobWriteConflict('job-changed');
+      if (error.index === 1) throw new JobWriteConflict('orchestration-changed');
+      throw new NotFoundError('organization');
+    }
+  }
+}

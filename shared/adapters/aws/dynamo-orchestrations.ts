@@ -1,0 +1,149 @@
+/** OrchestrationStore on the records table: `ORG#<org>` / `ORCH#<orchestrationId>` (layout in records-keys.ts). */
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { Orchestration } from '../../domain/orchestration.ts';
+import type { OrchestrationRecord, OrchestrationStore } from '../../ports/orchestrations.ts';
+import type { AuditEntry } from '../../ports/organizations.ts';
+import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { guarded } from './dynamo-errors.ts';
+import { ORG_SK, orchestrationSk, orgPk, stripKeys } from './records-keys.ts';
+
+export class DynamoOrchestrations implements OrchestrationStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly writer: AuditedWriter,
+  ) {}
+
+  async list(orgId: string): Promise<OrchestrationRecord[]> {
+    const found: OrchestrationRecord[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await guarded(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': 'ORCH#' },
+            ExclusiveStartKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) found.push(stripKeys<OrchestrationRecord>(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined);
+    return found;
+  }
+
+  async get(orgId: string, orchestrationId: string): Promise<OrchestrationRecord | undefined> {
+    const { Item } = await guarded(
+      this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) }, ConsistentRead: true })),
+    );
+    return Item === undefined ? undefined : stripKeys<OrchestrationRecord>(Item);
+  }
+
+  async create(orchestration: Orchestration, audit: AuditEntry): Promise<OrchestrationRecord> {
+    const record: OrchestrationRecord = { ...orchestration, revision: 1, jobCount: 0 };
+    await this.commit(
+      [
+        {
+          Put: {
+            TableName: this.table,
+            Item: { pk: orgPk(orchestration.orgId), sk: orchestrationSk(orchestration.orchestrationId), kind: 'orchestration', ...record },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.orgActive(orchestration.orgId),
+      ],
+      audit,
+      (index) => (index === 0 ? new ConflictError('The orchestration already exists') : new NotFoundError('organization')),
+    );
+    return record;
+  }
+
+  async update(next: Orchestration, expectedRevision: number, options: { readonly requireNoJobs: boolean }, audit: AuditEntry): Promise<OrchestrationRecord> {
+    // An update expression, not a Put: jobCount moves under concurrent job writes and must not be overwritten.
+    const values: Record<string, unknown> = {
+      ':name': next.name,
+      ':stages': next.stages,
+      ':fields': next.fields,
+      ':at': next.updatedAt,
+      ':expected': expectedRevision,
+      ':one': 1,
+      ...(next.access === undefined ? {} : { ':access': next.access }),
+      ...(options.requireNoJobs ? { ':zero': 0 } : {}),
+    };
+    const set = 'SET #name = :name, stages = :stages, #fields = :fields, updatedAt = :at, revision = revision + :one';
+    try {
+      await this.writer.commit(
+        [
+          {
+            Update: {
+              TableName: this.table,
+              Key: { pk: orgPk(next.orgId), sk: orchestrationSk(next.orchestrationId) },
+              UpdateExpression: next.access === undefined ? `${set} REMOVE #access` : `${set}, #access = :access`,
+              ConditionExpression: options.requireNoJobs ? 'revision = :expected AND jobCount = :zero' : 'revision = :expected',
+              ExpressionAttributeNames: { '#name': 'name', '#fields': 'fields', '#access': 'access' },
+              ExpressionAttributeValues: values,
+            },
+          },
+          this.orgActive(next.orgId),
+        ],
+        audit.draft,
+        audit.actor,
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionFailed)) throw error;
+      if (error.index === 1) throw new NotFoundError('organization');
+      const current = await this.get(next.orgId, next.orchestrationId);
+      if (current === undefined) throw new NotFoundError('orchestration');
+      if (current.revision === expectedRevision && options.requireNoJobs) {
+        throw new ConflictError('Jobs exist in this orchestration: a field cannot change type or be removed while jobs use it', 'jobs-exist');
+      }
+      throw new ConflictError('The orchestration was changed at the same time; read it again');
+    }
+    const updated = await this.get(next.orgId, next.orchestrationId);
+    if (updated === undefined) throw new NotFoundError('orchestration');
+    return updated;
+  }
+
+  async delete(record: OrchestrationRecord, audit: AuditEntry): Promise<void> {
+    const { orgId, orchestrationId } = record;
+    await this.commit(
+      [
+        {
+          Delete: {
+            TableName: this.table,
+            Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) },
+            ConditionExpression: 'revision = :expected AND jobCount = :count',
+            ExpressionAttributeValues: { ':expected': record.revision, ':count': record.jobCount },
+          },
+        },
+        this.orgActive(orgId),
+      ],
+      audit,
+      (index) => (index === 0 ? new ConflictError('The orchestration was changed at the same time; read it again') : new NotFoundError('organization')),
+    );
+  }
+
+  private orgActive(orgId: string): WriteOp {
+    return {
+      ConditionCheck: {
+        TableName: this.table,
+        Key: { pk: orgPk(orgId), sk: ORG_SK },
+        ConditionExpression: '#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active' },
+      },
+    };
+  }
+
+  private async commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+    try {
+      await this.writer.commit(ops, audit.draft, audit.actor);
+    } catch (error) {
+      if (error instanceof ConditionFailed) throw onConditionFailed(error.index);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { FIELD_ACCESS, PERMISSIONS } from '../../domain/permissions.ts';
+import { id, label, z } from '../schemas.ts';
+import type { RouteDefinition } from '../route.ts';
+import { fieldId } from './orchestrations.ts';
+
+const orgParams = z.object({ orgId: id });
+const roleParams = z.object({ orgId: id, roleId: id });
+
+const permissions = z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length * 2);
+/** orchestrationId → fieldId → `hidden` | `read` | `write`; fields not listed are writable. */
+const fieldPermissions = z.record(id, z.record(fieldId, z.enum(FIELD_ACCESS)));
+
+export const role = z
+  .object({
+    roleId: z.string(),
+    name: z.string(),
+    permissions: z.array(z.string()),
+    fieldPermissions: z.record(z.string(), z.record(z.string(), z.enum(FIELD_ACCESS))),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Role' });
+
+export const createRoleBody = z.strictObject({ name: label(100), permissions, fieldPermissions: fieldPermissions.optional() });
+export const updateRoleBody = z
+  .strictObject({ name: label(100).optional(), permissions: permissions.optional(), fieldPermissions: fieldPermissions.optional() })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
+
+export const roleRoutes = {
+  listRoles: { method: 'GET', path: '/v1/orgs/{orgId}/roles', fn: 'api-orgs', tag: 'Roles', summary: 'Custom roles of the organization', auth: 'jwt', params: orgParams, status: 200, response: z.object({ items: z.array(role) }) },
+  createRole: {
+    method: 'POST',
+    path: '/v1/orgs/{orgId}/roles',
+    fn: 'api-orgs',
+    tag: 'Roles',
+    summary: 'Create a custom role (roles.manage; only permissions you hold; field permissions must name existing fields)',
+    auth: 'jwt',
+    params: orgParams,
+    body: createRoleBody,
+    status: 201,
+    response: role,
+    audit: 'role.create',
+  },
+  updateRole: { method: 'PATCH', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Change a custom role (roles.manage)', auth: 'jwt', params: roleParams, body: updateRoleBody, status: 200, response: role, audit: 'role.update' },
+  deleteRole: { method: 'DELETE', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Delete a custom role (roles.manage); 409 while members hold it', auth: 'jwt', params: roleParams, status: 204, audit: 'role.delete' },
+} as const satisfies Record<string, RouteDefinition>;

@@ -1,0 +1,338 @@
+/**
+ * Jobs: the records that carry an organization's customer data. Every read goes through the
+ * authorization decision (hidden fields are never opened, let alone returned); every change of
+ * an existing job goes through `processJob`, the one path that refuses restricted jobs
+ * (`assertProcessable`), honours If-Match and writes conditionally on the job's version, so no
+ * update is lost and later processing paths (sharing, exports) reuse the same guard.
+ */
+import { jobListScope, unwritableField, type Action, type FieldMask } from '../domain/authorization.ts';
+import { openCursor, sealCursor } from '../domain/cursor.ts';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, RestrictedError, ValidationError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import type { FieldValue, Job } from '../domain/orchestration.ts';
+import { OrgCrypto } from '../domain/org-crypto.ts';
+import type { RequestContext } from '../domain/principal.ts';
+import type { AuditActor, AuditDraft } from '../ports/audit.ts';
+import type { Clock } from '../ports/clock.ts';
+import { JobWriteConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
+import type { Keys } from '../ports/keys.ts';
+import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
+import type { OrganizationStore } from '../ports/organizations.ts';
+import { changesOf, openValues, sealValues, validateFieldValues } from './job-fields.ts';
+import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+
+/** Appends audit events that go with no change (reads that decrypted fields). */
+export interface ReadAudit {
+  append(draft: AuditDraft, actor: AuditActor): Promise<unknown>;
+}
+
+export interface JobDeps {
+  readonly orgs: OrganizationStore;
+  readonly orchestrations: OrchestrationStore;
+  readonly jobs: JobStore;
+  readonly keys: Keys;
+  readonly clock: Clock;
+  readonly audit: ReadAudit;
+  readonly cursorSecret: string;
+}
+
+export interface JobView {
+  readonly jobId: string;
+  readonly orchestrationId: string;
+  readonly ownerId: string;
+  readonly stage: string;
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  readonly restricted: boolean;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A view and the ETag of the version it shows. */
+export interface VersionedJob {
+  readonly job: JobView;
+  readonly etag: string;
+}
+
+/** How often a write without If-Match re-reads and retries after losing a race. */
+const MAX_WRITE_ATTEMPTS = 3;
+
+export const etagOf = (version: number): string => `"${version}"`;
+
+/**
+ * The guard every processing path passes through: a restricted job (GDPR Art. 18) is stored and
+ * readable by those allowed, but not processed — edited, moved, deleted, shared or exported.
+ */
+export function assertProcessable(job: Pick<Job, 'restriction'>): void {
+  if (job.restriction !== undefined) throw new RestrictedError();
+}
+
+/** If-Match (RFC 9110): `*` or a list of (possibly weak) entity tags; undefined when absent. */
+function matchesIfMatch(ifMatch: string | undefined, version: number): boolean {
+  if (ifMatch === undefined) return true;
+  const wanted = ifMatch.trim();
+  if (wanted === '*') return true;
+  return wanted.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version));
+}
+
+const cryptoOf = (deps: Pick<JobDeps, 'keys'>, scope: OrgScope): OrgCrypto => new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
+
+interface LoadedJob {
+  readonly scope: OrgScope;
+  readonly orchestration: OrchestrationRecord;
+  readonly job: StoredJob;
+  readonly mask: FieldMask;
+}
+
+/** The job, its orchestration and the caller's field mask for `action`; 404/403 as the decision says. */
+async function loadJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, action: Action): Promise<LoadedJob> {
+  const scope = await resolveScope(deps.orgs, ctx, orgId);
+  const job = await deps.jobs.get(orgId, jobId);
+  if (job === undefined) throw new NotFoundError('job');
+  // A job whose orchestration is gone is being swept: it no longer exists for anyone.
+  const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
+  if (orchestration === undefined) throw new NotFoundError('job');
+  const mask = authorize(scope.actor, action, { kind: 'job', orchestration, job });
+  return { scope, orchestration, job, mask };
+}
+
+async function loadOrchestration(deps: JobDeps, ctx: RequestContext, orgId: string, orchestrationId: string, action: Action) {
+  const scope = await resolveScope(deps.orgs, ctx, orgId);
+  const orchestration = await deps.orchestrations.get(orgId, orchestrationId);
+  if (orchestration === undefined) throw new NotFoundError('orchestration');
+  const mask = authorize(scope.actor, action, { kind: 'orchestration', orchestration });
+  return { scope, orchestration, mask };
+}
+
+function assertWritable(mask: FieldMask, fieldIds: Iterable<string>): void {
+  const field = unwritableField(mask, fieldIds);
+  if (field !== undefined) throw new ForbiddenError(`You may not write the field ${field}`);
+}
+
+/** Opens what the reader may see; one `job.read` audit event per request when anything was decrypted. */
+async function viewsOf(
+  deps: JobDeps,
+  ctx: RequestContext,
+  scope: OrgScope,
+  orchestration: OrchestrationRecord,
+  jobs: readonly StoredJob[],
+  mask: FieldMask,
+): Promise<JobView[]> {
+  const crypto = cryptoOf(deps, scope);
+  const decryptedFields = new Set<string>();
+  const decryptedJobs: string[] = [];
+  const views: JobView[] = [];
+  for (const job of jobs) {
+    const { fields, decrypted } = await openValues(crypto, job.jobId, orchestration, job.fields, mask);
+    if (decrypted.length > 0) {
+      decryptedJobs.push(job.jobId);
+      for (const fieldId of decrypted) decryptedFields.add(fieldId);
+    }
+    views.push({
+      jobId: job.jobId,
+      orchestrationId: job.orchestrationId,
+      ownerId: job.ownerId,
+      stage: job.stage,
+      fields,
+      restricted: job.restriction !== undefined,
+      version: job.version,
+      createdAt: job.createdAt,
+      updatedAt: job.updatedAt,
+    });
+  }
+  if (decryptedJobs.length > 0) {
+    const single = jobs.length === 1 && decryptedJobs.length === 1;
+    await deps.audit.append(
+      {
+        orgId: scope.org.orgId,
+        action: 'job.read',
+        resource: single ? { type: 'job', id: decryptedJobs[0]! } : { type: 'orchestration', id: orchestration.orchestrationId },
+        outcome: 'success',
+        detail: { decryptedFields: [...decryptedFields].sort().join(','), ...(single ? {} : { jobIds: decryptedJobs.join(',') }) },
+      },
+      auditActorOf(ctx),
+    );
+  }
+  return views;
+}
+
+async function versioned(deps: JobDeps, ctx: RequestContext, loaded: Omit<LoadedJob, 'job'>, job: StoredJob): Promise<VersionedJob> {
+  const [view] = await viewsOf(deps, ctx, loaded.scope, loaded.orchestration, [job], loaded.mask);
+  return { job: view!, etag: etagOf(job.version) };
+}
+
+export async function createJob(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  orchestrationId: string,
+  input: { fields: Readonly<Record<string, FieldValue>> },
+): Promise<VersionedJob> {
+  for (let attempt = 1; ; attempt += 1) {
+    const { scope, orchestration, mask } = await loadOrchestration(deps, ctx, orgId, orchestrationId, 'jobs.create');
+    const values = validateFieldValues(orchestration, input.fields, false) as Record<string, FieldValue>;
+    assertWritable(mask, Object.keys(values));
+    const firstStage = orchestration.stages[0];
+    if (firstStage === undefined) throw new ConflictError('The orchestration has no stages');
+    const jobId = newId();
+    const now = deps.clock.now().toISOString();
+    const sealed = await sealValues(cryptoOf(deps, scope), jobId, orchestration, values);
+    const job: StoredJob = {
+      orgId,
+      jobId,
+      orchestrationId,
+      ownerId: ctx.principal.userId,
+      stage: firstStage,
+      fields: sealed.stored,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      ...(sealed.subjectIndex === undefined ? {} : { subjectIndex: sealed.subjectIndex }),
+    };
+    try {
+      await deps.jobs.create(job, { orchestrationId, revision: orchestration.revision }, {
+        draft: { orgId, action: 'job.create', resource: { type: 'job', id: jobId }, outcome: 'success', changes: changesOf(orchestration, {}, values) },
+        actor: auditActorOf(ctx),
+      });
+    } catch (error) {
+      // The definition changed between validation and write: validate again against the new one.
+      if (error instanceof JobWriteConflict && attempt < MAX_WRITE_ATTEMPTS) continue;
+      if (error instanceof JobWriteConflict) throw new ConflictError('The orchestration is being changed; retry');
+      throw error;
+    }
+    return versioned(deps, ctx, { scope, orchestration, mask }, job);
+  }
+}
+
+export interface JobListInput {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export async function listJobs(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  orchestrationId: string,
+  input: JobListInput,
+): Promise<{ items: JobView[]; nextCursor: string | null }> {
+  const { scope, orchestration, mask } = await loadOrchestration(deps, ctx, orgId, orchestrationId, 'jobs.read');
+  const ownerId = jobListScope(scope.actor) === 'own' ? ctx.principal.userId : undefined;
+  // The cursor is bound to this list as this caller sees it: another org's, orchestration's or scope's cursor is a 400.
+  const cursorScope = `jobs/${orgId}/${orchestrationId}/${ownerId ?? '*'}`;
+  const startKey = input.cursor === undefined ? undefined : openCursor(deps.cursorSecret, cursorScope, input.cursor);
+  const page = await deps.jobs.listByOrchestration(orgId, orchestrationId, { limit: input.limit, ...(startKey ? { startKey } : {}), ...(ownerId ? { ownerId } : {}) });
+  const items = await viewsOf(deps, ctx, scope, orchestration, page.items, mask);
+  return { items, nextCursor: page.lastKey === undefined ? null : sealCursor(deps.cursorSecret, cursorScope, page.lastKey) };
+}
+
+export async function getJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string): Promise<VersionedJob> {
+  const loaded = await loadJob(deps, ctx, orgId, jobId, 'jobs.read');
+  return versioned(deps, ctx, loaded, loaded.job);
+}
+
+/** A change of an existing job: the next stored state and its audit draft, or null to delete it. */
+type JobChange = (loaded: LoadedJob) => Promise<{ next: StoredJob | null; draft: AuditDraft }>;
+
+/**
+ * The one processing path: load + authorize, refuse restricted jobs, check If-Match, apply the
+ * change, write it conditionally on the version read. A lost race without If-Match re-reads and
+ * retries (the change is validated again); with If-Match the stale tag answers 412.
+ */
+async function processJob(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  action: Action,
+  ifMatch: string | undefined,
+  change: JobChange,
+): Promise<VersionedJob | null> {
+  for (let attempt = 1; ; attempt += 1) {
+    const loaded = await loadJob(deps, ctx, orgId, jobId, action);
+    assertProcessable(loaded.job);
+    if (!matchesIfMatch(ifMatch, loaded.job.version)) throw new PreconditionFailedError();
+    const { next, draft } = await change(loaded);
+    const audit = { draft, actor: auditActorOf(ctx) };
+    const guard = { orchestrationId: loaded.orchestration.orchestrationId, revision: loaded.orchestration.revision };
+    try {
+      if (next === null) await deps.jobs.delete(loaded.job, loaded.job.version, audit);
+      else await deps.jobs.replace(next, guard, audit);
+    } catch (error) {
+      if (!(error instanceof JobWriteConflict)) throw error;
+      if (attempt >= MAX_WRITE_ATTEMPTS) throw new ConflictError('The job is being changed by others; retry');
+      continue;
+    }
+    return next === null ? null : versioned(deps, ctx, loaded, next);
+  }
+}
+
+export async function updateJob(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  input: { fields: Readonly<Record<string, FieldValue | null>> },
+  ifMatch?: string,
+): Promise<VersionedJob> {
+  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', ifMatch, async ({ scope, orchestration, job, mask }) => {
+    const written = validateFieldValues(orchestration, input.fields, true);
+    assertWritable(mask, Object.keys(written));
+    const set: Record<string, FieldValue> = {};
+    for (const [fieldId, value] of Object.entries(written)) if (value !== null) set[fieldId] = value;
+    const sealed = await sealValues(cryptoOf(deps, scope), jobId, orchestration, set);
+    const fields: Record<string, FieldValue> = { ...job.fields, ...sealed.stored };
+    for (const [fieldId, value] of Object.entries(written)) if (value === null) delete fields[fieldId];
+    const subjectField = orchestration.fields.find((f) => f.subject);
+    // The blind index follows the subject email: recomputed when it is written, dropped when it is cleared.
+    const subjectIndex = subjectField === undefined || !(subjectField.id in written) ? job.subjectIndex : sealed.subjectIndex;
+    const { subjectIndex: _previous, ...rest } = job;
+    const next: StoredJob = {
+      ...rest,
+      fields,
+      version: job.version + 1,
+      updatedAt: deps.clock.now().toISOString(),
+      ...(subjectIndex === undefined ? {} : { subjectIndex }),
+    };
+    return {
+      next,
+      draft: { orgId, action: 'job.update', resource: { type: 'job', id: jobId }, outcome: 'success', changes: changesOf(orchestration, job.fields, written) },
+    };
+  });
+  return result!;
+}
+
+export async function transitionJob(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  input: { stage: string },
+  ifMatch?: string,
+): Promise<VersionedJob> {
+  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', ifMatch, async ({ orchestration, job }) => {
+    if (!orchestration.stages.includes(input.stage)) {
+      throw new ValidationError('Unknown stage', [{ path: 'body.stage', message: 'No such stage in this orchestration' }]);
+    }
+    const next: StoredJob = { ...job, stage: input.stage, version: job.version + 1, updatedAt: deps.clock.now().toISOString() };
+    return {
+      next,
+      draft: {
+        orgId,
+        action: 'job.transition',
+        resource: { type: 'job', id: jobId },
+        outcome: 'success',
+        changes: { fields: ['stage'], values: { stage: input.stage } },
+        detail: { from: job.stage },
+      },
+    };
+  });
+  return result!;
+}
+
+export async function deleteJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, ifMatch?: string): Promise<void> {
+  await processJob(deps, ctx, orgId, jobId, 'jobs.delete', ifMatch, async ({ job }) => ({
+    next: null,
+    draft: { orgId, action: 'job.delete', resource: { type: 'job', id: jobId }, outcome: 'success', changes: { fields: Object.keys(job.fields) } },
+  }));
+}

@@ -1,0 +1,247 @@
+/**
+ * Orchestrations: business-process blueprints with typed fields and ordered stages.
+ *
+ * Rules of a definition (checked by the route schema, so a violation is a 400 naming the path):
+ * field ids are stable (`^[a-z][a-z0-9_]{0,63}$`, unique); stages are unique and ordered (jobs
+ * start in the first); at most one field is the `subject`, and it must be an `email` field marked
+ * `personal` (the data subject's address is personal data by definition). `encrypted` does not
+ * require `personal`: confidential business data may be encrypted too, and encrypted values never
+ * reach audit `changes` either way.
+ *
+ * Changes while jobs exist (409 `jobs-exist`, checked atomically against the job count): a field
+ * may not be removed or change its type, `encrypted` or `subject` flag (stored values would no
+ * longer match their definition), and no stage may be removed. Labels, names, `personal`, new
+ * fields, new stages, stage order and access limits may change at any time.
+ *
+ * Deleting erases the jobs for real: the orchestration and its audit event (with the job count)
+ * are deleted in one transaction first, which makes every job of it unreachable at once (each job
+ * route loads its orchestration), then the jobs are swept with batched deletes. A sweep cut short
+ * is finished by the next DELETE of the same id (answered 404) or by the organization's clean-up.
+ */
+import { decide, permissionsOf, type Actor } from '../domain/authorization.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import type { FieldDefinition, Orchestration, OrchestrationAccess } from '../domain/orchestration.ts';
+import { isBuiltInRole } from '../domain/permissions.ts';
+import type { RequestContext } from '../domain/principal.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { JobStore } from '../ports/jobs.ts';
+import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
+import type { OrganizationStore } from '../ports/organizations.ts';
+import type { RoleStore } from '../ports/roles.ts';
+import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+
+export interface OrchestrationDeps {
+  readonly orgs: OrganizationStore;
+  readonly roles: RoleStore;
+  readonly orchestrations: OrchestrationStore;
+  readonly jobs: JobStore;
+  readonly clock: Clock;
+}
+
+export interface OrchestrationInput {
+  readonly name: string;
+  readonly stages: readonly string[];
+  readonly fields: readonly FieldDefinition[];
+  readonly access?: OrchestrationAccess | undefined;
+}
+
+export interface OrchestrationPatch {
+  readonly name?: string | undefined;
+  readonly stages?: readonly string[] | undefined;
+  readonly fields?: readonly FieldDefinition[] | undefined;
+  /** `null` lifts the access limits. */
+  readonly access?: OrchestrationAccess | null | undefined;
+}
+
+export interface OrchestrationView {
+  readonly orchestrationId: string;
+  readonly name: string;
+  readonly stages: readonly string[];
+  readonly fields: readonly FieldDefinition[];
+  readonly access?: OrchestrationAccess;
+  readonly jobCount?: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/**
+ * What a caller sees of a definition: managers see all of it; others do not see the definitions
+ * of fields hidden from them, nor the access list (who else may see it is not theirs to know).
+ */
+function viewOf(actor: Actor, record: OrchestrationRecord): OrchestrationView {
+  const manager = permissionsOf(actor).has('orchestrations.manage');
+  const decision = decide(actor, 'orchestrations.read', { kind: 'orchestration', orchestration: record });
+  const mask = decision.effect === 'allow' ? decision.fieldMask : {};
+  return {
+    orchestrationId: record.orchestrationId,
+    name: record.name,
+    stages: record.stages,
+    fields: manager ? record.fields : record.fields.filter((f) => (mask[f.id] ?? 'hidden') !== 'hidden'),
+    ...(manager && record.access !== undefined ? { access: record.access } : {}),
+    ...(manager ? { jobCount: record.jobCount } : {}),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+async function assertRolesExist(deps: OrchestrationDeps, orgId: string, access: OrchestrationAccess | null | undefined): Promise<void> {
+  if (access === undefined || access === null) return;
+  const custom = access.roles.filter((role) => !isBuiltInRole(role));
+  if (custom.length === 0) return;
+  const known = new Set((await deps.roles.list(orgId)).map((r) => r.roleId));
+  const issues = access.roles.flatMap((role, i) => (isBuiltInRole(role) || known.has(role) ? [] : [{ path: `body.access.roles.${i}`, message: 'No such role in this organization' }]));
+  if (issues.length > 0) throw new ValidationError('Unknown role', issues);
+}
+
+/** Why `next` may not replace `current` while jobs exist, or undefined when it may. */
+export function breakingChange(current: Orchestration, next: Pick<Orchestration, 'fields' | 'stages'>): string | undefined {
+  const nextFields = new Map(next.fields.map((f) => [f.id, f]));
+  for (const field of current.fields) {
+    const after = nextFields.get(field.id);
+    if (after === undefined) return `field ${field.id} is removed`;
+    if (after.type !== field.type) return `field ${field.id} changes its type`;
+    if (after.encrypted !== field.encrypted) return `field ${field.id} changes its encrypted flag`;
+    if (after.subject !== field.subject) return `field ${field.id} changes its subject flag`;
+  }
+  const removedStage = current.stages.find((s) => !next.stages.includes(s));
+  return removedStage === undefined ? undefined : `stage ${removedStage} is removed`;
+}
+
+export async function listOrchestrations(deps: OrchestrationDeps, ctx: RequestContext, orgId: string): Promise<OrchestrationView[]> {
+  const { actor } = await resolveScope(deps.orgs, ctx, orgId);
+  authorize(actor, 'orchestrations.read');
+  const all = await deps.orchestrations.list(orgId);
+  return all
+    .filter((o) => decide(actor, 'orchestrations.read', { kind: 'orchestration', orchestration: o }).effect === 'allow')
+    .map((o) => viewOf(actor, o));
+}
+
+export async function getOrchestration(deps: OrchestrationDeps, ctx: RequestContext, orgId: string, orchestrationId: string): Promise<OrchestrationView> {
+  const { actor } = await resolveScope(deps.orgs, ctx, orgId);
+  const record = await deps.orchestrations.get(orgId, orchestrationId);
+  if (record === undefined) throw new NotFoundError('orchestration');
+  authorize(actor, 'orchestrations.read', { kind: 'orchestration', orchestration: record });
+  return viewOf(actor, record);
+}
+
+export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestContext, orgId: string, input: OrchestrationInput): Promise<OrchestrationView> {
+  const { actor } = await resolveScope(deps.orgs, ctx, orgId);
+  authorize(actor, 'orchestrations.manage');
+  await assertRolesExist(deps, orgId, input.access);
+  const now = deps.clock.now().toISOString();
+  const orchestration: Orchestration = {
+    orgId,
+    orchestrationId: newId(),
+    name: input.name,
+    stages: input.stages,
+    fields: input.fields,
+    ...(input.access === undefined ? {} : { access: input.access }),
+    createdAt: now,
+    updatedAt: now,
+    createdBy: ctx.principal.userId,
+  };
+  const record = await deps.orchestrations.create(orchestration, {
+    draft: {
+      orgId,
+      action: 'orchestration.create',
+      resource: { type: 'orchestration', id: orchestration.orchestrationId },
+      outcome: 'success',
+      changes: { fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : [])], values: { name: input.name } },
+    },
+    actor: auditActorOf(ctx),
+  });
+  return viewOf(actor, record);
+}
+
+export async function updateOrchestration(
+  deps: OrchestrationDeps,
+  ctx: RequestContext,
+  orgId: string,
+  orchestrationId: string,
+  patch: OrchestrationPatch,
+): Promise<OrchestrationView> {
+  const { actor } = await resolveScope(deps.orgs, ctx, orgId);
+  const current = await deps.orchestrations.get(orgId, orchestrationId);
+  if (current === undefined) throw new NotFoundError('orchestration');
+  authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration: current });
+  await assertRolesExist(deps, orgId, patch.access);
+  const { revision: _revision, jobCount: _jobCount, access: currentAccess, ...base } = current;
+  const access = patch.access === null ? undefined : (patch.access ?? currentAccess);
+  const next: Orchestration = {
+    ...base,
+    name: patch.name ?? current.name,
+    stages: patch.stages ?? current.stages,
+    fields: patch.fields ?? current.fields,
+    ...(access === undefined ? {} : { access }),
+    updatedAt: deps.clock.now().toISOString(),
+  };
+  validateDefinition(next);
+  const breaking = breakingChange(current, next);
+  if (breaking !== undefined && current.jobCount > 0) {
+    throw new ConflictError(`Jobs exist in this orchestration, so this change is refused: ${breaking}`, 'jobs-exist');
+  }
+  const changed = (['name', 'stages', 'fields', 'access'] as const).filter((key) => patch[key] !== undefined);
+  const updated = await deps.orchestrations.update(next, current.revision, { requireNoJobs: breaking !== undefined }, {
+    draft: {
+      orgId,
+      action: 'orchestration.update',
+      resource: { type: 'orchestration', id: orchestrationId },
+      outcome: 'success',
+      changes: { fields: changed, ...(patch.name === undefined ? {} : { values: { name: patch.name } }) },
+    },
+    actor: auditActorOf(ctx),
+  });
+  return viewOf(actor, updated);
+}
+
+export async function deleteOrchestration(deps: OrchestrationDeps, ctx: RequestContext, orgId: string, orchestrationId: string): Promise<{ jobsErased: number }> {
+  const { actor } = await resolveScope(deps.orgs, ctx, orgId);
+  const current = await deps.orchestrations.get(orgId, orchestrationId);
+  if (current === undefined) {
+    // Finish a sweep an earlier delete could not complete; for anyone else there is nothing here.
+    if (permissionsOf(actor).has('orchestrations.manage')) await deps.jobs.sweep(orgId, orchestrationId);
+    throw new NotFoundError('orchestration');
+  }
+  authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration: current });
+  await deps.orchestrations.delete(current, {
+    draft: {
+      orgId,
+      action: 'orchestration.delete',
+      resource: { type: 'orchestration', id: orchestrationId },
+      outcome: 'success',
+      detail: { jobs: current.jobCount },
+    },
+    actor: auditActorOf(ctx),
+  });
+  const swept = await deps.jobs.sweep(orgId, orchestrationId);
+  return { jobsErased: Math.max(swept, current.jobCount) };
+}
+
+/**
+ * The cross-field rules of a definition that a PATCH can break by changing one part (the create
+ * schema checks them too, so a POST reports them with their paths).
+ */
+export function validateDefinition(o: Pick<Orchestration, 'fields' | 'stages'>): void {
+  const issues = definitionIssues(o);
+  if (issues.length > 0) throw new ValidationError('The orchestration definition is not valid', issues);
+}
+
+export function definitionIssues(o: Pick<Orchestration, 'fields' | 'stages'>): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const ids = new Set<string>();
+  o.fields.forEach((field, i) => {
+    if (ids.has(field.id)) issues.push({ path: `body.fields.${i}.id`, message: 'Field ids must be unique' });
+    ids.add(field.id);
+    if (field.subject && field.type !== 'email') issues.push({ path: `body.fields.${i}.subject`, message: 'The subject field must be of type email' });
+    if (field.subject && !field.personal) issues.push({ path: `body.fields.${i}.personal`, message: 'The subject field is personal data' });
+  });
+  if (o.fields.filter((f) => f.subject).length > 1) issues.push({ path: 'body.fields', message: 'At most one field may be the subject' });
+  const stages = new Set<string>();
+  o.stages.forEach((stage, i) => {
+    if (stages.has(stage)) issues.push({ path: `body.stages.${i}`, message: 'Stages must be unique' });
+    stages.add(stage);
+  });
+  if (o.stages.length === 0) issues.push({ path: 'body.stages', message: 'At least one stage is required' });
+  return issues;
+}
