@@ -44,10 +44,13 @@ const API_HOST = '127.0.0.1';
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.quiet === true ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
-  // Everything started so far, stopped in reverse if a later step fails or on stop().
+  // Everything started so far, stopped in reverse if a later step fails or on stop(). One piece
+  // failing to stop must not leave the rest (a Java child among them) running.
   const started: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
-    for (const stop of started.splice(0).reverse()) await stop();
+    const failures: unknown[] = [];
+    for (const stop of started.splice(0).reverse()) await stop().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
   };
 
   try {
@@ -107,7 +110,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     return { url, env, issuer, endpoints: emulators.endpoints, stop: stopAll };
   } catch (error) {
-    await stopAll();
+    await stopAll().catch(() => undefined);
     throw error;
   }
 }
