@@ -85,6 +85,26 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     audit: 'append',
     fieldKey: 'decrypt',
   }),
+  // `read` records: membership and role of the caller. `append`: reading the log is itself an
+  // event. `verify`: GetPublicKey checks the digest signatures.
+  api('api-audit', 'The audit log: list, export, verify the chain and its signed digests', {
+    records: 'read',
+    audit: 'append',
+    auditSigningKey: 'verify',
+  }),
+  // Finds the organizations by scanning the audit table for chain heads (dynamodb:Scan on the
+  // audit table: one full read of the table per run, see DynamoAuditLog.heads) and writes
+  // digests with Put only.
+  {
+    name: 'audit-digest',
+    entry: 'functions/audit-digest/handler.ts',
+    description: 'Signs a digest of every audit chain that advanced since its last digest',
+    memoryMb: 512,
+    timeoutSeconds: 300,
+    access: { audit: 'append', auditSigningKey: 'sign' },
+    routes: [],
+    schedule: { contextKey: 'auditDigestScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
+  },
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];
 

@@ -39,6 +39,13 @@ export const env = {
   filesBucket: (): string => required('FILES_BUCKET'),
   mailFrom: (): string => required('MAIL_FROM'),
   publicBaseUrl: (): string => required('PUBLIC_BASE_URL'),
+  /** How long audit events are kept (DynamoDB TTL on `expiresAt`); default 400 days. */
+  auditRetentionDays: (): number => {
+    const raw = optional('AUDIT_RETENTION_DAYS') ?? '400';
+    const days = Number(raw);
+    if (!Number.isInteger(days) || days < 1) throw new ConfigError('AUDIT_RETENTION_DAYS must be a whole number of days, at least 1');
+    return days;
+  },
   /** Secret that seals pagination cursors; in the cloud it comes from the deployment. */
   cursorSecret: (): string => required('CURSOR_SECRET'),
   /** Hosts (exact) that extension webhooks may target although private, local stack only. */

@@ -6,11 +6,14 @@
 import { env } from './config.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient } from './adapters/aws/clients.ts';
+import { DynamoAuditLog } from './adapters/aws/dynamo-audit-log.ts';
+import { KmsDigestSigner } from './adapters/aws/kms-signer.ts';
 import { DynamoJobs } from './adapters/aws/dynamo-jobs.ts';
 import { DynamoOrchestrations } from './adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from './adapters/aws/dynamo-organizations.ts';
 import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
+import type { AuditChainStore, AuditLog, DigestSigner } from './ports/audit.ts';
 import { domainClock, type Clock } from './ports/clock.ts';
 import type { JobStore } from './ports/jobs.ts';
 import type { Keys } from './ports/keys.ts';
@@ -24,7 +27,9 @@ function lazy<T>(make: () => T): () => T {
   return () => (value ??= make());
 }
 
-const writer = lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock));
+const writer = lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock, { retentionDays: env.auditRetentionDays() }));
+const auditLog = lazy(() => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer(), env.cursorSecret()));
+const digestSigner = lazy(() => new KmsDigestSigner(env.auditSigningKeyId()));
 const organizations = lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
 const roles = lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
 const orchestrations = lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
@@ -34,6 +39,10 @@ const keys = lazy(() => new KmsKeys());
 export const services = {
   clock: (): Clock => domainClock,
   writer,
+  /** The audit log read and maintained (query, chain walks, digests, erasure). */
+  auditLog: (): AuditLog & AuditChainStore => auditLog(),
+  digestSigner: (): DigestSigner => digestSigner(),
+  auditRetentionDays: lazy(() => env.auditRetentionDays()),
   orgs: (): OrganizationStore => organizations(),
   roles: (): RoleStore => roles(),
   orchestrations: (): OrchestrationStore => orchestrations(),

@@ -47,21 +47,41 @@ export interface ChainVerification {
   /** The sequence number of the first event that does not verify. */
   readonly firstBrokenAt?: number;
   readonly headHash: string;
+  /** The sequence number of the last event verified (0 when none was). */
+  readonly lastSeq: number;
+}
+
+/** Where a walk starts: the genesis, or (once the oldest events expired) a later, anchored event. */
+export interface ChainStart {
+  readonly seq: number;
+  readonly prevHash: string;
 }
 
 /**
  * Walks events in sequence order. Detects edits (hash mismatch), deletions and insertions
- * (sequence gaps or prevHash mismatch) and reorderings (both).
+ * (sequence gaps or prevHash mismatch) and reorderings (both). When the caller knows the position
+ * the storage gave an event (its key), an event stored under another position's key is broken
+ * there too: an item slipped between two events, or moved, fails at the place it occupies.
  */
 export class ChainVerifier {
-  private expectedSeq = 1;
-  private prevHash = GENESIS_HASH;
+  private expectedSeq: number;
+  private prevHash: string;
   private count = 0;
   private broken: number | undefined;
 
-  add(event: AuditEvent): void {
+  constructor(start: ChainStart = { seq: 1, prevHash: GENESIS_HASH }) {
+    this.expectedSeq = start.seq;
+    this.prevHash = start.prevHash;
+  }
+
+  /** `storedAt`: the sequence number the event's storage key names, when there is one. */
+  add(event: AuditEvent, storedAt?: number): void {
     if (this.broken !== undefined) return;
-    const ok = event.seq === this.expectedSeq && event.prevHash === this.prevHash && hashEvent(event) === event.hash;
+    const ok =
+      event.seq === this.expectedSeq &&
+      (storedAt === undefined || storedAt === event.seq) &&
+      event.prevHash === this.prevHash &&
+      hashEvent(event) === event.hash;
     if (!ok) {
       this.broken = this.expectedSeq;
       return;
@@ -71,12 +91,24 @@ export class ChainVerifier {
     this.prevHash = event.hash;
   }
 
+  /** Marks the chain broken at `seq` for a reason found outside it (a digest, the head). */
+  breakAt(seq: number): void {
+    if (this.broken === undefined || seq < this.broken) this.broken = seq;
+  }
+
+  get isBroken(): boolean {
+    return this.broken !== undefined;
+  }
+
   result(expectedHead?: { seq: number; hash: string }): ChainVerification {
-    if (this.broken !== undefined) return { valid: false, events: this.count, firstBrokenAt: this.broken, headHash: this.prevHash };
-    if (expectedHead !== undefined && (expectedHead.seq !== this.count || expectedHead.hash !== this.prevHash)) {
-      // Events were cut off the end: the head names more (or other) events than the log holds.
-      return { valid: false, events: this.count, firstBrokenAt: this.count + 1, headHash: this.prevHash };
+    const lastSeq = this.expectedSeq - 1;
+    if (this.broken !== undefined) return { valid: false, events: this.count, firstBrokenAt: this.broken, headHash: this.prevHash, lastSeq };
+    if (expectedHead !== undefined && (expectedHead.seq !== lastSeq || expectedHead.hash !== this.prevHash)) {
+      // Same length, other hash: the last event is not the one the head committed. Otherwise events
+      // were cut off the end or added after it, and the first position the two disagree on is broken.
+      const firstBrokenAt = expectedHead.seq === lastSeq ? lastSeq : Math.min(lastSeq, expectedHead.seq) + 1;
+      return { valid: false, events: this.count, firstBrokenAt, headHash: this.prevHash, lastSeq };
     }
-    return { valid: true, events: this.count, headHash: this.prevHash };
+    return { valid: true, events: this.count, headHash: this.prevHash, lastSeq };
   }
 }

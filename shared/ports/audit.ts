@@ -3,6 +3,8 @@
  * so the change and its event land in one transaction; reads of protected data and security
  * events are appended on their own.
  */
+import type { SignedDigest, StoredEvent } from '../domain/audit-digest.ts';
+
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
 export interface AuditResource {
@@ -79,4 +81,45 @@ export interface AuditLog {
   /** Appends an event on its own (reads of protected data, security events). */
   append(draft: AuditDraft, actor: AuditActor): Promise<void>;
   query(query: AuditQuery): Promise<Page<AuditEvent>>;
+}
+
+/** The chain head as stored: the last event's sequence number, hash and time. */
+export interface AuditChainHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly at: string;
+}
+
+/**
+ * The chain as stored, for verification, digests, export and erasure. Only the audit functions
+ * and the deletion worker use it; every other use case only appends through AuditLog.
+ */
+export interface AuditChainStore {
+  head(orgId: string): Promise<AuditChainHead | undefined>;
+  /**
+   * Every stored event item of the organization in key order, with the position its key names;
+   * only those after `afterSeq` when given.
+   */
+  events(orgId: string, afterSeq?: number): AsyncIterable<StoredEvent>;
+  /** Every digest of the organization in headSeq order. */
+  digests(orgId: string): AsyncIterable<SignedDigest>;
+  latestDigest(orgId: string): Promise<SignedDigest | undefined>;
+  event(orgId: string, seq: number): Promise<AuditEvent | undefined>;
+  /** Writes a digest unless one already exists at its headSeq; false when one did. */
+  putDigest(digest: SignedDigest): Promise<boolean>;
+  /** The chain head of every organization that has one. */
+  heads(): AsyncIterable<{ readonly orgId: string } & AuditChainHead>;
+  /**
+   * Removes the identifying details kept outside the hash (email, ip, user agent) from every event
+   * of `userId` in the organization; answers how many events changed. Deletion worker only.
+   */
+  pseudonymiseActor(orgId: string, userId: string): Promise<number>;
+}
+
+/** Signs digests with the audit signing key and hands out its public key. */
+export interface DigestSigner {
+  /** Signs a SHA-256 digest; answers the DER signature (base64) and the key's id. */
+  sign(sha256: Buffer): Promise<{ readonly signature: string; readonly keyId: string }>;
+  /** PEM (SPKI) of the public key with `keyId` (the signing key when omitted). */
+  publicKeyPem(keyId?: string): Promise<string>;
 }

@@ -32,6 +32,13 @@ export class ConditionFailed extends Error {
 
 const MAX_CHAIN_ATTEMPTS = 12;
 
+export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
+
+export interface AuditedWriterOptions {
+  /** Events expire (DynamoDB TTL on `expiresAt`) this many days after they happened. */
+  readonly retentionDays?: number;
+}
+
 export class AuditedWriter {
   /** Last head seen per organization: a warm function usually guesses right and skips the read. */
   private readonly heads = new Map<string, ChainHead>();
@@ -40,6 +47,7 @@ export class AuditedWriter {
     private readonly client: DynamoDBDocumentClient,
     private readonly auditTable: string,
     private readonly clock: Clock,
+    private readonly options: AuditedWriterOptions = {},
   ) {}
 
   /**
@@ -114,10 +122,16 @@ export class AuditedWriter {
     return {
       Put: {
         TableName: this.auditTable,
-        Item: { pk: orgPk(event.orgId), sk: auditEventSk(event.seq), kind: 'event', ...event },
+        Item: { pk: orgPk(event.orgId), sk: auditEventSk(event.seq), kind: 'event', ...event, expiresAt: this.expiresAt(event.at) },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
+  }
+
+  /** Epoch seconds, as DynamoDB TTL wants them; outside the hash (retention may change). */
+  private expiresAt(at: string): number {
+    const days = this.options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+    return Math.floor(Date.parse(at) / 1000) + days * 24 * 60 * 60;
   }
 
   private advanceHead(orgId: string, head: ChainHead, event: AuditEvent): TransactItem {

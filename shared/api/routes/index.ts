@@ -1,9 +1,10 @@
 /** Every route of the API. A capability adds its own file here. */
 import type { RouteDefinition } from '../route.ts';
+import { auditRoutes } from './audit.ts';
 import { jobRoutes } from './jobs.ts';
 import { openApiRoutes } from './openapi.ts';
 import { orchestrationRoutes } from './orchestrations.ts';
 import { orgRoutes } from './orgs.ts';
 import { roleRoutes } from './roles.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, auditRoutes, openApiRoutes].flatMap((group) => Object.values(group));

@@ -1,0 +1,63 @@
+import { id, listQuery, pageOf, userId, z } from '../schemas.ts';
+import type { RouteDefinition } from '../route.ts';
+
+const orgParams = z.object({ orgId: id });
+const time = z.iso.datetime({ offset: true });
+
+const timeRange = {
+  from: time.optional().openapi({ description: 'Earliest event time (ISO 8601), inclusive' }),
+  to: time.optional().openapi({ description: 'Latest event time (ISO 8601), inclusive' }),
+};
+
+export const auditListQuery = listQuery.extend({
+  ...timeRange,
+  actor: userId.optional().openapi({ description: "The acting user's id" }),
+  action: z.string().max(64).regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'Not an audit action').optional(),
+  resource: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9._|@+-]+(:[A-Za-z0-9._|@+-]+)?$/, 'A resource id, or type:id')
+    .optional()
+    .openapi({ description: 'A resource id, or `type:id`' }),
+});
+
+export const auditExportQuery = z
+  .strictObject({ ...timeRange, format: z.enum(['csv', 'jsonl']).default('csv') })
+  .refine((q) => q.format === 'csv' || (q.from === undefined && q.to === undefined), {
+    message: 'The jsonl export is the whole chain, for the offline verifier: it takes no time range',
+    path: ['format'],
+  });
+
+export const auditEvent = z
+  .object({
+    id: z.string(),
+    seq: z.number().int(),
+    at: z.string(),
+    actor: z.object({ userId: z.string(), email: z.string().nullable().openapi({ description: 'null once erased' }) }),
+    action: z.string(),
+    resource: z.object({ type: z.string(), id: z.string() }),
+    outcome: z.enum(['success', 'denied', 'failure']),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    requestId: z.string(),
+    changes: z.object({ fields: z.array(z.string()), values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional() }).optional(),
+    detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .openapi('AuditEvent');
+
+export const auditVerification = z
+  .object({
+    valid: z.boolean(),
+    events: z.number().int().openapi({ description: 'Events verified' }),
+    digests: z.number().int().openapi({ description: 'Signed digests verified' }),
+    firstBrokenAt: z.number().int().optional().openapi({ description: 'Sequence number of the first event that does not verify' }),
+    reason: z.enum(['chain', 'head', 'digest', 'signature', 'missing-start']).optional(),
+  })
+  .openapi('AuditVerification');
+
+export const auditRoutes = {
+  listAudit: { method: 'GET', path: '/v1/orgs/{orgId}/audit', fn: 'api-audit', tag: 'Audit', summary: 'Audit events, newest first (owner or audit.read)', auth: 'jwt', params: orgParams, query: auditListQuery, status: 200, response: pageOf(auditEvent) },
+  exportAudit: { method: 'GET', path: '/v1/orgs/{orgId}/audit/export', fn: 'api-audit', tag: 'Audit', summary: 'The audit log of a time range as CSV, or the whole chain as JSON lines for the offline verifier', auth: 'jwt', params: orgParams, query: auditExportQuery, status: 200 },
+  verifyAudit: { method: 'GET', path: '/v1/orgs/{orgId}/audit/verify', fn: 'api-audit', tag: 'Audit', summary: "Re-walks the organization's audit chain and its signed digests", auth: 'jwt', params: orgParams, status: 200, response: auditVerification },
+  auditPublicKey: { method: 'GET', path: '/v1/orgs/{orgId}/audit/public-key', fn: 'api-audit', tag: 'Audit', summary: 'The public key (PEM) that verifies the signed digests offline', auth: 'jwt', params: orgParams, status: 200, response: z.object({ publicKeyPem: z.string() }) },
+} as const satisfies Record<string, RouteDefinition>;
