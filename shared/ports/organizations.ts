@@ -29,6 +29,15 @@ export interface OrganizationStore {
   getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership>;
   rename(orgId: string, name: string, at: string, audit: AuditEntry): Promise<OrganizationRecord>;
 
+  /**
+   * Closes an active organization for deletion: status `pending_deletion`, who and when, and its
+   * pending-deletion marker (found by the clean-up cycle even without a queue message), with the
+   * audit event, in one transaction. NotFound when it is not active.
+   */
+  requestDeletion(orgId: string, requestedBy: string, at: string, audit: AuditEntry): Promise<void>;
+  /** Back to active while still pending; Conflict once a clean-up cycle has started on it. */
+  cancelDeletion(orgId: string, at: string, audit: AuditEntry): Promise<OrganizationRecord>;
+
   listMembers(orgId: string): Promise<Membership[]>;
   getMember(orgId: string, userId: string): Promise<Membership | undefined>;
   /** Conflict when the user is already a member. */
@@ -37,6 +46,11 @@ export interface OrganizationStore {
   changeRole(orgId: string, userId: string, from: string, to: string, audit: AuditEntry): Promise<Membership>;
   /** Conflict when the member is the last owner. */
   removeMember(member: Membership, audit: AuditEntry): Promise<void>;
+  /**
+   * Removes the user's own membership whatever the organization's status (account deletion),
+   * keeping the last-owner rule: Conflict when the member is its last owner.
+   */
+  leave(member: Membership, audit: AuditEntry): Promise<void>;
   /** Every membership of a user, across organizations. */
   membershipsOf(userId: string): Promise<Membership[]>;
 

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
 import type { AuditEntry, OrgAndMembership, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
 import { guarded } from './dynamo-errors.ts';
 import { GSI_BY_USER, ORG_SK, memberSk, orgPk, roleSk, stripKeys, userGsiPk } from './records-keys.ts';
 
@@ -86,6 +87,49 @@ export class DynamoOrganizations implements OrganizationStore {
     return org;
   }
 
+  async requestDeletion(orgId: string, requestedBy: string, at: string, audit: AuditEntry): Promise<void> {
+    await this.commit(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: orgPk(orgId), sk: ORG_SK },
+            UpdateExpression: 'SET #status = :pending, deletionRequestedAt = :at, deletionRequestedBy = :by, updatedAt = :at',
+            ConditionExpression: '#status = :active',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':pending': 'pending_deletion', ':active': 'active', ':at': at, ':by': requestedBy },
+          },
+        },
+        { Put: { TableName: this.table, Item: { pk: PENDING_DELETIONS_PK, sk: pendingOrgSk(orgId), kind: 'pending-org', orgId, requestedAt: at } } },
+      ],
+      audit,
+      () => new NotFoundError('organization'),
+    );
+  }
+
+  async cancelDeletion(orgId: string, at: string, audit: AuditEntry): Promise<OrganizationRecord> {
+    await this.commit(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: orgPk(orgId), sk: ORG_SK },
+            UpdateExpression: 'SET #status = :active, updatedAt = :at REMOVE deletionRequestedAt, deletionRequestedBy',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':pending': 'pending_deletion', ':active': 'active', ':at': at },
+          },
+        },
+        { Delete: { TableName: this.table, Key: { pk: PENDING_DELETIONS_PK, sk: pendingOrgSk(orgId) } } },
+      ],
+      audit,
+      () => new ConflictError('A clean-up cycle has started on the organization: its deletion can no longer be cancelled', 'deletion-started'),
+    );
+    const org = await this.get(orgId);
+    if (org === undefined) throw new NotFoundError('organization');
+    return org;
+  }
+
   async listMembers(orgId: string): Promise<Membership[]> {
     return this.queryAll({
       TableName: this.table,
@@ -151,6 +195,57 @@ export class DynamoOrganizations implements OrganizationStore {
         index === 0
           ? new ConflictError('The member was changed at the same time; read it again')
           : new ConflictError('An organization always keeps at least one owner', 'last-owner'),
+    );
+  }
+
+  /**
+   * Not while a clean-up cycle erases the organization: its audit partition may already be swept,
+   * and an event written now would outlive it (the membership goes with the partition anyway).
+   */
+  async leave(member: Membership, audit: AuditEntry): Promise<void> {
+    const key = { pk: orgPk(member.orgId), sk: ORG_SK };
+    const notDeleting = { '#status': 'status' };
+    const orgOp: WriteOp =
+      member.role === 'owner'
+        ? {
+            Update: {
+              TableName: this.table,
+              Key: key,
+              UpdateExpression: 'SET ownerCount = ownerCount - :one',
+              ConditionExpression: 'ownerCount > :one AND #status <> :deleting',
+              ExpressionAttributeNames: notDeleting,
+              ExpressionAttributeValues: { ':one': 1, ':deleting': 'deleting' },
+            },
+          }
+        : {
+            ConditionCheck: {
+              TableName: this.table,
+              Key: key,
+              ConditionExpression: 'attribute_exists(pk) AND #status <> :deleting',
+              ExpressionAttributeNames: notDeleting,
+              ExpressionAttributeValues: { ':deleting': 'deleting' },
+            },
+          };
+    await this.commit(
+      [
+        {
+          Delete: {
+            TableName: this.table,
+            Key: { pk: orgPk(member.orgId), sk: memberSk(member.userId) },
+            ConditionExpression: '#role = :role',
+            ExpressionAttributeNames: { '#role': 'role' },
+            ExpressionAttributeValues: { ':role': member.role },
+          },
+        },
+        orgOp,
+      ],
+      audit,
+      (index) =>
+        index === 0
+          ? new ConflictError('The member was changed at the same time; read it again')
+          : member.role === 'owner'
+            ? new ConflictError('An organization always keeps at least one owner', 'last-owner')
+            : new NotFoundError('organization'),
     );
   }
 
