@@ -177,7 +177,8 @@ export class ApiStack extends Stack {
       functions.set(spec.name, fn);
       this.wireTriggers(fn, config, resources);
       this.alarmOn(fn);
-      if (fn.bundleBytes !== undefined) {
+      // Bundle sizes at every synth, so growth is seen when it happens (tests turn this off).
+      if (fn.bundleBytes !== undefined && this.node.tryGetContext('printBundleSizes') !== false) {
         const top = fn.bundleTopInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(', ');
         process.stderr.write(`bundle ${spec.name}: ${kib(fn.bundleBytes)} (largest: ${top})\n`);
       }

@@ -1,0 +1,258 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { ROUTES } from '../../shared/api/routes/index.ts';
+import { QUEUES } from '../../infra/resources.ts';
+import { ALL_FUNCTIONS, buildTestApp, type BuiltApp } from './custos-app.ts';
+
+let built: BuiltApp;
+let api: Template;
+
+beforeAll(() => {
+  built = buildTestApp({ allowedOrigins: ['https://app.custos.example'], cleanupScheduleMinutes: 15 });
+  api = built.api;
+});
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** The IAM statements attached to each function's role, keyed by function name. */
+function statementsByFunction(): Map<string, Statement[]> {
+  const roles = new Map<string, Statement[]>();
+  const fns = api.findResources('AWS::Lambda::Function');
+  const policies = Object.values(api.findResources('AWS::IAM::Policy'));
+  for (const spec of ALL_FUNCTIONS) {
+    const fn = built.stacks.api.functions.get(spec.name);
+    expect(fn).toBeDefined();
+    const [, resource] = Object.entries(fns).find(([, r]) => r.Properties.Description === spec.description) ?? [];
+    const roleLogicalId = (resource?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = policies
+      .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleLogicalId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    roles.set(spec.name, statements);
+  }
+  return roles;
+}
+
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const touches = (s: Statement, logicalIdFragment: string): boolean => JSON.stringify(s.Resource).includes(logicalIdFragment);
+
+describe('identity', () => {
+  test('the user pool requires MFA by TOTP only, a strong password and threat protection', () => {
+    api.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 14, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }) },
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+    });
+  });
+
+  test('the API client is public and uses the authorization-code flow only (PKCE on the client side)', () => {
+    api.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      CallbackURLs: ['https://app.custos.example/auth/callback'],
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  test('the JWT authorizer checks the user pool issuer and the API client as audience', () => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [{ Ref: Match.stringLikeRegexp('UserPoolApiClient') }],
+        Issuer: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('https://cognito-idp.'), { Ref: Match.stringLikeRegexp('UserPool') }])] },
+      },
+    });
+  });
+
+  test.each(ROUTES.map((r) => ({ key: `${r.method} ${r.path}`, auth: r.auth })))('$key is routed with auth $auth', ({ key, auth }) => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: key,
+      AuthorizationType: auth === 'jwt' ? 'JWT' : 'NONE',
+      AuthorizerId: auth === 'jwt' ? Match.anyValue() : Match.absent(),
+    });
+  });
+
+  test('no route exists that the route table does not declare', () => {
+    expect(Object.keys(api.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(ROUTES.length);
+  });
+
+  test('the default stage throttles and writes JSON access logs without tokens or bodies', () => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+    });
+    const [stage] = Object.values(api.findResources('AWS::ApiGatewayV2::Stage'));
+    const format = JSON.parse(stage?.Properties.AccessLogSettings.Format as string) as Record<string, string>;
+    for (const value of Object.values(format)) expect(value).not.toMatch(/header|body|authorization|path|querystring/i);
+  });
+
+  test('access logs go to a KMS-encrypted log group with retention', () => {
+    const groups = Object.values(api.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBe(ALL_FUNCTIONS.length + 1);
+    for (const group of groups) {
+      expect(group.Properties.KmsKeyId).toBeDefined();
+      expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  test('CORS admits only the configured origins', () => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.custos.example'] }) });
+  });
+});
+
+describe('functions', () => {
+  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, spec: f })))('$name: Node 24 on arm64, traced, JSON logs', ({ spec }) => {
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Description: spec.description,
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: spec.memoryMb,
+      Timeout: spec.timeoutSeconds,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+    });
+  });
+
+  test('API functions know the issuer and audience, and get the cursor secret only as a dynamic reference', () => {
+    const apiFunctions = ALL_FUNCTIONS.filter((f) => f.routes.length > 0);
+    expect(apiFunctions.length).toBeGreaterThan(0);
+    for (const spec of apiFunctions) {
+      api.hasResourceProperties('AWS::Lambda::Function', {
+        Description: spec.description,
+        Environment: {
+          Variables: Match.objectLike({
+            AUTH_ISSUER: Match.anyValue(),
+            AUTH_AUDIENCE: { Ref: Match.stringLikeRegexp('UserPoolApiClient') },
+            CURSOR_SECRET: Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:custos/dev/cursor-secret:SecretString:::\\}\\}$'),
+          }),
+        },
+      });
+    }
+  });
+
+  test('scheduled functions run at the rate from context, or their default', () => {
+    api.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    api.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+    expect(Object.keys(api.findResources('AWS::Events::Rule'))).toHaveLength(ALL_FUNCTIONS.filter((f) => f.schedule).length);
+  });
+
+  test('queue consumers report partial batch failures', () => {
+    for (const spec of ALL_FUNCTIONS.filter((f) => f.consumes)) {
+      api.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: spec.consumes?.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
+  });
+});
+
+describe('least privilege', () => {
+  let statements: Map<string, Statement[]>;
+  beforeAll(() => {
+    statements = statementsByFunction();
+  });
+
+  test('no function has a wildcard action or an admin-style grant', () => {
+    for (const [, list] of statements) {
+      for (const action of list.flatMap(actionsOf)) {
+        expect(action).not.toBe('*');
+        expect(action).not.toMatch(/^[a-z0-9-]+:\*$/);
+        expect(action).not.toMatch(/\*/);
+      }
+    }
+  });
+
+  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, audit: f.access.audit })))(
+    '$name (audit: $audit) may delete audit events only if it is declared a deleter',
+    ({ name, audit }) => {
+      const auditActions = (statements.get(name) ?? []).filter((s) => touches(s, 'AuditTable')).flatMap(actionsOf);
+      const deletes = auditActions.some((a) => a === 'dynamodb:DeleteItem' || a === 'dynamodb:BatchWriteItem');
+      expect(deletes).toBe(audit === 'delete');
+      if (audit === 'append') expect(auditActions).not.toContain('dynamodb:UpdateItem');
+      if (audit === undefined) expect(auditActions).toEqual([]);
+    },
+  );
+
+  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, records: f.access.records })))(
+    '$name (records: $records) may delete records only if it is declared a deleter',
+    ({ name, records }) => {
+      const recordActions = (statements.get(name) ?? []).filter((s) => touches(s, 'RecordsTable')).flatMap(actionsOf);
+      expect(recordActions.includes('dynamodb:DeleteItem')).toBe(records === 'delete');
+      if (records === 'read') expect(recordActions.every((a) => /^dynamodb:(Get|BatchGet|Query)/.test(a) || a.startsWith('kms:'))).toBe(true);
+      if (records === undefined) expect(recordActions).toEqual([]);
+    },
+  );
+
+  test('field-key use requires an organization encryption context; only generators may create data keys', () => {
+    for (const spec of ALL_FUNCTIONS) {
+      const fieldKey = (statements.get(spec.name) ?? []).filter((s) => touches(s, 'FieldKey'));
+      if (spec.access.fieldKey === undefined) {
+        expect(fieldKey).toEqual([]);
+        continue;
+      }
+      for (const s of fieldKey) expect(s.Condition).toEqual({ Null: { 'kms:EncryptionContext:orgId': 'false' } });
+      expect(fieldKey.flatMap(actionsOf).includes('kms:GenerateDataKey')).toBe(spec.access.fieldKey === 'generate');
+    }
+  });
+
+  test('files access stays under orgs/, and only deleters may delete objects', () => {
+    for (const spec of ALL_FUNCTIONS) {
+      const s3 = (statements.get(spec.name) ?? []).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+      if (spec.access.files === undefined) {
+        expect(s3).toEqual([]);
+        continue;
+      }
+      for (const s of s3) {
+        const resource = JSON.stringify(s.Resource);
+        expect(resource.endsWith('/orgs/*"]]}') || JSON.stringify(s.Condition ?? {}).includes('orgs/*')).toBe(true);
+      }
+      expect(s3.flatMap(actionsOf).includes('s3:DeleteObject')).toBe(spec.access.files === 'delete');
+    }
+  });
+
+  test('only functions granted mail may send, and only from the configured sender', () => {
+    for (const spec of ALL_FUNCTIONS) {
+      const ses = (statements.get(spec.name) ?? []).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
+      expect(ses.length > 0).toBe(spec.access.mail === true);
+      for (const s of ses) expect(s.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@custos.example' } });
+    }
+  });
+});
+
+describe('alarms', () => {
+  test.each(Object.keys(QUEUES))('the %s dead-letter queue alarms on its first message', (name) => {
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: Match.stringLikeRegexp(`${name} queue`),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+    });
+  });
+
+  test('every function alarms on errors and throttles', () => {
+    const alarms = Object.values(api.findResources('AWS::CloudWatch::Alarm'));
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(alarms.filter((a) => a.Properties.MetricName === metric)).toHaveLength(ALL_FUNCTIONS.length);
+    }
+  });
+
+  test('the created alarm topic is encrypted and TLS-only; a given topic is used instead', () => {
+    api.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    const given = buildTestApp({ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' }).api;
+    given.resourceCountIs('AWS::SNS::Topic', 0);
+    given.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:ops'] });
+  });
+});
