@@ -73,6 +73,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     records: 'delete',
     audit: 'append',
     fieldKey: 'generate',
+    // DELETE /v1/orgs/{orgId} and DELETE /v1/me queue the erasure for the clean-up cycle.
+    queues: { deletion: 'send' },
   }),
   // `delete`: deleting an orchestration sweeps its jobs with batched deletes. No KMS: definitions hold no sealed values.
   api('api-orchestrations', 'Orchestrations: business-process blueprints; deleting one erases its jobs', {
@@ -104,6 +106,22 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     access: { audit: 'append', auditSigningKey: 'sign' },
     routes: [],
     schedule: { contextKey: 'auditDigestScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
+  },
+  // The clean-up cycle: drains the deletion queue (consumes it itself, no event source mapping,
+  // so one run works through many messages within its budget) and erases organizations for
+  // real: batched deletes on both tables, the files under orgs/<id>/. 900 s is Lambda's maximum;
+  // the deletion queue's visibility timeout (5400 s) is 6× that. `fieldKey` is not needed:
+  // crypto-shredding removes the wrapped keys, it never unwraps them. The sweep of expired items
+  // scans the records table (dynamodb:Scan, see DynamoExpiredItems).
+  {
+    name: 'cleanup',
+    entry: 'functions/cleanup/handler.ts',
+    description: 'Clean-up cycle: erases organizations and accounts queued for deletion, and expired exports, backups and links',
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume' } },
+    routes: [],
+    schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];

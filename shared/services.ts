@@ -5,7 +5,7 @@
  */
 import { env } from './config.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
-import { dynamoDocumentClient } from './adapters/aws/clients.ts';
+import { dynamoDocumentClient, sqs } from './adapters/aws/clients.ts';
 import { DynamoAuditLog } from './adapters/aws/dynamo-audit-log.ts';
 import { KmsDigestSigner } from './adapters/aws/kms-signer.ts';
 import { DynamoJobs } from './adapters/aws/dynamo-jobs.ts';
@@ -13,6 +13,13 @@ import { DynamoOrchestrations } from './adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from './adapters/aws/dynamo-organizations.ts';
 import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
+import { DynamoExpiredItems } from './adapters/aws/dynamo-expired-items.ts';
+import { DynamoTenantSweeper } from './adapters/aws/dynamo-tenant-sweeper.ts';
+import { S3Files } from './adapters/aws/s3-files.ts';
+import { SqsDeletionQueue } from './adapters/aws/sqs-deletion-queue.ts';
+import type { DeletionQueue } from './ports/deletion-queue.ts';
+import type { Files } from './ports/files.ts';
+import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
 import type { AuditChainStore, AuditLog, DigestSigner } from './ports/audit.ts';
 import { domainClock, type Clock } from './ports/clock.ts';
 import type { JobStore } from './ports/jobs.ts';
@@ -35,6 +42,10 @@ const roles = lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTabl
 const orchestrations = lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
 const jobs = lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
 const keys = lazy(() => new KmsKeys());
+const deletionQueue = lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl()));
+const tenantSweeper = lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
+const expiredItems = lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
+const files = lazy(() => new S3Files());
 
 export const services = {
   clock: (): Clock => domainClock,
@@ -49,6 +60,11 @@ export const services = {
   jobs: (): JobStore => jobs(),
   keys: (): Keys => keys(),
   cursorSecret: lazy(() => env.cursorSecret()),
+  deletionQueue: (): DeletionQueue => deletionQueue(),
+  /** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
+  tenantSweeper: (): TenantSweeper & AccountDeletionMarker => tenantSweeper(),
+  expiredItems: (): ExpiredItems => expiredItems(),
+  files: (): Files => files(),
 };
 
 /**

@@ -2,16 +2,19 @@
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
-import { created, noContent, ok } from '../../shared/http/http-result.ts';
+import { accepted, created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { recordSecurityEvent, services } from '../../shared/services.ts';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../../shared/use-cases/members.ts';
 import { describeMe } from '../../shared/use-cases/me.ts';
+import { deleteMyAccount } from '../../shared/use-cases/account-deletion.ts';
+import { cancelOrganizationDeletion, requestOrganizationDeletion } from '../../shared/use-cases/org-deletion.ts';
 import { createRole, deleteRole, listRoles, updateRole } from '../../shared/use-cases/roles.ts';
 import { createOrganization, getOrganization, listMyOrganizations, renameOrganization } from '../../shared/use-cases/organizations.ts';
 
 const r = orgRoutes;
 const deps = () => ({ orgs: services.orgs(), keys: services.keys(), clock: services.clock() });
+const deletionDeps = () => ({ orgs: services.orgs(), queue: services.deletionQueue(), clock: services.clock() });
 const roleDeps = () => ({ orgs: services.orgs(), roles: services.roles(), orchestrations: services.orchestrations(), clock: services.clock() });
 
 export const operations = [
@@ -27,6 +30,9 @@ export const operations = [
     return noContent();
   }),
   operation(r.me, async ({ ctx }) => ok(await describeMe(deps(), ctx))),
+  operation(r.deleteOrg, async ({ ctx, params }) => accepted(await requestOrganizationDeletion(deletionDeps(), ctx, params.orgId))),
+  operation(r.cancelOrgDeletion, async ({ ctx, params }) => ok(await cancelOrganizationDeletion(deletionDeps(), ctx, params.orgId))),
+  operation(r.deleteMe, async ({ ctx }) => accepted(await deleteMyAccount({ ...deletionDeps(), marker: services.tenantSweeper() }, ctx))),
   operation(roleRoutes.listRoles, async ({ ctx, params }) => ok({ items: await listRoles(roleDeps(), ctx, params.orgId) })),
   operation(roleRoutes.createRole, async ({ ctx, params, body }) => created(await createRole(roleDeps(), ctx, params.orgId, body))),
   operation(roleRoutes.updateRole, async ({ ctx, params, body }) => ok(await updateRole(roleDeps(), ctx, params.orgId, params.roleId, body))),

@@ -19,6 +19,9 @@ export const member = z
   .object({ userId: z.string(), email: z.string(), role: z.string(), addedAt: z.string() })
   .meta({ id: 'Member' });
 
+/** A deletion accepted for the next clean-up cycle. */
+export const deletionAccepted = z.object({ status: z.literal('pending_deletion') }).meta({ id: 'DeletionAccepted' });
+
 /** A role is `owner`, `admin`, `member` or a custom role's id. */
 const roleName = z.union([z.enum(['owner', 'admin', 'member']), id]);
 
@@ -36,5 +39,8 @@ export const orgRoutes = {
   addMember: { method: 'POST', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Add a member', auth: 'jwt', params: orgParams, body: addMemberBody, status: 201, response: member, audit: 'member.add' },
   changeMember: { method: 'PATCH', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: "Change a member's role", auth: 'jwt', params: memberParams, body: changeMemberBody, status: 200, response: member, audit: 'member.update' },
   removeMember: { method: 'DELETE', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: 'Remove a member', auth: 'jwt', params: memberParams, status: 204, audit: 'member.remove' },
+  deleteOrg: { method: 'DELETE', path: '/v1/orgs/{orgId}', fn: 'api-orgs', tag: 'Organizations', summary: 'Delete the organization (owner): closed at once, erased by the next clean-up cycle', auth: 'jwt', params: orgParams, status: 202, response: deletionAccepted, audit: 'org.delete' },
+  cancelOrgDeletion: { method: 'POST', path: '/v1/orgs/{orgId}/deletion/cancel', fn: 'api-orgs', tag: 'Organizations', summary: 'Cancel a pending deletion (owner), until a clean-up cycle has started on it', auth: 'jwt', params: orgParams, status: 200, response: organization, audit: 'org.delete_cancel' },
+  deleteMe: { method: 'DELETE', path: '/v1/me', fn: 'api-orgs', tag: 'Me', summary: "Delete the caller's account: memberships removed now, identity pseudonymised in audit events by the clean-up cycle (409 while last owner)", auth: 'jwt', status: 202, response: deletionAccepted, audit: 'member.remove' },
   me: { method: 'GET', path: '/v1/me', fn: 'api-orgs', tag: 'Me', summary: "The caller's memberships and what is stored about them", auth: 'jwt', status: 200 },
 } as const satisfies Record<string, RouteDefinition>;

@@ -1,0 +1,28 @@
+/**
+ * The clean-up cycle, invoked by an EventBridge schedule (the local scheduler, or POST /dev/cleanup,
+ * locally). Its budget ends well before the function's timeout, so a run stops between batches
+ * with its progress checkpointed instead of being killed mid-write; it answers its report.
+ */
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { services } from '../../shared/services.ts';
+import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
+
+/** Time kept back from the timeout: the page in flight, the checkpoint and the report. */
+export function budgetMs(remainingMs: number): number {
+  return Math.max(0, remainingMs - Math.max(10_000, Math.min(60_000, remainingMs * 0.2)));
+}
+
+export const cleanupDeps = (): CleanupDeps => ({
+  queue: services.deletionQueue(),
+  sweeper: services.tenantSweeper(),
+  files: services.files(),
+  audit: services.auditLog(),
+  expired: services.expiredItems(),
+  clock: services.clock(),
+});
+
+export async function handler(_event: ScheduledEvent, context: Context): Promise<CleanupReport> {
+  const remaining = context.getRemainingTimeInMillis();
+  const startedAt = Date.now();
+  return runCleanupCycle(cleanupDeps(), { cycleId: context.awsRequestId, deadline: startedAt + budgetMs(remaining), hardDeadline: startedAt + remaining });
+}
