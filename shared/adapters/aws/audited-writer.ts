@@ -4,7 +4,8 @@
  * Either all land or none does. A lost race on the chain head is retried with a fresh head.
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { IntegrityError, UnavailableError } from '../../domain/errors.ts';
 import type { AuditActor, AuditDraft, AuditEvent } from '../../ports/audit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { GENESIS_HASH, hashEvent } from '../../domain/audit-chain.ts';
@@ -30,7 +31,8 @@ export class ConditionFailed extends Error {
   }
 }
 
-const MAX_CHAIN_ATTEMPTS = 12;
+const MAX_CHAIN_ATTEMPTS = 40;
+const MAX_BACKOFF_MS = 100;
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
@@ -73,11 +75,22 @@ export class AuditedWriter {
         const reasons = error.CancellationReasons ?? [];
         const failedOwn = reasons.slice(0, ops.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
         if (failedOwn >= 0) throw new ConditionFailed(failedOwn);
-        const chainConflict = reasons.slice(ops.length).some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
+        const [eventReason, headReason] = [reasons[ops.length], reasons[ops.length + 1]];
+        if (eventReason?.Code === 'ConditionalCheckFailed' && headReason?.Code !== 'ConditionalCheckFailed' && headReason?.Code !== 'TransactionConflict') {
+          // The head is where we expected it, yet the next event's key is taken: retrying cannot help.
+          throw new IntegrityError('The audit chain holds an event beyond its head');
+        }
+        const chainConflict = [eventReason, headReason].some((r) => r?.Code === 'ConditionalCheckFailed' || r?.Code === 'TransactionConflict');
         const ownConflict = reasons.slice(0, ops.length).some((r) => r.Code === 'TransactionConflict');
-        if ((!chainConflict && !ownConflict) || attempt >= MAX_CHAIN_ATTEMPTS) throw mapDynamoError(error);
-        this.heads.delete(draft.orgId);
-        await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+        if (!chainConflict && !ownConflict) throw mapDynamoError(error);
+        // The chain is one item per organization: many writers at once take turns. Out of turns,
+        // the caller gets a retryable 429 rather than a 500.
+        if (attempt >= MAX_CHAIN_ATTEMPTS) throw new UnavailableError(1, true);
+        // A lost race returns the winner's head with the failure: no read needed for the next try.
+        const winner = headOf(headReason?.Item);
+        if (winner !== undefined) this.heads.set(draft.orgId, winner);
+        else this.heads.delete(draft.orgId);
+        await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 5 * 2 ** Math.min(attempt, 6)));
       }
     }
   }
@@ -142,9 +155,17 @@ export class AuditedWriter {
         ...(head.seq === 0
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : { ConditionExpression: 'seq = :seq', ExpressionAttributeValues: { ':seq': head.seq } }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     };
   }
+}
+
+/** The head in a cancellation reason (raw attribute values: errors are not unmarshalled). */
+function headOf(item: Record<string, AttributeValue> | undefined): ChainHead | undefined {
+  const seq = item?.seq?.N;
+  const hash = item?.hash?.S;
+  return seq === undefined || hash === undefined ? undefined : { seq: Number(seq), hash };
 }
 
 function sleep(ms: number): Promise<void> {
