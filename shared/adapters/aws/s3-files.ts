@@ -59,7 +59,14 @@ export class S3Files implements Files {
       queueSize: PARTS_IN_FLIGHT,
       leavePartsOnError: false,
     });
-    await upload.done();
+    try {
+      await upload.done();
+    } catch (error) {
+      // Stop the producer too (a CSV or ZIP writer waiting on backpressure would wait forever).
+      body.destroy();
+      counter.destroy();
+      throw error;
+    }
     return { bytes };
   }
 
