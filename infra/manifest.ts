@@ -123,6 +123,37 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     routes: [],
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },
+  // `write` records: export/backup requests and their progress. `decrypt`: the single-job export
+  // opens fields, and a backup's password is sealed with the organization's key for the worker.
+  // `send` work: requests go to the portability worker. `read` files: presigned download URLs.
+  api('api-portability', 'Data portability: job exports (CSV/XLSX) and organization backups', {
+    records: 'write',
+    audit: 'append',
+    fieldKey: 'decrypt',
+    queues: { work: 'send' },
+    files: 'read',
+  }),
+  // The public download page: the tries counter (`write` records, conditional Update only), the
+  // download audit events, and presigning the file (`read` files). No KMS, no queue, no mail.
+  api('download', 'The emailed backup link: password page, tries counter, 303 to a short-lived S3 URL', {
+    records: 'write',
+    audit: 'append',
+    files: 'read',
+  }, 256),
+  // One export or backup per invocation (batch size 1): streams query pages into CSV/XLSX or the
+  // AES ZIP and a multipart upload, then emails the backup link. 900 s is Lambda's maximum; the
+  // work queue's visibility timeout (5400 s) is 6× that. `audit: append` includes the Query that
+  // reads the log into the backup.
+  {
+    name: 'portability-worker',
+    entry: 'functions/portability-worker/handler.ts',
+    description: 'Builds exports and encrypted backups into S3 and emails the backup link',
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+    access: { records: 'write', audit: 'append', fieldKey: 'decrypt', files: 'write', mail: true, queues: { work: 'consume' } },
+    routes: [],
+    consumes: { queue: 'work', batchSize: 1 },
+  },
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];
 

@@ -11,8 +11,11 @@ import { KmsDigestSigner } from './adapters/aws/kms-signer.ts';
 import { DynamoJobs } from './adapters/aws/dynamo-jobs.ts';
 import { DynamoOrchestrations } from './adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from './adapters/aws/dynamo-organizations.ts';
+import { DynamoPortability } from './adapters/aws/dynamo-portability.ts';
 import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
+import { SesMailer } from './adapters/aws/ses-mailer.ts';
+import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
 import { DynamoExpiredItems } from './adapters/aws/dynamo-expired-items.ts';
 import { DynamoTenantSweeper } from './adapters/aws/dynamo-tenant-sweeper.ts';
 import { S3Files } from './adapters/aws/s3-files.ts';
@@ -24,9 +27,12 @@ import type { AuditChainStore, AuditLog, DigestSigner } from './ports/audit.ts';
 import { domainClock, type Clock } from './ports/clock.ts';
 import type { JobStore } from './ports/jobs.ts';
 import type { Keys } from './ports/keys.ts';
+import type { Mailer } from './ports/mailer.ts';
 import type { OrchestrationStore } from './ports/orchestrations.ts';
 import type { OrganizationStore } from './ports/organizations.ts';
+import type { PortabilityStore } from './ports/portability.ts';
 import type { RoleStore } from './ports/roles.ts';
+import type { WorkQueue } from './ports/work-queue.ts';
 import type { SecurityEvent } from './http/api-handler.ts';
 
 function lazy<T>(make: () => T): () => T {
@@ -42,6 +48,9 @@ const roles = lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTabl
 const orchestrations = lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
 const jobs = lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
 const keys = lazy(() => new KmsKeys());
+const portability = lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
+const mailer = lazy(() => new SesMailer());
+const workQueue = lazy(() => new SqsWorkQueue());
 const deletionQueue = lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl()));
 const tenantSweeper = lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
 const expiredItems = lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
@@ -60,6 +69,10 @@ export const services = {
   jobs: (): JobStore => jobs(),
   keys: (): Keys => keys(),
   cursorSecret: lazy(() => env.cursorSecret()),
+  portability: (): PortabilityStore => portability(),
+  mailer: (): Mailer => mailer(),
+  workQueue: (): WorkQueue => workQueue(),
+  publicBaseUrl: lazy(() => env.publicBaseUrl()),
   deletionQueue: (): DeletionQueue => deletionQueue(),
   /** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
   tenantSweeper: (): TenantSweeper & AccountDeletionMarker => tenantSweeper(),

@@ -5,6 +5,7 @@ import { jobRoutes } from './jobs.ts';
 import { openApiRoutes } from './openapi.ts';
 import { orchestrationRoutes } from './orchestrations.ts';
 import { orgRoutes } from './orgs.ts';
+import { portabilityRoutes } from './portability.ts';
 import { roleRoutes } from './roles.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, auditRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, auditRoutes, portabilityRoutes, openApiRoutes].flatMap((group) => Object.values(group));

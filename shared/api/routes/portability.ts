@@ -1,0 +1,132 @@
+/** Data portability (GDPR Art. 20): exports of jobs, backups of the organization, the emailed download link. */
+import { id, z } from '../schemas.ts';
+import type { RouteDefinition } from '../route.ts';
+
+const orgParams = z.object({ orgId: id });
+const exportParams = z.object({ orgId: id, exportId: id });
+const backupParams = z.object({ orgId: id, backupId: id });
+const jobParams = z.object({ orgId: id, jobId: id });
+const linkParams = z.object({ backupId: id });
+
+const format = z.enum(['csv', 'xlsx']);
+const status = z.enum(['pending', 'running', 'ready', 'failed']);
+
+export const createExportBody = z.strictObject({ format, orchestrationId: id.optional() });
+export const createBackupBody = z.strictObject({
+  password: z.string().min(12, 'At least 12 characters').max(1024).meta({ description: 'Encrypts the ZIP; never stored (only a slow hash for the download page)' }),
+});
+export const jobExportQuery = z.strictObject({ format: format.default('csv') });
+/** The token is checked by the page itself, so a missing or malformed one gets the page's 404, not a 400. */
+export const downloadQuery = z.object({ token: z.string().max(256).optional() });
+export const downloadForm = z.object({ token: z.string().max(256), password: z.string().max(1024) });
+
+export const exportStatus = z
+  .object({
+    exportId: z.string(),
+    status,
+    format,
+    orchestrationId: z.string().optional(),
+    rowsWritten: z.number().int(),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    failure: z.string().optional(),
+    downloadUrl: z.string().optional().meta({ description: 'Absolute presigned S3 URL, valid for minutes; present when ready' }),
+  })
+  .meta({ id: 'ExportStatus' });
+
+export const backupStatus = z
+  .object({
+    backupId: z.string(),
+    status,
+    rowsWritten: z.number().int(),
+    expiresAt: z.string(),
+    email: z.enum(['pending', 'sent', 'failed']).meta({ description: "Whether the link went out to the owner's address" }),
+    createdAt: z.string(),
+    failure: z.string().optional(),
+  })
+  .meta({ id: 'BackupStatus' });
+
+export const portabilityRoutes = {
+  createExport: {
+    method: 'POST',
+    path: '/v1/orgs/{orgId}/exports',
+    fn: 'api-portability',
+    tag: 'Data portability',
+    summary: 'Export all jobs, or one orchestration\'s, as CSV or XLSX (jobs.export); built in the background with only what the caller may see',
+    auth: 'jwt',
+    params: orgParams,
+    body: createExportBody,
+    status: 202,
+    response: z.object({ exportId: z.string() }),
+    audit: 'export.create',
+  },
+  getExport: {
+    method: 'GET',
+    path: '/v1/orgs/{orgId}/exports/{exportId}',
+    fn: 'api-portability',
+    tag: 'Data portability',
+    summary: 'Status and progress of your export; when ready, a presigned download URL valid for minutes (410 after 7 days)',
+    auth: 'jwt',
+    params: exportParams,
+    status: 200,
+    response: exportStatus,
+  },
+  exportJob: {
+    method: 'GET',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}/export',
+    fn: 'api-portability',
+    tag: 'Data portability',
+    summary: 'One job as a CSV or XLSX file (your own jobs, or any you may read with jobs.export; restricted: owners only)',
+    auth: 'jwt',
+    params: jobParams,
+    query: jobExportQuery,
+    status: 200,
+  },
+  createBackup: {
+    method: 'POST',
+    path: '/v1/orgs/{orgId}/backups',
+    fn: 'api-portability',
+    tag: 'Data portability',
+    summary: 'Back up the whole organization into an AES-256 encrypted ZIP (owner); the link is emailed to you',
+    auth: 'jwt',
+    params: orgParams,
+    body: createBackupBody,
+    status: 202,
+    response: z.object({ backupId: z.string() }),
+    audit: 'backup.create',
+  },
+  getBackup: {
+    method: 'GET',
+    path: '/v1/orgs/{orgId}/backups/{backupId}',
+    fn: 'api-portability',
+    tag: 'Data portability',
+    summary: 'Status, progress, email delivery and expiry of a backup (owner)',
+    auth: 'jwt',
+    params: backupParams,
+    status: 200,
+    response: backupStatus,
+  },
+  downloadPage: {
+    method: 'GET',
+    path: '/v1/backups/{backupId}/download',
+    fn: 'download',
+    tag: 'Data portability',
+    summary: 'The emailed link: an HTML page asking for the backup password (404 unknown link, 410 expired, 423 locked)',
+    auth: 'none',
+    params: linkParams,
+    query: downloadQuery,
+    status: 200,
+  },
+  downloadSubmit: {
+    method: 'POST',
+    path: '/v1/backups/{backupId}/download',
+    fn: 'download',
+    tag: 'Data portability',
+    summary: 'Checks the password: 303 to a presigned S3 URL valid for minutes; 401 wrong (tries left), 423 after 5 wrong tries, 410 expired',
+    auth: 'none',
+    params: linkParams,
+    body: downloadForm,
+    bodyEncoding: 'form',
+    status: 303,
+  },
+} as const satisfies Record<string, RouteDefinition>;
