@@ -1,0 +1,402 @@
+/**
+ * The authorization matrix: EVERY route of the route table × every kind of principal, through the
+ * real handlers (the manifest's functions, fed API Gateway v2 events) against the emulators.
+ * Each case asserts the exact status and that no foreign data — another organization's ids,
+ * names or values, or an orchestration the caller is limited out of — appears in the body.
+ *
+ * A route added to ROUTES without an entry in EXPECTATIONS fails this file: a new route cannot
+ * ship unprotected by accident. Adding one is one table entry: the statuses per principal and,
+ * where a permission decides, which one (custom roles are seeded with exactly it, and with every
+ * permission but it).
+ */
+import { randomUUID } from 'node:crypto';
+import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
+import { jobRoutes } from '../../shared/api/routes/jobs.ts';
+import { ROUTES } from '../../shared/api/routes/index.ts';
+import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
+import { roleRoutes } from '../../shared/api/routes/roles.ts';
+import { PERMISSIONS, type Permission } from '../../shared/domain/permissions.ts';
+import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
+import { callRoute, newUser, type RouteAnswer, type TestUser } from './api/invoke-route.ts';
+
+const PRINCIPALS = ['owner', 'admin', 'memberOwn', 'memberOther', 'customWith', 'customWithout', 'limited', 'foreignOwner', 'noOrg', 'anonymous'] as const;
+type PrincipalName = (typeof PRINCIPALS)[number];
+type Statuses = Readonly<Record<PrincipalName, number>>;
+
+/** What a case sends besides the caller. */
+interface CaseInput {
+  params: Record<string, string>;
+  body?: unknown;
+  query?: Record<string, string>;
+}
+
+interface Expectation {
+  /**
+   * The permissions that decide for custom roles: `customWith` holds exactly these, `customWithout`
+   * holds every permission but the first. Without it, `customWith` holds every permission and
+   * `customWithout` none.
+   */
+  readonly permissions?: readonly [Permission, ...Permission[]];
+  readonly status: Statuses;
+  /** Fresh fixtures for the case (something the route destroys), or a body. */
+  readonly prepare?: (world: World, principal: PrincipalName) => Promise<Partial<CaseInput>> | Partial<CaseInput>;
+}
+
+/** Statuses for an organization-scoped route: `ok` where allowed, and the usual outsiders. */
+function orgScoped(allowed: Partial<Record<PrincipalName, number>>, ok: number, denied = 403): Statuses {
+  const inside = (name: PrincipalName): number => allowed[name] ?? denied;
+  return {
+    owner: allowed.owner ?? ok,
+    admin: inside('admin'),
+    memberOwn: inside('memberOwn'),
+    memberOther: inside('memberOther'),
+    customWith: allowed.customWith ?? ok,
+    customWithout: inside('customWithout'),
+    limited: inside('limited'),
+    foreignOwner: 404,
+    noOrg: 404,
+    anonymous: 401,
+  };
+}
+
+const everyone = (ok: number): Statuses => ({ owner: ok, admin: ok, memberOwn: ok, memberOther: ok, customWith: ok, customWithout: ok, limited: ok, foreignOwner: ok, noOrg: ok, anonymous: 401 });
+const anyMember = (ok: number): Statuses => orgScoped({ admin: ok, memberOwn: ok, memberOther: ok, customWithout: ok, limited: ok }, ok);
+/** A permission-gated organization action: owners, admins and custom roles with it. */
+const managers = (ok: number): Statuses => orgScoped({ admin: ok }, ok);
+/** Inside a limited orchestration: the limited member sees nothing of it (404). */
+const inOrchestration = (allowed: Partial<Record<PrincipalName, number>>, ok: number, denied = 403): Statuses => ({ ...orgScoped(allowed, ok, denied), limited: 404 });
+
+const fresh = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
+
+const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
+  // Organizations, members, the caller themself
+  'POST /v1/orgs': { status: everyone(201), prepare: () => ({ body: { name: fresh('Matrix org') } }) },
+  'GET /v1/orgs': { status: everyone(200) },
+  'GET /v1/orgs/{orgId}': { status: anyMember(200) },
+  'PATCH /v1/orgs/{orgId}': { permissions: ['org.update'], status: managers(200), prepare: (w) => ({ body: { name: w.home.orgName } }) },
+  'GET /v1/me': { status: everyone(200) },
+  'GET /v1/orgs/{orgId}/members': { status: anyMember(200) },
+  'POST /v1/orgs/{orgId}/members': {
+    permissions: ['members.manage'],
+    status: managers(201),
+    prepare: () => {
+      const user = newUser('added');
+      return { body: { userId: user.sub, email: user.email, role: 'member' } };
+    },
+  },
+  'PATCH /v1/orgs/{orgId}/members/{userId}': { permissions: ['members.manage'], status: managers(200), prepare: () => ({ body: { role: 'member' } }) },
+  'DELETE /v1/orgs/{orgId}/members/{userId}': {
+    permissions: ['members.manage'],
+    status: managers(204),
+    prepare: async (w) => {
+      const user = newUser('leaving');
+      await addMember(w.home.orgId, w.users.owner, user, 'member');
+      return { params: { userId: user.sub } };
+    },
+  },
+  // Custom roles
+  'GET /v1/orgs/{orgId}/roles': { status: anyMember(200) },
+  'POST /v1/orgs/{orgId}/roles': { permissions: ['roles.manage'], status: managers(201), prepare: () => ({ body: { name: fresh('Role'), permissions: [] } }) },
+  'PATCH /v1/orgs/{orgId}/roles/{roleId}': { permissions: ['roles.manage'], status: managers(200), prepare: () => ({ body: { name: 'Spare role' } }) },
+  'DELETE /v1/orgs/{orgId}/roles/{roleId}': {
+    permissions: ['roles.manage'],
+    status: managers(204),
+    prepare: async (w) => ({ params: { roleId: await createRole(w.home.orgId, w.users.owner, { name: fresh('Doomed role'), permissions: [] }) } }),
+  },
+  // Orchestrations
+  'GET /v1/orgs/{orgId}/orchestrations': { status: anyMember(200) },
+  'POST /v1/orgs/{orgId}/orchestrations': {
+    permissions: ['orchestrations.manage'],
+    status: managers(201),
+    prepare: () => ({ body: { name: fresh('Created'), stages: ['new'], fields: [{ id: 'title', label: 'Title', type: 'text' }] } }),
+  },
+  'GET /v1/orgs/{orgId}/orchestrations/{orchestrationId}': { status: inOrchestration({ admin: 200, memberOwn: 200, memberOther: 200, customWithout: 200 }, 200) },
+  'PATCH /v1/orgs/{orgId}/orchestrations/{orchestrationId}': {
+    permissions: ['orchestrations.manage'],
+    status: inOrchestration({ admin: 200 }, 200),
+    prepare: (w) => ({ params: { orchestrationId: w.home.spareOrchestrationId }, body: { name: w.home.orchestrationName } }),
+  },
+  'DELETE /v1/orgs/{orgId}/orchestrations/{orchestrationId}': {
+    permissions: ['orchestrations.manage'],
+    status: inOrchestration({ admin: 200 }, 200),
+    prepare: async (w) => ({ params: { orchestrationId: await w.limitedOrchestration() } }),
+  },
+  // Jobs (the job in the path is owned by memberOwn)
+  'POST /v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs': {
+    status: inOrchestration({ admin: 201, memberOwn: 201, memberOther: 201, customWithout: 201 }, 201),
+    prepare: (w) => ({ body: { fields: { title: w.home.value } } }),
+  },
+  'GET /v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs': { status: inOrchestration({ admin: 200, memberOwn: 200, memberOther: 200, customWithout: 200 }, 200) },
+  'GET /v1/orgs/{orgId}/jobs/{jobId}': { permissions: ['jobs.read_all'], status: inOrchestration({ admin: 200, memberOwn: 200 }, 200, 404) },
+  'PATCH /v1/orgs/{orgId}/jobs/{jobId}': {
+    permissions: ['jobs.write_all', 'jobs.read_all'],
+    status: { ...inOrchestration({ admin: 200, memberOwn: 200 }, 200), memberOther: 404 },
+    prepare: (w) => ({ body: { fields: { title: w.home.value } } }),
+  },
+  'DELETE /v1/orgs/{orgId}/jobs/{jobId}': {
+    permissions: ['jobs.delete', 'jobs.read_all'],
+    status: { ...inOrchestration({ admin: 204 }, 204), memberOther: 404 },
+    prepare: async (w) => ({ params: { jobId: await createJob(w.home.orgId, w.home.orchestrationId, w.users.memberOwn, { title: w.home.value }) } }),
+  },
+  'POST /v1/orgs/{orgId}/jobs/{jobId}/transition': {
+    permissions: ['jobs.write_all', 'jobs.read_all'],
+    status: { ...inOrchestration({ admin: 200, memberOwn: 200 }, 200), memberOther: 404 },
+    prepare: () => ({ body: { stage: 'review' } }),
+  },
+  // Public
+  'GET /v1/openapi.json': { status: { ...everyone(200), anonymous: 200 } },
+};
+
+interface Tenant {
+  orgId: string;
+  orgName: string;
+  orchestrationId: string;
+  orchestrationName: string;
+  spareOrchestrationId: string;
+  jobId: string;
+  roleId: string;
+  memberId: string;
+  /** A field value only this tenant has. */
+  value: string;
+}
+
+interface World {
+  home: Tenant;
+  foreign: Tenant;
+  users: Record<Exclude<PrincipalName, 'customWith' | 'customWithout' | 'anonymous'>, TestUser>;
+  /** Custom-role users by permission set (see Expectation.permissions). */
+  custom: Map<string, TestUser>;
+  /** A fresh orchestration in the home organization with the matrix's access limits. */
+  limitedOrchestration(): Promise<string>;
+}
+
+const setKey = (permissions: readonly Permission[]): string => [...permissions].sort().join(',') || '(none)';
+
+function customSets(expectation: Expectation): { with: Permission[]; without: Permission[] } {
+  if (expectation.permissions === undefined) return { with: [...PERMISSIONS], without: [] };
+  const [decisive] = expectation.permissions;
+  return { with: [...expectation.permissions], without: PERMISSIONS.filter((p) => p !== decisive) };
+}
+
+const covered = ROUTES.filter((route) => EXPECTATIONS[routeKey(route)] !== undefined);
+const CASES = covered.flatMap((route) => PRINCIPALS.map((principal) => [routeKey(route), principal, route] as const));
+let world: World;
+let casesRun = 0;
+
+function callerOf(principal: PrincipalName, expectation: Expectation): TestUser | undefined {
+  if (principal === 'anonymous') return undefined;
+  if (principal === 'customWith' || principal === 'customWithout') {
+    const sets = customSets(expectation);
+    return world.custom.get(setKey(principal === 'customWith' ? sets.with : sets.without));
+  }
+  return world.users[principal];
+}
+
+async function seedTenant(owner: TestUser, label: string, access?: { roles: string[]; users: string[] }): Promise<Tenant> {
+  const orgName = fresh(`${label}-ORG`);
+  const orchestrationName = fresh(`${label}-ORCH`);
+  const value = fresh(`${label}-VALUE`);
+  const orgId = await createOrg(owner, orgName);
+  const orchestrationBody = { name: orchestrationName, ...(access ? { access } : {}) };
+  const orchestrationId = await createOrchestration(orgId, owner, orchestrationBody);
+  const spareOrchestrationId = await createOrchestration(orgId, owner, orchestrationBody);
+  const roleId = await createRole(orgId, owner, { name: 'Spare role', permissions: [] });
+  const member = newUser(`${label}-member`);
+  await addMember(orgId, owner, member, 'member');
+  return { orgId, orgName, orchestrationId, orchestrationName, spareOrchestrationId, jobId: '', roleId, memberId: member.sub, value };
+}
+
+beforeAll(async () => {
+  const users = {
+    owner: newUser('owner'),
+    admin: newUser('admin'),
+    memberOwn: newUser('member-own'),
+    memberOther: newUser('member-other'),
+    limited: newUser('limited'),
+    foreignOwner: newUser('foreign-owner'),
+    noOrg: newUser('no-org'),
+  };
+  const sets = new Map<string, Permission[]>();
+  for (const expectation of Object.values(EXPECTATIONS)) {
+    const { with: w, without } = customSets(expectation);
+    sets.set(setKey(w), w);
+    sets.set(setKey(without), without);
+  }
+  const custom = new Map([...sets.keys()].map((key) => [key, newUser('custom')] as const));
+  // Everyone but `limited` is listed on the home orchestrations; owners and admins pass anyway.
+  const access = { roles: [], users: [users.memberOwn, users.memberOther, ...custom.values()].map((u) => u.sub) };
+  const [home, foreign] = await Promise.all([seedTenant(users.owner, 'HOME', access), seedTenant(users.foreignOwner, 'FOREIGN')]);
+  // One organization's writes share its audit chain: seeding them one after another keeps it simple.
+  await addMember(home.orgId, users.owner, users.admin, 'admin');
+  await addMember(home.orgId, users.owner, users.memberOwn, 'member');
+  await addMember(home.orgId, users.owner, users.memberOther, 'member');
+  await addMember(home.orgId, users.owner, users.limited, 'member');
+  for (const [key, permissions] of sets) {
+    const roleId = await createRole(home.orgId, users.owner, { name: `Custom ${key}`.slice(0, 100), permissions });
+    await addMember(home.orgId, users.owner, custom.get(key)!, roleId);
+  }
+  home.jobId = await createJob(home.orgId, home.orchestrationId, users.memberOwn, { title: home.value, ssn: fresh('HOME-SSN') });
+  foreign.jobId = await createJob(foreign.orgId, foreign.orchestrationId, users.foreignOwner, { title: foreign.value, ssn: fresh('FOREIGN-SSN') });
+  world = {
+    home,
+    foreign,
+    users,
+    custom,
+    limitedOrchestration: () => createOrchestration(home.orgId, users.owner, { name: home.orchestrationName, access }),
+  };
+});
+
+afterAll(() => {
+  console.log(`authorization matrix: ${casesRun} of ${CASES.length} cases run (${covered.length} routes × ${PRINCIPALS.length} principals); routes in ROUTES: ${ROUTES.length}`);
+});
+
+/** Strings of a tenant that must not reach someone outside it. */
+function markersOf(t: Tenant): string[] {
+  return [t.orgId, t.orgName, t.orchestrationId, t.spareOrchestrationId, t.orchestrationName, t.jobId, t.roleId, t.value];
+}
+
+function forbiddenMarkers(principal: PrincipalName): string[] {
+  const foreign = markersOf(world.foreign);
+  const home = markersOf(world.home);
+  switch (principal) {
+    case 'foreignOwner':
+      return home;
+    case 'noOrg':
+    case 'anonymous':
+      return [...home, ...foreign];
+    case 'limited':
+      // Limited out of the home orchestrations: not even their names or ids.
+      return [...foreign, world.home.orchestrationId, world.home.spareOrchestrationId, world.home.orchestrationName, world.home.jobId, world.home.value];
+    default:
+      return foreign;
+  }
+}
+
+test('every route of the route table has expectations in the matrix', () => {
+  const missing = ROUTES.map(routeKey).filter((key) => EXPECTATIONS[key] === undefined);
+  expect(missing).toEqual([]);
+});
+
+test('the matrix names no route that is not in the route table', () => {
+  const known = new Set(ROUTES.map(routeKey));
+  expect(Object.keys(EXPECTATIONS).filter((key) => !known.has(key))).toEqual([]);
+});
+
+describe(`authorization matrix (${CASES.length} cases)`, () => {
+  test.each(CASES)('%s as %s', async (key, principal, route: RouteDefinition) => {
+    // Prepare
+    const expectation = EXPECTATIONS[key]!;
+    const defaults: CaseInput = {
+      params: { orgId: world.home.orgId, orchestrationId: world.home.orchestrationId, jobId: world.home.jobId, roleId: world.home.roleId, userId: world.home.memberId },
+    };
+    const prepared = (await expectation.prepare?.(world, principal)) ?? {};
+    const input: CaseInput = { ...defaults, ...prepared, params: { ...defaults.params, ...prepared.params } };
+    const as = callerOf(principal, expectation);
+    // Act
+    const answer: RouteAnswer = await callRoute({ route, as, params: input.params, ...(input.body === undefined ? {} : { body: input.body }), ...(input.query ? { query: input.query } : {}) });
+    casesRun += 1;
+    // Assess
+    expect({ key, principal, status: answer.status }).toEqual({ key, principal, status: expectation.status[principal] });
+    const leaked = forbiddenMarkers(principal).filter((marker) => marker !== '' && answer.text.includes(marker));
+    expect(leaked).toEqual([]);
+  });
+});
+
+/** Valid bodies, so that only the foreign id can be the reason for the answer. */
+const BOLA_BODIES: Readonly<Record<string, unknown>> = {
+  'POST /v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs': { fields: { title: 'x' } },
+  'PATCH /v1/orgs/{orgId}/jobs/{jobId}': { fields: { title: 'x' } },
+  'POST /v1/orgs/{orgId}/jobs/{jobId}/transition': { stage: 'review' },
+  'PATCH /v1/orgs/{orgId}/orchestrations/{orchestrationId}': { name: 'x' },
+  'PATCH /v1/orgs/{orgId}/roles/{roleId}': { name: 'x' },
+};
+
+describe('OWASP API1 BOLA: ids of another organization under your own organization path', () => {
+  const bolaRoutes = ROUTES.filter((r) => /\{(jobId|orchestrationId|roleId)\}/.test(r.path) && r.fn !== 'openapi');
+  test.each(bolaRoutes.map((r) => [routeKey(r), r] as const))('%s with the foreign id → 404', async (_key, route) => {
+    const { foreign, home, users } = world;
+    const params = { orgId: home.orgId, jobId: foreign.jobId, orchestrationId: foreign.orchestrationId, roleId: foreign.roleId, userId: home.memberId };
+    const body = BOLA_BODIES[routeKey(route)];
+    const answer = await callRoute({ route, as: users.owner, params, ...(body === undefined ? {} : { body }) });
+    expect(answer.status).toBe(404);
+    for (const marker of markersOf(foreign)) expect(answer.text).not.toContain(marker);
+  });
+});
+
+describe('OWASP API5 BFLA: a member calling management routes', () => {
+  const management = [
+    'PATCH /v1/orgs/{orgId}',
+    'POST /v1/orgs/{orgId}/members',
+    'POST /v1/orgs/{orgId}/roles',
+    'PATCH /v1/orgs/{orgId}/roles/{roleId}',
+    'POST /v1/orgs/{orgId}/orchestrations',
+    'PATCH /v1/orgs/{orgId}/orchestrations/{orchestrationId}',
+    'DELETE /v1/orgs/{orgId}/orchestrations/{orchestrationId}',
+    'DELETE /v1/orgs/{orgId}/jobs/{jobId}',
+  ];
+  test.each(management)('%s → 403', async (key) => {
+    const route = ROUTES.find((r) => routeKey(r) === key)!;
+    const prepared = (await EXPECTATIONS[key]!.prepare?.(world, 'memberOwn')) ?? {};
+    const params = { orgId: world.home.orgId, orchestrationId: world.home.orchestrationId, jobId: world.home.jobId, roleId: world.home.roleId, ...prepared.params };
+    const answer = await callRoute({ route, as: world.users.memberOwn, params, ...(prepared.body === undefined ? {} : { body: prepared.body }) });
+    expect(answer.status).toBe(403);
+  });
+});
+
+describe('cursors: forged, foreign and garbled → 400', () => {
+  test.each([
+    ['forged', () => Buffer.concat([Buffer.of(1), Buffer.alloc(60, 7)]).toString('base64url')],
+    ['garbled', () => '%%%not-base64%%%'],
+    ['oversized', () => 'A'.repeat(2000)],
+  ])('%s', async (_name, make) => {
+    const answer = await callRoute({ route: jobRoutes.listJobs, as: world.users.owner, params: { orgId: world.home.orgId, orchestrationId: world.home.orchestrationId }, query: { cursor: make() } });
+    expect(answer.status).toBe(400);
+  });
+
+  test("another organization's cursor", async () => {
+    const { foreign, home, users } = world;
+    await createJob(foreign.orgId, foreign.orchestrationId, users.foreignOwner, { title: 'second' });
+    const page = await callRoute({ route: jobRoutes.listJobs, as: users.foreignOwner, params: { orgId: foreign.orgId, orchestrationId: foreign.orchestrationId }, query: { limit: '1' } });
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const answer = await callRoute({ route: jobRoutes.listJobs, as: users.owner, params: { orgId: home.orgId, orchestrationId: home.orchestrationId }, query: { cursor: page.body.nextCursor } });
+    expect(answer.status).toBe(400);
+    for (const marker of markersOf(foreign)) expect(answer.text).not.toContain(marker);
+  });
+});
+
+describe('OWASP API3 BOPLA: mass assignment and hidden fields', () => {
+  test.each([
+    ['POST jobs with ownerId', jobRoutes.createJob, { fields: { title: 'x' }, ownerId: 'someone' }],
+    ['PATCH job with version', jobRoutes.updateJob, { fields: { title: 'x' }, version: 99 }],
+    ['PATCH job with restricted', jobRoutes.updateJob, { fields: {}, restricted: false }],
+    ['transition with orgId', jobRoutes.transitionJob, { stage: 'review', orgId: 'other' }],
+    ['POST orchestration with orgId', orchestrationRoutes.createOrchestration, { name: 'x', stages: ['new'], fields: [], orgId: 'other' }],
+    ['POST role with roleId', roleRoutes.createRole, { name: 'x', permissions: [], roleId: '01J00000000000000000000000' }],
+  ])('%s → 400', async (_name, route, body) => {
+    const params = { orgId: world.home.orgId, orchestrationId: world.home.orchestrationId, jobId: world.home.jobId };
+    const answer = await callRoute({ route, as: world.users.owner, params, body });
+    expect(answer.status).toBe(400);
+  });
+
+  test('a custom role with ssn hidden never receives it through any job route', async () => {
+    const { home, users } = world;
+    const orchestrationId = await createOrchestration(home.orgId, users.owner, { name: fresh('Open') });
+    const roleId = await createRole(home.orgId, users.owner, { name: 'No SSN', permissions: ['jobs.read_all', 'jobs.write_all'], fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } } });
+    const reader = newUser('no-ssn');
+    await addMember(home.orgId, users.owner, reader, roleId);
+    const secret = fresh('SECRET-SSN');
+    const jobId = await createJob(home.orgId, orchestrationId, users.owner, { title: 't', ssn: secret });
+    const answers = [
+      await callRoute({ route: jobRoutes.getJob, as: reader, params: { orgId: home.orgId, jobId } }),
+      await callRoute({ route: jobRoutes.listJobs, as: reader, params: { orgId: home.orgId, orchestrationId }, query: { limit: '100' } }),
+      await callRoute({ route: jobRoutes.updateJob, as: reader, params: { orgId: home.orgId, jobId }, body: { fields: { title: 'u' } } }),
+      await callRoute({ route: jobRoutes.transitionJob, as: reader, params: { orgId: home.orgId, jobId }, body: { stage: 'done' } }),
+      await callRoute({ route: jobRoutes.createJob, as: reader, params: { orgId: home.orgId, orchestrationId }, body: { fields: { title: 'own' } } }),
+      await callRoute({ route: jobRoutes.updateJob, as: reader, params: { orgId: home.orgId, jobId }, body: { fields: { ssn: 'overwrite' } } }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 201, 403]);
+    for (const answer of answers) expect(answer.text).not.toContain(secret);
+    for (const job of [answers[0]!.body, ...answers[1]!.body.items, answers[2]!.body, answers[3]!.body]) expect(job.fields).not.toHaveProperty('ssn');
+    expect(answers[5]!.body.detail).toContain('ssn');
+  });
+});
