@@ -5,20 +5,20 @@ const orgParams = z.object({ orgId: id });
 const time = z.iso.datetime({ offset: true });
 
 const timeRange = {
-  from: time.optional().openapi({ description: 'Earliest event time (ISO 8601), inclusive' }),
-  to: time.optional().openapi({ description: 'Latest event time (ISO 8601), inclusive' }),
+  from: time.optional().meta({ description: 'Earliest event time (ISO 8601), inclusive' }),
+  to: time.optional().meta({ description: 'Latest event time (ISO 8601), inclusive' }),
 };
 
 export const auditListQuery = listQuery.extend({
   ...timeRange,
-  actor: userId.optional().openapi({ description: "The acting user's id" }),
+  actor: userId.optional().meta({ description: "The acting user's id" }),
   action: z.string().max(64).regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'Not an audit action').optional(),
   resource: z
     .string()
     .max(200)
     .regex(/^[A-Za-z0-9._|@+-]+(:[A-Za-z0-9._|@+-]+)?$/, 'A resource id, or type:id')
     .optional()
-    .openapi({ description: 'A resource id, or `type:id`' }),
+    .meta({ description: 'A resource id, or `type:id`' }),
 });
 
 export const auditExportQuery = z
@@ -33,7 +33,7 @@ export const auditEvent = z
     id: z.string(),
     seq: z.number().int(),
     at: z.string(),
-    actor: z.object({ userId: z.string(), email: z.string().nullable().openapi({ description: 'null once erased' }) }),
+    actor: z.object({ userId: z.string(), email: z.string().nullable().meta({ description: 'null once erased' }) }),
     action: z.string(),
     resource: z.object({ type: z.string(), id: z.string() }),
     outcome: z.enum(['success', 'denied', 'failure']),
@@ -43,17 +43,17 @@ export const auditEvent = z
     changes: z.object({ fields: z.array(z.string()), values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional() }).optional(),
     detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
-  .openapi('AuditEvent');
+  .meta({ id: 'AuditEvent' });
 
 export const auditVerification = z
   .object({
     valid: z.boolean(),
-    events: z.number().int().openapi({ description: 'Events verified' }),
-    digests: z.number().int().openapi({ description: 'Signed digests verified' }),
-    firstBrokenAt: z.number().int().optional().openapi({ description: 'Sequence number of the first event that does not verify' }),
+    events: z.number().int().meta({ description: 'Events verified' }),
+    digests: z.number().int().meta({ description: 'Signed digests verified' }),
+    firstBrokenAt: z.number().int().optional().meta({ description: 'Sequence number of the first event that does not verify' }),
     reason: z.enum(['chain', 'head', 'digest', 'signature', 'missing-start']).optional(),
   })
-  .openapi('AuditVerification');
+  .meta({ id: 'AuditVerification' });
 
 export const auditRoutes = {
   listAudit: { method: 'GET', path: '/v1/orgs/{orgId}/audit', fn: 'api-audit', tag: 'Audit', summary: 'Audit events, newest first (owner or audit.read)', auth: 'jwt', params: orgParams, query: auditListQuery, status: 200, response: pageOf(auditEvent) },

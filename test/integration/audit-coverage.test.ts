@@ -1,0 +1,64 @@
+/**
+ * Every mutating route writes exactly one audit event, driven from the route table: a route that
+ * declares `audit` is called successfully (see audit-route-fixtures.ts for how) and the events
+ * its call added to the organization's chain are exactly one, with that action. A mutating route
+ * that declares no `audit`, or an audited route without a fixture, fails here.
+ */
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ROUTES } from '../../shared/api/routes/index.ts';
+import { routeKey } from '../../shared/api/route.ts';
+import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
+import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
+import type { AuditEvent } from '../../shared/ports/audit.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
+import { createOrg } from './api/fixtures.ts';
+import { callRoute, newUser } from './api/invoke-route.ts';
+import { ROUTE_FIXTURES } from './audit-route-fixtures.ts';
+import { testEnv } from '../support/test-stack.ts';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Public routes with their own audit story (the download page audits through its use case). */
+const mutatingRoutes = ROUTES.filter((route) => MUTATING.has(route.method) && route.auth === 'jwt');
+const auditedRoutes = ROUTES.filter((route) => route.audit !== undefined);
+
+let raw: DynamoDBClient;
+let log: DynamoAuditLog;
+
+beforeAll(() => {
+  raw = new DynamoDBClient({});
+  const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  log = new DynamoAuditLog(documents, testEnv('AUDIT_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), systemClock), 'x'.repeat(32));
+});
+afterAll(() => raw.destroy());
+
+async function eventsAfter(orgId: string, seq: number): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  for await (const { event } of log.events(orgId, seq)) events.push(event);
+  return events;
+}
+
+test.each(mutatingRoutes.map((route) => [routeKey(route), route] as const))('%s declares its audit action', (_key, route) => {
+  expect(route.audit).toEqual(expect.stringMatching(/^[a-z_]+(\.[a-z_]+)+$/));
+});
+
+test.each(auditedRoutes.map((route) => [routeKey(route), route.audit, route] as const))('%s writes exactly one %s event', async (key, action, route) => {
+  // Prepare
+  const fixture = ROUTE_FIXTURES[key];
+  if (fixture === undefined) throw new Error(`No fixture for ${key}: add one to test/integration/audit-route-fixtures.ts`);
+  const owner = newUser('owner');
+  const orgId = await createOrg(owner, 'Audited');
+  const call = await fixture({ orgId, owner });
+  const targetOrg = call.params?.orgId;
+  const before = targetOrg === undefined ? 0 : ((await log.head(targetOrg))?.seq ?? 0);
+  // Act
+  const answer = await callRoute({ route, as: call.as ?? owner, ...(call.params ? { params: call.params } : {}), ...(call.query ? { query: call.query } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
+  // Assess
+  expect(answer.status).toBe(route.status);
+  const auditedOrg = targetOrg ?? (answer.body as { orgId: string }).orgId;
+  const added = await eventsAfter(auditedOrg, before);
+  // Reads of protected data the call made (decrypted fields) may add their own events beside it.
+  const ofAction = added.filter((event) => event.action === action);
+  expect(ofAction).toHaveLength(1);
+  expect(ofAction[0]).toMatchObject({ outcome: 'success', actor: owner.sub, ip: '192.0.2.10', userAgent: 'custos-tests' });
+});
