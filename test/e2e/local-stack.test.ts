@@ -69,6 +69,14 @@ describe('dev routes', () => {
     expect(Date.parse(now) - Date.now()).toBeGreaterThan(3590_000);
   });
 
+  test('POST /dev/cleanup runs one clean-up cycle and answers with what it did', async () => {
+    const response = await call('POST', '/dev/cleanup');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual(expect.any(Object));
+  });
+
   test('GET /dev/mail lists the captured mail', async () => {
     const response = await call('GET', '/dev/mail');
 
