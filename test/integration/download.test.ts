@@ -1,0 +1,129 @@
+/**
+ * The emailed backup link through the real download function: the page and its headers, the
+ * counted password tries (5 wrong → 423), the 303 to a short-lived S3 URL, unknown links (404)
+ * and the 7-day expiry on the domain clock (410). Every try is audited.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { FunctionRuntime } from '../../infra/local/invoke.ts';
+import { httpApiEvent } from '../../infra/local/lambda-events.ts';
+import { functionNamed } from '../../infra/manifest.ts';
+import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
+import { routeKey } from '../../shared/api/route.ts';
+import { advanceDomainClock } from '../../shared/ports/clock.ts';
+import { createOrg } from './api/fixtures.ts';
+import { callRoute, newUser } from './api/invoke-route.ts';
+import { auditEvents } from './api/stored.ts';
+import { stopWorkQueue, workUntil } from './portability-worker-support.ts';
+import { emailsTo } from '../support/mailbox.ts';
+
+const r = portabilityRoutes;
+const runtime = new FunctionRuntime();
+const owner = newUser('owner');
+const PASSWORD = 'a long enough passphrase';
+let orgId: string;
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly text: string;
+}
+
+async function invoke(method: 'GET' | 'POST', backupId: string, init: { query?: string; form?: Record<string, string> }): Promise<Answer> {
+  const route = method === 'GET' ? r.downloadPage : r.downloadSubmit;
+  const body = init.form === undefined ? Buffer.alloc(0) : Buffer.from(new URLSearchParams(init.form).toString(), 'utf8');
+  const event = httpApiEvent({
+    method,
+    rawPath: `/v1/backups/${backupId}/download`,
+    rawQueryString: init.query ?? '',
+    headers: { host: 'localhost', 'user-agent': 'custos-tests', ...(init.form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
+    body,
+    routeKey: routeKey(route),
+    pathParameters: { backupId },
+    sourceIp: '192.0.2.20',
+  });
+  const result = (await runtime.invoke(functionNamed('download'), event)) as APIGatewayProxyStructuredResultV2;
+  const text = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+  return { status: result.statusCode ?? 200, headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), text };
+}
+
+/** A ready backup and the token of its emailed link. */
+async function readyBackup(): Promise<{ backupId: string; token: string }> {
+  const created = await callRoute({ route: r.createBackup, as: owner, params: { orgId }, body: { password: PASSWORD } });
+  expect(created.status).toBe(202);
+  const backupId = created.body.backupId as string;
+  await workUntil(async () => (await callRoute({ route: r.getBackup, as: owner, params: { orgId, backupId } })).body.email === 'sent');
+  const mail = (await emailsTo(owner.email)).find((m) => (m.body.text ?? '').includes(backupId));
+  const token = /download\?token=([A-Za-z0-9_-]{43})/.exec(mail?.body.text ?? '')?.[1];
+  if (token === undefined) throw new Error('No link in the backup email');
+  return { backupId, token };
+}
+
+let backup: { backupId: string; token: string };
+
+beforeAll(async () => {
+  orgId = await createOrg(owner, 'Link Ltd');
+  backup = await readyBackup();
+}, 60_000);
+
+afterAll(() => stopWorkQueue());
+
+test('the link shows a password page with a strict CSP, no referrer, no caching', async () => {
+  const page = await invoke('GET', backup.backupId, { query: `token=${backup.token}` });
+  expect(page.status).toBe(200);
+  expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(page.headers['referrer-policy']).toBe('no-referrer');
+  expect(page.headers['cache-control']).toBe('no-store');
+  expect(page.headers['content-security-policy']).toMatch(/default-src 'none'; style-src 'sha256-[^']+'/);
+  expect(page.headers['content-security-policy']).toMatch(/form-action 'self' http:\/\/127\.0\.0\.1:\d+/);
+  expect(page.text).toContain('Download the backup of Link Ltd');
+  expect(page.text).toContain(`action="/v1/backups/${backup.backupId}/download"`);
+  expect(page.text).not.toMatch(/<script/i);
+});
+
+test.each([
+  ['a malformed token', (b: typeof backup) => [b.backupId, 'token=nope']],
+  ['no token', (b: typeof backup) => [b.backupId, '']],
+  ['a token of another backup id', (b: typeof backup) => ['01JAAAAAAAAAAAAAAAAAAAAAAA', `token=${b.token}`]],
+  ['an unknown token', (b: typeof backup) => [b.backupId, `token=${'A'.repeat(43)}`]],
+])('%s gets the 404 page, without the token echoed', async (_name, make) => {
+  const [backupId, query] = make(backup) as [string, string];
+  const page = await invoke('GET', backupId, { query });
+  expect(page.status).toBe(404);
+  expect(page.text).toContain('This download link is not valid');
+  expect(page.text).not.toContain(backup.token);
+});
+
+test('the right password answers 303 to a short-lived S3 URL that serves the ZIP; audited', async () => {
+  const answer = await invoke('POST', backup.backupId, { form: { token: backup.token, password: PASSWORD } });
+  expect(answer.status).toBe(303);
+  const location = answer.headers.location!;
+  expect(location).toContain(`orgs/${orgId}/backups/${backup.backupId}.zip`);
+  expect(location).toMatch(/X-Amz-Expires=300/);
+  const file = Buffer.from(await (await fetch(location)).arrayBuffer());
+  expect(file.subarray(0, 2).toString('latin1')).toBe('PK');
+  const events = (await auditEvents(orgId)).filter((e) => e.action === 'backup.download');
+  expect(events.at(-1)).toMatchObject({ outcome: 'success', actor: `link:${backup.backupId}`, ip: '192.0.2.20' });
+  expect(JSON.stringify(events)).not.toContain(backup.token);
+});
+
+test('wrong passwords answer 401 with the tries left; the fifth locks the link (423), even for the right one', async () => {
+  const other = await readyBackup();
+  for (const left of [4, 3, 2, 1]) {
+    const wrong = await invoke('POST', other.backupId, { form: { token: other.token, password: 'not the password at all' } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain(left === 1 ? '1 try left' : `${left} tries left`);
+  }
+  expect((await invoke('POST', other.backupId, { form: { token: other.token, password: 'still not the password' } })).status).toBe(423);
+  expect((await invoke('POST', other.backupId, { form: { token: other.token, password: PASSWORD } })).status).toBe(423);
+  expect((await invoke('GET', other.backupId, { query: `token=${other.token}` })).status).toBe(423);
+  const denied = (await auditEvents(orgId)).filter((e) => e.action === 'backup.download' && (e.resource as { id: string }).id === other.backupId);
+  expect(denied.map((e) => e.outcome)).toEqual(['denied', 'denied', 'denied', 'denied', 'denied']);
+});
+
+test('after 7 days and a second the link is gone (410), for the page and the form', async () => {
+  advanceDomainClock(7 * 24 * 3600 + 1);
+  const page = await invoke('GET', backup.backupId, { query: `token=${backup.token}` });
+  expect(page.status).toBe(410);
+  expect(page.text).toContain('This download link has expired');
+  expect((await invoke('POST', backup.backupId, { form: { token: backup.token, password: PASSWORD } })).status).toBe(410);
+});
