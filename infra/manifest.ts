@@ -154,6 +154,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     routes: [],
     consumes: { queue: 'work', batchSize: 1 },
   },
+  // `write` records: consent, its history and the sealed token live on EXT# items; withdrawal
+  // removes attributes with Update (no item is deleted, so no `delete`). `decrypt`: tokens are
+  // sealed and opened, and shared fields opened, with the organization's data key. `internet`:
+  // vendors' webhooks (HTTPS only, SSRF-guarded). No queue, files or mail.
+  api('api-extensions', 'Marketplace extensions: consent, vendor tokens, withdrawal and sharing a job with a vendor', {
+    records: 'write',
+    audit: 'append',
+    fieldKey: 'decrypt',
+    internet: true,
+  }),
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];
 

@@ -50,6 +50,8 @@ export const env = {
   cursorSecret: (): string => required('CURSOR_SECRET'),
   /** Hosts (exact) that extension webhooks may target although private, local stack only. */
   allowedPrivateWebhookHosts: (): string[] => (optional('ALLOWED_PRIVATE_WEBHOOK_HOSTS') ?? '').split(',').filter(Boolean),
+  /** PEM file of a CA the webhook client trusts beside the public roots (the local fake vendor's certificate), local stack only. */
+  webhookCaFile: (): string | undefined => optional('WEBHOOK_CA_FILE'),
   auth: (): AuthConfig => {
     const tokenUse = optional('AUTH_TOKEN_USE');
     return {

@@ -3,6 +3,7 @@
  * Everything is built lazily, so a function reads only the environment of what it uses (and so
  * needs only the permissions of what it uses).
  */
+import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient, sqs } from './adapters/aws/clients.ts';
@@ -16,11 +17,16 @@ import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
 import { SesMailer } from './adapters/aws/ses-mailer.ts';
 import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
+import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
+import { WebhookClient } from './adapters/http/webhook-client.ts';
+import { CATALOG, type ExtensionDefinition } from './extensions/catalog.ts';
 import { DynamoExpiredItems } from './adapters/aws/dynamo-expired-items.ts';
 import { DynamoTenantSweeper } from './adapters/aws/dynamo-tenant-sweeper.ts';
 import { S3Files } from './adapters/aws/s3-files.ts';
 import { SqsDeletionQueue } from './adapters/aws/sqs-deletion-queue.ts';
 import type { DeletionQueue } from './ports/deletion-queue.ts';
+import type { ExtensionStore } from './ports/extensions.ts';
+import type { Webhooks } from './ports/webhooks.ts';
 import type { Files } from './ports/files.ts';
 import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
 import type { AuditChainStore, AuditLog, DigestSigner } from './ports/audit.ts';
@@ -55,6 +61,11 @@ const deletionQueue = lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUr
 const tenantSweeper = lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
 const expiredItems = lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
 const files = lazy(() => new S3Files());
+const extensions = lazy(() => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()));
+const webhooks = lazy(() => {
+  const caFile = env.webhookCaFile();
+  return new WebhookClient({ allowedPrivateHosts: env.allowedPrivateWebhookHosts(), ...(caFile === undefined ? {} : { extraCaPem: readFileSync(caFile, 'utf8') }) });
+});
 
 export const services = {
   clock: (): Clock => domainClock,
@@ -78,6 +89,9 @@ export const services = {
   tenantSweeper: (): TenantSweeper & AccountDeletionMarker => tenantSweeper(),
   expiredItems: (): ExpiredItems => expiredItems(),
   files: (): Files => files(),
+  extensions: (): ExtensionStore => extensions(),
+  extensionCatalog: (): readonly ExtensionDefinition[] => CATALOG,
+  webhooks: (): Webhooks => webhooks(),
 };
 
 /**

@@ -1,6 +1,7 @@
 /** Every route of the API. A capability adds its own file here. */
 import type { RouteDefinition } from '../route.ts';
 import { auditRoutes } from './audit.ts';
+import { extensionRoutes } from './extensions.ts';
 import { jobRoutes } from './jobs.ts';
 import { openApiRoutes } from './openapi.ts';
 import { orchestrationRoutes } from './orchestrations.ts';
@@ -8,4 +9,4 @@ import { orgRoutes } from './orgs.ts';
 import { portabilityRoutes } from './portability.ts';
 import { roleRoutes } from './roles.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, auditRoutes, portabilityRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, auditRoutes, portabilityRoutes, extensionRoutes, openApiRoutes].flatMap((group) => Object.values(group));

@@ -1,0 +1,32 @@
+/** Marketplace extensions: catalog and consent state, consent, vendor tokens, withdrawal, and sharing a job. */
+import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { created, noContent, ok } from '../../shared/http/http-result.ts';
+import { operation } from '../../shared/http/operation.ts';
+import { recordSecurityEvent, services } from '../../shared/services.ts';
+import { grantConsent, listExtensions, revokeExtension, setExtensionToken } from '../../shared/use-cases/extensions.ts';
+import { shareJob } from '../../shared/use-cases/extensions-share.ts';
+
+const r = extensionRoutes;
+const deps = () => ({
+  orgs: services.orgs(),
+  orchestrations: services.orchestrations(),
+  extensions: services.extensions(),
+  keys: services.keys(),
+  clock: services.clock(),
+  catalog: services.extensionCatalog(),
+});
+const shareDeps = () => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), audit: services.writer() });
+
+export const operations = [
+  operation(r.listExtensions, async ({ ctx, params }) => ok({ items: await listExtensions(deps(), ctx, params.orgId) })),
+  operation(r.grantConsent, async ({ ctx, params, body }) => created(await grantConsent(deps(), ctx, params.orgId, params.extensionId, body))),
+  operation(r.setToken, async ({ ctx, params, body }) => {
+    await setExtensionToken(deps(), ctx, params.orgId, params.extensionId, body);
+    return noContent();
+  }),
+  operation(r.revokeExtension, async ({ ctx, params }) => ok(await revokeExtension(deps(), ctx, params.orgId, params.extensionId))),
+  operation(r.shareJob, async ({ ctx, params }) => ok(await shareJob(shareDeps(), ctx, params.orgId, params.jobId, params.extensionId))),
+];
+
+export const handler = apiHandler('api-extensions', operations, { onSecurityEvent: recordSecurityEvent });
