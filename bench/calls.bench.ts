@@ -1,0 +1,127 @@
+/**
+ * AWS calls per operation, counted by a middleware on the SDK clients the functions use, while the
+ * local stack serves real HTTP requests in this process. Each operation is measured warm (a first
+ * call of the same kind runs before), as a warm Lambda would serve it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dynamoDocumentClient, kms, s3, ses, sqs } from '../shared/adapters/aws/clients.ts';
+import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';
+
+type Service = 'dynamodb' | 'kms' | 's3' | 'sqs' | 'ses';
+
+export class CallCounter {
+  private counts = new Map<Service, number>();
+
+  constructor() {
+    const clients: [Service, { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } }][] = [
+      ['dynamodb', dynamoDocumentClient()],
+      ['kms', kms()],
+      ['s3', s3()],
+      ['sqs', sqs()],
+      ['ses', ses()],
+    ];
+    for (const [service, client] of clients) {
+      const count = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+        this.counts.set(service, (this.counts.get(service) ?? 0) + 1);
+        return next(args);
+      };
+      client.middlewareStack.add(count as never, { step: 'initialize', name: `custosBenchCounter-${service}` });
+    }
+  }
+
+  reset(): void {
+    this.counts = new Map();
+  }
+
+  snapshot(): Record<Service, number> {
+    return {
+      dynamodb: this.counts.get('dynamodb') ?? 0,
+      kms: this.counts.get('kms') ?? 0,
+      s3: this.counts.get('s3') ?? 0,
+      sqs: this.counts.get('sqs') ?? 0,
+      ses: this.counts.get('ses') ?? 0,
+    };
+  }
+}
+
+export class BenchClient {
+  constructor(
+    private readonly stack: LocalStack,
+    private readonly token: string,
+  ) {}
+
+  static for(stack: LocalStack, sub: string): BenchClient {
+    return new BenchClient(stack, stack.issuer.issueToken({ sub, email: `${sub}@bench.example` }));
+  }
+
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(this.stack.url + path, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  async expect(status: number, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const answer = await this.call(method, path, body);
+    if (answer.status !== status) throw new Error(`${method} ${path} answered ${answer.status}, expected ${status}`);
+    return answer.json;
+  }
+}
+
+/** An organization with one orchestration (an encrypted subject email, a personal phone, a number). */
+export async function seedOrganization(client: BenchClient): Promise<{ orgId: string; orchestrationId: string }> {
+  const org = await client.expect(201, 'POST', '/v1/orgs', { name: 'Bench Ltd' });
+  const orgId = String(org.orgId);
+  const orchestration = await client.expect(201, 'POST', `/v1/orgs/${orgId}/orchestrations`, {
+    name: 'Onboarding',
+    stages: ['new', 'done'],
+    fields: [
+      { id: 'email', label: 'Email', type: 'email', personal: true, encrypted: true, subject: true },
+      { id: 'phone', label: 'Phone', type: 'phone', personal: true, encrypted: true, subject: false },
+      { id: 'amount', label: 'Amount', type: 'number', personal: false, encrypted: false, subject: false },
+    ],
+  });
+  return { orgId, orchestrationId: String(orchestration.orchestrationId) };
+}
+
+export const jobFields = (i: number) => ({ email: `person${i}@bench.example`, phone: `+4930${String(1000000 + i)}`, amount: i });
+
+export async function runCallsBench(): Promise<Record<string, number>> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'custos-bench-calls-'));
+  const stack = await startLocalStack({ port: 0, dataDir, fresh: true, quiet: true, schedulers: false });
+  try {
+    const counter = new CallCounter();
+    const client = BenchClient.for(stack, 'bench-owner');
+    const { orgId, orchestrationId } = await seedOrganization(client);
+    const metrics: Record<string, number> = {};
+    const measure = async (name: string, action: () => Promise<unknown>): Promise<void> => {
+      await action(); // warm: caches (data key, JWKS, orchestration) filled as in a warm function
+      counter.reset();
+      await action();
+      const counts = counter.snapshot();
+      metrics[`calls.${name}`] = Object.values(counts).reduce((a, b) => a + b, 0);
+      for (const [service, n] of Object.entries(counts)) if (n > 0) metrics[`calls.${name}.${service}`] = n;
+    };
+
+    let n = 0;
+    const created: string[] = [];
+    await measure('create_job', async () => {
+      const job = await client.expect(201, 'POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, { fields: jobFields((n += 1)) });
+      created.push(String(job.jobId));
+    });
+    const jobId = created[0]!;
+    await measure('get_job', () => client.expect(200, 'GET', `/v1/orgs/${orgId}/jobs/${jobId}`));
+    await measure('list_jobs', () => client.expect(200, 'GET', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs?limit=50`));
+    await measure('update_job', () => client.expect(200, 'PATCH', `/v1/orgs/${orgId}/jobs/${jobId}`, { fields: { amount: (n += 1) } }));
+    await measure('get_org', () => client.expect(200, 'GET', `/v1/orgs/${orgId}`));
+    return metrics;
+  } finally {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,36 @@
+/** The goals the benchmark figures are read against (issues 4, 5, 7, 8, 11). */
+export interface Goal {
+  /** A metric name or a prefix ending in `.` (all metrics under it). */
+  readonly metric: string;
+  readonly goal: string;
+  readonly met: (value: number, all: Readonly<Record<string, number>>) => boolean;
+}
+
+const flat = (format: string) => (_: number, all: Readonly<Record<string, number>>) => {
+  const small = all[`export_${format}_peak_mb`];
+  const large = all[`export_${format}_peak_mb_100k`];
+  return small === undefined || large === undefined || large - small <= 64;
+};
+
+export const GOALS: readonly Goal[] = [
+  { metric: 'bundle_kb.api-', goal: '≤ 250 KB per API bundle', met: (v) => v <= 250 },
+  { metric: 'init_ratio.', goal: '≤ 1.5× the empty handler', met: (v) => v <= 1.5 },
+  { metric: 'calls.get_job.dynamodb', goal: '1 DynamoDB call', met: (v) => v <= 1 },
+  { metric: 'calls.list_jobs.dynamodb', goal: '1 DynamoDB call', met: (v) => v <= 1 },
+  { metric: 'calls.get_job.kms', goal: '0 KMS calls when warm', met: (v) => v === 0 },
+  { metric: 'calls.create_job.dynamodb', goal: '1 transaction', met: (v) => v <= 1 },
+  { metric: 'calls.update_job.dynamodb', goal: '1 transaction', met: (v) => v <= 1 },
+  { metric: 'kms_calls_per_10k', goal: '≤ 1 per warm function per organization', met: (v) => v <= 1 },
+  { metric: 'export_csv_ratio', goal: '≥ 0.7× the bare library', met: (v) => v >= 0.7 },
+  { metric: 'export_xlsx_ratio', goal: '≥ 0.7× the bare library', met: (v) => v >= 0.7 },
+  { metric: 'export_zip_ratio', goal: '≥ 0.7× the bare library', met: (v) => v >= 0.7 },
+  { metric: 'export_csv_peak_mb_100k', goal: 'flat: within 64 MB of the 10k run', met: flat('csv') },
+  { metric: 'export_xlsx_peak_mb_100k', goal: 'flat: within 64 MB of the 10k run', met: flat('xlsx') },
+  { metric: 'export_zip_peak_mb_100k', goal: 'flat: within 64 MB of the 10k run', met: flat('zip') },
+  { metric: 'delete_requests_per_item', goal: '≈ 1/25 + the reads (≤ 0.1)', met: (v) => v <= 0.1 },
+  { metric: 'api_errors', goal: '0', met: (v) => v === 0 },
+];
+
+export function goalFor(metric: string): Goal | undefined {
+  return GOALS.find((g) => (g.metric.endsWith('.') || g.metric.endsWith('-') ? metric.startsWith(g.metric) : metric === g.metric));
+}
