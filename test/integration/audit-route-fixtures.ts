@@ -7,6 +7,7 @@
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
 import { addMember, createJob, createOrchestration, createRole } from './api/fixtures.ts';
@@ -95,4 +96,6 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
     const { jobId } = await seededJob(world);
     return { params: { orgId: world.orgId, jobId }, body: { stage: 'review' } };
   },
+  [key(portabilityRoutes.createExport)]: async ({ orgId }) => ({ params: { orgId }, body: { format: 'csv' } }),
+  [key(portabilityRoutes.createBackup)]: async ({ orgId }) => ({ params: { orgId }, body: { password: 'a long backup password' } }),
 };
