@@ -2,7 +2,9 @@
  * Child processes that must not outlive us. A detached child leads its own process group, so one
  * kill reaches it and anything it forked; this module kills that group when we exit normally or
  * on the usual termination signals. (A SIGKILL of the parent cannot be intercepted: then the
- * group survives and `npm start` reports the busy port on the next run.)
+ * group survives and `npm start` reports the busy port on the next run. Inside a jest test
+ * sandbox `process` is a copy whose listeners never see real signals; that is why jest's global
+ * setup runs the emulators in a child process of its own, see test/support/stack-process.ts.)
  */
 import type { ChildProcess } from 'node:child_process';
 

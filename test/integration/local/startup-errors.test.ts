@@ -2,6 +2,7 @@
  * A busy port stops the local stack with one sentence naming the port and the service, for each
  * service (not an EADDRINUSE stack trace or a Java child that silently exits).
  */
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,4 +41,21 @@ test.each<[keyof EmulatorEndpoints, RegExp]>([
 test('a busy issuer port is a StartupError naming the issuer', async () => {
   const starting = startOidcIssuer({ dataDir, host: '0.0.0.0', port: busyPort });
   await expect(starting).rejects.toThrow(new RegExp(`^Port ${busyPort} is already in use \\(the local OIDC issuer\\)`));
+});
+
+test('without Java on the PATH, DynamoDB Local fails with the package to install', () => {
+  // Prepare: a separate Node process, because the PATH `java` is looked up on is the real
+  // process environment, which the test sandbox's process.env does not reach.
+  const script = `import('./infra/local/dynamodb-local.ts')
+    .then((m) => m.startDynamoDbLocal({ dbPath: ${JSON.stringify(join(dataDir, 'nojava'))}, host: '127.0.0.1', port: ${busyPort} }))
+    .then(() => console.log('started'), (e) => console.log(e.name + ': ' + e.message))`;
+  // Act
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: process.cwd(),
+    env: { ...process.env, PATH: join(dataDir, 'no-java-here') },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  // Assess
+  expect(result.stdout.trim()).toBe('StartupError: Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless.');
 });
