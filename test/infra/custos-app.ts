@@ -53,7 +53,8 @@ export interface BuiltApp {
 }
 
 export function buildTestApp(context: Record<string, unknown> = {}, options: { nag?: boolean } = {}): BuiltApp {
-  const app = new App({ context: { printBundleSizes: false, ...context } });
+  // Skipping esbuild keeps each template to seconds; custos-function.test.ts bundles for real.
+  const app = new App({ context: { printBundleSizes: false, 'aws:cdk:bundling-stacks': [], ...context } });
   const stacks = buildCustos(app, { functions: ALL_FUNCTIONS });
   if (options.nag === true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
