@@ -45,7 +45,7 @@ export interface Fault {
   /** Matched against the command name (`BatchWriteItemCommand`, `DeleteObjectsCommand`, …). */
   readonly command: RegExp;
   readonly nth: number;
-  /** Keep throwing after the Nth call: the process is as good as dead (no lease release). */
+  /** Every call after the Nth (of any command) throws too: the process is as good as dead (no lease release). */
   readonly persistent?: boolean;
 }
 
@@ -61,13 +61,18 @@ interface MiddlewareHost {
 
 function instrument(client: MiddlewareHost, fault: Fault | undefined, counter: { calls: number }): void {
   let matched = 0;
+  let dead = false;
   client.middlewareStack.add(
     (next: (args: unknown) => Promise<unknown>, context: object) => async (args: unknown) => {
       counter.calls += 1;
       const name = String((context as { commandName?: string }).commandName ?? '');
+      if (dead) throw new InjectedFault(`the process is gone (${name})`);
       if (fault !== undefined && fault.command.test(name)) {
         matched += 1;
-        if (matched === fault.nth || (fault.persistent === true && matched > fault.nth)) throw new InjectedFault(`injected into ${name}`);
+        if (matched === fault.nth) {
+          dead = fault.persistent === true;
+          throw new InjectedFault(`injected into ${name}`);
+        }
       }
       return next(args);
     },

@@ -185,7 +185,9 @@ describe('messages', () => {
     }
 
     // Assess
-    expect(reports.slice(0, 2).map((r) => r.malformedMessages)).toEqual([1, 1]);
+    // With a 1 s visibility timeout one run may see it twice; each sighting counts, none acknowledges it.
+    expect(reports[0]!.malformedMessages).toBeGreaterThanOrEqual(1);
+    expect(reports.at(-1)!.malformedMessages).toBe(0);
     const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, WaitTimeSeconds: 1 }));
     expect(dead.Messages?.map((m) => m.Body)).toEqual(['{"kind":"org","orgId":"../../etc"}']);
   });

@@ -76,16 +76,35 @@ export async function deleteBatch(client: DynamoDBDocumentClient, table: string,
   }
 }
 
-/** Deletes `keys` (any number) in batches of 25 through `limiter`. */
+/**
+ * Deletes `keys` (any number) in batches of 25 through `limiter`. Resolves with the keys deleted,
+ * or rejects after every batch settled, carrying the keys that were deleted (so a caller can
+ * still count them) as `deleted` on the error.
+ */
 export async function deleteKeys(
   client: DynamoDBDocumentClient,
   table: string,
   partitionKey: string,
   keys: readonly ItemKey[],
   limiter: Limiter,
-): Promise<void> {
+): Promise<readonly ItemKey[]> {
   assertInPartition(keys, partitionKey);
   const batches: ItemKey[][] = [];
   for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
-  await Promise.all(batches.map((batch) => limiter.run(() => deleteBatch(client, table, partitionKey, batch))));
+  const settled = await Promise.allSettled(batches.map((batch) => limiter.run(() => deleteBatch(client, table, partitionKey, batch))));
+  const deleted = batches.filter((_, i) => settled[i]?.status === 'fulfilled').flat();
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure !== undefined) throw new PartialDeleteError(failure.reason, deleted);
+  return deleted;
+}
+
+/** Some batches of a page failed; `deleted` are the keys that are gone nonetheless. */
+export class PartialDeleteError extends Error {
+  override readonly name = 'PartialDeleteError';
+  constructor(
+    override readonly cause: unknown,
+    readonly deleted: readonly ItemKey[],
+  ) {
+    super('Some deletes of a page failed');
+  }
 }

@@ -15,12 +15,13 @@
  *     lease) and keeps the organization discoverable as `deleting` until nothing else is left.
  * Each phase is idempotent (deleting what is gone is a no-op, a query finds only what is left),
  * so a crash resumes at the checkpointed phase and redoes at most one page of it. Counts are
- * checkpointed after each page's deletes: a crash between the two undercounts by that page.
+ * checkpointed after each page's deletes (those of a page that partly failed included): only a
+ * process killed between a page's deletes and its checkpoint undercounts, by at most that page.
  */
 import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { AccountDeletionMarker, Budget, ClaimResult, DeletionCounts, DeletionPhase, DeletionProgress, DeletionRecord, Lease, PendingDeletion, SweepResult, TenantSweeper } from '../../ports/tenant-sweeper.ts';
-import { deleteKeys, Limiter, type ItemKey } from './dynamo-batch-delete.ts';
+import { deleteKeys, Limiter, PartialDeleteError, type ItemKey } from './dynamo-batch-delete.ts';
 import { deletionRecordKey, PENDING_DELETIONS_PK, pendingAccountSk, pendingOrgSk } from './deletion-keys.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { ORG_SK, orgPk } from './records-keys.ts';
@@ -305,7 +306,13 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
         .map((item) => ({ pk: item.pk as string, sk: item.sk as string }))
         .filter((key) => !(table === this.recordsTable && key.sk === ORG_SK));
       if (keys.length > 0) {
-        await deleteKeys(this.client, table, partitionKey, keys, limiter);
+        try {
+          await deleteKeys(this.client, table, partitionKey, keys, limiter);
+        } catch (error) {
+          // Count what did go before giving up, so the deletion record's counts stay exact.
+          if (error instanceof PartialDeleteError && error.deleted.length > 0) await this.addCounts(orgId, owner, countKinds(error.deleted, options.kind));
+          throw error;
+        }
         await this.addCounts(orgId, owner, countKinds(keys, options.kind));
       }
       start = page.LastEvaluatedKey;
