@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
+import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { ROUTES } from '../../shared/api/routes/index.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
@@ -142,6 +143,34 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
     permissions: ['jobs.write_all', 'jobs.read_all'],
     status: { ...inOrchestration({ admin: 200, memberOwn: 200 }, 200), memberOther: 404 },
     prepare: () => ({ body: { stage: 'review' } }),
+  },
+  // Marketplace extensions. Sharing stops at the missing consent (409) once authorization let the caller through.
+  'GET /v1/orgs/{orgId}/extensions': { status: anyMember(200) },
+  'POST /v1/orgs/{orgId}/extensions/{extensionId}/consent': {
+    permissions: ['extensions.manage'],
+    status: managers(201),
+    prepare: (w) => ({ params: { extensionId: 'postbox-campaigns' }, body: { fields: [{ orchestrationId: w.home.orchestrationId, fieldId: 'title' }], purpose: 'Matrix' } }),
+  },
+  'PUT /v1/orgs/{orgId}/extensions/{extensionId}/token': {
+    permissions: ['extensions.manage'],
+    status: managers(204),
+    prepare: () => ({ params: { extensionId: 'postbox-campaigns' }, body: { token: 'vnd_9Zq4-Xk7pL2mW8rT5yB3cN' } }),
+  },
+  'DELETE /v1/orgs/{orgId}/extensions/{extensionId}': {
+    permissions: ['extensions.manage'],
+    status: managers(200),
+    prepare: async (w) => {
+      const webhookUrl = 'https://matrix.hooks.acme-crm.example/custos/v1/contacts';
+      const body = { fields: [{ orchestrationId: w.home.orchestrationId, fieldId: 'title' }], purpose: 'Matrix', webhookUrl };
+      const granted = await callRoute({ route: extensionRoutes.grantConsent, as: w.users.owner, params: { orgId: w.home.orgId, extensionId: 'acme-crm' }, body });
+      if (granted.status !== 201) throw new Error(`consent for the matrix: ${granted.status} ${granted.text}`);
+      return { params: { extensionId: 'acme-crm' } };
+    },
+  },
+  'POST /v1/orgs/{orgId}/jobs/{jobId}/share/{extensionId}': {
+    permissions: ['extensions.manage', 'jobs.read_all'],
+    status: { ...inOrchestration({ admin: 409 }, 409), memberOther: 404 },
+    prepare: () => ({ params: { extensionId: 'custom-webhook' } }),
   },
   // Public
   'GET /v1/openapi.json': { status: { ...everyone(200), anonymous: 200 } },
@@ -315,7 +344,7 @@ describe('OWASP API1 BOLA: ids of another organization under your own organizati
   const bolaRoutes = ROUTES.filter((r) => /\{(jobId|orchestrationId|roleId)\}/.test(r.path) && r.fn !== 'openapi');
   test.each(bolaRoutes.map((r) => [routeKey(r), r] as const))('%s with the foreign id → 404', async (_key, route) => {
     const { foreign, home, users } = world;
-    const params = { orgId: home.orgId, jobId: foreign.jobId, orchestrationId: foreign.orchestrationId, roleId: foreign.roleId, userId: home.memberId };
+    const params = { orgId: home.orgId, jobId: foreign.jobId, orchestrationId: foreign.orchestrationId, roleId: foreign.roleId, userId: home.memberId, extensionId: 'custom-webhook' };
     const body = BOLA_BODIES[routeKey(route)];
     const answer = await callRoute({ route, as: users.owner, params, ...(body === undefined ? {} : { body }) });
     expect(answer.status).toBe(404);
