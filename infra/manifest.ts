@@ -87,6 +87,15 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     audit: 'append',
     fieldKey: 'decrypt',
   }),
+  // Data subject rights. `delete` records: erasure deletes the subject's jobs (batched, inside
+  // transactions that also move the orchestrations' job counts). `append`: every request is one
+  // audit event. `decrypt`: unwrapping the organization's data key derives the blind index, opens
+  // fields for the access report and re-seals the rectified email. No queue, files or mail.
+  api('api-subjects', 'Data subject rights: access reports, rectification, erasure and restriction of a person\'s jobs', {
+    records: 'delete',
+    audit: 'append',
+    fieldKey: 'decrypt',
+  }),
   // `read` records: membership and role of the caller. `append`: reading the log is itself an
   // event. `verify`: GetPublicKey checks the digest signatures.
   api('api-audit', 'The audit log: list, export, verify the chain and its signed digests', {

@@ -4,7 +4,8 @@ import { apiHandler } from '../../shared/http/api-handler.ts';
 import { noContent, type HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { recordSecurityEvent, services } from '../../shared/services.ts';
-import { createJob, deleteJob, getJob, listJobs, transitionJob, updateJob, type VersionedJob } from '../../shared/use-cases/jobs.ts';
+import { createJob, deleteJob, getJob, listJobs, transitionJob, updateJob, etagOf, type VersionedJob } from '../../shared/use-cases/jobs.ts';
+import { liftRestriction, restrictJob, type RestrictionView } from '../../shared/use-cases/restriction.ts';
 
 const r = jobRoutes;
 const deps = () => ({
@@ -18,6 +19,7 @@ const deps = () => ({
 });
 
 const withEtag = ({ job, etag }: VersionedJob, status = 200): HttpResult => ({ status, body: job, headers: { etag } });
+const restrictionResult = (view: RestrictionView): HttpResult => ({ status: 200, body: view, headers: { etag: etagOf(view.version) } });
 
 export const operations = [
   operation(r.createJob, async ({ ctx, params, body }) => withEtag(await createJob(deps(), ctx, params.orgId, params.orchestrationId, body), 201)),
@@ -31,6 +33,8 @@ export const operations = [
     await deleteJob(deps(), ctx, params.orgId, params.jobId, headers['if-match']);
     return noContent();
   }),
+  operation(r.restrictJob, async ({ ctx, params, body }) => restrictionResult(await restrictJob(deps(), ctx, params.orgId, params.jobId, body))),
+  operation(r.liftRestriction, async ({ ctx, params, body }) => restrictionResult(await liftRestriction(deps(), ctx, params.orgId, params.jobId, body))),
 ];
 
 export const handler = apiHandler('api-jobs', operations, { onSecurityEvent: recordSecurityEvent });

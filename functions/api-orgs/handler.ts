@@ -29,7 +29,7 @@ export const operations = [
     await removeMember(deps(), ctx, params.orgId, params.userId);
     return noContent();
   }),
-  operation(r.me, async ({ ctx }) => ok(await describeMe(deps(), ctx))),
+  operation(r.me, async ({ ctx }) => ok(await describeMe({ orgs: services.orgs(), jobs: services.jobs(), auditLog: services.auditLog() }, ctx))),
   operation(r.deleteOrg, async ({ ctx, params }) => accepted(await requestOrganizationDeletion(deletionDeps(), ctx, params.orgId))),
   operation(r.cancelOrgDeletion, async ({ ctx, params }) => ok(await cancelOrganizationDeletion(deletionDeps(), ctx, params.orgId))),
   operation(r.deleteMe, async ({ ctx }) => accepted(await deleteMyAccount({ ...deletionDeps(), marker: services.tenantSweeper() }, ctx))),

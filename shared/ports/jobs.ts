@@ -40,6 +40,22 @@ export class JobWriteConflict extends Error {
   }
 }
 
+/**
+ * One job's part of a batch written for a data subject request (erasure, anonymisation,
+ * rectification, restriction): delete it if it still has its version, or replace it if it still
+ * has `next.version - 1` (and, unless `allowRestricted`, is not restricted).
+ */
+export type JobBatchChange =
+  | { readonly kind: 'delete'; readonly job: StoredJob }
+  | { readonly kind: 'replace'; readonly next: StoredJob; readonly allowRestricted: boolean };
+
+/** Thrown by `writeBatch` when one job's condition failed; nothing of the batch was written. */
+export class JobBatchConflict extends Error {
+  constructor(readonly jobId: string | undefined) {
+    super('A job of the batch changed meanwhile');
+  }
+}
+
 export interface JobStore {
   get(orgId: string, jobId: string): Promise<StoredJob | undefined>;
   listByOrchestration(orgId: string, orchestrationId: string, page: JobPageRequest): Promise<JobPage>;
@@ -57,4 +73,22 @@ export interface JobStore {
    * idempotent, so a crash midway is finished by running it again. Returns how many it deleted.
    */
   sweep(orgId: string, orchestrationId: string): Promise<number>;
+  /**
+   * The jobs whose subject has the blind index `blindIndex`, page by page over the subject index.
+   * Each page is re-read consistently from the table, so a job erased, anonymised or rectified a
+   * moment ago never shows up under its old subject even while the index catches up.
+   */
+  findBySubject(orgId: string, blindIndex: string, request: { readonly limit: number; readonly startKey?: Record<string, unknown> }): Promise<JobPage>;
+  /**
+   * Writes the changes in one transaction, each conditional on its job's version, with the
+   * organization still active; deletes move their orchestrations' job counts with them. With
+   * `audit`, its event lands in the same transaction. At most SUBJECT_BATCH_LIMIT changes.
+   * JobBatchConflict when a job changed meanwhile, NotFoundError when the organization closed.
+   */
+  writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry): Promise<void>;
+  /** How many jobs of the organization `ownerId` owns (GET /v1/me); reads the organization's jobs. */
+  countOwnedBy(orgId: string, ownerId: string): Promise<number>;
 }
+
+/** Jobs per batch transaction: room for one count update per orchestration, the organization check and the audit event. */
+export const SUBJECT_BATCH_LIMIT = 40;

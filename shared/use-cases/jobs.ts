@@ -7,9 +7,9 @@
  */
 import { jobListScope, unwritableField, type Action, type FieldMask } from '../domain/authorization.ts';
 import { openCursor, sealCursor } from '../domain/cursor.ts';
-import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, RestrictedError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import type { FieldValue, Job } from '../domain/orchestration.ts';
+import type { FieldValue } from '../domain/orchestration.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
@@ -19,6 +19,7 @@ import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { changesOf, openValues, sealValues, validateFieldValues } from './job-fields.ts';
+import { assertProcessable, type ProcessingOperation } from './restriction.ts';
 import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
 
 /** Appends audit events that go with no change (reads that decrypted fields). */
@@ -60,12 +61,10 @@ const MAX_WRITE_ATTEMPTS = 3;
 export const etagOf = (version: number): string => `"${version}"`;
 
 /**
- * The guard every processing path passes through: a restricted job (GDPR Art. 18) is stored and
- * readable by those allowed, but not processed — edited, moved, deleted, shared or exported.
+ * The guard every processing path passes through lives in restriction.ts (with the registry of
+ * processing operations); re-exported here for the paths that reach it through the jobs module.
  */
-export function assertProcessable(job: Pick<Job, 'restriction'>): void {
-  if (job.restriction !== undefined) throw new RestrictedError();
-}
+export { assertProcessable } from './restriction.ts';
 
 /** If-Match (RFC 9110): `*` or a list of (possibly weak) entity tags; undefined when absent. */
 function matchesIfMatch(ifMatch: string | undefined, version: number): boolean {
@@ -245,12 +244,13 @@ async function processJob(
   orgId: string,
   jobId: string,
   action: Action,
+  operation: ProcessingOperation,
   ifMatch: string | undefined,
   change: JobChange,
 ): Promise<VersionedJob | null> {
   for (let attempt = 1; ; attempt += 1) {
     const loaded = await loadJob(deps, ctx, orgId, jobId, action);
-    assertProcessable(loaded.job);
+    assertProcessable(loaded.job, operation, loaded.scope.actor);
     if (!matchesIfMatch(ifMatch, loaded.job.version)) throw new PreconditionFailedError();
     const { next, draft } = await change(loaded);
     const audit = { draft, actor: auditActorOf(ctx) };
@@ -275,7 +275,7 @@ export async function updateJob(
   input: { fields: Readonly<Record<string, FieldValue | null>> },
   ifMatch?: string,
 ): Promise<VersionedJob> {
-  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', ifMatch, async ({ scope, orchestration, job, mask }) => {
+  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', 'job.update', ifMatch, async ({ scope, orchestration, job, mask }) => {
     const written = validateFieldValues(orchestration, input.fields, true);
     assertWritable(mask, Object.keys(written));
     const set: Record<string, FieldValue> = {};
@@ -310,7 +310,7 @@ export async function transitionJob(
   input: { stage: string },
   ifMatch?: string,
 ): Promise<VersionedJob> {
-  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', ifMatch, async ({ orchestration, job }) => {
+  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', 'job.transition', ifMatch, async ({ orchestration, job }) => {
     if (!orchestration.stages.includes(input.stage)) {
       throw new ValidationError('Unknown stage', [{ path: 'body.stage', message: 'No such stage in this orchestration' }]);
     }
@@ -331,7 +331,7 @@ export async function transitionJob(
 }
 
 export async function deleteJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, ifMatch?: string): Promise<void> {
-  await processJob(deps, ctx, orgId, jobId, 'jobs.delete', ifMatch, async ({ job }) => ({
+  await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ job }) => ({
     next: null,
     draft: { orgId, action: 'job.delete', resource: { type: 'job', id: jobId }, outcome: 'success', changes: { fields: Object.keys(job.fields) } },
   }));

@@ -4,13 +4,24 @@
  * update is lost), on it not being restricted, and on the orchestration's revision (so values are
  * always validated against the definition in force).
  */
-import { BatchWriteCommand, GetCommand, QueryCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
-import { JobWriteConflict, type JobPage, type JobPageRequest, type JobStore, type OrchestrationGuard, type StoredJob } from '../../ports/jobs.ts';
+import {
+  JobBatchConflict,
+  JobWriteConflict,
+  SUBJECT_BATCH_LIMIT,
+  type JobBatchChange,
+  type JobPage,
+  type JobPageRequest,
+  type JobStore,
+  type OrchestrationGuard,
+  type StoredJob,
+} from '../../ports/jobs.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { guarded } from './dynamo-errors.ts';
-import { GSI_BY_ORCHESTRATION, ORG_SK, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, stripKeys, subjectGsiPk } from './records-keys.ts';
+import { guarded, mapDynamoError } from './dynamo-errors.ts';
+import { GSI_BY_ORCHESTRATION, GSI_BY_SUBJECT, ORG_SK, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, stripKeys, subjectGsiPk } from './records-keys.ts';
 
 const BATCH_SIZE = 25;
 const MAX_BATCH_ATTEMPTS = 8;
@@ -142,6 +153,132 @@ export class DynamoJobs implements JobStore {
       }
       deleted += keys.length;
     }
+  }
+
+  async findBySubject(orgId: string, blindIndex: string, request: { readonly limit: number; readonly startKey?: Record<string, unknown> }): Promise<JobPage> {
+    const page = await guarded(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: GSI_BY_SUBJECT,
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': subjectGsiPk(orgId, blindIndex) },
+          ProjectionExpression: 'pk, sk',
+          Limit: Math.min(request.limit, 100),
+          ExclusiveStartKey: request.startKey,
+        }),
+      ),
+    );
+    const keys = (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+    const items = (await this.getConsistently(keys)).filter((job) => job.subjectIndex === blindIndex);
+    // The index is eventually consistent; the table is the truth, so the page keeps the index's order.
+    const order = new Map(keys.map((key, i) => [String(key.sk), i]));
+    items.sort((a, b) => (order.get(jobSk(a.jobId)) ?? 0) - (order.get(jobSk(b.jobId)) ?? 0));
+    return page.LastEvaluatedKey === undefined ? { items } : { items, lastKey: page.LastEvaluatedKey };
+  }
+
+  async writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry): Promise<void> {
+    if (changes.length === 0) return;
+    if (changes.length > SUBJECT_BATCH_LIMIT) throw new Error(`A job batch holds at most ${SUBJECT_BATCH_LIMIT} changes`);
+    const ops: WriteOp[] = changes.map((change) => this.batchOp(orgId, change));
+    const removed = new Map<string, number>();
+    for (const change of changes) {
+      if (change.kind === 'delete') removed.set(change.job.orchestrationId, (removed.get(change.job.orchestrationId) ?? 0) + 1);
+    }
+    for (const [orchestrationId, count] of removed) {
+      ops.push({
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) },
+          UpdateExpression: 'SET jobCount = jobCount - :n',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':n': count },
+        },
+      });
+    }
+    ops.push(this.orgActive(orgId));
+    const jobIdAt = (index: number): string | undefined => {
+      const change = changes[index];
+      return change === undefined ? undefined : change.kind === 'delete' ? change.job.jobId : change.next.jobId;
+    };
+    if (audit !== undefined) {
+      try {
+        await this.writer.commit(ops, audit.draft, audit.actor);
+      } catch (error) {
+        if (!(error instanceof ConditionFailed)) throw error;
+        if (error.index === ops.length - 1) throw new NotFoundError('organization');
+        throw new JobBatchConflict(jobIdAt(error.index));
+      }
+      return;
+    }
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: ops }));
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw mapDynamoError(error);
+      const reasons = error.CancellationReasons ?? [];
+      const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (failed === ops.length - 1) throw new NotFoundError('organization');
+      // A conflicting concurrent transaction is a conflict too: the caller re-reads and retries.
+      if (failed >= 0 || reasons.some((r) => r.Code === 'TransactionConflict')) throw new JobBatchConflict(jobIdAt(failed));
+      throw mapDynamoError(error);
+    }
+  }
+
+  async countOwnedBy(orgId: string, ownerId: string): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await guarded(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :job)',
+            FilterExpression: 'ownerId = :owner',
+            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':job': 'JOB#', ':owner': ownerId },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return count;
+  }
+
+  private batchOp(orgId: string, change: JobBatchChange): WriteOp {
+    if (change.kind === 'delete') {
+      return {
+        Delete: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: jobSk(change.job.jobId) },
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': change.job.version },
+        },
+      };
+    }
+    return {
+      Put: {
+        TableName: this.table,
+        Item: this.item(change.next),
+        ConditionExpression: change.allowRestricted ? 'version = :expected' : 'version = :expected AND attribute_not_exists(restriction)',
+        ExpressionAttributeValues: { ':expected': change.next.version - 1 },
+      },
+    };
+  }
+
+  /** The items under `keys`, read consistently (BatchGet, unprocessed keys retried); missing ones absent. */
+  private async getConsistently(keys: readonly Record<string, unknown>[]): Promise<StoredJob[]> {
+    const jobs: StoredJob[] = [];
+    let pending = [...keys];
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('Batch reads kept coming back unprocessed');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+      const result = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })));
+      for (const item of result.Responses?.[this.table] ?? []) jobs.push(stripKeys<StoredJob>(item));
+      pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    return jobs;
   }
 
   private async deleteBatch(keys: Record<string, unknown>[]): Promise<void> {

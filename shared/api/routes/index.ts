@@ -8,5 +8,6 @@ import { orchestrationRoutes } from './orchestrations.ts';
 import { orgRoutes } from './orgs.ts';
 import { portabilityRoutes } from './portability.ts';
 import { roleRoutes } from './roles.ts';
+import { subjectRoutes } from './subjects.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, auditRoutes, portabilityRoutes, extensionRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, extensionRoutes, openApiRoutes].flatMap((group) => Object.values(group));

@@ -1,6 +1,7 @@
 import { id, listQuery, pageOf, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
+import { restrictionReason } from './subjects.ts';
 
 const orchestrationParams = z.object({ orgId: id, orchestrationId: id });
 const jobParams = z.object({ orgId: id, jobId: id });
@@ -25,6 +26,17 @@ export const job = z
     updatedAt: z.string(),
   })
   .meta({ id: 'Job' });
+
+export const restrictionBody = z.strictObject({ reason: restrictionReason });
+
+export const restrictionState = z
+  .object({
+    jobId: z.string(),
+    restricted: z.boolean(),
+    restriction: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'JobRestriction' });
 
 const etagNote = 'The ETag header carries the version; send it as If-Match to change only what you read (412 when stale).';
 
@@ -81,5 +93,33 @@ export const jobRoutes = {
     status: 200,
     response: job,
     audit: 'job.transition',
+  },
+  restrictJob: {
+    method: 'PUT',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}/restriction',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary:
+      'Restrict processing of a job (Art. 18, records.restrict): it stays stored and readable, but editing, transitions, deletion, sharing and exports by anyone but an owner answer 409 (`/restricted`). Restricting again replaces the reason. The reason is audited and may not contain an email address',
+    auth: 'jwt',
+    params: jobParams,
+    body: restrictionBody,
+    status: 200,
+    response: restrictionState,
+    audit: 'job.restrict',
+  },
+  liftRestriction: {
+    method: 'DELETE',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}/restriction',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary:
+      'Lift the restriction of a job (records.restrict), with the reason in the body (it is personal context, so never in the URL); audited with that reason. 409 (`/not-restricted`) when the job is not restricted',
+    auth: 'jwt',
+    params: jobParams,
+    body: restrictionBody,
+    status: 200,
+    response: restrictionState,
+    audit: 'job.restriction_lift',
   },
 } as const satisfies Record<string, RouteDefinition>;

@@ -1,0 +1,32 @@
+/** Data subject rights: access report, rectification of the subject's email, erasure, restriction. */
+import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { ok } from '../../shared/http/http-result.ts';
+import { operation } from '../../shared/http/operation.ts';
+import { recordSecurityEvent, services } from '../../shared/services.ts';
+import { subjectAccessReport } from '../../shared/use-cases/subject-access.ts';
+import { eraseSubject } from '../../shared/use-cases/subject-erasure.ts';
+import { rectifySubject } from '../../shared/use-cases/subject-rectification.ts';
+import { restrictSubject } from '../../shared/use-cases/subject-restriction.ts';
+
+const r = subjectRoutes;
+const deps = () => ({
+  orgs: services.orgs(),
+  orchestrations: services.orchestrations(),
+  jobs: services.jobs(),
+  keys: services.keys(),
+  clock: services.clock(),
+  audit: services.writer(),
+});
+
+export const operations = [
+  operation(r.subjectAccess, async ({ ctx, params, body }) => {
+    const report = await subjectAccessReport(deps(), ctx, params.orgId, body);
+    return { status: 200, body: report.body, contentType: report.contentType };
+  }),
+  operation(r.subjectRectification, async ({ ctx, params, body }) => ok(await rectifySubject(deps(), ctx, params.orgId, body))),
+  operation(r.subjectErasure, async ({ ctx, params, body }) => ok(await eraseSubject(deps(), ctx, params.orgId, body))),
+  operation(r.subjectRestriction, async ({ ctx, params, body }) => ok(await restrictSubject(deps(), ctx, params.orgId, body))),
+];
+
+export const handler = apiHandler('api-subjects', operations, { onSecurityEvent: recordSecurityEvent });

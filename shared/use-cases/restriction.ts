@@ -1,0 +1,134 @@
+/**
+ * Restriction of processing (GDPR Art. 18). A restricted job is stored and readable by those
+ * allowed to read it, but not processed. This module is the one place that says what that means:
+ *
+ * - `PROCESSING_OPERATIONS` registers every processing operation of the product. A use case that
+ *   processes jobs calls `assertProcessable(job, operation, actor)` (or `mayProcess` where the
+ *   rule is to skip instead of refusing); the restriction test iterates this registry and drives
+ *   each operation against a restricted job, so a new processing path registers here and is then
+ *   tested.
+ * - The rule is strict by default (no one may process a restricted job); the registry only names
+ *   the exemption API.md grants: owners may still export (their copy is not processing by others).
+ * - The records adapter backs the guard up in its write conditions (`attribute_not_exists(restriction)`),
+ *   so a restriction set between a use case's read and its write still wins.
+ *
+ * Restricting and lifting one job (`records.restrict`) are here too; the lift is audited with the
+ * reason given for it. Reasons are kept in the audit log, which is append-only and hash-chained,
+ * so they may not carry an email address (the schema refuses one).
+ */
+import type { Actor } from '../domain/authorization.ts';
+import { isOwner } from '../domain/authorization.ts';
+import { ConflictError, NotFoundError, RestrictedError } from '../domain/errors.ts';
+import type { Job, Restriction } from '../domain/orchestration.ts';
+import type { RequestContext } from '../domain/principal.ts';
+import type { Clock } from '../ports/clock.ts';
+import { JobBatchConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
+import type { OrchestrationStore } from '../ports/orchestrations.ts';
+import type { OrganizationStore } from '../ports/organizations.ts';
+import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+
+/** Every operation that processes a job, with what it is (for the test's names and the docs). */
+export const PROCESSING_OPERATIONS = {
+  'job.update': 'Rectifying fields of one job (PATCH)',
+  'job.transition': 'Moving a job to another stage',
+  'job.delete': 'Deleting one job on its own',
+  'job.share': 'Sharing a job with a marketplace extension',
+  'job.export': 'Putting a job in an export or backup file (owners still may)',
+  'subject.rectify': "Rectifying the subject's email across their jobs",
+} as const;
+
+export type ProcessingOperation = keyof typeof PROCESSING_OPERATIONS;
+
+/** Operations an owner may still perform on a restricted job (API.md: exports made by anyone but an owner). */
+const OWNERS_MAY: ReadonlySet<ProcessingOperation> = new Set(['job.export']);
+
+/** Whether `actor` may run `operation` on `job`; without an operation or actor, only unrestricted jobs pass. */
+export function mayProcess(job: Pick<Job, 'restriction'>, operation?: ProcessingOperation, actor?: Actor): boolean {
+  if (job.restriction === undefined) return true;
+  return operation !== undefined && actor !== undefined && OWNERS_MAY.has(operation) && isOwner(actor);
+}
+
+/** The guard every processing path passes through: 409 `/restricted` when the job may not be processed. */
+export function assertProcessable(job: Pick<Job, 'restriction'>, operation?: ProcessingOperation, actor?: Actor): void {
+  if (!mayProcess(job, operation, actor)) throw new RestrictedError();
+}
+
+export interface RestrictionDeps {
+  readonly orgs: OrganizationStore;
+  readonly orchestrations: OrchestrationStore;
+  readonly jobs: JobStore;
+  readonly clock: Clock;
+}
+
+export interface RestrictionView {
+  readonly jobId: string;
+  readonly restricted: boolean;
+  readonly restriction?: Restriction;
+  readonly version: number;
+}
+
+const MAX_ATTEMPTS = 3;
+
+const viewOf = (job: StoredJob): RestrictionView => ({
+  jobId: job.jobId,
+  restricted: job.restriction !== undefined,
+  ...(job.restriction === undefined ? {} : { restriction: job.restriction }),
+  version: job.version,
+});
+
+/**
+ * Sets (`reason`) or lifts the restriction of one job, conditionally on the version read (a lost
+ * race re-reads and retries; no If-Match: restricting protects, whatever version it lands on). Restricting a restricted job replaces its reason; lifting an
+ * unrestricted one is a 409 (`not-restricted`), so every successful call changed something and
+ * wrote its event.
+ */
+async function changeRestriction(
+  deps: RestrictionDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  reason: string,
+  restrict: boolean,
+): Promise<RestrictionView> {
+  for (let attempt = 1; ; attempt += 1) {
+    const scope = await resolveScope(deps.orgs, ctx, orgId);
+    const job = await deps.jobs.get(orgId, jobId);
+    if (job === undefined) throw new NotFoundError('job');
+    const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
+    if (orchestration === undefined) throw new NotFoundError('job');
+    authorize(scope.actor, 'records.restrict', { kind: 'job', orchestration, job });
+    if (!restrict && job.restriction === undefined) throw new ConflictError('The job is not restricted', 'not-restricted');
+    const at = deps.clock.now().toISOString();
+    const { restriction: _previous, ...rest } = job;
+    const next: StoredJob = {
+      ...rest,
+      ...(restrict ? { restriction: { reason, at, by: ctx.principal.userId } } : {}),
+      version: job.version + 1,
+      updatedAt: at,
+    };
+    try {
+      await deps.jobs.writeBatch(orgId, [{ kind: 'replace', next, allowRestricted: true }], {
+        draft: {
+          orgId,
+          action: restrict ? 'job.restrict' : 'job.restriction_lift',
+          resource: { type: 'job', id: jobId },
+          outcome: 'success',
+          changes: { fields: ['restriction'] },
+          detail: { reason },
+        },
+        actor: auditActorOf(ctx),
+      });
+    } catch (error) {
+      if (!(error instanceof JobBatchConflict)) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw new ConflictError('The job is being changed by others; retry');
+      continue;
+    }
+    return viewOf(next);
+  }
+}
+
+export const restrictJob = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }) =>
+  changeRestriction(deps, ctx, orgId, jobId, input.reason, true);
+
+export const liftRestriction = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }) =>
+  changeRestriction(deps, ctx, orgId, jobId, input.reason, false);

@@ -1,0 +1,170 @@
+/**
+ * Right of access (GDPR Art. 15): every job about a data subject, found through the blind index
+ * of their email (so it works where the email is encrypted), across every orchestration the
+ * caller may see, with each field the caller may read decrypted and hidden fields absent. The
+ * report says where each datum lives: orchestration (id and name), job, field (id and label),
+ * stage, created/updated, and who owns the job.
+ *
+ * Bounded memory: the subject index is read a page at a time; each page is opened, serialised
+ * (JSON) or written through the streaming CSV writer, and dropped, so only the report's bytes are
+ * held. Those bytes are the Lambda's answer, which API Gateway buffers and caps at 6 MB: a
+ * report larger than MAX_REPORT_BYTES answers 409 `report-too-large` instead of a truncated one.
+ *
+ * The request is audited (`subject.access`, the subject named by blind index, never by email)
+ * before the report is handed out: no event, no disclosure.
+ */
+import { decide } from '../domain/authorization.ts';
+import { ConflictError } from '../domain/errors.ts';
+import type { FieldType, FieldValue } from '../domain/orchestration.ts';
+import type { RequestContext } from '../domain/principal.ts';
+import { CSV_CONTENT_TYPE, writeCsv } from '../formats/csv.ts';
+import type { Column, Row } from '../formats/columns.ts';
+import { openValues } from './job-fields.ts';
+import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { cryptoOf, orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
+
+export type AccessFormat = 'json' | 'csv';
+
+/** Leaves room below API Gateway's 6 MB for headers and base64 framing. */
+export const MAX_REPORT_BYTES = 4 * 1024 * 1024;
+
+export interface AccessDatum {
+  readonly fieldId: string;
+  readonly label: string;
+  readonly type: FieldType;
+  readonly personal: boolean;
+  readonly value: FieldValue;
+}
+
+export interface AccessItem {
+  readonly orchestrationId: string;
+  readonly orchestration: string;
+  readonly jobId: string;
+  readonly stage: string;
+  readonly ownerId: string;
+  readonly restricted: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly fields: readonly AccessDatum[];
+}
+
+export interface AccessReport {
+  readonly body: string | Buffer;
+  readonly contentType: string;
+}
+
+/** The subject's jobs the caller may read, opened with the caller's field mask. */
+async function* accessItems(deps: SubjectDeps, scope: OrgScope, blindIndex: string, tally: { jobs: number; decrypted: number }): AsyncGenerator<AccessItem> {
+  const orgId = scope.org.orgId;
+  const crypto = cryptoOf(deps, scope);
+  const orchestrationOf = orchestrationCache(deps, orgId);
+  for await (const job of subjectJobs(deps, orgId, blindIndex)) {
+    const orchestration = await orchestrationOf(job.orchestrationId);
+    if (orchestration === undefined) continue;
+    // The same decision as reading the job: orchestrations limited out and others' jobs (without jobs.read_all) stay out.
+    const decision = decide(scope.actor, 'jobs.read', { kind: 'job', orchestration, job });
+    if (decision.effect !== 'allow') continue;
+    const { fields, decrypted } = await openValues(crypto, job.jobId, orchestration, job.fields, decision.fieldMask);
+    tally.jobs += 1;
+    tally.decrypted += decrypted.length;
+    const item: AccessItem = {
+      orchestrationId: orchestration.orchestrationId,
+      orchestration: orchestration.name,
+      jobId: job.jobId,
+      stage: job.stage,
+      ownerId: job.ownerId,
+      restricted: job.restriction !== undefined,
+      createdAt: job.createdAt,
+      updatedAt: job.updatedAt,
+      fields: orchestration.fields.flatMap((f) => {
+        const value = fields[f.id];
+        return value === undefined ? [] : [{ fieldId: f.id, label: f.label, type: f.type, personal: f.personal, value }];
+      }),
+    };
+    yield item;
+  }
+}
+
+const tooLarge = (): ConflictError =>
+  new ConflictError(`The report exceeds ${MAX_REPORT_BYTES} bytes; ask an owner for an export of the orchestrations concerned`, 'report-too-large');
+
+const CSV_COLUMNS: readonly Column[] = [
+  { key: 'orchestrationId', label: 'Orchestration id', kind: 'text' },
+  { key: 'orchestration', label: 'Orchestration', kind: 'text' },
+  { key: 'jobId', label: 'Job', kind: 'text' },
+  { key: 'stage', label: 'Stage', kind: 'text' },
+  { key: 'ownerId', label: 'Owner', kind: 'text' },
+  { key: 'restricted', label: 'Restricted', kind: 'text' },
+  { key: 'createdAt', label: 'Created', kind: 'date' },
+  { key: 'updatedAt', label: 'Updated', kind: 'date' },
+  { key: 'fieldId', label: 'Field id', kind: 'text' },
+  { key: 'field', label: 'Field', kind: 'text' },
+  { key: 'personal', label: 'Personal', kind: 'text' },
+  // Values stay text: a CSV cell of the report shows what is stored, typed or not.
+  { key: 'value', label: 'Value', kind: 'text' },
+];
+
+/** One CSV row per datum: the job's place, then the field and its value. */
+function* csvRows(item: AccessItem): Generator<Row> {
+  const place = {
+    orchestrationId: item.orchestrationId,
+    orchestration: item.orchestration,
+    jobId: item.jobId,
+    stage: item.stage,
+    ownerId: item.ownerId,
+    restricted: item.restricted ? 'yes' : 'no',
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+  for (const datum of item.fields) yield { ...place, fieldId: datum.fieldId, field: datum.label, personal: datum.personal ? 'yes' : 'no', value: String(datum.value) };
+}
+
+export async function subjectAccessReport(deps: SubjectDeps, ctx: RequestContext, orgId: string, input: { email: string; format: AccessFormat }): Promise<AccessReport> {
+  const scope = await resolveScope(deps.orgs, ctx, orgId);
+  authorize(scope.actor, 'subjects.access');
+  const blindIndex = await subjectIndexOf(deps, scope, input.email);
+  const tally = { jobs: 0, decrypted: 0 };
+  const items = () => accessItems(deps, scope, blindIndex, tally);
+
+  const generatedAt = deps.clock.now().toISOString();
+  let body: string | Buffer;
+  let contentType: string;
+  if (input.format === 'csv') {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const rows = async function* (): AsyncGenerator<Row> {
+      for await (const item of items()) yield* csvRows(item);
+    };
+    for await (const chunk of writeCsv(CSV_COLUMNS, rows())) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8');
+      bytes += buffer.byteLength;
+      if (bytes > MAX_REPORT_BYTES) throw tooLarge();
+      chunks.push(buffer);
+    }
+    body = Buffer.concat(chunks);
+    contentType = CSV_CONTENT_TYPE;
+  } else {
+    const parts: string[] = [];
+    let bytes = 0;
+    for await (const item of items()) {
+      const part = JSON.stringify(item);
+      bytes += Buffer.byteLength(part) + 1;
+      if (bytes > MAX_REPORT_BYTES) throw tooLarge();
+      parts.push(part);
+    }
+    body = `{"subject":${JSON.stringify({ email: input.email })},"items":[${parts.join(',')}],"generatedAt":${JSON.stringify(generatedAt)}}`;
+    contentType = 'application/json';
+  }
+
+  await deps.audit.append(
+    {
+      orgId,
+      action: 'subject.access',
+      resource: { type: 'subject', id: blindIndex },
+      outcome: 'success',
+      detail: { format: input.format, jobs: tally.jobs, decryptedValues: tally.decrypted },
+    },
+    auditActorOf(ctx),
+  );
+  return { body, contentType };
+}
