@@ -4,6 +4,7 @@
  * keyed by `METHOD /path`: given a fresh organization and its owner, seed what the call needs and
  * answer the call's params, query and body. A route without an entry fails the coverage test.
  */
+import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
@@ -12,6 +13,7 @@ import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
 import { addMember, createJob, createOrchestration, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
+import { startFakeVendor, type FakeVendor } from '../support/fake-vendor.ts';
 
 export interface FixtureWorld {
   readonly orgId: string;
@@ -34,6 +36,32 @@ async function seededJob(world: FixtureWorld): Promise<{ orchestrationId: string
   const orchestrationId = await createOrchestration(world.orgId, world.owner);
   const jobId = await createJob(world.orgId, orchestrationId, world.owner, { title: 'Claim', email: 'subject@example.test' });
   return { orchestrationId, jobId };
+}
+
+const VENDOR_TOKEN = 'vnd_4Lq8-Wm2xR7tZ9pK3bY6cN';
+
+async function expectOk(answer: ReturnType<typeof callRoute>, what: string): Promise<void> {
+  const result = await answer;
+  if (result.status >= 300) throw new Error(`${what}: ${result.status} ${result.text}`);
+}
+
+async function consentTo(world: FixtureWorld, extensionId: string, body: unknown): Promise<void> {
+  await expectOk(callRoute({ route: extensionRoutes.grantConsent, as: world.owner, params: { orgId: world.orgId, extensionId }, body }), 'extension consent');
+}
+
+let vendor: Promise<FakeVendor> | undefined;
+/**
+ * The fake vendor a share is delivered to. Its server does not hold the process open; the
+ * environment it sets is read by the extensions function when it first builds its webhook
+ * client (on the first share of this test file), as tests and the local stack alone configure it.
+ */
+function fakeVendor(): Promise<FakeVendor> {
+  vendor ??= startFakeVendor().then((started) => {
+    process.env.ALLOWED_PRIVATE_WEBHOOK_HOSTS = 'localhost';
+    process.env.WEBHOOK_CA_FILE = started.caFile;
+    return started;
+  });
+  return vendor;
 }
 
 export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
@@ -98,4 +126,21 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   },
   [key(portabilityRoutes.createExport)]: async ({ orgId }) => ({ params: { orgId }, body: { format: 'csv' } }),
   [key(portabilityRoutes.createBackup)]: async ({ orgId }) => ({ params: { orgId }, body: { password: 'a long backup password' } }),
+  [key(extensionRoutes.grantConsent)]: async (world) => {
+    const { orchestrationId } = await seededJob(world);
+    return { params: { orgId: world.orgId, extensionId: 'postbox-campaigns' }, body: { fields: [{ orchestrationId, fieldId: 'email' }], purpose: 'Newsletter' } };
+  },
+  [key(extensionRoutes.setToken)]: async ({ orgId }) => ({ params: { orgId, extensionId: 'postbox-campaigns' }, body: { token: VENDOR_TOKEN } }),
+  [key(extensionRoutes.revokeExtension)]: async (world) => {
+    const { orchestrationId } = await seededJob(world);
+    await consentTo(world, 'postbox-campaigns', { fields: [{ orchestrationId, fieldId: 'email' }], purpose: 'Newsletter' });
+    return { params: { orgId: world.orgId, extensionId: 'postbox-campaigns' } };
+  },
+  [key(extensionRoutes.shareJob)]: async (world) => {
+    const vendor = await fakeVendor();
+    const { orchestrationId, jobId } = await seededJob(world);
+    await consentTo(world, 'custom-webhook', { fields: [{ orchestrationId, fieldId: 'title' }], purpose: 'Sync', webhookUrl: vendor.url() });
+    await expectOk(callRoute({ route: extensionRoutes.setToken, as: world.owner, params: { orgId: world.orgId, extensionId: 'custom-webhook' }, body: { token: VENDOR_TOKEN } }), 'extension token');
+    return { params: { orgId: world.orgId, jobId, extensionId: 'custom-webhook' } };
+  },
 };

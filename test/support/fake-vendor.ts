@@ -89,6 +89,8 @@ export async function startFakeVendor(): Promise<FakeVendor> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A test that forgets to stop it must not keep jest alive.
+  server.unref();
   const port = (server.address() as AddressInfo).port;
 
   return {
