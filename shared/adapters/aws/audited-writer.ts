@@ -31,8 +31,17 @@ export class ConditionFailed extends Error {
   }
 }
 
-const MAX_CHAIN_ATTEMPTS = 40;
-const MAX_BACKOFF_MS = 100;
+/**
+ * How long a writer keeps taking turns on a contended chain head before answering 429. A budget
+ * of time rather than of attempts: under load each attempt is slower, not less likely to win.
+ * Well below API Gateway's 29 s.
+ */
+const CHAIN_BUDGET_MS = 15_000;
+/**
+ * The jitter between turns does not grow with lost turns: a growing window favours writers that
+ * just won (their window is small again) and starves the ones that lost most.
+ */
+const JITTER_MS = 40;
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
@@ -59,7 +68,8 @@ export class AuditedWriter {
    */
   async commit(ops: readonly WriteOp[], draft: AuditDraft, actor: AuditActor): Promise<AuditEvent> {
     if (ops.length + 2 > 100) throw new Error('A transaction holds at most 98 operations beside its audit event');
-    for (let attempt = 1; ; attempt += 1) {
+    const deadline = Date.now() + CHAIN_BUDGET_MS;
+    for (;;) {
       const head = this.heads.get(draft.orgId) ?? (await this.readHead(draft.orgId));
       const event = this.buildEvent(draft, actor, head);
       try {
@@ -85,12 +95,12 @@ export class AuditedWriter {
         if (!chainConflict && !ownConflict) throw mapDynamoError(error);
         // The chain is one item per organization: many writers at once take turns. Out of turns,
         // the caller gets a retryable 429 rather than a 500.
-        if (attempt >= MAX_CHAIN_ATTEMPTS) throw new UnavailableError(1, true);
+        if (Date.now() >= deadline) throw new UnavailableError(1, true);
         // A lost race returns the winner's head with the failure: no read needed for the next try.
         const winner = headOf(headReason?.Item);
         if (winner !== undefined) this.heads.set(draft.orgId, winner);
         else this.heads.delete(draft.orgId);
-        await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 5 * 2 ** Math.min(attempt, 6)));
+        await sleep(Math.random() * JITTER_MS);
       }
     }
   }
