@@ -10,6 +10,7 @@ import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
+import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
 import { addMember, createJob, createOrchestration, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
@@ -142,5 +143,31 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
     await consentTo(world, 'custom-webhook', { fields: [{ orchestrationId, fieldId: 'title' }], purpose: 'Sync', webhookUrl: vendor.url() });
     await expectOk(callRoute({ route: extensionRoutes.setToken, as: world.owner, params: { orgId: world.orgId, extensionId: 'custom-webhook' }, body: { token: VENDOR_TOKEN } }), 'extension token');
     return { params: { orgId: world.orgId, jobId, extensionId: 'custom-webhook' } };
+  },
+  [key(jobRoutes.restrictJob)]: async (world) => {
+    const { jobId } = await seededJob(world);
+    return { params: { orgId: world.orgId, jobId }, body: { reason: 'Accuracy contested' } };
+  },
+  [key(jobRoutes.liftRestriction)]: async (world) => {
+    const { jobId } = await seededJob(world);
+    const restricted = await callRoute({ route: jobRoutes.restrictJob, as: world.owner, params: { orgId: world.orgId, jobId }, body: { reason: 'Accuracy contested' } });
+    if (restricted.status !== 200) throw new Error(`restrict: expected 200, got ${restricted.status}`);
+    return { params: { orgId: world.orgId, jobId }, body: { reason: 'Accuracy confirmed' } };
+  },
+  [key(subjectRoutes.subjectAccess)]: async (world) => {
+    await seededJob(world);
+    return { params: { orgId: world.orgId }, body: { email: 'subject@example.test' } };
+  },
+  [key(subjectRoutes.subjectRectification)]: async (world) => {
+    await seededJob(world);
+    return { params: { orgId: world.orgId }, body: { email: 'subject@example.test', newEmail: 'rectified@example.test' } };
+  },
+  [key(subjectRoutes.subjectErasure)]: async (world) => {
+    await seededJob(world);
+    return { params: { orgId: world.orgId }, body: { email: 'subject@example.test', mode: 'delete' } };
+  },
+  [key(subjectRoutes.subjectRestriction)]: async (world) => {
+    await seededJob(world);
+    return { params: { orgId: world.orgId }, body: { email: 'subject@example.test', reason: 'Objection pending' } };
   },
 };

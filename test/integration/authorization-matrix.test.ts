@@ -69,6 +69,14 @@ const inOrchestration = (allowed: Partial<Record<PrincipalName, number>>, ok: nu
 
 const fresh = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
+/** A fresh job of memberOwn in the home orchestration, restricted by the owner. */
+async function restrictedJob(w: World): Promise<string> {
+  const jobId = await createJob(w.home.orgId, w.home.orchestrationId, w.users.memberOwn, { title: w.home.value });
+  const answer = await callRoute({ route: jobRoutes.restrictJob, as: w.users.owner, params: { orgId: w.home.orgId, jobId }, body: { reason: 'Matrix' } });
+  if (answer.status !== 200) throw new Error(`restrict: expected 200, got ${answer.status}`);
+  return jobId;
+}
+
 const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   // Organizations, members, the caller themself
   'POST /v1/orgs': { status: everyone(201), prepare: () => ({ body: { name: fresh('Matrix org') } }) },
@@ -172,6 +180,14 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
     status: { ...inOrchestration({ admin: 409 }, 409), memberOther: 404 },
     prepare: () => ({ params: { extensionId: 'custom-webhook' } }),
   },
+  // Restriction (Art. 18) of a fresh job owned by memberOwn: restricting the shared job would make other cases 409
+  'PUT /v1/orgs/{orgId}/jobs/{jobId}/restriction': { permissions: ['records.restrict', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200 }, 200), memberOther: 404 }, prepare: async (w) => ({ params: { jobId: await createJob(w.home.orgId, w.home.orchestrationId, w.users.memberOwn, { title: w.home.value }) }, body: { reason: 'Matrix' } }) },
+  'DELETE /v1/orgs/{orgId}/jobs/{jobId}/restriction': { permissions: ['records.restrict', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200 }, 200), memberOther: 404 }, prepare: async (w) => ({ params: { jobId: await restrictedJob(w) }, body: { reason: 'Matrix' } }) },
+  // Data subjects (an address no job carries: the permission alone decides)
+  'POST /v1/orgs/{orgId}/subjects/access': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test' } }) },
+  'PATCH /v1/orgs/{orgId}/subjects': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', newEmail: 'matrix-other@example.test' } }) },
+  'POST /v1/orgs/{orgId}/subjects/erasure': { permissions: ['subjects.erase'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', mode: 'delete' } }) },
+  'POST /v1/orgs/{orgId}/subjects/restriction': { permissions: ['records.restrict'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', reason: 'Matrix' } }) },
   // Public
   'GET /v1/openapi.json': { status: { ...everyone(200), anonymous: 200 } },
 };
@@ -336,6 +352,8 @@ const BOLA_BODIES: Readonly<Record<string, unknown>> = {
   'POST /v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs': { fields: { title: 'x' } },
   'PATCH /v1/orgs/{orgId}/jobs/{jobId}': { fields: { title: 'x' } },
   'POST /v1/orgs/{orgId}/jobs/{jobId}/transition': { stage: 'review' },
+  'PUT /v1/orgs/{orgId}/jobs/{jobId}/restriction': { reason: 'x' },
+  'DELETE /v1/orgs/{orgId}/jobs/{jobId}/restriction': { reason: 'x' },
   'PATCH /v1/orgs/{orgId}/orchestrations/{orchestrationId}': { name: 'x' },
   'PATCH /v1/orgs/{orgId}/roles/{roleId}': { name: 'x' },
 };
