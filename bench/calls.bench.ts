@@ -11,8 +11,11 @@ import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts'
 
 type Service = 'dynamodb' | 'kms' | 's3' | 'sqs' | 'ses';
 
+const DYNAMO_WRITES = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'TransactWriteCommand', 'BatchWriteCommand']);
+
 export class CallCounter {
   private counts = new Map<Service, number>();
+  private dynamoWrites = 0;
 
   constructor() {
     const clients: [Service, { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } }][] = [
@@ -23,8 +26,9 @@ export class CallCounter {
       ['ses', ses()],
     ];
     for (const [service, client] of clients) {
-      const count = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      const count = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
         this.counts.set(service, (this.counts.get(service) ?? 0) + 1);
+        if (service === 'dynamodb' && DYNAMO_WRITES.has(context.commandName ?? '')) this.dynamoWrites += 1;
         return next(args);
       };
       client.middlewareStack.add(count as never, { step: 'initialize', name: `custosBenchCounter-${service}` });
@@ -33,10 +37,12 @@ export class CallCounter {
 
   reset(): void {
     this.counts = new Map();
+    this.dynamoWrites = 0;
   }
 
-  snapshot(): Record<Service, number> {
+  snapshot(): Record<Service | 'dynamodb_writes', number> {
     return {
+      dynamodb_writes: this.dynamoWrites,
       dynamodb: this.counts.get('dynamodb') ?? 0,
       kms: this.counts.get('kms') ?? 0,
       s3: this.counts.get('s3') ?? 0,
@@ -103,9 +109,11 @@ export async function runCallsBench(): Promise<Record<string, number>> {
       await action(); // warm: caches (data key, JWKS, orchestration) filled as in a warm function
       counter.reset();
       await action();
-      const counts = counter.snapshot();
+      const { dynamodb_writes: writes, ...counts } = counter.snapshot();
       metrics[`calls.${name}`] = Object.values(counts).reduce((a, b) => a + b, 0);
       for (const [service, n] of Object.entries(counts)) if (n > 0) metrics[`calls.${name}.${service}`] = n;
+      metrics[`calls.${name}.dynamodb_reads`] = counts.dynamodb - writes;
+      metrics[`calls.${name}.dynamodb_writes`] = writes;
     };
 
     let n = 0;
