@@ -1,4 +1,5 @@
 /** Organizations, members and the caller themself. */
+import { keyRoutes } from '../../shared/api/routes/keys.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
@@ -8,6 +9,7 @@ import { recordSecurityEvent, services } from '../../shared/services.ts';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../../shared/use-cases/members.ts';
 import { describeMe } from '../../shared/use-cases/me.ts';
 import { deleteMyAccount } from '../../shared/use-cases/account-deletion.ts';
+import { rotateOrganizationKey } from '../../shared/use-cases/key-rotation.ts';
 import { cancelOrganizationDeletion, requestOrganizationDeletion } from '../../shared/use-cases/org-deletion.ts';
 import { createRole, deleteRole, listRoles, updateRole } from '../../shared/use-cases/roles.ts';
 import { createOrganization, getOrganization, listMyOrganizations, renameOrganization } from '../../shared/use-cases/organizations.ts';
@@ -33,6 +35,7 @@ export const operations = [
   operation(r.deleteOrg, async ({ ctx, params }) => accepted(await requestOrganizationDeletion(deletionDeps(), ctx, params.orgId))),
   operation(r.cancelOrgDeletion, async ({ ctx, params }) => ok(await cancelOrganizationDeletion(deletionDeps(), ctx, params.orgId))),
   operation(r.deleteMe, async ({ ctx }) => accepted(await deleteMyAccount({ ...deletionDeps(), marker: services.tenantSweeper() }, ctx))),
+  operation(keyRoutes.rotateKey, async ({ ctx, params }) => ok(await rotateOrganizationKey(deps(), ctx, params.orgId))),
   operation(roleRoutes.listRoles, async ({ ctx, params }) => ok({ items: await listRoles(roleDeps(), ctx, params.orgId) })),
   operation(roleRoutes.createRole, async ({ ctx, params, body }) => created(await createRole(roleDeps(), ctx, params.orgId, body))),
   operation(roleRoutes.updateRole, async ({ ctx, params, body }) => ok(await updateRole(roleDeps(), ctx, params.orgId, params.roleId, body))),

@@ -29,6 +29,7 @@ export type Action =
   | 'subjects.erase'
   | 'audit.read'
   | 'backups.create'
+  | 'keys.rotate'
   | 'extensions.read'
   | 'extensions.manage';
 
@@ -53,7 +54,7 @@ export type Decision =
   | { readonly effect: 'hidden' };
 
 /** Actions only owners may take, whatever role or permission someone else holds. */
-const OWNER_ONLY: ReadonlySet<Action> = new Set(['org.delete', 'owners.manage', 'backups.create']);
+const OWNER_ONLY: ReadonlySet<Action> = new Set(['org.delete', 'owners.manage', 'backups.create', 'keys.rotate']);
 
 /** Actions any member may take on the organization itself. */
 const EVERY_MEMBER: ReadonlySet<Action> = new Set(['org.read', 'members.read', 'roles.read', 'orchestrations.read', 'extensions.read']);

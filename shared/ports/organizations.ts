@@ -28,6 +28,12 @@ export interface OrganizationStore {
   getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>>;
   getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership>;
   rename(orgId: string, name: string, at: string, audit: AuditEntry): Promise<OrganizationRecord>;
+  /**
+   * Appends a data key version to an active organization's list, with its audit event, if the
+   * list still holds `expectedCount` versions: of two concurrent rotations only one wins
+   * (ConflictError for the other, NotFoundError when the organization is not active).
+   */
+  appendKey(orgId: string, expectedCount: number, wrapped: WrappedDataKey, audit: AuditEntry): Promise<void>;
 
   /**
    * Closes an active organization for deletion: status `pending_deletion`, who and when, and its

@@ -6,6 +6,7 @@
  */
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
+import { keyRoutes } from '../../shared/api/routes/keys.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
@@ -68,6 +69,7 @@ function fakeVendor(): Promise<FakeVendor> {
 export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   [key(orgRoutes.createOrg)]: async () => ({ body: { name: 'Another org' } }),
   [key(orgRoutes.updateOrg)]: async ({ orgId }) => ({ params: { orgId }, body: { name: 'Renamed' } }),
+  [key(keyRoutes.rotateKey)]: async ({ orgId }) => ({ params: { orgId } }),
   [key(orgRoutes.addMember)]: async ({ orgId }) => {
     const user = newUser('member');
     return { params: { orgId }, body: { userId: user.sub, email: user.email, role: 'member' } };

@@ -84,6 +84,8 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'GET /v1/orgs/{orgId}': { status: anyMember(200) },
   'PATCH /v1/orgs/{orgId}': { permissions: ['org.update'], status: managers(200), prepare: (w) => ({ body: { name: w.home.orgName } }) },
   'GET /v1/me': { status: everyone(200) },
+  // Owners only, whatever permissions a role holds: every call adds a data key version to the home organization.
+  'POST /v1/orgs/{orgId}/keys/rotate': { status: orgScoped({ customWith: 403 }, 200) },
   'GET /v1/orgs/{orgId}/members': { status: anyMember(200) },
   'POST /v1/orgs/{orgId}/members': {
     permissions: ['members.manage'],

@@ -2,6 +2,7 @@
 import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, QueryCommand, TransactGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
+import type { WrappedDataKey } from '../../ports/keys.ts';
 import type { AuditEntry, OrgAndMembership, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
@@ -85,6 +86,33 @@ export class DynamoOrganizations implements OrganizationStore {
     const org = await this.get(orgId);
     if (org === undefined) throw new NotFoundError('organization');
     return org;
+  }
+
+  async appendKey(orgId: string, expectedCount: number, wrapped: WrappedDataKey, audit: AuditEntry): Promise<void> {
+    const isActive = async (): Promise<boolean> => (await this.get(orgId))?.status === 'active';
+    try {
+      await this.commit(
+        [
+          {
+            Update: {
+              TableName: this.table,
+              Key: { pk: orgPk(orgId), sk: ORG_SK },
+              UpdateExpression: 'SET wrappedKeys = list_append(wrappedKeys, :wrapped)',
+              // The count is the optimistic lock: a rotation that read an older list loses.
+              ConditionExpression: '#status = :active AND size(wrappedKeys) = :count',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':wrapped': [{ keyId: wrapped.keyId, ciphertext: wrapped.ciphertext }], ':active': 'active', ':count': expectedCount },
+            },
+          },
+        ],
+        audit,
+        () => new ConflictError('Another key rotation of the organization landed first; read it again', 'key-rotation-conflict'),
+      );
+    } catch (error) {
+      // One condition covers both causes: tell a closed organization from a lost race.
+      if (error instanceof ConflictError && !(await isActive())) throw new NotFoundError('organization');
+      throw error;
+    }
   }
 
   async requestDeletion(orgId: string, requestedBy: string, at: string, audit: AuditEntry): Promise<void> {

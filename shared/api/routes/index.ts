@@ -3,6 +3,7 @@ import type { RouteDefinition } from '../route.ts';
 import { auditRoutes } from './audit.ts';
 import { extensionRoutes } from './extensions.ts';
 import { jobRoutes } from './jobs.ts';
+import { keyRoutes } from './keys.ts';
 import { openApiRoutes } from './openapi.ts';
 import { orchestrationRoutes } from './orchestrations.ts';
 import { orgRoutes } from './orgs.ts';
@@ -10,4 +11,4 @@ import { portabilityRoutes } from './portability.ts';
 import { roleRoutes } from './roles.ts';
 import { subjectRoutes } from './subjects.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, extensionRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, extensionRoutes, openApiRoutes].flatMap((group) => Object.values(group));

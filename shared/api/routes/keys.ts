@@ -1,0 +1,29 @@
+/** The organization's field-encryption keys: rotation of its data key (owners only). */
+import * as z from 'zod';
+import { id } from '../schemas.ts';
+import type { RouteDefinition } from '../route.ts';
+
+const orgParams = z.object({ orgId: id });
+
+export const keyRotation = z
+  .object({
+    keyId: z.string().meta({ description: 'The new data key version (`k2`, `k3`, …); every value sealed from now on names it' }),
+    versions: z.number().int().meta({ description: 'Data key versions the organization holds, the new one included; older ones keep opening what they sealed' }),
+  })
+  .meta({ id: 'KeyRotation' });
+
+export const keyRoutes = {
+  rotateKey: {
+    method: 'POST',
+    path: '/v1/orgs/{orgId}/keys/rotate',
+    fn: 'api-orgs',
+    tag: 'Organizations',
+    summary:
+      "Rotate the organization's data key (owner): a new version from KMS seals every value written from now on; values sealed before stay readable and are re-sealed when next written, or by the operators' re-seal sweep. 409 when another rotation landed first",
+    auth: 'jwt',
+    params: orgParams,
+    status: 200,
+    response: keyRotation,
+    audit: 'org.key.rotate',
+  },
+} as const satisfies Record<string, RouteDefinition>;
