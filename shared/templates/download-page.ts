@@ -51,6 +51,11 @@ function expiry(input: DownloadPageInput, verb: string): SafeHtml | undefined {
   return html`<p>${verb} <time datetime="${isoDate(input.expiresAt)}">${humanDate(input.expiresAt)}</time>.</p>`;
 }
 
+/** Someone who did not ask for the backup learns what to do before they type anything. */
+function unexpectedNotice(organization: string): SafeHtml {
+  return html`<p class="notice"><strong>Did not ask for this backup?</strong> Do not enter a password. Tell the other owners of ${organization} and review its audit log: someone with owner access requested it.</p>`;
+}
+
 function form(input: DownloadPageInput, error: SafeHtml | undefined): SafeHtml {
   const describedBy = error === undefined ? 'password-hint' : 'password-error password-hint';
   return html`<form method="post" action="${input.action}">
@@ -70,12 +75,12 @@ function content(input: DownloadPageInput): { title: string; body: SafeHtml } {
     case 'ask':
       return {
         title: `Download the backup of ${organization}`,
-        body: html`${expiry(input, 'This link expires on')}${form(input, undefined)}`,
+        body: html`${expiry(input, 'This link expires on')}${form(input, undefined)}${unexpectedNotice(organization)}`,
       };
     case 'wrong-password': {
       const tries = state.triesLeft === 1 ? '1 try left' : `${state.triesLeft} tries left`;
       const error = html`<p class="error" id="password-error" role="alert">Wrong password. ${tries} before the link is locked.</p>`;
-      return { title: `Download the backup of ${organization}`, body: html`${expiry(input, 'This link expires on')}${form(input, error)}` };
+      return { title: `Download the backup of ${organization}`, body: html`${expiry(input, 'This link expires on')}${form(input, error)}${unexpectedNotice(organization)}` };
     }
     case 'locked':
       return {

@@ -2,7 +2,7 @@
  * The one stylesheet of the pages we serve (the download page), and the Content-Security-Policy
  * that allows exactly it: no script at all, no third-party asset, the style admitted by its
  * SHA-256 hash rather than 'unsafe-inline'. Colours meet WCAG AA contrast (text 16:1, button
- * 7:1, error 7:1 on white).
+ * 7:1, error 7:1 on white, text on the notice's amber 16:1).
  */
 import { createHash } from 'node:crypto';
 
@@ -18,6 +18,7 @@ export const PAGE_CSS = [
   'input:focus-visible,button:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}',
   '.error{color:#a4161a;font-weight:600}',
   '.muted{color:#4a5058;font-size:.9rem}',
+  '.notice{margin-top:1.5rem;padding:.75rem;background:#fff4e5;border-left:4px solid #8a4b00}',
 ].join('');
 
 export const PAGE_CSS_HASH = `'sha256-${createHash('sha256').update(PAGE_CSS, 'utf8').digest('base64')}'`;
