@@ -6,7 +6,7 @@
  */
 import { ROUTES } from '../shared/api/routes/index.ts';
 import type { RouteDefinition } from '../shared/api/route.ts';
-import type { QueueName } from './resources.ts';
+import type { QueueName, TableName } from './resources.ts';
 
 /**
  * What a function may touch; the CDK house construct grants exactly this and nothing more.
@@ -17,6 +17,11 @@ import type { QueueName } from './resources.ts';
 export interface FunctionAccess {
   readonly records?: 'read' | 'write' | 'delete';
   readonly audit?: 'read' | 'append' | 'delete';
+  /**
+   * Tables this function may Scan (a full read of the table, billed as such). Only for the
+   * table-wide sweeps that have no partition to Query; the table's own access mode must be set too.
+   */
+  readonly scans?: readonly TableName[];
   /** The field-encryption KMS key: `decrypt` only, or `generate` (GenerateDataKey + Decrypt). */
   readonly fieldKey?: 'decrypt' | 'generate';
   /** The asymmetric key that signs audit digests. */
@@ -112,7 +117,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Signs a digest of every audit chain that advanced since its last digest',
     memoryMb: 512,
     timeoutSeconds: 300,
-    access: { audit: 'append', auditSigningKey: 'sign' },
+    access: { audit: 'append', auditSigningKey: 'sign', scans: ['audit'] },
     routes: [],
     schedule: { contextKey: 'auditDigestScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },
@@ -128,7 +133,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Clean-up cycle: erases organizations and accounts queued for deletion, and expired exports, backups and links',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume' } },
+    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume' }, scans: ['records'] },
     routes: [],
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },

@@ -1,9 +1,11 @@
 /**
  * The clean-up cycle, invoked by an EventBridge schedule (the local scheduler, or POST /dev/cleanup,
  * locally). Its budget ends well before the function's timeout, so a run stops between batches
- * with its progress checkpointed instead of being killed mid-write; it answers its report.
+ * with its progress checkpointed instead of being killed mid-write; it answers its report and
+ * publishes its counts as metrics (a failed cycle raises an alarm, see docs/operations.md).
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
 import { services } from '../../shared/services.ts';
 import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
 
@@ -24,5 +26,20 @@ export const cleanupDeps = (): CleanupDeps => ({
 export async function handler(_event: ScheduledEvent, context: Context): Promise<CleanupReport> {
   const remaining = context.getRemainingTimeInMillis();
   const startedAt = Date.now();
-  return runCleanupCycle(cleanupDeps(), { cycleId: context.awsRequestId, deadline: startedAt + budgetMs(remaining), hardDeadline: startedAt + remaining });
+  let report: CleanupReport;
+  try {
+    report = await runCleanupCycle(cleanupDeps(), { cycleId: context.awsRequestId, deadline: startedAt + budgetMs(remaining), hardDeadline: startedAt + remaining });
+  } catch (error) {
+    emitMetrics({ [METRIC.cleanupCycleFailures]: 1 });
+    throw error;
+  }
+  emitMetrics({
+    [METRIC.cleanupCycleFailures]: 0,
+    [METRIC.organizationsErased]: report.organizations.filter((o) => o.done).length,
+    [METRIC.organizationsUnfinished]: report.organizations.filter((o) => !o.done).length,
+    [METRIC.accountsErased]: report.accounts,
+    [METRIC.expiredItemsDeleted]: report.expired.files + report.expired.links,
+    [METRIC.malformedDeletionMessages]: report.malformedMessages,
+  });
+  return report;
 }

@@ -1,30 +1,26 @@
 /**
  * The house construct for every Custos Lambda: Node 24 on arm64, active X-Ray tracing, JSON logs
- * into its own KMS-encrypted log group with retention, and one minified ESM bundle with the AWS
- * SDK inside (no runtime-provided SDK whose version drifts under us; a predictable cold start).
+ * into its own KMS-encrypted log group with retention. Its code is the bundle that
+ * infra/bundling.ts builds (see function-bundles.ts): one minified ESM file with the AWS SDK
+ * inside, the very bundle the cold-start benchmark measures.
  *
  * Access is granted only through the `bind…` helpers: each sets the environment variable the
  * function's config reads AND grants exactly the actions that mode needs, on exactly that
  * resource. `bindAccess` drives them from the manifest's `access`, so what a function may touch
  * is declared once, next to the function, and nothing else gives it more.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { AssetStaging, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, LoggingFormat, Runtime, Tracing, type Code } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import type { FunctionAccess, FunctionSpec } from '../manifest.ts';
 import { BUCKETS, QUEUES, TABLES, type QueueName, type TableName } from '../resources.ts';
 import { wildcardResourceFinding } from './nag-findings.ts';
-import { REPO_ROOT } from './repo-root.ts';
 
 export type RecordsAccess = NonNullable<FunctionAccess['records']>;
 export type AuditAccess = NonNullable<FunctionAccess['audit']>;
@@ -61,6 +57,8 @@ export interface BindableResources {
 
 export interface CustosFunctionProps {
   readonly spec: FunctionSpec;
+  /** The bundle whose `index.mjs` exports `handler` (see function-bundles.ts). */
+  readonly code: Code;
   /** Encrypts the function's log group (its key policy must admit CloudWatch Logs). */
   readonly logKey: IKey;
   readonly logRetention: RetentionDays;
@@ -69,13 +67,6 @@ export interface CustosFunctionProps {
 
 /** Prefix under which functions may touch objects of the files bucket (`orgs/<orgId>/…`). */
 export const FILES_PREFIX = 'orgs/';
-
-/**
- * `createRequire` lets bundled CommonJS dependencies `require()` Node built-ins from inside an
- * ES module. Names are unusual so they never collide with bundled code.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __custosCreateRequire } from 'node:module'; const require = __custosCreateRequire(import.meta.url);";
 
 const READ_ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 // TransactWriteItems/TransactGetItems have no IAM action of their own: DynamoDB authorises each
@@ -111,13 +102,9 @@ const FILES_ACTIONS: Record<FilesAccess, { object: readonly string[]; bucket: re
   },
 };
 
-export class CustosFunction extends NodejsFunction {
+export class CustosFunction extends LambdaFunction {
   readonly spec: FunctionSpec;
   private readonly executionRole: Role;
-  /** Size in bytes of the bundled `index.mjs`, known once bundling ran (undefined in dry runs). */
-  readonly bundleBytes: number | undefined;
-  /** The largest inputs of the bundle, from esbuild's metafile. */
-  readonly bundleTopInputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>;
 
   constructor(scope: Construct, id: string, props: CustosFunctionProps) {
     const { spec } = props;
@@ -133,10 +120,8 @@ export class CustosFunction extends NodejsFunction {
     });
     super(scope, id, {
       description: spec.description,
-      entry: join(REPO_ROOT, spec.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      code: props.code,
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: spec.memoryMb,
@@ -146,26 +131,11 @@ export class CustosFunction extends NodejsFunction {
       loggingFormat: LoggingFormat.JSON,
       role,
       environment: props.environment ?? {},
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: false,
-        metafile: true,
-        bundleAwsSDK: true,
-        // Nothing is left to the runtime: the bundled SDK is the one we tested against.
-        externalModules: [],
-      },
     });
     this.spec = spec;
     this.executionRole = role;
     logGroup.grantWrite(role);
-    const measured = measureBundle(this);
-    this.bundleBytes = measured?.bytes;
-    this.bundleTopInputs = measured?.topInputs ?? [];
+    Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: asyncFailureReason(spec) });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; tracing is required.',
@@ -177,6 +147,7 @@ export class CustosFunction extends NodejsFunction {
     const { access } = this.spec;
     if (access.records) this.bindRecords(resources.tables.records, access.records);
     if (access.audit) this.bindAudit(resources.tables.audit, access.audit);
+    for (const name of access.scans ?? []) this.bindScan(name, resources.tables[name]);
     if (access.fieldKey) this.bindFieldKey(resources.fieldKey, access.fieldKey);
     if (access.auditSigningKey) this.bindSigningKey(resources.auditSigningKey, access.auditSigningKey);
     for (const [name, mode] of Object.entries(access.queues ?? {}) as Array<[QueueName, QueueAccess]>) {
@@ -192,6 +163,15 @@ export class CustosFunction extends NodejsFunction {
 
   bindAudit(audit: EncryptedTable, mode: AuditAccess): void {
     this.bindTable('audit', audit, TABLE_ACTIONS.audit[mode] ?? [], mode !== 'read');
+  }
+
+  /**
+   * `dynamodb:Scan` on the table itself (not its indexes), for a table-wide sweep. The table's
+   * access mode must already be declared: it brings the environment variable and the key use.
+   */
+  bindScan(name: TableName, { table }: EncryptedTable): void {
+    if (this.spec.access[name] === undefined) throw new Error(`${this.spec.name} scans ${name} but declares no ${name} access`);
+    this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
   }
 
   /** `decrypt` unwraps organizations' data keys; `generate` also creates them. */
@@ -291,43 +271,16 @@ export class CustosFunction extends NodejsFunction {
   }
 }
 
-interface BundleMeasurement {
-  readonly bytes: number;
-  readonly topInputs: Array<{ path: string; bytes: number }>;
-}
-
-/** Reads the staged bundle and esbuild's metafile; undefined when bundling was skipped. */
-function measureBundle(fn: NodejsFunction): BundleMeasurement | undefined {
-  const asset = fn.node.tryFindChild('Code');
-  if (!(asset instanceof Asset)) return undefined;
-  const staging = asset.node.tryFindChild('Stage');
-  if (!(staging instanceof AssetStaging)) return undefined;
-  const dir = staging.absoluteStagedPath;
-  try {
-    const bytes = statSync(join(dir, 'index.mjs')).size;
-    const meta = JSON.parse(readFileSync(join(dir, 'index.meta.json'), 'utf8')) as {
-      outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
-    };
-    const totals = new Map<string, number>();
-    for (const output of Object.values(meta.outputs)) {
-      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-        const pkg = packageOf(input);
-        totals.set(pkg, (totals.get(pkg) ?? 0) + bytesInOutput);
-      }
-    }
-    const topInputs = [...totals.entries()]
-      .map(([path, size]) => ({ path, bytes: size }))
-      .sort((a, b) => b.bytes - a.bytes)
-      .slice(0, 5);
-    return { bytes, topInputs };
-  } catch {
-    // Bundling skipped (e.g. `cdk synth --exclusively` of another stack): nothing to measure.
-    return undefined;
-  }
-}
-
-/** `node_modules/@aws-sdk/client-kms/dist-es/x.js` → `@aws-sdk/client-kms`; own code → `(own code)`. */
-function packageOf(input: string): string {
-  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-  return match?.[1] ?? '(own code)';
+/**
+ * Why the function needs no dead-letter target of its own: a Lambda DLQ receives only failed
+ * asynchronous invocations, and each way Custos invokes a function already keeps (or needs not
+ * keep) the failed event elsewhere.
+ */
+function asyncFailureReason(spec: FunctionSpec): string {
+  const reasons: string[] = [];
+  if (spec.routes.length > 0) reasons.push('API Gateway invokes it synchronously and the caller gets the error');
+  if (spec.consumes !== undefined) reasons.push(`SQS invokes it synchronously; failed messages go to the ${spec.consumes.queue} queue's dead-letter queue`);
+  if (spec.schedule !== undefined) reasons.push('its schedule event carries no data; the next tick retries and the Errors alarm fires');
+  if (reasons.length === 0) reasons.push('nothing invokes it asynchronously');
+  return `No asynchronous payload can be lost: ${reasons.join('; ')}.`;
 }

@@ -1,12 +1,14 @@
 /**
  * The stateless half of Custos: identity (Cognito), the HTTP API, one function per manifest entry
- * with exactly the access it declares, schedules, queue consumers and alarms. Nothing here holds
- * data, so the stack can be destroyed and redeployed without loss. Every function, route,
- * schedule and consumer comes from infra/manifest.ts; this file has no per-function code.
+ * with exactly the access it declares, schedules, queue consumers, alarms, the dashboard and,
+ * behind `enableWaf`, AWS WAF. Nothing here holds data, so the stack can be destroyed and
+ * redeployed without loss. Every function, route, schedule and consumer comes from
+ * infra/manifest.ts; this file has no per-function code.
  */
-import { Aws, Duration, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnRule, Duration, Fn, SecretValue, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -40,16 +42,23 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { CustosFunction, type BindableResources } from '../constructs/custos-function.ts';
+import { EdgeProtection } from '../constructs/edge-protection.ts';
+import type { FunctionCode } from '../constructs/function-bundles.ts';
+import { functionMetric, OperationsDashboard } from '../constructs/operations-dashboard.ts';
+import { METRIC, type MetricName } from '../../shared/adapters/aws/metrics.ts';
 import { FUNCTIONS, type FunctionSpec } from '../manifest.ts';
 import { QUEUES } from '../resources.ts';
 import { ROUTES } from '../../shared/api/routes/index.ts';
 import { routeKey } from '../../shared/api/route.ts';
 import { cursorSecretName, filesBucketName, type DataStack } from './data-stack.ts';
+import { ROUTE_THROTTLES } from './route-throttles.ts';
 import type { StageConfig } from './stage-config.ts';
 
 export interface ApiStackProps extends StackProps {
   readonly config: StageConfig;
   readonly data: DataStack;
+  /** The code of each function: the esbuild bundles in the app (function-bundles.ts). */
+  readonly code: FunctionCode;
   /** Overrides the manifest (tests use it to prove the wiring is generic). */
   readonly functions?: readonly FunctionSpec[];
 }
@@ -72,12 +81,33 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   authorizerError: '$context.authorizer.error',
 });
 
+/**
+ * Alarms on metrics the functions publish themselves (shared/adapters/aws/metrics.ts), beyond the
+ * errors, throttles and dead letters every function and queue gets.
+ */
+const PUBLISHED_METRIC_ALARMS: ReadonlyArray<{ readonly fn: string; readonly metric: MetricName; readonly description: string }> = [
+  {
+    fn: 'cleanup',
+    metric: METRIC.cleanupCycleFailures,
+    description: 'A clean-up cycle failed: erasure and expiry stopped until a run succeeds (docs/operations.md, "Clean-up cycle")',
+  },
+  {
+    fn: 'audit-digest',
+    metric: METRIC.auditVerificationFailures,
+    description: 'An audit chain did not verify after its digest: possible tampering (the function log names the organization)',
+  },
+];
+
 export class ApiStack extends Stack {
   readonly userPool: UserPool;
   readonly apiClient: UserPoolClient;
   readonly httpApi: HttpApi;
   readonly functions: ReadonlyMap<string, CustosFunction>;
   readonly alarmTopic: ITopic;
+  readonly dashboard: OperationsDashboard;
+  /** Present when `enableWaf` is on. */
+  readonly edge: EdgeProtection | undefined;
+  private readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -120,7 +150,7 @@ export class ApiStack extends Stack {
               maxAge: Duration.hours(1),
             },
     });
-    new HttpStage(this, 'DefaultStage', {
+    const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
@@ -131,6 +161,8 @@ export class ApiStack extends Stack {
       jwtAudience: [client.userPoolClientId],
       identitySource: ['$request.header.Authorization'],
     });
+
+    this.edge = config.enableWaf ? this.createEdgeProtection(config) : undefined;
 
     // Functions read their bucket by its derived name so their policies stay within this stack.
     const filesBucket = Bucket.fromBucketAttributes(this, 'FilesBucket', {
@@ -148,7 +180,8 @@ export class ApiStack extends Stack {
         identityArn: this.formatArn({ service: 'ses', resource: 'identity', resourceName: config.mailIdentity }),
       },
     };
-    const publicBaseUrl = config.publicBaseUrl ?? this.httpApi.apiEndpoint;
+    // Links in emails go through the WAF when there is one.
+    const publicBaseUrl = config.publicBaseUrl ?? this.edge?.url ?? this.httpApi.apiEndpoint;
     // A dynamic reference: CloudFormation resolves it at deploy time, the template holds only the name.
     const cursorSecret = SecretValue.secretsManager(cursorSecretName(config.stage)).unsafeUnwrap();
 
@@ -157,6 +190,7 @@ export class ApiStack extends Stack {
       const serveHttp = spec.routes.length > 0;
       const fn = new CustosFunction(this, pascal(spec.name), {
         spec,
+        code: props.code(spec),
         logKey: operationsKey,
         logRetention: config.logRetention,
         environment: {
@@ -168,24 +202,22 @@ export class ApiStack extends Stack {
                 AUTH_AUDIENCE: client.userPoolClientId,
                 AUTH_AUDIENCE_CLAIM: 'client_id',
                 AUTH_TOKEN_USE: 'access',
-                CURSOR_SECRET: cursorSecret,
               }
             : {}),
+          // API cursors are sealed with it, and the audit log adapter (built by every function
+          // with audit access, scheduled ones included) cannot be constructed without it.
+          ...(serveHttp || spec.access.audit !== undefined ? { CURSOR_SECRET: cursorSecret } : {}),
         },
       });
       fn.bindAccess(resources);
       functions.set(spec.name, fn);
       this.wireTriggers(fn, config, resources);
       this.alarmOn(fn);
-      // Bundle sizes at every synth, so growth is seen when it happens (tests turn this off).
-      if (fn.bundleBytes !== undefined && this.node.tryGetContext('printBundleSizes') !== false) {
-        const top = fn.bundleTopInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(', ');
-        process.stderr.write(`bundle ${spec.name}: ${kib(fn.bundleBytes)} (largest: ${top})\n`);
-      }
     }
     this.functions = functions;
 
     const integrations = new Map<string, HttpLambdaIntegration>();
+    const routeSettings: Record<string, CfnStage.RouteSettingsProperty> = {};
     for (const route of ROUTES) {
       const fn = functions.get(route.fn);
       if (fn === undefined) throw new Error(`Route ${routeKey(route)} names function ${route.fn}, which infra/manifest.ts does not declare`);
@@ -200,6 +232,12 @@ export class ApiStack extends Stack {
         integration,
         authorizer: route.auth === 'jwt' ? jwtAuthorizer : new HttpNoneAuthorizer(),
       });
+      const throttle = ROUTE_THROTTLES[routeKey(route)];
+      if (throttle !== undefined && created !== undefined) {
+        routeSettings[routeKey(route)] = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
+        // Route settings name the route by its key: the route must exist before the stage update.
+        stage.node.addDependency(created);
+      }
       if (route.auth === 'none' && created !== undefined) {
         Validations.of(created).acknowledge({
           id: 'AwsSolutions-APIG4',
@@ -208,6 +246,10 @@ export class ApiStack extends Stack {
       }
     }
 
+    const unknownThrottled = Object.keys(ROUTE_THROTTLES).filter((key) => routeSettings[key] === undefined);
+    if (unknownThrottled.length > 0) throw new Error(`route-throttles.ts names routes the route table does not declare: ${unknownThrottled.join(', ')}`);
+    (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+
     for (const [name, queue] of Object.entries(data.queues)) {
       this.alarm(
         `${pascal(name)}DeadLetters`,
@@ -215,6 +257,45 @@ export class ApiStack extends Stack {
         `Messages of the ${name} queue failed ${QUEUES[name as keyof typeof QUEUES].maxReceiveCount} times and wait in its dead-letter queue`,
       );
     }
+
+    for (const { fn: name, metric, description } of PUBLISHED_METRIC_ALARMS) {
+      this.alarm(metric, functionMetric(requireFunction(functions, name), metric), description);
+    }
+
+    this.dashboard = new OperationsDashboard(this, 'Operations', {
+      stage: config.stage,
+      httpApi: this.httpApi,
+      functions,
+      deadLetterQueues: new Map(Object.entries(data.queues).map(([name, q]) => [name, q.deadLetterQueue])),
+      cleanup: requireFunction(functions, 'cleanup'),
+      auditDigest: requireFunction(functions, 'audit-digest'),
+      alarms: this.alarms,
+    });
+  }
+
+  /**
+   * CloudFront + WAF in front of the API, WAF on the user pool (see edge-protection.ts). A
+   * CLOUDFRONT web ACL exists only in us-east-1: a stack pinned elsewhere fails the synth, an
+   * environment-agnostic one carries a template rule that fails the deployment elsewhere.
+   */
+  private createEdgeProtection(config: StageConfig): EdgeProtection {
+    if (!Token.isUnresolved(this.region) && this.region !== 'us-east-1') {
+      throw new Error(`enableWaf needs the stack in us-east-1 (CloudFront web ACLs live there), not ${this.region}; see docs/operations.md`);
+    }
+    new CfnRule(this, 'WafNeedsUsEast1', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.REGION, 'us-east-1'),
+          assertDescription: 'enableWaf: the CloudFront web ACL must be created in us-east-1 (see docs/operations.md)',
+        },
+      ],
+    });
+    return new EdgeProtection(this, 'Edge', {
+      stage: config.stage,
+      httpApi: this.httpApi,
+      userPool: this.userPool,
+      requestsPerIpPer5Minutes: config.wafRequestsPerIpPer5Minutes,
+    });
   }
 
   private createIdentity(config: StageConfig): { userPool: UserPool; client: UserPoolClient } {
@@ -297,10 +378,14 @@ export class ApiStack extends Stack {
     const { spec } = fn;
     if (spec.schedule !== undefined) {
       const minutes = config.scheduleMinutes(spec.schedule.contextKey, spec.schedule.defaultMinutes);
-      new Rule(this, `${pascal(spec.name)}Schedule`, {
+      const rule = new Rule(this, `${pascal(spec.name)}Schedule`, {
         description: `Runs ${spec.name} every ${minutes} minutes`,
         schedule: Schedule.rate(Duration.minutes(minutes)),
         targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+      });
+      Validations.of(rule).acknowledge({
+        id: 'Serverless-EventBusDLQ',
+        reason: `A schedule tick carries no data: an undelivered one only delays ${spec.name} to the next tick (${minutes} min), whose run resumes from its checkpoints.`,
       });
     }
     if (spec.consumes !== undefined) {
@@ -315,6 +400,10 @@ export class ApiStack extends Stack {
           reportBatchItemFailures: true,
         }),
       );
+      Validations.of(fn).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: `SQS event source mappings support no on-failure destination; the ${spec.consumes.queue} queue's redrive policy moves failed messages to its alarmed dead-letter queue.`,
+      });
     }
   }
 
@@ -336,9 +425,15 @@ export class ApiStack extends Stack {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    this.alarms.push(alarm);
     return alarm;
   }
 }
 
 const pascal = (name: string): string => name.replace(/(^|-)([a-z0-9])/g, (_m, _sep: string, c: string) => c.toUpperCase());
-const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+
+function requireFunction(functions: ReadonlyMap<string, CustosFunction>, name: string): CustosFunction {
+  const fn = functions.get(name);
+  if (fn === undefined) throw new Error(`Alarms and the dashboard need function ${name}, which the manifest does not declare`);
+  return fn;
+}

@@ -3,6 +3,7 @@
  * tests share it, so the tests check the very app that deploys.
  */
 import type { App } from 'aws-cdk-lib';
+import type { FunctionCode } from '../constructs/function-bundles.ts';
 import type { FunctionSpec } from '../manifest.ts';
 import { ApiStack } from './api-stack.ts';
 import { DataStack } from './data-stack.ts';
@@ -13,7 +14,14 @@ export interface CustosStacks {
   readonly api: ApiStack;
 }
 
-export function buildCustos(app: App, options: { functions?: readonly FunctionSpec[] } = {}): CustosStacks {
+export interface BuildOptions {
+  /** Each function's code: the bundles in the app, a placeholder in most tests. */
+  readonly code: FunctionCode;
+  /** Overrides the manifest's functions (tests). */
+  readonly functions?: readonly FunctionSpec[];
+}
+
+export function buildCustos(app: App, options: BuildOptions): CustosStacks {
   const config = stageConfig(app);
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const prefix = `Custos-${config.stage}`;
@@ -27,6 +35,7 @@ export function buildCustos(app: App, options: { functions?: readonly FunctionSp
     env,
     config,
     data,
+    code: options.code,
     description: `Custos ${config.stage}: identity, HTTP API, functions, schedules and alarms (stateless)`,
     ...(options.functions === undefined ? {} : { functions: options.functions }),
   });

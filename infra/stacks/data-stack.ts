@@ -108,6 +108,10 @@ export class DataStack extends Stack {
         retentionPeriod: Duration.days(14),
         removalPolicy,
       });
+      Validations.of(deadLetterQueue).acknowledge({
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: 'A dead-letter queue is the end of the line: its first message raises an alarm and an operator redrives it (docs/operations.md).',
+      });
       const queue = new Queue(this, `${capitalise(name)}Queue`, {
         ...encryption,
         visibilityTimeout: Duration.seconds(def.visibilityTimeoutSeconds),

@@ -37,6 +37,8 @@ export interface StageConfig {
   readonly publicBaseUrl: string | undefined;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly enableWaf: boolean;
+  /** The WAF rate-based rule: requests one client IP may make per 5 minutes. */
+  readonly wafRequestsPerIpPer5Minutes: number;
   /** Minutes between runs of a scheduled function, from the context key its spec names. */
   scheduleMinutes(contextKey: string, defaultMinutes: number): number;
 }
@@ -57,6 +59,13 @@ function oidcFrom(value: unknown): OidcFederation | undefined {
     if (typeof o[field] !== 'string' || o[field] === '') throw new Error(`Context oidcFederation.${field} is required`);
   }
   return o as OidcFederation;
+}
+
+/** A whole number from context, at least `min` (WAF rate limits start at 100). */
+function wholeNumber(raw: unknown, key: string, fallback: number, min: number): number {
+  const value = raw === undefined || raw === null || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`Context ${key} must be a whole number ≥ ${min}`);
+  return value;
 }
 
 export function stageConfig(scope: Construct): StageConfig {
@@ -94,11 +103,7 @@ export function stageConfig(scope: Construct): StageConfig {
     publicBaseUrl: typeof publicBaseUrl === 'string' && publicBaseUrl !== '' ? publicBaseUrl.replace(/\/$/, '') : undefined,
     throttle: isProd ? { rateLimit: 200, burstLimit: 400 } : { rateLimit: 50, burstLimit: 100 },
     enableWaf: enableWaf === true || enableWaf === 'true',
-    scheduleMinutes(contextKey, defaultMinutes) {
-      const raw = ctx(contextKey);
-      const minutes = raw === undefined || raw === null || raw === '' ? defaultMinutes : Number(raw);
-      if (!Number.isInteger(minutes) || minutes < 1) throw new Error(`Context ${contextKey} must be a whole number of minutes ≥ 1`);
-      return minutes;
-    },
+    wafRequestsPerIpPer5Minutes: wholeNumber(ctx('wafRateLimit'), 'wafRateLimit', isProd ? 2000 : 1000, 100),
+    scheduleMinutes: (contextKey, defaultMinutes) => wholeNumber(ctx(contextKey), contextKey, defaultMinutes, 1),
   };
 }

@@ -4,9 +4,11 @@
  * is generic rather than tuned to today's two API functions. Stand-ins reuse an existing entry:
  * only their declarations matter here.
  */
+import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { FUNCTIONS, type FunctionSpec } from '../../infra/manifest.ts';
 import { buildCustos, type CustosStacks } from '../../infra/stacks/custos.ts';
 import { DataStack } from '../../infra/stacks/data-stack.ts';
@@ -24,7 +26,7 @@ export const STAND_INS: readonly FunctionSpec[] = [
     name: 'test-cleanup',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'delete', audit: 'delete', fieldKey: 'decrypt', files: 'delete', queues: { deletion: 'consume' } },
+    access: { records: 'delete', audit: 'delete', fieldKey: 'decrypt', files: 'delete', queues: { deletion: 'consume' }, scans: ['records', 'audit'] },
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 60 },
   }),
   standIn({
@@ -52,11 +54,15 @@ export interface BuiltApp {
   readonly api: Template;
 }
 
-export function buildTestApp(context: Record<string, unknown> = {}, options: { nag?: boolean } = {}): BuiltApp {
-  // Skipping esbuild keeps each template to seconds; custos-function.test.ts bundles for real.
-  const app = new App({ context: { printBundleSizes: false, 'aws:cdk:bundling-stacks': [], ...context } });
-  const stacks = buildCustos(app, { functions: ALL_FUNCTIONS });
-  if (options.nag === true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+/** One tiny directory as every function's code: templates are asserted here, not bundles. */
+export const PLACEHOLDER_CODE_DIR = fileURLToPath(new URL('./fixtures/placeholder-function', import.meta.url));
+
+export function buildTestApp(context: Record<string, unknown> = {}, options: { nag?: boolean; functions?: readonly FunctionSpec[] } = {}): BuiltApp {
+  // Bundling is skipped (each template takes seconds, not minutes); function-bundles.test.ts bundles for real.
+  const app = new App({ context });
+  const stacks = buildCustos(app, { functions: options.functions ?? ALL_FUNCTIONS, code: () => Code.fromAsset(PLACEHOLDER_CODE_DIR) });
+  // The same packs as infra/app.ts.
+  if (options.nag === true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return { app, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
 }
 

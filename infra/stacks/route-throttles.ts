@@ -1,0 +1,49 @@
+/**
+ * Routes throttled below the stage default, with the reason for each. API Gateway applies these
+ * limits per route across all callers (requests per second, steady and burst), on top of the
+ * stage's default: they cap what one expensive or guessable route can cost the whole API.
+ * A key that names no route of the route table fails the synth.
+ */
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly reason: string;
+}
+
+export const ROUTE_THROTTLES: Readonly<Record<string, RouteThrottle>> = {
+  'POST /v1/backups/{backupId}/download': {
+    rateLimit: 5,
+    burstLimit: 10,
+    reason: 'Public password check: slows guessing across links beyond the per-link tries counter',
+  },
+  'GET /v1/backups/{backupId}/download': {
+    rateLimit: 10,
+    burstLimit: 20,
+    reason: 'Public page keyed by an unguessable token; bounds scanning for tokens',
+  },
+  'POST /v1/orgs/{orgId}/backups': {
+    rateLimit: 1,
+    burstLimit: 5,
+    reason: 'Each request queues a full encrypted backup of an organization (minutes of worker time)',
+  },
+  'POST /v1/orgs/{orgId}/exports': {
+    rateLimit: 2,
+    burstLimit: 10,
+    reason: 'Each request queues an export that streams a whole orchestration',
+  },
+  'GET /v1/orgs/{orgId}/audit/export': {
+    rateLimit: 2,
+    burstLimit: 5,
+    reason: 'Streams the whole audit log of an organization',
+  },
+  'GET /v1/orgs/{orgId}/audit/verify': {
+    rateLimit: 2,
+    burstLimit: 5,
+    reason: 'Walks and hashes the whole audit chain and checks every signed digest',
+  },
+  'POST /v1/orgs/{orgId}/subjects/access': {
+    rateLimit: 5,
+    burstLimit: 10,
+    reason: 'Opens every sealed field of the subject’s jobs (KMS and CPU heavy)',
+  },
+};
