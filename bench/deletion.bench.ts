@@ -64,7 +64,8 @@ async function seed(documents: DynamoDBDocumentClient, table: string, orgId: str
 
 export async function runDeletionBench(records: number): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-deletion-bench-'));
-  const emulators = await startEmulators({ dataDir });
+  // In memory: the figures are about the cycle, not DynamoDB Local's disk.
+  const emulators = await startEmulators({ dataDir, dynamoInMemory: true });
   try {
     const resources = await provisionResources(emulators.endpoints);
     const dynamo = new DynamoDBClient({ ...LOCAL, endpoint: emulators.endpoints.dynamodb });

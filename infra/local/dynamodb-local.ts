@@ -33,11 +33,12 @@ async function answers(endpoint: string): Promise<boolean> {
  * Starts DynamoDB Local on `port` (already checked to be free) and resolves once it answers.
  * The caller reaches it at `http://<host>:<port>`; the jar itself binds every interface.
  */
-export async function startDynamoDbLocal(options: { dbPath: string; host: string; port: number }): Promise<DynamoDbLocal> {
-  await mkdir(options.dbPath, { recursive: true });
+export async function startDynamoDbLocal(options: { dbPath: string | undefined; host: string; port: number }): Promise<DynamoDbLocal> {
+  // Without a path, DynamoDB Local keeps everything in memory.
+  if (options.dbPath !== undefined) await mkdir(options.dbPath, { recursive: true });
   const endpoint = `http://${options.host}:${options.port}`;
 
-  const child = spawn({ command: 'java', detached: true, path: options.dbPath, port: options.port, sharedDb: true, stdio: 'pipe' });
+  const child = spawn({ command: 'java', detached: true, ...(options.dbPath === undefined ? {} : { path: options.dbPath }), port: options.port, sharedDb: true, stdio: 'pipe' });
   // Keep the last lines of output for the error message; draining the pipes also keeps the JVM
   // from blocking on a full pipe.
   const output: string[] = [];

@@ -36,6 +36,8 @@ export interface StartEmulatorsOptions {
   host?: string;
   /** Fixed ports; 0 or missing = a free port. fauxqs serves SQS and S3 on one port (`sqs` wins). */
   ports?: Partial<Record<keyof EmulatorEndpoints, number>>;
+  /** DynamoDB Local keeps its tables in memory only (benchmarks: faster, nothing kept). */
+  dynamoInMemory?: boolean;
 }
 
 interface Running {
@@ -57,8 +59,8 @@ const SERVICES = {
   kms: 'the local KMS endpoint',
 } as const;
 
-async function startDynamoDb(dataDir: string, host: string, chosen: number): Promise<Running> {
-  return startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb'), host: urlHost(host), port: chosen });
+async function startDynamoDb(dataDir: string, host: string, chosen: number, inMemory: boolean): Promise<Running> {
+  return startDynamoDbLocal({ dbPath: inMemory ? undefined : join(dataDir, 'dynamodb'), host: urlHost(host), port: chosen });
 }
 
 async function startSqsAndS3(dataDir: string, host: string, chosen: number): Promise<Running> {
@@ -115,7 +117,7 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Em
     choosePort(ports.kms, host, SERVICES.kms),
   ]);
   const starting = [
-    startDynamoDb(options.dataDir, host, dynamodbPort),
+    startDynamoDb(options.dataDir, host, dynamodbPort, options.dynamoInMemory === true),
     startSqsAndS3(options.dataDir, host, fauxqsPort),
     startSes(host, sesPort),
     startKms(options.dataDir, host, kmsPort),
