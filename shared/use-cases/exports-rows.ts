@@ -5,7 +5,7 @@
  * a hidden field is never opened and never becomes a column; restricted jobs (Art. 18) are left
  * out for everyone but owners.
  */
-import { decide, isOwner, jobListScope, readableFields, type FieldMask } from '../domain/authorization.ts';
+import { decide, jobListScope, readableFields, type FieldMask } from '../domain/authorization.ts';
 import type { FieldValue } from '../domain/orchestration.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { Column, Row } from '../formats/columns.ts';
@@ -14,6 +14,7 @@ import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import { openValues } from './job-fields.ts';
 import type { OrgScope } from './org-access.ts';
+import { mayProcess } from './restriction.ts';
 
 /** Jobs read per query: enough to keep DynamoDB busy, few enough to keep memory flat. */
 export const JOB_PAGE_SIZE = 500;
@@ -77,7 +78,7 @@ export function rowOf({ orchestration, job, fields }: OpenedJob): Row {
 export function exportMaskFor(scope: OrgScope, orchestration: OrchestrationRecord, job: StoredJob): FieldMask | undefined {
   const decision = decide(scope.actor, 'jobs.export', { kind: 'job', orchestration, job });
   if (decision.effect !== 'allow') return undefined;
-  if (job.restriction !== undefined && !isOwner(scope.actor)) return undefined;
+  if (!mayProcess(job, 'job.export', scope.actor)) return undefined;
   return decision.fieldMask;
 }
 

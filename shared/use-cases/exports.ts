@@ -12,8 +12,7 @@
  * A request and its file belong to the requester: nobody else sees its status or its URL.
  */
 import { Readable } from 'node:stream';
-import { NotFoundError, GoneError, RestrictedError, CustosError } from '../domain/errors.ts';
-import { isOwner } from '../domain/authorization.ts';
+import { NotFoundError, GoneError, CustosError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { CSV_CONTENT_TYPE, writeCsv } from '../formats/csv.ts';
@@ -33,6 +32,7 @@ import { requesterScope } from './exports-requester.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
 import { openValues } from './job-fields.ts';
 import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { assertProcessable } from './restriction.ts';
 import { decide } from '../domain/authorization.ts';
 
 /** Files and their records live 7 days, like the bucket's lifecycle rule. */
@@ -170,7 +170,7 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
   if (orchestration === undefined) throw new NotFoundError('job');
   const mask = authorize(scope.actor, 'jobs.export', { kind: 'job', orchestration, job });
   // Exporting is processing: a restricted job is exported for owners only (API.md, restriction).
-  if (job.restriction !== undefined && !isOwner(scope.actor)) throw new RestrictedError();
+  assertProcessable(job, 'job.export', scope.actor);
   const crypto = new OrgCrypto(deps.keys, orgId, scope.org.wrappedKeys);
   const { fields, decrypted } = await openValues(crypto, jobId, orchestration, job.fields, mask);
   const source: ExportSource = { orchestration, mask };

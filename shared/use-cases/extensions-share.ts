@@ -49,7 +49,7 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
   const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
   if (orchestration === undefined) throw new NotFoundError('job');
   const mask = authorize(scope.actor, 'jobs.share', { kind: 'job', orchestration, job });
-  assertProcessable(job);
+  assertProcessable(job, 'job.share', scope.actor);
   const extension = extensionOf(deps, extensionId);
 
   const connection = await deps.extensions.get(orgId, extensionId);
