@@ -51,7 +51,7 @@ import { QUEUES } from '../resources.ts';
 import { ROUTES } from '../../shared/api/routes/index.ts';
 import { routeKey } from '../../shared/api/route.ts';
 import { cursorSecretName, filesBucketName, type DataStack } from './data-stack.ts';
-import { ROUTE_THROTTLES } from './route-throttles.ts';
+import { ROUTE_THROTTLES, routeSettingsFor } from './route-throttles.ts';
 import type { StageConfig } from './stage-config.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -217,7 +217,6 @@ export class ApiStack extends Stack {
     this.functions = functions;
 
     const integrations = new Map<string, HttpLambdaIntegration>();
-    const routeSettings: Record<string, CfnStage.RouteSettingsProperty> = {};
     for (const route of ROUTES) {
       const fn = functions.get(route.fn);
       if (fn === undefined) throw new Error(`Route ${routeKey(route)} names function ${route.fn}, which infra/manifest.ts does not declare`);
@@ -232,12 +231,8 @@ export class ApiStack extends Stack {
         integration,
         authorizer: route.auth === 'jwt' ? jwtAuthorizer : new HttpNoneAuthorizer(),
       });
-      const throttle = ROUTE_THROTTLES[routeKey(route)];
-      if (throttle !== undefined && created !== undefined) {
-        routeSettings[routeKey(route)] = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
-        // Route settings name the route by its key: the route must exist before the stage update.
-        stage.node.addDependency(created);
-      }
+      // Route settings name the route by its key: the route must exist before the stage names it.
+      if (ROUTE_THROTTLES[routeKey(route)] !== undefined && created !== undefined) stage.node.addDependency(created);
       if (route.auth === 'none' && created !== undefined) {
         Validations.of(created).acknowledge({
           id: 'AwsSolutions-APIG4',
@@ -246,9 +241,7 @@ export class ApiStack extends Stack {
       }
     }
 
-    const unknownThrottled = Object.keys(ROUTE_THROTTLES).filter((key) => routeSettings[key] === undefined);
-    if (unknownThrottled.length > 0) throw new Error(`route-throttles.ts names routes the route table does not declare: ${unknownThrottled.join(', ')}`);
-    (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+    (stage.node.defaultChild as CfnStage).routeSettings = routeSettingsFor(ROUTES.map(routeKey));
 
     for (const [name, queue] of Object.entries(data.queues)) {
       this.alarm(

@@ -47,3 +47,24 @@ export const ROUTE_THROTTLES: Readonly<Record<string, RouteThrottle>> = {
     reason: 'Opens every sealed field of the subject’s jobs (KMS and CPU heavy)',
   },
 };
+
+/** One entry of `AWS::ApiGatewayV2::Stage` RouteSettings, as CloudFormation spells it. */
+export interface RouteSettings {
+  readonly ThrottlingRateLimit: number;
+  readonly ThrottlingBurstLimit: number;
+}
+
+/**
+ * The stage's `RouteSettings` for the routes in `routeKeys`; a throttle for any other key throws.
+ * CfnStage types the property as plain JSON, so CloudFormation's PascalCase is spelled out here.
+ */
+export function routeSettingsFor(
+  routeKeys: readonly string[],
+  throttles: Readonly<Record<string, RouteThrottle>> = ROUTE_THROTTLES,
+): Record<string, RouteSettings> {
+  const unknown = Object.keys(throttles).filter((key) => !routeKeys.includes(key));
+  if (unknown.length > 0) throw new Error(`route-throttles.ts names routes the route table does not declare: ${unknown.join(', ')}`);
+  return Object.fromEntries(
+    Object.entries(throttles).map(([key, t]) => [key, { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }]),
+  );
+}

@@ -1,6 +1,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '../../shared/api/routes/index.ts';
+import { routeKey } from '../../shared/api/route.ts';
+import { emfLine, METRIC } from '../../shared/adapters/aws/metrics.ts';
+import { FUNCTIONS, type FunctionSpec } from '../../infra/manifest.ts';
 import { QUEUES } from '../../infra/resources.ts';
+import { ROUTE_THROTTLES, routeSettingsFor } from '../../infra/stacks/route-throttles.ts';
 import { ALL_FUNCTIONS, buildTestApp, type BuiltApp } from './custos-app.ts';
 
 let built: BuiltApp;
@@ -96,6 +100,30 @@ describe('HTTP API', () => {
     for (const value of Object.values(format)) expect(value).not.toMatch(/header|body|authorization|path|querystring/i);
   });
 
+  test('routes from the throttle table are throttled below the stage default', () => {
+    const [stage] = Object.values(api.findResources('AWS::ApiGatewayV2::Stage'));
+    const defaults = stage?.Properties.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+    const settings = stage?.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    expect(Object.keys(settings).sort()).toEqual(Object.keys(ROUTE_THROTTLES).sort());
+    for (const [key, throttle] of Object.entries(ROUTE_THROTTLES)) {
+      expect(settings[key]).toEqual({ ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit });
+      expect(throttle.rateLimit).toBeLessThan(defaults.ThrottlingRateLimit);
+      expect(throttle.burstLimit).toBeLessThan(defaults.ThrottlingBurstLimit);
+    }
+    // The download page and the creation of backups and exports are among them.
+    expect(Object.keys(settings)).toEqual(
+      expect.arrayContaining(['POST /v1/backups/{backupId}/download', 'POST /v1/orgs/{orgId}/backups', 'POST /v1/orgs/{orgId}/exports']),
+    );
+    // The stage names routes by key, so it must be deployed after them.
+    expect((stage?.DependsOn as string[]).length).toBeGreaterThanOrEqual(Object.keys(ROUTE_THROTTLES).length);
+  });
+
+  test('a throttle for a route the route table does not declare is refused', () => {
+    const keys = ROUTES.map(routeKey);
+    expect(() => routeSettingsFor(keys, { ...ROUTE_THROTTLES, 'GET /v1/nowhere': { rateLimit: 1, burstLimit: 1, reason: 'probe' } })).toThrow(/GET \/v1\/nowhere/);
+    expect(Object.keys(routeSettingsFor(keys))).toHaveLength(Object.keys(ROUTE_THROTTLES).length);
+  });
+
   test('access logs go to a KMS-encrypted log group with retention', () => {
     const groups = Object.values(api.findResources('AWS::Logs::LogGroup'));
     expect(groups.length).toBe(ALL_FUNCTIONS.length + 1);
@@ -103,6 +131,16 @@ describe('HTTP API', () => {
       expect(group.Properties.KmsKeyId).toBeDefined();
       expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
     }
+  });
+
+  test('dev has no WAF or CloudFront unless enableWaf is set', () => {
+    api.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    api.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+
+  test('dev: the user pool can be deleted with its stack, logs are kept a month', () => {
+    api.hasResource('AWS::Cognito::UserPool', { Properties: Match.objectLike({ DeletionProtection: 'INACTIVE' }), DeletionPolicy: 'Delete' });
+    for (const group of Object.values(api.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
   test('CORS admits only the configured origins', () => {
@@ -137,6 +175,15 @@ describe('functions', () => {
             CURSOR_SECRET: Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:custos/dev/cursor-secret:SecretString:::\\}\\}$'),
           }),
         },
+      });
+    }
+  });
+
+  test('the scheduled users of the audit log get the cursor secret too (the adapter needs it)', () => {
+    for (const name of ['cleanup', 'audit-digest']) {
+      api.hasResourceProperties('AWS::Lambda::Function', {
+        Description: FUNCTIONS.find((f) => f.name === name)?.description,
+        Environment: { Variables: Match.objectLike({ CURSOR_SECRET: Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:') }) },
       });
     }
   });
@@ -221,6 +268,44 @@ describe('least privilege', () => {
     }
   });
 
+  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, scans: f.access.scans ?? [] })))('$name may Scan exactly the tables it declares ($scans)', ({ name, scans }) => {
+    const scanned = (statements.get(name) ?? [])
+      .filter((s) => actionsOf(s).includes('dynamodb:Scan'))
+      .map((s) => (touches(s, 'RecordsTable') ? 'records' : touches(s, 'AuditTable') ? 'audit' : JSON.stringify(s.Resource)));
+    expect(scanned.sort()).toEqual([...scans].sort());
+  });
+
+  test('in the manifest, only the audit digest (audit table) and the clean-up cycle (records table) may Scan', () => {
+    const scanners = Object.fromEntries(FUNCTIONS.filter((f) => f.access.scans !== undefined).map((f) => [f.name, f.access.scans]));
+    expect(scanners).toEqual({ 'audit-digest': ['audit'], cleanup: ['records'] });
+  });
+
+  test('a Scan of a table the function has no access to is refused at synth', () => {
+    const careless: FunctionSpec = { ...FUNCTIONS.find((f) => f.name === 'openapi')!, name: 'careless', access: { scans: ['records'] } };
+    expect(() => buildTestApp({}, { functions: [...ALL_FUNCTIONS, careless] })).toThrow(/careless scans records but declares no records access/);
+  });
+
+  test('in the manifest, only the clean-up cycle may delete audit events', () => {
+    const deleters = FUNCTIONS.filter((f) => (statements.get(f.name) ?? []).some((s) => touches(s, 'AuditTable') && actionsOf(s).some((a) => /DeleteItem|BatchWriteItem/.test(a))));
+    expect(deleters.map((f) => f.name)).toEqual(['cleanup']);
+  });
+
+  test('in the manifest, records are deleted only by the clean-up cycle and the routes that erase by contract', () => {
+    // Erasing a job, a member, a role, an orchestration or a subject's jobs is a real delete
+    // (GDPR Art. 17); a new deleter must be added here on purpose.
+    const deleters = FUNCTIONS.filter((f) => (statements.get(f.name) ?? []).some((s) => touches(s, 'RecordsTable') && actionsOf(s).some((a) => /DeleteItem|BatchWriteItem/.test(a))));
+    expect(deleters.map((f) => f.name).sort()).toEqual(['api-jobs', 'api-orchestrations', 'api-orgs', 'api-subjects', 'cleanup']);
+  });
+
+  test('no data action is granted on every resource', () => {
+    for (const [name, list] of statements) {
+      for (const s of list.filter((st) => actionsOf(st).some((a) => /^(dynamodb|s3|sqs|kms|ses):/.test(a)))) {
+        expect({ name, resource: s.Resource }).not.toEqual({ name, resource: '*' });
+        expect(JSON.stringify(s.Resource)).not.toMatch(/"\*"/);
+      }
+    }
+  });
+
   test('only functions granted mail may send, and only from the configured sender', () => {
     for (const spec of ALL_FUNCTIONS) {
       const ses = (statements.get(spec.name) ?? []).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
@@ -249,10 +334,45 @@ describe('alarms', () => {
     }
   });
 
-  test('the created alarm topic is encrypted and TLS-only; a given topic is used instead', () => {
+  test('the created alarm topic is encrypted and TLS-only', () => {
     api.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    const given = buildTestApp({ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' }).api;
-    given.resourceCountIs('AWS::SNS::Topic', 0);
-    given.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:ops'] });
+    api.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test.each([
+    { fn: 'cleanup', metric: METRIC.cleanupCycleFailures },
+    { fn: 'audit-digest', metric: METRIC.auditVerificationFailures },
+  ])('$fn: an alarm on $metric, the metric the function publishes', ({ fn, metric }) => {
+    // The document the function writes (shared/adapters/aws/metrics.ts) names namespace and dimension.
+    const emf = JSON.parse(emfLine({ [metric]: 1 }, 'fn', 0)) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } };
+    const [directive] = emf._aws.CloudWatchMetrics;
+    const logicalId = api.getResourceId('AWS::Lambda::Function', { Properties: { Description: FUNCTIONS.find((f) => f.name === fn)?.description } });
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: directive?.Namespace,
+      MetricName: metric,
+      Dimensions: [{ Name: directive?.Dimensions[0]?.[0], Value: { Ref: logicalId } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+    });
+  });
+});
+
+describe('dashboard', () => {
+  test('one dashboard shows the API, the functions, the dead-letter queues, clean-up and audit verification', () => {
+    const dashboards = Object.values(api.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]?.Properties.DashboardName).toBe('custos-dev');
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const expected of ['"4xx\\"', '"5xx\\"', '"Latency\\"', '"Errors\\"', '"Throttles\\"', '"Duration\\"', 'ApproximateNumberOfMessagesVisible']) {
+      expect(body).toContain(expected);
+    }
+    for (const metric of Object.values(METRIC)) expect(body).toContain(metric);
+    // Every function appears on the function graphs; every alarm on the alarm widget.
+    for (const logicalId of Object.keys(api.findResources('AWS::Lambda::Function'))) expect(body).toContain(logicalId);
+    for (const logicalId of Object.keys(api.findResources('AWS::CloudWatch::Alarm'))) expect(body).toContain(logicalId);
   });
 });
