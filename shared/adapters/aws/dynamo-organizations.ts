@@ -9,6 +9,16 @@ import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
 import { guarded } from './dynamo-errors.ts';
 import { GSI_BY_USER, ORG_SK, memberSk, orgPk, roleSk, stripKeys, userGsiPk } from './records-keys.ts';
 
+/**
+ * The clean-up cycle removes `wrappedKeys` first (crypto-shredding): such an organization has no
+ * key versions, and says so with an empty list, so that opening its values fails as an integrity
+ * failure of a missing key rather than on an absent attribute.
+ */
+function organizationOf(item: Record<string, unknown>): OrganizationRecord {
+  const org = stripKeys<OrganizationRecord>(item);
+  return org.wrappedKeys === undefined ? { ...org, wrappedKeys: [] } : org;
+}
+
 export class DynamoOrganizations implements OrganizationStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -29,7 +39,7 @@ export class DynamoOrganizations implements OrganizationStore {
 
   async get(orgId: string): Promise<OrganizationRecord | undefined> {
     const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: ORG_SK }, ConsistentRead: true })));
-    return Item === undefined ? undefined : stripKeys<OrganizationRecord>(Item);
+    return Item === undefined ? undefined : organizationOf(Item);
   }
 
   async getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>> {
@@ -41,7 +51,7 @@ export class DynamoOrganizations implements OrganizationStore {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
         const page: BatchGetCommandOutput = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } })));
         for (const item of page.Responses?.[this.table] ?? []) {
-          const org = stripKeys<OrganizationRecord>(item);
+          const org = organizationOf(item);
           found.set(org.orgId, org);
         }
         keys = page.UnprocessedKeys?.[this.table]?.Keys;
@@ -61,7 +71,7 @@ export class DynamoOrganizations implements OrganizationStore {
     ));
     const [org, member] = Responses ?? [];
     return {
-      org: org?.Item === undefined ? undefined : stripKeys<OrganizationRecord>(org.Item),
+      org: org?.Item === undefined ? undefined : organizationOf(org.Item),
       membership: member?.Item === undefined ? undefined : stripKeys<Membership>(member.Item),
     };
   }
