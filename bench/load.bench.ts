@@ -52,12 +52,18 @@ interface Tenant {
   readonly orchestrationId: string;
 }
 
+interface ConnectionState {
+  tenant?: Tenant;
+  jobId?: string;
+}
+
 function mixedWorkload(stack: LocalStack, token: string, tenants: readonly Tenant[]): autocannon.Options {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   let created = 0;
   let assigned = 0;
-  // autocannon keeps one context per connection: the first request of a connection picks its tenant.
-  const tenantOf = (context: Record<string, unknown>): Tenant => (context.tenant ??= tenants[assigned++ % tenants.length]) as Tenant;
+  // autocannon keeps one context object per connection (typed `object`): the first request of a connection picks its tenant.
+  const state = (context: object): ConnectionState => context as ConnectionState;
+  const tenantOf = (context: object): Tenant => (state(context).tenant ??= tenants[assigned++ % tenants.length]!);
   return {
     url: stack.url,
     headers,
@@ -69,13 +75,13 @@ function mixedWorkload(stack: LocalStack, token: string, tenants: readonly Tenan
           return { ...request, path: `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, body: JSON.stringify({ fields: jobFields((created += 1)) }) };
         },
         onResponse: (status, body, context) => {
-          if (status === 201) context.jobId = (JSON.parse(body) as { jobId: string }).jobId;
+          if (status === 201) state(context).jobId = (JSON.parse(body) as { jobId: string }).jobId;
         },
       },
       {
         method: 'GET',
         // Without a job from the step before (it failed, and is counted), this read is a 404, counted too.
-        setupRequest: (request, context) => ({ ...request, path: `/v1/orgs/${tenantOf(context).orgId}/jobs/${String(context.jobId ?? 'none')}` }),
+        setupRequest: (request, context) => ({ ...request, path: `/v1/orgs/${tenantOf(context).orgId}/jobs/${state(context).jobId ?? 'none'}` }),
       },
       {
         method: 'GET',
