@@ -15,6 +15,9 @@ import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { ROUTES } from '../../shared/api/routes/index.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
+import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
+import { newLinkToken } from '../../shared/domain/link-token.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { PERMISSIONS, type Permission } from '../../shared/domain/permissions.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
@@ -24,11 +27,16 @@ const PRINCIPALS = ['owner', 'admin', 'memberOwn', 'memberOther', 'customWith', 
 type PrincipalName = (typeof PRINCIPALS)[number];
 type Statuses = Readonly<Record<PrincipalName, number>>;
 
-/** What a case sends besides the caller. */
+/** What a case sends, and who sends it when not the principal's own user. */
 interface CaseInput {
   params: Record<string, string>;
   body?: unknown;
   query?: Record<string, string>;
+  /**
+   * A stand-in of the same kind as the principal (same role, same permissions), for routes that
+   * act on the caller themself: deleting the matrix's own users would change every later case.
+   */
+  as?: TestUser;
 }
 
 interface Expectation {
@@ -39,8 +47,8 @@ interface Expectation {
    */
   readonly permissions?: readonly [Permission, ...Permission[]];
   readonly status: Statuses;
-  /** Fresh fixtures for the case (something the route destroys), or a body. */
-  readonly prepare?: (world: World, principal: PrincipalName) => Promise<Partial<CaseInput>> | Partial<CaseInput>;
+  /** Fresh fixtures for the case (something the route destroys), or a body; `caller` is the principal's user. */
+  readonly prepare?: (world: World, principal: PrincipalName, caller: TestUser | undefined) => Promise<Partial<CaseInput>> | Partial<CaseInput>;
 }
 
 /** Statuses for an organization-scoped route: `ok` where allowed, and the usual outsiders. */
@@ -61,6 +69,8 @@ function orgScoped(allowed: Partial<Record<PrincipalName, number>>, ok: number, 
 }
 
 const everyone = (ok: number): Statuses => ({ owner: ok, admin: ok, memberOwn: ok, memberOther: ok, customWith: ok, customWithout: ok, limited: ok, foreignOwner: ok, noOrg: ok, anonymous: 401 });
+/** A public route: a bearer token, or none, changes nothing. */
+const anyone = (status: number): Statuses => ({ ...everyone(status), anonymous: status });
 const anyMember = (ok: number): Statuses => orgScoped({ admin: ok, memberOwn: ok, memberOther: ok, customWithout: ok, limited: ok }, ok);
 /** A permission-gated organization action: owners, admins and custom roles with it. */
 const managers = (ok: number): Statuses => orgScoped({ admin: ok }, ok);
@@ -68,6 +78,33 @@ const managers = (ok: number): Statuses => orgScoped({ admin: ok }, ok);
 const inOrchestration = (allowed: Partial<Record<PrincipalName, number>>, ok: number, denied = 403): Statuses => ({ ...orgScoped(allowed, ok, denied), limited: 404 });
 
 const fresh = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
+const BACKUP_PASSWORD = 'matrix backup passphrase';
+
+/** An organization of its own for a destructive organization route, where the caller holds the principal's role. */
+async function inFreshOrg(w: World, principal: PrincipalName, caller: TestUser | undefined): Promise<Partial<CaseInput>> {
+  return { params: { orgId: await w.freshOrg(principal, caller) } };
+}
+
+/** The same, pending deletion (its owner deleted it). */
+async function inOrgPendingDeletion(w: World, principal: PrincipalName, caller: TestUser | undefined): Promise<Partial<CaseInput>> {
+  const orgId = await w.freshOrg(principal, caller);
+  const deleted = await callRoute({ route: orgRoutes.deleteOrg, as: w.users.owner, params: { orgId } });
+  if (deleted.status !== 202) throw new Error(`delete org: expected 202, got ${deleted.status}`);
+  return { params: { orgId } };
+}
+
+/**
+ * A stand-in for the principal that may delete their account without touching the matrix's users:
+ * owners own an organization alone (as the matrix's owners do), members and custom roles hold
+ * their role in a fresh organization, `noOrg` belongs to none.
+ */
+async function standIn(w: World, principal: PrincipalName, caller: TestUser | undefined): Promise<Partial<CaseInput>> {
+  if (principal === 'anonymous') return {};
+  const user = newUser(`leaving-${principal}`);
+  if (principal === 'owner' || principal === 'foreignOwner') await createOrg(user, fresh('Sole owner'));
+  else if (principal !== 'noOrg') await w.freshOrg(principal, caller, user);
+  return { as: user };
+}
 
 /** A fresh job of memberOwn in the home orchestration, restricted by the owner. */
 async function restrictedJob(w: World): Promise<string> {
@@ -84,6 +121,12 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'GET /v1/orgs/{orgId}': { status: anyMember(200) },
   'PATCH /v1/orgs/{orgId}': { permissions: ['org.update'], status: managers(200), prepare: (w) => ({ body: { name: w.home.orgName } }) },
   'GET /v1/me': { status: everyone(200) },
+  // Owners only; a fresh organization per case, where the caller holds its role (a 202 closes it).
+  'DELETE /v1/orgs/{orgId}': { status: orgScoped({ customWith: 403 }, 202), prepare: inFreshOrg },
+  // Pending deletion, an organization answers 404 to all but its owners, whatever their role or permissions.
+  'POST /v1/orgs/{orgId}/deletion/cancel': { status: orgScoped({ customWith: 404 }, 200, 404), prepare: inOrgPendingDeletion },
+  // Anyone may delete their account, but not while they are the last owner of an organization.
+  'DELETE /v1/me': { status: { ...everyone(202), owner: 409, foreignOwner: 409 }, prepare: standIn },
   // Owners only, whatever permissions a role holds: every call adds a data key version to the home organization.
   'POST /v1/orgs/{orgId}/keys/rotate': { status: orgScoped({ customWith: 403 }, 200) },
   'GET /v1/orgs/{orgId}/members': { status: anyMember(200) },
@@ -190,8 +233,25 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'PATCH /v1/orgs/{orgId}/subjects': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', newEmail: 'matrix-other@example.test' } }) },
   'POST /v1/orgs/{orgId}/subjects/erasure': { permissions: ['subjects.erase'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', mode: 'delete' } }) },
   'POST /v1/orgs/{orgId}/subjects/restriction': { permissions: ['records.restrict'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', reason: 'Matrix' } }) },
+  // Audit log: owners and audit.read only (admins do not read it)
+  'GET /v1/orgs/{orgId}/audit': { permissions: ['audit.read'], status: orgScoped({}, 200) },
+  'GET /v1/orgs/{orgId}/audit/export': { permissions: ['audit.read'], status: orgScoped({}, 200) },
+  'GET /v1/orgs/{orgId}/audit/verify': { permissions: ['audit.read'], status: orgScoped({}, 200) },
+  'GET /v1/orgs/{orgId}/audit/public-key': { permissions: ['audit.read'], status: orgScoped({}, 200) },
+  // Data portability. The export in the path is the owner's: an export belongs to its requester, nobody else learns of it.
+  'POST /v1/orgs/{orgId}/exports': { permissions: ['jobs.export'], status: managers(202), prepare: () => ({ body: { format: 'csv' } }) },
+  'GET /v1/orgs/{orgId}/exports/{exportId}': { permissions: ['jobs.export'], status: orgScoped({ customWith: 404 }, 200, 404) },
+  'GET /v1/orgs/{orgId}/jobs/{jobId}/export': { permissions: ['jobs.export', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200, memberOwn: 200 }, 200), memberOther: 404 } },
+  // Backups: owners only, whatever permissions a role holds.
+  'POST /v1/orgs/{orgId}/backups': { status: orgScoped({ customWith: 403 }, 202), prepare: () => ({ body: { password: BACKUP_PASSWORD } }) },
+  'GET /v1/orgs/{orgId}/backups/{backupId}': { status: orgScoped({ customWith: 403 }, 200) },
+  // The emailed link is public and gated by its token alone: without the link's token (here a well-formed one of no
+  // link) nobody gets in, not even the owner who made the backup. That the token alone opens it, without any bearer,
+  // is download.test.ts's part (it needs the worker to build the backup and send the link).
+  'GET /v1/backups/{backupId}/download': { status: anyone(404), prepare: () => ({ query: { token: newLinkToken().token } }) },
+  'POST /v1/backups/{backupId}/download': { status: anyone(404), prepare: () => ({ body: { token: newLinkToken().token, password: BACKUP_PASSWORD } }) },
   // Public
-  'GET /v1/openapi.json': { status: { ...everyone(200), anonymous: 200 } },
+  'GET /v1/openapi.json': { status: anyone(200) },
 };
 
 interface Tenant {
@@ -203,6 +263,9 @@ interface Tenant {
   jobId: string;
   roleId: string;
   memberId: string;
+  /** The owner's export and backup requests (home only; '' for the foreign tenant). */
+  exportId: string;
+  backupId: string;
   /** A field value only this tenant has. */
   value: string;
 }
@@ -215,6 +278,12 @@ interface World {
   custom: Map<string, TestUser>;
   /** A fresh orchestration in the home organization with the matrix's access limits. */
   limitedOrchestration(): Promise<string>;
+  /**
+   * A fresh organization of the home owner where `member` (default: `caller`) holds the role the
+   * principal holds in the home organization (a custom role: `caller`'s permissions). Owners own
+   * it; outsiders are not in it.
+   */
+  freshOrg(principal: PrincipalName, caller: TestUser | undefined, member?: TestUser): Promise<string>;
 }
 
 const setKey = (permissions: readonly Permission[]): string => [...permissions].sort().join(',') || '(none)';
@@ -250,7 +319,7 @@ async function seedTenant(owner: TestUser, label: string, access?: { roles: stri
   const roleId = await createRole(orgId, owner, { name: 'Spare role', permissions: [] });
   const member = newUser(`${label}-member`);
   await addMember(orgId, owner, member, 'member');
-  return { orgId, orgName, orchestrationId, orchestrationName, spareOrchestrationId, jobId: '', roleId, memberId: member.sub, value };
+  return { orgId, orgName, orchestrationId, orchestrationName, spareOrchestrationId, jobId: '', roleId, memberId: member.sub, exportId: '', backupId: '', value };
 }
 
 beforeAll(async () => {
@@ -270,6 +339,7 @@ beforeAll(async () => {
     sets.set(setKey(without), without);
   }
   const custom = new Map([...sets.keys()].map((key) => [key, newUser('custom')] as const));
+  const permissionsOfCustom = new Map([...custom].map(([key, user]) => [user.sub, sets.get(key)!] as const));
   // Everyone but `limited` is listed on the home orchestrations; owners and admins pass anyway.
   const access = { roles: [], users: [users.memberOwn, users.memberOther, ...custom.values()].map((u) => u.sub) };
   const [home, foreign] = await Promise.all([seedTenant(users.owner, 'HOME', access), seedTenant(users.foreignOwner, 'FOREIGN')]);
@@ -284,14 +354,31 @@ beforeAll(async () => {
   }
   home.jobId = await createJob(home.orgId, home.orchestrationId, users.memberOwn, { title: home.value, ssn: fresh('HOME-SSN') });
   foreign.jobId = await createJob(foreign.orgId, foreign.orchestrationId, users.foreignOwner, { title: foreign.value, ssn: fresh('FOREIGN-SSN') });
+  home.exportId = await requested(portabilityRoutes.createExport, home.orgId, users.owner, { format: 'csv' }, 'exportId');
+  home.backupId = await requested(portabilityRoutes.createBackup, home.orgId, users.owner, { password: BACKUP_PASSWORD }, 'backupId');
   world = {
     home,
     foreign,
     users,
     custom,
     limitedOrchestration: () => createOrchestration(home.orgId, users.owner, { name: home.orchestrationName, access }),
+    freshOrg: async (principal, caller, member = caller) => {
+      const orgId = await createOrg(users.owner, fresh('Fresh org'));
+      if (member === undefined || ['owner', 'foreignOwner', 'noOrg'].includes(principal)) return orgId;
+      const customPermissions = principal === 'customWith' || principal === 'customWithout' ? permissionsOfCustom.get(caller?.sub ?? '') : undefined;
+      const role = customPermissions !== undefined ? await createRole(orgId, users.owner, { name: fresh('Custom'), permissions: customPermissions }) : principal === 'admin' ? 'admin' : 'member';
+      await addMember(orgId, users.owner, member, role);
+      return orgId;
+    },
   };
 });
+
+/** Requests an export or a backup (202) and answers its id. */
+async function requested(route: RouteDefinition, orgId: string, as: TestUser, body: unknown, idField: string): Promise<string> {
+  const answer = await callRoute({ route, as, params: { orgId }, body });
+  if (answer.status !== 202) throw new Error(`${routeKey(route)}: expected 202, got ${answer.status} ${answer.text}`);
+  return answer.body[idField] as string;
+}
 
 afterAll(() => {
   console.log(`authorization matrix: ${casesRun} of ${CASES.length} cases run (${covered.length} routes × ${PRINCIPALS.length} principals); routes in ROUTES: ${ROUTES.length}`);
@@ -299,7 +386,7 @@ afterAll(() => {
 
 /** Strings of a tenant that must not reach someone outside it. */
 function markersOf(t: Tenant): string[] {
-  return [t.orgId, t.orgName, t.orchestrationId, t.spareOrchestrationId, t.orchestrationName, t.jobId, t.roleId, t.value];
+  return [t.orgId, t.orgName, t.orchestrationId, t.spareOrchestrationId, t.orchestrationName, t.jobId, t.roleId, t.exportId, t.backupId, t.value].filter((marker) => marker !== '');
 }
 
 function forbiddenMarkers(principal: PrincipalName): string[] {
@@ -333,18 +420,20 @@ describe(`authorization matrix (${CASES.length} cases)`, () => {
   test.each(CASES)('%s as %s', async (key, principal, route: RouteDefinition) => {
     // Prepare
     const expectation = EXPECTATIONS[key]!;
+    const { home } = world;
     const defaults: CaseInput = {
-      params: { orgId: world.home.orgId, orchestrationId: world.home.orchestrationId, jobId: world.home.jobId, roleId: world.home.roleId, userId: world.home.memberId },
+      params: { orgId: home.orgId, orchestrationId: home.orchestrationId, jobId: home.jobId, roleId: home.roleId, userId: home.memberId, exportId: home.exportId, backupId: home.backupId },
     };
-    const prepared = (await expectation.prepare?.(world, principal)) ?? {};
+    const caller = callerOf(principal, expectation);
+    const prepared = (await expectation.prepare?.(world, principal, caller)) ?? {};
     const input: CaseInput = { ...defaults, ...prepared, params: { ...defaults.params, ...prepared.params } };
-    const as = callerOf(principal, expectation);
+    const as = input.as ?? caller;
     // Act
     const answer: RouteAnswer = await callRoute({ route, as, params: input.params, ...(input.body === undefined ? {} : { body: input.body }), ...(input.query ? { query: input.query } : {}) });
     casesRun += 1;
     // Assess
     expect({ key, principal, status: answer.status }).toEqual({ key, principal, status: expectation.status[principal] });
-    const leaked = forbiddenMarkers(principal).filter((marker) => marker !== '' && answer.text.includes(marker));
+    const leaked = forbiddenMarkers(principal).filter((marker) => answer.text.includes(marker));
     expect(leaked).toEqual([]);
   });
 });
@@ -385,7 +474,7 @@ describe('OWASP API5 BFLA: a member calling management routes', () => {
   ];
   test.each(management)('%s → 403', async (key) => {
     const route = ROUTES.find((r) => routeKey(r) === key)!;
-    const prepared = (await EXPECTATIONS[key]!.prepare?.(world, 'memberOwn')) ?? {};
+    const prepared = (await EXPECTATIONS[key]!.prepare?.(world, 'memberOwn', world.users.memberOwn)) ?? {};
     const params = { orgId: world.home.orgId, orchestrationId: world.home.orchestrationId, jobId: world.home.jobId, roleId: world.home.roleId, ...prepared.params };
     const answer = await callRoute({ route, as: world.users.memberOwn, params, ...(prepared.body === undefined ? {} : { body: prepared.body }) });
     expect(answer.status).toBe(403);

@@ -21,6 +21,7 @@ export interface RouteCall {
   readonly route: RouteDefinition;
   readonly params?: Readonly<Record<string, string>>;
   readonly query?: Readonly<Record<string, string>>;
+  /** Sent as JSON, or URL-encoded for a route whose `bodyEncoding` is `form` (then string values only). */
   readonly body?: unknown;
   /** The caller; none sends no Authorization header. */
   readonly as?: TestUser;
@@ -57,8 +58,11 @@ export async function callRoute(call: RouteCall): Promise<RouteAnswer> {
   if (fn === undefined) throw new Error(`No function ${call.route.fn} in the manifest for ${routeKey(call.route)}`);
   const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'custos-tests', ...call.headers };
   if (call.as !== undefined) headers.authorization = bearer(call.as);
-  const body = call.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(call.body), 'utf8');
-  if (call.body !== undefined) headers['content-type'] ??= 'application/json';
+  // A form route (the download page) gets its body as a browser sends a form; every other route JSON.
+  const form = call.route.bodyEncoding === 'form';
+  const encoded = call.body === undefined ? undefined : form ? new URLSearchParams(call.body as Record<string, string>).toString() : JSON.stringify(call.body);
+  const body = encoded === undefined ? Buffer.alloc(0) : Buffer.from(encoded, 'utf8');
+  if (call.body !== undefined) headers['content-type'] ??= form ? 'application/x-www-form-urlencoded' : 'application/json';
   const pathParameters: Record<string, string> = {};
   for (const match of call.route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g)) pathParameters[match[1]!] = call.params?.[match[1]!] ?? '';
   const event = httpApiEvent({
