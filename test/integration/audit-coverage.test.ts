@@ -49,16 +49,21 @@ test.each(auditedRoutes.map((route) => [routeKey(route), route.audit, route] as 
   const owner = newUser('owner');
   const orgId = await createOrg(owner, 'Audited');
   const call = await fixture({ orgId, owner });
+  const caller = call.as ?? owner;
   const targetOrg = call.params?.orgId;
-  const before = targetOrg === undefined ? 0 : ((await log.head(targetOrg))?.seq ?? 0);
+  const headOf = async (org: string): Promise<number> => (await log.head(org))?.seq ?? 0;
+  const before = targetOrg === undefined ? 0 : await headOf(targetOrg);
+  const alsoBefore = await Promise.all((call.alsoAudited ?? []).map(async (org) => [org, await headOf(org)] as const));
   // Act
-  const answer = await callRoute({ route, as: call.as ?? owner, ...(call.params ? { params: call.params } : {}), ...(call.query ? { query: call.query } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
+  const answer = await callRoute({ route, as: caller, ...(call.params ? { params: call.params } : {}), ...(call.query ? { query: call.query } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
   // Assess
   expect(answer.status).toBe(route.status);
   const auditedOrg = targetOrg ?? (answer.body as { orgId: string }).orgId;
-  const added = await eventsAfter(auditedOrg, before);
-  // Reads of protected data the call made (decrypted fields) may add their own events beside it.
-  const ofAction = added.filter((event) => event.action === action);
-  expect(ofAction).toHaveLength(1);
-  expect(ofAction[0]).toMatchObject({ outcome: 'success', actor: owner.sub, ip: '192.0.2.10', userAgent: 'custos-tests' });
+  for (const [org, seq] of [[auditedOrg, before] as const, ...alsoBefore]) {
+    const added = await eventsAfter(org, seq);
+    // Reads of protected data the call made (decrypted fields) may add their own events beside it.
+    const ofAction = added.filter((event) => event.action === action);
+    expect({ org, events: ofAction.length }).toEqual({ org, events: 1 });
+    expect(ofAction[0]).toMatchObject({ outcome: 'success', actor: caller.sub, ip: '192.0.2.10', userAgent: 'custos-tests', ...call.event });
+  }
 });

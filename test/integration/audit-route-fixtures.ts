@@ -13,7 +13,7 @@ import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
-import { addMember, createJob, createOrchestration, createRole } from './api/fixtures.ts';
+import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
 import { startFakeVendor, type FakeVendor } from '../support/fake-vendor.ts';
 
@@ -23,11 +23,19 @@ export interface FixtureWorld {
 }
 
 export interface PreparedCall {
+  /**
+   * The route's path parameters. Its `orgId` names the organization whose chain is checked, also
+   * for a route without one in its path (`DELETE /v1/me`: extra parameters are not sent).
+   */
   readonly params?: Readonly<Record<string, string>>;
   readonly query?: Readonly<Record<string, string>>;
   readonly body?: unknown;
-  /** The caller, when not the owner (e.g. the new organization's creator). */
+  /** The caller, when not the owner (e.g. the new organization's creator); the event's actor. */
   readonly as?: TestUser;
+  /** What the event must hold besides its action, when the action alone does not pin it down (e.g. its resource). */
+  readonly event?: Readonly<Record<string, unknown>>;
+  /** Further organizations the same call writes exactly one such event into. */
+  readonly alsoAudited?: readonly string[];
 }
 
 export type RouteFixture = (world: FixtureWorld) => Promise<PreparedCall>;
@@ -89,6 +97,19 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
     const deleted = await callRoute({ route: orgRoutes.deleteOrg, as: owner, params: { orgId } });
     if (deleted.status !== 202) throw new Error(`delete org: expected 202, got ${deleted.status}`);
     return { params: { orgId } };
+  },
+  // The leaving member is in two organizations: each gets exactly one member.remove, naming them, the world's checked first.
+  [key(orgRoutes.deleteMe)]: async ({ orgId, owner }) => {
+    const leaving = newUser('leaving');
+    await addMember(orgId, owner, leaving, 'member');
+    const elsewhere = await createOrg(owner, 'Elsewhere');
+    await addMember(elsewhere, owner, leaving, 'admin');
+    return {
+      as: leaving,
+      params: { orgId },
+      alsoAudited: [elsewhere],
+      event: { resource: { type: 'member', id: leaving.sub }, detail: { reason: 'account-deletion' } },
+    };
   },
   [key(roleRoutes.createRole)]: async ({ orgId }) => ({ params: { orgId }, body: { name: 'Auditors', permissions: ['audit.read'] } }),
   [key(roleRoutes.updateRole)]: async ({ orgId, owner }) => {
