@@ -8,8 +8,7 @@
  *
  * Works on the DynamoDBDocumentClient too: it shares its middleware stack with the client below.
  */
-import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBServiceException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 
 /** The part of an SDK client used here (each client's stack type is generic on its own commands). */
 export interface MiddlewareHost {
