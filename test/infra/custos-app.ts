@@ -1,8 +1,8 @@
 /**
  * Builds the real Custos app for infra tests, with the manifest's functions plus stand-in workers
  * that exercise every kind of access, schedule and queue consumer, so the tests prove the wiring
- * is generic rather than tuned to today's two API functions. Stand-ins reuse an existing entry:
- * only their declarations matter here.
+ * is generic rather than tuned to today's manifest. Every function's code is one placeholder
+ * directory: only declarations and templates matter here.
  */
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
