@@ -8,6 +8,7 @@ import { runColdStartBench } from './cold-start.bench.ts';
 import { runDeletionBench } from './deletion.bench.ts';
 import { runFormatsBench } from './formats.bench.ts';
 import { runKmsBench } from './kms.bench.ts';
+import { runLoadBench } from './load.bench.ts';
 import { runPortabilityBench } from './portability.bench.ts';
 
 type Metrics = Record<string, number>;
@@ -41,5 +42,9 @@ export const SECTIONS: Readonly<Record<string, Section>> = {
     run: async (full) => withPrefix(await smallAndLarge(full, runPortabilityBench), 'pipeline_'),
   },
   audit: { workload: () => 'audited vs bare writes on DynamoDB Local; chain throughput with 1, 4 and 16 writers in one organization', run: () => runAuditBench() },
+  load: {
+    workload: (full) => `mixed read/write load on the local stack over loopback, 10 connections for ${full ? 60 : 15} s`,
+    run: (full) => runLoadBench({ seconds: full ? 60 : 15, connections: 10 }),
+  },
   deletion: { workload: (full) => `organizations of ${sizes(full)} records erased by the clean-up cycle`, run: (full) => smallAndLarge(full, runDeletionBench) },
 };

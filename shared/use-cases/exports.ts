@@ -12,7 +12,7 @@
  * A request and its file belong to the requester: nobody else sees its status or its URL.
  */
 import { Readable } from 'node:stream';
-import { NotFoundError, GoneError, CustosError } from '../domain/errors.ts';
+import { NotFoundError, GoneError, CustosError, UnavailableError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { CSV_CONTENT_TYPE, writeCsv } from '../formats/csv.ts';
@@ -190,8 +190,9 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
 }
 
 /** A failure that a retry cannot fix (the requester lost access, the organization closed). */
+/** A client-side refusal that a retry cannot change; throttling (429) is not one of them. */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof CustosError && error.status < 500;
+  return error instanceof CustosError && error.status < 500 && !(error instanceof UnavailableError);
 }
 
 /** A reason that tells the requester what happened, without internals. */
