@@ -123,6 +123,7 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
     let pending = [...jobs];
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       const changes: JobBatchChange[] = [];
+      const jobIds: string[] = [];
       const fields = new Set<string>();
       let values = 0;
       for (const job of pending) {
@@ -136,11 +137,11 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
         }
         if (change === undefined) continue;
         changes.push({ kind: 'replace', next: change.next, allowRestricted: true });
+        jobIds.push(job.jobId);
         for (const fieldId of change.fields) fields.add(fieldId);
         values += change.fields.length;
       }
       if (changes.length === 0) return;
-      const jobIds = changes.map((c) => (c.kind === 'replace' ? c.next.jobId : c.job.jobId));
       try {
         await deps.jobs.writeBatch(orgId, changes, {
           draft: {
