@@ -189,7 +189,6 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
   return { body, contentType: CONTENT_TYPES[format], fileName: `custos-job-${jobId}.${format}` };
 }
 
-/** A failure that a retry cannot fix (the requester lost access, the organization closed). */
 /** A client-side refusal that a retry cannot change; throttling (429) is not one of them. */
 export function isPermanent(error: unknown): boolean {
   return error instanceof CustosError && error.status < 500 && !(error instanceof UnavailableError);
