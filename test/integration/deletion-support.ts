@@ -12,7 +12,6 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
 import { deletionRecordKey } from '../../shared/adapters/aws/deletion-keys.ts';
 import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
-import { DynamoExpiredItems } from '../../shared/adapters/aws/dynamo-expired-items.ts';
 import { DynamoOrganizations } from '../../shared/adapters/aws/dynamo-organizations.ts';
 import { DynamoTenantSweeper } from '../../shared/adapters/aws/dynamo-tenant-sweeper.ts';
 import { S3Files } from '../../shared/adapters/aws/s3-files.ts';
@@ -92,7 +91,6 @@ export interface ScopedCycle {
  * and drains `queueUrl` (a queue of this test file) instead of the shared deletion queue.
  */
 export function scopedCycle(options: { scope: ReadonlySet<string>; queueUrl: string; fault?: Fault; clockOffsetMs?: number }): ScopedCycle {
-  const requests = { dynamodb: 0, s3: 0 };
   const dynamo = new DynamoDBClient({});
   const s3 = new S3Client({ forcePathStyle: true });
   const dynamoCounter = { calls: 0 };
