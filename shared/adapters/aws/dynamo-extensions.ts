@@ -8,13 +8,14 @@
  * Every change is one transaction with its audit event; grants and withdrawals are conditional
  * on the version read, so two at once cannot both land (and history versions never collide).
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Consent, ConsentHistoryEntry, ExtensionConnection, ExtensionStore, Withdrawal } from '../../ports/extensions.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
-import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
-import { ORG_SK, orgPk, stripKeys } from './records-keys.ts';
+import { orgPk, stripKeys } from './records-keys.ts';
 
 export const extensionSk = (extensionId: string): string => `EXT#${extensionId}`;
 export const consentSk = (extensionId: string, version: number): string => `EXT#${extensionId}#CONSENT#${String(version).padStart(12, '0')}`;
@@ -35,12 +36,12 @@ export class DynamoExtensions implements ExtensionStore {
   }
 
   async list(orgId: string): Promise<ExtensionConnection[]> {
-    const items = await this.query(orgId, 'EXT#');
+    const items = await queryPartition(this.client, this.table, orgId, 'EXT#');
     return items.filter((item) => item.kind === CONNECTION_KIND).map((item) => this.connectionOf(item));
   }
 
   async history(orgId: string, extensionId: string): Promise<ConsentHistoryEntry[]> {
-    const items = await this.query(orgId, `${extensionSk(extensionId)}#CONSENT#`);
+    const items = await queryPartition(this.client, this.table, orgId, `${extensionSk(extensionId)}#CONSENT#`);
     return items.map((item) => {
       const { extensionId: _extension, orgId: _org, ...entry } = stripKeys<Record<string, unknown>>(item);
       return entry as unknown as ConsentHistoryEntry;
@@ -61,7 +62,7 @@ export class DynamoExtensions implements ExtensionStore {
           },
         },
         this.historyPut(orgId, extensionId, consent.version, { change: 'grant', ...consent }),
-        this.orgActive(orgId),
+        orgIsActive(this.table, orgId),
       ],
       audit,
     );
@@ -79,7 +80,7 @@ export class DynamoExtensions implements ExtensionStore {
             ExpressionAttributeValues: { ':kind': CONNECTION_KIND, ':org': orgId, ':ext': extensionId, ':zero': 0, ':sealed': sealedToken, ':at': at, ':by': by },
           },
         },
-        this.orgActive(orgId),
+        orgIsActive(this.table, orgId),
       ],
       audit,
     );
@@ -98,7 +99,7 @@ export class DynamoExtensions implements ExtensionStore {
           },
         },
         this.historyPut(orgId, extensionId, withdrawal.version, { change: 'withdrawal', ...withdrawal }),
-        this.orgActive(orgId),
+        orgIsActive(this.table, orgId),
       ],
       audit,
     );
@@ -118,47 +119,10 @@ export class DynamoExtensions implements ExtensionStore {
     };
   }
 
-  private orgActive(orgId: string): WriteOp {
-    return {
-      ConditionCheck: {
-        TableName: this.table,
-        Key: { pk: orgPk(orgId), sk: ORG_SK },
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'active' },
-      },
-    };
-  }
-
-  private async query(orgId: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': prefix },
-            ConsistentRead: true,
-            ExclusiveStartKey,
-          }),
-        ),
-      );
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey !== undefined);
-    return items;
-  }
-
   /** The first op is the connection's own condition (a concurrent change); the last, the organization being active. */
-  private async commit(ops: WriteOp[], audit: AuditEntry): Promise<void> {
-    try {
-      await this.writer.commit(ops, audit.draft, audit.actor);
-    } catch (error) {
-      if (!(error instanceof ConditionFailed)) throw error;
-      if (error.index === ops.length - 1) throw new NotFoundError('organization');
-      throw new ConflictError("The extension's consent was changed at the same time; read it again");
-    }
+  private commit(ops: WriteOp[], audit: AuditEntry): Promise<void> {
+    return commitAudited(this.writer, ops, audit, (index) =>
+      index === ops.length - 1 ? new NotFoundError('organization') : new ConflictError("The extension's consent was changed at the same time; read it again"),
+    );
   }
 }

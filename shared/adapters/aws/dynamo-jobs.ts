@@ -20,8 +20,9 @@ import {
 } from '../../ports/jobs.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { commitAudited, orgIsActive } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
-import { GSI_BY_ORCHESTRATION, GSI_BY_SUBJECT, ORG_SK, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, stripKeys, subjectGsiPk } from './records-keys.ts';
+import { GSI_BY_ORCHESTRATION, GSI_BY_SUBJECT, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, stripKeys, subjectGsiPk } from './records-keys.ts';
 
 const BATCH_SIZE = 25;
 const MAX_BATCH_ATTEMPTS = 8;
@@ -80,7 +81,7 @@ export class DynamoJobs implements JobStore {
             ExpressionAttributeValues: { ':one': 1, ':revision': guard.revision },
           },
         },
-        this.orgActive(job.orgId),
+        orgIsActive(this.table, job.orgId),
       ],
       audit,
     );
@@ -98,7 +99,7 @@ export class DynamoJobs implements JobStore {
           },
         },
         this.orchestrationAt(next.orgId, guard),
-        this.orgActive(next.orgId),
+        orgIsActive(this.table, next.orgId),
       ],
       audit,
     );
@@ -124,7 +125,7 @@ export class DynamoJobs implements JobStore {
             ExpressionAttributeValues: { ':one': 1 },
           },
         },
-        this.orgActive(job.orgId),
+        orgIsActive(this.table, job.orgId),
       ],
       audit,
     );
@@ -196,7 +197,7 @@ export class DynamoJobs implements JobStore {
         },
       });
     }
-    ops.push(this.orgActive(orgId));
+    ops.push(orgIsActive(this.table, orgId));
     const jobIdAt = (index: number): string | undefined => {
       const change = changes[index];
       return change === undefined ? undefined : change.kind === 'delete' ? change.job.jobId : change.next.jobId;
@@ -316,27 +317,10 @@ export class DynamoJobs implements JobStore {
     };
   }
 
-  private orgActive(orgId: string): WriteOp {
-    return {
-      ConditionCheck: {
-        TableName: this.table,
-        Key: { pk: orgPk(orgId), sk: ORG_SK },
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'active' },
-      },
-    };
-  }
-
   /** Op 0 is always the job, op 1 the orchestration, op 2 the organization. */
-  private async commit(ops: WriteOp[], audit: AuditEntry): Promise<void> {
-    try {
-      await this.writer.commit(ops, audit.draft, audit.actor);
-    } catch (error) {
-      if (!(error instanceof ConditionFailed)) throw error;
-      if (error.index === 0) throw new JobWriteConflict('job-changed');
-      if (error.index === 1) throw new JobWriteConflict('orchestration-changed');
-      throw new NotFoundError('organization');
-    }
+  private commit(ops: WriteOp[], audit: AuditEntry): Promise<void> {
+    return commitAudited(this.writer, ops, audit, (index) =>
+      index === 0 ? new JobWriteConflict('job-changed') : index === 1 ? new JobWriteConflict('orchestration-changed') : new NotFoundError('organization'),
+    );
   }
 }

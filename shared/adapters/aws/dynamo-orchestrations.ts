@@ -1,12 +1,13 @@
 /** OrchestrationStore on the records table: `ORG#<org>` / `ORCH#<orchestrationId>` (layout in records-keys.ts). */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Orchestration } from '../../domain/orchestration.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../../ports/orchestrations.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
-import { ORG_SK, orchestrationSk, orgPk, stripKeys } from './records-keys.ts';
+import { orchestrationSk, orgPk, stripKeys } from './records-keys.ts';
 
 export class DynamoOrchestrations implements OrchestrationStore {
   constructor(
@@ -16,23 +17,7 @@ export class DynamoOrchestrations implements OrchestrationStore {
   ) {}
 
   async list(orgId: string): Promise<OrchestrationRecord[]> {
-    const found: OrchestrationRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': 'ORCH#' },
-            ExclusiveStartKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) found.push(stripKeys<OrchestrationRecord>(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey !== undefined);
-    return found;
+    return (await queryPartition(this.client, this.table, orgId, 'ORCH#')).map((item) => stripKeys<OrchestrationRecord>(item));
   }
 
   async get(orgId: string, orchestrationId: string): Promise<OrchestrationRecord | undefined> {
@@ -53,7 +38,7 @@ export class DynamoOrchestrations implements OrchestrationStore {
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
-        this.orgActive(orchestration.orgId),
+        orgIsActive(this.table, orchestration.orgId),
       ],
       audit,
       (index) => (index === 0 ? new ConflictError('The orchestration already exists') : new NotFoundError('organization')),
@@ -87,7 +72,7 @@ export class DynamoOrchestrations implements OrchestrationStore {
               ExpressionAttributeValues: values,
             },
           },
-          this.orgActive(next.orgId),
+          orgIsActive(this.table, next.orgId),
         ],
         audit.draft,
         audit.actor,
@@ -119,31 +104,14 @@ export class DynamoOrchestrations implements OrchestrationStore {
             ExpressionAttributeValues: { ':expected': record.revision, ':count': record.jobCount },
           },
         },
-        this.orgActive(orgId),
+        orgIsActive(this.table, orgId),
       ],
       audit,
       (index) => (index === 0 ? new ConflictError('The orchestration was changed at the same time; read it again') : new NotFoundError('organization')),
     );
   }
 
-  private orgActive(orgId: string): WriteOp {
-    return {
-      ConditionCheck: {
-        TableName: this.table,
-        Key: { pk: orgPk(orgId), sk: ORG_SK },
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'active' },
-      },
-    };
-  }
-
-  private async commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
-    try {
-      await this.writer.commit(ops, audit.draft, audit.actor);
-    } catch (error) {
-      if (error instanceof ConditionFailed) throw onConditionFailed(error.index);
-      throw error;
-    }
+  private commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+    return commitAudited(this.writer, ops, audit, onConditionFailed);
   }
 }

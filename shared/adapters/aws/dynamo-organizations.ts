@@ -1,11 +1,12 @@
 /** OrganizationStore on the records table (layout in records-keys.ts). */
-import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, QueryCommand, TransactGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, TransactGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
 import type { WrappedDataKey } from '../../ports/keys.ts';
 import type { AuditEntry, OrgAndMembership, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
-import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
+import { commitAudited, orgIsActive, queryAll, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
 import { GSI_BY_USER, ORG_SK, memberSk, orgPk, roleSk, stripKeys, userGsiPk } from './records-keys.ts';
 
@@ -169,11 +170,7 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async listMembers(orgId: string): Promise<Membership[]> {
-    return this.queryAll({
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': 'MEMBER#' },
-    });
+    return (await queryPartition(this.client, this.table, orgId, 'MEMBER#')).map((item) => stripKeys<Membership>(item));
   }
 
   async getMember(orgId: string, userId: string): Promise<Membership | undefined> {
@@ -288,12 +285,13 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async membershipsOf(userId: string): Promise<Membership[]> {
-    return this.queryAll({
+    const items = await queryAll(this.client, {
       TableName: this.table,
       IndexName: GSI_BY_USER,
       KeyConditionExpression: 'gsi1pk = :pk',
       ExpressionAttributeValues: { ':pk': userGsiPk(userId) },
     });
+    return items.map((item) => stripKeys<Membership>(item));
   }
 
   async getRole(orgId: string, roleId: string): Promise<CustomRole | undefined> {
@@ -308,17 +306,7 @@ export class DynamoOrganizations implements OrganizationStore {
    */
   private orgActive(orgId: string, delta: number): WriteOp {
     const key = { pk: orgPk(orgId), sk: ORG_SK };
-    if (delta === 0) {
-      return {
-        ConditionCheck: {
-          TableName: this.table,
-          Key: key,
-          ConditionExpression: '#status = :active',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':active': 'active' },
-        },
-      };
-    }
+    if (delta === 0) return orgIsActive(this.table, orgId);
     return {
       Update: {
         TableName: this.table,
@@ -339,23 +327,7 @@ export class DynamoOrganizations implements OrganizationStore {
     return { pk: orgPk(member.orgId), sk: memberSk(member.userId), kind: 'member', gsi1pk: userGsiPk(member.userId), gsi1sk: orgPk(member.orgId), ...member };
   }
 
-  private async commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
-    try {
-      await this.writer.commit(ops, audit.draft, audit.actor);
-    } catch (error) {
-      if (error instanceof ConditionFailed) throw onConditionFailed(error.index);
-      throw error;
-    }
-  }
-
-  private async queryAll<T>(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<T[]> {
-    const items: T[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(this.client.send(new QueryCommand({ ...input, ExclusiveStartKey })));
-      for (const item of page.Items ?? []) items.push(stripKeys<T>(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey !== undefined);
-    return items;
+  private commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+    return commitAudited(this.writer, ops, audit, onConditionFailed);
   }
 }

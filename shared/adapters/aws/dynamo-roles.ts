@@ -1,12 +1,13 @@
 /** RoleStore on the records table: `ORG#<org>` / `ROLE#<roleId>` (layout in records-keys.ts). */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole } from '../../domain/organization.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import type { RoleStore } from '../../ports/roles.ts';
-import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
-import { ORG_SK, orgPk, roleSk, stripKeys } from './records-keys.ts';
+import { orgPk, roleSk, stripKeys } from './records-keys.ts';
 
 export class DynamoRoles implements RoleStore {
   constructor(
@@ -16,23 +17,7 @@ export class DynamoRoles implements RoleStore {
   ) {}
 
   async list(orgId: string): Promise<CustomRole[]> {
-    const roles: CustomRole[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': 'ROLE#' },
-            ExclusiveStartKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) roles.push(stripKeys<CustomRole>(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey !== undefined);
-    return roles;
+    return (await queryPartition(this.client, this.table, orgId, 'ROLE#')).map((item) => stripKeys<CustomRole>(item));
   }
 
   async get(orgId: string, roleId: string): Promise<CustomRole | undefined> {
@@ -42,7 +27,7 @@ export class DynamoRoles implements RoleStore {
 
   async create(role: CustomRole, audit: AuditEntry): Promise<void> {
     await this.commit(
-      [{ Put: { TableName: this.table, Item: this.item(role), ConditionExpression: 'attribute_not_exists(pk)' } }, this.orgActive(role.orgId)],
+      [{ Put: { TableName: this.table, Item: this.item(role), ConditionExpression: 'attribute_not_exists(pk)' } }, orgIsActive(this.table, role.orgId)],
       audit,
       (index) => (index === 0 ? new ConflictError('The role already exists') : new NotFoundError('organization')),
     );
@@ -59,7 +44,7 @@ export class DynamoRoles implements RoleStore {
             ExpressionAttributeValues: { ':expected': expectedUpdatedAt },
           },
         },
-        this.orgActive(role.orgId),
+        orgIsActive(this.table, role.orgId),
       ],
       audit,
       (index) => (index === 0 ? new ConflictError('The role was changed at the same time; read it again') : new NotFoundError('organization')),
@@ -68,34 +53,17 @@ export class DynamoRoles implements RoleStore {
 
   async delete(orgId: string, roleId: string, audit: AuditEntry): Promise<void> {
     await this.commit(
-      [{ Delete: { TableName: this.table, Key: { pk: orgPk(orgId), sk: roleSk(roleId) }, ConditionExpression: 'attribute_exists(pk)' } }, this.orgActive(orgId)],
+      [{ Delete: { TableName: this.table, Key: { pk: orgPk(orgId), sk: roleSk(roleId) }, ConditionExpression: 'attribute_exists(pk)' } }, orgIsActive(this.table, orgId)],
       audit,
       (index) => new NotFoundError(index === 0 ? 'role' : 'organization'),
     );
-  }
-
-  private orgActive(orgId: string): WriteOp {
-    return {
-      ConditionCheck: {
-        TableName: this.table,
-        Key: { pk: orgPk(orgId), sk: ORG_SK },
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'active' },
-      },
-    };
   }
 
   private item(role: CustomRole): Record<string, unknown> {
     return { pk: orgPk(role.orgId), sk: roleSk(role.roleId), kind: 'role', ...role };
   }
 
-  private async commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
-    try {
-      await this.writer.commit(ops, audit.draft, audit.actor);
-    } catch (error) {
-      if (error instanceof ConditionFailed) throw onConditionFailed(error.index);
-      throw error;
-    }
+  private commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+    return commitAudited(this.writer, ops, audit, onConditionFailed);
   }
 }

@@ -1,0 +1,57 @@
+/** Building blocks every records-table adapter shares. */
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry } from '../../ports/organizations.ts';
+import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { guarded } from './dynamo-errors.ts';
+import { ORG_SK, orgPk } from './records-keys.ts';
+
+/** A transaction condition: the organization exists and is active (not pending deletion). */
+export function orgIsActive(table: string, orgId: string): WriteOp {
+  return {
+    ConditionCheck: {
+      TableName: table,
+      Key: { pk: orgPk(orgId), sk: ORG_SK },
+      ConditionExpression: '#status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':active': 'active' },
+    },
+  };
+}
+
+/**
+ * Commits `ops` with the audit event; when one of `ops` had its condition fail, throws what
+ * `onConditionFailed` makes of its index (nothing was written).
+ */
+export async function commitAudited(writer: AuditedWriter, ops: readonly WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+  try {
+    await writer.commit(ops, audit.draft, audit.actor);
+  } catch (error) {
+    if (error instanceof ConditionFailed) throw onConditionFailed(error.index);
+    throw error;
+  }
+}
+
+/**
+ * Every item of a query, page after page. For the small, bounded collections of an
+ * organization (members, roles, orchestrations, extensions); long lists page to the caller.
+ */
+export async function queryAll(client: DynamoDBDocumentClient, input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await guarded(client.send(new QueryCommand({ ...input, ExclusiveStartKey })));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
+  return items;
+}
+
+/** The items of an organization's partition whose sort key starts with `prefix`. */
+export function queryPartition(client: DynamoDBDocumentClient, table: string, orgId: string, prefix: string): Promise<Record<string, unknown>[]> {
+  return queryAll(client, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': prefix },
+    ConsistentRead: true,
+  });
+}
