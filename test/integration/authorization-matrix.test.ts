@@ -263,7 +263,7 @@ interface Tenant {
   jobId: string;
   roleId: string;
   memberId: string;
-  /** The owner's export and backup requests (home only; '' for the foreign tenant). */
+  /** The owner's export and backup requests. */
   exportId: string;
   backupId: string;
   /** A field value only this tenant has. */
@@ -354,8 +354,10 @@ beforeAll(async () => {
   }
   home.jobId = await createJob(home.orgId, home.orchestrationId, users.memberOwn, { title: home.value, ssn: fresh('HOME-SSN') });
   foreign.jobId = await createJob(foreign.orgId, foreign.orchestrationId, users.foreignOwner, { title: foreign.value, ssn: fresh('FOREIGN-SSN') });
-  home.exportId = await requested(portabilityRoutes.createExport, home.orgId, users.owner, { format: 'csv' }, 'exportId');
-  home.backupId = await requested(portabilityRoutes.createBackup, home.orgId, users.owner, { password: BACKUP_PASSWORD }, 'backupId');
+  for (const [tenant, owner] of [[home, users.owner], [foreign, users.foreignOwner]] as const) {
+    tenant.exportId = await requested(portabilityRoutes.createExport, tenant.orgId, owner, { format: 'csv' }, 'exportId');
+    tenant.backupId = await requested(portabilityRoutes.createBackup, tenant.orgId, owner, { password: BACKUP_PASSWORD }, 'backupId');
+  }
   world = {
     home,
     foreign,
@@ -386,7 +388,7 @@ afterAll(() => {
 
 /** Strings of a tenant that must not reach someone outside it. */
 function markersOf(t: Tenant): string[] {
-  return [t.orgId, t.orgName, t.orchestrationId, t.spareOrchestrationId, t.orchestrationName, t.jobId, t.roleId, t.exportId, t.backupId, t.value].filter((marker) => marker !== '');
+  return [t.orgId, t.orgName, t.orchestrationId, t.spareOrchestrationId, t.orchestrationName, t.jobId, t.roleId, t.exportId, t.backupId, t.value];
 }
 
 function forbiddenMarkers(principal: PrincipalName): string[] {
@@ -450,10 +452,19 @@ const BOLA_BODIES: Readonly<Record<string, unknown>> = {
 };
 
 describe('OWASP API1 BOLA: ids of another organization under your own organization path', () => {
-  const bolaRoutes = ROUTES.filter((r) => /\{(jobId|orchestrationId|roleId)\}/.test(r.path) && r.fn !== 'openapi');
+  const bolaRoutes = ROUTES.filter((r) => r.path.startsWith('/v1/orgs/{orgId}/') && /\{(jobId|orchestrationId|roleId|exportId|backupId)\}/.test(r.path));
   test.each(bolaRoutes.map((r) => [routeKey(r), r] as const))('%s with the foreign id → 404', async (_key, route) => {
     const { foreign, home, users } = world;
-    const params = { orgId: home.orgId, jobId: foreign.jobId, orchestrationId: foreign.orchestrationId, roleId: foreign.roleId, userId: home.memberId, extensionId: 'custom-webhook' };
+    const params = {
+      orgId: home.orgId,
+      jobId: foreign.jobId,
+      orchestrationId: foreign.orchestrationId,
+      roleId: foreign.roleId,
+      exportId: foreign.exportId,
+      backupId: foreign.backupId,
+      userId: home.memberId,
+      extensionId: 'custom-webhook',
+    };
     const body = BOLA_BODIES[routeKey(route)];
     const answer = await callRoute({ route, as: users.owner, params, ...(body === undefined ? {} : { body }) });
     expect(answer.status).toBe(404);
