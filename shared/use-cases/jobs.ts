@@ -108,7 +108,11 @@ function assertWritable(mask: FieldMask, fieldIds: Iterable<string>): void {
   if (field !== undefined) throw new ForbiddenError(`You may not write the field ${field}`);
 }
 
-/** Opens what the reader may see; one `job.read` audit event per request when anything was decrypted. */
+/**
+ * Opens what the reader may see; one `job.read` audit event per request when anything was
+ * decrypted — unless the request's own write event already names what its answer discloses
+ * (`readAudited: false`), so a write stays one transaction.
+ */
 async function viewsOf(
   deps: JobDeps,
   ctx: RequestContext,
@@ -116,6 +120,7 @@ async function viewsOf(
   orchestration: OrchestrationRecord,
   jobs: readonly StoredJob[],
   mask: FieldMask,
+  options: { readonly readAudited: boolean } = { readAudited: true },
 ): Promise<JobView[]> {
   const crypto = cryptoOf(deps, scope);
   const decryptedFields = new Set<string>();
@@ -139,7 +144,7 @@ async function viewsOf(
       updatedAt: job.updatedAt,
     });
   }
-  if (decryptedJobs.length > 0) {
+  if (decryptedJobs.length > 0 && options.readAudited) {
     const single = jobs.length === 1 && decryptedJobs.length === 1;
     await deps.audit.append(
       {
@@ -155,9 +160,27 @@ async function viewsOf(
   return views;
 }
 
-async function versioned(deps: JobDeps, ctx: RequestContext, loaded: Omit<LoadedJob, 'job'>, job: StoredJob): Promise<VersionedJob> {
-  const [view] = await viewsOf(deps, ctx, loaded.scope, loaded.orchestration, [job], loaded.mask);
+async function versioned(
+  deps: JobDeps,
+  ctx: RequestContext,
+  loaded: Omit<LoadedJob, 'job'>,
+  job: StoredJob,
+  options: { readonly readAudited: boolean } = { readAudited: true },
+): Promise<VersionedJob> {
+  const [view] = await viewsOf(deps, ctx, loaded.scope, loaded.orchestration, [job], loaded.mask, options);
   return { job: view!, etag: etagOf(job.version) };
+}
+
+/**
+ * The encrypted fields a write's answer will show decrypted although the caller did not send
+ * them in this request: the write's own audit event names them, in place of a read event.
+ */
+function disclosedBy(orchestration: OrchestrationRecord, mask: FieldMask, next: StoredJob, sent: Iterable<string>): string[] {
+  const own = new Set(sent);
+  return orchestration.fields
+    .filter((f) => f.encrypted && !own.has(f.id) && f.id in next.fields && (mask[f.id] ?? 'hidden') !== 'hidden')
+    .map((f) => f.id)
+    .sort();
 }
 
 export async function createJob(
@@ -199,7 +222,8 @@ export async function createJob(
       if (error instanceof JobWriteConflict) throw new ConflictError('The orchestration is being changed; retry');
       throw error;
     }
-    return versioned(deps, ctx, { scope, orchestration, mask }, job);
+    // The answer shows only what the caller just sent: nothing stored is disclosed.
+    return versioned(deps, ctx, { scope, orchestration, mask }, job, { readAudited: false });
   }
 }
 
@@ -231,7 +255,7 @@ export async function getJob(deps: JobDeps, ctx: RequestContext, orgId: string, 
 }
 
 /** A change of an existing job: the next stored state and its audit draft, or null to delete it. */
-type JobChange = (loaded: LoadedJob) => Promise<{ next: StoredJob | null; draft: AuditDraft }>;
+type JobChange = (loaded: LoadedJob) => Promise<{ next: StoredJob | null; draft: AuditDraft; sent?: readonly string[] }>;
 
 /**
  * The one processing path: load + authorize, refuse restricted jobs, check If-Match, apply the
@@ -252,8 +276,10 @@ async function processJob(
     const loaded = await loadJob(deps, ctx, orgId, jobId, action);
     assertProcessable(loaded.job, operation, loaded.scope.actor);
     if (!matchesIfMatch(ifMatch, loaded.job.version)) throw new PreconditionFailedError();
-    const { next, draft } = await change(loaded);
-    const audit = { draft, actor: auditActorOf(ctx) };
+    const { next, draft, sent = [] } = await change(loaded);
+    const disclosed = next === null ? [] : disclosedBy(loaded.orchestration, loaded.mask, next, sent);
+    const withDisclosure: AuditDraft = disclosed.length === 0 ? draft : { ...draft, detail: { ...draft.detail, disclosedFields: disclosed.join(',') } };
+    const audit = { draft: withDisclosure, actor: auditActorOf(ctx) };
     const guard = { orchestrationId: loaded.orchestration.orchestrationId, revision: loaded.orchestration.revision };
     try {
       if (next === null) await deps.jobs.delete(loaded.job, loaded.job.version, audit);
@@ -263,7 +289,7 @@ async function processJob(
       if (attempt >= MAX_WRITE_ATTEMPTS) throw new ConflictError('The job is being changed by others; retry');
       continue;
     }
-    return next === null ? null : versioned(deps, ctx, loaded, next);
+    return next === null ? null : versioned(deps, ctx, loaded, next, { readAudited: false });
   }
 }
 
@@ -297,6 +323,7 @@ export async function updateJob(
     return {
       next,
       draft: { orgId, action: 'job.update', resource: { type: 'job', id: jobId }, outcome: 'success', changes: changesOf(orchestration, job.fields, written) },
+      sent: Object.keys(written),
     };
   });
   return result!;

@@ -204,6 +204,26 @@ describe('changing', () => {
     expect(event!.changes).toEqual({ fields: ['title', 'phone', 'ssn'], values: { title: 'after' } });
   });
 
+  test('a write answers in one audit event: it names the stored encrypted fields its answer shows, and no read event follows', async () => {
+    // Prepare
+    const jobId = await createJob(orgId, orchestrationId, alice, { title: 'one event', email: SECRET_EMAIL, ssn: SECRET_SSN });
+    const before = (await auditEvents(orgId)).length;
+    // Act: the edit sends ssn; the answer also shows the stored, encrypted email
+    const res = await callRoute({ route: jobRoutes.updateJob, as: alice, params: { orgId, jobId }, body: { fields: { title: 'still one event', ssn: 'SSN-999-88-7777' } } });
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.body.fields).toMatchObject({ email: SECRET_EMAIL, ssn: 'SSN-999-88-7777' });
+    const events = (await auditEvents(orgId)).slice(before);
+    expect(events.map((e) => e.action)).toEqual(['job.update']);
+    expect(events[0]).toMatchObject({ detail: { disclosedFields: 'email' } });
+  });
+
+  test('creating a job is one audit event: its answer shows only what the caller sent', async () => {
+    const before = (await auditEvents(orgId)).length;
+    await createJob(orgId, orchestrationId, alice, { title: 'fresh', email: SECRET_EMAIL });
+    expect((await auditEvents(orgId)).slice(before).map((e) => e.action)).toEqual(['job.create']);
+  });
+
   test('transition: to an existing stage moves the job; an unknown stage is a 400', async () => {
     const jobId = await createJob(orgId, orchestrationId, alice, { title: 'moving' });
     expect((await callRoute({ route: jobRoutes.transitionJob, as: alice, params: { orgId, jobId }, body: { stage: 'nowhere' } })).status).toBe(400);
