@@ -75,7 +75,7 @@ export async function runPortabilityBench(jobs: number): Promise<Record<string, 
   const { portabilityRoutes: r } = await import('../shared/api/routes/portability.ts');
   const { orgRoutes } = await import('../shared/api/routes/orgs.ts');
   const { orchestrationRoutes } = await import('../shared/api/routes/orchestrations.ts');
-  const { services } = await import('../shared/services.ts');
+  const services = await import('../shared/services.ts');
   const { OrgCrypto } = await import('../shared/domain/org-crypto.ts');
   const { newId } = await import('../shared/domain/ids.ts');
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));

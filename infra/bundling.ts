@@ -25,6 +25,22 @@ const englishOnlyZodLocales: Plugin = {
   },
 };
 
+/**
+ * `@aws-sdk/lib-storage` does nothing when imported but does not say so in its package.json, so
+ * the bundler would keep it — and the S3 client under it — in every function that imports the
+ * composition root, S3 user or not.
+ */
+const sideEffectFreeLibStorage: Plugin = {
+  name: 'side-effect-free-lib-storage',
+  setup(builder) {
+    builder.onResolve({ filter: /^@aws-sdk\/lib-storage$/ }, async (args) => {
+      if (args.pluginData === 'custos-resolved') return undefined;
+      const resolved = await builder.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'custos-resolved' });
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   minify: true,
@@ -36,7 +52,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   metafile: true,
   // Some CommonJS dependencies call require(); an ESM bundle has to provide it.
   banner: { js: "import { createRequire as __custosRequire } from 'node:module'; const require = __custosRequire(import.meta.url);" },
-  plugins: [englishOnlyZodLocales],
+  plugins: [englishOnlyZodLocales, sideEffectFreeLibStorage],
 };
 
 export interface BundleResult {

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../shared/config.ts';
 import { NotFoundError } from '../shared/domain/errors.ts';
 import { newId } from '../shared/domain/ids.ts';
-import { services } from '../shared/services.ts';
+import * as services from '../shared/services.ts';
 import { resealOrganization, type ResealReport } from '../shared/use-cases/key-rotation.ts';
 
 class UsageError extends Error {}

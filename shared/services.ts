@@ -1,7 +1,9 @@
 /**
  * The composition root the functions share: adapters over clients created once per cold start.
  * Everything is built lazily, so a function reads only the environment of what it uses (and so
- * needs only the permissions of what it uses).
+ * needs only the permissions of what it uses). Functions import it as a namespace
+ * (`import * as services`) and every factory is a pure top-level export, so the bundler leaves
+ * out the adapters and AWS clients a function never calls.
  */
 import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
@@ -46,53 +48,33 @@ function lazy<T>(make: () => T): () => T {
   return () => (value ??= make());
 }
 
-const writer = lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock, { retentionDays: env.auditRetentionDays() }));
-const auditLog = lazy(() => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer(), env.cursorSecret()));
-const digestSigner = lazy(() => new KmsDigestSigner(env.auditSigningKeyId()));
-const organizations = lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
-const roles = lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
-const orchestrations = lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
-const jobs = lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
-const keys = lazy(() => new KmsKeys());
-const portability = lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
-const mailer = lazy(() => new SesMailer());
-const workQueue = lazy(() => new SqsWorkQueue());
-const deletionQueue = lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl()));
-const tenantSweeper = lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
-const expiredItems = lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
-const files = lazy(() => new S3Files());
-const extensions = lazy(() => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()));
-const webhooks = lazy(() => {
+export const clock = (): Clock => domainClock;
+export const writer = /* @__PURE__ */ lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock, { retentionDays: env.auditRetentionDays() }));
+/** The audit log read and maintained (query, chain walks, digests, erasure). */
+export const auditLog: () => AuditLog & AuditChainStore = /* @__PURE__ */ lazy(() => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer(), env.cursorSecret()));
+export const digestSigner: () => DigestSigner = /* @__PURE__ */ lazy(() => new KmsDigestSigner(env.auditSigningKeyId()));
+export const auditRetentionDays = /* @__PURE__ */ lazy(() => env.auditRetentionDays());
+export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const roles: () => RoleStore = /* @__PURE__ */ lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const orchestrations: () => OrchestrationStore = /* @__PURE__ */ lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const jobs: () => JobStore = /* @__PURE__ */ lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const keys: () => Keys = /* @__PURE__ */ lazy(() => new KmsKeys());
+export const cursorSecret = /* @__PURE__ */ lazy(() => env.cursorSecret());
+export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
+export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
+export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());
+export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
+export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl()));
+/** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
+export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__PURE__ */ lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
+export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
+export const files: () => Files = /* @__PURE__ */ lazy(() => new S3Files());
+export const extensions: () => ExtensionStore = /* @__PURE__ */ lazy(() => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const extensionCatalog = (): readonly ExtensionDefinition[] => CATALOG;
+export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
   const caFile = env.webhookCaFile();
   return new WebhookClient({ allowedPrivateHosts: env.allowedPrivateWebhookHosts(), ...(caFile === undefined ? {} : { extraCaPem: readFileSync(caFile, 'utf8') }) });
 });
-
-export const services = {
-  clock: (): Clock => domainClock,
-  writer,
-  /** The audit log read and maintained (query, chain walks, digests, erasure). */
-  auditLog: (): AuditLog & AuditChainStore => auditLog(),
-  digestSigner: (): DigestSigner => digestSigner(),
-  auditRetentionDays: lazy(() => env.auditRetentionDays()),
-  orgs: (): OrganizationStore => organizations(),
-  roles: (): RoleStore => roles(),
-  orchestrations: (): OrchestrationStore => orchestrations(),
-  jobs: (): JobStore => jobs(),
-  keys: (): Keys => keys(),
-  cursorSecret: lazy(() => env.cursorSecret()),
-  portability: (): PortabilityStore => portability(),
-  mailer: (): Mailer => mailer(),
-  workQueue: (): WorkQueue => workQueue(),
-  publicBaseUrl: lazy(() => env.publicBaseUrl()),
-  deletionQueue: (): DeletionQueue => deletionQueue(),
-  /** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
-  tenantSweeper: (): TenantSweeper & AccountDeletionMarker => tenantSweeper(),
-  expiredItems: (): ExpiredItems => expiredItems(),
-  files: (): Files => files(),
-  extensions: (): ExtensionStore => extensions(),
-  extensionCatalog: (): readonly ExtensionDefinition[] => CATALOG,
-  webhooks: (): Webhooks => webhooks(),
-};
 
 /**
  * 403s are security events of the organization's audit log (the caller is a member, so the

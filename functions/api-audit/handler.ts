@@ -3,7 +3,7 @@ import { auditRoutes } from '../../shared/api/routes/audit.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { recordSecurityEvent, services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { exportAuditLog, listAuditEvents } from '../../shared/use-cases/audit-query.ts';
 import { auditPublicKey, verifyAuditLog } from '../../shared/use-cases/audit-verify.ts';
 
@@ -31,4 +31,4 @@ export const operations = [
   operation(r.auditPublicKey, async ({ ctx, params }) => ok(await auditPublicKey(deps(), ctx, params.orgId))),
 ];
 
-export const handler = apiHandler('api-audit', operations, { onSecurityEvent: recordSecurityEvent });
+export const handler = apiHandler('api-audit', operations, { onSecurityEvent: services.recordSecurityEvent });

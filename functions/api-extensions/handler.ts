@@ -3,7 +3,7 @@ import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { recordSecurityEvent, services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { grantConsent, listExtensions, revokeExtension, setExtensionToken } from '../../shared/use-cases/extensions.ts';
 import { shareJob } from '../../shared/use-cases/extensions-share.ts';
 
@@ -29,4 +29,4 @@ export const operations = [
   operation(r.shareJob, async ({ ctx, params }) => ok(await shareJob(shareDeps(), ctx, params.orgId, params.jobId, params.extensionId))),
 ];
 
-export const handler = apiHandler('api-extensions', operations, { onSecurityEvent: recordSecurityEvent });
+export const handler = apiHandler('api-extensions', operations, { onSecurityEvent: services.recordSecurityEvent });

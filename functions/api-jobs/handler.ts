@@ -3,7 +3,7 @@ import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { noContent, type HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { recordSecurityEvent, services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { createJob, deleteJob, getJob, listJobs, transitionJob, updateJob, etagOf, type VersionedJob } from '../../shared/use-cases/jobs.ts';
 import { liftRestriction, restrictJob, type RestrictionView } from '../../shared/use-cases/restriction.ts';
 
@@ -37,4 +37,4 @@ export const operations = [
   operation(r.liftRestriction, async ({ ctx, params, body }) => restrictionResult(await liftRestriction(deps(), ctx, params.orgId, params.jobId, body))),
 ];
 
-export const handler = apiHandler('api-jobs', operations, { onSecurityEvent: recordSecurityEvent });
+export const handler = apiHandler('api-jobs', operations, { onSecurityEvent: services.recordSecurityEvent });

@@ -3,7 +3,7 @@ import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { created, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { recordSecurityEvent, services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import {
   createOrchestration,
   deleteOrchestration,
@@ -23,4 +23,4 @@ export const operations = [
   operation(r.deleteOrchestration, async ({ ctx, params }) => ok(await deleteOrchestration(deps(), ctx, params.orgId, params.orchestrationId))),
 ];
 
-export const handler = apiHandler('api-orchestrations', operations, { onSecurityEvent: recordSecurityEvent });
+export const handler = apiHandler('api-orchestrations', operations, { onSecurityEvent: services.recordSecurityEvent });

@@ -5,7 +5,7 @@ import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { accepted, created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { recordSecurityEvent, services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../../shared/use-cases/members.ts';
 import { describeMe } from '../../shared/use-cases/me.ts';
 import { deleteMyAccount } from '../../shared/use-cases/account-deletion.ts';
@@ -45,4 +45,4 @@ export const operations = [
   }),
 ];
 
-export const handler = apiHandler('api-orgs', operations, { onSecurityEvent: recordSecurityEvent });
+export const handler = apiHandler('api-orgs', operations, { onSecurityEvent: services.recordSecurityEvent });

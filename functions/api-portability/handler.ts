@@ -4,7 +4,7 @@ import { attachmentDisposition } from '../../shared/adapters/aws/s3-files.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { accepted, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { recordSecurityEvent, services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { getBackupStatus, requestBackup } from '../../shared/use-cases/backups.ts';
 import { exportJob, getExportStatus, requestExport } from '../../shared/use-cases/exports.ts';
 
@@ -33,4 +33,4 @@ export const operations = [
   operation(r.getBackup, async ({ ctx, params }) => ok(await getBackupStatus(backupDeps(), ctx, params.orgId, params.backupId))),
 ];
 
-export const handler = apiHandler('api-portability', operations, { onSecurityEvent: recordSecurityEvent });
+export const handler = apiHandler('api-portability', operations, { onSecurityEvent: services.recordSecurityEvent });

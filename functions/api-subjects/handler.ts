@@ -3,7 +3,7 @@ import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { recordSecurityEvent, services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { subjectAccessReport } from '../../shared/use-cases/subject-access.ts';
 import { eraseSubject } from '../../shared/use-cases/subject-erasure.ts';
 import { rectifySubject } from '../../shared/use-cases/subject-rectification.ts';
@@ -29,4 +29,4 @@ export const operations = [
   operation(r.subjectRestriction, async ({ ctx, params, body }) => ok(await restrictSubject(deps(), ctx, params.orgId, body))),
 ];
 
-export const handler = apiHandler('api-subjects', operations, { onSecurityEvent: recordSecurityEvent });
+export const handler = apiHandler('api-subjects', operations, { onSecurityEvent: services.recordSecurityEvent });

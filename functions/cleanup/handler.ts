@@ -6,7 +6,7 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
-import { services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
 
 /** Time kept back from the timeout: the page in flight, the checkpoint and the report. */

@@ -7,7 +7,7 @@ import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import type { HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { showDownloadPage, submitDownloadPassword, type DownloadAnswer } from '../../shared/use-cases/downloads.ts';
 import { DOWNLOAD_PAGE_STATUS, downloadPage, downloadPageHeaders } from '../../shared/templates/download-page.ts';
 

@@ -6,7 +6,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { logger } from '../../shared/http/logger.ts';
-import { services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { runBackup } from '../../shared/use-cases/backups.ts';
 import { runExport } from '../../shared/use-cases/exports.ts';
 

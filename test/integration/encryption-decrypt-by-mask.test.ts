@@ -7,7 +7,7 @@
  */
 import { kms } from '../../shared/adapters/aws/clients.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
-import { services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser } from './api/invoke-route.ts';
 import { auditEvents } from './api/stored.ts';

@@ -13,7 +13,7 @@ import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { ConflictError } from '../../shared/domain/errors.ts';
 import { sealedKeyId } from '../../shared/domain/field-sealing.ts';
 import { newKeyVersion } from '../../shared/domain/org-crypto.ts';
-import { services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { resealOrganization } from '../../shared/use-cases/key-rotation.ts';
 import { addMember, createJob, createOrchestration, createOrg } from './api/fixtures.ts';
 import { callRoute, newUser } from './api/invoke-route.ts';

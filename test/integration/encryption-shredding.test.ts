@@ -16,7 +16,7 @@ import { IntegrityError } from '../../shared/domain/errors.ts';
 import { sealedKeyId } from '../../shared/domain/field-sealing.ts';
 import { OrgCrypto } from '../../shared/domain/org-crypto.ts';
 import type { WrappedDataKey } from '../../shared/ports/keys.ts';
-import { services } from '../../shared/services.ts';
+import * as services from '../../shared/services.ts';
 import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE } from '../../shared/use-cases/extensions.ts';
 import { createJob, createOrchestration, createOrg } from './api/fixtures.ts';
 import { callRoute, newUser } from './api/invoke-route.ts';
