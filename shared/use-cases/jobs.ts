@@ -85,8 +85,8 @@ interface LoadedJob {
 
 /** The job, its orchestration and the caller's field mask for `action`; 404/403 as the decision says. */
 async function loadJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, action: Action): Promise<LoadedJob> {
-  const scope = await resolveScope(deps.orgs, ctx, orgId);
-  const job = await deps.jobs.get(orgId, jobId);
+  // Read side by side; nothing of the job leaves before the decision below.
+  const [scope, job] = await Promise.all([resolveScope(deps.orgs, ctx, orgId), deps.jobs.get(orgId, jobId)]);
   if (job === undefined) throw new NotFoundError('job');
   // A job whose orchestration is gone is being swept: it no longer exists for anyone.
   const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
@@ -96,8 +96,7 @@ async function loadJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId:
 }
 
 async function loadOrchestration(deps: JobDeps, ctx: RequestContext, orgId: string, orchestrationId: string, action: Action) {
-  const scope = await resolveScope(deps.orgs, ctx, orgId);
-  const orchestration = await deps.orchestrations.get(orgId, orchestrationId);
+  const [scope, orchestration] = await Promise.all([resolveScope(deps.orgs, ctx, orgId), deps.orchestrations.get(orgId, orchestrationId)]);
   if (orchestration === undefined) throw new NotFoundError('orchestration');
   const mask = authorize(scope.actor, action, { kind: 'orchestration', orchestration });
   return { scope, orchestration, mask };
