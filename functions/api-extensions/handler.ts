@@ -3,6 +3,7 @@ import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
+import { pageList } from '../../shared/use-cases/page-list.ts';
 import * as services from '../../shared/services.ts';
 import { grantConsent, listExtensions, revokeExtension, setExtensionToken } from '../../shared/use-cases/extensions.ts';
 import { shareJob } from '../../shared/use-cases/extensions-share.ts';
@@ -19,7 +20,9 @@ const deps = () => ({
 const shareDeps = () => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), audit: services.writer() });
 
 export const operations = [
-  operation(r.listExtensions, async ({ ctx, params }) => ok({ items: await listExtensions(deps(), ctx, params.orgId) })),
+  operation(r.listExtensions, async ({ ctx, params, query }) =>
+    ok(pageList(await listExtensions(deps(), ctx, params.orgId), (e) => e.extensionId, query, { secret: services.cursorSecret(), scope: `extensions/${params.orgId}/${ctx.principal.userId}` })),
+  ),
   operation(r.grantConsent, async ({ ctx, params, body }) => created(await grantConsent(deps(), ctx, params.orgId, params.extensionId, body))),
   operation(r.setToken, async ({ ctx, params, body }) => {
     await setExtensionToken(deps(), ctx, params.orgId, params.extensionId, body);

@@ -3,6 +3,7 @@ import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { created, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
+import { pageList } from '../../shared/use-cases/page-list.ts';
 import * as services from '../../shared/services.ts';
 import {
   createOrchestration,
@@ -16,7 +17,9 @@ const r = orchestrationRoutes;
 const deps = () => ({ orgs: services.orgs(), roles: services.roles(), orchestrations: services.orchestrations(), jobs: services.jobs(), clock: services.clock() });
 
 export const operations = [
-  operation(r.listOrchestrations, async ({ ctx, params }) => ok({ items: await listOrchestrations(deps(), ctx, params.orgId) })),
+  operation(r.listOrchestrations, async ({ ctx, params, query }) =>
+    ok(pageList(await listOrchestrations(deps(), ctx, params.orgId), (o) => o.orchestrationId, query, { secret: services.cursorSecret(), scope: `orchestrations/${params.orgId}/${ctx.principal.userId}` })),
+  ),
   operation(r.createOrchestration, async ({ ctx, params, body }) => created(await createOrchestration(deps(), ctx, params.orgId, body))),
   operation(r.getOrchestration, async ({ ctx, params }) => ok(await getOrchestration(deps(), ctx, params.orgId, params.orchestrationId))),
   operation(r.updateOrchestration, async ({ ctx, params, body }) => ok(await updateOrchestration(deps(), ctx, params.orgId, params.orchestrationId, body))),

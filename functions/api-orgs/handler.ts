@@ -13,18 +13,21 @@ import { rotateOrganizationKey } from '../../shared/use-cases/key-rotation.ts';
 import { cancelOrganizationDeletion, requestOrganizationDeletion } from '../../shared/use-cases/org-deletion.ts';
 import { createRole, deleteRole, listRoles, updateRole } from '../../shared/use-cases/roles.ts';
 import { createOrganization, getOrganization, listMyOrganizations, renameOrganization } from '../../shared/use-cases/organizations.ts';
+import { pageList } from '../../shared/use-cases/page-list.ts';
 
 const r = orgRoutes;
 const deps = () => ({ orgs: services.orgs(), keys: services.keys(), clock: services.clock() });
 const deletionDeps = () => ({ orgs: services.orgs(), queue: services.deletionQueue(), clock: services.clock() });
+/** List cursors are bound to the list and the caller. */
+const cursorFor = (scope: string) => ({ secret: services.cursorSecret(), scope });
 const roleDeps = () => ({ orgs: services.orgs(), roles: services.roles(), orchestrations: services.orchestrations(), clock: services.clock() });
 
 export const operations = [
   operation(r.createOrg, async ({ ctx, body }) => created(await createOrganization(deps(), ctx, body))),
-  operation(r.listOrgs, async ({ ctx }) => ok({ items: await listMyOrganizations(deps(), ctx) })),
+  operation(r.listOrgs, async ({ ctx, query }) => ok(pageList(await listMyOrganizations(deps(), ctx), (o) => o.orgId, query, cursorFor(`orgs/${ctx.principal.userId}`)))),
   operation(r.getOrg, async ({ ctx, params }) => ok(await getOrganization(deps(), ctx, params.orgId))),
   operation(r.updateOrg, async ({ ctx, params, body }) => ok(await renameOrganization(deps(), ctx, params.orgId, body))),
-  operation(r.listMembers, async ({ ctx, params }) => ok({ items: await listMembers(deps(), ctx, params.orgId) })),
+  operation(r.listMembers, async ({ ctx, params, query }) => ok(pageList(await listMembers(deps(), ctx, params.orgId), (m) => m.userId, query, cursorFor(`members/${params.orgId}/${ctx.principal.userId}`)))),
   operation(r.addMember, async ({ ctx, params, body }) => created(await addMember(deps(), ctx, params.orgId, body))),
   operation(r.changeMember, async ({ ctx, params, body }) => ok(await changeMemberRole(deps(), ctx, params.orgId, params.userId, body))),
   operation(r.removeMember, async ({ ctx, params }) => {
@@ -36,7 +39,7 @@ export const operations = [
   operation(r.cancelOrgDeletion, async ({ ctx, params }) => ok(await cancelOrganizationDeletion(deletionDeps(), ctx, params.orgId))),
   operation(r.deleteMe, async ({ ctx }) => accepted(await deleteMyAccount({ ...deletionDeps(), marker: services.tenantSweeper() }, ctx))),
   operation(keyRoutes.rotateKey, async ({ ctx, params }) => ok(await rotateOrganizationKey(deps(), ctx, params.orgId))),
-  operation(roleRoutes.listRoles, async ({ ctx, params }) => ok({ items: await listRoles(roleDeps(), ctx, params.orgId) })),
+  operation(roleRoutes.listRoles, async ({ ctx, params, query }) => ok(pageList(await listRoles(roleDeps(), ctx, params.orgId), (role) => role.roleId, query, cursorFor(`roles/${params.orgId}/${ctx.principal.userId}`)))),
   operation(roleRoutes.createRole, async ({ ctx, params, body }) => created(await createRole(roleDeps(), ctx, params.orgId, body))),
   operation(roleRoutes.updateRole, async ({ ctx, params, body }) => ok(await updateRole(roleDeps(), ctx, params.orgId, params.roleId, body))),
   operation(roleRoutes.deleteRole, async ({ ctx, params }) => {

@@ -82,7 +82,9 @@ beforeEach(() => vendor.reset());
 test('every member sees the catalog, with no consent and no token yet', async () => {
   const answer = await call({ route: r.listExtensions, as: member, params: { orgId } });
   expect(answer.status).toBe(200);
-  expect(answer.body.items.map((e: { extensionId: string }) => e.extensionId)).toEqual(['acme-crm', 'postbox-campaigns', 'custom-webhook']);
+  // Lists page in the order of their key (the extension id), like every list of the API.
+  expect(answer.body.items.map((e: { extensionId: string }) => e.extensionId)).toEqual(['acme-crm', 'custom-webhook', 'postbox-campaigns']);
+  expect(answer.body.nextCursor).toBeNull();
   for (const item of answer.body.items) expect(item).toMatchObject({ consent: null, tokenStored: false, tokenSetAt: null });
 });
 

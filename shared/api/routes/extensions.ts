@@ -1,6 +1,6 @@
 import { EXTENSION_ID_PATTERN } from '../../extensions/catalog.ts';
 import { TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH } from '../../domain/credential-guard.ts';
-import { id, label, z } from '../schemas.ts';
+import { id, label, listQuery, pageOf, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
 
@@ -87,8 +87,9 @@ export const extensionRoutes = {
     summary: "The marketplace catalog with the organization's consent state for each extension",
     auth: 'jwt',
     params: orgParams,
+    query: listQuery,
     status: 200,
-    response: z.object({ items: z.array(extension) }),
+    response: pageOf(extension),
   },
   grantConsent: {
     method: 'POST',

@@ -1,6 +1,6 @@
 import { FIELD_TYPES } from '../../domain/orchestration.ts';
 import { definitionIssues } from '../../use-cases/orchestrations.ts';
-import { id, label, userId, z } from '../schemas.ts';
+import { id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 const orgParams = z.object({ orgId: id });
@@ -60,8 +60,9 @@ export const orchestrationRoutes = {
     summary: 'Orchestrations the caller may see (access limits hide others; owners and admins see all)',
     auth: 'jwt',
     params: orgParams,
+    query: listQuery,
     status: 200,
-    response: z.object({ items: z.array(orchestration) }),
+    response: pageOf(orchestration),
   },
   createOrchestration: {
     method: 'POST',

@@ -1,4 +1,4 @@
-import { email, id, label, userId, z } from '../schemas.ts';
+import { email, id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 const orgParams = z.object({ orgId: id });
@@ -32,10 +32,10 @@ export const changeMemberBody = z.strictObject({ role: roleName });
 
 export const orgRoutes = {
   createOrg: { method: 'POST', path: '/v1/orgs', fn: 'api-orgs', tag: 'Organizations', summary: 'Create an organization; the caller becomes its owner', auth: 'jwt', body: createOrgBody, status: 201, response: organization, audit: 'org.create' },
-  listOrgs: { method: 'GET', path: '/v1/orgs', fn: 'api-orgs', tag: 'Organizations', summary: "The caller's organizations", auth: 'jwt', status: 200, response: z.object({ items: z.array(organization) }) },
+  listOrgs: { method: 'GET', path: '/v1/orgs', fn: 'api-orgs', tag: 'Organizations', summary: "The caller's organizations", auth: 'jwt', query: listQuery, status: 200, response: pageOf(organization) },
   getOrg: { method: 'GET', path: '/v1/orgs/{orgId}', fn: 'api-orgs', tag: 'Organizations', summary: 'One organization', auth: 'jwt', params: orgParams, status: 200, response: organization },
   updateOrg: { method: 'PATCH', path: '/v1/orgs/{orgId}', fn: 'api-orgs', tag: 'Organizations', summary: "Rectify the organization's details", auth: 'jwt', params: orgParams, body: updateOrgBody, status: 200, response: organization, audit: 'org.update' },
-  listMembers: { method: 'GET', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Members of the organization', auth: 'jwt', params: orgParams, status: 200, response: z.object({ items: z.array(member) }) },
+  listMembers: { method: 'GET', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Members of the organization', auth: 'jwt', params: orgParams, query: listQuery, status: 200, response: pageOf(member) },
   addMember: { method: 'POST', path: '/v1/orgs/{orgId}/members', fn: 'api-orgs', tag: 'Members', summary: 'Add a member', auth: 'jwt', params: orgParams, body: addMemberBody, status: 201, response: member, audit: 'member.add' },
   changeMember: { method: 'PATCH', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: "Change a member's role", auth: 'jwt', params: memberParams, body: changeMemberBody, status: 200, response: member, audit: 'member.update' },
   removeMember: { method: 'DELETE', path: '/v1/orgs/{orgId}/members/{userId}', fn: 'api-orgs', tag: 'Members', summary: 'Remove a member', auth: 'jwt', params: memberParams, status: 204, audit: 'member.remove' },

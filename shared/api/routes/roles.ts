@@ -1,5 +1,5 @@
 import { FIELD_ACCESS, PERMISSIONS } from '../../domain/permissions.ts';
-import { id, label, z } from '../schemas.ts';
+import { id, label, listQuery, pageOf, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
 
@@ -27,7 +27,7 @@ export const updateRoleBody = z
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
 
 export const roleRoutes = {
-  listRoles: { method: 'GET', path: '/v1/orgs/{orgId}/roles', fn: 'api-orgs', tag: 'Roles', summary: 'Custom roles of the organization', auth: 'jwt', params: orgParams, status: 200, response: z.object({ items: z.array(role) }) },
+  listRoles: { method: 'GET', path: '/v1/orgs/{orgId}/roles', fn: 'api-orgs', tag: 'Roles', summary: 'Custom roles of the organization', auth: 'jwt', params: orgParams, query: listQuery, status: 200, response: pageOf(role) },
   createRole: {
     method: 'POST',
     path: '/v1/orgs/{orgId}/roles',
