@@ -51,11 +51,11 @@ const WHY = `## Why
   runtime's copy) and zod; together they are far above 250 KB before any Custos code. Marking the
   SDK external would meet the figure on paper while loading the same code from the runtime.
 - **Init ratio** — the empty handler imports nothing; every real function loads the SDK and zod.
-- **DynamoDB calls per read** — a read resolves the caller's membership and the organization
-  (one TransactGetItems), the orchestration (field definitions and access limits) and the job; a
-  read that decrypts an encrypted field also appends its audit event (one transaction).
-- **Writes** — one transaction holds the change and its audit event; the reads before it load
-  the caller's membership, the orchestration and (for updates) the job.
+- **DynamoDB calls per read** — a job read resolves the caller's membership and the organization
+  (one TransactGetItems, side by side with the job itself), then the orchestration (field
+  definitions and access limits), and a read that decrypts an encrypted field appends its audit
+  event (one transaction): 3 reads and 1 write. Writes meet their goal: the change and its audit
+  event are one transaction, which also names what the answer discloses.
 - **Load** — every audited write of one organization takes its turn on that organization's
   audit-chain head (docs/decisions/0002). The load benchmark gives each connection its own
   organization; ten connections writing into one organization measured about 7 requests/s on
