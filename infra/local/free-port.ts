@@ -36,6 +36,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   return listenOnce(0, host);
 }
 
+/** `port` if it can be bound on `host` right now, else a free one: for ports remembered from a last run. */
+export async function preferPort(port: number | undefined, host = '127.0.0.1'): Promise<number> {
+  if (port === undefined || port === 0) return freePort(host);
+  return listenOnce(port, host).catch(() => freePort(host));
+}
+
 /**
  * Resolves to `port` if it can be bound on `host`, to a free port if `port` is 0 or missing,
  * and rejects with a StartupError naming the service if the port is taken.

@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   readonly quiet?: boolean;
   /** false: no timed scheduler runs (POST /dev/cleanup still runs the clean-up cycle). Default true. */
   readonly schedulers?: boolean;
+  /** Ports for the identity provider and the emulators (missing or 0: free ones). */
+  readonly servicePorts?: Partial<Record<keyof EmulatorEndpoints | 'issuer', number>>;
 }
 
 export interface LocalStack {
@@ -61,8 +63,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // Started side by side; whichever came up is stopped again if the other did not.
     const [emulatorsStart, issuerStart] = await Promise.allSettled([
-      startEmulators({ dataDir: options.dataDir }).then((e) => (started.push(() => e.stop()), e)),
-      startOidcIssuer({ dataDir: options.dataDir }).then((i) => (started.push(() => i.stop()), i)),
+      startEmulators({ dataDir: options.dataDir, ports: options.servicePorts ?? {} }).then((e) => (started.push(() => e.stop()), e)),
+      startOidcIssuer({ dataDir: options.dataDir, ...(options.servicePorts?.issuer === undefined ? {} : { port: options.servicePorts.issuer }) }).then(
+        (i) => (started.push(() => i.stop()), i),
+      ),
     ]);
     if (emulatorsStart.status === 'rejected') throw emulatorsStart.reason;
     if (issuerStart.status === 'rejected') throw issuerStart.reason;

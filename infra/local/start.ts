@@ -4,7 +4,9 @@
  * emulator and child process before exiting. A machine problem (port in use, no Java) prints one
  * sentence and exits 1; anything else is a bug and shows its stack.
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { preferPort } from './free-port.ts';
 import { REPO_ROOT } from './invoke.ts';
 import { startLocalStack } from './local-stack.ts';
 import { StartupError } from './startup-error.ts';
@@ -12,8 +14,33 @@ import { StartupError } from './startup-error.ts';
 const dataDir = path.join(REPO_ROOT, '.local-data');
 const fresh = process.argv.includes('--fresh') || process.env.CUSTOS_FRESH === '1';
 
+/**
+ * The identity provider's and emulators' ports are remembered between runs: the token issuer's URL
+ * (and so every token issued) and the mail viewer's address survive a restart. A remembered port
+ * that is taken now is replaced by a free one.
+ */
+const portsFile = path.join(dataDir, 'ports.json');
+type ServicePorts = { issuer?: number; dynamodb?: number; sqs?: number; ses?: number; kms?: number };
+
+async function rememberedPorts(): Promise<ServicePorts> {
+  if (fresh) return {};
+  const saved = await readFile(portsFile, 'utf8').then((text) => JSON.parse(text) as ServicePorts, () => ({}) as ServicePorts);
+  const ports: ServicePorts = {};
+  for (const name of ['issuer', 'dynamodb', 'sqs', 'ses', 'kms'] as const) {
+    const port = saved[name];
+    if (typeof port === 'number') ports[name] = await preferPort(port, name === 'dynamodb' || name === 'sqs' ? '0.0.0.0' : '127.0.0.1');
+  }
+  return ports;
+}
+
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ dataDir, fresh });
+  const stack = await startLocalStack({ dataDir, fresh, servicePorts: await rememberedPorts() });
+  const port = (url: string): number => Number(new URL(url).port);
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(
+    portsFile,
+    JSON.stringify({ issuer: port(stack.issuer.issuer), dynamodb: port(stack.endpoints.dynamodb), sqs: port(stack.endpoints.sqs), ses: port(stack.endpoints.ses), kms: port(stack.endpoints.kms) }) + '\n',
+  );
 
   const tokenExample = `curl -s -X POST ${stack.url}/dev/token -H 'content-type: application/json' -d '{"sub":"user-1","email":"user-1@example.com"}'`;
   process.stdout.write(
