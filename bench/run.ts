@@ -12,11 +12,11 @@ import { renderPerformanceDoc, renderTable } from './report.ts';
 
 const full = process.argv.includes('--full');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const chosen = onlyArg === undefined ? Object.keys(SECTIONS) : onlyArg.split(',');
+const chosen = onlyArg === undefined ? Object.keys(SECTIONS).filter((name) => full || SECTIONS[name]?.fullOnly !== true) : onlyArg.split(',');
 
 function runSection(name: string): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/section.ts', name, ...(full ? ['--full'] : [])], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/section.ts', name], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
     });
@@ -40,11 +40,11 @@ for (const name of chosen) {
     failures[name] = 'no such section';
     continue;
   }
-  process.stdout.write(`bench: ${name} — ${section.workload(full)} … `);
+  process.stdout.write(`bench: ${name} — ${section.workload} … `);
   const started = performance.now();
   try {
     Object.assign(metrics, await runSection(name));
-    workloads[name] = section.workload(full);
+    workloads[name] = section.workload;
     process.stdout.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   } catch (error) {
     failures[name] = error instanceof Error ? error.message : String(error);

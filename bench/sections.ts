@@ -14,37 +14,30 @@ import { runPortabilityBench } from './portability.bench.ts';
 type Metrics = Record<string, number>;
 
 export interface Section {
-  readonly workload: (full: boolean) => string;
-  readonly run: (full: boolean) => Promise<Metrics>;
+  readonly workload: string;
+  /** Only with --full (the 100k workloads). */
+  readonly fullOnly?: boolean;
+  readonly run: () => Promise<Metrics>;
 }
 
 const withSuffix = (metrics: Metrics, suffix: string): Metrics => Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${k}${suffix}`, v]));
 const withPrefix = (metrics: Metrics, prefix: string): Metrics => Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${prefix}${k}`, v]));
 
-/** Runs `measure` at 10k and, with --full, at 100k (figures of the large run end in `_100k`). */
-async function smallAndLarge(full: boolean, measure: (size: number) => Promise<Metrics>): Promise<Metrics> {
-  const small = await measure(10_000);
-  return full ? { ...small, ...withSuffix(await measure(100_000), '_100k') } : small;
-}
-
-const sizes = (full: boolean): string => (full ? '10k and 100k' : '10k');
 
 export const SECTIONS: Readonly<Record<string, Section>> = {
-  cold_start: { workload: () => 'every function: bundle, then a fresh Node process imports it and handles a first event; median of 5', run: () => runColdStartBench(5) },
-  calls: { workload: () => 'one warm request per operation through the local stack, AWS calls counted by SDK middleware', run: () => runCallsBench() },
-  kms: { workload: () => '10,000 encrypted-field opens in one warm process; seal+open vs raw AES-256-GCM, median of 5', run: () => runKmsBench() },
-  formats: {
-    workload: (full) => `${sizes(full)} rows through our CSV/XLSX/AES-ZIP writers vs the bare libraries, median of 3 child processes`,
-    run: (full) => smallAndLarge(full, runFormatsBench),
+  cold_start: { workload: 'every function: bundle, then a fresh Node process imports it and handles a first event; median of 5', run: () => runColdStartBench(5) },
+  calls: { workload: 'one warm request per operation through the local stack, AWS calls counted by SDK middleware', run: () => runCallsBench() },
+  kms: { workload: '10,000 encrypted-field opens in one warm process; seal+open vs raw AES-256-GCM, median of 5', run: () => runKmsBench() },
+  formats: { workload: '10k rows through our CSV/XLSX/AES-ZIP writers vs the bare libraries, median of 3 child processes', run: () => runFormatsBench(10_000) },
+  formats_100k: { workload: 'the same with 100k rows (figures end in _100k)', fullOnly: true, run: async () => withSuffix(await runFormatsBench(100_000), '_100k') },
+  pipeline: { workload: '10k jobs exported (CSV, XLSX) and backed up (AES ZIP) end to end by the worker against the emulators', run: async () => withPrefix(await runPortabilityBench(10_000), 'pipeline_') },
+  pipeline_100k: {
+    workload: 'the same with 100k jobs (figures end in _100k)',
+    fullOnly: true,
+    run: async () => withSuffix(withPrefix(await runPortabilityBench(100_000), 'pipeline_'), '_100k'),
   },
-  pipeline: {
-    workload: (full) => `${sizes(full)} jobs exported (CSV, XLSX) and backed up (AES ZIP) end to end by the worker against the emulators`,
-    run: async (full) => withPrefix(await smallAndLarge(full, runPortabilityBench), 'pipeline_'),
-  },
-  audit: { workload: () => 'audited vs bare writes on DynamoDB Local; chain throughput with 1, 4 and 16 writers in one organization', run: () => runAuditBench() },
-  load: {
-    workload: (full) => `mixed read/write load on the local stack over loopback, 10 connections for ${full ? 60 : 15} s`,
-    run: (full) => runLoadBench({ seconds: full ? 60 : 15, connections: 10 }),
-  },
-  deletion: { workload: (full) => `organizations of ${sizes(full)} records erased by the clean-up cycle`, run: (full) => smallAndLarge(full, runDeletionBench) },
+  audit: { workload: 'audited vs bare writes on DynamoDB Local; chain throughput with 1, 4 and 16 writers in one organization', run: () => runAuditBench() },
+  load: { workload: 'mixed read/write load on the local stack over loopback, 10 connections for 15 s', run: () => runLoadBench({ seconds: 15, connections: 10 }) },
+  deletion: { workload: 'an organization of 10k records erased by the clean-up cycle', run: () => runDeletionBench(10_000) },
+  deletion_100k: { workload: 'an organization of 100k records (figures end in _100k)', fullOnly: true, run: async () => withSuffix(await runDeletionBench(100_000), '_100k') },
 };
