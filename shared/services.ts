@@ -76,6 +76,9 @@ export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
   return new WebhookClient({ allowedPrivateHosts: env.allowedPrivateWebhookHosts(), ...(caFile === undefined ? {} : { extraCaPem: readFileSync(caFile, 'utf8') }) });
 });
 
+/** What every use case over jobs needs: the caller's scope, the records, the keys, the clock, the audit log. */
+export const jobDeps = () => ({ orgs: orgs(), orchestrations: orchestrations(), jobs: jobs(), keys: keys(), clock: clock(), audit: writer() });
+
 /**
  * 403s are security events of the organization's audit log (the caller is a member, so the
  * organization is theirs to be audited in). 401s have no trustworthy organization: an anonymous

@@ -9,12 +9,7 @@ import { liftRestriction, restrictJob, type RestrictionView } from '../../shared
 
 const r = jobRoutes;
 const deps = () => ({
-  orgs: services.orgs(),
-  orchestrations: services.orchestrations(),
-  jobs: services.jobs(),
-  keys: services.keys(),
-  clock: services.clock(),
-  audit: services.writer(),
+  ...services.jobDeps(),
   cursorSecret: services.cursorSecret(),
 });
 

@@ -10,12 +10,7 @@ import { exportJob, getExportStatus, requestExport } from '../../shared/use-case
 
 const r = portabilityRoutes;
 const exportDeps = () => ({
-  orgs: services.orgs(),
-  orchestrations: services.orchestrations(),
-  jobs: services.jobs(),
-  keys: services.keys(),
-  clock: services.clock(),
-  audit: services.writer(),
+  ...services.jobDeps(),
   portability: services.portability(),
   queue: services.workQueue(),
   files: services.files(),

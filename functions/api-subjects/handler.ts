@@ -10,14 +10,7 @@ import { rectifySubject } from '../../shared/use-cases/subject-rectification.ts'
 import { restrictSubject } from '../../shared/use-cases/subject-restriction.ts';
 
 const r = subjectRoutes;
-const deps = () => ({
-  orgs: services.orgs(),
-  orchestrations: services.orchestrations(),
-  jobs: services.jobs(),
-  keys: services.keys(),
-  clock: services.clock(),
-  audit: services.writer(),
-});
+const deps = services.jobDeps;
 
 export const operations = [
   operation(r.subjectAccess, async ({ ctx, params, body }) => {

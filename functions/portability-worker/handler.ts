@@ -16,13 +16,8 @@ const message = z.discriminatedUnion('kind', [
 ]);
 
 const deps = () => ({
-  orgs: services.orgs(),
+  ...services.jobDeps(),
   roles: services.roles(),
-  orchestrations: services.orchestrations(),
-  jobs: services.jobs(),
-  keys: services.keys(),
-  clock: services.clock(),
-  audit: services.writer(),
   portability: services.portability(),
   queue: services.workQueue(),
   files: services.files(),
