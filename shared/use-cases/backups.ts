@@ -22,21 +22,14 @@ import type { RequestContext } from '../domain/principal.ts';
 import { writeCsv } from '../formats/csv.ts';
 import type { Column } from '../formats/columns.ts';
 import { createEncryptedZip, ZIP_CONTENT_TYPE, type EncryptedZip } from '../formats/encrypted-zip.ts';
-import type { Clock } from '../ports/clock.ts';
-import { orgFileKey, type Files } from '../ports/files.ts';
-import type { JobStore } from '../ports/jobs.ts';
-import type { Keys } from '../ports/keys.ts';
+import { orgFileKey } from '../ports/files.ts';
 import { MailDeliveryError, type Mailer } from '../ports/mailer.ts';
-import type { OrchestrationStore } from '../ports/orchestrations.ts';
-import type { OrganizationStore } from '../ports/organizations.ts';
-import type { BackupRecord, EmailStatus, PortabilityStatus, PortabilityStore } from '../ports/portability.ts';
+import type { BackupRecord, EmailStatus, PortabilityStatus } from '../ports/portability.ts';
 import type { RoleStore } from '../ports/roles.ts';
-import type { WorkQueue } from '../ports/work-queue.ts';
 import { backupReadyEmail } from '../templates/backup-ready-email.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
-import { PORTABILITY_TTL_SECONDS, PROGRESS_EVERY_ROWS, failureReason, isPermanent } from './exports.ts';
+import { PORTABILITY_TTL_SECONDS, PROGRESS_EVERY_ROWS, failureReason, isPermanent, type ExportDeps } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
-import type { ReadAudit } from './jobs.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
 
@@ -45,17 +38,9 @@ export const MIN_BACKUP_PASSWORD_LENGTH = 12;
 export const BACKUP_PASSWORD_PURPOSE = 'backup-password';
 const PASSWORD_FIELD = 'zip-password';
 
-export interface BackupDeps {
-  readonly orgs: OrganizationStore;
+/** What an export needs, plus the roles (a backup holds them too) and the mail of the link. */
+export interface BackupDeps extends ExportDeps {
   readonly roles: RoleStore;
-  readonly orchestrations: OrchestrationStore;
-  readonly jobs: JobStore;
-  readonly keys: Keys;
-  readonly clock: Clock;
-  readonly audit: ReadAudit;
-  readonly portability: PortabilityStore;
-  readonly queue: WorkQueue;
-  readonly files: Files;
   readonly mailer: Mailer;
   /** Where the emailed link points: the API's public base URL. */
   readonly publicBaseUrl: string;

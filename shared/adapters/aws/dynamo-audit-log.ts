@@ -17,6 +17,7 @@ import { BadCursorError } from '../../domain/errors.ts';
 import type { SignedDigest, StoredEvent } from '../../domain/audit-digest.ts';
 import type { AuditActor, AuditChainHead, AuditChainStore, AuditDraft, AuditEvent, AuditLog, AuditQuery, Page } from '../../ports/audit.ts';
 import { AUDIT_HEAD_SK, auditEventSk, type AuditedWriter } from './audited-writer.ts';
+import { queryItems } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 
@@ -239,47 +240,27 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
   }
 
   /** Items with `from <= sk <= to`, ascending. */
-  private async *range(orgId: string, from: string, to: string): AsyncGenerator<Item> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':from': from, ':to': to },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      yield* page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+  private range(orgId: string, from: string, to: string): AsyncGenerator<Item> {
+    return queryItems(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':from': from, ':to': to },
+      ConsistentRead: true,
+    });
   }
 
-  private async *partition(
+  private partition(
     orgId: string,
     prefix: string,
     filter?: { FilterExpression: string; ExpressionAttributeValues: Record<string, unknown> },
   ): AsyncGenerator<Item> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': prefix, ...filter?.ExpressionAttributeValues },
-            ...(filter === undefined ? {} : { FilterExpression: filter.FilterExpression }),
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      yield* page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    return queryItems(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': prefix, ...filter?.ExpressionAttributeValues },
+      ...(filter === undefined ? {} : { FilterExpression: filter.FilterExpression }),
+      ConsistentRead: true,
+    });
   }
 }
 

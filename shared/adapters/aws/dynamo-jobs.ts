@@ -20,7 +20,7 @@ import {
 } from '../../ports/jobs.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive } from './records-table-ops.ts';
+import { commitAudited, orgIsActive, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { GSI_BY_ORCHESTRATION, GSI_BY_SUBJECT, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, stripKeys, subjectGsiPk } from './records-keys.ts';
 
@@ -227,23 +227,14 @@ export class DynamoJobs implements JobStore {
 
   async countOwnedBy(orgId: string, ownerId: string): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :job)',
-            FilterExpression: 'ownerId = :owner',
-            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':job': 'JOB#', ':owner': ownerId },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const pages = queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :job)',
+      FilterExpression: 'ownerId = :owner',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':job': 'JOB#', ':owner': ownerId },
+      Select: 'COUNT',
+    });
+    for await (const page of pages) count += page.Count ?? 0;
     return count;
   }
 

@@ -14,11 +14,12 @@
  * request the clean-up cycle already removed.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import type { BackupChange, BackupRecord, ExportRecord, PortabilityStore, ProgressChange } from '../../ports/portability.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
+import { queryItems } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { GSI_BY_USER, ORG_SK, orgPk, stripKeys } from './records-keys.ts';
 
@@ -140,23 +141,13 @@ export class DynamoPortability implements PortabilityStore {
     for await (const item of this.pages(this.auditTable, orgId, 'EVT#')) yield stripKeys<Record<string, unknown>>(item);
   }
 
-  private async *pages(table: string, orgId: string, skPrefix: string): AsyncGenerator<Record<string, unknown>> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page: QueryCommandOutput = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': skPrefix },
-            Limit: PAGE_SIZE,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) yield item;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+  private pages(table: string, orgId: string, skPrefix: string): AsyncGenerator<Record<string, unknown>> {
+    return queryItems(this.client, {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': skPrefix },
+      Limit: PAGE_SIZE,
+    });
   }
 
   private async get(orgId: string, sk: string): Promise<Record<string, unknown> | undefined> {

@@ -23,6 +23,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import type { AccountDeletionMarker, Budget, ClaimResult, DeletionCounts, DeletionPhase, DeletionProgress, DeletionRecord, Lease, PendingDeletion, SweepResult, TenantSweeper } from '../../ports/tenant-sweeper.ts';
 import { deleteKeys, Limiter, PartialDeleteError, type ItemKey } from './dynamo-batch-delete.ts';
 import { deletionRecordKey, PENDING_DELETIONS_PK, pendingAccountSk, pendingOrgSk } from './deletion-keys.ts';
+import { queryItems } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { ORG_SK, orgPk } from './records-keys.ts';
 
@@ -79,27 +80,18 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
 
   async pending(): Promise<PendingDeletion[]> {
     const found: PendingDeletion[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page: QueryCommandOutput = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.recordsTable,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': PENDING_DELETIONS_PK },
-            ProjectionExpression: 'sk',
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const sk = String(item.sk);
-        if (sk.startsWith('ORG#')) found.push({ kind: 'org', orgId: sk.slice(4) });
-        else if (sk.startsWith('USER#')) found.push({ kind: 'account', userId: sk.slice(5) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    const markers = queryItems(this.client, {
+      TableName: this.recordsTable,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': PENDING_DELETIONS_PK },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    });
+    for await (const item of markers) {
+      const sk = String(item.sk);
+      if (sk.startsWith('ORG#')) found.push({ kind: 'org', orgId: sk.slice(4) });
+      else if (sk.startsWith('USER#')) found.push({ kind: 'account', userId: sk.slice(5) });
+    }
     return found;
   }
 

@@ -1,5 +1,5 @@
 /** Building blocks every records-table adapter shares. */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { guarded } from './dynamo-errors.ts';
@@ -31,18 +31,28 @@ export async function commitAudited(writer: AuditedWriter, ops: readonly WriteOp
   }
 }
 
-/**
- * Every item of a query, page after page. For the small, bounded collections of an
- * organization (members, roles, orchestrations, extensions); long lists page to the caller.
- */
-export async function queryAll(client: DynamoDBDocumentClient, input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
+/** The pages of a query, following LastEvaluatedKey to the end. */
+export async function* queryPages(client: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await guarded(client.send(new QueryCommand({ ...input, ExclusiveStartKey })));
-    items.push(...(page.Items ?? []));
+    yield page;
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey !== undefined);
+}
+
+/** The items of a query as its pages arrive (flat memory for long partitions). */
+export async function* queryItems(client: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<Record<string, unknown>> {
+  for await (const page of queryPages(client, input)) yield* page.Items ?? [];
+}
+
+/**
+ * Every item of a query, collected. For the small, bounded collections of an organization
+ * (members, roles, orchestrations, extensions); long lists page to the caller.
+ */
+export async function queryAll(client: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const item of queryItems(client, input)) items.push(item);
   return items;
 }
 
