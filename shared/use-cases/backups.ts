@@ -205,8 +205,13 @@ async function buildArchive(deps: BackupDeps, record: BackupRecord, requester: R
     await zip.close();
   } catch (error) {
     zip.abort(error instanceof Error ? error : new Error(String(error)));
-    await uploading.catch(() => undefined);
-    throw error;
+    // When the upload failed first, the archive's own error only says its reader went away: the
+    // upload's error is the cause worth reporting.
+    const uploadError = await uploading.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    throw uploadError ?? error;
   }
   await uploading;
   return rows;
