@@ -29,6 +29,10 @@ export const GOALS: readonly Goal[] = [
   ),
   { metric: 'delete_requests_per_item', goal: '≈ 1/25 + the reads (≤ 0.1)', met: (v) => v <= 0.1 },
   { metric: 'api_errors', goal: '0', met: (v) => v === 0 },
+  // The soak's memory bounds: on 2 cores a 15 s run is some 350 requests, so 8 MB of heap catches
+  // a leak of about 25 KB per request; RSS is coarser (the allocator keeps freed pages).
+  { metric: 'api_heap_growth_mb', goal: '≤ 8 MB after warm-up and a full GC', met: (v) => v <= 8 },
+  { metric: 'api_rss_growth_mb', goal: '≤ 96 MB after warm-up and a full GC', met: (v) => v <= 96 },
 ];
 
 export function goalFor(metric: string): Goal | undefined {

@@ -1,6 +1,6 @@
 /**
- * Sustained mixed load on the local stack (measurements; the soak test in
- * test/security/load.test.ts asserts on them). The whole stack starts in this process on a free
+ * Sustained mixed load on the local stack: a bounded soak whose error count and memory growth
+ * have goals in bench/goals.ts (a measurement, not a timed test inside `npm test`). The whole stack starts in this process on a free
  * loopback port, one organization per connection (a tenant each: writes of one organization take
  * turns on its audit chain head, so many writers in ONE organization measure that queue, not the
  * service) with an orchestration and a few jobs, then autocannon keeps `connections` connections

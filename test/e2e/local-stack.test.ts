@@ -3,6 +3,7 @@
  * only. Emulators, issuer, gateway and handlers are all real.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,18 +71,41 @@ describe('dev routes', () => {
   });
 
   test('POST /dev/cleanup runs one clean-up cycle and answers with what it did', async () => {
+    // Prepare: an organization whose owner asked for its deletion.
+    const owner = await tokenFor('cleanup-owner');
+    const created = await call('POST', '/v1/orgs', { token: owner, body: JSON.stringify({ name: 'Short-lived' }) });
+    const { orgId } = (await created.json()) as { orgId: string };
+    expect((await call('DELETE', `/v1/orgs/${orgId}`, { token: owner })).status).toBe(202);
+
+    // Act
     const response = await call('POST', '/dev/cleanup');
 
+    // Assess: the report names it (by hash only) as erased, and the organization is gone.
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await response.json()).toEqual(expect.any(Object));
+    const report = (await response.json()) as { organizations: { orgIdHash: string; done: boolean }[] };
+    expect(report.organizations).toEqual([expect.objectContaining({ orgIdHash: createHash('sha256').update(orgId).digest('hex'), done: true })]);
+    expect((await call('GET', `/v1/orgs/${orgId}`, { token: owner })).status).toBe(404);
   });
 
   test('GET /dev/mail lists the captured mail', async () => {
-    const response = await call('GET', '/dev/mail');
+    // Prepare: a backup request makes the worker email the owner a link.
+    const owner = await tokenFor('mail-owner');
+    const { orgId } = (await (await call('POST', '/v1/orgs', { token: owner, body: JSON.stringify({ name: 'Mailbox' }) })).json()) as { orgId: string };
+    const requested = await call('POST', `/v1/orgs/${orgId}/backups`, { token: owner, body: JSON.stringify({ password: 'correct horse battery staple' }) });
+    expect(requested.status).toBe(202);
 
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ items: expect.any(Array) });
+    // Act: the poller delivers the work; wait for the mail to arrive.
+    let mail: { to: string[]; subject: string; links: string[] }[] = [];
+    for (let tries = 0; tries < 100 && mail.length === 0; tries += 1) {
+      const response = await call('GET', '/dev/mail');
+      expect(response.status).toBe(200);
+      mail = ((await response.json()) as { items: typeof mail }).items.filter((item) => item.to.includes('mail-owner@example.com'));
+      if (mail.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    // Assess
+    expect(mail).toEqual([expect.objectContaining({ subject: expect.any(String), links: [expect.stringContaining('/v1/backups/')] })]);
   });
 });
 

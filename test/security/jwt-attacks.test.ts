@@ -129,8 +129,14 @@ test.each(ATTACKS)('%s → 401, no use case reached', async (_name, headers) => 
   await expectRefusedBeforeAnyUseCase(async () => patch(await headers()));
 });
 
-test('the attacker JWKS named by jku/x5u is never fetched', () => {
-  // Runs after the catalogue above (tests of a file run in order).
+test('the attacker JWKS named by jku/x5u is never fetched', async () => {
+  // Prepare: the attacker's server answers and counts every request it gets.
+  const header = { alg: 'RS256', typ: 'JWT', kid: 'attacker-key', jku: attacker.url, x5u: attacker.url };
+
+  // Act: present the token on its own, so this test does not lean on the catalogue above having run.
+  await expectRefusedBeforeAnyUseCase(() => patch({ authorization: `Bearer ${rs256(header, claims(), attacker.key)}` }));
+
+  // Assess
   expect(attacker.hits).toBe(0);
 });
 

@@ -176,6 +176,20 @@ test('an unknown route key is a 404 problem', async () => {
   expect(res.statusCode).toBe(404);
 });
 
-test('UnauthenticatedError carries no detail about the token', () => {
-  expect(new UnauthenticatedError().message).not.toMatch(/sub|email|signature/i);
+test("a 401 never repeats what the verifier said about the token's claims", async () => {
+  // Prepare: a verifier whose error names the token's claims, as aws-jwt-verify's errors do.
+  const chatty = apiHandler('test', [operation(routes.denied, async () => ok({}))], {
+    verifier: {
+      verify: async () => {
+        throw new Error('Token claim sub user-1 (user@example.com) failed: signature mismatch');
+      },
+    },
+  });
+  // Act
+  const res = await chatty(event(routes.denied, { headers: { Authorization: 'Bearer xxx.yyy.zzz' }, pathParameters: { orgId: THING } }), context);
+
+  // Assess
+  expect(res.statusCode).toBe(401);
+  expect(res.body).not.toMatch(/user-1|user@example\.com|signature mismatch/);
+  expect(JSON.parse(res.body ?? '')).toMatchObject({ status: 401, detail: new UnauthenticatedError('The bearer token is not valid').message });
 });

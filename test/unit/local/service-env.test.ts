@@ -1,10 +1,11 @@
-/** The environment the functions get locally: everything shared/config.ts requires, and a stable cursor secret. */
+/** The environment the functions get locally: everything shared/config.ts requires (checked against config.ts itself), and a stable cursor secret. */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalIssuer } from '../../../infra/local/oidc-issuer.ts';
 import { serviceEnvironment } from '../../../infra/local/service-env.ts';
+import { env } from '../../../shared/config.ts';
 
 const endpoints = { dynamodb: 'http://127.0.0.1:1', sqs: 'http://127.0.0.1:2', s3: 'http://127.0.0.1:2', ses: 'http://127.0.0.1:3', kms: 'http://127.0.0.1:4' };
 const resources = {
@@ -34,35 +35,49 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('points every SDK client at the emulators and names every resource', () => {
+/** Calls every getter of shared/config.ts under `vars` alone; answers the names of those that throw. */
+function failingConfig(vars: Record<string, string>): string[] {
+  const saved = process.env;
+  process.env = { ...vars };
+  try {
+    return Object.entries(env).flatMap(([name, read]) => {
+      try {
+        read();
+        return [];
+      } catch {
+        return [name];
+      }
+    });
+  } finally {
+    process.env = saved;
+  }
+}
+
+test('satisfies everything shared/config.ts requires', () => {
   // Act
-  const env = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'http://127.0.0.1:3000' });
+  const vars = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'http://127.0.0.1:3000' });
   // Assess
-  expect(env).toMatchObject({
-    AWS_REGION: 'us-east-1',
+  expect(failingConfig(vars)).toEqual([]);
+});
+
+test('the check above can fail: without the records table variable, the config refuses', () => {
+  // Prepare
+  const { RECORDS_TABLE: _dropped, ...vars } = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x' });
+  // Act, Assess
+  expect(failingConfig(vars)).toEqual(['recordsTable']);
+});
+
+test('points every SDK client at its emulator through the standard endpoint variables', () => {
+  // Act
+  const vars = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x' });
+  // Assess: the SDK reads AWS_ENDPOINT_URL_<SERVICE>; a missing one would send a local call to AWS.
+  expect(vars).toMatchObject({
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_SES: endpoints.ses,
     AWS_ENDPOINT_URL_KMS: endpoints.kms,
-    S3_FORCE_PATH_STYLE: 'true',
-    RECORDS_TABLE: 'custos-records',
-    AUDIT_TABLE: 'custos-audit',
-    DELETION_QUEUE_URL: resources.queues.deletion.url,
-    WORK_QUEUE_URL: resources.queues.work.url,
-    FILES_BUCKET: 'custos-files',
-    FIELD_KEY_ID: 'alias/custos-fields',
-    AUDIT_SIGNING_KEY_ID: 'alias/custos-audit-signing',
-    AUTH_ISSUER: issuer.issuer,
-    AUTH_AUDIENCE: 'custos-local',
-    AUTH_JWKS_URI: issuer.jwksUri,
-    AUTH_JWKS_CA_FILE: issuer.caFile,
-    AUTH_TOKEN_USE: 'access',
-    MAIL_FROM: 'no-reply@custos.local',
-    PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
   });
-  expect(env.AWS_ACCESS_KEY_ID).toBeTruthy();
-  expect(env.AWS_SECRET_ACCESS_KEY).toBeTruthy();
 });
 
 test('makes the cursor secret once per data directory and keeps it there', async () => {
