@@ -1,4 +1,5 @@
 import { id, listQuery, pageOf, z } from '../schemas.ts';
+import { isStorableNumber, MAX_MAGNITUDE, STORABLE_NUMBER_RULE } from '../../domain/storable-number.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
 import { restrictionReason } from './subjects.ts';
@@ -6,8 +7,15 @@ import { restrictionReason } from './subjects.ts';
 const orchestrationParams = z.object({ orgId: id, orchestrationId: id });
 const jobParams = z.object({ orgId: id, jobId: id });
 
-/** Values are checked against their field's type by the use case; here only their JSON shape. */
-const value = z.union([z.string().max(10_000), z.number().finite()]);
+/** Values are checked against their field's type by the use case; here their JSON shape, and numbers the store can hold. */
+const outOfRange = { message: STORABLE_NUMBER_RULE, abort: true };
+const storableNumber = z
+  .number()
+  .gt(-MAX_MAGNITUDE, outOfRange)
+  .lt(MAX_MAGNITUDE, outOfRange)
+  .refine(isStorableNumber, STORABLE_NUMBER_RULE)
+  .meta({ description: STORABLE_NUMBER_RULE });
+const value = z.union([z.string().max(10_000), storableNumber]);
 /** Strict bodies: `ownerId`, `orgId`, `restricted`, `version` (mass assignment) are a 400. */
 export const createJobBody = z.strictObject({ fields: z.record(fieldId, value) });
 export const updateJobBody = z.strictObject({ fields: z.record(fieldId, value.nullable()).meta({ description: 'null clears a value' }) });
