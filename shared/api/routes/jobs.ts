@@ -36,6 +36,8 @@ export const job = z
   .meta({ id: 'Job' });
 
 export const restrictionBody = z.strictObject({ reason: restrictionReason });
+/** Lifting works without a body (clients and proxies drop DELETE bodies); a reason given is recorded. */
+export const liftRestrictionBody = z.strictObject({ reason: restrictionReason.optional() }).optional();
 
 export const restrictionState = z
   .object({
@@ -122,10 +124,10 @@ export const jobRoutes = {
     fn: 'api-jobs',
     tag: 'Jobs',
     summary:
-      'Lift the restriction of a job (records.restrict), with the reason in the body (it is personal context, so never in the URL); audited with that reason. 409 (`/not-restricted`) when the job is not restricted',
+      'Lift the restriction of a job (records.restrict). The body is optional: a reason, when given, goes in the body (it is personal context, so never in the URL) and is audited; without a body the lift is audited without one. 409 (`/not-restricted`) when the job is not restricted',
     auth: 'jwt',
     params: jobParams,
-    body: restrictionBody,
+    body: liftRestrictionBody,
     status: 200,
     response: restrictionState,
     audit: 'job.restriction_lift',
