@@ -17,6 +17,8 @@ import { pageList } from '../../shared/use-cases/page-list.ts';
 
 const r = orgRoutes;
 const deps = () => ({ orgs: services.orgs(), keys: services.keys(), clock: services.clock() });
+/** Adding a member or changing a role is a grant, judged over the orchestrations. */
+const memberGrantDeps = () => ({ ...deps(), orchestrations: services.orchestrations() });
 const deletionDeps = () => ({ orgs: services.orgs(), queue: services.deletionQueue(), clock: services.clock() });
 /** List cursors are bound to the list and the caller. */
 const cursorFor = (scope: string) => ({ secret: services.cursorSecret(), scope });
@@ -28,8 +30,8 @@ export const operations = [
   operation(r.getOrg, async ({ ctx, params }) => ok(await getOrganization(deps(), ctx, params.orgId))),
   operation(r.updateOrg, async ({ ctx, params, body }) => ok(await renameOrganization(deps(), ctx, params.orgId, body))),
   operation(r.listMembers, async ({ ctx, params, query }) => ok(pageList(await listMembers(deps(), ctx, params.orgId), (m) => m.userId, query, cursorFor(`members/${params.orgId}/${ctx.principal.userId}`)))),
-  operation(r.addMember, async ({ ctx, params, body }) => created(await addMember(deps(), ctx, params.orgId, body))),
-  operation(r.changeMember, async ({ ctx, params, body }) => ok(await changeMemberRole(deps(), ctx, params.orgId, params.userId, body))),
+  operation(r.addMember, async ({ ctx, params, body }) => created(await addMember(memberGrantDeps(), ctx, params.orgId, body))),
+  operation(r.changeMember, async ({ ctx, params, body }) => ok(await changeMemberRole(memberGrantDeps(), ctx, params.orgId, params.userId, body))),
   operation(r.removeMember, async ({ ctx, params }) => {
     await removeMember(deps(), ctx, params.orgId, params.userId);
     return noContent();

@@ -49,7 +49,7 @@ export function buildOpenApiDocument(serverUrl?: string): object {
       request: {
         ...(route.params === undefined ? {} : { params: route.params }),
         ...(route.query === undefined ? {} : { query: route.query as z.ZodObject }),
-        ...(route.body === undefined ? {} : { body: { required: true, content: { [bodyType]: { schema: route.body } } } }),
+        ...(route.body === undefined ? {} : { body: { required: !route.body.safeParse(undefined).success, content: { [bodyType]: { schema: route.body } } } }),
       },
       responses: { [String(route.status)]: successResponse(route), ...errorResponses(route) },
     });

@@ -170,11 +170,3 @@ export function unwritableField(mask: FieldMask, fieldIds: Iterable<string>): st
   for (const fieldId of fieldIds) if (mask[fieldId] !== 'write') return fieldId;
   return undefined;
 }
-
-/**
- * Whether the actor may grant `permission` to a custom role: only permissions it holds itself,
- * so `roles.manage` cannot be turned into every other permission by editing one's own role.
- */
-export function canGrant(actor: Actor, permission: Permission): boolean {
-  return isOwner(actor) || permissionsOf(actor).has(permission);
-}

@@ -1,6 +1,6 @@
 /**
  * The backup download page: a password form that works without JavaScript and states where the
- * link stands (ask, wrong password with tries left, locked, expired, invalid). The form posts the
+ * link stands (ask, wrong password with tries left, locked, expired, revoked, invalid). The form posts the
  * token in a hidden field to the path without query string, so the token is not repeated in
  * the POST's URL; no-referrer keeps it out of the S3 request that follows the 303.
  */
@@ -13,6 +13,8 @@ export type DownloadPageState =
   | { readonly kind: 'wrong-password'; readonly triesLeft: number }
   | { readonly kind: 'locked' }
   | { readonly kind: 'expired' }
+  /** The owner who asked for the backup is no longer an owner of the organization. */
+  | { readonly kind: 'revoked' }
   | { readonly kind: 'invalid' };
 
 export interface DownloadPageInput {
@@ -25,12 +27,13 @@ export interface DownloadPageInput {
   readonly expiresAt?: Date;
 }
 
-/** The status each state is served with (API.md: 401 wrong, 423 locked, 410 expired). */
+/** The status each state is served with (API.md: 401 wrong, 423 locked, 410 expired or revoked). */
 export const DOWNLOAD_PAGE_STATUS: Readonly<Record<DownloadPageState['kind'], number>> = {
   ask: 200,
   'wrong-password': 401,
   locked: 423,
   expired: 410,
+  revoked: 410,
   invalid: 404,
 };
 
@@ -92,6 +95,11 @@ function content(input: DownloadPageInput): { title: string; body: SafeHtml } {
       return {
         title: 'This download link has expired',
         body: html`${expiry(input, 'The backup of ' + organization + ' expired on')}<p>The backup has been deleted. Request a new one if you still need it.</p>`,
+      };
+    case 'revoked':
+      return {
+        title: 'This download link is no longer valid',
+        body: html`<p>The link works only while the owner who requested the backup is still an owner of the organization. An owner of it can request a new backup.</p>`,
       };
     case 'invalid':
       return { title: 'This download link is not valid', body: html`<p>Check that you copied the whole link from the email, or request a new backup.</p>` };

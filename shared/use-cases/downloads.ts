@@ -4,6 +4,9 @@
  * conditional counter — reserved before the (slow) check, given back when it was right — so
  * five wrong passwords lock the link even when guesses arrive in parallel. After the link's
  * 7 days it is gone (410); an unknown or mistyped token looks like no link at all (404).
+ * Access is checked when the link is used, not only when the backup was made: once the owner who
+ * asked for it is no longer an owner of the organization (removed, demoted), the link is revoked
+ * (410, page and form alike, before any password is checked).
  * Every try is audited in the organization's log; the token never is, nor logged anywhere.
  */
 import { hashLinkToken, isWellFormedLinkToken, linkTokenMatches } from '../domain/link-token.ts';
@@ -50,7 +53,8 @@ function linkActor(backupId: string, request: LinkRequest): AuditActor {
   return { userId: `link:${backupId}`, email: '', sourceIp: request.sourceIp, userAgent: request.userAgent, requestId: request.requestId };
 }
 
-type Resolved = { readonly answer: DownloadAnswer } | { readonly backup: BackupRecord; readonly base: Omit<DownloadAnswer, 'state'> };
+/** The link's answer when it does not lead to the password check; `revoked` names the backup whose requester lost access. */
+type Resolved = { readonly answer: DownloadAnswer; readonly revoked?: BackupRecord } | { readonly backup: BackupRecord; readonly base: Omit<DownloadAnswer, 'state'> };
 
 async function resolveLink(deps: DownloadDeps, backupId: string, token: string | undefined): Promise<Resolved> {
   const invalid = { answer: { state: { kind: 'invalid' } } } as const;
@@ -59,6 +63,9 @@ async function resolveLink(deps: DownloadDeps, backupId: string, token: string |
   if (backup === undefined || backup.backupId !== backupId || backup.linkHash === undefined || !linkTokenMatches(token, backup.linkHash)) return invalid;
   const org = await deps.orgs.get(backup.orgId);
   if (org === undefined || org.status !== 'active' || backup.status !== 'ready') return invalid;
+  // Read on every use: a backup is the whole organization, so only a current owner's link opens it.
+  const requester = await deps.orgs.getMember(backup.orgId, backup.requestedBy);
+  if (requester?.role !== 'owner') return { answer: { state: { kind: 'revoked' } }, revoked: backup };
   const expiresAt = new Date(backup.expiresAt);
   const base = { organizationName: org.name, expiresAt };
   if (expiresAt.getTime() <= deps.clock.now().getTime()) return { answer: { ...base, state: { kind: 'expired' } } };
@@ -84,11 +91,15 @@ export async function submitDownloadPassword(
   input: { readonly token: string; readonly password: string },
 ): Promise<DownloadAnswer> {
   const resolved = await resolveLink(deps, backupId, input.token);
-  if ('answer' in resolved) return resolved.answer;
-  const { backup, base } = resolved;
   const actor = linkActor(backupId, request);
-  const audit = (outcome: 'success' | 'denied', detail: Readonly<Record<string, string | number | boolean>>) =>
-    deps.audit.append({ orgId: backup.orgId, action: 'backup.download', resource: { type: 'backup', id: backupId }, outcome, detail }, actor);
+  const auditIn = (orgId: string, outcome: 'success' | 'denied', detail: Readonly<Record<string, string | number | boolean>>) =>
+    deps.audit.append({ orgId, action: 'backup.download', resource: { type: 'backup', id: backupId }, outcome, detail }, actor);
+  if ('answer' in resolved) {
+    if (resolved.revoked !== undefined) await auditIn(resolved.revoked.orgId, 'denied', { reason: 'requester-not-owner' });
+    return resolved.answer;
+  }
+  const { backup, base } = resolved;
+  const audit = (outcome: 'success' | 'denied', detail: Readonly<Record<string, string | number | boolean>>) => auditIn(backup.orgId, outcome, detail);
 
   const tries = await deps.portability.reserveAttempt(backup.orgId, backupId, MAX_PASSWORD_TRIES);
   if (tries === 'locked') return { ...base, state: { kind: 'locked' } };

@@ -9,7 +9,10 @@
  * a time through the single-job route (the decision allows `jobs.export` on a job one owns). The
  * file holds only what the requester may see, judged job by job when the worker runs: hidden
  * fields absent, jobs of others absent without `jobs.read_all`, restricted jobs only for owners.
- * A request and its file belong to the requester: nobody else sees its status or its URL.
+ * A request and its file belong to the requester: nobody else sees its status or its URL, and the
+ * requester only while they may still make that export (access is checked when it is used): a
+ * requester demoted since, without `jobs.export`, gets 403; one limited out of the orchestration
+ * since, or removed, gets 404; no `downloadUrl` is issued to either.
  */
 import { Readable } from 'node:stream';
 import { NotFoundError, GoneError, CustosError, UnavailableError } from '../domain/errors.ts';
@@ -138,10 +141,13 @@ export async function requestExport(
 }
 
 export async function getExportStatus(deps: ExportDeps, ctx: RequestContext, orgId: string, exportId: string): Promise<ExportStatusView> {
-  await resolveScope(deps.orgs, ctx, orgId);
+  const scope = await resolveScope(deps.orgs, ctx, orgId);
   const record = await deps.portability.getExport(orgId, exportId);
   if (record === undefined || record.requestedBy !== ctx.principal.userId) throw new NotFoundError('export');
   if (Date.parse(record.expiresAt) <= deps.clock.now().getTime()) throw new GoneError('The export has expired');
+  // The file holds what the requester could read when it was built: only while they may still
+  // make the same export (jobs.export, the orchestration) do they learn of it or get its URL.
+  await exportSources(deps, scope, record.orchestrationId);
   const view: ExportStatusView = {
     exportId,
     status: record.status,

@@ -8,6 +8,7 @@ import type { FieldMask } from '../domain/authorization.ts';
 import { ValidationError, type FieldIssue } from '../domain/errors.ts';
 import type { FieldDefinition, FieldValue, Orchestration } from '../domain/orchestration.ts';
 import type { OrgCrypto } from '../domain/org-crypto.ts';
+import { isStorableNumber, STORABLE_NUMBER_RULE } from '../domain/storable-number.ts';
 import type { AuditChanges } from '../ports/audit.ts';
 
 export const MAX_TEXT_LENGTH = 10_000;
@@ -28,7 +29,8 @@ function isCalendarDate(value: string): boolean {
 function normaliseValue(field: FieldDefinition, value: FieldValue): { value: FieldValue } | { problem: string } {
   switch (field.type) {
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? { value } : { problem: 'Expected a number' };
+      if (typeof value !== 'number') return { problem: 'Expected a number' };
+      return isStorableNumber(value) ? { value } : { problem: STORABLE_NUMBER_RULE };
     case 'text':
       if (typeof value !== 'string') return { problem: 'Expected text' };
       return value.length <= MAX_TEXT_LENGTH ? { value } : { problem: `Text is limited to ${MAX_TEXT_LENGTH} characters` };

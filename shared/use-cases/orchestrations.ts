@@ -20,6 +20,7 @@
  */
 import { decide, permissionsOf, type Actor } from '../domain/authorization.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { roleHolder, type GrantChange } from '../domain/grants.ts';
 import { newId } from '../domain/ids.ts';
 import type { FieldDefinition, Orchestration, OrchestrationAccess } from '../domain/orchestration.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
@@ -29,7 +30,7 @@ import type { JobStore } from '../ports/jobs.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { RoleStore } from '../ports/roles.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, authorizeGrant, resolveScope } from './org-access.ts';
 
 export interface OrchestrationDeps {
   readonly orgs: OrganizationStore;
@@ -92,6 +93,27 @@ async function assertRolesExist(deps: OrchestrationDeps, orgId: string, access: 
   const known = new Set((await deps.roles.list(orgId)).map((r) => r.roleId));
   const issues = access.roles.flatMap((role, i) => (isBuiltInRole(role) || known.has(role) ? [] : [{ path: `body.access.roles.${i}`, message: 'No such role in this organization' }]));
   if (issues.length > 0) throw new ValidationError('Unknown role', issues);
+}
+
+/**
+ * Changing who may see an orchestration is a grant (domain/grants.ts): no member, and no custom
+ * role, may come to see it, or see more of its fields, than the caller does. The caller is judged
+ * by the new definition as it is seen now (fields added by the change are theirs to give).
+ */
+async function authorizeAccessChange(deps: OrchestrationDeps, actor: Actor, current: Orchestration, next: Orchestration): Promise<void> {
+  const [members, roles] = await Promise.all([deps.orgs.listMembers(current.orgId), deps.roles.list(current.orgId)]);
+  const byId = new Map(roles.map((role) => [role.roleId, role]));
+  const principals: Actor[] = [
+    ...members.map((membership) => {
+      const customRole = byId.get(membership.role);
+      return customRole === undefined ? { membership } : { membership, customRole };
+    }),
+    ...roles.map(roleHolder),
+  ];
+  const { access: _nextAccess, ...definition } = next;
+  const asSeenNow: Orchestration = { ...definition, ...(current.access === undefined ? {} : { access: current.access }) };
+  const changes: GrantChange[] = principals.map((principal) => ({ before: { actor: principal, orchestrations: [current] }, after: { actor: principal, orchestrations: [next] } }));
+  authorizeGrant({ actor, orchestrations: [asSeenNow] }, changes);
 }
 
 /** Why `next` may not replace `current` while jobs exist, or undefined when it may. */
@@ -177,6 +199,7 @@ export async function updateOrchestration(
     updatedAt: deps.clock.now().toISOString(),
   };
   validateDefinition(next);
+  if (patch.access !== undefined) await authorizeAccessChange(deps, actor, current, next);
   const breaking = breakingChange(current, next);
   if (breaking !== undefined && current.jobCount > 0) {
     throw new ConflictError(`Jobs exist in this orchestration, so this change is refused: ${breaking}`, 'jobs-exist');

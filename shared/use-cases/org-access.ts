@@ -5,6 +5,7 @@
  */
 import { decide, type Action, type Actor, type FieldMask, type Resource } from '../domain/authorization.ts';
 import { ForbiddenError, NotFoundError } from '../domain/errors.ts';
+import { decideGrant, type GrantChange, type Grantee } from '../domain/grants.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AuditActor } from '../ports/audit.ts';
@@ -37,6 +38,16 @@ export function authorize(actor: Actor, action: Action, resource: Resource = { k
   if (decision.effect === 'allow') return decision.fieldMask;
   if (decision.effect === 'denied') throw new ForbiddenError(decision.reason);
   throw new NotFoundError(resource.kind === 'org' ? 'organization' : resource.kind);
+}
+
+/**
+ * Applies the grant decision (domain/grants.ts) before anything is written: 403 when a change
+ * would give anyone more than the granter holds. The 403 is audited as a refused call, like
+ * every 403 (the API spine's security event).
+ */
+export function authorizeGrant(granter: Grantee, changes: readonly GrantChange[]): void {
+  const decision = decideGrant(granter, changes);
+  if (decision.effect === 'denied') throw new ForbiddenError(decision.reason);
 }
 
 export function auditActorOf(ctx: RequestContext): AuditActor {

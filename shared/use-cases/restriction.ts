@@ -13,8 +13,9 @@
  *   so a restriction set between a use case's read and its write still wins.
  *
  * Restricting and lifting one job (`records.restrict`) are here too; the lift is audited with the
- * reason given for it. Reasons are kept in the audit log, which is append-only and hash-chained,
- * so they may not carry an email address (the schema refuses one).
+ * reason when one is given (it is optional: a DELETE without a body must work). Reasons are kept
+ * in the audit log, which is append-only and hash-chained, so they may not carry an email address
+ * (the schema refuses one).
  */
 import type { Actor } from '../domain/authorization.ts';
 import { isOwner } from '../domain/authorization.ts';
@@ -87,9 +88,9 @@ async function changeRestriction(
   ctx: RequestContext,
   orgId: string,
   jobId: string,
-  reason: string,
-  restrict: boolean,
+  change: { readonly restrict: true; readonly reason: string } | { readonly restrict: false; readonly reason?: string | undefined },
 ): Promise<RestrictionView> {
+  const { restrict, reason } = change;
   for (let attempt = 1; ; attempt += 1) {
     const scope = await resolveScope(deps.orgs, ctx, orgId);
     const job = await deps.jobs.get(orgId, jobId);
@@ -102,7 +103,7 @@ async function changeRestriction(
     const { restriction: _previous, ...rest } = job;
     const next: StoredJob = {
       ...rest,
-      ...(restrict ? { restriction: { reason, at, by: ctx.principal.userId } } : {}),
+      ...(change.restrict ? { restriction: { reason: change.reason, at, by: ctx.principal.userId } } : {}),
       version: job.version + 1,
       updatedAt: at,
     };
@@ -114,7 +115,7 @@ async function changeRestriction(
           resource: { type: 'job', id: jobId },
           outcome: 'success',
           changes: { fields: ['restriction'] },
-          detail: { reason },
+          ...(reason === undefined ? {} : { detail: { reason } }),
         },
         actor: auditActorOf(ctx),
       });
@@ -128,7 +129,8 @@ async function changeRestriction(
 }
 
 export const restrictJob = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }) =>
-  changeRestriction(deps, ctx, orgId, jobId, input.reason, true);
+  changeRestriction(deps, ctx, orgId, jobId, { restrict: true, reason: input.reason });
 
-export const liftRestriction = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }) =>
-  changeRestriction(deps, ctx, orgId, jobId, input.reason, false);
+/** The reason is optional: a DELETE without a body lifts the restriction too (API.md). */
+export const liftRestriction = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason?: string | undefined } | undefined) =>
+  changeRestriction(deps, ctx, orgId, jobId, { restrict: false, reason: input?.reason });

@@ -1,20 +1,23 @@
 /**
  * Custom roles: a name, a set of permissions (API.md) and field permissions per orchestration
- * field. Field permissions must name existing orchestrations and fields; a permission can be
- * granted only by someone who holds it (owners hold all), so `roles.manage` cannot be escalated
- * by editing one's own role; a role that members hold cannot be deleted (409).
+ * field. Field permissions must name orchestrations the caller sees and their fields; creating or
+ * changing a role is a grant (domain/grants.ts), judged for the role itself and for every member
+ * holding it, so `roles.manage` cannot widen a permission, a field access or an orchestration
+ * beyond what its holder has; a role that members hold cannot be deleted (409).
  */
-import { canGrant, type Actor } from '../domain/authorization.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldIssue } from '../domain/errors.ts';
+import { canSeeOrchestration, type Actor } from '../domain/authorization.ts';
+import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../domain/errors.ts';
+import { roleHolder, type GrantChange } from '../domain/grants.ts';
 import { newId } from '../domain/ids.ts';
 import type { CustomRole } from '../domain/organization.ts';
+import type { Orchestration } from '../domain/orchestration.ts';
 import type { FieldAccess, Permission } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { RoleStore } from '../ports/roles.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, authorizeGrant, resolveScope } from './org-access.ts';
 
 export interface RoleDeps {
   readonly orgs: OrganizationStore;
@@ -55,16 +58,12 @@ const roleView = (r: CustomRole): RoleView => ({
   updatedAt: r.updatedAt,
 });
 
-function assertGrantable(actor: Actor, permissions: readonly Permission[], already: readonly Permission[] = []): void {
-  const added = permissions.filter((p) => !already.includes(p));
-  const refused = added.find((p) => !canGrant(actor, p));
-  if (refused !== undefined) throw new ForbiddenError(`You may grant only permissions you hold yourself (${refused})`);
-}
-
-async function assertFieldsExist(deps: RoleDeps, orgId: string, fieldPermissions: FieldPermissions): Promise<void> {
+/** Field permissions may name only orchestrations the caller sees (others look unknown) and their fields. */
+function assertFieldsExist(actor: Actor, orchestrations: readonly Orchestration[], fieldPermissions: FieldPermissions): void {
   const entries = Object.entries(fieldPermissions);
   if (entries.length === 0) return;
-  const byId = new Map((await deps.orchestrations.list(orgId)).map((o) => [o.orchestrationId, new Set(o.fields.map((f) => f.id))]));
+  const visible = orchestrations.filter((o) => canSeeOrchestration(actor, o));
+  const byId = new Map(visible.map((o) => [o.orchestrationId, new Set(o.fields.map((f) => f.id))]));
   const issues: FieldIssue[] = [];
   for (const [orchestrationId, fields] of entries) {
     const known = byId.get(orchestrationId);
@@ -92,11 +91,12 @@ export async function createRole(deps: RoleDeps, ctx: RequestContext, orgId: str
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'roles.manage');
   const permissions = unique(input.permissions);
-  assertGrantable(actor, permissions);
   const fieldPermissions = input.fieldPermissions ?? {};
-  await assertFieldsExist(deps, orgId, fieldPermissions);
+  const orchestrations = await deps.orchestrations.list(orgId);
+  assertFieldsExist(actor, orchestrations, fieldPermissions);
   const now = deps.clock.now().toISOString();
   const role: CustomRole = { orgId, roleId: newId(), name: input.name, permissions, fieldPermissions, createdAt: now, updatedAt: now };
+  authorizeGrant({ actor, orchestrations }, [{ after: { actor: roleHolder(role), orchestrations } }]);
   await deps.roles.create(role, {
     draft: {
       orgId,
@@ -116,8 +116,8 @@ export async function updateRole(deps: RoleDeps, ctx: RequestContext, orgId: str
   const current = await deps.roles.get(orgId, roleId);
   if (current === undefined) throw new NotFoundError('role');
   const permissions = patch.permissions === undefined ? current.permissions : unique(patch.permissions);
-  assertGrantable(actor, permissions, current.permissions);
-  if (patch.fieldPermissions !== undefined) await assertFieldsExist(deps, orgId, patch.fieldPermissions);
+  const orchestrations = await deps.orchestrations.list(orgId);
+  if (patch.fieldPermissions !== undefined) assertFieldsExist(actor, orchestrations, patch.fieldPermissions);
   const next: CustomRole = {
     ...current,
     name: patch.name ?? current.name,
@@ -125,6 +125,13 @@ export async function updateRole(deps: RoleDeps, ctx: RequestContext, orgId: str
     fieldPermissions: patch.fieldPermissions ?? current.fieldPermissions,
     updatedAt: deps.clock.now().toISOString(),
   };
+  // The role itself (for whoever is given it later) and each member holding it now.
+  const holders = (await deps.orgs.listMembers(orgId)).filter((m) => m.role === roleId);
+  const changes: GrantChange[] = [
+    { before: { actor: roleHolder(current), orchestrations }, after: { actor: roleHolder(next), orchestrations } },
+    ...holders.map((membership) => ({ before: { actor: { membership, customRole: current }, orchestrations }, after: { actor: { membership, customRole: next }, orchestrations } })),
+  ];
+  authorizeGrant({ actor, orchestrations }, changes);
   const changed = (['name', 'permissions', 'fieldPermissions'] as const).filter((key) => patch[key] !== undefined);
   await deps.roles.update(next, current.updatedAt, {
     draft: {

@@ -1,7 +1,8 @@
 /**
  * The emailed backup link through the real download function: the page and its headers, the
  * counted password tries (5 wrong → 423), the 303 to a short-lived S3 URL, unknown links (404)
- * and the 7-day expiry on the domain clock (410). Every try is audited.
+ * the 7-day expiry on the domain clock (410), and the link revoked (410) once the owner who asked
+ * is no longer an owner. Every try is audited.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { FunctionRuntime } from '../../infra/local/invoke.ts';
@@ -10,8 +11,9 @@ import { functionNamed } from '../../infra/manifest.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { routeKey } from '../../shared/api/route.ts';
 import { advanceDomainClock } from '../../shared/ports/clock.ts';
-import { createOrg } from './api/fixtures.ts';
-import { callRoute, newUser } from './api/invoke-route.ts';
+import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { addMember, createOrg } from './api/fixtures.ts';
+import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
 import { auditEvents } from './api/stored.ts';
 import { stopWorkQueue, workUntil } from './portability-worker-support.ts';
 import { emailsTo } from '../support/mailbox.ts';
@@ -46,13 +48,13 @@ async function invoke(method: 'GET' | 'POST', backupId: string, init: { query?: 
   return { status: result.statusCode ?? 200, headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), text };
 }
 
-/** A ready backup and the token of its emailed link. */
-async function readyBackup(): Promise<{ backupId: string; token: string }> {
-  const created = await callRoute({ route: r.createBackup, as: owner, params: { orgId }, body: { password: PASSWORD } });
+/** A ready backup (of `requester`, an owner) and the token of its emailed link. */
+async function readyBackup(requester: TestUser = owner): Promise<{ backupId: string; token: string }> {
+  const created = await callRoute({ route: r.createBackup, as: requester, params: { orgId }, body: { password: PASSWORD } });
   expect(created.status).toBe(202);
   const backupId = created.body.backupId as string;
-  await workUntil(async () => (await callRoute({ route: r.getBackup, as: owner, params: { orgId, backupId } })).body.email === 'sent');
-  const mail = (await emailsTo(owner.email)).find((m) => (m.body.text ?? '').includes(backupId));
+  await workUntil(async () => (await callRoute({ route: r.getBackup, as: requester, params: { orgId, backupId } })).body.email === 'sent');
+  const mail = (await emailsTo(requester.email)).find((m) => (m.body.text ?? '').includes(backupId));
   const token = /download\?token=([A-Za-z0-9_-]{43})/.exec(mail?.body.text ?? '')?.[1];
   if (token === undefined) throw new Error('No link in the backup email');
   return { backupId, token };
@@ -118,6 +120,30 @@ test('wrong passwords answer 401 with the tries left; the fifth locks the link (
   expect((await invoke('GET', other.backupId, { query: `token=${other.token}` })).status).toBe(423);
   const denied = (await auditEvents(orgId)).filter((e) => e.action === 'backup.download' && (e.resource as { id: string }).id === other.backupId);
   expect(denied.map((e) => e.outcome)).toEqual(['denied', 'denied', 'denied', 'denied', 'denied']);
+});
+
+// Access is checked when the link is used: an owner removed or demoted since keeps the email and the password, not the access (issue 16).
+test.each([
+  ['removed', (coOwner: TestUser) => callRoute({ route: orgRoutes.removeMember, as: owner, params: { orgId, userId: coOwner.sub } })],
+  ['demoted to admin', (coOwner: TestUser) => callRoute({ route: orgRoutes.changeMember, as: owner, params: { orgId, userId: coOwner.sub }, body: { role: 'admin' } })],
+])('the link of an owner %s since is revoked (410) for the page and the right password; the try is audited', async (_name, revoke) => {
+  // Prepare
+  const coOwner = newUser('co-owner');
+  await addMember(orgId, owner, coOwner, 'owner');
+  const link = await readyBackup(coOwner);
+  expect((await invoke('GET', link.backupId, { query: `token=${link.token}` })).status).toBe(200);
+  expect([200, 204]).toContain((await revoke(coOwner)).status);
+  // Act
+  const page = await invoke('GET', link.backupId, { query: `token=${link.token}` });
+  const submitted = await invoke('POST', link.backupId, { form: { token: link.token, password: PASSWORD } });
+  // Assess
+  expect(page.status).toBe(410);
+  expect(page.text).toContain('This download link is no longer valid');
+  expect(page.text).not.toContain('Link Ltd');
+  expect(submitted.status).toBe(410);
+  expect(submitted.headers.location).toBeUndefined();
+  const events = (await auditEvents(orgId)).filter((e) => e.action === 'backup.download' && (e.resource as { id: string }).id === link.backupId);
+  expect(events.map((e) => [e.outcome, (e.detail as { reason?: string }).reason])).toEqual([['denied', 'requester-not-owner']]);
 });
 
 test('after 7 days and a second the link is gone (410), for the page and the form', async () => {

@@ -1,11 +1,14 @@
 /**
  * Exports through the real handlers and the worker against the emulators: only the jobs and
  * fields the requester may see, restricted jobs for owners only, formula injection neutralized,
- * XLSX cells typed, progress and a presigned URL that serves the stored file.
+ * XLSX cells typed, progress and a presigned URL that serves the stored file, issued only while
+ * the requester may still make the export.
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import ExcelJS from 'exceljs';
 import { Readable } from 'node:stream';
+import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
+import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
@@ -139,4 +142,40 @@ test('an export is its requester\'s: others get 404; requests, completion and do
   expect(actions).toEqual(expect.arrayContaining(['export.create', 'export.complete', 'export.download']));
   const object = await s3.send(new GetObjectCommand({ Bucket: testEnv('FILES_BUCKET'), Key: `orgs/${orgId}/exports/${exportId}.csv` }));
   expect(object.ContentType).toMatch(/^text\/csv/);
+});
+
+// Access is checked when it is used (issue 16): a ready export stops issuing URLs once its requester may no longer make it.
+test.each([
+  ['demoted from admin to member: 403', (user: TestUser) => callRoute({ route: orgRoutes.changeMember, as: owner, params: { orgId, userId: user.sub }, body: { role: 'member' } }), 403],
+  ['removed: 404', (user: TestUser) => callRoute({ route: orgRoutes.removeMember, as: owner, params: { orgId, userId: user.sub } }), 404],
+])('a requester %s, and no downloadUrl, for an export made before', async (_name, revoke, status) => {
+  // Prepare
+  const requester = newUser('export-requester');
+  await addMember(orgId, owner, requester, 'admin');
+  const { exportId } = await exportAs(requester, 'csv');
+  expect([200, 204]).toContain((await revoke(requester)).status);
+  // Act
+  const answer = await callRoute({ route: r.getExport, as: requester, params: { orgId, exportId } });
+  // Assess
+  expect(answer.status).toBe(status);
+  expect(answer.text).not.toContain('X-Amz-');
+  const downloads = (await auditEvents(orgId)).filter((e) => (e.resource as { id: string }).id === exportId && e.action === 'export.download');
+  expect(downloads).toHaveLength(1);
+});
+
+test("an export of an orchestration stops issuing URLs once its requester is limited out of it (404)", async () => {
+  // Prepare
+  const requester = newUser('export-limited');
+  const roleId = await createRole(orgId, owner, { name: 'Exporters', permissions: ['jobs.read_all', 'jobs.export'] });
+  await addMember(orgId, owner, requester, roleId);
+  const limitedId = await createOrchestration(orgId, owner, { name: 'Soon limited' });
+  await createJob(orgId, limitedId, owner, { title: 'Row' });
+  const { exportId } = await exportAs(requester, 'csv', { orchestrationId: limitedId });
+  const limited = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId: limitedId }, body: { access: { roles: [], users: [] } } });
+  expect(limited.status).toBe(200);
+  // Act
+  const answer = await callRoute({ route: r.getExport, as: requester, params: { orgId, exportId } });
+  // Assess
+  expect(answer.status).toBe(404);
+  expect(answer.text).not.toContain('X-Amz-');
 });

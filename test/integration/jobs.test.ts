@@ -8,6 +8,7 @@ import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser } from './api/invoke-route.ts';
 import { auditEvents, restrictDirectly, storedRecords } from './api/stored.ts';
+import { partitionState } from '../security/partition-state.ts';
 
 const owner = newUser('owner');
 const alice = newUser('alice');
@@ -54,6 +55,22 @@ describe('creating', () => {
     const res = await callRoute({ route: jobRoutes.createJob, as: alice, params: { orgId, orchestrationId }, body: { fields } });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+  });
+
+  // The store holds numbers of about 1e-130..1e126 in magnitude; beyond that a write failed with a 500 (issue 16).
+  test.each([
+    ['1e308', '{"fields":{"amount":1e308}}'],
+    ['-1e125', '{"fields":{"amount":-1e125}}'],
+    ['1e-200', '{"fields":{"amount":1e-200}}'],
+  ])('a number the store cannot hold (%s) is a 400 naming the field on create and PATCH, and nothing is written', async (_name, raw) => {
+    const before = await partitionState(orgId);
+    const created = await callRoute({ route: jobRoutes.createJob, as: alice, params: { orgId, orchestrationId }, body: JSON.parse(raw) as unknown });
+    const patched = await callRoute({ route: jobRoutes.updateJob, as: alice, params: { orgId, jobId: aliceJob }, body: JSON.parse(raw) as unknown });
+    for (const res of [created, patched]) {
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.fields.amount']);
+    }
+    expect(await partitionState(orgId)).toEqual(before);
   });
 
   test.each(['ownerId', 'orgId', 'restricted', 'version'])('OWASP API3 mass assignment: %s in the body is a 400', async (key) => {

@@ -191,6 +191,25 @@ describe('restricting and lifting', () => {
     expect(again.body.type).toMatch(/\/not-restricted$/);
   });
 
+  // Clients and proxies drop DELETE bodies: lifting must not need one (issue 16).
+  test.each([
+    ['without a body', undefined],
+    ['with an empty object', {}],
+  ])('lifting %s works and is audited without a reason', async (_name, body) => {
+    // Prepare
+    const jobId = await createJob(orgId, orchestrationId, owner, { title: 'Lift without reason', email: 'lift-bare@example.test' });
+    const put = await callRoute({ route: jobRoutes.restrictJob, as: owner, params: { orgId, jobId }, body: { reason: 'Objection pending' } });
+    expect(put.status).toBe(200);
+    // Act
+    const lifted = await callRoute({ route: jobRoutes.liftRestriction, as: owner, params: { orgId, jobId }, ...(body === undefined ? {} : { body }) });
+    // Assess
+    expect(lifted.status).toBe(200);
+    expect(lifted.body).toEqual({ jobId, restricted: false, version: 3 });
+    const lift = (await auditEvents(orgId)).filter((e) => (e.resource as { id: string }).id === jobId && e.action === 'job.restriction_lift');
+    expect(lift).toHaveLength(1);
+    expect(lift[0]!.detail).toBeUndefined();
+  });
+
   test("restricting a subject restricts every one of their jobs once; processing them then answers 409", async () => {
     // Prepare
     const person = `sam.${Date.now()}@example.test`;

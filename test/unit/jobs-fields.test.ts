@@ -37,6 +37,9 @@ test.each<[string, Record<string, string | number>, Record<string, string | numb
   ['email trimmed', { email: ' ada@example.test ' }, { email: 'ada@example.test' }],
   ['phone normalised to E.164', { phone: '+49 151 1234-5678' }, { phone: '+4915112345678' }],
   ['number', { amount: 12.5 }, { amount: 12.5 }],
+  ['zero', { amount: 0 }, { amount: 0 }],
+  ['numbers at the edges of the store', { amount: -9.99e124 }, { amount: -9.99e124 }],
+  ['tiny numbers the store holds', { amount: 1.01e-125 }, { amount: 1.01e-125 }],
   ['date', { due: '2024-02-29' }, { due: '2024-02-29' }],
 ])('accepts %s', (_name, input, stored) => {
   expect(validateFieldValues(orchestration, input, false)).toEqual(stored);
@@ -46,6 +49,11 @@ test.each<[string, Record<string, string | number | null>, string]>([
   ['unknown field', { nope: 'x' }, 'body.fields.nope'],
   ['text too long', { title: 'x'.repeat(10_001) }, 'body.fields.title'],
   ['number as string', { amount: '12' }, 'body.fields.amount'],
+  ['number too large for the store', { amount: 1e308 }, 'body.fields.amount'],
+  ['negative number too large', { amount: -1e125 }, 'body.fields.amount'],
+  ['number too small for the store', { amount: 1e-200 }, 'body.fields.amount'],
+  ['infinity', { amount: Infinity }, 'body.fields.amount'],
+  ['NaN', { amount: NaN }, 'body.fields.amount'],
   ['not an email', { email: 'ada@' }, 'body.fields.email'],
   ['phone without country code', { phone: '0151 12345678' }, 'body.fields.phone'],
   ['impossible date', { due: '2023-02-29' }, 'body.fields.due'],

@@ -1,4 +1,5 @@
 import { id, listQuery, pageOf, z } from '../schemas.ts';
+import { isStorableNumber, MAX_MAGNITUDE, STORABLE_NUMBER_RULE } from '../../domain/storable-number.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
 import { restrictionReason } from './subjects.ts';
@@ -6,8 +7,15 @@ import { restrictionReason } from './subjects.ts';
 const orchestrationParams = z.object({ orgId: id, orchestrationId: id });
 const jobParams = z.object({ orgId: id, jobId: id });
 
-/** Values are checked against their field's type by the use case; here only their JSON shape. */
-const value = z.union([z.string().max(10_000), z.number().finite()]);
+/** Values are checked against their field's type by the use case; here their JSON shape, and numbers the store can hold. */
+const outOfRange = { message: STORABLE_NUMBER_RULE, abort: true };
+const storableNumber = z
+  .number()
+  .gt(-MAX_MAGNITUDE, outOfRange)
+  .lt(MAX_MAGNITUDE, outOfRange)
+  .refine(isStorableNumber, STORABLE_NUMBER_RULE)
+  .meta({ description: STORABLE_NUMBER_RULE });
+const value = z.union([z.string().max(10_000), storableNumber]);
 /** Strict bodies: `ownerId`, `orgId`, `restricted`, `version` (mass assignment) are a 400. */
 export const createJobBody = z.strictObject({ fields: z.record(fieldId, value) });
 export const updateJobBody = z.strictObject({ fields: z.record(fieldId, value.nullable()).meta({ description: 'null clears a value' }) });
@@ -28,6 +36,8 @@ export const job = z
   .meta({ id: 'Job' });
 
 export const restrictionBody = z.strictObject({ reason: restrictionReason });
+/** Lifting works without a body (clients and proxies drop DELETE bodies); a reason given is recorded. */
+export const liftRestrictionBody = z.strictObject({ reason: restrictionReason.optional() }).optional();
 
 export const restrictionState = z
   .object({
@@ -114,10 +124,10 @@ export const jobRoutes = {
     fn: 'api-jobs',
     tag: 'Jobs',
     summary:
-      'Lift the restriction of a job (records.restrict), with the reason in the body (it is personal context, so never in the URL); audited with that reason. 409 (`/not-restricted`) when the job is not restricted',
+      'Lift the restriction of a job (records.restrict). The body is optional: a reason, when given, goes in the body (it is personal context, so never in the URL) and is audited; without a body the lift is audited without one. 409 (`/not-restricted`) when the job is not restricted',
     auth: 'jwt',
     params: jobParams,
-    body: restrictionBody,
+    body: liftRestrictionBody,
     status: 200,
     response: restrictionState,
     audit: 'job.restriction_lift',

@@ -35,6 +35,7 @@ describe('downloadPage', () => {
   test.each<[DownloadPageState, string, number]>([
     [{ kind: 'locked' }, 'This download link is locked', 423],
     [{ kind: 'expired' }, 'This download link has expired', 410],
+    [{ kind: 'revoked' }, 'This download link is no longer valid', 410],
     [{ kind: 'invalid' }, 'This download link is not valid', 404],
   ])('shows no form when the link is %j', (state, heading, status) => {
     const page = downloadPage({ ...base, state });
