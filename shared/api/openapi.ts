@@ -36,10 +36,9 @@ export function impliedAnswers(route: RouteDefinition): Record<number, string | 
   // Every change is a conditional write: a concurrent one, or a state that forbids it, is a 409.
   if (route.auth === 'jwt' && route.method !== 'GET') answers[409] = 'Conflict: changed by others at the same time, or the state forbids it (`type` says which)';
   if (route.params !== undefined) answers[404] = 'Unknown resource, or one of an organization the caller is not a member of';
-  if (route.body !== undefined) {
-    answers[413] = 'Body over 1 MiB';
-    answers[415] = `The body is not ${route.bodyEncoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json'}`;
-  }
+  // The spine measures any body before it looks at the route's, so even a GET may answer 413.
+  answers[413] = 'Body over 1 MiB';
+  if (route.body !== undefined) answers[415] = `The body is not ${route.bodyEncoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json'}`;
   answers[429] = { description: 'Throttled; retry after the time given', headers: ['retry-after'] };
   answers[500] = 'Internal error (says nothing of its cause)';
   answers[503] = { description: 'A dependency is unavailable; retry after the time given', headers: ['retry-after'] };
