@@ -70,7 +70,7 @@ export function routeAnswers(route: RouteDefinition): Map<number, ResponseSpec &
 
 function mediaSchema(schema: BodySchema): ZodContentObject[string] {
   if (schema === 'text') return { schema: { type: 'string' } };
-  if (schema === 'binary') return { schema: { type: 'string', contentMediaType: 'application/octet-stream' } };
+  if (schema === 'binary') return { schema: { type: 'string', format: 'binary' } };
   return { schema };
 }
 
