@@ -7,9 +7,8 @@
  * test/e2e/demo.test.ts calls runDemo() against an in-process local stack.
  */
 import { pathToFileURL } from 'node:url';
-import * as z from 'zod';
-import { routeKey } from '../shared/api/route.ts';
-import { DemoClient, StepFailure } from './demo/client.ts';
+import { routeKey, type HttpMethod } from '../shared/api/route.ts';
+import { DemoClient, StepFailure, type AnswerSeen } from './demo/client.ts';
 import { stdoutWantsColour, styleFor, type Write } from './demo/terminal.ts';
 import { TOUR, type Step, type TourState } from './demo/tour.ts';
 import { JANE } from './demo/people.ts';
@@ -19,6 +18,8 @@ export interface DemoOptions {
   /** Where lines go; stdout by default. */
   readonly write?: Write;
   readonly colour?: boolean;
+  /** Sees every answer of an API call (the e2e test hands them to the contract check). */
+  readonly onAnswer?: (answer: AnswerSeen) => void;
 }
 
 export interface StepOutcome {
@@ -33,14 +34,15 @@ export interface DemoResult {
   readonly steps: readonly StepOutcome[];
 }
 
-const openApiPaths = z.object({ paths: z.record(z.string(), z.record(z.string(), z.unknown())) });
+const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** The route keys (`POST /v1/orgs`) the running service describes in its OpenAPI document. */
 async function servedRoutes(client: DemoClient): Promise<Set<string>> {
-  const document = (await client.call({ method: 'GET', path: '/v1/openapi.json', expect: 200, why: 'The service describes every route it serves (OpenAPI 3)' })).json(openApiPaths);
+  const document = await client.ok({ expect: 200, why: 'The service describes every route it serves (OpenAPI 3)' }, () => client.api.GET('/v1/openapi.json'));
   const keys = new Set<string>();
   for (const [path, operations] of Object.entries(document.paths)) {
-    for (const method of Object.keys(operations)) keys.add(routeKey({ method: method.toUpperCase() as 'GET', path }));
+    if (typeof operations !== 'object' || operations === null) continue;
+    for (const method of METHODS) if (method.toLowerCase() in operations) keys.add(routeKey({ method, path }));
   }
   return keys;
 }
@@ -52,7 +54,7 @@ function missingRoutes(step: Step, served: ReadonlySet<string>): string[] {
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const style = styleFor(options.colour ?? false);
-  const client = new DemoClient(options.baseUrl, write, style);
+  const client = new DemoClient(options.baseUrl, write, style, options.onAnswer);
   const outcomes: StepOutcome[] = [];
 
   write(style.bold(`Custos — a tour of the data subject rights, against ${options.baseUrl}`));

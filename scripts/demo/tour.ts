@@ -1,7 +1,8 @@
 /**
  * The story `npm run demo` tells, one step per right: who does what, over which route, and what
- * the answer must be. Responses are checked against the route table's own response schemas, so
- * the tour fails when the service drifts from its contract, not only when a status changes.
+ * the answer must be. It is written against the typed client generated from the OpenAPI
+ * document, so a route change that would break a client fails `tsc` here; run by the e2e test,
+ * every answer it receives is also checked against the document (the contract test).
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
@@ -12,7 +13,7 @@ import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
-import { StepFailure, type Actor, type DemoClient } from './client.ts';
+import { as, StepFailure, type Actor, type DemoClient } from './client.ts';
 import { BACKUP_PASSWORD, JANE, JANE_NEW_EMAIL, JOHN, ORG_NAME, teamFor, type Customer, type TeamMember } from './people.ts';
 
 /** What the steps hand each other. Filled in as the story goes. */
@@ -44,7 +45,6 @@ export interface Step {
 const tokenAnswer = z.object({ access_token: z.string().min(1) });
 const mailbox = z.object({ items: z.array(z.object({ to: z.array(z.string()), subject: z.string(), links: z.array(z.string()) })) });
 const cleanupReport = z.object({ organizations: z.array(z.object({ orgIdHash: z.string(), counts: z.record(z.string(), z.number()), done: z.boolean() })) });
-const problem = z.object({ type: z.string(), title: z.string(), status: z.number() });
 
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new StepFailure(`${what} is missing: an earlier step failed`);
@@ -71,7 +71,7 @@ function isAes256Zip(bytes: Buffer): boolean {
   return false;
 }
 
-const orgPath = (state: TourState): string => `/v1/orgs/${need(state.orgId, 'The organization')}`;
+const orgOf = (state: TourState): { orgId: string } => ({ orgId: need(state.orgId, 'The organization') });
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 async function signIn(client: DemoClient, person: TeamMember): Promise<Actor> {
@@ -86,21 +86,19 @@ async function signIn(client: DemoClient, person: TeamMember): Promise<Actor> {
 }
 
 async function accessReport(client: DemoClient, state: TourState, email: string, why: string) {
-  const answer = await client.call({ method: 'POST', path: `${orgPath(state)}/subjects/access`, as: need(state.admin, 'Adam'), json: { email }, expect: 200, why });
-  return answer.json(subjectRoutes.subjectAccess.response);
+  const admin = need(state.admin, 'Adam');
+  return client.ok({ expect: 200, why }, () => client.api.POST('/v1/orgs/{orgId}/subjects/access', { params: { path: orgOf(state) }, headers: as(admin), body: { email } }));
 }
 
 async function createJob(client: DemoClient, state: TourState, customer: Customer, device: string): Promise<string> {
   const member = need(state.member, 'Mia');
-  const answer = await client.call({
-    method: 'POST',
-    path: `${orgPath(state)}/orchestrations/${need(state.orchestrationId, 'The orchestration')}/jobs`,
-    as: member,
-    json: { fields: { customer_email: customer.email, customer_name: customer.name, customer_phone: customer.phone, device } },
-    expect: 201,
-    why: `Mia records a repair for ${customer.name}; email and phone are sealed before they are stored (Art. 32)`,
-  });
-  const job = answer.json(jobRoutes.createJob.response);
+  const job = await client.ok({ expect: 201, why: `Mia records a repair for ${customer.name}; email and phone are sealed before they are stored (Art. 32)` }, () =>
+    client.api.POST('/v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs', {
+      params: { path: { ...orgOf(state), orchestrationId: need(state.orchestrationId, 'The orchestration') } },
+      headers: as(member),
+      body: { fields: { customer_email: customer.email, customer_name: customer.name, customer_phone: customer.phone, device } },
+    }),
+  );
   check(job.fields.customer_email === customer.email && job.ownerId.startsWith('demo-mia-'), 'The new job does not carry what Mia sent, or she does not own it');
   return job.jobId;
 }
@@ -116,24 +114,19 @@ export const TOUR: readonly Step[] = [
       state.owner = await signIn(client, team.owner);
       state.admin = await signIn(client, team.admin);
       state.member = await signIn(client, team.member);
-      const org = (
-        await client.call({ method: 'POST', path: '/v1/orgs', as: state.owner, json: { name: ORG_NAME }, expect: 201, why: 'Olivia creates the organization and becomes its owner (the controller of its customers\' data)' })
-      ).json(orgRoutes.createOrg.response);
+      const owner = state.owner;
+      const org = await client.ok({ expect: 201, why: "Olivia creates the organization and becomes its owner (the controller of its customers' data)" }, () =>
+        client.api.POST('/v1/orgs', { headers: as(owner), body: { name: ORG_NAME } }),
+      );
       state.orgId = org.orgId;
       for (const person of [team.admin, team.member]) {
-        const added = (
-          await client.call({
-            method: 'POST',
-            path: `${orgPath(state)}/members`,
-            as: state.owner,
-            json: { userId: person.sub, email: person.email, role: person.role },
-            expect: 201,
-            why: `Olivia adds ${person.name}: role-based access decides what each of them may read and change`,
-          })
-        ).json(orgRoutes.addMember.response);
+        const added = await client.ok({ expect: 201, why: `Olivia adds ${person.name}: role-based access decides what each of them may read and change` }, () =>
+          client.api.POST('/v1/orgs/{orgId}/members', { params: { path: orgOf(state) }, headers: as(owner), body: { userId: person.sub, email: person.email, role: person.role } }),
+        );
         check(added.role === person.role, `${person.name} was added with role ${added.role}`);
       }
-      const members = (await client.call({ method: 'GET', path: `${orgPath(state)}/members`, as: state.member, expect: 200, why: 'Mia lists the team of her organization' })).json(orgRoutes.listMembers.response);
+      const member = state.member;
+      const members = await client.ok({ expect: 200, why: 'Mia lists the team of her organization' }, () => client.api.GET('/v1/orgs/{orgId}/members', { params: { path: orgOf(state) }, headers: as(member) }));
       check(members.items.length === 3, `The organization has ${members.items.length} members, expected 3`);
       return `"${ORG_NAME}" with an owner, an admin and a member`;
     },
@@ -144,12 +137,12 @@ export const TOUR: readonly Step[] = [
     routes: [orchestrationRoutes.createOrchestration, jobRoutes.createJob, jobRoutes.listJobs],
     essential: true,
     async run(client, state) {
-      const orchestration = (
-        await client.call({
-          method: 'POST',
-          path: `${orgPath(state)}/orchestrations`,
-          as: need(state.admin, 'Adam'),
-          json: {
+      const admin = need(state.admin, 'Adam');
+      const orchestration = await client.ok({ expect: 201, why: 'Adam defines the blueprint: which fields are personal, which encrypted, which one names the data subject' }, () =>
+        client.api.POST('/v1/orgs/{orgId}/orchestrations', {
+          params: { path: orgOf(state) },
+          headers: as(admin),
+          body: {
             name: 'Repairs',
             stages: ['received', 'repairing', 'done'],
             fields: [
@@ -159,17 +152,16 @@ export const TOUR: readonly Step[] = [
               { id: 'device', label: 'Device', type: 'text' },
             ],
           },
-          expect: 201,
-          why: 'Adam defines the blueprint: which fields are personal, which encrypted, which one names the data subject',
-        })
-      ).json(orchestrationRoutes.createOrchestration.response);
+        }),
+      );
       state.orchestrationId = orchestration.orchestrationId;
       state.jobs.jane.push(await createJob(client, state, JANE, 'Espresso machine'));
       state.jobs.jane.push(await createJob(client, state, JANE, 'Bicycle'));
       state.jobs.john.push(await createJob(client, state, JOHN, 'Laptop'));
-      const list = (
-        await client.call({ method: 'GET', path: `${orgPath(state)}/orchestrations/${orchestration.orchestrationId}/jobs`, as: need(state.member, 'Mia'), expect: 200, why: 'Mia lists her jobs: values are decrypted for her because her role may read them' })
-      ).json(jobRoutes.listJobs.response);
+      const member = need(state.member, 'Mia');
+      const list = await client.ok({ expect: 200, why: 'Mia lists her jobs: values are decrypted for her because her role may read them' }, () =>
+        client.api.GET('/v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs', { params: { path: { ...orgOf(state), orchestrationId: orchestration.orchestrationId } }, headers: as(member) }),
+      );
       check(list.items.length === 3, `Mia sees ${list.items.length} jobs, expected her 3`);
       return 'Customer email and phone are stored AES-256-GCM sealed; the email is found through a keyed blind index';
     },
@@ -193,27 +185,15 @@ export const TOUR: readonly Step[] = [
     routes: [jobRoutes.updateJob, subjectRoutes.subjectRectification, subjectRoutes.subjectAccess],
     async run(client, state) {
       const jobId = need(state.jobs.jane[0], 'Jane\'s first job');
-      const job = (
-        await client.call({
-          method: 'PATCH',
-          path: `${orgPath(state)}/jobs/${jobId}`,
-          as: need(state.member, 'Mia'),
-          json: { fields: { customer_name: 'Jane A. Roe' } },
-          expect: 200,
-          why: 'Mia corrects the name on one job (Art. 16); the audit event names the field, never an encrypted value',
-        })
-      ).json(jobRoutes.updateJob.response);
+      const member = need(state.member, 'Mia');
+      const admin = need(state.admin, 'Adam');
+      const job = await client.ok({ expect: 200, why: 'Mia corrects the name on one job (Art. 16); the audit event names the field, never an encrypted value' }, () =>
+        client.api.PATCH('/v1/orgs/{orgId}/jobs/{jobId}', { params: { path: { ...orgOf(state), jobId } }, headers: as(member), body: { fields: { customer_name: 'Jane A. Roe' } } }),
+      );
       check(job.fields.customer_name === 'Jane A. Roe', 'The corrected name was not stored');
-      const moved = (
-        await client.call({
-          method: 'PATCH',
-          path: `${orgPath(state)}/subjects`,
-          as: need(state.admin, 'Adam'),
-          json: { email: state.janeEmail, newEmail: JANE_NEW_EMAIL },
-          expect: 200,
-          why: 'Jane has a new address: Adam rectifies it on all her jobs at once, re-sealed and re-indexed',
-        })
-      ).json(subjectRoutes.subjectRectification.response);
+      const moved = await client.ok({ expect: 200, why: 'Jane has a new address: Adam rectifies it on all her jobs at once, re-sealed and re-indexed' }, () =>
+        client.api.PATCH('/v1/orgs/{orgId}/subjects', { params: { path: orgOf(state) }, headers: as(admin), body: { email: state.janeEmail, newEmail: JANE_NEW_EMAIL } }),
+      );
       check(moved.jobsAffected === 2, `${moved.jobsAffected} jobs were rectified, expected 2`);
       state.janeEmail = JANE_NEW_EMAIL;
       const report = await accessReport(client, state, JANE_NEW_EMAIL, 'An access report by the new address finds both jobs');
@@ -227,21 +207,22 @@ export const TOUR: readonly Step[] = [
     routes: [jobRoutes.restrictJob, jobRoutes.updateJob, jobRoutes.getJob, jobRoutes.liftRestriction],
     async run(client, state) {
       const jobId = need(state.jobs.jane[0], 'Jane\'s first job');
-      const path = `${orgPath(state)}/jobs/${jobId}`;
+      const path = { params: { path: { ...orgOf(state), jobId } } };
       const admin = need(state.admin, 'Adam');
       const member = need(state.member, 'Mia');
-      const restricted = (
-        await client.call({ method: 'PUT', path: `${path}/restriction`, as: admin, json: { reason: 'The customer contests the accuracy of the repair record' }, expect: 200, why: 'Jane contests a record: Adam restricts processing of that job (Art. 18(1)(a))' })
-      ).json(jobRoutes.restrictJob.response);
+      const restricted = await client.ok({ expect: 200, why: 'Jane contests a record: Adam restricts processing of that job (Art. 18(1)(a))' }, () =>
+        client.api.PUT('/v1/orgs/{orgId}/jobs/{jobId}/restriction', { ...path, headers: as(admin), body: { reason: 'The customer contests the accuracy of the repair record' } }),
+      );
       check(restricted.restricted, 'The job is not marked restricted');
-      const refused = await client.call({ method: 'PATCH', path, as: member, json: { fields: { device: 'Espresso machine, descaled' } }, expect: 409, why: 'Mia tries to edit it: refused with 409, the job may be stored but not processed' });
-      const type = refused.json(problem).type;
-      check(type.endsWith('/restricted'), `The 409 is of type ${type}, expected …/restricted`);
-      const kept = (await client.call({ method: 'GET', path, as: member, expect: 200, why: 'It is still stored and readable by those allowed' })).json(jobRoutes.getJob.response);
+      const refused = await client.refused({ expect: 409, why: 'Mia tries to edit it: refused with 409, the job may be stored but not processed' }, () =>
+        client.api.PATCH('/v1/orgs/{orgId}/jobs/{jobId}', { ...path, headers: as(member), body: { fields: { device: 'Espresso machine, descaled' } } }),
+      );
+      check(refused.type.endsWith('/restricted'), `The 409 is of type ${refused.type}, expected …/restricted`);
+      const kept = await client.ok({ expect: 200, why: 'It is still stored and readable by those allowed' }, () => client.api.GET('/v1/orgs/{orgId}/jobs/{jobId}', { ...path, headers: as(member) }));
       check(kept.restricted && kept.fields.device === 'Espresso machine', 'The restricted job changed or lost its flag');
-      const lifted = (
-        await client.call({ method: 'DELETE', path: `${path}/restriction`, as: admin, json: { reason: 'Accuracy confirmed with the customer' }, expect: 200, why: 'Accuracy confirmed: Adam lifts the restriction, with the reason audited (Art. 18(3))' })
-      ).json(jobRoutes.liftRestriction.response);
+      const lifted = await client.ok({ expect: 200, why: 'Accuracy confirmed: Adam lifts the restriction, with the reason audited (Art. 18(3))' }, () =>
+        client.api.DELETE('/v1/orgs/{orgId}/jobs/{jobId}/restriction', { ...path, headers: as(admin), body: { reason: 'Accuracy confirmed with the customer' } }),
+      );
       check(!lifted.restricted, 'The restriction was not lifted');
       return 'Restricted, an edit refused with 409 (…/restricted), restriction lifted';
     },
@@ -252,21 +233,17 @@ export const TOUR: readonly Step[] = [
     routes: [portabilityRoutes.createExport, portabilityRoutes.getExport],
     async run(client, state) {
       const admin = need(state.admin, 'Adam');
-      const { exportId } = (
-        await client.call({
-          method: 'POST',
-          path: `${orgPath(state)}/exports`,
-          as: admin,
-          json: { format: 'csv', orchestrationId: need(state.orchestrationId, 'The orchestration') },
-          expect: 202,
-          why: 'Adam asks for a CSV export of the Repairs jobs; a queue worker builds it in the background',
-        })
-      ).json(portabilityRoutes.createExport.response);
-      const ready = await client.poll({ method: 'GET', path: `${orgPath(state)}/exports/${exportId}`, as: admin, expect: 200, why: 'He waits for it: pending → running → ready' }, (answer) => {
-        const status = answer.json(portabilityRoutes.getExport.response);
-        if (status.status === 'failed') throw new StepFailure(`The export failed: ${status.failure ?? 'no reason given'}`);
-        return status.status === 'ready' ? status : undefined;
-      });
+      const { exportId } = await client.ok({ expect: 202, why: 'Adam asks for a CSV export of the Repairs jobs; a queue worker builds it in the background' }, () =>
+        client.api.POST('/v1/orgs/{orgId}/exports', { params: { path: orgOf(state) }, headers: as(admin), body: { format: 'csv', orchestrationId: need(state.orchestrationId, 'The orchestration') } }),
+      );
+      const ready = await client.poll(
+        { expect: 200, why: 'He waits for it: pending → running → ready' },
+        () => client.api.GET('/v1/orgs/{orgId}/exports/{exportId}', { params: { path: { ...orgOf(state), exportId } }, headers: as(admin) }),
+        (status) => {
+          if (status.status === 'failed') throw new StepFailure(`The export failed: ${status.failure ?? 'no reason given'}`);
+          return status.status === 'ready' ? status : undefined;
+        },
+      );
       check(ready.rowsWritten === 3, `The export holds ${ready.rowsWritten} jobs, expected 3`);
       const file = await client.call({ method: 'GET', path: need(ready.downloadUrl, 'The download URL'), expect: 200, why: 'The file itself, from a presigned S3 URL valid for minutes (no bearer token)' });
       const csv = file.text();
@@ -281,14 +258,17 @@ export const TOUR: readonly Step[] = [
     routes: [portabilityRoutes.createBackup, portabilityRoutes.getBackup, portabilityRoutes.downloadPage, portabilityRoutes.downloadSubmit],
     async run(client, state) {
       const owner = need(state.owner, 'Olivia');
-      const { backupId } = (
-        await client.call({ method: 'POST', path: `${orgPath(state)}/backups`, as: owner, json: { password: BACKUP_PASSWORD }, expect: 202, why: 'Olivia, the owner, asks for a backup protected by a password she chooses' })
-      ).json(portabilityRoutes.createBackup.response);
-      await client.poll({ method: 'GET', path: `${orgPath(state)}/backups/${backupId}`, as: owner, expect: 200, why: 'The worker writes the encrypted ZIP to S3 and emails her the link' }, (answer) => {
-        const status = answer.json(portabilityRoutes.getBackup.response);
-        if (status.status === 'failed' || status.email === 'failed') throw new StepFailure(`The backup failed: ${status.failure ?? `email ${status.email}`}`);
-        return status.status === 'ready' && status.email === 'sent' ? status : undefined;
-      });
+      const { backupId } = await client.ok({ expect: 202, why: 'Olivia, the owner, asks for a backup protected by a password she chooses' }, () =>
+        client.api.POST('/v1/orgs/{orgId}/backups', { params: { path: orgOf(state) }, headers: as(owner), body: { password: BACKUP_PASSWORD } }),
+      );
+      await client.poll(
+        { expect: 200, why: 'The worker writes the encrypted ZIP to S3 and emails her the link' },
+        () => client.api.GET('/v1/orgs/{orgId}/backups/{backupId}', { params: { path: { ...orgOf(state), backupId } }, headers: as(owner) }),
+        (status) => {
+          if (status.status === 'failed' || status.email === 'failed') throw new StepFailure(`The backup failed: ${status.failure ?? `email ${status.email}`}`);
+          return status.status === 'ready' && status.email === 'sent' ? status : undefined;
+        },
+      );
       const mail = (await client.call({ method: 'GET', path: '/dev/mail', expect: 200, why: 'The mail the service sent, captured by the local SES (the mail viewer shows it too)' })).json(mailbox);
       const linkPart = `/v1/backups/${backupId}/download?token=`;
       const message = mail.items.find((item) => item.links.some((link) => link.includes(linkPart)));
@@ -297,12 +277,22 @@ export const TOUR: readonly Step[] = [
       check(message.to.includes(teamFor(state.run).owner.email), 'The backup email did not go to the owner');
       client.note(`Email to ${message.to.join(', ')}: "${message.subject}"`);
       client.note(`Link: ${link}`);
-      const page = await client.call({ method: 'GET', path: link, expect: 200, why: 'Olivia opens the link: our page asks for the password (the link never points at S3 itself)' });
-      const html = page.text();
-      check(html.includes(ORG_NAME) && html.includes('<time datetime="') && html.includes('Did not ask for this backup?'), 'The download page does not name the organization, the expiry and what to do if the link was unexpected');
       const token = new URL(link).searchParams.get('token') ?? '';
-      const submitted = await client.call({ method: 'POST', path: new URL(link).pathname, form: { token, password: BACKUP_PASSWORD }, expect: 303, why: 'She types the password: 303 to a presigned S3 URL valid for minutes (5 wrong tries lock the link)' });
-      const location = submitted.headers.get('location');
+      const html = await client.ok({ expect: 200, why: 'Olivia opens the link: our page asks for the password (the link never points at S3 itself)' }, () =>
+        client.api.GET('/v1/backups/{backupId}/download', { params: { path: { backupId }, query: { token } }, parseAs: 'text' }),
+      );
+      check(html.includes(ORG_NAME) && html.includes('<time datetime="') && html.includes('Did not ask for this backup?'), 'The download page does not name the organization, the expiry and what to do if the link was unexpected');
+      const submitted = await client.answer({ expect: 303, why: 'She types the password: 303 to a presigned S3 URL valid for minutes (5 wrong tries lock the link)' }, () =>
+        client.api.POST('/v1/backups/{backupId}/download', {
+          params: { path: { backupId } },
+          // The page's form, as a browser posts it.
+          body: { token, password: BACKUP_PASSWORD },
+          bodySerializer: (form) => new URLSearchParams(form),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          parseAs: 'text',
+        }),
+      );
+      const location = submitted.response.headers.get('location');
       if (location === null) throw new StepFailure('The 303 has no Location');
       const zip = await client.call({ method: 'GET', path: location, expect: 200, why: 'Her browser follows it and saves the ZIP (open it with 7-Zip and the same password)' });
       check(isAes256Zip(zip.bytes), 'The download is not a ZIP whose first entry is AES-256 encrypted');
@@ -315,14 +305,17 @@ export const TOUR: readonly Step[] = [
     routes: [subjectRoutes.subjectErasure, subjectRoutes.subjectAccess, jobRoutes.getJob],
     async run(client, state) {
       const admin = need(state.admin, 'Adam');
-      const erased = (
-        await client.call({ method: 'POST', path: `${orgPath(state)}/subjects/erasure`, as: admin, json: { email: state.janeEmail, mode: 'delete' }, expect: 200, why: 'Jane asks to be forgotten: Adam erases every job about her, wherever it lives' })
-      ).json(subjectRoutes.subjectErasure.response);
+      const erased = await client.ok({ expect: 200, why: 'Jane asks to be forgotten: Adam erases every job about her, wherever it lives' }, () =>
+        client.api.POST('/v1/orgs/{orgId}/subjects/erasure', { params: { path: orgOf(state) }, headers: as(admin), body: { email: state.janeEmail, mode: 'delete' } }),
+      );
       check(erased.jobsAffected === 2, `${erased.jobsAffected} jobs were erased, expected Jane's 2`);
       const report = await accessReport(client, state, state.janeEmail, 'An access report for her address now finds nothing');
       check(report.items.length === 0, `The access report still lists ${report.items.length} jobs`);
-      await client.call({ method: 'GET', path: `${orgPath(state)}/jobs/${need(state.jobs.jane[0], 'Jane\'s job')}`, as: admin, expect: 404, why: 'Her job is gone: 404' });
-      await client.call({ method: 'GET', path: `${orgPath(state)}/jobs/${need(state.jobs.john[0], 'John\'s job')}`, as: need(state.member, 'Mia'), expect: 200, why: 'John\'s job is untouched' });
+      const janes = { params: { path: { ...orgOf(state), jobId: need(state.jobs.jane[0], "Jane's job") } } };
+      const johns = { params: { path: { ...orgOf(state), jobId: need(state.jobs.john[0], "John's job") } } };
+      const member = need(state.member, 'Mia');
+      await client.refused({ expect: 404, why: 'Her job is gone: 404' }, () => client.api.GET('/v1/orgs/{orgId}/jobs/{jobId}', { ...janes, headers: as(admin) }));
+      await client.ok({ expect: 200, why: "John's job is untouched" }, () => client.api.GET('/v1/orgs/{orgId}/jobs/{jobId}', { ...johns, headers: as(member) }));
       return '2 jobs erased; nothing left to report about Jane; other customers unaffected';
     },
   },
@@ -332,11 +325,18 @@ export const TOUR: readonly Step[] = [
     routes: [auditRoutes.listAudit, auditRoutes.verifyAudit],
     async run(client, state) {
       const owner = need(state.owner, 'Olivia');
-      const page = (await client.call({ method: 'GET', path: `${orgPath(state)}/audit?limit=8`, as: owner, expect: 200, why: 'Olivia reads the latest events: who did what, when, from where' })).json(auditRoutes.listAudit.response);
+      const admin = need(state.admin, 'Adam');
+      const page = await client.ok({ expect: 200, why: 'Olivia reads the latest events: who did what, when, from where' }, () =>
+        client.api.GET('/v1/orgs/{orgId}/audit', { params: { path: orgOf(state), query: { limit: 8 } }, headers: as(owner) }),
+      );
       check(page.items.some((event) => event.action === 'subject.erase'), 'The erasure is not in the audit log');
       client.note(`Latest: ${page.items.map((event) => event.action).join(', ')}`);
-      await client.call({ method: 'GET', path: `${orgPath(state)}/audit`, as: need(state.admin, 'Adam'), expect: 403, why: 'Adam may not read it: admins need the audit.read permission (and the refusal is itself audited)' });
-      const verdict = (await client.call({ method: 'GET', path: `${orgPath(state)}/audit/verify`, as: owner, expect: 200, why: 'The whole hash chain and its signed digests are re-walked' })).json(auditRoutes.verifyAudit.response);
+      await client.refused({ expect: 403, why: 'Adam may not read it: admins need the audit.read permission (and the refusal is itself audited)' }, () =>
+        client.api.GET('/v1/orgs/{orgId}/audit', { params: { path: orgOf(state) }, headers: as(admin) }),
+      );
+      const verdict = await client.ok({ expect: 200, why: 'The whole hash chain and its signed digests are re-walked' }, () =>
+        client.api.GET('/v1/orgs/{orgId}/audit/verify', { params: { path: orgOf(state) }, headers: as(owner) }),
+      );
       check(verdict.valid, `The audit chain does not verify (first broken at ${verdict.firstBrokenAt ?? '?'}, ${verdict.reason ?? 'no reason'})`);
       return `The chain of ${verdict.events} events verifies`;
     },
@@ -347,11 +347,12 @@ export const TOUR: readonly Step[] = [
     routes: [orgRoutes.deleteOrg, orgRoutes.getOrg],
     async run(client, state) {
       const owner = need(state.owner, 'Olivia');
-      const path = orgPath(state);
-      const accepted = (await client.call({ method: 'DELETE', path, as: owner, expect: 202, why: 'Olivia deletes the organization: closed at once, queued for erasure' })).json(orgRoutes.deleteOrg.response);
+      const admin = need(state.admin, 'Adam');
+      const org = { params: { path: orgOf(state) } };
+      const accepted = await client.ok({ expect: 202, why: 'Olivia deletes the organization: closed at once, queued for erasure' }, () => client.api.DELETE('/v1/orgs/{orgId}', { ...org, headers: as(owner) }));
       check(accepted.status === 'pending_deletion', `The deletion answered status ${accepted.status}`);
-      await client.call({ method: 'GET', path, as: need(state.admin, 'Adam'), expect: 404, why: 'For everyone else it is already gone' });
-      const pending = (await client.call({ method: 'GET', path, as: owner, expect: 200, why: 'The owner still sees its status (and may cancel until a clean-up cycle starts)' })).json(orgRoutes.getOrg.response);
+      await client.refused({ expect: 404, why: 'For everyone else it is already gone' }, () => client.api.GET('/v1/orgs/{orgId}', { ...org, headers: as(admin) }));
+      const pending = await client.ok({ expect: 200, why: 'The owner still sees its status (and may cancel until a clean-up cycle starts)' }, () => client.api.GET('/v1/orgs/{orgId}', { ...org, headers: as(owner) }));
       check(pending.status === 'pending_deletion', `The organization is ${pending.status}, expected pending_deletion`);
       const hash = sha256Hex(need(state.orgId, 'The organization'));
       // The timed scheduler may run the cycle first; then this run's report simply lacks it.
@@ -366,7 +367,7 @@ export const TOUR: readonly Step[] = [
       }
       if (counts === undefined) throw new StepFailure('Five clean-up cycles did not finish erasing the organization');
       if (Object.keys(counts).length > 0) client.note(`Erased: ${Object.entries(counts).map(([kind, count]) => `${count} ${kind}`).join(', ')}`);
-      await client.call({ method: 'GET', path, as: owner, expect: 404, why: 'Now it is gone for its owner too; only a deletion record without personal data remains' });
+      await client.refused({ expect: 404, why: 'Now it is gone for its owner too; only a deletion record without personal data remains' }, () => client.api.GET('/v1/orgs/{orgId}', { ...org, headers: as(owner) }));
       return 'Queued, erased by one clean-up cycle, 404 for everyone';
     },
   },

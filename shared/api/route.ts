@@ -19,8 +19,24 @@ export type ApiFunctionName =
   | 'download'
   | 'openapi';
 
+/** Response headers the contract declares, in the lower case the spine sends. */
+export type ResponseHeader = 'etag' | 'location' | 'retry-after' | 'content-disposition';
+
+/** A body schema: zod for JSON, or `text` (CSV, HTML, JSON lines) / `binary` (XLSX) for files and pages. */
+export type BodySchema = z.ZodType | 'text' | 'binary';
+
+/** One answer of a route beyond what its shape implies (openapi.ts lists the implied ones). */
+export interface ResponseSpec {
+  readonly description: string;
+  /** Media type → schema; absent: no body. Merged with the problem+json of a problem status. */
+  readonly content?: Readonly<Record<string, BodySchema>>;
+  readonly headers?: readonly ResponseHeader[];
+}
+
 export interface RouteDefinition {
   readonly method: HttpMethod;
+  /** Unique and stable: a verb and a noun in camelCase (`createJob`). Generated clients name their calls by it. */
+  readonly operationId: string;
   /** API Gateway path template, e.g. `/v1/orgs/{orgId}`. */
   readonly path: string;
   readonly fn: ApiFunctionName;
@@ -33,8 +49,17 @@ export interface RouteDefinition {
   readonly body?: z.ZodType;
   /** `form`: the body is application/x-www-form-urlencoded (the download page). */
   readonly bodyEncoding?: 'json' | 'form';
+  /** A typical request body, shown in the document (a unit test checks that `body` accepts it). */
+  readonly example?: unknown;
   readonly status: number;
+  /** The JSON body of the success answer. */
   readonly response?: z.ZodType;
+  /**
+   * Answers beyond the implied ones, by status: a string is a problem+json answer and why it
+   * happens; a spec gives its own media types and headers (the success answer's too, when it is
+   * not only `response` as JSON).
+   */
+  readonly answers?: Readonly<Record<number, string | ResponseSpec>>;
   /** The audit action a mutating route writes with its change. */
   readonly audit?: string;
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { runDemo } from '../../scripts/demo.ts';
 import { TOUR } from '../../scripts/demo/tour.ts';
+import { recordAnswer } from '../support/contract-recorder.ts';
 
 let stack: LocalStack;
 let workDir: string;
@@ -35,7 +36,7 @@ async function listen(server: Server): Promise<string> {
 test('the tour completes every step against the local stack', async () => {
   // Act
   const lines: string[] = [];
-  const result = await runDemo({ baseUrl: stack.url, write: (line) => lines.push(line) });
+  const result = await runDemo({ baseUrl: stack.url, write: (line) => lines.push(line), onAnswer: recordAnswer });
 
   // Assess: every step passed, in order, and the output says which article each serves.
   const failures = result.steps.filter((step) => !step.ok).map((step) => `${step.title}: ${step.message}`);

@@ -9,6 +9,7 @@ import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { httpApiEvent } from '../../infra/local/lambda-events.ts';
 import { functionNamed } from '../../infra/manifest.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
+import { recordAnswer } from './contract-recorder.ts';
 
 export interface RawRequest {
   readonly route: RouteDefinition;
@@ -58,9 +59,12 @@ export async function sendRaw(request: RawRequest): Promise<RawAnswer> {
   });
   const result = (await runtime.invoke(functionNamed(request.route.fn), event)) as APIGatewayProxyStructuredResultV2;
   const text = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
-  return {
+  const answer = {
     status: result.statusCode ?? 200,
     headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
     text,
   };
+  // Hostile input included: whatever is sent, the answer must be one the document declares.
+  recordAnswer({ method: request.route.method, path: request.route.path, ...answer });
+  return answer;
 }

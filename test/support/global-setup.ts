@@ -7,10 +7,10 @@
  * projects need none of it and skip it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTestStack, type StackMessage } from './test-stack.ts';
+import { setTestStack, TEST_ENV, type StackMessage } from './test-stack.ts';
 
 const PROJECTS_WITHOUT_EMULATORS = new Set(['unit', 'infra']);
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -53,6 +53,10 @@ export default async function globalSetup(globalConfig: JestGlobalConfig): Promi
   }
 
   Object.assign(process.env, message.env);
+  // The test HTTP clients record every answer here; the teardown checks them against the document.
+  const contractDir = join(dataDir, 'contract');
+  await mkdir(contractDir);
+  process.env[TEST_ENV.contractDir] = contractDir;
   // The stack lives until the teardown; it must not keep jest alive on its own.
   child.unref();
   child.channel?.unref();

@@ -1,10 +1,61 @@
-/** Stops the test stack that global-setup.ts started and removes its data directory. */
-import { rm } from 'node:fs/promises';
-import { takeTestStack } from './test-stack.ts';
+/**
+ * Checks the answers the test HTTP clients recorded against the OpenAPI document (contract.ts),
+ * then stops the test stack that global-setup.ts started and removes its data directory. A
+ * contract violation fails the run; operations no test reached count only when the whole suite ran.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildOpenApiDocument } from '../../shared/api/openapi.ts';
+import { contractViolations, type OpenApiDocument } from './contract.ts';
+import type { Exchange } from './contract-recorder.ts';
+import { takeTestStack, TEST_ENV } from './test-stack.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
+/** The projects whose HTTP calls are recorded; all of them must run for the coverage check. */
+const RECORDING_PROJECTS = ['integration', 'e2e', 'security'];
 
-export default async function globalTeardown(): Promise<void> {
+/** The part of jest's global config we read (typed here to avoid depending on @jest/types). */
+interface JestGlobalConfig {
+  readonly selectProjects?: readonly string[];
+  readonly testPathPatterns?: { readonly patterns?: readonly string[] };
+  readonly testNamePattern?: string;
+  readonly onlyChanged?: boolean;
+  readonly findRelatedTests?: boolean;
+  readonly shard?: unknown;
+}
+
+function isWholeSuite(config: JestGlobalConfig): boolean {
+  const selected = config.selectProjects ?? [];
+  return (
+    (selected.length === 0 || RECORDING_PROJECTS.every((project) => selected.includes(project))) &&
+    (config.testPathPatterns?.patterns ?? []).length === 0 &&
+    (config.testNamePattern ?? '') === '' &&
+    config.onlyChanged !== true &&
+    config.findRelatedTests !== true &&
+    config.shard === undefined
+  );
+}
+
+async function recordedExchanges(dir: string): Promise<Exchange[]> {
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).sort();
+  const exchanges: Exchange[] = [];
+  for (const file of files) {
+    for (const line of (await readFile(join(dir, file), 'utf8')).split('\n')) if (line !== '') exchanges.push(JSON.parse(line) as Exchange);
+  }
+  return exchanges;
+}
+
+async function checkContract(config: JestGlobalConfig): Promise<void> {
+  const dir = process.env[TEST_ENV.contractDir];
+  if (dir === undefined) return;
+  const exchanges = await recordedExchanges(dir);
+  const violations = contractViolations(buildOpenApiDocument() as OpenApiDocument, exchanges, { requireEveryOperation: isWholeSuite(config) });
+  if (violations.length > 0) {
+    throw new Error(`The service broke its OpenAPI contract (${exchanges.length} answers checked):\n  ${violations.join('\n  ')}`);
+  }
+}
+
+async function stopStack(): Promise<void> {
   const stack = takeTestStack();
   if (stack === undefined) return;
   const child = stack.process;
@@ -16,4 +67,12 @@ export default async function globalTeardown(): Promise<void> {
     clearTimeout(timer);
   }
   await rm(stack.dataDir, { recursive: true, force: true });
+}
+
+export default async function globalTeardown(config: JestGlobalConfig): Promise<void> {
+  try {
+    await checkContract(config);
+  } finally {
+    await stopStack();
+  }
 }

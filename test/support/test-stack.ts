@@ -11,6 +11,8 @@ export const TEST_ENV = {
   /** JSON of the ProvisionedResources (queue and dead-letter queue URLs, table names…). */
   resources: 'TEST_RESOURCES',
   dataDir: 'TEST_DATA_DIR',
+  /** Where the test HTTP clients record the answers they receive, for the contract check. */
+  contractDir: 'TEST_CONTRACT_DIR',
 } as const;
 
 /** What stack-process.ts tells the global setup over IPC. */

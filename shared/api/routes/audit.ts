@@ -56,8 +56,20 @@ export const auditVerification = z
   .meta({ id: 'AuditVerification' });
 
 export const auditRoutes = {
-  listAudit: { method: 'GET', path: '/v1/orgs/{orgId}/audit', fn: 'api-audit', tag: 'Audit', summary: 'Audit events, newest first (owner or audit.read)', auth: 'jwt', params: orgParams, query: auditListQuery, status: 200, response: pageOf(auditEvent) },
-  exportAudit: { method: 'GET', path: '/v1/orgs/{orgId}/audit/export', fn: 'api-audit', tag: 'Audit', summary: 'The audit log of a time range as CSV, or the whole chain as JSON lines for the offline verifier', auth: 'jwt', params: orgParams, query: auditExportQuery, status: 200 },
-  verifyAudit: { method: 'GET', path: '/v1/orgs/{orgId}/audit/verify', fn: 'api-audit', tag: 'Audit', summary: "Re-walks the organization's audit chain and its signed digests", auth: 'jwt', params: orgParams, status: 200, response: auditVerification },
-  auditPublicKey: { method: 'GET', path: '/v1/orgs/{orgId}/audit/public-key', fn: 'api-audit', tag: 'Audit', summary: 'The public key (PEM) that verifies the signed digests offline', auth: 'jwt', params: orgParams, status: 200, response: z.object({ publicKeyPem: z.string() }) },
+  listAudit: { method: 'GET', operationId: 'listAuditEvents', path: '/v1/orgs/{orgId}/audit', fn: 'api-audit', tag: 'Audit', summary: 'Audit events, newest first (owner or audit.read)', auth: 'jwt', params: orgParams, query: auditListQuery, status: 200, response: pageOf(auditEvent) },
+  exportAudit: {
+    method: 'GET',
+    operationId: 'exportAuditLog',
+    path: '/v1/orgs/{orgId}/audit/export',
+    fn: 'api-audit',
+    tag: 'Audit',
+    summary: 'The audit log of a time range as CSV, or the whole chain as JSON lines for the offline verifier',
+    auth: 'jwt',
+    params: orgParams,
+    query: auditExportQuery,
+    status: 200,
+    answers: { 200: { description: 'The file: text/csv, or application/x-ndjson (one event a line) for `format=jsonl`', content: { 'text/csv': 'text', 'application/x-ndjson': 'text' }, headers: ['content-disposition'] } },
+  },
+  verifyAudit: { method: 'GET', operationId: 'verifyAuditLog', path: '/v1/orgs/{orgId}/audit/verify', fn: 'api-audit', tag: 'Audit', summary: "Re-walks the organization's audit chain and its signed digests", auth: 'jwt', params: orgParams, status: 200, response: auditVerification },
+  auditPublicKey: { method: 'GET', operationId: 'getAuditPublicKey', path: '/v1/orgs/{orgId}/audit/public-key', fn: 'api-audit', tag: 'Audit', summary: 'The public key (PEM) that verifies the signed digests offline', auth: 'jwt', params: orgParams, status: 200, response: z.object({ publicKeyPem: z.string() }) },
 } as const satisfies Record<string, RouteDefinition>;

@@ -81,6 +81,7 @@ export const shareResult = z
 export const extensionRoutes = {
   listExtensions: {
     method: 'GET',
+    operationId: 'listExtensions',
     path: '/v1/orgs/{orgId}/extensions',
     fn: 'api-extensions',
     tag: 'Extensions',
@@ -93,6 +94,7 @@ export const extensionRoutes = {
   },
   grantConsent: {
     method: 'POST',
+    operationId: 'grantExtensionConsent',
     path: '/v1/orgs/{orgId}/extensions/{extensionId}/consent',
     fn: 'api-extensions',
     tag: 'Extensions',
@@ -103,9 +105,11 @@ export const extensionRoutes = {
     status: 201,
     response: consentRecord,
     audit: 'extension.consent',
+    example: { fields: [{ orchestrationId: '01JF6Q0Y7W3V5T8N2M4K6H8G0D', fieldId: 'customer_email' }], purpose: 'Send repair status updates by email' },
   },
   setToken: {
     method: 'PUT',
+    operationId: 'setExtensionToken',
     path: '/v1/orgs/{orgId}/extensions/{extensionId}/token',
     fn: 'api-extensions',
     tag: 'Extensions',
@@ -115,9 +119,11 @@ export const extensionRoutes = {
     body: tokenBody,
     status: 204,
     audit: 'extension.token_set',
+    example: { token: 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=' },
   },
   revokeExtension: {
     method: 'DELETE',
+    operationId: 'revokeExtension',
     path: '/v1/orgs/{orgId}/extensions/{extensionId}',
     fn: 'api-extensions',
     tag: 'Extensions',
@@ -130,6 +136,7 @@ export const extensionRoutes = {
   },
   shareJob: {
     method: 'POST',
+    operationId: 'shareJob',
     path: '/v1/orgs/{orgId}/jobs/{jobId}/share/{extensionId}',
     fn: 'api-extensions',
     tag: 'Extensions',
@@ -142,5 +149,9 @@ export const extensionRoutes = {
     status: 200,
     response: shareResult,
     audit: 'job.share',
+    answers: {
+      409: 'Not shared: `/restricted`, `/consent-required`, `/token-required`, `/webhook-refused` or `/nothing-to-share`',
+      503: { description: 'The vendor cannot be reached; retry after the time given', headers: ['retry-after'] },
+    },
   },
 } as const satisfies Record<string, RouteDefinition>;

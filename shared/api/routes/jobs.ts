@@ -49,10 +49,15 @@ export const restrictionState = z
   .meta({ id: 'JobRestriction' });
 
 const etagNote = 'The ETag header carries the version; send it as If-Match to change only what you read (412 when stale).';
+/** Answers that carry the job's version. */
+const withEtag = { description: 'OK; the ETag header carries the version', headers: ['etag'] } as const;
+const stale = 'If-Match names another version: the job changed since you read it';
+const restricted = 'The job is restricted (`type` ends in `/restricted`), or changed by others at the same time';
 
 export const jobRoutes = {
   createJob: {
     method: 'POST',
+    operationId: 'createJob',
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs',
     fn: 'api-jobs',
     tag: 'Jobs',
@@ -63,9 +68,12 @@ export const jobRoutes = {
     status: 201,
     response: job,
     audit: 'job.create',
+    answers: { 201: { ...withEtag, description: 'Created; the ETag header carries the version' } },
+    example: { fields: { device: 'Phone, cracked screen', customer_email: 'jane.roe@example.net' } },
   },
   listJobs: {
     method: 'GET',
+    operationId: 'listJobs',
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs',
     fn: 'api-jobs',
     tag: 'Jobs',
@@ -76,9 +84,10 @@ export const jobRoutes = {
     status: 200,
     response: pageOf(job),
   },
-  getJob: { method: 'GET', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: `One job. ${etagNote}`, auth: 'jwt', params: jobParams, status: 200, response: job },
+  getJob: { method: 'GET', operationId: 'getJob', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: `One job. ${etagNote}`, auth: 'jwt', params: jobParams, status: 200, response: job, answers: { 200: withEtag } },
   updateJob: {
     method: 'PATCH',
+    operationId: 'updateJob',
     path: '/v1/orgs/{orgId}/jobs/{jobId}',
     fn: 'api-jobs',
     tag: 'Jobs',
@@ -89,10 +98,13 @@ export const jobRoutes = {
     status: 200,
     response: job,
     audit: 'job.update',
+    answers: { 200: withEtag, 409: restricted, 412: stale },
+    example: { fields: { device: 'Phone, cracked screen and battery', notes: null } },
   },
-  deleteJob: { method: 'DELETE', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: 'Erase a job (jobs.delete; restricted job: 409)', auth: 'jwt', params: jobParams, status: 204, audit: 'job.delete' },
+  deleteJob: { method: 'DELETE', operationId: 'deleteJob', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: 'Erase a job (jobs.delete; restricted job: 409)', auth: 'jwt', params: jobParams, status: 204, audit: 'job.delete', answers: { 409: restricted, 412: stale } },
   transitionJob: {
     method: 'POST',
+    operationId: 'transitionJob',
     path: '/v1/orgs/{orgId}/jobs/{jobId}/transition',
     fn: 'api-jobs',
     tag: 'Jobs',
@@ -103,9 +115,12 @@ export const jobRoutes = {
     status: 200,
     response: job,
     audit: 'job.transition',
+    answers: { 200: withEtag, 409: restricted, 412: stale },
+    example: { stage: 'repairing' },
   },
   restrictJob: {
     method: 'PUT',
+    operationId: 'restrictJob',
     path: '/v1/orgs/{orgId}/jobs/{jobId}/restriction',
     fn: 'api-jobs',
     tag: 'Jobs',
@@ -117,9 +132,12 @@ export const jobRoutes = {
     status: 200,
     response: restrictionState,
     audit: 'job.restrict',
+    answers: { 200: withEtag },
+    example: { reason: 'The customer contests the accuracy of the device details' },
   },
   liftRestriction: {
     method: 'DELETE',
+    operationId: 'liftJobRestriction',
     path: '/v1/orgs/{orgId}/jobs/{jobId}/restriction',
     fn: 'api-jobs',
     tag: 'Jobs',
@@ -131,5 +149,7 @@ export const jobRoutes = {
     status: 200,
     response: restrictionState,
     audit: 'job.restriction_lift',
+    answers: { 200: withEtag, 409: 'The job is not restricted (`type` ends in `/not-restricted`), or changed by others at the same time' },
+    example: { reason: 'Accuracy confirmed with the customer' },
   },
 } as const satisfies Record<string, RouteDefinition>;

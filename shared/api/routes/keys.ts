@@ -15,6 +15,7 @@ export const keyRotation = z
 export const keyRoutes = {
   rotateKey: {
     method: 'POST',
+    operationId: 'rotateKey',
     path: '/v1/orgs/{orgId}/keys/rotate',
     fn: 'api-orgs',
     tag: 'Organizations',
@@ -25,5 +26,6 @@ export const keyRoutes = {
     status: 200,
     response: keyRotation,
     audit: 'org.key.rotate',
+    answers: { 409: 'Another rotation landed first (`/key-rotation-conflict`); read the organization again' },
   },
 } as const satisfies Record<string, RouteDefinition>;

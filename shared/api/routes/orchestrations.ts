@@ -9,7 +9,8 @@ const orchestrationParams = z.object({ orgId: id, orchestrationId: id });
 /** Field ids are stable identifiers: they key values, field permissions and exports. */
 export const fieldId = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'Field ids are lower-case letters, digits and _ (1–64, starting with a letter)');
 
-const fieldDefinition = z
+/** A field as a client sends it: the flags default to false. */
+const fieldDefinitionInput = z
   .strictObject({
     id: fieldId,
     label: label(200),
@@ -18,12 +19,18 @@ const fieldDefinition = z
     encrypted: z.boolean().default(false),
     subject: z.boolean().default(false),
   })
+  .meta({ id: 'FieldDefinitionInput' });
+
+/** A field as the service answers it: every flag present. */
+const fieldDefinition = z
+  .object({ id: z.string(), label: z.string(), type: z.enum(FIELD_TYPES), personal: z.boolean(), encrypted: z.boolean(), subject: z.boolean() })
   .meta({ id: 'FieldDefinition' });
 
 const stages = z.array(label(64)).min(1).max(50);
-const fields = z.array(fieldDefinition).max(100);
+const fields = z.array(fieldDefinitionInput).max(100);
 const roleRef = z.union([z.enum(['owner', 'admin', 'member']), id]);
-const access = z.strictObject({ roles: z.array(roleRef).max(100).default([]), users: z.array(userId).max(1000).default([]) }).meta({ id: 'OrchestrationAccess' });
+const accessInput = z.strictObject({ roles: z.array(roleRef).max(100).default([]), users: z.array(userId).max(1000).default([]) }).meta({ id: 'OrchestrationAccessInput' });
+const access = z.object({ roles: z.array(z.string()), users: z.array(z.string()) }).meta({ id: 'OrchestrationAccess' });
 
 /** The cross-field rules (unique ids and stages, one email subject field) as schema issues with paths. */
 const definitionRules = (value: { fields?: z.output<typeof fields> | undefined; stages?: z.output<typeof stages> | undefined }, ctx: z.RefinementCtx): void => {
@@ -45,15 +52,16 @@ export const orchestration = z
   })
   .meta({ id: 'Orchestration' });
 
-export const createOrchestrationBody = z.strictObject({ name: label(200), stages, fields, access: access.optional() }).superRefine(definitionRules);
+export const createOrchestrationBody = z.strictObject({ name: label(200), stages, fields, access: accessInput.optional() }).superRefine(definitionRules);
 export const updateOrchestrationBody = z
-  .strictObject({ name: label(200).optional(), stages: stages.optional(), fields: fields.optional(), access: access.nullable().optional() })
+  .strictObject({ name: label(200).optional(), stages: stages.optional(), fields: fields.optional(), access: accessInput.nullable().optional() })
   .superRefine(definitionRules)
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
 
 export const orchestrationRoutes = {
   listOrchestrations: {
     method: 'GET',
+    operationId: 'listOrchestrations',
     path: '/v1/orgs/{orgId}/orchestrations',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
@@ -66,6 +74,7 @@ export const orchestrationRoutes = {
   },
   createOrchestration: {
     method: 'POST',
+    operationId: 'createOrchestration',
     path: '/v1/orgs/{orgId}/orchestrations',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
@@ -76,10 +85,20 @@ export const orchestrationRoutes = {
     status: 201,
     response: orchestration,
     audit: 'orchestration.create',
+    example: {
+      name: 'Repairs',
+      stages: ['received', 'repairing', 'done'],
+      fields: [
+        { id: 'customer_email', label: 'Customer email', type: 'email', personal: true, encrypted: true, subject: true },
+        { id: 'customer_name', label: 'Customer name', type: 'text', personal: true },
+        { id: 'device', label: 'Device', type: 'text' },
+      ],
+    },
   },
-  getOrchestration: { method: 'GET', path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}', fn: 'api-orchestrations', tag: 'Orchestrations', summary: 'One orchestration', auth: 'jwt', params: orchestrationParams, status: 200, response: orchestration },
+  getOrchestration: { method: 'GET', operationId: 'getOrchestration', path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}', fn: 'api-orchestrations', tag: 'Orchestrations', summary: 'One orchestration', auth: 'jwt', params: orchestrationParams, status: 200, response: orchestration },
   updateOrchestration: {
     method: 'PATCH',
+    operationId: 'updateOrchestration',
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
@@ -91,9 +110,12 @@ export const orchestrationRoutes = {
     status: 200,
     response: orchestration,
     audit: 'orchestration.update',
+    answers: { 409: 'Jobs exist and the change would break them (`/jobs-exist`), or the orchestration changed at the same time' },
+    example: { stages: ['received', 'repairing', 'waiting for parts', 'done'], access: { roles: ['admin'], users: [] } },
   },
   deleteOrchestration: {
     method: 'DELETE',
+    operationId: 'deleteOrchestration',
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',

@@ -9,6 +9,10 @@ const jobParams = z.object({ orgId: id, jobId: id });
 const linkParams = z.object({ backupId: id });
 
 const format = z.enum(['csv', 'xlsx']);
+const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** The download page's own answers: HTML pages that say what happened and what to do. */
+const page = (description: string) => ({ description, content: { 'text/html': 'text' } }) as const;
+
 const status = z.enum(['pending', 'running', 'ready', 'failed']);
 
 export const createExportBody = z.strictObject({ format, orchestrationId: id.optional() });
@@ -49,6 +53,7 @@ export const backupStatus = z
 export const portabilityRoutes = {
   createExport: {
     method: 'POST',
+    operationId: 'createExport',
     path: '/v1/orgs/{orgId}/exports',
     fn: 'api-portability',
     tag: 'Data portability',
@@ -59,9 +64,11 @@ export const portabilityRoutes = {
     status: 202,
     response: z.object({ exportId: z.string() }),
     audit: 'export.create',
+    example: { format: 'csv', orchestrationId: '01JF6Q0Y7W3V5T8N2M4K6H8G0D' },
   },
   getExport: {
     method: 'GET',
+    operationId: 'getExport',
     path: '/v1/orgs/{orgId}/exports/{exportId}',
     fn: 'api-portability',
     tag: 'Data portability',
@@ -70,9 +77,11 @@ export const portabilityRoutes = {
     params: exportParams,
     status: 200,
     response: exportStatus,
+    answers: { 410: 'The export has expired' },
   },
   exportJob: {
     method: 'GET',
+    operationId: 'exportJob',
     path: '/v1/orgs/{orgId}/jobs/{jobId}/export',
     fn: 'api-portability',
     tag: 'Data portability',
@@ -81,9 +90,11 @@ export const portabilityRoutes = {
     params: jobParams,
     query: jobExportQuery,
     status: 200,
+    answers: { 200: { description: 'The file, as an attachment', content: { 'text/csv': 'text', [XLSX_MEDIA_TYPE]: 'binary' }, headers: ['content-disposition'] } },
   },
   createBackup: {
     method: 'POST',
+    operationId: 'createBackup',
     path: '/v1/orgs/{orgId}/backups',
     fn: 'api-portability',
     tag: 'Data portability',
@@ -94,9 +105,11 @@ export const portabilityRoutes = {
     status: 202,
     response: z.object({ backupId: z.string() }),
     audit: 'backup.create',
+    example: { password: 'correct horse battery staple' },
   },
   getBackup: {
     method: 'GET',
+    operationId: 'getBackup',
     path: '/v1/orgs/{orgId}/backups/{backupId}',
     fn: 'api-portability',
     tag: 'Data portability',
@@ -105,9 +118,11 @@ export const portabilityRoutes = {
     params: backupParams,
     status: 200,
     response: backupStatus,
+    answers: { 410: 'The backup has expired' },
   },
   downloadPage: {
     method: 'GET',
+    operationId: 'showBackupDownloadPage',
     path: '/v1/backups/{backupId}/download',
     fn: 'download',
     tag: 'Data portability',
@@ -116,9 +131,16 @@ export const portabilityRoutes = {
     params: linkParams,
     query: downloadQuery,
     status: 200,
+    answers: {
+      200: page('The page asking for the password'),
+      404: page('An unknown link or token'),
+      410: page('The link has expired (7 days)'),
+      423: page('Locked after 5 wrong passwords'),
+    },
   },
   downloadSubmit: {
     method: 'POST',
+    operationId: 'submitBackupPassword',
     path: '/v1/backups/{backupId}/download',
     fn: 'download',
     tag: 'Data portability',
@@ -128,5 +150,12 @@ export const portabilityRoutes = {
     body: downloadForm,
     bodyEncoding: 'form',
     status: 303,
+    answers: {
+      303: { description: 'The password is right: to a presigned S3 URL of the ZIP, valid for minutes', headers: ['location'] },
+      401: page('A wrong password; the page says how many tries are left'),
+      404: page('An unknown link or token'),
+      410: page('The link has expired (7 days)'),
+      423: page('Locked after 5 wrong passwords'),
+    },
   },
 } as const satisfies Record<string, RouteDefinition>;

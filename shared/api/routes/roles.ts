@@ -27,9 +27,10 @@ export const updateRoleBody = z
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
 
 export const roleRoutes = {
-  listRoles: { method: 'GET', path: '/v1/orgs/{orgId}/roles', fn: 'api-orgs', tag: 'Roles', summary: 'Custom roles of the organization', auth: 'jwt', params: orgParams, query: listQuery, status: 200, response: pageOf(role) },
+  listRoles: { method: 'GET', operationId: 'listRoles', path: '/v1/orgs/{orgId}/roles', fn: 'api-orgs', tag: 'Roles', summary: 'Custom roles of the organization', auth: 'jwt', params: orgParams, query: listQuery, status: 200, response: pageOf(role) },
   createRole: {
     method: 'POST',
+    operationId: 'createRole',
     path: '/v1/orgs/{orgId}/roles',
     fn: 'api-orgs',
     tag: 'Roles',
@@ -40,7 +41,8 @@ export const roleRoutes = {
     status: 201,
     response: role,
     audit: 'role.create',
+    example: { name: 'Support desk', permissions: ['jobs.read_all', 'jobs.write_all'], fieldPermissions: { '01JF6Q0Y7W3V5T8N2M4K6H8G0D': { customer_phone: 'hidden' } } },
   },
-  updateRole: { method: 'PATCH', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Change a custom role (roles.manage)', auth: 'jwt', params: roleParams, body: updateRoleBody, status: 200, response: role, audit: 'role.update' },
-  deleteRole: { method: 'DELETE', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Delete a custom role (roles.manage); 409 while members hold it', auth: 'jwt', params: roleParams, status: 204, audit: 'role.delete' },
+  updateRole: { method: 'PATCH', operationId: 'updateRole', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Change a custom role (roles.manage)', auth: 'jwt', params: roleParams, body: updateRoleBody, status: 200, response: role, audit: 'role.update', example: { permissions: ['jobs.read_all'] } },
+  deleteRole: { method: 'DELETE', operationId: 'deleteRole', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Delete a custom role (roles.manage); 409 while members hold it', auth: 'jwt', params: roleParams, status: 204, audit: 'role.delete', answers: { 409: 'Members hold the role (`/role-in-use`), or it changed at the same time' } },
 } as const satisfies Record<string, RouteDefinition>;

@@ -45,6 +45,7 @@ export const accessReport = z
 export const subjectRoutes = {
   subjectAccess: {
     method: 'POST',
+    operationId: 'createSubjectAccessReport',
     path: '/v1/orgs/{orgId}/subjects/access',
     fn: 'api-subjects',
     tag: 'Data subjects',
@@ -56,9 +57,15 @@ export const subjectRoutes = {
     status: 200,
     response: accessReport,
     audit: 'subject.access',
+    answers: {
+      200: { description: 'The report: JSON, or text/csv (one row per datum) when `format` is `csv`', content: { 'text/csv': 'text' } },
+      409: 'The report is too large (`/report-too-large`): ask an owner for an export instead',
+    },
+    example: { email: 'jane.roe@example.net', format: 'json' },
   },
   subjectRectification: {
     method: 'PATCH',
+    operationId: 'rectifySubject',
     path: '/v1/orgs/{orgId}/subjects',
     fn: 'api-subjects',
     tag: 'Data subjects',
@@ -70,9 +77,12 @@ export const subjectRoutes = {
     status: 200,
     response: jobsAffected,
     audit: 'subject.rectify',
+    answers: { 409: 'One of the jobs is restricted (`/restricted`), or they are being changed by others; nothing changed' },
+    example: { email: 'jane.roe@example.net', newEmail: 'jane.roe@example.org' },
   },
   subjectErasure: {
     method: 'POST',
+    operationId: 'eraseSubject',
     path: '/v1/orgs/{orgId}/subjects/erasure',
     fn: 'api-subjects',
     tag: 'Data subjects',
@@ -84,9 +94,11 @@ export const subjectRoutes = {
     status: 200,
     response: jobsAffected,
     audit: 'subject.erase',
+    example: { email: 'jane.roe@example.net', mode: 'delete' },
   },
   subjectRestriction: {
     method: 'POST',
+    operationId: 'restrictSubject',
     path: '/v1/orgs/{orgId}/subjects/restriction',
     fn: 'api-subjects',
     tag: 'Data subjects',
@@ -98,5 +110,6 @@ export const subjectRoutes = {
     status: 200,
     response: jobsAffected,
     audit: 'subject.restrict',
+    example: { email: 'jane.roe@example.net', reason: 'The customer contests the accuracy of the record' },
   },
 } as const satisfies Record<string, RouteDefinition>;

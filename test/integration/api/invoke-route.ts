@@ -10,6 +10,7 @@ import { FunctionRuntime } from '../../../infra/local/invoke.ts';
 import { httpApiEvent } from '../../../infra/local/lambda-events.ts';
 import { FUNCTIONS } from '../../../infra/manifest.ts';
 import { routeKey, type RouteDefinition } from '../../../shared/api/route.ts';
+import { recordAnswer } from '../../support/contract-recorder.ts';
 import { bearer } from '../../support/tokens.ts';
 
 export interface TestUser {
@@ -79,5 +80,7 @@ export async function callRoute(call: RouteCall): Promise<RouteAnswer> {
   const text = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
   const contentType = String(result.headers?.['content-type'] ?? '');
   const parsed: unknown = /json/.test(contentType) && text !== '' ? JSON.parse(text) : text;
-  return { status: result.statusCode ?? 200, headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), body: parsed, text };
+  const answer = { status: result.statusCode ?? 200, headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), body: parsed, text };
+  recordAnswer({ method: call.route.method, path: call.route.path, status: answer.status, headers: answer.headers, text });
+  return answer;
 }

@@ -10,6 +10,7 @@ import type { TokenVerifier } from '../../../shared/http/auth.ts';
 const routes = {
   create: {
     method: 'POST',
+    operationId: 'createThing',
     path: '/v1/things/{thingId}',
     fn: 'api-orgs',
     tag: 'Test',
@@ -19,9 +20,9 @@ const routes = {
     body: z.strictObject({ name: label() }),
     status: 201,
   },
-  open: { method: 'GET', path: '/v1/open', fn: 'openapi', tag: 'Test', summary: 'test', auth: 'none', status: 200 },
-  denied: { method: 'GET', path: '/v1/orgs/{orgId}/denied', fn: 'api-orgs', tag: 'Test', summary: 'test', auth: 'jwt', params: z.object({ orgId: id }), status: 200 },
-  boom: { method: 'GET', path: '/v1/boom', fn: 'api-orgs', tag: 'Test', summary: 'test', auth: 'none', status: 200 },
+  open: { method: 'GET', operationId: 'getOpen', path: '/v1/open', fn: 'openapi', tag: 'Test', summary: 'test', auth: 'none', status: 200 },
+  denied: { method: 'GET', operationId: 'getDenied', path: '/v1/orgs/{orgId}/denied', fn: 'api-orgs', tag: 'Test', summary: 'test', auth: 'jwt', params: z.object({ orgId: id }), status: 200 },
+  boom: { method: 'GET', operationId: 'getBoom', path: '/v1/boom', fn: 'api-orgs', tag: 'Test', summary: 'test', auth: 'none', status: 200 },
 } as const satisfies Record<string, RouteDefinition>;
 
 const THING = '01JAAAAAAAAAAAAAAAAAAAAAAA';

@@ -5,6 +5,7 @@ import { RouteTable, wireReply } from '../../../infra/local/gateway.ts';
 
 const route = (method: RouteDefinition['method'], path: string): RouteDefinition => ({
   method,
+  operationId: `${method.toLowerCase()}Test`,
   path,
   fn: 'api-orgs',
   summary: path,
