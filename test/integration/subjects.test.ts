@@ -65,7 +65,7 @@ describe('access report', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toMatch(/^text\/csv/);
     const lines = answer.text.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('Orchestration id,Orchestration,Job,Stage,Owner,Restricted,Created,Updated,Field id,Field,Personal,Value');
+    expect(lines[0]).toBe('Orchestration id,Orchestration,Job,Stage,Owner,Restricted,Legal hold,Created,Updated,Field id,Field,Personal,Value');
     expect(lines).toHaveLength(4);
     expect(lines.every((line, i) => i === 0 || line.includes(jobId))).toBe(true);
     expect(answer.text).toContain(`'=HYPERLINK`);
