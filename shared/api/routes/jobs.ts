@@ -21,6 +21,7 @@ export const job = z
     stage: z.string(),
     fields: z.record(z.string(), z.union([z.string(), z.number()])).meta({ description: 'Fields hidden from the caller are absent' }),
     restricted: z.boolean(),
+    legalHold: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional().meta({ description: 'Present while the job is under legal hold' }),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -37,6 +38,19 @@ export const restrictionState = z
     version: z.number().int(),
   })
   .meta({ id: 'JobRestriction' });
+
+/** The reason is audited like a restriction's, so the same rule applies: no email address. */
+export const holdBody = z.strictObject({ reason: restrictionReason });
+export const holdLiftBody = z.strictObject({ reason: restrictionReason.optional() }).optional();
+
+export const holdState = z
+  .object({
+    jobId: z.string(),
+    held: z.boolean(),
+    legalHold: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'JobHold' });
 
 const etagNote = 'The ETag header carries the version; send it as If-Match to change only what you read (412 when stale).';
 
@@ -80,7 +94,7 @@ export const jobRoutes = {
     response: job,
     audit: 'job.update',
   },
-  deleteJob: { method: 'DELETE', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: 'Erase a job (jobs.delete; restricted job: 409)', auth: 'jwt', params: jobParams, status: 204, audit: 'job.delete' },
+  deleteJob: { method: 'DELETE', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: 'Erase a job (jobs.delete; restricted job: 409, held job: 409 `/held`)', auth: 'jwt', params: jobParams, status: 204, audit: 'job.delete' },
   transitionJob: {
     method: 'POST',
     path: '/v1/orgs/{orgId}/jobs/{jobId}/transition',
@@ -121,5 +135,32 @@ export const jobRoutes = {
     status: 200,
     response: restrictionState,
     audit: 'job.restriction_lift',
+  },
+  placeHold: {
+    method: 'PUT',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}/hold',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary:
+      'Place a legal hold on a job (Art. 17(3)(e), records.hold): it is kept whatever retention, a subject\'s erasure request, its deletion or its orchestration\'s deletion would do (the last two answer 409); deleting the organization still erases it. Holding again replaces the reason. The reason is audited and may not contain an email address',
+    auth: 'jwt',
+    params: jobParams,
+    body: holdBody,
+    status: 200,
+    response: holdState,
+    audit: 'job.hold',
+  },
+  liftHold: {
+    method: 'DELETE',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}/hold',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary: 'Lift the legal hold of a job (records.hold); the body, with a reason to audit, is optional. 409 (`/not-held`) when the job is not held',
+    auth: 'jwt',
+    params: jobParams,
+    body: holdLiftBody,
+    status: 200,
+    response: holdState,
+    audit: 'job.hold_lift',
   },
 } as const satisfies Record<string, RouteDefinition>;
