@@ -28,10 +28,14 @@ export function retentionBasis(job: Pick<Job, 'createdAt' | 'updatedAt' | 'stage
   }
 }
 
-/** Whether retention erases or anonymizes the job now: due, not held and not anonymized already. */
+/**
+ * Whether retention erases or anonymizes the job now: due, not held, not anonymized already, and
+ * not restricted (Art. 18(2): a restricted job is only stored; erasing it is processing, which
+ * waits for the restriction to be lifted or for the subject's own erasure request).
+ */
 export function isDue(job: Job, orchestration: Pick<Orchestration, 'stages'> & { readonly retention?: RetentionRule | undefined }, now: Date): boolean {
   const rule = orchestration.retention;
-  if (rule === undefined || job.legalHold !== undefined || job.anonymizedAt !== undefined) return false;
+  if (rule === undefined || job.legalHold !== undefined || job.anonymizedAt !== undefined || job.restriction !== undefined) return false;
   const basis = retentionBasis(job, rule, finalStageOf(orchestration));
   return basis !== undefined && basis <= retentionCutoff(rule, now);
 }

@@ -364,15 +364,17 @@ export class DynamoJobs implements JobStore {
     // `$` sorts after the `#` that follows the time in the key, so jobs created at the cutoff itself are in.
     const keyValues = { ':pk': orchestrationGsiPk(orgId, orchestrationId), ':upper': `${cutoff}$` };
     const base = { TableName: this.table, IndexName: GSI_BY_RETENTION, KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk < :upper' };
+    // Restricted jobs stay in the index (a restriction is lifted in place) but are never due (domain/retention.ts).
+    const unrestricted = 'attribute_not_exists(restriction)';
     switch (query.rule.from) {
       case 'created':
-        return { ...base, ExpressionAttributeValues: keyValues };
+        return { ...base, FilterExpression: unrestricted, ExpressionAttributeValues: keyValues };
       case 'updated':
-        return { ...base, FilterExpression: 'updatedAt <= :cutoff', ExpressionAttributeValues: { ...keyValues, ':cutoff': cutoff } };
+        return { ...base, FilterExpression: `${unrestricted} AND updatedAt <= :cutoff`, ExpressionAttributeValues: { ...keyValues, ':cutoff': cutoff } };
       case 'final_stage':
         return {
           ...base,
-          FilterExpression: '#stage = :final AND (stageEnteredAt <= :cutoff OR (attribute_not_exists(stageEnteredAt) AND updatedAt <= :cutoff))',
+          FilterExpression: `${unrestricted} AND #stage = :final AND (stageEnteredAt <= :cutoff OR (attribute_not_exists(stageEnteredAt) AND updatedAt <= :cutoff))`,
           ExpressionAttributeNames: { '#stage': 'stage' },
           // A rule on an orchestration without stages matches no job (no stage is named like this).
           ExpressionAttributeValues: { ...keyValues, ':cutoff': cutoff, ':final': query.finalStage ?? '' },
