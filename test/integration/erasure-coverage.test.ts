@@ -148,7 +148,7 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
     }
     const events = (await partitionRaw('audit', `ORG#${world.orgId}`)).filter((item) => item.action?.S === 'subject.erase');
     expect(events).toHaveLength(1);
-    expect(events[0]!.detail?.M).toEqual({ mode: { S: mode }, jobsFound: { N: '3' } });
+    expect(events[0]!.detail?.M).toEqual({ mode: { S: mode }, jobsFound: { N: '3' }, jobsHeld: { N: '0' } });
   });
 
   test('afterwards access finds nothing, in JSON and in CSV, and erasing again affects nothing', async () => {

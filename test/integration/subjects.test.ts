@@ -117,7 +117,7 @@ test(`erasing more jobs than one transaction holds (${SUBJECT_BATCH_LIMIT + 5}) 
   // Act
   const answer = await callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId }, body: { email, mode: 'delete' } });
   // Assess
-  expect(answer.body).toEqual({ jobsAffected: count });
+  expect(answer.body).toEqual({ jobsAffected: count, jobsHeld: 0 });
   const added = (await auditEvents(orgId)).slice(before);
   expect(added.map((e) => e.action)).toEqual(['subject.erase']);
   expect(added[0]).toMatchObject({ detail: { mode: 'delete', jobsFound: count } });
