@@ -1,6 +1,6 @@
 /**
  * What erasing one job means, for every path that erases on the organization's behalf: a data
- * subject's request (subject-erasure.ts) and retention (retention-cycle.ts) plan the same change.
+ * subject's request (subject-erasure.ts) and retention (retention.ts) plan the same change.
  *
  * `delete` removes the job. `anonymize` keeps it for statistics without anything personal: every
  * field marked `personal` (or the subject) is removed, encrypted or not, so not even its

@@ -15,11 +15,11 @@
  *
  * A retention rule (`retention`) may be set, changed or removed at any time; the change is
  * audited and erases nothing at once: the next clean-up cycle applies the rule in force then
- * (retention-cycle.ts), and the preview counts what it would take.
+ * (retention.ts), and the preview counts what it would take.
  *
  * Deleting erases the jobs for real, unless one is under legal hold (409 `jobs-held`, naming
- * them; checked atomically against the orchestration's count of held jobs): the orchestration and its audit event (with the job count)
- * are deleted in one transaction first, which makes every job of it unreachable at once (each job
+ * them; checked atomically against the orchestration's count of held jobs): the orchestration
+ * and its audit event (with the job count) are deleted in one transaction first, which makes every job of it unreachable at once (each job
  * route loads its orchestration), then the jobs are swept with batched deletes. A sweep cut short
  * is finished by the next DELETE of the same id (answered 404) or by the organization's clean-up.
  */
