@@ -95,7 +95,7 @@ async function addMissingIndexes(client: DynamoDBClient, name: string, table: Ta
   }
 }
 
-async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<string> {
+export async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<string> {
   const name = table.localName;
   if (!(await tableExists(client, name))) {
     await client.send(
