@@ -24,6 +24,8 @@ import { provisionResources } from '../infra/local/provision.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoExpiredItems } from '../shared/adapters/aws/dynamo-expired-items.ts';
+import { DynamoJobs } from '../shared/adapters/aws/dynamo-jobs.ts';
+import { DynamoOrchestrations } from '../shared/adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from '../shared/adapters/aws/dynamo-organizations.ts';
 import { DynamoTenantSweeper } from '../shared/adapters/aws/dynamo-tenant-sweeper.ts';
 import { S3Files } from '../shared/adapters/aws/s3-files.ts';
@@ -110,6 +112,8 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
       audit: new DynamoAuditLog(documents, auditTable, writer, 'x'.repeat(64)),
       expired: new DynamoExpiredItems(documents, recordsTable),
       clock: systemClock,
+      orchestrations: new DynamoOrchestrations(documents, recordsTable, writer),
+      jobs: new DynamoJobs(documents, recordsTable, writer),
     };
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {

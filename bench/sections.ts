@@ -10,6 +10,7 @@ import { runFormatsBench } from './formats.bench.ts';
 import { runKmsBench } from './kms.bench.ts';
 import { runLoadBench } from './load.bench.ts';
 import { runPortabilityBench } from './portability.bench.ts';
+import { runRetentionBench } from './retention.bench.ts';
 
 type Metrics = Record<string, number>;
 
@@ -40,4 +41,6 @@ export const SECTIONS: Readonly<Record<string, Section>> = {
   load: { workload: 'mixed read/write load on the local stack over loopback, 10 connections for 15 s', run: () => runLoadBench({ seconds: 15, connections: 10 }) },
   deletion: { workload: 'an organization of 10k records erased by the clean-up cycle', run: () => runDeletionBench(10_000) },
   deletion_100k: { workload: 'an organization of 100k records (figures end in _100k)', fullOnly: true, run: async () => withSuffix(await runDeletionBench(100_000), '_100k') },
+  retention: { workload: '10k due jobs of one orchestration erased by the retention pass of the clean-up cycle', run: () => runRetentionBench(10_000) },
+  retention_100k: { workload: 'the same with 100k due jobs (figures end in _100k)', fullOnly: true, run: async () => withSuffix(await runRetentionBench(100_000), '_100k') },
 };

@@ -28,6 +28,8 @@ export const TABLES = {
       { name: 'byUser', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
       { name: 'bySubject', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
       { name: 'byOrchestration', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+      // Retention candidates per orchestration, oldest first (records-keys.ts says which jobs).
+      { name: 'byRetention', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
     ],
     ttlAttribute: 'expiresAt',
   },

@@ -5,6 +5,7 @@ import { noContent, type HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
 import { createJob, deleteJob, getJob, listJobs, transitionJob, updateJob, etagOf, type VersionedJob } from '../../shared/use-cases/jobs.ts';
+import { liftHold, placeHold, type HoldView } from '../../shared/use-cases/legal-hold.ts';
 import { liftRestriction, restrictJob, type RestrictionView } from '../../shared/use-cases/restriction.ts';
 
 const r = jobRoutes;
@@ -14,7 +15,7 @@ const deps = () => ({
 });
 
 const withEtag = ({ job, etag }: VersionedJob, status = 200): HttpResult => ({ status, body: job, headers: { etag } });
-const restrictionResult = (view: RestrictionView): HttpResult => ({ status: 200, body: view, headers: { etag: etagOf(view.version) } });
+const versionedState = (view: RestrictionView | HoldView): HttpResult => ({ status: 200, body: view, headers: { etag: etagOf(view.version) } });
 
 export const operations = [
   operation(r.createJob, async ({ ctx, params, body }) => withEtag(await createJob(deps(), ctx, params.orgId, params.orchestrationId, body), 201)),
@@ -28,8 +29,10 @@ export const operations = [
     await deleteJob(deps(), ctx, params.orgId, params.jobId, headers['if-match']);
     return noContent();
   }),
-  operation(r.restrictJob, async ({ ctx, params, body }) => restrictionResult(await restrictJob(deps(), ctx, params.orgId, params.jobId, body))),
-  operation(r.liftRestriction, async ({ ctx, params, body }) => restrictionResult(await liftRestriction(deps(), ctx, params.orgId, params.jobId, body))),
+  operation(r.restrictJob, async ({ ctx, params, body }) => versionedState(await restrictJob(deps(), ctx, params.orgId, params.jobId, body))),
+  operation(r.liftRestriction, async ({ ctx, params, body }) => versionedState(await liftRestriction(deps(), ctx, params.orgId, params.jobId, body))),
+  operation(r.placeHold, async ({ ctx, params, body }) => versionedState(await placeHold(deps(), ctx, params.orgId, params.jobId, body))),
+  operation(r.liftHold, async ({ ctx, params, body }) => versionedState(await liftHold(deps(), ctx, params.orgId, params.jobId, body))),
 ];
 
 export const handler = apiHandler('api-jobs', operations, { onSecurityEvent: services.recordSecurityEvent });

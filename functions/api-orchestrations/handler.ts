@@ -5,6 +5,7 @@ import { created, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
 import * as services from '../../shared/services.ts';
+import { previewRetention } from '../../shared/use-cases/retention.ts';
 import {
   createOrchestration,
   deleteOrchestration,
@@ -24,6 +25,7 @@ export const operations = [
   operation(r.getOrchestration, async ({ ctx, params }) => ok(await getOrchestration(deps(), ctx, params.orgId, params.orchestrationId))),
   operation(r.updateOrchestration, async ({ ctx, params, body }) => ok(await updateOrchestration(deps(), ctx, params.orgId, params.orchestrationId, body))),
   operation(r.deleteOrchestration, async ({ ctx, params }) => ok(await deleteOrchestration(deps(), ctx, params.orgId, params.orchestrationId))),
+  operation(r.previewRetention, async ({ ctx, params }) => ok(await previewRetention(deps(), ctx, params.orgId, params.orchestrationId))),
 ];
 
 export const handler = apiHandler('api-orchestrations', operations, { onSecurityEvent: services.recordSecurityEvent });

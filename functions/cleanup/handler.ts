@@ -21,6 +21,8 @@ export const cleanupDeps = (): CleanupDeps => ({
   audit: services.auditLog(),
   expired: services.expiredItems(),
   clock: services.clock(),
+  orchestrations: services.orchestrations(),
+  jobs: services.jobs(),
 });
 
 export async function handler(_event: ScheduledEvent, context: Context): Promise<CleanupReport> {

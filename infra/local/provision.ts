@@ -10,9 +10,11 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type AttributeDefinition,
+  type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
@@ -30,7 +32,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { BUCKETS, QUEUES, TABLES, type QueueDefinition, type QueueName, type TableDefinition, type TableName } from '../resources.ts';
+import { BUCKETS, QUEUES, TABLES, type IndexDefinition, type QueueDefinition, type QueueName, type TableDefinition, type TableName } from '../resources.ts';
 import type { EmulatorEndpoints } from './emulators.ts';
 
 export interface ProvisionedResources {
@@ -58,34 +60,59 @@ async function tableExists(client: DynamoDBClient, name: string): Promise<boolea
   }
 }
 
-async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<string> {
+const indexOf = (index: IndexDefinition): GlobalSecondaryIndex => ({
+  IndexName: index.name,
+  KeySchema: [
+    { AttributeName: index.partitionKey, KeyType: 'HASH' },
+    { AttributeName: index.sortKey, KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'ALL' },
+});
+
+const keyAttributes = (names: Iterable<string>): AttributeDefinition[] => [...new Set(names)].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' }));
+
+/**
+ * Creates the indexes a data directory from an earlier version lacks, one at a time (as DynamoDB
+ * allows), waiting for each to become active, so `npm start` on kept data gets the new indexes.
+ */
+async function addMissingIndexes(client: DynamoDBClient, name: string, table: TableDefinition): Promise<void> {
+  const described = await client.send(new DescribeTableCommand({ TableName: name }));
+  const present = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of table.indexes.filter((i) => !present.has(i.name))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: keyAttributes([index.partitionKey, index.sortKey]),
+        GlobalSecondaryIndexUpdates: [{ Create: indexOf(index) }],
+      }),
+    );
+    for (let attempt = 0; ; attempt += 1) {
+      const state = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (state.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.name)?.IndexStatus === 'ACTIVE') break;
+      if (attempt >= 300) throw new Error(`Index ${index.name} of ${name} did not become active`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+export async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<string> {
   const name = table.localName;
   if (!(await tableExists(client, name))) {
-    const keyNames = new Set([table.partitionKey, table.sortKey, ...table.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]);
-    const attributes: AttributeDefinition[] = [...keyNames].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' }));
     await client.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: attributes,
+        AttributeDefinitions: keyAttributes([table.partitionKey, table.sortKey, ...table.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]),
         KeySchema: [
           { AttributeName: table.partitionKey, KeyType: 'HASH' },
           { AttributeName: table.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes:
-          table.indexes.length === 0
-            ? undefined
-            : table.indexes.map((index) => ({
-                IndexName: index.name,
-                KeySchema: [
-                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
-                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
-                ],
-                Projection: { ProjectionType: 'ALL' },
-              })),
+        GlobalSecondaryIndexes: table.indexes.length === 0 ? undefined : table.indexes.map(indexOf),
       }),
     );
     await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: name });
+  } else if (table.indexes.length > 0) {
+    await addMissingIndexes(client, name, table);
   }
   if (table.ttlAttribute !== undefined) {
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));

@@ -11,6 +11,11 @@ export interface RouteThrottle {
 }
 
 export const ROUTE_THROTTLES: Readonly<Record<string, RouteThrottle>> = {
+  'GET /v1/orgs/{orgId}/orchestrations/{orchestrationId}/retention/preview': {
+    rateLimit: 5,
+    burstLimit: 10,
+    reason: "Counts an orchestration's due jobs by reading its part of the retention index",
+  },
   'POST /v1/backups/{backupId}/download': {
     rateLimit: 5,
     burstLimit: 10,

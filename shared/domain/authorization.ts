@@ -25,6 +25,7 @@ export type Action =
   | 'jobs.export'
   | 'jobs.share'
   | 'records.restrict'
+  | 'records.hold'
   | 'subjects.access'
   | 'subjects.erase'
   | 'audit.read'
@@ -67,6 +68,7 @@ const ACTION_PERMISSION: Partial<Record<Action, Permission>> = {
   'orchestrations.manage': 'orchestrations.manage',
   'jobs.export': 'jobs.export',
   'records.restrict': 'records.restrict',
+  'records.hold': 'records.hold',
   'subjects.access': 'subjects.access',
   'subjects.erase': 'subjects.erase',
   'audit.read': 'audit.read',
@@ -150,6 +152,9 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'records.restrict':
       if (!canRead) return { effect: 'hidden' };
       return permissions.has('records.restrict') ? allow(mask) : deny('Restricting records needs records.restrict');
+    case 'records.hold':
+      if (!canRead) return { effect: 'hidden' };
+      return permissions.has('records.hold') ? allow(mask) : deny('Placing or lifting a legal hold needs records.hold');
     default:
       return deny(`${action} does not apply to a job`);
   }

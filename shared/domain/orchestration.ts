@@ -16,6 +16,20 @@ export interface OrchestrationAccess {
   readonly users: readonly string[];
 }
 
+export const RETENTION_BASES = ['created', 'updated', 'final_stage'] as const;
+export const RETENTION_ACTIONS = ['delete', 'anonymize'] as const;
+
+/**
+ * How long an orchestration's jobs are kept (Art. 5(1)(e)): `days` after the job was created,
+ * last updated, or entered the orchestration's final stage, the clean-up cycle deletes or
+ * anonymizes it. A job under legal hold is kept whatever the rule says.
+ */
+export interface RetentionRule {
+  readonly days: number;
+  readonly from: (typeof RETENTION_BASES)[number];
+  readonly action: (typeof RETENTION_ACTIONS)[number];
+}
+
 export interface Orchestration {
   readonly orgId: string;
   readonly orchestrationId: string;
@@ -23,6 +37,7 @@ export interface Orchestration {
   readonly stages: readonly string[];
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess;
+  readonly retention?: { days: number; from: 'created' | 'updated' | 'final_stage'; action: 'delete' | 'anonymize' };
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly createdBy: string;
@@ -31,6 +46,13 @@ export interface Orchestration {
 export type FieldValue = string | number;
 
 export interface Restriction {
+  readonly reason: string;
+  readonly at: string;
+  readonly by: string;
+}
+
+/** A legal hold (Art. 17(3)(e)): the job is kept, whatever retention or an erasure request says. */
+export interface LegalHold {
   readonly reason: string;
   readonly at: string;
   readonly by: string;
@@ -45,6 +67,11 @@ export interface Job {
   /** Plaintext values keyed by field id (decrypted in use cases, sealed by the records adapter). */
   readonly fields: Readonly<Record<string, FieldValue>>;
   readonly restriction?: Restriction;
+  readonly legalHold?: LegalHold;
+  /** When the job entered its current stage (retention `from: final_stage`); absent on jobs written before it was kept. */
+  readonly stageEnteredAt?: string;
+  /** When its personal fields were removed (subject erasure or retention): it is no longer a candidate for retention. */
+  readonly anonymizedAt?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;

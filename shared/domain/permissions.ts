@@ -9,6 +9,7 @@ export const PERMISSIONS = [
   'jobs.delete',
   'jobs.export',
   'records.restrict',
+  'records.hold',
   'subjects.access',
   'subjects.erase',
   'audit.read',

@@ -3,7 +3,8 @@
  * the organization's OrgCrypto), and the subject's blind index, never the email, keys the subject
  * index.
  */
-import type { Job } from '../domain/orchestration.ts';
+import type { Job, RetentionRule } from '../domain/orchestration.ts';
+import type { AuditActor, AuditDraft } from './audit.ts';
 import type { AuditEntry } from './organizations.ts';
 
 export interface StoredJob extends Job {
@@ -56,6 +57,24 @@ export class JobBatchConflict extends Error {
   }
 }
 
+/** One audit event per change of a batch (`drafts[i]` for `changes[i]`), all by one actor. */
+export interface PerChangeAudit {
+  readonly drafts: readonly AuditDraft[];
+  readonly actor: AuditActor;
+}
+
+/** The retention candidates of an orchestration to read: the rule and the stage it calls final. */
+export interface DueQuery {
+  readonly rule: RetentionRule;
+  readonly finalStage: string | undefined;
+  readonly now: Date;
+  readonly limit: number;
+  readonly startKey?: Record<string, unknown> | undefined;
+}
+
+/** How a legal hold changes: placed on a job without one, replaced (new reason), or lifted. */
+export type HoldChange = 'place' | 'replace' | 'lift';
+
 export interface JobStore {
   get(orgId: string, jobId: string): Promise<StoredJob | undefined>;
   listByOrchestration(orgId: string, orchestrationId: string, page: JobPageRequest): Promise<JobPage>;
@@ -84,8 +103,29 @@ export interface JobStore {
    * organization still active; deletes move their orchestrations' job counts with them. With
    * `audit`, its event lands in the same transaction. At most SUBJECT_BATCH_LIMIT changes.
    * JobBatchConflict when a job changed meanwhile, NotFoundError when the organization closed.
+   * With a PerChangeAudit, every change gets its own event, all in the same transaction.
    */
-  writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry): Promise<void>;
+  writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry | PerChangeAudit): Promise<void>;
+  /**
+   * One page of the jobs of an orchestration that the rule makes due at `now`, read from the
+   * retention index (held and anonymized jobs are not in it). The index is eventually
+   * consistent: the items are what it holds, and the writes that follow are conditional on their
+   * versions, so a job changed meanwhile fails its batch instead of being erased (`getMany`
+   * re-reads it). Without `limit` reached and no `lastKey`, there is no more.
+   */
+  findDue(orgId: string, orchestrationId: string, query: DueQuery): Promise<JobPage>;
+  /** How many jobs `findDue` would return in all (the preview). */
+  countDue(orgId: string, orchestrationId: string, query: Omit<DueQuery, 'limit' | 'startKey'>): Promise<number>;
+  /** The jobs with these ids, read consistently; missing ones are absent. */
+  getMany(orgId: string, jobIds: readonly string[]): Promise<StoredJob[]>;
+  /**
+   * Writes `next` (the job with its hold placed, replaced or lifted) if the job still has version
+   * `next.version - 1`, moving the orchestration's count of held jobs with it, and the audit event,
+   * in one transaction. JobWriteConflict('job-changed') when the job changed meanwhile.
+   */
+  writeHold(next: StoredJob, change: HoldChange, audit: AuditEntry): Promise<void>;
+  /** Up to `limit` ids of the held jobs of an orchestration (to name them when its deletion is refused). */
+  heldJobIds(orgId: string, orchestrationId: string, limit: number): Promise<string[]>;
   /** How many jobs of the organization `ownerId` owns (GET /v1/me); reads the organization's jobs. */
   countOwnedBy(orgId: string, ownerId: string): Promise<number>;
 }

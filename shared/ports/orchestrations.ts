@@ -10,6 +10,14 @@ import type { AuditEntry } from './organizations.ts';
 export interface OrchestrationRecord extends Orchestration {
   readonly revision: number;
   readonly jobCount: number;
+  /** Jobs under legal hold; moves with every hold placed or lifted, so deletion can require none. Absent means 0. */
+  readonly heldCount?: number;
+}
+
+/** An orchestration that carries a retention rule, as the retention index names it. */
+export interface RetentionTarget {
+  readonly orgId: string;
+  readonly orchestrationId: string;
 }
 
 export interface OrchestrationStore {
@@ -23,8 +31,13 @@ export interface OrchestrationStore {
   update(next: Orchestration, expectedRevision: number, options: { readonly requireNoJobs: boolean }, audit: AuditEntry): Promise<OrchestrationRecord>;
   /**
    * Deletes the orchestration and writes its audit event atomically, if it still has the
-   * record's revision and job count (ConflictError otherwise), so the count the event reports is
-   * the count erased. Its jobs are swept apart (JobStore.sweep).
+   * record's revision and job count and no held job (ConflictError otherwise), so the count the
+   * event reports is the count erased. Its jobs are swept apart (JobStore.sweep).
    */
   delete(record: OrchestrationRecord, audit: AuditEntry): Promise<void>;
+  /**
+   * Every orchestration of every organization that carries a retention rule, from a sparse index
+   * (never a Scan); eventually consistent, so the caller reads each one again before acting.
+   */
+  withRetention(): AsyncIterable<RetentionTarget>;
 }

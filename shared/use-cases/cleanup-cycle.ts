@@ -3,7 +3,8 @@
  * each organization it names (records, audit events, files, keys; only a deletion record without
  * personal data remains), pseudonymises deleted accounts in the audit events of the organizations
  * they were in, then picks up pending deletions whose message never came (their markers), then
- * deletes expired exports, backups and link tokens.
+ * applies the orchestrations' retention rules (retention.ts), then deletes expired exports,
+ * backups and link tokens.
  *
  * Resumable and idempotent: progress is checkpointed per organization, a run that stops early
  * (budget, failure, crash) leaves its message to come back and the next run continues where the
@@ -18,6 +19,7 @@ import type { DeletionQueue, DeletionRequest } from '../ports/deletion-queue.ts'
 import type { ActorPseudonymiser, Budget, DeletionCounts, DeletionProgress, ExpiredItems, TenantSweeper } from '../ports/tenant-sweeper.ts';
 import { logger } from '../http/logger.ts';
 import { createHash } from 'node:crypto';
+import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
 
 export interface CleanupDeps {
   readonly queue: DeletionQueue;
@@ -26,6 +28,8 @@ export interface CleanupDeps {
   readonly audit: ActorPseudonymiser;
   readonly expired: ExpiredItems;
   readonly clock: Clock;
+  readonly orchestrations: RetentionDeps['orchestrations'];
+  readonly jobs: RetentionDeps['jobs'];
 }
 
 export interface CycleRun {
@@ -48,6 +52,8 @@ export interface CleanupReport {
   readonly organizations: OrganizationReport[];
   /** Accounts whose erasure finished in this run. */
   accounts: number;
+  /** Jobs erased or anonymized by retention rules (absent when the budget ran out before them). */
+  retention?: RetentionReport;
   readonly expired: { files: number; links: number };
   /** Messages left for the dead-letter queue because their body is not a deletion request. */
   malformedMessages: number;
@@ -100,6 +106,10 @@ export async function runCleanupCycle(deps: CleanupDeps, run: CycleRun): Promise
   }
 
   if (budget.remaining()) {
+    report.retention = await applyRetention(deps, run, budget);
+  }
+
+  if (budget.remaining()) {
     const now = deps.clock.now();
     const scan = await deps.expired.scanExpired(now, budget, async (items) => {
       for (let i = 0; i < items.length; i += EXPIRED_DELETES_IN_FLIGHT) {
@@ -128,6 +138,8 @@ export async function runCleanupCycle(deps: CleanupDeps, run: CycleRun): Promise
     organizations: report.organizations.length,
     finished: report.organizations.filter((o) => o.done).length,
     accounts: report.accounts,
+    retentionDeleted: report.retention?.deleted ?? 0,
+    retentionAnonymized: report.retention?.anonymized ?? 0,
     expiredFiles: report.expired.files,
     expiredLinks: report.expired.links,
     malformedMessages: report.malformedMessages,

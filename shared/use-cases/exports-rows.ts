@@ -38,6 +38,7 @@ const META_COLUMNS: readonly Column[] = [
   { key: 'stage', label: 'Stage', kind: 'text' },
   { key: 'ownerId', label: 'Owner', kind: 'text' },
   { key: 'restricted', label: 'Restricted', kind: 'text' },
+  { key: 'legalHold', label: 'Legal hold', kind: 'text' },
   { key: 'createdAt', label: 'Created', kind: 'date' },
   { key: 'updatedAt', label: 'Updated', kind: 'date' },
 ];
@@ -67,6 +68,7 @@ export function rowOf({ orchestration, job, fields }: OpenedJob): Row {
     stage: job.stage,
     ownerId: job.ownerId,
     restricted: job.restriction === undefined ? 'no' : 'yes',
+    legalHold: job.legalHold === undefined ? 'no' : 'yes',
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };

@@ -9,7 +9,7 @@ import { jobListScope, unwritableField, type Action, type FieldMask } from '../d
 import { openCursor, sealCursor } from '../domain/cursor.ts';
 import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import type { FieldValue } from '../domain/orchestration.ts';
+import type { FieldValue, LegalHold } from '../domain/orchestration.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
@@ -44,6 +44,7 @@ export interface JobView {
   readonly stage: string;
   readonly fields: Readonly<Record<string, FieldValue>>;
   readonly restricted: boolean;
+  readonly legalHold?: LegalHold;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -138,6 +139,7 @@ async function viewsOf(
       stage: job.stage,
       fields,
       restricted: job.restriction !== undefined,
+      ...(job.legalHold === undefined ? {} : { legalHold: job.legalHold }),
       version: job.version,
       createdAt: job.createdAt,
       updatedAt: job.updatedAt,
@@ -208,6 +210,7 @@ export async function createJob(
       version: 1,
       createdAt: now,
       updatedAt: now,
+      stageEnteredAt: now,
       ...(sealed.subjectIndex === undefined ? {} : { subjectIndex: sealed.subjectIndex }),
     };
     try {
@@ -340,7 +343,9 @@ export async function transitionJob(
     if (!orchestration.stages.includes(input.stage)) {
       throw new ValidationError('Unknown stage', [{ path: 'body.stage', message: 'No such stage in this orchestration' }]);
     }
-    const next: StoredJob = { ...job, stage: input.stage, version: job.version + 1, updatedAt: deps.clock.now().toISOString() };
+    const at = deps.clock.now().toISOString();
+    // Entering a stage (not staying in it) starts the clock of a `final_stage` retention rule.
+    const next: StoredJob = { ...job, stage: input.stage, ...(input.stage === job.stage ? {} : { stageEnteredAt: at }), version: job.version + 1, updatedAt: at };
     return {
       next,
       draft: {
@@ -357,8 +362,11 @@ export async function transitionJob(
 }
 
 export async function deleteJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, ifMatch?: string): Promise<void> {
-  await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ job }) => ({
-    next: null,
-    draft: { orgId, action: 'job.delete', resource: { type: 'job', id: jobId }, outcome: 'success', changes: { fields: Object.keys(job.fields) } },
-  }));
+  await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ job }) => {
+    if (job.legalHold !== undefined) throw new ConflictError('The job is under legal hold: it may not be erased until the hold is lifted', 'held');
+    return {
+      next: null,
+      draft: { orgId, action: 'job.delete', resource: { type: 'job', id: jobId }, outcome: 'success', changes: { fields: Object.keys(job.fields) } },
+    };
+  });
 }

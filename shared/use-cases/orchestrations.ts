@@ -13,8 +13,13 @@
  * longer match their definition), and no stage may be removed. Labels, names, `personal`, new
  * fields, new stages, stage order and access limits may change at any time.
  *
- * Deleting erases the jobs for real: the orchestration and its audit event (with the job count)
- * are deleted in one transaction first, which makes every job of it unreachable at once (each job
+ * A retention rule (`retention`) may be set, changed or removed at any time; the change is
+ * audited and erases nothing at once: the next clean-up cycle applies the rule in force then
+ * (retention.ts), and the preview counts what it would take.
+ *
+ * Deleting erases the jobs for real, unless one is under legal hold (409 `jobs-held`, naming
+ * them; checked atomically against the orchestration's count of held jobs): the orchestration
+ * and its audit event (with the job count) are deleted in one transaction first, which makes every job of it unreachable at once (each job
  * route loads its orchestration), then the jobs are swept with batched deletes. A sweep cut short
  * is finished by the next DELETE of the same id (answered 404) or by the organization's clean-up.
  */
@@ -22,7 +27,7 @@ import { decide, permissionsOf, type Actor } from '../domain/authorization.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { roleHolder, type GrantChange } from '../domain/grants.ts';
 import { newId } from '../domain/ids.ts';
-import type { FieldDefinition, Orchestration, OrchestrationAccess } from '../domain/orchestration.ts';
+import type { FieldDefinition, Orchestration, OrchestrationAccess, RetentionRule } from '../domain/orchestration.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -45,6 +50,7 @@ export interface OrchestrationInput {
   readonly stages: readonly string[];
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess | undefined;
+  readonly retention?: RetentionRule | undefined;
 }
 
 export interface OrchestrationPatch {
@@ -53,6 +59,8 @@ export interface OrchestrationPatch {
   readonly fields?: readonly FieldDefinition[] | undefined;
   /** `null` lifts the access limits. */
   readonly access?: OrchestrationAccess | null | undefined;
+  /** `null` removes the rule. */
+  readonly retention?: RetentionRule | null | undefined;
 }
 
 export interface OrchestrationView {
@@ -61,6 +69,7 @@ export interface OrchestrationView {
   readonly stages: readonly string[];
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess;
+  readonly retention?: RetentionRule;
   readonly jobCount?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -80,6 +89,7 @@ function viewOf(actor: Actor, record: OrchestrationRecord): OrchestrationView {
     stages: record.stages,
     fields: manager ? record.fields : record.fields.filter((f) => (mask[f.id] ?? 'hidden') !== 'hidden'),
     ...(manager && record.access !== undefined ? { access: record.access } : {}),
+    ...(record.retention === undefined ? {} : { retention: record.retention }),
     ...(manager ? { jobCount: record.jobCount } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -159,6 +169,7 @@ export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestC
     stages: input.stages,
     fields: input.fields,
     ...(input.access === undefined ? {} : { access: input.access }),
+    ...(input.retention === undefined ? {} : { retention: input.retention }),
     createdAt: now,
     updatedAt: now,
     createdBy: ctx.principal.userId,
@@ -169,7 +180,7 @@ export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestC
       action: 'orchestration.create',
       resource: { type: 'orchestration', id: orchestration.orchestrationId },
       outcome: 'success',
-      changes: { fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : [])], values: { name: input.name } },
+      changes: { fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : []), ...(input.retention ? ['retention'] : [])], values: { name: input.name, ...retentionValues(input.retention) } },
     },
     actor: auditActorOf(ctx),
   });
@@ -188,14 +199,16 @@ export async function updateOrchestration(
   if (current === undefined) throw new NotFoundError('orchestration');
   authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration: current });
   await assertRolesExist(deps, orgId, patch.access);
-  const { revision: _revision, jobCount: _jobCount, access: currentAccess, ...base } = current;
+  const { revision: _revision, jobCount: _jobCount, heldCount: _heldCount, access: currentAccess, retention: currentRetention, ...base } = current;
   const access = patch.access === null ? undefined : (patch.access ?? currentAccess);
+  const retention = patch.retention === null ? undefined : (patch.retention ?? currentRetention);
   const next: Orchestration = {
     ...base,
     name: patch.name ?? current.name,
     stages: patch.stages ?? current.stages,
     fields: patch.fields ?? current.fields,
     ...(access === undefined ? {} : { access }),
+    ...(retention === undefined ? {} : { retention }),
     updatedAt: deps.clock.now().toISOString(),
   };
   validateDefinition(next);
@@ -204,14 +217,16 @@ export async function updateOrchestration(
   if (breaking !== undefined && current.jobCount > 0) {
     throw new ConflictError(`Jobs exist in this orchestration, so this change is refused: ${breaking}`, 'jobs-exist');
   }
-  const changed = (['name', 'stages', 'fields', 'access'] as const).filter((key) => patch[key] !== undefined);
+  const changed = (['name', 'stages', 'fields', 'access', 'retention'] as const).filter((key) => patch[key] !== undefined);
+  // The rule is no personal data: its new value (or its removal) is kept with the change.
+  const values = { ...(patch.name === undefined ? {} : { name: patch.name }), ...(patch.retention === undefined ? {} : retentionValues(patch.retention)) };
   const updated = await deps.orchestrations.update(next, current.revision, { requireNoJobs: breaking !== undefined }, {
     draft: {
       orgId,
       action: 'orchestration.update',
       resource: { type: 'orchestration', id: orchestrationId },
       outcome: 'success',
-      changes: { fields: changed, ...(patch.name === undefined ? {} : { values: { name: patch.name } }) },
+      changes: { fields: changed, ...(Object.keys(values).length === 0 ? {} : { values }) },
     },
     actor: auditActorOf(ctx),
   });
@@ -227,6 +242,10 @@ export async function deleteOrchestration(deps: OrchestrationDeps, ctx: RequestC
     throw new NotFoundError('orchestration');
   }
   authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration: current });
+  if ((current.heldCount ?? 0) > 0) {
+    const held = await deps.jobs.heldJobIds(orgId, orchestrationId, HELD_JOBS_NAMED);
+    throw new ConflictError(`Jobs of this orchestration are under legal hold; lift their holds first: ${held.join(', ')}`, 'jobs-held');
+  }
   await deps.orchestrations.delete(current, {
     draft: {
       orgId,
@@ -239,6 +258,16 @@ export async function deleteOrchestration(deps: OrchestrationDeps, ctx: RequestC
   });
   const swept = await deps.jobs.sweep(orgId, orchestrationId);
   return { jobsErased: Math.max(swept, current.jobCount) };
+}
+
+/** How many held jobs a refused deletion names (the count of the rest is in the orchestration). */
+const HELD_JOBS_NAMED = 50;
+
+/** A rule as audit values (flat, no personal data); `null` records its removal. */
+function retentionValues(rule: RetentionRule | null | undefined): Record<string, string | number | null> {
+  if (rule === undefined) return {};
+  if (rule === null) return { retention: null };
+  return { retentionDays: rule.days, retentionFrom: rule.from, retentionAction: rule.action };
 }
 
 /**

@@ -43,6 +43,8 @@ export interface AccessItem {
   readonly stage: string;
   readonly ownerId: string;
   readonly restricted: boolean;
+  /** Why the job is kept despite an erasure request (Art. 17(3)(e)), told to the person it concerns. */
+  readonly legalHold?: { readonly reason: string; readonly at: string };
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly fields: readonly AccessDatum[];
@@ -74,6 +76,7 @@ async function* accessItems(deps: SubjectDeps, scope: OrgScope, blindIndex: stri
       stage: job.stage,
       ownerId: job.ownerId,
       restricted: job.restriction !== undefined,
+      ...(job.legalHold === undefined ? {} : { legalHold: { reason: job.legalHold.reason, at: job.legalHold.at } }),
       createdAt: job.createdAt,
       updatedAt: job.updatedAt,
       fields: orchestration.fields.flatMap((f) => {
@@ -95,6 +98,7 @@ const CSV_COLUMNS: readonly Column[] = [
   { key: 'stage', label: 'Stage', kind: 'text' },
   { key: 'ownerId', label: 'Owner', kind: 'text' },
   { key: 'restricted', label: 'Restricted', kind: 'text' },
+  { key: 'legalHold', label: 'Legal hold', kind: 'text' },
   { key: 'createdAt', label: 'Created', kind: 'date' },
   { key: 'updatedAt', label: 'Updated', kind: 'date' },
   { key: 'fieldId', label: 'Field id', kind: 'text' },
@@ -113,6 +117,7 @@ function* csvRows(item: AccessItem): Generator<Row> {
     stage: item.stage,
     ownerId: item.ownerId,
     restricted: item.restricted ? 'yes' : 'no',
+    legalHold: item.legalHold === undefined ? 'no' : `yes: ${item.legalHold.reason}`,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
   };

@@ -163,3 +163,33 @@ describe('organizations through the gateway', () => {
     await expectProblem(await call('POST', '/v1/orgs', { token, body }), 413);
   });
 });
+
+describe('retention through the local stack', () => {
+  test('past a rule, POST /dev/cleanup erases the due job and keeps the held one; the preview counted it', async () => {
+    // Prepare: a one-day rule, a job, and a job under legal hold.
+    const token = await tokenFor('owner-retention');
+    const json = async (response: Response): Promise<Record<string, unknown>> => (await response.json()) as Record<string, unknown>;
+    const { orgId } = (await json(await call('POST', '/v1/orgs', { token, body: JSON.stringify({ name: 'Keeps nothing' }) }))) as { orgId: string };
+    const orchestration = { name: 'Tickets', stages: ['open', 'closed'], fields: [{ id: 'title', label: 'Title', type: 'text' }], retention: { days: 1, from: 'created', action: 'delete' } };
+    const { orchestrationId } = (await json(await call('POST', `/v1/orgs/${orgId}/orchestrations`, { token, body: JSON.stringify(orchestration) }))) as { orchestrationId: string };
+    const newJob = async (): Promise<string> =>
+      ((await json(await call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, { token, body: JSON.stringify({ fields: { title: 'Ticket' } }) }))) as { jobId: string }).jobId;
+    const [due, held] = [await newJob(), await newJob()];
+    expect((await call('PUT', `/v1/orgs/${orgId}/jobs/${held}/hold`, { token, body: JSON.stringify({ reason: 'Litigation' }) })).status).toBe(200);
+    const preview = async (): Promise<unknown> => json(await call('GET', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/retention/preview`, { token }));
+    expect(await preview()).toEqual({ due: 0 });
+
+    // Act
+    await call('POST', '/dev/clock', { body: JSON.stringify({ advanceSeconds: 2 * 24 * 3600 }) });
+    const dueBefore = await preview();
+    const cycle = await json(await call('POST', '/dev/cleanup'));
+
+    // Assess
+    expect(dueBefore).toEqual({ due: 1 });
+    expect(cycle.retention).toMatchObject({ deleted: 1, complete: true });
+    await expectProblem(await call('GET', `/v1/orgs/${orgId}/jobs/${due}`, { token }), 404);
+    const kept = await call('GET', `/v1/orgs/${orgId}/jobs/${held}`, { token });
+    expect(kept.status).toBe(200);
+    expect(await json(kept)).toMatchObject({ legalHold: { reason: 'Litigation' } });
+  });
+});

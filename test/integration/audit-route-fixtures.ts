@@ -177,6 +177,15 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
     if (restricted.status !== 200) throw new Error(`restrict: expected 200, got ${restricted.status}`);
     return { params: { orgId: world.orgId, jobId }, body: { reason: 'Accuracy confirmed' } };
   },
+  [key(jobRoutes.placeHold)]: async (world) => {
+    const { jobId } = await seededJob(world);
+    return { params: { orgId: world.orgId, jobId }, body: { reason: 'Litigation pending' } };
+  },
+  [key(jobRoutes.liftHold)]: async (world) => {
+    const { jobId } = await seededJob(world);
+    await expectOk(callRoute({ route: jobRoutes.placeHold, as: world.owner, params: { orgId: world.orgId, jobId }, body: { reason: 'Litigation pending' } }), 'hold');
+    return { params: { orgId: world.orgId, jobId }, body: { reason: 'Litigation settled' } };
+  },
   [key(subjectRoutes.subjectAccess)]: async (world) => {
     await seededJob(world);
     return { params: { orgId: world.orgId }, body: { email: 'subject@example.test' } };

@@ -114,6 +114,14 @@ async function restrictedJob(w: World): Promise<string> {
   return jobId;
 }
 
+/** A fresh job of memberOwn in the home orchestration, held by the owner. */
+async function heldJob(w: World): Promise<string> {
+  const jobId = await createJob(w.home.orgId, w.home.orchestrationId, w.users.memberOwn, { title: w.home.value });
+  const answer = await callRoute({ route: jobRoutes.placeHold, as: w.users.owner, params: { orgId: w.home.orgId, jobId }, body: { reason: 'Matrix' } });
+  if (answer.status !== 200) throw new Error(`hold: expected 200, got ${answer.status}`);
+  return jobId;
+}
+
 const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   // Organizations, members, the caller themself
   'POST /v1/orgs': { status: everyone(201), prepare: () => ({ body: { name: fresh('Matrix org') } }) },
@@ -175,6 +183,7 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
     status: inOrchestration({ admin: 200 }, 200),
     prepare: async (w) => ({ params: { orchestrationId: await w.limitedOrchestration() } }),
   },
+  'GET /v1/orgs/{orgId}/orchestrations/{orchestrationId}/retention/preview': { permissions: ['orchestrations.manage'], status: inOrchestration({ admin: 200 }, 200) },
   // Jobs (the job in the path is owned by memberOwn)
   'POST /v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs': {
     status: inOrchestration({ admin: 201, memberOwn: 201, memberOther: 201, customWithout: 201 }, 201),
@@ -228,6 +237,9 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   // Restriction (Art. 18) of a fresh job owned by memberOwn: restricting the shared job would make other cases 409
   'PUT /v1/orgs/{orgId}/jobs/{jobId}/restriction': { permissions: ['records.restrict', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200 }, 200), memberOther: 404 }, prepare: async (w) => ({ params: { jobId: await createJob(w.home.orgId, w.home.orchestrationId, w.users.memberOwn, { title: w.home.value }) }, body: { reason: 'Matrix' } }) },
   'DELETE /v1/orgs/{orgId}/jobs/{jobId}/restriction': { permissions: ['records.restrict', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200 }, 200), memberOther: 404 }, prepare: async (w) => ({ params: { jobId: await restrictedJob(w) }, body: { reason: 'Matrix' } }) },
+  // Legal holds of a fresh job owned by memberOwn: holding the shared job would make its deletion case 409
+  'PUT /v1/orgs/{orgId}/jobs/{jobId}/hold': { permissions: ['records.hold', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200 }, 200), memberOther: 404 }, prepare: async (w) => ({ params: { jobId: await createJob(w.home.orgId, w.home.orchestrationId, w.users.memberOwn, { title: w.home.value }) }, body: { reason: 'Matrix' } }) },
+  'DELETE /v1/orgs/{orgId}/jobs/{jobId}/hold': { permissions: ['records.hold', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200 }, 200), memberOther: 404 }, prepare: async (w) => ({ params: { jobId: await heldJob(w) } }) },
   // Data subjects (an address no job carries: the permission alone decides)
   'POST /v1/orgs/{orgId}/subjects/access': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test' } }) },
   'PATCH /v1/orgs/{orgId}/subjects': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', newEmail: 'matrix-other@example.test' } }) },

@@ -113,7 +113,7 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
     const answer = await callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId: world.orgId }, body: { email: world.email, mode } });
     // Assess
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ jobsAffected: 3 });
+    expect(answer.body).toEqual({ jobsAffected: 3, jobsHeld: 0 });
     const raw = await rawOrganization(world.orgId);
     for (const trace of world.traces.slice(0, 5)) {
       expect(raw.records).not.toContain(trace);
@@ -148,7 +148,7 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
     }
     const events = (await partitionRaw('audit', `ORG#${world.orgId}`)).filter((item) => item.action?.S === 'subject.erase');
     expect(events).toHaveLength(1);
-    expect(events[0]!.detail?.M).toEqual({ mode: { S: mode }, jobsFound: { N: '3' } });
+    expect(events[0]!.detail?.M).toEqual({ mode: { S: mode }, jobsFound: { N: '3' }, jobsHeld: { N: '0' } });
   });
 
   test('afterwards access finds nothing, in JSON and in CSV, and erasing again affects nothing', async () => {
@@ -159,7 +159,7 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
     expect(csv.status).toBe(200);
     expect(csv.text.replace(/^\uFEFF/, '').trim().split('\r\n')).toHaveLength(1);
     const again = await callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId: world.orgId }, body: { email: world.email, mode } });
-    expect(again.body).toEqual({ jobsAffected: 0 });
+    expect(again.body).toEqual({ jobsAffected: 0, jobsHeld: 0 });
     // The other subject is untouched and still found.
     const other = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId: world.orgId, jobId: world.otherJobId } });
     expect(other.status).toBe(200);

@@ -74,7 +74,7 @@ test('an owner exports every job as CSV, restricted ones included, formula cells
   // Assess
   const text = csvText(file);
   expect(status).toMatchObject({ rowsWritten: 4, format: 'csv', downloadUrl: expect.stringMatching(/^http/) });
-  expect(text.split('\r\n')[0]).toBe('Job,Orchestration,Stage,Owner,Restricted,Created,Updated,Title,Customer email,Phone,Amount,Due,SSN');
+  expect(text.split('\r\n')[0]).toBe('Job,Orchestration,Stage,Owner,Restricted,Legal hold,Created,Updated,Title,Customer email,Phone,Amount,Due,SSN');
   expect(text).toContain(`"'=HYPERLINK(""http://evil.test"",""x"")"`);
   expect(text).toContain("'+1 call back");
   expect(text).toContain('123-45-6789');
@@ -102,7 +102,7 @@ test('XLSX cells are typed: numbers as numbers, dates as dates, the header of fi
   await workbook.xlsx.read(Readable.from(file));
   const sheet = workbook.worksheets[0]!;
   const header = (sheet.getRow(1).values as unknown[]).slice(1);
-  expect(header).toEqual(['Job', 'Orchestration', 'Stage', 'Owner', 'Restricted', 'Created', 'Updated', 'Title', 'Customer email', 'Phone', 'Amount', 'Due', 'SSN']);
+  expect(header).toEqual(['Job', 'Orchestration', 'Stage', 'Owner', 'Restricted', 'Legal hold', 'Created', 'Updated', 'Title', 'Customer email', 'Phone', 'Amount', 'Due', 'SSN']);
   const rows = sheet.getRows(2, sheet.rowCount - 1)!.map((row) => (row.values as unknown[]).slice(1));
   const ann = rows.find((row) => row[8] === 'ann@example.test')!;
   expect(ann[10]).toBe(1250.5);

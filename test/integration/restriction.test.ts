@@ -45,6 +45,8 @@ const ROUTE_CLASSES: Readonly<Record<string, Classification>> = {
   [routeKey(jobRoutes.deleteJob)]: 'job.delete',
   [routeKey(jobRoutes.restrictJob)]: 'not processing: the restriction itself',
   [routeKey(jobRoutes.liftRestriction)]: 'not processing: the restriction itself',
+  [routeKey(jobRoutes.placeHold)]: 'not processing: a legal hold keeps the job stored, as a restriction does',
+  [routeKey(jobRoutes.liftHold)]: 'not processing: lifting a legal hold changes nothing of the job but the hold',
   [routeKey(extensionRoutes.shareJob)]: 'job.share',
   [routeKey(portabilityRoutes.exportJob)]: 'job.export',
   [routeKey(portabilityRoutes.createExport)]: 'job.export',

@@ -65,7 +65,7 @@ describe('access report', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toMatch(/^text\/csv/);
     const lines = answer.text.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('Orchestration id,Orchestration,Job,Stage,Owner,Restricted,Created,Updated,Field id,Field,Personal,Value');
+    expect(lines[0]).toBe('Orchestration id,Orchestration,Job,Stage,Owner,Restricted,Legal hold,Created,Updated,Field id,Field,Personal,Value');
     expect(lines).toHaveLength(4);
     expect(lines.every((line, i) => i === 0 || line.includes(jobId))).toBe(true);
     expect(answer.text).toContain(`'=HYPERLINK`);
@@ -117,7 +117,7 @@ test(`erasing more jobs than one transaction holds (${SUBJECT_BATCH_LIMIT + 5}) 
   // Act
   const answer = await callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId }, body: { email, mode: 'delete' } });
   // Assess
-  expect(answer.body).toEqual({ jobsAffected: count });
+  expect(answer.body).toEqual({ jobsAffected: count, jobsHeld: 0 });
   const added = (await auditEvents(orgId)).slice(before);
   expect(added.map((e) => e.action)).toEqual(['subject.erase']);
   expect(added[0]).toMatchObject({ detail: { mode: 'delete', jobsFound: count } });

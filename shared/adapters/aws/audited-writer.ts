@@ -67,30 +67,46 @@ export class AuditedWriter {
    * the chain first.
    */
   async commit(ops: readonly WriteOp[], draft: AuditDraft, actor: AuditActor): Promise<AuditEvent> {
-    if (ops.length + 2 > 100) throw new Error('A transaction holds at most 98 operations beside its audit event');
+    const [event] = await this.commitEach(ops, [draft], actor);
+    return event!;
+  }
+
+  /**
+   * Writes `ops` and one chained event per draft atomically (a batch of changes that each need
+   * their own event, e.g. one per job erased by retention), all of one organization.
+   */
+  async commitEach(ops: readonly WriteOp[], drafts: readonly AuditDraft[], actor: AuditActor): Promise<AuditEvent[]> {
+    const orgId = drafts[0]?.orgId;
+    if (orgId === undefined || drafts.some((d) => d.orgId !== orgId)) throw new Error('A commit carries events of exactly one organization');
+    const eventCount = drafts.length;
+    if (ops.length + eventCount + 1 > 100) throw new Error('A transaction holds at most 100 operations, its audit events and chain head included');
     const deadline = Date.now() + CHAIN_BUDGET_MS;
     for (;;) {
-      const head = this.heads.get(draft.orgId) ?? (await this.readHead(draft.orgId));
-      const event = this.buildEvent(draft, actor, head);
+      const head = this.heads.get(orgId) ?? (await this.readHead(orgId));
+      const events: AuditEvent[] = [];
+      for (const draft of drafts) events.push(this.buildEvent(draft, actor, events.at(-1) ?? head));
+      const last = events.at(-1)!;
       try {
         await this.client.send(
           new TransactWriteCommand({
-            TransactItems: [...ops, this.putEvent(event), this.advanceHead(draft.orgId, head, event)],
+            TransactItems: [...ops, ...events.map((event) => this.putEvent(event)), this.advanceHead(orgId, head, last)],
           }),
         );
-        this.heads.set(draft.orgId, { seq: event.seq, hash: event.hash });
-        return event;
+        this.heads.set(orgId, { seq: last.seq, hash: last.hash });
+        return events;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw mapDynamoError(error);
         const reasons = error.CancellationReasons ?? [];
         const failedOwn = reasons.slice(0, ops.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
         if (failedOwn >= 0) throw new ConditionFailed(failedOwn);
-        const [eventReason, headReason] = [reasons[ops.length], reasons[ops.length + 1]];
-        if (eventReason?.Code === 'ConditionalCheckFailed' && headReason?.Code !== 'ConditionalCheckFailed' && headReason?.Code !== 'TransactionConflict') {
+        const eventReasons = reasons.slice(ops.length, ops.length + eventCount);
+        const headReason = reasons[ops.length + eventCount];
+        const eventTaken = eventReasons.some((r) => r.Code === 'ConditionalCheckFailed');
+        if (eventTaken && headReason?.Code !== 'ConditionalCheckFailed' && headReason?.Code !== 'TransactionConflict') {
           // The head is where we expected it, yet the next event's key is taken: retrying cannot help.
           throw new IntegrityError('The audit chain holds an event beyond its head');
         }
-        const chainConflict = [eventReason, headReason].some((r) => r?.Code === 'ConditionalCheckFailed' || r?.Code === 'TransactionConflict');
+        const chainConflict = [...eventReasons, headReason].some((r) => r?.Code === 'ConditionalCheckFailed' || r?.Code === 'TransactionConflict');
         const ownConflict = reasons.slice(0, ops.length).some((r) => r.Code === 'TransactionConflict');
         if (!chainConflict && !ownConflict) throw mapDynamoError(error);
         // The chain is one item per organization: many writers at once take turns. Out of turns,
@@ -98,8 +114,8 @@ export class AuditedWriter {
         if (Date.now() >= deadline) throw new UnavailableError(1, true);
         // A lost race returns the winner's head with the failure: no read needed for the next try.
         const winner = headOf(headReason?.Item);
-        if (winner !== undefined) this.heads.set(draft.orgId, winner);
-        else this.heads.delete(draft.orgId);
+        if (winner !== undefined) this.heads.set(orgId, winner);
+        else this.heads.delete(orgId);
         await sleep(Math.random() * JITTER_MS);
       }
     }

@@ -1,8 +1,9 @@
 /**
- * JobStore on the records table: `ORG#<org>` / `JOB#<jobId>`, indexed by orchestration (gsi3) and
- * by the subject's blind index (gsi2). Every write is conditional: on the job's version (so no
- * update is lost), on it not being restricted, and on the orchestration's revision (so values are
- * always validated against the definition in force).
+ * JobStore on the records table: `ORG#<org>` / `JOB#<jobId>`, indexed by orchestration (gsi3), by
+ * the subject's blind index (gsi2) and, while neither held nor anonymized, as a retention
+ * candidate (gsi4). Every write is conditional: on the job's version (so no update is lost), on
+ * it not being restricted or held, and on the orchestration's revision (so values are always
+ * validated against the definition in force).
  */
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -11,18 +12,22 @@ import {
   JobBatchConflict,
   JobWriteConflict,
   SUBJECT_BATCH_LIMIT,
+  type DueQuery,
+  type HoldChange,
   type JobBatchChange,
   type JobPage,
   type JobPageRequest,
   type JobStore,
   type OrchestrationGuard,
+  type PerChangeAudit,
   type StoredJob,
 } from '../../ports/jobs.ts';
+import { retentionCutoff } from '../../domain/retention.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
-import { GSI_BY_ORCHESTRATION, GSI_BY_SUBJECT, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, stripKeys, subjectGsiPk } from './records-keys.ts';
+import { GSI_BY_ORCHESTRATION, GSI_BY_RETENTION, GSI_BY_SUBJECT, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, retentionGsiSk, stripKeys, subjectGsiPk } from './records-keys.ts';
 
 const BATCH_SIZE = 25;
 const MAX_BATCH_ATTEMPTS = 8;
@@ -112,7 +117,7 @@ export class DynamoJobs implements JobStore {
           Delete: {
             TableName: this.table,
             Key: { pk: orgPk(job.orgId), sk: jobSk(job.jobId) },
-            ConditionExpression: 'version = :expected AND attribute_not_exists(restriction)',
+            ConditionExpression: 'version = :expected AND attribute_not_exists(restriction) AND attribute_not_exists(legalHold)',
             ExpressionAttributeValues: { ':expected': expectedVersion },
           },
         },
@@ -178,7 +183,7 @@ export class DynamoJobs implements JobStore {
     return page.LastEvaluatedKey === undefined ? { items } : { items, lastKey: page.LastEvaluatedKey };
   }
 
-  async writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry): Promise<void> {
+  async writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry | PerChangeAudit): Promise<void> {
     if (changes.length === 0) return;
     if (changes.length > SUBJECT_BATCH_LIMIT) throw new Error(`A job batch holds at most ${SUBJECT_BATCH_LIMIT} changes`);
     const ops: WriteOp[] = changes.map((change) => this.batchOp(orgId, change));
@@ -204,7 +209,8 @@ export class DynamoJobs implements JobStore {
     };
     if (audit !== undefined) {
       try {
-        await this.writer.commit(ops, audit.draft, audit.actor);
+        if ('drafts' in audit) await this.writer.commitEach(ops, audit.drafts, audit.actor);
+        else await this.writer.commit(ops, audit.draft, audit.actor);
       } catch (error) {
         if (!(error instanceof ConditionFailed)) throw error;
         if (error.index === ops.length - 1) throw new NotFoundError('organization');
@@ -223,6 +229,72 @@ export class DynamoJobs implements JobStore {
       if (failed >= 0 || reasons.some((r) => r.Code === 'TransactionConflict')) throw new JobBatchConflict(jobIdAt(failed));
       throw mapDynamoError(error);
     }
+  }
+
+  async findDue(orgId: string, orchestrationId: string, query: DueQuery): Promise<JobPage> {
+    const items: StoredJob[] = [];
+    let startKey = query.startKey;
+    // A filtered query may evaluate items without returning them: read on until the page is full.
+    do {
+      const page = await guarded(this.client.send(new QueryCommand({ ...this.dueQuery(orgId, orchestrationId, query), Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
+      for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && items.length < query.limit);
+    return startKey === undefined ? { items } : { items, lastKey: startKey };
+  }
+
+  async countDue(orgId: string, orchestrationId: string, query: Omit<DueQuery, 'limit' | 'startKey'>): Promise<number> {
+    let count = 0;
+    for await (const page of queryPages(this.client, { ...this.dueQuery(orgId, orchestrationId, query), Select: 'COUNT' })) count += page.Count ?? 0;
+    return count;
+  }
+
+  getMany(orgId: string, jobIds: readonly string[]): Promise<StoredJob[]> {
+    return this.getConsistently(jobIds.map((jobId) => ({ pk: orgPk(orgId), sk: jobSk(jobId) })));
+  }
+
+  async writeHold(next: StoredJob, change: HoldChange, audit: AuditEntry): Promise<void> {
+    const delta = change === 'place' ? 1 : change === 'lift' ? -1 : 0;
+    await this.commit(
+      [
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.item(next),
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': next.version - 1 },
+          },
+        },
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: orgPk(next.orgId), sk: orchestrationSk(next.orchestrationId) },
+            UpdateExpression: 'SET heldCount = if_not_exists(heldCount, :zero) + :delta',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':zero': 0, ':delta': delta },
+          },
+        },
+        orgIsActive(this.table, next.orgId),
+      ],
+      audit,
+    );
+  }
+
+  async heldJobIds(orgId: string, orchestrationId: string, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    const pages = queryPages(this.client, {
+      TableName: this.table,
+      IndexName: GSI_BY_ORCHESTRATION,
+      KeyConditionExpression: 'gsi3pk = :pk',
+      FilterExpression: 'attribute_exists(legalHold)',
+      ExpressionAttributeValues: { ':pk': orchestrationGsiPk(orgId, orchestrationId) },
+      ProjectionExpression: 'jobId',
+    });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) if (ids.length < limit) ids.push(String(item.jobId));
+      if (ids.length >= limit) break;
+    }
+    return ids;
   }
 
   async countOwnedBy(orgId: string, ownerId: string): Promise<number> {
@@ -283,14 +355,44 @@ export class DynamoJobs implements JobStore {
     }
   }
 
+  /**
+   * The retention index read for a rule: every candidate created up to the cutoff (the earliest
+   * any basis can be), filtered down to those whose basis is (records-keys.ts explains the index).
+   */
+  private dueQuery(orgId: string, orchestrationId: string, query: Omit<DueQuery, 'limit' | 'startKey'>) {
+    const cutoff = retentionCutoff(query.rule, query.now);
+    // `$` sorts after the `#` that follows the time in the key, so jobs created at the cutoff itself are in.
+    const keyValues = { ':pk': orchestrationGsiPk(orgId, orchestrationId), ':upper': `${cutoff}$` };
+    const base = { TableName: this.table, IndexName: GSI_BY_RETENTION, KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk < :upper' };
+    // Restricted jobs stay in the index (a restriction is lifted in place) but are never due (domain/retention.ts).
+    const unrestricted = 'attribute_not_exists(restriction)';
+    switch (query.rule.from) {
+      case 'created':
+        return { ...base, FilterExpression: unrestricted, ExpressionAttributeValues: keyValues };
+      case 'updated':
+        return { ...base, FilterExpression: `${unrestricted} AND updatedAt <= :cutoff`, ExpressionAttributeValues: { ...keyValues, ':cutoff': cutoff } };
+      case 'final_stage':
+        return {
+          ...base,
+          FilterExpression: `${unrestricted} AND #stage = :final AND (stageEnteredAt <= :cutoff OR (attribute_not_exists(stageEnteredAt) AND updatedAt <= :cutoff))`,
+          ExpressionAttributeNames: { '#stage': 'stage' },
+          // A rule on an orchestration without stages matches no job (no stage is named like this).
+          ExpressionAttributeValues: { ...keyValues, ':cutoff': cutoff, ':final': query.finalStage ?? '' },
+        };
+    }
+  }
+
   private item(job: StoredJob): Record<string, unknown> {
     const { subjectIndex, ...rest } = job;
+    const candidate = job.legalHold === undefined && job.anonymizedAt === undefined;
     return {
       pk: orgPk(job.orgId),
       sk: jobSk(job.jobId),
       kind: 'job',
       gsi3pk: orchestrationGsiPk(job.orgId, job.orchestrationId),
       gsi3sk: jobSk(job.jobId),
+      // Held and anonymized jobs leave the retention index: the cycle never reads them again.
+      ...(candidate ? { gsi4pk: orchestrationGsiPk(job.orgId, job.orchestrationId), gsi4sk: retentionGsiSk(job.createdAt, job.jobId) } : {}),
       // The blind index, never the email, becomes the key of the subject index.
       ...(subjectIndex === undefined ? {} : { gsi2pk: subjectGsiPk(job.orgId, subjectIndex), gsi2sk: jobSk(job.jobId), subjectIndex }),
       ...rest,

@@ -1,13 +1,19 @@
-/** OrchestrationStore on the records table: `ORG#<org>` / `ORCH#<orchestrationId>` (layout in records-keys.ts). */
+/**
+ * OrchestrationStore on the records table: `ORG#<org>` / `ORCH#<orchestrationId>` (layout in
+ * records-keys.ts); one with a retention rule is also in the sparse RETENTION partition of gsi1.
+ */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Orchestration } from '../../domain/orchestration.ts';
-import type { OrchestrationRecord, OrchestrationStore } from '../../ports/orchestrations.ts';
+import type { OrchestrationRecord, OrchestrationStore, RetentionTarget } from '../../ports/orchestrations.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
+import { commitAudited, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
-import { orchestrationSk, orgPk, stripKeys } from './records-keys.ts';
+import { GSI_BY_USER, orchestrationGsiPk, orchestrationSk, orgPk, RETENTION_GSI_PK, stripKeys } from './records-keys.ts';
+
+/** The gsi1 keys that list an orchestration with a rule among the retention targets. */
+const retentionKeys = (o: Orchestration): Record<string, string> => ({ gsi1pk: RETENTION_GSI_PK, gsi1sk: orchestrationGsiPk(o.orgId, o.orchestrationId) });
 
 export class DynamoOrchestrations implements OrchestrationStore {
   constructor(
@@ -34,7 +40,13 @@ export class DynamoOrchestrations implements OrchestrationStore {
         {
           Put: {
             TableName: this.table,
-            Item: { pk: orgPk(orchestration.orgId), sk: orchestrationSk(orchestration.orchestrationId), kind: 'orchestration', ...record },
+            Item: {
+              pk: orgPk(orchestration.orgId),
+              sk: orchestrationSk(orchestration.orchestrationId),
+              kind: 'orchestration',
+              ...(orchestration.retention === undefined ? {} : retentionKeys(orchestration)),
+              ...record,
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -56,9 +68,15 @@ export class DynamoOrchestrations implements OrchestrationStore {
       ':expected': expectedRevision,
       ':one': 1,
       ...(next.access === undefined ? {} : { ':access': next.access }),
+      ...(next.retention === undefined ? {} : { ':retention': next.retention, ':gsi1pk': RETENTION_GSI_PK, ':gsi1sk': orchestrationGsiPk(next.orgId, next.orchestrationId) }),
       ...(options.requireNoJobs ? { ':zero': 0 } : {}),
     };
-    const set = 'SET #name = :name, stages = :stages, #fields = :fields, updatedAt = :at, revision = revision + :one';
+    const sets = ['#name = :name', 'stages = :stages', '#fields = :fields', 'updatedAt = :at', 'revision = revision + :one'];
+    const removes: string[] = [];
+    if (next.access === undefined) removes.push('#access');
+    else sets.push('#access = :access');
+    if (next.retention === undefined) removes.push('retention', 'gsi1pk', 'gsi1sk');
+    else sets.push('retention = :retention', 'gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk');
     try {
       await this.writer.commit(
         [
@@ -66,7 +84,7 @@ export class DynamoOrchestrations implements OrchestrationStore {
             Update: {
               TableName: this.table,
               Key: { pk: orgPk(next.orgId), sk: orchestrationSk(next.orchestrationId) },
-              UpdateExpression: next.access === undefined ? `${set} REMOVE #access` : `${set}, #access = :access`,
+              UpdateExpression: `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
               ConditionExpression: options.requireNoJobs ? 'revision = :expected AND jobCount = :zero' : 'revision = :expected',
               ExpressionAttributeNames: { '#name': 'name', '#fields': 'fields', '#access': 'access' },
               ExpressionAttributeValues: values,
@@ -100,8 +118,9 @@ export class DynamoOrchestrations implements OrchestrationStore {
           Delete: {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) },
-            ConditionExpression: 'revision = :expected AND jobCount = :count',
-            ExpressionAttributeValues: { ':expected': record.revision, ':count': record.jobCount },
+            // No job under legal hold: a hold placed meanwhile makes this fail rather than erase it.
+            ConditionExpression: 'revision = :expected AND jobCount = :count AND (attribute_not_exists(heldCount) OR heldCount = :zero)',
+            ExpressionAttributeValues: { ':expected': record.revision, ':count': record.jobCount, ':zero': 0 },
           },
         },
         orgIsActive(this.table, orgId),
@@ -109,6 +128,17 @@ export class DynamoOrchestrations implements OrchestrationStore {
       audit,
       (index) => (index === 0 ? new ConflictError('The orchestration was changed at the same time; read it again') : new NotFoundError('organization')),
     );
+  }
+
+  async *withRetention(): AsyncIterable<RetentionTarget> {
+    const items = queryItems(this.client, {
+      TableName: this.table,
+      IndexName: GSI_BY_USER,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': RETENTION_GSI_PK },
+      ProjectionExpression: 'orgId, orchestrationId',
+    });
+    for await (const item of items) yield { orgId: String(item.orgId), orchestrationId: String(item.orchestrationId) };
   }
 
   private commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {

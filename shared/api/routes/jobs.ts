@@ -29,6 +29,7 @@ export const job = z
     stage: z.string(),
     fields: z.record(z.string(), z.union([z.string(), z.number()])).meta({ description: 'Fields hidden from the caller are absent' }),
     restricted: z.boolean(),
+    legalHold: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional().meta({ description: 'Present while the job is under legal hold' }),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -47,6 +48,19 @@ export const restrictionState = z
     version: z.number().int(),
   })
   .meta({ id: 'JobRestriction' });
+
+/** The reason is audited like a restriction's, so the same rule applies: no email address. */
+export const holdBody = z.strictObject({ reason: restrictionReason });
+export const holdLiftBody = z.strictObject({ reason: restrictionReason.optional() }).optional();
+
+export const holdState = z
+  .object({
+    jobId: z.string(),
+    held: z.boolean(),
+    legalHold: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'JobHold' });
 
 const etagNote = 'The ETag header carries the version; send it as If-Match to change only what you read (412 when stale).';
 /** Answers that carry the job's version. */
@@ -101,7 +115,19 @@ export const jobRoutes = {
     answers: { 200: withEtag, 409: restricted, 412: stale },
     example: { fields: { device: 'Phone, cracked screen and battery', notes: null } },
   },
-  deleteJob: { method: 'DELETE', operationId: 'deleteJob', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: 'Erase a job (jobs.delete; restricted job: 409)', auth: 'jwt', params: jobParams, status: 204, audit: 'job.delete', answers: { 409: restricted, 412: stale } },
+  deleteJob: {
+    method: 'DELETE',
+    operationId: 'deleteJob',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary: 'Erase a job (jobs.delete; restricted job: 409, held job: 409 `/held`)',
+    auth: 'jwt',
+    params: jobParams,
+    status: 204,
+    audit: 'job.delete',
+    answers: { 409: 'The job is restricted (`type` ends in `/restricted`) or under a legal hold (`/held`), or changed by others at the same time', 412: stale },
+  },
   transitionJob: {
     method: 'POST',
     operationId: 'transitionJob',
@@ -151,5 +177,36 @@ export const jobRoutes = {
     audit: 'job.restriction_lift',
     answers: { 200: withEtag, 409: 'The job is not restricted (`type` ends in `/not-restricted`), or changed by others at the same time' },
     example: { reason: 'Accuracy confirmed with the customer' },
+  },
+  placeHold: {
+    method: 'PUT',
+    operationId: 'placeJobHold',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}/hold',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary:
+      'Place a legal hold on a job (Art. 17(3)(e), records.hold): it is kept whatever retention, a subject\'s erasure request, its deletion or its orchestration\'s deletion would do (the last two answer 409); deleting the organization still erases it. Holding again replaces the reason. The reason is audited and may not contain an email address',
+    auth: 'jwt',
+    params: jobParams,
+    body: holdBody,
+    status: 200,
+    response: holdState,
+    audit: 'job.hold',
+    example: { reason: 'Litigation hold: warranty claim 2026-118' },
+  },
+  liftHold: {
+    method: 'DELETE',
+    operationId: 'liftJobHold',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}/hold',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary: 'Lift the legal hold of a job (records.hold); the body, with a reason to audit, is optional. 409 (`/not-held`) when the job is not held',
+    auth: 'jwt',
+    params: jobParams,
+    body: holdLiftBody,
+    status: 200,
+    response: holdState,
+    audit: 'job.hold_lift',
+    answers: { 409: 'The job is not held (`type` ends in `/not-held`)' },
   },
 } as const satisfies Record<string, RouteDefinition>;

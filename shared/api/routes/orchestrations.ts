@@ -1,4 +1,4 @@
-import { FIELD_TYPES } from '../../domain/orchestration.ts';
+import { FIELD_TYPES, RETENTION_ACTIONS, RETENTION_BASES } from '../../domain/orchestration.ts';
 import { definitionIssues } from '../../use-cases/orchestrations.ts';
 import { id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
@@ -32,6 +32,15 @@ const roleRef = z.union([z.enum(['owner', 'admin', 'member']), id]);
 const accessInput = z.strictObject({ roles: z.array(roleRef).max(100).default([]), users: z.array(userId).max(1000).default([]) }).meta({ id: 'OrchestrationAccessInput' });
 const access = z.object({ roles: z.array(z.string()), users: z.array(z.string()) }).meta({ id: 'OrchestrationAccess' });
 
+/** Up to 100 years: long enough for any statutory period, short enough that dates stay dates. */
+const retention = z
+  .strictObject({
+    days: z.number().int().min(1).max(36_500),
+    from: z.enum(RETENTION_BASES).meta({ description: 'created, last updated, or entered the final stage (the last of `stages`)' }),
+    action: z.enum(RETENTION_ACTIONS).meta({ description: 'delete the job, or anonymize it (personal fields and the subject link removed)' }),
+  })
+  .meta({ id: 'RetentionRule', description: 'Applied by the clean-up cycle; jobs under legal hold are kept' });
+
 /** The cross-field rules (unique ids and stages, one email subject field) as schema issues with paths. */
 const definitionRules = (value: { fields?: z.output<typeof fields> | undefined; stages?: z.output<typeof stages> | undefined }, ctx: z.RefinementCtx): void => {
   for (const issue of definitionIssues({ fields: value.fields ?? [], stages: value.stages ?? ['-'] })) {
@@ -46,15 +55,22 @@ export const orchestration = z
     stages: z.array(z.string()),
     fields: z.array(fieldDefinition),
     access: access.optional(),
+    retention: retention.optional(),
     jobCount: z.number().int().optional().meta({ description: 'Shown to those who manage orchestrations' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .meta({ id: 'Orchestration' });
 
-export const createOrchestrationBody = z.strictObject({ name: label(200), stages, fields, access: accessInput.optional() }).superRefine(definitionRules);
+export const createOrchestrationBody = z.strictObject({ name: label(200), stages, fields, access: accessInput.optional(), retention: retention.optional() }).superRefine(definitionRules);
 export const updateOrchestrationBody = z
-  .strictObject({ name: label(200).optional(), stages: stages.optional(), fields: fields.optional(), access: accessInput.nullable().optional() })
+  .strictObject({
+    name: label(200).optional(),
+    stages: stages.optional(),
+    fields: fields.optional(),
+    access: accessInput.nullable().optional(),
+    retention: retention.nullable().optional(),
+  })
   .superRefine(definitionRules)
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
 
@@ -103,7 +119,7 @@ export const orchestrationRoutes = {
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
     summary:
-      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order and access may always change. `access: null` lifts the limits',
+      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access and retention may always change. `access: null` lifts the limits, `retention: null` the rule. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview)',
     auth: 'jwt',
     params: orchestrationParams,
     body: updateOrchestrationBody,
@@ -119,11 +135,24 @@ export const orchestrationRoutes = {
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
-    summary: 'Delete an orchestration and erase its jobs (orchestrations.manage); the audit event records how many jobs were erased',
+    summary: 'Delete an orchestration and erase its jobs (orchestrations.manage); the audit event records how many jobs were erased. 409 (`/jobs-held`) naming the jobs under legal hold, if any',
     auth: 'jwt',
     params: orchestrationParams,
     status: 200,
     response: z.object({ jobsErased: z.number().int() }),
     audit: 'orchestration.delete',
+    answers: { 409: 'Jobs of the orchestration are under a legal hold (`type` ends in `/jobs-held`; the detail names them)' },
+  },
+  previewRetention: {
+    method: 'GET',
+    operationId: 'previewRetention',
+    path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}/retention/preview',
+    fn: 'api-orchestrations',
+    tag: 'Orchestrations',
+    summary: 'How many jobs the next clean-up cycle would erase or anonymize under the current rule, held jobs excluded (orchestrations.manage); 0 without a rule',
+    auth: 'jwt',
+    params: orchestrationParams,
+    status: 200,
+    response: z.object({ due: z.number().int().min(0) }).meta({ id: 'RetentionPreview' }),
   },
 } as const satisfies Record<string, RouteDefinition>;

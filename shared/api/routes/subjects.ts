@@ -19,6 +19,9 @@ export const subjectRestrictionBody = z.strictObject({ email, reason: restrictio
 export const subjectRectificationBody = z.strictObject({ email, newEmail: email });
 
 export const jobsAffected = z.object({ jobsAffected: z.number().int().min(0) }).meta({ id: 'JobsAffected' });
+export const erasureOutcome = z
+  .object({ jobsAffected: z.number().int().min(0), jobsHeld: z.number().int().min(0).meta({ description: 'Jobs of the person kept under legal hold (Art. 17(3)(e))' }) })
+  .meta({ id: 'ErasureOutcome' });
 
 export const accessReport = z
   .object({
@@ -31,6 +34,7 @@ export const accessReport = z
         stage: z.string(),
         ownerId: z.string(),
         restricted: z.boolean(),
+        legalHold: z.object({ reason: z.string(), at: z.string() }).optional().meta({ description: 'Present while the job is kept under legal hold' }),
         createdAt: z.string(),
         updatedAt: z.string(),
         fields: z
@@ -87,12 +91,12 @@ export const subjectRoutes = {
     fn: 'api-subjects',
     tag: 'Data subjects',
     summary:
-      "Right to erasure (Art. 17, subjects.erase): `delete` erases every job of the person; `anonymize` keeps them without personal fields or blind index. Covers restricted jobs and every orchestration. Afterwards an access request finds nothing. Export and backup files already written are out of reach (they expire after 7 days)",
+      "Right to erasure (Art. 17, subjects.erase): `delete` erases every job of the person; `anonymize` keeps them without personal fields or blind index. Covers restricted jobs and every orchestration; jobs under legal hold are kept and counted in `jobsHeld`. Afterwards an access request finds only the held jobs. Export and backup files already written are out of reach (they expire after 7 days)",
     auth: 'jwt',
     params: orgParams,
     body: subjectErasureBody,
     status: 200,
-    response: jobsAffected,
+    response: erasureOutcome,
     audit: 'subject.erase',
     example: { email: 'jane.roe@example.net', mode: 'delete' },
   },

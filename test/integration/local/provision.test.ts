@@ -2,7 +2,7 @@
  * The resources of infra/resources.ts as the global setup provisioned them on the emulators, read
  * back over the AWS APIs; and a second provisioning run against the same emulators changes nothing.
  */
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetBucketLifecycleConfigurationCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
-import { provisionResources, type ProvisionedResources } from '../../../infra/local/provision.ts';
+import { provisionResources, provisionTable, type ProvisionedResources } from '../../../infra/local/provision.ts';
 import { BUCKETS, QUEUES, TABLES, type QueueName, type TableName } from '../../../infra/resources.ts';
 import { provisionedResources } from '../../support/resources.ts';
 
@@ -113,6 +113,24 @@ describe('provisioning again', () => {
     const after = await dynamodb.send(new DescribeTableCommand({ TableName: resources.tables.records }));
     expect(again).toEqual(resources);
     expect(after.Table?.CreationDateTime).toEqual(before.Table?.CreationDateTime);
+  });
+
+  test('on a table from an earlier version adds the indexes it lacks, keeping its items', async () => {
+    // Prepare: the records table as it was before its last index (a table of its own, not the shared one).
+    const current = TABLES.records;
+    const localName = `custos-records-earlier-${Date.now()}`;
+    await provisionTable(dynamodb, { ...current, localName, indexes: current.indexes.slice(0, -1) });
+    try {
+      const before = await dynamodb.send(new DescribeTableCommand({ TableName: localName }));
+      // Act
+      await provisionTable(dynamodb, { ...current, localName });
+      // Assess
+      const after = await dynamodb.send(new DescribeTableCommand({ TableName: localName }));
+      expect(after.Table?.CreationDateTime).toEqual(before.Table?.CreationDateTime);
+      expect((after.Table?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.IndexStatus]).sort()).toEqual(current.indexes.map((index) => [index.name, 'ACTIVE']).sort());
+    } finally {
+      await dynamodb.send(new DeleteTableCommand({ TableName: localName }));
+    }
   });
 
   test('on fresh queues wires a redrive that moves a message after maxReceiveCount receives', async () => {

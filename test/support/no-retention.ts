@@ -1,0 +1,15 @@
+/**
+ * For clean-up cycles scoped to one test's organizations: the retention pass finds no targets.
+ * Orchestrations with rules belong to other test files sharing the tables (and their clocks),
+ * so a scoped cycle leaves them to their own test, as it leaves expired items.
+ */
+import type { CleanupDeps } from '../../shared/use-cases/cleanup-cycle.ts';
+
+const unused = (): never => {
+  throw new Error('No retention target: nothing to read or write');
+};
+
+export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs'> = {
+  orchestrations: { get: unused, withRetention: async function* () {} },
+  jobs: { findDue: unused, getMany: unused, writeBatch: unused },
+};
