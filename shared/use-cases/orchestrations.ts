@@ -21,7 +21,7 @@
 import { decide, permissionsOf, type Actor } from '../domain/authorization.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import type { FieldDefinition, Orchestration, OrchestrationAccess } from '../domain/orchestration.ts';
+import type { FieldDefinition, LegalBasis, Orchestration, OrchestrationAccess } from '../domain/orchestration.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -44,7 +44,14 @@ export interface OrchestrationInput {
   readonly stages: readonly string[];
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess | undefined;
+  readonly purpose?: string | undefined;
+  readonly legalBasis?: LegalBasis | undefined;
+  readonly subjectCategory?: string | undefined;
 }
+
+/** The Art. 30 statements of an orchestration; a patch sets them, or clears them with `null`. */
+const PROCESSING_KEYS = ['purpose', 'legalBasis', 'subjectCategory'] as const;
+type ProcessingStatements = Pick<Orchestration, (typeof PROCESSING_KEYS)[number]>;
 
 export interface OrchestrationPatch {
   readonly name?: string | undefined;
@@ -52,6 +59,9 @@ export interface OrchestrationPatch {
   readonly fields?: readonly FieldDefinition[] | undefined;
   /** `null` lifts the access limits. */
   readonly access?: OrchestrationAccess | null | undefined;
+  readonly purpose?: string | null | undefined;
+  readonly legalBasis?: LegalBasis | null | undefined;
+  readonly subjectCategory?: string | null | undefined;
 }
 
 export interface OrchestrationView {
@@ -60,6 +70,9 @@ export interface OrchestrationView {
   readonly stages: readonly string[];
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess;
+  readonly purpose?: string;
+  readonly legalBasis?: LegalBasis;
+  readonly subjectCategory?: string;
   readonly jobCount?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -79,9 +92,19 @@ function viewOf(actor: Actor, record: OrchestrationRecord): OrchestrationView {
     stages: record.stages,
     fields: manager ? record.fields : record.fields.filter((f) => (mask[f.id] ?? 'hidden') !== 'hidden'),
     ...(manager && record.access !== undefined ? { access: record.access } : {}),
+    ...statementsOf(record),
     ...(manager ? { jobCount: record.jobCount } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+  };
+}
+
+/** The statements `source` makes, leaving out those it does not (undefined or null). */
+function statementsOf(source: { readonly [K in keyof ProcessingStatements]?: ProcessingStatements[K] | null }): ProcessingStatements {
+  return {
+    ...(source.purpose == null ? {} : { purpose: source.purpose }),
+    ...(source.legalBasis == null ? {} : { legalBasis: source.legalBasis }),
+    ...(source.subjectCategory == null ? {} : { subjectCategory: source.subjectCategory }),
   };
 }
 
@@ -137,6 +160,7 @@ export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestC
     stages: input.stages,
     fields: input.fields,
     ...(input.access === undefined ? {} : { access: input.access }),
+    ...statementsOf(input),
     createdAt: now,
     updatedAt: now,
     createdBy: ctx.principal.userId,
@@ -147,7 +171,10 @@ export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestC
       action: 'orchestration.create',
       resource: { type: 'orchestration', id: orchestration.orchestrationId },
       outcome: 'success',
-      changes: { fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : [])], values: { name: input.name } },
+      changes: {
+        fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : []), ...PROCESSING_KEYS.filter((key) => input[key] !== undefined)],
+        values: { name: input.name, ...statementsOf(input) },
+      },
     },
     actor: auditActorOf(ctx),
   });
@@ -166,10 +193,16 @@ export async function updateOrchestration(
   if (current === undefined) throw new NotFoundError('orchestration');
   authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration: current });
   await assertRolesExist(deps, orgId, patch.access);
-  const { revision: _revision, jobCount: _jobCount, access: currentAccess, ...base } = current;
+  const { revision: _revision, jobCount: _jobCount, access: currentAccess, purpose: _purpose, legalBasis: _legalBasis, subjectCategory: _subjectCategory, ...base } = current;
   const access = patch.access === null ? undefined : (patch.access ?? currentAccess);
+  const statements = statementsOf({
+    purpose: patch.purpose === undefined ? current.purpose : patch.purpose,
+    legalBasis: patch.legalBasis === undefined ? current.legalBasis : patch.legalBasis,
+    subjectCategory: patch.subjectCategory === undefined ? current.subjectCategory : patch.subjectCategory,
+  });
   const next: Orchestration = {
     ...base,
+    ...statements,
     name: patch.name ?? current.name,
     stages: patch.stages ?? current.stages,
     fields: patch.fields ?? current.fields,
@@ -181,14 +214,18 @@ export async function updateOrchestration(
   if (breaking !== undefined && current.jobCount > 0) {
     throw new ConflictError(`Jobs exist in this orchestration, so this change is refused: ${breaking}`, 'jobs-exist');
   }
-  const changed = (['name', 'stages', 'fields', 'access'] as const).filter((key) => patch[key] !== undefined);
+  const changed = (['name', 'stages', 'fields', 'access', ...PROCESSING_KEYS] as const).filter((key) => patch[key] !== undefined);
+  // Names and the Art. 30 statements describe the processing, not a person: their values are recorded (null: cleared).
+  const values: Record<string, string | null> = {};
+  if (patch.name !== undefined) values.name = patch.name;
+  for (const key of PROCESSING_KEYS) if (patch[key] !== undefined) values[key] = patch[key];
   const updated = await deps.orchestrations.update(next, current.revision, { requireNoJobs: breaking !== undefined }, {
     draft: {
       orgId,
       action: 'orchestration.update',
       resource: { type: 'orchestration', id: orchestrationId },
       outcome: 'success',
-      changes: { fields: changed, ...(patch.name === undefined ? {} : { values: { name: patch.name } }) },
+      changes: { fields: changed, ...(Object.keys(values).length === 0 ? {} : { values }) },
     },
     actor: auditActorOf(ctx),
   });

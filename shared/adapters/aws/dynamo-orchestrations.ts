@@ -9,6 +9,9 @@ import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.
 import { guarded } from './dynamo-errors.ts';
 import { orchestrationSk, orgPk, stripKeys } from './records-keys.ts';
 
+/** Attributes of an orchestration that a change may add or clear. */
+const OPTIONAL_ATTRIBUTES = ['access', 'purpose', 'legalBasis', 'subjectCategory'] as const;
+
 export class DynamoOrchestrations implements OrchestrationStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -55,10 +58,19 @@ export class DynamoOrchestrations implements OrchestrationStore {
       ':at': next.updatedAt,
       ':expected': expectedRevision,
       ':one': 1,
-      ...(next.access === undefined ? {} : { ':access': next.access }),
       ...(options.requireNoJobs ? { ':zero': 0 } : {}),
     };
-    const set = 'SET #name = :name, stages = :stages, #fields = :fields, updatedAt = :at, revision = revision + :one';
+    const sets = ['#name = :name', 'stages = :stages', '#fields = :fields', 'updatedAt = :at', 'revision = revision + :one'];
+    const removes: string[] = [];
+    // Optional parts of the definition: set when present, removed when cleared.
+    for (const key of OPTIONAL_ATTRIBUTES) {
+      if (next[key] === undefined) removes.push(`#${key}`);
+      else {
+        sets.push(`#${key} = :${key}`);
+        values[`:${key}`] = next[key];
+      }
+    }
+    const update = `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`;
     try {
       await this.writer.commit(
         [
@@ -66,9 +78,9 @@ export class DynamoOrchestrations implements OrchestrationStore {
             Update: {
               TableName: this.table,
               Key: { pk: orgPk(next.orgId), sk: orchestrationSk(next.orchestrationId) },
-              UpdateExpression: next.access === undefined ? `${set} REMOVE #access` : `${set}, #access = :access`,
+              UpdateExpression: update,
               ConditionExpression: options.requireNoJobs ? 'revision = :expected AND jobCount = :zero' : 'revision = :expected',
-              ExpressionAttributeNames: { '#name': 'name', '#fields': 'fields', '#access': 'access' },
+              ExpressionAttributeNames: { '#name': 'name', '#fields': 'fields', ...Object.fromEntries(OPTIONAL_ATTRIBUTES.map((key) => [`#${key}`, key])) },
               ExpressionAttributeValues: values,
             },
           },
