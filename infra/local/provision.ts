@@ -10,6 +10,7 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type AttributeDefinition,
@@ -58,6 +59,35 @@ async function tableExists(client: DynamoDBClient, name: string): Promise<boolea
   }
 }
 
+/** A table kept in .local-data from before an index was declared gets that index (the store backfills it). */
+async function addMissingIndexes(client: DynamoDBClient, table: TableDefinition): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: table.localName }));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of table.indexes.filter((candidate) => !existing.has(candidate.name))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: table.localName,
+        AttributeDefinitions: [
+          { AttributeName: index.partitionKey, AttributeType: 'S' },
+          { AttributeName: index.sortKey, AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                { AttributeName: index.sortKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          },
+        ],
+      }),
+    );
+  }
+}
+
 async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<string> {
   const name = table.localName;
   if (!(await tableExists(client, name))) {
@@ -86,6 +116,8 @@ async function provisionTable(client: DynamoDBClient, table: TableDefinition): P
       }),
     );
     await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: name });
+  } else {
+    await addMissingIndexes(client, table);
   }
   if (table.ttlAttribute !== undefined) {
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
