@@ -1,6 +1,6 @@
 /**
  * Incident scope benchmark (measurements, not pass/fail), against DynamoDB Local started here: one
- * organization with 200k audit events spread over 200 days (1,000 a day), and the scope of one
+ * organization with 200k audit events spread over 200 days (1,000 a day), and the scope of the
  * day in the middle of it through the real use case and adapters (DynamoAuditLog.window on the
  * audit table's time index, DynamoJobs for the disclosed jobs).
  * - `incident_scope_ms`: the scope call, end to end (median of 3).
@@ -9,6 +9,7 @@
  * - `incident_scope_events_in_window`: events the window holds (what an ideal read reads).
  * - `incident_scope_actor_ms` / `incident_scope_actor_audit_items_read`: the same window scoped to
  *   one actor (a filter on the key range: it reads the window, answers the actor's events).
+ * `npx tsx bench/incident-scope.bench.ts 20000` runs it on a smaller log (same 1,000 events a day).
  * Seeded events are stored items of the writer's shape written with BatchWrite (their hashes do not
  * chain: the scope reads events, it does not verify them). Run alone with
  * `npx tsx bench/incident-scope.bench.ts`.
@@ -33,8 +34,8 @@ import { scopeIncident } from '../shared/use-cases/incident-scope.ts';
 import { percentile } from './stats.ts';
 
 const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
-const EVENTS = 200_000;
-const DAYS = 200;
+/** Events a day: the window of one day holds this many whatever the size of the log. */
+const EVENTS_PER_DAY = 1000;
 const JOBS = 500;
 const ACTORS = 10;
 const SEED_BATCHES_IN_FLIGHT = 16;
@@ -76,7 +77,8 @@ async function batchWrite(client: DynamoDBDocumentClient, table: string, items: 
   await Promise.all(Array.from({ length: SEED_BATCHES_IN_FLIGHT }, worker));
 }
 
-export async function runIncidentScopeBench(): Promise<Record<string, number>> {
+export async function runIncidentScopeBench(logEvents = 200_000): Promise<Record<string, number>> {
+  const days = Math.ceil(logEvents / EVENTS_PER_DAY);
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-incident-bench-'));
   const emulators = await startEmulators({ dataDir });
   try {
@@ -90,7 +92,7 @@ export async function runIncidentScopeBench(): Promise<Record<string, number>> {
       const orgId = newId();
       const ownerId = 'owner';
       const actor = { userId: ownerId, email: 'owner@example.test', sourceIp: '192.0.2.1', userAgent: 'bench', requestId: newId() };
-      const start = Date.now() - DAYS * DAY_MS;
+      const start = Date.now() - days * DAY_MS;
       const createdAt = new Date(start - DAY_MS).toISOString();
       await orgs.create(
         { orgId, name: 'Bench', status: 'active', createdAt, updatedAt: createdAt, createdBy: ownerId, wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }], ownerCount: 1 },
@@ -106,8 +108,8 @@ export async function runIncidentScopeBench(): Promise<Record<string, number>> {
         jobIds.map((jobId, i) => ({ pk: `ORG#${orgId}`, sk: `JOB#${jobId}`, kind: 'job', orgId, jobId, orchestrationId, ownerId, stage: 'new', fields: {}, version: 1, createdAt, updatedAt: createdAt, subjectIndex: `subject-${i % 100}` })),
       );
       // 200k events, evenly over 200 days; seq 2.. (the org.create event is seq 1).
-      const events = Array.from({ length: EVENTS }, (_, i) => {
-        const at = new Date(start + Math.floor((i * DAYS * DAY_MS) / EVENTS)).toISOString();
+      const events = Array.from({ length: logEvents }, (_, i) => {
+        const at = new Date(start + Math.floor((i * days * DAY_MS) / logEvents)).toISOString();
         const seq = i + 2;
         return {
           pk: `ORG#${orgId}`,
@@ -132,6 +134,7 @@ export async function runIncidentScopeBench(): Promise<Record<string, number>> {
       const seedStarted = performance.now();
       await batchWrite(client, tables.audit, events);
       const seedSeconds = (performance.now() - seedStarted) / 1000;
+      process.stderr.write(`seeded ${logEvents} events in ${seedSeconds.toFixed(0)} s\n`);
 
       const deps = {
         orgs,
@@ -142,7 +145,7 @@ export async function runIncidentScopeBench(): Promise<Record<string, number>> {
         cursorSecret: 'x'.repeat(32),
       };
       const ctx = { principal: { userId: ownerId, email: actor.email }, requestId: newId(), sourceIp: '192.0.2.1', userAgent: 'bench' };
-      const dayStart = start + 100 * DAY_MS;
+      const dayStart = start + Math.floor(days / 2) * DAY_MS;
       const window = { from: new Date(dayStart).toISOString(), to: new Date(dayStart + DAY_MS - 1).toISOString() };
       const inWindow = events.filter((e) => e.at >= window.from && e.at <= window.to).length;
 
@@ -163,7 +166,7 @@ export async function runIncidentScopeBench(): Promise<Record<string, number>> {
       const all = await measure({});
       const one = await measure({ actor: 'user-3' });
       return {
-        incident_scope_log_events: EVENTS + 1,
+        incident_scope_log_events: logEvents + 1,
         incident_scope_events_in_window: inWindow,
         incident_scope_ms: round(all.ms),
         incident_scope_audit_items_read: all.read,
@@ -187,5 +190,6 @@ function round(value: number): number {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  console.log(JSON.stringify(await runIncidentScopeBench(), null, 2));
+  const logEvents = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  console.log(JSON.stringify(await runIncidentScopeBench(logEvents), null, 2));
 }
