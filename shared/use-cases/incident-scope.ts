@@ -15,6 +15,7 @@ import { openCursor, sealCursor } from '../domain/cursor.ts';
 import { BadCursorError, ValidationError } from '../domain/errors.ts';
 import { disclosureOf, incidentWindow, type DisclosureKind, type IncidentWindow } from '../domain/incident-scope.ts';
 import type { RequestContext } from '../domain/principal.ts';
+import { NOT_STATED } from '../domain/processing-record.ts';
 import type { AuditEvent, AuditLog } from '../ports/audit.ts';
 import type { JobStore, StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
@@ -190,7 +191,7 @@ function categoryOf(orchestration: OrchestrationRecord): DataCategory {
   return {
     orchestrationId: orchestration.orchestrationId,
     name: orchestration.name,
-    subjectCategory: orchestration.subjectCategory ?? 'not stated',
+    subjectCategory: orchestration.subjectCategory ?? NOT_STATED,
     personalData: orchestration.fields.filter((f) => f.personal || f.encrypted).map((f) => ({ id: f.id, label: f.label, type: f.type, encrypted: f.encrypted })),
   };
 }

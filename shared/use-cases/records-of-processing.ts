@@ -66,7 +66,7 @@ export async function recordsOfProcessing(deps: RecordsOfProcessingDeps, ctx: Re
 }
 
 /** The columns of the record as a table: one row per personal or encrypted field of each activity. */
-export const PROCESSING_COLUMNS: readonly Column[] = [
+const PROCESSING_COLUMNS: readonly Column[] = [
   { key: 'activity', label: 'Processing activity', kind: 'text' },
   { key: 'orchestrationId', label: 'Orchestration id', kind: 'text' },
   { key: 'purpose', label: 'Purpose', kind: 'text' },
@@ -85,13 +85,13 @@ export const PROCESSING_COLUMNS: readonly Column[] = [
 
 const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 
-export function retentionText(retention: Retention | typeof NO_RETENTION): string {
+function retentionText(retention: Retention | typeof NO_RETENTION): string {
   if (retention === NO_RETENTION) return NO_RETENTION;
   const from = retention.from === 'final_stage' ? 'reaching the final stage' : retention.from === 'created' ? 'creation' : 'the last update';
   return `${retention.action} ${retention.days} days after ${from}`;
 }
 
-export function accessLimitsText(limits: AccessLimits | typeof NO_ACCESS_LIMITS): string {
+function accessLimitsText(limits: AccessLimits | typeof NO_ACCESS_LIMITS): string {
   if (limits === NO_ACCESS_LIMITS) return NO_ACCESS_LIMITS;
   const roles = limits.roles.map((r) => r.name).join(', ');
   return `owners and admins; roles: ${roles === '' ? NO_ACCESS_LIMITS : roles}; users: ${limits.users.length === 0 ? NO_ACCESS_LIMITS : limits.users.join(', ')}`;
@@ -100,7 +100,7 @@ export function accessLimitsText(limits: AccessLimits | typeof NO_ACCESS_LIMITS)
 const recipientText = (r: Recipient): string => `${r.name} (${r.vendor}), consent v${r.consentVersion} of ${r.consentedAt}: ${r.purpose}`;
 
 /** The record's rows for CSV and XLSX; an activity without personal data still has its row. */
-export function* processingRows(record: ProcessingRecord): Generator<Row> {
+function* processingRows(record: ProcessingRecord): Generator<Row> {
   for (const activity of record.activities) {
     const common = {
       activity: activity.name,
