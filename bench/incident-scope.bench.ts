@@ -22,7 +22,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { provisionResources } from '../infra/local/provision.ts';
-import { AuditedWriter, auditEventSk } from '../shared/adapters/aws/audited-writer.ts';
+import { AUDIT_HEAD_SK, AuditedWriter, auditEventSk } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoJobs } from '../shared/adapters/aws/dynamo-jobs.ts';
 import { DynamoOrchestrations } from '../shared/adapters/aws/dynamo-orchestrations.ts';
@@ -133,6 +133,8 @@ export async function runIncidentScopeBench(logEvents = 200_000): Promise<Record
       });
       const seedStarted = performance.now();
       await batchWrite(client, tables.audit, events);
+      // The chain head where the seeded events end, so the scope's own audit event follows them.
+      await batchWrite(client, tables.audit, [{ pk: `ORG#${orgId}`, sk: AUDIT_HEAD_SK, kind: 'head', seq: logEvents + 1, hash: 'bench', at: events.at(-1)!.at }]);
       const seedSeconds = (performance.now() - seedStarted) / 1000;
       process.stderr.write(`seeded ${logEvents} events in ${seedSeconds.toFixed(0)} s\n`);
 
