@@ -150,7 +150,8 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
       },
       ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
     });
-    for await (const item of items) yield eventOf(item);
+    // Only events carry both keys today; anything else the index may come to hold is not an event.
+    for await (const item of items) if (item.kind === 'event') yield eventOf(item);
   }
 
   async head(orgId: string): Promise<AuditChainHead | undefined> {
