@@ -7,6 +7,7 @@ import { runCallsBench } from './calls.bench.ts';
 import { runColdStartBench } from './cold-start.bench.ts';
 import { runDeletionBench } from './deletion.bench.ts';
 import { runFormatsBench } from './formats.bench.ts';
+import { runIncidentScopeBench } from './incident-scope.bench.ts';
 import { runKmsBench } from './kms.bench.ts';
 import { runLoadBench } from './load.bench.ts';
 import { runPortabilityBench } from './portability.bench.ts';
@@ -38,6 +39,7 @@ export const SECTIONS: Readonly<Record<string, Section>> = {
     run: async () => withSuffix(withPrefix(await runPortabilityBench(100_000), 'pipeline_'), '_100k'),
   },
   audit: { workload: 'audited vs bare writes on DynamoDB Local; chain throughput with 1, 4 and 16 writers in one organization', run: () => runAuditBench() },
+  incident_scope: { workload: 'the scope of a 1-day window in an organization of 200k audit events over 200 days, through the audit table time index', run: () => runIncidentScopeBench() },
   load: { workload: 'mixed read/write load on the local stack over loopback, 10 connections for 15 s', run: () => runLoadBench({ seconds: 15, connections: 10 }) },
   deletion: { workload: 'an organization of 10k records erased by the clean-up cycle', run: () => runDeletionBench(10_000) },
   deletion_100k: { workload: 'an organization of 100k records (figures end in _100k)', fullOnly: true, run: async () => withSuffix(await runDeletionBench(100_000), '_100k') },

@@ -178,6 +178,13 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     fieldKey: 'decrypt',
     internet: true,
   }),
+  // Art. 30 and 33. `read` records: orchestrations, consents, roles, and the jobs and export
+  // records an incident's disclosures point at. `append`: both reads are audit events; it
+  // includes the Query on the audit table's time index that reads an incident's window.
+  api('api-accountability', 'Accountability: the record of processing activities (Art. 30) and the scope of an incident (Art. 33)', {
+    records: 'read',
+    audit: 'append',
+  }),
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];
 

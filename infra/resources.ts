@@ -38,7 +38,8 @@ export const TABLES = {
     localName: 'custos-audit',
     partitionKey: 'pk',
     sortKey: 'sk',
-    indexes: [],
+    // Events by organization and time (the attributes every event carries): the window of an incident scope.
+    indexes: [{ name: 'byOrgTime', partitionKey: 'orgId', sortKey: 'at' }],
     ttlAttribute: 'expiresAt',
   },
 } as const satisfies Record<string, TableDefinition>;

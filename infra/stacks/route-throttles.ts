@@ -46,6 +46,11 @@ export const ROUTE_THROTTLES: Readonly<Record<string, RouteThrottle>> = {
     burstLimit: 5,
     reason: 'Walks and hashes the whole audit chain and checks every signed digest',
   },
+  'POST /v1/orgs/{orgId}/incidents/scope': {
+    rateLimit: 2,
+    burstLimit: 5,
+    reason: 'Reads up to 100k audit events of a window and looks up the jobs they disclosed',
+  },
   'POST /v1/orgs/{orgId}/subjects/access': {
     rateLimit: 5,
     burstLimit: 10,

@@ -16,6 +16,7 @@ export type ApiFunctionName =
   | 'api-audit'
   | 'api-portability'
   | 'api-extensions'
+  | 'api-accountability'
   | 'download'
   | 'openapi';
 

@@ -32,7 +32,9 @@ export type Action =
   | 'backups.create'
   | 'keys.rotate'
   | 'extensions.read'
-  | 'extensions.manage';
+  | 'extensions.manage'
+  | 'processing.record'
+  | 'incidents.scope';
 
 /** The caller as seen inside one organization. */
 export interface Actor {
@@ -55,7 +57,7 @@ export type Decision =
   | { readonly effect: 'hidden' };
 
 /** Actions only owners may take, whatever role or permission someone else holds. */
-const OWNER_ONLY: ReadonlySet<Action> = new Set(['org.delete', 'owners.manage', 'backups.create', 'keys.rotate']);
+const OWNER_ONLY: ReadonlySet<Action> = new Set(['org.delete', 'owners.manage', 'backups.create', 'keys.rotate', 'incidents.scope']);
 
 /** Actions any member may take on the organization itself. */
 const EVERY_MEMBER: ReadonlySet<Action> = new Set(['org.read', 'members.read', 'roles.read', 'orchestrations.read', 'extensions.read']);
@@ -115,6 +117,8 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
   if (resource.kind !== 'org' && !canSeeOrchestration(actor, resource.orchestration)) return { effect: 'hidden' };
 
   if (OWNER_ONLY.has(action)) return isOwner(actor) ? allow() : deny('Only an owner may do this');
+  // The record lays out the security measures (encryption, access limits): built-in roles that run the organization only.
+  if (action === 'processing.record') return isOwnerOrAdmin(actor) ? allow() : deny('The record of processing is for owners and admins');
   if (action === 'audit.read') return isOwner(actor) || permissions.has('audit.read') ? allow() : deny('Reading the audit log needs audit.read');
 
   if (resource.kind === 'org') {

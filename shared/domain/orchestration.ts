@@ -30,6 +30,10 @@ export interface RetentionRule {
   readonly action: (typeof RETENTION_ACTIONS)[number];
 }
 
+/** The lawful bases of processing of GDPR Art. 6(1)(a)–(f), in that order. */
+export const LEGAL_BASES = ['consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interests'] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
 export interface Orchestration {
   readonly orgId: string;
   readonly orchestrationId: string;
@@ -37,7 +41,12 @@ export interface Orchestration {
   readonly stages: readonly string[];
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess;
-  readonly retention?: { days: number; from: 'created' | 'updated' | 'final_stage'; action: 'delete' | 'anonymize' };
+  /** Why its jobs are processed (Art. 30(1)(b)); absent on orchestrations made before it was asked. */
+  readonly purpose?: string;
+  readonly legalBasis?: LegalBasis;
+  /** Whom its jobs are about, e.g. "customers" (Art. 30(1)(c)). */
+  readonly subjectCategory?: string;
+  readonly retention?: RetentionRule;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly createdBy: string;

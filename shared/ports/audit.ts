@@ -72,6 +72,15 @@ export interface AuditQuery {
   readonly cursor?: string;
 }
 
+/** Events of a time window, for scoping an incident (Art. 33); `from` and `to` inclusive, ISO UTC. */
+export interface AuditWindowQuery {
+  readonly orgId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly actor?: string;
+  readonly sourceIp?: string;
+}
+
 export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor: string | null;
@@ -81,6 +90,11 @@ export interface AuditLog {
   /** Appends an event on its own (reads of protected data, security events). */
   append(draft: AuditDraft, actor: AuditActor): Promise<void>;
   query(query: AuditQuery): Promise<Page<AuditEvent>>;
+  /**
+   * The events of the window in time order, read through an index on (organization, time) so only
+   * the window is read, whatever the size of the log; actor and source address filter that range.
+   */
+  window(query: AuditWindowQuery): AsyncIterable<AuditEvent>;
 }
 
 /** The chain head as stored: the last event's sequence number, hash and time. */

@@ -27,7 +27,7 @@ import { decide, permissionsOf, type Actor } from '../domain/authorization.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { roleHolder, type GrantChange } from '../domain/grants.ts';
 import { newId } from '../domain/ids.ts';
-import type { FieldDefinition, Orchestration, OrchestrationAccess, RetentionRule } from '../domain/orchestration.ts';
+import type { FieldDefinition, LegalBasis, Orchestration, OrchestrationAccess, RetentionRule } from '../domain/orchestration.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -51,7 +51,14 @@ export interface OrchestrationInput {
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess | undefined;
   readonly retention?: RetentionRule | undefined;
+  readonly purpose?: string | undefined;
+  readonly legalBasis?: LegalBasis | undefined;
+  readonly subjectCategory?: string | undefined;
 }
+
+/** The Art. 30 statements of an orchestration; a patch sets them, or clears them with `null`. */
+const PROCESSING_KEYS = ['purpose', 'legalBasis', 'subjectCategory'] as const;
+type ProcessingStatements = Pick<Orchestration, (typeof PROCESSING_KEYS)[number]>;
 
 export interface OrchestrationPatch {
   readonly name?: string | undefined;
@@ -61,6 +68,9 @@ export interface OrchestrationPatch {
   readonly access?: OrchestrationAccess | null | undefined;
   /** `null` removes the rule. */
   readonly retention?: RetentionRule | null | undefined;
+  readonly purpose?: string | null | undefined;
+  readonly legalBasis?: LegalBasis | null | undefined;
+  readonly subjectCategory?: string | null | undefined;
 }
 
 export interface OrchestrationView {
@@ -70,6 +80,9 @@ export interface OrchestrationView {
   readonly fields: readonly FieldDefinition[];
   readonly access?: OrchestrationAccess;
   readonly retention?: RetentionRule;
+  readonly purpose?: string;
+  readonly legalBasis?: LegalBasis;
+  readonly subjectCategory?: string;
   readonly jobCount?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -90,9 +103,19 @@ function viewOf(actor: Actor, record: OrchestrationRecord): OrchestrationView {
     fields: manager ? record.fields : record.fields.filter((f) => (mask[f.id] ?? 'hidden') !== 'hidden'),
     ...(manager && record.access !== undefined ? { access: record.access } : {}),
     ...(record.retention === undefined ? {} : { retention: record.retention }),
+    ...statementsOf(record),
     ...(manager ? { jobCount: record.jobCount } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+  };
+}
+
+/** The statements `source` makes, leaving out those it does not (undefined or null). */
+function statementsOf(source: { readonly [K in keyof ProcessingStatements]?: ProcessingStatements[K] | null }): ProcessingStatements {
+  return {
+    ...(source.purpose == null ? {} : { purpose: source.purpose }),
+    ...(source.legalBasis == null ? {} : { legalBasis: source.legalBasis }),
+    ...(source.subjectCategory == null ? {} : { subjectCategory: source.subjectCategory }),
   };
 }
 
@@ -170,6 +193,7 @@ export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestC
     fields: input.fields,
     ...(input.access === undefined ? {} : { access: input.access }),
     ...(input.retention === undefined ? {} : { retention: input.retention }),
+    ...statementsOf(input),
     createdAt: now,
     updatedAt: now,
     createdBy: ctx.principal.userId,
@@ -180,7 +204,10 @@ export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestC
       action: 'orchestration.create',
       resource: { type: 'orchestration', id: orchestration.orchestrationId },
       outcome: 'success',
-      changes: { fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : []), ...(input.retention ? ['retention'] : [])], values: { name: input.name, ...retentionValues(input.retention) } },
+      changes: {
+        fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : []), ...(input.retention ? ['retention'] : []), ...PROCESSING_KEYS.filter((key) => input[key] !== undefined)],
+        values: { name: input.name, ...retentionValues(input.retention), ...statementsOf(input) },
+      },
     },
     actor: auditActorOf(ctx),
   });
@@ -199,11 +226,27 @@ export async function updateOrchestration(
   if (current === undefined) throw new NotFoundError('orchestration');
   authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration: current });
   await assertRolesExist(deps, orgId, patch.access);
-  const { revision: _revision, jobCount: _jobCount, heldCount: _heldCount, access: currentAccess, retention: currentRetention, ...base } = current;
+  const {
+    revision: _revision,
+    jobCount: _jobCount,
+    heldCount: _heldCount,
+    access: currentAccess,
+    retention: currentRetention,
+    purpose: _purpose,
+    legalBasis: _legalBasis,
+    subjectCategory: _subjectCategory,
+    ...base
+  } = current;
   const access = patch.access === null ? undefined : (patch.access ?? currentAccess);
   const retention = patch.retention === null ? undefined : (patch.retention ?? currentRetention);
+  const statements = statementsOf({
+    purpose: patch.purpose === undefined ? current.purpose : patch.purpose,
+    legalBasis: patch.legalBasis === undefined ? current.legalBasis : patch.legalBasis,
+    subjectCategory: patch.subjectCategory === undefined ? current.subjectCategory : patch.subjectCategory,
+  });
   const next: Orchestration = {
     ...base,
+    ...statements,
     name: patch.name ?? current.name,
     stages: patch.stages ?? current.stages,
     fields: patch.fields ?? current.fields,
@@ -217,9 +260,12 @@ export async function updateOrchestration(
   if (breaking !== undefined && current.jobCount > 0) {
     throw new ConflictError(`Jobs exist in this orchestration, so this change is refused: ${breaking}`, 'jobs-exist');
   }
-  const changed = (['name', 'stages', 'fields', 'access', 'retention'] as const).filter((key) => patch[key] !== undefined);
-  // The rule is no personal data: its new value (or its removal) is kept with the change.
-  const values = { ...(patch.name === undefined ? {} : { name: patch.name }), ...(patch.retention === undefined ? {} : retentionValues(patch.retention)) };
+  const changed = (['name', 'stages', 'fields', 'access', 'retention', ...PROCESSING_KEYS] as const).filter((key) => patch[key] !== undefined);
+  // Names, the retention rule and the Art. 30 statements describe the processing, not a person:
+  // their new values (null: cleared) are kept with the change.
+  const values: Record<string, string | number | null> = { ...(patch.retention === undefined ? {} : retentionValues(patch.retention)) };
+  if (patch.name !== undefined) values.name = patch.name;
+  for (const key of PROCESSING_KEYS) if (patch[key] !== undefined) values[key] = patch[key];
   const updated = await deps.orchestrations.update(next, current.revision, { requireNoJobs: breaking !== undefined }, {
     draft: {
       orgId,

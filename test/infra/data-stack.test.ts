@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { BUCKETS, QUEUES, TABLES } from '../../infra/resources.ts';
+import { BUCKETS, QUEUES, TABLES, type TableDefinition } from '../../infra/resources.ts';
 import { buildDataStack } from './custos-app.ts';
 
 let dev: Template;
@@ -10,7 +10,7 @@ beforeAll(() => {
   prod = buildDataStack({ stage: 'prod', allowedOrigins: ['https://app.custos.example'] });
 });
 
-const tableCases = Object.entries(TABLES).map(([name, def]) => ({ name, def }));
+const tableCases = Object.entries(TABLES).map(([name, def]: [string, TableDefinition]) => ({ name, def }));
 
 describe('tables', () => {
   test.each(tableCases)('$name: on demand, PITR, TTL, GSIs, customer managed key', ({ def }) => {

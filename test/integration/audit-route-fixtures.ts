@@ -4,6 +4,7 @@
  * keyed by `METHOD /path`: given a fresh organization and its owner, seed what the call needs and
  * answer the call's params, query and body. A route without an entry fails the coverage test.
  */
+import { accountabilityRoutes } from '../../shared/api/routes/accountability.ts';
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { keyRoutes } from '../../shared/api/routes/keys.ts';
@@ -201,5 +202,13 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   [key(subjectRoutes.subjectRestriction)]: async (world) => {
     await seededJob(world);
     return { params: { orgId: world.orgId }, body: { email: 'subject@example.test', reason: 'Objection pending' } };
+  },
+  [key(accountabilityRoutes.recordsOfProcessing)]: async (world) => {
+    await seededJob(world);
+    return { params: { orgId: world.orgId }, query: { format: 'csv' }, event: { detail: { format: 'csv', activities: 1 } } };
+  },
+  [key(accountabilityRoutes.scopeIncident)]: async (world) => {
+    await seededJob(world);
+    return { params: { orgId: world.orgId }, body: { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date().toISOString() } };
   },
 };

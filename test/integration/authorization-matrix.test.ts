@@ -262,6 +262,12 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   // is download.test.ts's part (it needs the worker to build the backup and send the link).
   'GET /v1/backups/{backupId}/download': { status: anyone(404), prepare: () => ({ query: { token: newLinkToken().token } }) },
   'POST /v1/backups/{backupId}/download': { status: anyone(404), prepare: () => ({ body: { token: newLinkToken().token, password: BACKUP_PASSWORD } }) },
+  // Accountability: the record for owners and admins (built-in roles only, whatever a custom role holds); the incident scope for owners.
+  'GET /v1/orgs/{orgId}/records-of-processing': { status: orgScoped({ admin: 200, customWith: 403 }, 200) },
+  'POST /v1/orgs/{orgId}/incidents/scope': {
+    status: orgScoped({ customWith: 403 }, 200),
+    prepare: () => ({ body: { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date().toISOString() } }),
+  },
   // Public
   'GET /v1/openapi.json': { status: anyone(200) },
 };

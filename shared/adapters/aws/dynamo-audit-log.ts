@@ -8,6 +8,9 @@
  *   ORG#<org>   EVT#<seq 12>          an event (TTL: expiresAt)
  *   ORG#<org>   HEAD                  the chain head {seq, hash, at}
  *
+ * Index byOrgTime (orgId, at): events only (digests have no `at`, the head no `orgId`), for
+ * reading one time window of an organization without walking the rest of its log.
+ *
  * Every walk is a paginated Query, so memory holds one page at a time.
  */
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,7 +18,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { openCursor, sealCursor } from '../../domain/cursor.ts';
 import { BadCursorError } from '../../domain/errors.ts';
 import type { SignedDigest, StoredEvent } from '../../domain/audit-digest.ts';
-import type { AuditActor, AuditChainHead, AuditChainStore, AuditDraft, AuditEvent, AuditLog, AuditQuery, Page } from '../../ports/audit.ts';
+import type { AuditActor, AuditChainHead, AuditChainStore, AuditDraft, AuditEvent, AuditLog, AuditQuery, AuditWindowQuery, Page } from '../../ports/audit.ts';
 import { AUDIT_HEAD_SK, auditEventSk, type AuditedWriter } from './audited-writer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
@@ -25,6 +28,8 @@ export const auditDigestSk = (headSeq: number): string => `DIGEST#${String(headS
 const EVENT_PREFIX = 'EVT#';
 const DIGEST_PREFIX = 'DIGEST#';
 const EVENT_SK = /^EVT#(\d{12})$/;
+/** The index on (orgId, at); see infra/resources.ts. */
+export const AUDIT_BY_ORG_TIME = 'byOrgTime';
 /** Attributes of the stored items that are storage, not event. */
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'kind', 'expiresAt'] as const;
 
@@ -121,6 +126,32 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     }
     const nextCursor = exhausted || lastExamined === undefined ? null : sealCursor(this.cursorSecret, scope, { sk: lastExamined });
     return { items, nextCursor };
+  }
+
+  /**
+   * A key range of the time index: DynamoDB reads the window's events and no others. Actor and
+   * source address are filters on that range (read, then dropped), so they narrow the answer, not
+   * what is read. Times compare as strings: both are ISO UTC with milliseconds (toISOString).
+   * The index is eventually consistent: an event of the last moment may still be on its way.
+   */
+  async *window(query: AuditWindowQuery): AsyncGenerator<AuditEvent> {
+    const filters = [...(query.actor === undefined ? [] : ['actor = :actor']), ...(query.sourceIp === undefined ? [] : ['ip = :ip'])];
+    const items = queryItems(this.client, {
+      TableName: this.table,
+      IndexName: AUDIT_BY_ORG_TIME,
+      KeyConditionExpression: 'orgId = :org AND #at BETWEEN :from AND :to',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: {
+        ':org': query.orgId,
+        ':from': query.from,
+        ':to': query.to,
+        ...(query.actor === undefined ? {} : { ':actor': query.actor }),
+        ...(query.sourceIp === undefined ? {} : { ':ip': query.sourceIp }),
+      },
+      ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
+    });
+    // Only events carry both keys today; anything else the index may come to hold is not an event.
+    for await (const item of items) if (item.kind === 'event') yield eventOf(item);
   }
 
   async head(orgId: string): Promise<AuditChainHead | undefined> {

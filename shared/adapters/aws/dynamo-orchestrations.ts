@@ -15,6 +15,9 @@ import { GSI_BY_USER, orchestrationGsiPk, orchestrationSk, orgPk, RETENTION_GSI_
 /** The gsi1 keys that list an orchestration with a rule among the retention targets. */
 const retentionKeys = (o: Orchestration): Record<string, string> => ({ gsi1pk: RETENTION_GSI_PK, gsi1sk: orchestrationGsiPk(o.orgId, o.orchestrationId) });
 
+/** Attributes of an orchestration that a change may add or clear. */
+const OPTIONAL_ATTRIBUTES = ['access', 'purpose', 'legalBasis', 'subjectCategory'] as const;
+
 export class DynamoOrchestrations implements OrchestrationStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -67,16 +70,23 @@ export class DynamoOrchestrations implements OrchestrationStore {
       ':at': next.updatedAt,
       ':expected': expectedRevision,
       ':one': 1,
-      ...(next.access === undefined ? {} : { ':access': next.access }),
       ...(next.retention === undefined ? {} : { ':retention': next.retention, ':gsi1pk': RETENTION_GSI_PK, ':gsi1sk': orchestrationGsiPk(next.orgId, next.orchestrationId) }),
       ...(options.requireNoJobs ? { ':zero': 0 } : {}),
     };
     const sets = ['#name = :name', 'stages = :stages', '#fields = :fields', 'updatedAt = :at', 'revision = revision + :one'];
     const removes: string[] = [];
-    if (next.access === undefined) removes.push('#access');
-    else sets.push('#access = :access');
+    // Optional parts of the definition: set when present, removed when cleared.
+    for (const key of OPTIONAL_ATTRIBUTES) {
+      if (next[key] === undefined) removes.push(`#${key}`);
+      else {
+        sets.push(`#${key} = :${key}`);
+        values[`:${key}`] = next[key];
+      }
+    }
+    // A rule also lists the orchestration among the retention targets (gsi1); no rule, no listing.
     if (next.retention === undefined) removes.push('retention', 'gsi1pk', 'gsi1sk');
     else sets.push('retention = :retention', 'gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk');
+    const update = `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`;
     try {
       await this.writer.commit(
         [
@@ -84,9 +94,9 @@ export class DynamoOrchestrations implements OrchestrationStore {
             Update: {
               TableName: this.table,
               Key: { pk: orgPk(next.orgId), sk: orchestrationSk(next.orchestrationId) },
-              UpdateExpression: `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
+              UpdateExpression: update,
               ConditionExpression: options.requireNoJobs ? 'revision = :expected AND jobCount = :zero' : 'revision = :expected',
-              ExpressionAttributeNames: { '#name': 'name', '#fields': 'fields', '#access': 'access' },
+              ExpressionAttributeNames: { '#name': 'name', '#fields': 'fields', ...Object.fromEntries(OPTIONAL_ATTRIBUTES.map((key) => [`#${key}`, key])) },
               ExpressionAttributeValues: values,
             },
           },

@@ -1,5 +1,6 @@
 /** Every route of the API. A capability adds its own file here. */
 import type { RouteDefinition } from '../route.ts';
+import { accountabilityRoutes } from './accountability.ts';
 import { auditRoutes } from './audit.ts';
 import { extensionRoutes } from './extensions.ts';
 import { jobRoutes } from './jobs.ts';
@@ -11,4 +12,4 @@ import { portabilityRoutes } from './portability.ts';
 import { roleRoutes } from './roles.ts';
 import { subjectRoutes } from './subjects.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, extensionRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, extensionRoutes, accountabilityRoutes, openApiRoutes].flatMap((group) => Object.values(group));

@@ -1,4 +1,4 @@
-import { FIELD_TYPES, RETENTION_ACTIONS, RETENTION_BASES } from '../../domain/orchestration.ts';
+import { FIELD_TYPES, LEGAL_BASES, RETENTION_ACTIONS, RETENTION_BASES } from '../../domain/orchestration.ts';
 import { definitionIssues } from '../../use-cases/orchestrations.ts';
 import { id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
@@ -41,6 +41,13 @@ const retention = z
   })
   .meta({ id: 'RetentionRule', description: 'Applied by the clean-up cycle; jobs under legal hold are kept' });
 
+/** What the record of processing (Art. 30) says of an orchestration; each optional, "not stated" when absent. */
+const processing = {
+  purpose: label(500).meta({ description: 'Why the jobs are processed (Art. 30(1)(b))' }),
+  legalBasis: z.enum(LEGAL_BASES).meta({ description: 'The lawful basis of GDPR Art. 6(1)' }),
+  subjectCategory: label(200).meta({ description: 'Whom the jobs are about, e.g. "customers" (Art. 30(1)(c))' }),
+};
+
 /** The cross-field rules (unique ids and stages, one email subject field) as schema issues with paths. */
 const definitionRules = (value: { fields?: z.output<typeof fields> | undefined; stages?: z.output<typeof stages> | undefined }, ctx: z.RefinementCtx): void => {
   for (const issue of definitionIssues({ fields: value.fields ?? [], stages: value.stages ?? ['-'] })) {
@@ -56,13 +63,27 @@ export const orchestration = z
     fields: z.array(fieldDefinition),
     access: access.optional(),
     retention: retention.optional(),
+    purpose: z.string().optional(),
+    legalBasis: z.enum(LEGAL_BASES).optional(),
+    subjectCategory: z.string().optional(),
     jobCount: z.number().int().optional().meta({ description: 'Shown to those who manage orchestrations' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .meta({ id: 'Orchestration' });
 
-export const createOrchestrationBody = z.strictObject({ name: label(200), stages, fields, access: accessInput.optional(), retention: retention.optional() }).superRefine(definitionRules);
+export const createOrchestrationBody = z
+  .strictObject({
+    name: label(200),
+    stages,
+    fields,
+    access: accessInput.optional(),
+    retention: retention.optional(),
+    purpose: processing.purpose.optional(),
+    legalBasis: processing.legalBasis.optional(),
+    subjectCategory: processing.subjectCategory.optional(),
+  })
+  .superRefine(definitionRules);
 export const updateOrchestrationBody = z
   .strictObject({
     name: label(200).optional(),
@@ -70,6 +91,9 @@ export const updateOrchestrationBody = z
     fields: fields.optional(),
     access: accessInput.nullable().optional(),
     retention: retention.nullable().optional(),
+    purpose: processing.purpose.nullable().optional(),
+    legalBasis: processing.legalBasis.nullable().optional(),
+    subjectCategory: processing.subjectCategory.nullable().optional(),
   })
   .superRefine(definitionRules)
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
@@ -119,7 +143,7 @@ export const orchestrationRoutes = {
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
     summary:
-      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access and retention may always change. `access: null` lifts the limits, `retention: null` the rule. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview)',
+      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access, retention, purpose, legal basis and subject category may always change. `access: null` lifts the limits, `retention: null` the rule; `null` clears purpose, legalBasis or subjectCategory. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview)',
     auth: 'jwt',
     params: orchestrationParams,
     body: updateOrchestrationBody,

@@ -1,0 +1,122 @@
+import { LEGAL_BASES } from '../../domain/orchestration.ts';
+import { MAX_WINDOW_DAYS } from '../../domain/incident-scope.ts';
+import { id, userId, z } from '../schemas.ts';
+import type { RouteDefinition } from '../route.ts';
+import { auditEvent } from './audit.ts';
+
+const orgParams = z.object({ orgId: id });
+const time = z.iso.datetime({ offset: true });
+const notStated = z.literal('not stated');
+const none = z.literal('none');
+
+export const recordsQuery = z.strictObject({ format: z.enum(['json', 'csv', 'xlsx']).default('json') });
+
+const retention = z.object({ days: z.number().int(), from: z.enum(['created', 'updated', 'final_stage']), action: z.enum(['delete', 'anonymize']) });
+
+export const processingRecord = z
+  .object({
+    controller: z.object({ orgId: z.string(), name: z.string() }),
+    generatedAt: z.string(),
+    activities: z.array(
+      z.object({
+        orchestrationId: z.string(),
+        name: z.string(),
+        purpose: z.string(),
+        legalBasis: z.union([z.enum(LEGAL_BASES), notStated]),
+        subjectCategory: z.string(),
+        personalData: z.array(z.object({ id: z.string(), label: z.string(), type: z.string(), personal: z.boolean(), encrypted: z.boolean(), subject: z.boolean() })),
+        recipients: z.array(
+          z.object({ extensionId: z.string(), name: z.string(), vendor: z.string(), purpose: z.string(), consentVersion: z.number().int(), consentedAt: z.string(), fields: z.array(z.string()) }),
+        ),
+        retention: z.union([retention, none]),
+        security: z.object({
+          encryptedFields: z.array(z.string()),
+          accessLimits: z.union([z.object({ roles: z.array(z.object({ id: z.string(), name: z.string() })), users: z.array(z.string()) }), none]),
+        }),
+      }),
+    ),
+  })
+  .meta({ id: 'RecordOfProcessing' });
+
+export const incidentScopeBody = z.strictObject({
+  from: time.meta({ description: 'Start of the window (ISO 8601), inclusive' }),
+  to: time.meta({ description: `End of the window (ISO 8601), inclusive; at most ${MAX_WINDOW_DAYS} days after from` }),
+  actor: userId.optional().meta({ description: 'Only events of this user id' }),
+  sourceIp: z.union([z.ipv4(), z.ipv6()]).optional().meta({ description: 'Only events from this source address' }),
+  limit: z.number().int().min(1).max(1000).default(100).meta({ description: 'Events and jobs listed per page; counts always cover the whole window' }),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+const disclosureCounts = z.object({ read: z.number().int(), export: z.number().int(), share: z.number().int(), download: z.number().int(), access: z.number().int() });
+
+export const incidentScope = z
+  .object({
+    window: z.object({ from: z.string(), to: z.string(), actor: z.string().nullable(), sourceIp: z.string().nullable() }),
+    events: z.object({ count: z.number().int(), byAction: z.record(z.string(), z.number().int()), items: z.array(auditEvent) }),
+    jobs: z.object({
+      count: z.number().int(),
+      items: z.array(z.object({ jobId: z.string(), orchestrationId: z.string().nullable(), disclosedBy: z.array(z.enum(['read', 'export', 'share', 'download', 'access'])) })),
+    }),
+    subjects: z.object({ count: z.number().int().meta({ description: 'Distinct data subjects, counted by the blind index of their email' }) }),
+    categories: z.array(
+      z.object({
+        orchestrationId: z.string(),
+        name: z.string(),
+        subjectCategory: z.string(),
+        personalData: z.array(z.object({ id: z.string(), label: z.string(), type: z.string(), encrypted: z.boolean() })),
+      }),
+    ),
+    article33: z.object({
+      natureOfBreach: z.object({ window: z.object({ from: z.string(), to: z.string() }), actor: z.string().nullable(), sourceIp: z.string().nullable(), disclosures: disclosureCounts }),
+      subjectCategories: z.array(z.string()),
+      approximateSubjects: z.number().int(),
+      dataCategories: z.array(z.string()),
+      approximateRecords: z.number().int(),
+      unresolved: z.object({ jobs: z.number().int(), exports: z.number().int() }),
+      dpoContact: z.null(),
+      likelyConsequences: z.null(),
+      measuresTaken: z.null(),
+      limitations: z.array(z.string()),
+    }),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'IncidentScope' });
+
+export const accountabilityRoutes = {
+  recordsOfProcessing: {
+    method: 'GET',
+    operationId: 'getRecordsOfProcessing',
+    path: '/v1/orgs/{orgId}/records-of-processing',
+    fn: 'api-accountability',
+    tag: 'Accountability',
+    summary: 'The Art. 30(1) record of processing activities, generated from the orchestrations, consents, access limits and retention rules, as JSON, CSV or XLSX (owners and admins; audited)',
+    auth: 'jwt',
+    params: orgParams,
+    query: recordsQuery,
+    status: 200,
+    response: processingRecord,
+    audit: 'processing.record',
+    answers: {
+      200: {
+        description: 'The record: JSON, or for `format=csv|xlsx` a file as an attachment',
+        content: { 'text/csv': 'text', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'binary' },
+        headers: ['content-disposition'],
+      },
+    },
+  },
+  scopeIncident: {
+    method: 'POST',
+    operationId: 'scopeIncident',
+    path: '/v1/orgs/{orgId}/incidents/scope',
+    fn: 'api-accountability',
+    tag: 'Accountability',
+    summary: `What the audit log says a suspected breach reached, for an Art. 33 notification: events, disclosed jobs, distinct subjects (pseudonymous), data categories (owner; a window of at most ${MAX_WINDOW_DAYS} days; audited)`,
+    auth: 'jwt',
+    params: orgParams,
+    body: incidentScopeBody,
+    status: 200,
+    response: incidentScope,
+    audit: 'incident.scope',
+    example: { from: '2026-11-30T00:00:00Z', to: '2026-12-01T00:00:00Z', actor: 'mia' },
+  },
+} as const satisfies Record<string, RouteDefinition>;
