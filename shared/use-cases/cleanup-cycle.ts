@@ -80,18 +80,23 @@ export async function runCleanupCycle(deps: CleanupDeps, run: CycleRun): Promise
     return outcome;
   };
 
-  while (budget.remaining()) {
-    const messages = await deps.queue.receive(RECEIVE_BATCH, RECEIVE_WAIT_SECONDS);
-    if (messages.length === 0) break;
-    for (const message of messages) {
-      if (message.request === undefined) {
-        report.malformedMessages += 1;
-        logger.warn('malformed deletion message left for the dead-letter queue', { messageId: message.messageId });
-        continue;
+  try {
+    while (budget.remaining()) {
+      const messages = await deps.queue.receive(RECEIVE_BATCH, RECEIVE_WAIT_SECONDS);
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        if (message.request === undefined) {
+          report.malformedMessages += 1;
+          logger.warn('malformed deletion message left for the dead-letter queue', { messageId: message.messageId });
+          continue;
+        }
+        if (!budget.remaining() && !settled.has(keyOf(message.request))) continue;
+        if (await handle(message.request)) await deps.queue.acknowledge(message.receipt);
       }
-      if (!budget.remaining() && !settled.has(keyOf(message.request))) continue;
-      if (await handle(message.request)) await deps.queue.acknowledge(message.receipt);
     }
+  } finally {
+    // Unfinished messages go back to the queue for the next run, within one lease.
+    deps.queue.releaseHeld();
   }
 
   for (const pending of await deps.sweeper.pending()) {
