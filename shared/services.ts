@@ -68,7 +68,8 @@ export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWork
 /** The portability worker's hold on the work message it is running (a renewed short lease). */
 export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.workQueueUrl(), env.workQueueLeaseSeconds()));
 export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
-export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl()));
+export const deletionQueueLeaseSeconds = /* @__PURE__ */ lazy(() => env.deletionQueueLeaseSeconds());
+export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl(), deletionQueueLeaseSeconds));
 /** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
 export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__PURE__ */ lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
 export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));

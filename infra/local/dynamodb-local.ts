@@ -11,7 +11,8 @@ import { bindProcessGroup } from './process-group.ts';
 import { StartupError } from './startup-error.ts';
 
 const SERVICE = 'DynamoDB Local';
-const READY_TIMEOUT_MS = 30_000;
+/** Java takes ~2.5 s on an idle machine, and past 30 s on a loaded 2-core one (measured, load 20). */
+const READY_TIMEOUT_MS = 90_000;
 const POLL_INTERVAL_MS = 100;
 
 export interface DynamoDbLocal {
