@@ -14,7 +14,8 @@ import { REPO_ROOT } from './invoke.ts';
 import { startLocalStack } from './local-stack.ts';
 import { StartupError } from './startup-error.ts';
 
-const dataDir = path.join(REPO_ROOT, '.local-data');
+/** CUSTOS_DATA_DIR moves it (the crash tests run their own `npm start` on a folder of their own). */
+const dataDir = path.resolve(process.env.CUSTOS_DATA_DIR ?? path.join(REPO_ROOT, '.local-data'));
 const fresh = process.argv.includes('--fresh') || process.env.CUSTOS_FRESH === '1';
 
 /**
