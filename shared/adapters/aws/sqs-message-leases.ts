@@ -39,6 +39,8 @@ export class SqsMessageLeases implements MessageLeases {
           if (!released) beat();
         });
       }, (this.leaseSeconds * 1000) / 3);
+      // A lease never keeps a process alive by itself: its holder's work does.
+      timer.unref();
     };
 
     await renew(false);
