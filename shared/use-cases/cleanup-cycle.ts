@@ -72,6 +72,15 @@ const keyOf = (request: Pick<DeletionRequest, 'kind'> & { orgId?: string; userId
   request.kind === 'org' ? `org:${request.orgId}` : `account:${request.userId}`;
 
 export async function runCleanupCycle(deps: CleanupDeps, run: CycleRun): Promise<CleanupReport> {
+  try {
+    return await cycle(deps, run);
+  } finally {
+    // The messages it did not finish go back to the queue, within one lease.
+    deps.queue.releaseHeld();
+  }
+}
+
+async function cycle(deps: CleanupDeps, run: CycleRun): Promise<CleanupReport> {
   const budget: Budget = { remaining: () => Date.now() < run.deadline };
   const report: CleanupReport = { organizations: [], accounts: 0, expired: { files: 0, links: 0 }, malformedMessages: 0, budgetExhausted: false };
   /** Per organization or account: true once its work is done (its messages may go). */
@@ -86,23 +95,18 @@ export async function runCleanupCycle(deps: CleanupDeps, run: CycleRun): Promise
     return outcome;
   };
 
-  try {
-    while (budget.remaining()) {
-      const messages = await deps.queue.receive(RECEIVE_BATCH, RECEIVE_WAIT_SECONDS);
-      if (messages.length === 0) break;
-      for (const message of messages) {
-        if (message.request === undefined) {
-          report.malformedMessages += 1;
-          logger.warn('malformed deletion message left for the dead-letter queue', { messageId: message.messageId });
-          continue;
-        }
-        if (!budget.remaining() && !settled.has(keyOf(message.request))) continue;
-        if (await handle(message.request)) await deps.queue.acknowledge(message.receipt);
+  while (budget.remaining()) {
+    const messages = await deps.queue.receive(RECEIVE_BATCH, RECEIVE_WAIT_SECONDS);
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      if (message.request === undefined) {
+        report.malformedMessages += 1;
+        logger.warn('malformed deletion message left for the dead-letter queue', { messageId: message.messageId });
+        continue;
       }
+      if (!budget.remaining() && !settled.has(keyOf(message.request))) continue;
+      if (await handle(message.request)) await deps.queue.acknowledge(message.receipt);
     }
-  } finally {
-    // Unfinished messages go back to the queue for the next run, within one lease.
-    deps.queue.releaseHeld();
   }
 
   for (const pending of await deps.sweeper.pending()) {
