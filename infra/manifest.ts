@@ -124,7 +124,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   // The clean-up cycle: drains the deletion queue (consumes it itself, no event source mapping,
   // so one run works through many messages within its budget) and erases organizations for
   // real: batched deletes on both tables, the files under orgs/<id>/. 900 s is Lambda's maximum;
-  // the deletion queue's visibility timeout (5400 s) is 6× that. `fieldKey` is not needed:
+  // the messages it works on are held on the queue's 2-minute lease, renewed while it runs
+  // (resources.ts), so a run that dies gives them back within minutes. `fieldKey` is not needed:
   // crypto-shredding removes the wrapped keys, it never unwraps them. The sweep of expired items
   // scans the records table (dynamodb:Scan, see DynamoExpiredItems).
   {
@@ -156,7 +157,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   }, 256),
   // One export or backup per invocation (batch size 1): streams query pages into CSV/XLSX or the
   // AES ZIP and a multipart upload, then emails the backup link. 900 s is Lambda's maximum; the
-  // work queue's visibility timeout (5400 s) is 6× that. `audit: append` includes the Query that
+  // work queue's visibility timeout (5400 s) is 6× that, and the worker shortens it at once to
+  // its renewed 2-minute lease (resources.ts). `audit: append` includes the Query that
   // reads the log into the backup.
   {
     name: 'portability-worker',

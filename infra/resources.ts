@@ -47,17 +47,49 @@ export const TABLES = {
 export interface QueueDefinition {
   readonly envVar: string;
   readonly localName: string;
-  /** Seconds; at least 6× the consumer's timeout so an in-flight batch is never redelivered. */
+  /**
+   * Seconds a received message stays invisible before its consumer first extends it. For a queue
+   * behind a Lambda event source, at least 6× the consumer's timeout (AWS's advice, so batches
+   * retried under throttling are not redelivered); the consumer shortens it to the lease at once.
+   */
   readonly visibilityTimeoutSeconds: number;
+  /**
+   * The consumer's lease, in seconds: while it works on a message it keeps the message invisible
+   * for this long and renews it every third of it (ChangeMessageVisibility, a heartbeat). A
+   * consumer that dies stops renewing, so its message is back within one lease, not one
+   * visibility timeout. Functions read it from `leaseEnvVar`.
+   */
+  readonly leaseSeconds: number;
+  readonly leaseEnvVar: string;
   /** Receives after which a message goes to the dead-letter queue. */
   readonly maxReceiveCount: number;
 }
 
+/** About two minutes: a dead consumer's work resumes within minutes (issue 26). */
+const LEASE_SECONDS = 120;
+
 export const QUEUES = {
-  /** Organizations and accounts waiting for the clean-up cycle. */
-  deletion: { envVar: 'DELETION_QUEUE_URL', localName: 'custos-deletion', visibilityTimeoutSeconds: 5400, maxReceiveCount: 5 },
-  /** Export and backup requests for the portability worker. */
-  work: { envVar: 'WORK_QUEUE_URL', localName: 'custos-work', visibilityTimeoutSeconds: 5400, maxReceiveCount: 3 },
+  /**
+   * Organizations and accounts waiting for the clean-up cycle. The cycle receives them itself (no
+   * event source), asking for the lease as the visibility of each receive.
+   */
+  deletion: {
+    envVar: 'DELETION_QUEUE_URL',
+    localName: 'custos-deletion',
+    visibilityTimeoutSeconds: LEASE_SECONDS,
+    leaseSeconds: LEASE_SECONDS,
+    leaseEnvVar: 'DELETION_QUEUE_LEASE_SECONDS',
+    maxReceiveCount: 5,
+  },
+  /** Export and backup requests for the portability worker (an event source: 6× its 900 s timeout). */
+  work: {
+    envVar: 'WORK_QUEUE_URL',
+    localName: 'custos-work',
+    visibilityTimeoutSeconds: 5400,
+    leaseSeconds: LEASE_SECONDS,
+    leaseEnvVar: 'WORK_QUEUE_LEASE_SECONDS',
+    maxReceiveCount: 3,
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
 export const BUCKETS = {

@@ -17,6 +17,13 @@ function optional(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** SQS accepts a visibility of 0 to 43200 s; a lease of 0 would protect nothing. */
+function leaseSeconds(name: string): number {
+  const seconds = Number(required(name));
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 43_200) throw new ConfigError(`${name} must be a whole number of seconds from 1 to 43200`);
+  return seconds;
+}
+
 export interface AuthConfig {
   readonly issuer: string;
   readonly audience: string;
@@ -46,6 +53,10 @@ export const env = {
     if (!Number.isInteger(days) || days < 1) throw new ConfigError('AUDIT_RETENTION_DAYS must be a whole number of days, at least 1');
     return days;
   },
+  /** The work queue's consumer lease (infra/resources.ts), in seconds. */
+  workQueueLeaseSeconds: (): number => leaseSeconds('WORK_QUEUE_LEASE_SECONDS'),
+  /** The deletion queue's consumer lease (infra/resources.ts), in seconds. */
+  deletionQueueLeaseSeconds: (): number => leaseSeconds('DELETION_QUEUE_LEASE_SECONDS'),
   /** Secret that seals pagination cursors; in the cloud it comes from the deployment. */
   cursorSecret: (): string => required('CURSOR_SECRET'),
   /** Hosts (exact) that extension webhooks may target although private, local stack only. */

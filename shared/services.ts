@@ -19,6 +19,8 @@ import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
 import { SesMailer } from './adapters/aws/ses-mailer.ts';
 import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
+import { SqsMessageLeases } from './adapters/aws/sqs-message-leases.ts';
+import type { MessageLeases } from './ports/message-lease.ts';
 import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
 import { WebhookClient } from './adapters/http/webhook-client.ts';
 import { CATALOG, type ExtensionDefinition } from './extensions/catalog.ts';
@@ -63,8 +65,11 @@ export const cursorSecret = /* @__PURE__ */ lazy(() => env.cursorSecret());
 export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
 export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
 export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());
+/** The portability worker's hold on the work message it is running (a renewed short lease). */
+export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.workQueueUrl(), env.workQueueLeaseSeconds()));
 export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
-export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl()));
+export const deletionQueueLeaseSeconds = /* @__PURE__ */ lazy(() => env.deletionQueueLeaseSeconds());
+export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl(), deletionQueueLeaseSeconds));
 /** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
 export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__PURE__ */ lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
 export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));

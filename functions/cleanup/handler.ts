@@ -30,7 +30,13 @@ export async function handler(_event: ScheduledEvent, context: Context): Promise
   const startedAt = Date.now();
   let report: CleanupReport;
   try {
-    report = await runCleanupCycle(cleanupDeps(), { cycleId: context.awsRequestId, deadline: startedAt + budgetMs(remaining), hardDeadline: startedAt + remaining });
+    report = await runCleanupCycle(cleanupDeps(), {
+      cycleId: context.awsRequestId,
+      deadline: startedAt + budgetMs(remaining),
+      hardDeadline: startedAt + remaining,
+      // The same lease as the messages': a run that dies frees both within it.
+      claimLeaseMs: services.deletionQueueLeaseSeconds() * 1000,
+    });
   } catch (error) {
     emitMetrics({ [METRIC.cleanupCycleFailures]: 1 });
     throw error;

@@ -1,7 +1,10 @@
 /**
- * The portability worker: one export or backup per SQS message (batch size 1). A failure a retry
- * may fix is reported as a batch item failure, so SQS redelivers the message after its visibility
- * timeout and dead-letters it after maxReceiveCount; the request's status tells the requester.
+ * The portability worker: one export or backup per SQS message (batch size 1). While it works it
+ * holds the message on a short lease that it renews (a heartbeat), and each renewal records the
+ * request's `progressAt`: if the worker dies (crash, timeout, out of memory), the message is back
+ * within one lease and the same request is rebuilt, its `attempt` counted. A failure a retry may
+ * fix is reported as a batch item failure, so SQS redelivers the message when the lease ends and
+ * dead-letters it after maxReceiveCount; the request's status tells the requester.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
@@ -25,6 +28,14 @@ const deps = () => ({
   publicBaseUrl: services.publicBaseUrl(),
 });
 
+/** The request's `progressAt`, moved on each lease renewal. */
+function signOfLife(work: z.infer<typeof message>): Promise<void> {
+  const at = services.clock().now().toISOString();
+  return work.kind === 'export'
+    ? services.portability().updateExport(work.orgId, work.exportId, { progressAt: at }, at)
+    : services.portability().updateBackup(work.orgId, work.backupId, { progressAt: at }, at);
+}
+
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
@@ -36,12 +47,16 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       logger.error('work message dropped: not a portability message', { messageId: record.messageId });
       continue;
     }
+    const work = parsed;
+    const lease = await services.workLeases().hold(record.receiptHandle, () => signOfLife(work));
     try {
-      if (parsed.kind === 'export') await runExport(deps(), parsed.orgId, parsed.exportId);
-      else await runBackup(deps(), parsed.orgId, parsed.backupId, parsed.sealedPassword);
+      if (work.kind === 'export') await runExport(deps(), work.orgId, work.exportId);
+      else await runBackup(deps(), work.orgId, work.backupId, work.sealedPassword);
     } catch (error) {
-      logger.error('portability work failed', { messageId: record.messageId, kind: parsed.kind, error: error instanceof Error ? error.name : 'unknown' });
+      logger.error('portability work failed', { messageId: record.messageId, kind: work.kind, error: error instanceof Error ? error.name : 'unknown' });
       batchItemFailures.push({ itemIdentifier: record.messageId });
+    } finally {
+      lease.release();
     }
   }
   return { batchItemFailures };

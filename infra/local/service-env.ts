@@ -33,6 +33,14 @@ function cursorSecret(dataDir: string): string {
   return secret;
 }
 
+/**
+ * The consumers' lease from the manifest, or CUSTOS_QUEUE_LEASE_SECONDS when set: tests of a
+ * crashed consumer wait one lease, seconds rather than minutes.
+ */
+function leaseSeconds(declared: number): string {
+  return process.env.CUSTOS_QUEUE_LEASE_SECONDS ?? String(declared);
+}
+
 export function serviceEnvironment(input: {
   endpoints: EmulatorEndpoints;
   resources: ProvisionedResources;
@@ -56,6 +64,8 @@ export function serviceEnvironment(input: {
     [TABLES.audit.envVar]: resources.tables.audit,
     [QUEUES.deletion.envVar]: resources.queues.deletion.url,
     [QUEUES.work.envVar]: resources.queues.work.url,
+    [QUEUES.deletion.leaseEnvVar]: leaseSeconds(QUEUES.deletion.leaseSeconds),
+    [QUEUES.work.leaseEnvVar]: leaseSeconds(QUEUES.work.leaseSeconds),
     [BUCKETS.files.envVar]: resources.buckets.files,
     FIELD_KEY_ID: LOCAL_FIELD_KEY_ID,
     AUDIT_SIGNING_KEY_ID: LOCAL_AUDIT_SIGNING_KEY_ID,

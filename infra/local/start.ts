@@ -1,17 +1,21 @@
 /**
  * `npm start`: the whole service on this machine, data kept under `.local-data/` between runs.
  * `npm start -- --fresh` (or CUSTOS_FRESH=1) starts from empty. Ctrl-C or SIGTERM stops every
- * emulator and child process before exiting. A machine problem (port in use, no Java) prints one
- * sentence and exits 1; anything else is a bug and shows its stack.
+ * emulator and child process before exiting; after a SIGKILL a watchdog stops DynamoDB Local, and
+ * the next start stops whatever a killed run left on the folder (data-dir-lock.ts). A machine
+ * problem (port in use, no Java, the folder in use by another start) prints one sentence and
+ * exits 1; anything else is a bug and shows its stack.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { lockDataDir } from './data-dir-lock.ts';
 import { preferPort } from './free-port.ts';
 import { REPO_ROOT } from './invoke.ts';
 import { startLocalStack } from './local-stack.ts';
 import { StartupError } from './startup-error.ts';
 
-const dataDir = path.join(REPO_ROOT, '.local-data');
+/** CUSTOS_DATA_DIR moves it (the crash tests run their own `npm start` on a folder of their own). */
+const dataDir = path.resolve(process.env.CUSTOS_DATA_DIR ?? path.join(REPO_ROOT, '.local-data'));
 const fresh = process.argv.includes('--fresh') || process.env.CUSTOS_FRESH === '1';
 
 /**
@@ -34,7 +38,14 @@ async function rememberedPorts(): Promise<ServicePorts> {
 }
 
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ dataDir, fresh, servicePorts: await rememberedPorts() });
+  const lock = await lockDataDir(dataDir, (line) => process.stdout.write(`${line}\n`));
+  // The folder is emptied here rather than by the stack, which would remove the lock with it.
+  if (fresh) await lock.wipe();
+  const stack = await startLocalStack({ dataDir, servicePorts: await rememberedPorts() }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
+  await lock.record(stack.processes);
   const port = (url: string): number => Number(new URL(url).port);
   await mkdir(dataDir, { recursive: true });
   await writeFile(
@@ -64,7 +75,7 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the local stack…\n`);
     stack.stop().then(
-      () => process.exit(0),
+      () => lock.release().then(() => process.exit(0)),
       (error: unknown) => {
         process.stderr.write(`Stopping failed: ${error instanceof Error ? error.name : String(error)}\n`);
         process.exit(1);

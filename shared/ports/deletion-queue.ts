@@ -40,4 +40,9 @@ export interface DeletionQueue {
   receive(max: number, waitSeconds: number): Promise<ReceivedDeletion[]>;
   /** Removes a message whose work is done; one left unacknowledged comes back after the visibility timeout. */
   acknowledge(receipt: string): Promise<void>;
+  /**
+   * Stops keeping the received, unacknowledged messages invisible (the run ends): they come back
+   * within one lease. Until then, a received request stays invisible however long the run works.
+   */
+  releaseHeld(): void;
 }

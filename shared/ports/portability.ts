@@ -25,6 +25,14 @@ interface PortabilityRequest {
   readonly updatedAt: string;
   /** Why it failed, in words safe to show the requester (no personal data). */
   readonly failure?: string;
+  /** How many times a worker started on it (a crashed or failed run is retried); absent until the first. */
+  readonly attempt?: number;
+  /**
+   * ISO time of the worker's last sign of life: its progress writes and the renewals of its
+   * message's lease. A `running` request whose `progressAt` is older than one lease has lost its
+   * worker; the queue hands the work to another within that lease (docs/operations.md).
+   */
+  readonly progressAt?: string;
 }
 
 export interface ExportRecord extends PortabilityRequest {
@@ -47,6 +55,8 @@ export interface BackupRecord extends PortabilityRequest {
 export interface ProgressChange {
   readonly status?: PortabilityStatus;
   readonly rowsWritten?: number;
+  readonly attempt?: number;
+  readonly progressAt?: string;
   readonly failure?: string;
   readonly expiresAt?: string;
 }

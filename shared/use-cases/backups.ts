@@ -28,7 +28,7 @@ import type { BackupRecord, EmailStatus, PortabilityStatus } from '../ports/port
 import type { RoleStore } from '../ports/roles.ts';
 import { backupReadyEmail } from '../templates/backup-ready-email.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
-import { PORTABILITY_TTL_SECONDS, PROGRESS_EVERY_ROWS, failureReason, isPermanent, type ExportDeps } from './exports.ts';
+import { PORTABILITY_TTL_SECONDS, PROGRESS_EVERY_ROWS, failureReason, isPermanent, workerProgress, type ExportDeps } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
@@ -54,6 +54,8 @@ export interface BackupStatusView {
   readonly email: EmailStatus;
   readonly createdAt: string;
   readonly failure?: string;
+  readonly attempt?: number;
+  readonly progressAt?: string;
 }
 
 /** Redelivery fixes this one: the backup is ready, only its email did not go out. */
@@ -117,6 +119,7 @@ export async function getBackupStatus(deps: Pick<BackupDeps, 'orgs' | 'portabili
     email: record.email,
     createdAt: record.createdAt,
     ...(record.failure === undefined ? {} : { failure: record.failure }),
+    ...workerProgress(record),
   };
 }
 
@@ -198,7 +201,10 @@ async function buildArchive(deps: BackupDeps, record: BackupRecord, requester: R
   let rows = 0;
   const count = async (): Promise<void> => {
     rows += 1;
-    if (rows % PROGRESS_EVERY_ROWS === 0) await deps.portability.updateBackup(record.orgId, record.backupId, { rowsWritten: rows }, at());
+    if (rows % PROGRESS_EVERY_ROWS === 0) {
+      const now = at();
+      await deps.portability.updateBackup(record.orgId, record.backupId, { rowsWritten: rows, progressAt: now }, now);
+    }
   };
   try {
     await writeEntries(deps, zip, requester, count);
@@ -261,7 +267,8 @@ export async function runBackup(deps: BackupDeps, orgId: string, backupId: strin
   }
   if (record.status === 'ready') return sendLink(deps, record, requester);
 
-  await deps.portability.updateBackup(orgId, backupId, { status: 'running', rowsWritten: 0 }, at());
+  const started = at();
+  await deps.portability.updateBackup(orgId, backupId, { status: 'running', rowsWritten: 0, attempt: (record.attempt ?? 0) + 1, progressAt: started }, started);
   let rowsWritten: number;
   try {
     rowsWritten = await buildArchive(deps, record, requester, sealedPassword);

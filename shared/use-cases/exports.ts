@@ -66,6 +66,8 @@ export interface ExportStatusView {
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly failure?: string;
+  readonly attempt?: number;
+  readonly progressAt?: string;
   readonly downloadUrl?: string;
 }
 
@@ -157,6 +159,7 @@ export async function getExportStatus(deps: ExportDeps, ctx: RequestContext, org
     createdAt: record.createdAt,
     expiresAt: record.expiresAt,
     ...(record.failure === undefined ? {} : { failure: record.failure }),
+    ...workerProgress(record),
   };
   if (record.status !== 'ready') return view;
   const downloadUrl = await deps.files.presignGet(record.fileKey, DOWNLOAD_URL_SECONDS, `custos-export-${record.createdAt.slice(0, 10)}.${record.format}`);
@@ -195,6 +198,11 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
   return { body, contentType: CONTENT_TYPES[format], fileName: `custos-job-${jobId}.${format}` };
 }
 
+/** How many runs started and the last sign of life of one, when a worker has started. */
+export function workerProgress(record: { readonly attempt?: number; readonly progressAt?: string }): { attempt?: number; progressAt?: string } {
+  return { ...(record.attempt === undefined ? {} : { attempt: record.attempt }), ...(record.progressAt === undefined ? {} : { progressAt: record.progressAt }) };
+}
+
 /** A client-side refusal that a retry cannot change; throttling (429) is not one of them. */
 export function isPermanent(error: unknown): boolean {
   return error instanceof CustosError && error.status < 500 && !(error instanceof UnavailableError);
@@ -216,7 +224,8 @@ export async function runExport(deps: Omit<ExportDeps, 'queue'>, orgId: string, 
   const record = await deps.portability.getExport(orgId, exportId);
   if (record === undefined || record.status === 'ready') return;
   const at = () => deps.clock.now().toISOString();
-  await deps.portability.updateExport(orgId, exportId, { status: 'running', rowsWritten: 0 }, at());
+  const started = at();
+  await deps.portability.updateExport(orgId, exportId, { status: 'running', rowsWritten: 0, attempt: (record.attempt ?? 0) + 1, progressAt: started }, started);
   let rowsWritten = 0;
   try {
     const { scope, auditActor } = await requesterScope(deps.orgs, orgId, record.requestedBy, exportId);
@@ -225,7 +234,10 @@ export async function runExport(deps: Omit<ExportDeps, 'queue'>, orgId: string, 
       for await (const opened of exportableJobs(deps, scope, sources)) {
         yield rowOf(opened);
         rowsWritten += 1;
-        if (rowsWritten % PROGRESS_EVERY_ROWS === 0) await deps.portability.updateExport(orgId, exportId, { rowsWritten }, at());
+        if (rowsWritten % PROGRESS_EVERY_ROWS === 0) {
+          const now = at();
+          await deps.portability.updateExport(orgId, exportId, { rowsWritten, progressAt: now }, now);
+        }
       }
     }
     const sheetName = sources.length === 1 ? sources[0]!.orchestration.name : 'Jobs';

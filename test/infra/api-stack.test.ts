@@ -194,6 +194,19 @@ describe('functions', () => {
     expect(Object.keys(api.findResources('AWS::Events::Rule'))).toHaveLength(ALL_FUNCTIONS.filter((f) => f.schedule).length);
   });
 
+  test('every consumer of a queue gets its lease from the manifest and may renew it (ChangeMessageVisibility)', () => {
+    const consumers = ALL_FUNCTIONS.flatMap((spec) => Object.entries(spec.access.queues ?? {}).filter(([, mode]) => mode === 'consume').map(([queue]) => ({ spec, queue: queue as keyof typeof QUEUES })));
+    expect(consumers.map((c) => c.queue).sort()).toEqual(expect.arrayContaining(Object.keys(QUEUES).sort()));
+    const statements = statementsByFunction();
+    for (const { spec, queue } of consumers) {
+      api.hasResourceProperties('AWS::Lambda::Function', {
+        Description: spec.description,
+        Environment: { Variables: Match.objectLike({ [QUEUES[queue].leaseEnvVar]: String(QUEUES[queue].leaseSeconds) }) },
+      });
+      expect(statements.get(spec.name)?.flatMap(actionsOf)).toContain('sqs:ChangeMessageVisibility');
+    }
+  });
+
   test('queue consumers report partial batch failures', () => {
     for (const spec of ALL_FUNCTIONS.filter((f) => f.consumes)) {
       api.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

@@ -130,7 +130,7 @@ describe('the clean-up cycle under DynamoDB faults', () => {
    * The shared deletion queue belongs to every test file; this cycle finds its organization
    * through the deletion marker instead (the path a lost message takes), so its queue is empty.
    */
-  const noMessages: DeletionQueue = { send: async () => undefined, receive: async () => [], acknowledge: async () => undefined };
+  const noMessages: DeletionQueue = { send: async () => undefined, receive: async () => [], acknowledge: async () => undefined, releaseHeld: () => undefined };
 
   /** Real adapters over a client of this test; the cycle sees only `target` among pending deletions. */
   function cycle(target: string): { client: MiddlewareHost; run(): Promise<CleanupReport> } {

@@ -14,6 +14,13 @@ const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadshe
 const page = (description: string) => ({ description, content: { 'text/html': 'text' } }) as const;
 
 const status = z.enum(['pending', 'running', 'ready', 'failed']);
+/** A worker's runs and its last sign of life; `running` with a `progressAt` minutes old means its worker died and a retry is coming. */
+const workerProgress = {
+  attempt: z.number().int().min(1).optional().meta({ description: 'How many times a worker started on it; more than 1 after a crashed or failed run' }),
+  progressAt: z.string().optional().meta({
+    description: "The worker's last sign of life (progress or heartbeat, about every 40 s while it runs). Older than 2 minutes while running: the worker died and the work is retried within minutes",
+  }),
+};
 
 export const createExportBody = z.strictObject({ format, orchestrationId: id.optional() });
 export const createBackupBody = z.strictObject({
@@ -34,6 +41,7 @@ export const exportStatus = z
     createdAt: z.string(),
     expiresAt: z.string(),
     failure: z.string().optional(),
+    ...workerProgress,
     downloadUrl: z.string().optional().meta({ description: 'Absolute presigned S3 URL, valid for minutes; present when ready' }),
   })
   .meta({ id: 'ExportStatus' });
@@ -47,6 +55,7 @@ export const backupStatus = z
     email: z.enum(['pending', 'sent', 'failed']).meta({ description: "Whether the link went out to the owner's address" }),
     createdAt: z.string(),
     failure: z.string().optional(),
+    ...workerProgress,
   })
   .meta({ id: 'BackupStatus' });
 
