@@ -465,6 +465,7 @@ const BOLA_BODIES: Readonly<Record<string, unknown>> = {
   'POST /v1/orgs/{orgId}/jobs/{jobId}/transition': { stage: 'review' },
   'PUT /v1/orgs/{orgId}/jobs/{jobId}/restriction': { reason: 'x' },
   'DELETE /v1/orgs/{orgId}/jobs/{jobId}/restriction': { reason: 'x' },
+  'PUT /v1/orgs/{orgId}/jobs/{jobId}/hold': { reason: 'x' },
   'PATCH /v1/orgs/{orgId}/orchestrations/{orchestrationId}': { name: 'x' },
   'PATCH /v1/orgs/{orgId}/roles/{roleId}': { name: 'x' },
 };

@@ -21,6 +21,8 @@ export interface Exchange {
   readonly headers: readonly string[];
   /** The parsed body of a JSON answer. */
   readonly json?: unknown;
+  /** A JSON media type whose body does not parse. */
+  readonly malformedJson?: true;
   /** Whether the answer had a body at all. */
   readonly hasBody: boolean;
 }
@@ -38,11 +40,12 @@ export function exchangeOf(answer: Answered): Exchange {
   const contentType = headers['content-type'];
   const isJson = contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType);
   let json: unknown;
+  let malformedJson = false;
   if (isJson && answer.text !== '') {
     try {
       json = JSON.parse(answer.text);
     } catch {
-      json = { 'contract-test': 'the body is not JSON', text: answer.text.slice(0, 200) };
+      malformedJson = true;
     }
   }
   return {
@@ -52,6 +55,7 @@ export function exchangeOf(answer: Answered): Exchange {
     ...(contentType === undefined ? {} : { contentType }),
     headers: Object.keys(headers).sort(),
     ...(json === undefined ? {} : { json }),
+    ...(malformedJson ? { malformedJson: true } : {}),
     hasBody: answer.text !== '',
   };
 }

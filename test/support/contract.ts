@@ -78,6 +78,10 @@ export function contractViolations(document: OpenApiDocument, exchanges: Iterabl
       report(`${where}: media type ${mediaType ?? '(none)'} not declared (declared: ${Object.keys(content).join(', ') || 'no body'})`);
       continue;
     }
+    if (exchange.malformedJson === true) {
+      report(`${where}: ${mediaType} body that does not parse`);
+      continue;
+    }
     if (exchange.json === undefined || content[mediaType].schema === undefined) continue;
     const validate = validatorAt(pointer('paths', exchange.path, method, 'responses', String(exchange.status), 'content', mediaType, 'schema'));
     if (!validate(exchange.json)) {

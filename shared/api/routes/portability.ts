@@ -99,7 +99,10 @@ export const portabilityRoutes = {
     params: jobParams,
     query: jobExportQuery,
     status: 200,
-    answers: { 200: { description: 'The file, as an attachment', content: { 'text/csv': 'text', [XLSX_MEDIA_TYPE]: 'binary' }, headers: ['content-disposition'] } },
+    answers: {
+      200: { description: 'The file, as an attachment', content: { 'text/csv': 'text', [XLSX_MEDIA_TYPE]: 'binary' }, headers: ['content-disposition'] },
+      409: 'The job is restricted (`/restricted`): only owners export it',
+    },
   },
   createBackup: {
     method: 'POST',

@@ -50,6 +50,10 @@ describe('the contract check', () => {
     expect(check(createOrg({ text: JSON.stringify({ ...ORG, status: 'gone' }) }))).toEqual([expect.stringContaining('/status must be equal to one of the allowed values')]);
   });
 
+  test('a JSON media type whose body does not parse fails', () => {
+    expect(check(createOrg({ text: '{"orgId":' }))).toEqual(['POST /v1/orgs → 201: application/json body that does not parse']);
+  });
+
   test('a wrong media type fails', () => {
     expect(check(getJob({ headers: { 'content-type': 'text/csv', etag: '"1"' }, text: 'a,b' }))).toEqual([expect.stringContaining('media type text/csv not declared')]);
   });
