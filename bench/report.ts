@@ -2,7 +2,16 @@
 import { goalFor } from './goals.ts';
 
 export interface BenchResult {
-  readonly machine: { readonly cores: number; readonly cpu: string; readonly node: string; readonly date: string; readonly full: boolean };
+  readonly machine: {
+    readonly cores: number;
+    readonly cpu: string;
+    readonly node: string;
+    readonly date: string;
+    readonly full: boolean;
+    /** Set by `--only`: the sections run at `date`; the other figures come from the `previous` run. */
+    readonly sections?: readonly string[];
+    readonly previous?: { readonly date: string; readonly full: boolean };
+  };
   readonly workloads: Readonly<Record<string, string>>;
   readonly metrics: Readonly<Record<string, number>>;
   readonly failures: Readonly<Record<string, string>>;
@@ -26,7 +35,7 @@ export function renderPerformanceDoc(result: BenchResult): string {
     'ratios are against a baseline measured in the same run, because absolute times on these shared',
     'machines are not stable.',
     '',
-    `Machine: ${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}; run ${result.machine.date}${result.machine.full ? ' with --full' : ''}.`,
+    `Machine: ${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}; run ${result.machine.date}${result.machine.full ? ' with --full' : ''}${partialNote(result.machine)}.`,
     '',
     '## Workloads',
     '',
@@ -43,6 +52,11 @@ export function renderPerformanceDoc(result: BenchResult): string {
     ...(Object.keys(result.failures).length > 0 ? ['## Sections that failed', '', ...Object.entries(result.failures).map(([n, m]) => `- ${n}: ${m}`), ''] : []),
     WHY,
   ].join('\n');
+}
+
+function partialNote(machine: BenchResult['machine']): string {
+  if (machine.sections === undefined || machine.previous === undefined) return '';
+  return ` (sections ${machine.sections.join(', ')}); the other figures are from the run of ${machine.previous.date}${machine.previous.full ? ' with --full' : ''}`;
 }
 
 const WHY = `## Why
