@@ -65,7 +65,7 @@ const WHY = `## Why
   The SDK floor alone (\`bundle_kb.sdk_floor\`: the DynamoDB and KMS clients as our functions
   configure them, environment credentials, the same bundler) is about 212 KB, near the ~225 KB the
   issue cites for such a handler; Custos's own code adds 40–75 KB, aws-jwt-verify 16 KB and zod
-  classic about 190 KB. The credential chain (~90 KB) and the XLSX/ZIP libraries (1.36 MB, now
+  classic about 190 KB. The credential chain (~90 KB) and the XLSX/ZIP libraries (about 1,360 KB, now
   chunks loaded by \`import()\`) are out. zod/mini measured 22 KB for the same schema against
   188.5 KB; moving the route schemas to it is the next step (docs/decisions/0007), and even then
   an API function using DynamoDB and KMS lands near 300 KB: the goal also needs a slimmer SDK.
