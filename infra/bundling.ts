@@ -1,11 +1,12 @@
 /**
  * How a function is bundled, in one place: the CDK app deploys these bundles and the cold-start
  * benchmark measures the same ones. Minified ESM for Node 24 with the AWS SDK inside (pinned
- * versions, no dependence on the runtime's copy).
+ * versions, no dependence on the runtime's copy), code split so that what a function loads only
+ * with `import()` (the XLSX and ZIP writers) is a chunk beside the entry that init never reads.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * zod's error messages come in 40-odd languages, ~250 KB of every bundle; the API answers in
@@ -41,6 +42,18 @@ const sideEffectFreeLibStorage: Plugin = {
   },
 };
 
+/**
+ * Lambda gives a function its credentials through the environment only: the SDK's default chain
+ * resolves to an environment-only provider (docs/decisions/0007).
+ */
+const ENVIRONMENT_CREDENTIALS = fileURLToPath(new URL('../shared/adapters/aws/environment-credentials.ts', import.meta.url));
+const environmentCredentialsOnly: Plugin = {
+  name: 'environment-credentials-only',
+  setup(builder) {
+    builder.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: ENVIRONMENT_CREDENTIALS }));
+  },
+};
+
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   minify: true,
@@ -50,21 +63,45 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   mainFields: ['module', 'main'],
   legalComments: 'none',
   metafile: true,
+  splitting: true,
+  entryNames: 'index',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   // Some CommonJS dependencies call require(); an ESM bundle has to provide it.
   banner: { js: "import { createRequire as __custosRequire } from 'node:module'; const require = __custosRequire(import.meta.url);" },
-  plugins: [englishOnlyZodLocales, sideEffectFreeLibStorage],
+  plugins: [englishOnlyZodLocales, sideEffectFreeLibStorage, environmentCredentialsOnly],
 };
 
 export interface BundleResult {
+  /** The entry, `<outDir>/index.mjs`. */
   readonly file: string;
+  /** What a cold start reads: the entry and the chunks it imports statically. */
   readonly bytes: number;
+  /** Every output, the chunks loaded on demand by `import()` included. */
+  readonly totalBytes: number;
   readonly metafile: Metafile;
 }
 
-/** Bundles `entry` to `<outDir>/index.mjs` (the Lambda handler is then `index.handler`). */
+/** Bundles `entry` into `outDir`: `index.mjs` (the Lambda handler is `index.handler`) and `chunks/`. */
 export async function bundleFunction(entry: string, outDir: string): Promise<BundleResult> {
-  const file = join(outDir, 'index.mjs');
-  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [entry], outfile: file, logLevel: 'silent' });
+  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [entry], outdir: outDir, logLevel: 'silent' });
   if (result.metafile === undefined) throw new Error('esbuild returned no metafile');
-  return { file, bytes: (await stat(file)).size, metafile: result.metafile };
+  const file = join(outDir, 'index.mjs');
+  const outputs = result.metafile.outputs;
+  const entryOutput = Object.keys(outputs).find((name) => outputs[name]?.entryPoint !== undefined);
+  if (entryOutput === undefined) throw new Error(`esbuild wrote no entry output for ${entry}`);
+  const totalBytes = Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0);
+  return { file, bytes: initialBytes(result.metafile, entryOutput), totalBytes, metafile: result.metafile };
+}
+
+/** Bytes of `entryOutput` and of every chunk reachable from it by static imports. */
+export function initialBytes(metafile: Metafile, entryOutput: string): number {
+  const seen = new Set<string>();
+  const visit = (name: string): number => {
+    const output = metafile.outputs[name];
+    if (output === undefined || seen.has(name)) return 0;
+    seen.add(name);
+    return output.bytes + output.imports.filter((i) => i.kind === 'import-statement' && !i.external).reduce((sum, i) => sum + visit(i.path), 0);
+  };
+  return visit(entryOutput);
 }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient, sqs } from './adapters/aws/clients.ts';
+import { DynamoAccessReads } from './adapters/aws/dynamo-access-reads.ts';
 import { DynamoAuditLog } from './adapters/aws/dynamo-audit-log.ts';
 import { KmsDigestSigner } from './adapters/aws/kms-signer.ts';
 import { DynamoJobs } from './adapters/aws/dynamo-jobs.ts';
@@ -33,6 +34,8 @@ import type { ExtensionStore } from './ports/extensions.ts';
 import type { Webhooks } from './ports/webhooks.ts';
 import type { Files } from './ports/files.ts';
 import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
+import type { AccessReads } from './ports/access-reads.ts';
+import { JobOrchestrations } from './use-cases/job-orchestrations.ts';
 import type { AuditChainStore, AuditLog, DigestSigner } from './ports/audit.ts';
 import { domainClock, type Clock } from './ports/clock.ts';
 import type { JobStore } from './ports/jobs.ts';
@@ -60,6 +63,9 @@ export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(() => new Dyna
 export const roles: () => RoleStore = /* @__PURE__ */ lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const orchestrations: () => OrchestrationStore = /* @__PURE__ */ lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const jobs: () => JobStore = /* @__PURE__ */ lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const accessReads: () => AccessReads = /* @__PURE__ */ lazy(() => new DynamoAccessReads(dynamoDocumentClient(), env.recordsTable()));
+/** Which orchestration each job belongs to, as far as this warm instance has seen. */
+export const jobOrchestrations = /* @__PURE__ */ lazy(() => new JobOrchestrations());
 export const keys: () => Keys = /* @__PURE__ */ lazy(() => new KmsKeys());
 export const cursorSecret = /* @__PURE__ */ lazy(() => env.cursorSecret());
 export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
@@ -82,7 +88,7 @@ export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
 });
 
 /** What every use case over jobs needs: the caller's scope, the records, the keys, the clock, the audit log. */
-export const jobDeps = () => ({ orgs: orgs(), orchestrations: orchestrations(), jobs: jobs(), keys: keys(), clock: clock(), audit: writer() });
+export const jobDeps = () => ({ access: accessReads(), jobOrchestrations: jobOrchestrations(), orgs: orgs(), orchestrations: orchestrations(), jobs: jobs(), keys: keys(), clock: clock(), audit: writer() });
 
 /**
  * 403s are security events of the organization's audit log (the caller is a member, so the

@@ -1,8 +1,8 @@
 /**
  * The deployed code of every function: the bundles infra/bundling.ts builds (the same options and
- * plugins the cold-start benchmark measures), one directory per function, handed to Lambda as an
- * asset. Built once per synth, before the stacks, so a bundle that deploys is a bundle that was
- * measured; sizes come from esbuild's metafile.
+ * plugins the cold-start benchmark measures), one directory per function (the entry and the
+ * chunks it loads with `import()`), handed to Lambda as an asset. Built once per synth, before the
+ * stacks, so a bundle that deploys is a bundle that was measured; sizes come from esbuild's metafile.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,11 +13,13 @@ import type { FunctionSpec } from '../manifest.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
 export interface FunctionBundle {
-  /** Directory holding only `index.mjs` (Lambda handler `index.handler`). */
+  /** Directory holding `index.mjs` (Lambda handler `index.handler`) and the `chunks/` it imports. */
   readonly dir: string;
-  /** Output bytes, from the metafile. */
+  /** What a cold start reads: the entry and its static chunks, from the metafile. */
   readonly bytes: number;
-  /** The packages that weigh most in the output, largest first. */
+  /** Every output, the chunks loaded by `import()` included. */
+  readonly totalBytes: number;
+  /** The packages that weigh most in all outputs, largest first. */
   readonly largest: ReadonlyArray<{ readonly name: string; readonly bytes: number }>;
 }
 
@@ -34,8 +36,8 @@ export async function bundleFunctions(specs: readonly FunctionSpec[], outRoot: s
       // A fresh directory: the asset hash must cover this bundle and nothing left from before.
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      const { metafile } = await bundleFunction(join(REPO_ROOT, spec.entry), dir);
-      return [spec.name, { dir, ...measure(metafile) }];
+      const { bytes, totalBytes, metafile } = await bundleFunction(join(REPO_ROOT, spec.entry), dir);
+      return [spec.name, { dir, bytes, totalBytes, largest: largestPackages(metafile) }];
     }),
   );
   return new Map(built);
@@ -52,24 +54,22 @@ export function codeFromBundles(bundles: ReadonlyMap<string, FunctionBundle>): F
 
 export function describeBundle(name: string, bundle: FunctionBundle): string {
   const largest = bundle.largest.map((p) => `${p.name} ${kib(p.bytes)}`).join(', ');
-  return `bundle ${name}: ${kib(bundle.bytes)} (largest: ${largest})`;
+  const onDemand = bundle.totalBytes > bundle.bytes ? `, ${kib(bundle.totalBytes - bundle.bytes)} more loaded on demand` : '';
+  return `bundle ${name}: ${kib(bundle.bytes)}${onDemand} (largest: ${largest})`;
 }
 
-function measure(metafile: Metafile): Pick<FunctionBundle, 'bytes' | 'largest'> {
-  let bytes = 0;
+function largestPackages(metafile: Metafile): FunctionBundle['largest'] {
   const byPackage = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
-    bytes += output.bytes;
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const name = packageOf(input);
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
     }
   }
-  const largest = [...byPackage.entries()]
+  return [...byPackage.entries()]
     .map(([name, size]) => ({ name, bytes: size }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 5);
-  return { bytes, largest };
 }
 
 /** `node_modules/@aws-sdk/client-kms/dist-es/x.js` → `@aws-sdk/client-kms`; ours → `(own code)`. */

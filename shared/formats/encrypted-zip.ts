@@ -9,13 +9,25 @@
  */
 import { Readable } from 'node:stream';
 import { ReadableStream, TransformStream } from 'node:stream/web';
-import { ZipWriter, configure } from '@zip.js/zip.js';
+import type { ZipWriter } from '@zip.js/zip.js';
 import { ValidationError } from '../domain/errors.ts';
 
 export const ZIP_CONTENT_TYPE = 'application/zip';
 
-// Node has no Web Workers; compression runs on the native CompressionStream in this thread.
-configure({ useWebWorkers: false });
+let zipJs: Promise<typeof import('@zip.js/zip.js')> | undefined;
+
+/**
+ * zip.js is loaded on first use: only backups write archives, and as a chunk of its own it stays
+ * out of the cold start of every function that imports this module.
+ */
+function loadZipJs(): Promise<typeof import('@zip.js/zip.js')> {
+  zipJs ??= import('@zip.js/zip.js').then((zip) => {
+    // Node has no Web Workers; compression runs on the native CompressionStream in this thread.
+    zip.configure({ useWebWorkers: false });
+    return zip;
+  });
+  return zipJs;
+}
 
 export type EntryContent = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string> | Readable;
 
@@ -51,14 +63,19 @@ export function createEncryptedZip(password: string): EncryptedZip {
   if (password.length === 0) throw new ValidationError('A backup password is required');
   const pipe = new TransformStream<Uint8Array, Uint8Array>();
   const output = Readable.fromWeb(pipe.readable);
-  const writer = new ZipWriter(pipe.writable, {
-    password,
-    encryptionStrength: 3,
-    zipCrypto: false,
-    // Sizes are unknown while streaming; Zip64 from the start keeps entries over 4 GiB possible.
-    zip64: true,
-    bufferedWrite: false,
-  });
+  const writer: Promise<ZipWriter<unknown>> = loadZipJs().then(
+    ({ ZipWriter }) =>
+      new ZipWriter(pipe.writable, {
+        password,
+        encryptionStrength: 3,
+        zipCrypto: false,
+        // Sizes are unknown while streaming; Zip64 from the start keeps entries over 4 GiB possible.
+        zip64: true,
+        bufferedWrite: false,
+      }),
+  );
+  // A failed load surfaces in addEntry/close; an archive aborted before either must not leave it unhandled.
+  writer.catch(() => undefined);
   let busy = false;
   let closed = false;
 
@@ -75,7 +92,7 @@ export function createEncryptedZip(password: string): EncryptedZip {
       if (busy || closed) throw new Error(closed ? 'The archive is closed' : 'Entries are added one at a time');
       busy = true;
       try {
-        await writer.add(name, toWebStream(content), { lastModDate: new Date() });
+        await (await writer).add(name, toWebStream(content), { lastModDate: new Date() });
       } catch (error) {
         fail(error);
       } finally {
@@ -86,7 +103,7 @@ export function createEncryptedZip(password: string): EncryptedZip {
       if (busy) throw new Error('An entry is still being written');
       closed = true;
       try {
-        await writer.close();
+        await (await writer).close();
       } catch (error) {
         fail(error);
       }

@@ -8,7 +8,6 @@
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import ExcelJS from 'exceljs';
 import { isDateOnly, neutralizeFormula, toCell, type Column, type Row } from './columns.ts';
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -42,6 +41,9 @@ function columnWidth(column: Column): number {
 }
 
 async function writeWorkbook(output: PassThrough, columns: readonly Column[], rows: AsyncIterable<Row> | Iterable<Row>, options: XlsxOptions): Promise<void> {
+  // exceljs is about 1.3 MB bundled and only exports need it: loaded on first use, it is a chunk
+  // of its own that the cold start of every function importing this module never reads.
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useSharedStrings: false, useStyles: true });
   const sheet = workbook.addWorksheet(sheetName(options.sheetName), { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = columns.map((column) => ({ width: columnWidth(column) }));

@@ -12,6 +12,7 @@ import { newId } from '../domain/ids.ts';
 import type { FieldValue, LegalHold } from '../domain/orchestration.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { RequestContext } from '../domain/principal.ts';
+import type { AccessReads } from '../ports/access-reads.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import { JobWriteConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
@@ -20,7 +21,8 @@ import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestra
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { changesOf, openValues, sealValues, validateFieldValues } from './job-fields.ts';
 import { assertProcessable, type ProcessingOperation } from './restriction.ts';
-import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import type { JobOrchestrations } from './job-orchestrations.ts';
+import { auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
 
 /** Appends audit events that go with no change (reads that decrypted fields). */
 export interface ReadAudit {
@@ -28,6 +30,9 @@ export interface ReadAudit {
 }
 
 export interface JobDeps {
+  /** The reads of a decision over jobs, batched into one round trip. */
+  readonly access: AccessReads;
+  readonly jobOrchestrations: JobOrchestrations;
   readonly orgs: OrganizationStore;
   readonly orchestrations: OrchestrationStore;
   readonly jobs: JobStore;
@@ -86,18 +91,37 @@ interface LoadedJob {
 
 /** The job, its orchestration and the caller's field mask for `action`; 404/403 as the decision says. */
 async function loadJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, action: Action): Promise<LoadedJob> {
-  // Read side by side; nothing of the job leaves before the decision below.
-  const [scope, job] = await Promise.all([resolveScope(deps.orgs, ctx, orgId), deps.jobs.get(orgId, jobId)]);
+  // One batched read: the organization, the caller's membership, the job, and its orchestration
+  // when this instance already knows which one that is. Nothing of the job leaves before the decision below.
+  const knownOrchestration = deps.jobOrchestrations.get(orgId, jobId);
+  const found = await deps.access.read(orgId, { userId: ctx.principal.userId, jobId, ...(knownOrchestration === undefined ? {} : { orchestrationId: knownOrchestration }) });
+  const { org, membership } = memberOfOpenOrg(found);
+  const job = found.job;
   if (job === undefined) throw new NotFoundError('job');
+  deps.jobOrchestrations.remember(orgId, jobId, job.orchestrationId);
+  const roleId = customRoleOf(membership);
+  const orchestrationRead = found.orchestration?.orchestrationId === job.orchestrationId;
+  // What only the first read could name (the orchestration of a job new to this instance, a custom role) comes in one more.
+  const rest =
+    orchestrationRead && roleId === undefined
+      ? undefined
+      : await deps.access.read(orgId, { ...(orchestrationRead ? {} : { orchestrationId: job.orchestrationId }), ...(roleId === undefined ? {} : { roleId }) });
   // A job whose orchestration is gone is being swept: it no longer exists for anyone.
-  const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
+  const orchestration = orchestrationRead ? found.orchestration : rest?.orchestration;
   if (orchestration === undefined) throw new NotFoundError('job');
+  const scope: OrgScope = { org, actor: rest?.customRole === undefined ? { membership } : { membership, customRole: rest.customRole } };
   const mask = authorize(scope.actor, action, { kind: 'job', orchestration, job });
   return { scope, orchestration, job, mask };
 }
 
+/** The orchestration and the caller's field mask for `action`, read in one batch (two with a custom role). */
 async function loadOrchestration(deps: JobDeps, ctx: RequestContext, orgId: string, orchestrationId: string, action: Action) {
-  const [scope, orchestration] = await Promise.all([resolveScope(deps.orgs, ctx, orgId), deps.orchestrations.get(orgId, orchestrationId)]);
+  const found = await deps.access.read(orgId, { userId: ctx.principal.userId, orchestrationId });
+  const { org, membership } = memberOfOpenOrg(found);
+  const roleId = customRoleOf(membership);
+  const customRole = roleId === undefined ? undefined : (await deps.access.read(orgId, { roleId })).customRole;
+  const scope: OrgScope = { org, actor: customRole === undefined ? { membership } : { membership, customRole } };
+  const orchestration = found.orchestration;
   if (orchestration === undefined) throw new NotFoundError('orchestration');
   const mask = authorize(scope.actor, action, { kind: 'orchestration', orchestration });
   return { scope, orchestration, mask };
@@ -224,6 +248,7 @@ export async function createJob(
       if (error instanceof JobWriteConflict) throw new ConflictError('The orchestration is being changed; retry');
       throw error;
     }
+    deps.jobOrchestrations.remember(orgId, jobId, orchestrationId);
     // The answer shows only what the caller just sent: nothing stored is disclosed.
     return versioned(deps, ctx, { scope, orchestration, mask }, job, { readAudited: false });
   }
@@ -247,6 +272,7 @@ export async function listJobs(
   const cursorScope = `jobs/${orgId}/${orchestrationId}/${ownerId ?? '*'}`;
   const startKey = input.cursor === undefined ? undefined : openCursor(deps.cursorSecret, cursorScope, input.cursor);
   const page = await deps.jobs.listByOrchestration(orgId, orchestrationId, { limit: input.limit, ...(startKey ? { startKey } : {}), ...(ownerId ? { ownerId } : {}) });
+  for (const job of page.items) deps.jobOrchestrations.remember(orgId, job.jobId, orchestrationId);
   const items = await viewsOf(deps, ctx, scope, orchestration, page.items, mask);
   return { items, nextCursor: page.lastKey === undefined ? null : sealCursor(deps.cursorSecret, cursorScope, page.lastKey) };
 }

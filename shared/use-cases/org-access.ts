@@ -9,6 +9,7 @@ import { decideGrant, type GrantChange, type Grantee } from '../domain/grants.ts
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AuditActor } from '../ports/audit.ts';
+import type { Membership } from '../domain/organization.ts';
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 
 export interface OrgScope {
@@ -22,15 +23,28 @@ export async function resolveScope(
   orgId: string,
   options: { readonly ownersEvenIfClosed?: boolean } = {},
 ): Promise<OrgScope> {
-  const { org, membership } = await orgs.getWithMembership(orgId, ctx.principal.userId);
+  const { org, membership } = memberOfOpenOrg(await orgs.getWithMembership(orgId, ctx.principal.userId), options);
+  const roleId = customRoleOf(membership);
+  if (roleId === undefined) return { org, actor: { membership } };
+  const customRole = await orgs.getRole(orgId, roleId);
+  return { org, actor: customRole === undefined ? { membership } : { membership, customRole } };
+}
+
+/** The organization and membership as read, or 404 for a non-member and an organization closed to the caller. */
+export function memberOfOpenOrg(
+  found: { readonly org: OrganizationRecord | undefined; readonly membership?: Membership | undefined },
+  options: { readonly ownersEvenIfClosed?: boolean } = {},
+): { readonly org: OrganizationRecord; readonly membership: Membership } {
+  const { org, membership } = found;
   if (org === undefined || membership === undefined) throw new NotFoundError('organization');
   if (org.status !== 'active' && !(options.ownersEvenIfClosed === true && membership.role === 'owner')) {
     throw new NotFoundError('organization');
   }
-  if (isBuiltInRole(membership.role)) return { org, actor: { membership } };
-  const customRole = await orgs.getRole(orgId, membership.role);
-  return { org, actor: customRole === undefined ? { membership } : { membership, customRole } };
+  return { org, membership };
 }
+
+/** The custom role a membership names, to be read; undefined for the built-in roles. */
+export const customRoleOf = (membership: Membership): string | undefined => (isBuiltInRole(membership.role) ? undefined : membership.role);
 
 /** Applies the decision: the field mask when allowed, 403 when denied, 404 when hidden. */
 export function authorize(actor: Actor, action: Action, resource: Resource = { kind: 'org' }): FieldMask {

@@ -1,17 +1,20 @@
 /**
  * The one infra test that runs esbuild: what the CDK app deploys is the bundle infra/bundling.ts
- * builds (the one the cold-start benchmark measures), zod locales dropped, SDK inside.
+ * builds (the one the cold-start benchmark measures), zod locales dropped, SDK inside, credentials
+ * from the environment only, rare heavy paths in chunks, and every HTTP bundle within its budget.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
 import { App, AssetStaging, Stack } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { bundleFunction } from '../../infra/bundling.ts';
 import { CustosFunction } from '../../infra/constructs/custos-function.ts';
 import { bundleFunctions, codeFromBundles, describeBundle, type FunctionBundle } from '../../infra/constructs/function-bundles.ts';
-import { functionNamed } from '../../infra/manifest.ts';
+import { FUNCTIONS, functionNamed } from '../../infra/manifest.ts';
 
 // openapi: the smallest function that still pulls in zod (the locales plugin's target).
 const spec = functionNamed('openapi');
@@ -65,4 +68,95 @@ test('the bundle is ESM and requires nothing from the runtime but Node built-ins
       /^node:|^(fs|path|os|crypto|url|http|https|stream|util|events|buffer|zlib|module|net|tls|child_process|process|string_decoder|querystring|assert|async_hooks|timers|worker_threads|perf_hooks|dns|http2)(\/|$)/,
     );
   }
+});
+
+/** Goal of issue 18: what the cold start of a function answering HTTP reads, in KiB. */
+const HTTP_BUNDLE_GOAL_KB = 250;
+/**
+ * The HTTP bundles still above the goal, each held to its size when measured (+3 %), so none
+ * grows while the gap is open (docs/performance.md says why). A bundle that meets the goal must
+ * leave this list: the last test below fails until it does.
+ */
+const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
+  'api-orgs': 553,
+  'api-orchestrations': 466,
+  'api-jobs': 509,
+  'api-subjects': 513,
+  'api-audit': 506,
+  'api-portability': 782,
+  'api-extensions': 516,
+  download: 657,
+  openapi: 288,
+};
+const HTTP_FUNCTIONS = FUNCTIONS.filter((f) => f.routes.length > 0).map((f) => f.name);
+const kbOf = (bytes: number): number => bytes / 1024;
+
+// Bundling every HTTP function takes a few seconds alone, far longer on a machine shared by many.
+const BUNDLING_TIMEOUT_MS = 180_000;
+
+describe('every HTTP bundle', () => {
+  let built: Map<string, Awaited<ReturnType<typeof bundleFunction>>>;
+  const bundleOf = (name: string) => built.get(name)!;
+
+  beforeAll(async () => {
+    const entries = await Promise.all(HTTP_FUNCTIONS.map(async (name) => [name, await bundleFunction(functionNamed(name).entry, join(dir, 'http', name))] as const));
+    built = new Map(entries);
+  }, BUNDLING_TIMEOUT_MS);
+
+  test.each(HTTP_FUNCTIONS)('%s: its cold start reads no more than its budget', (name) => {
+    const limit = OVER_GOAL_CEILING_KB[name] ?? HTTP_BUNDLE_GOAL_KB;
+    expect(kbOf(bundleOf(name).bytes)).toBeLessThanOrEqual(limit);
+  });
+
+  test.each(Object.keys(OVER_GOAL_CEILING_KB))('%s is still over the goal, so it still needs its own ceiling', (name) => {
+    expect(kbOf(bundleOf(name).bytes)).toBeGreaterThan(HTTP_BUNDLE_GOAL_KB);
+  });
+
+  test.each(HTTP_FUNCTIONS)('%s carries no credential provider but the environment one', (name) => {
+    const inputs = Object.keys(bundleOf(name).metafile.inputs);
+    expect(inputs.filter((i) => /@aws-sdk\/(credential-provider-(?!env)[^/]+|nested-clients|token-providers)\//.test(i))).toEqual([]);
+  });
+
+  test('api-portability loads exceljs only through import(): it is in a chunk outside what init reads', () => {
+    const { metafile, bytes, totalBytes } = bundleOf('api-portability');
+    const outputs = metafile.outputs;
+    const holding = (pkg: string) => Object.keys(outputs).filter((name) => Object.keys(outputs[name]!.inputs).some((i) => i.includes(`node_modules/${pkg}/`)));
+    const entry = Object.keys(outputs).find((name) => outputs[name]!.entryPoint !== undefined)!;
+    const staticallyLoaded = new Set<string>([entry, ...outputs[entry]!.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path)]);
+    expect(holding('exceljs').length).toBeGreaterThan(0);
+    expect(holding('exceljs').filter((name) => staticallyLoaded.has(name))).toEqual([]);
+    expect(totalBytes).toBeGreaterThan(bytes + 1024 * 1024);
+  });
+
+  test('the api-portability folder holds every chunk its bundle can load', async () => {
+    const folder = join(dir, 'http', 'api-portability');
+    const written = (await readdir(folder, { recursive: true })).map(String);
+    const outputs = Object.keys(bundleOf('api-portability').metafile.outputs).map((name) => relative(folder, name));
+    expect(outputs.some((name) => name.startsWith('chunks/'))).toBe(true);
+    for (const name of outputs) expect(written).toContain(name);
+  });
+
+  test('nothing loads undici (fetch) while a bundle is imported and answers a first request', async () => {
+    const probe = `
+      const mod = await import(${JSON.stringify(bundleOf('api-jobs').file)});
+      await mod.handler({ version: '2.0', routeKey: 'GET /v1/orgs/{orgId}/jobs/{jobId}', rawPath: '/v1/orgs/o/jobs/j', rawQueryString: '', headers: {}, isBase64Encoded: false,
+        requestContext: { requestId: 'probe', http: { method: 'GET', path: '/v1/orgs/o/jobs/j', sourceIp: '127.0.0.1', userAgent: 'probe', protocol: 'HTTP/1.1' } } }, {});
+      process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => /undici/i.test(m))));`;
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'probe',
+      AWS_SECRET_ACCESS_KEY: 'probe',
+      RECORDS_TABLE: 'probe-records',
+      AUDIT_TABLE: 'probe-audit',
+      FIELD_KEY_ID: 'alias/probe',
+      CURSOR_SECRET: '00'.repeat(32),
+      AUTH_ISSUER: 'https://issuer.example.com',
+      AUTH_AUDIENCE: 'probe',
+      AUTH_JWKS_URI: 'https://127.0.0.1:9/jwks.json',
+      LOG_LEVEL: 'error',
+    };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], { env });
+    expect(JSON.parse(stdout)).toEqual([]);
+  }, 60_000);
 });

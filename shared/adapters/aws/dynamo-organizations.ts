@@ -15,7 +15,7 @@ import { GSI_BY_USER, ORG_SK, memberSk, orgPk, roleSk, stripKeys, userGsiPk } fr
  * key versions, and says so with an empty list, so that opening its values fails as an integrity
  * failure of a missing key rather than on an absent attribute.
  */
-function organizationOf(item: Record<string, unknown>): OrganizationRecord {
+export function organizationOf(item: Record<string, unknown>): OrganizationRecord {
   const org = stripKeys<OrganizationRecord>(item);
   return org.wrappedKeys === undefined ? { ...org, wrappedKeys: [] } : org;
 }

@@ -1,0 +1,58 @@
+/**
+ * AccessReads on the records table: every item a job decision needs lives in the organization's
+ * partition (records-keys.ts), so one BatchGetItem fetches them all, read consistently.
+ */
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CustomRole, Membership } from '../../domain/organization.ts';
+import type { AccessReadRequest, AccessReadResult, AccessReads } from '../../ports/access-reads.ts';
+import type { StoredJob } from '../../ports/jobs.ts';
+import type { OrchestrationRecord } from '../../ports/orchestrations.ts';
+import { guarded } from './dynamo-errors.ts';
+import { organizationOf } from './dynamo-organizations.ts';
+import { ORG_SK, jobSk, memberSk, orchestrationSk, orgPk, roleSk, stripKeys } from './records-keys.ts';
+
+const MAX_ATTEMPTS = 8;
+
+export class DynamoAccessReads implements AccessReads {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async read(orgId: string, request: AccessReadRequest): Promise<AccessReadResult> {
+    const pk = orgPk(orgId);
+    const wanted = [
+      ORG_SK,
+      ...(request.userId === undefined ? [] : [memberSk(request.userId)]),
+      ...(request.jobId === undefined ? [] : [jobSk(request.jobId)]),
+      ...(request.orchestrationId === undefined ? [] : [orchestrationSk(request.orchestrationId)]),
+      ...(request.roleId === undefined ? [] : [roleSk(request.roleId)]),
+    ];
+    const items = new Map<string, Record<string, unknown>>();
+    let pending: Record<string, unknown>[] = wanted.map((sk) => ({ pk, sk }));
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      // Unprocessed keys come back under throttling: retried with a growing pause, as the SDK would.
+      if (attempt >= MAX_ATTEMPTS) throw new Error('Batch reads kept coming back unprocessed');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+      const result = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })));
+      for (const item of result.Responses?.[this.table] ?? []) items.set(String(item.sk), item);
+      pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    const found = <T>(sk: string | undefined): T | undefined => {
+      const item = sk === undefined ? undefined : items.get(sk);
+      return item === undefined ? undefined : stripKeys<T>(item);
+    };
+    const org = items.get(ORG_SK);
+    const membership = found<Membership>(request.userId === undefined ? undefined : memberSk(request.userId));
+    const job = found<StoredJob>(request.jobId === undefined ? undefined : jobSk(request.jobId));
+    const orchestration = found<OrchestrationRecord>(request.orchestrationId === undefined ? undefined : orchestrationSk(request.orchestrationId));
+    const customRole = found<CustomRole>(request.roleId === undefined ? undefined : roleSk(request.roleId));
+    return {
+      org: org === undefined ? undefined : organizationOf(org),
+      ...(membership === undefined ? {} : { membership }),
+      ...(job === undefined ? {} : { job }),
+      ...(orchestration === undefined ? {} : { orchestration }),
+      ...(customRole === undefined ? {} : { customRole }),
+    };
+  }
+}

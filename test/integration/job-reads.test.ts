@@ -1,0 +1,82 @@
+/**
+ * What a job read or write costs in DynamoDB round trips (issue 18): the organization, the
+ * caller's membership, the job and its orchestration come in one batched read; a read that
+ * decrypts adds its audit append, a write its one transaction. Counted by a middleware on the
+ * document client every adapter uses, while the real handlers run against DynamoDB Local.
+ */
+import { dynamoDocumentClient } from '../../shared/adapters/aws/clients.ts';
+import { jobRoutes } from '../../shared/api/routes/jobs.ts';
+import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
+import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
+import { callRoute, newUser } from './api/invoke-route.ts';
+
+const WRITES = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const calls: string[] = [];
+const counted = async <T>(action: () => Promise<T>): Promise<{ result: T; reads: string[]; writes: string[] }> => {
+  calls.length = 0;
+  const result = await action();
+  return { result, reads: calls.filter((c) => !WRITES.has(c)), writes: calls.filter((c) => WRITES.has(c)) };
+};
+
+const owner = newUser('owner');
+const member = newUser('member');
+const restricted = newUser('customrole');
+let orgId: string;
+let orchestrationId: string;
+let jobId: string;
+
+beforeAll(async () => {
+  dynamoDocumentClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(context.commandName ?? 'unknown');
+      return next(args);
+    },
+    { step: 'initialize', name: 'jobReadsCallCounter' },
+  );
+  orgId = await createOrg(owner, 'Round trips Ltd');
+  orchestrationId = await createOrchestration(orgId, owner);
+  const roleId = await createRole(orgId, owner, { name: 'Reader', permissions: ['jobs.read_all'], fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } } });
+  await addMember(orgId, owner, member, 'member');
+  await addMember(orgId, owner, restricted, roleId);
+  jobId = await createJob(orgId, orchestrationId, member, { title: 'Leak', email: 'someone@example.test', ssn: 'SSN-1' });
+});
+
+test('a job read is one batched read plus the audit append of what it decrypted', async () => {
+  const { result, reads, writes } = await counted(() => callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } }));
+  expect(result.status).toBe(200);
+  expect(reads).toEqual(['BatchGetItemCommand']);
+  expect(writes).toHaveLength(1);
+});
+
+test('a job update is one batched read and one transaction', async () => {
+  const { result, reads, writes } = await counted(() => callRoute({ route: jobRoutes.updateJob, as: member, params: { orgId, jobId }, body: { fields: { title: 'Flood' } } }));
+  expect(result.status).toBe(200);
+  expect(reads).toEqual(['BatchGetItemCommand']);
+  expect(writes).toEqual(['TransactWriteItemsCommand']);
+});
+
+test('a job list is one batched read, the page query, and the audit append', async () => {
+  const { result, reads, writes } = await counted(() => callRoute({ route: jobRoutes.listJobs, as: member, params: { orgId, orchestrationId } }));
+  expect(result.status).toBe(200);
+  expect(reads).toEqual(['BatchGetItemCommand', 'QueryCommand']);
+  expect(writes).toHaveLength(1);
+});
+
+test('a member with a custom role pays one more batched read, for the role', async () => {
+  const { result, reads } = await counted(() => callRoute({ route: jobRoutes.getJob, as: restricted, params: { orgId, jobId } }));
+  expect(result.status).toBe(200);
+  expect(result.body.fields).not.toHaveProperty('ssn');
+  expect(reads).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand']);
+});
+
+test('the orchestration is read afresh on every read: an access limit set a moment ago already hides the job', async () => {
+  expect((await callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } })).status).toBe(200);
+  const limited = await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: owner,
+    params: { orgId, orchestrationId },
+    body: { access: { roles: [], users: [owner.sub] } },
+  });
+  expect(limited.status).toBe(200);
+  expect((await callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } })).status).toBe(404);
+});
