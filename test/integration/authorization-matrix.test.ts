@@ -295,11 +295,12 @@ const GRANT_CASES: Readonly<Record<string, GrantCase>> = {
   },
   'make a member an admin': { route: orgRoutes.changeMember, status: orgScoped({ admin: 200, customWith: 403 }, 200), prepare: freshMemberTo('admin') },
   'make a member an owner': { route: orgRoutes.changeMember, status: orgScoped({ customWith: 403 }, 200), prepare: freshMemberTo('owner') },
-  // The caller's own membership: the owner may lower theirs but is the last owner (409); an admin stays one.
+  // The caller's own membership, in a fresh organization where they hold their role (so the matrix's users keep
+  // theirs): the owner may lower theirs but is its last owner (409); an admin stays one.
   'raise your own role to admin': {
     route: orgRoutes.changeMember,
     status: orgScoped({ owner: 409, admin: 200, customWith: 403 }, 200),
-    prepare: (_w, _principal, caller) => ({ params: { userId: caller?.sub ?? 'nobody' }, body: { role: 'admin' } }),
+    prepare: async (w, principal, caller) => ({ params: { orgId: await w.freshOrg(principal, caller), userId: caller?.sub ?? 'nobody' }, body: { role: 'admin' } }),
   },
   'create a role holding audit.read': {
     route: roleRoutes.createRole,
