@@ -84,7 +84,7 @@ export const orchestrationRoutes = {
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
     summary:
-      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order and access may always change. `access: null` lifts the limits',
+      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order and access may always change. `access: null` lifts the limits. Changing access is a grant: 403 when it lets anyone see the orchestration, or more of its fields, than you do',
     auth: 'jwt',
     params: orchestrationParams,
     body: updateOrchestrationBody,

@@ -33,7 +33,7 @@ export const roleRoutes = {
     path: '/v1/orgs/{orgId}/roles',
     fn: 'api-orgs',
     tag: 'Roles',
-    summary: 'Create a custom role (roles.manage; only permissions you hold; field permissions must name existing fields)',
+    summary: 'Create a custom role (roles.manage). No one grants what they do not hold: 403 when it gives a permission, or a field access (hidden < read < write; fields not listed are write), beyond your own; field permissions must name orchestrations you see and their fields (400)',
     auth: 'jwt',
     params: orgParams,
     body: createRoleBody,
@@ -41,6 +41,6 @@ export const roleRoutes = {
     response: role,
     audit: 'role.create',
   },
-  updateRole: { method: 'PATCH', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Change a custom role (roles.manage)', auth: 'jwt', params: roleParams, body: updateRoleBody, status: 200, response: role, audit: 'role.update' },
+  updateRole: { method: 'PATCH', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Change a custom role (roles.manage); 403 when the change gives the role, or a member holding it, a permission or field access beyond your own', auth: 'jwt', params: roleParams, body: updateRoleBody, status: 200, response: role, audit: 'role.update' },
   deleteRole: { method: 'DELETE', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Delete a custom role (roles.manage); 409 while members hold it', auth: 'jwt', params: roleParams, status: 204, audit: 'role.delete' },
 } as const satisfies Record<string, RouteDefinition>;
