@@ -272,6 +272,77 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'GET /v1/openapi.json': { status: anyone(200) },
 };
 
+/**
+ * Every path that gives access (issue 16) × every principal: what each may give. Custom roles hold
+ * the permission the path needs (`permissions`), or every permission when none is named, so the
+ * statuses show the grant rule, not a missing permission: only owners make owners, only owners
+ * and admins assign admin, no permission, field access or orchestration beyond the caller's own,
+ * nobody raises their own role.
+ */
+interface GrantCase extends Expectation {
+  readonly route: RouteDefinition;
+}
+
+/** A fresh member of the home organization, added by its owner, to be given `role`. */
+const freshMemberTo =
+  (role: string) =>
+  async (w: World): Promise<Partial<CaseInput>> => {
+    const user = newUser('grantee');
+    await addMember(w.home.orgId, w.users.owner, user, 'member');
+    return { params: { userId: user.sub }, body: { role } };
+  };
+
+const newMemberAs = (role: string): Partial<CaseInput> => {
+  const user = newUser('granted');
+  return { body: { userId: user.sub, email: user.email, role } };
+};
+
+const GRANT_CASES: Readonly<Record<string, GrantCase>> = {
+  'add a member as admin': { route: orgRoutes.addMember, status: orgScoped({ admin: 201, customWith: 403 }, 201), prepare: () => newMemberAs('admin') },
+  'add a member as owner': { route: orgRoutes.addMember, status: orgScoped({ customWith: 403 }, 201), prepare: () => newMemberAs('owner') },
+  'add a member with a custom role holding audit.read': {
+    route: orgRoutes.addMember,
+    permissions: ['members.manage'],
+    status: orgScoped({ customWith: 403 }, 201),
+    prepare: async (w) => newMemberAs(await createRole(w.home.orgId, w.users.owner, { name: fresh('Auditor'), permissions: ['audit.read'] })),
+  },
+  'add a member with a custom role holding every permission': {
+    route: orgRoutes.addMember,
+    status: orgScoped({ customWith: 201 }, 201),
+    prepare: async (w) => newMemberAs(await createRole(w.home.orgId, w.users.owner, { name: fresh('Everything'), permissions: [...PERMISSIONS] })),
+  },
+  'make a member an admin': { route: orgRoutes.changeMember, status: orgScoped({ admin: 200, customWith: 403 }, 200), prepare: freshMemberTo('admin') },
+  'make a member an owner': { route: orgRoutes.changeMember, status: orgScoped({ customWith: 403 }, 200), prepare: freshMemberTo('owner') },
+  // The caller's own membership, in a fresh organization where they hold their role (so the matrix's users keep
+  // theirs): the owner may lower theirs but is its last owner (409); an admin stays one.
+  'raise your own role to admin': {
+    route: orgRoutes.changeMember,
+    status: orgScoped({ owner: 409, admin: 200, customWith: 403 }, 200),
+    prepare: async (w, principal, caller) => ({ params: { orgId: await w.freshOrg(principal, caller), userId: caller?.sub ?? 'nobody' }, body: { role: 'admin' } }),
+  },
+  'create a role holding audit.read': {
+    route: roleRoutes.createRole,
+    permissions: ['roles.manage'],
+    status: orgScoped({ customWith: 403 }, 201),
+    prepare: () => ({ body: { name: fresh('Auditor'), permissions: ['audit.read'] } }),
+  },
+  'create a role holding every permission': {
+    route: roleRoutes.createRole,
+    status: orgScoped({ customWith: 201 }, 201),
+    prepare: () => ({ body: { name: fresh('Everything'), permissions: [...PERMISSIONS] } }),
+  },
+  'give a role write access to a field it had hidden': {
+    route: roleRoutes.updateRole,
+    permissions: ['roles.manage'],
+    status: orgScoped({ admin: 200 }, 200),
+    prepare: async (w) => {
+      const orchestrationId = await w.openOrchestration();
+      const roleId = await createRole(w.home.orgId, w.users.owner, { name: fresh('Narrow'), permissions: [], fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } } });
+      return { params: { roleId }, body: { fieldPermissions: { [orchestrationId]: { ssn: 'write' } } } };
+    },
+  },
+};
+
 interface Tenant {
   orgId: string;
   orgName: string;
@@ -296,6 +367,8 @@ interface World {
   custom: Map<string, TestUser>;
   /** A fresh orchestration in the home organization with the matrix's access limits. */
   limitedOrchestration(): Promise<string>;
+  /** An orchestration of the home organization without access limits (made once). */
+  openOrchestration(): Promise<string>;
   /**
    * A fresh organization of the home owner where `member` (default: `caller`) holds the role the
    * principal holds in the home organization (a custom role: `caller`'s permissions). Owners own
@@ -316,6 +389,7 @@ const covered = ROUTES.filter((route) => EXPECTATIONS[routeKey(route)] !== undef
 const CASES = covered.flatMap((route) => PRINCIPALS.map((principal) => [routeKey(route), principal, route] as const));
 let world: World;
 let casesRun = 0;
+let openOrchestration: Promise<string> | undefined;
 
 function callerOf(principal: PrincipalName, expectation: Expectation): TestUser | undefined {
   if (principal === 'anonymous') return undefined;
@@ -351,7 +425,7 @@ beforeAll(async () => {
     noOrg: newUser('no-org'),
   };
   const sets = new Map<string, Permission[]>();
-  for (const expectation of Object.values(EXPECTATIONS)) {
+  for (const expectation of [...Object.values(EXPECTATIONS), ...Object.values(GRANT_CASES)]) {
     const { with: w, without } = customSets(expectation);
     sets.set(setKey(w), w);
     sets.set(setKey(without), without);
@@ -382,6 +456,7 @@ beforeAll(async () => {
     users,
     custom,
     limitedOrchestration: () => createOrchestration(home.orgId, users.owner, { name: home.orchestrationName, access }),
+    openOrchestration: () => (openOrchestration ??= createOrchestration(home.orgId, users.owner, { name: home.orchestrationName })),
     freshOrg: async (principal, caller, member = caller) => {
       const orgId = await createOrg(users.owner, fresh('Fresh org'));
       if (member === undefined || ['owner', 'foreignOwner', 'noOrg'].includes(principal)) return orgId;
@@ -391,7 +466,8 @@ beforeAll(async () => {
       return orgId;
     },
   };
-});
+  // Seeding is some fifty writes on one audit chain, one after another: on a loaded machine that outlasts the default 30 s.
+}, 120_000);
 
 /** Requests an export or a backup (202) and answers its id. */
 async function requested(route: RouteDefinition, orgId: string, as: TestUser, body: unknown, idField: string): Promise<string> {
@@ -455,6 +531,23 @@ describe(`authorization matrix (${CASES.length} cases)`, () => {
     expect({ key, principal, status: answer.status }).toEqual({ key, principal, status: expectation.status[principal] });
     const leaked = forbiddenMarkers(principal).filter((marker) => answer.text.includes(marker));
     expect(leaked).toEqual([]);
+  });
+});
+
+const GRANT_MATRIX = Object.entries(GRANT_CASES).flatMap(([name, grantCase]) => PRINCIPALS.map((principal) => [name, principal, grantCase] as const));
+
+describe(`grant paths × principals (${GRANT_MATRIX.length} cases)`, () => {
+  test.each(GRANT_MATRIX)('%s as %s', async (name, principal, grantCase) => {
+    // Prepare
+    const { home } = world;
+    const caller = callerOf(principal, grantCase);
+    const prepared = (await grantCase.prepare?.(world, principal, caller)) ?? {};
+    const params = { orgId: home.orgId, ...prepared.params };
+    // Act
+    const answer = await callRoute({ route: grantCase.route, as: prepared.as ?? caller, params, ...(prepared.body === undefined ? {} : { body: prepared.body }) });
+    // Assess
+    expect({ name, principal, status: answer.status }).toEqual({ name, principal, status: grantCase.status[principal] });
+    expect(forbiddenMarkers(principal).filter((marker) => answer.text.includes(marker))).toEqual([]);
   });
 });
 

@@ -143,7 +143,7 @@ export const orchestrationRoutes = {
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
     summary:
-      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access, retention, purpose, legal basis and subject category may always change. `access: null` lifts the limits, `retention: null` the rule; `null` clears purpose, legalBasis or subjectCategory. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview)',
+      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access, retention, purpose, legal basis and subject category may always change. `access: null` lifts the limits, `retention: null` the rule; `null` clears purpose, legalBasis or subjectCategory. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview). Changing access is a grant: 403 when it lets anyone see the orchestration, or more of its fields, than you do',
     auth: 'jwt',
     params: orchestrationParams,
     body: updateOrchestrationBody,

@@ -34,7 +34,7 @@ export const roleRoutes = {
     path: '/v1/orgs/{orgId}/roles',
     fn: 'api-orgs',
     tag: 'Roles',
-    summary: 'Create a custom role (roles.manage; only permissions you hold; field permissions must name existing fields)',
+    summary: 'Create a custom role (roles.manage). No one grants what they do not hold: 403 when it gives a permission, or a field access (hidden < read < write; fields not listed are write), beyond your own; field permissions must name orchestrations you see and their fields (400)',
     auth: 'jwt',
     params: orgParams,
     body: createRoleBody,
@@ -43,6 +43,6 @@ export const roleRoutes = {
     audit: 'role.create',
     example: { name: 'Support desk', permissions: ['jobs.read_all', 'jobs.write_all'], fieldPermissions: { '01JF6Q0Y7W3V5T8N2M4K6H8G0D': { customer_phone: 'hidden' } } },
   },
-  updateRole: { method: 'PATCH', operationId: 'updateRole', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Change a custom role (roles.manage)', auth: 'jwt', params: roleParams, body: updateRoleBody, status: 200, response: role, audit: 'role.update', example: { permissions: ['jobs.read_all'] } },
+  updateRole: { method: 'PATCH', operationId: 'updateRole', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Change a custom role (roles.manage); 403 when the change gives the role, or a member holding it, a permission or field access beyond your own', auth: 'jwt', params: roleParams, body: updateRoleBody, status: 200, response: role, audit: 'role.update', example: { permissions: ['jobs.read_all'] } },
   deleteRole: { method: 'DELETE', operationId: 'deleteRole', path: '/v1/orgs/{orgId}/roles/{roleId}', fn: 'api-orgs', tag: 'Roles', summary: 'Delete a custom role (roles.manage); 409 while members hold it', auth: 'jwt', params: roleParams, status: 204, audit: 'role.delete', answers: { 409: 'Members hold the role (`/role-in-use`), or it changed at the same time' } },
 } as const satisfies Record<string, RouteDefinition>;

@@ -1,15 +1,16 @@
 /**
  * No one grants what they do not hold: the grant decision alone, without the network. The
  * scenarios of issue 16 one by one, then a property over random sequences of grants by random
- * principals, judged by an oracle written apart from the decision's own comparison.
+ * principals, judged by an oracle written apart from the decision (test/support/grant-oracle.ts).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { canSeeOrchestration, decide, fieldMaskFor, permissionsOf, type Action, type Actor } from '../../../shared/domain/authorization.ts';
+import { decide, type Action, type Actor } from '../../../shared/domain/authorization.ts';
 import { decideGrant, roleHolder, type GrantChange } from '../../../shared/domain/grants.ts';
 import type { Orchestration, OrchestrationAccess } from '../../../shared/domain/orchestration.ts';
 import type { CustomRole, Membership } from '../../../shared/domain/organization.ts';
 import { FIELD_ACCESS, PERMISSIONS, type FieldAccess, type Permission } from '../../../shared/domain/permissions.ts';
+import { factsOf, givenBeyond, rankOf } from '../../support/grant-oracle.ts';
 
 const ORG = '01J00000000000000000000000';
 const at = '2026-12-01T00:00:00.000Z';
@@ -222,20 +223,6 @@ function apply(w: World, step: Step): { next: World; granter: Actor; changed: [A
   return { next, granter, changed, orchestrationsBefore: w.orchestrations };
 }
 
-/** The oracle: what a principal holds, flattened to comparable facts ("perm:x", "orch:o", "field:o.f" → level). */
-function facts(actor: Actor, orchestrations: readonly Orchestration[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const p of permissionsOf(actor)) out.set(`perm:${p}`, 1);
-  for (const o of orchestrations) {
-    if (!canSeeOrchestration(actor, o)) continue;
-    out.set(`orch:${o.orchestrationId}`, 1);
-    for (const [f, access] of Object.entries(fieldMaskFor(actor, o))) out.set(`field:${o.orchestrationId}.${f}`, FIELD_ACCESS.indexOf(access) + 1);
-  }
-  return out;
-}
-
-const rank = (a: Actor): number => (a.membership.role === 'owner' ? 2 : a.membership.role === 'admin' ? 1 : 0);
-
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('createRole' as const), by: fc.nat(), permissions: fc.subarray([...PERMISSIONS]), fields: fc.array(fc.constantFrom(...FIELD_ACCESS), { minLength: 1, maxLength: 4 }) }),
   fc.record({ kind: fc.constant('updateRole' as const), by: fc.nat(), role: fc.nat(), permissions: fc.subarray([...PERMISSIONS]), fields: fc.array(fc.constantFrom(...FIELD_ACCESS), { minLength: 1, maxLength: 4 }) }),
@@ -252,18 +239,15 @@ describe('property: random sequences of grants by random principals', () => {
         for (const step of steps) {
           const taken = apply(w, step);
           if (taken === undefined) continue;
-          const granterHeld = facts(taken.granter, taken.orchestrationsBefore);
+          const granterHeld = factsOf(taken.granter, taken.orchestrationsBefore);
           for (const [before, after] of taken.changed) {
-            const had = before === undefined ? new Map<string, number>() : facts(before, taken.orchestrationsBefore);
-            for (const [fact, value] of facts(after, taken.next.orchestrations)) {
-              // Named, so a failure says what was given beyond the granter.
-              if (value > (had.get(fact) ?? 0)) expect({ fact, granterHeld: granterHeld.get(fact) ?? 0 }).toEqual({ fact, granterHeld: Math.max(value, granterHeld.get(fact) ?? 0) });
-            }
+            const had = before === undefined ? new Map<string, number>() : factsOf(before, taken.orchestrationsBefore);
+            expect(givenBeyond(granterHeld, had, factsOf(after, taken.next.orchestrations))).toEqual([]);
             const role = after.membership.role;
             const granterRole = taken.granter.membership.role;
             if (role !== before?.membership.role && role === 'owner') expect(granterRole).toBe('owner');
             if (role !== before?.membership.role && role === 'admin') expect(['owner', 'admin']).toContain(granterRole);
-            if (after.membership.userId === taken.granter.membership.userId && before !== undefined) expect(rank(after)).toBeLessThanOrEqual(rank(before));
+            if (after.membership.userId === taken.granter.membership.userId && before !== undefined) expect(rankOf(after.membership.role)).toBeLessThanOrEqual(rankOf(before.membership.role));
           }
           w = taken.next;
         }
