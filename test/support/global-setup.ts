@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { setTestStack, type StackMessage } from './test-stack.ts';
 
 const PROJECTS_WITHOUT_EMULATORS = new Set(['unit', 'infra']);
-const STARTUP_TIMEOUT_MS = 60_000;
+// A first run after a change to the app synthesizes it (local-iam.ts): tens of seconds on a busy machine.
+const STARTUP_TIMEOUT_MS = 120_000;
 
 /** The part of jest's global config we read (typed here to avoid depending on @jest/types). */
 interface JestGlobalConfig {
