@@ -15,7 +15,7 @@ import { QUEUES, TABLES, BUCKETS, type QueueName, type TableName } from '../reso
 import { REPO_ROOT } from './invoke.ts';
 import { AUDIT_SIGNING_KEY_ALIAS, FIELD_KEY_ALIAS } from './kms-server.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './lambda-events.ts';
-import { localArn } from './iam/local-arns.ts';
+import { localArn, UNRESOLVED } from './iam/local-arns.ts';
 import { dlqName } from './provision.ts';
 import { LOCAL_MAIL_FROM } from './service-env.ts';
 
@@ -26,9 +26,6 @@ interface LocalResource {
   readonly ref: string;
   readonly attributes: Readonly<Record<string, string>>;
 }
-
-/** A reference to a cloud resource with no local counterpart (a log group, the user pool…). */
-export const UNRESOLVED = 'unresolved:';
 
 export interface CloudFunction {
   readonly name: string;

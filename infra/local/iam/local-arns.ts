@@ -19,3 +19,6 @@ export const localArn = {
   keyByAlias: (alias: string): string => `${prefix('kms')}:${alias}`,
   sesIdentity: (identity: string): string => `${prefix('ses')}:identity/${identity}`,
 };
+
+/** Stands for a reference to a cloud resource with no local counterpart (a log group, the user pool…). */
+export const UNRESOLVED = 'unresolved:';
