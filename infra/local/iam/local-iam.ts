@@ -1,14 +1,16 @@
 /**
  * Turning the local IAM check on: each function's policy from the synthesized app, and the plugin
  * registered for the clients created from then on. Synthesizing takes seconds of CPU (tens on a
- * busy machine), so the policies are cached under node_modules/.cache, keyed by a hash of every
- * source the app is built from, and one run's processes (the local stack, the test workers) share
+ * busy machine), so the policies are cached under node_modules/.cache, keyed by a hash of the
+ * sources they are made from, and one run's processes (the local stack, the test workers) share
  * them through a file.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { registerClientPlugin } from '../../../shared/adapters/aws/client-plugins.ts';
 import { REPO_ROOT } from '../invoke.ts';
 import { appendExercisedCalls, iamEnforcementPlugin, type FunctionPolicies } from './iam-enforcement.ts';
@@ -23,26 +25,17 @@ export const LOCAL_IAM_ENV = {
 } as const;
 
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'custos-iam-policies');
-/** What the app is built from: its code, its context, the CDK version. */
-const APP_SOURCES = ['infra', 'shared', 'cdk.json', 'package-lock.json'];
 
-async function filesUnder(path: string): Promise<string[]> {
-  const entries = await readdir(path, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOTDIR') return undefined;
-    throw error;
-  });
-  if (entries === undefined) return [path];
-  const nested = await Promise.all(entries.map((entry) => filesUnder(join(path, entry.name))));
-  return nested.flat().sort();
-}
-
+/**
+ * A hash of what the policies are made from: every source file this module reaches (the app,
+ * the stacks, the manifest, the route table, the resolver; esbuild lists them), the CDK context
+ * and the locked package versions. Editing a handler or a test does not force a new synth.
+ */
 async function sourcesHash(): Promise<string> {
+  const { metafile } = await build({ entryPoints: [fileURLToPath(import.meta.url)], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
+  const files = [...Object.keys(metafile.inputs).map((input) => join(process.cwd(), input)), join(REPO_ROOT, 'cdk.json'), join(REPO_ROOT, 'package-lock.json')].sort();
   const hash = createHash('sha256');
-  for (const source of APP_SOURCES) {
-    for (const file of await filesUnder(join(REPO_ROOT, source))) {
-      hash.update(file.slice(REPO_ROOT.length)).update('\0').update(await readFile(file)).update('\0');
-    }
-  }
+  for (const file of files) hash.update(file.slice(REPO_ROOT.length)).update('\0').update(await readFile(file)).update('\0');
   return hash.digest('hex').slice(0, 32);
 }
 
