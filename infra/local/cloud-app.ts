@@ -49,7 +49,8 @@ export interface SynthesizeOptions {
 
 function cdkContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  return { ...cdkJson.context, mailFrom: LOCAL_MAIL_FROM, mailIdentity: '' };
+  // Asset metadata (as the CDK CLI turns it on) names each function's code directory in the assembly.
+  return { ...cdkJson.context, mailFrom: LOCAL_MAIL_FROM, mailIdentity: '', 'aws:cdk:enable-asset-metadata': true };
 }
 
 const logicalId = (construct: IConstruct): string => {
