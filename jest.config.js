@@ -14,15 +14,18 @@ const common = {
   transformIgnorePatterns: ['/node_modules/'],
 };
 
+/** The local IAM check on every client of the projects that run against the emulators. */
+const localIam = '<rootDir>/test/support/local-iam.ts';
+
 export default {
   globalSetup: './test/support/global-setup.ts',
   globalTeardown: './test/support/global-teardown.ts',
   testTimeout: 30000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], setupFiles: [localIam] },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
-    { ...common, displayName: 'security', testMatch: ['<rootDir>/test/security/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], setupFiles: [localIam] },
+    { ...common, displayName: 'security', testMatch: ['<rootDir>/test/security/**/*.test.ts'], setupFiles: [localIam] },
   ],
 };

@@ -13,6 +13,8 @@ import { startDynamoDbLocal } from './dynamodb-local.ts';
 import type { EmulatorProcess } from './emulator-process.ts';
 import { choosePort, portError } from './free-port.ts';
 import { startKmsServer } from './kms-server.ts';
+import { startPresignGate } from './s3-presign-gate.ts';
+import { LOCAL_CREDENTIALS } from './service-env.ts';
 import { StartupError } from './startup-error.ts';
 
 export { StartupError };
@@ -135,9 +137,15 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Em
   }
 
   const [dynamodb, sqsAndS3, ses, kms] = running as [Running, Running, Running, Running];
+  // S3 goes through a front that checks presigned URLs' signatures and expiry, as fauxqs does not.
+  const s3Gate = await startPresignGate({ upstream: sqsAndS3.endpoint, host, credentials: { [LOCAL_CREDENTIALS.accessKeyId]: LOCAL_CREDENTIALS.secretAccessKey } }).catch(async (error: unknown) => {
+    await stopAll(running).catch(() => undefined);
+    throw error;
+  });
+  running.push({ endpoint: s3Gate.url, stop: () => s3Gate.close() });
   let stopped: Promise<void> | undefined;
   return {
-    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsAndS3.endpoint, s3: sqsAndS3.endpoint, ses: ses.endpoint, kms: kms.endpoint },
+    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsAndS3.endpoint, s3: s3Gate.url, ses: ses.endpoint, kms: kms.endpoint },
     processes: running.flatMap((service) => service.processes ?? []),
     stop: () => (stopped ??= stopAll(running)),
   };

@@ -2,11 +2,13 @@
  * Runs a manifest function the way Lambda does: its module is imported on the first invocation
  * (the cold start) and reused afterwards, each invocation gets a fresh context, and a run that
  * outlives the function's timeout fails. The gateway, scheduler, poller and dev routes share it.
+ * Each invocation runs as its function, so the local IAM check (iam/) applies that function's policy.
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { FunctionSpec } from '../manifest.ts';
+import { runAsFunction } from './iam/function-identity.ts';
 import { lambdaContext } from './lambda-events.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,7 +59,7 @@ export class FunctionRuntime {
       timer = setTimeout(() => reject(new FunctionTimeoutError(`${fn.name} timed out after ${fn.timeoutSeconds} s`)), fn.timeoutSeconds * 1000);
     });
     try {
-      return await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+      return await Promise.race([runAsFunction(fn.name, () => Promise.resolve().then(() => handler(event, context))), timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -11,6 +11,7 @@ import type { EmulatorProcess } from './emulator-process.ts';
 import { startEmulators, type EmulatorEndpoints } from './emulators.ts';
 import { choosePort } from './free-port.ts';
 import { startGateway } from './gateway.ts';
+import { enableLocalIam, runPolicies } from './iam/local-iam.ts';
 import { FunctionRuntime } from './invoke.ts';
 import { LOCAL_REGION } from './lambda-events.ts';
 import { startOidcIssuer, type LocalIssuer } from './oidc-issuer.ts';
@@ -82,6 +83,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const url = `http://${API_HOST}:${port}`;
     const env = serviceEnvironment({ endpoints: emulators.endpoints, resources, issuer, dataDir: options.dataDir, publicBaseUrl: url });
     Object.assign(process.env, env);
+    // Every function's AWS calls are checked against its synthesized IAM policy, as in AWS.
+    enableLocalIam(await runPolicies());
 
     const runtime = new FunctionRuntime();
     const scheduler = startScheduler({ runtime, timed: options.schedulers !== false, log });

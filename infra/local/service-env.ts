@@ -14,6 +14,8 @@ import type { ProvisionedResources } from './provision.ts';
 export const LOCAL_FIELD_KEY_ID = 'alias/custos-fields';
 export const LOCAL_AUDIT_SIGNING_KEY_ID = 'alias/custos-audit-signing';
 export const LOCAL_MAIL_FROM = 'no-reply@custos.local';
+/** The emulators accept any credentials; fixed dummies keep the SDK from looking for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /**
  * The cursor secret is made once per data directory and kept there: cursors handed out before a
@@ -51,9 +53,8 @@ export function serviceEnvironment(input: {
   const { endpoints, resources, issuer } = input;
   return {
     AWS_REGION: 'us-east-1',
-    // The emulators accept any credentials; fixed dummies keep the SDK from looking for real ones.
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_S3: endpoints.s3,

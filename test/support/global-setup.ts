@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { setTestStack, TEST_ENV, type StackMessage } from './test-stack.ts';
 
 const PROJECTS_WITHOUT_EMULATORS = new Set(['unit', 'infra']);
-// Java alone took past 30 s on this 2-core machine under a load of 20 (2026-12-01).
+// Java alone took past 30 s on this 2-core machine under a load of 20 (2026-12-01); a first run
+// after a change to the app also synthesizes it for the local IAM check (local-iam.ts).
 const STARTUP_TIMEOUT_MS = 150_000;
 
 /** The part of jest's global config we read (typed here to avoid depending on @jest/types). */

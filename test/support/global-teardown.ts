@@ -2,13 +2,23 @@
  * Checks the answers the test HTTP clients recorded against the OpenAPI document (contract.ts),
  * then stops the test stack that global-setup.ts started and removes its data directory. A
  * contract violation fails the run; operations no test reached count only when the whole suite ran.
+ * With CUSTOS_IAM_REPORT=<file>, it first writes the local IAM report of the run there (iam-report.ts).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { iamReport, readExercisedCalls } from '../../infra/local/iam/iam-report.ts';
+import { LOCAL_IAM_ENV, readFunctionPolicies } from '../../infra/local/iam/local-iam.ts';
 import { buildOpenApiDocument } from '../../shared/api/openapi.ts';
 import { contractViolations, type OpenApiDocument } from './contract.ts';
 import type { Exchange } from './contract-recorder.ts';
 import { takeTestStack, TEST_ENV } from './test-stack.ts';
+
+async function writeIamReport(file: string): Promise<void> {
+  const policiesFile = process.env[LOCAL_IAM_ENV.policies];
+  const callsFile = process.env[LOCAL_IAM_ENV.calls];
+  if (policiesFile === undefined || callsFile === undefined) return;
+  await writeFile(file, iamReport(readFunctionPolicies(policiesFile), readExercisedCalls(callsFile)));
+}
 
 const STOP_TIMEOUT_MS = 10_000;
 /** The projects whose HTTP calls are recorded; all of them must run for the coverage check. */
@@ -58,6 +68,8 @@ async function checkContract(config: JestGlobalConfig): Promise<void> {
 async function stopStack(): Promise<void> {
   const stack = takeTestStack();
   if (stack === undefined) return;
+  const reportFile = process.env.CUSTOS_IAM_REPORT;
+  if (reportFile !== undefined && reportFile !== '') await writeIamReport(reportFile);
   const child = stack.process;
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,11 +1,16 @@
 /**
  * The emulators, resources and OIDC issuer of a test run, in a child process of jest. Jest loads
  * its global setup as CommonJS, which cannot load ESM-only packages such as fauxqs; this process
- * runs under tsx as real ESM instead. It reports the service environment over the IPC channel,
+ * runs under tsx as real ESM instead. It also takes the functions' IAM policies from the CDK app
+ * (synthesized, or cached for these sources) once for the whole run, into a file that every worker's local IAM check reads (local-iam.ts).
+ * It reports the service environment over the IPC channel,
  * stops everything on SIGTERM, and also when that channel closes — the parent died — so no
  * emulator outlives the test run.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startEmulators, type Emulators } from '../../infra/local/emulators.ts';
+import { LOCAL_IAM_ENV, synthesizedPolicies } from '../../infra/local/iam/local-iam.ts';
 import { startOidcIssuer, type LocalIssuer } from '../../infra/local/oidc-issuer.ts';
 import { provisionResources } from '../../infra/local/provision.ts';
 import { serviceEnvironment } from '../../infra/local/service-env.ts';
@@ -29,6 +34,10 @@ function report(message: StackMessage): void {
 }
 
 async function start(directory: string): Promise<void> {
+  // First: a synth (when the sources changed) holds the event loop for seconds, which would fail
+  // the emulators' start-up deadlines if they were starting meanwhile.
+  const policiesFile = join(directory, 'iam-policies.json');
+  await writeFile(policiesFile, JSON.stringify(await synthesizedPolicies()));
   const [emulators, issuer] = await Promise.allSettled([startEmulators({ dataDir: directory }), startOidcIssuer({ dataDir: directory })]);
   for (const result of [emulators, issuer]) if (result.status === 'fulfilled') running.push(result.value);
   if (emulators.status === 'rejected') throw emulators.reason;
@@ -43,6 +52,8 @@ async function start(directory: string): Promise<void> {
       [TEST_ENV.kid]: issuer.value.kid,
       [TEST_ENV.resources]: JSON.stringify(resources),
       [TEST_ENV.dataDir]: directory,
+      [LOCAL_IAM_ENV.policies]: policiesFile,
+      [LOCAL_IAM_ENV.calls]: join(directory, 'iam-calls.jsonl'),
     },
   });
 }

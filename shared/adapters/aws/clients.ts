@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SESClient } from '@aws-sdk/client-ses';
 import { env } from '../../config.ts';
+import { withClientPlugins } from './client-plugins.ts';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 let kmsClient: KMSClient | undefined;
@@ -17,29 +18,29 @@ let sqsClient: SQSClient | undefined;
 let sesClient: SESClient | undefined;
 
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.region() }), {
+  documentClient ??= DynamoDBDocumentClient.from(withClientPlugins(new DynamoDBClient({ region: env.region() })), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return documentClient;
 }
 
 export function kms(): KMSClient {
-  kmsClient ??= new KMSClient({ region: env.region() });
+  kmsClient ??= withClientPlugins(new KMSClient({ region: env.region() }));
   return kmsClient;
 }
 
 export function s3(): S3Client {
   // Path-style addressing works with every S3 endpoint, the local emulator included.
-  s3Client ??= new S3Client({ region: env.region(), forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
+  s3Client ??= withClientPlugins(new S3Client({ region: env.region(), forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }));
   return s3Client;
 }
 
 export function sqs(): SQSClient {
-  sqsClient ??= new SQSClient({ region: env.region() });
+  sqsClient ??= withClientPlugins(new SQSClient({ region: env.region() }));
   return sqsClient;
 }
 
 export function ses(): SESClient {
-  sesClient ??= new SESClient({ region: env.region() });
+  sesClient ??= withClientPlugins(new SESClient({ region: env.region() }));
   return sesClient;
 }
