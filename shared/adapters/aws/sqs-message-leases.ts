@@ -31,7 +31,8 @@ export class SqsMessageLeases implements MessageLeases {
         logger.warn('message lease not renewed; retried at the next beat', { error: error instanceof Error ? error.name : 'unknown' });
         return;
       }
-      if (renewal) await onRenewed?.().catch((error: unknown) => logger.warn('lease renewal hook failed', { error: error instanceof Error ? error.name : 'unknown' }));
+      // A renewal already under way when the holder let go says nothing more about its work.
+      if (renewal && !released) await onRenewed?.().catch((error: unknown) => logger.warn('lease renewal hook failed', { error: error instanceof Error ? error.name : 'unknown' }));
     };
     const beat = (): void => {
       timer = setTimeout(() => {
