@@ -4,11 +4,15 @@
  * decrypts adds its audit append, a write its one transaction. Counted by a middleware on the
  * document client every adapter uses, while the real handlers run against DynamoDB Local.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../shared/adapters/aws/clients.ts';
+import { newId } from '../../shared/domain/ids.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser } from './api/invoke-route.ts';
+import { storedRecords } from './api/stored.ts';
 
 const WRITES = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
 const calls: string[] = [];
@@ -67,6 +71,27 @@ test('a member with a custom role pays one more batched read, for the role', asy
   expect(result.status).toBe(200);
   expect(result.body.fields).not.toHaveProperty('ssn');
   expect(reads).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand']);
+});
+
+test('a job this instance has not seen costs one more batched read, for its orchestration, once', async () => {
+  // Prepare: a job written by another instance, i.e. straight into the table (a copy of a job
+  // without encrypted values under a new id), through a client the counter does not watch.
+  const plainJob = await createJob(orgId, orchestrationId, owner, { title: 'Plain' });
+  const [stored] = await storedRecords(orgId, `JOB#${plainJob}`);
+  const unseen = newId();
+  const elsewhere = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  await elsewhere.send(new PutCommand({ TableName: process.env.RECORDS_TABLE, Item: { ...stored, sk: `JOB#${unseen}`, gsi3sk: `JOB#${unseen}`, jobId: unseen } }));
+
+  // Act
+  const first = await counted(() => callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: unseen } }));
+  const again = await counted(() => callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: unseen } }));
+
+  // Assess: nothing decrypted, so no audit append; the second read knows the orchestration.
+  expect(first.result.status).toBe(200);
+  expect(first.result.body).toMatchObject({ jobId: unseen, fields: { title: 'Plain' } });
+  expect(first.reads).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand']);
+  expect(again.reads).toEqual(['BatchGetItemCommand']);
+  expect([...first.writes, ...again.writes]).toEqual([]);
 });
 
 test('the orchestration is read afresh on every read: an access limit set a moment ago already hides the job', async () => {
