@@ -47,7 +47,7 @@ export interface paths {
         /** Members of the organization */
         get: operations["listMembers"];
         put?: never;
-        /** Add a member */
+        /** Add a member (members.manage; owners only for owner). 403 when the role gives a permission, an orchestration or a field access the caller lacks, or is admin and the caller is neither owner nor admin */
         post: operations["addMember"];
         delete?: never;
         options?: never;
@@ -69,7 +69,7 @@ export interface paths {
         delete: operations["removeMember"];
         options?: never;
         head?: never;
-        /** Change a member's role */
+        /** Change a member's role (members.manage; owners only to or from owner). 403 when the new role gives more than the caller holds, is admin and the caller is neither owner nor admin, or raises the caller's own role; 409 for the last owner */
         patch: operations["changeMember"];
         trace?: never;
     };
@@ -135,7 +135,7 @@ export interface paths {
         /** Custom roles of the organization */
         get: operations["listRoles"];
         put?: never;
-        /** Create a custom role (roles.manage; only permissions you hold; field permissions must name existing fields) */
+        /** Create a custom role (roles.manage). No one grants what they do not hold: 403 when it gives a permission, or a field access (hidden < read < write; fields not listed are write), beyond your own; field permissions must name orchestrations you see and their fields (400) */
         post: operations["createRole"];
         delete?: never;
         options?: never;
@@ -157,7 +157,7 @@ export interface paths {
         delete: operations["deleteRole"];
         options?: never;
         head?: never;
-        /** Change a custom role (roles.manage) */
+        /** Change a custom role (roles.manage); 403 when the change gives the role, or a member holding it, a permission or field access beyond your own */
         patch: operations["updateRole"];
         trace?: never;
     };
@@ -190,12 +190,29 @@ export interface paths {
         get: operations["getOrchestration"];
         put?: never;
         post?: never;
-        /** Delete an orchestration and erase its jobs (orchestrations.manage); the audit event records how many jobs were erased */
+        /** Delete an orchestration and erase its jobs (orchestrations.manage); the audit event records how many jobs were erased. 409 (`/jobs-held`) naming the jobs under legal hold, if any */
         delete: operations["deleteOrchestration"];
         options?: never;
         head?: never;
-        /** Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field's type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order and access may always change. `access: null` lifts the limits */
+        /** Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field's type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access, retention, purpose, legal basis and subject category may always change. `access: null` lifts the limits, `retention: null` the rule; `null` clears purpose, legalBasis or subjectCategory. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview). Changing access is a grant: 403 when it lets anyone see the orchestration, or more of its fields, than you do */
         patch: operations["updateOrchestration"];
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/orchestrations/{orchestrationId}/retention/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many jobs the next clean-up cycle would erase or anonymize under the current rule, held jobs excluded (orchestrations.manage); 0 without a rule */
+        get: operations["previewRetention"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs": {
@@ -227,7 +244,7 @@ export interface paths {
         get: operations["getJob"];
         put?: never;
         post?: never;
-        /** Erase a job (jobs.delete; restricted job: 409) */
+        /** Erase a job (jobs.delete; restricted job: 409, held job: 409 `/held`) */
         delete: operations["deleteJob"];
         options?: never;
         head?: never;
@@ -263,8 +280,26 @@ export interface paths {
         /** Restrict processing of a job (Art. 18, records.restrict): it stays stored and readable, but editing, transitions, deletion, sharing and exports by anyone but an owner answer 409 (`/restricted`). Restricting again replaces the reason. The reason is audited and may not contain an email address */
         put: operations["restrictJob"];
         post?: never;
-        /** Lift the restriction of a job (records.restrict), with the reason in the body (it is personal context, so never in the URL); audited with that reason. 409 (`/not-restricted`) when the job is not restricted */
+        /** Lift the restriction of a job (records.restrict). The body is optional: a reason, when given, goes in the body (it is personal context, so never in the URL) and is audited; without a body the lift is audited without one. 409 (`/not-restricted`) when the job is not restricted */
         delete: operations["liftJobRestriction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/jobs/{jobId}/hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Place a legal hold on a job (Art. 17(3)(e), records.hold): it is kept whatever retention, a subject's erasure request, its deletion or its orchestration's deletion would do (the last two answer 409); deleting the organization still erases it. Holding again replaces the reason. The reason is audited and may not contain an email address */
+        put: operations["placeJobHold"];
+        post?: never;
+        /** Lift the legal hold of a job (records.hold); the body, with a reason to audit, is optional. 409 (`/not-held`) when the job is not held */
+        delete: operations["liftJobHold"];
         options?: never;
         head?: never;
         patch?: never;
@@ -313,7 +348,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Right to erasure (Art. 17, subjects.erase): `delete` erases every job of the person; `anonymize` keeps them without personal fields or blind index. Covers restricted jobs and every orchestration. Afterwards an access request finds nothing. Export and backup files already written are out of reach (they expire after 7 days) */
+        /** Right to erasure (Art. 17, subjects.erase): `delete` erases every job of the person; `anonymize` keeps them without personal fields or blind index. Covers restricted jobs and every orchestration; jobs under legal hold are kept and counted in `jobsHeld`. Afterwards an access request finds only the held jobs. Export and backup files already written are out of reach (they expire after 7 days) */
         post: operations["eraseSubject"];
         delete?: never;
         options?: never;
@@ -430,7 +465,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status and progress of your export; when ready, a presigned download URL valid for minutes (410 after 7 days) */
+        /** Status and progress of your export; when ready, a presigned download URL valid for minutes (410 after 7 days). Answered only while you may still make that export: 403 without jobs.export, 404 when limited out of its orchestration or removed */
         get: operations["getExport"];
         put?: never;
         post?: never;
@@ -498,10 +533,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The emailed link: an HTML page asking for the backup password (404 unknown link, 410 expired, 423 locked) */
+        /** The emailed link: an HTML page asking for the backup password (404 unknown link, 410 expired or revoked: the owner who asked is no longer an owner, 423 locked) */
         get: operations["showBackupDownloadPage"];
         put?: never;
-        /** Checks the password: 303 to a presigned S3 URL valid for minutes; 401 wrong (tries left), 423 after 5 wrong tries, 410 expired */
+        /** Checks the password: 303 to a presigned S3 URL valid for minutes; 401 wrong (tries left), 423 after 5 wrong tries, 410 expired or revoked (the owner who asked is no longer an owner) */
         post: operations["submitBackupPassword"];
         delete?: never;
         options?: never;
@@ -588,6 +623,40 @@ export interface paths {
         put?: never;
         /** Send the job's consented fields that you may read to the extension's webhook (extensions.manage). 409 /restricted for a restricted job, /consent-required without a current consent covering its fields, /token-required without a token, /webhook-refused for a non-public target; 503 when the vendor cannot be reached */
         post: operations["shareJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/records-of-processing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Art. 30(1) record of processing activities, generated from the orchestrations, consents, access limits and retention rules, as JSON, CSV or XLSX (owners and admins; audited) */
+        get: operations["getRecordsOfProcessing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/incidents/scope": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What the audit log says a suspected breach reached, for an Art. 33 notification: events, disclosed jobs, distinct subjects (pseudonymous), data categories (owner; a window of at most 90 days; audited) */
+        post: operations["scopeIncident"];
         delete?: never;
         options?: never;
         head?: never;
@@ -689,6 +758,11 @@ export interface components {
             stages: string[];
             fields: components["schemas"]["FieldDefinition"][];
             access?: components["schemas"]["OrchestrationAccess"];
+            retention?: components["schemas"]["RetentionRule"];
+            purpose?: string;
+            /** @enum {string} */
+            legalBasis?: "consent" | "contract" | "legal_obligation" | "vital_interests" | "public_task" | "legitimate_interests";
+            subjectCategory?: string;
             /** @description Shown to those who manage orchestrations */
             jobCount?: number;
             createdAt: string;
@@ -706,6 +780,20 @@ export interface components {
         OrchestrationAccess: {
             roles: string[];
             users: string[];
+        };
+        /** @description Applied by the clean-up cycle; jobs under legal hold are kept */
+        RetentionRule: {
+            days: number;
+            /**
+             * @description created, last updated, or entered the final stage (the last of `stages`)
+             * @enum {string}
+             */
+            from: "created" | "updated" | "final_stage";
+            /**
+             * @description delete the job, or anonymize it (personal fields and the subject link removed)
+             * @enum {string}
+             */
+            action: "delete" | "anonymize";
         };
         FieldDefinitionInput: {
             id: string;
@@ -725,6 +813,9 @@ export interface components {
             /** @default [] */
             users?: string[];
         };
+        RetentionPreview: {
+            due: number;
+        };
         Job: {
             jobId: string;
             orchestrationId: string;
@@ -735,6 +826,12 @@ export interface components {
                 [key: string]: string | number;
             };
             restricted: boolean;
+            /** @description Present while the job is under legal hold */
+            legalHold?: {
+                reason: string;
+                at: string;
+                by: string;
+            };
             version: number;
             createdAt: string;
             updatedAt: string;
@@ -743,6 +840,16 @@ export interface components {
             jobId: string;
             restricted: boolean;
             restriction?: {
+                reason: string;
+                at: string;
+                by: string;
+            };
+            version: number;
+        };
+        JobHold: {
+            jobId: string;
+            held: boolean;
+            legalHold?: {
                 reason: string;
                 at: string;
                 by: string;
@@ -761,6 +868,11 @@ export interface components {
                 stage: string;
                 ownerId: string;
                 restricted: boolean;
+                /** @description Present while the job is kept under legal hold */
+                legalHold?: {
+                    reason: string;
+                    at: string;
+                };
                 createdAt: string;
                 updatedAt: string;
                 /** @description Fields hidden from the caller are absent */
@@ -776,6 +888,11 @@ export interface components {
         };
         JobsAffected: {
             jobsAffected: number;
+        };
+        ErasureOutcome: {
+            jobsAffected: number;
+            /** @description Jobs of the person kept under legal hold (Art. 17(3)(e)) */
+            jobsHeld: number;
         };
         AuditEvent: {
             id: string;
@@ -828,6 +945,10 @@ export interface components {
             createdAt: string;
             expiresAt: string;
             failure?: string;
+            /** @description How many times a worker started on it; more than 1 after a crashed or failed run */
+            attempt?: number;
+            /** @description The worker's last sign of life (progress or heartbeat, about every 40 s while it runs). Older than 2 minutes while running: the worker died and the work is retried within minutes */
+            progressAt?: string;
             /** @description Absolute presigned S3 URL, valid for minutes; present when ready */
             downloadUrl?: string;
         };
@@ -844,6 +965,10 @@ export interface components {
             email: "pending" | "sent" | "failed";
             createdAt: string;
             failure?: string;
+            /** @description How many times a worker started on it; more than 1 after a crashed or failed run */
+            attempt?: number;
+            /** @description The worker's last sign of life (progress or heartbeat, about every 40 s while it runs). Older than 2 minutes while running: the worker died and the work is retried within minutes */
+            progressAt?: string;
         };
         Extension: {
             extensionId: string;
@@ -923,6 +1048,122 @@ export interface components {
             shared: string[];
             /** @description The vendor's final HTTP status; 2xx means accepted. Redirects are not followed. */
             vendorStatus: number;
+        };
+        RecordOfProcessing: {
+            controller: {
+                orgId: string;
+                name: string;
+            };
+            generatedAt: string;
+            activities: {
+                orchestrationId: string;
+                name: string;
+                purpose: string;
+                legalBasis: ("consent" | "contract" | "legal_obligation" | "vital_interests" | "public_task" | "legitimate_interests") | "not stated";
+                subjectCategory: string;
+                personalData: {
+                    id: string;
+                    label: string;
+                    type: string;
+                    personal: boolean;
+                    encrypted: boolean;
+                    subject: boolean;
+                }[];
+                recipients: {
+                    extensionId: string;
+                    name: string;
+                    vendor: string;
+                    purpose: string;
+                    consentVersion: number;
+                    consentedAt: string;
+                    fields: string[];
+                }[];
+                retention: {
+                    days: number;
+                    /** @enum {string} */
+                    from: "created" | "updated" | "final_stage";
+                    /** @enum {string} */
+                    action: "delete" | "anonymize";
+                } | "none";
+                security: {
+                    encryptedFields: string[];
+                    accessLimits: {
+                        roles: {
+                            id: string;
+                            name: string;
+                        }[];
+                        users: string[];
+                    } | "none";
+                };
+            }[];
+        };
+        IncidentScope: {
+            window: {
+                from: string;
+                to: string;
+                actor: string | null;
+                sourceIp: string | null;
+            };
+            events: {
+                count: number;
+                byAction: {
+                    [key: string]: number;
+                };
+                items: components["schemas"]["AuditEvent"][];
+            };
+            jobs: {
+                count: number;
+                items: {
+                    jobId: string;
+                    orchestrationId: string | null;
+                    disclosedBy: ("read" | "export" | "share" | "download" | "access")[];
+                }[];
+            };
+            subjects: {
+                /** @description Distinct data subjects, counted by the blind index of their email */
+                count: number;
+            };
+            categories: {
+                orchestrationId: string;
+                name: string;
+                subjectCategory: string;
+                personalData: {
+                    id: string;
+                    label: string;
+                    type: string;
+                    encrypted: boolean;
+                }[];
+            }[];
+            article33: {
+                natureOfBreach: {
+                    window: {
+                        from: string;
+                        to: string;
+                    };
+                    actor: string | null;
+                    sourceIp: string | null;
+                    disclosures: {
+                        read: number;
+                        export: number;
+                        share: number;
+                        download: number;
+                        access: number;
+                    };
+                };
+                subjectCategories: string[];
+                approximateSubjects: number;
+                dataCategories: string[];
+                approximateRecords: number;
+                unresolved: {
+                    jobs: number;
+                    exports: number;
+                };
+                dpoContact: null;
+                likelyConsequences: null;
+                measuresTaken: null;
+                limitations: string[];
+            };
+            nextCursor: string | null;
         };
         OpenApiDocument: {
             openapi: string;
@@ -2363,7 +2604,7 @@ export interface operations {
                  */
                 "application/json": {
                     name: string;
-                    permissions: ("org.update" | "members.manage" | "roles.manage" | "orchestrations.manage" | "jobs.read_all" | "jobs.write_all" | "jobs.delete" | "jobs.export" | "records.restrict" | "subjects.access" | "subjects.erase" | "audit.read" | "extensions.manage")[];
+                    permissions: ("org.update" | "members.manage" | "roles.manage" | "orchestrations.manage" | "jobs.read_all" | "jobs.write_all" | "jobs.delete" | "jobs.export" | "records.restrict" | "records.hold" | "subjects.access" | "subjects.erase" | "audit.read" | "extensions.manage")[];
                     fieldPermissions?: {
                         [key: string]: {
                             [key: string]: "hidden" | "read" | "write";
@@ -2592,7 +2833,7 @@ export interface operations {
                  */
                 "application/json": {
                     name?: string;
-                    permissions?: ("org.update" | "members.manage" | "roles.manage" | "orchestrations.manage" | "jobs.read_all" | "jobs.write_all" | "jobs.delete" | "jobs.export" | "records.restrict" | "subjects.access" | "subjects.erase" | "audit.read" | "extensions.manage")[];
+                    permissions?: ("org.update" | "members.manage" | "roles.manage" | "orchestrations.manage" | "jobs.read_all" | "jobs.write_all" | "jobs.delete" | "jobs.export" | "records.restrict" | "records.hold" | "subjects.access" | "subjects.erase" | "audit.read" | "extensions.manage")[];
                     fieldPermissions?: {
                         [key: string]: {
                             [key: string]: "hidden" | "read" | "write";
@@ -2854,6 +3095,16 @@ export interface operations {
                     stages: string[];
                     fields: components["schemas"]["FieldDefinitionInput"][];
                     access?: components["schemas"]["OrchestrationAccessInput"];
+                    retention?: components["schemas"]["RetentionRule"];
+                    /** @description Why the jobs are processed (Art. 30(1)(b)) */
+                    purpose?: string;
+                    /**
+                     * @description The lawful basis of GDPR Art. 6(1)
+                     * @enum {string}
+                     */
+                    legalBasis?: "consent" | "contract" | "legal_obligation" | "vital_interests" | "public_task" | "legitimate_interests";
+                    /** @description Whom the jobs are about, e.g. "customers" (Art. 30(1)(c)) */
+                    subjectCategory?: string;
                 };
             };
         };
@@ -3099,7 +3350,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: changed by others at the same time, or the state forbids it (`type` says which) */
+            /** @description Jobs of the orchestration are under a legal hold (`type` ends in `/jobs-held`; the detail names them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3181,6 +3432,16 @@ export interface operations {
                     stages?: string[];
                     fields?: components["schemas"]["FieldDefinitionInput"][];
                     access?: components["schemas"]["OrchestrationAccessInput"] & (Record<string, never> | null);
+                    retention?: components["schemas"]["RetentionRule"] & (Record<string, never> | null);
+                    /** @description Why the jobs are processed (Art. 30(1)(b)) */
+                    purpose?: string | null;
+                    /**
+                     * @description The lawful basis of GDPR Art. 6(1)
+                     * @enum {string|null}
+                     */
+                    legalBasis?: "consent" | "contract" | "legal_obligation" | "vital_interests" | "public_task" | "legitimate_interests" | null;
+                    /** @description Whom the jobs are about, e.g. "customers" (Art. 30(1)(c)) */
+                    subjectCategory?: string | null;
                 };
             };
         };
@@ -3250,6 +3511,94 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                orchestrationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPreview"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member of the organization without the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource, or one of an organization the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3658,7 +4007,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The job is restricted (`type` ends in `/restricted`), or changed by others at the same time */
+            /** @description The job is restricted (`type` ends in `/restricted`) or under a legal hold (`/held`), or changed by others at the same time */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4131,7 +4480,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -4139,7 +4488,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    reason: string;
+                    reason?: string;
                 };
             };
         };
@@ -4191,6 +4540,258 @@ export interface operations {
                 };
             };
             /** @description The job is not restricted (`type` ends in `/not-restricted`), or changed by others at the same time */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    placeJobHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Litigation hold: warranty claim 2026-118"
+                 *     }
+                 */
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobHold"];
+                };
+            };
+            /** @description Invalid input; `errors` lists what failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member of the organization without the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource, or one of an organization the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: changed by others at the same time, or the state forbids it (`type` says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    liftJobHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "The claim was settled"
+                 *     }
+                 */
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobHold"];
+                };
+            };
+            /** @description Invalid input; `errors` lists what failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member of the organization without the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource, or one of an organization the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job is not held (`type` ends in `/not-held`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4538,7 +5139,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobsAffected"];
+                    "application/json": components["schemas"]["ErasureOutcome"];
                 };
             };
             /** @description Invalid input; `errors` lists what failed */
@@ -6473,6 +7074,253 @@ export interface operations {
                 };
             };
             /** @description The vendor cannot be reached; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRecordsOfProcessing: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record: JSON, or for `format=csv|xlsx` a file as an attachment */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordOfProcessing"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Invalid input; `errors` lists what failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member of the organization without the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource, or one of an organization the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    scopeIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from": "2026-11-30T00:00:00Z",
+                 *       "to": "2026-12-01T00:00:00Z",
+                 *       "actor": "mia"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Start of the window (ISO 8601), inclusive
+                     */
+                    from: string;
+                    /**
+                     * Format: date-time
+                     * @description End of the window (ISO 8601), inclusive; at most 90 days after from
+                     */
+                    to: string;
+                    /** @description Only events of this user id */
+                    actor?: string;
+                    /** @description Only events from this source address (IPv4 or IPv6) */
+                    sourceIp?: string;
+                    /**
+                     * @description Events and jobs listed per page; counts always cover the whole window
+                     * @default 100
+                     */
+                    limit?: number;
+                    cursor?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentScope"];
+                };
+            };
+            /** @description Invalid input; `errors` lists what failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member of the organization without the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource, or one of an organization the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: changed by others at the same time, or the state forbids it (`type` says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];

@@ -86,7 +86,9 @@ const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
   'api-portability': 782,
   'api-extensions': 516,
   download: 657,
-  openapi: 288,
+  // Measured after the retention, hold and accountability routes joined the table, which openapi carries whole.
+  'api-accountability': 509,
+  openapi: 307,
 };
 const HTTP_FUNCTIONS = FUNCTIONS.filter((f) => f.routes.length > 0).map((f) => f.name);
 const kbOf = (bytes: number): number => bytes / 1024;

@@ -208,5 +208,6 @@ export const jobRoutes = {
     response: holdState,
     audit: 'job.hold_lift',
     answers: { 409: 'The job is not held (`type` ends in `/not-held`)' },
+    example: { reason: 'The claim was settled' },
   },
 } as const satisfies Record<string, RouteDefinition>;
