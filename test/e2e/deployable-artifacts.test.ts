@@ -78,9 +78,10 @@ function invokeArtifact(name: string, event: unknown): Promise<Invocation> {
   const spec = functionNamed(name);
   return new Promise((resolve, reject) => {
     // The project's Node 24 (process.execPath), from the asset directory, with only Lambda's variables.
-    const child = spawn(process.execPath, [RUNTIME, fn.assetDir!, fn.handler, name, String(spec.timeoutSeconds)], { cwd: fn.assetDir, env: lambdaEnvironment(fn), stdio: ['pipe', 'pipe', 'inherit'] });
+    // stdout is the function's log (CloudWatch in AWS); the harness answers on file descriptor 3.
+    const child = spawn(process.execPath, [RUNTIME, fn.assetDir!, fn.handler, name, String(spec.timeoutSeconds)], { cwd: fn.assetDir, env: lambdaEnvironment(fn), stdio: ['pipe', 'ignore', 'inherit', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stdio[3]?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.on('error', reject);
     child.on('close', () => {
       try {
@@ -89,7 +90,7 @@ function invokeArtifact(name: string, event: unknown): Promise<Invocation> {
         reject(new Error(`${name} wrote no answer: ${output.slice(0, 200)}`));
       }
     });
-    child.stdin.end(JSON.stringify(event));
+    child.stdin?.end(JSON.stringify(event));
   });
 }
 
