@@ -27,7 +27,7 @@ const RUNTIME = fileURLToPath(new URL('./fixtures/lambda-runtime.mjs', import.me
 /**
  * Variables the cloud fills from resources that have no local counterpart: the identity provider
  * (Cognito there, the local issuer here), the API's own URL and the cursor secret (a Secrets Manager
- * reference). Each is taken from the local service environment instead.
+ * reference). Each is taken from the local service environment instead, or left to its default.
  */
 const LOCAL_STAND_INS = new Set(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_AUDIENCE_CLAIM', 'AUTH_TOKEN_USE', 'PUBLIC_BASE_URL', 'CURSOR_SECRET']);
 /** What the local stack adds to reach the emulators and the local issuer; the cloud needs none of it. */
@@ -58,7 +58,9 @@ function lambdaEnvironment(fn: CloudFunction): Record<string, string> {
   for (const [name, value] of Object.entries(fn.environment)) {
     const unresolved = value.startsWith(UNRESOLVED) || value.includes('{{resolve:');
     if (unresolved && !LOCAL_STAND_INS.has(name)) throw new Error(`${fn.name}: ${name} refers to a resource with no local counterpart (${value})`);
-    environment[name] = LOCAL_STAND_INS.has(name) ? testEnv(name) : value;
+    if (!LOCAL_STAND_INS.has(name)) environment[name] = value;
+    // A stand-in the local stack does not set (AUTH_AUDIENCE_CLAIM: Cognito's claim) takes its default.
+    else if (process.env[name] !== undefined) environment[name] = process.env[name];
   }
   for (const name of LOCAL_ONLY) environment[name] = testEnv(name);
   return environment;
@@ -76,9 +78,10 @@ function invokeArtifact(name: string, event: unknown): Promise<Invocation> {
   const spec = functionNamed(name);
   return new Promise((resolve, reject) => {
     // The project's Node 24 (process.execPath), from the asset directory, with only Lambda's variables.
-    const child = spawn(process.execPath, [RUNTIME, fn.assetDir!, fn.handler, name, String(spec.timeoutSeconds)], { cwd: fn.assetDir, env: lambdaEnvironment(fn), stdio: ['pipe', 'pipe', 'inherit'] });
+    // stdout is the function's log (CloudWatch in AWS); the harness answers on file descriptor 3.
+    const child = spawn(process.execPath, [RUNTIME, fn.assetDir!, fn.handler, name, String(spec.timeoutSeconds)], { cwd: fn.assetDir, env: lambdaEnvironment(fn), stdio: ['pipe', 'ignore', 'inherit', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stdio[3]?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.on('error', reject);
     child.on('close', () => {
       try {
@@ -87,7 +90,7 @@ function invokeArtifact(name: string, event: unknown): Promise<Invocation> {
         reject(new Error(`${name} wrote no answer: ${output.slice(0, 200)}`));
       }
     });
-    child.stdin.end(JSON.stringify(event));
+    child.stdin?.end(JSON.stringify(event));
   });
 }
 
