@@ -20,7 +20,7 @@ import type { CustomRole } from '../../shared/domain/organization.ts';
 import { FIELD_ACCESS, PERMISSIONS, type FieldAccess, type Permission } from '../../shared/domain/permissions.ts';
 import { changes, partitionState } from '../security/partition-state.ts';
 import { factsOf, givenBeyond, rankOf } from '../support/grant-oracle.ts';
-import { createOrchestration, createOrg } from './api/fixtures.ts';
+import { addMember, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type RouteAnswer, type TestUser } from './api/invoke-route.ts';
 
 interface State {
@@ -107,12 +107,18 @@ describe('property over the real stack: random sequences of grants by random pri
     let accepted = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 4, maxLength: 8 }), async (steps) => {
-        // Prepare: an organization with an open and a limited orchestration, its owner the only member.
+        // Prepare: an open and a limited orchestration; an owner, an admin, a member, and a manager
+        // (members, roles and orchestrations) who does not see the phone field.
         const owner = newUser('owner');
         const orgId = await createOrg(owner, 'Grants');
-        await createOrchestration(orgId, owner, { name: 'Open', stages: ['new'], fields: FIELD_DEFINITIONS });
+        const openId = await createOrchestration(orgId, owner, { name: 'Open', stages: ['new'], fields: FIELD_DEFINITIONS });
         await createOrchestration(orgId, owner, { name: 'Limited', stages: ['new'], fields: FIELD_DEFINITIONS, access: { roles: [], users: [] } });
-        const users = new Map([[owner.sub, owner]]);
+        const managers = await createRole(orgId, owner, { name: 'Managers', permissions: ['members.manage', 'roles.manage', 'orchestrations.manage'], fieldPermissions: { [openId]: { phone: 'hidden' } } });
+        const [admin, member, manager] = [newUser('admin'), newUser('member'), newUser('manager')];
+        await addMember(orgId, owner, admin, 'admin');
+        await addMember(orgId, owner, member, 'member');
+        await addMember(orgId, owner, manager, managers);
+        const users = new Map([owner, admin, member, manager].map((u) => [u.sub, u]));
         let state = await readState(orgId, owner);
         for (const step of steps) {
           const raw = await partitionState(orgId);
