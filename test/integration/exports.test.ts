@@ -104,12 +104,13 @@ test('XLSX cells are typed: numbers as numbers, dates as dates, the header of fi
   const header = (sheet.getRow(1).values as unknown[]).slice(1);
   expect(header).toEqual(['Job', 'Orchestration', 'Stage', 'Owner', 'Restricted', 'Legal hold', 'Created', 'Updated', 'Title', 'Customer email', 'Phone', 'Amount', 'Due', 'SSN']);
   const rows = sheet.getRows(2, sheet.rowCount - 1)!.map((row) => (row.values as unknown[]).slice(1));
-  const ann = rows.find((row) => row[8] === 'ann@example.test')!;
-  expect(ann[10]).toBe(1250.5);
-  expect(ann[11]).toBeInstanceOf(Date);
-  expect((ann[11] as Date).toISOString()).toBe('2026-03-01T00:00:00.000Z');
-  expect(ann[5]).toBeInstanceOf(Date);
-  expect(ann[7]).toBe(`'=HYPERLINK("http://evil.test","x")`);
+  const ann = rows.find((row) => row[9] === 'ann@example.test')!;
+  expect(ann[5]).toBe('no');
+  expect(ann[11]).toBe(1250.5);
+  expect(ann[12]).toBeInstanceOf(Date);
+  expect((ann[12] as Date).toISOString()).toBe('2026-03-01T00:00:00.000Z');
+  expect(ann[6]).toBeInstanceOf(Date);
+  expect(ann[8]).toBe(`'=HYPERLINK("http://evil.test","x")`);
 });
 
 test('a plain member may not export all jobs but exports their own job; not the restricted one', async () => {
