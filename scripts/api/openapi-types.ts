@@ -7098,10 +7098,9 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The record: JSON, or for `format=csv|xlsx` a file as an attachment */
+            /** @description The record: JSON, or for `format=csv|xlsx` a file as an attachment (Content-Disposition names it) */
             200: {
                 headers: {
-                    "Content-Disposition": components["headers"]["Content-Disposition"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -105,9 +105,8 @@ export const accountabilityRoutes = {
     audit: 'processing.record',
     answers: {
       200: {
-        description: 'The record: JSON, or for `format=csv|xlsx` a file as an attachment',
+        description: 'The record: JSON, or for `format=csv|xlsx` a file as an attachment (Content-Disposition names it)',
         content: { 'text/csv': 'text', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'binary' },
-        headers: ['content-disposition'],
       },
     },
   },
