@@ -11,6 +11,7 @@ import path from 'node:path';
 import { lockDataDir } from './data-dir-lock.ts';
 import { preferPort } from './free-port.ts';
 import { REPO_ROOT } from './invoke.ts';
+import type { EmulatorEndpoints } from './emulators.ts';
 import { startLocalStack } from './local-stack.ts';
 import { StartupError } from './startup-error.ts';
 
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       `  Mail viewer  ${new URL('/', stack.endpoints.ses).href}`,
       `  Dev routes   POST /dev/token {sub, email} · GET /dev/mail · POST /dev/clock {advanceSeconds} · POST /dev/cleanup`,
       `  A token      ${tokenExample}`,
+      ...emulatorLines(stack.endpoints),
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
@@ -93,3 +95,20 @@ main().catch((error: unknown) => {
   }
   throw error;
 });
+
+/**
+ * Where each emulator listens, with a ready AWS CLI line (any credentials work locally). SQS is
+ * listed without one: fauxqs speaks SQS's JSON protocol only, and the AWS CLI of Debian 12 sends
+ * the query protocol.
+ */
+function emulatorLines(endpoints: EmulatorEndpoints): string[] {
+  const cli = (command: string, endpoint: string): string => `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 aws ${command} --endpoint-url ${endpoint}`;
+  return [
+    '  Emulators (the same endpoints the functions use; any AWS credentials):',
+    `    DynamoDB   ${endpoints.dynamodb}   ${cli('dynamodb list-tables', endpoints.dynamodb)}`,
+    `    S3         ${endpoints.s3}   ${cli('s3 ls s3://custos-files', endpoints.s3)}`,
+    `    KMS        ${endpoints.kms}   ${cli('kms list-aliases', endpoints.kms)}`,
+    `    SES        ${endpoints.ses}   curl -s ${new URL('/store', endpoints.ses).href}`,
+    `    SQS        ${endpoints.sqs}   (JSON protocol: the AWS SDK, or a CLI that speaks it)`,
+  ];
+}
