@@ -8,21 +8,14 @@
  * "not stated", never an error: the record shows the gap instead of hiding it.
  */
 import type { Consent } from '../ports/extensions.ts';
-import type { FieldType, LegalBasis, Orchestration } from './orchestration.ts';
+import type { FieldDefinition, LegalBasis, Orchestration } from './orchestration.ts';
 
 export const NOT_STATED = 'not stated';
 export const NO_RETENTION = 'none';
 export const NO_ACCESS_LIMITS = 'none';
 
-export interface RecordedField {
-  readonly id: string;
-  readonly label: string;
-  readonly type: FieldType;
-  readonly personal: boolean;
-  readonly encrypted: boolean;
-  /** The field that identifies the data subject. */
-  readonly subject: boolean;
-}
+/** A field as the record lists it: its definition, as the orchestration holds it. */
+export type RecordedField = FieldDefinition;
 
 export interface Recipient {
   readonly extensionId: string;
