@@ -15,11 +15,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startEmulators } from '../infra/local/emulators.ts';
+import { QUEUES } from '../infra/resources.ts';
+import { countedDynamoDb, LOCAL } from './counted-dynamodb.ts';
 import { provisionResources } from '../infra/local/provision.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
@@ -34,7 +35,6 @@ import { newId } from '../shared/domain/ids.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { runCleanupCycle } from '../shared/use-cases/cleanup-cycle.ts';
 
-const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 const SEED_BATCHES_IN_FLIGHT = 16;
 const AUDIT_EVENTS = 20;
 const FILES = 10;
@@ -65,22 +65,14 @@ async function seed(documents: DynamoDBDocumentClient, table: string, orgId: str
 }
 
 export async function runDeletionBench(records: number): Promise<Record<string, number>> {
+  // The deletion queue adapter reads its consumer lease from the environment, as the cleanup function does.
+  process.env[QUEUES.deletion.leaseEnvVar] ??= String(QUEUES.deletion.leaseSeconds);
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-deletion-bench-'));
   // In memory: the figures are about the cycle, not DynamoDB Local's disk.
   const emulators = await startEmulators({ dataDir, dynamoInMemory: true });
   try {
     const resources = await provisionResources(emulators.endpoints);
-    const dynamo = new DynamoDBClient({ ...LOCAL, endpoint: emulators.endpoints.dynamodb });
-    let requests = 0;
-    dynamo.middlewareStack.add(
-      (next) => (args) => {
-        requests += 1;
-        return next(args);
-      },
-      // Once per request sent, retries included.
-      { step: 'deserialize', name: 'countDynamoRequests' },
-    );
-    const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+    const { dynamo, documents, requests } = countedDynamoDb(emulators.endpoints.dynamodb);
     const s3 = new S3Client({ ...LOCAL, endpoint: emulators.endpoints.s3, forcePathStyle: true });
     const sqs = new SQSClient({ ...LOCAL, endpoint: emulators.endpoints.sqs });
     const { records: recordsTable, audit: auditTable } = resources.tables;
@@ -119,7 +111,7 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 20);
-    requests = 0;
+    const requestsBefore = requests();
     const started = performance.now();
     const report = await runCleanupCycle(deps, { cycleId: 'bench', deadline: Date.now() + 3_600_000, hardDeadline: Date.now() + 3_600_000 });
     const seconds = (performance.now() - started) / 1000;
@@ -136,7 +128,7 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
     sqs.destroy();
     return {
       delete_items_s: Math.round(items / seconds),
-      delete_requests_per_item: Number((requests / items).toFixed(4)),
+      delete_requests_per_item: Number(((requests() - requestsBefore) / items).toFixed(4)),
       delete_peak_mb: Math.round(peakRss / (1024 * 1024)),
     };
   } finally {

@@ -15,9 +15,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startEmulators } from '../infra/local/emulators.ts';
+import { countedDynamoDb } from './counted-dynamodb.ts';
 import { provisionResources } from '../infra/local/provision.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoJobs } from '../shared/adapters/aws/dynamo-jobs.ts';
@@ -28,7 +28,6 @@ import { newId } from '../shared/domain/ids.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { applyRetention } from '../shared/use-cases/retention.ts';
 
-const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 const SEED_BATCHES_IN_FLIGHT = 16;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -84,17 +83,7 @@ export async function runRetentionBench(records: number): Promise<Record<string,
   const emulators = await startEmulators({ dataDir, dynamoInMemory: true });
   try {
     const resources = await provisionResources(emulators.endpoints);
-    const dynamo = new DynamoDBClient({ ...LOCAL, endpoint: emulators.endpoints.dynamodb });
-    let requests = 0;
-    dynamo.middlewareStack.add(
-      (next) => (args) => {
-        requests += 1;
-        return next(args);
-      },
-      // Once per request sent, retries included.
-      { step: 'deserialize', name: 'countDynamoRequests' },
-    );
-    const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+    const { dynamo, documents, requests } = countedDynamoDb(emulators.endpoints.dynamodb);
     const { records: recordsTable, audit: auditTable } = resources.tables;
     const writer = new AuditedWriter(documents, auditTable, systemClock);
     const orchestrations = new DynamoOrchestrations(documents, recordsTable, writer);
@@ -135,7 +124,7 @@ export async function runRetentionBench(records: number): Promise<Record<string,
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 20);
-    requests = 0;
+    const requestsBefore = requests();
     const started = performance.now();
     const report = await applyRetention(deps, { cycleId: 'bench' }, { remaining: () => true });
     const seconds = (performance.now() - started) / 1000;
@@ -146,7 +135,7 @@ export async function runRetentionBench(records: number): Promise<Record<string,
     dynamo.destroy();
     return {
       retention_items_s: Math.round(records / seconds),
-      retention_requests_per_item: Number((requests / records).toFixed(4)),
+      retention_requests_per_item: Number(((requests() - requestsBefore) / records).toFixed(4)),
       retention_peak_mb: Math.round(peakRss / (1024 * 1024)),
     };
   } finally {
