@@ -3,6 +3,7 @@
  * so that a conflict becomes one clear StartupError naming the port and the service, instead of
  * an EADDRINUSE stack trace from deep inside an emulator (or a Java child that just exits).
  */
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { StartupError } from './startup-error.ts';
 
@@ -53,4 +54,29 @@ export async function choosePort(port: number | undefined, host: string, service
   } catch (error) {
     throw portError(error, port, service);
   }
+}
+
+/** An HTTP server of the local stack, listening: its base URL and a close that drops open connections. */
+export interface ListeningServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on `port` (0: a free one); a taken port fails with portError's sentence naming `service`. */
+export function listen(server: Server, port: number, host: string, service: string): Promise<ListeningServer> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(portError(error, port, service)));
+    server.listen(port, host, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address !== null ? address.port : port;
+      resolve({
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.closeAllConnections();
+            server.close((error) => (error ? fail(error) : done()));
+          }),
+      });
+    });
+  });
 }

@@ -21,7 +21,7 @@ import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, ge
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { portError } from './free-port.ts';
+import { listen } from './free-port.ts';
 import { signDigest, verifyDigest } from './kms-p256.ts';
 
 const REGION = 'us-east-1';
@@ -413,20 +413,6 @@ export function startKmsServer(options: { port: number; host?: string; stateFile
   if (ensureProductKeys(state) || (options.stateFile !== undefined && !existsSync(options.stateFile))) saveState(options.stateFile, state);
   const kms = new LocalKms(state, options.stateFile);
   const server = createServer((request, response) => void serve(kms, request, response));
-  return new Promise((resolve, reject) => {
-    server.once('error', (error) => reject(portError(error, options.port, 'local KMS')));
-    server.listen(options.port, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : options.port;
-      resolve({
-        url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            server.closeAllConnections();
-            server.close((error) => (error ? fail(error) : done()));
-          }),
-      });
-    });
-  });
+  return listen(server, options.port, host, 'local KMS');
 }
 

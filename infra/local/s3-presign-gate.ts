@@ -11,7 +11,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
-import { portError } from './free-port.ts';
+import { listen } from './free-port.ts';
 
 /** SigV4 allows presigned URLs up to 7 days. */
 const MAX_EXPIRES_SECONDS = 7 * 24 * 60 * 60;
@@ -121,19 +121,5 @@ export function startPresignGate(options: PresignGateOptions): Promise<PresignGa
     }
     pass(upstream, request, response);
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', (error) => reject(portError(error, options.port ?? 0, 'the local S3 presign gate')));
-    server.listen(options.port ?? 0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      resolve({
-        url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            server.closeAllConnections();
-            server.close((error) => (error ? fail(error) : done()));
-          }),
-      });
-    });
-  });
+  return listen(server, options.port ?? 0, host, 'the local S3 presign gate');
 }
