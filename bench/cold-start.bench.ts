@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FUNCTIONS, type FunctionSpec } from '../infra/manifest.ts';
+import { QUEUES } from '../infra/resources.ts';
 import { bundleFunction } from '../infra/bundling.ts';
 import { median } from './stats.ts';
 
@@ -31,15 +32,24 @@ function firstEvent(spec: FunctionSpec): object {
   };
 }
 
+/**
+ * Prints the time and, when the first event threw, its message: a worker's first event fails on
+ * the unreachable endpoints (that is expected), but one that fails on its configuration would
+ * measure a handler that never ran.
+ */
 const PROBE = `
 const [file, eventJson] = process.argv.slice(1);
 const started = performance.now();
 const mod = await import(file);
-await mod.handler(JSON.parse(eventJson), { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000 }).catch(() => undefined);
-process.stdout.write(String(performance.now() - started));
+const error = await mod.handler(JSON.parse(eventJson), { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000 }).then(() => undefined, (e) => String(e?.message ?? e));
+process.stdout.write(JSON.stringify({ ms: performance.now() - started, error }));
 `;
 
-/** Only what a function's handler reads at cold start; nothing here is reached over the network. */
+/**
+ * Only what a function's handler reads at cold start; nothing here is reached over the network.
+ * Endpoints are https, as in AWS: the SDK imports node:http only for an http endpoint, and on
+ * Node 24 that import loads undici, which a deployed function never pays for.
+ */
 const FAKE_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -48,8 +58,13 @@ const FAKE_ENV: Record<string, string> = {
   AUDIT_TABLE: 'bench-audit',
   FIELD_KEY_ID: 'alias/bench',
   AUDIT_SIGNING_KEY_ID: 'alias/bench-signing',
-  DELETION_QUEUE_URL: 'http://127.0.0.1:9/queue/deletion',
-  WORK_QUEUE_URL: 'http://127.0.0.1:9/queue/work',
+  // Every queue's URL and consumer lease, as the stacks set them (a missing one stops the cold start).
+  ...Object.fromEntries(
+    Object.values(QUEUES).flatMap((queue) => [
+      [queue.envVar, `https://127.0.0.1:9/queue/${queue.localName}`],
+      [queue.leaseEnvVar, String(queue.leaseSeconds)],
+    ]),
+  ),
   FILES_BUCKET: 'bench-files',
   MAIL_FROM: 'bench@example.com',
   PUBLIC_BASE_URL: 'https://api.example.com',
@@ -73,7 +88,11 @@ async function initMs(file: string, event: object, runs: number): Promise<{ proc
       env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
     });
     whole.push(performance.now() - started);
-    inside.push(Number(stdout));
+    const probed = JSON.parse(stdout) as { ms: number; error?: string };
+    if (probed.error !== undefined && /Environment variable|must be a whole number/.test(probed.error)) {
+      throw new Error(`${file}: the first event failed on its configuration, not on the network: ${probed.error}`);
+    }
+    inside.push(probed.ms);
   }
   return { process: median(whole), handler: median(inside) };
 }
