@@ -6,7 +6,7 @@
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * zod's error messages come in 40-odd languages, ~250 KB of every bundle; the API answers in
@@ -23,6 +23,33 @@ const englishOnlyZodLocales: Plugin = {
       resolveDir: process.cwd(),
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * zod classic ties JSON Schema generation (`toJSONSchema`), its reverse (`fromJSONSchema`) and its
+ * JIT compiler (`z.compile`) to every schema it builds, called or not: ~55 KB of every bundle. No
+ * deployed function calls them (validation is `safeParse`; zod-to-openapi in the openapi function
+ * reads the schemas' checks, which stay), so those modules become stubs with the same exports
+ * that throw if called (docs/decisions/0012). test/infra/function-bundles.test.ts checks that
+ * every route schema accepts and refuses the same inputs bundled and unbundled, and that the
+ * openapi bundle serves the same document.
+ */
+const ZOD_UNUSED_AT_RUNTIME = /[\\/]zod[\\/]v4[\\/](core[\\/](compile|to-json-schema|json-schema-generator)|classic[\\/]from-json-schema)\.js$/;
+const zodWithoutJsonSchema: Plugin = {
+  name: 'zod-without-json-schema',
+  setup(builder) {
+    builder.onLoad({ filter: ZOD_UNUSED_AT_RUNTIME }, async (args) => {
+      const real = (await import(pathToFileURL(args.path).href)) as Record<string, unknown>;
+      const exports = Object.entries(real).map(([name, value]) => {
+        if (typeof value === 'function') return `export const ${name} = notBundled(${JSON.stringify(name)});`;
+        const registered = typeof value === 'symbol' ? Symbol.keyFor(value) : undefined;
+        return registered === undefined ? `export const ${name} = Object.freeze({});` : `export const ${name} = Symbol.for(${JSON.stringify(registered)});`;
+      });
+      const notBundled =
+        'function notBundled(name) { return function () { throw new Error(`zod ${name} is not in the deployed bundle (infra/bundling.ts)`); }; }';
+      return { contents: [notBundled, ...exports].join('\n'), loader: 'js' };
+    });
   },
 };
 
@@ -69,7 +96,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   outExtension: { '.js': '.mjs' },
   // Some CommonJS dependencies call require(); an ESM bundle has to provide it.
   banner: { js: "import { createRequire as __custosRequire } from 'node:module'; const require = __custosRequire(import.meta.url);" },
-  plugins: [englishOnlyZodLocales, sideEffectFreeLibStorage, environmentCredentialsOnly],
+  plugins: [englishOnlyZodLocales, zodWithoutJsonSchema, sideEffectFreeLibStorage, environmentCredentialsOnly],
 };
 
 export interface BundleResult {
