@@ -71,7 +71,7 @@ const sideEffectFreeLibStorage: Plugin = {
 
 /**
  * Lambda gives a function its credentials through the environment only: the SDK's default chain
- * resolves to an environment-only provider (docs/decisions/0007).
+ * resolves to an environment-only provider (docs/decisions/0009).
  */
 const ENVIRONMENT_CREDENTIALS = fileURLToPath(new URL('../shared/adapters/aws/environment-credentials.ts', import.meta.url));
 const environmentCredentialsOnly: Plugin = {
