@@ -2,11 +2,13 @@
  * Cold start: bundle size of every function, and the time a fresh Node process takes to import
  * the bundle and answer a first event, next to two references bundled the same way: an empty
  * handler (Node's own floor) and the SDK floor, a handler that only creates the DynamoDB and KMS
- * clients as our functions configure them (shared/adapters/aws/clients.ts).
+ * clients as our functions configure them (shared/adapters/aws/clients.ts). Each function runs in
+ * turns with the floor, and `init_ratio.<fn>` divides by those neighbouring floor runs; the
+ * machine's load average while they ran is reported beside them.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FUNCTIONS, type FunctionSpec } from '../infra/manifest.ts';
@@ -75,26 +77,46 @@ const FAKE_ENV: Record<string, string> = {
   LOG_LEVEL: 'error',
 };
 
-/**
- * Median over runs of: the whole fresh process (start of Node to exit, as a Lambda init pays for
- * the runtime too) and the import + first event alone, measured inside the process.
- */
-async function initMs(file: string, event: object, runs: number): Promise<{ process: number; handler: number }> {
-  const whole: number[] = [];
-  const inside: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const started = performance.now();
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, file, JSON.stringify(event)], {
-      env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
-    });
-    whole.push(performance.now() - started);
-    const probed = JSON.parse(stdout) as { ms: number; error?: string };
-    if (probed.error !== undefined && /Environment variable|must be a whole number/.test(probed.error)) {
-      throw new Error(`${file}: the first event failed on its configuration, not on the network: ${probed.error}`);
-    }
-    inside.push(probed.ms);
+interface InitSample {
+  /** The whole fresh process, start of Node to exit, as a Lambda init pays for the runtime too. */
+  readonly process: number;
+  /** The import and the first event alone, measured inside the process. */
+  readonly handler: number;
+}
+
+async function probeOnce(file: string, event: object): Promise<InitSample> {
+  const started = performance.now();
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, file, JSON.stringify(event)], {
+    env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
+  });
+  const whole = performance.now() - started;
+  const probed = JSON.parse(stdout) as { ms: number; error?: string };
+  if (probed.error !== undefined && /Environment variable|must be a whole number/.test(probed.error)) {
+    throw new Error(`${file}: the first event failed on its configuration, not on the network: ${probed.error}`);
   }
-  return { process: median(whole), handler: median(inside) };
+  return { process: whole, handler: probed.ms };
+}
+
+const medianOf = (samples: readonly InitSample[]): InitSample => ({ process: median(samples.map((s) => s.process)), handler: median(samples.map((s) => s.handler)) });
+
+async function initMs(file: string, event: object, runs: number): Promise<InitSample> {
+  const samples: InitSample[] = [];
+  for (let i = 0; i < runs; i += 1) samples.push(await probeOnce(file, event));
+  return medianOf(samples);
+}
+
+/**
+ * A function and the SDK floor run in turns, so both see the same load on a shared machine: the
+ * ratio compares neighbours, not a floor measured minutes earlier under another load.
+ */
+async function pairedInitMs(file: string, event: object, floorFile: string, runs: number): Promise<{ fn: InitSample; floor: InitSample }> {
+  const fn: InitSample[] = [];
+  const floor: InitSample[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    floor.push(await probeOnce(floorFile, {}));
+    fn.push(await probeOnce(file, event));
+  }
+  return { fn: medianOf(fn), floor: medianOf(floor) };
 }
 
 export async function runColdStartBench(runs = 5): Promise<Record<string, number>> {
@@ -119,16 +141,21 @@ export async function runColdStartBench(runs = 5): Promise<Record<string, number
     metrics['bundle_kb.sdk_floor'] = kb(floor.bytes);
     metrics['init_ms.sdk_floor'] = round(floorInit.process);
     metrics['handler_init_ms.sdk_floor'] = round(floorInit.handler);
+    const loads: number[] = [loadavg()[0] ?? 0];
     for (const spec of FUNCTIONS) {
       const built = await bundleFunction(resolve(spec.entry), join(dir, spec.name));
-      const init = await initMs(built.file, firstEvent(spec), runs);
+      const { fn: init, floor: floorBeside } = await pairedInitMs(built.file, firstEvent(spec), floor.file, runs);
+      loads.push(loadavg()[0] ?? 0);
       // What init reads; the chunks loaded on demand (XLSX, ZIP) are in the total.
       metrics[`bundle_kb.${spec.name}`] = kb(built.bytes);
       metrics[`bundle_total_kb.${spec.name}`] = kb(built.totalBytes);
       metrics[`init_ms.${spec.name}`] = round(init.process);
       metrics[`handler_init_ms.${spec.name}`] = round(init.handler);
-      metrics[`init_ratio.${spec.name}`] = round(init.process / floorInit.process);
+      metrics[`init_ratio.${spec.name}`] = round(init.process / floorBeside.process);
     }
+    // The machine's 1-minute load average while the functions ran: what the times were taken under.
+    metrics['cold_start_load_avg_min'] = round(Math.min(...loads));
+    metrics['cold_start_load_avg_max'] = round(Math.max(...loads));
     return metrics;
   } finally {
     await rm(dir, { recursive: true, force: true });
