@@ -61,18 +61,20 @@ function partialNote(machine: BenchResult['machine']): string {
 
 const WHY = `## Why
 
-- **Bundle size** (≤ 250 KB per HTTP bundle, what init reads) — met by \`openapi\` (245 KB),
-  missed by every \`api-*\` function and \`download\` (docs/decisions/0012). The SDK floor alone
-  (\`bundle_kb.sdk_floor\`: the DynamoDB and KMS clients as our functions configure them,
-  environment credentials, the same bundler) is about 212 KB, near the ~225 KB the issue cites for
-  such a handler, which leaves 38 KB for everything else. api-jobs reads about 456 KB: zod classic
-  140 KB (193 KB before its JSON Schema and compiler modules became stubs at bundle time), Custos's
-  own code about 60 KB, aws-jwt-verify 16 KB, the rest the floor. Even with no zod at all it
-  would be about 316 KB. Already out: the credential chain (~90 KB, 0009) and the XLSX/ZIP
-  libraries (about 1,360 KB, chunks loaded by \`import()\`). Next: the route schemas in zod/mini
-  once the issues editing them are merged (22 KB against 188.5 KB on a sample schema), then a
-  slimmer SDK floor or a goal stated against the floor. Marking the SDK external would meet the
-  figure on paper while loading the same code from the runtime.
+- **Bundle size** (≤ 250 KB per HTTP bundle, what init reads) — met by \`openapi\` (about
+  103 KB of code; its document, built from the route table when the function is bundled, is a
+  155 KB JSON file read once), missed by every \`api-*\` function and \`download\`
+  (docs/decisions/0012). The SDK floor alone (\`bundle_kb.sdk_floor\`: the DynamoDB and KMS
+  clients as our functions configure them, environment credentials, the same bundler) is about
+  202 KB, near the ~225 KB the issue cites for such a handler, which leaves under 50 KB for
+  everything else. api-jobs reads about 445 KB: zod classic 129 KB (193 KB before its JSON Schema
+  and compiler modules became stubs at bundle time), Custos's own code about 60 KB,
+  aws-jwt-verify 16 KB, the rest the floor. Even with no zod at all it would be about 316 KB.
+  Already out: the credential chain (~90 KB, 0009) and the XLSX/ZIP libraries (about 1,360 KB,
+  chunks loaded by \`import()\`). Next: the route schemas in zod/mini once the issues editing
+  them are merged (22 KB against 188.5 KB on a sample schema), then a slimmer SDK floor or a goal
+  stated against the floor. Marking the SDK external would meet the figure on paper while loading
+  the same code from the runtime.
 - **Init ratio** (≤ 1.3× \`init_ms.sdk_floor\`) — code run at start-up costs about 15 ms per
   100 KB on Lambda; the AWS SDK for JavaScript team's performance guidance
   (https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/performance/README.md)
@@ -80,9 +82,10 @@ const WHY = `## Why
   (https://github.com/maxday/lambda-perf, results at https://maxday.github.io/lambda-perf/)
   measures a nodejs24.x arm64 hello world at about 120 ms of init. The functions that miss carry
   zod and more of the SDK than the floor. This shared 2-core machine ran the cold_start section
-  under a load average of 11–15 (other engineers' test runs), so absolute times are several times
-  Lambda's; read the ratios, taken in the same run, and rerun on a quiet machine before reading
-  them closely. Nothing loads undici or does network work at import, nor on an API function's
+  under the load average given by \`cold_start_load_avg_min\`/\`_max\` (other engineers' test
+  runs), so absolute times are several times Lambda's; each function runs in turns with the floor
+  and its ratio divides by those neighbouring runs, but rerun on a quiet machine before reading
+  the ratios closely. Nothing loads undici or does network work at import, nor on an API function's
   first request (test/infra/function-bundles.test.ts); the clean-up cycle's first event loaded it
   only because the bench gave it an http:// queue URL (the SDK imports node:http for http
   endpoints, and on Node 24 that import loads undici): the bench now uses https endpoints, as AWS
