@@ -66,7 +66,7 @@ const WHY = `## Why
   155 KB JSON file read once), missed by every \`api-*\` function and \`download\`
   (docs/decisions/0012). The SDK floor alone (\`bundle_kb.sdk_floor\`: the DynamoDB and KMS
   clients as our functions configure them, environment credentials, the same bundler) is about
-  202 KB, near the ~225 KB the issue cites for such a handler, which leaves under 50 KB for
+  212 KB, near the ~225 KB the issue cites for such a handler, which leaves under 40 KB for
   everything else. api-jobs reads about 445 KB: zod classic 129 KB (193 KB before its JSON Schema
   and compiler modules became stubs at bundle time), Custos's own code about 60 KB,
   aws-jwt-verify 16 KB, the rest the floor. Even with no zod at all it would be about 316 KB.
