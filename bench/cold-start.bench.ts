@@ -2,14 +2,17 @@
  * Cold start: bundle size of every function, and the time a fresh Node process takes to import
  * the bundle and answer a first event, next to two references bundled the same way: an empty
  * handler (Node's own floor) and the SDK floor, a handler that only creates the DynamoDB and KMS
- * clients as our functions configure them (shared/adapters/aws/clients.ts).
+ * clients as our functions configure them (shared/adapters/aws/clients.ts). Each function runs in
+ * turns with the floor, and `init_ratio.<fn>` divides by those neighbouring floor runs; the
+ * machine's load average while they ran is reported beside them.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FUNCTIONS, type FunctionSpec } from '../infra/manifest.ts';
+import { QUEUES } from '../infra/resources.ts';
 import { bundleFunction } from '../infra/bundling.ts';
 import { median } from './stats.ts';
 
@@ -31,15 +34,24 @@ function firstEvent(spec: FunctionSpec): object {
   };
 }
 
+/**
+ * Prints the time and, when the first event threw, its message: a worker's first event fails on
+ * the unreachable endpoints (that is expected), but one that fails on its configuration would
+ * measure a handler that never ran.
+ */
 const PROBE = `
 const [file, eventJson] = process.argv.slice(1);
 const started = performance.now();
 const mod = await import(file);
-await mod.handler(JSON.parse(eventJson), { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000 }).catch(() => undefined);
-process.stdout.write(String(performance.now() - started));
+const error = await mod.handler(JSON.parse(eventJson), { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000 }).then(() => undefined, (e) => String(e?.message ?? e));
+process.stdout.write(JSON.stringify({ ms: performance.now() - started, error }));
 `;
 
-/** Only what a function's handler reads at cold start; nothing here is reached over the network. */
+/**
+ * Only what a function's handler reads at cold start; nothing here is reached over the network.
+ * Endpoints are https, as in AWS: the SDK imports node:http only for an http endpoint, and on
+ * Node 24 that import loads undici, which a deployed function never pays for.
+ */
 const FAKE_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -48,8 +60,13 @@ const FAKE_ENV: Record<string, string> = {
   AUDIT_TABLE: 'bench-audit',
   FIELD_KEY_ID: 'alias/bench',
   AUDIT_SIGNING_KEY_ID: 'alias/bench-signing',
-  DELETION_QUEUE_URL: 'http://127.0.0.1:9/queue/deletion',
-  WORK_QUEUE_URL: 'http://127.0.0.1:9/queue/work',
+  // Every queue's URL and consumer lease, as the stacks set them (a missing one stops the cold start).
+  ...Object.fromEntries(
+    Object.values(QUEUES).flatMap((queue) => [
+      [queue.envVar, `https://127.0.0.1:9/queue/${queue.localName}`],
+      [queue.leaseEnvVar, String(queue.leaseSeconds)],
+    ]),
+  ),
   FILES_BUCKET: 'bench-files',
   MAIL_FROM: 'bench@example.com',
   PUBLIC_BASE_URL: 'https://api.example.com',
@@ -60,22 +77,46 @@ const FAKE_ENV: Record<string, string> = {
   LOG_LEVEL: 'error',
 };
 
-/**
- * Median over runs of: the whole fresh process (start of Node to exit, as a Lambda init pays for
- * the runtime too) and the import + first event alone, measured inside the process.
- */
-async function initMs(file: string, event: object, runs: number): Promise<{ process: number; handler: number }> {
-  const whole: number[] = [];
-  const inside: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const started = performance.now();
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, file, JSON.stringify(event)], {
-      env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
-    });
-    whole.push(performance.now() - started);
-    inside.push(Number(stdout));
+interface InitSample {
+  /** The whole fresh process, start of Node to exit, as a Lambda init pays for the runtime too. */
+  readonly process: number;
+  /** The import and the first event alone, measured inside the process. */
+  readonly handler: number;
+}
+
+async function probeOnce(file: string, event: object): Promise<InitSample> {
+  const started = performance.now();
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, file, JSON.stringify(event)], {
+    env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
+  });
+  const whole = performance.now() - started;
+  const probed = JSON.parse(stdout) as { ms: number; error?: string };
+  if (probed.error !== undefined && /Environment variable|must be a whole number/.test(probed.error)) {
+    throw new Error(`${file}: the first event failed on its configuration, not on the network: ${probed.error}`);
   }
-  return { process: median(whole), handler: median(inside) };
+  return { process: whole, handler: probed.ms };
+}
+
+const medianOf = (samples: readonly InitSample[]): InitSample => ({ process: median(samples.map((s) => s.process)), handler: median(samples.map((s) => s.handler)) });
+
+async function initMs(file: string, event: object, runs: number): Promise<InitSample> {
+  const samples: InitSample[] = [];
+  for (let i = 0; i < runs; i += 1) samples.push(await probeOnce(file, event));
+  return medianOf(samples);
+}
+
+/**
+ * A function and the SDK floor run in turns, so both see the same load on a shared machine: the
+ * ratio compares neighbours, not a floor measured minutes earlier under another load.
+ */
+async function pairedInitMs(file: string, event: object, floorFile: string, runs: number): Promise<{ fn: InitSample; floor: InitSample }> {
+  const fn: InitSample[] = [];
+  const floor: InitSample[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    floor.push(await probeOnce(floorFile, {}));
+    fn.push(await probeOnce(file, event));
+  }
+  return { fn: medianOf(fn), floor: medianOf(floor) };
 }
 
 export async function runColdStartBench(runs = 5): Promise<Record<string, number>> {
@@ -100,16 +141,21 @@ export async function runColdStartBench(runs = 5): Promise<Record<string, number
     metrics['bundle_kb.sdk_floor'] = kb(floor.bytes);
     metrics['init_ms.sdk_floor'] = round(floorInit.process);
     metrics['handler_init_ms.sdk_floor'] = round(floorInit.handler);
+    const loads: number[] = [loadavg()[0] ?? 0];
     for (const spec of FUNCTIONS) {
       const built = await bundleFunction(resolve(spec.entry), join(dir, spec.name));
-      const init = await initMs(built.file, firstEvent(spec), runs);
+      const { fn: init, floor: floorBeside } = await pairedInitMs(built.file, firstEvent(spec), floor.file, runs);
+      loads.push(loadavg()[0] ?? 0);
       // What init reads; the chunks loaded on demand (XLSX, ZIP) are in the total.
       metrics[`bundle_kb.${spec.name}`] = kb(built.bytes);
       metrics[`bundle_total_kb.${spec.name}`] = kb(built.totalBytes);
       metrics[`init_ms.${spec.name}`] = round(init.process);
       metrics[`handler_init_ms.${spec.name}`] = round(init.handler);
-      metrics[`init_ratio.${spec.name}`] = round(init.process / floorInit.process);
+      metrics[`init_ratio.${spec.name}`] = round(init.process / floorBeside.process);
     }
+    // The machine's 1-minute load average while the functions ran: what the times were taken under.
+    metrics['cold_start_load_avg_min'] = round(Math.min(...loads));
+    metrics['cold_start_load_avg_max'] = round(Math.max(...loads));
     return metrics;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -5,8 +5,9 @@
  * with `import()` (the XLSX and ZIP writers) is a chunk beside the entry that init never reads.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * zod's error messages come in 40-odd languages, ~250 KB of every bundle; the API answers in
@@ -23,6 +24,63 @@ const englishOnlyZodLocales: Plugin = {
       resolveDir: process.cwd(),
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * zod classic ties JSON Schema generation (`toJSONSchema`, and the `minLength`-style getters built
+ * on it), its reverse (`fromJSONSchema`) and its JIT compiler (`z.compile`) to every schema it
+ * builds, called or not: ~63 KB of every bundle. No deployed function calls them: requests are
+ * validated with `safeParse`, and the one reader of those getters, zod-to-openapi, runs at bundle
+ * time (below). So those modules become stubs with the same exports that throw if called
+ * (docs/decisions/0012). test/infra/function-bundles.test.ts checks that every route schema
+ * accepts and refuses the same inputs bundled and unbundled.
+ */
+const ZOD_UNUSED_AT_RUNTIME = /[\\/]zod[\\/]v4[\\/](core[\\/](compile|to-json-schema|json-schema-processors|json-schema-generator)|classic[\\/]from-json-schema)\.js$/;
+const zodWithoutJsonSchema: Plugin = {
+  name: 'zod-without-json-schema',
+  setup(builder) {
+    builder.onLoad({ filter: ZOD_UNUSED_AT_RUNTIME }, async (args) => {
+      const real = (await import(pathToFileURL(args.path).href)) as Record<string, unknown>;
+      const exports = Object.entries(real).map(([name, value]) => {
+        if (typeof value === 'function') return `export const ${name} = notBundled(${JSON.stringify(name)});`;
+        const registered = typeof value === 'symbol' ? Symbol.keyFor(value) : undefined;
+        return registered === undefined ? `export const ${name} = Object.freeze({});` : `export const ${name} = Symbol.for(${JSON.stringify(registered)});`;
+      });
+      const notBundled =
+        'function notBundled(name) { return function () { throw new Error(`zod ${name} is not in the deployed bundle (infra/bundling.ts)`); }; }';
+      return { contents: [notBundled, ...exports].join('\n'), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * The OpenAPI document depends on the route table alone, so it is built here, when the openapi
+ * function is bundled, by the same `buildOpenApiDocument()`, and written beside the bundle as
+ * `openapi.json`; the bundled function reads that file instead of carrying zod-to-openapi and the
+ * whole route table and generating the document on its first request. `npm start` and the tests
+ * do not bundle: they build it as before.
+ */
+const OPENAPI_MODULE = fileURLToPath(new URL('../shared/api/openapi.ts', import.meta.url));
+export const OPENAPI_DOCUMENT_FILE = 'openapi.json';
+const prebuiltOpenApiDocument: Plugin = {
+  name: 'prebuilt-openapi-document',
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]shared[\\/]api[\\/]openapi\.ts$/ }, async (args) => {
+      if (args.path !== OPENAPI_MODULE) return undefined;
+      const outDir = builder.initialOptions.outdir;
+      if (outDir === undefined) throw new Error('The OpenAPI document needs an output directory to be written to');
+      const { buildOpenApiDocument } = (await import(pathToFileURL(OPENAPI_MODULE).href)) as typeof import('../shared/api/openapi.ts');
+      await mkdir(outDir, { recursive: true });
+      await writeFile(join(outDir, OPENAPI_DOCUMENT_FILE), JSON.stringify(buildOpenApiDocument()));
+      return {
+        contents: [
+          "import { readFileSync } from 'node:fs';",
+          `export function buildOpenApiDocument() { return JSON.parse(readFileSync(new URL('./${OPENAPI_DOCUMENT_FILE}', import.meta.url), 'utf8')); }`,
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
   },
 };
 
@@ -44,7 +102,7 @@ const sideEffectFreeLibStorage: Plugin = {
 
 /**
  * Lambda gives a function its credentials through the environment only: the SDK's default chain
- * resolves to an environment-only provider (docs/decisions/0007).
+ * resolves to an environment-only provider (docs/decisions/0009).
  */
 const ENVIRONMENT_CREDENTIALS = fileURLToPath(new URL('../shared/adapters/aws/environment-credentials.ts', import.meta.url));
 const environmentCredentialsOnly: Plugin = {
@@ -69,7 +127,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   outExtension: { '.js': '.mjs' },
   // Some CommonJS dependencies call require(); an ESM bundle has to provide it.
   banner: { js: "import { createRequire as __custosRequire } from 'node:module'; const require = __custosRequire(import.meta.url);" },
-  plugins: [englishOnlyZodLocales, sideEffectFreeLibStorage, environmentCredentialsOnly],
+  plugins: [englishOnlyZodLocales, zodWithoutJsonSchema, prebuiltOpenApiDocument, sideEffectFreeLibStorage, environmentCredentialsOnly],
 };
 
 export interface BundleResult {

@@ -1,4 +1,4 @@
-/** Serves the OpenAPI document, built once per cold start from the route table. */
+/** Serves the OpenAPI document, built once per instance from the route table (deployed bundles build it when bundled: infra/bundling.ts). */
 import { openApiRoutes } from '../../shared/api/routes/openapi.ts';
 import { buildOpenApiDocument } from '../../shared/api/openapi.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
