@@ -16,6 +16,8 @@ export interface TableDefinition {
   readonly sortKey: string;
   readonly indexes: readonly IndexDefinition[];
   readonly ttlAttribute?: string;
+  /** A DynamoDB stream of new item images, for the functions that consume it (see the manifest). */
+  readonly stream?: 'NEW_IMAGE';
 }
 
 export const TABLES = {
@@ -41,6 +43,8 @@ export const TABLES = {
     // Events by organization and time (the attributes every event carries): the window of an incident scope.
     indexes: [{ name: 'byOrgTime', partitionKey: 'orgId', sortKey: 'at' }],
     ttlAttribute: 'expiresAt',
+    // Feeds the audit sequencer the events as they are appended (docs/decisions/0007).
+    stream: 'NEW_IMAGE',
   },
 } as const satisfies Record<string, TableDefinition>;
 

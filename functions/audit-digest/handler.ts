@@ -7,34 +7,20 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
 import { logger } from '../../shared/http/logger.ts';
-import type { AuditChainStore } from '../../shared/ports/audit.ts';
 import * as services from '../../shared/services.ts';
 import { writeDigests, type DigestRunSummary } from '../../shared/use-cases/audit-digests.ts';
 import { verifyOrganizationLog } from '../../shared/use-cases/audit-verify.ts';
-
-/** The store as writeDigests sees it, noting each organization whose digest it wrote. */
-function noteDigested(store: AuditChainStore, digested: Set<string>): AuditChainStore {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'putDigest') {
-        return async (...args: Parameters<AuditChainStore['putDigest']>) => {
-          const written = await target.putDigest(...args);
-          if (written) digested.add(args[0].orgId);
-          return written;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 export async function handler(_event: ScheduledEvent): Promise<DigestRunSummary> {
   const audit = services.auditLog();
   const signer = services.digestSigner();
   const digested = new Set<string>();
-  const summary = await writeDigests({ store: noteDigested(audit, digested), signer, clock: services.clock() }, (_orgId, error) =>
-    logger.error('audit digest failed', { fn: 'audit-digest', error: error instanceof Error ? error.name : 'unknown' }),
+  const summary = await writeDigests(
+    { store: audit, signer, clock: services.clock() },
+    {
+      onDigested: (digest) => digested.add(digest.orgId),
+      onFailure: (_orgId, error) => logger.error('audit digest failed', { fn: 'audit-digest', error: error instanceof Error ? error.name : 'unknown' }),
+    },
   );
   logger.info('audit digests written', { fn: 'audit-digest', ...summary });
 

@@ -1,7 +1,8 @@
 /**
  * The scheduled digest run: for every organization whose chain advanced since its last digest,
- * signs a digest of the new head (see shared/domain/audit-digest.ts). Idempotent: a digest is
- * keyed by its head sequence and written only if absent, so overlapping runs write it once.
+ * signs a digest of the new head (see shared/domain/audit-digest.ts). It finds them by the
+ * marker the sequencer leaves (a Query), never by scanning the audit table. Idempotent: a digest
+ * is keyed by its head sequence and written only if absent, so overlapping runs write it once.
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
 import type { AuditChainStore, DigestSigner } from '../ports/audit.ts';
@@ -33,18 +34,47 @@ export async function digestOrganization(deps: AuditDigestDeps, orgId: string, h
   return (await deps.store.putDigest(digest)) ? digest : undefined;
 }
 
-export async function writeDigests(deps: AuditDigestDeps, onFailure: (orgId: string, error: unknown) => void = () => {}): Promise<DigestRunSummary> {
+/**
+ * The sequencer's checkpoint: signs the organization's head unless its last digest is younger
+ * than `intervalMs`, so KMS signs at most once per organization per interval however busy it is.
+ */
+export async function checkpointIfDue(deps: AuditDigestDeps, orgId: string, intervalMs: number): Promise<SignedDigest | undefined> {
+  const latest = await deps.store.latestDigest(orgId);
+  if (latest !== undefined && deps.clock.now().getTime() - Date.parse(latest.createdAt) < intervalMs) return undefined;
+  const head = await deps.store.head(orgId);
+  if (head === undefined) return undefined;
+  const digest = await digestOrganization(deps, orgId, head);
+  if (digest !== undefined) await deps.store.markDigested(orgId, digest.headSeq);
+  return digest;
+}
+
+export interface DigestRunHooks {
+  /** One organization's failure; the run goes on with the others. */
+  readonly onFailure?: (orgId: string, error: unknown) => void;
+  /** A digest this run wrote. */
+  readonly onDigested?: (digest: SignedDigest) => void;
+}
+
+export async function writeDigests(deps: AuditDigestDeps, hooks: DigestRunHooks = {}): Promise<DigestRunSummary> {
   let organizations = 0;
   let written = 0;
   let failed = 0;
-  for await (const head of deps.store.heads()) {
+  for await (const orgId of deps.store.undigested()) {
     organizations += 1;
     try {
-      if ((await digestOrganization(deps, head.orgId, head)) !== undefined) written += 1;
+      const head = await deps.store.head(orgId);
+      const digest = head === undefined ? undefined : await digestOrganization(deps, orgId, head);
+      if (digest !== undefined) {
+        written += 1;
+        hooks.onDigested?.(digest);
+      }
+      // Cleared only up to what is now signed: a chain that moved on keeps its marker.
+      const signed = head === undefined ? Number.MAX_SAFE_INTEGER : ((await deps.store.latestDigest(orgId))?.headSeq ?? 0);
+      await deps.store.markDigested(orgId, signed);
     } catch (error) {
       // One organization's failure must not hold up the others; the next run retries it.
       failed += 1;
-      onFailure(head.orgId, error);
+      hooks.onFailure?.(orgId, error);
     }
   }
   return { organizations, written, failed };

@@ -28,7 +28,7 @@ let log: DynamoAuditLog;
 beforeAll(() => {
   raw = new DynamoDBClient({});
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  log = new DynamoAuditLog(documents, testEnv('AUDIT_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), systemClock), 'x'.repeat(32));
+  log = new DynamoAuditLog(documents, testEnv('AUDIT_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), systemClock));
 });
 afterAll(() => raw.destroy());
 

@@ -146,7 +146,7 @@ describe('the clean-up cycle under DynamoDB faults', () => {
       queue: noMessages,
       sweeper,
       files: new S3Files(new S3Client({ forcePathStyle: true }), testEnv('FILES_BUCKET')),
-      audit: new DynamoAuditLog(documents, testEnv('AUDIT_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), clock), 'x'.repeat(64)),
+      audit: new DynamoAuditLog(documents, testEnv('AUDIT_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), clock)),
       // Expired exports and links belong to every test file; not this cycle's business.
       expired: { scanExpired: async () => ({ complete: true }), deleteExpired: async () => undefined },
       clock,
