@@ -23,6 +23,8 @@ import { LOCAL_REGION } from './lambda-events.ts';
 const IDLE_POLL_MS = 200;
 /** How often new shards are looked for. */
 const SHARD_REFRESH_MS = 5_000;
+/** Errors after which a shard's iterator is taken again. */
+const ITERATOR_LOST = new Set(['ExpiredIteratorException', 'TrimmedDataAccessException']);
 /** Pause before a failed batch is retried (the cloud backs off too). */
 const RETRY_DELAY_MS = 500;
 
@@ -102,6 +104,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   async function consume(fn: FunctionSpec, spec: StreamConsumerSpec): Promise<void> {
     let streamArn: string | undefined;
     const iterators = new Map<string, string>();
+    /** The last record handed over per shard, to resume after an iterator expired. */
+    const lastSequence = new Map<string, string>();
     const finished = new Set<string>();
     let refreshedAt = 0;
     while (!signal.aborted) {
@@ -114,10 +118,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           for (const shard of StreamDescription?.Shards ?? []) {
             const id = shard.ShardId;
             if (id === undefined || iterators.has(id) || finished.has(id)) continue;
-            const { ShardIterator } = await options.streams.send(
-              new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ShardIteratorType: options.startAt === 'latest' ? 'LATEST' : 'TRIM_HORIZON' }),
-              { abortSignal: signal },
-            );
+            const after = lastSequence.get(id);
+            const position =
+              after !== undefined
+                ? ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } as const)
+                : ({ ShardIteratorType: options.startAt === 'latest' ? 'LATEST' : 'TRIM_HORIZON' } as const);
+            const { ShardIterator } = await options.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ...position }), { abortSignal: signal });
             if (ShardIterator !== undefined) iterators.set(id, ShardIterator);
           }
           refreshedAt = Date.now();
@@ -129,6 +135,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           if (records.length > 0) {
             await deliver(fn, spec, streamArn, records);
             delivered += records.length;
+            const last = records.at(-1)?.dynamodb?.SequenceNumber;
+            if (last !== undefined) lastSequence.set(shardId, last);
           }
           if (page.NextShardIterator === undefined) {
             iterators.delete(shardId);
@@ -145,6 +153,13 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         }
       } catch (error) {
         if (signal.aborted) return;
+        if (error instanceof Error && ITERATOR_LOST.has(error.name)) {
+          // Iterators expire (15 minutes in the cloud, sooner in DynamoDB Local): take new ones,
+          // after the last record handed over.
+          iterators.clear();
+          refreshedAt = 0;
+          continue;
+        }
         log(`reading the ${spec.table} stream for ${fn.name} failed: ${errorName(error)}`);
         await pause(1000);
       }

@@ -6,11 +6,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KMSClient, VerifyCommand } from '@aws-sdk/client-kms';
-import { functionNamed } from '../../infra/manifest.ts';
-import { FunctionRuntime } from '../../infra/local/invoke.ts';
-import { startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
 import { AUDIT_HEAD_SK, auditBatchSk, auditDigestSk, auditEventSk } from '../../shared/adapters/aws/audit-keys.ts';
 import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
@@ -26,6 +22,7 @@ import { checkpointIfDue, digestOrganization, writeDigests } from '../../shared/
 import { pseudonymiseActor } from '../../shared/use-cases/audit-erasure.ts';
 import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
 import { verifyOrganizationLog } from '../../shared/use-cases/audit-verify.ts';
+import { startTestSequencer, type TestSequencer } from '../support/audit-sequencer.ts';
 import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
 import { testEnv } from '../support/test-stack.ts';
 
@@ -393,26 +390,13 @@ describe('tamper evidence of the sequenced structure', () => {
 });
 
 describe('concurrent writers', () => {
-  let runtime: FunctionRuntime;
-  let streams: DynamoDBStreamsClient;
-  let poller: ReturnType<typeof startStreamPoller>;
+  let sequencer: TestSequencer;
 
   beforeAll(async () => {
-    // The real sequencer function, fed by the local stream poller from the audit table's stream.
-    runtime = new FunctionRuntime();
-    // DynamoDB Local serves the streams API on its own endpoint.
-    streams = new DynamoDBStreamsClient({ endpoint: testEnv('AWS_ENDPOINT_URL_DYNAMODB') });
-    const tables = { records: recordsTable, audit: auditTable };
-    // From the latest record: the stream of the tests before (tampered chains among them) is not replayed.
-    poller = startStreamPoller({ runtime, dynamodb: raw, streams, tableNames: tables, functions: [functionNamed('audit-sequencer')], startAt: 'latest' });
-    // Reading from the latest record: the shards' positions are taken before the first test writes.
-    await poller.caughtUp();
+    sequencer = await startTestSequencer();
   });
 
-  afterAll(async () => {
-    await poller.stop();
-    streams.destroy();
-  });
+  afterAll(() => sequencer.stop());
 
   test.each([1, 16, 64])('%i writers in one organization: every event in the chain exactly once, in a verifiable order', async (writers) => {
     // Prepare
@@ -420,7 +404,7 @@ describe('concurrent writers', () => {
     const perWriter = Math.max(2, Math.floor(64 / writers));
     // Act: separate writer instances, as separate Lambda instances would be; the stream sequences.
     const written = await Promise.all(Array.from({ length: writers }, (_, w) => append(orgId, perWriter, newWriter(), `writer-${w}`)));
-    await poller.caughtUp();
+    await sequencer.caughtUp();
     // Assess
     const total = writers * perWriter;
     const ids = written.flat().map((e) => e.eventId);
