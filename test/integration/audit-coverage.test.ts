@@ -35,12 +35,12 @@ afterAll(() => raw.destroy());
 /** The organization's events, sequenced or not, newest first (the listing behind GET …/audit). */
 async function eventsOf(orgId: string): Promise<ListedEvent[]> {
   const events: ListedEvent[] = [];
-  let cursor: string | undefined;
+  let after: string | undefined;
   do {
-    const page = await log.query({ orgId, limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+    const page = await log.query({ orgId, limit: 100, ...(after === undefined ? {} : { after }) });
     events.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
+    after = page.next ?? undefined;
+  } while (after !== undefined);
   return events;
 }
 
