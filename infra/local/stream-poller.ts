@@ -21,6 +21,11 @@ import { LOCAL_REGION } from './lambda-events.ts';
 
 /** How long a caught-up shard waits before it asks again. */
 const IDLE_POLL_MS = 200;
+/**
+ * A write shows in DynamoDB Local's stream a moment after it returns: caughtUp() waits for an idle
+ * pass that began at least this long after it was called.
+ */
+const STREAM_DELAY_MS = 1_500;
 /** How often new shards are looked for. */
 const SHARD_REFRESH_MS = 5_000;
 /** Errors after which a shard's iterator is taken again. */
@@ -75,9 +80,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const log = options.log ?? (() => {});
   const abort = new AbortController();
   const signal = abort.signal;
-  /** Bumped on every pass in which no shard returned records; caughtUp() waits for two more. */
-  let idlePasses = 0;
-  const idleWaiters: { after: number; resolve: () => void }[] = [];
+  /** Callers of caughtUp(), each waiting for an idle pass that began long enough after its call. */
+  const idleWaiters: { since: number; resolve: () => void }[] = [];
 
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -107,8 +111,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     /** The last record handed over per shard, to resume after an iterator expired. */
     const lastSequence = new Map<string, string>();
     const finished = new Set<string>();
+    /** `latest`: shards still being read up to their end at start, without handing anything over. */
+    const skipping = new Set<string>();
     let refreshedAt = 0;
+    let firstRefresh = true;
     while (!signal.aborted) {
+      const passStarted = Date.now();
       try {
         streamArn ??= (await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableNames[spec.table] }), { abortSignal: signal })).Table
           ?.LatestStreamArn;
@@ -118,23 +126,27 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           for (const shard of StreamDescription?.Shards ?? []) {
             const id = shard.ShardId;
             if (id === undefined || iterators.has(id) || finished.has(id)) continue;
+            // `latest` reads from the oldest record too, skipping up to the end: a LATEST iterator has
+            // no position to resume from once DynamoDB Local trims it.
             const after = lastSequence.get(id);
-            const position =
-              after !== undefined
-                ? ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } as const)
-                : ({ ShardIteratorType: options.startAt === 'latest' ? 'LATEST' : 'TRIM_HORIZON' } as const);
+            const position = after !== undefined ? ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } as const) : ({ ShardIteratorType: 'TRIM_HORIZON' } as const);
+            if (after === undefined && options.startAt === 'latest' && firstRefresh) skipping.add(id);
             const { ShardIterator } = await options.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ...position }), { abortSignal: signal });
             if (ShardIterator !== undefined) iterators.set(id, ShardIterator);
           }
           refreshedAt = Date.now();
+          firstRefresh = false;
         }
         let delivered = 0;
         for (const [shardId, iterator] of iterators) {
           const page = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: spec.batchSize }), { abortSignal: signal });
           const records = page.Records ?? [];
-          if (records.length > 0) {
-            await deliver(fn, spec, streamArn, records);
-            delivered += records.length;
+          if (records.length === 0) skipping.delete(shardId);
+          else {
+            if (!skipping.has(shardId)) {
+              await deliver(fn, spec, streamArn, records);
+              delivered += records.length;
+            }
             const last = records.at(-1)?.dynamodb?.SequenceNumber;
             if (last !== undefined) lastSequence.set(shardId, last);
           }
@@ -143,10 +155,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
             finished.add(shardId);
           } else iterators.set(shardId, page.NextShardIterator);
         }
-        if (delivered === 0) {
-          idlePasses += 1;
+        if (delivered === 0 && skipping.size === 0) {
           for (const waiter of idleWaiters.splice(0)) {
-            if (idlePasses > waiter.after) waiter.resolve();
+            if (passStarted - waiter.since >= STREAM_DELAY_MS) waiter.resolve();
             else idleWaiters.push(waiter);
           }
           await pause(IDLE_POLL_MS);
@@ -170,8 +181,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
 
   return {
     caughtUp() {
-      // One idle pass may have started before the caller's writes: wait for the one after it.
-      return new Promise((resolve) => idleWaiters.push({ after: idlePasses + 1, resolve }));
+      return new Promise((resolve) => idleWaiters.push({ since: Date.now(), resolve }));
     },
     async stop() {
       abort.abort();
