@@ -13,12 +13,11 @@ import type { QueueName, TableName } from './resources.ts';
  * records/audit: `read` (Get/Query), `write` (+ Put/Update/TransactWrite/ConditionCheck),
  * `delete` (+ Delete/BatchWrite; only the clean-up cycle and record-erasing APIs). Audit
  * `append` is Put/TransactWrite/ConditionCheck plus reads — never Update or Delete; `sequence`
- * adds Update, which only the sequencer needs, to write the events' places in the chain; `digest`
- * adds Delete on the undigested markers' partition only.
+ * adds Update, which only the sequencer needs, to write the events' places in the chain.
  */
 export interface FunctionAccess {
   readonly records?: 'read' | 'write' | 'delete';
-  readonly audit?: 'read' | 'append' | 'sequence' | 'digest' | 'delete';
+  readonly audit?: 'read' | 'append' | 'sequence' | 'delete';
   /**
    * Tables this function may Scan (a full read of the table, billed as such). Only for the
    * table-wide sweeps that have no partition to Query; the table's own access mode must be set too.
@@ -125,8 +124,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     auditSigningKey: 'verify',
   }),
   // Gives appended audit events their places in the chain, a batch at a time, from the audit
-  // table's stream (docs/decisions/0007). `sequence`: Update writes each event's position; Put
-  // the batch, the head and the undigested marker. `sign`: the checkpoint it signs when one is due.
+  // table's stream (docs/decisions/0011). `sequence`: Update writes each event's position; Put
+  // the batch and the head. `sign`: the checkpoint it signs when one is due.
   {
     name: 'audit-sequencer',
     entry: 'functions/audit-sequencer/handler.ts',
@@ -137,15 +136,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     routes: [],
     streams: { table: 'audit', batchSize: 1000, batchingWindowSeconds: 1, maxRetries: 10 },
   },
-  // Finds the organizations whose chain advanced by the sequencer's marker items (a Query, no
-  // Scan), writes digests with Put and clears the markers (`digest`: DeleteItem on them only).
+  // Reviews the organizations whose chain advanced, found through the sparse index of flagged
+  // heads (a Query, no Scan): signs a quiet chain's unsigned tail, verifies the log, and clears
+  // the flag by rewriting the head (Put only).
   {
     name: 'audit-digest',
     entry: 'functions/audit-digest/handler.ts',
-    description: 'Signs a digest of every audit chain that advanced since its last digest',
+    description: 'Reviews every audit chain that advanced: signs its unsigned tail and verifies the log',
     memoryMb: 512,
     timeoutSeconds: 300,
-    access: { audit: 'digest', auditSigningKey: 'sign' },
+    access: { audit: 'append', auditSigningKey: 'sign' },
     routes: [],
     schedule: { contextKey: 'auditDigestScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },

@@ -40,10 +40,12 @@ export const TABLES = {
     localName: 'custos-audit',
     partitionKey: 'pk',
     sortKey: 'sk',
-    // Events by organization and time (the attributes every event carries): the window of an incident scope.
-    indexes: [{ name: 'byOrgTime', partitionKey: 'orgId', sortKey: 'at' }],
+    // Sparse: only chain heads the sequencer moved since the digest run last reviewed them
+    // (shared/adapters/aws/audit-keys.ts). Events are keyed by time in the table itself, so a
+    // time window (the incident scope) is a key range of the table and needs no index.
+    indexes: [{ name: 'unreviewed', partitionKey: 'unreviewed', sortKey: 'pk' }],
     ttlAttribute: 'expiresAt',
-    // Feeds the audit sequencer the events as they are appended (docs/decisions/0007).
+    // Feeds the audit sequencer the events as they are appended (docs/decisions/0011).
     stream: 'NEW_IMAGE',
   },
 } as const satisfies Record<string, TableDefinition>;

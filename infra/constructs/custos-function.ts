@@ -19,7 +19,6 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { FunctionAccess, FunctionSpec } from '../manifest.ts';
-import { UNDIGESTED_PK } from '../../shared/adapters/aws/audit-keys.ts';
 import { BUCKETS, QUEUES, TABLES, type QueueName, type TableName } from '../resources.ts';
 import { wildcardResourceFinding } from './nag-findings.ts';
 
@@ -84,9 +83,6 @@ const TABLE_ACTIONS: Record<'records' | 'audit', Record<string, readonly string[
     append: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     // The sequencer writes each event's place in the chain onto it: Update, still no Delete.
     sequence: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-    // The digest run: append, plus DeleteItem on the undigested markers only (see bindAudit).
-    // `sequence` has that DeleteItem too: it clears the marker of a checkpoint it signed.
-    digest: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     delete: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
   },
 };
@@ -169,16 +165,6 @@ export class CustosFunction extends LambdaFunction {
 
   bindAudit(audit: EncryptedTable, mode: AuditAccess): void {
     this.bindTable('audit', audit, TABLE_ACTIONS.audit[mode] ?? [], mode !== 'read');
-    if (mode === 'digest' || mode === 'sequence') {
-      // Clearing a marker deletes an item of the UNDIGESTED partition; no event can be deleted.
-      this.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['dynamodb:DeleteItem'],
-          resources: [audit.table.tableArn],
-          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [UNDIGESTED_PK] } },
-        }),
-      );
-    }
   }
 
   /**

@@ -109,12 +109,13 @@ export interface AuditChainStore {
   /** Writes a digest unless one already exists at its headSeq; false when one did. */
   putDigest(digest: SignedDigest): Promise<boolean>;
   /**
-   * Organizations whose chain the sequencer advanced since their last digest: a marker item per
-   * organization, so the digest run finds them with a Query, not a Scan of the table.
+   * Organizations whose chain the sequencer advanced since the digest run last reviewed them: the
+   * sequencer flags the head it moves, and a sparse index of flagged heads answers this with a
+   * Query, never a Scan of the table.
    */
-  undigested(): AsyncIterable<string>;
-  /** Removes the organization's marker unless the chain advanced past `headSeq` meanwhile. */
-  markDigested(orgId: string, headSeq: number): Promise<void>;
+  unreviewed(): AsyncIterable<string>;
+  /** Clears the organization's flag unless its chain moved past `head` meanwhile. */
+  markReviewed(orgId: string, head: AuditChainHead): Promise<void>;
   /**
    * Removes the identifying details kept outside the hash (email, ip, user agent) from every event
    * of `userId` in the organization; answers how many events changed. Deletion worker only.

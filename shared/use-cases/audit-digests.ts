@@ -1,12 +1,15 @@
 /**
- * The scheduled digest run: for every organization whose chain advanced since its last digest,
- * signs a digest of the new head (see shared/domain/audit-digest.ts). It finds them by the
- * marker the sequencer leaves (a Query), never by scanning the audit table. Idempotent: a digest
+ * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). The sequencer signs one
+ * when a batch advances a chain and the last is older than the checkpoint interval. The scheduled
+ * run reviews every organization whose chain advanced since its last review: it signs the tail a
+ * quiet organization left unsigned, then verifies the whole log. It finds them by the flag the
+ * sequencer leaves on the head (a Query), never by scanning the audit table. Idempotent: a digest
  * is keyed by its head sequence and written only if absent, so overlapping runs write it once.
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
 import type { AuditChainStore, DigestSigner } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
+import { verifyOrganizationLog } from './audit-verify.ts';
 
 export interface AuditDigestDeps {
   readonly store: AuditChainStore;
@@ -14,10 +17,21 @@ export interface AuditDigestDeps {
   readonly clock: Clock;
 }
 
+/** A log that did not verify: the organization (a tenant, not a person) and where it broke. */
+export interface BrokenLog {
+  readonly orgId: string;
+  readonly firstBrokenAt?: number;
+  readonly reason?: string;
+}
+
 export interface DigestRunSummary {
+  /** Organizations reviewed (their chain advanced since the last run). */
   readonly organizations: number;
   readonly written: number;
+  /** Organizations whose digest could not be written, or whose log could not be read to the end. */
   readonly failed: number;
+  readonly verified: number;
+  readonly broken: readonly BrokenLog[];
 }
 
 /** Signs the digest of one organization's current head; undefined when nothing is new. */
@@ -43,39 +57,39 @@ export async function checkpointIfDue(deps: AuditDigestDeps, orgId: string, inte
   if (latest !== undefined && deps.clock.now().getTime() - Date.parse(latest.createdAt) < intervalMs) return undefined;
   const head = await deps.store.head(orgId);
   if (head === undefined) return undefined;
-  const digest = await digestOrganization(deps, orgId, head);
-  if (digest !== undefined) await deps.store.markDigested(orgId, digest.headSeq);
-  return digest;
+  return digestOrganization(deps, orgId, head);
 }
 
-export interface DigestRunHooks {
-  /** One organization's failure; the run goes on with the others. */
-  readonly onFailure?: (orgId: string, error: unknown) => void;
-  /** A digest this run wrote. */
-  readonly onDigested?: (digest: SignedDigest) => void;
+export interface DigestRunDeps extends AuditDigestDeps {
+  readonly retentionDays: number;
 }
 
-export async function writeDigests(deps: AuditDigestDeps, hooks: DigestRunHooks = {}): Promise<DigestRunSummary> {
+/**
+ * The scheduled review. Per organization: sign the unsigned tail, verify the log, clear the flag
+ * (only up to the head it reviewed). One organization's failure is retried next run (its flag
+ * stays) and does not hold up the others; `onFailure` hears of it.
+ */
+export async function reviewAuditLogs(deps: DigestRunDeps, onFailure: (error: unknown) => void = () => {}): Promise<DigestRunSummary> {
   let organizations = 0;
   let written = 0;
   let failed = 0;
-  for await (const orgId of deps.store.undigested()) {
+  let verified = 0;
+  const broken: BrokenLog[] = [];
+  for await (const orgId of deps.store.unreviewed()) {
     organizations += 1;
     try {
       const head = await deps.store.head(orgId);
-      const digest = head === undefined ? undefined : await digestOrganization(deps, orgId, head);
-      if (digest !== undefined) {
-        written += 1;
-        hooks.onDigested?.(digest);
-      }
-      // Cleared only up to what is now signed: a chain that moved on keeps its marker.
-      const signed = head === undefined ? Number.MAX_SAFE_INTEGER : ((await deps.store.latestDigest(orgId))?.headSeq ?? 0);
-      await deps.store.markDigested(orgId, signed);
+      if (head === undefined) continue;
+      if ((await digestOrganization(deps, orgId, head)) !== undefined) written += 1;
+      const result = await verifyOrganizationLog({ audit: deps.store, signer: deps.signer, clock: deps.clock, retentionDays: deps.retentionDays }, orgId);
+      if (result.valid) verified += 1;
+      else broken.push({ orgId, ...(result.firstBrokenAt === undefined ? {} : { firstBrokenAt: result.firstBrokenAt }), ...(result.reason === undefined ? {} : { reason: result.reason }) });
+      await deps.store.markReviewed(orgId, head);
     } catch (error) {
-      // One organization's failure must not hold up the others; the next run retries it.
+      // Not evidence of tampering (throttling, a timeout, KMS): the flag stays, the next run retries.
       failed += 1;
-      hooks.onFailure?.(orgId, error);
+      onFailure(error);
     }
   }
-  return { organizations, written, failed };
+  return { organizations, written, failed, verified, broken };
 }

@@ -47,7 +47,7 @@ async function* eventsUpToHead(store: AuditChainStore, orgId: string, onHead: (h
 export const SEQUENCER_LAG_BOUND_MS = 15 * 60 * 1000;
 
 export async function verifyOrganizationLog(
-  deps: Pick<AuditVerifyDeps, 'audit' | 'signer' | 'clock' | 'retentionDays'>,
+  deps: Pick<AuditVerifyDeps, 'signer' | 'clock' | 'retentionDays'> & { readonly audit: AuditChainStore },
   orgId: string,
 ): Promise<LogVerification> {
   const keys = new Map<string, KeyObject>();

@@ -18,7 +18,7 @@ import { digestMessage, type SignedDigest } from '../../shared/domain/audit-dige
 import { newId } from '../../shared/domain/ids.ts';
 import type { AppendedEvent, AuditActor, AuditEvent } from '../../shared/ports/audit.ts';
 import { systemClock, type Clock } from '../../shared/ports/clock.ts';
-import { checkpointIfDue, digestOrganization, writeDigests } from '../../shared/use-cases/audit-digests.ts';
+import { checkpointIfDue, digestOrganization, reviewAuditLogs } from '../../shared/use-cases/audit-digests.ts';
 import { pseudonymiseActor } from '../../shared/use-cases/audit-erasure.ts';
 import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
 import { verifyOrganizationLog } from '../../shared/use-cases/audit-verify.ts';
@@ -499,15 +499,48 @@ describe('signed digests', () => {
     await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 9, digests: 2 });
   });
 
-  test('the scheduled run digests every advanced chain once', async () => {
+  const reviewDeps = () => ({ ...digestDeps(), retentionDays: RETENTION_DAYS });
+  const unreviewed = async (): Promise<string[]> => {
+    const orgs: string[] = [];
+    for await (const orgId of newLog().unreviewed()) orgs.push(orgId);
+    return orgs;
+  };
+
+  test('the scheduled review signs the tail a quiet organization left unsigned, verifies it, and clears its flag', async () => {
+    // Prepare: a checkpoint at 2, then one more event within the interval (no checkpoint due).
+    const orgId = newId();
+    const deps = { ...digestDeps(), clock: { now: () => new Date() } };
+    await appendEvents(orgId, 2);
+    await checkpointIfDue(deps, orgId, 10_000);
+    await appendEvents(orgId, 1);
+    await checkpointIfDue(deps, orgId, 10_000);
+    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 2 });
+    expect(await unreviewed()).toContain(orgId);
+    // Act
+    const run = await reviewAuditLogs(reviewDeps());
+    // Assess
+    expect(run.written).toBeGreaterThanOrEqual(1);
+    expect(run.broken.map((b) => b.orgId)).not.toContain(orgId);
+    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 3 });
+    expect(await unreviewed()).not.toContain(orgId);
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 3, digests: 2 });
+  });
+
+  test('the scheduled review reports a log that does not verify, by organization and position', async () => {
     const orgId = newId();
     await appendEvents(orgId, 3);
-    const firstRun = await writeDigests(digestDeps());
-    const secondRun = await writeDigests(digestDeps());
-    expect(firstRun.written).toBeGreaterThanOrEqual(1);
-    expect(firstRun.failed).toBe(0);
-    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 3 });
-    expect(secondRun.written).toBe(0);
+    await putRaw({ ...(await rawEvent(orgId, 2)), action: 'org.delete' });
+    const run = await reviewAuditLogs(reviewDeps());
+    expect(run.broken).toContainEqual({ orgId, firstBrokenAt: 2, reason: 'chain' });
+  });
+
+  test('a chain that moved on during the review keeps its flag for the next run', async () => {
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    const reviewed = (await newLog().head(orgId))!;
+    await appendEvents(orgId, 1);
+    await newLog().markReviewed(orgId, reviewed);
+    expect(await unreviewed()).toContain(orgId);
   });
 });
 

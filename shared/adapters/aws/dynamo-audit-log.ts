@@ -6,13 +6,13 @@
  *
  * Every walk is a paginated Query (and one BatchGet per batch), so memory holds one page at a time.
  */
-import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BadCursorError } from '../../domain/errors.ts';
 import type { SignedDigest, StoredEvent } from '../../domain/audit-digest.ts';
 import type { AuditActor, AuditChainHead, AuditChainStore, AuditDraft, AuditEvent, AuditLog, AuditPage, AuditQuery, AuditWindowQuery, ListedEvent, SequencedBatch } from '../../ports/audit.ts';
 import type { AuditedWriter } from './audited-writer.ts';
-import { AUDIT_HEAD_SK, BATCH_PREFIX, DIGEST_PREFIX, EVENT_PREFIX, UNDIGESTED_PK, auditBatchSk, auditDigestSk, auditEventSk } from './audit-keys.ts';
+import { AUDIT_HEAD_SK, AUDIT_UNREVIEWED_INDEX, BATCH_PREFIX, DIGEST_PREFIX, EVENT_PREFIX, UNREVIEWED_FLAG, auditBatchSk, auditDigestSk, auditEventSk } from './audit-keys.ts';
 import { batchOf } from './dynamo-audit-sequencer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
@@ -202,30 +202,35 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     }
   }
 
-  async *undigested(): AsyncGenerator<string> {
+  async *unreviewed(): AsyncGenerator<string> {
     const items = queryItems(this.client, {
       TableName: this.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': UNDIGESTED_PK },
-      ProjectionExpression: 'sk',
+      IndexName: AUDIT_UNREVIEWED_INDEX,
+      KeyConditionExpression: 'unreviewed = :flag',
+      ExpressionAttributeValues: { ':flag': UNREVIEWED_FLAG },
     });
-    for await (const item of items) yield String(item.sk).slice('ORG#'.length);
+    for await (const item of items) yield String(item.pk).slice('ORG#'.length);
   }
 
-  async markDigested(orgId: string, headSeq: number): Promise<void> {
+  /**
+   * Rewrites the head as reviewed (without the flag), on condition that it is still the head
+   * reviewed: a chain that moved on meanwhile keeps its flag for the next run. A Put, as every
+   * function that appends may do; no Update or Delete is needed.
+   */
+  async markReviewed(orgId: string, head: AuditChainHead): Promise<void> {
     try {
       await guarded(
         this.client.send(
-          new DeleteCommand({
+          new PutCommand({
             TableName: this.table,
-            Key: { pk: UNDIGESTED_PK, sk: orgPk(orgId) },
-            ConditionExpression: 'seq <= :seq',
-            ExpressionAttributeValues: { ':seq': headSeq },
+            Item: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK, kind: 'head', seq: head.seq, hash: head.hash, at: head.at },
+            ConditionExpression: 'seq = :seq AND #hash = :hash',
+            ExpressionAttributeNames: { '#hash': 'hash' },
+            ExpressionAttributeValues: { ':seq': head.seq, ':hash': head.hash },
           }),
         ),
       );
     } catch (error) {
-      // The chain advanced meanwhile: the next run digests it.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }

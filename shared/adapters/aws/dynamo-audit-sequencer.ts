@@ -8,7 +8,7 @@ import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, Up
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { eventRef } from '../../domain/audit-chain.ts';
 import type { AppendedEvent, AuditChainHead, AuditSequencerStore, SequencedBatch } from '../../ports/audit.ts';
-import { AUDIT_HEAD_SK, UNDIGESTED_PK, auditBatchSk, auditEventSk } from './audit-keys.ts';
+import { AUDIT_HEAD_SK, UNREVIEWED_FLAG, auditBatchSk, auditEventSk } from './audit-keys.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 
@@ -77,7 +77,8 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
         this.client.send(
           new PutCommand({
             TableName: this.table,
-            Item: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK, kind: 'head', ...to },
+            // Flagged for the digest run's review (the sparse index `unreviewed`: a Query, not a Scan).
+            Item: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK, kind: 'head', ...to, unreviewed: UNREVIEWED_FLAG },
             ...(from === undefined
               ? { ConditionExpression: 'attribute_not_exists(pk)' }
               : { ConditionExpression: 'seq = :seq', ExpressionAttributeValues: { ':seq': from.seq } }),
@@ -88,8 +89,6 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
       // Another sequencer rolled this batch forward first: the head is already there or beyond.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    // The digest run finds chains with new events through this marker (a Query, not a Scan).
-    await guarded(this.client.send(new PutCommand({ TableName: this.table, Item: { pk: UNDIGESTED_PK, sk: orgPk(orgId), kind: 'undigested', seq: to.seq } })));
   }
 
   async markSequenced(batch: SequencedBatch): Promise<readonly string[]> {
