@@ -64,10 +64,30 @@ export interface DigestRunDeps extends AuditDigestDeps {
   readonly retentionDays: number;
 }
 
+export interface OrganizationReview {
+  /** Whether this review signed the chain's tail. */
+  readonly signed: boolean;
+  /** Set when the log did not verify. */
+  readonly broken?: BrokenLog;
+}
+
 /**
- * The scheduled review. Per organization: sign the unsigned tail, verify the log, clear the flag
- * (only up to the head it reviewed). One organization's failure is retried next run (its flag
- * stays) and does not hold up the others; `onFailure` hears of it.
+ * Reviews one organization: signs the unsigned tail, verifies the log, clears the flag (only up
+ * to the head it reviewed). Throws when the log could not be read or signed to the end.
+ */
+export async function reviewOrganization(deps: DigestRunDeps, orgId: string): Promise<OrganizationReview> {
+  const head = await deps.store.head(orgId);
+  if (head === undefined) return { signed: false };
+  const signed = (await digestOrganization(deps, orgId, head)) !== undefined;
+  const result = await verifyOrganizationLog({ audit: deps.store, signer: deps.signer, clock: deps.clock, retentionDays: deps.retentionDays }, orgId);
+  await deps.store.markReviewed(orgId, head);
+  if (result.valid) return { signed };
+  return { signed, broken: { orgId, ...(result.firstBrokenAt === undefined ? {} : { firstBrokenAt: result.firstBrokenAt }), ...(result.reason === undefined ? {} : { reason: result.reason }) } };
+}
+
+/**
+ * The scheduled review of every flagged organization. One organization's failure is retried next
+ * run (its flag stays) and does not hold up the others; `onFailure` hears of it.
  */
 export async function reviewAuditLogs(deps: DigestRunDeps, onFailure: (error: unknown) => void = () => {}): Promise<DigestRunSummary> {
   let organizations = 0;
@@ -78,13 +98,10 @@ export async function reviewAuditLogs(deps: DigestRunDeps, onFailure: (error: un
   for await (const orgId of deps.store.unreviewed()) {
     organizations += 1;
     try {
-      const head = await deps.store.head(orgId);
-      if (head === undefined) continue;
-      if ((await digestOrganization(deps, orgId, head)) !== undefined) written += 1;
-      const result = await verifyOrganizationLog({ audit: deps.store, signer: deps.signer, clock: deps.clock, retentionDays: deps.retentionDays }, orgId);
-      if (result.valid) verified += 1;
-      else broken.push({ orgId, ...(result.firstBrokenAt === undefined ? {} : { firstBrokenAt: result.firstBrokenAt }), ...(result.reason === undefined ? {} : { reason: result.reason }) });
-      await deps.store.markReviewed(orgId, head);
+      const review = await reviewOrganization(deps, orgId);
+      if (review.signed) written += 1;
+      if (review.broken === undefined) verified += 1;
+      else broken.push(review.broken);
     } catch (error) {
       // Not evidence of tampering (throttling, a timeout, KMS): the flag stays, the next run retries.
       failed += 1;
