@@ -90,6 +90,8 @@ test('the CSV export, verify, and the offline verifier checks the JSONL export',
   await sequencer.caughtUp();
   // Act
   const csv = await callRoute({ route: auditRoutes.exportAudit, as: owner, params: { orgId }, query: { format: 'csv' } });
+  // The export's own event is chained once the sequencer reached it.
+  await sequencer.caughtUp();
   const verified = await callRoute({ route: auditRoutes.verifyAudit, as: owner, params: { orgId } });
   const key = await callRoute({ route: auditRoutes.auditPublicKey, as: owner, params: { orgId } });
   const jsonl = await exportJsonLines(owner, orgId);
