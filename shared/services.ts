@@ -60,7 +60,7 @@ export const writer = /* @__PURE__ */ lazy(() => new AuditedWriter(dynamoDocumen
 export const auditLog: () => AuditLog & AuditChainStore = /* @__PURE__ */ lazy(() => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer()));
 export const digestSigner: () => DigestSigner = /* @__PURE__ */ lazy(() => new KmsDigestSigner(env.auditSigningKeyId()));
 export const auditRetentionDays = /* @__PURE__ */ lazy(() => env.auditRetentionDays());
-/** The audit sequencer's view of the table (docs/decisions/0007). */
+/** The audit sequencer's view of the table (docs/decisions/0011). */
 export const auditSequencerStore: () => AuditSequencerStore = /* @__PURE__ */ lazy(() => new DynamoAuditSequencerStore(dynamoDocumentClient(), env.auditTable()));
 export const auditCheckpointSeconds = /* @__PURE__ */ lazy(() => env.auditCheckpointSeconds());
 export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));

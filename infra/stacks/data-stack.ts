@@ -65,7 +65,7 @@ export class DataStack extends Stack {
         encryption: TableEncryption.CUSTOMER_MANAGED,
         encryptionKey: tablesKey,
         timeToLiveAttribute: def.ttlAttribute,
-        // The audit table's stream feeds the audit sequencer (docs/decisions/0007).
+        // The audit table's stream feeds the audit sequencer (docs/decisions/0011).
         ...('stream' in def ? { stream: StreamViewType.NEW_IMAGE } : {}),
         deletionProtection: config.isProd,
         removalPolicy,

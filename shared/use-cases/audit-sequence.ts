@@ -1,6 +1,6 @@
 /**
  * The sequencer: gives appended audit events their places in their organization's chain, a batch
- * at a time (docs/decisions/0007-audit-sequencer.md). It is fed the events as the audit table's
+ * at a time (docs/decisions/0011-audit-sequencer.md). It is fed the events as the audit table's
  * stream delivers them (Lambda's event source mapping in the cloud, the local stream poller in
  * `npm start`), so it chains from what was written, even if the item was deleted meanwhile.
  *

@@ -2,7 +2,7 @@
  * Commits a change and its audit event in one TransactWriteItems: the records-table operations and
  * the event, under a key of its own (its time and id). Either both land or neither does. Nothing
  * here is shared between writers of an organization: the event's place in the chain is given
- * later by the sequencer (docs/decisions/0007-audit-sequencer.md), so writers never take turns.
+ * later by the sequencer (docs/decisions/0011-audit-sequencer.md), so writers never take turns.
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
