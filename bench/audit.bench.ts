@@ -7,7 +7,7 @@
  *   transactions bill 2 WCU per KB per item).
  * - `audit_wcu_per_event`: what auditing writes per event, amortised: the event in the change's
  *   transaction plus the sequencer's writes (the event's position, the batch, the head, the
- *   undigested marker), over the concurrent runs below.
+ *   checkpoints it signs), over the concurrent runs below.
  * - `bare_write_ms_p50` / `audited_write_ms_p50` (and p95): sequential latency per change.
  * - `audit_ratio_<n>_writers`: audited writes/s ÷ bare writes/s with n concurrent writers in one
  *   organization, measured side by side in this run (goal ≥ 0.8).
