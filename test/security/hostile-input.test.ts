@@ -8,8 +8,8 @@
  *     own HTML answers excepted: that route is a browser page by design, see HTML_PAGES);
  *   - a 4xx writes nothing: the organization's records and audit partitions, read raw, are
  *     byte-identical before and after, and no DynamoDB write command succeeded in between — with
- *     one exception accounted for exactly: a 403 appends one `security.denied` event (and moves
- *     the chain head onto it), nothing else;
+ *     one exception accounted for exactly: a 403 appends one `security.denied` event, nothing
+ *     else (its place in the chain is the sequencer's, later);
  *   - Object.prototype is never polluted.
  * FUZZ_RUNS sets the requests per route (default 100).
  */
