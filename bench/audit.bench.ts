@@ -1,14 +1,20 @@
 /**
- * Audit log benchmark (measurements, not pass/fail), against DynamoDB Local started here:
+ * Audit log benchmark (measurements, not pass/fail), against DynamoDB Local started here, with the
+ * sequencer fed by the audit table's stream through the local stream poller, as in `npm start`:
  * - `bare_write_wcu` / `audited_write_wcu`: write capacity consumed per change, as DynamoDB reports
  *   it (ReturnConsumedCapacity TOTAL, added to every request by an SDK middleware): a bare PutItem
- *   of a record vs the same Put committed through AuditedWriter (transaction with the event and
- *   the chain head; transactions bill 2 WCU per KB per item). `audit_extra_wcu` is the difference.
+ *   of a record vs the same Put committed through AuditedWriter (one transaction with its event;
+ *   transactions bill 2 WCU per KB per item).
+ * - `audit_wcu_per_event`: what auditing writes per event, amortised: the event in the change's
+ *   transaction plus the sequencer's writes (the event's position, the batch, the head, the
+ *   checkpoints it signs), over the concurrent runs below.
  * - `bare_write_ms_p50` / `audited_write_ms_p50` (and p95): sequential latency per change.
- * - `chain_events_per_s_<n>_writers`: events per second one organization's chain takes with n
- *   concurrent writers (separate AuditedWriter instances, as separate Lambdas); `chain_rejected_429_<n>_writers`:
- *   appends that ran out of turns (429, retried by the caller) and
- *   `chain_requests_per_event_<n>_writers`: DynamoDB requests per event (1 when no race is lost; head reads and lost races add to it).
+ * - `audit_ratio_<n>_writers`: audited writes/s ÷ bare writes/s with n concurrent writers in one
+ *   organization, measured side by side in this run (goal ≥ 0.8).
+ * - `sequencer_lag_ms_<n>_writers`: from the last audited write to the whole run sequenced.
+ * - `audit_checkpoint_lag_ms`: the oldest an audited write got before a KMS-signed checkpoint
+ *   covered it, while writes went on (the sequencer signs when the last checkpoint is older than
+ *   the 10 s interval); `audit_checkpoints_per_interval`: signatures per organization per interval.
  * DynamoDB Local is not DynamoDB: latencies and contention are indicative only; WCU are exact.
  * Run alone with `npx tsx bench/audit.bench.ts`.
  */
@@ -17,19 +23,32 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { provisionResources } from '../infra/local/provision.ts';
+import { AUDIT_SIGNING_KEY_ALIAS } from '../infra/local/kms-server.ts';
+import { startStreamPoller } from '../infra/local/stream-poller.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
+import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
+import { DynamoAuditSequencerStore } from '../shared/adapters/aws/dynamo-audit-sequencer.ts';
+import { KmsDigestSigner } from '../shared/adapters/aws/kms-signer.ts';
 import { orgPk } from '../shared/adapters/aws/records-keys.ts';
-import { UnavailableError } from '../shared/domain/errors.ts';
 import { newId } from '../shared/domain/ids.ts';
+import type { AppendedEvent } from '../shared/ports/audit.ts';
 import { systemClock } from '../shared/ports/clock.ts';
+import { checkpointIfDue } from '../shared/use-cases/audit-digests.ts';
+import { sequenceEvents } from '../shared/use-cases/audit-sequence.ts';
 import { percentile } from './stats.ts';
 
 const WRITES = 200;
-const CHAIN_EVENTS = 320;
-const WRITER_COUNTS = [1, 4, 16] as const;
+/** Enough writes that a run outlasts a few checkpoint intervals. */
+const CONCURRENT_WRITES = 3_200;
+const CHECKPOINT_INTERVAL_MS = 10_000;
+const WRITER_COUNTS = [16, 64] as const;
 
 interface Meter {
   wcu: number;
@@ -69,6 +88,15 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
+/** The events of a stream batch, as the sequencer function reads them. */
+function appendedOf(event: unknown): AppendedEvent[] {
+  return (event as DynamoDBStreamEvent).Records.flatMap((record) => {
+    if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return [];
+    const item = unmarshall(record.dynamodb.NewImage as Parameters<typeof unmarshall>[0]);
+    return item.kind === 'event' ? [item as AppendedEvent] : [];
+  });
+}
+
 export async function runAuditBench(): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-audit-bench-'));
   const emulators = await startEmulators({ dataDir });
@@ -76,8 +104,40 @@ export async function runAuditBench(): Promise<Record<string, number>> {
     const { tables } = await provisionResources(emulators.endpoints);
     const meter: Meter = { wcu: 0, requests: 0 };
     const { client, destroy } = meteredClient(emulators.endpoints.dynamodb, meter);
+    // The sequencer's own writes, metered apart: the stream poller feeds it as in `npm start`.
+    const sequencerMeter: Meter = { wcu: 0, requests: 0 };
+    const sequencerClient = meteredClient(emulators.endpoints.dynamodb, sequencerMeter);
+    const local = { endpoint: emulators.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const dynamodb = new DynamoDBClient(local);
+    const streams = new DynamoDBStreamsClient(local);
+    const store = new DynamoAuditSequencerStore(sequencerClient.client, tables.audit);
+    const kms = new KMSClient({ ...local, endpoint: emulators.endpoints.kms });
+    const checkpoints = {
+      store: new DynamoAuditLog(sequencerClient.client, tables.audit, new AuditedWriter(sequencerClient.client, tables.audit, systemClock)),
+      signer: new KmsDigestSigner(AUDIT_SIGNING_KEY_ALIAS, kms),
+      clock: systemClock,
+    };
+    /** Per organization: when each write completed (in completion order) and each checkpoint signed. */
+    const completed = new Map<string, number[]>();
+    const signed = new Map<string, Array<{ readonly at: number; readonly headSeq: number }>>();
+    // What the sequencer function does with a batch (functions/audit-sequencer), timed.
+    const sequence = async (event: unknown): Promise<void> => {
+      const events = appendedOf(event);
+      await sequenceEvents(store, events);
+      for (const orgId of new Set(events.map((e) => e.orgId))) {
+        const digest = await checkpointIfDue(checkpoints, orgId, CHECKPOINT_INTERVAL_MS);
+        if (digest !== undefined) signed.set(orgId, [...(signed.get(orgId) ?? []), { at: performance.now(), headSeq: digest.headSeq }]);
+      }
+    };
+    const poller = startStreamPoller({
+      runtime: { invoke: (_fn, event) => sequence(event) },
+      dynamodb,
+      streams,
+      tableNames: tables,
+    });
     try {
       const record = (orgId: string, i: number) => ({ pk: orgPk(orgId), sk: `JOB#${String(i).padStart(6, '0')}`, kind: 'job', title: 'x'.repeat(200), stage: 'new' });
+      const draft = (orgId: string) => ({ orgId, action: 'job.update', resource: { type: 'job', id: newId() }, outcome: 'success' as const, changes: { fields: ['stage'], values: { stage: 'new' } } });
 
       // Bare writes.
       const bareOrg = newId();
@@ -86,62 +146,84 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       for (let i = 0; i < WRITES; i += 1) bareMs.push(await timed(() => client.send(new PutCommand({ TableName: tables.records, Item: record(bareOrg, i) }))));
       const bareWcu = meter.wcu / WRITES;
 
-      // The same writes with their audit event (warm writer: the head is cached after the first).
+      // The same writes with their audit event.
       const auditedOrg = newId();
       const writer = new AuditedWriter(client, tables.audit, systemClock);
       meter.wcu = 0;
       const auditedMs: number[] = [];
       for (let i = 0; i < WRITES; i += 1) {
-        auditedMs.push(
-          await timed(() =>
-            writer.commit([{ Put: { TableName: tables.records, Item: record(auditedOrg, i) } }], { orgId: auditedOrg, action: 'job.update', resource: { type: 'job', id: newId() }, outcome: 'success', changes: { fields: ['stage'], values: { stage: 'new' } } }, actor('bench')),
-          ),
-        );
+        auditedMs.push(await timed(() => writer.commit([{ Put: { TableName: tables.records, Item: record(auditedOrg, i) } }], draft(auditedOrg), actor('bench'))));
       }
       const auditedWcu = meter.wcu / WRITES;
 
       const results: Record<string, number> = {
         bare_write_wcu: round(bareWcu),
         audited_write_wcu: round(auditedWcu),
-        audit_extra_wcu: round(auditedWcu - bareWcu),
         bare_write_ms_p50: round(percentile(bareMs, 50)),
         bare_write_ms_p95: round(percentile(bareMs, 95)),
         audited_write_ms_p50: round(percentile(auditedMs, 50)),
         audited_write_ms_p95: round(percentile(auditedMs, 95)),
       };
+      await poller.caughtUp();
 
-      // Chain throughput of one organization with n concurrent writers.
+      // n concurrent writers in one organization: bare, then audited, side by side.
+      let auditEventWcu = 0;
+      let auditedEvents = 0;
       for (const writers of WRITER_COUNTS) {
-        const orgId = newId();
-        const perWriter = Math.ceil(CHAIN_EVENTS / writers);
-        meter.requests = 0;
-        let rejected = 0;
-        const started = performance.now();
-        await Promise.all(
-          Array.from({ length: writers }, async (_, w) => {
-            const own = new AuditedWriter(client, tables.audit, systemClock);
-            for (let i = 0; i < perWriter; i += 1) {
-              // A writer out of turns answers 429; its client retries, as an API client would.
-              for (;;) {
-                try {
-                  await own.append({ orgId, action: 'job.read', resource: { type: 'job', id: newId() }, outcome: 'success' }, actor(`writer-${w}`));
-                  break;
-                } catch (error) {
-                  if (!(error instanceof UnavailableError)) throw error;
-                  rejected += 1;
-                }
-              }
-            }
-          }),
-        );
-        const seconds = (performance.now() - started) / 1000;
-        const events = perWriter * writers;
-        results[`chain_events_per_s_${writers}_writers`] = round(events / seconds);
-        results[`chain_requests_per_event_${writers}_writers`] = round(meter.requests / events);
-        results[`chain_rejected_429_${writers}_writers`] = rejected;
+        const perWriter = Math.ceil(CONCURRENT_WRITES / writers);
+        const rate = async (write: (orgId: string, w: number, i: number) => Promise<unknown>): Promise<number> => {
+          const orgId = newId();
+          const started = performance.now();
+          await Promise.all(Array.from({ length: writers }, async (_, w) => { for (let i = 0; i < perWriter; i += 1) await write(orgId, w, i); }));
+          return (perWriter * writers) / ((performance.now() - started) / 1000);
+        };
+        const bare = await rate((orgId, w, i) => client.send(new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) })));
+        meter.wcu = 0;
+        sequencerMeter.wcu = 0;
+        const writersOwn = Array.from({ length: writers }, () => new AuditedWriter(client, tables.audit, systemClock));
+        const audited = await rate(async (orgId, w, i) => {
+          await writersOwn[w]!.commit([{ Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } }], draft(orgId), actor(`writer-${w}`));
+          const times = completed.get(orgId) ?? [];
+          times.push(performance.now());
+          completed.set(orgId, times);
+        });
+        const lastWrite = performance.now();
+        await poller.caughtUp();
+        results[`audit_ratio_${writers}_writers`] = round(audited / bare);
+        results[`bare_writes_per_s_${writers}_writers`] = round(bare);
+        results[`audited_writes_per_s_${writers}_writers`] = round(audited);
+        results[`sequencer_lag_ms_${writers}_writers`] = round(performance.now() - lastWrite);
+        // The change's own share: a bare Put of it costs bareWcu; everything beyond is auditing.
+        auditEventWcu += meter.wcu - bareWcu * perWriter * writers + sequencerMeter.wcu;
+        auditedEvents += perWriter * writers;
       }
+      results.audit_wcu_per_event = round(auditEventWcu / auditedEvents);
+      // A checkpoint covering head n covers the first n writes to complete (chain order follows
+      // stream order, which follows completion closely): at each signature, the oldest write the
+      // previous one left uncovered waited this long. The tail after the last write is the
+      // scheduled review's (docs/decisions/0011).
+      let lag = 0;
+      let signatures = 0;
+      let intervals = 0;
+      for (const [orgId, list] of signed) {
+        const times = completed.get(orgId);
+        if (times === undefined) continue;
+        list.forEach((checkpoint, i) => {
+          const oldest = times[i === 0 ? 0 : list[i - 1]!.headSeq];
+          if (oldest !== undefined) lag = Math.max(lag, checkpoint.at - oldest);
+        });
+        signatures += list.length;
+        intervals += Math.max(1, Math.ceil((times.at(-1)! - times[0]!) / CHECKPOINT_INTERVAL_MS));
+      }
+      results.audit_checkpoint_lag_ms = round(lag);
+      results.audit_checkpoints_per_interval = round(signatures / intervals);
       return results;
     } finally {
+      await poller.stop();
+      kms.destroy();
+      dynamodb.destroy();
+      streams.destroy();
+      sequencerClient.destroy();
       destroy();
     }
   } finally {

@@ -12,11 +12,12 @@ import type { QueueName, TableName } from './resources.ts';
  * What a function may touch; the CDK house construct grants exactly this and nothing more.
  * records/audit: `read` (Get/Query), `write` (+ Put/Update/TransactWrite/ConditionCheck),
  * `delete` (+ Delete/BatchWrite; only the clean-up cycle and record-erasing APIs). Audit
- * `append` is Put/TransactWrite/ConditionCheck plus reads — never Update or Delete.
+ * `append` is Put/TransactWrite/ConditionCheck plus reads — never Update or Delete; `sequence`
+ * adds Update, which only the sequencer needs, to write the events' places in the chain.
  */
 export interface FunctionAccess {
   readonly records?: 'read' | 'write' | 'delete';
-  readonly audit?: 'read' | 'append' | 'delete';
+  readonly audit?: 'read' | 'append' | 'sequence' | 'delete';
   /**
    * Tables this function may Scan (a full read of the table, billed as such). Only for the
    * table-wide sweeps that have no partition to Query; the table's own access mode must be set too.
@@ -47,6 +48,19 @@ export interface QueueConsumerSpec {
   readonly batchSize: number;
 }
 
+/**
+ * A function fed a table's DynamoDB stream: Lambda's event source mapping in the cloud, the local
+ * stream poller in `npm start`. A batch that keeps failing goes to the on-failure queue (cloud).
+ */
+export interface StreamConsumerSpec {
+  readonly table: TableName;
+  readonly batchSize: number;
+  /** How long the mapping gathers records before it invokes (the sequencer's merge delay). */
+  readonly batchingWindowSeconds: number;
+  /** Retries of a failing batch before it goes to the on-failure destination. */
+  readonly maxRetries: number;
+}
+
 export interface FunctionSpec {
   readonly name: string;
   /** The entry module, relative to the repository root; it exports `handler`. */
@@ -58,6 +72,7 @@ export interface FunctionSpec {
   readonly routes: readonly RouteDefinition[];
   readonly schedule?: ScheduleSpec;
   readonly consumes?: QueueConsumerSpec;
+  readonly streams?: StreamConsumerSpec;
 }
 
 const routesOf = (fn: string): readonly RouteDefinition[] => ROUTES.filter((r) => r.fn === fn);
@@ -108,16 +123,29 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     audit: 'append',
     auditSigningKey: 'verify',
   }),
-  // Finds the organizations by scanning the audit table for chain heads (dynamodb:Scan on the
-  // audit table: one full read of the table per run, see DynamoAuditLog.heads) and writes
-  // digests with Put only.
+  // Gives appended audit events their places in the chain, a batch at a time, from the audit
+  // table's stream (docs/decisions/0011). `sequence`: Update writes each event's position; Put
+  // the batch and the head. `sign`: the checkpoint it signs when one is due.
+  {
+    name: 'audit-sequencer',
+    entry: 'functions/audit-sequencer/handler.ts',
+    description: 'Chains appended audit events in batches and signs a checkpoint when one is due',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    access: { audit: 'sequence', auditSigningKey: 'sign' },
+    routes: [],
+    streams: { table: 'audit', batchSize: 1000, batchingWindowSeconds: 1, maxRetries: 10 },
+  },
+  // Reviews the organizations whose chain advanced, found through the sparse index of flagged
+  // heads (a Query, no Scan): signs a quiet chain's unsigned tail, verifies the log, and clears
+  // the flag by rewriting the head (Put only).
   {
     name: 'audit-digest',
     entry: 'functions/audit-digest/handler.ts',
-    description: 'Signs a digest of every audit chain that advanced since its last digest',
+    description: 'Reviews every audit chain that advanced: signs its unsigned tail and verifies the log',
     memoryMb: 512,
     timeoutSeconds: 300,
-    access: { audit: 'append', auditSigningKey: 'sign', scans: ['audit'] },
+    access: { audit: 'append', auditSigningKey: 'sign' },
     routes: [],
     schedule: { contextKey: 'auditDigestScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },

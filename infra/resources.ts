@@ -16,6 +16,8 @@ export interface TableDefinition {
   readonly sortKey: string;
   readonly indexes: readonly IndexDefinition[];
   readonly ttlAttribute?: string;
+  /** A DynamoDB stream of new item images, for the functions that consume it (see the manifest). */
+  readonly stream?: 'NEW_IMAGE';
 }
 
 export const TABLES = {
@@ -38,9 +40,13 @@ export const TABLES = {
     localName: 'custos-audit',
     partitionKey: 'pk',
     sortKey: 'sk',
-    // Events by organization and time (the attributes every event carries): the window of an incident scope.
-    indexes: [{ name: 'byOrgTime', partitionKey: 'orgId', sortKey: 'at' }],
+    // Sparse: only chain heads the sequencer moved since the digest run last reviewed them
+    // (shared/adapters/aws/audit-keys.ts). Events are keyed by time in the table itself, so a
+    // time window (the incident scope) is a key range of the table and needs no index.
+    indexes: [{ name: 'unreviewed', partitionKey: 'unreviewed', sortKey: 'pk' }],
     ttlAttribute: 'expiresAt',
+    // Feeds the audit sequencer the events as they are appended (docs/decisions/0011).
+    stream: 'NEW_IMAGE',
   },
 } as const satisfies Record<string, TableDefinition>;
 

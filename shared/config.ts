@@ -53,6 +53,13 @@ export const env = {
     if (!Number.isInteger(days) || days < 1) throw new ConfigError('AUDIT_RETENTION_DAYS must be a whole number of days, at least 1');
     return days;
   },
+  /** Seconds between signed checkpoints of an active organization's audit chain (at most one KMS Sign each). */
+  auditCheckpointSeconds: (): number => {
+    const raw = optional('AUDIT_CHECKPOINT_SECONDS') ?? '10';
+    const seconds = Number(raw);
+    if (!Number.isInteger(seconds) || seconds < 1) throw new ConfigError('AUDIT_CHECKPOINT_SECONDS must be a whole number of seconds, at least 1');
+    return seconds;
+  },
   /** The work queue's consumer lease (infra/resources.ts), in seconds. */
   workQueueLeaseSeconds: (): number => leaseSeconds('WORK_QUEUE_LEASE_SECONDS'),
   /** The deletion queue's consumer lease (infra/resources.ts), in seconds. */

@@ -11,6 +11,7 @@ import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient, sqs } from './adapters/aws/clients.ts';
 import { DynamoAccessReads } from './adapters/aws/dynamo-access-reads.ts';
 import { DynamoAuditLog } from './adapters/aws/dynamo-audit-log.ts';
+import { DynamoAuditSequencerStore } from './adapters/aws/dynamo-audit-sequencer.ts';
 import { KmsDigestSigner } from './adapters/aws/kms-signer.ts';
 import { DynamoJobs } from './adapters/aws/dynamo-jobs.ts';
 import { DynamoOrchestrations } from './adapters/aws/dynamo-orchestrations.ts';
@@ -36,7 +37,7 @@ import type { Files } from './ports/files.ts';
 import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
 import type { AccessReads } from './ports/access-reads.ts';
 import { JobOrchestrations } from './use-cases/job-orchestrations.ts';
-import type { AuditChainStore, AuditLog, DigestSigner } from './ports/audit.ts';
+import type { AuditChainStore, AuditLog, AuditSequencerStore, DigestSigner } from './ports/audit.ts';
 import { domainClock, type Clock } from './ports/clock.ts';
 import type { JobStore } from './ports/jobs.ts';
 import type { Keys } from './ports/keys.ts';
@@ -56,9 +57,12 @@ function lazy<T>(make: () => T): () => T {
 export const clock = (): Clock => domainClock;
 export const writer = /* @__PURE__ */ lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock, { retentionDays: env.auditRetentionDays() }));
 /** The audit log read and maintained (query, chain walks, digests, erasure). */
-export const auditLog: () => AuditLog & AuditChainStore = /* @__PURE__ */ lazy(() => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer(), env.cursorSecret()));
+export const auditLog: () => AuditLog & AuditChainStore = /* @__PURE__ */ lazy(() => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer()));
 export const digestSigner: () => DigestSigner = /* @__PURE__ */ lazy(() => new KmsDigestSigner(env.auditSigningKeyId()));
 export const auditRetentionDays = /* @__PURE__ */ lazy(() => env.auditRetentionDays());
+/** The audit sequencer's view of the table (docs/decisions/0011). */
+export const auditSequencerStore: () => AuditSequencerStore = /* @__PURE__ */ lazy(() => new DynamoAuditSequencerStore(dynamoDocumentClient(), env.auditTable()));
+export const auditCheckpointSeconds = /* @__PURE__ */ lazy(() => env.auditCheckpointSeconds());
 export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const roles: () => RoleStore = /* @__PURE__ */ lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const orchestrations: () => OrchestrationStore = /* @__PURE__ */ lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));

@@ -11,6 +11,7 @@ const r = auditRoutes;
 const deps = () => ({
   orgs: services.orgs(),
   audit: services.auditLog(),
+  cursorSecret: services.cursorSecret(),
   signer: services.digestSigner(),
   clock: services.clock(),
   retentionDays: services.auditRetentionDays(),

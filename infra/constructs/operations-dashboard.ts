@@ -19,6 +19,7 @@ export interface OperationsDashboardProps {
   readonly deadLetterQueues: ReadonlyMap<string, IQueue>;
   readonly cleanup: IFunction;
   readonly auditDigest: IFunction;
+  readonly auditSequencer: IFunction;
   readonly alarms: readonly IAlarm[];
 }
 
@@ -55,6 +56,7 @@ export class OperationsDashboard extends Construct {
     );
     const cleanup = (name: MetricName): Metric => functionMetric(props.cleanup, name);
     const audit = (name: MetricName): Metric => functionMetric(props.auditDigest, name);
+    const sequencer = (name: MetricName): Metric => functionMetric(props.auditSequencer, name);
     this.dashboard.addWidgets(
       graph(
         'Dead-letter queue depths',
@@ -75,6 +77,11 @@ export class OperationsDashboard extends Construct {
         audit(METRIC.auditChainsVerified),
         audit(METRIC.auditDigestFailures),
         audit(METRIC.auditVerificationFailures),
+      ]),
+      graph('Audit sequencing', [
+        sequencer(METRIC.auditEventsSequenced),
+        sequencer(METRIC.auditDigestsWritten),
+        sequencer(METRIC.auditEventsRefused),
       ]),
     );
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 6 }));

@@ -1,10 +1,12 @@
 /**
  * The whole service on one machine: emulators and the local identity provider, the resources from
- * infra/resources.ts, then the gateway, scheduler and poller that run the manifest's functions in
- * this process. `npm start` runs it; e2e tests and benchmarks start it in-process (port 0 = any
+ * infra/resources.ts, then the gateway, scheduler, queue poller and stream poller that run the
+ * manifest's functions in this process. `npm start` runs it; e2e tests and benchmarks start it in-process (port 0 = any
  * free port) and stop it when done.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { devRoutes } from './dev-routes.ts';
 import type { EmulatorProcess } from './emulator-process.ts';
@@ -18,6 +20,7 @@ import { startOidcIssuer, type LocalIssuer } from './oidc-issuer.ts';
 import { startPoller } from './poller.ts';
 import { provisionResources } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
+import { startStreamPoller } from './stream-poller.ts';
 import { serviceEnvironment } from './service-env.ts';
 
 export interface LocalStackOptions {
@@ -116,6 +119,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push(async () => {
       await poller.stop();
       sqs.destroy();
+    });
+
+    // The audit sequencer, fed the audit table's stream as Lambda's event source mapping would.
+    const localClient = { endpoint: emulators.endpoints.dynamodb, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const dynamodb = new DynamoDBClient(localClient);
+    const streams = new DynamoDBStreamsClient(localClient);
+    const streamPoller = startStreamPoller({ runtime, dynamodb, streams, tableNames: resources.tables, log });
+    started.push(async () => {
+      await streamPoller.stop();
+      dynamodb.destroy();
+      streams.destroy();
     });
 
     return { url, env, issuer, endpoints: emulators.endpoints, processes: emulators.processes, stop: stopAll };

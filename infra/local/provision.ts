@@ -95,6 +95,14 @@ async function addMissingIndexes(client: DynamoDBClient, name: string, table: Ta
   }
 }
 
+/** A data directory from before the table had its stream. */
+async function enableStream(client: DynamoDBClient, name: string, viewType: NonNullable<TableDefinition['stream']>): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+  if (Table?.StreamSpecification?.StreamEnabled !== true) {
+    await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: viewType } }));
+  }
+}
+
 export async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<string> {
   const name = table.localName;
   if (!(await tableExists(client, name))) {
@@ -107,12 +115,14 @@ export async function provisionTable(client: DynamoDBClient, table: TableDefinit
           { AttributeName: table.partitionKey, KeyType: 'HASH' },
           { AttributeName: table.sortKey, KeyType: 'RANGE' },
         ],
+        ...(table.stream === undefined ? {} : { StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }),
         GlobalSecondaryIndexes: table.indexes.length === 0 ? undefined : table.indexes.map(indexOf),
       }),
     );
     await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: name });
-  } else if (table.indexes.length > 0) {
-    await addMissingIndexes(client, name, table);
+  } else {
+    if (table.indexes.length > 0) await addMissingIndexes(client, name, table);
+    if (table.stream !== undefined) await enableStream(client, name, table.stream);
   }
   if (table.ttlAttribute !== undefined) {
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));

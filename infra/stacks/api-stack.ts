@@ -36,10 +36,12 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CustosFunction, type BindableResources } from '../constructs/custos-function.ts';
 import { EdgeProtection } from '../constructs/edge-protection.ts';
@@ -94,7 +96,12 @@ const PUBLISHED_METRIC_ALARMS: ReadonlyArray<{ readonly fn: string; readonly met
   {
     fn: 'audit-digest',
     metric: METRIC.auditVerificationFailures,
-    description: 'An audit chain did not verify after its digest: possible tampering (the function log names the organization)',
+    description: 'An audit chain did not verify at its review: possible tampering (the function log names the organization)',
+  },
+  {
+    fn: 'audit-sequencer',
+    metric: METRIC.auditEventsRefused,
+    description: 'The audit sequencer found events gone or moved before it could sequence them: possible tampering (verification names the position)',
   },
 ];
 
@@ -108,6 +115,8 @@ export class ApiStack extends Stack {
   /** Present when `enableWaf` is on. */
   readonly edge: EdgeProtection | undefined;
   private readonly alarms: Alarm[] = [];
+  /** Where each stream consumer's failed batches go (by function name). */
+  private readonly streamFailureQueues = new Map<string, Queue>();
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -204,9 +213,8 @@ export class ApiStack extends Stack {
                 AUTH_TOKEN_USE: 'access',
               }
             : {}),
-          // API cursors are sealed with it, and the audit log adapter (built by every function
-          // with audit access, scheduled ones included) cannot be constructed without it.
-          ...(serveHttp || spec.access.audit !== undefined ? { CURSOR_SECRET: cursorSecret } : {}),
+          // API cursors are sealed with it; only functions that serve HTTP hand out cursors.
+          ...(serveHttp ? { CURSOR_SECRET: cursorSecret } : {}),
         },
       });
       fn.bindAccess(resources);
@@ -259,9 +267,13 @@ export class ApiStack extends Stack {
       stage: config.stage,
       httpApi: this.httpApi,
       functions,
-      deadLetterQueues: new Map(Object.entries(data.queues).map(([name, q]) => [name, q.deadLetterQueue])),
+      deadLetterQueues: new Map([
+        ...Object.entries(data.queues).map(([name, q]) => [name, q.deadLetterQueue] as const),
+        ...[...this.streamFailureQueues].map(([name, q]) => [`${name} stream`, q] as const),
+      ]),
       cleanup: requireFunction(functions, 'cleanup'),
       auditDigest: requireFunction(functions, 'audit-digest'),
+      auditSequencer: requireFunction(functions, 'audit-sequencer'),
       alarms: this.alarms,
     });
   }
@@ -366,7 +378,7 @@ export class ApiStack extends Stack {
     return new Topic(this, 'AlarmTopic', { topicName: `custos-${config.stage}-alarms`, masterKey: key, enforceSSL: true });
   }
 
-  /** EventBridge schedules and SQS consumers, both from the function's spec. */
+  /** EventBridge schedules, SQS consumers and DynamoDB stream consumers, all from the function's spec. */
   private wireTriggers(fn: CustosFunction, config: StageConfig, resources: BindableResources): void {
     const { spec } = fn;
     if (spec.schedule !== undefined) {
@@ -398,6 +410,47 @@ export class ApiStack extends Stack {
         reason: `SQS event source mappings support no on-failure destination; the ${spec.consumes.queue} queue's redrive policy moves failed messages to its alarmed dead-letter queue.`,
       });
     }
+    if (spec.streams !== undefined) this.wireStream(fn, spec.streams, resources);
+  }
+
+  /**
+   * A table's stream feeds the function (the audit sequencer): batches of up to `batchSize`
+   * records gathered for up to `batchingWindowSeconds`, a failing batch bisected and retried
+   * `maxRetries` times, then its description (shard and sequence numbers, no item data) goes to an
+   * on-failure queue whose first message raises an alarm. The mapping grants the stream read.
+   */
+  private wireStream(fn: CustosFunction, stream: NonNullable<FunctionSpec['streams']>, resources: BindableResources): void {
+    const id = pascal(fn.spec.name);
+    const failures = new Queue(this, `${id}StreamFailures`, {
+      // Failure records name shard and sequence numbers only; SQS-managed encryption suffices.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: `The on-failure destination of ${fn.spec.name}'s stream is the end of the line: its first message raises an alarm and an operator replays the batch it names (docs/operations.md).`,
+    });
+    Validations.of(failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is itself the dead-letter destination of ${fn.spec.name}'s stream mapping.`,
+    });
+    fn.addEventSource(
+      new DynamoEventSource(resources.tables[stream.table].table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: stream.batchSize,
+        maxBatchingWindow: Duration.seconds(stream.batchingWindowSeconds),
+        bisectBatchOnError: true,
+        retryAttempts: stream.maxRetries,
+        onFailure: new SqsDlq(failures),
+      }),
+    );
+    this.alarm(
+      `${id}StreamFailures`,
+      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      `A batch of the ${stream.table} table's stream failed ${stream.maxRetries} retries in ${fn.spec.name}: its events wait unsequenced (docs/operations.md)`,
+    );
+    this.streamFailureQueues.set(fn.spec.name, failures);
   }
 
   private alarmOn(fn: CustosFunction): void {

@@ -6,7 +6,7 @@
  * local stack reads too.
  */
 import { Aws, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -65,6 +65,8 @@ export class DataStack extends Stack {
         encryption: TableEncryption.CUSTOMER_MANAGED,
         encryptionKey: tablesKey,
         timeToLiveAttribute: def.ttlAttribute,
+        // The audit table's stream feeds the audit sequencer (docs/decisions/0011).
+        ...('stream' in def ? { stream: StreamViewType.NEW_IMAGE } : {}),
         deletionProtection: config.isProd,
         removalPolicy,
       });

@@ -896,7 +896,8 @@ export interface components {
         };
         AuditEvent: {
             id: string;
-            seq: number;
+            /** @description Position in the chain; null until the sequencer reaches the event (about a second) */
+            seq: number | null;
             at: string;
             actor: {
                 userId: string;
@@ -932,7 +933,7 @@ export interface components {
             /** @description Sequence number of the first event that does not verify */
             firstBrokenAt?: number;
             /** @enum {string} */
-            reason?: "chain" | "head" | "digest" | "signature" | "missing-start";
+            reason?: "chain" | "head" | "digest" | "signature" | "missing-start" | "stray" | "unsequenced";
         };
         ExportStatus: {
             exportId: string;

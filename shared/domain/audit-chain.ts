@@ -4,7 +4,7 @@
  * stay outside the hash so they can be erased without breaking verification.
  */
 import { createHash } from 'node:crypto';
-import type { AuditEvent } from '../ports/audit.ts';
+import type { AppendedEvent, AuditEvent } from './audit-event.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -40,6 +40,31 @@ export function hashEvent(event: HashedPart): string {
   };
   return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
 }
+
+/** Where a chain stands: the last position and its hash (position 0: the genesis). */
+export interface ChainPosition {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Gives appended events their places after `head`, in the order given: each one's position, the
+ * previous event's hash and its own hash. Pure: the same events after the same head always chain
+ * the same, so a sequencer that retries a batch writes identical links.
+ */
+export function chainEvents(head: ChainPosition, events: readonly AppendedEvent[]): AuditEvent[] {
+  let prevHash = head.hash;
+  return events.map((appended, i) => {
+    const { seq: _seq, prevHash: _prev, hash: _hash, ...content } = appended as AppendedEvent & Partial<Pick<AuditEvent, 'seq' | 'prevHash' | 'hash'>>;
+    const linked = { ...content, seq: head.seq + i + 1, prevHash };
+    const event: AuditEvent = { ...linked, hash: hashEvent(linked) };
+    prevHash = event.hash;
+    return event;
+  });
+}
+
+/** An event's reference in a sequenced batch: its time and id, which is also its storage key. */
+export const eventRef = (event: Pick<AppendedEvent, 'at' | 'eventId'>): string => `${event.at}#${event.eventId}`;
 
 export interface ChainVerification {
   readonly valid: boolean;

@@ -15,7 +15,7 @@
  * began more than the retention period ago). Its hash is then pinned by that digest's signed head.
  */
 import { createHash, verify, type KeyObject } from 'node:crypto';
-import type { AuditEvent } from '../ports/audit.ts';
+import type { AuditEvent } from './audit-event.ts';
 import { ChainVerifier, GENESIS_HASH, canonicalJson } from './audit-chain.ts';
 
 export const DIGEST_VERSION = 1;
@@ -100,7 +100,7 @@ export function signatureMatches(publicKey: KeyObject, digest: SignedDigest): bo
   return verify('sha256', Buffer.from(canonicalJson(digestBodyOf(digest))), { key: publicKey, dsaEncoding: 'der' }, Buffer.from(digest.signature, 'base64'));
 }
 
-export type BrokenReason = 'chain' | 'head' | 'digest' | 'signature' | 'missing-start';
+export type BrokenReason = 'chain' | 'head' | 'digest' | 'signature' | 'missing-start' | 'stray' | 'unsequenced';
 
 export interface LogVerification {
   readonly valid: boolean;
@@ -115,7 +115,7 @@ export interface LogVerification {
 
 export interface StoredEvent {
   readonly event: AuditEvent;
-  /** The sequence number the storage key names (EVT#<seq>); NaN when the key is malformed. */
+  /** The position the sequenced batch gives the event; NaN when unknown (a malformed export line). */
   readonly storedAt?: number;
 }
 

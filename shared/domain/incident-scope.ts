@@ -13,7 +13,7 @@
  * Reads that decrypted nothing are not audited (API.md), so they cannot be scoped from the log.
  */
 import { ValidationError } from './errors.ts';
-import type { AuditEvent } from '../ports/audit.ts';
+import type { ListedEvent } from './audit-event.ts';
 
 /** A window may span at most 90 days: a bounded read, and what a 72-hour notification needs. */
 export const MAX_WINDOW_DAYS = 90;
@@ -27,7 +27,7 @@ export type Disclosure =
   | { readonly target: 'subject'; readonly kind: 'access'; readonly subjectIndex: string };
 
 /** What `event` disclosed, or undefined when it disclosed no personal data. */
-export function disclosureOf(event: AuditEvent): Disclosure | undefined {
+export function disclosureOf(event: ListedEvent): Disclosure | undefined {
   if (event.outcome !== 'success') return undefined;
   switch (event.action) {
     case 'job.read': {

@@ -4,22 +4,10 @@
  * events are appended on their own.
  */
 import type { SignedDigest, StoredEvent } from '../domain/audit-digest.ts';
+import type { AppendedEvent, AuditChanges, AuditEvent, AuditOutcome, AuditResource, ListedEvent } from '../domain/audit-event.ts';
 
-export type AuditOutcome = 'success' | 'denied' | 'failure';
-
-export interface AuditResource {
-  readonly type: string;
-  readonly id: string;
-}
-
-/**
- * Which fields changed. `values` only ever holds non-personal, non-encrypted fields; everything
- * else is named in `fields` without its value.
- */
-export interface AuditChanges {
-  readonly fields: readonly string[];
-  readonly values?: Readonly<Record<string, string | number | boolean | null>>;
-}
+// The event's shape is domain (shared/domain/audit-event.ts); the ports speak it.
+export type { AppendedEvent, AuditChanges, AuditEvent, AuditOutcome, AuditResource, ListedEvent };
 
 export interface AuditDraft {
   readonly orgId: string;
@@ -41,26 +29,6 @@ export interface AuditActor {
   readonly requestId: string;
 }
 
-export interface AuditEvent {
-  readonly eventId: string;
-  readonly orgId: string;
-  readonly seq: number;
-  readonly at: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly resource: AuditResource;
-  readonly outcome: AuditOutcome;
-  readonly changes?: AuditChanges;
-  readonly detail?: Readonly<Record<string, string | number | boolean>>;
-  readonly requestId: string;
-  readonly prevHash: string;
-  readonly hash: string;
-  /** Outside the hash: may be erased (replaced by a pseudonym) without breaking the chain. */
-  readonly actorEmail?: string;
-  readonly ip?: string;
-  readonly userAgent?: string;
-}
-
 export interface AuditQuery {
   readonly orgId: string;
   readonly from?: string;
@@ -69,7 +37,8 @@ export interface AuditQuery {
   readonly action?: string;
   readonly resource?: string;
   readonly limit: number;
-  readonly cursor?: string;
+  /** Where the previous page stopped (its `next`), as this log handed it out. */
+  readonly after?: string;
 }
 
 /** Events of a time window, for scoping an incident (Art. 33); `from` and `to` inclusive, ISO UTC. */
@@ -81,20 +50,31 @@ export interface AuditWindowQuery {
   readonly sourceIp?: string;
 }
 
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly nextCursor: string | null;
+/**
+ * A page of the log and where the next one starts: a position in the log, not a cursor. The use
+ * case seals it before a client sees it (the client must not choose where to read).
+ */
+export interface AuditPage {
+  readonly items: readonly ListedEvent[];
+  readonly next: string | null;
+}
+
+/** The audit event that must land with a change, and who caused it. */
+export interface AuditEntry {
+  readonly draft: AuditDraft;
+  readonly actor: AuditActor;
 }
 
 export interface AuditLog {
   /** Appends an event on its own (reads of protected data, security events). */
   append(draft: AuditDraft, actor: AuditActor): Promise<void>;
-  query(query: AuditQuery): Promise<Page<AuditEvent>>;
+  /** Newest first by time, sequenced or not; `from`/`to` bound the key range (one Query). */
+  query(query: AuditQuery): Promise<AuditPage>;
   /**
-   * The events of the window in time order, read through an index on (organization, time) so only
+   * The events of the window in time order, sequenced or not: events are keyed by time, so only
    * the window is read, whatever the size of the log; actor and source address filter that range.
    */
-  window(query: AuditWindowQuery): AsyncIterable<AuditEvent>;
+  window(query: AuditWindowQuery): AsyncIterable<ListedEvent>;
 }
 
 /** The chain head as stored: the last event's sequence number, hash and time. */
@@ -111,23 +91,66 @@ export interface AuditChainHead {
 export interface AuditChainStore {
   head(orgId: string): Promise<AuditChainHead | undefined>;
   /**
-   * Every stored event item of the organization in key order, with the position its key names;
-   * only those after `afterSeq` when given.
+   * The sequenced events in chain order, as the sequenced batches name them, each with the
+   * position its batch gave it; only those after `afterSeq` when given. A named event whose item
+   * is gone is skipped (the walk then breaks at its position).
    */
   events(orgId: string, afterSeq?: number): AsyncIterable<StoredEvent>;
+  /**
+   * Event items that no sequenced batch holds where they claim to be: an item with a position
+   * whose batch names another item there, or an item still unsequenced that was appended before
+   * `appendedBefore` (the sequencer should long have reached it).
+   */
+  strays(orgId: string, appendedBefore: Date): AsyncIterable<{ readonly seq?: number; readonly at: string }>;
   /** Every digest of the organization in headSeq order. */
   digests(orgId: string): AsyncIterable<SignedDigest>;
   latestDigest(orgId: string): Promise<SignedDigest | undefined>;
   event(orgId: string, seq: number): Promise<AuditEvent | undefined>;
   /** Writes a digest unless one already exists at its headSeq; false when one did. */
   putDigest(digest: SignedDigest): Promise<boolean>;
-  /** The chain head of every organization that has one. */
-  heads(): AsyncIterable<{ readonly orgId: string } & AuditChainHead>;
+  /**
+   * Organizations whose chain the sequencer advanced since the digest run last reviewed them: the
+   * sequencer flags the head it moves, and a sparse index of flagged heads answers this with a
+   * Query, never a Scan of the table.
+   */
+  unreviewed(): AsyncIterable<string>;
+  /** Clears the organization's flag unless its chain moved past `head` meanwhile. */
+  markReviewed(orgId: string, head: AuditChainHead): Promise<void>;
   /**
    * Removes the identifying details kept outside the hash (email, ip, user agent) from every event
    * of `userId` in the organization; answers how many events changed. Deletion worker only.
    */
   pseudonymiseActor(orgId: string, userId: string): Promise<number>;
+}
+
+/** A batch the sequencer chained: the events it holds, in chain order, from `firstSeq` on. */
+export interface SequencedBatch {
+  readonly orgId: string;
+  readonly firstSeq: number;
+  /** The hash before the batch (the previous batch's last hash, or the genesis hash). */
+  readonly prevHash: string;
+  /** Each event's reference (`<at>#<eventId>`, its storage key without the prefix), in order. */
+  readonly refs: readonly string[];
+  /** Each event's chain hash, in the same order. */
+  readonly hashes: readonly string[];
+}
+
+/** What the sequencer reads and writes. Only the audit sequencer function uses it. */
+export interface AuditSequencerStore {
+  head(orgId: string): Promise<AuditChainHead | undefined>;
+  /** The batch that starts at `firstSeq`, if one was written. */
+  batchAt(orgId: string, firstSeq: number): Promise<SequencedBatch | undefined>;
+  /** Of the given events, the ids of those whose item already carries a position. */
+  sequencedIds(orgId: string, events: readonly AppendedEvent[]): Promise<ReadonlySet<string>>;
+  /** Claims the batch's positions; false when another batch already starts there. */
+  putBatch(batch: SequencedBatch): Promise<boolean>;
+  /** Moves the head from `from` to `to` (no-op when another sequencer already did). */
+  advanceHead(orgId: string, from: AuditChainHead | undefined, to: AuditChainHead): Promise<void>;
+  /**
+   * Writes each event's position and hashes onto its item; answers the references whose item was
+   * gone or already held another position (evidence of tampering, kept by the batch).
+   */
+  markSequenced(batch: SequencedBatch): Promise<readonly string[]>;
 }
 
 /** Signs digests with the audit signing key and hands out its public key. */

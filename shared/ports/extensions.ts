@@ -4,7 +4,7 @@
  * (OrgCrypto purpose `extension-token`, record = extension id). The store never sees a plaintext
  * token and never hands the sealed one to anything but the sharing use case.
  */
-import type { AuditEntry } from './organizations.ts';
+import type { AuditEntry } from './audit.ts';
 
 /** One field a consent covers. */
 export interface ConsentField {

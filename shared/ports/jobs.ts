@@ -5,7 +5,7 @@
  */
 import type { Job, RetentionRule } from '../domain/orchestration.ts';
 import type { AuditActor, AuditDraft } from './audit.ts';
-import type { AuditEntry } from './organizations.ts';
+import type { AuditEntry } from './audit.ts';
 
 export interface StoredJob extends Job {
   /** Blind index of the subject email (OrgCrypto.blindIndex); absent when the job has no subject value. */

@@ -1,6 +1,6 @@
 /** Orchestrations (business-process blueprints) of an organization. */
 import type { Orchestration } from '../domain/orchestration.ts';
-import type { AuditEntry } from './organizations.ts';
+import type { AuditEntry } from './audit.ts';
 
 /**
  * An orchestration as stored. `revision` moves on every change, so a job write can require the

@@ -1,13 +1,7 @@
 /** Organizations, their members and custom roles. */
 import type { CustomRole, Membership, Organization } from '../domain/organization.ts';
 import type { WrappedDataKey } from './keys.ts';
-import type { AuditActor, AuditDraft } from './audit.ts';
-
-/** The audit event that must land with a change, and who caused it. */
-export interface AuditEntry {
-  readonly draft: AuditDraft;
-  readonly actor: AuditActor;
-}
+import type { AuditEntry } from './audit.ts';
 
 export interface OrganizationRecord extends Organization {
   /** The organization's data keys, wrapped by KMS; newest last. Deleting them crypto-shreds the organization. */

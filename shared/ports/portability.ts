@@ -4,7 +4,7 @@
  * the clean-up cycle deletes both when the expiry has passed (and DynamoDB's TTL the item in the
  * cloud), so the request, its link and its file go together.
  */
-import type { AuditEntry } from './organizations.ts';
+import type { AuditEntry } from './audit.ts';
 
 export type PortabilityStatus = 'pending' | 'running' | 'ready' | 'failed';
 export type ExportFormat = 'csv' | 'xlsx';

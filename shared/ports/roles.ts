@@ -1,6 +1,6 @@
 /** Custom roles of an organization (built-in roles are not stored). */
 import type { CustomRole } from '../domain/organization.ts';
-import type { AuditEntry } from './organizations.ts';
+import type { AuditEntry } from './audit.ts';
 
 export interface RoleStore {
   list(orgId: string): Promise<CustomRole[]>;

@@ -1,11 +1,15 @@
 /**
- * The scheduled digest run: for every organization whose chain advanced since its last digest,
- * signs a digest of the new head (see shared/domain/audit-digest.ts). Idempotent: a digest is
- * keyed by its head sequence and written only if absent, so overlapping runs write it once.
+ * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). The sequencer signs one
+ * when a batch advances a chain and the last is older than the checkpoint interval. The scheduled
+ * run reviews every organization whose chain advanced since its last review: it signs the tail a
+ * quiet organization left unsigned, then verifies the whole log. It finds them by the flag the
+ * sequencer leaves on the head (a Query), never by scanning the audit table. Idempotent: a digest
+ * is keyed by its head sequence and written only if absent, so overlapping runs write it once.
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
 import type { AuditChainStore, DigestSigner } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
+import { verifyOrganizationLog } from './audit-verify.ts';
 
 export interface AuditDigestDeps {
   readonly store: AuditChainStore;
@@ -13,10 +17,21 @@ export interface AuditDigestDeps {
   readonly clock: Clock;
 }
 
+/** A log that did not verify: the organization (a tenant, not a person) and where it broke. */
+export interface BrokenLog {
+  readonly orgId: string;
+  readonly firstBrokenAt?: number;
+  readonly reason?: string;
+}
+
 export interface DigestRunSummary {
+  /** Organizations reviewed (their chain advanced since the last run). */
   readonly organizations: number;
   readonly written: number;
+  /** Organizations whose digest could not be written, or whose log could not be read to the end. */
   readonly failed: number;
+  readonly verified: number;
+  readonly broken: readonly BrokenLog[];
 }
 
 /** Signs the digest of one organization's current head; undefined when nothing is new. */
@@ -33,19 +48,65 @@ export async function digestOrganization(deps: AuditDigestDeps, orgId: string, h
   return (await deps.store.putDigest(digest)) ? digest : undefined;
 }
 
-export async function writeDigests(deps: AuditDigestDeps, onFailure: (orgId: string, error: unknown) => void = () => {}): Promise<DigestRunSummary> {
+/**
+ * The sequencer's checkpoint: signs the organization's head unless its last digest is younger
+ * than `intervalMs`, so KMS signs at most once per organization per interval however busy it is.
+ */
+export async function checkpointIfDue(deps: AuditDigestDeps, orgId: string, intervalMs: number): Promise<SignedDigest | undefined> {
+  const latest = await deps.store.latestDigest(orgId);
+  if (latest !== undefined && deps.clock.now().getTime() - Date.parse(latest.createdAt) < intervalMs) return undefined;
+  const head = await deps.store.head(orgId);
+  if (head === undefined) return undefined;
+  return digestOrganization(deps, orgId, head);
+}
+
+export interface DigestRunDeps extends AuditDigestDeps {
+  readonly retentionDays: number;
+}
+
+export interface OrganizationReview {
+  /** Whether this review signed the chain's tail. */
+  readonly signed: boolean;
+  /** Set when the log did not verify. */
+  readonly broken?: BrokenLog;
+}
+
+/**
+ * Reviews one organization: signs the unsigned tail, verifies the log, clears the flag (only up
+ * to the head it reviewed). Throws when the log could not be read or signed to the end.
+ */
+export async function reviewOrganization(deps: DigestRunDeps, orgId: string): Promise<OrganizationReview> {
+  const head = await deps.store.head(orgId);
+  if (head === undefined) return { signed: false };
+  const signed = (await digestOrganization(deps, orgId, head)) !== undefined;
+  const result = await verifyOrganizationLog({ audit: deps.store, signer: deps.signer, clock: deps.clock, retentionDays: deps.retentionDays }, orgId);
+  await deps.store.markReviewed(orgId, head);
+  if (result.valid) return { signed };
+  return { signed, broken: { orgId, ...(result.firstBrokenAt === undefined ? {} : { firstBrokenAt: result.firstBrokenAt }), ...(result.reason === undefined ? {} : { reason: result.reason }) } };
+}
+
+/**
+ * The scheduled review of every flagged organization. One organization's failure is retried next
+ * run (its flag stays) and does not hold up the others; `onFailure` hears of it.
+ */
+export async function reviewAuditLogs(deps: DigestRunDeps, onFailure: (error: unknown) => void = () => {}): Promise<DigestRunSummary> {
   let organizations = 0;
   let written = 0;
   let failed = 0;
-  for await (const head of deps.store.heads()) {
+  let verified = 0;
+  const broken: BrokenLog[] = [];
+  for await (const orgId of deps.store.unreviewed()) {
     organizations += 1;
     try {
-      if ((await digestOrganization(deps, head.orgId, head)) !== undefined) written += 1;
+      const review = await reviewOrganization(deps, orgId);
+      if (review.signed) written += 1;
+      if (review.broken === undefined) verified += 1;
+      else broken.push(review.broken);
     } catch (error) {
-      // One organization's failure must not hold up the others; the next run retries it.
+      // Not evidence of tampering (throttling, a timeout, KMS): the flag stays, the next run retries.
       failed += 1;
-      onFailure(head.orgId, error);
+      onFailure(error);
     }
   }
-  return { organizations, written, failed };
+  return { organizations, written, failed, verified, broken };
 }

@@ -5,20 +5,24 @@
  */
 import { writeCsv, CSV_CONTENT_TYPE } from '../formats/csv.ts';
 import type { Column, Row } from '../formats/columns.ts';
-import { ValidationError } from '../domain/errors.ts';
+import { openCursor, sealCursor } from '../domain/cursor.ts';
+import { BadCursorError, ValidationError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import type { AuditChainStore, AuditEvent, AuditLog, AuditResource, AuditChanges } from '../ports/audit.ts';
+import type { AuditChainStore, AuditEvent, AuditLog, AuditResource, AuditChanges, ListedEvent } from '../ports/audit.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
 
 export interface AuditQueryDeps {
   readonly orgs: OrganizationStore;
   readonly audit: AuditLog & AuditChainStore;
+  /** Seals the list's cursors: the log hands out positions, the client gets them sealed. */
+  readonly cursorSecret: string;
 }
 
 export interface AuditEventView {
   readonly id: string;
-  readonly seq: number;
+  /** The event's position in the chain; null while the sequencer has not reached it (about a second). */
+  readonly seq: number | null;
   readonly at: string;
   readonly actor: { readonly userId: string; readonly email: string | null };
   readonly action: string;
@@ -32,10 +36,10 @@ export interface AuditEventView {
   readonly detail?: AuditEvent['detail'];
 }
 
-export function auditEventView(event: AuditEvent): AuditEventView {
+export function auditEventView(event: ListedEvent): AuditEventView {
   return {
     id: event.eventId,
-    seq: event.seq,
+    seq: event.seq ?? null,
     at: event.at,
     actor: { userId: event.actor, email: event.actorEmail ?? null },
     action: event.action,
@@ -79,13 +83,20 @@ export async function listAuditEvents(
 ): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
   await authorizeRead(deps, ctx, orgId);
   const filters = normalised(input);
-  const page = await deps.audit.query({ orgId, ...definedOnly(filters), limit: input.limit, ...(input.cursor !== undefined ? { cursor: input.cursor } : {}) });
+  const scope = `audit:${orgId}`;
+  const after = input.cursor === undefined ? undefined : positionOf(openCursor(deps.cursorSecret, scope, input.cursor));
+  const page = await deps.audit.query({ orgId, ...definedOnly(filters), limit: input.limit, ...(after !== undefined ? { after } : {}) });
   // Recorded before answering: if the read cannot be audited, nothing is disclosed.
   await deps.audit.append(
     { orgId, action: 'audit.read', resource: { type: 'audit', id: orgId }, outcome: 'success', detail: { events: page.items.length } },
     auditActorOf(ctx),
   );
-  return { items: page.items.map(auditEventView), nextCursor: page.nextCursor };
+  return { items: page.items.map(auditEventView), nextCursor: page.next === null ? null : sealCursor(deps.cursorSecret, scope, { position: page.next }) };
+}
+
+function positionOf(opened: Record<string, unknown>): string {
+  if (typeof opened.position !== 'string') throw new BadCursorError();
+  return opened.position;
 }
 
 /** A Lambda response carries at most 6 MB; exports stay well below it. */
@@ -113,7 +124,7 @@ const CSV_COLUMNS: readonly Column[] = [
   { key: 'changedFields', label: 'changed fields', kind: 'text' },
 ];
 
-function csvRow(event: AuditEvent): Row {
+function csvRow(event: ListedEvent): Row {
   return {
     seq: event.seq,
     at: event.at,
@@ -136,13 +147,13 @@ function tooLarge(): ValidationError {
 }
 
 /** The range's events, newest first, page by page through the same query as the list. */
-async function* eventsInRange(audit: AuditLog, orgId: string, filters: AuditFilters): AsyncGenerator<AuditEvent> {
-  let cursor: string | undefined;
+async function* eventsInRange(audit: AuditLog, orgId: string, filters: AuditFilters): AsyncGenerator<ListedEvent> {
+  let after: string | undefined;
   do {
-    const page = await audit.query({ orgId, ...definedOnly(filters), limit: 100, ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await audit.query({ orgId, ...definedOnly(filters), limit: 100, ...(after !== undefined ? { after } : {}) });
     yield* page.items;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
+    after = page.next ?? undefined;
+  } while (after !== undefined);
 }
 
 async function collect(chunks: AsyncIterable<Buffer | string>): Promise<string> {

@@ -1,7 +1,8 @@
 /**
  * Verifies an organization's whole audit log: the hash chain event by event, the chain head, and
  * every signed digest (signature with the signing key's public key, link to the previous digest,
- * head, count and time range against the events). Page by page, so memory stays flat.
+ * head, count and time range against the events); then that no event item sits outside the chain
+ * (a forged item, or an event the sequencer never reached). Page by page, so memory stays flat.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { signatureMatches, verifyLog, type LogVerification, type SignedDigest, type StoredEvent } from '../domain/audit-digest.ts';
@@ -26,8 +27,8 @@ async function* eventsUpToHead(store: AuditChainStore, orgId: string, onHead: (h
     last = Number.isInteger(stored.storedAt) ? (stored.storedAt as number) : last;
     yield stored;
   }
-  // Event and head are written in one transaction, so a head read now covers every event seen;
-  // if writers moved it on meanwhile, walk on to it (an event past the head would be forged).
+  // The sequencer marks a batch's events before it moves the head, so a head read now covers every
+  // event seen; if it moved on meanwhile, walk on to it (an event past the head would be forged).
   for (let round = 0; round < 5; round += 1) {
     const head = await store.head(orgId);
     onHead(head);
@@ -39,8 +40,14 @@ async function* eventsUpToHead(store: AuditChainStore, orgId: string, onHead: (h
   }
 }
 
+/**
+ * How long an appended event may stay unsequenced before verification calls it missing from the
+ * chain: far beyond the sequencer's usual lag (about a second), within the stream's 24 h retention.
+ */
+export const SEQUENCER_LAG_BOUND_MS = 15 * 60 * 1000;
+
 export async function verifyOrganizationLog(
-  deps: Pick<AuditVerifyDeps, 'audit' | 'signer' | 'clock' | 'retentionDays'>,
+  deps: Pick<AuditVerifyDeps, 'signer' | 'clock' | 'retentionDays'> & { readonly audit: AuditChainStore },
   orgId: string,
 ): Promise<LogVerification> {
   const keys = new Map<string, KeyObject>();
@@ -53,15 +60,23 @@ export async function verifyOrganizationLog(
     return signatureMatches(key, digest);
   };
   let head: AuditChainHead | undefined;
-  return verifyLog({
+  const now = deps.clock.now();
+  const chain = await verifyLog({
     orgId,
     events: eventsUpToHead(deps.audit, orgId, (h) => (head = h)),
     digests: deps.audit.digests(orgId),
     head: async () => head,
     checkSignature,
     retentionDays: deps.retentionDays,
-    now: deps.clock.now(),
+    now,
   });
+  if (!chain.valid) return chain;
+  for await (const stray of deps.audit.strays(orgId, new Date(now.getTime() - SEQUENCER_LAG_BOUND_MS))) {
+    return stray.seq === undefined
+      ? { ...chain, valid: false, firstBrokenAt: (head?.seq ?? 0) + 1, reason: 'unsequenced' }
+      : { ...chain, valid: false, firstBrokenAt: stray.seq, reason: 'stray' };
+  }
+  return chain;
 }
 
 export interface AuditVerificationView {

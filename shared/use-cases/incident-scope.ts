@@ -16,7 +16,7 @@ import { BadCursorError, ValidationError } from '../domain/errors.ts';
 import { disclosureOf, incidentWindow, type DisclosureKind, type IncidentWindow } from '../domain/incident-scope.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { NOT_STATED } from '../domain/processing-record.ts';
-import type { AuditEvent, AuditLog } from '../ports/audit.ts';
+import type { AuditLog, ListedEvent } from '../ports/audit.ts';
 import type { JobStore, StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
@@ -123,7 +123,7 @@ function mark(tally: Tally, jobId: string, kind: DisclosureKind): void {
   tally.jobs.set(jobId, kinds);
 }
 
-function count(tally: Tally, event: AuditEvent, offset: number, limit: number): void {
+function count(tally: Tally, event: ListedEvent, offset: number, limit: number): void {
   if (tally.events >= MAX_SCOPE_EVENTS) {
     throw new ValidationError(`The window holds more than ${MAX_SCOPE_EVENTS} events; scope it in shorter windows`, [{ path: 'body.to', message: 'too many events' }]);
   }

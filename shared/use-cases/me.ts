@@ -38,12 +38,12 @@ export interface MeDeps {
 
 async function countEventsOf(auditLog: MeDeps['auditLog'], orgId: string, userId: string): Promise<number> {
   let count = 0;
-  let cursor: string | undefined;
+  let after: string | undefined;
   do {
-    const page = await auditLog.query({ orgId, actor: userId, limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+    const page = await auditLog.query({ orgId, actor: userId, limit: 100, ...(after === undefined ? {} : { after }) });
     count += page.items.length;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
+    after = page.next ?? undefined;
+  } while (after !== undefined);
   return count;
 }
 

@@ -179,13 +179,33 @@ describe('functions', () => {
     }
   });
 
-  test('the scheduled users of the audit log get the cursor secret too (the adapter needs it)', () => {
-    for (const name of ['cleanup', 'audit-digest']) {
-      api.hasResourceProperties('AWS::Lambda::Function', {
-        Description: FUNCTIONS.find((f) => f.name === name)?.description,
-        Environment: { Variables: Match.objectLike({ CURSOR_SECRET: Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:') }) },
-      });
+  test('functions that serve no HTTP get no cursor secret: the audit log adapter seals no cursors', () => {
+    for (const name of ['cleanup', 'audit-digest', 'audit-sequencer']) {
+      const [fn] = Object.values(api.findResources('AWS::Lambda::Function', { Properties: { Description: FUNCTIONS.find((f) => f.name === name)?.description } }));
+      expect(fn).toBeDefined();
+      expect(fn?.Properties.Environment.Variables).not.toHaveProperty('CURSOR_SECRET');
     }
+  });
+
+  test("the audit table's stream feeds the sequencer: batched, bisected on error, retried, then to an alarmed on-failure queue", () => {
+    const spec = FUNCTIONS.find((f) => f.name === 'audit-sequencer')!;
+    const logicalId = api.getResourceId('AWS::Lambda::Function', { Properties: { Description: spec.description } });
+    api.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId },
+      EventSourceArn: Match.anyValue(),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: spec.streams?.batchSize,
+      MaximumBatchingWindowInSeconds: spec.streams?.batchingWindowSeconds,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: spec.streams?.maxRetries,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('AuditSequencerStreamFailures'), 'Arn'] } } },
+    });
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('AuditSequencerStreamFailures'), 'QueueName'] } }],
+      Threshold: 0,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+    });
   });
 
   test('scheduled functions run at the rate from context, or their default', () => {
@@ -288,9 +308,14 @@ describe('least privilege', () => {
     expect(scanned.sort()).toEqual([...scans].sort());
   });
 
-  test('in the manifest, only the audit digest (audit table) and the clean-up cycle (records table) may Scan', () => {
+  test('in the manifest, only the clean-up cycle (records table) may Scan: the audit digest finds organizations by their flagged heads', () => {
     const scanners = Object.fromEntries(FUNCTIONS.filter((f) => f.access.scans !== undefined).map((f) => [f.name, f.access.scans]));
-    expect(scanners).toEqual({ 'audit-digest': ['audit'], cleanup: ['records'] });
+    expect(scanners).toEqual({ cleanup: ['records'] });
+  });
+
+  test('in the manifest, only the audit sequencer may update audit items (it writes the events\' places in the chain)', () => {
+    const updaters = FUNCTIONS.filter((f) => (statements.get(f.name) ?? []).some((s) => touches(s, 'AuditTable') && actionsOf(s).includes('dynamodb:UpdateItem')));
+    expect(updaters.map((f) => f.name)).toEqual(['audit-sequencer']);
   });
 
   test('a Scan of a table the function has no access to is refused at synth', () => {
@@ -310,9 +335,15 @@ describe('least privilege', () => {
     expect(deleters.map((f) => f.name).sort()).toEqual(['api-jobs', 'api-orchestrations', 'api-orgs', 'api-subjects', 'cleanup']);
   });
 
+  /**
+   * Actions IAM cannot scope to a resource, which read no data: a stream event source mapping needs
+   * ListStreams (stream ARNs and table names), granted on `*` by the mapping; nothing else may be.
+   */
+  const UNSCOPABLE_METADATA_ACTIONS = ['dynamodb:ListStreams'];
+
   test('no data action is granted on every resource', () => {
     for (const [name, list] of statements) {
-      for (const s of list.filter((st) => actionsOf(st).some((a) => /^(dynamodb|s3|sqs|kms|ses):/.test(a)))) {
+      for (const s of list.filter((st) => actionsOf(st).some((a) => /^(dynamodb|s3|sqs|kms|ses):/.test(a) && !UNSCOPABLE_METADATA_ACTIONS.includes(a)))) {
         expect({ name, resource: s.Resource }).not.toEqual({ name, resource: '*' });
         expect(JSON.stringify(s.Resource)).not.toMatch(/"\*"/);
       }
@@ -357,6 +388,7 @@ describe('alarms', () => {
   test.each([
     { fn: 'cleanup', metric: METRIC.cleanupCycleFailures },
     { fn: 'audit-digest', metric: METRIC.auditVerificationFailures },
+    { fn: 'audit-sequencer', metric: METRIC.auditEventsRefused },
   ])('$fn: an alarm on $metric, the metric the function publishes', ({ fn, metric }) => {
     // The document the function writes (shared/adapters/aws/metrics.ts) names namespace and dimension.
     const emf = JSON.parse(emfLine({ [metric]: 1 }, 'fn', 0)) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } };

@@ -17,9 +17,16 @@ import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { httpApiEvent } from '../../infra/local/lambda-events.ts';
 import { functionNamed } from '../../infra/manifest.ts';
 import { routeKey } from '../../shared/api/route.ts';
+import { startTestSequencer, type TestSequencer } from '../support/audit-sequencer.ts';
 import { bearer } from '../support/tokens.ts';
 
 const run = promisify(execFile);
+
+let sequencer: TestSequencer;
+beforeAll(async () => {
+  sequencer = await startTestSequencer();
+});
+afterAll(() => sequencer.stop());
 
 /** callRoute parses every *json* media type as one JSON document; JSON lines are not one. */
 async function exportJsonLines(as: TestUser, orgId: string): Promise<{ status: number; text: string }> {
@@ -80,8 +87,11 @@ test('the CSV export, verify, and the offline verifier checks the JSONL export',
   const owner = newUser('owner');
   const orgId = await createOrg(owner, 'Acme');
   const dir = await mkdtemp(join(tmpdir(), 'custos-audit-'));
+  await sequencer.caughtUp();
   // Act
   const csv = await callRoute({ route: auditRoutes.exportAudit, as: owner, params: { orgId }, query: { format: 'csv' } });
+  // The export's own event is chained once the sequencer reached it.
+  await sequencer.caughtUp();
   const verified = await callRoute({ route: auditRoutes.verifyAudit, as: owner, params: { orgId } });
   const key = await callRoute({ route: auditRoutes.auditPublicKey, as: owner, params: { orgId } });
   const jsonl = await exportJsonLines(owner, orgId);
@@ -102,7 +112,8 @@ test('the CSV export, verify, and the offline verifier checks the JSONL export',
   expect(good).toEqual({ code: 0, out: expect.stringMatching(/^VALID: /) });
   expect(bad).toEqual({ code: 1, out: expect.stringMatching(/^INVALID: broken at event 1 \(chain\)/) });
   expect(jsonl.text.split('\n')[0]).toContain('"type":"head"');
-});
+  // The sequencer's catching up is part of this test: it takes seconds on a busy machine.
+}, 90_000);
 
 test('the CSV export guards cells against formula injection', async () => {
   const owner = newUser('owner');

@@ -1,23 +1,29 @@
 /**
  * The audit chain against DynamoDB Local and the local KMS endpoint: atomicity of a change and its
- * event, tamper detection at the tampered position, concurrent writers, signed digests, erasure of
- * identifying details and retention — all through the real adapters, tampering the raw table.
+ * event (injected faults included), the sequencer (retries, crashes half-way, concurrent
+ * sequencers, the real stream), tamper detection at the tampered position, signed digests,
+ * erasure of identifying details and retention — all through the real adapters, tampering the raw table.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient, VerifyCommand } from '@aws-sdk/client-kms';
-import { AuditedWriter, auditEventSk } from '../../shared/adapters/aws/audited-writer.ts';
-import { DynamoAuditLog, auditDigestSk } from '../../shared/adapters/aws/dynamo-audit-log.ts';
+import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
+import { AUDIT_HEAD_SK, auditBatchSk, auditDigestSk, auditEventSk } from '../../shared/adapters/aws/audit-keys.ts';
+import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
+import { DynamoAuditSequencerStore } from '../../shared/adapters/aws/dynamo-audit-sequencer.ts';
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-signer.ts';
 import { orgPk } from '../../shared/adapters/aws/records-keys.ts';
-import { hashEvent } from '../../shared/domain/audit-chain.ts';
-import { digestMessage } from '../../shared/domain/audit-digest.ts';
+import { eventRef, hashEvent } from '../../shared/domain/audit-chain.ts';
+import { digestMessage, type SignedDigest } from '../../shared/domain/audit-digest.ts';
 import { newId } from '../../shared/domain/ids.ts';
-import type { AuditActor, AuditEvent } from '../../shared/ports/audit.ts';
+import type { AppendedEvent, AuditActor, AuditEvent } from '../../shared/ports/audit.ts';
 import { systemClock, type Clock } from '../../shared/ports/clock.ts';
-import { digestOrganization, writeDigests } from '../../shared/use-cases/audit-digests.ts';
+import { checkpointIfDue, digestOrganization, reviewAuditLogs, reviewOrganization } from '../../shared/use-cases/audit-digests.ts';
 import { pseudonymiseActor } from '../../shared/use-cases/audit-erasure.ts';
+import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
 import { verifyOrganizationLog } from '../../shared/use-cases/audit-verify.ts';
+import { startTestSequencer, type TestSequencer } from '../support/audit-sequencer.ts';
+import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
 import { testEnv } from '../support/test-stack.ts';
 
 const RETENTION_DAYS = 400;
@@ -37,26 +43,59 @@ function newWriter(clock: Clock = systemClock): AuditedWriter {
 }
 
 function newLog(writer: AuditedWriter = newWriter()): DynamoAuditLog {
-  return new DynamoAuditLog(documents, auditTable, writer, 'x'.repeat(32));
+  return new DynamoAuditLog(documents, auditTable, writer);
 }
+
+const sequencerStore = (client: DynamoDBDocumentClient = documents) => new DynamoAuditSequencerStore(client, auditTable);
 
 function verify(orgId: string, now: Date = new Date()) {
   return verifyOrganizationLog({ audit: newLog(), signer, clock: { now: () => now }, retentionDays: RETENTION_DAYS }, orgId);
 }
 
-async function appendEvents(orgId: string, count: number, writer = newWriter(), user = 'user-1'): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
+async function append(orgId: string, count: number, writer = newWriter(), user = 'user-1'): Promise<AppendedEvent[]> {
+  const events: AppendedEvent[] = [];
   for (let i = 0; i < count; i += 1) {
     events.push(await writer.append({ orgId, action: 'job.update', resource: { type: 'job', id: `job-${i}` }, outcome: 'success', changes: { fields: ['stage'], values: { stage: `s${i}` } } }, actor(user)));
   }
   return events;
 }
 
-async function rawEvent(orgId: string, seq: number): Promise<Record<string, unknown>> {
-  const { Item } = await documents.send(new GetCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditEventSk(seq) } }));
-  if (Item === undefined) throw new Error(`no event ${seq}`);
+async function chained(orgId: string): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  for await (const { event } of newLog().events(orgId)) events.push(event);
+  return events;
+}
+
+/** Appends `count` events and sequences them as one batch, as the stream would deliver them. */
+async function appendEvents(orgId: string, count: number, writer = newWriter(), user = 'user-1'): Promise<AuditEvent[]> {
+  await sequenceEvents(sequencerStore(), await append(orgId, count, writer, user));
+  return chained(orgId);
+}
+
+/** The storage key of the event at `seq`, as its batch names it. */
+async function eventSkAt(orgId: string, seq: number): Promise<string> {
+  const { Items } = await documents.send(
+    new QueryCommand({
+      TableName: auditTable,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :at',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':first': 'SEQ#', ':at': auditBatchSk(seq) },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
+  );
+  const batch = Items?.[0];
+  const ref = (batch?.refs as string[] | undefined)?.[seq - Number(batch?.firstSeq)];
+  if (ref === undefined) throw new Error(`no event ${seq}`);
+  return auditEventSk(ref);
+}
+
+async function rawItem(orgId: string, sk: string): Promise<Record<string, unknown>> {
+  const { Item } = await documents.send(new GetCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk } }));
+  if (Item === undefined) throw new Error(`no item ${sk}`);
   return Item;
 }
+
+const rawEvent = async (orgId: string, seq: number): Promise<Record<string, unknown>> => rawItem(orgId, await eventSkAt(orgId, seq));
 
 async function putRaw(item: Record<string, unknown>): Promise<void> {
   await documents.send(new PutCommand({ TableName: auditTable, Item: item }));
@@ -77,21 +116,123 @@ afterAll(() => {
 });
 
 describe('atomicity', () => {
+  const orgUpdate = (orgId: string) => ({ orgId, action: 'org.update', resource: { type: 'org', id: orgId }, outcome: 'success' as const });
+
+  async function eventsOf(orgId: string): Promise<number> {
+    const { Items } = await documents.send(
+      new QueryCommand({ TableName: auditTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)', ExpressionAttributeValues: { ':pk': orgPk(orgId), ':evt': 'EVT#' }, ConsistentRead: true }),
+    );
+    return Items?.length ?? 0;
+  }
+
+  async function nameOf(key: Record<string, string>): Promise<unknown> {
+    const { Item } = await documents.send(new GetCommand({ TableName: recordsTable, Key: key, ConsistentRead: true }));
+    return Item?.name;
+  }
+
   test('a change whose audit write fails leaves no change', async () => {
-    // Prepare: a records item, a chain of 2 events, and the key of event 3 already taken.
+    // Prepare: a records item, and a writer whose audit table does not exist.
     const orgId = newId();
     const key = { pk: orgPk(orgId), sk: 'ORG' };
     await documents.send(new PutCommand({ TableName: recordsTable, Item: { ...key, name: 'before' } }));
-    const writer = newWriter();
-    await appendEvents(orgId, 2, writer);
-    await putRaw({ pk: orgPk(orgId), sk: auditEventSk(3), kind: 'event', squatted: true });
+    const broken = new AuditedWriter(documents, `${auditTable}-missing`, systemClock);
     // Act
-    const commit = writer.commit([{ Put: { TableName: recordsTable, Item: { ...key, name: 'after' } } }], { orgId, action: 'org.update', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor());
+    const commit = broken.commit([{ Put: { TableName: recordsTable, Item: { ...key, name: 'after' } } }], orgUpdate(orgId), actor());
     // Assess
     await expect(commit).rejects.toThrow();
-    const { Item } = await documents.send(new GetCommand({ TableName: recordsTable, Key: key, ConsistentRead: true }));
-    expect(Item?.name).toBe('before');
-    expect((await newLog().head(orgId))?.seq).toBe(2);
+    expect(await nameOf(key)).toBe('before');
+  });
+
+  test.each([
+    ['throttled', { kind: 'throughput' as const }],
+    ['timed out before reaching DynamoDB', { kind: 'timeout' as const, timeoutWhen: 'before' as const }],
+    ['timed out after DynamoDB committed it', { kind: 'timeout' as const, timeoutWhen: 'after' as const }],
+  ])('a transaction %s lands its change and its event together or neither', async (_what, fault) => {
+    // Prepare
+    const orgId = newId();
+    const key = { pk: orgPk(orgId), sk: 'ORG' };
+    const client = new DynamoDBClient({});
+    const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const injected = injectFault(client as unknown as MiddlewareHost, { command: 'TransactWriteItems', nth: 1, ...fault });
+    try {
+      // Act
+      const commit = new AuditedWriter(faulty, auditTable, systemClock).commit([{ Put: { TableName: recordsTable, Item: { ...key, name: 'after' } } }], orgUpdate(orgId), actor());
+      // Assess
+      await expect(commit).rejects.toThrow();
+      expect(injected.fired).toBe(1);
+      const landed = (await nameOf(key)) === 'after';
+      expect(await eventsOf(orgId)).toBe(landed ? 1 : 0);
+      expect(landed).toBe(fault.kind === 'timeout' && fault.timeoutWhen === 'after');
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe('the sequencer', () => {
+  test.each([
+    ['an event update', 'UpdateItem', 2],
+    ['the head write', 'PutItem', 2],
+    ['the batch write', 'PutItem', 1],
+  ])('a sequencer that fails at %s is completed by the redelivery, every event once', async (_what, command, nth) => {
+    // Prepare
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    const appended = await append(orgId, 4);
+    const client = new DynamoDBClient({});
+    const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const injected = injectFault(client as unknown as MiddlewareHost, { command, nth, kind: 'throughput' });
+    try {
+      // Act: the failed delivery, then the stream's redelivery of the same records.
+      await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
+      expect(injected.fired).toBe(1);
+      const redelivered = await sequenceEvents(sequencerStore(), appended);
+      // Assess
+      expect(redelivered.refused).toEqual([]);
+      const events = await chained(orgId);
+      expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(events.slice(2).map((e) => e.eventId).sort()).toEqual(appended.map((e) => e.eventId).sort());
+      await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 6, digests: 0 });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('concurrent sequencers of one organization chain every event once', async () => {
+    // Prepare
+    const orgId = newId();
+    const appended = await append(orgId, 30);
+    // Act: overlapping deliveries racing, as retried and split batches can.
+    await Promise.all([sequenceEvents(sequencerStore(), appended), sequenceEvents(sequencerStore(), appended.slice(10)), sequenceEvents(sequencerStore(), [...appended].reverse())]);
+    // Assess
+    const events = await chained(orgId);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(30);
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 30, digests: 0 });
+  });
+
+  test('events appended but not sequenced yet are listed without a position, and verification ignores them for a while', async () => {
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    await append(orgId, 1);
+    const page = await newLog().query({ orgId, limit: 10 });
+    expect(page.items.map((e) => e.seq)).toEqual([undefined, 2, 1]);
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 2, digests: 0 });
+    // Long past the sequencer's lag bound, the same event is missing from the chain.
+    await expect(verify(orgId, new Date(Date.now() + DAY_MS))).resolves.toMatchObject({ valid: false, firstBrokenAt: 3, reason: 'unsequenced' });
+  });
+
+  test('a time window of one organization is one key range', async () => {
+    // Prepare: events one second apart.
+    const orgId = newId();
+    let now = Date.parse('2026-03-01T10:00:00.000Z');
+    const writer = newWriter({ now: () => new Date((now += 1000)) });
+    await append(orgId, 6, writer);
+    // Act
+    const page = await newLog().query({ orgId, from: '2026-03-01T10:00:02.000Z', to: '2026-03-01T10:00:04.000Z', limit: 10 });
+    // Assess
+    expect(page.items.map((e) => e.at)).toEqual(['2026-03-01T10:00:04.000Z', '2026-03-01T10:00:03.000Z', '2026-03-01T10:00:02.000Z']);
+    expect(page.next).toBeNull();
   });
 });
 
@@ -115,7 +256,7 @@ describe('tamper evidence', () => {
     'edit prevHash': editField('prevHash', () => 'f'.repeat(64)),
     'edit hash': editField('hash', () => 'e'.repeat(64)),
     delete: async (orgId, position) => {
-      await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditEventSk(position) } }));
+      await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: await eventSkAt(orgId, position) } }));
     },
     // Swap the contents of two neighbours (as stored, then with their numbers rewritten to fit the keys).
     reorder: async (orgId, position) => {
@@ -128,12 +269,13 @@ describe('tamper evidence', () => {
       await putRaw({ ...b, sk: a.sk, seq: a.seq });
       await putRaw({ ...a, sk: b.sk, seq: b.seq });
     },
-    // A well-formed, correctly hashed forgery slipped in before `position` under a key that sorts there.
+    // A well-formed, correctly hashed forgery claiming `position`, under a key of its own beside the
+    // event it imitates (no batch names it: it sits outside the chain, yet a listing would show it).
     insert: async (orgId, position, events) => {
       const prevHash = position === 1 ? '0'.repeat(64) : events[position - 2]!.hash;
-      const base = { eventId: newId(), orgId, seq: position, at: new Date().toISOString(), actor: 'intruder', action: 'org.update', resource: { type: 'org', id: orgId }, outcome: 'success' as const, requestId: 'forged', prevHash };
-      const sk = position === LENGTH + 1 ? auditEventSk(position) : `${auditEventSk(position - 1)}#forged`;
-      await putRaw({ pk: orgPk(orgId), sk, kind: 'event', ...base, hash: hashEvent(base) });
+      const at = events[Math.min(position, LENGTH) - 1]!.at;
+      const base = { eventId: newId(), orgId, seq: position, at, actor: 'intruder', action: 'org.update', resource: { type: 'org', id: orgId }, outcome: 'success' as const, requestId: 'forged', prevHash };
+      await putRaw({ pk: orgPk(orgId), sk: auditEventSk(eventRef(base)), kind: 'event', ...base, hash: hashEvent(base) });
     },
   };
 
@@ -163,24 +305,119 @@ describe('tamper evidence', () => {
   });
 });
 
-describe('concurrent writers', () => {
-  test.each([1, 4, 16])('%i writers in one organization keep one chain with every event', async (writers) => {
+describe('tamper evidence of the sequenced structure', () => {
+  /** Nine events in three batches: 1–3, 4–6, 7–9. */
+  async function threeBatches(orgId: string): Promise<AuditEvent[]> {
+    for (let batch = 0; batch < 3; batch += 1) await appendEvents(orgId, 3);
+    return chained(orgId);
+  }
+
+  const batchItem = (orgId: string, firstSeq: number) => rawItem(orgId, auditBatchSk(firstSeq));
+
+  async function signed(orgId: string, body: Omit<SignedDigest, 'digestHash' | 'signature' | 'keyId' | 'signingAlgorithm'>): Promise<SignedDigest> {
+    const message = digestMessage(body);
+    const { signature, keyId } = await signer.sign(message);
+    return { ...body, orgId, digestHash: message.toString('hex'), signature, keyId, signingAlgorithm: 'ECDSA_SHA_256' };
+  }
+
+  test.each([
+    ['a middle batch', 4],
+    ['the last batch', 7],
+  ])('dropping %s is detected at its first event', async (_which, firstSeq) => {
+    const orgId = newId();
+    await threeBatches(orgId);
+    await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditBatchSk(firstSeq) } }));
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: firstSeq });
+  });
+
+  test.each([
+    ['after the head', 10],
+    ['in place of the next batch', 4],
+  ])('a duplicated batch (%s) is detected where the copy sits', async (_where, at) => {
+    const orgId = newId();
+    await threeBatches(orgId);
+    const first = await batchItem(orgId, 1);
+    await putRaw({ ...first, sk: auditBatchSk(at), firstSeq: at });
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: at });
+  });
+
+  test('two batches swapped are detected at the first moved event', async () => {
+    const orgId = newId();
+    await threeBatches(orgId);
+    const [second, third] = [await batchItem(orgId, 4), await batchItem(orgId, 7)];
+    await putRaw({ ...third, sk: second.sk, firstSeq: 4 });
+    await putRaw({ ...second, sk: third.sk, firstSeq: 7 });
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 4 });
+  });
+
+  test('a forked checkpoint, validly signed, does not verify', async () => {
+    // Prepare: the real checkpoint of 1–9, then a second one signed over another head for 1–5.
+    const orgId = newId();
+    const events = await threeBatches(orgId);
+    await digestOrganization({ store: newLog(), signer, clock: systemClock }, orgId, (await newLog().head(orgId))!);
+    const fork = await signed(orgId, { version: 1, orgId, fromSeq: 1, headSeq: 5, headHash: 'f'.repeat(64), count: 5, fromAt: events[0]!.at, toAt: events[4]!.at, prevDigestHash: '0'.repeat(64), createdAt: new Date().toISOString() });
+    // Act
+    await putRaw({ pk: orgPk(orgId), sk: auditDigestSk(5), kind: 'digest', ...fork });
+    // Assess: broken where the fork's head parts from the chain.
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 5, reason: 'digest' });
+  });
+
+  test('a checkpoint replaced by one signed over a rewritten chain does not verify', async () => {
     // Prepare
     const orgId = newId();
-    const perWriter = 8;
-    // Act: separate writer instances (separate head caches), as separate Lambda instances would be.
-    const written = await Promise.all(Array.from({ length: writers }, (_, w) => appendEvents(orgId, perWriter, newWriter(), `writer-${w}`)));
+    await threeBatches(orgId);
+    const real = await digestOrganization({ store: newLog(), signer, clock: systemClock }, orgId, (await newLog().head(orgId))!);
+    const { digestHash: _h, signature: _s, keyId: _k, signingAlgorithm: _a, ...body } = real!;
+    // Act
+    await putRaw({ pk: orgPk(orgId), sk: auditDigestSk(9), kind: 'digest', ...(await signed(orgId, { ...body, headHash: 'e'.repeat(64) })) });
+    // Assess
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 1, reason: 'digest' });
+  });
+
+  test('an event deleted before it was sequenced is still chained from the stream, and found missing there', async () => {
+    // Prepare
+    const orgId = newId();
+    await appendEvents(orgId, 3);
+    const [doomed] = await append(orgId, 1);
+    // Act: the item goes; the stream still delivers what was written.
+    await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(doomed!)) } }));
+    const summary = await sequenceEvents(sequencerStore(), [doomed!]);
+    // Assess
+    expect(summary.refused).toEqual([eventRef(doomed!)]);
+    expect((await newLog().head(orgId))?.seq).toBe(4);
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 4 });
+  });
+});
+
+describe('concurrent writers', () => {
+  let sequencer: TestSequencer;
+
+  beforeAll(async () => {
+    sequencer = await startTestSequencer();
+  });
+
+  afterAll(() => sequencer.stop());
+
+  test.each([1, 16, 64])('%i writers in one organization: every event in the chain exactly once, in a verifiable order', async (writers) => {
+    // Prepare
+    const orgId = newId();
+    const perWriter = Math.max(2, Math.floor(64 / writers));
+    // Act: separate writer instances, as separate Lambda instances would be; the stream sequences.
+    const written = await Promise.all(Array.from({ length: writers }, (_, w) => append(orgId, perWriter, newWriter(), `writer-${w}`)));
+    await sequencer.caughtUp();
     // Assess
     const total = writers * perWriter;
     const ids = written.flat().map((e) => e.eventId);
-    expect(new Set(ids).size).toBe(total);
-    const seqs = written.flat().map((e) => e.seq).sort((a, b) => a - b);
-    expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: total, digests: 0 });
-    const stored: string[] = [];
-    for await (const { event } of newLog().events(orgId)) stored.push(event.eventId);
-    expect(stored.sort()).toEqual([...ids].sort());
-  });
+    const events = await chained(orgId);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(events.map((e) => e.eventId).sort()).toEqual([...ids].sort());
+    // Each writer's own events keep their order in the chain.
+    for (const own of written) {
+      const positions = own.map((e) => events.findIndex((c) => c.eventId === e.eventId));
+      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    }
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: true, events: total });
+  }, 120_000);
 });
 
 describe('signed digests', () => {
@@ -233,20 +470,86 @@ describe('signed digests', () => {
       await putRaw({ ...rewritten, hash });
       prevHash = hash;
     }
-    await documents.send(new UpdateCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: 'HEAD' }, UpdateExpression: 'SET #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':h': prevHash } }));
+    await documents.send(new UpdateCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK }, UpdateExpression: 'SET #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':h': prevHash } }));
     // Assess
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, reason: 'digest', firstBrokenAt: 1 });
   });
 
-  test('the scheduled run digests every advanced chain once', async () => {
+  test('the sequencer signs at most one checkpoint per organization per interval', async () => {
+    // Prepare: a signer that counts its KMS Sign calls, and a clock the test moves.
+    const orgId = newId();
+    let signs = 0;
+    const counting = { sign: async (message: Buffer) => ((signs += 1), signer.sign(message)), publicKeyPem: (keyId?: string) => signer.publicKeyPem(keyId) };
+    let now = Date.now();
+    const deps = { store: newLog(), signer: counting, clock: { now: () => new Date(now) } };
+    // Act: busy batches within one 10 s interval, then one after it.
+    for (let batch = 0; batch < 4; batch += 1) {
+      await appendEvents(orgId, 2);
+      await checkpointIfDue(deps, orgId, 10_000);
+      now += 1_000;
+    }
+    const withinInterval = signs;
+    now += 10_000;
+    await appendEvents(orgId, 1);
+    await checkpointIfDue(deps, orgId, 10_000);
+    // Assess
+    expect(withinInterval).toBe(1);
+    expect(signs).toBe(2);
+    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 9 });
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 9, digests: 2 });
+  });
+
+  const reviewDeps = () => ({ ...digestDeps(), retentionDays: RETENTION_DAYS });
+  const unreviewed = async (): Promise<string[]> => {
+    const orgs: string[] = [];
+    for await (const orgId of newLog().unreviewed()) orgs.push(orgId);
+    return orgs;
+  };
+
+  test('the scheduled review signs the tail a quiet organization left unsigned, verifies it, and clears its flag', async () => {
+    // Prepare: a checkpoint at 2, then one more event within the interval (no checkpoint due).
+    const orgId = newId();
+    const deps = { ...digestDeps(), clock: { now: () => new Date() } };
+    await appendEvents(orgId, 2);
+    await checkpointIfDue(deps, orgId, 10_000);
+    await appendEvents(orgId, 1);
+    await checkpointIfDue(deps, orgId, 10_000);
+    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 2 });
+    expect(await unreviewed()).toContain(orgId);
+    // Act
+    const review = await reviewOrganization(reviewDeps(), orgId);
+    // Assess
+    expect(review).toEqual({ signed: true });
+    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 3 });
+    expect(await unreviewed()).not.toContain(orgId);
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 3, digests: 2 });
+  });
+
+  test('the scheduled review reports a log that does not verify, by organization and position', async () => {
     const orgId = newId();
     await appendEvents(orgId, 3);
-    const firstRun = await writeDigests(digestDeps());
-    const secondRun = await writeDigests(digestDeps());
-    expect(firstRun.written).toBeGreaterThanOrEqual(1);
-    expect(firstRun.failed).toBe(0);
-    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 3 });
-    expect(secondRun.written).toBe(0);
+    await putRaw({ ...(await rawEvent(orgId, 2)), action: 'org.delete' });
+    await expect(reviewOrganization(reviewDeps(), orgId)).resolves.toEqual({ signed: true, broken: { orgId, firstBrokenAt: 2, reason: 'chain' } });
+  });
+
+  // The run reviews every flagged organization of the shared test table, this file's long chains included.
+  test('the scheduled run reviews every flagged organization, found without a Scan, and clears their flags', async () => {
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    const run = await reviewAuditLogs(reviewDeps());
+    expect(run.organizations).toBeGreaterThanOrEqual(1);
+    expect(run.failed).toBe(0);
+    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 2 });
+    expect(await unreviewed()).not.toContain(orgId);
+  }, 180_000);
+
+  test('a chain that moved on during the review keeps its flag for the next run', async () => {
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    const reviewed = (await newLog().head(orgId))!;
+    await appendEvents(orgId, 1);
+    await newLog().markReviewed(orgId, reviewed);
+    expect(await unreviewed()).toContain(orgId);
   });
 });
 
@@ -287,7 +590,7 @@ describe('erasure and retention', () => {
   }
 
   async function expire(orgId: string, seqs: number[]): Promise<void> {
-    for (const seq of seqs) await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditEventSk(seq) } }));
+    for (const seq of seqs) await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: await eventSkAt(orgId, seq) } }));
   }
 
   const afterRetention = () => new Date(Date.now() + (RETENTION_DAYS + 1) * DAY_MS);

@@ -110,7 +110,7 @@ export function scopedCycle(options: { scope: ReadonlySet<string>; queueUrl: str
     queue: new SqsDeletionQueue(new SQSClient({}), options.queueUrl),
     sweeper: scopedSweeper,
     files: new S3Files(s3, env('FILES_BUCKET')),
-    audit: new DynamoAuditLog(documents, env('AUDIT_TABLE'), writer, 'x'.repeat(64)),
+    audit: new DynamoAuditLog(documents, env('AUDIT_TABLE'), writer),
     // Expired items are shared by every test file; the scoped cycle leaves them to their own test.
     expired: { scanExpired: async () => ({ complete: true }), deleteExpired: async () => undefined },
     clock,

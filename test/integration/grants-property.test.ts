@@ -129,7 +129,7 @@ describe('property over the real stack: random sequences of grants by random pri
             refused += 1;
             const after = await partitionState(orgId);
             expect(changes(raw.records, after.records)).toEqual({ added: [], removed: [], changed: [] });
-            // The audit table gains the refusal's event (and moves its chain head): one event, outcome denied.
+            // The audit table gains the refusal's event (its place in the chain comes later, from the sequencer): one event, outcome denied.
             const added = changes(raw.audit, after.audit).added.map((sk) => JSON.parse(after.audit.get(sk)!) as { outcome?: { S: string } });
             expect(added.filter((item) => item.outcome !== undefined).map((item) => item.outcome!.S)).toEqual(['denied']);
             continue;

@@ -1,7 +1,7 @@
 /**
- * Writers of one organization race on its audit chain head (and, for owners, on its owner count).
+ * Writers of one organization race on its owner count (owners); their audit events share nothing.
  * Each transaction that loses must retry, not fail: concurrent additions all land, each with one
- * audit event, and the chain stays unbroken.
+ * audit event.
  */
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { callRoute, newUser } from './api/invoke-route.ts';

@@ -1,64 +1,39 @@
 /**
- * The audit table read and maintained: the filtered, newest-first query behind
- * `GET /audit`, the ascending walk of the chain and its digests for verification and export,
- * digest writes, and the erasure of identifying details. Appends go through the AuditedWriter.
+ * The audit table read and maintained (layout: audit-keys.ts): the filtered, newest-first query
+ * behind `GET /audit` over the time-keyed events, the walk of the chain through its sequenced
+ * batches for verification and export, digest writes, and the erasure of identifying details.
+ * Appends go through the AuditedWriter; positions in the chain through the sequencer.
  *
- *   pk          sk                    what
- *   ORG#<org>   DIGEST#<headSeq 12>   a signed digest of the chain up to headSeq
- *   ORG#<org>   EVT#<seq 12>          an event (TTL: expiresAt)
- *   ORG#<org>   HEAD                  the chain head {seq, hash, at}
- *
- * Index byOrgTime (orgId, at): events only (digests have no `at`, the head no `orgId`), for
- * reading one time window of an organization without walking the rest of its log.
- *
- * Every walk is a paginated Query, so memory holds one page at a time.
+ * Every walk is a paginated Query (and one BatchGet per batch), so memory holds one page at a time.
  */
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { openCursor, sealCursor } from '../../domain/cursor.ts';
 import { BadCursorError } from '../../domain/errors.ts';
 import type { SignedDigest, StoredEvent } from '../../domain/audit-digest.ts';
-import type { AuditActor, AuditChainHead, AuditChainStore, AuditDraft, AuditEvent, AuditLog, AuditQuery, AuditWindowQuery, Page } from '../../ports/audit.ts';
-import { AUDIT_HEAD_SK, auditEventSk, type AuditedWriter } from './audited-writer.ts';
+import type { AuditActor, AuditChainHead, AuditChainStore, AuditDraft, AuditEvent, AuditLog, AuditPage, AuditQuery, AuditWindowQuery, ListedEvent, SequencedBatch } from '../../ports/audit.ts';
+import type { AuditedWriter } from './audited-writer.ts';
+import { AUDIT_HEAD_SK, AUDIT_UNREVIEWED_INDEX, BATCH_PREFIX, DIGEST_PREFIX, EVENT_PREFIX, UNREVIEWED_FLAG, auditBatchSk, auditDigestSk, auditEventSk } from './audit-keys.ts';
+import { batchOf } from './dynamo-audit-sequencer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 
-export const auditDigestSk = (headSeq: number): string => `DIGEST#${String(headSeq).padStart(12, '0')}`;
-const EVENT_PREFIX = 'EVT#';
-const DIGEST_PREFIX = 'DIGEST#';
-const EVENT_SK = /^EVT#(\d{12})$/;
-/** The index on (orgId, at); see infra/resources.ts. */
-export const AUDIT_BY_ORG_TIME = 'byOrgTime';
+const EVENT_SK = /^EVT#[^#]+#[0-9A-Za-z]+$/;
 /** Attributes of the stored items that are storage, not event. */
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'kind', 'expiresAt'] as const;
-
-/**
- * Events are appended in sequence order with the writer's clock, so `at` grows with the sequence
- * up to the clock skew between writers; a newest-first walk may stop this long after passing `from`.
- */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** DynamoDB pages a filtered query reads for one API page before answering a shorter one. */
 const MAX_PAGES_PER_QUERY = 10;
+/** BatchGetItem reads at most 100 keys per call. */
+const BATCH_GET_MAX = 100;
+/** Batches the stray check keeps at hand: events come in time order, close to chain order. */
+const BATCH_CACHE = 8;
 
 type Item = Record<string, unknown>;
 
-function eventOf(item: Item): AuditEvent {
+function withoutStorage<T>(item: Item): T {
   const copy: Item = { ...item };
   for (const key of STORAGE_ATTRIBUTES) delete copy[key];
-  return copy as unknown as AuditEvent;
-}
-
-function digestOf(item: Item): SignedDigest {
-  const copy: Item = { ...item };
-  for (const key of STORAGE_ATTRIBUTES) delete copy[key];
-  return copy as unknown as SignedDigest;
-}
-
-/** The position an event item's key names; NaN for a key that is not a well-formed event key. */
-export function storedPosition(sk: unknown): number {
-  const match = typeof sk === 'string' ? EVENT_SK.exec(sk) : null;
-  return match === null ? Number.NaN : Number(match[1]);
+  return copy as T;
 }
 
 export class DynamoAuditLog implements AuditLog, AuditChainStore {
@@ -66,7 +41,6 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly writer: AuditedWriter,
-    private readonly cursorSecret: string,
   ) {}
 
   async append(draft: AuditDraft, actor: AuditActor): Promise<void> {
@@ -74,84 +48,69 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
   }
 
   /**
-   * Newest first. Filters apply after DynamoDB reads, so one call reads pages until it has `limit`
-   * matches, passes the start of the time range, or has read MAX_PAGES_PER_QUERY pages; the cursor
-   * resumes right after the last item examined.
+   * Newest first, sequenced or not. The time range is the key range (events are keyed by time);
+   * the other filters apply after DynamoDB reads, so one call reads pages until it has `limit`
+   * matches or has read MAX_PAGES_PER_QUERY pages; `next` is the storage key of the last item
+   * examined, and the next page resumes right after it.
    */
-  async query(query: AuditQuery): Promise<Page<AuditEvent>> {
-    const scope = `audit:${query.orgId}`;
-    let startSk: string | undefined;
-    if (query.cursor !== undefined) {
-      const opened = openCursor(this.cursorSecret, scope, query.cursor);
-      if (typeof opened.sk !== 'string' || !EVENT_SK.test(opened.sk)) throw new BadCursorError();
-      startSk = opened.sk;
-    }
-    const from = query.from === undefined ? undefined : Date.parse(query.from);
-    const filtered = query.from !== undefined || query.to !== undefined || query.actor !== undefined || query.action !== undefined || query.resource !== undefined;
-    const items: AuditEvent[] = [];
+  async query(query: AuditQuery): Promise<AuditPage> {
+    let beforeSk = query.after;
+    if (beforeSk !== undefined && !EVENT_SK.test(beforeSk)) throw new BadCursorError();
+    const [lower, upper] = eventRange(query.from, query.to);
+    const filtered = query.actor !== undefined || query.action !== undefined || query.resource !== undefined;
+    const items: ListedEvent[] = [];
     let lastExamined: string | undefined;
     let exhausted = false;
     for (let page = 0; page < MAX_PAGES_PER_QUERY && items.length < query.limit && !exhausted; page += 1) {
+      const top = beforeSk !== undefined && beforeSk < upper ? beforeSk : upper;
       const result = await guarded(
         this.client.send(
           new QueryCommand({
             TableName: this.table,
-            KeyConditionExpression: startSk === undefined ? 'pk = :pk AND begins_with(sk, :evt)' : 'pk = :pk AND sk BETWEEN :evt AND :before',
-            ExpressionAttributeValues: {
-              ':pk': orgPk(query.orgId),
-              ':evt': EVENT_PREFIX,
-              // BETWEEN is inclusive: the cursor's own item is skipped below.
-              ...(startSk === undefined ? {} : { ':before': startSk }),
-            },
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+            ExpressionAttributeValues: { ':pk': orgPk(query.orgId), ':lower': lower, ':upper': top },
             ScanIndexForward: false,
-            // The cursor's own item comes back first; with filters, read ahead more per page.
+            // BETWEEN is inclusive: the item the previous page stopped at comes back first; skipped below.
             Limit: Math.min(1000, (query.limit - items.length + 1) * (filtered ? 10 : 1)),
           }),
         ),
       );
       for (const item of result.Items ?? []) {
         const sk = String(item.sk);
-        if (sk === startSk) continue;
+        if (sk === beforeSk) continue;
         lastExamined = sk;
-        const event = eventOf(item);
-        if (from !== undefined && Date.parse(event.at) < from - CLOCK_SKEW_MS) {
-          exhausted = true;
-          break;
-        }
+        const event = withoutStorage<ListedEvent>(item);
         if (matches(event, query)) items.push(event);
         if (items.length >= query.limit) break;
       }
-      if (result.LastEvaluatedKey === undefined) exhausted = true;
-      if (lastExamined !== undefined) startSk = lastExamined;
+      if (result.LastEvaluatedKey === undefined && (lastExamined === undefined || items.length < query.limit)) exhausted = true;
+      if (lastExamined !== undefined) beforeSk = lastExamined;
     }
-    const nextCursor = exhausted || lastExamined === undefined ? null : sealCursor(this.cursorSecret, scope, { sk: lastExamined });
-    return { items, nextCursor };
+    return { items, next: exhausted || lastExamined === undefined ? null : lastExamined };
   }
 
   /**
-   * A key range of the time index: DynamoDB reads the window's events and no others. Actor and
-   * source address are filters on that range (read, then dropped), so they narrow the answer, not
-   * what is read. Times compare as strings: both are ISO UTC with milliseconds (toISOString).
-   * The index is eventually consistent: an event of the last moment may still be on its way.
+   * One key range of the organization's events: DynamoDB reads the window's events and no others.
+   * Actor and source address are filters on that range (read, then dropped), so they narrow the
+   * answer, not what is read. Strongly consistent: an event committed before the call is counted.
    */
-  async *window(query: AuditWindowQuery): AsyncGenerator<AuditEvent> {
+  async *window(query: AuditWindowQuery): AsyncGenerator<ListedEvent> {
+    const [lower, upper] = eventRange(query.from, query.to);
     const filters = [...(query.actor === undefined ? [] : ['actor = :actor']), ...(query.sourceIp === undefined ? [] : ['ip = :ip'])];
     const items = queryItems(this.client, {
       TableName: this.table,
-      IndexName: AUDIT_BY_ORG_TIME,
-      KeyConditionExpression: 'orgId = :org AND #at BETWEEN :from AND :to',
-      ExpressionAttributeNames: { '#at': 'at' },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
       ExpressionAttributeValues: {
-        ':org': query.orgId,
-        ':from': query.from,
-        ':to': query.to,
+        ':pk': orgPk(query.orgId),
+        ':lower': lower,
+        ':upper': upper,
         ...(query.actor === undefined ? {} : { ':actor': query.actor }),
         ...(query.sourceIp === undefined ? {} : { ':ip': query.sourceIp }),
       },
       ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
+      ConsistentRead: true,
     });
-    // Only events carry both keys today; anything else the index may come to hold is not an event.
-    for await (const item of items) if (item.kind === 'event') yield eventOf(item);
+    for await (const item of items) yield withoutStorage<ListedEvent>(item);
   }
 
   async head(orgId: string): Promise<AuditChainHead | undefined> {
@@ -159,15 +118,45 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     return Item === undefined ? undefined : { seq: Number(Item.seq), hash: String(Item.hash), at: String(Item.at) };
   }
 
-  async *events(orgId: string, afterSeq?: number): AsyncGenerator<StoredEvent> {
-    const items = afterSeq === undefined ? this.partition(orgId, EVENT_PREFIX) : this.range(orgId, auditEventSk(afterSeq + 1), `${EVENT_PREFIX}~`);
-    for await (const item of items) {
-      yield { event: eventOf(item), storedAt: storedPosition(item.sk) };
+  async *events(orgId: string, afterSeq = 0): AsyncGenerator<StoredEvent> {
+    const start = afterSeq === 0 ? undefined : await this.batchHolding(orgId, afterSeq + 1);
+    const batches = this.range(orgId, start === undefined ? auditBatchSk(1) : auditBatchSk(start.firstSeq), `${BATCH_PREFIX}~`);
+    for await (const item of batches) {
+      const batch = batchOf(item);
+      const items = await this.eventItems(orgId, batch.refs);
+      for (const [i, ref] of batch.refs.entries()) {
+        const seq = batch.firstSeq + i;
+        const found = items.get(auditEventSk(ref));
+        if (seq > afterSeq && found !== undefined) yield { event: withoutStorage<AuditEvent>(found), storedAt: seq };
+      }
+    }
+  }
+
+  async *strays(orgId: string, appendedBefore: Date): AsyncGenerator<{ seq?: number; at: string }> {
+    const cutoff = appendedBefore.toISOString();
+    const cache: SequencedBatch[] = [];
+    for await (const item of this.partition(orgId, EVENT_PREFIX)) {
+      const at = String(item.at);
+      if (item.seq === undefined) {
+        if (at < cutoff) yield { at };
+        continue;
+      }
+      const seq = Number(item.seq);
+      let batch = cache.find((b) => b.firstSeq <= seq && seq < b.firstSeq + b.refs.length);
+      if (batch === undefined) {
+        batch = await this.batchHolding(orgId, seq);
+        if (batch !== undefined) {
+          cache.unshift(batch);
+          cache.length = Math.min(cache.length, BATCH_CACHE);
+        }
+      }
+      const ref = batch?.refs[seq - batch.firstSeq];
+      if (ref === undefined || auditEventSk(ref) !== item.sk) yield { seq, at };
     }
   }
 
   async *digests(orgId: string): AsyncGenerator<SignedDigest> {
-    for await (const item of this.partition(orgId, DIGEST_PREFIX)) yield digestOf(item);
+    for await (const item of this.partition(orgId, DIGEST_PREFIX)) yield withoutStorage<SignedDigest>(item);
   }
 
   async latestDigest(orgId: string): Promise<SignedDigest | undefined> {
@@ -184,12 +173,15 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
       ),
     );
     const item = Items?.[0];
-    return item === undefined ? undefined : digestOf(item);
+    return item === undefined ? undefined : withoutStorage<SignedDigest>(item);
   }
 
   async event(orgId: string, seq: number): Promise<AuditEvent | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: auditEventSk(seq) }, ConsistentRead: true })));
-    return Item === undefined ? undefined : eventOf(Item);
+    const batch = await this.batchHolding(orgId, seq);
+    const ref = batch?.refs[seq - batch.firstSeq];
+    if (ref === undefined) return undefined;
+    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: auditEventSk(ref) }, ConsistentRead: true })));
+    return Item === undefined ? undefined : withoutStorage<AuditEvent>(Item);
   }
 
   async putDigest(digest: SignedDigest): Promise<boolean> {
@@ -210,64 +202,102 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     }
   }
 
+  async *unreviewed(): AsyncGenerator<string> {
+    const items = queryItems(this.client, {
+      TableName: this.table,
+      IndexName: AUDIT_UNREVIEWED_INDEX,
+      KeyConditionExpression: 'unreviewed = :flag',
+      ExpressionAttributeValues: { ':flag': UNREVIEWED_FLAG },
+    });
+    for await (const item of items) yield String(item.pk).slice('ORG#'.length);
+  }
+
   /**
-   * A Scan of the whole audit table keeping only HEAD items: it reads (and is billed for) every
-   * event too, about 1 RCU per 8 KB scanned (eventually consistent). The digest schedule runs it
-   * hourly; at 1 KB per event that is ~125k RCU per 1 GB of audit table per run. A sparse index on
-   * the head items would make it one Query per page of organizations.
+   * Rewrites the head as reviewed (without the flag), on condition that it is still the head
+   * reviewed: a chain that moved on meanwhile keeps its flag for the next run. A Put, as every
+   * function that appends may do; no Update or Delete is needed.
    */
-  async *heads(): AsyncGenerator<{ orgId: string } & AuditChainHead> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(
+  async markReviewed(orgId: string, head: AuditChainHead): Promise<void> {
+    try {
+      await guarded(
         this.client.send(
-          new ScanCommand({
+          new PutCommand({
             TableName: this.table,
-            FilterExpression: 'sk = :head',
-            ProjectionExpression: 'pk, seq, #hash, #at',
-            ExpressionAttributeNames: { '#hash': 'hash', '#at': 'at' },
-            ExpressionAttributeValues: { ':head': AUDIT_HEAD_SK },
-            ExclusiveStartKey: startKey,
+            Item: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK, kind: 'head', seq: head.seq, hash: head.hash, at: head.at },
+            ConditionExpression: 'seq = :seq AND #hash = :hash',
+            ExpressionAttributeNames: { '#hash': 'hash' },
+            ExpressionAttributeValues: { ':seq': head.seq, ':hash': head.hash },
           }),
         ),
       );
-      for (const item of page.Items ?? []) {
-        yield { orgId: String(item.pk).slice('ORG#'.length), seq: Number(item.seq), hash: String(item.hash), at: String(item.at) };
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /**
    * Rewrites each of the user's events without email, ip and user agent. A Put (not an Update)
-   * conditioned on the stored hash: the hashed part is copied unchanged, and an event that changed
-   * or expired meanwhile is left alone. Reads the organization's whole partition (a filtered Query).
+   * conditioned on the item as read (its hash, or still no position): the hashed part is copied
+   * unchanged. An event the sequencer reached in between is read again and retried; one that
+   * expired meanwhile is left alone. Reads the organization's whole partition (a filtered Query).
    */
   async pseudonymiseActor(orgId: string, userId: string): Promise<number> {
     let changed = 0;
-    for await (const item of this.partition(orgId, EVENT_PREFIX, {
+    for await (const found of this.partition(orgId, EVENT_PREFIX, {
       FilterExpression: 'actor = :user AND (attribute_exists(actorEmail) OR attribute_exists(ip) OR attribute_exists(userAgent))',
       ExpressionAttributeValues: { ':user': userId },
     })) {
-      const { actorEmail: _email, ip: _ip, userAgent: _userAgent, ...kept } = item;
-      try {
-        await guarded(
-          this.client.send(
-            new PutCommand({
-              TableName: this.table,
-              Item: kept,
-              ConditionExpression: '#hash = :hash',
-              ExpressionAttributeNames: { '#hash': 'hash' },
-              ExpressionAttributeValues: { ':hash': item.hash },
-            }),
-          ),
-        );
-        changed += 1;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      let item: Item | undefined = found;
+      for (let attempt = 0; item !== undefined && attempt < 3; attempt += 1) {
+        const { actorEmail: _email, ip: _ip, userAgent: _userAgent, ...kept } = item;
+        const unchanged =
+          item.hash === undefined
+            ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(seq)' }
+            : { ConditionExpression: '#hash = :hash', ExpressionAttributeNames: { '#hash': 'hash' }, ExpressionAttributeValues: { ':hash': item.hash } };
+        try {
+          await guarded(this.client.send(new PutCommand({ TableName: this.table, Item: kept, ...unchanged })));
+          changed += 1;
+          break;
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          item = (await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true })))).Item;
+        }
       }
     }
     return changed;
+  }
+
+  /** The batch whose positions include `seq`: the last one starting at or before it. */
+  private async batchHolding(orgId: string, seq: number): Promise<SequencedBatch | undefined> {
+    const { Items } = await guarded(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :at',
+          ExpressionAttributeValues: { ':pk': orgPk(orgId), ':first': BATCH_PREFIX, ':at': auditBatchSk(seq) },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = Items?.[0];
+    return item === undefined ? undefined : batchOf(item);
+  }
+
+  /** The event items a batch names, by storage key (consistent reads, 100 keys per call). */
+  private async eventItems(orgId: string, refs: readonly string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    const keys = [...new Set(refs)].map((ref) => ({ pk: orgPk(orgId), sk: auditEventSk(ref) }));
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Item[] | undefined = keys.slice(i, i + BATCH_GET_MAX);
+      while (pending !== undefined && pending.length > 0) {
+        const result: BatchGetCommandOutput = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })));
+        for (const item of result.Responses?.[this.table] ?? []) found.set(String(item.sk), item);
+        pending = result.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return found;
   }
 
   /** Items with `from <= sk <= to`, ascending. */
@@ -295,7 +325,15 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
   }
 }
 
-function matches(event: AuditEvent, query: AuditQuery): boolean {
+/**
+ * The storage keys of the events from `from` to `to` (inclusive ISO times; open ends when absent).
+ * Times compare as strings: both are ISO UTC with milliseconds (toISOString).
+ */
+function eventRange(from: string | undefined, to: string | undefined): [string, string] {
+  return [from === undefined ? EVENT_PREFIX : `${EVENT_PREFIX}${from}`, to === undefined ? `${EVENT_PREFIX}~` : `${EVENT_PREFIX}${to}#~`];
+}
+
+function matches(event: ListedEvent, query: AuditQuery): boolean {
   if (query.from !== undefined && event.at < query.from) return false;
   if (query.to !== undefined && event.at > query.to) return false;
   if (query.actor !== undefined && event.actor !== query.actor) return false;

@@ -11,7 +11,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Consent, ConsentHistoryEntry, ExtensionConnection, ExtensionStore, Withdrawal } from '../../ports/extensions.ts';
-import type { AuditEntry } from '../../ports/organizations.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';

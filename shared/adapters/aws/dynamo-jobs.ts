@@ -23,7 +23,7 @@ import {
   type StoredJob,
 } from '../../ports/jobs.ts';
 import { retentionCutoff } from '../../domain/retention.ts';
-import type { AuditEntry } from '../../ports/organizations.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';

@@ -6,7 +6,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Orchestration } from '../../domain/orchestration.ts';
 import type { OrchestrationRecord, OrchestrationStore, RetentionTarget } from '../../ports/orchestrations.ts';
-import type { AuditEntry } from '../../ports/organizations.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';

@@ -3,7 +3,8 @@ import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, TransactGetCom
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
 import type { WrappedDataKey } from '../../ports/keys.ts';
-import type { AuditEntry, OrgAndMembership, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
+import type { OrgAndMembership, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
 import { commitAudited, orgIsActive, queryAll, queryPartition } from './records-table-ops.ts';

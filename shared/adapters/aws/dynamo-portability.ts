@@ -16,7 +16,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
-import type { AuditEntry } from '../../ports/organizations.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
 import type { BackupChange, BackupRecord, ExportRecord, PortabilityStore, ProgressChange } from '../../ports/portability.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { queryItems } from './records-table-ops.ts';

@@ -2,7 +2,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole } from '../../domain/organization.ts';
-import type { AuditEntry } from '../../ports/organizations.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
 import type { RoleStore } from '../../ports/roles.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';

@@ -24,6 +24,12 @@ export const METRIC = {
   auditDigestsWritten: 'AuditDigestsWritten',
   auditDigestFailures: 'AuditDigestFailures',
   auditChainsVerified: 'AuditChainsVerified',
+  auditEventsSequenced: 'AuditEventsSequenced',
+  /**
+   * Events the sequencer chained from the stream whose item was gone or already placed elsewhere:
+   * deleted or moved before it was sequenced. Evidence of tampering; needs a human.
+   */
+  auditEventsRefused: 'AuditEventsRefused',
   /** A chain that did not verify: tampering, or a bug in the writer. Both need a human. */
   auditVerificationFailures: 'AuditVerificationFailures',
 } as const;

@@ -1,6 +1,6 @@
 /** Building blocks every records-table adapter shares. */
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry } from '../../ports/organizations.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { guarded } from './dynamo-errors.ts';
 import { ORG_SK, orgPk } from './records-keys.ts';

@@ -31,7 +31,7 @@ export const auditExportQuery = z
 export const auditEvent = z
   .object({
     id: z.string(),
-    seq: z.number().int(),
+    seq: z.number().int().nullable().meta({ description: 'Position in the chain; null until the sequencer reaches the event (about a second)' }),
     at: z.string(),
     actor: z.object({ userId: z.string(), email: z.string().nullable().meta({ description: 'null once erased' }) }),
     action: z.string(),
@@ -51,7 +51,7 @@ export const auditVerification = z
     events: z.number().int().meta({ description: 'Events verified' }),
     digests: z.number().int().meta({ description: 'Signed digests verified' }),
     firstBrokenAt: z.number().int().optional().meta({ description: 'Sequence number of the first event that does not verify' }),
-    reason: z.enum(['chain', 'head', 'digest', 'signature', 'missing-start']).optional(),
+    reason: z.enum(['chain', 'head', 'digest', 'signature', 'missing-start', 'stray', 'unsequenced']).optional(),
   })
   .meta({ id: 'AuditVerification' });
 
