@@ -34,8 +34,22 @@ interface JestGlobalConfig {
   readonly shard?: unknown;
 }
 
+/** `--selectProjects a b` from the command line: jest keeps it out of the global config it hands the teardown. */
+function selectedOnCommandLine(argv: readonly string[]): string[] {
+  const at = argv.findIndex((arg) => arg === '--selectProjects' || arg.startsWith('--selectProjects='));
+  const flag = argv[at];
+  if (flag === undefined) return [];
+  if (flag.includes('=')) return flag.slice(flag.indexOf('=') + 1).split(',');
+  const names: string[] = [];
+  for (const arg of argv.slice(at + 1)) {
+    if (arg.startsWith('-')) break;
+    names.push(arg);
+  }
+  return names;
+}
+
 function isWholeSuite(config: JestGlobalConfig): boolean {
-  const selected = config.selectProjects ?? [];
+  const selected = config.selectProjects ?? selectedOnCommandLine(process.argv);
   return (
     (selected.length === 0 || RECORDING_PROJECTS.every((project) => selected.includes(project))) &&
     (config.testPathPatterns?.patterns ?? []).length === 0 &&
