@@ -1,9 +1,11 @@
 /**
  * The composition root the functions share: adapters over clients created once per cold start.
- * Everything is built lazily, so a function reads only the environment of what it uses (and so
- * needs only the permissions of what it uses). Functions import it as a namespace
- * (`import * as services`) and every factory is a pure top-level export, so the bundler leaves
- * out the adapters and AWS clients a function never calls.
+ * Each factory builds its adapter on first call and keeps it, so a function reads only the
+ * environment of what it uses (and so needs only the permissions of what it uses). Functions call
+ * the factories they use when their module loads (`atColdStart`), so a missing variable fails the
+ * init, not the first request. Functions import it as a namespace (`import * as services`) and
+ * every factory is a pure top-level export, so the bundler leaves out the adapters and AWS
+ * clients a function never calls.
  */
 import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
@@ -51,6 +53,16 @@ import type { SecurityEvent } from './http/api-handler.ts';
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= make());
+}
+
+/**
+ * Builds a function's dependencies now, while its module loads (the cold start), and answers them
+ * on every call after: a missing or malformed variable fails the init with the ConfigError that
+ * names it, as the Lambda runtime reports a failed init, instead of a 500 on the first request.
+ */
+export function atColdStart<T>(build: () => T): () => T {
+  const built = build();
+  return () => built;
 }
 
 export const clock = (): Clock => domainClock;

@@ -8,13 +8,13 @@ import { exportAuditLog, listAuditEvents } from '../../shared/use-cases/audit-qu
 import { auditPublicKey, verifyAuditLog } from '../../shared/use-cases/audit-verify.ts';
 
 const r = auditRoutes;
-const deps = () => ({
+const deps = services.atColdStart(() => ({
   orgs: services.orgs(),
   audit: services.auditLog(),
   signer: services.digestSigner(),
   clock: services.clock(),
   retentionDays: services.auditRetentionDays(),
-});
+}));
 
 export const operations = [
   operation(r.listAudit, async ({ ctx, params, query }) => ok(await listAuditEvents(deps(), ctx, params.orgId, query))),

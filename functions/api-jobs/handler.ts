@@ -9,10 +9,10 @@ import { liftHold, placeHold, type HoldView } from '../../shared/use-cases/legal
 import { liftRestriction, restrictJob, type RestrictionView } from '../../shared/use-cases/restriction.ts';
 
 const r = jobRoutes;
-const deps = () => ({
+const deps = services.atColdStart(() => ({
   ...services.jobDeps(),
   cursorSecret: services.cursorSecret(),
-});
+}));
 
 const withEtag = ({ job, etag }: VersionedJob, status = 200): HttpResult => ({ status, body: job, headers: { etag } });
 const versionedState = (view: RestrictionView | HoldView): HttpResult => ({ status: 200, body: view, headers: { etag: etagOf(view.version) } });

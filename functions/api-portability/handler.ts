@@ -9,13 +9,13 @@ import { getBackupStatus, requestBackup } from '../../shared/use-cases/backups.t
 import { exportJob, getExportStatus, requestExport } from '../../shared/use-cases/exports.ts';
 
 const r = portabilityRoutes;
-const exportDeps = () => ({
+const exportDeps = services.atColdStart(() => ({
   ...services.jobDeps(),
   portability: services.portability(),
   queue: services.workQueue(),
   files: services.files(),
-});
-const backupDeps = () => ({ ...exportDeps(), roles: services.roles(), mailer: services.mailer(), publicBaseUrl: services.publicBaseUrl() });
+}));
+const backupDeps = services.atColdStart(() => ({ ...exportDeps(), roles: services.roles(), mailer: services.mailer(), publicBaseUrl: services.publicBaseUrl() }));
 
 export const operations = [
   operation(r.createExport, async ({ ctx, params, body }) => accepted(await requestExport(exportDeps(), ctx, params.orgId, body))),

@@ -12,7 +12,7 @@ import { showDownloadPage, submitDownloadPassword, type DownloadAnswer } from '.
 import { DOWNLOAD_PAGE_STATUS, downloadPage, downloadPageHeaders } from '../../shared/templates/download-page.ts';
 
 const r = portabilityRoutes;
-const deps = () => ({ portability: services.portability(), orgs: services.orgs(), files: services.files(), clock: services.clock(), audit: services.writer() });
+const deps = services.atColdStart(() => ({ portability: services.portability(), orgs: services.orgs(), files: services.files(), clock: services.clock(), audit: services.writer() }));
 
 /** The template's headers in the lower case the spine uses, so none is sent twice. */
 function pageHeaders(origin: string | undefined): Record<string, string> {

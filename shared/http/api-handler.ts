@@ -13,7 +13,7 @@ import { routeKey } from '../api/route.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { authenticate, createTokenVerifier, type TokenVerifier } from './auth.ts';
 import type { HttpResult } from './http-result.ts';
-import { logger } from './logger.ts';
+import { errorFields, logger } from './logger.ts';
 import type { Operation } from './operation.ts';
 import { problemResult } from './problem.ts';
 import { parseFormBody, parseJsonBody, rawBody } from './request-body.ts';
@@ -22,7 +22,7 @@ import { SECURITY_HEADERS } from './security-headers.ts';
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface ApiHandlerOptions {
-  /** Injected in tests; by default created from the environment on first use. */
+  /** Injected in tests; by default created from the environment at the cold start, if a route needs it. */
   readonly verifier?: TokenVerifier;
   /** Called for 401/403 answers: the security events of the audit log. */
   readonly onSecurityEvent?: (event: SecurityEvent) => Promise<void>;
@@ -68,7 +68,8 @@ function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructu
 
 export function apiHandler(functionName: string, operations: readonly Operation[], options: ApiHandlerOptions = {}): ApiHandler {
   const byKey = new Map(operations.map((op) => [routeKey(op.route), op]));
-  let verifier = options.verifier;
+  // Created now, while the module loads: missing AUTH_* variables fail the cold start.
+  const verifier = options.verifier ?? (operations.some((op) => op.route.auth === 'jwt') ? createTokenVerifier() : undefined);
 
   const core = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = event.requestContext.requestId;
@@ -85,7 +86,7 @@ export function apiHandler(functionName: string, operations: readonly Operation[
       const query = { ...event.queryStringParameters };
       const text = rawBody(event.body, event.isBase64Encoded);
       if (route.auth === 'jwt') {
-        verifier ??= createTokenVerifier();
+        if (verifier === undefined) throw new Error('A token route without a verifier');
         principal = await authenticate(verifier, event.headers, query);
       }
       const paramsResult = route.params?.safeParse(event.pathParameters ?? {});
@@ -99,13 +100,13 @@ export function apiHandler(functionName: string, operations: readonly Operation[
     } catch (error) {
       const answer = problemResult(error);
       if (answer.status >= 500 && !(error instanceof CustosError && error.status < 500)) {
-        logger.error('request failed', { fn: functionName, route: event.routeKey, requestId, error: error instanceof Error ? error.name : 'unknown' });
+        logger.error('request failed', { fn: functionName, route: event.routeKey, requestId, ...errorFields(error) });
       }
       if ((error instanceof UnauthenticatedError || error instanceof ForbiddenError) && options.onSecurityEvent !== undefined) {
         const orgId = event.pathParameters?.orgId;
         await options
           .onSecurityEvent({ status: error.status, routeKey: event.routeKey, ctx: { ...baseCtx, ...(principal ? { principal } : {}) }, ...(orgId ? { orgId } : {}) })
-          .catch((e: unknown) => logger.error('security event not recorded', { requestId, error: e instanceof Error ? e.name : 'unknown' }));
+          .catch((e: unknown) => logger.error('security event not recorded', { requestId, ...errorFields(e) }));
       }
       logger.info('request answered', { fn: functionName, route: event.routeKey, requestId, status: answer.status });
       return toResult(answer, requestId);
