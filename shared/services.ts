@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
+import { Cursors } from './domain/cursor.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient, sqs } from './adapters/aws/clients.ts';
 import { DynamoAccessReads } from './adapters/aws/dynamo-access-reads.ts';
@@ -79,7 +80,8 @@ export const accessReads: () => AccessReads = /* @__PURE__ */ lazy(() => new Dyn
 /** Which orchestration each job belongs to, as far as this warm instance has seen. */
 export const jobOrchestrations = /* @__PURE__ */ lazy(() => new JobOrchestrations());
 export const keys: () => Keys = /* @__PURE__ */ lazy(() => new KmsKeys());
-export const cursorSecret = /* @__PURE__ */ lazy(() => env.cursorSecret());
+/** Seals and opens the cursors of every list the API pages. */
+export const cursors = /* @__PURE__ */ lazy(() => new Cursors(env.cursorSecret()));
 export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
 export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
 export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());

@@ -23,7 +23,7 @@ const scopeDeps = services.atColdStart(() => ({
   jobs: services.jobs(),
   portability: services.portability(),
   audit: services.auditLog(),
-  cursorSecret: services.cursorSecret(),
+  cursors: services.cursors(),
 }));
 
 export const operations = [
@@ -37,7 +37,7 @@ export const operations = [
       headers: { 'content-disposition': `attachment; filename="${answer.fileName}"`, 'cache-control': 'no-store' },
     };
   }),
-  operation(r.scopeIncident, async ({ ctx, params, body }) => ok(await scopeIncident(scopeDeps(), ctx, params.orgId, body))),
+  operation(r.scopeIncident, async ({ ctx, params, body, cursorScope }) => ok(await scopeIncident(scopeDeps(), ctx, params.orgId, { ...body, scope: cursorScope }))),
 ];
 
 export const handler = apiHandler('api-accountability', operations, { onSecurityEvent: services.recordSecurityEvent });

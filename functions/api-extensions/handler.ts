@@ -18,11 +18,11 @@ const deps = services.atColdStart(() => ({
   catalog: services.extensionCatalog(),
 }));
 const shareDeps = services.atColdStart(() => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), audit: services.writer() }));
-const cursorSecret = services.cursorSecret();
+const cursors = services.cursors();
 
 export const operations = [
-  operation(r.listExtensions, async ({ ctx, params, query }) =>
-    ok(pageList(await listExtensions(deps(), ctx, params.orgId), (e) => e.extensionId, query, { secret: cursorSecret, scope: `extensions/${params.orgId}/${ctx.principal.userId}` })),
+  operation(r.listExtensions, async ({ ctx, params, query, cursorScope }) =>
+    ok(pageList(await listExtensions(deps(), ctx, params.orgId), (e) => e.extensionId, query, cursors, cursorScope)),
   ),
   operation(r.grantConsent, async ({ ctx, params, body }) => created(await grantConsent(deps(), ctx, params.orgId, params.extensionId, body))),
   operation(r.setToken, async ({ ctx, params, body }) => {

@@ -11,7 +11,7 @@ import { liftRestriction, restrictJob, type RestrictionView } from '../../shared
 const r = jobRoutes;
 const deps = services.atColdStart(() => ({
   ...services.jobDeps(),
-  cursorSecret: services.cursorSecret(),
+  cursors: services.cursors(),
 }));
 
 const withEtag = ({ job, etag }: VersionedJob, status = 200): HttpResult => ({ status, body: job, headers: { etag } });
@@ -19,7 +19,7 @@ const versionedState = (view: RestrictionView | HoldView): HttpResult => ({ stat
 
 export const operations = [
   operation(r.createJob, async ({ ctx, params, body }) => withEtag(await createJob(deps(), ctx, params.orgId, params.orchestrationId, body), 201)),
-  operation(r.listJobs, async ({ ctx, params, query }) => ({ status: 200, body: await listJobs(deps(), ctx, params.orgId, params.orchestrationId, query) })),
+  operation(r.listJobs, async ({ ctx, params, query, cursorScope }) => ({ status: 200, body: await listJobs(deps(), ctx, params.orgId, params.orchestrationId, { ...query, scope: cursorScope }) })),
   operation(r.getJob, async ({ ctx, params }) => withEtag(await getJob(deps(), ctx, params.orgId, params.jobId))),
   operation(r.updateJob, async ({ ctx, params, body, headers }) => withEtag(await updateJob(deps(), ctx, params.orgId, params.jobId, body, headers['if-match']))),
   operation(r.transitionJob, async ({ ctx, params, body, headers }) =>

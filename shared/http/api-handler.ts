@@ -9,7 +9,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, CustosError } from '../domain/errors.ts';
-import { routeKey } from '../api/route.ts';
+import { routeKey, type RouteDefinition } from '../api/route.ts';
+import { cursorScope, type CursorScope } from '../domain/cursor.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { authenticate, createTokenVerifier, type TokenVerifier } from './auth.ts';
 import type { HttpResult } from './http-result.ts';
@@ -49,6 +50,12 @@ function parseWith<S extends z.ZodType>(schema: S | undefined, value: unknown, p
     throw new ValidationError(prefix === 'body' ? 'The body does not match the schema' : `Invalid ${prefix} parameters`, issuesOf(result.error, prefix));
   }
   return result.data;
+}
+
+/** A cursor handed out by one list opens only on that list (same operation and path) for the same caller. */
+function listScope(route: RouteDefinition, params: unknown, principal: RequestContext['principal'] | undefined): CursorScope {
+  const path = Object.entries(params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([name, value]) => [name, String(value)]);
+  return cursorScope(route.operationId, principal?.userId ?? '', ...path);
 }
 
 function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructuredResultV2 {
@@ -95,7 +102,9 @@ export function apiHandler(functionName: string, operations: readonly Operation[
       const body = route.body === undefined ? undefined : route.bodyEncoding === 'form' ? parseFormBody(text, event.headers['content-type']) : parseJsonBody(text, event.headers['content-type']);
       const parsedBody = parseWith(route.body, body, 'body');
       const ctx = principal === undefined ? baseCtx : { ...baseCtx, principal };
-      const result = await op.run({ ctx, params: paramsResult?.data, query: parsedQuery, body: parsedBody, headers: event.headers, event } as Parameters<Operation['run']>[0]);
+      const params = paramsResult?.data;
+      const cursorScope = listScope(route, params, principal);
+      const result = await op.run({ ctx, params, query: parsedQuery, body: parsedBody, headers: event.headers, event, cursorScope } as Parameters<Operation['run']>[0]);
       return toResult(result, requestId);
     } catch (error) {
       const answer = problemResult(error);

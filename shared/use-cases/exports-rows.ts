@@ -15,6 +15,7 @@ import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import { openValues } from './job-fields.ts';
 import type { OrgScope } from './org-access.ts';
 import { mayProcess } from './restriction.ts';
+import type { PagePosition } from '../ports/page.ts';
 
 /** Jobs read per query: enough to keep DynamoDB busy, few enough to keep memory flat. */
 export const JOB_PAGE_SIZE = 500;
@@ -92,7 +93,7 @@ export async function* exportableJobs(deps: { readonly jobs: JobStore; readonly 
   const crypto = new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
   const ownerId = jobListScope(scope.actor) === 'own' ? scope.actor.membership.userId : undefined;
   for (const { orchestration } of sources) {
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: PagePosition | undefined;
     do {
       const page = await deps.jobs.listByOrchestration(scope.org.orgId, orchestration.orchestrationId, {
         limit: JOB_PAGE_SIZE,

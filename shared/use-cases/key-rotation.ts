@@ -26,6 +26,7 @@ import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import type { PagePosition } from '../ports/page.ts';
 
 export interface KeyRotationDeps {
   readonly orgs: OrganizationStore;
@@ -172,7 +173,7 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
 
   for (const orchestration of await deps.orchestrations.list(orgId)) {
     if (!orchestration.fields.some((field) => field.encrypted)) continue;
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: PagePosition | undefined;
     do {
       const page = await deps.jobs.listByOrchestration(orgId, orchestration.orchestrationId, { limit: pageSize, ...(startKey === undefined ? {} : { startKey }) });
       counts.jobsScanned += page.items.length;

@@ -27,6 +27,7 @@ import type { Budget } from '../ports/tenant-sweeper.ts';
 import { erasureChange } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
+import type { PagePosition } from '../ports/page.ts';
 
 export interface RetentionDeps {
   readonly orchestrations: Pick<OrchestrationStore, 'get' | 'withRetention'>;
@@ -81,7 +82,7 @@ async function applyToOrchestration(deps: RetentionDeps, target: RetentionTarget
   if (orchestration === undefined || rule === undefined) return true;
   report.orchestrations += 1;
   const now = deps.clock.now();
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: PagePosition | undefined;
   do {
     if (!budget.remaining()) return false;
     const page = await deps.jobs.findDue(target.orgId, target.orchestrationId, { rule, finalStage: finalStageOf(orchestration), now, limit: PAGE_SIZE, startKey });

@@ -24,6 +24,7 @@ import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestra
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { ReadAudit } from './jobs.ts';
 import { auditActorOf, type OrgScope } from './org-access.ts';
+import type { PagePosition } from '../ports/page.ts';
 
 export interface SubjectDeps {
   readonly orgs: OrganizationStore;
@@ -60,7 +61,7 @@ export function orchestrationCache(deps: Pick<SubjectDeps, 'orchestrations'>, or
 
 /** Every job of the subject, page by page (bounded memory: one page at a time). */
 export async function* subjectJobs(deps: Pick<SubjectDeps, 'jobs'>, orgId: string, blindIndex: string): AsyncGenerator<StoredJob> {
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: PagePosition | undefined;
   do {
     const page = await deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...(startKey === undefined ? {} : { startKey }) });
     yield* page.items;
@@ -106,9 +107,9 @@ export async function changeSubjectJobs(
   const actor: AuditActor = auditActorOf(ctx);
   let audited = false;
   let affected = 0;
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: PagePosition | undefined;
   do {
-    let lastKey: Record<string, unknown> | undefined;
+    let lastKey: PagePosition | undefined;
     for (let attempt = 1; ; attempt += 1) {
       const page = await deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...(startKey === undefined ? {} : { startKey }) });
       lastKey = page.lastKey;
