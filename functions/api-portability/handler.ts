@@ -1,6 +1,6 @@
 /** Data portability: job exports (one at once, all in the background) and organization backups. */
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
-import { attachmentDisposition } from '../../shared/adapters/aws/s3-files.ts';
+import { attachmentDisposition } from '../../shared/http/content-disposition.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { accepted, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';

@@ -8,7 +8,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { errorFields, logger } from '../../shared/http/logger.ts';
+import { errorFields, logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
 import { runBackup } from '../../shared/use-cases/backups.ts';
 import { runExport } from '../../shared/use-cases/exports.ts';

@@ -14,7 +14,7 @@ import { cursorScope, type CursorScope } from '../domain/cursor.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { authenticate, createTokenVerifier, type TokenVerifier } from './auth.ts';
 import type { HttpResult } from './http-result.ts';
-import { errorFields, logger } from './logger.ts';
+import { errorFields, logger } from '../logger.ts';
 import type { Operation } from './operation.ts';
 import { problemResult } from './problem.ts';
 import { parseFormBody, parseJsonBody, rawBody } from './request-body.ts';

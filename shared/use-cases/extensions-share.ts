@@ -15,7 +15,7 @@ import type { FieldValue } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { parseWebhookUrl, WebhookTargetRefused } from '../domain/ssrf-guard.ts';
 import { webhookUrlFor } from '../extensions/catalog.ts';
-import { logger } from '../http/logger.ts';
+import { logger } from '../logger.ts';
 import type { JobStore } from '../ports/jobs.ts';
 import { WebhookUnreachable, type Webhooks } from '../ports/webhooks.ts';
 import { openValues } from './job-fields.ts';

@@ -17,7 +17,7 @@
 import { NotFoundError, UnavailableError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { finalStageOf, isDue } from '../domain/retention.ts';
-import { logger } from '../http/logger.ts';
+import { logger } from '../logger.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import { JobBatchConflict, type JobBatchChange, type JobStore, type StoredJob } from '../ports/jobs.ts';

@@ -3,6 +3,7 @@
  * entry module in a fresh Node process, as the Lambda runtime does at init, with an environment
  * that lacks one variable the function needs. No request is sent and nothing touches the network.
  */
+import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -31,11 +32,14 @@ const FULL_ENV: Record<string, string> = {
 function coldStart(entry: string, env: Record<string, string>): Promise<{ status: number; stderr: string }> {
   const script = `await import(${JSON.stringify(`./${entry}`)});`;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (error, _stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 }, (error, _stdout, stderr) =>
       resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stderr }),
     );
   });
 }
+
+// Loading a handler's whole import graph through tsx takes seconds, far more on a loaded machine.
+jest.setTimeout(90_000);
 
 function without(name: string): Record<string, string> {
   const { [name]: _dropped, ...rest } = FULL_ENV;
