@@ -7,7 +7,6 @@
  */
 import { decide, jobListScope, readableFields, type FieldMask } from '../domain/authorization.ts';
 import type { FieldValue } from '../domain/orchestration.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { Column, Row } from '../formats/columns.ts';
 import type { JobStore, StoredJob } from '../ports/jobs.ts';
 import type { Keys } from '../ports/keys.ts';
@@ -16,6 +15,7 @@ import { openValues } from './job-fields.ts';
 import type { OrgScope } from './org-access.ts';
 import { mayProcess } from './restriction.ts';
 import type { PagePosition } from '../ports/page.ts';
+import { cryptoOf } from './org-access.ts';
 
 /** Jobs read per query: enough to keep DynamoDB busy, few enough to keep memory flat. */
 export const JOB_PAGE_SIZE = 500;
@@ -90,7 +90,7 @@ export function exportMaskFor(scope: OrgScope, orchestration: OrchestrationRecor
  * without jobs.read_all are only ever shown their own (the query filters on the owner).
  */
 export async function* exportableJobs(deps: { readonly jobs: JobStore; readonly keys: Keys }, scope: OrgScope, sources: readonly ExportSource[]): AsyncGenerator<OpenedJob> {
-  const crypto = new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
+  const crypto = cryptoOf(deps, scope);
   const ownerId = jobListScope(scope.actor) === 'own' ? scope.actor.membership.userId : undefined;
   for (const { orchestration } of sources) {
     let startKey: PagePosition | undefined;

@@ -32,9 +32,8 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import type { ReadAudit } from './jobs.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
 import { requesterScope } from './exports-requester.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import { openValues } from './job-fields.ts';
-import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { cryptoOf, auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
 import { assertProcessable } from './restriction.ts';
 import { decide } from '../domain/authorization.ts';
 
@@ -180,7 +179,7 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
   const mask = authorize(scope.actor, 'jobs.export', { kind: 'job', orchestration, job });
   // Exporting is processing: a restricted job is exported for owners only (API.md, restriction).
   assertProcessable(job, 'job.export', scope.actor);
-  const crypto = new OrgCrypto(deps.keys, orgId, scope.org.wrappedKeys);
+  const crypto = cryptoOf(deps, scope);
   const { fields, decrypted } = await openValues(crypto, jobId, orchestration, job.fields, mask);
   const source: ExportSource = { orchestration, mask };
   const stream = writeRows(format, exportColumns([source]), [rowOf({ orchestration, job, fields })], orchestration.name);

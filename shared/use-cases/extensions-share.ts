@@ -21,7 +21,8 @@ import { WebhookUnreachable, type Webhooks } from '../ports/webhooks.ts';
 import { openValues } from './job-fields.ts';
 import { assertProcessable, type ReadAudit } from './jobs.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
-import { cryptoOf, EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, extensionOf, type ExtensionDeps } from './extensions.ts';
+import { cryptoOf } from './org-access.ts';
+import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, extensionOf, type ExtensionDeps } from './extensions.ts';
 
 export interface ShareDeps extends ExtensionDeps {
   readonly jobs: JobStore;

@@ -10,7 +10,6 @@ import type { Cursors, CursorScope } from '../domain/cursor.ts';
 import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { FieldValue, LegalHold } from '../domain/orchestration.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AccessReads } from '../ports/access-reads.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
@@ -23,7 +22,7 @@ import { changesOf, openValues, sealValues, validateFieldValues } from './job-fi
 import { assertProcessable, type ProcessingOperation } from './restriction.ts';
 import type { JobOrchestrations } from './job-orchestrations.ts';
 import type { PagePosition } from '../ports/page.ts';
-import { auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
+import { cryptoOf, auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
 
 /** Appends audit events that go with no change (reads that decrypted fields). */
 export interface ReadAudit {
@@ -81,7 +80,6 @@ function matchesIfMatch(ifMatch: string | undefined, version: number): boolean {
   return wanted.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version));
 }
 
-const cryptoOf = (deps: Pick<JobDeps, 'keys'>, scope: OrgScope): OrgCrypto => new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
 
 interface LoadedJob {
   readonly scope: OrgScope;

@@ -25,7 +25,7 @@ import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type JobSto
 import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
 import type { PagePosition } from '../ports/page.ts';
 
 export interface KeyRotationDeps {
@@ -112,7 +112,7 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
   if (org === undefined || org.status !== 'active') throw new NotFoundError('organization');
   const newest = org.wrappedKeys.at(-1);
   if (newest === undefined) throw new IntegrityError('The organization has no data key');
-  const crypto = new OrgCrypto(deps.keys, orgId, org.wrappedKeys);
+  const crypto = cryptoOf(deps, { org });
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, SUBJECT_BATCH_LIMIT);
   const counts = { jobsScanned: 0, jobsResealed: 0, valuesResealed: 0 };

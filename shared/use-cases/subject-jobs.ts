@@ -15,7 +15,6 @@
  */
 import type { RequestContext } from '../domain/principal.ts';
 import { ConflictError } from '../domain/errors.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type JobStore, type StoredJob } from '../ports/jobs.ts';
@@ -23,7 +22,7 @@ import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { ReadAudit } from './jobs.ts';
-import { auditActorOf, type OrgScope } from './org-access.ts';
+import { cryptoOf, auditActorOf, type OrgScope } from './org-access.ts';
 import type { PagePosition } from '../ports/page.ts';
 
 export interface SubjectDeps {
@@ -41,7 +40,6 @@ const PAGE_SIZE = SUBJECT_BATCH_LIMIT;
 const MAX_BATCH_BYTES = 3_000_000;
 const MAX_CONFLICT_RETRIES = 5;
 
-export const cryptoOf = (deps: Pick<SubjectDeps, 'keys'>, scope: OrgScope): OrgCrypto => new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
 
 /** The blind index of the subject's email in this organization (never the email itself). */
 export const subjectIndexOf = (deps: Pick<SubjectDeps, 'keys'>, scope: OrgScope, email: string): Promise<string> => cryptoOf(deps, scope).blindIndex(email);
