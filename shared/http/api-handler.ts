@@ -1,11 +1,9 @@
 /**
- * The HTTP spine every API function shares: a middy chain of header normalisation, then one
- * middleware that finds the route's operation, limits and parses the body, authenticates,
- * validates params/query/body with the route's zod schemas, runs the operation and maps any
- * error to problem+json. Operations stay free of HTTP plumbing.
+ * The HTTP spine every API function shares, one function (no middy: docs/decisions/0015): it
+ * finds the route's operation, limits and parses the body, authenticates, validates
+ * params/query/body with the route's zod schemas, runs the operation and maps any error to
+ * problem+json. Operations stay free of HTTP plumbing.
  */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, CustosError } from '../domain/errors.ts';
@@ -58,6 +56,13 @@ function listScope(route: RouteDefinition, params: unknown, principal: RequestCo
   return cursorScope(route.operationId, principal?.userId ?? '', ...path);
 }
 
+/** API Gateway (payload 2.0) sends header names in lower case; direct invocations and tests may not. */
+function withLowerCaseHeaders(event: APIGatewayProxyEventV2): APIGatewayProxyEventV2 {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  return { ...event, headers };
+}
+
 function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructuredResultV2 {
   const headers: Record<string, string> = { ...SECURITY_HEADERS, 'x-request-id': requestId, ...result.headers };
   if (result.body === undefined) return { statusCode: result.status, headers };
@@ -78,7 +83,8 @@ export function apiHandler(functionName: string, operations: readonly Operation[
   // Created now, while the module loads: missing AUTH_* variables fail the cold start.
   const verifier = options.verifier ?? (operations.some((op) => op.route.auth === 'jwt') ? createTokenVerifier() : undefined);
 
-  const core = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  return async (received: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const event = withLowerCaseHeaders(received);
     const requestId = event.requestContext.requestId;
     const baseCtx = {
       requestId,
@@ -121,8 +127,4 @@ export function apiHandler(functionName: string, operations: readonly Operation[
       return toResult(answer, requestId);
     }
   };
-
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(httpHeaderNormalizer())
-    .handler(core) as unknown as ApiHandler;
 }
