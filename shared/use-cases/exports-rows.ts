@@ -14,7 +14,7 @@ import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import { openValues } from './job-fields.ts';
 import type { OrgScope } from './org-access.ts';
 import { mayProcess } from './restriction.ts';
-import type { PagePosition } from '../ports/page.ts';
+import { pagesOf } from './pages.ts';
 import { cryptoOf } from './org-access.ts';
 
 /** Jobs read per query: enough to keep DynamoDB busy, few enough to keep memory flat. */
@@ -93,20 +93,16 @@ export async function* exportableJobs(deps: { readonly jobs: JobStore; readonly 
   const crypto = cryptoOf(deps, scope);
   const ownerId = jobListScope(scope.actor) === 'own' ? scope.actor.membership.userId : undefined;
   for (const { orchestration } of sources) {
-    let startKey: PagePosition | undefined;
-    do {
-      const page = await deps.jobs.listByOrchestration(scope.org.orgId, orchestration.orchestrationId, {
-        limit: JOB_PAGE_SIZE,
-        ...(startKey === undefined ? {} : { startKey }),
-        ...(ownerId === undefined ? {} : { ownerId }),
-      });
-      for (const job of page.items) {
+    const pages = pagesOf((after) =>
+      deps.jobs.listByOrchestration(scope.org.orgId, orchestration.orchestrationId, { limit: JOB_PAGE_SIZE, ...after, ...(ownerId === undefined ? {} : { ownerId }) }),
+    );
+    for await (const jobs of pages) {
+      for (const job of jobs) {
         const mask = exportMaskFor(scope, orchestration, job);
         if (mask === undefined) continue;
         const { fields } = await openValues(crypto, job.jobId, orchestration, job.fields, mask);
         yield { orchestration, job, fields };
       }
-      startKey = page.lastKey;
-    } while (startKey !== undefined);
+    }
   }
 }

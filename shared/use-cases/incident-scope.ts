@@ -23,7 +23,7 @@ import type { OrganizationStore } from '../ports/organizations.ts';
 import type { PortabilityStore } from '../ports/portability.ts';
 import { auditEventView, type AuditEventView } from './audit-query.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
-import type { PagePosition } from '../ports/page.ts';
+import { pagesOf } from './pages.ts';
 
 export interface IncidentScopeDeps {
   readonly orgs: OrganizationStore;
@@ -155,23 +155,15 @@ function count(tally: Tally, event: AuditEvent, offset: number, limit: number): 
 /** Every job of the orchestration created at or before `at`. */
 async function jobsOfOrchestration(jobs: JobStore, orgId: string, orchestrationId: string, at: string): Promise<StoredJob[]> {
   const found: StoredJob[] = [];
-  let startKey: PagePosition | undefined;
-  do {
-    const page = await jobs.listByOrchestration(orgId, orchestrationId, { limit: PAGE, ...(startKey === undefined ? {} : { startKey }) });
-    found.push(...page.items.filter((job) => job.createdAt <= at));
-    startKey = page.lastKey;
-  } while (startKey !== undefined);
+  for await (const page of pagesOf((after) => jobs.listByOrchestration(orgId, orchestrationId, { limit: PAGE, ...after }))) {
+    found.push(...page.filter((job) => job.createdAt <= at));
+  }
   return found;
 }
 
 async function jobsOfSubject(jobs: JobStore, orgId: string, subjectIndex: string): Promise<StoredJob[]> {
   const found: StoredJob[] = [];
-  let startKey: PagePosition | undefined;
-  do {
-    const page = await jobs.findBySubject(orgId, subjectIndex, { limit: PAGE, ...(startKey === undefined ? {} : { startKey }) });
-    found.push(...page.items);
-    startKey = page.lastKey;
-  } while (startKey !== undefined);
+  for await (const page of pagesOf((after) => jobs.findBySubject(orgId, subjectIndex, { limit: PAGE, ...after }))) found.push(...page);
   return found;
 }
 

@@ -12,33 +12,20 @@ import { newId } from '../domain/ids.ts';
 import type { FieldValue, LegalHold } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AccessReads } from '../ports/access-reads.ts';
-import type { AuditActor, AuditDraft } from '../ports/audit.ts';
-import type { Clock } from '../ports/clock.ts';
-import { JobWriteConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
-import type { Keys } from '../ports/keys.ts';
-import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
-import type { OrganizationStore } from '../ports/organizations.ts';
+import type { AuditDraft } from '../ports/audit.ts';
+import { JobWriteConflict, type StoredJob } from '../ports/jobs.ts';
+import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import { changesOf, openValues, sealValues, validateFieldValues } from './job-fields.ts';
 import { assertProcessable, type ProcessingOperation } from './restriction.ts';
 import type { JobOrchestrations } from './job-orchestrations.ts';
 import type { PagePosition } from '../ports/page.ts';
+import type { RecordsContext } from './records-context.ts';
 import { cryptoOf, auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
 
-/** Appends audit events that go with no change (reads that decrypted fields). */
-export interface ReadAudit {
-  append(draft: AuditDraft, actor: AuditActor): Promise<unknown>;
-}
-
-export interface JobDeps {
+export interface JobDeps extends RecordsContext {
   /** The reads of a decision over jobs, batched into one round trip. */
   readonly access: AccessReads;
   readonly jobOrchestrations: JobOrchestrations;
-  readonly orgs: OrganizationStore;
-  readonly orchestrations: OrchestrationStore;
-  readonly jobs: JobStore;
-  readonly keys: Keys;
-  readonly clock: Clock;
-  readonly audit: ReadAudit;
   readonly cursors: Cursors;
 }
 

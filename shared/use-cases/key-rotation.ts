@@ -26,7 +26,7 @@ import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
-import type { PagePosition } from '../ports/page.ts';
+import { pagesOf } from './pages.ts';
 
 export interface KeyRotationDeps {
   readonly orgs: OrganizationStore;
@@ -173,13 +173,10 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
 
   for (const orchestration of await deps.orchestrations.list(orgId)) {
     if (!orchestration.fields.some((field) => field.encrypted)) continue;
-    let startKey: PagePosition | undefined;
-    do {
-      const page = await deps.jobs.listByOrchestration(orgId, orchestration.orchestrationId, { limit: pageSize, ...(startKey === undefined ? {} : { startKey }) });
-      counts.jobsScanned += page.items.length;
-      for (let i = 0; i < page.items.length; i += batchSize) await commitBatch(orchestration, page.items.slice(i, i + batchSize));
-      startKey = page.lastKey;
-    } while (startKey !== undefined);
+    for await (const jobs of pagesOf((after) => deps.jobs.listByOrchestration(orgId, orchestration.orchestrationId, { limit: pageSize, ...after }))) {
+      counts.jobsScanned += jobs.length;
+      for (let i = 0; i < jobs.length; i += batchSize) await commitBatch(orchestration, jobs.slice(i, i + batchSize));
+    }
   }
   return { keyId: newest.keyId, ...counts, jobsSkipped: [...skipped], jobsFailed: [...failed] };
 }
