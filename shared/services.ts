@@ -104,6 +104,11 @@ export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
 /** What every use case over jobs needs: the caller's scope, the records, the keys, the clock, the audit log. */
 export const jobDeps = () => ({ access: accessReads(), jobOrchestrations: jobOrchestrations(), orgs: orgs(), orchestrations: orchestrations(), jobs: jobs(), keys: keys(), clock: clock(), audit: writer() });
 
+/** What the export and backup requests need (the API function, which sends no mail). */
+export const exportDeps = () => ({ ...jobDeps(), portability: portability(), queue: workQueue(), files: files() });
+/** What building a backup needs besides: the roles it holds and the mail of its link (the worker). */
+export const backupDeps = () => ({ ...exportDeps(), roles: roles(), mailer: mailer(), publicBaseUrl: publicBaseUrl() });
+
 /**
  * 403s are security events of the organization's audit log (the caller is a member, so the
  * organization is theirs to be audited in). 401s have no trustworthy organization: an anonymous

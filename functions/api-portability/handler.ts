@@ -9,23 +9,17 @@ import { getBackupStatus, requestBackup } from '../../shared/use-cases/backups.t
 import { exportJob, getExportStatus, requestExport } from '../../shared/use-cases/exports.ts';
 
 const r = portabilityRoutes;
-const exportDeps = services.atColdStart(() => ({
-  ...services.jobDeps(),
-  portability: services.portability(),
-  queue: services.workQueue(),
-  files: services.files(),
-}));
-const backupDeps = services.atColdStart(() => ({ ...exportDeps(), roles: services.roles(), mailer: services.mailer(), publicBaseUrl: services.publicBaseUrl() }));
+const deps = services.atColdStart(services.exportDeps);
 
 export const operations = [
-  operation(r.createExport, async ({ ctx, params, body }) => accepted(await requestExport(exportDeps(), ctx, params.orgId, body))),
-  operation(r.getExport, async ({ ctx, params }) => ok(await getExportStatus(exportDeps(), ctx, params.orgId, params.exportId))),
+  operation(r.createExport, async ({ ctx, params, body }) => accepted(await requestExport(deps(), ctx, params.orgId, body))),
+  operation(r.getExport, async ({ ctx, params }) => ok(await getExportStatus(deps(), ctx, params.orgId, params.exportId))),
   operation(r.exportJob, async ({ ctx, params, query }) => {
-    const file = await exportJob(exportDeps(), ctx, params.orgId, params.jobId, query.format);
+    const file = await exportJob(deps(), ctx, params.orgId, params.jobId, query.format);
     return { status: 200, body: file.body, contentType: file.contentType, headers: { 'content-disposition': attachmentDisposition(file.fileName) } };
   }),
-  operation(r.createBackup, async ({ ctx, params, body }) => accepted(await requestBackup(backupDeps(), ctx, params.orgId, body))),
-  operation(r.getBackup, async ({ ctx, params }) => ok(await getBackupStatus(backupDeps(), ctx, params.orgId, params.backupId))),
+  operation(r.createBackup, async ({ ctx, params, body }) => accepted(await requestBackup(deps(), ctx, params.orgId, body))),
+  operation(r.getBackup, async ({ ctx, params }) => ok(await getBackupStatus(deps(), ctx, params.orgId, params.backupId))),
 ];
 
 export const handler = apiHandler('api-portability', operations, { onSecurityEvent: services.recordSecurityEvent });

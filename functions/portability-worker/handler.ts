@@ -18,15 +18,7 @@ const message = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('backup'), orgId: z.string(), backupId: z.string(), sealedPassword: z.string() }),
 ]);
 
-const deps = services.atColdStart(() => ({
-  ...services.jobDeps(),
-  roles: services.roles(),
-  portability: services.portability(),
-  queue: services.workQueue(),
-  files: services.files(),
-  mailer: services.mailer(),
-  publicBaseUrl: services.publicBaseUrl(),
-}));
+const deps = services.atColdStart(services.backupDeps);
 const leases = services.atColdStart(services.workLeases);
 
 /** The request's `progressAt`, moved on each lease renewal. */

@@ -64,7 +64,8 @@ export class BackupEmailFailed extends Error {
 
 const plusSeconds = (at: Date, seconds: number): string => new Date(at.getTime() + seconds * 1000).toISOString();
 
-export async function requestBackup(deps: BackupDeps, ctx: RequestContext, orgId: string, input: { readonly password: string }): Promise<{ backupId: string }> {
+/** Only what the API function holds: the mail and the roles are the worker's. */
+export async function requestBackup(deps: ExportDeps, ctx: RequestContext, orgId: string, input: { readonly password: string }): Promise<{ backupId: string }> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'backups.create');
   if (input.password.length < MIN_BACKUP_PASSWORD_LENGTH) {
