@@ -33,6 +33,7 @@ import { newId } from '../shared/domain/ids.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { scopeIncident } from '../shared/use-cases/incident-scope.ts';
 import { percentile } from './stats.ts';
+import { Cursors, cursorScope } from '../shared/domain/cursor.ts';
 
 const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
 /** Events a day: the window of one day holds this many whatever the size of the log. */
@@ -141,7 +142,7 @@ export async function runIncidentScopeBench(logEvents = 200_000): Promise<Record
         jobs: new DynamoJobs(client, tables.records, writer),
         portability: new DynamoPortability(client, tables.records, tables.audit, writer),
         audit,
-        cursorSecret: 'x'.repeat(32),
+        cursors: new Cursors('x'.repeat(32)),
       };
       const ctx = { principal: { userId: ownerId, email: actor.email }, requestId: newId(), sourceIp: '192.0.2.1', userAgent: 'bench' };
       const dayStart = start + Math.floor(days / 2) * DAY_MS;
@@ -155,7 +156,7 @@ export async function runIncidentScopeBench(logEvents = 200_000): Promise<Record
         for (let run = 0; run < RUNS; run += 1) {
           meter.auditItemsRead = 0;
           const started = performance.now();
-          const scope = await scopeIncident(deps, ctx, orgId, { ...window, ...extra, limit: 100 });
+          const scope = await scopeIncident(deps, ctx, orgId, { ...window, ...extra, limit: 100, scope: cursorScope('bench') });
           times.push(performance.now() - started);
           read = meter.auditItemsRead;
           answered = scope.events.count;

@@ -1,10 +1,13 @@
 /**
- * The environment, read once per cold start. A missing variable stops the cold start with a
- * clear message instead of failing later on the first request that needs it.
+ * The environment, read once per cold start: each function builds its dependencies when its
+ * module loads (`atColdStart` in services.ts), so a missing variable stops the cold start with a
+ * message naming it instead of failing later on the first request that needs it.
  * Endpoints are not configured here: the AWS SDK reads its standard AWS_ENDPOINT_URL_<SERVICE>
  * variables, so the same adapters talk to AWS or to the local emulators.
  */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
 
 function required(name: string): string {
   const value = process.env[name];

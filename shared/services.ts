@@ -1,12 +1,15 @@
 /**
  * The composition root the functions share: adapters over clients created once per cold start.
- * Everything is built lazily, so a function reads only the environment of what it uses (and so
- * needs only the permissions of what it uses). Functions import it as a namespace
- * (`import * as services`) and every factory is a pure top-level export, so the bundler leaves
- * out the adapters and AWS clients a function never calls.
+ * Each factory builds its adapter on first call and keeps it, so a function reads only the
+ * environment of what it uses (and so needs only the permissions of what it uses). Functions call
+ * the factories they use when their module loads (`atColdStart`), so a missing variable fails the
+ * init, not the first request. Functions import it as a namespace (`import * as services`) and
+ * every factory is a pure top-level export, so the bundler leaves out the adapters and AWS
+ * clients a function never calls.
  */
 import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
+import { Cursors } from './domain/cursor.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient, sqs } from './adapters/aws/clients.ts';
 import { DynamoAccessReads } from './adapters/aws/dynamo-access-reads.ts';
@@ -54,6 +57,16 @@ function lazy<T>(make: () => T): () => T {
   return () => (value ??= make());
 }
 
+/**
+ * Builds a function's dependencies now, while its module loads (the cold start), and answers them
+ * on every call after: a missing or malformed variable fails the init with the ConfigError that
+ * names it, as the Lambda runtime reports a failed init, instead of a 500 on the first request.
+ */
+export function atColdStart<T>(build: () => T): () => T {
+  const built = build();
+  return () => built;
+}
+
 export const clock = (): Clock => domainClock;
 export const writer = /* @__PURE__ */ lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock, { retentionDays: env.auditRetentionDays() }));
 /** The audit log read and maintained (query, chain walks, digests, erasure). */
@@ -71,7 +84,8 @@ export const accessReads: () => AccessReads = /* @__PURE__ */ lazy(() => new Dyn
 /** Which orchestration each job belongs to, as far as this warm instance has seen. */
 export const jobOrchestrations = /* @__PURE__ */ lazy(() => new JobOrchestrations());
 export const keys: () => Keys = /* @__PURE__ */ lazy(() => new KmsKeys());
-export const cursorSecret = /* @__PURE__ */ lazy(() => env.cursorSecret());
+/** Seals and opens the cursors of every list the API pages. */
+export const cursors = /* @__PURE__ */ lazy(() => new Cursors(env.cursorSecret()));
 export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
 export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
 export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());
@@ -93,6 +107,11 @@ export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
 
 /** What every use case over jobs needs: the caller's scope, the records, the keys, the clock, the audit log. */
 export const jobDeps = () => ({ access: accessReads(), jobOrchestrations: jobOrchestrations(), orgs: orgs(), orchestrations: orchestrations(), jobs: jobs(), keys: keys(), clock: clock(), audit: writer() });
+
+/** What the export and backup requests need (the API function, which sends no mail). */
+export const exportDeps = () => ({ ...jobDeps(), portability: portability(), queue: workQueue(), files: files() });
+/** What building a backup needs besides: the roles it holds and the mail of its link (the worker). */
+export const backupDeps = () => ({ ...exportDeps(), roles: roles(), mailer: mailer(), publicBaseUrl: publicBaseUrl() });
 
 /**
  * 403s are security events of the organization's audit log (the caller is a member, so the

@@ -8,7 +8,7 @@ import { scopeIncident } from '../../shared/use-cases/incident-scope.ts';
 import { recordsOfProcessing } from '../../shared/use-cases/records-of-processing.ts';
 
 const r = accountabilityRoutes;
-const recordDeps = () => ({
+const recordDeps = services.atColdStart(() => ({
   orgs: services.orgs(),
   orchestrations: services.orchestrations(),
   extensions: services.extensions(),
@@ -16,15 +16,15 @@ const recordDeps = () => ({
   catalog: services.extensionCatalog(),
   audit: services.auditLog(),
   clock: services.clock(),
-});
-const scopeDeps = () => ({
+}));
+const scopeDeps = services.atColdStart(() => ({
   orgs: services.orgs(),
   orchestrations: services.orchestrations(),
   jobs: services.jobs(),
   portability: services.portability(),
   audit: services.auditLog(),
-  cursorSecret: services.cursorSecret(),
-});
+  cursors: services.cursors(),
+}));
 
 export const operations = [
   operation(r.recordsOfProcessing, async ({ ctx, params, query }) => {
@@ -37,7 +37,7 @@ export const operations = [
       headers: { 'content-disposition': `attachment; filename="${answer.fileName}"`, 'cache-control': 'no-store' },
     };
   }),
-  operation(r.scopeIncident, async ({ ctx, params, body }) => ok(await scopeIncident(scopeDeps(), ctx, params.orgId, body))),
+  operation(r.scopeIncident, async ({ ctx, params, body, cursorScope }) => ok(await scopeIncident(scopeDeps(), ctx, params.orgId, { ...body, scope: cursorScope }))),
 ];
 
 export const handler = apiHandler('api-accountability', operations, { onSecurityEvent: services.recordSecurityEvent });

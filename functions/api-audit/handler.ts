@@ -8,17 +8,17 @@ import { exportAuditLog, listAuditEvents } from '../../shared/use-cases/audit-qu
 import { auditPublicKey, verifyAuditLog } from '../../shared/use-cases/audit-verify.ts';
 
 const r = auditRoutes;
-const deps = () => ({
+const deps = services.atColdStart(() => ({
   orgs: services.orgs(),
   audit: services.auditLog(),
-  cursorSecret: services.cursorSecret(),
+  cursors: services.cursors(),
   signer: services.digestSigner(),
   clock: services.clock(),
   retentionDays: services.auditRetentionDays(),
-});
+}));
 
 export const operations = [
-  operation(r.listAudit, async ({ ctx, params, query }) => ok(await listAuditEvents(deps(), ctx, params.orgId, query))),
+  operation(r.listAudit, async ({ ctx, params, query, cursorScope }) => ok(await listAuditEvents(deps(), ctx, params.orgId, { ...query, scope: cursorScope }))),
   operation(r.exportAudit, async ({ ctx, params, query }) => {
     const file = await exportAuditLog(deps(), ctx, params.orgId, query);
     return {

@@ -9,19 +9,20 @@ import { grantConsent, listExtensions, revokeExtension, setExtensionToken } from
 import { shareJob } from '../../shared/use-cases/extensions-share.ts';
 
 const r = extensionRoutes;
-const deps = () => ({
+const deps = services.atColdStart(() => ({
   orgs: services.orgs(),
   orchestrations: services.orchestrations(),
   extensions: services.extensions(),
   keys: services.keys(),
   clock: services.clock(),
   catalog: services.extensionCatalog(),
-});
-const shareDeps = () => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), audit: services.writer() });
+}));
+const shareDeps = services.atColdStart(() => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), audit: services.writer() }));
+const cursors = services.cursors();
 
 export const operations = [
-  operation(r.listExtensions, async ({ ctx, params, query }) =>
-    ok(pageList(await listExtensions(deps(), ctx, params.orgId), (e) => e.extensionId, query, { secret: services.cursorSecret(), scope: `extensions/${params.orgId}/${ctx.principal.userId}` })),
+  operation(r.listExtensions, async ({ ctx, params, query, cursorScope }) =>
+    ok(pageList(await listExtensions(deps(), ctx, params.orgId), (e) => e.extensionId, query, cursors, cursorScope)),
   ),
   operation(r.grantConsent, async ({ ctx, params, body }) => created(await grantConsent(deps(), ctx, params.orgId, params.extensionId, body))),
   operation(r.setToken, async ({ ctx, params, body }) => {

@@ -9,17 +9,17 @@ import { liftHold, placeHold, type HoldView } from '../../shared/use-cases/legal
 import { liftRestriction, restrictJob, type RestrictionView } from '../../shared/use-cases/restriction.ts';
 
 const r = jobRoutes;
-const deps = () => ({
+const deps = services.atColdStart(() => ({
   ...services.jobDeps(),
-  cursorSecret: services.cursorSecret(),
-});
+  cursors: services.cursors(),
+}));
 
 const withEtag = ({ job, etag }: VersionedJob, status = 200): HttpResult => ({ status, body: job, headers: { etag } });
 const versionedState = (view: RestrictionView | HoldView): HttpResult => ({ status: 200, body: view, headers: { etag: etagOf(view.version) } });
 
 export const operations = [
   operation(r.createJob, async ({ ctx, params, body }) => withEtag(await createJob(deps(), ctx, params.orgId, params.orchestrationId, body), 201)),
-  operation(r.listJobs, async ({ ctx, params, query }) => ({ status: 200, body: await listJobs(deps(), ctx, params.orgId, params.orchestrationId, query) })),
+  operation(r.listJobs, async ({ ctx, params, query, cursorScope }) => ({ status: 200, body: await listJobs(deps(), ctx, params.orgId, params.orchestrationId, { ...query, scope: cursorScope }) })),
   operation(r.getJob, async ({ ctx, params }) => withEtag(await getJob(deps(), ctx, params.orgId, params.jobId))),
   operation(r.updateJob, async ({ ctx, params, body, headers }) => withEtag(await updateJob(deps(), ctx, params.orgId, params.jobId, body, headers['if-match']))),
   operation(r.transitionJob, async ({ ctx, params, body, headers }) =>

@@ -15,11 +15,12 @@ import {
 } from '../../shared/use-cases/orchestrations.ts';
 
 const r = orchestrationRoutes;
-const deps = () => ({ orgs: services.orgs(), roles: services.roles(), orchestrations: services.orchestrations(), jobs: services.jobs(), clock: services.clock() });
+const deps = services.atColdStart(() => ({ orgs: services.orgs(), roles: services.roles(), orchestrations: services.orchestrations(), jobs: services.jobs(), clock: services.clock() }));
+const cursors = services.cursors();
 
 export const operations = [
-  operation(r.listOrchestrations, async ({ ctx, params, query }) =>
-    ok(pageList(await listOrchestrations(deps(), ctx, params.orgId), (o) => o.orchestrationId, query, { secret: services.cursorSecret(), scope: `orchestrations/${params.orgId}/${ctx.principal.userId}` })),
+  operation(r.listOrchestrations, async ({ ctx, params, query, cursorScope }) =>
+    ok(pageList(await listOrchestrations(deps(), ctx, params.orgId), (o) => o.orchestrationId, query, cursors, cursorScope)),
   ),
   operation(r.createOrchestration, async ({ ctx, params, body }) => created(await createOrchestration(deps(), ctx, params.orgId, body))),
   operation(r.getOrchestration, async ({ ctx, params }) => ok(await getOrchestration(deps(), ctx, params.orgId, params.orchestrationId))),

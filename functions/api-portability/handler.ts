@@ -1,6 +1,6 @@
 /** Data portability: job exports (one at once, all in the background) and organization backups. */
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
-import { attachmentDisposition } from '../../shared/adapters/aws/s3-files.ts';
+import { attachmentDisposition } from '../../shared/http/content-disposition.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { accepted, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
@@ -9,23 +9,17 @@ import { getBackupStatus, requestBackup } from '../../shared/use-cases/backups.t
 import { exportJob, getExportStatus, requestExport } from '../../shared/use-cases/exports.ts';
 
 const r = portabilityRoutes;
-const exportDeps = () => ({
-  ...services.jobDeps(),
-  portability: services.portability(),
-  queue: services.workQueue(),
-  files: services.files(),
-});
-const backupDeps = () => ({ ...exportDeps(), roles: services.roles(), mailer: services.mailer(), publicBaseUrl: services.publicBaseUrl() });
+const deps = services.atColdStart(services.exportDeps);
 
 export const operations = [
-  operation(r.createExport, async ({ ctx, params, body }) => accepted(await requestExport(exportDeps(), ctx, params.orgId, body))),
-  operation(r.getExport, async ({ ctx, params }) => ok(await getExportStatus(exportDeps(), ctx, params.orgId, params.exportId))),
+  operation(r.createExport, async ({ ctx, params, body }) => accepted(await requestExport(deps(), ctx, params.orgId, body))),
+  operation(r.getExport, async ({ ctx, params }) => ok(await getExportStatus(deps(), ctx, params.orgId, params.exportId))),
   operation(r.exportJob, async ({ ctx, params, query }) => {
-    const file = await exportJob(exportDeps(), ctx, params.orgId, params.jobId, query.format);
+    const file = await exportJob(deps(), ctx, params.orgId, params.jobId, query.format);
     return { status: 200, body: file.body, contentType: file.contentType, headers: { 'content-disposition': attachmentDisposition(file.fileName) } };
   }),
-  operation(r.createBackup, async ({ ctx, params, body }) => accepted(await requestBackup(backupDeps(), ctx, params.orgId, body))),
-  operation(r.getBackup, async ({ ctx, params }) => ok(await getBackupStatus(backupDeps(), ctx, params.orgId, params.backupId))),
+  operation(r.createBackup, async ({ ctx, params, body }) => accepted(await requestBackup(deps(), ctx, params.orgId, body))),
+  operation(r.getBackup, async ({ ctx, params }) => ok(await getBackupStatus(deps(), ctx, params.orgId, params.backupId))),
 ];
 
 export const handler = apiHandler('api-portability', operations, { onSecurityEvent: services.recordSecurityEvent });

@@ -10,7 +10,7 @@ import { rectifySubject } from '../../shared/use-cases/subject-rectification.ts'
 import { restrictSubject } from '../../shared/use-cases/subject-restriction.ts';
 
 const r = subjectRoutes;
-const deps = services.jobDeps;
+const deps = services.atColdStart(services.jobDeps);
 
 export const operations = [
   operation(r.subjectAccess, async ({ ctx, params, body }) => {

@@ -7,7 +7,7 @@
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
-import { logger } from '../../shared/http/logger.ts';
+import { logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
 import { reviewAuditLogs, type DigestRunSummary } from '../../shared/use-cases/audit-digests.ts';
 

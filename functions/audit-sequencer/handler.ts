@@ -8,7 +8,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
-import { logger } from '../../shared/http/logger.ts';
+import { logger } from '../../shared/logger.ts';
 import type { AppendedEvent } from '../../shared/ports/audit.ts';
 import * as services from '../../shared/services.ts';
 import { checkpointIfDue } from '../../shared/use-cases/audit-digests.ts';

@@ -7,14 +7,10 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
 import * as services from '../../shared/services.ts';
+import { budgetMs } from './budget.ts';
 import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
 
-/** Time kept back from the timeout: the page in flight, the checkpoint and the report. */
-export function budgetMs(remainingMs: number): number {
-  return Math.max(0, remainingMs - Math.max(10_000, Math.min(60_000, remainingMs * 0.2)));
-}
-
-export const cleanupDeps = (): CleanupDeps => ({
+export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   queue: services.deletionQueue(),
   sweeper: services.tenantSweeper(),
   files: services.files(),
@@ -23,7 +19,9 @@ export const cleanupDeps = (): CleanupDeps => ({
   clock: services.clock(),
   orchestrations: services.orchestrations(),
   jobs: services.jobs(),
-});
+}));
+/** The same lease as the messages': a run that dies frees both within it. */
+const claimLeaseMs = services.deletionQueueLeaseSeconds() * 1000;
 
 export async function handler(_event: ScheduledEvent, context: Context): Promise<CleanupReport> {
   const remaining = context.getRemainingTimeInMillis();
@@ -34,8 +32,7 @@ export async function handler(_event: ScheduledEvent, context: Context): Promise
       cycleId: context.awsRequestId,
       deadline: startedAt + budgetMs(remaining),
       hardDeadline: startedAt + remaining,
-      // The same lease as the messages': a run that dies frees both within it.
-      claimLeaseMs: services.deletionQueueLeaseSeconds() * 1000,
+      claimLeaseMs,
     });
   } catch (error) {
     emitMetrics({ [METRIC.cleanupCycleFailures]: 1 });

@@ -3,7 +3,7 @@
  * 303 to the file) with the page's own strict CSP, no referrer and no caching. The token arrives
  * in the query (GET) or the form (POST) and goes nowhere else: not into logs, not into errors.
  */
-import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
+import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import type { HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
@@ -11,8 +11,8 @@ import * as services from '../../shared/services.ts';
 import { showDownloadPage, submitDownloadPassword, type DownloadAnswer } from '../../shared/use-cases/downloads.ts';
 import { DOWNLOAD_PAGE_STATUS, downloadPage, downloadPageHeaders } from '../../shared/templates/download-page.ts';
 
-const r = portabilityRoutes;
-const deps = () => ({ portability: services.portability(), orgs: services.orgs(), files: services.files(), clock: services.clock(), audit: services.writer() });
+const r = downloadRoutes;
+const deps = services.atColdStart(() => ({ portability: services.portability(), orgs: services.orgs(), files: services.files(), clock: services.clock(), audit: services.writer() }));
 
 /** The template's headers in the lower case the spine uses, so none is sent twice. */
 function pageHeaders(origin: string | undefined): Record<string, string> {

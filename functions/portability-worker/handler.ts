@@ -8,7 +8,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { logger } from '../../shared/http/logger.ts';
+import { errorFields, logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
 import { runBackup } from '../../shared/use-cases/backups.ts';
 import { runExport } from '../../shared/use-cases/exports.ts';
@@ -18,22 +18,16 @@ const message = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('backup'), orgId: z.string(), backupId: z.string(), sealedPassword: z.string() }),
 ]);
 
-const deps = () => ({
-  ...services.jobDeps(),
-  roles: services.roles(),
-  portability: services.portability(),
-  queue: services.workQueue(),
-  files: services.files(),
-  mailer: services.mailer(),
-  publicBaseUrl: services.publicBaseUrl(),
-});
+const deps = services.atColdStart(services.backupDeps);
+const leases = services.atColdStart(services.workLeases);
 
 /** The request's `progressAt`, moved on each lease renewal. */
 function signOfLife(work: z.infer<typeof message>): Promise<void> {
-  const at = services.clock().now().toISOString();
+  const { clock, portability } = deps();
+  const at = clock.now().toISOString();
   return work.kind === 'export'
-    ? services.portability().updateExport(work.orgId, work.exportId, { progressAt: at }, at)
-    : services.portability().updateBackup(work.orgId, work.backupId, { progressAt: at }, at);
+    ? portability.updateExport(work.orgId, work.exportId, { progressAt: at }, at)
+    : portability.updateBackup(work.orgId, work.backupId, { progressAt: at }, at);
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -48,12 +42,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       continue;
     }
     const work = parsed;
-    const lease = await services.workLeases().hold(record.receiptHandle, () => signOfLife(work));
+    const lease = await leases().hold(record.receiptHandle, () => signOfLife(work));
     try {
       if (work.kind === 'export') await runExport(deps(), work.orgId, work.exportId);
       else await runBackup(deps(), work.orgId, work.backupId, work.sealedPassword);
     } catch (error) {
-      logger.error('portability work failed', { messageId: record.messageId, kind: work.kind, error: error instanceof Error ? error.name : 'unknown' });
+      logger.error('portability work failed', { messageId: record.messageId, kind: work.kind, ...errorFields(error) });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     } finally {
       lease.release();

@@ -4,7 +4,7 @@
  * demand. They run in the gateway's process, so they see the same domain clock as the handlers.
  */
 import { advanceDomainClock } from '../../shared/ports/clock.ts';
-import { jsonReply, problemReply, type LocalReply } from './gateway.ts';
+import { jsonReply, problemReply, type LocalReply } from './local-reply.ts';
 
 export interface DevRoute {
   readonly method: 'GET' | 'POST';

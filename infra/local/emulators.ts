@@ -14,8 +14,10 @@ import type { EmulatorProcess } from './emulator-process.ts';
 import { choosePort, portError } from './free-port.ts';
 import { startKmsServer } from './kms-server.ts';
 import { startPresignGate } from './s3-presign-gate.ts';
-import { LOCAL_CREDENTIALS } from './service-env.ts';
 import { StartupError } from './startup-error.ts';
+
+/** The emulators accept any credentials; fixed dummies keep the SDK from looking for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export { StartupError };
 

@@ -8,34 +8,15 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ROUTES } from '../../shared/api/routes/index.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
-import { PROBLEM_BASE } from '../../shared/http/problem.ts';
 import { FUNCTIONS, type FunctionSpec } from '../manifest.ts';
 import type { DevRoute } from './dev-routes.ts';
 import { portError } from './free-port.ts';
 import { errorName, type Invoker } from './invoke.ts';
 import { httpApiEvent } from './lambda-events.ts';
+import { problemReply, type LocalReply } from './local-reply.ts';
 
 /** API Gateway's payload quota for HTTP APIs; the service's own 1 MiB limit is the handlers' to enforce. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-/** What the gateway writes for answers it makes itself (dev routes, 404, 413, 500). */
-export interface LocalReply {
-  readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
-}
-
-export function jsonReply(status: number, value: unknown): LocalReply {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
-}
-
-export function problemReply(status: number, type: string, title: string, detail: string): LocalReply {
-  return {
-    status,
-    headers: { 'content-type': 'application/problem+json' },
-    body: JSON.stringify({ type: PROBLEM_BASE + type, title, status, detail }),
-  };
-}
 
 const notFound = (): LocalReply => problemReply(404, 'not-found', 'Not found', 'No route matches this method and path');
 const internalError = (): LocalReply => problemReply(500, 'internal', 'Internal error', 'Something went wrong on our side');

@@ -9,7 +9,10 @@
  *   a wrong context or a garbled blob is `InvalidCiphertextException`, as in AWS;
  * - errors are `400 {"__type": "<Name>", "message": "…"}`, which the SDK turns into its typed
  *   exceptions (NotFoundException, IncorrectKeyException, KMSInvalidStateException, …);
- * - signatures are ECDSA P-256 / SHA-256 in DER, like KMS (`MessageType` RAW or DIGEST).
+ * - signatures are ECDSA P-256 / SHA-256 in DER, like KMS (`MessageType` RAW or DIGEST). RAW
+ *   messages are signed by node:crypto. DIGEST cannot be: node:crypto (and WebCrypto) always hash
+ *   what they sign — `crypto.sign(null, digest, ecKey)` signs SHA-256(digest) — so a digest the
+ *   caller computed is signed by @noble/curves (audited, `prehash: false`), not by our own maths.
  * Not faithful: requests are not authenticated (SigV4 signatures are not checked — any dummy
  * credentials work), there are no key policies, grants or quotas, and blobs are not compatible
  * with real KMS ones.
@@ -22,7 +25,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { listen } from './free-port.ts';
-import { signDigest, verifyDigest } from './kms-p256.ts';
+import { p256 } from '@noble/curves/nist.js';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -292,7 +295,9 @@ class LocalKms {
       case 'Sign': {
         const { key, message, isDigest } = this.signingKey(body);
         const privateKey = createPrivateKey(key.material);
-        const signature = isDigest ? signDigest(jwkBytes(privateKey, 'd'), message) : sign('sha256', message, { key: privateKey, dsaEncoding: 'der' });
+        const signature = isDigest
+          ? Buffer.from(p256.sign(message, jwkBytes(privateKey, 'd'), { prehash: false, format: 'der' }))
+          : sign('sha256', message, { key: privateKey, dsaEncoding: 'der' });
         return { KeyId: arnOf(key.keyId), Signature: signature.toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' };
       }
       case 'Verify': {
@@ -300,7 +305,8 @@ class LocalKms {
         const signature = blob(body, 'Signature', 6144);
         const publicKey = createPublicKey(key.material);
         const valid = isDigest
-          ? verifyDigest({ x: jwkBytes(publicKey, 'x'), y: jwkBytes(publicKey, 'y') }, message, signature)
+          ? // KMS signatures need not have a low s: accept both halves, as KMS's own Verify does.
+            p256.verify(signature, message, Buffer.concat([Buffer.of(4), jwkBytes(publicKey, 'x'), jwkBytes(publicKey, 'y')]), { prehash: false, format: 'der', lowS: false })
           : verify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, signature);
         // KMS answers an invalid signature with an error, not with SignatureValid: false.
         if (!valid) throw new KmsError('KMSInvalidSignatureException', '');

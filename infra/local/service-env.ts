@@ -7,15 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUCKETS, QUEUES, TABLES } from '../resources.ts';
-import type { EmulatorEndpoints } from './emulators.ts';
+import { LOCAL_CREDENTIALS, type EmulatorEndpoints } from './emulators.ts';
 import type { LocalIssuer } from './oidc-issuer.ts';
 import type { ProvisionedResources } from './provision.ts';
 
 export const LOCAL_FIELD_KEY_ID = 'alias/custos-fields';
 export const LOCAL_AUDIT_SIGNING_KEY_ID = 'alias/custos-audit-signing';
 export const LOCAL_MAIL_FROM = 'no-reply@custos.local';
-/** The emulators accept any credentials; fixed dummies keep the SDK from looking for real ones. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /**
  * The cursor secret is made once per data directory and kept there: cursors handed out before a

@@ -11,6 +11,7 @@ import { auditRoutes } from '../../shared/api/routes/audit.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { as, StepFailure, type Actor, type DemoClient } from './client.ts';
@@ -255,7 +256,7 @@ export const TOUR: readonly Step[] = [
   {
     title: 'Right to data portability: a backup of the whole organization',
     article: 'Art. 20 (and Art. 32): everything, in an AES-256 encrypted ZIP, by an emailed 7-day link',
-    routes: [portabilityRoutes.createBackup, portabilityRoutes.getBackup, portabilityRoutes.downloadPage, portabilityRoutes.downloadSubmit],
+    routes: [portabilityRoutes.createBackup, portabilityRoutes.getBackup, downloadRoutes.downloadPage, downloadRoutes.downloadSubmit],
     async run(client, state) {
       const owner = need(state.owner, 'Olivia');
       const { backupId } = await client.ok({ expect: 202, why: 'Olivia, the owner, asks for a backup protected by a password she chooses' }, () =>

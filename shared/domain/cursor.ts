@@ -5,6 +5,8 @@
  * cursor: any of those is BadCursorError (400), never a query on a key the client chose.
  *
  * Format: base64url of version (1 byte) | IV (12) | tag (16) | ciphertext of the key's JSON.
+ *
+ * `Cursors` is the one helper the product seals with; a list's scope comes from `cursorScope`.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { BadCursorError } from './errors.ts';
@@ -33,7 +35,33 @@ function cursorKey(secret: string): KeyObject {
 
 const scopeData = (scope: string): Buffer => encodeParts('custos/cursor/v1', scope);
 
-export function sealCursor(secret: string, scope: string, key: Record<string, unknown>): string {
+declare const cursorScopeBrand: unique symbol;
+/** What a cursor is bound to: one list as one caller sees it. Made only by `cursorScope`. */
+export type CursorScope = string & { readonly [cursorScopeBrand]: true };
+
+/** A scope from its parts, length-prefixed: no two different lists, filters or callers share one. */
+export function cursorScope(...parts: readonly string[]): CursorScope {
+  return encodeParts(...parts).toString('base64url') as CursorScope;
+}
+
+/** Seals and opens the cursors of every list under one secret, each bound to its scope. */
+export class Cursors {
+  constructor(private readonly secret: string) {
+    // A secret too short for a key fails the cold start, not the first list.
+    cursorKey(secret);
+  }
+
+  seal(scope: CursorScope, position: Readonly<Record<string, unknown>>): string {
+    return sealCursor(this.secret, scope, position);
+  }
+
+  /** The position sealed into `cursor` under this scope; BadCursorError for any other. */
+  open(scope: CursorScope, cursor: string): Record<string, unknown> {
+    return openCursor(this.secret, scope, cursor);
+  }
+}
+
+export function sealCursor(secret: string, scope: string, key: Readonly<Record<string, unknown>>): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', cursorKey(secret), iv);
   cipher.setAAD(scopeData(scope));

@@ -1,19 +1,18 @@
 /**
- * The HTTP spine every API function shares: a middy chain of header normalisation, then one
- * middleware that finds the route's operation, limits and parses the body, authenticates,
- * validates params/query/body with the route's zod schemas, runs the operation and maps any
- * error to problem+json. Operations stay free of HTTP plumbing.
+ * The HTTP spine every API function shares, one function (no middy: docs/decisions/0015): it
+ * finds the route's operation, limits and parses the body, authenticates, validates
+ * params/query/body with the route's zod schemas, runs the operation and maps any error to
+ * problem+json. Operations stay free of HTTP plumbing.
  */
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, CustosError } from '../domain/errors.ts';
-import { routeKey } from '../api/route.ts';
+import { routeKey, type RouteDefinition } from '../api/route.ts';
+import { cursorScope, type CursorScope } from '../domain/cursor.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { authenticate, createTokenVerifier, type TokenVerifier } from './auth.ts';
 import type { HttpResult } from './http-result.ts';
-import { logger } from './logger.ts';
+import { errorFields, logger } from '../logger.ts';
 import type { Operation } from './operation.ts';
 import { problemResult } from './problem.ts';
 import { parseFormBody, parseJsonBody, rawBody } from './request-body.ts';
@@ -22,7 +21,7 @@ import { SECURITY_HEADERS } from './security-headers.ts';
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface ApiHandlerOptions {
-  /** Injected in tests; by default created from the environment on first use. */
+  /** Injected in tests; by default created from the environment at the cold start, if a route needs it. */
   readonly verifier?: TokenVerifier;
   /** Called for 401/403 answers: the security events of the audit log. */
   readonly onSecurityEvent?: (event: SecurityEvent) => Promise<void>;
@@ -51,6 +50,19 @@ function parseWith<S extends z.ZodType>(schema: S | undefined, value: unknown, p
   return result.data;
 }
 
+/** A cursor handed out by one list opens only on that list (same operation and path) for the same caller. */
+function listScope(route: RouteDefinition, params: unknown, principal: RequestContext['principal'] | undefined): CursorScope {
+  const path = Object.entries(params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([name, value]) => [name, String(value)]);
+  return cursorScope(route.operationId, principal?.userId ?? '', ...path);
+}
+
+/** API Gateway (payload 2.0) sends header names in lower case; direct invocations and tests may not. */
+function withLowerCaseHeaders(event: APIGatewayProxyEventV2): APIGatewayProxyEventV2 {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  return { ...event, headers };
+}
+
 function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructuredResultV2 {
   const headers: Record<string, string> = { ...SECURITY_HEADERS, 'x-request-id': requestId, ...result.headers };
   if (result.body === undefined) return { statusCode: result.status, headers };
@@ -68,9 +80,11 @@ function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructu
 
 export function apiHandler(functionName: string, operations: readonly Operation[], options: ApiHandlerOptions = {}): ApiHandler {
   const byKey = new Map(operations.map((op) => [routeKey(op.route), op]));
-  let verifier = options.verifier;
+  // Created now, while the module loads: missing AUTH_* variables fail the cold start.
+  const verifier = options.verifier ?? (operations.some((op) => op.route.auth === 'jwt') ? createTokenVerifier() : undefined);
 
-  const core = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  return async (received: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const event = withLowerCaseHeaders(received);
     const requestId = event.requestContext.requestId;
     const baseCtx = {
       requestId,
@@ -85,7 +99,7 @@ export function apiHandler(functionName: string, operations: readonly Operation[
       const query = { ...event.queryStringParameters };
       const text = rawBody(event.body, event.isBase64Encoded);
       if (route.auth === 'jwt') {
-        verifier ??= createTokenVerifier();
+        if (verifier === undefined) throw new Error('A token route without a verifier');
         principal = await authenticate(verifier, event.headers, query);
       }
       const paramsResult = route.params?.safeParse(event.pathParameters ?? {});
@@ -94,25 +108,23 @@ export function apiHandler(functionName: string, operations: readonly Operation[
       const body = route.body === undefined ? undefined : route.bodyEncoding === 'form' ? parseFormBody(text, event.headers['content-type']) : parseJsonBody(text, event.headers['content-type']);
       const parsedBody = parseWith(route.body, body, 'body');
       const ctx = principal === undefined ? baseCtx : { ...baseCtx, principal };
-      const result = await op.run({ ctx, params: paramsResult?.data, query: parsedQuery, body: parsedBody, headers: event.headers, event } as Parameters<Operation['run']>[0]);
+      const params = paramsResult?.data;
+      const cursorScope = listScope(route, params, principal);
+      const result = await op.run({ ctx, params, query: parsedQuery, body: parsedBody, headers: event.headers, event, cursorScope } as Parameters<Operation['run']>[0]);
       return toResult(result, requestId);
     } catch (error) {
       const answer = problemResult(error);
       if (answer.status >= 500 && !(error instanceof CustosError && error.status < 500)) {
-        logger.error('request failed', { fn: functionName, route: event.routeKey, requestId, error: error instanceof Error ? error.name : 'unknown' });
+        logger.error('request failed', { fn: functionName, route: event.routeKey, requestId, ...errorFields(error) });
       }
       if ((error instanceof UnauthenticatedError || error instanceof ForbiddenError) && options.onSecurityEvent !== undefined) {
         const orgId = event.pathParameters?.orgId;
         await options
           .onSecurityEvent({ status: error.status, routeKey: event.routeKey, ctx: { ...baseCtx, ...(principal ? { principal } : {}) }, ...(orgId ? { orgId } : {}) })
-          .catch((e: unknown) => logger.error('security event not recorded', { requestId, error: e instanceof Error ? e.name : 'unknown' }));
+          .catch((e: unknown) => logger.error('security event not recorded', { requestId, ...errorFields(e) }));
       }
       logger.info('request answered', { fn: functionName, route: event.routeKey, requestId, status: answer.status });
       return toResult(answer, requestId);
     }
   };
-
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(httpHeaderNormalizer())
-    .handler(core) as unknown as ApiHandler;
 }

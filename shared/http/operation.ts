@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { CursorScope } from '../domain/cursor.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { RouteDefinition } from '../api/route.ts';
 import type { HttpResult } from './http-result.ts';
@@ -17,6 +18,8 @@ export interface OperationInput<R extends RouteDefinition> {
   readonly query: Parsed<R['query']>;
   readonly body: Parsed<R['body']>;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The scope a list's cursors are bound to: this operation, its path parameters and its caller. */
+  readonly cursorScope: CursorScope;
   readonly event: APIGatewayProxyEventV2;
 }
 

@@ -6,6 +6,7 @@
 import type { Job, RetentionRule } from '../domain/orchestration.ts';
 import type { AuditActor, AuditDraft } from './audit.ts';
 import type { AuditEntry } from './audit.ts';
+import type { PagePosition } from './page.ts';
 
 export interface StoredJob extends Job {
   /** Blind index of the subject email (OrgCrypto.blindIndex); absent when the job has no subject value. */
@@ -20,16 +21,16 @@ export interface OrchestrationGuard {
 
 export interface JobPageRequest {
   readonly limit: number;
-  /** The opened cursor: DynamoDB's ExclusiveStartKey of the previous page. */
-  readonly startKey?: Record<string, unknown>;
+  /** Where the previous page ended (its `lastKey`). */
+  readonly startKey?: PagePosition;
   /** Only jobs of this owner (members without jobs.read_all). */
   readonly ownerId?: string;
 }
 
 export interface JobPage {
   readonly items: StoredJob[];
-  /** The key to continue from (sealed into a cursor by the caller), or undefined at the end. */
-  readonly lastKey?: Record<string, unknown>;
+  /** Where the next page starts (sealed into a cursor by the caller), or undefined at the end. */
+  readonly lastKey?: PagePosition;
 }
 
 /** Why a conditional job write did not land. */
@@ -69,7 +70,7 @@ export interface DueQuery {
   readonly finalStage: string | undefined;
   readonly now: Date;
   readonly limit: number;
-  readonly startKey?: Record<string, unknown> | undefined;
+  readonly startKey?: PagePosition | undefined;
 }
 
 /** How a legal hold changes: placed on a job without one, replaced (new reason), or lifted. */
@@ -97,7 +98,7 @@ export interface JobStore {
    * Each page is re-read consistently from the table, so a job erased, anonymised or rectified a
    * moment ago never shows up under its old subject even while the index catches up.
    */
-  findBySubject(orgId: string, blindIndex: string, request: { readonly limit: number; readonly startKey?: Record<string, unknown> }): Promise<JobPage>;
+  findBySubject(orgId: string, blindIndex: string, request: { readonly limit: number; readonly startKey?: PagePosition }): Promise<JobPage>;
   /**
    * Writes the changes in one transaction, each conditional on its job's version, with the
    * organization still active; deletes move their orchestrations' job counts with them. With

@@ -14,7 +14,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { DeletionQueue } from '../ports/deletion-queue.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { AccountDeletionMarker } from '../ports/tenant-sweeper.ts';
-import { logger } from '../http/logger.ts';
+import { logger } from '../logger.ts';
 import { auditActorOf } from './org-access.ts';
 
 export interface AccountDeletionDeps {

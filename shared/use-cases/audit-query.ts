@@ -5,7 +5,7 @@
  */
 import { writeCsv, CSV_CONTENT_TYPE } from '../formats/csv.ts';
 import type { Column, Row } from '../formats/columns.ts';
-import { openCursor, sealCursor } from '../domain/cursor.ts';
+import type { Cursors, CursorScope } from '../domain/cursor.ts';
 import { BadCursorError, ValidationError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AuditChainStore, AuditEvent, AuditLog, AuditResource, AuditChanges, ListedEvent } from '../ports/audit.ts';
@@ -16,7 +16,7 @@ export interface AuditQueryDeps {
   readonly orgs: OrganizationStore;
   readonly audit: AuditLog & AuditChainStore;
   /** Seals the list's cursors: the log hands out positions, the client gets them sealed. */
-  readonly cursorSecret: string;
+  readonly cursors: Cursors;
 }
 
 export interface AuditEventView {
@@ -79,19 +79,23 @@ export async function listAuditEvents(
   deps: AuditQueryDeps,
   ctx: RequestContext,
   orgId: string,
-  input: AuditFilters & { readonly limit: number; readonly cursor?: string | undefined },
+  input: AuditFilters & {
+    readonly limit: number;
+    readonly cursor?: string | undefined;
+    /** The list as this caller sees it (the spine's `cursorScope`): another's cursor is a 400. */
+    readonly scope: CursorScope;
+  },
 ): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
   await authorizeRead(deps, ctx, orgId);
   const filters = normalised(input);
-  const scope = `audit:${orgId}`;
-  const after = input.cursor === undefined ? undefined : positionOf(openCursor(deps.cursorSecret, scope, input.cursor));
+  const after = input.cursor === undefined ? undefined : positionOf(deps.cursors.open(input.scope, input.cursor));
   const page = await deps.audit.query({ orgId, ...definedOnly(filters), limit: input.limit, ...(after !== undefined ? { after } : {}) });
   // Recorded before answering: if the read cannot be audited, nothing is disclosed.
   await deps.audit.append(
     { orgId, action: 'audit.read', resource: { type: 'audit', id: orgId }, outcome: 'success', detail: { events: page.items.length } },
     auditActorOf(ctx),
   );
-  return { items: page.items.map(auditEventView), nextCursor: page.next === null ? null : sealCursor(deps.cursorSecret, scope, { position: page.next }) };
+  return { items: page.items.map(auditEventView), nextCursor: page.next === null ? null : deps.cursors.seal(input.scope, { position: page.next }) };
 }
 
 function positionOf(opened: Record<string, unknown>): string {

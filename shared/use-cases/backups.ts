@@ -16,7 +16,6 @@
 import { GoneError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { newLinkToken } from '../domain/link-token.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import { hashPassword } from '../domain/password-hash.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { writeCsv } from '../formats/csv.ts';
@@ -30,7 +29,7 @@ import { backupReadyEmail } from '../templates/backup-ready-email.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
 import { PORTABILITY_TTL_SECONDS, PROGRESS_EVERY_ROWS, failureReason, isPermanent, workerProgress, type ExportDeps } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
 
 export const MIN_BACKUP_PASSWORD_LENGTH = 12;
@@ -65,7 +64,8 @@ export class BackupEmailFailed extends Error {
 
 const plusSeconds = (at: Date, seconds: number): string => new Date(at.getTime() + seconds * 1000).toISOString();
 
-export async function requestBackup(deps: BackupDeps, ctx: RequestContext, orgId: string, input: { readonly password: string }): Promise<{ backupId: string }> {
+/** Only what the API function holds: the mail and the roles are the worker's. */
+export async function requestBackup(deps: ExportDeps, ctx: RequestContext, orgId: string, input: { readonly password: string }): Promise<{ backupId: string }> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'backups.create');
   if (input.password.length < MIN_BACKUP_PASSWORD_LENGTH) {
@@ -75,7 +75,7 @@ export async function requestBackup(deps: BackupDeps, ctx: RequestContext, orgId
   const now = deps.clock.now();
   const [passwordHash, sealedPassword] = await Promise.all([
     hashPassword(input.password),
-    new OrgCrypto(deps.keys, orgId, scope.org.wrappedKeys).seal(backupId, PASSWORD_FIELD, input.password, BACKUP_PASSWORD_PURPOSE),
+    cryptoOf(deps, scope).seal(backupId, PASSWORD_FIELD, input.password, BACKUP_PASSWORD_PURPOSE),
   ]);
   const record: BackupRecord = {
     orgId,
@@ -194,7 +194,7 @@ async function writeEntries(deps: BackupDeps, zip: EncryptedZip, requester: Requ
 
 async function buildArchive(deps: BackupDeps, record: BackupRecord, requester: Requester, sealedPassword: string): Promise<number> {
   const at = () => deps.clock.now().toISOString();
-  const crypto = new OrgCrypto(deps.keys, record.orgId, requester.scope.org.wrappedKeys);
+  const crypto = cryptoOf(deps, requester.scope);
   const zip = createEncryptedZip(await crypto.open(record.backupId, PASSWORD_FIELD, sealedPassword, BACKUP_PASSWORD_PURPOSE));
   // The upload consumes the archive while entries are written: backpressure end to end.
   const uploading = deps.files.upload(record.fileKey, zip.output, ZIP_CONTENT_TYPE);

@@ -17,7 +17,7 @@ import { orgFilePrefix, type Files } from '../ports/files.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeletionQueue, DeletionRequest } from '../ports/deletion-queue.ts';
 import type { ActorPseudonymiser, Budget, DeletionCounts, DeletionProgress, ExpiredItems, TenantSweeper } from '../ports/tenant-sweeper.ts';
-import { logger } from '../http/logger.ts';
+import { logger } from '../logger.ts';
 import { createHash } from 'node:crypto';
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
 

@@ -17,7 +17,7 @@ import type { Files } from '../ports/files.ts';
 import type { BackupRecord, PortabilityStore } from '../ports/portability.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { DownloadPageState } from '../templates/download-page.ts';
-import type { ReadAudit } from './jobs.ts';
+import type { ReadAudit } from './records-context.ts';
 
 export const MAX_PASSWORD_TRIES = 5;
 /** The S3 URL the page redirects to: signed with temporary credentials, so minutes only. */

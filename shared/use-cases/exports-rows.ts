@@ -7,7 +7,6 @@
  */
 import { decide, jobListScope, readableFields, type FieldMask } from '../domain/authorization.ts';
 import type { FieldValue } from '../domain/orchestration.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { Column, Row } from '../formats/columns.ts';
 import type { JobStore, StoredJob } from '../ports/jobs.ts';
 import type { Keys } from '../ports/keys.ts';
@@ -15,6 +14,8 @@ import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import { openValues } from './job-fields.ts';
 import type { OrgScope } from './org-access.ts';
 import { mayProcess } from './restriction.ts';
+import { pagesOf } from './pages.ts';
+import { cryptoOf } from './org-access.ts';
 
 /** Jobs read per query: enough to keep DynamoDB busy, few enough to keep memory flat. */
 export const JOB_PAGE_SIZE = 500;
@@ -89,23 +90,19 @@ export function exportMaskFor(scope: OrgScope, orchestration: OrchestrationRecor
  * without jobs.read_all are only ever shown their own (the query filters on the owner).
  */
 export async function* exportableJobs(deps: { readonly jobs: JobStore; readonly keys: Keys }, scope: OrgScope, sources: readonly ExportSource[]): AsyncGenerator<OpenedJob> {
-  const crypto = new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
+  const crypto = cryptoOf(deps, scope);
   const ownerId = jobListScope(scope.actor) === 'own' ? scope.actor.membership.userId : undefined;
   for (const { orchestration } of sources) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await deps.jobs.listByOrchestration(scope.org.orgId, orchestration.orchestrationId, {
-        limit: JOB_PAGE_SIZE,
-        ...(startKey === undefined ? {} : { startKey }),
-        ...(ownerId === undefined ? {} : { ownerId }),
-      });
-      for (const job of page.items) {
+    const pages = pagesOf((after) =>
+      deps.jobs.listByOrchestration(scope.org.orgId, orchestration.orchestrationId, { limit: JOB_PAGE_SIZE, ...after, ...(ownerId === undefined ? {} : { ownerId }) }),
+    );
+    for await (const jobs of pages) {
+      for (const job of jobs) {
         const mask = exportMaskFor(scope, orchestration, job);
         if (mask === undefined) continue;
         const { fields } = await openValues(crypto, job.jobId, orchestration, job.fields, mask);
         yield { orchestration, job, fields };
       }
-      startKey = page.lastKey;
-    } while (startKey !== undefined);
+    }
   }
 }

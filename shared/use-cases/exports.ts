@@ -21,20 +21,14 @@ import type { RequestContext } from '../domain/principal.ts';
 import { CSV_CONTENT_TYPE, writeCsv } from '../formats/csv.ts';
 import { XLSX_CONTENT_TYPE, writeXlsx } from '../formats/xlsx.ts';
 import type { Column, Row } from '../formats/columns.ts';
-import type { Clock } from '../ports/clock.ts';
 import { orgFileKey, type Files } from '../ports/files.ts';
-import type { JobStore } from '../ports/jobs.ts';
-import type { Keys } from '../ports/keys.ts';
-import type { OrchestrationStore } from '../ports/orchestrations.ts';
-import type { OrganizationStore } from '../ports/organizations.ts';
 import type { ExportFormat, ExportRecord, PortabilityStatus, PortabilityStore } from '../ports/portability.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
-import type { ReadAudit } from './jobs.ts';
+import type { RecordsContext } from './records-context.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
 import { requesterScope } from './exports-requester.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import { openValues } from './job-fields.ts';
-import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { cryptoOf, auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
 import { assertProcessable } from './restriction.ts';
 import { decide } from '../domain/authorization.ts';
 
@@ -45,13 +39,7 @@ export const DOWNLOAD_URL_SECONDS = 300;
 /** How often the worker reports progress, in rows. */
 export const PROGRESS_EVERY_ROWS = 1000;
 
-export interface ExportDeps {
-  readonly orgs: OrganizationStore;
-  readonly orchestrations: OrchestrationStore;
-  readonly jobs: JobStore;
-  readonly keys: Keys;
-  readonly clock: Clock;
-  readonly audit: ReadAudit;
+export interface ExportDeps extends RecordsContext {
   readonly portability: PortabilityStore;
   readonly queue: WorkQueue;
   readonly files: Files;
@@ -180,7 +168,7 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
   const mask = authorize(scope.actor, 'jobs.export', { kind: 'job', orchestration, job });
   // Exporting is processing: a restricted job is exported for owners only (API.md, restriction).
   assertProcessable(job, 'job.export', scope.actor);
-  const crypto = new OrgCrypto(deps.keys, orgId, scope.org.wrappedKeys);
+  const crypto = cryptoOf(deps, scope);
   const { fields, decrypted } = await openValues(crypto, jobId, orchestration, job.fields, mask);
   const source: ExportSource = { orchestration, mask };
   const stream = writeRows(format, exportColumns([source]), [rowOf({ orchestration, job, fields })], orchestration.name);

@@ -15,13 +15,15 @@ import type { FieldValue } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { parseWebhookUrl, WebhookTargetRefused } from '../domain/ssrf-guard.ts';
 import { webhookUrlFor } from '../extensions/catalog.ts';
-import { logger } from '../http/logger.ts';
+import { logger } from '../logger.ts';
 import type { JobStore } from '../ports/jobs.ts';
 import { WebhookUnreachable, type Webhooks } from '../ports/webhooks.ts';
 import { openValues } from './job-fields.ts';
-import { assertProcessable, type ReadAudit } from './jobs.ts';
+import { assertProcessable } from './jobs.ts';
+import type { ReadAudit } from './records-context.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
-import { cryptoOf, EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, extensionOf, type ExtensionDeps } from './extensions.ts';
+import { cryptoOf } from './org-access.ts';
+import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, extensionOf, type ExtensionDeps } from './extensions.ts';
 
 export interface ShareDeps extends ExtensionDeps {
   readonly jobs: JobStore;

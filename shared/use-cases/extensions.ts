@@ -4,11 +4,10 @@
  * vendor's token, sealed with the organization's key under the extension's own context.
  * Sharing a job with an extension is extensions-share.ts.
  */
-import { authorize, auditActorOf, resolveScope, type OrgScope } from './org-access.ts';
+import { cryptoOf, authorize, auditActorOf, resolveScope, type OrgScope } from './org-access.ts';
 import { canSeeOrchestration } from '../domain/authorization.ts';
 import { credentialProblem } from '../domain/credential-guard.ts';
 import { NotFoundError, ValidationError, type FieldIssue } from '../domain/errors.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { parseWebhookUrl, WebhookTargetRefused } from '../domain/ssrf-guard.ts';
 import { findExtension, type ExtensionDefinition } from '../extensions/catalog.ts';
@@ -62,7 +61,6 @@ export interface ConsentInput {
   readonly webhookUrl?: string | undefined;
 }
 
-export const cryptoOf = (deps: Pick<ExtensionDeps, 'keys'>, scope: OrgScope): OrgCrypto => new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
 
 export function extensionOf(deps: Pick<ExtensionDeps, 'catalog'>, extensionId: string): ExtensionDefinition {
   const extension = findExtension(deps.catalog, extensionId);

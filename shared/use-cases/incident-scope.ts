@@ -11,7 +11,7 @@
  * job with an unknown subject, an export whose record expired (7 days) as its row count. The call
  * is an audit event itself, recorded before the answer.
  */
-import { openCursor, sealCursor } from '../domain/cursor.ts';
+import { cursorScope, type Cursors, type CursorScope } from '../domain/cursor.ts';
 import { BadCursorError, ValidationError } from '../domain/errors.ts';
 import { disclosureOf, incidentWindow, type DisclosureKind, type IncidentWindow } from '../domain/incident-scope.ts';
 import type { RequestContext } from '../domain/principal.ts';
@@ -23,6 +23,7 @@ import type { OrganizationStore } from '../ports/organizations.ts';
 import type { PortabilityStore } from '../ports/portability.ts';
 import { auditEventView, type AuditEventView } from './audit-query.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { pagesOf } from './pages.ts';
 
 export interface IncidentScopeDeps {
   readonly orgs: OrganizationStore;
@@ -30,7 +31,7 @@ export interface IncidentScopeDeps {
   readonly jobs: JobStore;
   readonly portability: PortabilityStore;
   readonly audit: AuditLog;
-  readonly cursorSecret: string;
+  readonly cursors: Cursors;
 }
 
 export interface IncidentScopeInput {
@@ -40,6 +41,8 @@ export interface IncidentScopeInput {
   readonly sourceIp?: string | undefined;
   readonly limit: number;
   readonly cursor?: string | undefined;
+  /** The list as this caller sees it (the spine's `cursorScope`); the filters narrow it. */
+  readonly scope: CursorScope;
 }
 
 /**
@@ -152,23 +155,15 @@ function count(tally: Tally, event: ListedEvent, offset: number, limit: number):
 /** Every job of the orchestration created at or before `at`. */
 async function jobsOfOrchestration(jobs: JobStore, orgId: string, orchestrationId: string, at: string): Promise<StoredJob[]> {
   const found: StoredJob[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await jobs.listByOrchestration(orgId, orchestrationId, { limit: PAGE, ...(startKey === undefined ? {} : { startKey }) });
-    found.push(...page.items.filter((job) => job.createdAt <= at));
-    startKey = page.lastKey;
-  } while (startKey !== undefined);
+  for await (const page of pagesOf((after) => jobs.listByOrchestration(orgId, orchestrationId, { limit: PAGE, ...after }))) {
+    found.push(...page.filter((job) => job.createdAt <= at));
+  }
   return found;
 }
 
 async function jobsOfSubject(jobs: JobStore, orgId: string, subjectIndex: string): Promise<StoredJob[]> {
   const found: StoredJob[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await jobs.findBySubject(orgId, subjectIndex, { limit: PAGE, ...(startKey === undefined ? {} : { startKey }) });
-    found.push(...page.items);
-    startKey = page.lastKey;
-  } while (startKey !== undefined);
+  for await (const page of pagesOf((after) => jobs.findBySubject(orgId, subjectIndex, { limit: PAGE, ...after }))) found.push(...page);
   return found;
 }
 
@@ -200,8 +195,8 @@ export async function scopeIncident(deps: IncidentScopeDeps, ctx: RequestContext
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'incidents.scope');
   const window = incidentWindow(input.from, input.to);
-  const cursorScope = `incident:${orgId}:${window.from}:${window.to}:${input.actor ?? ''}:${input.sourceIp ?? ''}`;
-  const offset = input.cursor === undefined ? 0 : offsetOf(openCursor(deps.cursorSecret, cursorScope, input.cursor));
+  const listScope = cursorScope(input.scope, window.from, window.to, input.actor ?? '', input.sourceIp ?? '');
+  const offset = input.cursor === undefined ? 0 : offsetOf(deps.cursors.open(listScope, input.cursor));
 
   const tally: Tally = {
     events: 0,
@@ -282,7 +277,7 @@ export async function scopeIncident(deps: IncidentScopeDeps, ctx: RequestContext
       measuresTaken: null,
       limitations: LIMITATIONS,
     },
-    nextCursor: more ? sealCursor(deps.cursorSecret, cursorScope, { offset: offset + input.limit }) : null,
+    nextCursor: more ? deps.cursors.seal(listScope, { offset: offset + input.limit }) : null,
   };
   // Recorded before answering; the filters are named, not the address (a source address is personal data).
   await deps.audit.append(

@@ -6,40 +6,27 @@
  * update is lost and later processing paths (sharing, exports) reuse the same guard.
  */
 import { jobListScope, unwritableField, type Action, type FieldMask } from '../domain/authorization.ts';
-import { openCursor, sealCursor } from '../domain/cursor.ts';
+import type { Cursors, CursorScope } from '../domain/cursor.ts';
 import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { FieldValue, LegalHold } from '../domain/orchestration.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AccessReads } from '../ports/access-reads.ts';
-import type { AuditActor, AuditDraft } from '../ports/audit.ts';
-import type { Clock } from '../ports/clock.ts';
-import { JobWriteConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
-import type { Keys } from '../ports/keys.ts';
-import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
-import type { OrganizationStore } from '../ports/organizations.ts';
+import type { AuditDraft } from '../ports/audit.ts';
+import { JobWriteConflict, type StoredJob } from '../ports/jobs.ts';
+import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import { changesOf, openValues, sealValues, validateFieldValues } from './job-fields.ts';
 import { assertProcessable, type ProcessingOperation } from './restriction.ts';
 import type { JobOrchestrations } from './job-orchestrations.ts';
-import { auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
+import type { PagePosition } from '../ports/page.ts';
+import type { RecordsContext } from './records-context.ts';
+import { cryptoOf, auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
 
-/** Appends audit events that go with no change (reads that decrypted fields). */
-export interface ReadAudit {
-  append(draft: AuditDraft, actor: AuditActor): Promise<unknown>;
-}
-
-export interface JobDeps {
+export interface JobDeps extends RecordsContext {
   /** The reads of a decision over jobs, batched into one round trip. */
   readonly access: AccessReads;
   readonly jobOrchestrations: JobOrchestrations;
-  readonly orgs: OrganizationStore;
-  readonly orchestrations: OrchestrationStore;
-  readonly jobs: JobStore;
-  readonly keys: Keys;
-  readonly clock: Clock;
-  readonly audit: ReadAudit;
-  readonly cursorSecret: string;
+  readonly cursors: Cursors;
 }
 
 export interface JobView {
@@ -80,7 +67,6 @@ function matchesIfMatch(ifMatch: string | undefined, version: number): boolean {
   return wanted.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version));
 }
 
-const cryptoOf = (deps: Pick<JobDeps, 'keys'>, scope: OrgScope): OrgCrypto => new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
 
 interface LoadedJob {
   readonly scope: OrgScope;
@@ -257,6 +243,8 @@ export async function createJob(
 export interface JobListInput {
   readonly limit: number;
   readonly cursor?: string | undefined;
+  /** The list as this caller sees it (the spine's `cursorScope`): another's cursor is a 400. */
+  readonly scope: CursorScope;
 }
 
 export async function listJobs(
@@ -268,13 +256,12 @@ export async function listJobs(
 ): Promise<{ items: JobView[]; nextCursor: string | null }> {
   const { scope, orchestration, mask } = await loadOrchestration(deps, ctx, orgId, orchestrationId, 'jobs.read');
   const ownerId = jobListScope(scope.actor) === 'own' ? ctx.principal.userId : undefined;
-  // The cursor is bound to this list as this caller sees it: another org's, orchestration's or scope's cursor is a 400.
-  const cursorScope = `jobs/${orgId}/${orchestrationId}/${ownerId ?? '*'}`;
-  const startKey = input.cursor === undefined ? undefined : openCursor(deps.cursorSecret, cursorScope, input.cursor);
+  // Opens only what listByOrchestration answered under this scope: the seal proves it is a position.
+  const startKey = input.cursor === undefined ? undefined : (deps.cursors.open(input.scope, input.cursor) as PagePosition);
   const page = await deps.jobs.listByOrchestration(orgId, orchestrationId, { limit: input.limit, ...(startKey ? { startKey } : {}), ...(ownerId ? { ownerId } : {}) });
   for (const job of page.items) deps.jobOrchestrations.remember(orgId, job.jobId, orchestrationId);
   const items = await viewsOf(deps, ctx, scope, orchestration, page.items, mask);
-  return { items, nextCursor: page.lastKey === undefined ? null : sealCursor(deps.cursorSecret, cursorScope, page.lastKey) };
+  return { items, nextCursor: page.lastKey === undefined ? null : deps.cursors.seal(input.scope, page.lastKey) };
 }
 
 export async function getJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string): Promise<VersionedJob> {

@@ -25,7 +25,8 @@ import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type JobSto
 import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { pagesOf } from './pages.ts';
 
 export interface KeyRotationDeps {
   readonly orgs: OrganizationStore;
@@ -111,7 +112,7 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
   if (org === undefined || org.status !== 'active') throw new NotFoundError('organization');
   const newest = org.wrappedKeys.at(-1);
   if (newest === undefined) throw new IntegrityError('The organization has no data key');
-  const crypto = new OrgCrypto(deps.keys, orgId, org.wrappedKeys);
+  const crypto = cryptoOf(deps, { org });
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, SUBJECT_BATCH_LIMIT);
   const counts = { jobsScanned: 0, jobsResealed: 0, valuesResealed: 0 };
@@ -172,13 +173,10 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
 
   for (const orchestration of await deps.orchestrations.list(orgId)) {
     if (!orchestration.fields.some((field) => field.encrypted)) continue;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await deps.jobs.listByOrchestration(orgId, orchestration.orchestrationId, { limit: pageSize, ...(startKey === undefined ? {} : { startKey }) });
-      counts.jobsScanned += page.items.length;
-      for (let i = 0; i < page.items.length; i += batchSize) await commitBatch(orchestration, page.items.slice(i, i + batchSize));
-      startKey = page.lastKey;
-    } while (startKey !== undefined);
+    for await (const jobs of pagesOf((after) => deps.jobs.listByOrchestration(orgId, orchestration.orchestrationId, { limit: pageSize, ...after }))) {
+      counts.jobsScanned += jobs.length;
+      for (let i = 0; i < jobs.length; i += batchSize) await commitBatch(orchestration, jobs.slice(i, i + batchSize));
+    }
   }
   return { keyId: newest.keyId, ...counts, jobsSkipped: [...skipped], jobsFailed: [...failed] };
 }

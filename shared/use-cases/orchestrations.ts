@@ -27,7 +27,7 @@ import { decide, permissionsOf, type Actor } from '../domain/authorization.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { roleHolder, type GrantChange } from '../domain/grants.ts';
 import { newId } from '../domain/ids.ts';
-import type { FieldDefinition, LegalBasis, Orchestration, OrchestrationAccess, RetentionRule } from '../domain/orchestration.ts';
+import { definitionIssues, type FieldDefinition, type LegalBasis, type Orchestration, type OrchestrationAccess, type RetentionRule } from '../domain/orchestration.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -323,23 +323,4 @@ function retentionValues(rule: RetentionRule | null | undefined): Record<string,
 export function validateDefinition(o: Pick<Orchestration, 'fields' | 'stages'>): void {
   const issues = definitionIssues(o);
   if (issues.length > 0) throw new ValidationError('The orchestration definition is not valid', issues);
-}
-
-export function definitionIssues(o: Pick<Orchestration, 'fields' | 'stages'>): { path: string; message: string }[] {
-  const issues: { path: string; message: string }[] = [];
-  const ids = new Set<string>();
-  o.fields.forEach((field, i) => {
-    if (ids.has(field.id)) issues.push({ path: `body.fields.${i}.id`, message: 'Field ids must be unique' });
-    ids.add(field.id);
-    if (field.subject && field.type !== 'email') issues.push({ path: `body.fields.${i}.subject`, message: 'The subject field must be of type email' });
-    if (field.subject && !field.personal) issues.push({ path: `body.fields.${i}.personal`, message: 'The subject field is personal data' });
-  });
-  if (o.fields.filter((f) => f.subject).length > 1) issues.push({ path: 'body.fields', message: 'At most one field may be the subject' });
-  const stages = new Set<string>();
-  o.stages.forEach((stage, i) => {
-    if (stages.has(stage)) issues.push({ path: `body.stages.${i}`, message: 'Stages must be unique' });
-    stages.add(stage);
-  });
-  if (o.stages.length === 0) issues.push({ path: 'body.stages', message: 'At least one stage is required' });
-  return issues;
 }

@@ -11,10 +11,17 @@ import type { RequestContext } from '../domain/principal.ts';
 import type { AuditActor } from '../ports/audit.ts';
 import type { Membership } from '../domain/organization.ts';
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
+import { OrgCrypto } from '../domain/org-crypto.ts';
+import type { Keys } from '../ports/keys.ts';
 
 export interface OrgScope {
   readonly org: OrganizationRecord;
   readonly actor: Actor;
+}
+
+/** The organization's field crypto: its data keys, opened through KMS as they are needed. */
+export function cryptoOf(deps: { readonly keys: Keys }, scope: Pick<OrgScope, 'org'>): OrgCrypto {
+  return new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
 }
 
 export async function resolveScope(

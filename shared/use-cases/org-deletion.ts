@@ -11,7 +11,7 @@ import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeletionQueue } from '../ports/deletion-queue.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { logger } from '../http/logger.ts';
+import { logger } from '../logger.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
 import { organizationView, type OrganizationView } from './organizations.ts';
 

@@ -6,7 +6,7 @@
  * another list or user is a 400).
  */
 import { BadCursorError } from '../domain/errors.ts';
-import { openCursor, sealCursor } from '../domain/cursor.ts';
+import type { Cursors, CursorScope } from '../domain/cursor.ts';
 
 export interface PageRequest {
   readonly limit: number;
@@ -18,11 +18,11 @@ export interface ListPage<T> {
   readonly nextCursor: string | null;
 }
 
-export function pageList<T>(items: readonly T[], keyOf: (item: T) => string, request: PageRequest, cursor: { readonly secret: string; readonly scope: string }): ListPage<T> {
+export function pageList<T>(items: readonly T[], keyOf: (item: T) => string, request: PageRequest, cursors: Cursors, scope: CursorScope): ListPage<T> {
   const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   let start = 0;
   if (request.cursor !== undefined) {
-    const { after } = openCursor(cursor.secret, cursor.scope, request.cursor);
+    const { after } = cursors.open(scope, request.cursor);
     if (typeof after !== 'string') throw new BadCursorError();
     start = sorted.findIndex((item) => keyOf(item) > after);
     if (start < 0) start = sorted.length;
@@ -30,5 +30,5 @@ export function pageList<T>(items: readonly T[], keyOf: (item: T) => string, req
   const page = sorted.slice(start, start + request.limit);
   const last = page.at(-1);
   const more = start + request.limit < sorted.length;
-  return { items: page, nextCursor: more && last !== undefined ? sealCursor(cursor.secret, cursor.scope, { after: keyOf(last) }) : null };
+  return { items: page, nextCursor: more && last !== undefined ? cursors.seal(scope, { after: keyOf(last) }) : null };
 }

@@ -16,7 +16,7 @@ import type { OrganizationStore } from '../ports/organizations.ts';
 import type { ExportFormat } from '../ports/portability.ts';
 import type { RoleStore } from '../ports/roles.ts';
 import { CONTENT_TYPES, writeRows } from './exports.ts';
-import type { ReadAudit } from './jobs.ts';
+import type { ReadAudit } from './records-context.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
 
 export interface RecordsOfProcessingDeps {

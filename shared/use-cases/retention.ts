@@ -17,7 +17,7 @@
 import { NotFoundError, UnavailableError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { finalStageOf, isDue } from '../domain/retention.ts';
-import { logger } from '../http/logger.ts';
+import { logger } from '../logger.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import { JobBatchConflict, type JobBatchChange, type JobStore, type StoredJob } from '../ports/jobs.ts';
@@ -27,6 +27,7 @@ import type { Budget } from '../ports/tenant-sweeper.ts';
 import { erasureChange } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
+import type { PagePosition } from '../ports/page.ts';
 
 export interface RetentionDeps {
   readonly orchestrations: Pick<OrchestrationStore, 'get' | 'withRetention'>;
@@ -81,7 +82,7 @@ async function applyToOrchestration(deps: RetentionDeps, target: RetentionTarget
   if (orchestration === undefined || rule === undefined) return true;
   report.orchestrations += 1;
   const now = deps.clock.now();
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: PagePosition | undefined;
   do {
     if (!budget.remaining()) return false;
     const page = await deps.jobs.findDue(target.orgId, target.orchestrationId, { rule, finalStage: finalStageOf(orchestration), now, limit: PAGE_SIZE, startKey });

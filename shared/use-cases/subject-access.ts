@@ -21,7 +21,8 @@ import { CSV_CONTENT_TYPE, writeCsv } from '../formats/csv.ts';
 import type { Column, Row } from '../formats/columns.ts';
 import { openValues } from './job-fields.ts';
 import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
-import { cryptoOf, orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
+import { cryptoOf } from './org-access.ts';
+import { orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 
 export type AccessFormat = 'json' | 'csv';
 

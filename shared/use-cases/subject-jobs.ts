@@ -15,24 +15,16 @@
  */
 import type { RequestContext } from '../domain/principal.ts';
 import { ConflictError } from '../domain/errors.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import type { AuditActor, AuditDraft } from '../ports/audit.ts';
-import type { Clock } from '../ports/clock.ts';
-import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type JobStore, type StoredJob } from '../ports/jobs.ts';
-import type { Keys } from '../ports/keys.ts';
-import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
-import type { OrganizationStore } from '../ports/organizations.ts';
-import type { ReadAudit } from './jobs.ts';
-import { auditActorOf, type OrgScope } from './org-access.ts';
+import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type StoredJob } from '../ports/jobs.ts';
+import type { OrchestrationRecord } from '../ports/orchestrations.ts';
+import type { RecordsContext } from './records-context.ts';
+import { cryptoOf, auditActorOf, type OrgScope } from './org-access.ts';
+import type { PagePosition } from '../ports/page.ts';
+import { pagesOf } from './pages.ts';
 
-export interface SubjectDeps {
-  readonly orgs: OrganizationStore;
-  readonly orchestrations: OrchestrationStore;
-  readonly jobs: JobStore;
-  readonly keys: Keys;
-  readonly clock: Clock;
-  readonly audit: ReadAudit;
-}
+/** The subject use cases need the common context and nothing more. */
+export type SubjectDeps = RecordsContext;
 
 /** Jobs read per page of the subject index: a batch's worth, so memory stays flat. */
 const PAGE_SIZE = SUBJECT_BATCH_LIMIT;
@@ -40,7 +32,6 @@ const PAGE_SIZE = SUBJECT_BATCH_LIMIT;
 const MAX_BATCH_BYTES = 3_000_000;
 const MAX_CONFLICT_RETRIES = 5;
 
-export const cryptoOf = (deps: Pick<SubjectDeps, 'keys'>, scope: OrgScope): OrgCrypto => new OrgCrypto(deps.keys, scope.org.orgId, scope.org.wrappedKeys);
 
 /** The blind index of the subject's email in this organization (never the email itself). */
 export const subjectIndexOf = (deps: Pick<SubjectDeps, 'keys'>, scope: OrgScope, email: string): Promise<string> => cryptoOf(deps, scope).blindIndex(email);
@@ -60,12 +51,7 @@ export function orchestrationCache(deps: Pick<SubjectDeps, 'orchestrations'>, or
 
 /** Every job of the subject, page by page (bounded memory: one page at a time). */
 export async function* subjectJobs(deps: Pick<SubjectDeps, 'jobs'>, orgId: string, blindIndex: string): AsyncGenerator<StoredJob> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...(startKey === undefined ? {} : { startKey }) });
-    yield* page.items;
-    startKey = page.lastKey;
-  } while (startKey !== undefined);
+  for await (const page of pagesOf((after) => deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...after }))) yield* page;
 }
 
 /** Splits changes into transactions: at most SUBJECT_BATCH_LIMIT jobs and MAX_BATCH_BYTES each. */
@@ -106,9 +92,9 @@ export async function changeSubjectJobs(
   const actor: AuditActor = auditActorOf(ctx);
   let audited = false;
   let affected = 0;
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: PagePosition | undefined;
   do {
-    let lastKey: Record<string, unknown> | undefined;
+    let lastKey: PagePosition | undefined;
     for (let attempt = 1; ; attempt += 1) {
       const page = await deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...(startKey === undefined ? {} : { startKey }) });
       lastKey = page.lastKey;

@@ -15,7 +15,8 @@ import type { RequestContext } from '../domain/principal.ts';
 import type { StoredJob } from '../ports/jobs.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { assertProcessable } from './restriction.ts';
-import { changeSubjectJobs, cryptoOf, orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
+import { cryptoOf } from './org-access.ts';
+import { changeSubjectJobs, orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 
 export async function rectifySubject(deps: SubjectDeps, ctx: RequestContext, orgId: string, input: { email: string; newEmail: string }): Promise<{ jobsAffected: number }> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);

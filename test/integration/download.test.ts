@@ -8,6 +8,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { httpApiEvent } from '../../infra/local/lambda-events.ts';
 import { functionNamed } from '../../infra/manifest.ts';
+import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { routeKey } from '../../shared/api/route.ts';
 import { advanceDomainClock } from '../../shared/ports/clock.ts';
@@ -31,7 +32,7 @@ interface Answer {
 }
 
 async function invoke(method: 'GET' | 'POST', backupId: string, init: { query?: string; form?: Record<string, string> }): Promise<Answer> {
-  const route = method === 'GET' ? r.downloadPage : r.downloadSubmit;
+  const route = method === 'GET' ? downloadRoutes.downloadPage : downloadRoutes.downloadSubmit;
   const body = init.form === undefined ? Buffer.alloc(0) : Buffer.from(new URLSearchParams(init.form).toString(), 'utf8');
   const event = httpApiEvent({
     method,

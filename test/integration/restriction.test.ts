@@ -13,6 +13,7 @@ import { routeKey } from '../../shared/api/route.ts';
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { ROUTES } from '../../shared/api/routes/index.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
+import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { PROCESSING_OPERATIONS, type ProcessingOperation } from '../../shared/use-cases/restriction.ts';
@@ -53,8 +54,8 @@ const ROUTE_CLASSES: Readonly<Record<string, Classification>> = {
   [routeKey(portabilityRoutes.getExport)]: 'not processing: hands out a file built (and filtered) earlier',
   [routeKey(portabilityRoutes.createBackup)]: 'job.export',
   [routeKey(portabilityRoutes.getBackup)]: 'not processing: status of a backup',
-  [routeKey(portabilityRoutes.downloadPage)]: 'not processing: the password page of a backup built earlier',
-  [routeKey(portabilityRoutes.downloadSubmit)]: 'not processing: hands out a backup built earlier',
+  [routeKey(downloadRoutes.downloadPage)]: 'not processing: the password page of a backup built earlier',
+  [routeKey(downloadRoutes.downloadSubmit)]: 'not processing: hands out a backup built earlier',
   [routeKey(subjectRoutes.subjectAccess)]: 'not processing: the subject\'s own right of access reads',
   [routeKey(subjectRoutes.subjectRectification)]: 'subject.rectify',
   [routeKey(subjectRoutes.subjectErasure)]: "not processing: the subject's erasure request supersedes their restriction (Art. 17)",

@@ -25,6 +25,7 @@ import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
 import { functionNamed } from '../../infra/manifest.ts';
 import { s3, ses } from '../../shared/adapters/aws/clients.ts';
+import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import type { WorkMessage } from '../../shared/ports/work-queue.ts';
 import * as services from '../../shared/services.ts';
@@ -148,7 +149,7 @@ test('SES failing to send leaves the backup ready and stored, says so, and the r
   expect(mails[0]!.subject).toBe('Your backup of Mailless Ltd is ready');
   expect(mails[0]!.token).toEqual(expect.any(String));
 
-  const page = await callRoute({ route: r.downloadPage, params: { backupId }, query: { token: mails[0]!.token! } });
+  const page = await callRoute({ route: downloadRoutes.downloadPage, params: { backupId }, query: { token: mails[0]!.token! } });
   expect(page.status).toBe(200);
   expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
   expect(page.text).toContain('Download the backup of Mailless Ltd');

@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { assertInPartition, backoffMs, deleteBatch, PartitionSafetyError } from '../../shared/adapters/aws/dynamo-batch-delete.ts';
 import { kindOf } from '../../shared/adapters/aws/dynamo-tenant-sweeper.ts';
 import { parseDeletionRequest } from '../../shared/ports/deletion-queue.ts';
-import { budgetMs } from '../../functions/cleanup/handler.ts';
+import { budgetMs } from '../../functions/cleanup/budget.ts';
 
 const ORG = '01JAAAAAAAAAAAAAAAAAAAAAAA';
 const PK = `ORG#${ORG}`;

@@ -1,8 +1,9 @@
 import { BadCursorError } from '../../shared/domain/errors.ts';
+import { Cursors, cursorScope } from '../../shared/domain/cursor.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
 
-const SECRET = 's'.repeat(32);
-const cursor = { secret: SECRET, scope: 'members/org-1/user-1' };
+const cursors = new Cursors('s'.repeat(32));
+const scope = cursorScope('listMembers', 'user-1', 'orgId', 'org-1');
 const items = ['delta', 'alpha', 'echo', 'charlie', 'bravo'].map((name) => ({ name }));
 
 test('pages follow the sealed cursor in key order, without repeats, to a null cursor', () => {
@@ -11,7 +12,7 @@ test('pages follow the sealed cursor in key order, without repeats, to a null cu
   let next: string | undefined;
   let pages = 0;
   do {
-    const page = pageList(items, (i) => i.name, { limit: 2, cursor: next }, cursor);
+    const page = pageList(items, (i) => i.name, { limit: 2, cursor: next }, cursors, scope);
     seen.push(...page.items.map((i) => i.name));
     next = page.nextCursor ?? undefined;
     pages += 1;
@@ -22,19 +23,21 @@ test('pages follow the sealed cursor in key order, without repeats, to a null cu
 });
 
 test('a page that ends the list has no next cursor', () => {
-  expect(pageList(items, (i) => i.name, { limit: 5 }, cursor).nextCursor).toBeNull();
-  expect(pageList(items, (i) => i.name, { limit: 4 }, cursor).nextCursor).not.toBeNull();
+  expect(pageList(items, (i) => i.name, { limit: 5 }, cursors, scope).nextCursor).toBeNull();
+  expect(pageList(items, (i) => i.name, { limit: 4 }, cursors, scope).nextCursor).not.toBeNull();
 });
 
 test.each([
-  ['another list', { secret: SECRET, scope: 'roles/org-1/user-1' }],
-  ['another caller', { secret: SECRET, scope: 'members/org-1/user-2' }],
-  ['another secret', { secret: 't'.repeat(32), scope: cursor.scope }],
-])('a cursor is refused by %s', (_name, other) => {
-  const { nextCursor } = pageList(items, (i) => i.name, { limit: 1 }, cursor);
-  expect(() => pageList(items, (i) => i.name, { limit: 1, cursor: nextCursor! }, other)).toThrow(BadCursorError);
+  ['another list', cursors, cursorScope('listRoles', 'user-1', 'orgId', 'org-1')],
+  ['another caller', cursors, cursorScope('listMembers', 'user-2', 'orgId', 'org-1')],
+  ['another organization', cursors, cursorScope('listMembers', 'user-1', 'orgId', 'org-2')],
+  ['parts that only concatenate alike', cursors, cursorScope('listMembers', 'user-1', 'orgIdorg-1')],
+  ['another secret', new Cursors('t'.repeat(32)), scope],
+])('a cursor is refused by %s', (_name, otherCursors, otherScope) => {
+  const { nextCursor } = pageList(items, (i) => i.name, { limit: 1 }, cursors, scope);
+  expect(() => pageList(items, (i) => i.name, { limit: 1, cursor: nextCursor! }, otherCursors, otherScope)).toThrow(BadCursorError);
 });
 
 test('a garbled cursor is refused', () => {
-  expect(() => pageList(items, (i) => i.name, { limit: 1, cursor: 'garbage' }, cursor)).toThrow(BadCursorError);
+  expect(() => pageList(items, (i) => i.name, { limit: 1, cursor: 'garbage' }, cursors, scope)).toThrow(BadCursorError);
 });

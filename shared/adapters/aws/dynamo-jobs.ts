@@ -25,7 +25,7 @@ import {
 import { retentionCutoff } from '../../domain/retention.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive, queryPages } from './records-table-ops.ts';
+import { commitAudited, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { GSI_BY_ORCHESTRATION, GSI_BY_RETENTION, GSI_BY_SUBJECT, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, retentionGsiSk, stripKeys, subjectGsiPk } from './records-keys.ts';
 
@@ -68,7 +68,7 @@ export class DynamoJobs implements JobStore {
         ),
       );
       for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
-      startKey = page.LastEvaluatedKey;
+      startKey = pagePosition(page.LastEvaluatedKey);
     } while (startKey !== undefined && items.length < request.limit);
     return startKey === undefined ? { items } : { items, lastKey: startKey };
   }
@@ -180,7 +180,8 @@ export class DynamoJobs implements JobStore {
     // The index is eventually consistent; the table is the truth, so the page keeps the index's order.
     const order = new Map(keys.map((key, i) => [String(key.sk), i]));
     items.sort((a, b) => (order.get(jobSk(a.jobId)) ?? 0) - (order.get(jobSk(b.jobId)) ?? 0));
-    return page.LastEvaluatedKey === undefined ? { items } : { items, lastKey: page.LastEvaluatedKey };
+    const lastKey = pagePosition(page.LastEvaluatedKey);
+    return lastKey === undefined ? { items } : { items, lastKey };
   }
 
   async writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry | PerChangeAudit): Promise<void> {
@@ -238,7 +239,7 @@ export class DynamoJobs implements JobStore {
     do {
       const page = await guarded(this.client.send(new QueryCommand({ ...this.dueQuery(orgId, orchestrationId, query), Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
       for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
-      startKey = page.LastEvaluatedKey;
+      startKey = pagePosition(page.LastEvaluatedKey);
     } while (startKey !== undefined && items.length < query.limit);
     return startKey === undefined ? { items } : { items, lastKey: startKey };
   }

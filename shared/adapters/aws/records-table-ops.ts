@@ -1,6 +1,7 @@
 /** Building blocks every records-table adapter shares. */
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../ports/audit.ts';
+import type { PagePosition } from '../../ports/page.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { guarded } from './dynamo-errors.ts';
 import { ORG_SK, orgPk } from './records-keys.ts';
@@ -29,6 +30,11 @@ export async function commitAudited(writer: AuditedWriter, ops: readonly WriteOp
     if (error instanceof ConditionFailed) throw onConditionFailed(error.index);
     throw error;
   }
+}
+
+/** A LastEvaluatedKey handed out through a port: opaque to the caller, which only gives it back. */
+export function pagePosition(key: Record<string, unknown> | undefined): PagePosition | undefined {
+  return key as PagePosition | undefined;
 }
 
 /** The pages of a query, following LastEvaluatedKey to the end. */

@@ -18,6 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { env } from '../../config.ts';
 import { assertOrgScoped, type Files } from '../../ports/files.ts';
+import { attachmentDisposition } from '../../http/content-disposition.ts';
 import { s3 } from './clients.ts';
 
 const PART_SIZE = 8 * 1024 * 1024;
@@ -26,13 +27,6 @@ const PARTS_IN_FLIGHT = 2;
 const BATCH = 1000;
 /** SigV4 presigned URLs live at most 7 days. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
-
-/** RFC 6266 attachment disposition: an ASCII fallback name and the exact UTF-8 one. */
-export function attachmentDisposition(fileName: string): string {
-  const ascii = fileName.normalize('NFKD').replace(/[^\x20-\x7E]/g, '').replace(/["\\/]/g, '_').trim() || 'download';
-  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
 
 export class S3Files implements Files {
   constructor(

@@ -6,7 +6,7 @@
  * beat; one refused because the message is gone (deleted, or its receipt expired) ends the lease.
  */
 import { ChangeMessageVisibilityCommand, MessageNotInflight, ReceiptHandleIsInvalid, type SQSClient } from '@aws-sdk/client-sqs';
-import { logger } from '../../http/logger.ts';
+import { logger } from '../../logger.ts';
 import type { MessageLease, MessageLeases } from '../../ports/message-lease.ts';
 
 export class SqsMessageLeases implements MessageLeases {

@@ -2,6 +2,7 @@
 import type { RouteDefinition } from '../route.ts';
 import { accountabilityRoutes } from './accountability.ts';
 import { auditRoutes } from './audit.ts';
+import { downloadRoutes } from './download.ts';
 import { extensionRoutes } from './extensions.ts';
 import { jobRoutes } from './jobs.ts';
 import { keyRoutes } from './keys.ts';
@@ -12,4 +13,4 @@ import { portabilityRoutes } from './portability.ts';
 import { roleRoutes } from './roles.ts';
 import { subjectRoutes } from './subjects.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, extensionRoutes, accountabilityRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, downloadRoutes, extensionRoutes, accountabilityRoutes, openApiRoutes].flatMap((group) => Object.values(group));

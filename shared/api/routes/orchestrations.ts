@@ -1,5 +1,4 @@
-import { FIELD_TYPES, LEGAL_BASES, RETENTION_ACTIONS, RETENTION_BASES } from '../../domain/orchestration.ts';
-import { definitionIssues } from '../../use-cases/orchestrations.ts';
+import { definitionIssues, FIELD_TYPES, LEGAL_BASES, RETENTION_ACTIONS, RETENTION_BASES } from '../../domain/orchestration.ts';
 import { id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 

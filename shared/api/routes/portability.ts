@@ -1,4 +1,4 @@
-/** Data portability (GDPR Art. 20): exports of jobs, backups of the organization, the emailed download link. */
+/** Data portability (GDPR Art. 20): exports of jobs and backups of the organization (the emailed link's page is download.ts). */
 import { id, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
@@ -6,12 +6,9 @@ const orgParams = z.object({ orgId: id });
 const exportParams = z.object({ orgId: id, exportId: id });
 const backupParams = z.object({ orgId: id, backupId: id });
 const jobParams = z.object({ orgId: id, jobId: id });
-const linkParams = z.object({ backupId: id });
 
 const format = z.enum(['csv', 'xlsx']);
 const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-/** The download page's own answers: HTML pages that say what happened and what to do. */
-const page = (description: string) => ({ description, content: { 'text/html': 'text' } }) as const;
 
 const status = z.enum(['pending', 'running', 'ready', 'failed']);
 /** A worker's runs and its last sign of life; `running` with a `progressAt` minutes old means its worker died and a retry is coming. */
@@ -28,8 +25,6 @@ export const createBackupBody = z.strictObject({
 });
 export const jobExportQuery = z.strictObject({ format: format.default('csv') });
 /** The token is checked by the page itself, so a missing or malformed one gets the page's 404, not a 400. */
-export const downloadQuery = z.object({ token: z.string().max(256).optional() });
-export const downloadForm = z.object({ token: z.string().max(256), password: z.string().max(1024) });
 
 export const exportStatus = z
   .object({
@@ -131,43 +126,5 @@ export const portabilityRoutes = {
     status: 200,
     response: backupStatus,
     answers: { 410: 'The backup has expired' },
-  },
-  downloadPage: {
-    method: 'GET',
-    operationId: 'showBackupDownloadPage',
-    path: '/v1/backups/{backupId}/download',
-    fn: 'download',
-    tag: 'Data portability',
-    summary: 'The emailed link: an HTML page asking for the backup password (404 unknown link, 410 expired or revoked: the owner who asked is no longer an owner, 423 locked)',
-    auth: 'none',
-    params: linkParams,
-    query: downloadQuery,
-    status: 200,
-    answers: {
-      200: page('The page asking for the password'),
-      404: page('An unknown link or token'),
-      410: page('The link has expired (7 days)'),
-      423: page('Locked after 5 wrong passwords'),
-    },
-  },
-  downloadSubmit: {
-    method: 'POST',
-    operationId: 'submitBackupPassword',
-    path: '/v1/backups/{backupId}/download',
-    fn: 'download',
-    tag: 'Data portability',
-    summary: 'Checks the password: 303 to a presigned S3 URL valid for minutes; 401 wrong (tries left), 423 after 5 wrong tries, 410 expired or revoked (the owner who asked is no longer an owner)',
-    auth: 'none',
-    params: linkParams,
-    body: downloadForm,
-    bodyEncoding: 'form',
-    status: 303,
-    answers: {
-      303: { description: 'The password is right: to a presigned S3 URL of the ZIP, valid for minutes', headers: ['location'] },
-      401: page('A wrong password; the page says how many tries are left'),
-      404: page('An unknown link or token'),
-      410: page('The link has expired (7 days)'),
-      423: page('Locked after 5 wrong passwords'),
-    },
   },
 } as const satisfies Record<string, RouteDefinition>;

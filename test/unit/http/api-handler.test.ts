@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { apiHandler, type SecurityEvent } from '../../../shared/http/api-handler.ts';
 import { ok } from '../../../shared/http/http-result.ts';
@@ -162,6 +163,28 @@ test('an unexpected error is a 500 that says nothing of its cause', async () => 
   expect(res.statusCode).toBe(500);
   expect(res.body).not.toContain('secret internal detail');
   expect(JSON.parse(res.body ?? '')).toMatchObject({ status: 500, title: 'Internal error' });
+});
+
+test('an unexpected error is logged with its message and stack, emails and tokens masked', async () => {
+  // Prepare: an error whose message quotes input, as SDK errors can.
+  const failing = apiHandler('test', [operation(routes.boom, async () => {
+    throw new TypeError('cannot read owner of subject ada@example.com with eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln');
+  })]);
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+
+  // Act
+  try {
+    await failing(event(routes.boom, {}), context);
+  } finally {
+    spy.mockRestore();
+  }
+
+  // Assess
+  const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.message === 'request failed');
+  expect(logged).toMatchObject({ error: 'TypeError', errorMessage: 'cannot read owner of subject [email] with [token]' });
+  expect(logged?.stack).toEqual(expect.stringContaining('api-handler.test.ts'));
+  expect(JSON.stringify(logged)).not.toMatch(/ada@example\.com|eyJhbGci/);
 });
 
 test('403 answers are reported as security events with the organization', async () => {
