@@ -23,6 +23,7 @@ import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
 import { SqsMessageLeases } from './adapters/aws/sqs-message-leases.ts';
 import type { MessageLeases } from './ports/message-lease.ts';
 import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
+import { DynamoShares } from './adapters/aws/dynamo-shares.ts';
 import { WebhookClient } from './adapters/http/webhook-client.ts';
 import { CATALOG, type ExtensionDefinition } from './extensions/catalog.ts';
 import { DynamoExpiredItems } from './adapters/aws/dynamo-expired-items.ts';
@@ -31,6 +32,7 @@ import { S3Files } from './adapters/aws/s3-files.ts';
 import { SqsDeletionQueue } from './adapters/aws/sqs-deletion-queue.ts';
 import type { DeletionQueue } from './ports/deletion-queue.ts';
 import type { ExtensionStore } from './ports/extensions.ts';
+import type { ShareStore } from './ports/shares.ts';
 import type { Webhooks } from './ports/webhooks.ts';
 import type { Files } from './ports/files.ts';
 import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
@@ -81,6 +83,8 @@ export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__
 export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
 export const files: () => Files = /* @__PURE__ */ lazy(() => new S3Files());
 export const extensions: () => ExtensionStore = /* @__PURE__ */ lazy(() => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()));
+/** Who received which job's data (Art. 19). */
+export const shares: () => ShareStore = /* @__PURE__ */ lazy(() => new DynamoShares(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const extensionCatalog = (): readonly ExtensionDefinition[] => CATALOG;
 export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
   const caFile = env.webhookCaFile();

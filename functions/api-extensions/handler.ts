@@ -17,7 +17,7 @@ const deps = () => ({
   clock: services.clock(),
   catalog: services.extensionCatalog(),
 });
-const shareDeps = () => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), audit: services.writer() });
+const shareDeps = () => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), shares: services.shares() });
 
 export const operations = [
   operation(r.listExtensions, async ({ ctx, params, query }) =>

@@ -1009,7 +1009,7 @@ export interface components {
             fieldId: string;
             personal: boolean;
         };
-        ConsentRecord: {
+        GrantedConsent: {
             extensionId: string;
             /** @description Grants and withdrawals of one extension are numbered 1, 2, …; each is kept as history */
             version: number;
@@ -1020,6 +1020,8 @@ export interface components {
             /** @description User id of the member who consented */
             grantedBy: string;
             grantedAt: string;
+            /** @description The secret that signs every webhook sent under this consent (`Custos-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`). Shown in this answer only, never again; a new consent rotates it. See docs/webhooks.md. */
+            signingSecret: string;
         };
         ConsentRequest: {
             /** @description Each field by its orchestration and id. It must exist, be visible to you, and have a type within the extension's data categories (400 otherwise). */
@@ -6671,7 +6673,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConsentRecord"];
+                    "application/json": components["schemas"]["GrantedConsent"];
                 };
             };
             /** @description Invalid input; `errors` lists what failed */

@@ -1,0 +1,43 @@
+/**
+ * The record of each share of a job with an extension (GDPR Art. 19): which extension, which
+ * fields (ids, never values), when, and what came of it. The records are what notifications of a
+ * later rectification, erasure or restriction are sent from, and what the recipients listings show.
+ */
+import type { AuditEntry } from './organizations.ts';
+
+/**
+ * `pending`: recorded before sending, outcome not (yet) known — counted as received, since the
+ * vendor may have it. `delivered`: the vendor answered 2xx. `refused`: nothing was sent (no
+ * consent, restricted, no token, the address guard). `failed`: sent, but the vendor never accepted it.
+ */
+export type ShareOutcome = 'pending' | 'delivered' | 'refused' | 'failed';
+
+export interface ShareRecord {
+  readonly shareId: string;
+  readonly orgId: string;
+  readonly jobId: string;
+  readonly extensionId: string;
+  /** The field ids sent (or that would have been), sorted; never values. */
+  readonly fields: readonly string[];
+  readonly at: string;
+  readonly outcome: ShareOutcome;
+  /** Why a share was refused or failed: a problem type (`consent-required`, …) or a network code. */
+  readonly reason?: string;
+  /** The vendor's final HTTP status, when it answered. */
+  readonly vendorStatus?: number;
+  readonly consentVersion?: number;
+  /** Where the data went: notifications about it go there, even after the consent is withdrawn. */
+  readonly webhookUrl?: string;
+}
+
+export interface ShareStore {
+  /** Records a share about to be sent, before anything leaves (its audit event comes with `settle`). */
+  begin(record: ShareRecord): Promise<void>;
+  /** Records the share's outcome and its audit event in one transaction. */
+  settle(record: ShareRecord, audit: AuditEntry): Promise<void>;
+  /** Every share record of these jobs, oldest first per job. */
+  ofJobs(orgId: string, jobIds: readonly string[]): Promise<ShareRecord[]>;
+}
+
+/** Shares whose data the vendor may hold: every one but those refused before sending. */
+export const mayHaveReceived = (share: ShareRecord): boolean => share.outcome !== 'refused';
