@@ -20,6 +20,8 @@ import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
 import { SesMailer } from './adapters/aws/ses-mailer.ts';
 import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
+import { SqsNoticeQueue } from './adapters/aws/sqs-notice-queue.ts';
+import type { NoticeQueue } from './ports/notice-queue.ts';
 import { SqsMessageLeases } from './adapters/aws/sqs-message-leases.ts';
 import type { MessageLeases } from './ports/message-lease.ts';
 import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
@@ -75,6 +77,9 @@ export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
 export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());
 /** The portability worker's hold on the work message it is running (a renewed short lease). */
 export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.workQueueUrl(), env.workQueueLeaseSeconds()));
+/** Art. 19 notices to recipients, and the notifier's hold on the one it is delivering. */
+export const noticeQueue: () => NoticeQueue = /* @__PURE__ */ lazy(() => new SqsNoticeQueue(sqs(), env.noticeQueueUrl()));
+export const noticeLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.noticeQueueUrl(), env.noticeQueueLeaseSeconds()));
 export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
 export const deletionQueueLeaseSeconds = /* @__PURE__ */ lazy(() => env.deletionQueueLeaseSeconds());
 export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl(), deletionQueueLeaseSeconds));

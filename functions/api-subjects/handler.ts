@@ -10,7 +10,8 @@ import { rectifySubject } from '../../shared/use-cases/subject-rectification.ts'
 import { restrictSubject } from '../../shared/use-cases/subject-restriction.ts';
 
 const r = subjectRoutes;
-const deps = services.jobDeps;
+/** The job use cases' dependencies, and the share records and notice queue of Art. 19. */
+const deps = () => ({ ...services.jobDeps(), shares: services.shares(), notices: services.noticeQueue() });
 
 export const operations = [
   operation(r.subjectAccess, async ({ ctx, params, body }) => {

@@ -119,7 +119,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const poller = startPoller({
       runtime,
       sqs,
-      queueUrls: { deletion: resources.queues.deletion.url, work: resources.queues.work.url },
+      queueUrls: { deletion: resources.queues.deletion.url, work: resources.queues.work.url, notices: resources.queues.notices.url },
       log,
     });
     started.push(async () => {

@@ -70,6 +70,8 @@ export function serviceEnvironment(input: {
     [QUEUES.work.envVar]: resources.queues.work.url,
     [QUEUES.deletion.leaseEnvVar]: leaseSeconds(QUEUES.deletion.leaseSeconds),
     [QUEUES.work.leaseEnvVar]: leaseSeconds(QUEUES.work.leaseSeconds),
+    [QUEUES.notices.envVar]: resources.queues.notices.url,
+    [QUEUES.notices.leaseEnvVar]: leaseSeconds(QUEUES.notices.leaseSeconds),
     [BUCKETS.files.envVar]: resources.buckets.files,
     FIELD_KEY_ID: LOCAL_FIELD_KEY_ID,
     AUDIT_SIGNING_KEY_ID: LOCAL_AUDIT_SIGNING_KEY_ID,

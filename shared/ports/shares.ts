@@ -1,8 +1,10 @@
 /**
  * The record of each share of a job with an extension (GDPR Art. 19): which extension, which
- * fields (ids, never values), when, and what came of it. The records are what notifications of a
- * later rectification, erasure or restriction are sent from, and what the recipients listings show.
+ * fields (ids, never values), when, and what came of it; and of each notice sent since about that
+ * job (rectified, erased, restricted) with its state. The share records are what notices are sent
+ * from; both are what the recipients listings show.
  */
+import type { NoticeEvent, RecipientNotice } from './notice-queue.ts';
 import type { AuditEntry } from './organizations.ts';
 
 /**
@@ -30,13 +32,40 @@ export interface ShareRecord {
   readonly webhookUrl?: string;
 }
 
+/** `failed`: the last attempt failed; it is retried until the queue dead-letters it, and may yet become `delivered`. */
+export type NoticeState = 'pending' | 'delivered' | 'failed';
+
+/** A notice about one job to one extension. */
+export interface NoticeRecord {
+  readonly noticeId: string;
+  readonly extensionId: string;
+  readonly jobId: string;
+  readonly event: NoticeEvent;
+  readonly fields: readonly string[];
+  readonly at: string;
+  readonly state: NoticeState;
+  readonly attempts: number;
+  readonly updatedAt: string;
+}
+
+export interface RecipientRecords {
+  readonly shares: ShareRecord[];
+  readonly notices: NoticeRecord[];
+}
+
 export interface ShareStore {
   /** Records a share about to be sent, before anything leaves (its audit event comes with `settle`). */
   begin(record: ShareRecord): Promise<void>;
   /** Records the share's outcome and its audit event in one transaction. */
   settle(record: ShareRecord, audit: AuditEntry): Promise<void>;
-  /** Every share record of these jobs, oldest first per job. */
-  ofJobs(orgId: string, jobIds: readonly string[]): Promise<ShareRecord[]>;
+  /** Every share and notice record of these jobs, oldest first per job. */
+  ofJobs(orgId: string, jobIds: readonly string[]): Promise<RecipientRecords>;
+  /** Records notices as `pending`, one record per job, before they are queued. */
+  recordNotices(notices: readonly RecipientNotice[]): Promise<void>;
+  /** The state of a notice (undefined when it was never recorded). */
+  noticeState(notice: RecipientNotice): Promise<NoticeState | undefined>;
+  /** Records an attempt's outcome on every job of the notice; `delivered` is final. */
+  settleNotice(notice: RecipientNotice, state: 'delivered' | 'failed', at: string): Promise<void>;
 }
 
 /** Shares whose data the vendor may hold: every one but those refused before sending. */

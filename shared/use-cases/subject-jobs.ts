@@ -24,8 +24,9 @@ import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestra
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { ReadAudit } from './jobs.ts';
 import { auditActorOf, type OrgScope } from './org-access.ts';
+import { notifyRecipients, type JobsChange, type RecipientDeps } from './recipient-notices.ts';
 
-export interface SubjectDeps {
+export interface SubjectDeps extends RecipientDeps {
   readonly orgs: OrganizationStore;
   readonly orchestrations: OrchestrationStore;
   readonly jobs: JobStore;
@@ -93,7 +94,8 @@ export type SubjectPlan = (job: StoredJob) => Promise<JobBatchChange | undefined
 /**
  * Applies `plan` to every job of the subject, page by page, batch by batch; the request's audit
  * event goes with the first batch (or alone, when nothing changes). A batch whose job changed
- * meanwhile is re-read and planned again. Answers how many jobs were changed.
+ * meanwhile is re-read and planned again. Then the extensions that received the changed jobs are
+ * notified (`notice`, Art. 19). Answers how many jobs were changed.
  */
 export async function changeSubjectJobs(
   deps: SubjectDeps,
@@ -102,10 +104,12 @@ export async function changeSubjectJobs(
   blindIndex: string,
   plan: SubjectPlan,
   draft: AuditDraft,
+  notice: Pick<JobsChange, 'event' | 'fields'>,
 ): Promise<number> {
   const actor: AuditActor = auditActorOf(ctx);
   let audited = false;
   let affected = 0;
+  const changed: string[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     let lastKey: Record<string, unknown> | undefined;
@@ -122,6 +126,7 @@ export async function changeSubjectJobs(
           await deps.jobs.writeBatch(orgId, batch, audited ? undefined : { draft, actor });
           audited = true;
           affected += batch.length;
+          for (const change of batch) changed.push(change.kind === 'delete' ? change.job.jobId : change.next.jobId);
         }
         break;
       } catch (error) {
@@ -132,5 +137,6 @@ export async function changeSubjectJobs(
     startKey = lastKey;
   } while (startKey !== undefined);
   if (!audited) await deps.audit.append(draft, actor);
+  await notifyRecipients(deps, { ...notice, orgId, jobIds: changed });
   return affected;
 }

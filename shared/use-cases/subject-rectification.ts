@@ -73,6 +73,7 @@ export async function rectifySubject(deps: SubjectDeps, ctx: RequestContext, org
       changes: { fields: [...fieldIds].sort() },
       detail: { jobsFound, sameIndex: oldIndex === newIndex },
     },
+    { event: 'job.rectified', fields: [...fieldIds] },
   );
   return { jobsAffected };
 }

@@ -13,6 +13,7 @@ const resources = {
   queues: {
     deletion: { url: 'http://127.0.0.1:2/000000000000/custos-deletion', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-deletion-dlq' },
     work: { url: 'http://127.0.0.1:2/000000000000/custos-work', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-work-dlq' },
+    notices: { url: 'http://127.0.0.1:2/000000000000/custos-notices', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-notices-dlq' },
   },
   buckets: { files: 'custos-files' },
 };
