@@ -87,10 +87,12 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     audit: 'append',
   }),
   // `delete`: jobs are erased for real. `decrypt` unwraps the organization's data key to seal and open fields.
+  // `send` notices: rectifying, erasing or restricting a job tells the extensions that received it (Art. 19).
   api('api-jobs', 'Jobs: create, read, rectify, transition and erase the records that carry customer data', {
     records: 'delete',
     audit: 'append',
     fieldKey: 'decrypt',
+    queues: { notices: 'send' },
   }),
   // Data subject rights. `delete` records: erasure deletes the subject's jobs (batched, inside
   // transactions that also move the orchestrations' job counts). `append`: every request is one

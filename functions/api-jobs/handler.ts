@@ -12,6 +12,9 @@ const r = jobRoutes;
 const deps = () => ({
   ...services.jobDeps(),
   cursorSecret: services.cursorSecret(),
+  // Rectifying, erasing or restricting a job notifies the extensions that received it (Art. 19).
+  shares: services.shares(),
+  notices: services.noticeQueue(),
 });
 
 const withEtag = ({ job, etag }: VersionedJob, status = 200): HttpResult => ({ status, body: job, headers: { etag } });

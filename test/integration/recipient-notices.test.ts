@@ -12,6 +12,7 @@ import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
 import { functionNamed } from '../../infra/manifest.ts';
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
+import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { createJob, createOrchestration, createOrg } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
@@ -126,6 +127,26 @@ test('after a share, rectification, restriction and erasure each reach the vendo
   expect(received.find((r) => r.json.event === 'job.rectified')!.json.fields).toEqual(['email']);
   expect(received.find((r) => r.json.event === 'job.erased')!.json.fields).toEqual(['email', 'ssn', 'title']);
   expect((await noticeStates(world)).sort()).toEqual([['job.erased', 'delivered'], ['job.rectified', 'delivered'], ['job.restricted', 'delivered']]);
+});
+
+test('staff rectifying, restricting and erasing one job notify its recipients the same way', async () => {
+  // Prepare
+  const world = await sharedJob('staff');
+  const job = { orgId: world.orgId, jobId: world.jobId };
+  // Act
+  expect((await callRoute({ route: jobRoutes.updateJob, as: world.owner, params: job, body: { fields: { ssn: `new-${SSN}`, amount: 3 } } })).status).toBe(200);
+  expect((await callRoute({ route: jobRoutes.restrictJob, as: world.owner, params: job, body: { reason: 'Contested' } })).status).toBe(200);
+  expect((await callRoute({ route: jobRoutes.liftRestriction, as: world.owner, params: job })).status).toBe(200);
+  expect((await callRoute({ route: jobRoutes.deleteJob, as: world.owner, params: job })).status).toBe(204);
+  await drainNotices();
+  // Assess: lifting a restriction is no Art. 19 event; `amount` was never sent, so it is not named.
+  const received = notices('/staff');
+  expect(received.map((r) => [r.json.event, r.json.jobIds, r.json.fields, r.signed])).toEqual([
+    ['job.rectified', [world.jobId], ['ssn'], true],
+    ['job.restricted', [world.jobId], ['email', 'ssn', 'title'], true],
+    ['job.erased', [world.jobId], ['email', 'ssn', 'title'], true],
+  ]);
+  for (const request of received) expect(request.body).not.toContain(SSN);
 });
 
 test('a vendor that fails three times and then succeeds gets exactly one notice', async () => {
