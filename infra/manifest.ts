@@ -138,7 +138,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Clean-up cycle: erases organizations and accounts queued for deletion, and expired exports, backups and links',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume' }, scans: ['records'] },
+    // `send` notices: extensions that received a job erased by retention are told (Art. 19).
+    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume', notices: 'send' }, scans: ['records'] },
     routes: [],
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },

@@ -23,6 +23,8 @@ export const cleanupDeps = (): CleanupDeps => ({
   clock: services.clock(),
   orchestrations: services.orchestrations(),
   jobs: services.jobs(),
+  shares: services.shares(),
+  notices: services.noticeQueue(),
 });
 
 export async function handler(_event: ScheduledEvent, context: Context): Promise<CleanupReport> {
