@@ -1,12 +1,15 @@
 /** Jobs: the records carrying customer data. GET/PATCH/transition answer the version as ETag; PATCH, transition and DELETE honour If-Match. */
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
-import { noContent, type HttpResult } from '../../shared/http/http-result.ts';
+import { noContent, ok, type HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
 import { createJob, deleteJob, getJob, listJobs, transitionJob, updateJob, etagOf, type VersionedJob } from '../../shared/use-cases/jobs.ts';
 import { liftHold, placeHold, type HoldView } from '../../shared/use-cases/legal-hold.ts';
 import { liftRestriction, restrictJob, type RestrictionView } from '../../shared/use-cases/restriction.ts';
+import { recipientRoutes } from '../../shared/api/routes/recipients.ts';
+import { pageList } from '../../shared/use-cases/page-list.ts';
+import { jobRecipients } from '../../shared/use-cases/recipients.ts';
 
 const r = jobRoutes;
 const deps = () => ({
@@ -36,6 +39,14 @@ export const operations = [
   operation(r.liftRestriction, async ({ ctx, params, body }) => versionedState(await liftRestriction(deps(), ctx, params.orgId, params.jobId, body))),
   operation(r.placeHold, async ({ ctx, params, body }) => versionedState(await placeHold(deps(), ctx, params.orgId, params.jobId, body))),
   operation(r.liftHold, async ({ ctx, params, body }) => versionedState(await liftHold(deps(), ctx, params.orgId, params.jobId, body))),
+  operation(recipientRoutes.jobRecipients, async ({ ctx, params, query }) =>
+    ok(
+      pageList(await jobRecipients({ ...deps(), catalog: services.extensionCatalog() }, ctx, params.orgId, params.jobId), (v) => `${v.extensionId}`, query, {
+        secret: services.cursorSecret(),
+        scope: `recipients/${params.orgId}/${params.jobId}/${ctx.principal.userId}`,
+      }),
+    ),
+  ),
 ];
 
 export const handler = apiHandler('api-jobs', operations, { onSecurityEvent: services.recordSecurityEvent });

@@ -14,6 +14,7 @@ import { functionNamed } from '../../infra/manifest.ts';
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
+import { recipientRoutes } from '../../shared/api/routes/recipients.ts';
 import { createJob, createOrchestration, createOrg } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
 import { storedRecords } from './api/stored.ts';
@@ -57,8 +58,8 @@ beforeEach(() => vendor.reset());
  * Works the notice queue until it is empty: each message goes to the notifier as SQS would hand it
  * over. After a failure it waits (long polling) for the message to come back at the end of its lease.
  */
-async function drainNotices(): Promise<void> {
-  let failed = false;
+async function drainNotices(afterFailure = false): Promise<void> {
+  let failed = afterFailure;
   for (;;) {
     const { Messages = [] }: { Messages?: Message[] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: failed ? 3 : 0, VisibilityTimeout: 30, MessageSystemAttributeNames: ['All'] }),
@@ -164,6 +165,29 @@ test('a vendor that fails three times and then succeeds gets exactly one notice'
   expect(new Set(received.map((r) => r.json.deliveryId)).size).toBe(1);
   expect(received.every((r) => r.signed)).toBe(true);
   expect(await noticeStates(world)).toEqual([['job.restricted', 'delivered']]);
+});
+
+test('the recipients listings show who received what, and each notice with its state', async () => {
+  // Prepare
+  const world = await sharedJob('listed');
+  vendor.script({ status: 500 }, { status: 500 }, { status: 500 });
+  expect((await callRoute({ route: jobRoutes.restrictJob, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId }, body: { reason: 'Contested' } })).status).toBe(200);
+  const pending = await callRoute({ route: recipientRoutes.jobRecipients, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId } });
+  const first = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }))).Messages ?? [];
+  expect(await handOver(first[0]!)).toBe(false);
+  // Act
+  const byJob = await callRoute({ route: recipientRoutes.jobRecipients, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId } });
+  const bySubject = await callRoute({ route: recipientRoutes.subjectRecipients, as: world.owner, params: { orgId: world.orgId }, body: { email: world.email } });
+  await drainNotices(true);
+  const delivered = await callRoute({ route: recipientRoutes.jobRecipients, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId } });
+  // Assess
+  const entry = { jobId: world.jobId, extensionId: 'custom-webhook', vendor: 'Your organization', shares: [{ at: expect.any(String), fields: ['email', 'ssn', 'title'], outcome: 'delivered' }] };
+  const notice = (state: string) => [{ noticeId: expect.any(String), event: 'job.restricted', fields: ['email', 'ssn', 'title'], at: expect.any(String), state }];
+  expect(pending.body).toEqual({ items: [{ ...entry, notices: notice('pending') }], nextCursor: null });
+  expect(byJob.body.items).toEqual([{ ...entry, notices: notice('failed') }]);
+  expect(bySubject.body).toEqual({ items: [{ ...entry, notices: notice('failed') }] });
+  expect(delivered.body.items).toEqual([{ ...entry, notices: notice('delivered') }]);
+  expect(bySubject.text).not.toContain(world.email);
 });
 
 test('a vendor that always fails ends in the dead-letter queue, its notice `failed`', async () => {
