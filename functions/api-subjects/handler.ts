@@ -17,7 +17,7 @@ const deps = () => ({ ...services.jobDeps(), shares: services.shares(), notices:
 
 export const operations = [
   operation(r.subjectAccess, async ({ ctx, params, body }) => {
-    const report = await subjectAccessReport(deps(), ctx, params.orgId, body);
+    const report = await subjectAccessReport({ ...deps(), catalog: services.extensionCatalog() }, ctx, params.orgId, body);
     return { status: 200, body: report.body, contentType: report.contentType };
   }),
   operation(r.subjectRectification, async ({ ctx, params, body }) => ok(await rectifySubject(deps(), ctx, params.orgId, body))),

@@ -918,7 +918,37 @@ export interface components {
                     value: string | number;
                 }[];
             }[];
+            /** @description Who received the person's data (Art. 15(1)(c), 19), as POST …/subjects/recipients lists it */
+            recipients: components["schemas"]["Recipient"][];
             generatedAt: string;
+        };
+        /** @description An extension that may hold the job’s data (every share not refused before sending), and the Art. 19 notices it was sent */
+        Recipient: {
+            jobId: string;
+            extensionId: string;
+            vendor: string;
+            shares: {
+                at: string;
+                /** @description The field ids sent (your hidden fields left out); never values */
+                fields: string[];
+                /**
+                 * @description `pending`: sent, outcome not recorded; `failed`: sent, never accepted (the vendor may still hold it)
+                 * @enum {string}
+                 */
+                outcome: "pending" | "delivered" | "failed";
+            }[];
+            notices: {
+                noticeId: string;
+                /** @enum {string} */
+                event: "job.rectified" | "job.erased" | "job.restricted";
+                fields: string[];
+                at: string;
+                /**
+                 * @description `failed`: the last attempt failed; retried until dead-lettered
+                 * @enum {string}
+                 */
+                state: "pending" | "delivered" | "failed";
+            }[];
         };
         JobsAffected: {
             jobsAffected: number;
@@ -1200,34 +1230,6 @@ export interface components {
                 limitations: string[];
             };
             nextCursor: string | null;
-        };
-        /** @description An extension that may hold the job’s data (every share not refused before sending), and the Art. 19 notices it was sent */
-        Recipient: {
-            jobId: string;
-            extensionId: string;
-            vendor: string;
-            shares: {
-                at: string;
-                /** @description The field ids sent (your hidden fields left out); never values */
-                fields: string[];
-                /**
-                 * @description `pending`: sent, outcome not recorded; `failed`: sent, never accepted (the vendor may still hold it)
-                 * @enum {string}
-                 */
-                outcome: "pending" | "delivered" | "failed";
-            }[];
-            notices: {
-                noticeId: string;
-                /** @enum {string} */
-                event: "job.rectified" | "job.erased" | "job.restricted";
-                fields: string[];
-                at: string;
-                /**
-                 * @description `failed`: the last attempt failed; retried until dead-lettered
-                 * @enum {string}
-                 */
-                state: "pending" | "delivered" | "failed";
-            }[];
         };
         OpenApiDocument: {
             openapi: string;

@@ -4,13 +4,13 @@
  * sending), when, which fields (ids; the caller's hidden fields left out), and each Art. 19
  * notice sent to them since with its state.
  */
-import { fieldMaskFor, type FieldMask } from '../domain/authorization.ts';
+import { canSeeOrchestration, fieldMaskFor, type FieldMask } from '../domain/authorization.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { findExtension, type ExtensionDefinition } from '../extensions/catalog.ts';
 import type { NoticeEvent } from '../ports/notice-queue.ts';
 import { mayHaveReceived, type NoticeState, type RecipientRecords, type ShareOutcome, type ShareStore } from '../ports/shares.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
 import { orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 
 export interface RecipientView {
@@ -62,16 +62,26 @@ export async function subjectRecipients(deps: RecipientsDeps, ctx: RequestContex
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'subjects.access');
   const blindIndex = await subjectIndexOf(deps, scope, input.email);
-  const orchestrationOf = orchestrationCache(deps, orgId);
-  const masks = new Map<string, FieldMask>();
-  for await (const job of subjectJobs(deps, orgId, blindIndex)) {
-    const orchestration = await orchestrationOf(job.orchestrationId);
-    if (orchestration !== undefined) masks.set(job.jobId, fieldMaskFor(scope.actor, orchestration));
-  }
-  const items = recipientViews(await deps.shares.ofJobs(orgId, [...masks.keys()]), deps.catalog, (jobId) => masks.get(jobId) ?? {});
+  const { items, jobs } = await recipientsOfSubject(deps, scope, blindIndex);
   await deps.audit.append(
-    { orgId, action: 'subject.recipients', resource: { type: 'subject', id: blindIndex }, outcome: 'success', detail: { jobs: masks.size, recipients: items.length } },
+    { orgId, action: 'subject.recipients', resource: { type: 'subject', id: blindIndex }, outcome: 'success', detail: { jobs, recipients: items.length } },
     auditActorOf(ctx),
   );
   return { items };
+}
+
+/** The recipients of every job of the subject (by blind index), as `scope`'s actor may see them; the access report carries them too. */
+export async function recipientsOfSubject(
+  deps: Pick<RecipientsDeps, 'orchestrations' | 'jobs' | 'shares' | 'catalog'>,
+  scope: OrgScope,
+  blindIndex: string,
+): Promise<{ items: RecipientView[]; jobs: number }> {
+  const orchestrationOf = orchestrationCache(deps, scope.org.orgId);
+  const masks = new Map<string, FieldMask>();
+  for await (const job of subjectJobs(deps, scope.org.orgId, blindIndex)) {
+    const orchestration = await orchestrationOf(job.orchestrationId);
+    if (orchestration !== undefined && canSeeOrchestration(scope.actor, orchestration)) masks.set(job.jobId, fieldMaskFor(scope.actor, orchestration));
+  }
+  const items = recipientViews(await deps.shares.ofJobs(scope.org.orgId, [...masks.keys()]), deps.catalog, (jobId) => masks.get(jobId) ?? {});
+  return { items, jobs: masks.size };
 }

@@ -22,6 +22,7 @@ import type { Column, Row } from '../formats/columns.ts';
 import { openValues } from './job-fields.ts';
 import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
 import { cryptoOf, orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
+import { recipientsOfSubject, type RecipientsDeps } from './recipients.ts';
 
 export type AccessFormat = 'json' | 'csv';
 
@@ -124,7 +125,13 @@ function* csvRows(item: AccessItem): Generator<Row> {
   for (const datum of item.fields) yield { ...place, fieldId: datum.fieldId, field: datum.label, personal: datum.personal ? 'yes' : 'no', value: String(datum.value) };
 }
 
-export async function subjectAccessReport(deps: SubjectDeps, ctx: RequestContext, orgId: string, input: { email: string; format: AccessFormat }): Promise<AccessReport> {
+/** The JSON report also names who received the person's data (Art. 15(1)(c), 19): `recipients`. */
+export async function subjectAccessReport(
+  deps: SubjectDeps & Pick<RecipientsDeps, 'catalog'>,
+  ctx: RequestContext,
+  orgId: string,
+  input: { email: string; format: AccessFormat },
+): Promise<AccessReport> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'subjects.access');
   const blindIndex = await subjectIndexOf(deps, scope, input.email);
@@ -157,7 +164,8 @@ export async function subjectAccessReport(deps: SubjectDeps, ctx: RequestContext
       if (bytes > MAX_REPORT_BYTES) throw tooLarge();
       parts.push(part);
     }
-    body = `{"subject":${JSON.stringify({ email: input.email })},"items":[${parts.join(',')}],"generatedAt":${JSON.stringify(generatedAt)}}`;
+    const { items: recipients } = await recipientsOfSubject(deps, scope, blindIndex);
+    body = `{"subject":${JSON.stringify({ email: input.email })},"items":[${parts.join(',')}],"recipients":${JSON.stringify(recipients)},"generatedAt":${JSON.stringify(generatedAt)}}`;
     contentType = 'application/json';
   }
 

@@ -188,6 +188,9 @@ test('the recipients listings show who received what, and each notice with its s
   expect(bySubject.body).toEqual({ items: [{ ...entry, notices: notice('failed') }] });
   expect(delivered.body.items).toEqual([{ ...entry, notices: notice('delivered') }]);
   expect(bySubject.text).not.toContain(world.email);
+  // The access report names the same recipients.
+  const report = await callRoute({ route: subjectRoutes.subjectAccess, as: world.owner, params: { orgId: world.orgId }, body: { email: world.email } });
+  expect(report.body.recipients).toEqual([{ ...entry, notices: notice('delivered') }]);
 });
 
 test('a vendor that always fails ends in the dead-letter queue, its notice `failed`', async () => {
