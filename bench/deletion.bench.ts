@@ -26,6 +26,8 @@ import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoExpiredItems } from '../shared/adapters/aws/dynamo-expired-items.ts';
 import { DynamoJobs } from '../shared/adapters/aws/dynamo-jobs.ts';
+import { DynamoShares } from '../shared/adapters/aws/dynamo-shares.ts';
+import { SqsNoticeQueue } from '../shared/adapters/aws/sqs-notice-queue.ts';
 import { DynamoOrchestrations } from '../shared/adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from '../shared/adapters/aws/dynamo-organizations.ts';
 import { DynamoTenantSweeper } from '../shared/adapters/aws/dynamo-tenant-sweeper.ts';
@@ -106,6 +108,8 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
       clock: systemClock,
       orchestrations: new DynamoOrchestrations(documents, recordsTable, writer),
       jobs: new DynamoJobs(documents, recordsTable, writer),
+      shares: new DynamoShares(documents, recordsTable, writer),
+      notices: new SqsNoticeQueue(sqs, resources.queues.notices.url),
     };
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {

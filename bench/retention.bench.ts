@@ -10,6 +10,7 @@
  * - `retention_peak_mb`: peak resident memory of this process during the pass (sampled every 20 ms).
  * Run alone with `npx tsx bench/retention.bench.ts [records]`.
  */
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,10 +18,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startEmulators } from '../infra/local/emulators.ts';
-import { countedDynamoDb } from './counted-dynamodb.ts';
+import { countedDynamoDb, LOCAL } from './counted-dynamodb.ts';
 import { provisionResources } from '../infra/local/provision.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoJobs } from '../shared/adapters/aws/dynamo-jobs.ts';
+import { DynamoShares } from '../shared/adapters/aws/dynamo-shares.ts';
+import { SqsNoticeQueue } from '../shared/adapters/aws/sqs-notice-queue.ts';
 import { DynamoOrchestrations } from '../shared/adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from '../shared/adapters/aws/dynamo-organizations.ts';
 import { orchestrationGsiPk, orchestrationSk, orgPk, retentionGsiSk } from '../shared/adapters/aws/records-keys.ts';
@@ -119,7 +122,15 @@ export async function runRetentionBench(records: number): Promise<Record<string,
     await seed(documents, recordsTable, orgId, orchestrationId, records);
 
     // Act: one retention pass, measured.
-    const deps = { orchestrations, jobs: new DynamoJobs(documents, recordsTable, writer), clock: systemClock };
+    // Art. 19: each erased batch reads its jobs' share records (none here), so the figures include that cost.
+    const sqs = new SQSClient({ ...LOCAL, endpoint: emulators.endpoints.sqs });
+    const deps = {
+      orchestrations,
+      jobs: new DynamoJobs(documents, recordsTable, writer),
+      clock: systemClock,
+      shares: new DynamoShares(documents, recordsTable, writer),
+      notices: new SqsNoticeQueue(sqs, resources.queues.notices.url),
+    };
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);

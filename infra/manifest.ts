@@ -102,19 +102,23 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     audit: 'append',
   }),
   // `delete`: jobs are erased for real. `decrypt` unwraps the organization's data key to seal and open fields.
+  // `send` notices: rectifying, erasing or restricting a job tells the extensions that received it (Art. 19).
   api('api-jobs', 'Jobs: create, read, rectify, transition and erase the records that carry customer data', {
     records: 'delete',
     audit: 'append',
     fieldKey: 'decrypt',
+    queues: { notices: 'send' },
   }),
   // Data subject rights. `delete` records: erasure deletes the subject's jobs (batched, inside
   // transactions that also move the orchestrations' job counts). `append`: every request is one
   // audit event. `decrypt`: unwrapping the organization's data key derives the blind index, opens
-  // fields for the access report and re-seals the rectified email. No queue, files or mail.
+  // fields for the access report and re-seals the rectified email. `send` notices: the extensions
+  // that received a changed job are told (Art. 19; their records are written first). No files or mail.
   api('api-subjects', 'Data subject rights: access reports, rectification, erasure and restriction of a person\'s jobs', {
     records: 'delete',
     audit: 'append',
     fieldKey: 'decrypt',
+    queues: { notices: 'send' },
   }),
   // `read` records: membership and role of the caller. `append`: reading the log is itself an
   // event. `verify`: GetPublicKey checks the digest signatures.
@@ -162,7 +166,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Clean-up cycle: erases organizations and accounts queued for deletion, and expired exports, backups and links',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume' }, scans: ['records'] },
+    // `send` notices: extensions that received a job erased by retention are told (Art. 19).
+    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume', notices: 'send' }, scans: ['records'] },
     routes: [],
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },
@@ -208,6 +213,20 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     fieldKey: 'decrypt',
     internet: true,
   }),
+  // Art. 19 notices, one per message: `write` records (the notice's state; its share records are
+  // read), `decrypt` (the consent's signing secret and the vendor token are opened with the
+  // organization's data key), `consume` notices (the lease is the retry delay), `internet`:
+  // vendors' webhooks, SSRF-guarded. 60 s: one delivery's bounded attempts (20 s) and the state.
+  {
+    name: 'recipient-notifier',
+    entry: 'functions/recipient-notifier/handler.ts',
+    description: 'Delivers Art. 19 notices (rectified, erased, restricted) to the extensions that received the jobs, signed',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    access: { records: 'write', fieldKey: 'decrypt', queues: { notices: 'consume' }, internet: true },
+    routes: [],
+    consumes: { queue: 'notices', batchSize: 1 },
+  },
   // Art. 30 and 33. `read` records: orchestrations, consents, roles, and the jobs and export
   // records an incident's disclosures point at. `append`: both reads are audit events; it
   // includes the Query on the audit table's time index that reads an incident's window.

@@ -96,6 +96,19 @@ export const QUEUES = {
     leaseEnvVar: 'WORK_QUEUE_LEASE_SECONDS',
     maxReceiveCount: 3,
   },
+  /**
+   * Art. 19 notices to the extensions that received a job's data (the recipient notifier, an
+   * event source: 6× its 60 s timeout). The lease is the retry delay: a failed delivery is back
+   * after one minute, and dead-lettered after 5 receives (docs/decisions/0014-art-19-recipients.md).
+   */
+  notices: {
+    envVar: 'NOTICE_QUEUE_URL',
+    localName: 'custos-notices',
+    visibilityTimeoutSeconds: 360,
+    leaseSeconds: 60,
+    leaseEnvVar: 'NOTICE_QUEUE_LEASE_SECONDS',
+    maxReceiveCount: 5,
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
 export const BUCKETS = {

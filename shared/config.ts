@@ -46,6 +46,7 @@ export const env = {
   auditSigningKeyId: (): string => required('AUDIT_SIGNING_KEY_ID'),
   deletionQueueUrl: (): string => required('DELETION_QUEUE_URL'),
   workQueueUrl: (): string => required('WORK_QUEUE_URL'),
+  noticeQueueUrl: (): string => required('NOTICE_QUEUE_URL'),
   filesBucket: (): string => required('FILES_BUCKET'),
   mailFrom: (): string => required('MAIL_FROM'),
   publicBaseUrl: (): string => required('PUBLIC_BASE_URL'),
@@ -65,6 +66,8 @@ export const env = {
   },
   /** The work queue's consumer lease (infra/resources.ts), in seconds. */
   workQueueLeaseSeconds: (): number => leaseSeconds('WORK_QUEUE_LEASE_SECONDS'),
+  /** The notice queue's consumer lease (infra/resources.ts), in seconds: the delay before a failed notice is retried. */
+  noticeQueueLeaseSeconds: (): number => leaseSeconds('NOTICE_QUEUE_LEASE_SECONDS'),
   /** The deletion queue's consumer lease (infra/resources.ts), in seconds. */
   deletionQueueLeaseSeconds: (): number => leaseSeconds('DELETION_QUEUE_LEASE_SECONDS'),
   /** Secret that seals pagination cursors; in the cloud it comes from the deployment. */

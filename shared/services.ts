@@ -24,9 +24,12 @@ import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
 import { SesMailer } from './adapters/aws/ses-mailer.ts';
 import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
+import { SqsNoticeQueue } from './adapters/aws/sqs-notice-queue.ts';
+import type { NoticeQueue } from './ports/notice-queue.ts';
 import { SqsMessageLeases } from './adapters/aws/sqs-message-leases.ts';
 import type { MessageLeases } from './ports/message-lease.ts';
 import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
+import { DynamoShares } from './adapters/aws/dynamo-shares.ts';
 import { WebhookClient } from './adapters/http/webhook-client.ts';
 import { CATALOG, type ExtensionDefinition } from './extensions/catalog.ts';
 import { DynamoExpiredItems } from './adapters/aws/dynamo-expired-items.ts';
@@ -35,6 +38,7 @@ import { S3Files } from './adapters/aws/s3-files.ts';
 import { SqsDeletionQueue } from './adapters/aws/sqs-deletion-queue.ts';
 import type { DeletionQueue } from './ports/deletion-queue.ts';
 import type { ExtensionStore } from './ports/extensions.ts';
+import type { ShareStore } from './ports/shares.ts';
 import type { Webhooks } from './ports/webhooks.ts';
 import type { Files } from './ports/files.ts';
 import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
@@ -91,6 +95,9 @@ export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
 export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());
 /** The portability worker's hold on the work message it is running (a renewed short lease). */
 export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.workQueueUrl(), env.workQueueLeaseSeconds()));
+/** Art. 19 notices to recipients, and the notifier's hold on the one it is delivering. */
+export const noticeQueue: () => NoticeQueue = /* @__PURE__ */ lazy(() => new SqsNoticeQueue(sqs(), env.noticeQueueUrl()));
+export const noticeLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.noticeQueueUrl(), env.noticeQueueLeaseSeconds()));
 export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
 export const deletionQueueLeaseSeconds = /* @__PURE__ */ lazy(() => env.deletionQueueLeaseSeconds());
 export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl(), deletionQueueLeaseSeconds));
@@ -99,6 +106,8 @@ export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__
 export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
 export const files: () => Files = /* @__PURE__ */ lazy(() => new S3Files());
 export const extensions: () => ExtensionStore = /* @__PURE__ */ lazy(() => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()));
+/** Who received which job's data (Art. 19). */
+export const shares: () => ShareStore = /* @__PURE__ */ lazy(() => new DynamoShares(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const extensionCatalog = (): readonly ExtensionDefinition[] => CATALOG;
 export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
   const caFile = env.webhookCaFile();

@@ -17,7 +17,7 @@ const deps = services.atColdStart(() => ({
   clock: services.clock(),
   catalog: services.extensionCatalog(),
 }));
-const shareDeps = services.atColdStart(() => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), audit: services.writer() }));
+const shareDeps = services.atColdStart(() => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), shares: services.shares() }));
 const cursors = services.cursors();
 
 export const operations = [

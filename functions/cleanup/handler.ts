@@ -19,6 +19,8 @@ export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   clock: services.clock(),
   orchestrations: services.orchestrations(),
   jobs: services.jobs(),
+  shares: services.shares(),
+  notices: services.noticeQueue(),
 }));
 /** The same lease as the messages': a run that dies frees both within it. */
 const claimLeaseMs = services.deletionQueueLeaseSeconds() * 1000;

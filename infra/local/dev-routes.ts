@@ -1,10 +1,11 @@
 /**
  * Routes of the local stack only, never deployed (API.md "Local stack only"): tokens from the
- * local identity provider, the mail the service sent, the domain clock, and a clean-up cycle on
- * demand. They run in the gateway's process, so they see the same domain clock as the handlers.
+ * local identity provider, the mail the service sent, the domain clock, a clean-up cycle on
+ * demand, and what the local vendor sink received. They run in the gateway's process, so they see the same domain clock as the handlers.
  */
 import { advanceDomainClock } from '../../shared/ports/clock.ts';
 import { jsonReply, problemReply, type LocalReply } from './local-reply.ts';
+import type { WebhookSink } from './webhook-sink.ts';
 
 export interface DevRoute {
   readonly method: 'GET' | 'POST';
@@ -23,6 +24,7 @@ export interface DevRouteDependencies {
   readonly sesEndpoint: string;
   /** Runs one clean-up cycle; absent while the manifest has no `cleanup` function. */
   readonly runCleanup?: () => Promise<unknown>;
+  readonly sink: Pick<WebhookSink, 'sinkUrl' | 'items'>;
 }
 
 const badRequest = (detail: string): LocalReply => problemReply(400, 'validation', 'Invalid input', detail);
@@ -100,6 +102,13 @@ export function devRoutes(deps: DevRouteDependencies): DevRoute[] {
           return badRequest('advanceSeconds must be a number of seconds, 0 or more');
         }
         return jsonReply(200, { now: advanceDomainClock(advanceSeconds).toISOString() });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/dev/webhooks',
+      async handle() {
+        return jsonReply(200, { sinkUrl: deps.sink.sinkUrl, items: deps.sink.items() });
       },
     },
     {

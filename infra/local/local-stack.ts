@@ -22,6 +22,7 @@ import { provisionResources } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
 import { startStreamPoller } from './stream-poller.ts';
 import { serviceEnvironment } from './service-env.ts';
+import { startWebhookSink, type WebhookSink } from './webhook-sink.ts';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. Default: env PORT, else 3000. */
@@ -34,7 +35,7 @@ export interface LocalStackOptions {
   /** false: no timed scheduler runs (POST /dev/cleanup still runs the clean-up cycle). Default true. */
   readonly schedulers?: boolean;
   /** Ports for the identity provider and the emulators (missing or 0: free ones). */
-  readonly servicePorts?: Partial<Record<keyof EmulatorEndpoints | 'issuer', number>>;
+  readonly servicePorts?: Partial<Record<keyof EmulatorEndpoints | 'issuer' | 'sink', number>>;
 }
 
 export interface LocalStack {
@@ -43,6 +44,8 @@ export interface LocalStack {
   /** The environment the functions run with (also set on process.env). */
   readonly env: Readonly<Record<string, string>>;
   readonly issuer: LocalIssuer;
+  /** The local vendor sink (GET /dev/webhooks lists what it received). */
+  readonly sink: WebhookSink;
   readonly endpoints: EmulatorEndpoints;
   /** Processes started beside this one (DynamoDB Local and its watchdog). */
   readonly processes: readonly EmulatorProcess[];
@@ -69,22 +72,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await mkdir(options.dataDir, { recursive: true });
 
     // Started side by side; whichever came up is stopped again if the other did not.
-    const [emulatorsStart, issuerStart] = await Promise.allSettled([
+    const [emulatorsStart, issuerStart, sinkStart] = await Promise.allSettled([
       startEmulators({ dataDir: options.dataDir, ports: options.servicePorts ?? {} }).then((e) => (started.push(() => e.stop()), e)),
       startOidcIssuer({ dataDir: options.dataDir, ...(options.servicePorts?.issuer === undefined ? {} : { port: options.servicePorts.issuer }) }).then(
         (i) => (started.push(() => i.stop()), i),
       ),
+      startWebhookSink({ dataDir: options.dataDir, ...(options.servicePorts?.sink === undefined ? {} : { port: options.servicePorts.sink }) }).then(
+        (s) => (started.push(() => s.stop()), s),
+      ),
     ]);
     if (emulatorsStart.status === 'rejected') throw emulatorsStart.reason;
     if (issuerStart.status === 'rejected') throw issuerStart.reason;
+    if (sinkStart.status === 'rejected') throw sinkStart.reason;
     const emulators = emulatorsStart.value;
     const issuer = issuerStart.value;
+    const sink = sinkStart.value;
     const resources = await provisionResources(emulators.endpoints);
 
     // The functions read their configuration when first imported, so the environment, the
     // gateway's own URL included, is complete before anything can invoke one.
     const url = `http://${API_HOST}:${port}`;
-    const env = serviceEnvironment({ endpoints: emulators.endpoints, resources, issuer, dataDir: options.dataDir, publicBaseUrl: url });
+    const env = serviceEnvironment({ endpoints: emulators.endpoints, resources, issuer, dataDir: options.dataDir, publicBaseUrl: url, sink });
     Object.assign(process.env, env);
     // Every function's AWS calls are checked against its synthesized IAM policy, as in AWS.
     enableLocalIam(await runPolicies());
@@ -100,6 +108,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       devRoutes: devRoutes({
         issuer,
         sesEndpoint: emulators.endpoints.ses,
+        sink,
         ...(scheduler.names.includes('cleanup') ? { runCleanup: () => scheduler.runNow('cleanup') } : {}),
       }),
     });
@@ -113,7 +122,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const poller = startPoller({
       runtime,
       sqs,
-      queueUrls: { deletion: resources.queues.deletion.url, work: resources.queues.work.url },
+      queueUrls: { deletion: resources.queues.deletion.url, work: resources.queues.work.url, notices: resources.queues.notices.url },
       log,
     });
     started.push(async () => {
@@ -132,7 +141,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       streams.destroy();
     });
 
-    return { url, env, issuer, endpoints: emulators.endpoints, processes: emulators.processes, stop: stopAll };
+    return { url, env, issuer, sink, endpoints: emulators.endpoints, processes: emulators.processes, stop: stopAll };
   } catch (error) {
     await stopAll().catch(() => undefined);
     throw error;

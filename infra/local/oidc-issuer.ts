@@ -4,17 +4,14 @@
  * certificate that callers trust through `caFile`. The RS256 signing key and the certificate are
  * kept in the data directory: a restart on the same port keeps issued tokens valid.
  */
-import { execFile } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { keyId, LOCAL_AUDIENCE, publicJwk, signAccessToken, type TokenClaims, type TokenOptions } from './access-token.ts';
 import { portError } from './free-port.ts';
-import { StartupError } from './startup-error.ts';
+import { fileOrUndefined, loadOrCreateCertificate } from './local-certificate.ts';
 
 export interface LocalIssuer {
   /** `https://<host>:<port>`, the `iss` of every token. */
@@ -30,18 +27,6 @@ export interface LocalIssuer {
 }
 
 const SERVICE = 'the local OIDC issuer';
-const CERT_DAYS = 825;
-/** Renew the certificate when less than this remains, so a long `npm start` does not hit expiry. */
-const CERT_RENEW_MS = 24 * 60 * 60 * 1000;
-
-const run = promisify(execFile);
-
-function fileOrUndefined(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-}
 
 async function loadOrCreateSigningKey(dir: string): Promise<KeyObject> {
   const path = join(dir, 'signing-key.pem');
@@ -50,38 +35,6 @@ async function loadOrCreateSigningKey(dir: string): Promise<KeyObject> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   await writeFile(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   return privateKey;
-}
-
-function covers(cert: X509Certificate, host: string): boolean {
-  return isIP(host) === 0 ? cert.checkHost(host) !== undefined : cert.checkIP(host) !== undefined;
-}
-
-/** The TLS key and certificate, made by the `openssl` CLI once and reused while still fitting. */
-async function loadOrCreateCertificate(dir: string, host: string): Promise<{ key: string; cert: string; certFile: string }> {
-  const keyFile = join(dir, 'tls-key.pem');
-  const certFile = join(dir, 'tls-cert.pem');
-  const [key, cert] = await Promise.all([fileOrUndefined(keyFile), fileOrUndefined(certFile)]);
-  if (key !== undefined && cert !== undefined) {
-    const parsed = new X509Certificate(cert);
-    if (covers(parsed, host) && new Date(parsed.validTo).getTime() - Date.now() > CERT_RENEW_MS) return { key, cert, certFile };
-  }
-
-  const names = new Set(['DNS:localhost', 'IP:127.0.0.1', 'IP:::1', `${isIP(host) === 0 ? 'DNS' : 'IP'}:${host}`]);
-  try {
-    await run('openssl', [
-      'req', '-x509', '-nodes',
-      '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', // quicker to make than RSA, as safe for TLS
-      '-keyout', keyFile, '-out', certFile, '-days', String(CERT_DAYS),
-      '-subj', '/CN=Custos local OIDC issuer',
-      '-addext', `subjectAltName=${[...names].join(',')}`,
-    ]);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StartupError('OpenSSL is required for the local OIDC issuer certificate: install openssl.', { cause: error });
-    }
-    throw new StartupError(`openssl could not make the local OIDC issuer certificate: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`, { cause: error });
-  }
-  return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8'), certFile };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -105,7 +58,7 @@ export async function startOidcIssuer(options: { dataDir: string; host?: string;
   const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const dir = join(options.dataDir, 'oidc');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const [privateKey, tls] = await Promise.all([loadOrCreateSigningKey(dir), loadOrCreateCertificate(dir, publicHost)]);
+  const [privateKey, tls] = await Promise.all([loadOrCreateSigningKey(dir), loadOrCreateCertificate(dir, publicHost, 'local OIDC issuer')]);
   const kid = keyId(privateKey);
   const jwks = { keys: [publicJwk(privateKey, kid)] };
 

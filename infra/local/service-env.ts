@@ -10,6 +10,7 @@ import { BUCKETS, QUEUES, TABLES } from '../resources.ts';
 import { LOCAL_CREDENTIALS, type EmulatorEndpoints } from './emulators.ts';
 import type { LocalIssuer } from './oidc-issuer.ts';
 import type { ProvisionedResources } from './provision.ts';
+import { SINK_HOST, type WebhookSink } from './webhook-sink.ts';
 
 export const LOCAL_FIELD_KEY_ID = 'alias/custos-fields';
 export const LOCAL_AUDIT_SIGNING_KEY_ID = 'alias/custos-audit-signing';
@@ -47,6 +48,8 @@ export function serviceEnvironment(input: {
   issuer: LocalIssuer;
   dataDir: string;
   publicBaseUrl: string;
+  /** The local vendor sink: let through the address guard by its one host name, its certificate trusted. */
+  sink?: Pick<WebhookSink, 'caFile'>;
 }): Record<string, string> {
   const { endpoints, resources, issuer } = input;
   return {
@@ -65,6 +68,8 @@ export function serviceEnvironment(input: {
     [QUEUES.work.envVar]: resources.queues.work.url,
     [QUEUES.deletion.leaseEnvVar]: leaseSeconds(QUEUES.deletion.leaseSeconds),
     [QUEUES.work.leaseEnvVar]: leaseSeconds(QUEUES.work.leaseSeconds),
+    [QUEUES.notices.envVar]: resources.queues.notices.url,
+    [QUEUES.notices.leaseEnvVar]: leaseSeconds(QUEUES.notices.leaseSeconds),
     [BUCKETS.files.envVar]: resources.buckets.files,
     FIELD_KEY_ID: LOCAL_FIELD_KEY_ID,
     AUDIT_SIGNING_KEY_ID: LOCAL_AUDIT_SIGNING_KEY_ID,
@@ -76,5 +81,6 @@ export function serviceEnvironment(input: {
     MAIL_FROM: LOCAL_MAIL_FROM,
     PUBLIC_BASE_URL: input.publicBaseUrl,
     CURSOR_SECRET: cursorSecret(input.dataDir),
+    ...(input.sink === undefined ? {} : { ALLOWED_PRIVATE_WEBHOOK_HOSTS: SINK_HOST, WEBHOOK_CA_FILE: input.sink.caFile }),
   };
 }

@@ -20,18 +20,19 @@ const dataDir = path.resolve(process.env.CUSTOS_DATA_DIR ?? path.join(REPO_ROOT,
 const fresh = process.argv.includes('--fresh') || process.env.CUSTOS_FRESH === '1';
 
 /**
- * The identity provider's and emulators' ports are remembered between runs: the token issuer's URL
- * (and so every token issued) and the mail viewer's address survive a restart. A remembered port
+ * The identity provider's, vendor sink's and emulators' ports are remembered between runs: the token
+ * issuer's URL (and so every token issued), the sink's URL (named in consents) and the mail viewer's
+ * address survive a restart. A remembered port
  * that is taken now is replaced by a free one.
  */
 const portsFile = path.join(dataDir, 'ports.json');
-type ServicePorts = { issuer?: number; dynamodb?: number; sqs?: number; ses?: number; kms?: number };
+type ServicePorts = { issuer?: number; sink?: number; dynamodb?: number; sqs?: number; ses?: number; kms?: number };
 
 async function rememberedPorts(): Promise<ServicePorts> {
   if (fresh) return {};
   const saved = await readFile(portsFile, 'utf8').then((text) => JSON.parse(text) as ServicePorts, () => ({}) as ServicePorts);
   const ports: ServicePorts = {};
-  for (const name of ['issuer', 'dynamodb', 'sqs', 'ses', 'kms'] as const) {
+  for (const name of ['issuer', 'sink', 'dynamodb', 'sqs', 'ses', 'kms'] as const) {
     const port = saved[name];
     if (typeof port === 'number') ports[name] = await preferPort(port, name === 'dynamodb' || name === 'sqs' ? '0.0.0.0' : '127.0.0.1');
   }
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await writeFile(
     portsFile,
-    JSON.stringify({ issuer: port(stack.issuer.issuer), dynamodb: port(stack.endpoints.dynamodb), sqs: port(stack.endpoints.sqs), ses: port(stack.endpoints.ses), kms: port(stack.endpoints.kms) }) + '\n',
+    JSON.stringify({ issuer: port(stack.issuer.issuer), sink: port(stack.sink.sinkUrl), dynamodb: port(stack.endpoints.dynamodb), sqs: port(stack.endpoints.sqs), ses: port(stack.endpoints.ses), kms: port(stack.endpoints.kms) }) + '\n',
   );
 
   const tokenExample = `curl -s -X POST ${stack.url}/dev/token -H 'content-type: application/json' -d '{"sub":"user-1","email":"user-1@example.com"}'`;
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
       `  API          ${stack.url}/v1`,
       `  OpenAPI      ${stack.url}/v1/openapi.json`,
       `  Mail viewer  ${new URL('/', stack.endpoints.ses).href}`,
-      `  Dev routes   POST /dev/token {sub, email} · GET /dev/mail · POST /dev/clock {advanceSeconds} · POST /dev/cleanup`,
+      `  Dev routes   POST /dev/token {sub, email} · GET /dev/mail · POST /dev/clock {advanceSeconds} · POST /dev/cleanup · GET /dev/webhooks`,
+      `  Vendor sink  ${stack.sink.sinkUrl}   (a custom-webhook consent's webhookUrl; what it received: GET /dev/webhooks)`,
       `  A token      ${tokenExample}`,
       ...emulatorLines(stack.endpoints),
       'Ctrl-C stops everything.',

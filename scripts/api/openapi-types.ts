@@ -663,6 +663,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/jobs/{jobId}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who received this job's data (Art. 19): each extension, when, which fields, and the state of every notice of a rectification, erasure or restriction sent to it. Whoever may read the job */
+        get: operations["listJobRecipients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/subjects/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Who received the person's data (Art. 19 and 15(1)(c), subjects.access): the recipients of every job found by the blind index of their email, with their notices. Audited */
+        post: operations["listSubjectRecipients"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -884,7 +918,37 @@ export interface components {
                     value: string | number;
                 }[];
             }[];
+            /** @description Who received the person's data (Art. 15(1)(c), 19), as POST …/subjects/recipients lists it */
+            recipients: components["schemas"]["Recipient"][];
             generatedAt: string;
+        };
+        /** @description An extension that may hold the job’s data (every share not refused before sending), and the Art. 19 notices it was sent */
+        Recipient: {
+            jobId: string;
+            extensionId: string;
+            vendor: string;
+            shares: {
+                at: string;
+                /** @description The field ids sent (your hidden fields left out); never values */
+                fields: string[];
+                /**
+                 * @description `pending`: sent, outcome not recorded; `failed`: sent, never accepted (the vendor may still hold it)
+                 * @enum {string}
+                 */
+                outcome: "pending" | "delivered" | "failed";
+            }[];
+            notices: {
+                noticeId: string;
+                /** @enum {string} */
+                event: "job.rectified" | "job.erased" | "job.restricted";
+                fields: string[];
+                at: string;
+                /**
+                 * @description `failed`: the last attempt failed; retried until dead-lettered
+                 * @enum {string}
+                 */
+                state: "pending" | "delivered" | "failed";
+            }[];
         };
         JobsAffected: {
             jobsAffected: number;
@@ -1010,7 +1074,7 @@ export interface components {
             fieldId: string;
             personal: boolean;
         };
-        ConsentRecord: {
+        GrantedConsent: {
             extensionId: string;
             /** @description Grants and withdrawals of one extension are numbered 1, 2, …; each is kept as history */
             version: number;
@@ -1021,6 +1085,8 @@ export interface components {
             /** @description User id of the member who consented */
             grantedBy: string;
             grantedAt: string;
+            /** @description The secret that signs every webhook sent under this consent (`Custos-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`). Shown in this answer only, never again; a new consent rotates it. See docs/webhooks.md. */
+            signingSecret: string;
         };
         ConsentRequest: {
             /** @description Each field by its orchestration and id. It must exist, be visible to you, and have a type within the extension's data categories (400 otherwise). */
@@ -6672,7 +6738,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConsentRecord"];
+                    "application/json": components["schemas"]["GrantedConsent"];
                 };
             };
             /** @description Invalid input; `errors` lists what failed */
@@ -7236,6 +7302,236 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IncidentScope"];
+                };
+            };
+            /** @description Invalid input; `errors` lists what failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member of the organization without the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource, or one of an organization the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: changed by others at the same time, or the state forbids it (`type` says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listJobRecipients: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Recipient"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input; `errors` lists what failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member of the organization without the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource, or one of an organization the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSubjectRecipients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "jane.roe@example.net"
+                 *     }
+                 */
+                "application/json": {
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Recipient"][];
+                    };
                 };
             };
             /** @description Invalid input; `errors` lists what failed */

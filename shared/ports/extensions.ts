@@ -1,8 +1,9 @@
 /**
  * An organization's connections to marketplace extensions: the current consent (versioned, every
  * grant and withdrawal kept as history) and the vendor's token, sealed with the organization's key
- * (OrgCrypto purpose `extension-token`, record = extension id). The store never sees a plaintext
- * token and never hands the sealed one to anything but the sharing use case.
+ * (OrgCrypto purpose `extension-token`, record = extension id), and the consent's webhook signing
+ * secret, sealed the same way. The store never sees a plaintext token or secret and hands the sealed
+ * ones only to the use cases that send webhooks.
  */
 import type { AuditEntry } from './audit.ts';
 
@@ -44,6 +45,12 @@ export interface ExtensionConnection {
   readonly sealedToken?: string;
   readonly tokenSetAt?: string;
   readonly tokenSetBy?: string;
+  /**
+   * The webhook signing secret of the last consent, sealed by OrgCrypto (purpose
+   * `extension-signing-secret`). Replaced by each new consent; kept on withdrawal, because
+   * notifications about data already shared still go out, signed (Art. 19).
+   */
+  readonly sealedSigningSecret?: string;
 }
 
 export interface ExtensionStore {
@@ -52,10 +59,11 @@ export interface ExtensionStore {
   /** Grants and withdrawals, oldest first. */
   history(orgId: string, extensionId: string): Promise<ConsentHistoryEntry[]>;
   /**
-   * Makes `consent` current and adds it to the history, if the connection is still at
-   * `consent.version - 1` (ConflictError otherwise), with its audit event.
+   * Makes `consent` current with its sealed signing secret (replacing the previous one) and adds
+   * it to the history, if the connection is still at `consent.version - 1` (ConflictError
+   * otherwise), with its audit event.
    */
-  grant(orgId: string, extensionId: string, consent: Consent, audit: AuditEntry): Promise<void>;
+  grant(orgId: string, extensionId: string, consent: Consent, sealedSigningSecret: string, audit: AuditEntry): Promise<void>;
   /** Stores (replaces) the sealed token, with its audit event. */
   setToken(orgId: string, extensionId: string, sealedToken: string, at: string, by: string, audit: AuditEntry): Promise<void>;
   /**

@@ -1,12 +1,15 @@
 /**
  * Outbound webhooks to extension vendors. The adapter resolves and vets the target (see
  * shared/domain/ssrf-guard.ts), connects only to vetted addresses over HTTPS, follows no
- * redirect, bounds time and retries, and never puts the bearer token in an error or a log.
+ * redirect, bounds time and retries, signs every attempt, and never puts the bearer token or the
+ * signing secret in an error or a log.
  */
 export interface WebhookDelivery {
   readonly url: string;
-  /** Sent as `Authorization: Bearer <token>`. */
-  readonly bearerToken: string;
+  /** Sent as `Authorization: Bearer <token>` when given (a withdrawn consent's token is deleted). */
+  readonly bearerToken?: string;
+  /** Signs every attempt (`Custos-Signature`, shared/domain/webhook-signature.ts). */
+  readonly signingSecret: string;
   /** JSON body. */
   readonly payload: unknown;
   /** Sent as `Idempotency-Key`, the same on every retry, so the vendor can drop duplicates. */

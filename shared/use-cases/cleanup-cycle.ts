@@ -30,6 +30,8 @@ export interface CleanupDeps {
   readonly clock: Clock;
   readonly orchestrations: RetentionDeps['orchestrations'];
   readonly jobs: RetentionDeps['jobs'];
+  readonly shares: RetentionDeps['shares'];
+  readonly notices: RetentionDeps['notices'];
 }
 
 export interface CycleRun {

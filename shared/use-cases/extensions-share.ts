@@ -1,34 +1,39 @@
 /**
  * Sharing a job with an extension: only fields a current consent covers, and of those only the
- * ones the caller may read, are opened and sent to the vendor's webhook with the vendor's token as
- * bearer. A restricted job is refused (409 `/restricted`) by the same guard every processing path
- * uses; without a consent covering the job's fields the answer is 409 `/consent-required` and
- * nothing leaves.
+ * ones the caller may read, are opened and sent to the vendor's webhook, signed with the consent's
+ * secret (`Custos-Signature`) and with the vendor's token as bearer. A restricted job is refused
+ * (409 `/restricted`) by the same guard every processing path uses; without a consent covering the
+ * job's fields the answer is 409 `/consent-required` and nothing leaves.
  *
- * The share is audited before anything is sent (which fields, which vendor, the delivery id —
- * never values): if the event cannot be written, nothing is disclosed. The delivery's outcome
- * goes to the caller (`vendorStatus`) and to the structured log under the same delivery id.
+ * Every attempt leaves a share record (ports/shares.ts) whose audit event tells what happened:
+ * `success` only when the vendor accepted the data, `denied` when nothing was sent (consent,
+ * restriction, token, the address guard), `failure` when the vendor never accepted it. Before
+ * anything is sent a `pending` record is written, so a disclosure is on record (and its recipient
+ * is notified of later changes) even if the outcome cannot be written afterwards; the outcome and
+ * its event then land together (docs/decisions/0014-art-19-recipients.md).
  */
 import { ConflictError, ConsentRequiredError, ForbiddenError, NotFoundError, UnavailableError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import type { FieldValue } from '../domain/orchestration.ts';
+import type { FieldMask } from '../domain/authorization.ts';
+import type { FieldDefinition, FieldValue, Job } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { parseWebhookUrl, WebhookTargetRefused } from '../domain/ssrf-guard.ts';
-import { webhookUrlFor } from '../extensions/catalog.ts';
+import { webhookUrlFor, type ExtensionDefinition } from '../extensions/catalog.ts';
 import { logger } from '../logger.ts';
+import type { Consent, ExtensionConnection } from '../ports/extensions.ts';
 import type { JobStore } from '../ports/jobs.ts';
+import type { OrchestrationRecord } from '../ports/orchestrations.ts';
+import type { ShareRecord, ShareStore } from '../ports/shares.ts';
 import { WebhookUnreachable, type Webhooks } from '../ports/webhooks.ts';
 import { openValues } from './job-fields.ts';
 import { assertProcessable } from './jobs.ts';
-import type { ReadAudit } from './records-context.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
-import { cryptoOf } from './org-access.ts';
-import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, extensionOf, type ExtensionDeps } from './extensions.ts';
+import { auditActorOf, authorize, cryptoOf, resolveScope } from './org-access.ts';
+import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, extensionOf, openSigningSecret, type ExtensionDeps } from './extensions.ts';
 
 export interface ShareDeps extends ExtensionDeps {
   readonly jobs: JobStore;
   readonly webhooks: Webhooks;
-  readonly audit: ReadAudit;
+  readonly shares: ShareStore;
 }
 
 export interface ShareResult {
@@ -43,6 +48,8 @@ const refused = (error: WebhookTargetRefused): ConflictError => new ConflictErro
 /** Seconds a caller should wait before retrying a share whose vendor could not be reached. */
 const UNREACHABLE_RETRY_AFTER_SECONDS = 60;
 
+const isAccepted = (status: number): boolean => status >= 200 && status < 300;
+
 export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: string, jobId: string, extensionId: string): Promise<ShareResult> {
   // Load and authorize as every job path does: 404 for what the caller cannot see, 403 without extensions.manage.
   const scope = await resolveScope(deps.orgs, ctx, orgId);
@@ -51,10 +58,103 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
   const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
   if (orchestration === undefined) throw new NotFoundError('job');
   const mask = authorize(scope.actor, 'jobs.share', { kind: 'job', orchestration, job });
-  assertProcessable(job, 'job.share', scope.actor);
   const extension = extensionOf(deps, extensionId);
-
   const connection = await deps.extensions.get(orgId, extensionId);
+  const base = { shareId: newId(), orgId, jobId, extensionId, at: deps.clock.now().toISOString() };
+  const settle = (record: ShareRecord): Promise<void> =>
+    deps.shares.settle(record, {
+      draft: {
+        orgId,
+        action: 'job.share',
+        resource: { type: 'job', id: jobId },
+        outcome: record.outcome === 'delivered' ? 'success' : record.outcome === 'refused' ? 'denied' : 'failure',
+        changes: { fields: record.fields },
+        detail: {
+          extensionId,
+          vendor: extension.vendor,
+          deliveryId: record.shareId,
+          result: record.outcome,
+          ...(record.consentVersion === undefined ? {} : { consentVersion: record.consentVersion }),
+          ...(record.reason === undefined ? {} : { reason: record.reason }),
+          ...(record.vendorStatus === undefined ? {} : { vendorStatus: record.vendorStatus }),
+        },
+      },
+      actor: auditActorOf(ctx),
+    });
+
+  // Refusals are recorded as such (nothing was sent), then answered.
+  let checked: CheckedShare;
+  try {
+    assertProcessable(job, 'job.share', scope.actor);
+    checked = checkShare(connection, orchestration, extension, mask, job.fields);
+  } catch (error) {
+    const consentVersion = connection?.consent?.version;
+    if (error instanceof ConflictError) await settle({ ...base, fields: [], outcome: 'refused', reason: error.type, ...(consentVersion === undefined ? {} : { consentVersion }) });
+    throw error;
+  }
+  const { consent, withValues, url, sealedToken, sealedSigningSecret } = checked;
+
+  // Only the shared fields are opened: the mask handed to openValues names nothing else.
+  const crypto = cryptoOf(deps, scope);
+  const shareMask = Object.fromEntries(withValues.map((f) => [f.id, 'read' as const]));
+  const { fields } = await openValues(crypto, jobId, orchestration, job.fields, shareMask);
+  const [token, signingSecret] = await Promise.all([
+    crypto.open(extensionId, EXTENSION_TOKEN_FIELD, sealedToken, EXTENSION_TOKEN_PURPOSE),
+    openSigningSecret(crypto, extensionId, sealedSigningSecret),
+  ]);
+  const shared = Object.keys(fields).sort();
+  const pending: ShareRecord = { ...base, fields: shared, outcome: 'pending', consentVersion: consent.version, webhookUrl: url };
+  await deps.shares.begin(pending);
+
+  const payload: SharePayload = {
+    event: 'job.shared',
+    deliveryId: base.shareId,
+    extensionId,
+    orgId,
+    jobId,
+    orchestrationId: orchestration.orchestrationId,
+    consentVersion: consent.version,
+    at: base.at,
+    sharedAt: base.at,
+    fields,
+  };
+  const deliveryId = base.shareId;
+  try {
+    const result = await deps.webhooks.deliver({ url, bearerToken: token, signingSecret, payload, deliveryId });
+    logger.info('share delivered', { orgId, extensionId, deliveryId, vendorStatus: result.status, attempts: result.attempts });
+    await settle({ ...pending, outcome: isAccepted(result.status) ? 'delivered' : 'failed', vendorStatus: result.status });
+    return { shared, vendorStatus: result.status };
+  } catch (error) {
+    if (error instanceof WebhookTargetRefused) {
+      logger.warn('share refused by the webhook guard', { orgId, extensionId, deliveryId });
+      await settle({ ...pending, outcome: 'refused', reason: 'webhook-refused' });
+      throw refused(error);
+    }
+    if (error instanceof WebhookUnreachable) {
+      logger.warn('share undelivered', { orgId, extensionId, deliveryId, attempts: error.attempts, failure: error.lastFailure });
+      await settle({ ...pending, outcome: 'failed', reason: error.lastFailure });
+      throw new UnavailableError(UNREACHABLE_RETRY_AFTER_SECONDS, false);
+    }
+    throw error;
+  }
+}
+
+interface CheckedShare {
+  readonly consent: Consent;
+  readonly withValues: readonly FieldDefinition[];
+  readonly url: string;
+  readonly sealedToken: string;
+  readonly sealedSigningSecret: string;
+}
+
+/** What may be shared, or the 409 (or 403) that says why nothing may. */
+function checkShare(
+  connection: ExtensionConnection | undefined,
+  orchestration: OrchestrationRecord,
+  extension: ExtensionDefinition,
+  mask: FieldMask,
+  values: Job['fields'],
+): CheckedShare {
   const consent = connection?.consent;
   if (consent === undefined) throw new ConsentRequiredError('No current consent to share with this extension');
   const consented = new Set(consent.fields.filter((f) => f.orchestrationId === orchestration.orchestrationId).map((f) => f.fieldId));
@@ -63,68 +163,23 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
   if (covered.length === 0) throw new ConsentRequiredError("No current consent covers this job's fields");
   const readable = covered.filter((f) => (mask[f.id] ?? 'hidden') !== 'hidden');
   if (readable.length === 0) throw new ForbiddenError('You may not read any of the consented fields of this job');
-  const withValues = readable.filter((f) => job.fields[f.id] !== undefined);
+  const withValues = readable.filter((f) => values[f.id] !== undefined);
   if (withValues.length === 0) throw new ConflictError('The job has no values in the consented fields', 'nothing-to-share');
-
   const url = webhookUrlFor(extension, consent.webhookUrl);
   if (url === undefined) throw new ConsentRequiredError("The consented webhook no longer matches the extension's catalog entry; consent again");
-  if (connection?.sealedToken === undefined) throw new ConflictError('No token is stored for this extension', 'token-required');
-  // The URL's own rules (https, no credentials) are checked before anything is audited or opened;
-  // its addresses only once resolved, by the webhook client.
+  const { sealedToken, sealedSigningSecret } = connection ?? {};
+  if (sealedToken === undefined) throw new ConflictError('No token is stored for this extension', 'token-required');
+  // Consents given before webhooks were signed have no secret: a new consent issues one.
+  if (sealedSigningSecret === undefined) throw new ConsentRequiredError('This consent predates signed webhooks; consent again to receive a signing secret');
+  // The URL's own rules (https, no credentials) are checked before anything is opened; its
+  // addresses only once resolved, by the webhook client.
   try {
     parseWebhookUrl(url);
   } catch (error) {
     if (error instanceof WebhookTargetRefused) throw refused(error);
     throw error;
   }
-
-  // Only the shared fields are opened: the mask handed to openValues names nothing else.
-  const crypto = cryptoOf(deps, scope);
-  const shareMask = Object.fromEntries(withValues.map((f) => [f.id, 'read' as const]));
-  const { fields } = await openValues(crypto, jobId, orchestration, job.fields, shareMask);
-  const token = await crypto.open(extensionId, EXTENSION_TOKEN_FIELD, connection.sealedToken, EXTENSION_TOKEN_PURPOSE);
-  const shared = Object.keys(fields).sort();
-  const deliveryId = newId();
-  const sharedAt = deps.clock.now().toISOString();
-
-  await deps.audit.append(
-    {
-      orgId,
-      action: 'job.share',
-      resource: { type: 'job', id: jobId },
-      outcome: 'success',
-      changes: { fields: shared },
-      detail: { extensionId, vendor: extension.vendor, consentVersion: consent.version, deliveryId },
-    },
-    auditActorOf(ctx),
-  );
-
-  const payload: SharePayload = {
-    event: 'job.shared',
-    deliveryId,
-    extensionId,
-    orgId,
-    jobId,
-    orchestrationId: orchestration.orchestrationId,
-    consentVersion: consent.version,
-    sharedAt,
-    fields,
-  };
-  try {
-    const result = await deps.webhooks.deliver({ url, bearerToken: token, payload, deliveryId });
-    logger.info('share delivered', { orgId, extensionId, deliveryId, vendorStatus: result.status, attempts: result.attempts });
-    return { shared, vendorStatus: result.status };
-  } catch (error) {
-    if (error instanceof WebhookTargetRefused) {
-      logger.warn('share refused by the webhook guard', { orgId, extensionId, deliveryId });
-      throw refused(error);
-    }
-    if (error instanceof WebhookUnreachable) {
-      logger.warn('share undelivered', { orgId, extensionId, deliveryId, attempts: error.attempts, failure: error.lastFailure });
-      throw new UnavailableError(UNREACHABLE_RETRY_AFTER_SECONDS, false);
-    }
-    throw error;
-  }
+  return { consent, withValues, url, sealedToken, sealedSigningSecret };
 }
 
 /** What the vendor receives: identifiers, the consent version it rests on, and the shared values. */
@@ -136,6 +191,8 @@ export interface SharePayload {
   readonly jobId: string;
   readonly orchestrationId: string;
   readonly consentVersion: number;
+  readonly at: string;
+  /** The same as `at`; kept for vendors that read it before `at` was added. */
   readonly sharedAt: string;
   readonly fields: Readonly<Record<string, FieldValue>>;
 }

@@ -1,15 +1,18 @@
 /**
  * Marketplace extensions: the catalog with the organization's consent state, consent (versioned,
  * history kept), withdrawal (as easy as giving it: one call, which also deletes the token) and the
- * vendor's token, sealed with the organization's key under the extension's own context.
+ * vendor's token, sealed with the organization's key under the extension's own context, and the
+ * consent's webhook signing secret (returned once, sealed the same way).
  * Sharing a job with an extension is extensions-share.ts.
  */
 import { cryptoOf, authorize, auditActorOf, resolveScope, type OrgScope } from './org-access.ts';
 import { canSeeOrchestration } from '../domain/authorization.ts';
+import type { OrgCrypto } from '../domain/org-crypto.ts';
 import { credentialProblem } from '../domain/credential-guard.ts';
 import { NotFoundError, ValidationError, type FieldIssue } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { parseWebhookUrl, WebhookTargetRefused } from '../domain/ssrf-guard.ts';
+import { newSigningSecret } from '../domain/webhook-signature.ts';
 import { findExtension, type ExtensionDefinition } from '../extensions/catalog.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Consent, ConsentField, ExtensionConnection, ExtensionStore, Withdrawal } from '../ports/extensions.ts';
@@ -21,6 +24,11 @@ import type { OrganizationStore } from '../ports/organizations.ts';
 export const EXTENSION_TOKEN_PURPOSE = 'extension-token';
 /** The field id of the token within its record (the extension id). */
 export const EXTENSION_TOKEN_FIELD = 'token';
+/** The OrgCrypto purpose and field of webhook signing secrets: never opened as a token or a job field. */
+const SIGNING_SECRET_PURPOSE = 'extension-signing-secret';
+const SIGNING_SECRET_FIELD = 'signing-secret';
+
+export const openSigningSecret = (crypto: OrgCrypto, extensionId: string, sealed: string): Promise<string> => crypto.open(extensionId, SIGNING_SECRET_FIELD, sealed, SIGNING_SECRET_PURPOSE);
 
 export interface ExtensionDeps {
   readonly orgs: OrganizationStore;
@@ -39,6 +47,11 @@ export interface ConsentView {
   readonly webhookUrl?: string;
   readonly grantedBy: string;
   readonly grantedAt: string;
+}
+
+/** The consent just given, with its webhook signing secret: shown in this answer only, never again. */
+export interface GrantedConsentView extends ConsentView {
+  readonly signingSecret: string;
 }
 
 export interface ExtensionView {
@@ -148,7 +161,11 @@ async function consentFields(deps: ExtensionDeps, scope: OrgScope, extension: Ex
   return fields;
 }
 
-export async function grantConsent(deps: ExtensionDeps, ctx: RequestContext, orgId: string, extensionId: string, input: ConsentInput): Promise<ConsentView> {
+/**
+ * Gives a new consent version. Each consent carries a fresh webhook signing secret, returned here
+ * once and stored sealed: a new consent rotates it (the previous one stops being used at once).
+ */
+export async function grantConsent(deps: ExtensionDeps, ctx: RequestContext, orgId: string, extensionId: string, input: ConsentInput): Promise<GrantedConsentView> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'extensions.manage');
   const extension = extensionOf(deps, extensionId);
@@ -163,7 +180,9 @@ export async function grantConsent(deps: ExtensionDeps, ctx: RequestContext, org
     grantedBy: ctx.principal.userId,
     grantedAt: deps.clock.now().toISOString(),
   };
-  await deps.extensions.grant(orgId, extensionId, consent, {
+  const signingSecret = newSigningSecret();
+  const sealedSigningSecret = await cryptoOf(deps, scope).seal(extensionId, SIGNING_SECRET_FIELD, signingSecret, SIGNING_SECRET_PURPOSE);
+  await deps.extensions.grant(orgId, extensionId, consent, sealedSigningSecret, {
     draft: {
       orgId,
       action: 'extension.consent',
@@ -174,7 +193,7 @@ export async function grantConsent(deps: ExtensionDeps, ctx: RequestContext, org
     },
     actor: auditActorOf(ctx),
   });
-  return consentView(extensionId, consent);
+  return { ...consentView(extensionId, consent), signingSecret };
 }
 
 /** Seals and stores the vendor's token; refused (400) when it looks like a credential (credential-guard.ts). */

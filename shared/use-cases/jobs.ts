@@ -21,6 +21,7 @@ import type { JobOrchestrations } from './job-orchestrations.ts';
 import type { PagePosition } from '../ports/page.ts';
 import type { RecordsContext } from './records-context.ts';
 import { cryptoOf, auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
+import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
 
 export interface JobDeps extends RecordsContext {
   /** The reads of a decision over jobs, batched into one round trip. */
@@ -308,8 +309,9 @@ async function processJob(
   }
 }
 
+/** Rectification: the extensions that received the job are told which of their fields changed (Art. 19). */
 export async function updateJob(
-  deps: JobDeps,
+  deps: JobDeps & RecipientDeps,
   ctx: RequestContext,
   orgId: string,
   jobId: string,
@@ -341,6 +343,7 @@ export async function updateJob(
       sent: Object.keys(written),
     };
   });
+  await notifyRecipients(deps, { event: 'job.rectified', orgId, jobIds: [jobId], fields: Object.keys(input.fields) });
   return result!;
 }
 
@@ -374,7 +377,8 @@ export async function transitionJob(
   return result!;
 }
 
-export async function deleteJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, ifMatch?: string): Promise<void> {
+/** Erasure of one job; the extensions that received it are told (Art. 19). */
+export async function deleteJob(deps: JobDeps & RecipientDeps, ctx: RequestContext, orgId: string, jobId: string, ifMatch?: string): Promise<void> {
   await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ job }) => {
     if (job.legalHold !== undefined) throw new ConflictError('The job is under legal hold: it may not be erased until the hold is lifted', 'held');
     return {
@@ -382,4 +386,5 @@ export async function deleteJob(deps: JobDeps, ctx: RequestContext, orgId: strin
       draft: { orgId, action: 'job.delete', resource: { type: 'job', id: jobId }, outcome: 'success', changes: { fields: Object.keys(job.fields) } },
     };
   });
+  await notifyRecipients(deps, { event: 'job.erased', orgId, jobIds: [jobId] });
 }

@@ -27,6 +27,7 @@ import { JobBatchConflict, type JobStore, type StoredJob } from '../ports/jobs.t
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
 
 /** Every operation that processes a job, with what it is (for the test's names and the docs). */
 export const PROCESSING_OPERATIONS = {
@@ -54,7 +55,7 @@ export function assertProcessable(job: Pick<Job, 'restriction'>, operation?: Pro
   if (!mayProcess(job, operation, actor)) throw new RestrictedError();
 }
 
-export interface RestrictionDeps {
+export interface RestrictionDeps extends RecipientDeps {
   readonly orgs: OrganizationStore;
   readonly orchestrations: OrchestrationStore;
   readonly jobs: JobStore;
@@ -128,8 +129,12 @@ async function changeRestriction(
   }
 }
 
-export const restrictJob = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }) =>
-  changeRestriction(deps, ctx, orgId, jobId, { restrict: true, reason: input.reason });
+/** Restricts one job; the extensions that received it are told (Art. 19). */
+export async function restrictJob(deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }): Promise<RestrictionView> {
+  const view = await changeRestriction(deps, ctx, orgId, jobId, { restrict: true, reason: input.reason });
+  await notifyRecipients(deps, { event: 'job.restricted', orgId, jobIds: [jobId] });
+  return view;
+}
 
 /** The reason is optional: a DELETE without a body lifts the restriction too (API.md). */
 export const liftRestriction = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason?: string | undefined } | undefined) =>

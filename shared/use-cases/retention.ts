@@ -28,8 +28,10 @@ import { erasureChange } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
 import type { PagePosition } from '../ports/page.ts';
+import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
 
-export interface RetentionDeps {
+/** The share records and notice queue: extensions that received an erased job are told (Art. 19). */
+export interface RetentionDeps extends RecipientDeps {
   readonly orchestrations: Pick<OrchestrationStore, 'get' | 'withRetention'>;
   readonly jobs: Pick<JobStore, 'findDue' | 'getMany' | 'writeBatch'>;
   readonly clock: Clock;
@@ -117,6 +119,7 @@ async function applyBatch(deps: RetentionDeps, orchestration: OrchestrationRecor
       await deps.jobs.writeBatch(orchestration.orgId, changes, { drafts: changes.map((change) => draftOf(orchestration, change)), actor });
       if (orchestration.retention!.action === 'delete') report.deleted += changes.length;
       else report.anonymized += changes.length;
+      await notifyRecipients(deps, { event: 'job.erased', orgId: orchestration.orgId, jobIds: changes.map((change) => jobOf(change).jobId) });
       return;
     } catch (error) {
       const retryable = error instanceof JobBatchConflict || error instanceof UnavailableError;

@@ -23,6 +23,7 @@ import { openValues } from './job-fields.ts';
 import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
 import { cryptoOf } from './org-access.ts';
 import { orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
+import { recipientsOfSubject, type RecipientsDeps } from './recipients.ts';
 
 export type AccessFormat = 'json' | 'csv';
 
@@ -125,7 +126,13 @@ function* csvRows(item: AccessItem): Generator<Row> {
   for (const datum of item.fields) yield { ...place, fieldId: datum.fieldId, field: datum.label, personal: datum.personal ? 'yes' : 'no', value: String(datum.value) };
 }
 
-export async function subjectAccessReport(deps: SubjectDeps, ctx: RequestContext, orgId: string, input: { email: string; format: AccessFormat }): Promise<AccessReport> {
+/** The JSON report also names who received the person's data (Art. 15(1)(c), 19): `recipients`. */
+export async function subjectAccessReport(
+  deps: SubjectDeps & Pick<RecipientsDeps, 'catalog'>,
+  ctx: RequestContext,
+  orgId: string,
+  input: { email: string; format: AccessFormat },
+): Promise<AccessReport> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'subjects.access');
   const blindIndex = await subjectIndexOf(deps, scope, input.email);
@@ -158,7 +165,8 @@ export async function subjectAccessReport(deps: SubjectDeps, ctx: RequestContext
       if (bytes > MAX_REPORT_BYTES) throw tooLarge();
       parts.push(part);
     }
-    body = `{"subject":${JSON.stringify({ email: input.email })},"items":[${parts.join(',')}],"generatedAt":${JSON.stringify(generatedAt)}}`;
+    const { items: recipients } = await recipientsOfSubject(deps, scope, blindIndex);
+    body = `{"subject":${JSON.stringify({ email: input.email })},"items":[${parts.join(',')}],"recipients":${JSON.stringify(recipients)},"generatedAt":${JSON.stringify(generatedAt)}}`;
     contentType = 'application/json';
   }
 

@@ -64,6 +64,7 @@ export async function eraseSubject(
       outcome: 'success',
       detail: { mode: input.mode, jobsFound, jobsHeld: heldFound },
     },
+    { event: 'job.erased' },
   );
   return { jobsAffected, jobsHeld: held.size };
 }

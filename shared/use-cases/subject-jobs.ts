@@ -22,9 +22,10 @@ import type { RecordsContext } from './records-context.ts';
 import { cryptoOf, auditActorOf, type OrgScope } from './org-access.ts';
 import type { PagePosition } from '../ports/page.ts';
 import { pagesOf } from './pages.ts';
+import { notifyRecipients, type JobsChange, type RecipientDeps } from './recipient-notices.ts';
 
-/** The subject use cases need the common context and nothing more. */
-export type SubjectDeps = RecordsContext;
+/** The subject use cases need the common context, and the share records and notice queue of Art. 19. */
+export type SubjectDeps = RecordsContext & RecipientDeps;
 
 /** Jobs read per page of the subject index: a batch's worth, so memory stays flat. */
 const PAGE_SIZE = SUBJECT_BATCH_LIMIT;
@@ -79,7 +80,8 @@ export type SubjectPlan = (job: StoredJob) => Promise<JobBatchChange | undefined
 /**
  * Applies `plan` to every job of the subject, page by page, batch by batch; the request's audit
  * event goes with the first batch (or alone, when nothing changes). A batch whose job changed
- * meanwhile is re-read and planned again. Answers how many jobs were changed.
+ * meanwhile is re-read and planned again. Then the extensions that received the changed jobs are
+ * notified (`notice`, Art. 19). Answers how many jobs were changed.
  */
 export async function changeSubjectJobs(
   deps: SubjectDeps,
@@ -88,10 +90,12 @@ export async function changeSubjectJobs(
   blindIndex: string,
   plan: SubjectPlan,
   draft: AuditDraft,
+  notice: Pick<JobsChange, 'event' | 'fields'>,
 ): Promise<number> {
   const actor: AuditActor = auditActorOf(ctx);
   let audited = false;
   let affected = 0;
+  const changed: string[] = [];
   let startKey: PagePosition | undefined;
   do {
     let lastKey: PagePosition | undefined;
@@ -108,6 +112,7 @@ export async function changeSubjectJobs(
           await deps.jobs.writeBatch(orgId, batch, audited ? undefined : { draft, actor });
           audited = true;
           affected += batch.length;
+          for (const change of batch) changed.push(change.kind === 'delete' ? change.job.jobId : change.next.jobId);
         }
         break;
       } catch (error) {
@@ -118,5 +123,6 @@ export async function changeSubjectJobs(
     startKey = lastKey;
   } while (startKey !== undefined);
   if (!audited) await deps.audit.append(draft, actor);
+  await notifyRecipients(deps, { ...notice, orgId, jobIds: changed });
   return affected;
 }

@@ -74,6 +74,7 @@ export async function rectifySubject(deps: SubjectDeps, ctx: RequestContext, org
       changes: { fields: [...fieldIds].sort() },
       detail: { jobsFound, sameIndex: oldIndex === newIndex },
     },
+    { event: 'job.rectified', fields: [...fieldIds] },
   );
   return { jobsAffected };
 }

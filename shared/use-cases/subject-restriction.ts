@@ -39,6 +39,7 @@ export async function restrictSubject(deps: SubjectDeps, ctx: RequestContext, or
       changes: { fields: ['restriction'] },
       detail: { reason: input.reason, jobsFound },
     },
+    { event: 'job.restricted' },
   );
   return { jobsAffected };
 }

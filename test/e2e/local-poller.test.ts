@@ -87,7 +87,7 @@ describe('startPoller', () => {
     poller = startPoller({
       runtime: new FunctionRuntime(),
       sqs,
-      queueUrls: { deletion: stack.env.DELETION_QUEUE_URL!, work: queueUrl },
+      queueUrls: { deletion: stack.env.DELETION_QUEUE_URL!, work: queueUrl, notices: stack.env.NOTICE_QUEUE_URL! },
       functions: [consumer],
       retryDelaySeconds: 1,
     });

@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
+import { verifySignature } from '../../shared/domain/webhook-signature.ts';
 
 let stack: LocalStack;
 
@@ -106,6 +107,36 @@ describe('dev routes', () => {
 
     // Assess
     expect(mail).toEqual([expect.objectContaining({ subject: expect.any(String), links: [expect.stringContaining('/v1/backups/')] })]);
+  });
+});
+
+describe('the local vendor sink', () => {
+  test('a share to the sink URL arrives signed, and GET /dev/webhooks lists it', async () => {
+    // Prepare: a job, a custom-webhook consent to the sink, and a token.
+    const token = await tokenFor('sink-owner');
+    const json = async (response: Response): Promise<Record<string, unknown>> => (await response.json()) as Record<string, unknown>;
+    const { sinkUrl } = (await json(await call('GET', '/dev/webhooks'))) as { sinkUrl: string };
+    expect(sinkUrl).toMatch(/^https:\/\/localhost:\d+\/sink$/);
+    const { orgId } = (await json(await call('POST', '/v1/orgs', { token, body: JSON.stringify({ name: 'Shares' }) }))) as { orgId: string };
+    const orchestration = { name: 'Tickets', stages: ['open'], fields: [{ id: 'title', label: 'Title', type: 'text' }] };
+    const { orchestrationId } = (await json(await call('POST', `/v1/orgs/${orgId}/orchestrations`, { token, body: JSON.stringify(orchestration) }))) as { orchestrationId: string };
+    const { jobId } = (await json(await call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, { token, body: JSON.stringify({ fields: { title: 'Sink ticket' } }) }))) as { jobId: string };
+    const consent = { fields: [{ orchestrationId, fieldId: 'title' }], purpose: 'Local demo', webhookUrl: `${sinkUrl}/tickets` };
+    const granted = await call('POST', `/v1/orgs/${orgId}/extensions/custom-webhook/consent`, { token, body: JSON.stringify(consent) });
+    expect(granted.status).toBe(201);
+    const { signingSecret } = (await json(granted)) as { signingSecret: string };
+    expect((await call('PUT', `/v1/orgs/${orgId}/extensions/custom-webhook/token`, { token, body: JSON.stringify({ token: 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=' }) })).status).toBe(204);
+
+    // Act
+    const shared = await call('POST', `/v1/orgs/${orgId}/jobs/${jobId}/share/custom-webhook`, { token });
+
+    // Assess: the sink got it at the consented path, signed with the consent's secret.
+    expect(await json(shared)).toEqual({ shared: ['title'], vendorStatus: 200 });
+    const { items } = (await json(await call('GET', '/dev/webhooks'))) as { items: { at: string; url: string; headers: Record<string, string>; body: string }[] };
+    const item = items.find((entry) => entry.body.includes(jobId));
+    expect(item).toMatchObject({ url: `${sinkUrl}/tickets`, at: expect.any(String) });
+    expect(JSON.parse(item!.body)).toMatchObject({ event: 'job.shared', orgId, jobId, fields: { title: 'Sink ticket' } });
+    expect(verifySignature(signingSecret, item!.headers['custos-signature']!, Buffer.from(item!.body, 'utf8'), Math.floor(Date.now() / 1000))).toBe(true);
   });
 });
 

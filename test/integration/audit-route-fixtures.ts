@@ -13,6 +13,7 @@ import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
+import { recipientRoutes } from '../../shared/api/routes/recipients.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
@@ -188,6 +189,10 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
     return { params: { orgId: world.orgId, jobId }, body: { reason: 'Litigation settled' } };
   },
   [key(subjectRoutes.subjectAccess)]: async (world) => {
+    await seededJob(world);
+    return { params: { orgId: world.orgId }, body: { email: 'subject@example.test' } };
+  },
+  [key(recipientRoutes.subjectRecipients)]: async (world) => {
     await seededJob(world);
     return { params: { orgId: world.orgId }, body: { email: 'subject@example.test' } };
   },

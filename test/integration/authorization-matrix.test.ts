@@ -191,6 +191,8 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   },
   'GET /v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs': { status: inOrchestration({ admin: 200, memberOwn: 200, memberOther: 200, customWithout: 200 }, 200) },
   'GET /v1/orgs/{orgId}/jobs/{jobId}': { permissions: ['jobs.read_all'], status: inOrchestration({ admin: 200, memberOwn: 200 }, 200, 404) },
+  // Whoever may read the job may see who received it (Art. 19)
+  'GET /v1/orgs/{orgId}/jobs/{jobId}/recipients': { permissions: ['jobs.read_all'], status: inOrchestration({ admin: 200, memberOwn: 200 }, 200, 404) },
   'PATCH /v1/orgs/{orgId}/jobs/{jobId}': {
     permissions: ['jobs.write_all', 'jobs.read_all'],
     status: { ...inOrchestration({ admin: 200, memberOwn: 200 }, 200), memberOther: 404 },
@@ -242,6 +244,7 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'DELETE /v1/orgs/{orgId}/jobs/{jobId}/hold': { permissions: ['records.hold', 'jobs.read_all'], status: { ...inOrchestration({ admin: 200 }, 200), memberOther: 404 }, prepare: async (w) => ({ params: { jobId: await heldJob(w) } }) },
   // Data subjects (an address no job carries: the permission alone decides)
   'POST /v1/orgs/{orgId}/subjects/access': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test' } }) },
+  'POST /v1/orgs/{orgId}/subjects/recipients': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test' } }) },
   'PATCH /v1/orgs/{orgId}/subjects': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', newEmail: 'matrix-other@example.test' } }) },
   'POST /v1/orgs/{orgId}/subjects/erasure': { permissions: ['subjects.erase'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', mode: 'delete' } }) },
   'POST /v1/orgs/{orgId}/subjects/restriction': { permissions: ['records.restrict'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', reason: 'Matrix' } }) },

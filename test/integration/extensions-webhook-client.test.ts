@@ -6,10 +6,12 @@
 import { WebhookClient, type WebhookClientOptions } from '../../shared/adapters/http/webhook-client.ts';
 import { WebhookTargetRefused } from '../../shared/domain/ssrf-guard.ts';
 import { WebhookUnreachable } from '../../shared/ports/webhooks.ts';
+import { newSigningSecret, verifySignature } from '../../shared/domain/webhook-signature.ts';
 import { startFakeVendor, type FakeVendor } from '../support/fake-vendor.ts';
 
 let vendor: FakeVendor;
 const TOKEN = 'vnd_7Hq2-Lp9xZ4rT8mK3wB6yN1c';
+const SECRET = newSigningSecret();
 
 beforeAll(async () => {
   vendor = await startFakeVendor();
@@ -20,7 +22,9 @@ beforeEach(() => vendor.reset());
 const client = (options: WebhookClientOptions = {}) =>
   new WebhookClient({ allowedPrivateHosts: ['localhost'], extraCaPem: vendor.caPem, backoffBaseMs: 10, attemptTimeoutMs: 1_000, connectTimeoutMs: 500, ...options });
 
-const delivery = (url = vendor.url()) => ({ url, bearerToken: TOKEN, payload: { fields: { title: 'Claim' } }, deliveryId: 'delivery-1' });
+const delivery = (url = vendor.url()) => ({ url, bearerToken: TOKEN, signingSecret: SECRET, payload: { fields: { title: 'Claim' } }, deliveryId: 'delivery-1' });
+const signedBySecret = (request: { headers: Readonly<Record<string, string | string[] | undefined>>; body: string }): boolean =>
+  verifySignature(SECRET, String(request.headers['custos-signature']), Buffer.from(request.body, 'utf8'), Math.floor(Date.now() / 1000));
 
 test('delivers JSON with the bearer token and an idempotency key', async () => {
   // Act
@@ -38,6 +42,18 @@ test('retries 5xx and 429 with the same idempotency key, then succeeds', async (
   const result = await client().deliver(delivery());
   expect(result).toEqual({ status: 200, attempts: 3 });
   expect(vendor.received.map((r) => r.headers['idempotency-key'])).toEqual(['delivery-1', 'delivery-1', 'delivery-1']);
+  expect(vendor.received.map(signedBySecret)).toEqual([true, true, true]);
+});
+
+test('signs the raw body with the secret, and sends no Authorization header without a token', async () => {
+  const { bearerToken: _token, ...unauthenticated } = delivery();
+  await client().deliver(unauthenticated);
+  const [request] = vendor.received;
+  expect(request!.headers['custos-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+  expect(signedBySecret(request!)).toBe(true);
+  expect(verifySignature(newSigningSecret(), String(request!.headers['custos-signature']), Buffer.from(request!.body), Math.floor(Date.now() / 1000))).toBe(false);
+  expect(request!.headers).not.toHaveProperty('authorization');
+  expect(JSON.stringify(request!.headers)).not.toContain(SECRET);
 });
 
 test('gives up after the bounded number of attempts and reports the last status', async () => {

@@ -3,8 +3,8 @@
  * loopback (HTTPS, self-signed; trusted through WEBHOOK_CA_FILE and reachable because this file
  * allows `localhost` as a private webhook host, as only the local stack and tests do).
  * What the vendor received is the evidence: only consented fields the caller may read arrive,
- * nothing without consent, after withdrawal or for a restricted job, and the bearer token is the
- * one stored. The token never appears in raw table items, captured logs or any response.
+ * nothing without consent, after withdrawal or for a restricted job, the bearer token is the
+ * one stored, and every delivery is signed with the secret of the consent in force. The token never appears in raw table items, captured logs or any response.
  */
 import { randomUUID } from 'node:crypto';
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
@@ -13,6 +13,7 @@ import { callRoute, newUser, type RouteAnswer, type TestUser } from './api/invok
 import { auditEvents, restrictDirectly, storedRecords } from './api/stored.ts';
 import { scanTableRaw } from '../support/raw-tables.ts';
 import { startFakeVendor, type FakeVendor } from '../support/fake-vendor.ts';
+import { verifySignature } from '../../shared/domain/webhook-signature.ts';
 
 const r = extensionRoutes;
 const TOKEN = `vnd_${randomUUID().replaceAll('-', '')}`;
@@ -41,6 +42,7 @@ async function call(...args: Parameters<typeof callRoute>): Promise<RouteAnswer>
 const share = (as: TestUser, job = jobId, extensionId = 'custom-webhook', org = orgId) => call({ route: r.shareJob, as, params: { orgId: org, jobId: job, extensionId } });
 const consent = (as: TestUser, body: unknown, extensionId = 'custom-webhook', org = orgId) => call({ route: r.grantConsent, as, params: { orgId: org, extensionId }, body });
 const setToken = (as: TestUser, body: unknown, extensionId = 'custom-webhook', org = orgId) => call({ route: r.setToken, as, params: { orgId: org, extensionId }, body });
+const detailOf = (event: Record<string, unknown>) => event.detail as Record<string, unknown>;
 const field = (fieldId: string, orchestration = orchestrationId) => ({ orchestrationId: orchestration, fieldId });
 
 function captureLogs(stream: NodeJS.WriteStream): void {
@@ -160,7 +162,13 @@ describe('consent, token and sharing', () => {
       webhookUrl: vendor.url(),
       grantedBy: owner.sub,
       grantedAt: expect.any(String),
+      signingSecret: expect.stringMatching(/^whsec_/),
     });
+    vendor.trust(answer.body.signingSecret);
+    // Returned once: the catalog does not show it, and it is stored sealed only.
+    const listed = await call({ route: r.listExtensions, as: owner, params: { orgId } });
+    expect(listed.text).not.toContain(answer.body.signingSecret);
+    expect(JSON.stringify(await storedRecords(orgId, 'EXT#custom-webhook'))).not.toContain(answer.body.signingSecret);
   });
 
   test('without a token, sharing is a 409 /token-required and sends nothing', async () => {
@@ -186,7 +194,8 @@ describe('consent, token and sharing', () => {
     expect(vendor.received).toHaveLength(1);
     const [received] = vendor.received;
     expect(received!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(received!.json).toMatchObject({ event: 'job.shared', extensionId: 'custom-webhook', orgId, jobId, orchestrationId, consentVersion: 1 });
+    expect(received!.signed).toBe(true);
+    expect(received!.json).toMatchObject({ event: 'job.shared', extensionId: 'custom-webhook', orgId, jobId, orchestrationId, consentVersion: 1, at: expect.any(String) });
     expect(received!.json.fields).toEqual({ title: 'Claim 1', email: EMAIL, ssn: SSN });
     expect(received!.body).not.toContain(PHONE);
   });
@@ -215,6 +224,11 @@ describe('consent, token and sharing', () => {
     const granted = await consent(owner, { fields: [field('title')], purpose: 'Titles only', webhookUrl: vendor.url() });
     expect(granted.body.version).toBe(2);
     const shared = await share(owner);
+    // Signed with the new consent's secret only: the first one (still trusted by the vendor) no longer verifies it.
+    expect(vendor.received[0]!.signed).toBe(false);
+    const signature = String(vendor.received[0]!.headers['custos-signature']);
+    expect(verifySignature(granted.body.signingSecret, signature, Buffer.from(vendor.received[0]!.body), Math.floor(Date.now() / 1000))).toBe(true);
+    vendor.trust(granted.body.signingSecret);
     expect(shared.body.shared).toEqual(['title']);
     expect(vendor.received[0]!.json.fields).toEqual({ title: 'Claim 1' });
     const listed = await call({ route: r.listExtensions, as: member, params: { orgId } });
@@ -223,10 +237,18 @@ describe('consent, token and sharing', () => {
     expect(listed.text).not.toContain(TOKEN);
   });
 
-  test('each share is audited with its fields and vendor, never the values', async () => {
+  test('each share is audited with its fields and vendor, never the values; refusals as refusals', async () => {
     const events = (await auditEvents(orgId)).filter((e) => e.action === 'job.share');
-    expect(events.map((e) => (e.changes as { fields: string[] }).fields)).toEqual([['email', 'ssn', 'title'], ['email', 'title'], ['title']]);
-    for (const event of events) expect(event.detail).toMatchObject({ extensionId: 'custom-webhook', vendor: 'Your organization', deliveryId: expect.any(String) });
+    const delivered = events.filter((e) => e.outcome === 'success');
+    expect(delivered.map((e) => (e.changes as { fields: string[] }).fields)).toEqual([['email', 'ssn', 'title'], ['email', 'title'], ['title']]);
+    for (const event of delivered) expect(event.detail).toMatchObject({ extensionId: 'custom-webhook', vendor: 'Your organization', deliveryId: expect.any(String), result: 'delivered', vendorStatus: 200 });
+    // Without consent, without a token, and for the restricted job: recorded as denied, nothing sent.
+    const refusals = events.filter((e) => e.outcome !== 'success');
+    expect(refusals.map((e) => [e.outcome, detailOf(e).reason, (e.changes as { fields: string[] }).fields])).toEqual([
+      ['denied', 'consent-required', []],
+      ['denied', 'token-required', []],
+      ['denied', 'restricted', []],
+    ]);
     const everything = JSON.stringify(await auditEvents(orgId));
     for (const secret of [TOKEN, SSN, EMAIL, PHONE]) expect(everything).not.toContain(secret);
   });
@@ -265,6 +287,27 @@ test('a webhook on a private address that is not explicitly allowed is refused, 
   expect(answer.status).toBe(409);
   expect(answer.body.type).toBe(`${PROBLEM}webhook-refused`);
   expect(vendor.received).toHaveLength(0);
+  // The guard's refusal is on record as one, with its event: never as a success.
+  const records = await storedRecords(otherOrg, `SHARE#${otherJob}#`);
+  expect(records.map((item) => [item.outcome, item.reason, item.extensionId])).toEqual([['refused', 'webhook-refused', 'custom-webhook']]);
+  const shares = (await auditEvents(otherOrg)).filter((e) => e.action === 'job.share');
+  expect(shares.map((e) => [e.outcome, detailOf(e).result])).toEqual([['denied', 'refused']]);
+});
+
+test('a vendor that never accepts the share is recorded as failed, with a failure event', async () => {
+  const other = newUser('failing-owner');
+  const otherOrg = await createOrg(other, 'Failing vendor');
+  const otherOrchestration = await createOrchestration(otherOrg, other);
+  const otherJob = await createJob(otherOrg, otherOrchestration, other, { title: 'Sent, never accepted' });
+  expect((await consent(other, { fields: [field('title', otherOrchestration)], purpose: 'Sync', webhookUrl: vendor.url() }, 'custom-webhook', otherOrg)).status).toBe(201);
+  expect((await setToken(other, { token: TOKEN }, 'custom-webhook', otherOrg)).status).toBe(204);
+  vendor.script({ status: 500 }, { status: 500 }, { status: 500 });
+  const answer = await share(other, otherJob, 'custom-webhook', otherOrg);
+  expect(answer.body).toEqual({ shared: ['title'], vendorStatus: 500 });
+  const records = await storedRecords(otherOrg, `SHARE#${otherJob}#`);
+  expect(records.map((item) => [item.outcome, item.vendorStatus, item.fields])).toEqual([['failed', 500, ['title']]]);
+  const shares = (await auditEvents(otherOrg)).filter((e) => e.action === 'job.share');
+  expect(shares.map((e) => [e.outcome, detailOf(e).result, detailOf(e).vendorStatus])).toEqual([['failure', 'failed', 500]]);
 });
 
 test('the token appears in no raw table item, no log line and no response', async () => {

@@ -16,6 +16,7 @@ import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
+import { recipientRoutes } from '../../shared/api/routes/recipients.ts';
 import { PROCESSING_OPERATIONS, type ProcessingOperation } from '../../shared/use-cases/restriction.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type RouteAnswer } from './api/invoke-route.ts';
@@ -61,6 +62,8 @@ const ROUTE_CLASSES: Readonly<Record<string, Classification>> = {
   [routeKey(subjectRoutes.subjectErasure)]: "not processing: the subject's erasure request supersedes their restriction (Art. 17)",
   [routeKey(subjectRoutes.subjectRestriction)]: 'not processing: the restriction itself',
   'DELETE /v1/orgs/{orgId}/orchestrations/{orchestrationId}': 'not processing: erasure of the whole orchestration',
+  [routeKey(recipientRoutes.jobRecipients)]: 'not processing: reads who received the job (Art. 19), nothing of the job itself',
+  [routeKey(recipientRoutes.subjectRecipients)]: "not processing: the subject's right to know the recipients (Art. 15(1)(c), 19)",
 };
 
 /** Routes that reach jobs: anything about jobs, subjects, exports, backups or sharing. */

@@ -11,6 +11,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
 import { DynamoJobs } from '../../shared/adapters/aws/dynamo-jobs.ts';
+import { DynamoShares } from '../../shared/adapters/aws/dynamo-shares.ts';
+import { SqsNoticeQueue } from '../../shared/adapters/aws/sqs-notice-queue.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoOrchestrations } from '../../shared/adapters/aws/dynamo-orchestrations.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
@@ -47,6 +50,9 @@ function retentionPass(days: number, options: { fault?: FaultSpec; orgIds?: read
     },
     jobs: new DynamoJobs(documents, table, writer),
     clock,
+    // Real records and queue: these jobs were never shared, so no notice is sent.
+    shares: new DynamoShares(documents, table, writer),
+    notices: new SqsNoticeQueue(new SQSClient({}), testEnv('NOTICE_QUEUE_URL')),
   };
   return {
     fault,

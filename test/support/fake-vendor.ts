@@ -6,6 +6,9 @@
  *
  * Answers are scripted: by default 200; `script` queues answers (a status, a redirect, a delay,
  * or a dropped connection) consumed one per request.
+ *
+ * It verifies every request's `Custos-Signature` against the signing secrets it was told to
+ * `trust` (the ones consents returned), as a vendor would: `signed` says whether it held.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { verifySignature } from '../../shared/domain/webhook-signature.ts';
 
 const run = promisify(execFile);
 
@@ -22,6 +26,8 @@ export interface ReceivedRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
+  /** Whether the Custos-Signature verified under one of the trusted secrets, over the raw body. */
+  readonly signed: boolean;
   // The vendor sees whatever JSON was posted; tests narrow it with expectations.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly json: any;
@@ -40,6 +46,8 @@ export interface FakeVendor {
   readonly caPem: string;
   readonly received: ReceivedRequest[];
   script(...answers: ScriptedAnswer[]): void;
+  /** A signing secret (from a consent's 201) the vendor accepts signatures of. */
+  trust(secret: string): void;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -58,19 +66,24 @@ export async function startFakeVendor(): Promise<FakeVendor> {
   const [key, caPem] = await Promise.all([readFile(keyFile, 'utf8'), readFile(caFile, 'utf8')]);
 
   const received: ReceivedRequest[] = [];
+  const secrets = new Set<string>();
   let answers: ScriptedAnswer[] = [];
   const server: Server = createServer({ key, cert: caPem }, (request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
+      const header = request.headers['custos-signature'];
+      const now = Math.floor(Date.now() / 1000);
+      const signed = typeof header === 'string' && [...secrets].some((secret) => verifySignature(secret, header, raw, now));
       let json: unknown;
       try {
         json = JSON.parse(body);
       } catch {
         json = undefined;
       }
-      received.push({ method: request.method ?? '', path: request.url ?? '', headers: { ...request.headers }, body, json });
+      received.push({ method: request.method ?? '', path: request.url ?? '', headers: { ...request.headers }, body, signed, json });
       const answer = answers.shift() ?? { status: 200 };
       if ('drop' in answer) {
         request.socket.destroy();
@@ -101,6 +114,9 @@ export async function startFakeVendor(): Promise<FakeVendor> {
     received,
     script: (...next) => {
       answers = [...answers, ...next];
+    },
+    trust: (secret) => {
+      secrets.add(secret);
     },
     reset: () => {
       received.length = 0;

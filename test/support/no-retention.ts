@@ -9,7 +9,10 @@ const unused = (): never => {
   throw new Error('No retention target: nothing to read or write');
 };
 
-export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs'> = {
+export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs' | 'shares' | 'notices'> = {
   orchestrations: { get: unused, withRetention: async function* () {} },
   jobs: { findDue: unused, getMany: unused, writeBatch: unused },
+  // Nothing erased by retention, so no recipient to notify.
+  shares: { begin: unused, settle: unused, ofJobs: unused, recordNotices: unused, noticeState: unused, settleNotice: unused },
+  notices: { send: unused },
 };

@@ -2,7 +2,7 @@
  * ExtensionStore on the records table, in the organization's partition (so a tenant's deletion
  * sweeps it with the rest):
  *
- *   ORG#<org>  EXT#<extensionId>                      the connection: current consent, version, sealed token
+ *   ORG#<org>  EXT#<extensionId>                      the connection: current consent, version, sealed token and signing secret
  *   ORG#<org>  EXT#<extensionId>#CONSENT#<version>    one grant or withdrawal, kept as history
  *
  * Every change is one transaction with its audit event; grants and withdrawals are conditional
@@ -48,17 +48,17 @@ export class DynamoExtensions implements ExtensionStore {
     });
   }
 
-  async grant(orgId: string, extensionId: string, consent: Consent, audit: AuditEntry): Promise<void> {
+  async grant(orgId: string, extensionId: string, consent: Consent, sealedSigningSecret: string, audit: AuditEntry): Promise<void> {
     await this.commit(
       [
         {
           Update: {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: extensionSk(extensionId) },
-            UpdateExpression: 'SET #kind = :kind, orgId = :org, extensionId = :ext, consent = :consent, version = :next',
+            UpdateExpression: 'SET #kind = :kind, orgId = :org, extensionId = :ext, consent = :consent, version = :next, sealedSigningSecret = :secret',
             ConditionExpression: 'attribute_not_exists(pk) OR version = :previous',
             ExpressionAttributeNames: { '#kind': 'kind' },
-            ExpressionAttributeValues: { ':kind': CONNECTION_KIND, ':org': orgId, ':ext': extensionId, ':consent': consent, ':next': consent.version, ':previous': consent.version - 1 },
+            ExpressionAttributeValues: { ':kind': CONNECTION_KIND, ':org': orgId, ':ext': extensionId, ':consent': consent, ':next': consent.version, ':previous': consent.version - 1, ':secret': sealedSigningSecret },
           },
         },
         this.historyPut(orgId, extensionId, consent.version, { change: 'grant', ...consent }),

@@ -2,7 +2,7 @@
  * The outbound HTTPS client for extension webhooks. Every attempt resolves the host, vets every
  * address with the SSRF guard and connects only to a vetted address (the socket's `lookup` is
  * pinned to them, so a second DNS answer cannot swap in a private address), with the host name
- * kept for SNI and certificate checks. No redirect is followed (a 3xx is the final answer), the
+ * kept for SNI and certificate checks. Every attempt is signed (`Custos-Signature`). No redirect is followed (a 3xx is the final answer), the
  * connection and each attempt are time-boxed, and network errors, 429 and 5xx are retried a
  * bounded number of times with jittered exponential backoff under one overall deadline.
  *
@@ -15,6 +15,7 @@ import { request, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { assertPublicAddresses, parseWebhookUrl, type WebhookTarget } from '../../domain/ssrf-guard.ts';
+import { SIGNATURE_HEADER, signatureHeader } from '../../domain/webhook-signature.ts';
 import { WebhookUnreachable, type WebhookDelivery, type WebhookResult, type Webhooks } from '../../ports/webhooks.ts';
 
 export interface WebhookClientOptions {
@@ -102,7 +103,9 @@ export class WebhookClient implements Webhooks {
       headers: {
         'content-type': 'application/json',
         'content-length': String(body.length),
-        authorization: `Bearer ${delivery.bearerToken}`,
+        ...(delivery.bearerToken === undefined ? {} : { authorization: `Bearer ${delivery.bearerToken}` }),
+        // Signed at each attempt, so a retry's timestamp is fresh for the vendor's tolerance window.
+        [SIGNATURE_HEADER]: signatureHeader(delivery.signingSecret, Math.floor(Date.now() / 1000), body),
         'idempotency-key': delivery.deliveryId,
         'user-agent': 'Custos-Webhooks/1',
       },

@@ -26,6 +26,17 @@ export const consentRecord = z
   })
   .meta({ id: 'ConsentRecord' });
 
+/** The 201 of a consent: the record, and the webhook signing secret, which no other answer carries. */
+export const grantedConsent = consentRecord
+  .extend({
+    signingSecret: z.string().meta({
+      description:
+        'The secret that signs every webhook sent under this consent (`Custos-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`). ' +
+        'Shown in this answer only, never again; a new consent rotates it. See docs/webhooks.md.',
+    }),
+  })
+  .meta({ id: 'GrantedConsent' });
+
 export const extension = z
   .object({
     extensionId: z.string(),
@@ -103,7 +114,7 @@ export const extensionRoutes = {
     params: extensionParams,
     body: consentBody,
     status: 201,
-    response: consentRecord,
+    response: grantedConsent,
     audit: 'extension.consent',
     example: { fields: [{ orchestrationId: '01JF6Q0Y7W3V5T8N2M4K6H8G0D', fieldId: 'customer_email' }], purpose: 'Send repair status updates by email' },
   },

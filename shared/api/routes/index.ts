@@ -12,5 +12,6 @@ import { orgRoutes } from './orgs.ts';
 import { portabilityRoutes } from './portability.ts';
 import { roleRoutes } from './roles.ts';
 import { subjectRoutes } from './subjects.ts';
+import { recipientRoutes } from './recipients.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, downloadRoutes, extensionRoutes, accountabilityRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, downloadRoutes, extensionRoutes, accountabilityRoutes, recipientRoutes, openApiRoutes].flatMap((group) => Object.values(group));

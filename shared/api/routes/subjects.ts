@@ -4,6 +4,7 @@
  */
 import { email, id, label, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
+import { recipient } from './recipients.ts';
 
 const orgParams = z.object({ orgId: id });
 
@@ -42,6 +43,7 @@ export const accessReport = z
           .meta({ description: 'Fields hidden from the caller are absent' }),
       }),
     ),
+    recipients: z.array(recipient).meta({ description: "Who received the person's data (Art. 15(1)(c), 19), as POST …/subjects/recipients lists it" }),
     generatedAt: z.string(),
   })
   .meta({ id: 'SubjectAccessReport' });

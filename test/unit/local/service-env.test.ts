@@ -13,6 +13,7 @@ const resources = {
   queues: {
     deletion: { url: 'http://127.0.0.1:2/000000000000/custos-deletion', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-deletion-dlq' },
     work: { url: 'http://127.0.0.1:2/000000000000/custos-work', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-work-dlq' },
+    notices: { url: 'http://127.0.0.1:2/000000000000/custos-notices', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-notices-dlq' },
   },
   buckets: { files: 'custos-files' },
 };
@@ -88,4 +89,14 @@ test('makes the cursor secret once per data directory and keeps it there', async
   expect(first).toMatch(/^[0-9a-f]{64}$/);
   expect(second).toBe(first);
   expect(await readFile(join(dataDir, 'cursor-secret'), 'utf8')).toBe(first);
+});
+
+test('lets the vendor sink through the address guard only when the stack runs one', () => {
+  // Act
+  const without = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x' });
+  const withSink = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x', sink: { caFile: '/sink/tls-cert.pem' } });
+  // Assess
+  expect(without).not.toHaveProperty('ALLOWED_PRIVATE_WEBHOOK_HOSTS');
+  expect(without).not.toHaveProperty('WEBHOOK_CA_FILE');
+  expect(withSink).toMatchObject({ ALLOWED_PRIVATE_WEBHOOK_HOSTS: 'localhost', WEBHOOK_CA_FILE: '/sink/tls-cert.pem' });
 });
