@@ -1,0 +1,182 @@
+/**
+ * SubjectRequestStore on the records table. Requests and intake counters live in their
+ * organization's partition, so erasing the organization erases them and a backup exports them:
+ *
+ *   pk          sk                                  what
+ *   ORG#<org>   REQUEST#<requestId>                 a request   gsi1: REQUEST#<requestId> / ORG#<org>
+ *   ORG#<org>   INTAKE#<limiter>#<window end>       an intake counter of one hour
+ *
+ * gsi1 (whose `USER#` and `LINK#` keys it cannot collide with) finds a request from its id
+ * alone, for the public verify route. `expiresAt` (epoch seconds, the table's TTL attribute) is
+ * set on unverified requests and on counters: the clean-up cycle's sweep of expired items (and
+ * DynamoDB's TTL in the cloud) erases them; verification removes it from the request.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { TimelineStep } from '../../domain/subject-request.ts';
+import type { AuditEntry } from '../../ports/organizations.ts';
+import type { RequestChange, RequestPrecondition, StoredRequest, SubjectRequestStore } from '../../ports/subject-requests.ts';
+import type { AuditedWriter, WriteOp } from './audited-writer.ts';
+import { guarded, mapDynamoError } from './dynamo-errors.ts';
+import { GSI_BY_USER, orgPk, stripKeys } from './records-keys.ts';
+import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
+
+export const requestSk = (requestId: string): string => `REQUEST#${requestId}`;
+const REQUEST_PREFIX = 'REQUEST#';
+const requestGsiPk = (requestId: string): string => `REQUEST#${requestId}`;
+const intakeSk = (limiter: string, windowEndsAt: Date): string => `INTAKE#${limiter}#${Math.floor(windowEndsAt.getTime() / 1000)}`;
+
+const toEpochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+function fromItem(item: Record<string, unknown>): StoredRequest {
+  // stripKeys drops the TTL attribute (epoch seconds); the record carries it as ISO time.
+  const record = stripKeys<StoredRequest>(item);
+  return typeof item.expiresAt === 'number' ? { ...record, expiresAt: new Date(item.expiresAt * 1000).toISOString() } : record;
+}
+
+export class DynamoSubjectRequests implements SubjectRequestStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly writer: AuditedWriter,
+  ) {}
+
+  async takeIntakeSlot(orgId: string, limiter: string, windowEndsAt: Date, max: number): Promise<'taken' | 'full'> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: intakeSk(limiter, windowEndsAt) },
+          UpdateExpression: 'ADD #count :one SET expiresAt = :expires, kind = :kind',
+          ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':one': 1, ':max': max, ':expires': Math.floor(windowEndsAt.getTime() / 1000), ':kind': 'intake-counter' },
+        }),
+      );
+      return 'taken';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'full';
+      throw mapDynamoError(error);
+    }
+  }
+
+  async create(request: StoredRequest, audit: AuditEntry): Promise<void> {
+    const { expiresAt, ...rest } = request;
+    const item = {
+      pk: orgPk(request.orgId),
+      sk: requestSk(request.requestId),
+      gsi1pk: requestGsiPk(request.requestId),
+      gsi1sk: orgPk(request.orgId),
+      kind: 'request',
+      ...rest,
+      ...(expiresAt === undefined ? {} : { expiresAt: toEpochSeconds(expiresAt) }),
+    };
+    const ops: WriteOp[] = [{ Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, orgIsActive(this.table, request.orgId)];
+    await commitAudited(this.writer, ops, audit, () => new NotFoundError('organization'));
+  }
+
+  async get(orgId: string, requestId: string): Promise<StoredRequest | undefined> {
+    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: requestSk(requestId) }, ConsistentRead: true })));
+    return Item === undefined ? undefined : fromItem(Item);
+  }
+
+  async find(requestId: string): Promise<StoredRequest | undefined> {
+    const page = await guarded(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: GSI_BY_USER,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': requestGsiPk(requestId) },
+          Limit: 1,
+        }),
+      ),
+    );
+    const found = page.Items?.[0];
+    if (found === undefined || found.kind !== 'request') return undefined;
+    // The index is eventually consistent: read the item itself for the current tries and status.
+    return this.get(String(found.orgId), requestId);
+  }
+
+  async list(orgId: string): Promise<StoredRequest[]> {
+    return (await queryPartition(this.client, this.table, orgId, REQUEST_PREFIX)).map(fromItem);
+  }
+
+  async reserveCodeTry(orgId: string, requestId: string, max: number): Promise<number | 'locked'> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'SET codeTries = codeTries + :one',
+          ConditionExpression: 'attribute_exists(pk) AND codeTries < :max',
+          ExpressionAttributeValues: { ':one': 1, ':max': max },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(Attributes?.codeTries);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'locked';
+      throw mapDynamoError(error);
+    }
+  }
+
+  async releaseCodeTry(orgId: string, requestId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'SET codeTries = codeTries - :one',
+          ConditionExpression: 'attribute_exists(pk) AND codeTries > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
+    }
+  }
+
+  async verify(orgId: string, requestId: string, change: { verifiedAt: string; dueAt: string }, step: TimelineStep, audit: AuditEntry): Promise<void> {
+    const ops: WriteOp[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'SET #status = :open, verifiedAt = :verifiedAt, dueAt = :dueAt, updatedAt = :verifiedAt, timeline = list_append(timeline, :step) REMOVE codeHash, codeExpiresAt, expiresAt',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :unverified',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':open': 'open', ':unverified': 'unverified', ':verifiedAt': change.verifiedAt, ':dueAt': change.dueAt, ':step': [step] },
+        },
+      },
+      orgIsActive(this.table, orgId),
+    ];
+    await commitAudited(this.writer, ops, audit, (index) => (index === 0 ? new ConflictError('The request is verified already') : new NotFoundError('request')));
+  }
+
+  async update(orgId: string, requestId: string, change: RequestChange, expect: RequestPrecondition, step: TimelineStep, audit: AuditEntry): Promise<StoredRequest> {
+    const entries = Object.entries({ ...change, updatedAt: step.at }).filter(([, value]) => value !== undefined);
+    const names: Record<string, string> = { '#status': 'status', ...Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])) };
+    const values: Record<string, unknown> = { ':expected': expect.status, ':step': [step], ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])) };
+    const conditions = ['attribute_exists(pk)', '#status = :expected'];
+    if (expect.unextended === true) conditions.push('attribute_not_exists(extendedMonths)');
+    const ops: WriteOp[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: `SET ${entries.map((_, i) => `#a${i} = :v${i}`).join(', ')}, timeline = list_append(timeline, :step)`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+      orgIsActive(this.table, orgId),
+    ];
+    await commitAudited(this.writer, ops, audit, (index) => (index === 0 ? new ConflictError('The request changed meanwhile; read it again') : new NotFoundError('organization')));
+    const updated = await this.get(orgId, requestId);
+    if (updated === undefined) throw new NotFoundError('request');
+    return updated;
+  }
+}
