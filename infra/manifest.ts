@@ -187,6 +187,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     records: 'read',
     audit: 'append',
   }),
+  // Data subject requests. `write` records: requests, their intake counters and tries (no item is
+  // deleted here: unverified requests expire through the clean-up cycle). `decrypt`: the
+  // organization's data key seals the subject's email and keys its blind index. `mail`: the code,
+  // the extension and the rejection go to the subject.
+  api('api-requests', 'Data subject requests: public intake and verification, and the case staff work', {
+    records: 'write',
+    audit: 'append',
+    fieldKey: 'decrypt',
+    mail: true,
+  }),
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];
 

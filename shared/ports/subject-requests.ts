@@ -13,7 +13,7 @@ export interface StoredRequest extends SubjectRequest {
   readonly sealedEmail: string;
   readonly sealedName?: string;
   readonly sealedDetails?: string;
-  /** scrypt hash of the current one-time code (domain/password-hash.ts); absent once verified. */
+  /** Keyed hash of the current one-time code (use-cases/request-intake.ts); absent once verified. */
   readonly codeHash?: string;
   readonly codeExpiresAt?: string;
   /** Wrong codes counted (reserved before the check, given back when it was right). */
