@@ -781,7 +781,7 @@ export interface components {
             /** @description The caller's role in the organization */
             role?: string;
             /** @description Whether the public intake of data subject requests is open (POST /v1/orgs/{orgId}/requests) */
-            requestIntake: boolean;
+            requestIntake?: boolean;
         };
         Problem: {
             /** @description A URI naming the kind of problem; its last segment is stable (`restricted`, `consent-required`, …) */

@@ -80,7 +80,8 @@ const HTTP_BUNDLE_GOAL_KB = 250;
 const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
   'api-orgs': 553,
   'api-orchestrations': 466,
-  'api-jobs': 509,
+  // +1 KiB: the problem mapping every function carries learned 429 (request intake) and wrong codes.
+  'api-jobs': 510,
   'api-subjects': 513,
   'api-audit': 506,
   'api-portability': 782,
@@ -89,6 +90,8 @@ const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
   // Measured after the retention, hold and accountability routes joined the table, which openapi carries whole.
   'api-accountability': 509,
   openapi: 307,
+  // Measured at 532 KiB when the data subject requests joined (issue 20), +3 %.
+  'api-requests': 548,
 };
 const HTTP_FUNCTIONS = FUNCTIONS.filter((f) => f.routes.length > 0).map((f) => f.name);
 const kbOf = (bytes: number): number => bytes / 1024;

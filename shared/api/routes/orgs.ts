@@ -12,7 +12,7 @@ export const organization = z
     createdAt: z.string(),
     updatedAt: z.string(),
     role: z.string().optional().meta({ description: "The caller's role in the organization" }),
-    requestIntake: z.boolean().meta({ description: 'Whether the public intake of data subject requests is open (POST /v1/orgs/{orgId}/requests)' }),
+    requestIntake: z.boolean().optional().meta({ description: 'Whether the public intake of data subject requests is open (POST /v1/orgs/{orgId}/requests)' }),
   })
   .meta({ id: 'Organization' });
 
