@@ -17,6 +17,7 @@ import { addMember, createJob, createOrchestration, createOrg, createRole } from
 import { callRoute, newUser, type RouteAnswer } from './api/invoke-route.ts';
 import { auditEvents, storedRecords } from './api/stored.ts';
 import { emailsTo } from '../support/mailbox.ts';
+import { codeFor } from './api/subject-requests.ts';
 import { testEnv } from '../support/test-stack.ts';
 
 const owner = newUser('owner');
@@ -29,14 +30,6 @@ const person = () => `sam.${randomUUID().slice(0, 8)}@example.test`;
 const submit = (org: string, body: Record<string, unknown>) => callRoute({ route: requestRoutes.submitRequest, params: { orgId: org }, body });
 const verify = (requestId: string, code: string) => callRoute({ route: requestRoutes.verifyRequest, params: { requestId }, body: { code } });
 const getCase = (requestId: string, as = owner) => callRoute({ route: requestRoutes.getRequest, as, params: { orgId, requestId } });
-
-/** The code of the newest verification email to `email`. */
-async function codeFor(email: string): Promise<string> {
-  const mails = (await emailsTo(email)).filter((m) => /code/i.test(m.subject));
-  const code = /(\d{6})$/.exec(mails.at(-1)?.subject ?? '')?.[1];
-  if (code === undefined) throw new Error(`No code was emailed to ${email}`);
-  return code;
-}
 
 const wrongCode = (code: string): string => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
