@@ -187,12 +187,13 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     records: 'read',
     audit: 'append',
   }),
-  // Data subject requests. `write` records: requests, their intake counters and tries (no item is
-  // deleted here: unverified requests expire through the clean-up cycle). `decrypt`: the
-  // organization's data key seals the subject's email and keys its blind index. `mail`: the code,
-  // the extension and the rejection go to the subject.
+  // Data subject requests. `delete` records: requests, their intake counters and tries, and the
+  // fulfilment of an erasure, which deletes the subject's jobs as api-subjects does (unverified
+  // requests themselves expire through the clean-up cycle). `decrypt`: the organization's data
+  // key seals the subject's email, keys its blind index and opens the jobs a fulfilment changes.
+  // `mail`: the code, the extension and the rejection go to the subject.
   api('api-requests', 'Data subject requests: public intake and verification, and the case staff work', {
-    records: 'write',
+    records: 'delete',
     audit: 'append',
     fieldKey: 'decrypt',
     mail: true,

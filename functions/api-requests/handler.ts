@@ -6,6 +6,7 @@ import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
 import { assignRequest, extendRequest, getRequest, listRequests, rejectRequest } from '../../shared/use-cases/request-cases.ts';
+import { fulfilRequest } from '../../shared/use-cases/request-fulfilment.ts';
 import { submitRequest, verifyRequest } from '../../shared/use-cases/request-intake.ts';
 
 const r = requestRoutes;
@@ -24,6 +25,7 @@ export const operations = [
   operation(r.getRequest, async ({ ctx, params }) => ok(await getRequest(deps(), ctx, params.orgId, params.requestId))),
   operation(r.assignRequest, async ({ ctx, params, body }) => ok(await assignRequest(deps(), ctx, params.orgId, params.requestId, body))),
   operation(r.extendRequest, async ({ ctx, params, body }) => ok(await extendRequest(deps(), ctx, params.orgId, params.requestId, body))),
+  operation(r.fulfilRequest, async ({ ctx, params, body }) => ok(await fulfilRequest({ ...services.jobDeps(), cursorSecret: services.cursorSecret(), ...deps() }, ctx, params.orgId, params.requestId, body))),
   operation(r.rejectRequest, async ({ ctx, params, body }) => ok(await rejectRequest(deps(), ctx, params.orgId, params.requestId, body))),
 ];
 

@@ -72,8 +72,8 @@ async function requestOf(deps: CaseDeps, orgId: string, requestId: string): Prom
   return stored;
 }
 
-/** The subject's verified address, opened to write to them. */
-const emailOf = (deps: CaseDeps, org: OrganizationRecord, stored: StoredRequest): Promise<string> => requestCrypto(deps.keys, org).open(stored.requestId, 'email', stored.sealedEmail, REQUEST_PURPOSE);
+/** The subject's verified address, opened to write to them or to act on their data. */
+export const openedEmail = (deps: Pick<CaseDeps, 'keys'>, org: OrganizationRecord, stored: StoredRequest): Promise<string> => requestCrypto(deps.keys, org).open(stored.requestId, 'email', stored.sealedEmail, REQUEST_PURPOSE);
 
 export async function listRequests(deps: CaseDeps, ctx: RequestContext, orgId: string, filter: RequestFilter): Promise<RequestSummary[]> {
   await staffScope(deps, ctx, orgId);
@@ -120,7 +120,7 @@ async function step(
     { at, action, actor: ctx.principal.userId },
     { draft: { orgId: org.orgId, action, resource: { type: 'request', id: stored.requestId }, outcome: 'success', detail }, actor: auditActorOf(ctx) },
   );
-  if (options.email !== undefined) await deps.mailer.send({ to: await emailOf(deps, org, stored), ...options.email });
+  if (options.email !== undefined) await deps.mailer.send({ to: await openedEmail(deps, org, stored), ...options.email });
   return caseOf(updated);
 }
 
@@ -153,4 +153,9 @@ export async function rejectRequest(deps: CaseDeps, ctx: RequestContext, orgId: 
   return step(deps, ctx, org, stored, 'request.reject', { status: 'rejected' }, { reason: input.reason }, {
     email: rejectionEmail({ organizationName: org.name, type: stored.type, reason: input.reason }),
   });
+}
+
+/** Closes an open request as fulfilled, once the right was exercised (request-fulfilment.ts). */
+export function closeRequest(deps: CaseDeps, ctx: RequestContext, org: OrganizationRecord, stored: StoredRequest, detail: Readonly<Record<string, string | number>>): Promise<SubjectRequest> {
+  return step(deps, ctx, org, stored, 'request.fulfil', { status: 'fulfilled' }, { type: stored.type, ...detail });
 }

@@ -215,5 +215,6 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   },
   [key(requestRoutes.assignRequest)]: async ({ orgId, owner }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { assignee: owner.sub } }),
   [key(requestRoutes.extendRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { months: 1, reason: 'Records in several systems' } }),
+  [key(requestRoutes.fulfilRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId, 'objection') }, body: {} }),
   [key(requestRoutes.rejectRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { reason: 'Manifestly unfounded' } }),
 };

@@ -269,6 +269,12 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
     status: managers(200),
     prepare: async (w) => ({ params: { requestId: await verifiedRequest(w.home.orgId) }, body: { months: 1, reason: 'Matrix' } }),
   },
+  // An objection restricts the subject's jobs: the caller needs records.restrict as well.
+  'POST /v1/orgs/{orgId}/requests/{requestId}/fulfil': {
+    permissions: ['requests.manage', 'records.restrict'],
+    status: managers(200),
+    prepare: async (w) => ({ params: { requestId: await verifiedRequest(w.home.orgId, 'objection') }, body: {} }),
+  },
   'POST /v1/orgs/{orgId}/requests/{requestId}/reject': {
     permissions: ['requests.manage'],
     status: managers(200),

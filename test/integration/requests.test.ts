@@ -11,13 +11,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { requestRoutes } from '../../shared/api/routes/requests.ts';
+import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { DynamoExpiredItems } from '../../shared/adapters/aws/dynamo-expired-items.ts';
 import { advanceDomainClock, domainClock } from '../../shared/ports/clock.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type RouteAnswer } from './api/invoke-route.ts';
-import { auditEvents, storedRecords } from './api/stored.ts';
+import { auditEvents, restrictDirectly, storedRecords } from './api/stored.ts';
+import { scanTable } from '../support/raw-tables.ts';
 import { emailsTo } from '../support/mailbox.ts';
-import { codeFor } from './api/subject-requests.ts';
+import { codeFor, freshSourceIp } from './api/subject-requests.ts';
 import { testEnv } from '../support/test-stack.ts';
 
 const owner = newUser('owner');
@@ -27,7 +29,8 @@ const handler = newUser('handler');
 let orgId: string;
 
 const person = () => `sam.${randomUUID().slice(0, 8)}@example.test`;
-const submit = (org: string, body: Record<string, unknown>) => callRoute({ route: requestRoutes.submitRequest, params: { orgId: org }, body });
+/** From an address of its own unless given: the per-address limit is tested on purpose only. */
+const submit = (org: string, body: Record<string, unknown>, sourceIp = freshSourceIp()) => callRoute({ route: requestRoutes.submitRequest, params: { orgId: org }, body, sourceIp });
 const verify = (requestId: string, code: string) => callRoute({ route: requestRoutes.verifyRequest, params: { requestId }, body: { code } });
 const getCase = (requestId: string, as = owner) => callRoute({ route: requestRoutes.getRequest, as, params: { orgId, requestId } });
 
@@ -124,8 +127,10 @@ describe('intake', () => {
 
   test('20 per source address per hour, whatever the emails', async () => {
     const fresh = await createOrg(owner, 'Source limit');
-    for (let i = 0; i < 20; i += 1) expect((await submit(fresh, { type: 'access', email: person() })).status).toBe(202);
-    const limited = await submit(fresh, { type: 'access', email: person() });
+    const source = '203.0.113.7';
+    for (let i = 0; i < 20; i += 1) expect((await submit(fresh, { type: 'access', email: person() }, source)).status).toBe(202);
+    const limited = await submit(fresh, { type: 'access', email: person() }, source);
+    expect((await submit(fresh, { type: 'access', email: person() }, '203.0.113.8')).status).toBe(202);
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toMatch(/^\d+$/);
   });
@@ -265,6 +270,82 @@ describe('the case', () => {
     const stranger = newUser('stranger');
     const otherOrg = await createOrg(stranger, 'Other');
     expect((await callRoute({ route: requestRoutes.getRequest, as: stranger, params: { orgId: otherOrg, requestId } })).status).toBe(404);
+  });
+});
+
+describe('fulfilment through the subject use cases', () => {
+  const fulfil = (requestId: string, body: Record<string, unknown>, as = owner) => callRoute({ route: requestRoutes.fulfilRequest, as, params: { orgId, requestId }, body });
+  let claimsId: string;
+  beforeAll(async () => {
+    claimsId = await createOrchestration(orgId, owner, { name: 'Fulfilment claims' });
+  });
+
+  test('erasure deletes every job of the verified address: raw scans find neither the address nor the jobs', async () => {
+    // Prepare
+    const { requestId, email } = await openRequest('erasure');
+    const jobs = [await createJob(orgId, claimsId, owner, { title: 'One', email }), await createJob(orgId, claimsId, member, { title: 'Two', email })];
+    // Act
+    expect((await fulfil(requestId, {})).status).toBe(400);
+    const done = await fulfil(requestId, { mode: 'delete' });
+    // Assess
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe('fulfilled');
+    expect(done.body.timeline.at(-1)).toMatchObject({ action: 'request.fulfil', actor: owner.sub });
+    const records = JSON.stringify(await scanTable('records'));
+    for (const jobId of jobs) expect(records).not.toContain(jobId);
+    expect(records).not.toContain(email);
+    const events = (await auditEvents(orgId)).filter((e) => ['subject.erase', 'request.fulfil'].includes(e.action as string)).slice(-2);
+    expect(events.map((e) => e.action)).toEqual(['subject.erase', 'request.fulfil']);
+    expect(events[1]).toMatchObject({ detail: { type: 'erasure', mode: 'delete', jobsAffected: 2, jobsHeld: 0 } });
+    // Closed: a second fulfilment is refused.
+    expect((await fulfil(requestId, { mode: 'delete' })).status).toBe(409);
+  });
+
+  test.each(['restriction', 'objection'])('%s restricts every job of the subject', async (type) => {
+    const { requestId, email } = await openRequest(type);
+    const jobId = await createJob(orgId, claimsId, owner, { title: 'Restrict me', email });
+    const done = await fulfil(requestId, {});
+    expect(done.status).toBe(200);
+    const stored = (await storedRecords(orgId, `JOB#${jobId}`))[0]!;
+    expect(stored.restriction).toMatchObject({ reason: `Data subject request (${type})` });
+  });
+
+  test('rectification by a new email moves the jobs to it', async () => {
+    const { requestId, email } = await openRequest('rectification');
+    await createJob(orgId, claimsId, owner, { title: 'Rectify me', email });
+    const newEmail = person();
+    expect((await fulfil(requestId, { newEmail, changes: [] })).status).toBe(400);
+    expect((await fulfil(requestId, { newEmail })).status).toBe(200);
+    const asOwner = await callRoute({ route: subjectRoutes.subjectAccess, as: owner, params: { orgId }, body: { email: newEmail } });
+    expect(asOwner.body.items).toHaveLength(1);
+  });
+
+  test("rectification by changes edits only the subject's own jobs, and refuses a restricted one", async () => {
+    const { requestId, email } = await openRequest('rectification');
+    const own = await createJob(orgId, claimsId, owner, { title: 'Typo', email });
+    const other = await createJob(orgId, claimsId, owner, { title: 'Not theirs', email: person() });
+    const refused = await fulfil(requestId, { changes: [{ jobId: other, fields: { title: 'Hijacked' } }] });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0].path).toBe('body.changes.0.jobId');
+    await restrictDirectly(orgId, own);
+    expect((await fulfil(requestId, { changes: [{ jobId: own, fields: { title: 'Fixed' } }] })).body.type).toMatch(/\/restricted$/);
+    const fresh = await createJob(orgId, claimsId, owner, { title: 'Typo', email });
+    const done = await fulfil(requestId, { changes: [{ jobId: fresh, fields: { title: 'Fixed' } }] });
+    expect(done.status).toBe(200);
+    expect((await storedRecords(orgId, `JOB#${other}`))[0]).toMatchObject({ fields: { title: 'Not theirs' } });
+  });
+
+  test('a staff member needs the right itself too: requests.manage alone does not erase', async () => {
+    const { requestId } = await openRequest('erasure');
+    expect((await fulfil(requestId, { mode: 'delete' }, handler)).status).toBe(403);
+    expect((await getCase(requestId)).body.status).toBe('open');
+  });
+
+  test('access and portability say the report is not available yet, and the request stays open', async () => {
+    const { requestId } = await openRequest('access');
+    const answer = await fulfil(requestId, {});
+    expect(answer.status).toBe(409);
+    expect(answer.body.type).toMatch(/\/report-unavailable$/);
   });
 });
 

@@ -6,7 +6,8 @@
 import { REQUEST_STATUSES, REQUEST_TYPES } from '../../domain/subject-request.ts';
 import { email, id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
-import { restrictionReason } from './subjects.ts';
+import { updateJobBody } from './jobs.ts';
+import { restrictionReason, subjectErasureBody } from './subjects.ts';
 
 const orgParams = z.object({ orgId: id });
 const requestParams = z.object({ requestId: id });
@@ -31,6 +32,13 @@ export const assignBody = z.strictObject({ assignee: userId });
 /** Reasons are kept in the audit log (append-only), so they may not carry an email address. */
 export const extendBody = z.strictObject({ months: z.union([z.literal(1), z.literal(2)]), reason: restrictionReason });
 export const rejectBody = z.strictObject({ reason: restrictionReason });
+
+/** What a fulfilment needs by type: erasure `mode`; rectification `newEmail` or `changes`; the others nothing. */
+export const fulfilBody = z.strictObject({
+  mode: subjectErasureBody.shape.mode.optional(),
+  newEmail: email.optional(),
+  changes: z.array(updateJobBody.extend({ jobId: id })).min(1).max(100).optional(),
+});
 
 export const requestAccepted = z.object({ requestId: z.string() }).meta({ id: 'RequestAccepted' });
 export const requestVerified = z.object({ status: z.literal('open'), dueAt: z.string() }).meta({ id: 'RequestVerified' });
@@ -153,6 +161,23 @@ export const requestRoutes = {
     audit: 'request.extend',
     answers: { 409: 'Not open, extended already, or past three months from verification (`/extension-refused`)' },
     example: { months: 2, reason: 'The records span several systems that must be searched by hand' },
+  },
+  fulfilRequest: {
+    method: 'POST',
+    operationId: 'fulfilSubjectRequest',
+    path: '/v1/orgs/{orgId}/requests/{requestId}/fulfil',
+    fn: 'api-requests',
+    tag: TAG,
+    summary:
+      "Fulfils an open request through the subject routes' own use cases, with the caller's rights (requests.manage, and the right's own permission): `erasure` {mode}, `restriction` and `objection` (restricts) act on all the subject's jobs, `rectification` takes {newEmail} or {changes: [{jobId, fields}]}; then the request is `fulfilled`. `access` and `portability` answer 409 `report-unavailable` for now",
+    auth: 'jwt',
+    params: caseParams,
+    body: fulfilBody,
+    status: 200,
+    response: requestCase,
+    audit: 'request.fulfil',
+    answers: { 409: 'The request is not open, a job is restricted (`/restricted`), or the report of access and portability is not available yet (`/report-unavailable`)' },
+    example: { mode: 'delete' },
   },
   rejectRequest: {
     method: 'POST',

@@ -8,7 +8,7 @@ import { requestRoutes } from '../../../shared/api/routes/requests.ts';
 import { emailsTo } from '../../support/mailbox.ts';
 import { callRoute } from './invoke-route.ts';
 
-const freshSourceIp = (): string => `198.51.100.${randomInt(1, 255)}`;
+export const freshSourceIp = (): string => `198.51.100.${randomInt(1, 255)}`;
 
 /** The code of the newest verification email to `email`. */
 export async function codeFor(email: string): Promise<string> {
