@@ -134,7 +134,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Clean-up cycle: erases organizations and accounts queued for deletion, and expired exports, backups and links',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume' }, scans: ['records'] },
+    // `mail`: the deadline reminders of data subject requests go to staff.
+    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume' }, scans: ['records'], mail: true },
     routes: [],
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },

@@ -23,6 +23,7 @@ export const cleanupDeps = (): CleanupDeps => ({
   clock: services.clock(),
   orchestrations: services.orchestrations(),
   jobs: services.jobs(),
+  reminders: { requests: services.subjectRequests(), orgs: services.orgs(), mailer: services.mailer(), clock: services.clock() },
 });
 
 export async function handler(_event: ScheduledEvent, context: Context): Promise<CleanupReport> {
@@ -48,6 +49,7 @@ export async function handler(_event: ScheduledEvent, context: Context): Promise
     [METRIC.accountsErased]: report.accounts,
     [METRIC.expiredItemsDeleted]: report.expired.files + report.expired.links,
     [METRIC.malformedDeletionMessages]: report.malformedMessages,
+    ...(report.requests === undefined ? {} : { [METRIC.overdueRequests]: report.requests.overdue }),
   });
   return report;
 }

@@ -96,6 +96,11 @@ const PUBLISHED_METRIC_ALARMS: ReadonlyArray<{ readonly fn: string; readonly met
     metric: METRIC.auditVerificationFailures,
     description: 'An audit chain did not verify after its digest: possible tampering (the function log names the organization)',
   },
+  {
+    fn: 'cleanup',
+    metric: METRIC.overdueRequests,
+    description: 'A data subject request is past its due date (GDPR Art. 12(3)): answer, reject or extend it (docs/operations.md, "Data subject requests")',
+  },
 ];
 
 export class ApiStack extends Stack {

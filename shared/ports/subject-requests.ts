@@ -20,7 +20,12 @@ export interface StoredRequest extends SubjectRequest {
   readonly codeTries: number;
   /** While unverified: when the clean-up cycle erases it. */
   readonly expiresAt?: string;
+  /** The deadline reminders sent (once each), by the clean-up cycle. */
+  readonly reminded?: readonly DeadlineReminder[];
 }
+
+/** Reminders before `dueAt`: 7 days and 1 day. */
+export type DeadlineReminder = 'week' | 'day';
 
 /** What a staff action changes; absent fields stay as they are. */
 export interface RequestChange {
@@ -56,6 +61,13 @@ export interface SubjectRequestStore {
   releaseCodeTry(orgId: string, requestId: string): Promise<void>;
   /** Marks it verified: open, its due date, no code and no expiry any more. Conflict when not unverified. */
   verify(orgId: string, requestId: string, change: { verifiedAt: string; dueAt: string }, step: TimelineStep, audit: AuditEntry): Promise<void>;
+  /** Open requests of every organization due before `at`, soonest first (the clean-up cycle's reminders). */
+  dueBefore(at: Date): AsyncIterable<StoredRequest>;
+  /**
+   * Records a reminder as sent, once: false when it was already, or the request is no longer
+   * open. With its timeline step and audit event.
+   */
+  markReminded(orgId: string, requestId: string, reminder: DeadlineReminder, step: TimelineStep, audit: AuditEntry): Promise<boolean>;
   /** Applies a staff action with its timeline step and audit event. Conflict when `expect` no longer holds. */
   update(orgId: string, requestId: string, change: RequestChange, expect: RequestPrecondition, step: TimelineStep, audit: AuditEntry): Promise<StoredRequest>;
 }

@@ -65,3 +65,13 @@ export function rejectionEmail(input: { readonly organizationName: string; reado
     'You have the right to lodge a complaint with a supervisory authority, in particular in the Member State of your habitual residence, place of work or place of the alleged infringement, and to seek a judicial remedy (GDPR Art. 12(4), 77 and 79).',
   ]);
 }
+
+/** To the assignee (or the owners): a request's deadline is near. Names the request, never the person. */
+export function deadlineReminderEmail(input: { readonly organizationName: string; readonly requestId: string; readonly type: RequestType; readonly dueAt: Date; readonly within: 'week' | 'day' }): EmailContent {
+  const organization = oneLine(input.organizationName, 200);
+  const when = input.within === 'day' ? 'within a day' : 'within a week';
+  return email(`A data subject request to ${oneLine(input.organizationName)} is due ${when}`, `A data subject request is due ${when}`, [
+    `Request ${input.requestId} to ${organization} (${TYPE_NAMES[input.type]}) must be answered by ${humanDate(input.dueAt)} (${isoDate(input.dueAt)}).`,
+    'Fulfil it, reject it with the reason, or extend the deadline once (by at most two months, with the reason) before then: GDPR Art. 12(3).',
+  ]);
+}

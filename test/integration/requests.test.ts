@@ -12,7 +12,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { requestRoutes } from '../../shared/api/routes/requests.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
+import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
 import { DynamoExpiredItems } from '../../shared/adapters/aws/dynamo-expired-items.ts';
+import { DynamoOrganizations } from '../../shared/adapters/aws/dynamo-organizations.ts';
+import { DynamoSubjectRequests } from '../../shared/adapters/aws/dynamo-subject-requests.ts';
+import { SesMailer } from '../../shared/adapters/aws/ses-mailer.ts';
+import { LOCAL_MAIL_FROM } from '../../infra/local/service-env.ts';
+import { remindDueRequests, type ReminderDeps } from '../../shared/use-cases/request-reminders.ts';
 import { advanceDomainClock, domainClock } from '../../shared/ports/clock.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type RouteAnswer } from './api/invoke-route.ts';
@@ -371,5 +377,57 @@ describe('expiry', () => {
     expect(early).toHaveLength(1);
     expect(await storedRecords(orgId, `REQUEST#${unverified}`)).toEqual([]);
     expect(await storedRecords(orgId, `REQUEST#${verified}`)).toHaveLength(1);
+  });
+});
+
+describe('deadlines in the scheduled cycle', () => {
+  test('the assignee is reminded 7 days and 1 day before dueAt, once each; the owners when none is assigned; overdue ones are counted', async () => {
+    // Prepare: the cycle's reminder pass over the real adapters, seeing only this file's organization.
+    const raw = new DynamoDBClient({});
+    const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+    const writer = new AuditedWriter(documents, testEnv('AUDIT_TABLE'), domainClock);
+    const store = new DynamoSubjectRequests(documents, testEnv('RECORDS_TABLE'), writer);
+    const deps: ReminderDeps = {
+      requests: {
+        dueBefore: async function* (at) {
+          for await (const request of store.dueBefore(at)) if (request.orgId === orgId) yield request;
+        },
+        markReminded: (...args) => store.markReminded(...args),
+      },
+      orgs: new DynamoOrganizations(documents, testEnv('RECORDS_TABLE'), writer),
+      mailer: new SesMailer(undefined, LOCAL_MAIL_FROM),
+      clock: domainClock,
+    };
+    const cycle = () => remindDueRequests(deps, `cycle-${randomUUID()}`, { remaining: () => true });
+    const assigned = await openRequest('erasure');
+    const assign = await callRoute({ route: requestRoutes.assignRequest, as: owner, params: { orgId, requestId: assigned.requestId }, body: { assignee: handler.sub } });
+    expect(assign.status).toBe(200);
+    const unassigned = await openRequest('access');
+    const remindersTo = async (email: string, requestId: string) => (await emailsTo(email)).filter((m) => m.body.text?.includes(requestId)).map((m) => m.subject);
+    // Act + Assess: a month ahead, nothing is due yet.
+    await cycle();
+    expect(await remindersTo(handler.email, assigned.requestId)).toEqual([]);
+    // Within a week: one reminder each, to the assignee and to the owner; a second run sends none.
+    advanceDomainClock((Date.parse(assigned.dueAt) - domainClock.now().getTime()) / 1000 - 6 * 24 * 3600);
+    await cycle();
+    await cycle();
+    expect(await remindersTo(handler.email, assigned.requestId)).toEqual([expect.stringMatching(/due within a week$/)]);
+    expect(await remindersTo(owner.email, unassigned.requestId)).toEqual([expect.stringMatching(/due within a week$/)]);
+    expect(await remindersTo(owner.email, assigned.requestId)).toEqual([]);
+    // Within a day: the second reminder, once.
+    advanceDomainClock(5.5 * 24 * 3600);
+    await cycle();
+    await cycle();
+    expect(await remindersTo(handler.email, assigned.requestId)).toEqual([expect.stringMatching(/week$/), expect.stringMatching(/within a day$/)]);
+    const timeline = (await getCase(assigned.requestId)).body.timeline.map((s: { action: string }) => s.action);
+    expect(timeline.filter((a: string) => a === 'request.remind')).toHaveLength(2);
+    // Past due: counted as overdue; a closed request is not.
+    advanceDomainClock(24 * 3600);
+    const before = await cycle();
+    await callRoute({ route: requestRoutes.rejectRequest, as: owner, params: { orgId, requestId: assigned.requestId }, body: { reason: 'Closed for the test' } });
+    const after = await cycle();
+    raw.destroy();
+    expect(before.overdue - after.overdue).toBe(1);
+    expect(after.remindersSent).toBe(0);
   });
 });

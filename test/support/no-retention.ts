@@ -13,3 +13,8 @@ export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs'> = {
   orchestrations: { get: unused, withRetention: async function* () {} },
   jobs: { findDue: unused, getMany: unused, writeBatch: unused },
 };
+
+/** No deadline reminders: the scoped cycles of the deletion tests leave other files' requests alone. */
+export const NO_REMINDERS: Pick<CleanupDeps, 'reminders'> = {
+  reminders: { requests: { dueBefore: async function* () {}, markReminded: unused }, orgs: { get: unused, getMember: unused, listMembers: unused }, mailer: { send: unused }, clock: { now: () => new Date() } },
+};

@@ -4,7 +4,13 @@
  *
  *   pk          sk                                  what
  *   ORG#<org>   REQUEST#<requestId>                 a request   gsi1: REQUEST#<requestId> / ORG#<org>
+ *                                                   while open  gsi3: REQUESTS-DUE / <dueAt>#<org>#<requestId>
  *   ORG#<org>   INTAKE#<limiter>#<window end>       an intake counter of one hour
+ *
+ * gsi3 holds open requests only (a sparse partition, like RETENTION on gsi1): the clean-up cycle
+ * finds every organization's requests due soon, soonest first, with one Query, and counts the
+ * overdue ones, instead of scanning the table. One partition key for all tenants is fine at the
+ * volume of open requests (a few per organization); shard it by due month if that ever changes.
  *
  * gsi1 (whose `USER#` and `LINK#` keys it cannot collide with) finds a request from its id
  * alone, for the public verify route. `expiresAt` (epoch seconds, the table's TTL attribute) is
@@ -16,16 +22,20 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { TimelineStep } from '../../domain/subject-request.ts';
 import type { AuditEntry } from '../../ports/organizations.ts';
-import type { RequestChange, RequestPrecondition, StoredRequest, SubjectRequestStore } from '../../ports/subject-requests.ts';
+import type { DeadlineReminder, RequestChange, RequestPrecondition, StoredRequest, SubjectRequestStore } from '../../ports/subject-requests.ts';
 import type { AuditedWriter, WriteOp } from './audited-writer.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
-import { GSI_BY_USER, orgPk, stripKeys } from './records-keys.ts';
-import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
+import { GSI_BY_ORCHESTRATION, GSI_BY_USER, orgPk, stripKeys } from './records-keys.ts';
+import { commitAudited, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
 
 export const requestSk = (requestId: string): string => `REQUEST#${requestId}`;
 const REQUEST_PREFIX = 'REQUEST#';
 const requestGsiPk = (requestId: string): string => `REQUEST#${requestId}`;
 const intakeSk = (limiter: string, windowEndsAt: Date): string => `INTAKE#${limiter}#${Math.floor(windowEndsAt.getTime() / 1000)}`;
+
+const DUE_GSI_PK = 'REQUESTS-DUE';
+const dueGsiSk = (dueAt: string, orgId: string, requestId: string): string => `${dueAt}#${orgId}#${requestId}`;
+const CLOSED = new Set(['fulfilled', 'rejected']);
 
 const toEpochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
@@ -144,10 +154,19 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
         Update: {
           TableName: this.table,
           Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          UpdateExpression: 'SET #status = :open, verifiedAt = :verifiedAt, dueAt = :dueAt, updatedAt = :verifiedAt, timeline = list_append(timeline, :step) REMOVE codeHash, codeExpiresAt, expiresAt',
+          UpdateExpression:
+            'SET #status = :open, verifiedAt = :verifiedAt, dueAt = :dueAt, updatedAt = :verifiedAt, timeline = list_append(timeline, :step), gsi3pk = :duePk, gsi3sk = :dueSk REMOVE codeHash, codeExpiresAt, expiresAt',
           ConditionExpression: 'attribute_exists(pk) AND #status = :unverified',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':open': 'open', ':unverified': 'unverified', ':verifiedAt': change.verifiedAt, ':dueAt': change.dueAt, ':step': [step] },
+          ExpressionAttributeValues: {
+            ':open': 'open',
+            ':unverified': 'unverified',
+            ':verifiedAt': change.verifiedAt,
+            ':dueAt': change.dueAt,
+            ':step': [step],
+            ':duePk': DUE_GSI_PK,
+            ':dueSk': dueGsiSk(change.dueAt, orgId, requestId),
+          },
         },
       },
       orgIsActive(this.table, orgId),
@@ -156,7 +175,10 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
   }
 
   async update(orgId: string, requestId: string, change: RequestChange, expect: RequestPrecondition, step: TimelineStep, audit: AuditEntry): Promise<StoredRequest> {
-    const entries = Object.entries({ ...change, updatedAt: step.at }).filter(([, value]) => value !== undefined);
+    // The due index follows the deadline while the request is open, and drops it once closed.
+    const dueKey = change.dueAt === undefined ? {} : { gsi3sk: dueGsiSk(change.dueAt, orgId, requestId) };
+    const closing = change.status !== undefined && CLOSED.has(change.status);
+    const entries = Object.entries({ ...change, ...dueKey, updatedAt: step.at }).filter(([, value]) => value !== undefined);
     const names: Record<string, string> = { '#status': 'status', ...Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])) };
     const values: Record<string, unknown> = { ':expected': expect.status, ':step': [step], ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])) };
     const conditions = ['attribute_exists(pk)', '#status = :expected'];
@@ -166,7 +188,7 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
         Update: {
           TableName: this.table,
           Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          UpdateExpression: `SET ${entries.map((_, i) => `#a${i} = :v${i}`).join(', ')}, timeline = list_append(timeline, :step)`,
+          UpdateExpression: `SET ${entries.map((_, i) => `#a${i} = :v${i}`).join(', ')}, timeline = list_append(timeline, :step)${closing ? ' REMOVE gsi3pk, gsi3sk' : ''}`,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -178,5 +200,38 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     const updated = await this.get(orgId, requestId);
     if (updated === undefined) throw new NotFoundError('request');
     return updated;
+  }
+
+  async *dueBefore(at: Date): AsyncGenerator<StoredRequest> {
+    for await (const item of queryItems(this.client, {
+      TableName: this.table,
+      IndexName: GSI_BY_ORCHESTRATION,
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk < :until',
+      ExpressionAttributeValues: { ':pk': DUE_GSI_PK, ':until': at.toISOString() },
+    })) {
+      if (item.kind === 'request') yield fromItem(item);
+    }
+  }
+
+  async markReminded(orgId: string, requestId: string, reminder: DeadlineReminder, step: TimelineStep, audit: AuditEntry): Promise<boolean> {
+    const ops: WriteOp[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'SET reminded = list_append(if_not_exists(reminded, :none), :reminder), timeline = list_append(timeline, :step)',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :open AND NOT contains(reminded, :name)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':none': [], ':reminder': [reminder], ':name': reminder, ':open': 'open', ':step': [step] },
+        },
+      },
+    ];
+    try {
+      await commitAudited(this.writer, ops, audit, () => new ConflictError('reminded'));
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
   }
 }
