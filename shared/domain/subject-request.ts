@@ -50,8 +50,6 @@ export function newVerificationCode(): string {
   return randomInt(0, 1_000_000).toString().padStart(6, '0');
 }
 
-export const isWellFormedCode = (code: string): boolean => /^\d{6}$/.test(code);
-
 /**
  * `months` calendar months after `from`, in UTC; a day the target month lacks becomes its last
  * day (31 January + 1 month = 28 or 29 February), as deadlines in months are counted.
