@@ -30,6 +30,7 @@ import { DynamoShares } from '../shared/adapters/aws/dynamo-shares.ts';
 import { SqsNoticeQueue } from '../shared/adapters/aws/sqs-notice-queue.ts';
 import { DynamoOrchestrations } from '../shared/adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from '../shared/adapters/aws/dynamo-organizations.ts';
+import { DynamoSubjectRequests } from '../shared/adapters/aws/dynamo-subject-requests.ts';
 import { DynamoTenantSweeper } from '../shared/adapters/aws/dynamo-tenant-sweeper.ts';
 import { S3Files } from '../shared/adapters/aws/s3-files.ts';
 import { SqsDeletionQueue } from '../shared/adapters/aws/sqs-deletion-queue.ts';
@@ -110,6 +111,13 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
       jobs: new DynamoJobs(documents, recordsTable, writer),
       shares: new DynamoShares(documents, recordsTable, writer),
       notices: new SqsNoticeQueue(sqs, resources.queues.notices.url),
+      // The cycle's reminder pass reads the (empty) due index: its one Query counts like in production.
+      reminders: {
+        requests: new DynamoSubjectRequests(documents, recordsTable, writer),
+        orgs,
+        mailer: { send: () => Promise.reject(new Error('The bench holds no data subject requests to remind of')) },
+        clock: systemClock,
+      },
     };
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {

@@ -167,7 +167,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memoryMb: 1024,
     timeoutSeconds: 900,
     // `send` notices: extensions that received a job erased by retention are told (Art. 19).
-    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume', notices: 'send' }, scans: ['records'] },
+    // `mail`: the deadline reminders of data subject requests go to staff.
+    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume', notices: 'send' }, scans: ['records'], mail: true },
     routes: [],
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },
@@ -233,6 +234,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   api('api-accountability', 'Accountability: the record of processing activities (Art. 30) and the scope of an incident (Art. 33)', {
     records: 'read',
     audit: 'append',
+  }),
+  // Data subject requests. `delete` records: requests, their intake counters and tries, and the
+  // fulfilment of an erasure, which deletes the subject's jobs as api-subjects does (unverified
+  // requests themselves expire through the clean-up cycle). `decrypt`: the organization's data
+  // key seals the subject's email, keys its blind index and opens the jobs a fulfilment changes.
+  // `mail`: the code, the extension and the rejection go to the subject.
+  // `send` notices: a fulfilled rectification, erasure or restriction tells the recipients (Art. 19).
+  api('api-requests', 'Data subject requests: public intake and verification, and the case staff work', {
+    records: 'delete',
+    audit: 'append',
+    fieldKey: 'decrypt',
+    queues: { notices: 'send' },
+    mail: true,
   }),
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];

@@ -21,6 +21,7 @@ import { DynamoOrchestrations } from './adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from './adapters/aws/dynamo-organizations.ts';
 import { DynamoPortability } from './adapters/aws/dynamo-portability.ts';
 import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
+import { DynamoSubjectRequests } from './adapters/aws/dynamo-subject-requests.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
 import { SesMailer } from './adapters/aws/ses-mailer.ts';
 import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
@@ -53,6 +54,7 @@ import type { OrchestrationStore } from './ports/orchestrations.ts';
 import type { OrganizationStore } from './ports/organizations.ts';
 import type { PortabilityStore } from './ports/portability.ts';
 import type { RoleStore } from './ports/roles.ts';
+import type { SubjectRequestStore } from './ports/subject-requests.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
 import type { SecurityEvent } from './http/api-handler.ts';
 
@@ -83,6 +85,7 @@ export const auditCheckpointSeconds = /* @__PURE__ */ lazy(() => env.auditCheckp
 export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const roles: () => RoleStore = /* @__PURE__ */ lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const orchestrations: () => OrchestrationStore = /* @__PURE__ */ lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const subjectRequests: () => SubjectRequestStore = /* @__PURE__ */ lazy(() => new DynamoSubjectRequests(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const jobs: () => JobStore = /* @__PURE__ */ lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
 export const accessReads: () => AccessReads = /* @__PURE__ */ lazy(() => new DynamoAccessReads(dynamoDocumentClient(), env.recordsTable()));
 /** Which orchestration each job belongs to, as far as this warm instance has seen. */

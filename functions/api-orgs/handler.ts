@@ -12,7 +12,7 @@ import { deleteMyAccount } from '../../shared/use-cases/account-deletion.ts';
 import { rotateOrganizationKey } from '../../shared/use-cases/key-rotation.ts';
 import { cancelOrganizationDeletion, requestOrganizationDeletion } from '../../shared/use-cases/org-deletion.ts';
 import { createRole, deleteRole, listRoles, updateRole } from '../../shared/use-cases/roles.ts';
-import { createOrganization, getOrganization, listMyOrganizations, renameOrganization } from '../../shared/use-cases/organizations.ts';
+import { createOrganization, getOrganization, listMyOrganizations, updateOrganization } from '../../shared/use-cases/organizations.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
 
 const r = orgRoutes;
@@ -29,7 +29,7 @@ export const operations = [
   operation(r.createOrg, async ({ ctx, body }) => created(await createOrganization(deps(), ctx, body))),
   operation(r.listOrgs, async ({ ctx, query, cursorScope }) => ok(pageList(await listMyOrganizations(deps(), ctx), (o) => o.orgId, query, cursors, cursorScope))),
   operation(r.getOrg, async ({ ctx, params }) => ok(await getOrganization(deps(), ctx, params.orgId))),
-  operation(r.updateOrg, async ({ ctx, params, body }) => ok(await renameOrganization(deps(), ctx, params.orgId, body))),
+  operation(r.updateOrg, async ({ ctx, params, body }) => ok(await updateOrganization(deps(), ctx, params.orgId, body))),
   operation(r.listMembers, async ({ ctx, params, query, cursorScope }) => ok(pageList(await listMembers(deps(), ctx, params.orgId), (m) => m.userId, query, cursors, cursorScope))),
   operation(r.addMember, async ({ ctx, params, body }) => created(await addMember(memberGrantDeps(), ctx, params.orgId, body))),
   operation(r.changeMember, async ({ ctx, params, body }) => ok(await changeMemberRole(memberGrantDeps(), ctx, params.orgId, params.userId, body))),

@@ -21,6 +21,7 @@ export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   jobs: services.jobs(),
   shares: services.shares(),
   notices: services.noticeQueue(),
+  reminders: { requests: services.subjectRequests(), orgs: services.orgs(), mailer: services.mailer(), clock: services.clock() },
 }));
 /** The same lease as the messages': a run that dies frees both within it. */
 const claimLeaseMs = services.deletionQueueLeaseSeconds() * 1000;
@@ -47,6 +48,7 @@ export async function handler(_event: ScheduledEvent, context: Context): Promise
     [METRIC.accountsErased]: report.accounts,
     [METRIC.expiredItemsDeleted]: report.expired.files + report.expired.links,
     [METRIC.malformedDeletionMessages]: report.malformedMessages,
+    ...(report.requests === undefined ? {} : { [METRIC.overdueRequests]: report.requests.overdue }),
   });
   return report;
 }

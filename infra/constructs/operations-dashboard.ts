@@ -71,6 +71,7 @@ export class OperationsDashboard extends Construct {
         cleanup(METRIC.expiredItemsDeleted),
         cleanup(METRIC.malformedDeletionMessages),
         cleanup(METRIC.cleanupCycleFailures),
+        cleanup(METRIC.overdueRequests),
       ]),
       graph('Audit digests and verification', [
         audit(METRIC.auditDigestsWritten),

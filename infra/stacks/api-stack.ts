@@ -103,6 +103,11 @@ const PUBLISHED_METRIC_ALARMS: ReadonlyArray<{ readonly fn: string; readonly met
     metric: METRIC.auditEventsRefused,
     description: 'The audit sequencer found events gone or moved before it could sequence them: possible tampering (verification names the position)',
   },
+  {
+    fn: 'cleanup',
+    metric: METRIC.overdueRequests,
+    description: 'A data subject request is past its due date (GDPR Art. 12(3)): answer, reject or extend it (docs/operations.md, "Data subject requests")',
+  },
 ];
 
 export class ApiStack extends Stack {

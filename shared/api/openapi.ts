@@ -17,6 +17,7 @@ const problem = z
     status: z.number().int(),
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({ description: 'What failed validation, field by field (400)' }),
+    triesLeft: z.number().int().optional().meta({ description: 'A wrong one-time code (400 `wrong-code`): the tries left before the request is void' }),
   })
   .meta({ id: 'Problem' });
 

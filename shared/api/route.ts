@@ -17,6 +17,7 @@ export type ApiFunctionName =
   | 'api-portability'
   | 'api-extensions'
   | 'api-accountability'
+  | 'api-requests'
   | 'download'
   | 'openapi';
 

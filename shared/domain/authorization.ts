@@ -34,7 +34,8 @@ export type Action =
   | 'extensions.read'
   | 'extensions.manage'
   | 'processing.record'
-  | 'incidents.scope';
+  | 'incidents.scope'
+  | 'requests.manage';
 
 /** The caller as seen inside one organization. */
 export interface Actor {
@@ -75,6 +76,7 @@ const ACTION_PERMISSION: Partial<Record<Action, Permission>> = {
   'subjects.erase': 'subjects.erase',
   'audit.read': 'audit.read',
   'extensions.manage': 'extensions.manage',
+  'requests.manage': 'requests.manage',
 };
 
 export function permissionsOf(actor: Actor): ReadonlySet<Permission> {

@@ -124,6 +124,24 @@ export class LockedError extends CustosError {
   }
 }
 
+/** A wrong one-time code: the client learns how many tries are left (shown in the problem body). */
+export class WrongCodeError extends CustosError {
+  readonly status = 400;
+  readonly type = 'wrong-code';
+  constructor(readonly triesLeft: number) {
+    super('Wrong code', `The code is not right; ${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left`);
+  }
+}
+
+/** A limit of the public request intake was reached; retry after the window ends. */
+export class TooManyRequestsError extends CustosError {
+  readonly status = 429;
+  readonly type = 'too-many-requests';
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many requests', 'Too many requests from this address or for this email; retry later');
+  }
+}
+
 /** A dependency (DynamoDB, KMS, …) throttled us or timed out; the client may retry. */
 export class UnavailableError extends CustosError {
   readonly status: number;

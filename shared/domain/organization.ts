@@ -12,6 +12,8 @@ export interface Organization {
   /** Set while pending deletion: who asked and when. */
   readonly deletionRequestedAt?: string;
   readonly deletionRequestedBy?: string;
+  /** Whether the public intake of data subject requests is open; absent means open (the default). */
+  readonly requestIntake?: boolean;
 }
 
 export interface Membership {

@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   'subjects.erase',
   'audit.read',
   'extensions.manage',
+  'requests.manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -3,7 +3,7 @@
  * Errors below 500 show their message; anything else is a generic 500 that says nothing of
  * its cause.
  */
-import { CustosError, UnavailableError, ValidationError } from '../domain/errors.ts';
+import { CustosError, TooManyRequestsError, UnavailableError, ValidationError, WrongCodeError } from '../domain/errors.ts';
 import type { HttpResult } from './http-result.ts';
 
 export const PROBLEM_BASE = 'https://custos.dev/problems/';
@@ -14,6 +14,8 @@ export interface ProblemBody {
   readonly status: number;
   readonly detail: string;
   readonly errors?: readonly { path: string; message: string }[];
+  /** A wrong one-time code: how many tries are left before the request is void. */
+  readonly triesLeft?: number;
 }
 
 export function problemResult(error: unknown): HttpResult {
@@ -24,9 +26,10 @@ export function problemResult(error: unknown): HttpResult {
       status: error.status,
       detail: error.message,
       ...(error instanceof ValidationError ? { errors: error.errors } : {}),
+      ...(error instanceof WrongCodeError ? { triesLeft: error.triesLeft } : {}),
     };
     const headers: Record<string, string> = {};
-    if (error instanceof UnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error instanceof UnavailableError || error instanceof TooManyRequestsError) headers['retry-after'] = String(error.retryAfterSeconds);
     return { status: error.status, body, headers, contentType: 'application/problem+json' };
   }
   if (error instanceof UnavailableError) {

@@ -9,6 +9,11 @@ export interface OrganizationRecord extends Organization {
   readonly ownerCount: number;
 }
 
+export interface OrganizationChange {
+  readonly name: string;
+  readonly requestIntake?: boolean | undefined;
+}
+
 /** The organization and the caller's membership, read together. */
 export interface OrgAndMembership {
   readonly org: OrganizationRecord | undefined;
@@ -21,7 +26,8 @@ export interface OrganizationStore {
   /** Several organizations by id (missing ones are absent from the map). */
   getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>>;
   getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership>;
-  rename(orgId: string, name: string, at: string, audit: AuditEntry): Promise<OrganizationRecord>;
+  /** Rectifies the details of an active organization: its name, whether request intake is open. */
+  update(orgId: string, change: OrganizationChange, at: string, audit: AuditEntry): Promise<OrganizationRecord>;
   /**
    * Appends a data key version to an active organization's list, with its audit event, if the
    * list still holds `expectedCount` versions: of two concurrent rotations only one wins

@@ -20,7 +20,7 @@ export interface EmailContent {
 }
 
 /** Names go into a subject line: no line breaks (header injection), bounded length. */
-function oneLine(text: string, max = 80): string {
+export function oneLine(text: string, max = 80): string {
   const flat = text.replace(/[\r\n\t\u0000-\u001F\u007F]+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -3,8 +3,9 @@
  * each organization it names (records, audit events, files, keys; only a deletion record without
  * personal data remains), pseudonymises deleted accounts in the audit events of the organizations
  * they were in, then picks up pending deletions whose message never came (their markers), then
- * applies the orchestrations' retention rules (retention.ts), then deletes expired exports,
- * backups and link tokens.
+ * applies the orchestrations' retention rules (retention.ts), then reminds staff of data subject
+ * requests due soon and counts the overdue ones (request-reminders.ts), then deletes expired
+ * exports, backups, link tokens and unverified requests.
  *
  * Resumable and idempotent: progress is checkpointed per organization, a run that stops early
  * (budget, failure, crash) leaves its message to come back and the next run continues where the
@@ -20,6 +21,7 @@ import type { ActorPseudonymiser, Budget, DeletionCounts, DeletionProgress, Expi
 import { logger } from '../logger.ts';
 import { createHash } from 'node:crypto';
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
+import { remindDueRequests, type ReminderDeps, type ReminderReport } from './request-reminders.ts';
 
 export interface CleanupDeps {
   readonly queue: DeletionQueue;
@@ -32,6 +34,7 @@ export interface CleanupDeps {
   readonly jobs: RetentionDeps['jobs'];
   readonly shares: RetentionDeps['shares'];
   readonly notices: RetentionDeps['notices'];
+  readonly reminders: ReminderDeps;
 }
 
 export interface CycleRun {
@@ -62,6 +65,8 @@ export interface CleanupReport {
   accounts: number;
   /** Jobs erased or anonymized by retention rules (absent when the budget ran out before them). */
   retention?: RetentionReport;
+  /** Deadline reminders of data subject requests and the overdue count (absent when the budget ran out before them). */
+  requests?: ReminderReport;
   readonly expired: { files: number; links: number };
   /** Messages left for the dead-letter queue because their body is not a deletion request. */
   malformedMessages: number;
@@ -124,6 +129,10 @@ async function cycle(deps: CleanupDeps, run: CycleRun): Promise<CleanupReport> {
 
   if (budget.remaining()) {
     report.retention = await applyRetention(deps, run, budget);
+  }
+
+  if (budget.remaining()) {
+    report.requests = await remindDueRequests(deps.reminders, run.cycleId, budget);
   }
 
   if (budget.remaining()) {

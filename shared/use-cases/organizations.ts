@@ -19,10 +19,12 @@ export interface OrganizationView {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly role: string;
+  /** Whether the public intake of data subject requests is open. */
+  readonly requestIntake: boolean;
 }
 
 export function organizationView(org: OrganizationRecord, role: string): OrganizationView {
-  return { orgId: org.orgId, name: org.name, status: org.status, createdAt: org.createdAt, updatedAt: org.updatedAt, role };
+  return { orgId: org.orgId, name: org.name, status: org.status, createdAt: org.createdAt, updatedAt: org.updatedAt, role, requestIntake: org.requestIntake !== false };
 }
 
 export async function createOrganization(deps: OrganizationDeps, ctx: RequestContext, input: { name: string }): Promise<OrganizationView> {
@@ -68,22 +70,23 @@ export async function getOrganization(deps: Pick<OrganizationDeps, 'orgs'>, ctx:
   return organizationView(org, actor.membership.role);
 }
 
-export async function renameOrganization(
+export async function updateOrganization(
   deps: Pick<OrganizationDeps, 'orgs' | 'clock'>,
   ctx: RequestContext,
   orgId: string,
-  input: { name?: string | undefined },
+  input: { name?: string | undefined; requestIntake?: boolean | undefined },
 ): Promise<OrganizationView> {
   const { org, actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'org.update');
   const name = input.name ?? org.name;
-  const updated = await deps.orgs.rename(orgId, name, deps.clock.now().toISOString(), {
+  const fields = [...(input.name === undefined ? [] : ['name']), ...(input.requestIntake === undefined ? [] : ['requestIntake'])];
+  const updated = await deps.orgs.update(orgId, { name, requestIntake: input.requestIntake }, deps.clock.now().toISOString(), {
     draft: {
       orgId,
       action: 'org.update',
       resource: { type: 'org', id: orgId },
       outcome: 'success',
-      changes: { fields: ['name'], values: { name } },
+      changes: { fields, values: { ...(input.name === undefined ? {} : { name }), ...(input.requestIntake === undefined ? {} : { requestIntake: input.requestIntake }) } },
     },
     actor: auditActorOf(ctx),
   });

@@ -330,9 +330,10 @@ describe('least privilege', () => {
 
   test('in the manifest, records are deleted only by the clean-up cycle and the routes that erase by contract', () => {
     // Erasing a job, a member, a role, an orchestration or a subject's jobs is a real delete
-    // (GDPR Art. 17); a new deleter must be added here on purpose.
+    // (GDPR Art. 17); a new deleter must be added here on purpose. api-requests: fulfilling an
+    // erasure request runs the subject erasure.
     const deleters = FUNCTIONS.filter((f) => (statements.get(f.name) ?? []).some((s) => touches(s, 'RecordsTable') && actionsOf(s).some((a) => /DeleteItem|BatchWriteItem/.test(a))));
-    expect(deleters.map((f) => f.name).sort()).toEqual(['api-jobs', 'api-orchestrations', 'api-orgs', 'api-subjects', 'cleanup']);
+    expect(deleters.map((f) => f.name).sort()).toEqual(['api-jobs', 'api-orchestrations', 'api-orgs', 'api-requests', 'api-subjects', 'cleanup']);
   });
 
   /**
@@ -389,6 +390,7 @@ describe('alarms', () => {
     { fn: 'cleanup', metric: METRIC.cleanupCycleFailures },
     { fn: 'audit-digest', metric: METRIC.auditVerificationFailures },
     { fn: 'audit-sequencer', metric: METRIC.auditEventsRefused },
+    { fn: 'cleanup', metric: METRIC.overdueRequests },
   ])('$fn: an alarm on $metric, the metric the function publishes', ({ fn, metric }) => {
     // The document the function writes (shared/adapters/aws/metrics.ts) names namespace and dimension.
     const emf = JSON.parse(emfLine({ [metric]: 1 }, 'fn', 0)) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } };

@@ -98,6 +98,8 @@ const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
   'api-extensions': 460,
   download: 595,
   'api-accountability': 444,
+  // Measured at 532 KiB before zod's unused modules were stubbed, when the data subject requests joined (issue 20).
+  'api-requests': 548,
 };
 const HTTP_FUNCTIONS = FUNCTIONS.filter((f) => f.routes.length > 0).map((f) => f.name);
 const kbOf = (bytes: number): number => bytes / 1024;

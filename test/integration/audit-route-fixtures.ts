@@ -11,12 +11,14 @@ import { keyRoutes } from '../../shared/api/routes/keys.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
+import { requestRoutes } from '../../shared/api/routes/requests.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { recipientRoutes } from '../../shared/api/routes/recipients.ts';
 import { routeKey, type RouteDefinition } from '../../shared/api/route.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
+import { verifiedRequest } from './api/subject-requests.ts';
 import { startFakeVendor, type FakeVendor } from '../support/fake-vendor.ts';
 
 export interface FixtureWorld {
@@ -216,4 +218,8 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
     await seededJob(world);
     return { params: { orgId: world.orgId }, body: { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date().toISOString() } };
   },
+  [key(requestRoutes.assignRequest)]: async ({ orgId, owner }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { assignee: owner.sub } }),
+  [key(requestRoutes.extendRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { months: 1, reason: 'Records in several systems' } }),
+  [key(requestRoutes.fulfilRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId, 'objection') }, body: {} }),
+  [key(requestRoutes.rejectRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { reason: 'Manifestly unfounded' } }),
 };

@@ -22,6 +22,7 @@ import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { PERMISSIONS, type Permission } from '../../shared/domain/permissions.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
 import { callRoute, newUser, type RouteAnswer, type TestUser } from './api/invoke-route.ts';
+import { submittedRequest, verifiedRequest } from './api/subject-requests.ts';
 
 const PRINCIPALS = ['owner', 'admin', 'memberOwn', 'memberOther', 'customWith', 'customWithout', 'limited', 'foreignOwner', 'noOrg', 'anonymous'] as const;
 type PrincipalName = (typeof PRINCIPALS)[number];
@@ -248,6 +249,40 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'PATCH /v1/orgs/{orgId}/subjects': { permissions: ['subjects.access'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', newEmail: 'matrix-other@example.test' } }) },
   'POST /v1/orgs/{orgId}/subjects/erasure': { permissions: ['subjects.erase'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', mode: 'delete' } }) },
   'POST /v1/orgs/{orgId}/subjects/restriction': { permissions: ['records.restrict'], status: managers(200), prepare: () => ({ body: { email: 'matrix-nobody@example.test', reason: 'Matrix' } }) },
+  // Data subject requests: the public intake and verification answer alike with a token or
+  // without; the case is for requests.manage (a fresh request per case, so one case's step
+  // cannot close the next one's request).
+  'POST /v1/orgs/{orgId}/requests': { status: anyone(202), prepare: () => ({ body: { type: 'access', email: `${fresh('matrix')}@example.test` } }) },
+  'POST /v1/requests/{requestId}/verify': {
+    status: anyone(200),
+    prepare: async (w) => {
+      const { requestId, code } = await submittedRequest(w.home.orgId);
+      return { params: { requestId }, body: { code } };
+    },
+  },
+  'GET /v1/orgs/{orgId}/requests': { permissions: ['requests.manage'], status: managers(200) },
+  'GET /v1/orgs/{orgId}/requests/{requestId}': { permissions: ['requests.manage'], status: managers(200), prepare: async (w) => ({ params: { requestId: await verifiedRequest(w.home.orgId) } }) },
+  'PATCH /v1/orgs/{orgId}/requests/{requestId}': {
+    permissions: ['requests.manage'],
+    status: managers(200),
+    prepare: async (w) => ({ params: { requestId: await verifiedRequest(w.home.orgId) }, body: { assignee: w.home.memberId } }),
+  },
+  'POST /v1/orgs/{orgId}/requests/{requestId}/extend': {
+    permissions: ['requests.manage'],
+    status: managers(200),
+    prepare: async (w) => ({ params: { requestId: await verifiedRequest(w.home.orgId) }, body: { months: 1, reason: 'Matrix' } }),
+  },
+  // An objection restricts the subject's jobs: the caller needs records.restrict as well.
+  'POST /v1/orgs/{orgId}/requests/{requestId}/fulfil': {
+    permissions: ['requests.manage', 'records.restrict'],
+    status: managers(200),
+    prepare: async (w) => ({ params: { requestId: await verifiedRequest(w.home.orgId, 'objection') }, body: {} }),
+  },
+  'POST /v1/orgs/{orgId}/requests/{requestId}/reject': {
+    permissions: ['requests.manage'],
+    status: managers(200),
+    prepare: async (w) => ({ params: { requestId: await verifiedRequest(w.home.orgId) }, body: { reason: 'Matrix' } }),
+  },
   // Audit log: owners and audit.read only (admins do not read it)
   'GET /v1/orgs/{orgId}/audit': { permissions: ['audit.read'], status: orgScoped({}, 200) },
   'GET /v1/orgs/{orgId}/audit/export': { permissions: ['audit.read'], status: orgScoped({}, 200) },

@@ -21,7 +21,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { TenantSweeper } from '../../shared/ports/tenant-sweeper.ts';
 import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
 import { scanTable } from '../support/raw-tables.ts';
-import { NO_RETENTION } from '../support/no-retention.ts';
+import { NO_REMINDERS, NO_RETENTION } from '../support/no-retention.ts';
 
 const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -115,6 +115,7 @@ export function scopedCycle(options: { scope: ReadonlySet<string>; queueUrl: str
     expired: { scanExpired: async () => ({ complete: true }), deleteExpired: async () => undefined },
     clock,
     ...NO_RETENTION,
+    ...NO_REMINDERS,
   };
   return {
     deps,

@@ -64,11 +64,14 @@ const ROUTE_CLASSES: Readonly<Record<string, Classification>> = {
   'DELETE /v1/orgs/{orgId}/orchestrations/{orchestrationId}': 'not processing: erasure of the whole orchestration',
   [routeKey(recipientRoutes.jobRecipients)]: 'not processing: reads who received the job (Art. 19), nothing of the job itself',
   [routeKey(recipientRoutes.subjectRecipients)]: "not processing: the subject's right to know the recipients (Art. 15(1)(c), 19)",
+  // Runs the subject routes' use cases: a rectification by {newEmail} is subject.rectify, by
+  // {changes} job.update (both refuse restricted jobs); erasure and restriction as their routes.
+  'POST /v1/orgs/{orgId}/requests/{requestId}/fulfil': 'subject.rectify',
 };
 
 /** Routes that reach jobs: anything about jobs, subjects, exports, backups or sharing. */
 const reachesJobs = (path: string, method: string): boolean =>
-  /\/(jobs|subjects|exports|backups)(\/|$)|\{jobId\}/.test(path) || (method === 'DELETE' && path === '/v1/orgs/{orgId}/orchestrations/{orchestrationId}');
+  /\/(jobs|subjects|exports|backups)(\/|$)|\{jobId\}|\/requests\/\{requestId\}\/fulfil$/.test(path) || (method === 'DELETE' && path === '/v1/orgs/{orgId}/orchestrations/{orchestrationId}');
 
 const expectRestricted = (answer: RouteAnswer): void => {
   expect({ status: answer.status, type: answer.body?.type }).toEqual({ status: 409, type: expect.stringMatching(/\/restricted$/) });

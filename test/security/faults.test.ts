@@ -35,7 +35,7 @@ import { callRoute, newUser, type TestUser } from '../integration/api/invoke-rou
 import { injectFault, type FaultKind, type InstalledFault, type MiddlewareHost } from '../support/fault-injection.ts';
 import { testEnv } from '../support/test-stack.ts';
 import { attribute, changes, partitionState } from './partition-state.ts';
-import { NO_RETENTION } from '../support/no-retention.ts';
+import { NO_REMINDERS, NO_RETENTION } from '../support/no-retention.ts';
 
 const shared = (): MiddlewareHost => dynamoDocumentClient() as unknown as MiddlewareHost;
 
@@ -153,6 +153,7 @@ describe('the clean-up cycle under DynamoDB faults', () => {
       expired: { scanExpired: async () => ({ complete: true }), deleteExpired: async () => undefined },
       clock,
       ...NO_RETENTION,
+    ...NO_REMINDERS,
     };
     return {
       client: dynamo as unknown as MiddlewareHost,

@@ -16,3 +16,8 @@ export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs' | 'shares
   shares: { begin: unused, settle: unused, ofJobs: unused, recordNotices: unused, noticeState: unused, settleNotice: unused },
   notices: { send: unused },
 };
+
+/** No deadline reminders: the scoped cycles of the deletion tests leave other files' requests alone. */
+export const NO_REMINDERS: Pick<CleanupDeps, 'reminders'> = {
+  reminders: { requests: { dueBefore: async function* () {}, markReminded: unused }, orgs: { get: unused, getMember: unused, listMembers: unused }, mailer: { send: unused }, clock: { now: () => new Date() } },
+};

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
 import type { WrappedDataKey } from '../../ports/keys.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
-import type { OrgAndMembership, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
+import type { OrgAndMembership, OrganizationChange, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
 import { commitAudited, orgIsActive, queryAll, queryPartition } from './records-table-ops.ts';
@@ -78,17 +78,18 @@ export class DynamoOrganizations implements OrganizationStore {
     };
   }
 
-  async rename(orgId: string, name: string, at: string, audit: AuditEntry): Promise<OrganizationRecord> {
+  async update(orgId: string, change: OrganizationChange, at: string, audit: AuditEntry): Promise<OrganizationRecord> {
+    const intake = change.requestIntake === undefined ? {} : { ':intake': change.requestIntake };
     await this.commit(
       [
         {
           Update: {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: ORG_SK },
-            UpdateExpression: 'SET #name = :name, updatedAt = :at',
+            UpdateExpression: `SET #name = :name, updatedAt = :at${change.requestIntake === undefined ? '' : ', requestIntake = :intake'}`,
             ConditionExpression: 'attribute_exists(pk) AND #status = :active',
             ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
-            ExpressionAttributeValues: { ':name': name, ':at': at, ':active': 'active' },
+            ExpressionAttributeValues: { ':name': change.name, ':at': at, ':active': 'active', ...intake },
           },
         },
       ],

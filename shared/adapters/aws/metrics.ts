@@ -32,6 +32,8 @@ export const METRIC = {
   auditEventsRefused: 'AuditEventsRefused',
   /** A chain that did not verify: tampering, or a bug in the writer. Both need a human. */
   auditVerificationFailures: 'AuditVerificationFailures',
+  /** Open data subject requests past their due date (Art. 12(3)), counted by each clean-up run. */
+  overdueRequests: 'OverdueRequests',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

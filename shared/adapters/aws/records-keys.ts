@@ -13,6 +13,9 @@
  *                                          unless held or anonymized  gsi4: ORG#<org>#ORCH#<orchestrationId> / <createdAt>#<jobId>
  *   ORG#<org>     EXT#<extensionId>        consent and sealed token of an extension
  *   ORG#<org>     EXPORT#<id> / BACKUP#<id> portability requests
+ *   ORG#<org>     REQUEST#<id>             a data subject request  gsi1: REQUEST#<id> / ORG#<org>
+ *                                          while open  gsi3: REQUESTS-DUE / <dueAt>#<org>#<id>  (dynamo-subject-requests.ts)
+ *   ORG#<org>     INTAKE#<hash>#<end>      a request intake counter of one hour
  *
  * Ids are ULIDs, so `ORG#<id>` can never be a prefix of a neighbour's partition key.
  *

@@ -10,8 +10,9 @@ import { openApiRoutes } from './openapi.ts';
 import { orchestrationRoutes } from './orchestrations.ts';
 import { orgRoutes } from './orgs.ts';
 import { portabilityRoutes } from './portability.ts';
+import { requestRoutes } from './requests.ts';
 import { roleRoutes } from './roles.ts';
 import { subjectRoutes } from './subjects.ts';
 import { recipientRoutes } from './recipients.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, downloadRoutes, extensionRoutes, accountabilityRoutes, recipientRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, downloadRoutes, extensionRoutes, accountabilityRoutes, recipientRoutes, requestRoutes, openApiRoutes].flatMap((group) => Object.values(group));

@@ -12,6 +12,7 @@ export const organization = z
     createdAt: z.string(),
     updatedAt: z.string(),
     role: z.string().optional().meta({ description: "The caller's role in the organization" }),
+    requestIntake: z.boolean().optional().meta({ description: 'Whether the public intake of data subject requests is open (POST /v1/orgs/{orgId}/requests)' }),
   })
   .meta({ id: 'Organization' });
 
@@ -46,7 +47,7 @@ export const deletionAccepted = z.object({ status: z.literal('pending_deletion')
 const roleName = z.union([z.enum(['owner', 'admin', 'member']), id]);
 
 export const createOrgBody = z.strictObject({ name: label() });
-export const updateOrgBody = z.strictObject({ name: label().optional() }).refine((b) => Object.keys(b).length > 0, 'Nothing to change');
+export const updateOrgBody = z.strictObject({ name: label().optional(), requestIntake: z.boolean().optional() }).refine((b) => Object.keys(b).length > 0, 'Nothing to change');
 export const addMemberBody = z.strictObject({ userId, email, role: roleName });
 export const changeMemberBody = z.strictObject({ role: roleName });
 

@@ -27,6 +27,8 @@ export interface RouteCall {
   /** The caller; none sends no Authorization header. */
   readonly as?: TestUser;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The caller's address as API Gateway reports it; one fixed test address by default. */
+  readonly sourceIp?: string;
 }
 
 export interface RouteAnswer {
@@ -74,7 +76,7 @@ export async function callRoute(call: RouteCall): Promise<RouteAnswer> {
     body,
     routeKey: routeKey(call.route),
     pathParameters,
-    sourceIp: '192.0.2.10',
+    sourceIp: call.sourceIp ?? '192.0.2.10',
   });
   const result = (await runtime.invoke(fn, event)) as APIGatewayProxyStructuredResultV2;
   const text = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;

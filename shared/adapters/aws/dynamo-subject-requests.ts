@@ -1,0 +1,237 @@
+/**
+ * SubjectRequestStore on the records table. Requests and intake counters live in their
+ * organization's partition, so erasing the organization erases them and a backup exports them:
+ *
+ *   pk          sk                                  what
+ *   ORG#<org>   REQUEST#<requestId>                 a request   gsi1: REQUEST#<requestId> / ORG#<org>
+ *                                                   while open  gsi3: REQUESTS-DUE / <dueAt>#<org>#<requestId>
+ *   ORG#<org>   INTAKE#<limiter>#<window end>       an intake counter of one hour
+ *
+ * gsi3 holds open requests only (a sparse partition, like RETENTION on gsi1): the clean-up cycle
+ * finds every organization's requests due soon, soonest first, with one Query, and counts the
+ * overdue ones, instead of scanning the table. One partition key for all tenants is fine at the
+ * volume of open requests (a few per organization); shard it by due month if that ever changes.
+ *
+ * gsi1 (whose `USER#` and `LINK#` keys it cannot collide with) finds a request from its id
+ * alone, for the public verify route. `expiresAt` (epoch seconds, the table's TTL attribute) is
+ * set on unverified requests and on counters: the clean-up cycle's sweep of expired items (and
+ * DynamoDB's TTL in the cloud) erases them; verification removes it from the request.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { TimelineStep } from '../../domain/subject-request.ts';
+import type { AuditEntry } from '../../ports/audit.ts';
+import type { DeadlineReminder, RequestChange, RequestPrecondition, StoredRequest, SubjectRequestStore } from '../../ports/subject-requests.ts';
+import type { AuditedWriter, WriteOp } from './audited-writer.ts';
+import { guarded, mapDynamoError } from './dynamo-errors.ts';
+import { GSI_BY_ORCHESTRATION, GSI_BY_USER, orgPk, stripKeys } from './records-keys.ts';
+import { commitAudited, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
+
+export const requestSk = (requestId: string): string => `REQUEST#${requestId}`;
+const REQUEST_PREFIX = 'REQUEST#';
+const requestGsiPk = (requestId: string): string => `REQUEST#${requestId}`;
+const intakeSk = (limiter: string, windowEndsAt: Date): string => `INTAKE#${limiter}#${Math.floor(windowEndsAt.getTime() / 1000)}`;
+
+const DUE_GSI_PK = 'REQUESTS-DUE';
+const dueGsiSk = (dueAt: string, orgId: string, requestId: string): string => `${dueAt}#${orgId}#${requestId}`;
+const CLOSED = new Set(['fulfilled', 'rejected']);
+
+const toEpochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+function fromItem(item: Record<string, unknown>): StoredRequest {
+  // stripKeys drops the TTL attribute (epoch seconds); the record carries it as ISO time.
+  const record = stripKeys<StoredRequest>(item);
+  return typeof item.expiresAt === 'number' ? { ...record, expiresAt: new Date(item.expiresAt * 1000).toISOString() } : record;
+}
+
+export class DynamoSubjectRequests implements SubjectRequestStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly writer: AuditedWriter,
+  ) {}
+
+  async takeIntakeSlot(orgId: string, limiter: string, windowEndsAt: Date, max: number): Promise<'taken' | 'full'> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: intakeSk(limiter, windowEndsAt) },
+          UpdateExpression: 'ADD #count :one SET expiresAt = :expires, kind = :kind',
+          ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':one': 1, ':max': max, ':expires': Math.floor(windowEndsAt.getTime() / 1000), ':kind': 'intake-counter' },
+        }),
+      );
+      return 'taken';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'full';
+      throw mapDynamoError(error);
+    }
+  }
+
+  async create(request: StoredRequest, audit: AuditEntry): Promise<void> {
+    const { expiresAt, ...rest } = request;
+    const item = {
+      pk: orgPk(request.orgId),
+      sk: requestSk(request.requestId),
+      gsi1pk: requestGsiPk(request.requestId),
+      gsi1sk: orgPk(request.orgId),
+      kind: 'request',
+      ...rest,
+      ...(expiresAt === undefined ? {} : { expiresAt: toEpochSeconds(expiresAt) }),
+    };
+    const ops: WriteOp[] = [{ Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, orgIsActive(this.table, request.orgId)];
+    await commitAudited(this.writer, ops, audit, () => new NotFoundError('organization'));
+  }
+
+  async get(orgId: string, requestId: string): Promise<StoredRequest | undefined> {
+    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: requestSk(requestId) }, ConsistentRead: true })));
+    return Item === undefined ? undefined : fromItem(Item);
+  }
+
+  async find(requestId: string): Promise<StoredRequest | undefined> {
+    const page = await guarded(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: GSI_BY_USER,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': requestGsiPk(requestId) },
+          Limit: 1,
+        }),
+      ),
+    );
+    const found = page.Items?.[0];
+    if (found === undefined || found.kind !== 'request') return undefined;
+    // The index is eventually consistent: read the item itself for the current tries and status.
+    return this.get(String(found.orgId), requestId);
+  }
+
+  async list(orgId: string): Promise<StoredRequest[]> {
+    return (await queryPartition(this.client, this.table, orgId, REQUEST_PREFIX)).map(fromItem);
+  }
+
+  async reserveCodeTry(orgId: string, requestId: string, max: number): Promise<number | 'locked'> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'SET codeTries = codeTries + :one',
+          ConditionExpression: 'attribute_exists(pk) AND codeTries < :max',
+          ExpressionAttributeValues: { ':one': 1, ':max': max },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(Attributes?.codeTries);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'locked';
+      throw mapDynamoError(error);
+    }
+  }
+
+  async releaseCodeTry(orgId: string, requestId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'SET codeTries = codeTries - :one',
+          ConditionExpression: 'attribute_exists(pk) AND codeTries > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
+    }
+  }
+
+  async verify(orgId: string, requestId: string, change: { verifiedAt: string; dueAt: string }, step: TimelineStep, audit: AuditEntry): Promise<void> {
+    const ops: WriteOp[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression:
+            'SET #status = :open, verifiedAt = :verifiedAt, dueAt = :dueAt, updatedAt = :verifiedAt, timeline = list_append(timeline, :step), gsi3pk = :duePk, gsi3sk = :dueSk REMOVE codeHash, codeExpiresAt, expiresAt',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :unverified',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':open': 'open',
+            ':unverified': 'unverified',
+            ':verifiedAt': change.verifiedAt,
+            ':dueAt': change.dueAt,
+            ':step': [step],
+            ':duePk': DUE_GSI_PK,
+            ':dueSk': dueGsiSk(change.dueAt, orgId, requestId),
+          },
+        },
+      },
+      orgIsActive(this.table, orgId),
+    ];
+    await commitAudited(this.writer, ops, audit, (index) => (index === 0 ? new ConflictError('The request is verified already') : new NotFoundError('request')));
+  }
+
+  async update(orgId: string, requestId: string, change: RequestChange, expect: RequestPrecondition, step: TimelineStep, audit: AuditEntry): Promise<StoredRequest> {
+    // The due index follows the deadline while the request is open, and drops it once closed.
+    const dueKey = change.dueAt === undefined ? {} : { gsi3sk: dueGsiSk(change.dueAt, orgId, requestId) };
+    const closing = change.status !== undefined && CLOSED.has(change.status);
+    const entries = Object.entries({ ...change, ...dueKey, updatedAt: step.at }).filter(([, value]) => value !== undefined);
+    const names: Record<string, string> = { '#status': 'status', ...Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])) };
+    const values: Record<string, unknown> = { ':expected': expect.status, ':step': [step], ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])) };
+    const conditions = ['attribute_exists(pk)', '#status = :expected'];
+    if (expect.unextended === true) conditions.push('attribute_not_exists(extendedMonths)');
+    const ops: WriteOp[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: `SET ${entries.map((_, i) => `#a${i} = :v${i}`).join(', ')}, timeline = list_append(timeline, :step)${closing ? ' REMOVE gsi3pk, gsi3sk' : ''}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+      orgIsActive(this.table, orgId),
+    ];
+    await commitAudited(this.writer, ops, audit, (index) => (index === 0 ? new ConflictError('The request changed meanwhile; read it again') : new NotFoundError('organization')));
+    const updated = await this.get(orgId, requestId);
+    if (updated === undefined) throw new NotFoundError('request');
+    return updated;
+  }
+
+  async *dueBefore(at: Date): AsyncGenerator<StoredRequest> {
+    for await (const item of queryItems(this.client, {
+      TableName: this.table,
+      IndexName: GSI_BY_ORCHESTRATION,
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk < :until',
+      ExpressionAttributeValues: { ':pk': DUE_GSI_PK, ':until': at.toISOString() },
+    })) {
+      if (item.kind === 'request') yield fromItem(item);
+    }
+  }
+
+  async markReminded(orgId: string, requestId: string, reminder: DeadlineReminder, step: TimelineStep, audit: AuditEntry): Promise<boolean> {
+    const ops: WriteOp[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'SET reminded = list_append(if_not_exists(reminded, :none), :reminder), timeline = list_append(timeline, :step)',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :open AND NOT contains(reminded, :name)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':none': [], ':reminder': [reminder], ':name': reminder, ':open': 'open', ':step': [step] },
+        },
+      },
+    ];
+    try {
+      await commitAudited(this.writer, ops, audit, () => new ConflictError('reminded'));
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+}

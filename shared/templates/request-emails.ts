@@ -1,0 +1,77 @@
+/**
+ * The emails a data subject receives about their request: the one-time code, the extension of
+ * the deadline and its reason (Art. 12(3)), and a rejection with the reason and the right to
+ * complain to a supervisory authority (Art. 12(4)). Plain paragraphs in text and HTML alike; the
+ * HTML uses inline styles because mail clients drop <style>.
+ */
+import { humanDate, isoDate } from './dates.ts';
+import { oneLine, type EmailContent } from './backup-ready-email.ts';
+import { html } from './html.ts';
+import type { RequestType } from '../domain/subject-request.ts';
+
+const TYPE_NAMES: Readonly<Record<RequestType, string>> = {
+  access: 'access to your personal data',
+  rectification: 'rectification of your personal data',
+  erasure: 'erasure of your personal data',
+  restriction: 'restriction of the processing of your personal data',
+  portability: 'a copy of your personal data (portability)',
+  objection: 'objection to the processing of your personal data',
+};
+
+function email(subject: string, heading: string, paragraphs: readonly string[]): EmailContent {
+  const text = [heading, '', ...paragraphs.flatMap((p) => [p, '']), '— Custos'].join('\n');
+  const paragraph = 'margin:0 0 16px;font:16px/1.5 Arial,Helvetica,sans-serif;color:#1a1a1a';
+  const body = html`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${subject}</title>
+</head>
+<body style="margin:0;padding:24px;background:#f4f5f7">
+<div role="article" aria-label="${subject}" style="max-width:560px;margin:0 auto;padding:24px;background:#ffffff;border:1px solid #d0d4da;border-radius:8px">
+<h1 style="margin:0 0 16px;font:bold 22px/1.3 Arial,Helvetica,sans-serif;color:#1a1a1a">${heading}</h1>
+${paragraphs.map((p) => html`<p style="${paragraph}">${p}</p>`)}
+<p style="margin:0;font:14px/1.5 Arial,Helvetica,sans-serif;color:#4a5058">— Custos</p>
+</div>
+</body>
+</html>`;
+  return { subject, text, html: body.value };
+}
+
+export function verificationCodeEmail(input: { readonly organizationName: string; readonly type: RequestType; readonly code: string; readonly validMinutes: number }): EmailContent {
+  const organization = oneLine(input.organizationName, 200);
+  return email(`Your code for your request to ${oneLine(input.organizationName)}: ${input.code}`, `Confirm your request to ${organization}`, [
+    `Someone asked ${organization} for ${TYPE_NAMES[input.type]}, giving this address. To confirm that it was you, enter this code:`,
+    input.code,
+    `The code is valid for ${input.validMinutes} minutes. Nothing is done until the request is confirmed; an unconfirmed request is deleted after 7 days.`,
+    'Did not ask for this? Ignore this email.',
+  ]);
+}
+
+export function extensionEmail(input: { readonly organizationName: string; readonly type: RequestType; readonly dueAt: Date; readonly reason: string }): EmailContent {
+  const organization = oneLine(input.organizationName, 200);
+  return email(`Your request to ${oneLine(input.organizationName)} needs more time`, `${organization} needs more time to answer your request`, [
+    `Your request for ${TYPE_NAMES[input.type]} will be answered by ${humanDate(input.dueAt)} (${isoDate(input.dueAt)}).`,
+    `The reason given: ${input.reason}`,
+    'The General Data Protection Regulation (Art. 12(3)) allows this extension once, by at most two months, when a request is complex or requests are many.',
+  ]);
+}
+
+export function rejectionEmail(input: { readonly organizationName: string; readonly type: RequestType; readonly reason: string }): EmailContent {
+  const organization = oneLine(input.organizationName, 200);
+  return email(`Your request to ${oneLine(input.organizationName)} was declined`, `${organization} declined your request`, [
+    `Your request for ${TYPE_NAMES[input.type]} was declined. The reason given: ${input.reason}`,
+    'You have the right to lodge a complaint with a supervisory authority, in particular in the Member State of your habitual residence, place of work or place of the alleged infringement, and to seek a judicial remedy (GDPR Art. 12(4), 77 and 79).',
+  ]);
+}
+
+/** To the assignee (or the owners): a request's deadline is near. Names the request, never the person. */
+export function deadlineReminderEmail(input: { readonly organizationName: string; readonly requestId: string; readonly type: RequestType; readonly dueAt: Date; readonly within: 'week' | 'day' }): EmailContent {
+  const organization = oneLine(input.organizationName, 200);
+  const when = input.within === 'day' ? 'within a day' : 'within a week';
+  return email(`A data subject request to ${oneLine(input.organizationName)} is due ${when}`, `A data subject request is due ${when}`, [
+    `Request ${input.requestId} to ${organization} (${TYPE_NAMES[input.type]}) must be answered by ${humanDate(input.dueAt)} (${isoDate(input.dueAt)}).`,
+    'Fulfil it, reject it with the reason, or extend the deadline once (by at most two months, with the reason) before then: GDPR Art. 12(3).',
+  ]);
+}
