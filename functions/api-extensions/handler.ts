@@ -17,7 +17,13 @@ const deps = services.atColdStart(() => ({
   clock: services.clock(),
   catalog: services.extensionCatalog(),
 }));
-const shareDeps = services.atColdStart(() => ({ ...deps(), jobs: services.jobs(), webhooks: services.webhooks(), shares: services.shares() }));
+const shareDeps = services.atColdStart(() => ({ ...deps(), jobs: services.jobs(), shares: services.shares() }));
+/**
+ * The webhook client is built on the first share, not at cold start: it reads only optional
+ * settings (the private hosts and CA file that tests and the local stack alone set), so reading
+ * them early catches no missing variable, and tests set them once their fake vendor is up.
+ */
+const shareWith = () => ({ ...shareDeps(), webhooks: services.webhooks() });
 const cursors = services.cursors();
 
 export const operations = [
@@ -30,7 +36,7 @@ export const operations = [
     return noContent();
   }),
   operation(r.revokeExtension, async ({ ctx, params }) => ok(await revokeExtension(deps(), ctx, params.orgId, params.extensionId))),
-  operation(r.shareJob, async ({ ctx, params }) => ok(await shareJob(shareDeps(), ctx, params.orgId, params.jobId, params.extensionId))),
+  operation(r.shareJob, async ({ ctx, params }) => ok(await shareJob(shareWith(), ctx, params.orgId, params.jobId, params.extensionId))),
 ];
 
 export const handler = apiHandler('api-extensions', operations, { onSecurityEvent: services.recordSecurityEvent });

@@ -7,6 +7,8 @@ export interface OrganizationRecord extends Organization {
   /** The organization's data keys, wrapped by KMS; newest last. Deleting them crypto-shreds the organization. */
   readonly wrappedKeys: readonly WrappedDataKey[];
   readonly ownerCount: number;
+  /** When a job was first offered to an extension (set with that share's record, never removed): no recipients before it (Art. 19). */
+  readonly firstShareAt?: string;
 }
 
 export interface OrganizationChange {

@@ -318,7 +318,9 @@ export async function updateJob(
   input: { fields: Readonly<Record<string, FieldValue | null>> },
   ifMatch?: string,
 ): Promise<VersionedJob> {
+  let everShared = true;
   const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', 'job.update', ifMatch, async ({ scope, orchestration, job, mask }) => {
+    everShared = hasEverShared(scope);
     const written = validateFieldValues(orchestration, input.fields, true);
     assertWritable(mask, Object.keys(written));
     const set: Record<string, FieldValue> = {};
@@ -343,7 +345,7 @@ export async function updateJob(
       sent: Object.keys(written),
     };
   });
-  await notifyRecipients(deps, { event: 'job.rectified', orgId, jobIds: [jobId], fields: Object.keys(input.fields) });
+  if (everShared) await notifyRecipients(deps, { event: 'job.rectified', orgId, jobIds: [jobId], fields: Object.keys(input.fields) });
   return result!;
 }
 
@@ -379,12 +381,21 @@ export async function transitionJob(
 
 /** Erasure of one job; the extensions that received it are told (Art. 19). */
 export async function deleteJob(deps: JobDeps & RecipientDeps, ctx: RequestContext, orgId: string, jobId: string, ifMatch?: string): Promise<void> {
-  await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ job }) => {
+  let everShared = true;
+  await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ scope, job }) => {
+    everShared = hasEverShared(scope);
     if (job.legalHold !== undefined) throw new ConflictError('The job is under legal hold: it may not be erased until the hold is lifted', 'held');
     return {
       next: null,
       draft: { orgId, action: 'job.delete', resource: { type: 'job', id: jobId }, outcome: 'success', changes: { fields: Object.keys(job.fields) } },
     };
   });
-  await notifyRecipients(deps, { event: 'job.erased', orgId, jobIds: [jobId] });
+  if (everShared) await notifyRecipients(deps, { event: 'job.erased', orgId, jobIds: [jobId] });
 }
+
+/**
+ * Whether any job of the organization was ever offered to an extension: the organization item,
+ * already in the decision's batched read, carries the first share's time. Until then no job has
+ * recipients, so a change skips the lookup of its share records (one Query per job).
+ */
+const hasEverShared = (scope: OrgScope): boolean => scope.org.firstShareAt !== undefined;

@@ -9,7 +9,7 @@
  * its job's erasure on purpose: it holds no personal value, and it is what tells who received the
  * data before (Art. 19).
  */
-import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RecipientNotice } from '../../ports/notice-queue.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
@@ -17,7 +17,7 @@ import type { AuditEntry } from '../../ports/audit.ts';
 import type { NoticeRecord, NoticeState, RecipientRecords, ShareRecord, ShareStore } from '../../ports/shares.ts';
 import type { AuditedWriter } from './audited-writer.ts';
 import { guarded } from './dynamo-errors.ts';
-import { orgPk, stripKeys } from './records-keys.ts';
+import { ORG_SK, orgPk, stripKeys } from './records-keys.ts';
 import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
 
 export const shareSk = (jobId: string, shareId: string): string => `SHARE#${jobId}#${shareId}`;
@@ -33,8 +33,26 @@ export class DynamoShares implements ShareStore {
     private readonly writer: AuditedWriter,
   ) {}
 
+  /** The pending record, and the organization marked as having shared (changes look up recipients from then on). */
   async begin(record: ShareRecord): Promise<void> {
-    await guarded(this.client.send(new PutCommand({ TableName: this.table, Item: this.item(record), ConditionExpression: 'attribute_not_exists(pk)' })));
+    await guarded(
+      this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: this.item(record), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName: this.table,
+                Key: { pk: orgPk(record.orgId), sk: ORG_SK },
+                UpdateExpression: 'SET firstShareAt = if_not_exists(firstShareAt, :at)',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':at': record.at },
+              },
+            },
+          ],
+        }),
+      ),
+    );
   }
 
   async settle(record: ShareRecord, audit: AuditEntry): Promise<void> {
