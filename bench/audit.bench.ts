@@ -61,15 +61,24 @@ interface ConsumedCapacityShape {
 }
 
 /** A document client that asks for and sums the consumed capacity of every request it sends. */
-function meteredClient(endpoint: string, meter: Meter): { client: DynamoDBDocumentClient; destroy: () => void } {
-  const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+function meteredClient(
+  endpoint: string,
+  meter: Meter,
+): { client: DynamoDBDocumentClient; destroy: () => void } {
+  const raw = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   raw.middlewareStack.add(
     (next) => async (args) => {
       (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
       // Counted before the answer: lost head races fail, and they are requests too.
       meter.requests += 1;
       const result = await next(args);
-      const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacityShape | ConsumedCapacityShape[] }).ConsumedCapacity;
+      const consumed = (
+        result.output as { ConsumedCapacity?: ConsumedCapacityShape | ConsumedCapacityShape[] }
+      ).ConsumedCapacity;
       for (const entry of Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed]) {
         meter.wcu += entry.WriteCapacityUnits ?? entry.CapacityUnits ?? 0;
       }
@@ -77,10 +86,19 @@ function meteredClient(endpoint: string, meter: Meter): { client: DynamoDBDocume
     },
     { step: 'initialize', name: 'consumedCapacityMeter' },
   );
-  return { client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }), destroy: () => raw.destroy() };
+  return {
+    client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
+    destroy: () => raw.destroy(),
+  };
 }
 
-const actor = (userId: string) => ({ userId, email: `${userId}@example.test`, sourceIp: '192.0.2.1', userAgent: 'bench', requestId: newId() });
+const actor = (userId: string) => ({
+  userId,
+  email: `${userId}@example.test`,
+  sourceIp: '192.0.2.1',
+  userAgent: 'bench',
+  requestId: newId(),
+});
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -107,13 +125,21 @@ export async function runAuditBench(): Promise<Record<string, number>> {
     // The sequencer's own writes, metered apart: the stream poller feeds it as in `npm start`.
     const sequencerMeter: Meter = { wcu: 0, requests: 0 };
     const sequencerClient = meteredClient(emulators.endpoints.dynamodb, sequencerMeter);
-    const local = { endpoint: emulators.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const local = {
+      endpoint: emulators.endpoints.dynamodb,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
     const dynamodb = new DynamoDBClient(local);
     const streams = new DynamoDBStreamsClient(local);
     const store = new DynamoAuditSequencerStore(sequencerClient.client, tables.audit);
     const kms = new KMSClient({ ...local, endpoint: emulators.endpoints.kms });
     const checkpoints = {
-      store: new DynamoAuditLog(sequencerClient.client, tables.audit, new AuditedWriter(sequencerClient.client, tables.audit, systemClock)),
+      store: new DynamoAuditLog(
+        sequencerClient.client,
+        tables.audit,
+        new AuditedWriter(sequencerClient.client, tables.audit, systemClock),
+      ),
       signer: new KmsDigestSigner(AUDIT_SIGNING_KEY_ALIAS, kms),
       clock: systemClock,
     };
@@ -126,7 +152,11 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       await sequenceEvents(store, events);
       for (const orgId of new Set(events.map((e) => e.orgId))) {
         const digest = await checkpointIfDue(checkpoints, orgId, CHECKPOINT_INTERVAL_MS);
-        if (digest !== undefined) signed.set(orgId, [...(signed.get(orgId) ?? []), { at: performance.now(), headSeq: digest.headSeq }]);
+        if (digest !== undefined)
+          signed.set(orgId, [
+            ...(signed.get(orgId) ?? []),
+            { at: performance.now(), headSeq: digest.headSeq },
+          ]);
       }
     };
     const poller = startStreamPoller({
@@ -136,14 +166,31 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       tableNames: tables,
     });
     try {
-      const record = (orgId: string, i: number) => ({ pk: orgPk(orgId), sk: `JOB#${String(i).padStart(6, '0')}`, kind: 'job', title: 'x'.repeat(200), stage: 'new' });
-      const draft = (orgId: string) => ({ orgId, action: 'job.update', resource: { type: 'job', id: newId() }, outcome: 'success' as const, changes: { fields: ['stage'], values: { stage: 'new' } } });
+      const record = (orgId: string, i: number) => ({
+        pk: orgPk(orgId),
+        sk: `JOB#${String(i).padStart(6, '0')}`,
+        kind: 'job',
+        title: 'x'.repeat(200),
+        stage: 'new',
+      });
+      const draft = (orgId: string) => ({
+        orgId,
+        action: 'job.update',
+        resource: { type: 'job', id: newId() },
+        outcome: 'success' as const,
+        changes: { fields: ['stage'], values: { stage: 'new' } },
+      });
 
       // Bare writes.
       const bareOrg = newId();
       meter.wcu = 0;
       const bareMs: number[] = [];
-      for (let i = 0; i < WRITES; i += 1) bareMs.push(await timed(() => client.send(new PutCommand({ TableName: tables.records, Item: record(bareOrg, i) }))));
+      for (let i = 0; i < WRITES; i += 1)
+        bareMs.push(
+          await timed(() =>
+            client.send(new PutCommand({ TableName: tables.records, Item: record(bareOrg, i) })),
+          ),
+        );
       const bareWcu = meter.wcu / WRITES;
 
       // The same writes with their audit event.
@@ -152,7 +199,15 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       meter.wcu = 0;
       const auditedMs: number[] = [];
       for (let i = 0; i < WRITES; i += 1) {
-        auditedMs.push(await timed(() => writer.commit([{ Put: { TableName: tables.records, Item: record(auditedOrg, i) } }], draft(auditedOrg), actor('bench'))));
+        auditedMs.push(
+          await timed(() =>
+            writer.commit(
+              [{ Put: { TableName: tables.records, Item: record(auditedOrg, i) } }],
+              draft(auditedOrg),
+              actor('bench'),
+            ),
+          ),
+        );
       }
       const auditedWcu = meter.wcu / WRITES;
 
@@ -171,18 +226,33 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       let auditedEvents = 0;
       for (const writers of WRITER_COUNTS) {
         const perWriter = Math.ceil(CONCURRENT_WRITES / writers);
-        const rate = async (write: (orgId: string, w: number, i: number) => Promise<unknown>): Promise<number> => {
+        const rate = async (
+          write: (orgId: string, w: number, i: number) => Promise<unknown>,
+        ): Promise<number> => {
           const orgId = newId();
           const started = performance.now();
-          await Promise.all(Array.from({ length: writers }, async (_, w) => { for (let i = 0; i < perWriter; i += 1) await write(orgId, w, i); }));
+          await Promise.all(
+            Array.from({ length: writers }, async (_, w) => {
+              for (let i = 0; i < perWriter; i += 1) await write(orgId, w, i);
+            }),
+          );
           return (perWriter * writers) / ((performance.now() - started) / 1000);
         };
-        const bare = await rate((orgId, w, i) => client.send(new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) })));
+        const bare = await rate((orgId, w, i) =>
+          client.send(new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) })),
+        );
         meter.wcu = 0;
         sequencerMeter.wcu = 0;
-        const writersOwn = Array.from({ length: writers }, () => new AuditedWriter(client, tables.audit, systemClock));
+        const writersOwn = Array.from(
+          { length: writers },
+          () => new AuditedWriter(client, tables.audit, systemClock),
+        );
         const audited = await rate(async (orgId, w, i) => {
-          await writersOwn[w]!.commit([{ Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } }], draft(orgId), actor(`writer-${w}`));
+          await writersOwn[w]!.commit(
+            [{ Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } }],
+            draft(orgId),
+            actor(`writer-${w}`),
+          );
           const times = completed.get(orgId) ?? [];
           times.push(performance.now());
           completed.set(orgId, times);

@@ -11,14 +11,28 @@ import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts'
 
 type Service = 'dynamodb' | 'kms' | 's3' | 'sqs' | 'ses';
 
-const DYNAMO_WRITES = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'TransactWriteCommand', 'BatchWriteCommand']);
+const DYNAMO_WRITES = new Set([
+  'TransactWriteItemsCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'PutCommand',
+  'UpdateCommand',
+  'DeleteCommand',
+  'TransactWriteCommand',
+  'BatchWriteCommand',
+]);
 
 export class CallCounter {
   private counts = new Map<Service, number>();
   private dynamoWrites = 0;
 
   constructor() {
-    const clients: [Service, { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } }][] = [
+    const clients: [
+      Service,
+      { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } },
+    ][] = [
       ['dynamodb', dynamoDocumentClient()],
       ['kms', kms()],
       ['s3', s3()],
@@ -26,12 +40,17 @@ export class CallCounter {
       ['ses', ses()],
     ];
     for (const [service, client] of clients) {
-      const count = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-        this.counts.set(service, (this.counts.get(service) ?? 0) + 1);
-        if (service === 'dynamodb' && DYNAMO_WRITES.has(context.commandName ?? '')) this.dynamoWrites += 1;
-        return next(args);
-      };
-      client.middlewareStack.add(count as never, { step: 'initialize', name: `custosBenchCounter-${service}` });
+      const count =
+        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+        async (args: unknown) => {
+          this.counts.set(service, (this.counts.get(service) ?? 0) + 1);
+          if (service === 'dynamodb' && DYNAMO_WRITES.has(context.commandName ?? '')) this.dynamoWrites += 1;
+          return next(args);
+        };
+      client.middlewareStack.add(count as never, {
+        step: 'initialize',
+        name: `custosBenchCounter-${service}`,
+      });
     }
   }
 
@@ -62,25 +81,43 @@ export class BenchClient {
     return new BenchClient(stack, stack.issuer.issueToken({ sub, email: `${sub}@bench.example` }));
   }
 
-  async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     const res = await fetch(this.stack.url + path, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    return {
+      status: res.status,
+      json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
   }
 
-  async expect(status: number, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  async expect(
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Record<string, unknown>> {
     const answer = await this.call(method, path, body);
-    if (answer.status !== status) throw new Error(`${method} ${path} answered ${answer.status}, expected ${status}`);
+    if (answer.status !== status)
+      throw new Error(`${method} ${path} answered ${answer.status}, expected ${status}`);
     return answer.json;
   }
 }
 
 /** An organization with one orchestration (an encrypted subject email, a personal phone, a number). */
-export async function seedOrganization(client: BenchClient): Promise<{ orgId: string; orchestrationId: string }> {
+export async function seedOrganization(
+  client: BenchClient,
+): Promise<{ orgId: string; orchestrationId: string }> {
   const org = await client.expect(201, 'POST', '/v1/orgs', { name: 'Bench Ltd' });
   const orgId = String(org.orgId);
   const orchestration = await client.expect(201, 'POST', `/v1/orgs/${orgId}/orchestrations`, {
@@ -95,7 +132,11 @@ export async function seedOrganization(client: BenchClient): Promise<{ orgId: st
   return { orgId, orchestrationId: String(orchestration.orchestrationId) };
 }
 
-export const jobFields = (i: number) => ({ email: `person${i}@bench.example`, phone: `+4930${String(1000000 + i)}`, amount: i });
+export const jobFields = (i: number) => ({
+  email: `person${i}@bench.example`,
+  phone: `+4930${String(1000000 + i)}`,
+  amount: i,
+});
 
 export async function runCallsBench(): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-bench-calls-'));
@@ -119,13 +160,22 @@ export async function runCallsBench(): Promise<Record<string, number>> {
     let n = 0;
     const created: string[] = [];
     await measure('create_job', async () => {
-      const job = await client.expect(201, 'POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, { fields: jobFields((n += 1)) });
+      const job = await client.expect(
+        201,
+        'POST',
+        `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`,
+        { fields: jobFields((n += 1)) },
+      );
       created.push(String(job.jobId));
     });
     const jobId = created[0]!;
     await measure('get_job', () => client.expect(200, 'GET', `/v1/orgs/${orgId}/jobs/${jobId}`));
-    await measure('list_jobs', () => client.expect(200, 'GET', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs?limit=50`));
-    await measure('update_job', () => client.expect(200, 'PATCH', `/v1/orgs/${orgId}/jobs/${jobId}`, { fields: { amount: (n += 1) } }));
+    await measure('list_jobs', () =>
+      client.expect(200, 'GET', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs?limit=50`),
+    );
+    await measure('update_job', () =>
+      client.expect(200, 'PATCH', `/v1/orgs/${orgId}/jobs/${jobId}`, { fields: { amount: (n += 1) } }),
+    );
     await measure('get_org', () => client.expect(200, 'GET', `/v1/orgs/${orgId}`));
     return metrics;
   } finally {

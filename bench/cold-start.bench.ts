@@ -21,7 +21,8 @@ const run = promisify(execFile);
 /** The first event: an API request without a token (answered 401 after full initialisation), or a scheduled tick. */
 function firstEvent(spec: FunctionSpec): object {
   const route = spec.routes[0];
-  if (route === undefined) return { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}, Records: [] };
+  if (route === undefined)
+    return { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {}, Records: [] };
   const path = route.path.replace(/\{[^}]+\}/g, '01JAAAAAAAAAAAAAAAAAAAAAAA');
   return {
     version: '2.0',
@@ -29,7 +30,10 @@ function firstEvent(spec: FunctionSpec): object {
     rawPath: path,
     rawQueryString: '',
     headers: {},
-    requestContext: { requestId: 'bench', http: { method: route.method, path, sourceIp: '127.0.0.1', userAgent: 'bench', protocol: 'HTTP/1.1' } },
+    requestContext: {
+      requestId: 'bench',
+      http: { method: route.method, path, sourceIp: '127.0.0.1', userAgent: 'bench', protocol: 'HTTP/1.1' },
+    },
     isBase64Encoded: false,
   };
 }
@@ -86,18 +90,27 @@ interface InitSample {
 
 async function probeOnce(file: string, event: object): Promise<InitSample> {
   const started = performance.now();
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, file, JSON.stringify(event)], {
-    env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', PROBE, file, JSON.stringify(event)],
+    {
+      env: { PATH: process.env.PATH ?? '', ...FAKE_ENV },
+    },
+  );
   const whole = performance.now() - started;
   const probed = JSON.parse(stdout) as { ms: number; error?: string };
   if (probed.error !== undefined && /Environment variable|must be a whole number/.test(probed.error)) {
-    throw new Error(`${file}: the first event failed on its configuration, not on the network: ${probed.error}`);
+    throw new Error(
+      `${file}: the first event failed on its configuration, not on the network: ${probed.error}`,
+    );
   }
   return { process: whole, handler: probed.ms };
 }
 
-const medianOf = (samples: readonly InitSample[]): InitSample => ({ process: median(samples.map((s) => s.process)), handler: median(samples.map((s) => s.handler)) });
+const medianOf = (samples: readonly InitSample[]): InitSample => ({
+  process: median(samples.map((s) => s.process)),
+  handler: median(samples.map((s) => s.handler)),
+});
 
 async function initMs(file: string, event: object, runs: number): Promise<InitSample> {
   const samples: InitSample[] = [];
@@ -109,7 +122,12 @@ async function initMs(file: string, event: object, runs: number): Promise<InitSa
  * A function and the SDK floor run in turns, so both see the same load on a shared machine: the
  * ratio compares neighbours, not a floor measured minutes earlier under another load.
  */
-async function pairedInitMs(file: string, event: object, floorFile: string, runs: number): Promise<{ fn: InitSample; floor: InitSample }> {
+async function pairedInitMs(
+  file: string,
+  event: object,
+  floorFile: string,
+  runs: number,
+): Promise<{ fn: InitSample; floor: InitSample }> {
   const fn: InitSample[] = [];
   const floor: InitSample[] = [];
   for (let i = 0; i < runs; i += 1) {
@@ -144,7 +162,12 @@ export async function runColdStartBench(runs = 5): Promise<Record<string, number
     const loads: number[] = [loadavg()[0] ?? 0];
     for (const spec of FUNCTIONS) {
       const built = await bundleFunction(resolve(spec.entry), join(dir, spec.name));
-      const { fn: init, floor: floorBeside } = await pairedInitMs(built.file, firstEvent(spec), floor.file, runs);
+      const { fn: init, floor: floorBeside } = await pairedInitMs(
+        built.file,
+        firstEvent(spec),
+        floor.file,
+        runs,
+      );
       loads.push(loadavg()[0] ?? 0);
       // What init reads; the chunks loaded on demand (XLSX, ZIP) are in the total.
       metrics[`bundle_kb.${spec.name}`] = kb(built.bytes);

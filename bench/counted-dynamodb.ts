@@ -5,9 +5,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-export const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+export const LOCAL = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
 
-export function countedDynamoDb(endpoint: string): { dynamo: DynamoDBClient; documents: DynamoDBDocumentClient; requests: () => number } {
+export function countedDynamoDb(endpoint: string): {
+  dynamo: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+  requests: () => number;
+} {
   const dynamo = new DynamoDBClient({ ...LOCAL, endpoint });
   let requests = 0;
   dynamo.middlewareStack.add(

@@ -42,7 +42,12 @@ const SEED_BATCHES_IN_FLIGHT = 16;
 const AUDIT_EVENTS = 20;
 const FILES = 10;
 
-async function seed(documents: DynamoDBDocumentClient, table: string, orgId: string, records: number): Promise<void> {
+async function seed(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  orgId: string,
+  records: number,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
@@ -53,7 +58,14 @@ async function seed(documents: DynamoDBDocumentClient, table: string, orgId: str
         const jobId = `${String(start + i).padStart(8, '0')}-${randomUUID()}`;
         return {
           PutRequest: {
-            Item: { pk: `ORG#${orgId}`, sk: `JOB#${jobId}`, kind: 'job', gsi2pk: `ORG#${orgId}#SUBJ#${jobId}`, gsi2sk: `JOB#${jobId}`, fields: { title: 'x'.repeat(120), amount: start + i } },
+            Item: {
+              pk: `ORG#${orgId}`,
+              sk: `JOB#${jobId}`,
+              kind: 'job',
+              gsi2pk: `ORG#${orgId}#SUBJ#${jobId}`,
+              gsi2sk: `JOB#${jobId}`,
+              fields: { title: 'x'.repeat(120), amount: start + i },
+            },
           },
         };
       });
@@ -86,16 +98,48 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
     const orgId = newId();
     const ownerId = 'bench-owner';
     const now = new Date().toISOString();
-    const actor = { userId: ownerId, email: 'owner@example.test', sourceIp: '192.0.2.1', userAgent: 'bench', requestId: 'bench' };
+    const actor = {
+      userId: ownerId,
+      email: 'owner@example.test',
+      sourceIp: '192.0.2.1',
+      userAgent: 'bench',
+      requestId: 'bench',
+    };
     await orgs.create(
-      { orgId, name: 'Bench', status: 'active', createdAt: now, updatedAt: now, createdBy: ownerId, wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }], ownerCount: 1 },
+      {
+        orgId,
+        name: 'Bench',
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+        createdBy: ownerId,
+        wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }],
+        ownerCount: 1,
+      },
       { orgId, userId: ownerId, email: actor.email, role: 'owner', addedAt: now, addedBy: ownerId },
-      { draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor },
+      {
+        draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' },
+        actor,
+      },
     );
     await seed(documents, recordsTable, orgId, records);
-    for (let i = 0; i < AUDIT_EVENTS; i += 1) await writer.append({ orgId, action: 'bench.event', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor);
-    for (let i = 0; i < FILES; i += 1) await s3.send(new PutObjectCommand({ Bucket: resources.buckets.files, Key: `orgs/${orgId}/exports/${i}.csv`, Body: 'x' }));
-    await orgs.requestDeletion(orgId, ownerId, now, { draft: { orgId, action: 'org.delete', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor });
+    for (let i = 0; i < AUDIT_EVENTS; i += 1)
+      await writer.append(
+        { orgId, action: 'bench.event', resource: { type: 'org', id: orgId }, outcome: 'success' },
+        actor,
+      );
+    for (let i = 0; i < FILES; i += 1)
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: resources.buckets.files,
+          Key: `orgs/${orgId}/exports/${i}.csv`,
+          Body: 'x',
+        }),
+      );
+    await orgs.requestDeletion(orgId, ownerId, now, {
+      draft: { orgId, action: 'org.delete', resource: { type: 'org', id: orgId }, outcome: 'success' },
+      actor,
+    });
     const queue = new SqsDeletionQueue(sqs, resources.queues.deletion.url);
     await queue.send({ kind: 'org', orgId, requestedBy: ownerId, requestedAt: now });
 
@@ -115,7 +159,9 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
       reminders: {
         requests: new DynamoSubjectRequests(documents, recordsTable, writer),
         orgs,
-        mailer: { send: () => Promise.reject(new Error('The bench holds no data subject requests to remind of')) },
+        mailer: {
+          send: () => Promise.reject(new Error('The bench holds no data subject requests to remind of')),
+        },
         clock: systemClock,
       },
     };
@@ -125,7 +171,11 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
     }, 20);
     const requestsBefore = requests();
     const started = performance.now();
-    const report = await runCleanupCycle(deps, { cycleId: 'bench', deadline: Date.now() + 3_600_000, hardDeadline: Date.now() + 3_600_000 });
+    const report = await runCleanupCycle(deps, {
+      cycleId: 'bench',
+      deadline: Date.now() + 3_600_000,
+      hardDeadline: Date.now() + 3_600_000,
+    });
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);

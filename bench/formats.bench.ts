@@ -73,12 +73,20 @@ async function runOurs(format: Format, rows: number): Promise<void> {
 async function runBare(format: Format, rows: number): Promise<void> {
   if (format === 'csv') {
     const stringifier = stringify({ header: true, columns: COLUMNS.map((column) => column.label) });
-    return pipeline(async function* () {
-      for (const row of syntheticRows(rows)) yield rowArray(row);
-    }, stringifier, nullSink());
+    return pipeline(
+      async function* () {
+        for (const row of syntheticRows(rows)) yield rowArray(row);
+      },
+      stringifier,
+      nullSink(),
+    );
   }
   if (format === 'xlsx') {
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: nullSink(), useSharedStrings: false, useStyles: true });
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+      stream: nullSink(),
+      useSharedStrings: false,
+      useStyles: true,
+    });
     const sheet = workbook.addWorksheet('Export');
     sheet.addRow(COLUMNS.map((column) => column.label)).commit();
     for (const row of syntheticRows(rows)) sheet.addRow(rowArray(row)).commit();
@@ -86,10 +94,15 @@ async function runBare(format: Format, rows: number): Promise<void> {
     return workbook.commit();
   }
   configure({ useWebWorkers: false });
-  const writer = new ZipWriter(new WritableStream({ write: () => undefined }), { password: PASSWORD, encryptionStrength: 3 });
+  const writer = new ZipWriter(new WritableStream({ write: () => undefined }), {
+    password: PASSWORD,
+    encryptionStrength: 3,
+  });
   const stringifier = stringify({ header: true, columns: COLUMNS.map((column) => column.label) });
   const feeding = (async () => {
-    for (const row of syntheticRows(rows)) if (!stringifier.write(rowArray(row))) await new Promise((resolve) => stringifier.once('drain', resolve));
+    for (const row of syntheticRows(rows))
+      if (!stringifier.write(rowArray(row)))
+        await new Promise((resolve) => stringifier.once('drain', resolve));
     stringifier.end();
   })();
   await writer.add('jobs.csv', Readable.toWeb(stringifier));
@@ -113,9 +126,13 @@ async function runCase(format: Format, variant: Variant, rows: number): Promise<
 const execFileAsync = promisify(execFile);
 
 async function runInChild(format: Format, variant: Variant, rows: number): Promise<CaseResult> {
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', format, variant, String(rows)], {
-    maxBuffer: 1024 * 1024,
-  });
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', format, variant, String(rows)],
+    {
+      maxBuffer: 1024 * 1024,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as CaseResult;
 }
 
@@ -131,7 +148,8 @@ export async function runFormatsBench(rows: number): Promise<Record<string, numb
   for (const format of FORMATS) {
     const measured: Record<Variant, CaseResult[]> = { ours: [], bare: [] };
     // Interleaved, so a slow moment of the machine hits both variants alike.
-    for (let run = 0; run < RUNS; run += 1) for (const variant of VARIANTS) measured[variant].push(await runInChild(format, variant, rows));
+    for (let run = 0; run < RUNS; run += 1)
+      for (const variant of VARIANTS) measured[variant].push(await runInChild(format, variant, rows));
     const ours = median(measured.ours.map((result) => result.rowsPerSecond));
     const bare = median(measured.bare.map((result) => result.rowsPerSecond));
     results[`export_${format}_rows_s`] = Math.round(ours);

@@ -14,10 +14,22 @@ const flat = (metric: string) => (large: number, all: Readonly<Record<string, nu
 
 export const GOALS: readonly Goal[] = [
   // Every function that answers HTTP: what its cold start reads (chunks loaded by import() apart).
-  ...['bundle_kb.api-', 'bundle_kb.download', 'bundle_kb.openapi'].map((metric): Goal => ({ metric, goal: '≤ 250 KB per HTTP bundle', met: (v) => v <= 250 })),
+  ...['bundle_kb.api-', 'bundle_kb.download', 'bundle_kb.openapi'].map((metric): Goal => ({
+    metric,
+    goal: '≤ 250 KB per HTTP bundle',
+    met: (v) => v <= 250,
+  })),
   { metric: 'init_ratio.', goal: '≤ 1.3× the SDK floor', met: (v) => v <= 1.3 },
-  ...['get_job', 'list_jobs'].map((op): Goal => ({ metric: `calls.${op}.dynamodb`, goal: '≤ 2: one batched read + the audit append', met: (v) => v <= 2 })),
-  ...['create_job', 'update_job'].map((op): Goal => ({ metric: `calls.${op}.dynamodb`, goal: '≤ 2: one read + one transaction', met: (v) => v <= 2 })),
+  ...['get_job', 'list_jobs'].map((op): Goal => ({
+    metric: `calls.${op}.dynamodb`,
+    goal: '≤ 2: one batched read + the audit append',
+    met: (v) => v <= 2,
+  })),
+  ...['create_job', 'update_job'].map((op): Goal => ({
+    metric: `calls.${op}.dynamodb`,
+    goal: '≤ 2: one read + one transaction',
+    met: (v) => v <= 2,
+  })),
   { metric: 'calls.get_job.kms', goal: '0 KMS calls when warm', met: (v) => v === 0 },
   { metric: 'calls.create_job.dynamodb_writes', goal: '1 transaction', met: (v) => v <= 1 },
   { metric: 'calls.update_job.dynamodb_writes', goal: '1 transaction', met: (v) => v <= 1 },
@@ -25,11 +37,24 @@ export const GOALS: readonly Goal[] = [
   { metric: 'export_csv_ratio', goal: '≥ 0.7× the bare library', met: (v) => v >= 0.7 },
   { metric: 'export_xlsx_ratio', goal: '≥ 0.7× the bare library', met: (v) => v >= 0.7 },
   { metric: 'export_zip_ratio', goal: '≥ 0.7× the bare library', met: (v) => v >= 0.7 },
-  ...['export_csv_peak_mb', 'export_xlsx_peak_mb', 'export_zip_peak_mb', 'pipeline_export_csv_peak_rss_mb', 'pipeline_export_xlsx_peak_rss_mb', 'pipeline_backup_peak_rss_mb'].map(
-    (metric): Goal => ({ metric: `${metric}_100k`, goal: 'flat: within 64 MB of the 10k run', met: flat(metric) }),
-  ),
+  ...[
+    'export_csv_peak_mb',
+    'export_xlsx_peak_mb',
+    'export_zip_peak_mb',
+    'pipeline_export_csv_peak_rss_mb',
+    'pipeline_export_xlsx_peak_rss_mb',
+    'pipeline_backup_peak_rss_mb',
+  ].map((metric): Goal => ({
+    metric: `${metric}_100k`,
+    goal: 'flat: within 64 MB of the 10k run',
+    met: flat(metric),
+  })),
   { metric: 'delete_requests_per_item', goal: '≈ 1/25 + the reads (≤ 0.1)', met: (v) => v <= 0.1 },
-  ...['retention_requests_per_item', 'retention_requests_per_item_100k'].map((metric): Goal => ({ metric, goal: '≤ 0.06 (one transaction per 40 jobs + the index reads)', met: (v) => v <= 0.06 })),
+  ...['retention_requests_per_item', 'retention_requests_per_item_100k'].map((metric): Goal => ({
+    metric,
+    goal: '≤ 0.06 (one transaction per 40 jobs + the index reads)',
+    met: (v) => v <= 0.06,
+  })),
   { metric: 'api_errors', goal: '0', met: (v) => v === 0 },
   { metric: 'audit_ratio_16_writers', goal: '≥ 0.8× bare writes', met: (v) => v >= 0.8 },
   { metric: 'audit_ratio_64_writers', goal: '≥ 0.8× bare writes', met: (v) => v >= 0.8 },
@@ -42,5 +67,7 @@ export const GOALS: readonly Goal[] = [
 ];
 
 export function goalFor(metric: string): Goal | undefined {
-  return GOALS.find((g) => (g.metric.endsWith('.') || g.metric.endsWith('-') ? metric.startsWith(g.metric) : metric === g.metric));
+  return GOALS.find((g) =>
+    g.metric.endsWith('.') || g.metric.endsWith('-') ? metric.startsWith(g.metric) : metric === g.metric,
+  );
 }

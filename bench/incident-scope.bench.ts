@@ -35,7 +35,10 @@ import { scopeIncident } from '../shared/use-cases/incident-scope.ts';
 import { percentile } from './stats.ts';
 import { Cursors, cursorScope } from '../shared/domain/cursor.ts';
 
-const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+const LOCAL = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
 /** Events a day: the window of one day holds this many whatever the size of the log. */
 const EVENTS_PER_DAY = 1000;
 const JOBS = 500;
@@ -49,27 +52,41 @@ interface Meter {
 }
 
 /** A document client that adds up what every Query on `auditTable` evaluated. */
-function meteredClient(endpoint: string, auditTable: string, meter: Meter): { client: DynamoDBDocumentClient; destroy: () => void } {
+function meteredClient(
+  endpoint: string,
+  auditTable: string,
+  meter: Meter,
+): { client: DynamoDBDocumentClient; destroy: () => void } {
   const raw = new DynamoDBClient({ endpoint, ...LOCAL });
   raw.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       const input = args.input as { TableName?: string };
-      if (context.commandName === 'QueryCommand' && input.TableName === auditTable) meter.auditItemsRead += (result.output as { ScannedCount?: number }).ScannedCount ?? 0;
+      if (context.commandName === 'QueryCommand' && input.TableName === auditTable)
+        meter.auditItemsRead += (result.output as { ScannedCount?: number }).ScannedCount ?? 0;
       return result;
     },
     { step: 'initialize', name: 'auditReadMeter' },
   );
-  return { client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }), destroy: () => raw.destroy() };
+  return {
+    client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
+    destroy: () => raw.destroy(),
+  };
 }
 
-async function batchWrite(client: DynamoDBDocumentClient, table: string, items: readonly Record<string, unknown>[]): Promise<void> {
+async function batchWrite(
+  client: DynamoDBDocumentClient,
+  table: string,
+  items: readonly Record<string, unknown>[],
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const start = next;
       next += 25;
-      let pending: { PutRequest: { Item: Record<string, unknown> } }[] | undefined = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      let pending: { PutRequest: { Item: Record<string, unknown> } }[] | undefined = items
+        .slice(start, start + 25)
+        .map((Item) => ({ PutRequest: { Item } }));
       while (pending !== undefined && pending.length > 0) {
         const out = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
         pending = out.UnprocessedItems?.[table] as typeof pending | undefined;
@@ -93,13 +110,31 @@ export async function runIncidentScopeBench(logEvents = 200_000): Promise<Record
       const audit = new DynamoAuditLog(client, tables.audit, writer);
       const orgId = newId();
       const ownerId = 'owner';
-      const actor = { userId: ownerId, email: 'owner@example.test', sourceIp: '192.0.2.1', userAgent: 'bench', requestId: newId() };
+      const actor = {
+        userId: ownerId,
+        email: 'owner@example.test',
+        sourceIp: '192.0.2.1',
+        userAgent: 'bench',
+        requestId: newId(),
+      };
       const start = Date.now() - days * DAY_MS;
       const createdAt = new Date(start - DAY_MS).toISOString();
       await orgs.create(
-        { orgId, name: 'Bench', status: 'active', createdAt, updatedAt: createdAt, createdBy: ownerId, wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }], ownerCount: 1 },
+        {
+          orgId,
+          name: 'Bench',
+          status: 'active',
+          createdAt,
+          updatedAt: createdAt,
+          createdBy: ownerId,
+          wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }],
+          ownerCount: 1,
+        },
         { orgId, userId: ownerId, email: actor.email, role: 'owner', addedAt: createdAt, addedBy: ownerId },
-        { draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor },
+        {
+          draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' },
+          actor,
+        },
       );
       // Jobs the events read, each of one of 100 subjects.
       const orchestrationId = newId();
@@ -107,7 +142,21 @@ export async function runIncidentScopeBench(logEvents = 200_000): Promise<Record
       await batchWrite(
         client,
         tables.records,
-        jobIds.map((jobId, i) => ({ pk: `ORG#${orgId}`, sk: `JOB#${jobId}`, kind: 'job', orgId, jobId, orchestrationId, ownerId, stage: 'new', fields: {}, version: 1, createdAt, updatedAt: createdAt, subjectIndex: `subject-${i % 100}` })),
+        jobIds.map((jobId, i) => ({
+          pk: `ORG#${orgId}`,
+          sk: `JOB#${jobId}`,
+          kind: 'job',
+          orgId,
+          jobId,
+          orchestrationId,
+          ownerId,
+          stage: 'new',
+          fields: {},
+          version: 1,
+          createdAt,
+          updatedAt: createdAt,
+          subjectIndex: `subject-${i % 100}`,
+        })),
       );
       // 200k events, evenly over 200 days, as the writers append them (the scope does not need
       // their place in the chain).
@@ -144,19 +193,34 @@ export async function runIncidentScopeBench(logEvents = 200_000): Promise<Record
         audit,
         cursors: new Cursors('x'.repeat(32)),
       };
-      const ctx = { principal: { userId: ownerId, email: actor.email }, requestId: newId(), sourceIp: '192.0.2.1', userAgent: 'bench' };
+      const ctx = {
+        principal: { userId: ownerId, email: actor.email },
+        requestId: newId(),
+        sourceIp: '192.0.2.1',
+        userAgent: 'bench',
+      };
       const dayStart = start + Math.floor(days / 2) * DAY_MS;
-      const window = { from: new Date(dayStart).toISOString(), to: new Date(dayStart + DAY_MS - 1).toISOString() };
+      const window = {
+        from: new Date(dayStart).toISOString(),
+        to: new Date(dayStart + DAY_MS - 1).toISOString(),
+      };
       const inWindow = events.filter((e) => e.at >= window.from && e.at <= window.to).length;
 
-      const measure = async (extra: { actor?: string }): Promise<{ ms: number; read: number; events: number }> => {
+      const measure = async (extra: {
+        actor?: string;
+      }): Promise<{ ms: number; read: number; events: number }> => {
         const times: number[] = [];
         let read = 0;
         let answered = 0;
         for (let run = 0; run < RUNS; run += 1) {
           meter.auditItemsRead = 0;
           const started = performance.now();
-          const scope = await scopeIncident(deps, ctx, orgId, { ...window, ...extra, limit: 100, scope: cursorScope('bench') });
+          const scope = await scopeIncident(deps, ctx, orgId, {
+            ...window,
+            ...extra,
+            limit: 100,
+            scope: cursorScope('bench'),
+          });
           times.push(performance.now() - started);
           read = meter.auditItemsRead;
           answered = scope.events.count;

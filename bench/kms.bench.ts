@@ -25,7 +25,11 @@ const PLAINTEXT = 'jane.doe+orders@example.com, +44 20 7946 0958';
 
 function countingClient(endpoint: string): { client: KMSClient; count: () => number } {
   // Dummy credentials: the local endpoint does not check SigV4 signatures.
-  const client = new KMSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new KMSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   let calls = 0;
   client.middlewareStack.add(
     (next) => (args) => {
@@ -74,7 +78,8 @@ function throughput(): { sealing: number; raw: number } {
   const dataKey = randomBytes(32);
   const context: SealContext = { orgId: 'bench-org', recordId: 'job-1', fieldId: 'email' };
   const sealOpen = (): void => {
-    if (openValue(dataKey, context, sealValue(dataKey, 'k1', context, PLAINTEXT)) !== PLAINTEXT) throw new Error('field sealing round trip failed');
+    if (openValue(dataKey, context, sealValue(dataKey, 'k1', context, PLAINTEXT)) !== PLAINTEXT)
+      throw new Error('field sealing round trip failed');
   };
   // The baseline gets the same advantage sealing has (a KeyObject, not a Buffer imported per call).
   const rawKey = createSecretKey(dataKey);
@@ -84,7 +89,8 @@ function throughput(): { sealing: number; raw: number } {
     const ciphertext = Buffer.concat([cipher.update(PLAINTEXT, 'utf8'), cipher.final()]);
     const decipher = createDecipheriv('aes-256-gcm', rawKey, iv);
     decipher.setAuthTag(cipher.getAuthTag());
-    if (Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8') !== PLAINTEXT) throw new Error('raw round trip failed');
+    if (Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8') !== PLAINTEXT)
+      throw new Error('raw round trip failed');
   };
   // Warm both paths up (JIT, the memoised sub-key) before measuring.
   for (let i = 0; i < 2_000; i += 1) {

@@ -63,7 +63,8 @@ function mixedWorkload(stack: LocalStack, token: string, tenants: readonly Tenan
   let assigned = 0;
   // autocannon keeps one context object per connection (typed `object`): the first request of a connection picks its tenant.
   const state = (context: object): ConnectionState => context as ConnectionState;
-  const tenantOf = (context: object): Tenant => (state(context).tenant ??= tenants[assigned++ % tenants.length]!);
+  const tenantOf = (context: object): Tenant =>
+    (state(context).tenant ??= tenants[assigned++ % tenants.length]!);
   return {
     url: stack.url,
     headers,
@@ -72,7 +73,11 @@ function mixedWorkload(stack: LocalStack, token: string, tenants: readonly Tenan
         method: 'POST',
         setupRequest: (request, context) => {
           const { orgId, orchestrationId } = tenantOf(context);
-          return { ...request, path: `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, body: JSON.stringify({ fields: jobFields((created += 1)) }) };
+          return {
+            ...request,
+            path: `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`,
+            body: JSON.stringify({ fields: jobFields((created += 1)) }),
+          };
         },
         onResponse: (status, body, context) => {
           if (status === 201) state(context).jobId = (JSON.parse(body) as { jobId: string }).jobId;
@@ -81,7 +86,10 @@ function mixedWorkload(stack: LocalStack, token: string, tenants: readonly Tenan
       {
         method: 'GET',
         // Without a job from the step before (it failed, and is counted), this read is a 404, counted too.
-        setupRequest: (request, context) => ({ ...request, path: `/v1/orgs/${tenantOf(context).orgId}/jobs/${state(context).jobId ?? 'none'}` }),
+        setupRequest: (request, context) => ({
+          ...request,
+          path: `/v1/orgs/${tenantOf(context).orgId}/jobs/${state(context).jobId ?? 'none'}`,
+        }),
       },
       {
         method: 'GET',
@@ -90,7 +98,10 @@ function mixedWorkload(stack: LocalStack, token: string, tenants: readonly Tenan
           return { ...request, path: `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs?limit=20` };
         },
       },
-      { method: 'GET', setupRequest: (request, context) => ({ ...request, path: `/v1/orgs/${tenantOf(context).orgId}` }) },
+      {
+        method: 'GET',
+        setupRequest: (request, context) => ({ ...request, path: `/v1/orgs/${tenantOf(context).orgId}` }),
+      },
     ],
   };
 }
@@ -110,7 +121,13 @@ export async function runLoadBench(options: LoadOptions): Promise<Record<string,
     const tenants: Tenant[] = [];
     for (let t = 0; t < options.connections; t += 1) {
       const tenant = await seedOrganization(client);
-      for (let i = 0; i < 5; i += 1) await client.expect(201, 'POST', `/v1/orgs/${tenant.orgId}/orchestrations/${tenant.orchestrationId}/jobs`, { fields: jobFields(-i) });
+      for (let i = 0; i < 5; i += 1)
+        await client.expect(
+          201,
+          'POST',
+          `/v1/orgs/${tenant.orgId}/orchestrations/${tenant.orchestrationId}/jobs`,
+          { fields: jobFields(-i) },
+        );
       tenants.push(tenant);
     }
     const token = stack.issuer.issueToken({ sub, email: `${sub}@bench.example` });
@@ -140,5 +157,11 @@ export async function runLoadBench(options: LoadOptions): Promise<Record<string,
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [seconds = '15', connections = '10'] = process.argv.slice(2);
-  console.log(JSON.stringify(await runLoadBench({ seconds: Number(seconds), connections: Number(connections) }), null, 2));
+  console.log(
+    JSON.stringify(
+      await runLoadBench({ seconds: Number(seconds), connections: Number(connections) }),
+      null,
+      2,
+    ),
+  );
 }

@@ -28,10 +28,14 @@ interface EmulatorChild {
 }
 
 async function startEmulators(dataDir: string): Promise<EmulatorChild> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('test', 'support', 'stack-process.ts'), dataDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join('test', 'support', 'stack-process.ts'), dataDir],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const message = await new Promise<StackMessage>((resolveMessage, reject) => {
     child.once('message', (m) => resolveMessage(m as StackMessage));
     child.once('exit', (code) => reject(new Error(`The emulators exited during startup (code ${code})`)));
@@ -48,7 +52,9 @@ async function startEmulators(dataDir: string): Promise<EmulatorChild> {
 }
 
 /** Peak RSS while `work` runs, and its duration. */
-async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; peakMb: number; growthMb: number }> {
+async function measured<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; seconds: number; peakMb: number; growthMb: number }> {
   globalThis.gc?.();
   const before = process.memoryUsage.rss();
   let peak = before;
@@ -57,7 +63,12 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds:
   try {
     const value = await work();
     peak = Math.max(peak, process.memoryUsage.rss());
-    return { value, seconds: (performance.now() - started) / 1000, peakMb: peak / 2 ** 20, growthMb: (peak - before) / 2 ** 20 };
+    return {
+      value,
+      seconds: (performance.now() - started) / 1000,
+      peakMb: peak / 2 ** 20,
+      growthMb: (peak - before) / 2 ** 20,
+    };
   } finally {
     clearInterval(timer);
   }
@@ -82,7 +93,8 @@ export async function runPortabilityBench(jobs: number): Promise<Record<string, 
   const results: Record<string, number> = { jobs };
   try {
     const owner = { sub: 'bench-owner', email: 'owner@bench.test' };
-    const orgId = (await callRoute({ route: orgRoutes.createOrg, as: owner, body: { name: 'Bench Org' } })).body.orgId as string;
+    const orgId = (await callRoute({ route: orgRoutes.createOrg, as: owner, body: { name: 'Bench Org' } }))
+      .body.orgId as string;
     const orchestrationId = (
       await callRoute({
         route: orchestrationRoutes.createOrchestration,
@@ -93,7 +105,14 @@ export async function runPortabilityBench(jobs: number): Promise<Record<string, 
           stages: ['new', 'done'],
           fields: [
             { id: 'title', label: 'Title', type: 'text' },
-            { id: 'email', label: 'Customer email', type: 'email', personal: true, encrypted: true, subject: true },
+            {
+              id: 'email',
+              label: 'Customer email',
+              type: 'email',
+              personal: true,
+              encrypted: true,
+              subject: true,
+            },
             { id: 'amount', label: 'Amount', type: 'number' },
             { id: 'due', label: 'Due', type: 'date' },
           ],
@@ -128,7 +147,12 @@ export async function runPortabilityBench(jobs: number): Promise<Record<string, 
                   orchestrationId,
                   ownerId: owner.sub,
                   stage: 'new',
-                  fields: { title: `Claim ${from + i}`, email: await crypto.seal(jobId, 'email', `customer${from + i}@example.test`), amount: from + i, due: '2026-12-01' },
+                  fields: {
+                    title: `Claim ${from + i}`,
+                    email: await crypto.seal(jobId, 'email', `customer${from + i}@example.test`),
+                    amount: from + i,
+                    due: '2026-12-01',
+                  },
                   version: 1,
                   createdAt: now,
                   updatedAt: now,
@@ -144,7 +168,9 @@ export async function runPortabilityBench(jobs: number): Promise<Record<string, 
 
     for (const format of ['csv', 'xlsx'] as const) {
       const run = await measured(async () => {
-        const exportId = (await callRoute({ route: r.createExport, as: owner, params: { orgId }, body: { format } })).body.exportId as string;
+        const exportId = (
+          await callRoute({ route: r.createExport, as: owner, params: { orgId }, body: { format } })
+        ).body.exportId as string;
         let status: Record<string, unknown> = {};
         await workUntil(async () => {
           status = (await callRoute({ route: r.getExport, as: owner, params: { orgId, exportId } })).body;
@@ -160,7 +186,14 @@ export async function runPortabilityBench(jobs: number): Promise<Record<string, 
     }
 
     const backup = await measured(async () => {
-      const backupId = (await callRoute({ route: r.createBackup, as: owner, params: { orgId }, body: { password: 'benchmark-password-1' } })).body.backupId as string;
+      const backupId = (
+        await callRoute({
+          route: r.createBackup,
+          as: owner,
+          params: { orgId },
+          body: { password: 'benchmark-password-1' },
+        })
+      ).body.backupId as string;
       let status: Record<string, unknown> = {};
       await workUntil(async () => {
         status = (await callRoute({ route: r.getBackup, as: owner, params: { orgId, backupId } })).body;
@@ -184,6 +217,8 @@ export async function runPortabilityBench(jobs: number): Promise<Record<string, 
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  const sizes = args.includes('--full') ? [10_000, 100_000] : [Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000)];
+  const sizes = args.includes('--full')
+    ? [10_000, 100_000]
+    : [Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000)];
   for (const size of sizes) console.log(JSON.stringify(await runPortabilityBench(size), null, 2));
 }

@@ -27,7 +27,9 @@ export function renderTable(metrics: Readonly<Record<string, number>>): string {
 }
 
 export function renderPerformanceDoc(result: BenchResult): string {
-  const missed = Object.entries(result.metrics).filter(([name, value]) => goalFor(name)?.met(value, result.metrics) === false);
+  const missed = Object.entries(result.metrics).filter(
+    ([name, value]) => goalFor(name)?.met(value, result.metrics) === false,
+  );
   return [
     '# Performance',
     '',
@@ -47,9 +49,18 @@ export function renderPerformanceDoc(result: BenchResult): string {
     '',
     '## Goals missed',
     '',
-    missed.length === 0 ? 'None.' : missed.map(([name]) => `- \`${name}\` (${goalFor(name)?.goal ?? ''}): see "Why" below.`).join('\n'),
+    missed.length === 0
+      ? 'None.'
+      : missed.map(([name]) => `- \`${name}\` (${goalFor(name)?.goal ?? ''}): see "Why" below.`).join('\n'),
     '',
-    ...(Object.keys(result.failures).length > 0 ? ['## Sections that failed', '', ...Object.entries(result.failures).map(([n, m]) => `- ${n}: ${m}`), ''] : []),
+    ...(Object.keys(result.failures).length > 0
+      ? [
+          '## Sections that failed',
+          '',
+          ...Object.entries(result.failures).map(([n, m]) => `- ${n}: ${m}`),
+          '',
+        ]
+      : []),
     WHY,
   ].join('\n');
 }

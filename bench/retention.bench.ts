@@ -26,7 +26,12 @@ import { DynamoShares } from '../shared/adapters/aws/dynamo-shares.ts';
 import { SqsNoticeQueue } from '../shared/adapters/aws/sqs-notice-queue.ts';
 import { DynamoOrchestrations } from '../shared/adapters/aws/dynamo-orchestrations.ts';
 import { DynamoOrganizations } from '../shared/adapters/aws/dynamo-organizations.ts';
-import { orchestrationGsiPk, orchestrationSk, orgPk, retentionGsiSk } from '../shared/adapters/aws/records-keys.ts';
+import {
+  orchestrationGsiPk,
+  orchestrationSk,
+  orgPk,
+  retentionGsiSk,
+} from '../shared/adapters/aws/records-keys.ts';
 import { newId } from '../shared/domain/ids.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { applyRetention } from '../shared/use-cases/retention.ts';
@@ -35,7 +40,13 @@ const SEED_BATCHES_IN_FLIGHT = 16;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Jobs as the jobs adapter writes them (keys of the orchestration and retention indexes included). */
-async function seed(documents: DynamoDBDocumentClient, table: string, orgId: string, orchestrationId: string, records: number): Promise<void> {
+async function seed(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  orgId: string,
+  orchestrationId: string,
+  records: number,
+): Promise<void> {
   const createdAt = new Date(Date.now() - 31 * DAY_MS).toISOString();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -77,7 +88,14 @@ async function seed(documents: DynamoDBDocumentClient, table: string, orgId: str
     }
   };
   await Promise.all(Array.from({ length: SEED_BATCHES_IN_FLIGHT }, worker));
-  await documents.send(new UpdateCommand({ TableName: table, Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) }, UpdateExpression: 'SET jobCount = :n', ExpressionAttributeValues: { ':n': records } }));
+  await documents.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) },
+      UpdateExpression: 'SET jobCount = :n',
+      ExpressionAttributeValues: { ':n': records },
+    }),
+  );
 }
 
 export async function runRetentionBench(records: number): Promise<Record<string, number>> {
@@ -96,11 +114,29 @@ export async function runRetentionBench(records: number): Promise<Record<string,
     const orchestrationId = newId();
     const ownerId = 'bench-owner';
     const now = new Date().toISOString();
-    const actor = { userId: ownerId, email: 'owner@example.test', sourceIp: '192.0.2.1', userAgent: 'bench', requestId: 'bench' };
+    const actor = {
+      userId: ownerId,
+      email: 'owner@example.test',
+      sourceIp: '192.0.2.1',
+      userAgent: 'bench',
+      requestId: 'bench',
+    };
     await new DynamoOrganizations(documents, recordsTable, writer).create(
-      { orgId, name: 'Bench', status: 'active', createdAt: now, updatedAt: now, createdBy: ownerId, wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }], ownerCount: 1 },
+      {
+        orgId,
+        name: 'Bench',
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+        createdBy: ownerId,
+        wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }],
+        ownerCount: 1,
+      },
       { orgId, userId: ownerId, email: actor.email, role: 'owner', addedAt: now, addedBy: ownerId },
-      { draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor },
+      {
+        draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' },
+        actor,
+      },
     );
     await orchestrations.create(
       {
@@ -110,14 +146,29 @@ export async function runRetentionBench(records: number): Promise<Record<string,
         stages: ['new', 'done'],
         fields: [
           { id: 'title', label: 'Title', type: 'text', personal: false, encrypted: false, subject: false },
-          { id: 'amount', label: 'Amount', type: 'number', personal: false, encrypted: false, subject: false },
+          {
+            id: 'amount',
+            label: 'Amount',
+            type: 'number',
+            personal: false,
+            encrypted: false,
+            subject: false,
+          },
         ],
         retention: { days: 30, from: 'created', action: 'delete' },
         createdAt: now,
         updatedAt: now,
         createdBy: ownerId,
       },
-      { draft: { orgId, action: 'orchestration.create', resource: { type: 'orchestration', id: orchestrationId }, outcome: 'success' }, actor },
+      {
+        draft: {
+          orgId,
+          action: 'orchestration.create',
+          resource: { type: 'orchestration', id: orchestrationId },
+          outcome: 'success',
+        },
+        actor,
+      },
     );
     await seed(documents, recordsTable, orgId, orchestrationId, records);
 
@@ -142,7 +193,8 @@ export async function runRetentionBench(records: number): Promise<Record<string,
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
-    if (!report.complete || report.deleted !== records) throw new Error(`The pass erased ${report.deleted} of ${records} jobs`);
+    if (!report.complete || report.deleted !== records)
+      throw new Error(`The pass erased ${report.deleted} of ${records} jobs`);
     dynamo.destroy();
     return {
       retention_items_s: Math.round(records / seconds),

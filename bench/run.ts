@@ -13,7 +13,10 @@ import { renderPerformanceDoc, renderTable, type BenchResult } from './report.ts
 
 const full = process.argv.includes('--full');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const chosen = onlyArg === undefined ? Object.keys(SECTIONS).filter((name) => full || SECTIONS[name]?.fullOnly !== true) : onlyArg.split(',');
+const chosen =
+  onlyArg === undefined
+    ? Object.keys(SECTIONS).filter((name) => full || SECTIONS[name]?.fullOnly !== true)
+    : onlyArg.split(',');
 
 function runSection(name: string): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
@@ -68,13 +71,21 @@ const machine = {
   node: process.version,
   date: new Date().toISOString(),
   full,
-  ...(previous === undefined ? {} : { sections: chosen, previous: { date: previous.machine.date, full: previous.machine.full } }),
+  ...(previous === undefined
+    ? {}
+    : { sections: chosen, previous: { date: previous.machine.date, full: previous.machine.full } }),
 };
 // Sections run now come first, in their own order; the previous run's figures follow for the rest.
 const result: BenchResult = {
   machine,
-  workloads: { ...workloads, ...Object.fromEntries(Object.entries(previous?.workloads ?? {}).filter(([name]) => !(name in workloads))) },
-  metrics: { ...metrics, ...Object.fromEntries(Object.entries(previous?.metrics ?? {}).filter(([name]) => !(name in metrics))) },
+  workloads: {
+    ...workloads,
+    ...Object.fromEntries(Object.entries(previous?.workloads ?? {}).filter(([name]) => !(name in workloads))),
+  },
+  metrics: {
+    ...metrics,
+    ...Object.fromEntries(Object.entries(previous?.metrics ?? {}).filter(([name]) => !(name in metrics))),
+  },
   failures,
 };
 await mkdir('bench/results', { recursive: true });
@@ -82,6 +93,8 @@ await writeFile('bench/results/latest.json', JSON.stringify(result, null, 2) + '
 await writeFile('docs/performance.md', renderPerformanceDoc(result));
 process.stdout.write('\n' + renderTable(result.metrics) + '\n');
 if (Object.keys(failures).length > 0) {
-  process.stderr.write(`bench: ${Object.keys(failures).length} section(s) failed: ${Object.keys(failures).join(', ')}\n`);
+  process.stderr.write(
+    `bench: ${Object.keys(failures).length} section(s) failed: ${Object.keys(failures).join(', ')}\n`,
+  );
   process.exitCode = 1;
 }

@@ -21,6 +21,10 @@ for (const [name, bundle] of bundles) process.stderr.write(`${describeBundle(nam
 const app = new App();
 const stacks = buildCustos(app, { code: codeFromBundles(bundles) });
 acknowledgeGuardFindings(stacks);
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new CfnGuardValidator());
+Validations.of(app).addPlugins(
+  new AwsSolutionsChecks(app),
+  new ServerlessChecks(app),
+  new CfnGuardValidator(),
+);
 Tags.of(app).add('project', 'custos');
 app.synth();

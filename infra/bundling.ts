@@ -17,7 +17,9 @@ const englishOnlyZodLocales: Plugin = {
   name: 'english-only-zod-locales',
   setup(builder) {
     builder.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'custos-zod-locales' } : undefined,
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? { path: 'zod-locales', namespace: 'custos-zod-locales' }
+        : undefined,
     );
     builder.onLoad({ filter: /.*/, namespace: 'custos-zod-locales' }, () => ({
       contents: "export { default as en } from 'zod/v4/locales/en.js';",
@@ -36,7 +38,8 @@ const englishOnlyZodLocales: Plugin = {
  * (docs/decisions/0012). test/infra/function-bundles.test.ts checks that every route schema
  * accepts and refuses the same inputs bundled and unbundled.
  */
-const ZOD_UNUSED_AT_RUNTIME = /[\\/]zod[\\/]v4[\\/](core[\\/](compile|to-json-schema|json-schema-processors|json-schema-generator)|classic[\\/]from-json-schema)\.js$/;
+const ZOD_UNUSED_AT_RUNTIME =
+  /[\\/]zod[\\/]v4[\\/](core[\\/](compile|to-json-schema|json-schema-processors|json-schema-generator)|classic[\\/]from-json-schema)\.js$/;
 const zodWithoutJsonSchema: Plugin = {
   name: 'zod-without-json-schema',
   setup(builder) {
@@ -45,7 +48,9 @@ const zodWithoutJsonSchema: Plugin = {
       const exports = Object.entries(real).map(([name, value]) => {
         if (typeof value === 'function') return `export const ${name} = notBundled(${JSON.stringify(name)});`;
         const registered = typeof value === 'symbol' ? Symbol.keyFor(value) : undefined;
-        return registered === undefined ? `export const ${name} = Object.freeze({});` : `export const ${name} = Symbol.for(${JSON.stringify(registered)});`;
+        return registered === undefined
+          ? `export const ${name} = Object.freeze({});`
+          : `export const ${name} = Symbol.for(${JSON.stringify(registered)});`;
       });
       const notBundled =
         'function notBundled(name) { return function () { throw new Error(`zod ${name} is not in the deployed bundle (infra/bundling.ts)`); }; }';
@@ -69,8 +74,11 @@ const prebuiltOpenApiDocument: Plugin = {
     builder.onLoad({ filter: /[\\/]shared[\\/]api[\\/]openapi\.ts$/ }, async (args) => {
       if (args.path !== OPENAPI_MODULE) return undefined;
       const outDir = builder.initialOptions.outdir;
-      if (outDir === undefined) throw new Error('The OpenAPI document needs an output directory to be written to');
-      const { buildOpenApiDocument } = (await import(pathToFileURL(OPENAPI_MODULE).href)) as typeof import('../shared/api/openapi.ts');
+      if (outDir === undefined)
+        throw new Error('The OpenAPI document needs an output directory to be written to');
+      const { buildOpenApiDocument } = (await import(
+        pathToFileURL(OPENAPI_MODULE).href
+      )) as typeof import('../shared/api/openapi.ts');
       await mkdir(outDir, { recursive: true });
       await writeFile(join(outDir, OPENAPI_DOCUMENT_FILE), JSON.stringify(buildOpenApiDocument()));
       return {
@@ -94,7 +102,12 @@ const sideEffectFreeLibStorage: Plugin = {
   setup(builder) {
     builder.onResolve({ filter: /^@aws-sdk\/lib-storage$/ }, async (args) => {
       if (args.pluginData === 'custos-resolved') return undefined;
-      const resolved = await builder.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'custos-resolved' });
+      const resolved = await builder.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'custos-resolved',
+      });
       return { ...resolved, sideEffects: false };
     });
   },
@@ -104,11 +117,15 @@ const sideEffectFreeLibStorage: Plugin = {
  * Lambda gives a function its credentials through the environment only: the SDK's default chain
  * resolves to an environment-only provider (docs/decisions/0009).
  */
-const ENVIRONMENT_CREDENTIALS = fileURLToPath(new URL('../shared/adapters/aws/environment-credentials.ts', import.meta.url));
+const ENVIRONMENT_CREDENTIALS = fileURLToPath(
+  new URL('../shared/adapters/aws/environment-credentials.ts', import.meta.url),
+);
 const environmentCredentialsOnly: Plugin = {
   name: 'environment-credentials-only',
   setup(builder) {
-    builder.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: ENVIRONMENT_CREDENTIALS }));
+    builder.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: ENVIRONMENT_CREDENTIALS,
+    }));
   },
 };
 
@@ -126,8 +143,16 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   // Some CommonJS dependencies call require(); an ESM bundle has to provide it.
-  banner: { js: "import { createRequire as __custosRequire } from 'node:module'; const require = __custosRequire(import.meta.url);" },
-  plugins: [englishOnlyZodLocales, zodWithoutJsonSchema, prebuiltOpenApiDocument, sideEffectFreeLibStorage, environmentCredentialsOnly],
+  banner: {
+    js: "import { createRequire as __custosRequire } from 'node:module'; const require = __custosRequire(import.meta.url);",
+  },
+  plugins: [
+    englishOnlyZodLocales,
+    zodWithoutJsonSchema,
+    prebuiltOpenApiDocument,
+    sideEffectFreeLibStorage,
+    environmentCredentialsOnly,
+  ],
 };
 
 export interface BundleResult {
@@ -159,7 +184,12 @@ export function initialBytes(metafile: Metafile, entryOutput: string): number {
     const output = metafile.outputs[name];
     if (output === undefined || seen.has(name)) return 0;
     seen.add(name);
-    return output.bytes + output.imports.filter((i) => i.kind === 'import-statement' && !i.external).reduce((sum, i) => sum + visit(i.path), 0);
+    return (
+      output.bytes +
+      output.imports
+        .filter((i) => i.kind === 'import-statement' && !i.external)
+        .reduce((sum, i) => sum + visit(i.path), 0)
+    );
   };
   return visit(entryOutput);
 }

@@ -114,12 +114,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   // audit event. `decrypt`: unwrapping the organization's data key derives the blind index, opens
   // fields for the access report and re-seals the rectified email. `send` notices: the extensions
   // that received a changed job are told (Art. 19; their records are written first). No files or mail.
-  api('api-subjects', 'Data subject rights: access reports, rectification, erasure and restriction of a person\'s jobs', {
-    records: 'delete',
-    audit: 'append',
-    fieldKey: 'decrypt',
-    queues: { notices: 'send' },
-  }),
+  api(
+    'api-subjects',
+    "Data subject rights: access reports, rectification, erasure and restriction of a person's jobs",
+    {
+      records: 'delete',
+      audit: 'append',
+      fieldKey: 'decrypt',
+      queues: { notices: 'send' },
+    },
+  ),
   // `read` records: membership and role of the caller. `append`: reading the log is itself an
   // event. `verify`: GetPublicKey checks the digest signatures.
   api('api-audit', 'The audit log: list, export, verify the chain and its signed digests', {
@@ -163,12 +167,20 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'cleanup',
     entry: 'functions/cleanup/handler.ts',
-    description: 'Clean-up cycle: erases organizations and accounts queued for deletion, and expired exports, backups and links',
+    description:
+      'Clean-up cycle: erases organizations and accounts queued for deletion, and expired exports, backups and links',
     memoryMb: 1024,
     timeoutSeconds: 900,
     // `send` notices: extensions that received a job erased by retention are told (Art. 19).
     // `mail`: the deadline reminders of data subject requests go to staff.
-    access: { records: 'delete', audit: 'delete', files: 'delete', queues: { deletion: 'consume', notices: 'send' }, scans: ['records'], mail: true },
+    access: {
+      records: 'delete',
+      audit: 'delete',
+      files: 'delete',
+      queues: { deletion: 'consume', notices: 'send' },
+      scans: ['records'],
+      mail: true,
+    },
     routes: [],
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },
@@ -184,11 +196,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   }),
   // The public download page: the tries counter (`write` records, conditional Update only), the
   // download audit events, and presigning the file (`read` files). No KMS, no queue, no mail.
-  api('download', 'The emailed backup link: password page, tries counter, 303 to a short-lived S3 URL', {
-    records: 'write',
-    audit: 'append',
-    files: 'read',
-  }, 256),
+  api(
+    'download',
+    'The emailed backup link: password page, tries counter, 303 to a short-lived S3 URL',
+    {
+      records: 'write',
+      audit: 'append',
+      files: 'read',
+    },
+    256,
+  ),
   // One export or backup per invocation (batch size 1): streams query pages into CSV/XLSX or the
   // AES ZIP and a multipart upload, then emails the backup link. 900 s is Lambda's maximum; the
   // work queue's visibility timeout (5400 s) is 6× that, and the worker shortens it at once to
@@ -200,7 +217,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Builds exports and encrypted backups into S3 and emails the backup link',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'write', audit: 'append', fieldKey: 'decrypt', files: 'write', mail: true, queues: { work: 'consume' } },
+    access: {
+      records: 'write',
+      audit: 'append',
+      fieldKey: 'decrypt',
+      files: 'write',
+      mail: true,
+      queues: { work: 'consume' },
+    },
     routes: [],
     consumes: { queue: 'work', batchSize: 1 },
   },
@@ -208,12 +232,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   // removes attributes with Update (no item is deleted, so no `delete`). `decrypt`: tokens are
   // sealed and opened, and shared fields opened, with the organization's data key. `internet`:
   // vendors' webhooks (HTTPS only, SSRF-guarded). No queue, files or mail.
-  api('api-extensions', 'Marketplace extensions: consent, vendor tokens, withdrawal and sharing a job with a vendor', {
-    records: 'write',
-    audit: 'append',
-    fieldKey: 'decrypt',
-    internet: true,
-  }),
+  api(
+    'api-extensions',
+    'Marketplace extensions: consent, vendor tokens, withdrawal and sharing a job with a vendor',
+    {
+      records: 'write',
+      audit: 'append',
+      fieldKey: 'decrypt',
+      internet: true,
+    },
+  ),
   // Art. 19 notices, one per message: `write` records (the notice's state; its share records are
   // read), `decrypt` (the consent's signing secret and the vendor token are opened with the
   // organization's data key), `consume` notices (the lease is the retry delay), `internet`:
@@ -221,7 +249,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'recipient-notifier',
     entry: 'functions/recipient-notifier/handler.ts',
-    description: 'Delivers Art. 19 notices (rectified, erased, restricted) to the extensions that received the jobs, signed',
+    description:
+      'Delivers Art. 19 notices (rectified, erased, restricted) to the extensions that received the jobs, signed',
     memoryMb: 256,
     timeoutSeconds: 60,
     access: { records: 'write', fieldKey: 'decrypt', queues: { notices: 'consume' }, internet: true },
@@ -231,10 +260,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   // Art. 30 and 33. `read` records: orchestrations, consents, roles, and the jobs and export
   // records an incident's disclosures point at. `append`: both reads are audit events; it
   // includes the Query on the audit table's time index that reads an incident's window.
-  api('api-accountability', 'Accountability: the record of processing activities (Art. 30) and the scope of an incident (Art. 33)', {
-    records: 'read',
-    audit: 'append',
-  }),
+  api(
+    'api-accountability',
+    'Accountability: the record of processing activities (Art. 30) and the scope of an incident (Art. 33)',
+    {
+      records: 'read',
+      audit: 'append',
+    },
+  ),
   // Data subject requests. `delete` records: requests, their intake counters and tries, and the
   // fulfilment of an erasure, which deletes the subject's jobs as api-subjects does (unverified
   // requests themselves expire through the clean-up cycle). `decrypt`: the organization's data

@@ -38,11 +38,15 @@ const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /** The route keys (`POST /v1/orgs`) the running service describes in its OpenAPI document. */
 async function servedRoutes(client: DemoClient): Promise<Set<string>> {
-  const document = await client.ok({ expect: 200, why: 'The service describes every route it serves (OpenAPI 3)' }, () => client.api.GET('/v1/openapi.json'));
+  const document = await client.ok(
+    { expect: 200, why: 'The service describes every route it serves (OpenAPI 3)' },
+    () => client.api.GET('/v1/openapi.json'),
+  );
   const keys = new Set<string>();
   for (const [path, operations] of Object.entries(document.paths)) {
     if (typeof operations !== 'object' || operations === null) continue;
-    for (const method of METHODS) if (method.toLowerCase() in operations) keys.add(routeKey({ method, path }));
+    for (const method of METHODS)
+      if (method.toLowerCase() in operations) keys.add(routeKey({ method, path }));
   }
   return keys;
 }
@@ -68,7 +72,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     return { ok: false, steps: [{ title: 'The service answers', ok: false, message }] };
   }
 
-  const state: TourState = { run: Date.now().toString(36), jobs: { jane: [], john: [] }, janeEmail: JANE.email };
+  const state: TourState = {
+    run: Date.now().toString(36),
+    jobs: { jane: [], john: [] },
+    janeEmail: JANE.email,
+  };
   let stopped: string | undefined;
   for (const [index, step] of TOUR.entries()) {
     write('');
@@ -96,7 +104,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   const failed = outcomes.filter((outcome) => !outcome.ok);
   write('');
-  write(failed.length === 0 ? style.green(style.bold(`Every step passed (${outcomes.length}/${outcomes.length}).`)) : style.red(style.bold(`${failed.length} of ${outcomes.length} steps did not pass: ${failed.map((f) => f.title).join('; ')}.`)));
+  write(
+    failed.length === 0
+      ? style.green(style.bold(`Every step passed (${outcomes.length}/${outcomes.length}).`))
+      : style.red(
+          style.bold(
+            `${failed.length} of ${outcomes.length} steps did not pass: ${failed.map((f) => f.title).join('; ')}.`,
+          ),
+        ),
+  );
   return { ok: failed.length === 0, steps: outcomes };
 }
 
@@ -105,7 +121,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   runDemo({ baseUrl, colour: stdoutWantsColour() }).then(
     (result) => process.exit(result.ok ? 0 : 1),
     (error: unknown) => {
-      process.stderr.write(`The demo itself failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `The demo itself failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(1);
     },
   );

@@ -27,7 +27,8 @@ const USAGE = 'usage: reseal --org <orgId> [--operator <name>] [--page-size 1-10
 function positiveInteger(raw: string | undefined, name: string, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new UsageError(`--${name} must be a whole number from 1 to ${max}`);
   return value;
 }
 
@@ -35,8 +36,10 @@ function summary(orgId: string, report: ResealReport): string {
   const lines = [
     `organization ${orgId}: ${report.jobsScanned} jobs scanned, ${report.jobsResealed} jobs (${report.valuesResealed} values) re-sealed under ${report.keyId}`,
   ];
-  if (report.jobsSkipped.length > 0) lines.push(`skipped (changed during the sweep; run again): ${report.jobsSkipped.join(' ')}`);
-  if (report.jobsFailed.length > 0) lines.push(`failed to open (moved or altered ciphertext; investigate): ${report.jobsFailed.join(' ')}`);
+  if (report.jobsSkipped.length > 0)
+    lines.push(`skipped (changed during the sweep; run again): ${report.jobsSkipped.join(' ')}`);
+  if (report.jobsFailed.length > 0)
+    lines.push(`failed to open (moved or altered ciphertext; investigate): ${report.jobsFailed.join(' ')}`);
   return lines.join('\n');
 }
 
@@ -44,7 +47,12 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const { values } = parseArgs({
       args: [...argv],
-      options: { org: { type: 'string' }, operator: { type: 'string' }, 'page-size': { type: 'string' }, 'batch-size': { type: 'string' } },
+      options: {
+        org: { type: 'string' },
+        operator: { type: 'string' },
+        'page-size': { type: 'string' },
+        'batch-size': { type: 'string' },
+      },
       strict: true,
     });
     if (values.org === undefined || values.org === '') throw new UsageError(USAGE);
@@ -52,10 +60,21 @@ async function main(argv: readonly string[]): Promise<number> {
     const batchSize = positiveInteger(values['batch-size'], 'batch-size', 40);
     const operator = values.operator ?? userInfo().username;
     const report = await resealOrganization(
-      { orgs: services.orgs(), orchestrations: services.orchestrations(), jobs: services.jobs(), keys: services.keys() },
+      {
+        orgs: services.orgs(),
+        orchestrations: services.orchestrations(),
+        jobs: services.jobs(),
+        keys: services.keys(),
+      },
       values.org,
       {
-        actor: { userId: `operator:${operator}`, email: '', sourceIp: '', userAgent: 'custos-reseal', requestId: newId() },
+        actor: {
+          userId: `operator:${operator}`,
+          email: '',
+          sourceIp: '',
+          userAgent: 'custos-reseal',
+          requestId: newId(),
+        },
         ...(pageSize === undefined ? {} : { pageSize }),
         ...(batchSize === undefined ? {} : { batchSize }),
       },
@@ -63,7 +82,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${summary(values.org, report)}\n`);
     return report.jobsSkipped.length === 0 && report.jobsFailed.length === 0 ? 0 : 1;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || (error instanceof TypeError && 'code' in error)) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      (error instanceof TypeError && 'code' in error)
+    ) {
       process.stderr.write(`reseal: ${error.message}\n`);
       return 2;
     }
@@ -72,7 +95,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     // Names only: messages of lower layers may carry request data.
-    process.stderr.write(`reseal: failed (${error instanceof Error ? error.name : 'unknown error'}); it is safe to run again\n`);
+    process.stderr.write(
+      `reseal: failed (${error instanceof Error ? error.name : 'unknown error'}); it is safe to run again\n`,
+    );
     return 1;
   }
 }

@@ -13,7 +13,12 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { signatureMatches, verifyLog, type SignedDigest, type StoredEvent } from '../shared/domain/audit-digest.ts';
+import {
+  signatureMatches,
+  verifyLog,
+  type SignedDigest,
+  type StoredEvent,
+} from '../shared/domain/audit-digest.ts';
 import type { AuditEvent } from '../shared/ports/audit.ts';
 
 interface HeadLine {
@@ -37,7 +42,8 @@ async function* lines(path: string): AsyncGenerator<Record<string, unknown>> {
     } catch {
       throw new UsageError(`line ${number} is not JSON`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`line ${number} is not a JSON object`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new UsageError(`line ${number} is not a JSON object`);
     yield parsed as Record<string, unknown>;
   }
 }
@@ -61,11 +67,19 @@ async function* eventsOf(path: string): AsyncGenerator<StoredEvent> {
   for await (const line of lines(path)) {
     if (line.type !== 'event') continue;
     const { type: _type, storedAt, ...event } = line;
-    yield { event: event as unknown as AuditEvent, storedAt: typeof storedAt === 'number' ? storedAt : Number.NaN };
+    yield {
+      event: event as unknown as AuditEvent,
+      storedAt: typeof storedAt === 'number' ? storedAt : Number.NaN,
+    };
   }
 }
 
-export async function verifyExport(options: { publicKey: KeyObject; logPath: string; retentionDays: number; now?: Date }): Promise<{ valid: boolean; verdict: string }> {
+export async function verifyExport(options: {
+  publicKey: KeyObject;
+  logPath: string;
+  retentionDays: number;
+  now?: Date;
+}): Promise<{ valid: boolean; verdict: string }> {
   const head = await readHead(options.logPath);
   const result = await verifyLog({
     orgId: head.orgId,
@@ -86,12 +100,18 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const { values } = parseArgs({
       args: [...argv],
-      options: { 'public-key': { type: 'string' }, log: { type: 'string' }, 'retention-days': { type: 'string', default: '400' } },
+      options: {
+        'public-key': { type: 'string' },
+        log: { type: 'string' },
+        'retention-days': { type: 'string', default: '400' },
+      },
       strict: true,
     });
-    if (values['public-key'] === undefined || values.log === undefined) throw new UsageError('usage: verify-audit --public-key key.pem --log log.jsonl [--retention-days 400]');
+    if (values['public-key'] === undefined || values.log === undefined)
+      throw new UsageError('usage: verify-audit --public-key key.pem --log log.jsonl [--retention-days 400]');
     const retentionDays = Number(values['retention-days']);
-    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new UsageError('--retention-days must be a whole number, at least 1');
+    if (!Number.isInteger(retentionDays) || retentionDays < 1)
+      throw new UsageError('--retention-days must be a whole number, at least 1');
     let publicKey: KeyObject;
     try {
       publicKey = createPublicKey(readFileSync(values['public-key'], 'utf8'));
@@ -102,7 +122,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${verdict}\n`);
     return valid ? 0 : 1;
   } catch (error) {
-    const message = error instanceof UsageError || (error instanceof Error && 'code' in error) ? error.message : 'the log could not be read';
+    const message =
+      error instanceof UsageError || (error instanceof Error && 'code' in error)
+        ? error.message
+        : 'the log could not be read';
     process.stderr.write(`verify-audit: ${message}\n`);
     return 2;
   }

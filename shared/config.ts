@@ -23,7 +23,8 @@ function optional(name: string): string | undefined {
 /** SQS accepts a visibility of 0 to 43200 s; a lease of 0 would protect nothing. */
 function leaseSeconds(name: string): number {
   const seconds = Number(required(name));
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 43_200) throw new ConfigError(`${name} must be a whole number of seconds from 1 to 43200`);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 43_200)
+    throw new ConfigError(`${name} must be a whole number of seconds from 1 to 43200`);
   return seconds;
 }
 
@@ -54,14 +55,16 @@ export const env = {
   auditRetentionDays: (): number => {
     const raw = optional('AUDIT_RETENTION_DAYS') ?? '400';
     const days = Number(raw);
-    if (!Number.isInteger(days) || days < 1) throw new ConfigError('AUDIT_RETENTION_DAYS must be a whole number of days, at least 1');
+    if (!Number.isInteger(days) || days < 1)
+      throw new ConfigError('AUDIT_RETENTION_DAYS must be a whole number of days, at least 1');
     return days;
   },
   /** Seconds between signed checkpoints of an active organization's audit chain (at most one KMS Sign each). */
   auditCheckpointSeconds: (): number => {
     const raw = optional('AUDIT_CHECKPOINT_SECONDS') ?? '10';
     const seconds = Number(raw);
-    if (!Number.isInteger(seconds) || seconds < 1) throw new ConfigError('AUDIT_CHECKPOINT_SECONDS must be a whole number of seconds, at least 1');
+    if (!Number.isInteger(seconds) || seconds < 1)
+      throw new ConfigError('AUDIT_CHECKPOINT_SECONDS must be a whole number of seconds, at least 1');
     return seconds;
   },
   /** The work queue's consumer lease (infra/resources.ts), in seconds. */
@@ -73,7 +76,8 @@ export const env = {
   /** Secret that seals pagination cursors; in the cloud it comes from the deployment. */
   cursorSecret: (): string => required('CURSOR_SECRET'),
   /** Hosts (exact) that extension webhooks may target although private, local stack only. */
-  allowedPrivateWebhookHosts: (): string[] => (optional('ALLOWED_PRIVATE_WEBHOOK_HOSTS') ?? '').split(',').filter(Boolean),
+  allowedPrivateWebhookHosts: (): string[] =>
+    (optional('ALLOWED_PRIVATE_WEBHOOK_HOSTS') ?? '').split(',').filter(Boolean),
   /** PEM file of a CA the webhook client trusts beside the public roots (the local fake vendor's certificate), local stack only. */
   webhookCaFile: (): string | undefined => optional('WEBHOOK_CA_FILE'),
   auth: (): AuthConfig => {

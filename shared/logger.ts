@@ -31,7 +31,11 @@ function masked(text: string): string {
  */
 export function errorFields(error: unknown): Fields {
   if (!(error instanceof Error)) return { error: typeof error };
-  return { error: error.name, errorMessage: masked(error.message), stack: error.stack === undefined ? undefined : masked(error.stack) };
+  return {
+    error: error.name,
+    errorMessage: masked(error.message),
+    stack: error.stack === undefined ? undefined : masked(error.stack),
+  };
 }
 
 export const logger = {

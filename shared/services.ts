@@ -74,56 +74,119 @@ export function atColdStart<T>(build: () => T): () => T {
 }
 
 export const clock = (): Clock => domainClock;
-export const writer = /* @__PURE__ */ lazy(() => new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock, { retentionDays: env.auditRetentionDays() }));
+export const writer = /* @__PURE__ */ lazy(
+  () =>
+    new AuditedWriter(dynamoDocumentClient(), env.auditTable(), domainClock, {
+      retentionDays: env.auditRetentionDays(),
+    }),
+);
 /** The audit log read and maintained (query, chain walks, digests, erasure). */
-export const auditLog: () => AuditLog & AuditChainStore = /* @__PURE__ */ lazy(() => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer()));
-export const digestSigner: () => DigestSigner = /* @__PURE__ */ lazy(() => new KmsDigestSigner(env.auditSigningKeyId()));
+export const auditLog: () => AuditLog & AuditChainStore = /* @__PURE__ */ lazy(
+  () => new DynamoAuditLog(dynamoDocumentClient(), env.auditTable(), writer()),
+);
+export const digestSigner: () => DigestSigner = /* @__PURE__ */ lazy(
+  () => new KmsDigestSigner(env.auditSigningKeyId()),
+);
 export const auditRetentionDays = /* @__PURE__ */ lazy(() => env.auditRetentionDays());
 /** The audit sequencer's view of the table (docs/decisions/0011). */
-export const auditSequencerStore: () => AuditSequencerStore = /* @__PURE__ */ lazy(() => new DynamoAuditSequencerStore(dynamoDocumentClient(), env.auditTable()));
+export const auditSequencerStore: () => AuditSequencerStore = /* @__PURE__ */ lazy(
+  () => new DynamoAuditSequencerStore(dynamoDocumentClient(), env.auditTable()),
+);
 export const auditCheckpointSeconds = /* @__PURE__ */ lazy(() => env.auditCheckpointSeconds());
-export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(() => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()));
-export const roles: () => RoleStore = /* @__PURE__ */ lazy(() => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()));
-export const orchestrations: () => OrchestrationStore = /* @__PURE__ */ lazy(() => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()));
-export const subjectRequests: () => SubjectRequestStore = /* @__PURE__ */ lazy(() => new DynamoSubjectRequests(dynamoDocumentClient(), env.recordsTable(), writer()));
-export const jobs: () => JobStore = /* @__PURE__ */ lazy(() => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()));
-export const accessReads: () => AccessReads = /* @__PURE__ */ lazy(() => new DynamoAccessReads(dynamoDocumentClient(), env.recordsTable()));
+export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(
+  () => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()),
+);
+export const roles: () => RoleStore = /* @__PURE__ */ lazy(
+  () => new DynamoRoles(dynamoDocumentClient(), env.recordsTable(), writer()),
+);
+export const orchestrations: () => OrchestrationStore = /* @__PURE__ */ lazy(
+  () => new DynamoOrchestrations(dynamoDocumentClient(), env.recordsTable(), writer()),
+);
+export const subjectRequests: () => SubjectRequestStore = /* @__PURE__ */ lazy(
+  () => new DynamoSubjectRequests(dynamoDocumentClient(), env.recordsTable(), writer()),
+);
+export const jobs: () => JobStore = /* @__PURE__ */ lazy(
+  () => new DynamoJobs(dynamoDocumentClient(), env.recordsTable(), writer()),
+);
+export const accessReads: () => AccessReads = /* @__PURE__ */ lazy(
+  () => new DynamoAccessReads(dynamoDocumentClient(), env.recordsTable()),
+);
 /** Which orchestration each job belongs to, as far as this warm instance has seen. */
 export const jobOrchestrations = /* @__PURE__ */ lazy(() => new JobOrchestrations());
 export const keys: () => Keys = /* @__PURE__ */ lazy(() => new KmsKeys());
 /** Seals and opens the cursors of every list the API pages. */
 export const cursors = /* @__PURE__ */ lazy(() => new Cursors(env.cursorSecret()));
-export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(() => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()));
+export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(
+  () => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()),
+);
 export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
 export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());
 /** The portability worker's hold on the work message it is running (a renewed short lease). */
-export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.workQueueUrl(), env.workQueueLeaseSeconds()));
+export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(
+  () => new SqsMessageLeases(sqs(), env.workQueueUrl(), env.workQueueLeaseSeconds()),
+);
 /** Art. 19 notices to recipients, and the notifier's hold on the one it is delivering. */
-export const noticeQueue: () => NoticeQueue = /* @__PURE__ */ lazy(() => new SqsNoticeQueue(sqs(), env.noticeQueueUrl()));
-export const noticeLeases: () => MessageLeases = /* @__PURE__ */ lazy(() => new SqsMessageLeases(sqs(), env.noticeQueueUrl(), env.noticeQueueLeaseSeconds()));
+export const noticeQueue: () => NoticeQueue = /* @__PURE__ */ lazy(
+  () => new SqsNoticeQueue(sqs(), env.noticeQueueUrl()),
+);
+export const noticeLeases: () => MessageLeases = /* @__PURE__ */ lazy(
+  () => new SqsMessageLeases(sqs(), env.noticeQueueUrl(), env.noticeQueueLeaseSeconds()),
+);
 export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
 export const deletionQueueLeaseSeconds = /* @__PURE__ */ lazy(() => env.deletionQueueLeaseSeconds());
-export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => new SqsDeletionQueue(sqs(), env.deletionQueueUrl(), deletionQueueLeaseSeconds));
+export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(
+  () => new SqsDeletionQueue(sqs(), env.deletionQueueUrl(), deletionQueueLeaseSeconds),
+);
 /** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
-export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__PURE__ */ lazy(() => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()));
-export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(() => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()));
+export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__PURE__ */ lazy(
+  () => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()),
+);
+export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(
+  () => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()),
+);
 export const files: () => Files = /* @__PURE__ */ lazy(() => new S3Files());
-export const extensions: () => ExtensionStore = /* @__PURE__ */ lazy(() => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const extensions: () => ExtensionStore = /* @__PURE__ */ lazy(
+  () => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()),
+);
 /** Who received which job's data (Art. 19). */
-export const shares: () => ShareStore = /* @__PURE__ */ lazy(() => new DynamoShares(dynamoDocumentClient(), env.recordsTable(), writer()));
+export const shares: () => ShareStore = /* @__PURE__ */ lazy(
+  () => new DynamoShares(dynamoDocumentClient(), env.recordsTable(), writer()),
+);
 export const extensionCatalog = (): readonly ExtensionDefinition[] => CATALOG;
 export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
   const caFile = env.webhookCaFile();
-  return new WebhookClient({ allowedPrivateHosts: env.allowedPrivateWebhookHosts(), ...(caFile === undefined ? {} : { extraCaPem: readFileSync(caFile, 'utf8') }) });
+  return new WebhookClient({
+    allowedPrivateHosts: env.allowedPrivateWebhookHosts(),
+    ...(caFile === undefined ? {} : { extraCaPem: readFileSync(caFile, 'utf8') }),
+  });
 });
 
 /** What every use case over jobs needs: the caller's scope, the records, the keys, the clock, the audit log. */
-export const jobDeps = () => ({ access: accessReads(), jobOrchestrations: jobOrchestrations(), orgs: orgs(), orchestrations: orchestrations(), jobs: jobs(), keys: keys(), clock: clock(), audit: writer() });
+export const jobDeps = () => ({
+  access: accessReads(),
+  jobOrchestrations: jobOrchestrations(),
+  orgs: orgs(),
+  orchestrations: orchestrations(),
+  jobs: jobs(),
+  keys: keys(),
+  clock: clock(),
+  audit: writer(),
+});
 
 /** What the export and backup requests need (the API function, which sends no mail). */
-export const exportDeps = () => ({ ...jobDeps(), portability: portability(), queue: workQueue(), files: files() });
+export const exportDeps = () => ({
+  ...jobDeps(),
+  portability: portability(),
+  queue: workQueue(),
+  files: files(),
+});
 /** What building a backup needs besides: the roles it holds and the mail of its link (the worker). */
-export const backupDeps = () => ({ ...exportDeps(), roles: roles(), mailer: mailer(), publicBaseUrl: publicBaseUrl() });
+export const backupDeps = () => ({
+  ...exportDeps(),
+  roles: roles(),
+  mailer: mailer(),
+  publicBaseUrl: publicBaseUrl(),
+});
 
 /**
  * 403s are security events of the organization's audit log (the caller is a member, so the
@@ -133,7 +196,12 @@ export const backupDeps = () => ({ ...exportDeps(), roles: roles(), mailer: mail
 export async function recordSecurityEvent(event: SecurityEvent): Promise<void> {
   if (event.status !== 403 || event.orgId === undefined || event.ctx.principal === undefined) return;
   await writer().append(
-    { orgId: event.orgId, action: 'security.denied', resource: { type: 'route', id: event.routeKey }, outcome: 'denied' },
+    {
+      orgId: event.orgId,
+      action: 'security.denied',
+      resource: { type: 'route', id: event.routeKey },
+      outcome: 'denied',
+    },
     {
       userId: event.ctx.principal.userId,
       email: event.ctx.principal.email,

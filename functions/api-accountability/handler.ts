@@ -34,10 +34,17 @@ export const operations = [
       status: 200,
       body: answer.body,
       contentType: answer.contentType,
-      headers: { 'content-disposition': `attachment; filename="${answer.fileName}"`, 'cache-control': 'no-store' },
+      headers: {
+        'content-disposition': `attachment; filename="${answer.fileName}"`,
+        'cache-control': 'no-store',
+      },
     };
   }),
-  operation(r.scopeIncident, async ({ ctx, params, body, cursorScope }) => ok(await scopeIncident(scopeDeps(), ctx, params.orgId, { ...body, scope: cursorScope }))),
+  operation(r.scopeIncident, async ({ ctx, params, body, cursorScope }) =>
+    ok(await scopeIncident(scopeDeps(), ctx, params.orgId, { ...body, scope: cursorScope })),
+  ),
 ];
 
-export const handler = apiHandler('api-accountability', operations, { onSecurityEvent: services.recordSecurityEvent });
+export const handler = apiHandler('api-accountability', operations, {
+  onSecurityEvent: services.recordSecurityEvent,
+});

@@ -18,14 +18,19 @@ const deps = services.atColdStart(() => ({
 }));
 
 export const operations = [
-  operation(r.listAudit, async ({ ctx, params, query, cursorScope }) => ok(await listAuditEvents(deps(), ctx, params.orgId, { ...query, scope: cursorScope }))),
+  operation(r.listAudit, async ({ ctx, params, query, cursorScope }) =>
+    ok(await listAuditEvents(deps(), ctx, params.orgId, { ...query, scope: cursorScope })),
+  ),
   operation(r.exportAudit, async ({ ctx, params, query }) => {
     const file = await exportAuditLog(deps(), ctx, params.orgId, query);
     return {
       status: 200,
       body: file.body,
       contentType: file.contentType,
-      headers: { 'content-disposition': `attachment; filename="${file.filename}"`, 'cache-control': 'no-store' },
+      headers: {
+        'content-disposition': `attachment; filename="${file.filename}"`,
+        'cache-control': 'no-store',
+      },
     };
   }),
   operation(r.verifyAudit, async ({ ctx, params }) => ok(await verifyAuditLog(deps(), ctx, params.orgId))),

@@ -5,7 +5,12 @@ import { created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
 import * as services from '../../shared/services.ts';
-import { grantConsent, listExtensions, revokeExtension, setExtensionToken } from '../../shared/use-cases/extensions.ts';
+import {
+  grantConsent,
+  listExtensions,
+  revokeExtension,
+  setExtensionToken,
+} from '../../shared/use-cases/extensions.ts';
 import { shareJob } from '../../shared/use-cases/extensions-share.ts';
 
 const r = extensionRoutes;
@@ -17,7 +22,11 @@ const deps = services.atColdStart(() => ({
   clock: services.clock(),
   catalog: services.extensionCatalog(),
 }));
-const shareDeps = services.atColdStart(() => ({ ...deps(), jobs: services.jobs(), shares: services.shares() }));
+const shareDeps = services.atColdStart(() => ({
+  ...deps(),
+  jobs: services.jobs(),
+  shares: services.shares(),
+}));
 /**
  * The webhook client is built on the first share, not at cold start: it reads only optional
  * settings (the private hosts and CA file that tests and the local stack alone set), so reading
@@ -28,15 +37,31 @@ const cursors = services.cursors();
 
 export const operations = [
   operation(r.listExtensions, async ({ ctx, params, query, cursorScope }) =>
-    ok(pageList(await listExtensions(deps(), ctx, params.orgId), (e) => e.extensionId, query, cursors, cursorScope)),
+    ok(
+      pageList(
+        await listExtensions(deps(), ctx, params.orgId),
+        (e) => e.extensionId,
+        query,
+        cursors,
+        cursorScope,
+      ),
+    ),
   ),
-  operation(r.grantConsent, async ({ ctx, params, body }) => created(await grantConsent(deps(), ctx, params.orgId, params.extensionId, body))),
+  operation(r.grantConsent, async ({ ctx, params, body }) =>
+    created(await grantConsent(deps(), ctx, params.orgId, params.extensionId, body)),
+  ),
   operation(r.setToken, async ({ ctx, params, body }) => {
     await setExtensionToken(deps(), ctx, params.orgId, params.extensionId, body);
     return noContent();
   }),
-  operation(r.revokeExtension, async ({ ctx, params }) => ok(await revokeExtension(deps(), ctx, params.orgId, params.extensionId))),
-  operation(r.shareJob, async ({ ctx, params }) => ok(await shareJob(shareWith(), ctx, params.orgId, params.jobId, params.extensionId))),
+  operation(r.revokeExtension, async ({ ctx, params }) =>
+    ok(await revokeExtension(deps(), ctx, params.orgId, params.extensionId)),
+  ),
+  operation(r.shareJob, async ({ ctx, params }) =>
+    ok(await shareJob(shareWith(), ctx, params.orgId, params.jobId, params.extensionId)),
+  ),
 ];
 
-export const handler = apiHandler('api-extensions', operations, { onSecurityEvent: services.recordSecurityEvent });
+export const handler = apiHandler('api-extensions', operations, {
+  onSecurityEvent: services.recordSecurityEvent,
+});

@@ -12,14 +12,29 @@ const r = portabilityRoutes;
 const deps = services.atColdStart(services.exportDeps);
 
 export const operations = [
-  operation(r.createExport, async ({ ctx, params, body }) => accepted(await requestExport(deps(), ctx, params.orgId, body))),
-  operation(r.getExport, async ({ ctx, params }) => ok(await getExportStatus(deps(), ctx, params.orgId, params.exportId))),
+  operation(r.createExport, async ({ ctx, params, body }) =>
+    accepted(await requestExport(deps(), ctx, params.orgId, body)),
+  ),
+  operation(r.getExport, async ({ ctx, params }) =>
+    ok(await getExportStatus(deps(), ctx, params.orgId, params.exportId)),
+  ),
   operation(r.exportJob, async ({ ctx, params, query }) => {
     const file = await exportJob(deps(), ctx, params.orgId, params.jobId, query.format);
-    return { status: 200, body: file.body, contentType: file.contentType, headers: { 'content-disposition': attachmentDisposition(file.fileName) } };
+    return {
+      status: 200,
+      body: file.body,
+      contentType: file.contentType,
+      headers: { 'content-disposition': attachmentDisposition(file.fileName) },
+    };
   }),
-  operation(r.createBackup, async ({ ctx, params, body }) => accepted(await requestBackup(deps(), ctx, params.orgId, body))),
-  operation(r.getBackup, async ({ ctx, params }) => ok(await getBackupStatus(deps(), ctx, params.orgId, params.backupId))),
+  operation(r.createBackup, async ({ ctx, params, body }) =>
+    accepted(await requestBackup(deps(), ctx, params.orgId, body)),
+  ),
+  operation(r.getBackup, async ({ ctx, params }) =>
+    ok(await getBackupStatus(deps(), ctx, params.orgId, params.backupId)),
+  ),
 ];
 
-export const handler = apiHandler('api-portability', operations, { onSecurityEvent: services.recordSecurityEvent });
+export const handler = apiHandler('api-portability', operations, {
+  onSecurityEvent: services.recordSecurityEvent,
+});

@@ -13,17 +13,36 @@ import { subjectRecipients } from '../../shared/use-cases/recipients.ts';
 
 const r = subjectRoutes;
 /** The job use cases' dependencies, and the share records and notice queue of Art. 19. */
-const deps = services.atColdStart(() => ({ ...services.jobDeps(), shares: services.shares(), notices: services.noticeQueue() }));
+const deps = services.atColdStart(() => ({
+  ...services.jobDeps(),
+  shares: services.shares(),
+  notices: services.noticeQueue(),
+}));
 
 export const operations = [
   operation(r.subjectAccess, async ({ ctx, params, body }) => {
-    const report = await subjectAccessReport({ ...deps(), catalog: services.extensionCatalog() }, ctx, params.orgId, body);
+    const report = await subjectAccessReport(
+      { ...deps(), catalog: services.extensionCatalog() },
+      ctx,
+      params.orgId,
+      body,
+    );
     return { status: 200, body: report.body, contentType: report.contentType };
   }),
-  operation(r.subjectRectification, async ({ ctx, params, body }) => ok(await rectifySubject(deps(), ctx, params.orgId, body))),
-  operation(r.subjectErasure, async ({ ctx, params, body }) => ok(await eraseSubject(deps(), ctx, params.orgId, body))),
-  operation(r.subjectRestriction, async ({ ctx, params, body }) => ok(await restrictSubject(deps(), ctx, params.orgId, body))),
-  operation(recipientRoutes.subjectRecipients, async ({ ctx, params, body }) => ok(await subjectRecipients({ ...deps(), catalog: services.extensionCatalog() }, ctx, params.orgId, body))),
+  operation(r.subjectRectification, async ({ ctx, params, body }) =>
+    ok(await rectifySubject(deps(), ctx, params.orgId, body)),
+  ),
+  operation(r.subjectErasure, async ({ ctx, params, body }) =>
+    ok(await eraseSubject(deps(), ctx, params.orgId, body)),
+  ),
+  operation(r.subjectRestriction, async ({ ctx, params, body }) =>
+    ok(await restrictSubject(deps(), ctx, params.orgId, body)),
+  ),
+  operation(recipientRoutes.subjectRecipients, async ({ ctx, params, body }) =>
+    ok(await subjectRecipients({ ...deps(), catalog: services.extensionCatalog() }, ctx, params.orgId, body)),
+  ),
 ];
 
-export const handler = apiHandler('api-subjects', operations, { onSecurityEvent: services.recordSecurityEvent });
+export const handler = apiHandler('api-subjects', operations, {
+  onSecurityEvent: services.recordSecurityEvent,
+});

@@ -13,14 +13,29 @@ import { reviewAuditLogs, type DigestRunSummary } from '../../shared/use-cases/a
 
 export async function handler(_event: ScheduledEvent): Promise<DigestRunSummary> {
   const summary = await reviewAuditLogs(
-    { store: services.auditLog(), signer: services.digestSigner(), clock: services.clock(), retentionDays: services.auditRetentionDays() },
-    (error) => logger.error('audit review failed', { fn: 'audit-digest', error: error instanceof Error ? error.name : 'unknown' }),
+    {
+      store: services.auditLog(),
+      signer: services.digestSigner(),
+      clock: services.clock(),
+      retentionDays: services.auditRetentionDays(),
+    },
+    (error) =>
+      logger.error('audit review failed', {
+        fn: 'audit-digest',
+        error: error instanceof Error ? error.name : 'unknown',
+      }),
   );
   for (const broken of summary.broken) {
     // The organization id (a tenant, not a person) is what the operator needs to investigate.
     logger.error('audit chain does not verify', { fn: 'audit-digest', ...broken });
   }
-  logger.info('audit logs reviewed', { fn: 'audit-digest', organizations: summary.organizations, written: summary.written, failed: summary.failed, verified: summary.verified });
+  logger.info('audit logs reviewed', {
+    fn: 'audit-digest',
+    organizations: summary.organizations,
+    written: summary.written,
+    failed: summary.failed,
+    verified: summary.verified,
+  });
   emitMetrics({
     [METRIC.auditDigestsWritten]: summary.written,
     [METRIC.auditDigestFailures]: summary.failed,

@@ -35,7 +35,10 @@ export async function handler(event: DynamoDBStreamEvent): Promise<void> {
   if (summary.refused.length > 0) {
     // Counts only: the references hold times and ids, which say nothing about a person, but the
     // operator finds them in the chain (verification breaks at their positions).
-    logger.error('audit events gone before they were sequenced', { fn: 'audit-sequencer', refused: summary.refused.length });
+    logger.error('audit events gone before they were sequenced', {
+      fn: 'audit-sequencer',
+      refused: summary.refused.length,
+    });
   }
   const deps = { store: services.auditLog(), signer: services.digestSigner(), clock: services.clock() };
   const intervalMs = services.auditCheckpointSeconds() * 1000;
@@ -43,5 +46,9 @@ export async function handler(event: DynamoDBStreamEvent): Promise<void> {
   for (const orgId of new Set(events.map((e) => e.orgId))) {
     if ((await checkpointIfDue(deps, orgId, intervalMs)) !== undefined) checkpoints += 1;
   }
-  emitMetrics({ [METRIC.auditEventsSequenced]: summary.sequenced, [METRIC.auditEventsRefused]: summary.refused.length, [METRIC.auditDigestsWritten]: checkpoints });
+  emitMetrics({
+    [METRIC.auditEventsSequenced]: summary.sequenced,
+    [METRIC.auditEventsRefused]: summary.refused.length,
+    [METRIC.auditDigestsWritten]: checkpoints,
+  });
 }

@@ -8,7 +8,11 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
 import * as services from '../../shared/services.ts';
 import { budgetMs } from './budget.ts';
-import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
+import {
+  runCleanupCycle,
+  type CleanupDeps,
+  type CleanupReport,
+} from '../../shared/use-cases/cleanup-cycle.ts';
 
 export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   queue: services.deletionQueue(),
@@ -21,7 +25,12 @@ export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   jobs: services.jobs(),
   shares: services.shares(),
   notices: services.noticeQueue(),
-  reminders: { requests: services.subjectRequests(), orgs: services.orgs(), mailer: services.mailer(), clock: services.clock() },
+  reminders: {
+    requests: services.subjectRequests(),
+    orgs: services.orgs(),
+    mailer: services.mailer(),
+    clock: services.clock(),
+  },
 }));
 /** The same lease as the messages': a run that dies frees both within it. */
 const claimLeaseMs = services.deletionQueueLeaseSeconds() * 1000;

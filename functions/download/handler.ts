@@ -8,23 +8,40 @@ import { apiHandler } from '../../shared/http/api-handler.ts';
 import type { HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
-import { showDownloadPage, submitDownloadPassword, type DownloadAnswer } from '../../shared/use-cases/downloads.ts';
-import { DOWNLOAD_PAGE_STATUS, downloadPage, downloadPageHeaders } from '../../shared/templates/download-page.ts';
+import {
+  showDownloadPage,
+  submitDownloadPassword,
+  type DownloadAnswer,
+} from '../../shared/use-cases/downloads.ts';
+import {
+  DOWNLOAD_PAGE_STATUS,
+  downloadPage,
+  downloadPageHeaders,
+} from '../../shared/templates/download-page.ts';
 
 const r = downloadRoutes;
-const deps = services.atColdStart(() => ({ portability: services.portability(), orgs: services.orgs(), files: services.files(), clock: services.clock(), audit: services.writer() }));
+const deps = services.atColdStart(() => ({
+  portability: services.portability(),
+  orgs: services.orgs(),
+  files: services.files(),
+  clock: services.clock(),
+  audit: services.writer(),
+}));
 
 /** The template's headers in the lower case the spine uses, so none is sent twice. */
 function pageHeaders(origin: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(downloadPageHeaders(origin === undefined ? undefined : [origin]))) {
+  for (const [name, value] of Object.entries(
+    downloadPageHeaders(origin === undefined ? undefined : [origin]),
+  )) {
     if (name.toLowerCase() !== 'content-type') headers[name.toLowerCase()] = value;
   }
   return headers;
 }
 
 function render(answer: DownloadAnswer, backupId: string, token: string): HttpResult {
-  if (answer.location !== undefined) return { status: 303, headers: { ...pageHeaders(undefined), location: answer.location } };
+  if (answer.location !== undefined)
+    return { status: 303, headers: { ...pageHeaders(undefined), location: answer.location } };
   const body = downloadPage({
     state: answer.state,
     action: `/v1/backups/${backupId}/download`,
@@ -33,13 +50,27 @@ function render(answer: DownloadAnswer, backupId: string, token: string): HttpRe
     ...(answer.organizationName === undefined ? {} : { organizationName: answer.organizationName }),
     ...(answer.expiresAt === undefined ? {} : { expiresAt: answer.expiresAt }),
   });
-  return { status: DOWNLOAD_PAGE_STATUS[answer.state.kind], body, contentType: 'text/html; charset=utf-8', headers: pageHeaders(answer.downloadOrigin) };
+  return {
+    status: DOWNLOAD_PAGE_STATUS[answer.state.kind],
+    body,
+    contentType: 'text/html; charset=utf-8',
+    headers: pageHeaders(answer.downloadOrigin),
+  };
 }
 
 export const operations = [
-  operation(r.downloadPage, async ({ params, query }) => render(await showDownloadPage(deps(), params.backupId, query.token), params.backupId, query.token ?? '')),
+  operation(r.downloadPage, async ({ params, query }) =>
+    render(await showDownloadPage(deps(), params.backupId, query.token), params.backupId, query.token ?? ''),
+  ),
   operation(r.downloadSubmit, async ({ ctx, params, body }) =>
-    render(await submitDownloadPassword(deps(), ctx, params.backupId, { token: body.token, password: body.password }), params.backupId, body.token),
+    render(
+      await submitDownloadPassword(deps(), ctx, params.backupId, {
+        token: body.token,
+        password: body.password,
+      }),
+      params.backupId,
+      body.token,
+    ),
   ),
 ];
 

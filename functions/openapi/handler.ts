@@ -7,6 +7,8 @@ import { operation } from '../../shared/http/operation.ts';
 
 let document: object | undefined;
 
-export const operations = [operation(openApiRoutes.document, async () => ok((document ??= buildOpenApiDocument())))];
+export const operations = [
+  operation(openApiRoutes.document, async () => ok((document ??= buildOpenApiDocument()))),
+];
 
 export const handler = apiHandler('openapi', operations);

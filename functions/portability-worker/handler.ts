@@ -15,7 +15,12 @@ import { runExport } from '../../shared/use-cases/exports.ts';
 
 const message = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('export'), orgId: z.string(), exportId: z.string() }),
-  z.object({ kind: z.literal('backup'), orgId: z.string(), backupId: z.string(), sealedPassword: z.string() }),
+  z.object({
+    kind: z.literal('backup'),
+    orgId: z.string(),
+    backupId: z.string(),
+    sealedPassword: z.string(),
+  }),
 ]);
 
 const deps = services.atColdStart(services.backupDeps);
@@ -47,7 +52,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       if (work.kind === 'export') await runExport(deps(), work.orgId, work.exportId);
       else await runBackup(deps(), work.orgId, work.backupId, work.sealedPassword);
     } catch (error) {
-      logger.error('portability work failed', { messageId: record.messageId, kind: work.kind, ...errorFields(error) });
+      logger.error('portability work failed', {
+        messageId: record.messageId,
+        kind: work.kind,
+        ...errorFields(error),
+      });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     } finally {
       lease.release();

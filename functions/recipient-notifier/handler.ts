@@ -47,9 +47,21 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     const lease = await services.noticeLeases().hold(record.receiptHandle);
     try {
       const outcome = await deliverNotice(deps(), parsed);
-      logger.info('recipient notice', { orgId: parsed.orgId, extensionId: parsed.extensionId, noticeId: parsed.noticeId, outcome, receiveCount: record.attributes.ApproximateReceiveCount });
+      logger.info('recipient notice', {
+        orgId: parsed.orgId,
+        extensionId: parsed.extensionId,
+        noticeId: parsed.noticeId,
+        outcome,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+      });
     } catch (error) {
-      logger.warn('recipient notice not delivered', { orgId: parsed.orgId, extensionId: parsed.extensionId, noticeId: parsed.noticeId, receiveCount: record.attributes.ApproximateReceiveCount, error: error instanceof Error ? error.name : 'unknown' });
+      logger.warn('recipient notice not delivered', {
+        orgId: parsed.orgId,
+        extensionId: parsed.extensionId,
+        noticeId: parsed.noticeId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     } finally {
       lease.release();

@@ -13,7 +13,14 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Function as LambdaFunction, LoggingFormat, Runtime, Tracing, type Code } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+  type Code,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -75,19 +82,40 @@ const TABLE_ACTIONS: Record<'records' | 'audit', Record<string, readonly string[
   records: {
     read: READ_ITEM_ACTIONS,
     write: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-    delete: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    delete: [
+      ...READ_ITEM_ACTIONS,
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ],
   },
   audit: {
     read: READ_ITEM_ACTIONS,
     // Append-only: an event once written can be neither changed nor removed by this function.
     append: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     // The sequencer writes each event's place in the chain onto it: Update, still no Delete.
-    sequence: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-    delete: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    sequence: [
+      ...READ_ITEM_ACTIONS,
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    ],
+    delete: [
+      ...READ_ITEM_ACTIONS,
+      'dynamodb:PutItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ],
   },
 };
 
-const FILES_ACTIONS: Record<FilesAccess, { object: readonly string[]; bucket: readonly string[]; key: readonly string[] }> = {
+const FILES_ACTIONS: Record<
+  FilesAccess,
+  { object: readonly string[]; bucket: readonly string[]; key: readonly string[] }
+> = {
   read: { object: ['s3:GetObject'], bucket: [], key: ['kms:Decrypt'] },
   // Streaming multipart upload: Put + abort of its own parts; SSE-KMS needs a data key per part.
   write: {
@@ -98,7 +126,13 @@ const FILES_ACTIONS: Record<FilesAccess, { object: readonly string[]; bucket: re
   // The clean-up cycle lists an organization's prefix and removes every version at once
   // rather than waiting for the lifecycle rule.
   delete: {
-    object: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+    object: [
+      's3:GetObject',
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+      's3:DeleteObject',
+      's3:DeleteObjectVersion',
+    ],
     bucket: ['s3:ListBucket', 's3:ListBucketVersions'],
     key: ['kms:Decrypt', 'kms:GenerateDataKey'],
   },
@@ -140,7 +174,8 @@ export class CustosFunction extends LambdaFunction {
     Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: asyncFailureReason(spec) });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; tracing is required.',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; tracing is required.',
     });
   }
 
@@ -172,7 +207,8 @@ export class CustosFunction extends LambdaFunction {
    * access mode must already be declared: it brings the environment variable and the key use.
    */
   bindScan(name: TableName, { table }: EncryptedTable): void {
-    if (this.spec.access[name] === undefined) throw new Error(`${this.spec.name} scans ${name} but declares no ${name} access`);
+    if (this.spec.access[name] === undefined)
+      throw new Error(`${this.spec.name} scans ${name} but declares no ${name} access`);
     this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
   }
 
@@ -202,15 +238,24 @@ export class CustosFunction extends LambdaFunction {
   bindQueue(name: QueueName, { queue, key }: EncryptedQueue, mode: QueueAccess): void {
     this.addEnvironment(QUEUES[name].envVar, queue.queueUrl);
     if (mode === 'send') {
-      this.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+      );
       // SQS server-side encryption: the producer needs a data key to encrypt the message.
-      this.addToRolePolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+      );
     } else {
       // The consumer holds what it receives on this lease, renewed with ChangeMessageVisibility.
       this.addEnvironment(QUEUES[name].leaseEnvVar, String(QUEUES[name].leaseSeconds));
       this.addToRolePolicy(
         new PolicyStatement({
-          actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+          actions: [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueAttributes',
+          ],
           resources: [queue.queueArn],
         }),
       );
@@ -225,7 +270,12 @@ export class CustosFunction extends LambdaFunction {
   bindFiles({ bucket, key }: EncryptedBucket, mode: FilesAccess): void {
     const actions = FILES_ACTIONS[mode];
     this.addEnvironment(BUCKETS.files.envVar, bucket.bucketName);
-    this.addToRolePolicy(new PolicyStatement({ actions: [...actions.object], resources: [bucket.arnForObjects(`${FILES_PREFIX}*`)] }));
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions.object],
+        resources: [bucket.arnForObjects(`${FILES_PREFIX}*`)],
+      }),
+    );
     if (actions.bucket.length > 0) {
       this.addToRolePolicy(
         new PolicyStatement({
@@ -238,7 +288,8 @@ export class CustosFunction extends LambdaFunction {
     this.addToRolePolicy(new PolicyStatement({ actions: [...actions.key], resources: [key.keyArn] }));
     Validations.of(this.executionRole).acknowledge({
       id: wildcardResourceFinding(this.executionRole, bucket.arnForObjects(`${FILES_PREFIX}*`)),
-      reason: 'Objects are keyed orgs/<orgId>/<file>; access is limited to that prefix, the organization is checked in code.',
+      reason:
+        'Objects are keyed orgs/<orgId>/<file>; access is limited to that prefix, the organization is checked in code.',
     });
   }
 
@@ -255,7 +306,12 @@ export class CustosFunction extends LambdaFunction {
     );
   }
 
-  private bindTable(name: TableName, { table, key }: EncryptedTable, actions: readonly string[], writes: boolean): void {
+  private bindTable(
+    name: TableName,
+    { table, key }: EncryptedTable,
+    actions: readonly string[],
+    writes: boolean,
+  ): void {
     this.addEnvironment(TABLES[name].envVar, table.tableName);
     // Indexes by name, not `index/*`: a new index is granted when it is declared in resources.ts.
     const indexArns = TABLES[name].indexes.map((index) => `${table.tableArn}/index/${index.name}`);
@@ -267,7 +323,9 @@ export class CustosFunction extends LambdaFunction {
     // The table's key, only as DynamoDB uses it on the caller's behalf.
     this.addToRolePolicy(
       new PolicyStatement({
-        actions: writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'] : ['kms:Decrypt', 'kms:DescribeKey'],
+        actions: writes
+          ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']
+          : ['kms:Decrypt', 'kms:DescribeKey'],
         resources: [key.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
       }),
@@ -282,9 +340,14 @@ export class CustosFunction extends LambdaFunction {
  */
 function asyncFailureReason(spec: FunctionSpec): string {
   const reasons: string[] = [];
-  if (spec.routes.length > 0) reasons.push('API Gateway invokes it synchronously and the caller gets the error');
-  if (spec.consumes !== undefined) reasons.push(`SQS invokes it synchronously; failed messages go to the ${spec.consumes.queue} queue's dead-letter queue`);
-  if (spec.schedule !== undefined) reasons.push('its schedule event carries no data; the next tick retries and the Errors alarm fires');
+  if (spec.routes.length > 0)
+    reasons.push('API Gateway invokes it synchronously and the caller gets the error');
+  if (spec.consumes !== undefined)
+    reasons.push(
+      `SQS invokes it synchronously; failed messages go to the ${spec.consumes.queue} queue's dead-letter queue`,
+    );
+  if (spec.schedule !== undefined)
+    reasons.push('its schedule event carries no data; the next tick retries and the Errors alarm fires');
   if (reasons.length === 0) reasons.push('nothing invokes it asynchronously');
   return `No asynchronous payload can be lost: ${reasons.join('; ')}.`;
 }

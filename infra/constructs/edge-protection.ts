@@ -47,8 +47,20 @@ export class EdgeProtection extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeProtectionProps) {
     super(scope, id);
-    this.apiWebAcl = webAcl(this, 'ApiWebAcl', 'CLOUDFRONT', `custos-${props.stage}-api`, props.requestsPerIpPer5Minutes);
-    this.userPoolWebAcl = webAcl(this, 'UserPoolWebAcl', 'REGIONAL', `custos-${props.stage}-identity`, props.requestsPerIpPer5Minutes);
+    this.apiWebAcl = webAcl(
+      this,
+      'ApiWebAcl',
+      'CLOUDFRONT',
+      `custos-${props.stage}-api`,
+      props.requestsPerIpPer5Minutes,
+    );
+    this.userPoolWebAcl = webAcl(
+      this,
+      'UserPoolWebAcl',
+      'REGIONAL',
+      `custos-${props.stage}-identity`,
+      props.requestsPerIpPer5Minutes,
+    );
     new CfnWebACLAssociation(this, 'UserPoolWebAclAssociation', {
       resourceArn: props.userPool.userPoolArn,
       webAclArn: this.userPoolWebAcl.attrArn,
@@ -72,8 +84,12 @@ export class EdgeProtection extends Construct {
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: PriceClass.PRICE_CLASS_100,
     });
-    const acknowledge = (id: string, reason: string): void => Validations.of(this.distribution).acknowledge({ id, reason });
-    acknowledge('AwsSolutions-CFR1', 'Custos serves organizations wherever they are; no country is excluded by contract.');
+    const acknowledge = (id: string, reason: string): void =>
+      Validations.of(this.distribution).acknowledge({ id, reason });
+    acknowledge(
+      'AwsSolutions-CFR1',
+      'Custos serves organizations wherever they are; no country is excluded by contract.',
+    );
     acknowledge(
       'AwsSolutions-CFR3',
       'Every request reaching the API is logged by the stage access log (JSON, no tokens or bodies); WAF decisions appear in its sampled requests and metrics.',
@@ -90,7 +106,13 @@ export class EdgeProtection extends Construct {
   }
 }
 
-function webAcl(scope: Construct, id: string, scopeName: 'CLOUDFRONT' | 'REGIONAL', name: string, limit: number): CfnWebACL {
+function webAcl(
+  scope: Construct,
+  id: string,
+  scopeName: 'CLOUDFRONT' | 'REGIONAL',
+  name: string,
+  limit: number,
+): CfnWebACL {
   const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
     cloudWatchMetricsEnabled: true,
     metricName,

@@ -29,7 +29,10 @@ export const BUNDLES_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'custos-bun
 /** Gives a function its code; the app passes bundles, tests may pass a placeholder. */
 export type FunctionCode = (spec: FunctionSpec) => Code;
 
-export async function bundleFunctions(specs: readonly FunctionSpec[], outRoot: string = BUNDLES_DIR): Promise<ReadonlyMap<string, FunctionBundle>> {
+export async function bundleFunctions(
+  specs: readonly FunctionSpec[],
+  outRoot: string = BUNDLES_DIR,
+): Promise<ReadonlyMap<string, FunctionBundle>> {
   const built = await Promise.all(
     specs.map(async (spec): Promise<[string, FunctionBundle]> => {
       const dir = join(outRoot, spec.name);
@@ -54,7 +57,10 @@ export function codeFromBundles(bundles: ReadonlyMap<string, FunctionBundle>): F
 
 export function describeBundle(name: string, bundle: FunctionBundle): string {
   const largest = bundle.largest.map((p) => `${p.name} ${kib(p.bytes)}`).join(', ');
-  const onDemand = bundle.totalBytes > bundle.bytes ? `, ${kib(bundle.totalBytes - bundle.bytes)} more loaded on demand` : '';
+  const onDemand =
+    bundle.totalBytes > bundle.bytes
+      ? `, ${kib(bundle.totalBytes - bundle.bytes)} more loaded on demand`
+      : '';
   return `bundle ${name}: ${kib(bundle.bytes)}${onDemand} (largest: ${largest})`;
 }
 

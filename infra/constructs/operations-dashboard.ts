@@ -6,11 +6,24 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AlarmStatusWidget, Dashboard, GraphWidget, Metric, TextWidget, type IAlarm, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  TextWidget,
+  type IAlarm,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_DIMENSION, METRICS_NAMESPACE, type MetricName } from '../../shared/adapters/aws/metrics.ts';
+import {
+  METRIC,
+  METRICS_DIMENSION,
+  METRICS_NAMESPACE,
+  type MetricName,
+} from '../../shared/adapters/aws/metrics.ts';
 
 export interface OperationsDashboardProps {
   readonly stage: string;
@@ -27,7 +40,13 @@ const PERIOD = Duration.minutes(5);
 
 /** A metric a function publishes through shared/adapters/aws/metrics.ts. */
 export function functionMetric(fn: IFunction, name: MetricName, period: Duration = PERIOD): Metric {
-  return new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { [METRICS_DIMENSION]: fn.functionName }, statistic: 'Sum', period });
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { [METRICS_DIMENSION]: fn.functionName },
+    statistic: 'Sum',
+    period,
+  });
 }
 
 export class OperationsDashboard extends Construct {
@@ -36,23 +55,46 @@ export class OperationsDashboard extends Construct {
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
     const { httpApi } = props;
-    const perFunction = (metric: (fn: IFunction) => IMetric): IMetric[] => [...props.functions.values()].map(metric);
-    const graph = (title: string, left: IMetric[], width = 8): GraphWidget => new GraphWidget({ title, left, width, height: 6 });
+    const perFunction = (metric: (fn: IFunction) => IMetric): IMetric[] =>
+      [...props.functions.values()].map(metric);
+    const graph = (title: string, left: IMetric[], width = 8): GraphWidget =>
+      new GraphWidget({ title, left, width, height: 6 });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `custos-${props.stage}`,
       defaultInterval: Duration.hours(24),
     });
-    this.dashboard.addWidgets(new TextWidget({ markdown: `# Custos ${props.stage}\nRunbook: docs/operations.md in the repository.`, width: 24, height: 2 }));
     this.dashboard.addWidgets(
-      graph('API requests', [httpApi.metricCount({ period: PERIOD, statistic: 'Sum' })]),
-      graph('API 4xx and 5xx', [httpApi.metricClientError({ period: PERIOD, statistic: 'Sum' }), httpApi.metricServerError({ period: PERIOD, statistic: 'Sum' })]),
-      graph('API latency p50 / p99 (ms)', [httpApi.metricLatency({ period: PERIOD, statistic: 'p50' }), httpApi.metricLatency({ period: PERIOD, statistic: 'p99' })]),
+      new TextWidget({
+        markdown: `# Custos ${props.stage}\nRunbook: docs/operations.md in the repository.`,
+        width: 24,
+        height: 2,
+      }),
     );
     this.dashboard.addWidgets(
-      graph('Function errors', perFunction((fn) => fn.metricErrors({ period: PERIOD, statistic: 'Sum' }))),
-      graph('Function throttles', perFunction((fn) => fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }))),
-      graph('Function duration p99 (ms)', perFunction((fn) => fn.metricDuration({ period: PERIOD, statistic: 'p99' }))),
+      graph('API requests', [httpApi.metricCount({ period: PERIOD, statistic: 'Sum' })]),
+      graph('API 4xx and 5xx', [
+        httpApi.metricClientError({ period: PERIOD, statistic: 'Sum' }),
+        httpApi.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+      ]),
+      graph('API latency p50 / p99 (ms)', [
+        httpApi.metricLatency({ period: PERIOD, statistic: 'p50' }),
+        httpApi.metricLatency({ period: PERIOD, statistic: 'p99' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Function errors',
+        perFunction((fn) => fn.metricErrors({ period: PERIOD, statistic: 'Sum' })),
+      ),
+      graph(
+        'Function throttles',
+        perFunction((fn) => fn.metricThrottles({ period: PERIOD, statistic: 'Sum' })),
+      ),
+      graph(
+        'Function duration p99 (ms)',
+        perFunction((fn) => fn.metricDuration({ period: PERIOD, statistic: 'p99' })),
+      ),
     );
     const cleanup = (name: MetricName): Metric => functionMetric(props.cleanup, name);
     const audit = (name: MetricName): Metric => functionMetric(props.auditDigest, name);
@@ -61,7 +103,11 @@ export class OperationsDashboard extends Construct {
       graph(
         'Dead-letter queue depths',
         [...props.deadLetterQueues.entries()].map(([name, queue]) =>
-          queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: name }),
+          queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+            label: name,
+          }),
         ),
       ),
       graph('Clean-up cycles', [
@@ -85,6 +131,8 @@ export class OperationsDashboard extends Construct {
         sequencer(METRIC.auditEventsRefused),
       ]),
     );
-    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 6 }));
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 6 }),
+    );
   }
 }

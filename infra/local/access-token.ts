@@ -34,18 +34,25 @@ function base64url(value: Buffer | string): string {
 /** The public half as a JWK, with the `kid`, `alg` and `use` aws-jwt-verify looks for. */
 export function publicJwk(privateKey: KeyObject, kid: string): Record<string, string> {
   const { kty, n, e } = createPublicKey(privateKey).export({ format: 'jwk' });
-  if (kty !== 'RSA' || n === undefined || e === undefined) throw new Error('The signing key must be an RSA key');
+  if (kty !== 'RSA' || n === undefined || e === undefined)
+    throw new Error('The signing key must be an RSA key');
   return { kty, n, e, kid, alg: 'RS256', use: 'sig' };
 }
 
 /** The RFC 7638 thumbprint: a `kid` that follows from the key, so it survives restarts with it. */
 export function keyId(privateKey: KeyObject): string {
   const { n, e } = createPublicKey(privateKey).export({ format: 'jwk' });
-  return createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify({ e, kty: 'RSA', n }))
+    .digest('base64url');
 }
 
 /** Claims given by the caller win over the defaults, so tests can forge a wrong `iss` or `aud`. */
-export function signAccessToken(signer: TokenSigner, claims: TokenClaims, options: TokenOptions = {}): string {
+export function signAccessToken(
+  signer: TokenSigner,
+  claims: TokenClaims,
+  options: TokenOptions = {},
+): string {
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const payload = {
     iss: signer.issuer,

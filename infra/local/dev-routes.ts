@@ -32,7 +32,9 @@ const badRequest = (detail: string): LocalReply => problemReply(400, 'validation
 function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body.toString('utf8') || '{}');
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -40,16 +42,20 @@ function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
 
 /** Seconds until the token's `exp`, read from the token itself so it matches whatever the issuer chose. */
 function expiresIn(token: string): number {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    exp?: unknown;
+  };
   return typeof payload.exp === 'number' ? Math.max(0, payload.exp - Math.floor(Date.now() / 1000)) : 0;
 }
 
 /** Every link in a mail: href targets in the HTML and bare URLs in either part, first seen first. */
 export function linksIn(text: string | undefined, html: string | undefined): string[] {
   const found: string[] = [];
-  for (const [, href] of (html ?? '').matchAll(/href\s*=\s*["']([^"']+)["']/gi)) found.push(href!.replaceAll('&amp;', '&'));
+  for (const [, href] of (html ?? '').matchAll(/href\s*=\s*["']([^"']+)["']/gi))
+    found.push(href!.replaceAll('&amp;', '&'));
   for (const part of [text ?? '', html ?? '']) {
-    for (const [url] of part.matchAll(/https?:\/\/[^\s<>"']+/g)) found.push(url.replaceAll('&amp;', '&').replace(/[.,;)]+$/, ''));
+    for (const [url] of part.matchAll(/https?:\/\/[^\s<>"']+/g))
+      found.push(url.replaceAll('&amp;', '&').replace(/[.,;)]+$/, ''));
   }
   return [...new Set(found)];
 }
@@ -81,7 +87,13 @@ export function devRoutes(deps: DevRouteDependencies): DevRoute[] {
       path: '/dev/mail',
       async handle() {
         const response = await fetch(new URL('/store', deps.sesEndpoint));
-        if (!response.ok) return problemReply(502, 'mail-unavailable', 'Mail store unavailable', 'The SES emulator did not answer');
+        if (!response.ok)
+          return problemReply(
+            502,
+            'mail-unavailable',
+            'Mail store unavailable',
+            'The SES emulator did not answer',
+          );
         const store = (await response.json()) as { emails?: readonly StoredEmail[] };
         const items = (store.emails ?? []).map((mail) => ({
           to: [...(mail.destination?.to ?? [])],
@@ -116,7 +128,12 @@ export function devRoutes(deps: DevRouteDependencies): DevRoute[] {
       path: '/dev/cleanup',
       async handle() {
         if (deps.runCleanup === undefined) {
-          return problemReply(404, 'not-found', 'Not found', 'The clean-up cycle is not available: no cleanup function in the manifest yet');
+          return problemReply(
+            404,
+            'not-found',
+            'Not found',
+            'The clean-up cycle is not available: no cleanup function in the manifest yet',
+          );
         }
         return jsonReply(200, (await deps.runCleanup()) ?? null);
       },

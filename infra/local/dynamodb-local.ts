@@ -37,17 +37,33 @@ async function answers(endpoint: string): Promise<boolean> {
  * Starts DynamoDB Local on `port` (already checked to be free) and resolves once it answers.
  * The caller reaches it at `http://<host>:<port>`; the jar itself binds every interface.
  */
-export async function startDynamoDbLocal(options: { dbPath: string | undefined; host: string; port: number }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: {
+  dbPath: string | undefined;
+  host: string;
+  port: number;
+}): Promise<DynamoDbLocal> {
   // Without a path, DynamoDB Local keeps everything in memory.
   if (options.dbPath !== undefined) await mkdir(options.dbPath, { recursive: true });
   const endpoint = `http://${options.host}:${options.port}`;
 
-  const child = spawn({ command: 'java', detached: true, ...(options.dbPath === undefined ? {} : { path: options.dbPath }), port: options.port, sharedDb: true, stdio: 'pipe' });
+  const child = spawn({
+    command: 'java',
+    detached: true,
+    ...(options.dbPath === undefined ? {} : { path: options.dbPath }),
+    port: options.port,
+    sharedDb: true,
+    stdio: 'pipe',
+  });
   // Keep the last lines of output for the error message; draining the pipes also keeps the JVM
   // from blocking on a full pipe.
   const output: string[] = [];
   const remember = (chunk: Buffer): void => {
-    output.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+    output.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== ''),
+    );
     output.splice(0, Math.max(0, output.length - 5));
   };
   child.stdout?.on('data', remember);
@@ -57,7 +73,9 @@ export async function startDynamoDbLocal(options: { dbPath: string | undefined; 
     child.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'ENOENT'
-          ? new StartupError('Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless.', { cause: error })
+          ? new StartupError('Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless.', {
+              cause: error,
+            })
           : new StartupError(`${SERVICE} could not be started: ${error.message}`, { cause: error }),
       );
     });
@@ -83,7 +101,9 @@ export async function startDynamoDbLocal(options: { dbPath: string | undefined; 
       if (await answers(endpoint)) return;
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
-    throw new StartupError(`${SERVICE} did not answer on port ${options.port} within ${READY_TIMEOUT_MS / 1000} s.`);
+    throw new StartupError(
+      `${SERVICE} did not answer on port ${options.port} within ${READY_TIMEOUT_MS / 1000} s.`,
+    );
   })();
 
   try {
@@ -94,6 +114,7 @@ export async function startDynamoDbLocal(options: { dbPath: string | undefined; 
     throw error;
   }
   const processes: EmulatorProcess[] = [{ name: SERVICE, pid: child.pid }];
-  if (group.watchdogPid !== undefined) processes.push({ name: `${SERVICE} watchdog`, pid: group.watchdogPid });
+  if (group.watchdogPid !== undefined)
+    processes.push({ name: `${SERVICE} watchdog`, pid: group.watchdogPid });
   return { endpoint, processes, stop };
 }

@@ -67,8 +67,17 @@ const SERVICES = {
   kms: 'the local KMS endpoint',
 } as const;
 
-async function startDynamoDb(dataDir: string, host: string, chosen: number, inMemory: boolean): Promise<Running> {
-  return startDynamoDbLocal({ dbPath: inMemory ? undefined : join(dataDir, 'dynamodb'), host: urlHost(host), port: chosen });
+async function startDynamoDb(
+  dataDir: string,
+  host: string,
+  chosen: number,
+  inMemory: boolean,
+): Promise<Running> {
+  return startDynamoDbLocal({
+    dbPath: inMemory ? undefined : join(dataDir, 'dynamodb'),
+    host: urlHost(host),
+    port: chosen,
+  });
 }
 
 async function startSqsAndS3(dataDir: string, host: string, chosen: number): Promise<Running> {
@@ -93,7 +102,8 @@ async function startSes(host: string, chosen: number): Promise<Running> {
   // The package's server() resolves even when listen fails (Express 5 hands the error to the
   // listen callback, which ignores it), so a server that is not listening means the port is taken.
   const server = await sesLocal.default({ host, port: chosen });
-  if (!server.listening) throw portError(Object.assign(new Error('listen failed'), { code: 'EADDRINUSE' }), chosen, SERVICES.ses);
+  if (!server.listening)
+    throw portError(Object.assign(new Error('listen failed'), { code: 'EADDRINUSE' }), chosen, SERVICES.ses);
   return { endpoint: `http://${urlHost(host)}:${chosen}`, stop: () => closeServer(server) };
 }
 
@@ -140,14 +150,24 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Em
 
   const [dynamodb, sqsAndS3, ses, kms] = running as [Running, Running, Running, Running];
   // S3 goes through a front that checks presigned URLs' signatures and expiry, as fauxqs does not.
-  const s3Gate = await startPresignGate({ upstream: sqsAndS3.endpoint, host, credentials: { [LOCAL_CREDENTIALS.accessKeyId]: LOCAL_CREDENTIALS.secretAccessKey } }).catch(async (error: unknown) => {
+  const s3Gate = await startPresignGate({
+    upstream: sqsAndS3.endpoint,
+    host,
+    credentials: { [LOCAL_CREDENTIALS.accessKeyId]: LOCAL_CREDENTIALS.secretAccessKey },
+  }).catch(async (error: unknown) => {
     await stopAll(running).catch(() => undefined);
     throw error;
   });
   running.push({ endpoint: s3Gate.url, stop: () => s3Gate.close() });
   let stopped: Promise<void> | undefined;
   return {
-    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsAndS3.endpoint, s3: s3Gate.url, ses: ses.endpoint, kms: kms.endpoint },
+    endpoints: {
+      dynamodb: dynamodb.endpoint,
+      sqs: sqsAndS3.endpoint,
+      s3: s3Gate.url,
+      ses: ses.endpoint,
+      kms: kms.endpoint,
+    },
     processes: running.flatMap((service) => service.processes ?? []),
     stop: () => (stopped ??= stopAll(running)),
   };

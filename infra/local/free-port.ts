@@ -24,10 +24,16 @@ function listenOnce(port: number, host: string): Promise<number> {
 export function portError(error: unknown, port: number, service: string): Error {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
-    return new StartupError(`Port ${port} is already in use (${service}): stop the process holding it or choose another port.`, { cause: error });
+    return new StartupError(
+      `Port ${port} is already in use (${service}): stop the process holding it or choose another port.`,
+      { cause: error },
+    );
   }
   if (code === 'EACCES') {
-    return new StartupError(`Port ${port} needs privileges this user lacks (${service}): choose a port above 1023.`, { cause: error });
+    return new StartupError(
+      `Port ${port} needs privileges this user lacks (${service}): choose a port above 1023.`,
+      { cause: error },
+    );
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -63,7 +69,12 @@ export interface ListeningServer {
 }
 
 /** Listens on `port` (0: a free one); a taken port fails with portError's sentence naming `service`. */
-export function listen(server: Server, port: number, host: string, service: string): Promise<ListeningServer> {
+export function listen(
+  server: Server,
+  port: number,
+  host: string,
+  service: string,
+): Promise<ListeningServer> {
   return new Promise((resolve, reject) => {
     server.once('error', (error) => reject(portError(error, port, service)));
     server.listen(port, host, () => {

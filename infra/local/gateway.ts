@@ -18,8 +18,10 @@ import { problemReply, type LocalReply } from './local-reply.ts';
 /** API Gateway's payload quota for HTTP APIs; the service's own 1 MiB limit is the handlers' to enforce. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-const notFound = (): LocalReply => problemReply(404, 'not-found', 'Not found', 'No route matches this method and path');
-const internalError = (): LocalReply => problemReply(500, 'internal', 'Internal error', 'Something went wrong on our side');
+const notFound = (): LocalReply =>
+  problemReply(404, 'not-found', 'Not found', 'No route matches this method and path');
+const internalError = (): LocalReply =>
+  problemReply(500, 'internal', 'Internal error', 'Something went wrong on our side');
 
 // ---- Route matching -------------------------------------------------------------------------
 
@@ -118,10 +120,15 @@ export function wireReply(result: unknown): WireReply {
     throw new TypeError('The function returned an invalid status code');
   }
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  for (const [name, value] of Object.entries(result.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
   if (result.cookies !== undefined && result.cookies.length > 0) headers['set-cookie'] = [...result.cookies];
   const text = result.body ?? '';
-  return { status, headers, body: result.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text) };
+  return {
+    status,
+    headers,
+    body: result.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text),
+  };
 }
 
 function localWireReply(reply: LocalReply): WireReply {
@@ -182,18 +189,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body === 'too-large') {
       const detail = `Request bodies are limited to ${MAX_BODY_BYTES} bytes`;
-      return { reply: localWireReply(problemReply(413, 'payload-too-large', 'Payload too large', detail)), label: method };
+      return {
+        reply: localWireReply(problemReply(413, 'payload-too-large', 'Payload too large', detail)),
+        label: method,
+      };
     }
 
     const dev = devRoutes.find((r) => r.method === method && r.path === rawPath);
-    if (dev !== undefined) return { reply: localWireReply(await dev.handle(body)), label: `${method} ${dev.path}` };
+    if (dev !== undefined)
+      return { reply: localWireReply(await dev.handle(body)), label: `${method} ${dev.path}` };
 
     const match = table.match(method, rawPath);
     if (match === undefined) return { reply: localWireReply(notFound()), label: `${method} (no route)` };
     const fn = functions.get(match.route.fn);
     if (fn === undefined) {
       const detail = `The function ${match.route.fn} that serves this route is not in the manifest yet`;
-      return { reply: localWireReply(problemReply(501, 'not-implemented', 'Not implemented', detail)), label: match.routeKey };
+      return {
+        reply: localWireReply(problemReply(501, 'not-implemented', 'Not implemented', detail)),
+        label: match.routeKey,
+      };
     }
     const event = httpApiEvent({
       method,

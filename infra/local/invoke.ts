@@ -37,7 +37,8 @@ export class FunctionRuntime {
       const url = pathToFileURL(path.resolve(REPO_ROOT, fn.entry)).href;
       loading = import(url).then(
         (module: { handler?: unknown }) => {
-          if (typeof module.handler !== 'function') throw new FunctionInitError(`${fn.entry} does not export a handler function`);
+          if (typeof module.handler !== 'function')
+            throw new FunctionInitError(`${fn.entry} does not export a handler function`);
           return module.handler as Handler;
         },
         (error: unknown) => {
@@ -56,10 +57,16 @@ export class FunctionRuntime {
     const context = lambdaContext(fn);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FunctionTimeoutError(`${fn.name} timed out after ${fn.timeoutSeconds} s`)), fn.timeoutSeconds * 1000);
+      timer = setTimeout(
+        () => reject(new FunctionTimeoutError(`${fn.name} timed out after ${fn.timeoutSeconds} s`)),
+        fn.timeoutSeconds * 1000,
+      );
     });
     try {
-      return await Promise.race([runAsFunction(fn.name, () => Promise.resolve().then(() => handler(event, context))), timeout]);
+      return await Promise.race([
+        runAsFunction(fn.name, () => Promise.resolve().then(() => handler(event, context))),
+        timeout,
+      ]);
     } finally {
       clearTimeout(timer);
     }

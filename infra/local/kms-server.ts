@@ -20,7 +20,18 @@
  * Key material persists in `stateFile` (created if missing), so restarting the local stack keeps
  * every wrapped data key, and so every sealed field, readable.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
@@ -80,7 +91,8 @@ const arnOf = (keyId: string): string => `arn:aws:kms:${REGION}:${ACCOUNT}:key/$
 function loadState(stateFile: string | undefined): State {
   if (stateFile !== undefined && existsSync(stateFile)) {
     const parsed = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-    if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new Error(`${stateFile} is not a local KMS state file`);
+    if (parsed.version !== 1 || !Array.isArray(parsed.keys))
+      throw new Error(`${stateFile} is not a local KMS state file`);
     return parsed;
   }
   return { version: 1, keys: [], aliases: {} };
@@ -99,7 +111,9 @@ function newKey(keySpec: KeySpec, description: string): StoredKey {
   const material =
     keySpec === 'SYMMETRIC_DEFAULT'
       ? randomBytes(32).toString('base64')
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          .privateKey.export({ format: 'pem', type: 'pkcs8' })
+          .toString();
   return {
     keyId: randomUUID(),
     description,
@@ -132,7 +146,11 @@ function ensureProductKeys(state: State): boolean {
 
 function requiredString(body: Body, name: string): string {
   const value = body[name];
-  if (typeof value !== 'string' || value === '') throw new KmsError('ValidationException', `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must not be null`);
+  if (typeof value !== 'string' || value === '')
+    throw new KmsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must not be null`,
+    );
   return value;
 }
 
@@ -145,10 +163,14 @@ function optionalString(body: Body, name: string): string | undefined {
 
 function blob(body: Body, name: string, maxBytes: number): Buffer {
   const value = requiredString(body, name);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new KmsError('SerializationException', `${name} is not valid base64`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0)
+    throw new KmsError('SerializationException', `${name} is not valid base64`);
   const bytes = Buffer.from(value, 'base64');
   if (bytes.length === 0 || bytes.length > maxBytes) {
-    throw new KmsError('ValidationException', `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length between 1 and ${maxBytes}`);
+    throw new KmsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length between 1 and ${maxBytes}`,
+    );
   }
   return bytes;
 }
@@ -157,10 +179,12 @@ function blob(body: Body, name: string, maxBytes: number): Buffer {
 function canonicalContext(body: Body): Buffer {
   const context = body.EncryptionContext;
   if (context === undefined || context === null) return Buffer.alloc(0);
-  if (typeof context !== 'object' || Array.isArray(context)) throw new KmsError('SerializationException', 'EncryptionContext must be a map');
+  if (typeof context !== 'object' || Array.isArray(context))
+    throw new KmsError('SerializationException', 'EncryptionContext must be a map');
   const entries = Object.entries(context as Record<string, unknown>);
   for (const [, value] of entries) {
-    if (typeof value !== 'string') throw new KmsError('SerializationException', 'EncryptionContext values must be strings');
+    if (typeof value !== 'string')
+      throw new KmsError('SerializationException', 'EncryptionContext values must be strings');
   }
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Buffer.from(JSON.stringify(entries), 'utf8');
@@ -176,19 +200,33 @@ class LocalKms {
 
   /** Resolves a key id, key ARN, alias name or alias ARN, as KMS does. */
   private find(reference: string): StoredKey {
-    const aliasName = reference.startsWith('alias/') ? reference : /^arn:aws:kms:[^:]*:[^:]*:(alias\/.+)$/.exec(reference)?.[1];
-    const keyId = aliasName !== undefined ? this.state.aliases[aliasName] : (/^arn:aws:kms:[^:]*:[^:]*:key\/(.+)$/.exec(reference)?.[1] ?? reference);
-    const key = keyId === undefined ? undefined : this.state.keys.find((candidate) => candidate.keyId === keyId);
+    const aliasName = reference.startsWith('alias/')
+      ? reference
+      : /^arn:aws:kms:[^:]*:[^:]*:(alias\/.+)$/.exec(reference)?.[1];
+    const keyId =
+      aliasName !== undefined
+        ? this.state.aliases[aliasName]
+        : (/^arn:aws:kms:[^:]*:[^:]*:key\/(.+)$/.exec(reference)?.[1] ?? reference);
+    const key =
+      keyId === undefined ? undefined : this.state.keys.find((candidate) => candidate.keyId === keyId);
     if (key === undefined) {
-      throw new KmsError('NotFoundException', aliasName !== undefined ? `Alias ${aliasName} is not found.` : `Key '${reference}' does not exist`);
+      throw new KmsError(
+        'NotFoundException',
+        aliasName !== undefined ? `Alias ${aliasName} is not found.` : `Key '${reference}' does not exist`,
+      );
     }
     return key;
   }
 
   private usable(reference: string, usage: KeyUsage): StoredKey {
     const key = this.find(reference);
-    if (key.state !== 'Enabled') throw new KmsError('KMSInvalidStateException', `${arnOf(key.keyId)} is pending deletion.`);
-    if (key.keyUsage !== usage) throw new KmsError('InvalidKeyUsageException', `${arnOf(key.keyId)} key usage is ${key.keyUsage} which is not valid for this operation.`);
+    if (key.state !== 'Enabled')
+      throw new KmsError('KMSInvalidStateException', `${arnOf(key.keyId)} is pending deletion.`);
+    if (key.keyUsage !== usage)
+      throw new KmsError(
+        'InvalidKeyUsageException',
+        `${arnOf(key.keyId)} key usage is ${key.keyUsage} which is not valid for this operation.`,
+      );
     return key;
   }
 
@@ -203,14 +241,26 @@ class LocalKms {
     return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext]);
   }
 
-  private unseal(blobBytes: Buffer, context: Buffer, expectedKeyReference: string | undefined): { key: StoredKey; plaintext: Buffer } {
+  private unseal(
+    blobBytes: Buffer,
+    context: Buffer,
+    expectedKeyReference: string | undefined,
+  ): { key: StoredKey; plaintext: Buffer } {
     const invalid = (): KmsError => new KmsError('InvalidCiphertextException', '');
     const keyIdLength = blobBytes[1];
-    if (blobBytes[0] !== BLOB_VERSION || keyIdLength === undefined || blobBytes.length < 2 + keyIdLength + IV_BYTES + TAG_BYTES) throw invalid();
+    if (
+      blobBytes[0] !== BLOB_VERSION ||
+      keyIdLength === undefined ||
+      blobBytes.length < 2 + keyIdLength + IV_BYTES + TAG_BYTES
+    )
+      throw invalid();
     const headerEnd = 2 + keyIdLength;
     const key = this.find(blobBytes.subarray(2, headerEnd).toString('utf8'));
     if (expectedKeyReference !== undefined && this.find(expectedKeyReference).keyId !== key.keyId) {
-      throw new KmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+      throw new KmsError(
+        'IncorrectKeyException',
+        'The key ID in the request does not identify a CMK that can perform this operation.',
+      );
     }
     this.usable(key.keyId, 'ENCRYPT_DECRYPT');
     const iv = blobBytes.subarray(headerEnd, headerEnd + IV_BYTES);
@@ -219,7 +269,13 @@ class LocalKms {
       const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key.material, 'base64'), iv);
       decipher.setAAD(Buffer.concat([blobBytes.subarray(0, headerEnd), context]));
       decipher.setAuthTag(tag);
-      return { key, plaintext: Buffer.concat([decipher.update(blobBytes.subarray(headerEnd + IV_BYTES + TAG_BYTES)), decipher.final()]) };
+      return {
+        key,
+        plaintext: Buffer.concat([
+          decipher.update(blobBytes.subarray(headerEnd + IV_BYTES + TAG_BYTES)),
+          decipher.final(),
+        ]),
+      };
     } catch {
       throw invalid();
     }
@@ -233,9 +289,21 @@ class LocalKms {
     }
     if (keySpec === 'AES_256') return 32;
     if (keySpec === 'AES_128') return 16;
-    if (keySpec !== undefined) throw new KmsError('ValidationException', `1 validation error detected: Value '${keySpec}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`);
-    if (typeof numberOfBytes !== 'number' || !Number.isInteger(numberOfBytes) || numberOfBytes < 1 || numberOfBytes > 1024) {
-      throw new KmsError('ValidationException', "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024");
+    if (keySpec !== undefined)
+      throw new KmsError(
+        'ValidationException',
+        `1 validation error detected: Value '${keySpec}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]`,
+      );
+    if (
+      typeof numberOfBytes !== 'number' ||
+      !Number.isInteger(numberOfBytes) ||
+      numberOfBytes < 1 ||
+      numberOfBytes > 1024
+    ) {
+      throw new KmsError(
+        'ValidationException',
+        "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024",
+      );
     }
     return numberOfBytes;
   }
@@ -243,11 +311,20 @@ class LocalKms {
   private signingKey(body: Body): { key: StoredKey; message: Buffer; isDigest: boolean } {
     const key = this.usable(requiredString(body, 'KeyId'), 'SIGN_VERIFY');
     const algorithm = requiredString(body, 'SigningAlgorithm');
-    if (algorithm !== 'ECDSA_SHA_256') throw new KmsError('InvalidKeyUsageException', `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
+    if (algorithm !== 'ECDSA_SHA_256')
+      throw new KmsError(
+        'InvalidKeyUsageException',
+        `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
+      );
     const messageType = optionalString(body, 'MessageType') ?? 'RAW';
-    if (messageType !== 'RAW' && messageType !== 'DIGEST') throw new KmsError('ValidationException', `Value '${messageType}' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: [DIGEST, RAW]`);
+    if (messageType !== 'RAW' && messageType !== 'DIGEST')
+      throw new KmsError(
+        'ValidationException',
+        `Value '${messageType}' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: [DIGEST, RAW]`,
+      );
     const message = blob(body, 'Message', MAX_MESSAGE_BYTES);
-    if (messageType === 'DIGEST' && message.length !== 32) throw new KmsError('ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+    if (messageType === 'DIGEST' && message.length !== 32)
+      throw new KmsError('ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
     return { key, message, isDigest: messageType === 'DIGEST' };
   }
 
@@ -267,7 +344,9 @@ class LocalKms {
       CustomerMasterKeySpec: key.keySpec,
       KeySpec: key.keySpec,
       MultiRegion: false,
-      ...(symmetric ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : { SigningAlgorithms: ['ECDSA_SHA_256'] }),
+      ...(symmetric
+        ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }
+        : { SigningAlgorithms: ['ECDSA_SHA_256'] }),
       ...(key.deletionDate !== undefined ? { DeletionDate: key.deletionDate } : {}),
     };
   }
@@ -286,11 +365,23 @@ class LocalKms {
       case 'Encrypt': {
         const key = this.usable(requiredString(body, 'KeyId'), 'ENCRYPT_DECRYPT');
         const plaintext = blob(body, 'Plaintext', MAX_MESSAGE_BYTES);
-        return { KeyId: arnOf(key.keyId), CiphertextBlob: this.seal(key, plaintext, canonicalContext(body)).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+        return {
+          KeyId: arnOf(key.keyId),
+          CiphertextBlob: this.seal(key, plaintext, canonicalContext(body)).toString('base64'),
+          EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        };
       }
       case 'Decrypt': {
-        const { key, plaintext } = this.unseal(blob(body, 'CiphertextBlob', 6144), canonicalContext(body), optionalString(body, 'KeyId'));
-        return { KeyId: arnOf(key.keyId), Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+        const { key, plaintext } = this.unseal(
+          blob(body, 'CiphertextBlob', 6144),
+          canonicalContext(body),
+          optionalString(body, 'KeyId'),
+        );
+        return {
+          KeyId: arnOf(key.keyId),
+          Plaintext: plaintext.toString('base64'),
+          EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        };
       }
       case 'Sign': {
         const { key, message, isDigest } = this.signingKey(body);
@@ -298,7 +389,11 @@ class LocalKms {
         const signature = isDigest
           ? Buffer.from(p256.sign(message, jwkBytes(privateKey, 'd'), { prehash: false, format: 'der' }))
           : sign('sha256', message, { key: privateKey, dsaEncoding: 'der' });
-        return { KeyId: arnOf(key.keyId), Signature: signature.toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' };
+        return {
+          KeyId: arnOf(key.keyId),
+          Signature: signature.toString('base64'),
+          SigningAlgorithm: 'ECDSA_SHA_256',
+        };
       }
       case 'Verify': {
         const { key, message, isDigest } = this.signingKey(body);
@@ -306,7 +401,12 @@ class LocalKms {
         const publicKey = createPublicKey(key.material);
         const valid = isDigest
           ? // KMS signatures need not have a low s: accept both halves, as KMS's own Verify does.
-            p256.verify(signature, message, Buffer.concat([Buffer.of(4), jwkBytes(publicKey, 'x'), jwkBytes(publicKey, 'y')]), { prehash: false, format: 'der', lowS: false })
+            p256.verify(
+              signature,
+              message,
+              Buffer.concat([Buffer.of(4), jwkBytes(publicKey, 'x'), jwkBytes(publicKey, 'y')]),
+              { prehash: false, format: 'der', lowS: false },
+            )
           : verify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, signature);
         // KMS answers an invalid signature with an error, not with SignatureValid: false.
         if (!valid) throw new KmsError('KMSInvalidSignatureException', '');
@@ -314,8 +414,13 @@ class LocalKms {
       }
       case 'GetPublicKey': {
         const key = this.find(requiredString(body, 'KeyId'));
-        if (key.keySpec === 'SYMMETRIC_DEFAULT') throw new KmsError('UnsupportedOperationException', `${arnOf(key.keyId)} key usage is ENCRYPT_DECRYPT which is not valid for GetPublicKey.`);
-        if (key.state !== 'Enabled') throw new KmsError('KMSInvalidStateException', `${arnOf(key.keyId)} is pending deletion.`);
+        if (key.keySpec === 'SYMMETRIC_DEFAULT')
+          throw new KmsError(
+            'UnsupportedOperationException',
+            `${arnOf(key.keyId)} key usage is ENCRYPT_DECRYPT which is not valid for GetPublicKey.`,
+          );
+        if (key.state !== 'Enabled')
+          throw new KmsError('KMSInvalidStateException', `${arnOf(key.keyId)} is pending deletion.`);
         const publicKey = createPublicKey(key.material).export({ format: 'der', type: 'spki' });
         return {
           KeyId: arnOf(key.keyId),
@@ -332,13 +437,22 @@ class LocalKms {
         const key = this.find(requiredString(body, 'KeyId'));
         const days = body.PendingWindowInDays ?? 30;
         if (typeof days !== 'number' || !Number.isInteger(days) || days < 7 || days > 30) {
-          throw new KmsError('ValidationException', "1 validation error detected: Value at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30");
+          throw new KmsError(
+            'ValidationException',
+            "1 validation error detected: Value at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30",
+          );
         }
-        if (key.state !== 'Enabled') throw new KmsError('KMSInvalidStateException', `${arnOf(key.keyId)} is pending deletion.`);
+        if (key.state !== 'Enabled')
+          throw new KmsError('KMSInvalidStateException', `${arnOf(key.keyId)} is pending deletion.`);
         key.state = 'PendingDeletion';
         key.deletionDate = Math.floor(Date.now() / 1000) + days * 86400;
         saveState(this.stateFile, this.state);
-        return { KeyId: arnOf(key.keyId), DeletionDate: key.deletionDate, KeyState: key.state, PendingWindowInDays: days };
+        return {
+          KeyId: arnOf(key.keyId),
+          DeletionDate: key.deletionDate,
+          KeyState: key.state,
+          PendingWindowInDays: days,
+        };
       }
       default:
         throw new KmsError('UnknownOperationException', '');
@@ -386,8 +500,12 @@ function respond(response: ServerResponse, status: number, body: Body, errorType
 async function serve(kms: LocalKms, request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
     const target = request.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : undefined;
-    if (request.method !== 'POST' || operation === undefined) throw new KmsError('UnknownOperationException', '');
+    const operation =
+      typeof target === 'string' && target.startsWith('TrentService.')
+        ? target.slice('TrentService.'.length)
+        : undefined;
+    if (request.method !== 'POST' || operation === undefined)
+      throw new KmsError('UnknownOperationException', '');
     const text = await readBody(request);
     let body: unknown;
     try {
@@ -395,7 +513,8 @@ async function serve(kms: LocalKms, request: IncomingMessage, response: ServerRe
     } catch {
       throw new KmsError('SerializationException', 'Start of structure or map found where not expected.');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KmsError('SerializationException', 'The request body must be a JSON object.');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new KmsError('SerializationException', 'The request body must be a JSON object.');
     respond(response, 200, kms.handle(operation, body as Body));
   } catch (error) {
     if (error instanceof KmsError) {
@@ -413,12 +532,16 @@ export interface KmsServer {
 }
 
 /** Starts the endpoint. `port: 0` picks a free port; `url` is the endpoint for the KMS client. */
-export function startKmsServer(options: { port: number; host?: string; stateFile?: string }): Promise<KmsServer> {
+export function startKmsServer(options: {
+  port: number;
+  host?: string;
+  stateFile?: string;
+}): Promise<KmsServer> {
   const host = options.host ?? '127.0.0.1';
   const state = loadState(options.stateFile);
-  if (ensureProductKeys(state) || (options.stateFile !== undefined && !existsSync(options.stateFile))) saveState(options.stateFile, state);
+  if (ensureProductKeys(state) || (options.stateFile !== undefined && !existsSync(options.stateFile)))
+    saveState(options.stateFile, state);
   const kms = new LocalKms(state, options.stateFile);
   const server = createServer((request, response) => void serve(kms, request, response));
   return listen(server, options.port, host, 'local KMS');
 }
-

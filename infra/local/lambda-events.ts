@@ -73,14 +73,18 @@ export function httpApiEvent(input: HttpRequestInput): APIGatewayProxyEventV2 {
     const values = Array.isArray(value) ? value : [value];
     // Payload 2.0 moves cookies out of the headers into their own list.
     if (name === 'cookie') {
-      cookies = values.flatMap((v) => v.split(';')).map((c) => c.trim()).filter((c) => c !== '');
+      cookies = values
+        .flatMap((v) => v.split(';'))
+        .map((c) => c.trim())
+        .filter((c) => c !== '');
       continue;
     }
     headers[name] = values.join(',');
   }
   const hasBody = input.body.length > 0;
   const textual = isTextualContentType(headers['content-type']);
-  const pathParameters = Object.keys(input.pathParameters).length > 0 ? { ...input.pathParameters } : undefined;
+  const pathParameters =
+    Object.keys(input.pathParameters).length > 0 ? { ...input.pathParameters } : undefined;
   const queryStringParameters = queryParameters(input.rawQueryString);
   return {
     version: '2.0',
@@ -115,7 +119,10 @@ export function httpApiEvent(input: HttpRequestInput): APIGatewayProxyEventV2 {
 }
 
 /** What EventBridge sends when a schedule rule fires. */
-export function scheduledEvent(ruleName: string, now: Date = new Date()): ScheduledEvent<Record<string, never>> {
+export function scheduledEvent(
+  ruleName: string,
+  now: Date = new Date(),
+): ScheduledEvent<Record<string, never>> {
   return {
     version: '0',
     id: randomUUID(),
@@ -137,7 +144,14 @@ export interface ReceivedMessage {
   readonly MD5OfBody?: string | undefined;
   readonly Attributes?: Partial<Record<string, string>> | undefined;
   readonly MessageAttributes?:
-    | Record<string, { readonly DataType?: string | undefined; readonly StringValue?: string | undefined; readonly BinaryValue?: Uint8Array | undefined }>
+    | Record<
+        string,
+        {
+          readonly DataType?: string | undefined;
+          readonly StringValue?: string | undefined;
+          readonly BinaryValue?: Uint8Array | undefined;
+        }
+      >
     | undefined;
 }
 
@@ -160,7 +174,9 @@ export function sqsEvent(queueArn: string, messages: readonly ReceivedMessage[])
           {
             dataType: a.DataType ?? 'String',
             ...(a.StringValue !== undefined ? { stringValue: a.StringValue } : {}),
-            ...(a.BinaryValue !== undefined ? { binaryValue: Buffer.from(a.BinaryValue).toString('base64') } : {}),
+            ...(a.BinaryValue !== undefined
+              ? { binaryValue: Buffer.from(a.BinaryValue).toString('base64') }
+              : {}),
             stringListValues: [],
             binaryListValues: [],
           },

@@ -36,29 +36,56 @@ export interface LocalCertificate {
 }
 
 /** The key and certificate in `dir` for localhost, the loopback addresses and `host`; `name` says whose in errors and the subject. */
-export async function loadOrCreateCertificate(dir: string, host: string, name: string): Promise<LocalCertificate> {
+export async function loadOrCreateCertificate(
+  dir: string,
+  host: string,
+  name: string,
+): Promise<LocalCertificate> {
   const keyFile = join(dir, 'tls-key.pem');
   const certFile = join(dir, 'tls-cert.pem');
   const [key, cert] = await Promise.all([fileOrUndefined(keyFile), fileOrUndefined(certFile)]);
   if (key !== undefined && cert !== undefined) {
     const parsed = new X509Certificate(cert);
-    if (covers(parsed, host) && new Date(parsed.validTo).getTime() - Date.now() > CERT_RENEW_MS) return { key, cert, certFile };
+    if (covers(parsed, host) && new Date(parsed.validTo).getTime() - Date.now() > CERT_RENEW_MS)
+      return { key, cert, certFile };
   }
 
-  const names = new Set(['DNS:localhost', 'IP:127.0.0.1', 'IP:::1', `${isIP(host) === 0 ? 'DNS' : 'IP'}:${host}`]);
+  const names = new Set([
+    'DNS:localhost',
+    'IP:127.0.0.1',
+    'IP:::1',
+    `${isIP(host) === 0 ? 'DNS' : 'IP'}:${host}`,
+  ]);
   try {
     await run('openssl', [
-      'req', '-x509', '-nodes',
-      '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', // quicker to make than RSA, as safe for TLS
-      '-keyout', keyFile, '-out', certFile, '-days', String(CERT_DAYS),
-      '-subj', `/CN=Custos ${name}`,
-      '-addext', `subjectAltName=${[...names].join(',')}`,
+      'req',
+      '-x509',
+      '-nodes',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1', // quicker to make than RSA, as safe for TLS
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      String(CERT_DAYS),
+      '-subj',
+      `/CN=Custos ${name}`,
+      '-addext',
+      `subjectAltName=${[...names].join(',')}`,
     ]);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StartupError(`OpenSSL is required for the ${name} certificate: install openssl.`, { cause: error });
+      throw new StartupError(`OpenSSL is required for the ${name} certificate: install openssl.`, {
+        cause: error,
+      });
     }
-    throw new StartupError(`openssl could not make the ${name} certificate: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`, { cause: error });
+    throw new StartupError(
+      `openssl could not make the ${name} certificate: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`,
+      { cause: error },
+    );
   }
   return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8'), certFile };
 }

@@ -61,25 +61,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const started: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     const failures: unknown[] = [];
-    for (const stop of started.splice(0).reverse()) await stop().catch((error: unknown) => failures.push(error));
+    for (const stop of started.splice(0).reverse())
+      await stop().catch((error: unknown) => failures.push(error));
     if (failures.length > 0) throw failures[0];
   };
 
   try {
     // The API port first: if it is taken, say so before spending seconds on the emulators.
-    const port = await choosePort(options.port ?? Number(process.env.PORT ?? 3000), API_HOST, 'local API gateway');
+    const port = await choosePort(
+      options.port ?? Number(process.env.PORT ?? 3000),
+      API_HOST,
+      'local API gateway',
+    );
     if (options.fresh === true) await rm(options.dataDir, { recursive: true, force: true });
     await mkdir(options.dataDir, { recursive: true });
 
     // Started side by side; whichever came up is stopped again if the other did not.
     const [emulatorsStart, issuerStart, sinkStart] = await Promise.allSettled([
-      startEmulators({ dataDir: options.dataDir, ports: options.servicePorts ?? {} }).then((e) => (started.push(() => e.stop()), e)),
-      startOidcIssuer({ dataDir: options.dataDir, ...(options.servicePorts?.issuer === undefined ? {} : { port: options.servicePorts.issuer }) }).then(
-        (i) => (started.push(() => i.stop()), i),
+      startEmulators({ dataDir: options.dataDir, ports: options.servicePorts ?? {} }).then(
+        (e) => (started.push(() => e.stop()), e),
       ),
-      startWebhookSink({ dataDir: options.dataDir, ...(options.servicePorts?.sink === undefined ? {} : { port: options.servicePorts.sink }) }).then(
-        (s) => (started.push(() => s.stop()), s),
-      ),
+      startOidcIssuer({
+        dataDir: options.dataDir,
+        ...(options.servicePorts?.issuer === undefined ? {} : { port: options.servicePorts.issuer }),
+      }).then((i) => (started.push(() => i.stop()), i)),
+      startWebhookSink({
+        dataDir: options.dataDir,
+        ...(options.servicePorts?.sink === undefined ? {} : { port: options.servicePorts.sink }),
+      }).then((s) => (started.push(() => s.stop()), s)),
     ]);
     if (emulatorsStart.status === 'rejected') throw emulatorsStart.reason;
     if (issuerStart.status === 'rejected') throw issuerStart.reason;
@@ -92,7 +101,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The functions read their configuration when first imported, so the environment, the
     // gateway's own URL included, is complete before anything can invoke one.
     const url = `http://${API_HOST}:${port}`;
-    const env = serviceEnvironment({ endpoints: emulators.endpoints, resources, issuer, dataDir: options.dataDir, publicBaseUrl: url, sink });
+    const env = serviceEnvironment({
+      endpoints: emulators.endpoints,
+      resources,
+      issuer,
+      dataDir: options.dataDir,
+      publicBaseUrl: url,
+      sink,
+    });
     Object.assign(process.env, env);
     // Every function's AWS calls are checked against its synthesized IAM policy, as in AWS.
     enableLocalIam(await runPolicies());
@@ -122,7 +138,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const poller = startPoller({
       runtime,
       sqs,
-      queueUrls: { deletion: resources.queues.deletion.url, work: resources.queues.work.url, notices: resources.queues.notices.url },
+      queueUrls: {
+        deletion: resources.queues.deletion.url,
+        work: resources.queues.work.url,
+        notices: resources.queues.notices.url,
+      },
       log,
     });
     started.push(async () => {
@@ -131,7 +151,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
 
     // The audit sequencer, fed the audit table's stream as Lambda's event source mapping would.
-    const localClient = { endpoint: emulators.endpoints.dynamodb, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const localClient = {
+      endpoint: emulators.endpoints.dynamodb,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
     const dynamodb = new DynamoDBClient(localClient);
     const streams = new DynamoDBStreamsClient(localClient);
     const streamPoller = startStreamPoller({ runtime, dynamodb, streams, tableNames: resources.tables, log });
@@ -141,7 +165,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       streams.destroy();
     });
 
-    return { url, env, issuer, sink, endpoints: emulators.endpoints, processes: emulators.processes, stop: stopAll };
+    return {
+      url,
+      env,
+      issuer,
+      sink,
+      endpoints: emulators.endpoints,
+      processes: emulators.processes,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll().catch(() => undefined);
     throw error;

@@ -9,7 +9,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { keyId, LOCAL_AUDIENCE, publicJwk, signAccessToken, type TokenClaims, type TokenOptions } from './access-token.ts';
+import {
+  keyId,
+  LOCAL_AUDIENCE,
+  publicJwk,
+  signAccessToken,
+  type TokenClaims,
+  type TokenOptions,
+} from './access-token.ts';
 import { portError } from './free-port.ts';
 import { fileOrUndefined, loadOrCreateCertificate } from './local-certificate.ts';
 
@@ -52,24 +59,35 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(JSON.stringify(body));
 }
 
-export async function startOidcIssuer(options: { dataDir: string; host?: string; port?: number }): Promise<LocalIssuer> {
+export async function startOidcIssuer(options: {
+  dataDir: string;
+  host?: string;
+  port?: number;
+}): Promise<LocalIssuer> {
   const host = options.host ?? '127.0.0.1';
   // A wildcard bind address is not a name clients can reach; name the loopback instead.
   const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const dir = join(options.dataDir, 'oidc');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const [privateKey, tls] = await Promise.all([loadOrCreateSigningKey(dir), loadOrCreateCertificate(dir, publicHost, 'local OIDC issuer')]);
+  const [privateKey, tls] = await Promise.all([
+    loadOrCreateSigningKey(dir),
+    loadOrCreateCertificate(dir, publicHost, 'local OIDC issuer'),
+  ]);
   const kid = keyId(privateKey);
   const jwks = { keys: [publicJwk(privateKey, kid)] };
 
   let discovery: Record<string, unknown> = {};
-  const server = createServer({ key: tls.key, cert: tls.cert }, (request: IncomingMessage, response: ServerResponse) => {
-    const path = new URL(request.url ?? '/', 'https://issuer').pathname;
-    if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { message: 'Method not allowed' });
-    if (path === '/.well-known/openid-configuration') return sendJson(response, 200, discovery);
-    if (path === '/.well-known/jwks.json') return sendJson(response, 200, jwks);
-    return sendJson(response, 404, { message: 'Not found' });
-  });
+  const server = createServer(
+    { key: tls.key, cert: tls.cert },
+    (request: IncomingMessage, response: ServerResponse) => {
+      const path = new URL(request.url ?? '/', 'https://issuer').pathname;
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return sendJson(response, 405, { message: 'Method not allowed' });
+      if (path === '/.well-known/openid-configuration') return sendJson(response, 200, discovery);
+      if (path === '/.well-known/jwks.json') return sendJson(response, 200, jwks);
+      return sendJson(response, 404, { message: 'Not found' });
+    },
+  );
   const port = await listen(server, options.port ?? 0, host);
 
   const issuer = `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
@@ -91,7 +109,8 @@ export async function startOidcIssuer(options: { dataDir: string; host?: string;
     audience: LOCAL_AUDIENCE,
     kid,
     privateKey,
-    issueToken: (claims: TokenClaims, tokenOptions?: TokenOptions) => signAccessToken(signer, claims, tokenOptions),
+    issueToken: (claims: TokenClaims, tokenOptions?: TokenOptions) =>
+      signAccessToken(signer, claims, tokenOptions),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

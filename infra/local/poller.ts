@@ -49,7 +49,10 @@ export interface Poller {
  * `batchItemFailures` (or an empty list) means all succeeded; an identifier that is empty or not in
  * the batch makes the response invalid, and then the whole batch failed.
  */
-export function failedMessageIds(outcome: { result: unknown } | { error: unknown }, batchIds: readonly string[]): Set<string> {
+export function failedMessageIds(
+  outcome: { result: unknown } | { error: unknown },
+  batchIds: readonly string[],
+): Set<string> {
   const all = new Set(batchIds);
   if ('error' in outcome) return all;
   const result = outcome.result;
@@ -59,14 +62,18 @@ export function failedMessageIds(outcome: { result: unknown } | { error: unknown
   if (!Array.isArray(failures)) return all;
   const failed = new Set<string>();
   for (const failure of failures as unknown[]) {
-    const id = typeof failure === 'object' && failure !== null && 'itemIdentifier' in failure ? failure.itemIdentifier : undefined;
+    const id =
+      typeof failure === 'object' && failure !== null && 'itemIdentifier' in failure
+        ? failure.itemIdentifier
+        : undefined;
     if (typeof id !== 'string' || !all.has(id)) return all;
     failed.add(id);
   }
   return failed;
 }
 
-const entries = (messages: readonly Message[]) => messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
+const entries = (messages: readonly Message[]) =>
+  messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
 
 export function startPoller(options: PollerOptions): Poller {
   const { sqs, runtime } = options;
@@ -80,7 +87,12 @@ export function startPoller(options: PollerOptions): Poller {
       signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
 
-  async function deliver(fn: FunctionSpec, queueUrl: string, queueArn: string, messages: Message[]): Promise<void> {
+  async function deliver(
+    fn: FunctionSpec,
+    queueUrl: string,
+    queueArn: string,
+    messages: Message[],
+  ): Promise<void> {
     let outcome: { result: unknown } | { error: unknown };
     try {
       outcome = { result: await runtime.invoke(fn, sqsEvent(queueArn, messages)) };
@@ -88,14 +100,20 @@ export function startPoller(options: PollerOptions): Poller {
       log(`${fn.name} failed on a batch of ${messages.length}: ${errorName(error)}`);
       outcome = { error };
     }
-    const failed = failedMessageIds(outcome, messages.map((m) => m.MessageId ?? ''));
+    const failed = failedMessageIds(
+      outcome,
+      messages.map((m) => m.MessageId ?? ''),
+    );
     const succeeded = messages.filter((m) => !failed.has(m.MessageId ?? ''));
     const retried = messages.filter((m) => failed.has(m.MessageId ?? ''));
     if (succeeded.length > 0) {
       await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries(succeeded) }));
     }
     if (retried.length > 0) {
-      const visibility = entries(retried).map((e) => ({ ...e, VisibilityTimeout: options.retryDelaySeconds ?? LOCAL_RETRY_DELAY_SECONDS }));
+      const visibility = entries(retried).map((e) => ({
+        ...e,
+        VisibilityTimeout: options.retryDelaySeconds ?? LOCAL_RETRY_DELAY_SECONDS,
+      }));
       await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: visibility }));
     }
   }
@@ -105,8 +123,13 @@ export function startPoller(options: PollerOptions): Poller {
     let queueArn: string | undefined;
     while (!signal.aborted) {
       try {
-        queueArn ??= (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }), { abortSignal: signal }))
-          .Attributes?.QueueArn ?? '';
+        queueArn ??=
+          (
+            await sqs.send(
+              new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+              { abortSignal: signal },
+            )
+          ).Attributes?.QueueArn ?? '';
         const received = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,

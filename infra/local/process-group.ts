@@ -15,7 +15,8 @@ import type { Socket } from 'node:net';
 const TERMINATION_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** `$0` is the group to stop; `read` returns only at end-of-file, since nothing is ever written. */
-const WATCHDOG_SCRIPT = 'read _; kill -s TERM -- "-$0" 2>/dev/null; sleep 3; kill -s KILL -- "-$0" 2>/dev/null';
+const WATCHDOG_SCRIPT =
+  'read _; kill -s TERM -- "-$0" 2>/dev/null; sleep 3; kill -s KILL -- "-$0" 2>/dev/null';
 
 export interface BoundProcessGroup {
   /** The watchdog's process id (recorded with the emulators, see data-dir-lock.ts). */
@@ -33,7 +34,10 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 function startWatchdog(groupId: number): ChildProcess {
-  const watchdog = spawn('sh', ['-c', WATCHDOG_SCRIPT, String(groupId)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  const watchdog = spawn('sh', ['-c', WATCHDOG_SCRIPT, String(groupId)], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   watchdog.on('error', () => undefined); // no shell: the signal handlers below still cover every exit but SIGKILL
   // Neither the watchdog nor our end of its pipe may keep the event loop alive.
   watchdog.unref();

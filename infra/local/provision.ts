@@ -32,7 +32,16 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { BUCKETS, QUEUES, TABLES, type IndexDefinition, type QueueDefinition, type QueueName, type TableDefinition, type TableName } from '../resources.ts';
+import {
+  BUCKETS,
+  QUEUES,
+  TABLES,
+  type IndexDefinition,
+  type QueueDefinition,
+  type QueueName,
+  type TableDefinition,
+  type TableName,
+} from '../resources.ts';
 import type { EmulatorEndpoints } from './emulators.ts';
 
 export interface ProvisionedResources {
@@ -44,7 +53,10 @@ export interface ProvisionedResources {
 /** Dead-letter queues keep messages for the SQS maximum, 14 days, so a failure can be studied. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
-const LOCAL_CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+const LOCAL_CLIENT = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
 
 export function dlqName(queue: QueueDefinition): string {
   return `${queue.localName}-dlq`;
@@ -69,13 +81,18 @@ const indexOf = (index: IndexDefinition): GlobalSecondaryIndex => ({
   Projection: { ProjectionType: 'ALL' },
 });
 
-const keyAttributes = (names: Iterable<string>): AttributeDefinition[] => [...new Set(names)].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' }));
+const keyAttributes = (names: Iterable<string>): AttributeDefinition[] =>
+  [...new Set(names)].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' }));
 
 /**
  * Creates the indexes a data directory from an earlier version lacks, one at a time (as DynamoDB
  * allows), waiting for each to become active, so `npm start` on kept data gets the new indexes.
  */
-async function addMissingIndexes(client: DynamoDBClient, name: string, table: TableDefinition): Promise<void> {
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  name: string,
+  table: TableDefinition,
+): Promise<void> {
   const described = await client.send(new DescribeTableCommand({ TableName: name }));
   const present = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   for (const index of table.indexes.filter((i) => !present.has(i.name))) {
@@ -88,7 +105,10 @@ async function addMissingIndexes(client: DynamoDBClient, name: string, table: Ta
     );
     for (let attempt = 0; ; attempt += 1) {
       const state = await client.send(new DescribeTableCommand({ TableName: name }));
-      if (state.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.name)?.IndexStatus === 'ACTIVE') break;
+      if (
+        state.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.name)?.IndexStatus === 'ACTIVE'
+      )
+        break;
       if (attempt >= 300) throw new Error(`Index ${index.name} of ${name} did not become active`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -96,10 +116,19 @@ async function addMissingIndexes(client: DynamoDBClient, name: string, table: Ta
 }
 
 /** A data directory from before the table had its stream. */
-async function enableStream(client: DynamoDBClient, name: string, viewType: NonNullable<TableDefinition['stream']>): Promise<void> {
+async function enableStream(
+  client: DynamoDBClient,
+  name: string,
+  viewType: NonNullable<TableDefinition['stream']>,
+): Promise<void> {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
   if (Table?.StreamSpecification?.StreamEnabled !== true) {
-    await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: viewType } }));
+    await client.send(
+      new UpdateTableCommand({
+        TableName: name,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: viewType },
+      }),
+    );
   }
 }
 
@@ -110,12 +139,18 @@ export async function provisionTable(client: DynamoDBClient, table: TableDefinit
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: keyAttributes([table.partitionKey, table.sortKey, ...table.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]),
+        AttributeDefinitions: keyAttributes([
+          table.partitionKey,
+          table.sortKey,
+          ...table.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+        ]),
         KeySchema: [
           { AttributeName: table.partitionKey, KeyType: 'HASH' },
           { AttributeName: table.sortKey, KeyType: 'RANGE' },
         ],
-        ...(table.stream === undefined ? {} : { StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }),
+        ...(table.stream === undefined
+          ? {}
+          : { StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }),
         GlobalSecondaryIndexes: table.indexes.length === 0 ? undefined : table.indexes.map(indexOf),
       }),
     );
@@ -128,7 +163,12 @@ export async function provisionTable(client: DynamoDBClient, table: TableDefinit
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
     const current = ttl.TimeToLiveDescription;
     if (current?.TimeToLiveStatus !== 'ENABLED' || current.AttributeName !== table.ttlAttribute) {
-      await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true } }));
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+        }),
+      );
     }
   }
   return name;
@@ -153,14 +193,26 @@ function reachableQueueUrl(url: string, endpoint: string): string {
 }
 
 /** Creates the queue with `attributes`, or brings an existing one's differing attributes in line. */
-async function ensureQueue(client: SQSClient, endpoint: string, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+async function ensureQueue(
+  client: SQSClient,
+  endpoint: string,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
   const existing = await queueUrlOf(client, name);
-  const created = existing ?? (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
+  const created =
+    existing ??
+    (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
   if (created === undefined) throw new Error(`CreateQueue returned no URL for ${name}`);
   const url = reachableQueueUrl(created, endpoint);
-  const current: Record<string, string | undefined> = (await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
-  const differing = Object.fromEntries(Object.entries(attributes).filter(([key, value]) => !sameAttribute(current[key], value)));
-  if (Object.keys(differing).length > 0) await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: differing }));
+  const current: Record<string, string | undefined> =
+    (await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] })))
+      .Attributes ?? {};
+  const differing = Object.fromEntries(
+    Object.entries(attributes).filter(([key, value]) => !sameAttribute(current[key], value)),
+  );
+  if (Object.keys(differing).length > 0)
+    await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: differing }));
   const arn = current.QueueArn;
   if (arn === undefined) throw new Error(`The queue ${name} has no ARN`);
   return { url, arn };
@@ -173,14 +225,23 @@ function sameAttribute(current: string | undefined, wanted: string): boolean {
   try {
     const parsed = JSON.parse(current) as Record<string, unknown>;
     const expected = JSON.parse(wanted) as Record<string, unknown>;
-    return Object.keys(expected).length === Object.keys(parsed).length && Object.entries(expected).every(([key, value]) => String(parsed[key]) === String(value));
+    return (
+      Object.keys(expected).length === Object.keys(parsed).length &&
+      Object.entries(expected).every(([key, value]) => String(parsed[key]) === String(value))
+    );
   } catch {
     return false;
   }
 }
 
-async function provisionQueue(client: SQSClient, endpoint: string, queue: QueueDefinition): Promise<ProvisionedResources['queues'][QueueName]> {
-  const dlq = await ensureQueue(client, endpoint, dlqName(queue), { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) });
+async function provisionQueue(
+  client: SQSClient,
+  endpoint: string,
+  queue: QueueDefinition,
+): Promise<ProvisionedResources['queues'][QueueName]> {
+  const dlq = await ensureQueue(client, endpoint, dlqName(queue), {
+    MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
+  });
   const main = await ensureQueue(client, endpoint, queue.localName, {
     VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: queue.maxReceiveCount }),
@@ -189,7 +250,10 @@ async function provisionQueue(client: SQSClient, endpoint: string, queue: QueueD
 }
 
 function isMissing(error: unknown, ...codes: string[]): boolean {
-  return error instanceof S3ServiceException && (codes.includes(error.name) || error.$metadata.httpStatusCode === 404);
+  return (
+    error instanceof S3ServiceException &&
+    (codes.includes(error.name) || error.$metadata.httpStatusCode === 404)
+  );
 }
 
 async function provisionBucket(client: S3Client, bucket: (typeof BUCKETS)['files']): Promise<string> {
@@ -209,7 +273,14 @@ async function provisionBucket(client: S3Client, bucket: (typeof BUCKETS)['files
       new PutBucketLifecycleConfigurationCommand({
         Bucket: name,
         LifecycleConfiguration: {
-          Rules: [{ ID: 'expire-files', Status: 'Enabled', Filter: { Prefix: 'orgs/' }, Expiration: { Days: bucket.expireAfterDays } }],
+          Rules: [
+            {
+              ID: 'expire-files',
+              Status: 'Enabled',
+              Filter: { Prefix: 'orgs/' },
+              Expiration: { Days: bucket.expireAfterDays },
+            },
+          ],
         },
       }),
     );
@@ -225,8 +296,14 @@ export async function provisionResources(endpoints: EmulatorEndpoints): Promise<
     const tableEntries = Object.entries(TABLES) as [TableName, TableDefinition][];
     const queueEntries = Object.entries(QUEUES) as [QueueName, QueueDefinition][];
     const [tables, queues, files] = await Promise.all([
-      Promise.all(tableEntries.map(async ([key, table]) => [key, await provisionTable(dynamodb, table)] as const)),
-      Promise.all(queueEntries.map(async ([key, queue]) => [key, await provisionQueue(sqs, endpoints.sqs, queue)] as const)),
+      Promise.all(
+        tableEntries.map(async ([key, table]) => [key, await provisionTable(dynamodb, table)] as const),
+      ),
+      Promise.all(
+        queueEntries.map(
+          async ([key, queue]) => [key, await provisionQueue(sqs, endpoints.sqs, queue)] as const,
+        ),
+      ),
       provisionBucket(s3, BUCKETS.files),
     ]);
     return {

@@ -81,6 +81,8 @@ export function serviceEnvironment(input: {
     MAIL_FROM: LOCAL_MAIL_FROM,
     PUBLIC_BASE_URL: input.publicBaseUrl,
     CURSOR_SECRET: cursorSecret(input.dataDir),
-    ...(input.sink === undefined ? {} : { ALLOWED_PRIVATE_WEBHOOK_HOSTS: SINK_HOST, WEBHOOK_CA_FILE: input.sink.caFile }),
+    ...(input.sink === undefined
+      ? {}
+      : { ALLOWED_PRIVATE_WEBHOOK_HOSTS: SINK_HOST, WEBHOOK_CA_FILE: input.sink.caFile }),
   };
 }

@@ -26,15 +26,26 @@ const fresh = process.argv.includes('--fresh') || process.env.CUSTOS_FRESH === '
  * that is taken now is replaced by a free one.
  */
 const portsFile = path.join(dataDir, 'ports.json');
-type ServicePorts = { issuer?: number; sink?: number; dynamodb?: number; sqs?: number; ses?: number; kms?: number };
+type ServicePorts = {
+  issuer?: number;
+  sink?: number;
+  dynamodb?: number;
+  sqs?: number;
+  ses?: number;
+  kms?: number;
+};
 
 async function rememberedPorts(): Promise<ServicePorts> {
   if (fresh) return {};
-  const saved = await readFile(portsFile, 'utf8').then((text) => JSON.parse(text) as ServicePorts, () => ({}) as ServicePorts);
+  const saved = await readFile(portsFile, 'utf8').then(
+    (text) => JSON.parse(text) as ServicePorts,
+    () => ({}) as ServicePorts,
+  );
   const ports: ServicePorts = {};
   for (const name of ['issuer', 'sink', 'dynamodb', 'sqs', 'ses', 'kms'] as const) {
     const port = saved[name];
-    if (typeof port === 'number') ports[name] = await preferPort(port, name === 'dynamodb' || name === 'sqs' ? '0.0.0.0' : '127.0.0.1');
+    if (typeof port === 'number')
+      ports[name] = await preferPort(port, name === 'dynamodb' || name === 'sqs' ? '0.0.0.0' : '127.0.0.1');
   }
   return ports;
 }
@@ -43,16 +54,25 @@ async function main(): Promise<void> {
   const lock = await lockDataDir(dataDir, (line) => process.stdout.write(`${line}\n`));
   // The folder is emptied here rather than by the stack, which would remove the lock with it.
   if (fresh) await lock.wipe();
-  const stack = await startLocalStack({ dataDir, servicePorts: await rememberedPorts() }).catch(async (error: unknown) => {
-    await lock.release();
-    throw error;
-  });
+  const stack = await startLocalStack({ dataDir, servicePorts: await rememberedPorts() }).catch(
+    async (error: unknown) => {
+      await lock.release();
+      throw error;
+    },
+  );
   await lock.record(stack.processes);
   const port = (url: string): number => Number(new URL(url).port);
   await mkdir(dataDir, { recursive: true });
   await writeFile(
     portsFile,
-    JSON.stringify({ issuer: port(stack.issuer.issuer), sink: port(stack.sink.sinkUrl), dynamodb: port(stack.endpoints.dynamodb), sqs: port(stack.endpoints.sqs), ses: port(stack.endpoints.ses), kms: port(stack.endpoints.kms) }) + '\n',
+    JSON.stringify({
+      issuer: port(stack.issuer.issuer),
+      sink: port(stack.sink.sinkUrl),
+      dynamodb: port(stack.endpoints.dynamodb),
+      sqs: port(stack.endpoints.sqs),
+      ses: port(stack.endpoints.ses),
+      kms: port(stack.endpoints.kms),
+    }) + '\n',
   );
 
   const tokenExample = `curl -s -X POST ${stack.url}/dev/token -H 'content-type: application/json' -d '{"sub":"user-1","email":"user-1@example.com"}'`;
@@ -104,7 +124,8 @@ main().catch((error: unknown) => {
  * the query protocol.
  */
 function emulatorLines(endpoints: EmulatorEndpoints): string[] {
-  const cli = (command: string, endpoint: string): string => `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 aws ${command} --endpoint-url ${endpoint}`;
+  const cli = (command: string, endpoint: string): string =>
+    `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 aws ${command} --endpoint-url ${endpoint}`;
   return [
     '  Emulators (the same endpoints the functions use; any AWS credentials):',
     `    DynamoDB   ${endpoints.dynamodb}   ${cli('dynamodb list-tables', endpoints.dynamodb)}`,

@@ -55,7 +55,10 @@ export interface StreamPoller {
 }
 
 /** The event Lambda's event source mapping hands a function for these stream records. */
-export function dynamodbStreamEvent(streamArn: string, records: readonly StreamRecord[]): DynamoDBStreamEvent {
+export function dynamodbStreamEvent(
+  streamArn: string,
+  records: readonly StreamRecord[],
+): DynamoDBStreamEvent {
   return {
     Records: records.map((record) => ({
       eventID: record.eventID,
@@ -67,10 +70,16 @@ export function dynamodbStreamEvent(streamArn: string, records: readonly StreamR
       dynamodb: {
         ...(record.dynamodb?.Keys === undefined ? {} : { Keys: record.dynamodb.Keys }),
         ...(record.dynamodb?.NewImage === undefined ? {} : { NewImage: record.dynamodb.NewImage }),
-        ...(record.dynamodb?.SequenceNumber === undefined ? {} : { SequenceNumber: record.dynamodb.SequenceNumber }),
+        ...(record.dynamodb?.SequenceNumber === undefined
+          ? {}
+          : { SequenceNumber: record.dynamodb.SequenceNumber }),
         ...(record.dynamodb?.SizeBytes === undefined ? {} : { SizeBytes: record.dynamodb.SizeBytes }),
-        ...(record.dynamodb?.StreamViewType === undefined ? {} : { StreamViewType: record.dynamodb.StreamViewType }),
-        ...(record.dynamodb?.ApproximateCreationDateTime === undefined ? {} : { ApproximateCreationDateTime: record.dynamodb.ApproximateCreationDateTime.getTime() / 1000 }),
+        ...(record.dynamodb?.StreamViewType === undefined
+          ? {}
+          : { StreamViewType: record.dynamodb.StreamViewType }),
+        ...(record.dynamodb?.ApproximateCreationDateTime === undefined
+          ? {}
+          : { ApproximateCreationDateTime: record.dynamodb.ApproximateCreationDateTime.getTime() / 1000 }),
       },
     })) as DynamoDBStreamEvent['Records'],
   };
@@ -89,7 +98,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
 
-  async function deliver(fn: FunctionSpec, spec: StreamConsumerSpec, streamArn: string, records: StreamRecord[]): Promise<void> {
+  async function deliver(
+    fn: FunctionSpec,
+    spec: StreamConsumerSpec,
+    streamArn: string,
+    records: StreamRecord[],
+  ): Promise<void> {
     for (let attempt = 0; !signal.aborted; attempt += 1) {
       try {
         await options.runtime.invoke(fn, dynamodbStreamEvent(streamArn, records));
@@ -97,7 +111,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       } catch (error) {
         log(`${fn.name} failed on ${records.length} stream records: ${errorName(error)}`);
         if (attempt >= spec.maxRetries) {
-          log(`${fn.name}: ${records.length} stream records dropped after ${spec.maxRetries} retries (the cloud sends them to the on-failure queue)`);
+          log(
+            `${fn.name}: ${records.length} stream records dropped after ${spec.maxRetries} retries (the cloud sends them to the on-failure queue)`,
+          );
           return;
         }
         await pause(RETRY_DELAY_MS);
@@ -118,20 +134,33 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     while (!signal.aborted) {
       const passStarted = Date.now();
       try {
-        streamArn ??= (await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableNames[spec.table] }), { abortSignal: signal })).Table
-          ?.LatestStreamArn;
+        streamArn ??= (
+          await options.dynamodb.send(
+            new DescribeTableCommand({ TableName: options.tableNames[spec.table] }),
+            { abortSignal: signal },
+          )
+        ).Table?.LatestStreamArn;
         if (streamArn === undefined) throw new Error(`table ${spec.table} has no stream`);
         if (Date.now() - refreshedAt > SHARD_REFRESH_MS) {
-          const { StreamDescription } = await options.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }), { abortSignal: signal });
+          const { StreamDescription } = await options.streams.send(
+            new DescribeStreamCommand({ StreamArn: streamArn }),
+            { abortSignal: signal },
+          );
           for (const shard of StreamDescription?.Shards ?? []) {
             const id = shard.ShardId;
             if (id === undefined || iterators.has(id) || finished.has(id)) continue;
             // `latest` reads from the oldest record too, skipping up to the end: a LATEST iterator has
             // no position to resume from once DynamoDB Local trims it.
             const after = lastSequence.get(id);
-            const position = after !== undefined ? ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } as const) : ({ ShardIteratorType: 'TRIM_HORIZON' } as const);
+            const position =
+              after !== undefined
+                ? ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } as const)
+                : ({ ShardIteratorType: 'TRIM_HORIZON' } as const);
             if (after === undefined && options.startAt === 'latest' && firstRefresh) skipping.add(id);
-            const { ShardIterator } = await options.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ...position }), { abortSignal: signal });
+            const { ShardIterator } = await options.streams.send(
+              new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ...position }),
+              { abortSignal: signal },
+            );
             if (ShardIterator !== undefined) iterators.set(id, ShardIterator);
           }
           refreshedAt = Date.now();
@@ -139,7 +168,10 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         }
         let delivered = 0;
         for (const [shardId, iterator] of iterators) {
-          const page = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: spec.batchSize }), { abortSignal: signal });
+          const page = await options.streams.send(
+            new GetRecordsCommand({ ShardIterator: iterator, Limit: spec.batchSize }),
+            { abortSignal: signal },
+          );
           const records = page.Records ?? [];
           if (records.length === 0) skipping.delete(shardId);
           else {
@@ -177,7 +209,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     }
   }
 
-  const loops = (options.functions ?? FUNCTIONS).flatMap((fn) => (fn.streams === undefined ? [] : [consume(fn, fn.streams)]));
+  const loops = (options.functions ?? FUNCTIONS).flatMap((fn) =>
+    fn.streams === undefined ? [] : [consume(fn, fn.streams)],
+  );
 
   return {
     caughtUp() {

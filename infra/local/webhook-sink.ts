@@ -55,8 +55,18 @@ export async function startWebhookSink(options: { dataDir: string; port?: number
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     request.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]));
-      const item: SinkItem = { at: new Date().toISOString(), url: `${base}${request.url ?? '/'}`, headers, body: Buffer.concat(chunks).toString('utf8') };
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [
+          name,
+          Array.isArray(value) ? value.join(', ') : (value ?? ''),
+        ]),
+      );
+      const item: SinkItem = {
+        at: new Date().toISOString(),
+        url: `${base}${request.url ?? '/'}`,
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       items.push(item);
       appendFile(logFile, `${JSON.stringify(item)}\n`, { mode: 0o600 }).then(
         () => {
@@ -72,5 +82,10 @@ export async function startWebhookSink(options: { dataDir: string; port?: number
   });
   const listening = await listen(server, options.port ?? 0, '127.0.0.1', 'the local vendor sink');
   base = `https://${SINK_HOST}:${new URL(listening.url).port}`;
-  return { sinkUrl: `${base}${SINK_PATH}`, caFile: tls.certFile, items: () => items, stop: () => listening.close() };
+  return {
+    sinkUrl: `${base}${SINK_PATH}`,
+    caFile: tls.certFile,
+    items: () => items,
+    stop: () => listening.close(),
+  };
 }

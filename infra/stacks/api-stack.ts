@@ -5,7 +5,17 @@
  * redeployed without loss. Every function, route, schedule and consumer comes from
  * infra/manifest.ts; this file has no per-function code.
  */
-import { Aws, CfnRule, Duration, Fn, SecretValue, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  Aws,
+  CfnRule,
+  Duration,
+  Fn,
+  SecretValue,
+  Stack,
+  Token,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
@@ -87,26 +97,34 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
  * Alarms on metrics the functions publish themselves (shared/adapters/aws/metrics.ts), beyond the
  * errors, throttles and dead letters every function and queue gets.
  */
-const PUBLISHED_METRIC_ALARMS: ReadonlyArray<{ readonly fn: string; readonly metric: MetricName; readonly description: string }> = [
+const PUBLISHED_METRIC_ALARMS: ReadonlyArray<{
+  readonly fn: string;
+  readonly metric: MetricName;
+  readonly description: string;
+}> = [
   {
     fn: 'cleanup',
     metric: METRIC.cleanupCycleFailures,
-    description: 'A clean-up cycle failed: erasure and expiry stopped until a run succeeds (docs/operations.md, "Clean-up cycle")',
+    description:
+      'A clean-up cycle failed: erasure and expiry stopped until a run succeeds (docs/operations.md, "Clean-up cycle")',
   },
   {
     fn: 'audit-digest',
     metric: METRIC.auditVerificationFailures,
-    description: 'An audit chain did not verify at its review: possible tampering (the function log names the organization)',
+    description:
+      'An audit chain did not verify at its review: possible tampering (the function log names the organization)',
   },
   {
     fn: 'audit-sequencer',
     metric: METRIC.auditEventsRefused,
-    description: 'The audit sequencer found events gone or moved before it could sequence them: possible tampering (verification names the position)',
+    description:
+      'The audit sequencer found events gone or moved before it could sequence them: possible tampering (verification names the position)',
   },
   {
     fn: 'cleanup',
     metric: METRIC.overdueRequests,
-    description: 'A data subject request is past its due date (GDPR Art. 12(3)): answer, reject or extend it (docs/operations.md, "Data subject requests")',
+    description:
+      'A data subject request is past its due date (GDPR Art. 12(3)): answer, reject or extend it (docs/operations.md, "Data subject requests")',
   },
 ];
 
@@ -137,9 +155,20 @@ export class ApiStack extends Stack {
     operationsKey.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:DescribeKey',
+        ],
         resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+          },
+        },
       }),
     );
 
@@ -149,7 +178,10 @@ export class ApiStack extends Stack {
     this.apiClient = client;
     const issuer = `https://cognito-idp.${Aws.REGION}.amazonaws.com/${userPool.userPoolId}`;
 
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetention, encryptionKey: operationsKey });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: config.logRetention,
+      encryptionKey: operationsKey,
+    });
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `custos-${config.stage}`,
       description: 'Custos HTTP API',
@@ -159,7 +191,13 @@ export class ApiStack extends Stack {
           ? undefined
           : {
               allowOrigins: [...config.allowedOrigins],
-              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
+              allowMethods: [
+                CorsHttpMethod.GET,
+                CorsHttpMethod.POST,
+                CorsHttpMethod.PUT,
+                CorsHttpMethod.PATCH,
+                CorsHttpMethod.DELETE,
+              ],
               allowHeaders: ['authorization', 'content-type'],
               maxAge: Duration.hours(1),
             },
@@ -169,7 +207,10 @@ export class ApiStack extends Stack {
       stageName: '$default',
       autoDeploy: true,
       throttle: config.throttle,
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(ACCESS_LOG_FORMAT) },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+      },
     });
     const jwtAuthorizer = new HttpJwtAuthorizer('CognitoJwt', issuer, {
       jwtAudience: [client.userPoolClientId],
@@ -191,7 +232,11 @@ export class ApiStack extends Stack {
       auditSigningKey: data.auditSigningKey,
       mail: {
         from: config.mailFrom,
-        identityArn: this.formatArn({ service: 'ses', resource: 'identity', resourceName: config.mailIdentity }),
+        identityArn: this.formatArn({
+          service: 'ses',
+          resource: 'identity',
+          resourceName: config.mailIdentity,
+        }),
       },
     };
     // Links in emails go through the WAF when there is one.
@@ -232,7 +277,10 @@ export class ApiStack extends Stack {
     const integrations = new Map<string, HttpLambdaIntegration>();
     for (const route of ROUTES) {
       const fn = functions.get(route.fn);
-      if (fn === undefined) throw new Error(`Route ${routeKey(route)} names function ${route.fn}, which infra/manifest.ts does not declare`);
+      if (fn === undefined)
+        throw new Error(
+          `Route ${routeKey(route)} names function ${route.fn}, which infra/manifest.ts does not declare`,
+        );
       let integration = integrations.get(route.fn);
       if (integration === undefined) {
         integration = new HttpLambdaIntegration(`${pascal(route.fn)}Integration`, fn);
@@ -245,7 +293,8 @@ export class ApiStack extends Stack {
         authorizer: route.auth === 'jwt' ? jwtAuthorizer : new HttpNoneAuthorizer(),
       });
       // Route settings name the route by its key: the route must exist before the stage names it.
-      if (ROUTE_THROTTLES[routeKey(route)] !== undefined && created !== undefined) stage.node.addDependency(created);
+      if (ROUTE_THROTTLES[routeKey(route)] !== undefined && created !== undefined)
+        stage.node.addDependency(created);
       if (route.auth === 'none' && created !== undefined) {
         Validations.of(created).acknowledge({
           id: 'AwsSolutions-APIG4',
@@ -259,7 +308,10 @@ export class ApiStack extends Stack {
     for (const [name, queue] of Object.entries(data.queues)) {
       this.alarm(
         `${pascal(name)}DeadLetters`,
-        queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
         `Messages of the ${name} queue failed ${QUEUES[name as keyof typeof QUEUES].maxReceiveCount} times and wait in its dead-letter queue`,
       );
     }
@@ -290,13 +342,16 @@ export class ApiStack extends Stack {
    */
   private createEdgeProtection(config: StageConfig): EdgeProtection {
     if (!Token.isUnresolved(this.region) && this.region !== 'us-east-1') {
-      throw new Error(`enableWaf needs the stack in us-east-1 (CloudFront web ACLs live there), not ${this.region}; see docs/operations.md`);
+      throw new Error(
+        `enableWaf needs the stack in us-east-1 (CloudFront web ACLs live there), not ${this.region}; see docs/operations.md`,
+      );
     }
     new CfnRule(this, 'WafNeedsUsEast1', {
       assertions: [
         {
           assert: Fn.conditionEquals(Aws.REGION, 'us-east-1'),
-          assertDescription: 'enableWaf: the CloudFront web ACL must be created in us-east-1 (see docs/operations.md)',
+          assertDescription:
+            'enableWaf: the CloudFront web ACL must be created in us-east-1 (see docs/operations.md)',
         },
       ],
     });
@@ -348,7 +403,9 @@ export class ApiStack extends Stack {
       });
       providers.push(UserPoolClientIdentityProvider.custom(federation.providerName));
     }
-    userPool.addDomain('HostedDomain', { cognitoDomain: { domainPrefix: `custos-${config.stage}-${Aws.ACCOUNT_ID}` } });
+    userPool.addDomain('HostedDomain', {
+      cognitoDomain: { domainPrefix: `custos-${config.stage}-${Aws.ACCOUNT_ID}` },
+    });
     const client = userPool.addClient('ApiClient', {
       userPoolClientName: `custos-${config.stage}-api`,
       // A public client (browser or CLI): no secret it could not keep; the code flow with PKCE.
@@ -372,7 +429,8 @@ export class ApiStack extends Stack {
   }
 
   private createAlarmTopic(config: StageConfig, key: Key): ITopic {
-    if (config.alarmTopicArn !== undefined) return Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
+    if (config.alarmTopicArn !== undefined)
+      return Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
     key.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -380,7 +438,11 @@ export class ApiStack extends Stack {
         resources: ['*'],
       }),
     );
-    return new Topic(this, 'AlarmTopic', { topicName: `custos-${config.stage}-alarms`, masterKey: key, enforceSSL: true });
+    return new Topic(this, 'AlarmTopic', {
+      topicName: `custos-${config.stage}-alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
   }
 
   /** EventBridge schedules, SQS consumers and DynamoDB stream consumers, all from the function's spec. */
@@ -402,7 +464,9 @@ export class ApiStack extends Stack {
       const declared = QUEUES[spec.consumes.queue];
       // A batch still in flight must never become visible again (resources.ts: at least 6×).
       if (declared.visibilityTimeoutSeconds < 6 * spec.timeoutSeconds) {
-        throw new Error(`Queue ${spec.consumes.queue}: visibility timeout must be ≥ 6 × the timeout of ${spec.name}`);
+        throw new Error(
+          `Queue ${spec.consumes.queue}: visibility timeout must be ≥ 6 × the timeout of ${spec.name}`,
+        );
       }
       fn.addEventSource(
         new SqsEventSource(resources.queues[spec.consumes.queue].queue, {
@@ -424,7 +488,11 @@ export class ApiStack extends Stack {
    * `maxRetries` times, then its description (shard and sequence numbers, no item data) goes to an
    * on-failure queue whose first message raises an alarm. The mapping grants the stream read.
    */
-  private wireStream(fn: CustosFunction, stream: NonNullable<FunctionSpec['streams']>, resources: BindableResources): void {
+  private wireStream(
+    fn: CustosFunction,
+    stream: NonNullable<FunctionSpec['streams']>,
+    resources: BindableResources,
+  ): void {
     const id = pascal(fn.spec.name);
     const failures = new Queue(this, `${id}StreamFailures`, {
       // Failure records name shard and sequence numbers only; SQS-managed encryption suffices.
@@ -452,7 +520,10 @@ export class ApiStack extends Stack {
     );
     this.alarm(
       `${id}StreamFailures`,
-      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      failures.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
       `A batch of the ${stream.table} table's stream failed ${stream.maxRetries} retries in ${fn.spec.name}: its events wait unsequenced (docs/operations.md)`,
     );
     this.streamFailureQueues.set(fn.spec.name, failures);
@@ -462,7 +533,11 @@ export class ApiStack extends Stack {
     const id = pascal(fn.spec.name);
     const period = Duration.minutes(5);
     this.alarm(`${id}Errors`, fn.metricErrors({ period, statistic: 'Sum' }), `${fn.spec.name} raised errors`);
-    this.alarm(`${id}Throttles`, fn.metricThrottles({ period, statistic: 'Sum' }), `${fn.spec.name} was throttled`);
+    this.alarm(
+      `${id}Throttles`,
+      fn.metricThrottles({ period, statistic: 'Sum' }),
+      `${fn.spec.name} was throttled`,
+    );
   }
 
   /** An alarm that fires as soon as the metric is above zero, and tells the alarm topic. */
@@ -481,10 +556,12 @@ export class ApiStack extends Stack {
   }
 }
 
-const pascal = (name: string): string => name.replace(/(^|-)([a-z0-9])/g, (_m, _sep: string, c: string) => c.toUpperCase());
+const pascal = (name: string): string =>
+  name.replace(/(^|-)([a-z0-9])/g, (_m, _sep: string, c: string) => c.toUpperCase());
 
 function requireFunction(functions: ReadonlyMap<string, CustosFunction>, name: string): CustosFunction {
   const fn = functions.get(name);
-  if (fn === undefined) throw new Error(`Alarms and the dashboard need function ${name}, which the manifest does not declare`);
+  if (fn === undefined)
+    throw new Error(`Alarms and the dashboard need function ${name}, which the manifest does not declare`);
   return fn;
 }

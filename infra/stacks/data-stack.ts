@@ -6,7 +6,14 @@
  * local stack reads too.
  */
 import { Aws, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+  StreamViewType,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,7 +35,8 @@ export interface DeadLetteredQueue extends EncryptedQueue {
  * The files bucket's name is derived, not generated, so the API stack can name it in its own
  * policies without a cross-stack import (see constructs/nag-findings.ts) and operators can find it.
  */
-export const filesBucketName = (stage: string): string => `custos-files-${stage}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+export const filesBucketName = (stage: string): string =>
+  `custos-files-${stage}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
 
 /** The cursor-sealing secret is named so functions reference it by name (a dynamic reference). */
 export const cursorSecretName = (stage: string): string => `custos/${stage}/cursor-secret`;
@@ -104,7 +112,11 @@ export class DataStack extends Stack {
     });
     const queues = {} as Record<QueueName, DeadLetteredQueue>;
     for (const [name, def] of Object.entries(QUEUES) as Array<[QueueName, (typeof QUEUES)[QueueName]]>) {
-      const encryption = { encryption: QueueEncryption.KMS, encryptionMasterKey: queuesKey, enforceSSL: true } as const;
+      const encryption = {
+        encryption: QueueEncryption.KMS,
+        encryptionMasterKey: queuesKey,
+        enforceSSL: true,
+      } as const;
       const deadLetterQueue = new Queue(this, `${capitalise(name)}DeadLetterQueue`, {
         ...encryption,
         retentionPeriod: Duration.days(14),
@@ -112,7 +124,8 @@ export class DataStack extends Stack {
       });
       Validations.of(deadLetterQueue).acknowledge({
         id: 'Serverless-SQSRedrivePolicy',
-        reason: 'A dead-letter queue is the end of the line: its first message raises an alarm and an operator redrives it (docs/operations.md).',
+        reason:
+          'A dead-letter queue is the end of the line: its first message raises an alarm and an operator redrives it (docs/operations.md).',
       });
       const queue = new Queue(this, `${capitalise(name)}Queue`, {
         ...encryption,

@@ -73,8 +73,14 @@ export function routeSettingsFor(
   throttles: Readonly<Record<string, RouteThrottle>> = ROUTE_THROTTLES,
 ): Record<string, RouteSettings> {
   const unknown = Object.keys(throttles).filter((key) => !routeKeys.includes(key));
-  if (unknown.length > 0) throw new Error(`route-throttles.ts names routes the route table does not declare: ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `route-throttles.ts names routes the route table does not declare: ${unknown.join(', ')}`,
+    );
   return Object.fromEntries(
-    Object.entries(throttles).map(([key, t]) => [key, { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }]),
+    Object.entries(throttles).map(([key, t]) => [
+      key,
+      { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit },
+    ]),
   );
 }

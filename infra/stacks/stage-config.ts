@@ -47,7 +47,8 @@ function stringList(value: unknown, key: string): string[] {
   if (value === undefined || value === null || value === '') return [];
   // `-c key=a,b` arrives as a string; cdk.json gives an array.
   const list = typeof value === 'string' ? value.split(',') : value;
-  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw new Error(`Context ${key} must be a list of strings`);
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string'))
+    throw new Error(`Context ${key} must be a list of strings`);
   return list.map((v) => v.trim()).filter(Boolean);
 }
 
@@ -56,7 +57,8 @@ function oidcFrom(value: unknown): OidcFederation | undefined {
   const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
   const o = parsed as Partial<OidcFederation>;
   for (const field of ['name', 'issuer', 'clientId', 'clientSecretArn'] as const) {
-    if (typeof o[field] !== 'string' || o[field] === '') throw new Error(`Context oidcFederation.${field} is required`);
+    if (typeof o[field] !== 'string' || o[field] === '')
+      throw new Error(`Context oidcFederation.${field} is required`);
   }
   return o as OidcFederation;
 }
@@ -64,7 +66,8 @@ function oidcFrom(value: unknown): OidcFederation | undefined {
 /** A whole number from context, at least `min` (WAF rate limits start at 100). */
 function wholeNumber(raw: unknown, key: string, fallback: number, min: number): number {
   const value = raw === undefined || raw === null || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`Context ${key} must be a whole number ≥ ${min}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`Context ${key} must be a whole number ≥ ${min}`);
   return value;
 }
 
@@ -82,11 +85,13 @@ export function stageConfig(scope: Construct): StageConfig {
     oauthCallbackUrls = ['http://localhost:3000/auth/callback'];
   }
   let oauthLogoutUrls = stringList(ctx('oauthLogoutUrls'), 'oauthLogoutUrls');
-  if (oauthLogoutUrls.length === 0) oauthLogoutUrls = oauthCallbackUrls.map((u) => new URL('/', u).toString());
+  if (oauthLogoutUrls.length === 0)
+    oauthLogoutUrls = oauthCallbackUrls.map((u) => new URL('/', u).toString());
   const alarmTopicArn = ctx('alarmTopicArn');
   const publicBaseUrl = ctx('publicBaseUrl');
   const mailFrom = (ctx('mailFrom') as string | undefined) || 'no-reply@custos.example';
-  const mailIdentity = (ctx('mailIdentity') as string | undefined) || mailFrom.slice(mailFrom.indexOf('@') + 1);
+  const mailIdentity =
+    (ctx('mailIdentity') as string | undefined) || mailFrom.slice(mailFrom.indexOf('@') + 1);
   const enableWaf = ctx('enableWaf');
   return {
     stage,
@@ -100,10 +105,14 @@ export function stageConfig(scope: Construct): StageConfig {
     oidcFederation: oidcFrom(ctx('oidcFederation')),
     mailFrom,
     mailIdentity,
-    publicBaseUrl: typeof publicBaseUrl === 'string' && publicBaseUrl !== '' ? publicBaseUrl.replace(/\/$/, '') : undefined,
+    publicBaseUrl:
+      typeof publicBaseUrl === 'string' && publicBaseUrl !== ''
+        ? publicBaseUrl.replace(/\/$/, '')
+        : undefined,
     throttle: isProd ? { rateLimit: 200, burstLimit: 400 } : { rateLimit: 50, burstLimit: 100 },
     enableWaf: enableWaf === true || enableWaf === 'true',
     wafRequestsPerIpPer5Minutes: wholeNumber(ctx('wafRateLimit'), 'wafRateLimit', isProd ? 2000 : 1000, 100),
-    scheduleMinutes: (contextKey, defaultMinutes) => wholeNumber(ctx(contextKey), contextKey, defaultMinutes, 1),
+    scheduleMinutes: (contextKey, defaultMinutes) =>
+      wholeNumber(ctx(contextKey), contextKey, defaultMinutes, 1),
   };
 }

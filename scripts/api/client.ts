@@ -13,6 +13,9 @@ export type JsonMediaType = 'application/json' | 'application/problem+json';
 
 export type CustosClient = Client<paths, JsonMediaType>;
 
-export function createCustosClient(baseUrl: string, options: Omit<ClientOptions, 'baseUrl'> = {}): CustosClient {
+export function createCustosClient(
+  baseUrl: string,
+  options: Omit<ClientOptions, 'baseUrl'> = {},
+): CustosClient {
   return createClient<paths, JsonMediaType>({ ...options, baseUrl });
 }

@@ -13,7 +13,8 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import { buildOpenApiDocument } from '../../shared/api/openapi.ts';
 
 const TYPES_FILE = join(dirname(fileURLToPath(import.meta.url)), 'openapi-types.ts');
-const HEADER = '// Generated from the route table by `npm run api:generate` (openapi-typescript). Do not edit.\n';
+const HEADER =
+  '// Generated from the route table by `npm run api:generate` (openapi-typescript). Do not edit.\n';
 
 async function generatedTypes(document: object): Promise<string> {
   // Defaults make a property optional on input: a request may leave it out (FieldDefinitionInput).
@@ -34,7 +35,9 @@ async function main(args: readonly string[]): Promise<number> {
   if (args.includes('--check')) {
     const committed = await readFile(TYPES_FILE, 'utf8').catch(() => '');
     if (committed === types) return 0;
-    process.stderr.write(`${TYPES_FILE} is not what the route table generates: run npm run api:generate and commit it\n`);
+    process.stderr.write(
+      `${TYPES_FILE} is not what the route table generates: run npm run api:generate and commit it\n`,
+    );
     return 1;
   }
   await writeFile(TYPES_FILE, types);

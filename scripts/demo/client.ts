@@ -67,7 +67,9 @@ function problemSummary(text: string): string {
   try {
     const problem: unknown = JSON.parse(text);
     if (problem === null || typeof problem !== 'object') return '';
-    const parts = [Reflect.get(problem, 'title'), Reflect.get(problem, 'detail')].filter((part): part is string => typeof part === 'string');
+    const parts = [Reflect.get(problem, 'title'), Reflect.get(problem, 'detail')].filter(
+      (part): part is string => typeof part === 'string',
+    );
     return parts.length > 0 ? `: ${parts.join(' — ')}` : '';
   } catch {
     return '';
@@ -95,7 +97,13 @@ export class DemoClient {
       onResponse: async ({ request, response, schemaPath }) => {
         if (onAnswer === undefined) return;
         const text = await response.clone().text();
-        onAnswer({ method: request.method, path: schemaPath, status: response.status, headers: Object.fromEntries(response.headers), text });
+        onAnswer({
+          method: request.method,
+          path: schemaPath,
+          status: response.status,
+          headers: Object.fromEntries(response.headers),
+          text,
+        });
       },
     });
   }
@@ -108,22 +116,38 @@ export class DemoClient {
 
   private unreachable(method: string, url: URL, error: unknown): StepFailure {
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-    return new StepFailure(`${method} ${this.shown(url)} could not be sent${cause}. Is the service running at ${this.baseUrl}?`);
+    return new StepFailure(
+      `${method} ${this.shown(url)} could not be sent${cause}. Is the service running at ${this.baseUrl}?`,
+    );
   }
 
   private print(method: string, url: URL, expectation: Expectation, status: number, suffix = ''): void {
     const { style } = this;
-    const statusText = status === expectation.expect ? style.green(String(status)) : style.red(`${status} (expected ${expectation.expect})`);
+    const statusText =
+      status === expectation.expect
+        ? style.green(String(status))
+        : style.red(`${status} (expected ${expectation.expect})`);
     this.write(`  ${style.bold(method.padEnd(6))} ${this.shown(url)}  ${statusText}${suffix}`);
     this.write(`         ${style.dim(expectation.why)}`);
   }
 
-  private judge(method: string, url: URL, expectation: Expectation, status: number, text: () => string): void {
-    if (status !== expectation.expect) throw new StepFailure(`${method} ${this.shown(url)} answered ${status}, expected ${expectation.expect}${problemSummary(text())}`);
+  private judge(
+    method: string,
+    url: URL,
+    expectation: Expectation,
+    status: number,
+    text: () => string,
+  ): void {
+    if (status !== expectation.expect)
+      throw new StepFailure(
+        `${method} ${this.shown(url)} answered ${status}, expected ${expectation.expect}${problemSummary(text())}`,
+      );
   }
 
   /** Sends one typed call without printing or judging it. */
-  private async sendTyped<D, E>(send: () => Promise<TypedAnswer<D, E>>): Promise<{ method: string; url: URL; answer: TypedAnswer<D, E>; text: () => string }> {
+  private async sendTyped<D, E>(
+    send: () => Promise<TypedAnswer<D, E>>,
+  ): Promise<{ method: string; url: URL; answer: TypedAnswer<D, E>; text: () => string }> {
     this.last = undefined;
     let answer: TypedAnswer<D, E>;
     try {
@@ -143,7 +167,8 @@ export class DemoClient {
     const { method, url, answer, text } = await this.sendTyped(send);
     this.print(method, url, expectation, answer.response.status);
     this.judge(method, url, expectation, answer.response.status, text);
-    if (answer.data === undefined) throw new StepFailure(`${method} ${this.shown(url)} answered ${answer.response.status} without a body`);
+    if (answer.data === undefined)
+      throw new StepFailure(`${method} ${this.shown(url)} answered ${answer.response.status} without a body`);
     return answer.data;
   }
 
@@ -152,12 +177,18 @@ export class DemoClient {
     const { method, url, answer, text } = await this.sendTyped(send);
     this.print(method, url, expectation, answer.response.status);
     this.judge(method, url, expectation, answer.response.status, text);
-    if (answer.error === undefined) throw new StepFailure(`${method} ${this.shown(url)} answered ${answer.response.status} without a problem`);
+    if (answer.error === undefined)
+      throw new StepFailure(
+        `${method} ${this.shown(url)} answered ${answer.response.status} without a problem`,
+      );
     return answer.error;
   }
 
   /** A typed call that must answer `expect`; the whole answer (pages, redirects, bodies read as text). */
-  async answer<D, E>(expectation: Expectation, send: () => Promise<TypedAnswer<D, E>>): Promise<TypedAnswer<D, E>> {
+  async answer<D, E>(
+    expectation: Expectation,
+    send: () => Promise<TypedAnswer<D, E>>,
+  ): Promise<TypedAnswer<D, E>> {
     const { method, url, answer, text } = await this.sendTyped(send);
     this.print(method, url, expectation, answer.response.status);
     this.judge(method, url, expectation, answer.response.status, text);
@@ -168,16 +199,25 @@ export class DemoClient {
    * Repeats a typed read until `done` accepts its data (work done by a queue worker); prints one
    * line for all the tries. Fails on another status than expected, or when the time is up.
    */
-  async poll<D, E, T>(expectation: Expectation, send: () => Promise<TypedAnswer<D, E>>, done: (data: D) => T | undefined, timeoutMs = 60_000): Promise<T> {
+  async poll<D, E, T>(
+    expectation: Expectation,
+    send: () => Promise<TypedAnswer<D, E>>,
+    done: (data: D) => T | undefined,
+    timeoutMs = 60_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (let tries = 1; ; tries += 1) {
       const { method, url, answer, text } = await this.sendTyped(send);
       const status = answer.response.status;
-      const finished = status === expectation.expect && answer.data !== undefined ? done(answer.data) : undefined;
+      const finished =
+        status === expectation.expect && answer.data !== undefined ? done(answer.data) : undefined;
       if (status !== expectation.expect || finished !== undefined || Date.now() > deadline) {
         this.print(method, url, expectation, status, tries > 1 ? this.style.dim(` (polled ${tries}×)`) : '');
         this.judge(method, url, expectation, status, text);
-        if (finished === undefined) throw new StepFailure(`${method} ${this.shown(url)}: not done after ${Math.round(timeoutMs / 1000)} s`);
+        if (finished === undefined)
+          throw new StepFailure(
+            `${method} ${this.shown(url)}: not done after ${Math.round(timeoutMs / 1000)} s`,
+          );
         return finished;
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -191,7 +231,12 @@ export class DemoClient {
     if (spec.json !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(url, { method: spec.method, headers, redirect: 'manual', ...(spec.json === undefined ? {} : { body: JSON.stringify(spec.json) }) });
+      response = await fetch(url, {
+        method: spec.method,
+        headers,
+        redirect: 'manual',
+        ...(spec.json === undefined ? {} : { body: JSON.stringify(spec.json) }),
+      });
     } catch (error) {
       throw this.unreachable(spec.method, url, error);
     }
@@ -214,7 +259,9 @@ export class DemoClient {
         const parsed = schema.safeParse(value);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          throw new StepFailure(`${spec.method} ${shown} answered an unexpected shape (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`);
+          throw new StepFailure(
+            `${spec.method} ${shown} answered an unexpected shape (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`,
+          );
         }
         return parsed.data;
       },

@@ -18,7 +18,12 @@ export interface Customer {
 
 export function teamFor(run: string): { owner: TeamMember; admin: TeamMember; member: TeamMember } {
   return {
-    owner: { name: 'Olivia (owner)', role: 'owner', sub: `demo-olivia-${run}`, email: 'olivia.owner@example.com' },
+    owner: {
+      name: 'Olivia (owner)',
+      role: 'owner',
+      sub: `demo-olivia-${run}`,
+      email: 'olivia.owner@example.com',
+    },
     admin: { name: 'Adam (admin)', role: 'admin', sub: `demo-adam-${run}`, email: 'adam.admin@example.com' },
     member: { name: 'Mia (member)', role: 'member', sub: `demo-mia-${run}`, email: 'mia.member@example.com' },
   };

@@ -16,7 +16,14 @@ export interface Style {
 
 const paint = (code: number) => (text: string) => `\u001b[${code}m${text}\u001b[0m`;
 
-const COLOURED: Style = { bold: paint(1), dim: paint(2), green: paint(32), red: paint(31), yellow: paint(33), cyan: paint(36) };
+const COLOURED: Style = {
+  bold: paint(1),
+  dim: paint(2),
+  green: paint(32),
+  red: paint(31),
+  yellow: paint(33),
+  cyan: paint(36),
+};
 const same = (text: string): string => text;
 const PLAIN: Style = { bold: same, dim: same, green: same, red: same, yellow: same, cyan: same };
 

@@ -10,7 +10,18 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 type HashedPart = Pick<
   AuditEvent,
-  'eventId' | 'orgId' | 'seq' | 'at' | 'actor' | 'action' | 'resource' | 'outcome' | 'changes' | 'detail' | 'requestId' | 'prevHash'
+  | 'eventId'
+  | 'orgId'
+  | 'seq'
+  | 'at'
+  | 'actor'
+  | 'action'
+  | 'resource'
+  | 'outcome'
+  | 'changes'
+  | 'detail'
+  | 'requestId'
+  | 'prevHash'
 >;
 
 /** JSON with keys sorted at every level, so the same event always hashes the same. */
@@ -55,7 +66,12 @@ export interface ChainPosition {
 export function chainEvents(head: ChainPosition, events: readonly AppendedEvent[]): AuditEvent[] {
   let prevHash = head.hash;
   return events.map((appended, i) => {
-    const { seq: _seq, prevHash: _prev, hash: _hash, ...content } = appended as AppendedEvent & Partial<Pick<AuditEvent, 'seq' | 'prevHash' | 'hash'>>;
+    const {
+      seq: _seq,
+      prevHash: _prev,
+      hash: _hash,
+      ...content
+    } = appended as AppendedEvent & Partial<Pick<AuditEvent, 'seq' | 'prevHash' | 'hash'>>;
     const linked = { ...content, seq: head.seq + i + 1, prevHash };
     const event: AuditEvent = { ...linked, hash: hashEvent(linked) };
     prevHash = event.hash;
@@ -64,7 +80,8 @@ export function chainEvents(head: ChainPosition, events: readonly AppendedEvent[
 }
 
 /** An event's reference in a sequenced batch: its time and id, which is also its storage key. */
-export const eventRef = (event: Pick<AppendedEvent, 'at' | 'eventId'>): string => `${event.at}#${event.eventId}`;
+export const eventRef = (event: Pick<AppendedEvent, 'at' | 'eventId'>): string =>
+  `${event.at}#${event.eventId}`;
 
 export interface ChainVerification {
   readonly valid: boolean;
@@ -127,7 +144,14 @@ export class ChainVerifier {
 
   result(expectedHead?: { seq: number; hash: string }): ChainVerification {
     const lastSeq = this.expectedSeq - 1;
-    if (this.broken !== undefined) return { valid: false, events: this.count, firstBrokenAt: this.broken, headHash: this.prevHash, lastSeq };
+    if (this.broken !== undefined)
+      return {
+        valid: false,
+        events: this.count,
+        firstBrokenAt: this.broken,
+        headHash: this.prevHash,
+        lastSeq,
+      };
     if (expectedHead !== undefined && (expectedHead.seq !== lastSeq || expectedHead.hash !== this.prevHash)) {
       // Same length, other hash: the last event is not the one the head committed. Otherwise events
       // were cut off the end or added after it, and the first position the two disagree on is broken.

@@ -65,7 +65,9 @@ export function digestBodyOf(digest: DigestBody): DigestBody {
 
 /** The bytes that are signed: SHA-256 of the canonical body (KMS `MessageType: DIGEST`). */
 export function digestMessage(body: DigestBody): Buffer {
-  return createHash('sha256').update(canonicalJson(digestBodyOf(body))).digest();
+  return createHash('sha256')
+    .update(canonicalJson(digestBodyOf(body)))
+    .digest();
 }
 
 export interface ChainHeadState {
@@ -76,7 +78,13 @@ export interface ChainHeadState {
 }
 
 /** The body of the digest after `previous` for a chain at `head`; undefined when nothing is new. */
-export function nextDigestBody(orgId: string, previous: SignedDigest | undefined, head: ChainHeadState, fromAt: string | null, now: Date): DigestBody | undefined {
+export function nextDigestBody(
+  orgId: string,
+  previous: SignedDigest | undefined,
+  head: ChainHeadState,
+  fromAt: string | null,
+  now: Date,
+): DigestBody | undefined {
   const fromSeq = (previous?.headSeq ?? 0) + 1;
   if (head.seq < fromSeq) return undefined;
   return {
@@ -97,10 +105,16 @@ export function nextDigestBody(orgId: string, previous: SignedDigest | undefined
 export function signatureMatches(publicKey: KeyObject, digest: SignedDigest): boolean {
   if (digest.signingAlgorithm !== DIGEST_SIGNING_ALGORITHM) return false;
   // ECDSA_SHA_256 over SHA-256(body): verifying the body with 'sha256' hashes it the same way.
-  return verify('sha256', Buffer.from(canonicalJson(digestBodyOf(digest))), { key: publicKey, dsaEncoding: 'der' }, Buffer.from(digest.signature, 'base64'));
+  return verify(
+    'sha256',
+    Buffer.from(canonicalJson(digestBodyOf(digest))),
+    { key: publicKey, dsaEncoding: 'der' },
+    Buffer.from(digest.signature, 'base64'),
+  );
 }
 
-export type BrokenReason = 'chain' | 'head' | 'digest' | 'signature' | 'missing-start' | 'stray' | 'unsequenced';
+export type BrokenReason =
+  'chain' | 'head' | 'digest' | 'signature' | 'missing-start' | 'stray' | 'unsequenced';
 
 export interface LogVerification {
   readonly valid: boolean;
@@ -205,9 +219,11 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogVerification>
       eventCount += 1;
 
       if (pending !== undefined) {
-        if (event.seq === pending.fromSeq && pending.fromAt !== null && event.at !== pending.fromAt) throw new Broken(pending.fromSeq, 'digest');
+        if (event.seq === pending.fromSeq && pending.fromAt !== null && event.at !== pending.fromAt)
+          throw new Broken(pending.fromSeq, 'digest');
         if (event.seq === pending.headSeq) {
-          if (event.hash !== pending.headHash || event.at !== pending.toAt) throw new Broken(pending.fromSeq, 'digest');
+          if (event.hash !== pending.headHash || event.at !== pending.toAt)
+            throw new Broken(pending.fromSeq, 'digest');
           pending = undefined;
         }
       }
@@ -215,7 +231,13 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogVerification>
 
     if (chain?.isBroken) {
       const result = chain.result();
-      return { valid: false, events: result.events, digests: digestCount, firstBrokenAt: result.firstBrokenAt ?? 1, reason: 'chain' };
+      return {
+        valid: false,
+        events: result.events,
+        digests: digestCount,
+        firstBrokenAt: result.firstBrokenAt ?? 1,
+        reason: 'chain',
+      };
     }
     const lastSeq = chain?.result().lastSeq ?? 0;
     const head = await input.head();
@@ -223,17 +245,31 @@ export async function verifyLog(input: VerifyLogInput): Promise<LogVerification>
     while (nextDigest !== undefined) {
       const digest = nextDigest;
       await acceptDigest(digest);
-      if (chain !== undefined || digest.headSeq > (head?.seq ?? 0)) throw new Broken(Math.max(digest.fromSeq, lastSeq + 1), 'digest');
+      if (chain !== undefined || digest.headSeq > (head?.seq ?? 0))
+        throw new Broken(Math.max(digest.fromSeq, lastSeq + 1), 'digest');
     }
     if (pending !== undefined) throw new Broken(lastSeq + 1, 'digest');
 
     if (chain === undefined) return verifyEmpty(head, accepted, digestCount, retentionMs, input.now);
     const result = chain.result(head);
-    if (!result.valid) return { valid: false, events: eventCount, digests: digestCount, firstBrokenAt: result.firstBrokenAt ?? lastSeq + 1, reason: 'head' };
+    if (!result.valid)
+      return {
+        valid: false,
+        events: eventCount,
+        digests: digestCount,
+        firstBrokenAt: result.firstBrokenAt ?? lastSeq + 1,
+        reason: 'head',
+      };
     return { valid: true, events: eventCount, digests: digestCount };
   } catch (error) {
     if (!(error instanceof Broken)) throw error;
-    return { valid: false, events: eventCount, digests: digestCount, firstBrokenAt: error.seq, reason: error.reason };
+    return {
+      valid: false,
+      events: eventCount,
+      digests: digestCount,
+      firstBrokenAt: error.seq,
+      reason: error.reason,
+    };
   }
 }
 
@@ -251,9 +287,13 @@ function startChain(
   if (position <= 1) return new ChainVerifier();
   if (covering === undefined || !mayHaveExpired(covering)) {
     // The missing events cannot have expired (or nothing signed vouches for them): deleted.
-    throw new Broken(covering?.fromSeq ?? (accepted !== undefined && accepted.headSeq < position ? accepted.headSeq + 1 : 1), 'missing-start');
+    throw new Broken(
+      covering?.fromSeq ?? (accepted !== undefined && accepted.headSeq < position ? accepted.headSeq + 1 : 1),
+      'missing-start',
+    );
   }
-  if (covering.headSeq === position - 1 && covering.headHash !== first.prevHash) throw new Broken(position, 'chain');
+  if (covering.headSeq === position - 1 && covering.headHash !== first.prevHash)
+    throw new Broken(position, 'chain');
   return new ChainVerifier({ seq: position, prevHash: first.prevHash });
 }
 

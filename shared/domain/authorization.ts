@@ -58,10 +58,22 @@ export type Decision =
   | { readonly effect: 'hidden' };
 
 /** Actions only owners may take, whatever role or permission someone else holds. */
-const OWNER_ONLY: ReadonlySet<Action> = new Set(['org.delete', 'owners.manage', 'backups.create', 'keys.rotate', 'incidents.scope']);
+const OWNER_ONLY: ReadonlySet<Action> = new Set([
+  'org.delete',
+  'owners.manage',
+  'backups.create',
+  'keys.rotate',
+  'incidents.scope',
+]);
 
 /** Actions any member may take on the organization itself. */
-const EVERY_MEMBER: ReadonlySet<Action> = new Set(['org.read', 'members.read', 'roles.read', 'orchestrations.read', 'extensions.read']);
+const EVERY_MEMBER: ReadonlySet<Action> = new Set([
+  'org.read',
+  'members.read',
+  'roles.read',
+  'orchestrations.read',
+  'extensions.read',
+]);
 
 /** Which permission an organization-level action needs. */
 const ACTION_PERMISSION: Partial<Record<Action, Permission>> = {
@@ -116,25 +128,37 @@ const deny = (reason: string): Decision => ({ effect: 'denied', reason });
 export function decide(actor: Actor, action: Action, resource: Resource): Decision {
   const permissions = permissionsOf(actor);
 
-  if (resource.kind !== 'org' && !canSeeOrchestration(actor, resource.orchestration)) return { effect: 'hidden' };
+  if (resource.kind !== 'org' && !canSeeOrchestration(actor, resource.orchestration))
+    return { effect: 'hidden' };
 
   if (OWNER_ONLY.has(action)) return isOwner(actor) ? allow() : deny('Only an owner may do this');
   // The record lays out the security measures (encryption, access limits): built-in roles that run the organization only.
-  if (action === 'processing.record') return isOwnerOrAdmin(actor) ? allow() : deny('The record of processing is for owners and admins');
-  if (action === 'audit.read') return isOwner(actor) || permissions.has('audit.read') ? allow() : deny('Reading the audit log needs audit.read');
+  if (action === 'processing.record')
+    return isOwnerOrAdmin(actor) ? allow() : deny('The record of processing is for owners and admins');
+  if (action === 'audit.read')
+    return isOwner(actor) || permissions.has('audit.read')
+      ? allow()
+      : deny('Reading the audit log needs audit.read');
 
   if (resource.kind === 'org') {
     if (EVERY_MEMBER.has(action)) return allow();
     const needed = ACTION_PERMISSION[action];
-    return needed !== undefined && permissions.has(needed) ? allow() : deny(`This needs the ${needed ?? action} permission`);
+    return needed !== undefined && permissions.has(needed)
+      ? allow()
+      : deny(`This needs the ${needed ?? action} permission`);
   }
 
   const mask = fieldMaskFor(actor, resource.orchestration);
   if (resource.kind === 'orchestration') {
     // `jobs.read` on an orchestration is listing its jobs; which ones, jobListScope says.
-    if (action === 'orchestrations.read' || action === 'jobs.create' || action === 'jobs.read') return allow(mask);
-    if (action === 'orchestrations.manage') return permissions.has('orchestrations.manage') ? allow(mask) : deny('This needs the orchestrations.manage permission');
-    if (action === 'jobs.export') return permissions.has('jobs.export') ? allow(mask) : deny('This needs the jobs.export permission');
+    if (action === 'orchestrations.read' || action === 'jobs.create' || action === 'jobs.read')
+      return allow(mask);
+    if (action === 'orchestrations.manage')
+      return permissions.has('orchestrations.manage')
+        ? allow(mask)
+        : deny('This needs the orchestrations.manage permission');
+    if (action === 'jobs.export')
+      return permissions.has('jobs.export') ? allow(mask) : deny('This needs the jobs.export permission');
     return deny(`${action} does not apply to an orchestration`);
   }
 
@@ -145,22 +169,32 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       return canRead ? allow(mask) : { effect: 'hidden' };
     case 'jobs.update':
       if (!canRead) return { effect: 'hidden' };
-      return ownsJob || permissions.has('jobs.write_all') ? allow(mask) : deny('Editing jobs of others needs jobs.write_all');
+      return ownsJob || permissions.has('jobs.write_all')
+        ? allow(mask)
+        : deny('Editing jobs of others needs jobs.write_all');
     case 'jobs.delete':
       if (!canRead) return { effect: 'hidden' };
       return permissions.has('jobs.delete') ? allow(mask) : deny('Deleting jobs needs jobs.delete');
     case 'jobs.export':
       if (!canRead) return { effect: 'hidden' };
-      return ownsJob || permissions.has('jobs.export') ? allow(mask) : deny('Exporting jobs of others needs jobs.export');
+      return ownsJob || permissions.has('jobs.export')
+        ? allow(mask)
+        : deny('Exporting jobs of others needs jobs.export');
     case 'jobs.share':
       if (!canRead) return { effect: 'hidden' };
-      return permissions.has('extensions.manage') ? allow(mask) : deny('Sharing with an extension needs extensions.manage');
+      return permissions.has('extensions.manage')
+        ? allow(mask)
+        : deny('Sharing with an extension needs extensions.manage');
     case 'records.restrict':
       if (!canRead) return { effect: 'hidden' };
-      return permissions.has('records.restrict') ? allow(mask) : deny('Restricting records needs records.restrict');
+      return permissions.has('records.restrict')
+        ? allow(mask)
+        : deny('Restricting records needs records.restrict');
     case 'records.hold':
       if (!canRead) return { effect: 'hidden' };
-      return permissions.has('records.hold') ? allow(mask) : deny('Placing or lifting a legal hold needs records.hold');
+      return permissions.has('records.hold')
+        ? allow(mask)
+        : deny('Placing or lifting a legal hold needs records.hold');
     default:
       return deny(`${action} does not apply to a job`);
   }

@@ -22,21 +22,39 @@ export const TOKEN_MAX_LENGTH = 4096;
 const MIN_DISTINCT_CHARACTERS = 10;
 
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-const COMMON_PASSWORD_WORDS = ['password', 'passwort', 'passw0rd', 'qwerty', 'letmein', 'welcome', 'changeme', 'iloveyou', 'admin', '123456', 'abc123'];
+const COMMON_PASSWORD_WORDS = [
+  'password',
+  'passwort',
+  'passw0rd',
+  'qwerty',
+  'letmein',
+  'welcome',
+  'changeme',
+  'iloveyou',
+  'admin',
+  '123456',
+  'abc123',
+];
 /** Letters only, or letters then digits: a phrase a person chose. */
 const CHOSEN_PHRASE = /^[A-Za-z]+[0-9]*$/;
 
 /** Why `token` looks like a credential rather than an issued token, or undefined when it passes. */
 export function credentialProblem(token: string): string | undefined {
-  if (token.length < TOKEN_MIN_LENGTH) return `An issued token has at least ${TOKEN_MIN_LENGTH} characters; this looks like a password`;
+  if (token.length < TOKEN_MIN_LENGTH)
+    return `An issued token has at least ${TOKEN_MIN_LENGTH} characters; this looks like a password`;
   if (token.length > TOKEN_MAX_LENGTH) return `A token has at most ${TOKEN_MAX_LENGTH} characters`;
   if (/\s/.test(token)) return 'A token has no whitespace; send the token alone, not a header or a phrase';
-  if (token.includes(':')) return 'A token has no colon; user:password or key:secret pairs are credentials, not tokens';
+  if (token.includes(':'))
+    return 'A token has no colon; user:password or key:secret pairs are credentials, not tokens';
   if (token.includes('@')) return 'A token has no @; this looks like a login';
-  if (!BEARER_TOKEN.test(token)) return 'A token uses only letters, digits and - . _ ~ + / (with = padding at the end)';
-  if (new Set(token).size < MIN_DISTINCT_CHARACTERS) return 'The token repeats too few characters to be an issued token';
+  if (!BEARER_TOKEN.test(token))
+    return 'A token uses only letters, digits and - . _ ~ + / (with = padding at the end)';
+  if (new Set(token).size < MIN_DISTINCT_CHARACTERS)
+    return 'The token repeats too few characters to be an issued token';
   const lower = token.toLowerCase();
-  if (COMMON_PASSWORD_WORDS.some((word) => lower.includes(word))) return 'The token contains a common password word; this looks like a password';
-  if (CHOSEN_PHRASE.test(token)) return 'The token looks like a chosen phrase (letters, then digits), not an issued token';
+  if (COMMON_PASSWORD_WORDS.some((word) => lower.includes(word)))
+    return 'The token contains a common password word; this looks like a password';
+  if (CHOSEN_PHRASE.test(token))
+    return 'The token looks like a chosen phrase (letters, then digits), not an issued token';
   return undefined;
 }

@@ -8,7 +8,14 @@
  *
  * `Cursors` is the one helper the product seals with; a list's scope comes from `cursorScope`.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { BadCursorError } from './errors.ts';
 import { encodeParts } from './field-sealing.ts';
 
@@ -26,8 +33,11 @@ const keys = new Map<string, KeyObject>();
 function cursorKey(secret: string): KeyObject {
   let key = keys.get(secret);
   if (key === undefined) {
-    if (secret.length < MIN_SECRET_LENGTH) throw new RangeError(`The cursor secret needs at least ${MIN_SECRET_LENGTH} characters`);
-    key = createSecretKey(Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), 'custos/cursor/v1', 32)));
+    if (secret.length < MIN_SECRET_LENGTH)
+      throw new RangeError(`The cursor secret needs at least ${MIN_SECRET_LENGTH} characters`);
+    key = createSecretKey(
+      Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), 'custos/cursor/v1', 32)),
+    );
     keys.set(secret, key);
   }
   return key;
@@ -66,14 +76,17 @@ export function sealCursor(secret: string, scope: string, key: Readonly<Record<s
   const cipher = createCipheriv('aes-256-gcm', cursorKey(secret), iv);
   cipher.setAAD(scopeData(scope));
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(key), 'utf8'), cipher.final()]);
-  const cursor = Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), ciphertext]).toString('base64url');
+  const cursor = Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), ciphertext]).toString(
+    'base64url',
+  );
   // A cursor we could not open again is a bug here, not a client error.
   if (cursor.length > MAX_CURSOR_LENGTH) throw new RangeError('The pagination key is too large for a cursor');
   return cursor;
 }
 
 export function openCursor(secret: string, scope: string, cursor: string): Record<string, unknown> {
-  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) throw new BadCursorError();
+  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor))
+    throw new BadCursorError();
   const bytes = Buffer.from(cursor, 'base64url');
   if (bytes[0] !== VERSION || bytes.length < 1 + IV_BYTES + TAG_BYTES) throw new BadCursorError();
   const aesKey = cursorKey(secret);
@@ -82,7 +95,10 @@ export function openCursor(secret: string, scope: string, cursor: string): Recor
     const decipher = createDecipheriv('aes-256-gcm', aesKey, bytes.subarray(1, 1 + IV_BYTES));
     decipher.setAAD(scopeData(scope));
     decipher.setAuthTag(bytes.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
-    const plaintext = Buffer.concat([decipher.update(bytes.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    const plaintext = Buffer.concat([
+      decipher.update(bytes.subarray(1 + IV_BYTES + TAG_BYTES)),
+      decipher.final(),
+    ]);
     parsed = JSON.parse(plaintext.toString('utf8'));
   } catch {
     throw new BadCursorError();

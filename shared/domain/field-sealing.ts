@@ -16,7 +16,14 @@
  * purposes (fields, extension tokens, the blind index) cryptographically apart. Sub-keys are
  * memoised per data-key Buffer, so the derivation costs once per warm key, not once per value.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { IntegrityError } from './errors.ts';
 
 export const SEALED_PREFIX = 'v1.';
@@ -78,7 +85,16 @@ function subKey(dataKey: Buffer, purpose: string, fieldId: string): KeyObject {
 }
 
 function additionalData(context: SealContext, header: Buffer): Buffer {
-  return Buffer.concat([encodeParts('custos/seal/v1', context.purpose ?? FIELD_PURPOSE, context.orgId, context.recordId, context.fieldId), header]);
+  return Buffer.concat([
+    encodeParts(
+      'custos/seal/v1',
+      context.purpose ?? FIELD_PURPOSE,
+      context.orgId,
+      context.recordId,
+      context.fieldId,
+    ),
+    header,
+  ]);
 }
 
 function header(keyId: string): Buffer {
@@ -91,7 +107,11 @@ function header(keyId: string): Buffer {
 export function sealValue(dataKey: Buffer, keyId: string, context: SealContext, plaintext: string): string {
   const head = header(keyId);
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', subKey(dataKey, context.purpose ?? FIELD_PURPOSE, context.fieldId), iv);
+  const cipher = createCipheriv(
+    'aes-256-gcm',
+    subKey(dataKey, context.purpose ?? FIELD_PURPOSE, context.fieldId),
+    iv,
+  );
   cipher.setAAD(additionalData(context, head));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return SEALED_PREFIX + Buffer.concat([head, iv, cipher.getAuthTag(), ciphertext]).toString('base64url');
@@ -134,7 +154,11 @@ export function sealedKeyId(sealed: string): string {
 export function openValue(dataKey: Buffer, context: SealContext, sealed: string): string {
   const parsed = parse(sealed);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', subKey(dataKey, context.purpose ?? FIELD_PURPOSE, context.fieldId), parsed.iv);
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      subKey(dataKey, context.purpose ?? FIELD_PURPOSE, context.fieldId),
+      parsed.iv,
+    );
     decipher.setAAD(additionalData(context, parsed.header));
     decipher.setAuthTag(parsed.tag);
     return Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]).toString('utf8');
@@ -145,5 +169,9 @@ export function openValue(dataKey: Buffer, context: SealContext, sealed: string)
 
 /** Whether a stored value has the sealed format (it says nothing about whether it opens). */
 export function isSealed(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith(SEALED_PREFIX) && BASE64URL.test(value.slice(SEALED_PREFIX.length));
+  return (
+    typeof value === 'string' &&
+    value.startsWith(SEALED_PREFIX) &&
+    BASE64URL.test(value.slice(SEALED_PREFIX.length))
+  );
 }

@@ -10,7 +10,14 @@
  * and admins assign `admin`, and nobody raises their own role. Pure: the use cases load what the
  * decision needs on every request (grants are never cached) and write nothing when it refuses.
  */
-import { canSeeOrchestration, fieldMaskFor, isOwner, permissionsOf, type Actor, type FieldMask } from './authorization.ts';
+import {
+  canSeeOrchestration,
+  fieldMaskFor,
+  isOwner,
+  permissionsOf,
+  type Actor,
+  type FieldMask,
+} from './authorization.ts';
 import type { CustomRole } from './organization.ts';
 import type { Orchestration } from './orchestration.ts';
 import { FIELD_ACCESS, type FieldAccess, type Permission } from './permissions.ts';
@@ -33,11 +40,15 @@ export interface GrantChange {
   readonly after: Grantee;
 }
 
-export type GrantDecision = { readonly effect: 'allow' } | { readonly effect: 'denied'; readonly reason: string };
+export type GrantDecision =
+  { readonly effect: 'allow' } | { readonly effect: 'denied'; readonly reason: string };
 
 export function holdingOf({ actor, orchestrations }: Grantee): Holding {
   const visible = orchestrations.filter((o) => canSeeOrchestration(actor, o));
-  return { permissions: permissionsOf(actor), orchestrations: new Map(visible.map((o) => [o.orchestrationId, fieldMaskFor(actor, o)])) };
+  return {
+    permissions: permissionsOf(actor),
+    orchestrations: new Map(visible.map((o) => [o.orchestrationId, fieldMaskFor(actor, o)])),
+  };
 }
 
 /**
@@ -46,18 +57,31 @@ export function holdingOf({ actor, orchestrations }: Grantee): Holding {
  * An empty user id, which no real user has, keeps user listings out of it.
  */
 export function roleHolder(role: CustomRole): Actor {
-  return { membership: { orgId: role.orgId, userId: '', email: '', role: role.roleId, addedAt: role.createdAt, addedBy: '' }, customRole: role };
+  return {
+    membership: {
+      orgId: role.orgId,
+      userId: '',
+      email: '',
+      role: role.roleId,
+      addedAt: role.createdAt,
+      addedBy: '',
+    },
+    customRole: role,
+  };
 }
 
-const level = (access: FieldAccess | undefined): number => (access === undefined ? -1 : FIELD_ACCESS.indexOf(access));
+const level = (access: FieldAccess | undefined): number =>
+  access === undefined ? -1 : FIELD_ACCESS.indexOf(access);
 
 const RANK: Readonly<Record<string, number>> = { owner: 2, admin: 1 };
-const rankOf = (actor: Actor | undefined): number => (actor === undefined ? -1 : (RANK[actor.membership.role] ?? 0));
+const rankOf = (actor: Actor | undefined): number =>
+  actor === undefined ? -1 : (RANK[actor.membership.role] ?? 0);
 
 /** The first thing `after` holds that neither `before` nor the granter held, in words for a 403. */
 export function excessOf(granter: Holding, before: Holding | undefined, after: Holding): string | undefined {
   for (const permission of after.permissions) {
-    if (before?.permissions.has(permission) !== true && !granter.permissions.has(permission)) return `the ${permission} permission`;
+    if (before?.permissions.has(permission) !== true && !granter.permissions.has(permission))
+      return `the ${permission} permission`;
   }
   for (const [orchestrationId, mask] of after.orchestrations) {
     const had = before?.orchestrations.get(orchestrationId);
@@ -69,7 +93,8 @@ export function excessOf(granter: Holding, before: Holding | undefined, after: H
       continue;
     }
     const beyond = raised.find(([fieldId, access]) => level(access) > level(mine[fieldId]));
-    if (beyond !== undefined) return `${beyond[1]} access to field ${beyond[0]} of orchestration ${orchestrationId}`;
+    if (beyond !== undefined)
+      return `${beyond[1]} access to field ${beyond[0]} of orchestration ${orchestrationId}`;
   }
   return undefined;
 }
@@ -79,11 +104,19 @@ function judge(granter: Actor, grantersHolding: Holding, change: GrantChange): s
   const after = change.after.actor;
   const becomes = (role: string) => after.membership.role === role && before?.membership.role !== role;
   if (becomes('owner') && !isOwner(granter)) return 'Only an owner may make an owner';
-  if (becomes('admin') && rankOf(granter) < RANK.admin!) return 'Only an owner or an admin may assign the admin role';
-  const excess = excessOf(grantersHolding, change.before && holdingOf(change.before), holdingOf(change.after));
+  if (becomes('admin') && rankOf(granter) < RANK.admin!)
+    return 'Only an owner or an admin may assign the admin role';
+  const excess = excessOf(
+    grantersHolding,
+    change.before && holdingOf(change.before),
+    holdingOf(change.after),
+  );
   const self = after.membership.userId === granter.membership.userId;
-  if (self && (rankOf(after) > rankOf(before) || excess !== undefined)) return 'Nobody may raise their own role';
-  return excess === undefined ? undefined : `You may grant only what you hold yourself: this would give ${excess}`;
+  if (self && (rankOf(after) > rankOf(before) || excess !== undefined))
+    return 'Nobody may raise their own role';
+  return excess === undefined
+    ? undefined
+    : `You may grant only what you hold yourself: this would give ${excess}`;
 }
 
 /** Allowed when no change gives any principal more than the granter holds (and the role rules hold). */

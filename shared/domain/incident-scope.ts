@@ -33,7 +33,9 @@ export function disclosureOf(event: ListedEvent): Disclosure | undefined {
     case 'job.read': {
       if (event.resource.type === 'job') return { target: 'jobs', kind: 'read', jobIds: [event.resource.id] };
       const listed = event.detail?.jobIds;
-      return typeof listed === 'string' && listed !== '' ? { target: 'jobs', kind: 'read', jobIds: listed.split(',') } : undefined;
+      return typeof listed === 'string' && listed !== ''
+        ? { target: 'jobs', kind: 'read', jobIds: listed.split(',') }
+        : undefined;
     }
     case 'job.export':
       return { target: 'jobs', kind: 'export', jobIds: [event.resource.id] };
@@ -59,10 +61,19 @@ export interface IncidentWindow {
 export function incidentWindow(from: string, to: string): IncidentWindow {
   const start = Date.parse(from);
   const end = Date.parse(to);
-  if (Number.isNaN(start) || Number.isNaN(end)) throw new ValidationError('from and to must be ISO 8601 times', [{ path: 'body.from', message: 'not a time' }]);
-  if (start >= end) throw new ValidationError('The window must end after it starts', [{ path: 'body.to', message: 'not after from' }]);
+  if (Number.isNaN(start) || Number.isNaN(end))
+    throw new ValidationError('from and to must be ISO 8601 times', [
+      { path: 'body.from', message: 'not a time' },
+    ]);
+  if (start >= end)
+    throw new ValidationError('The window must end after it starts', [
+      { path: 'body.to', message: 'not after from' },
+    ]);
   if (end - start > MAX_WINDOW_DAYS * 24 * 60 * 60 * 1000) {
-    throw new ValidationError(`A window spans at most ${MAX_WINDOW_DAYS} days; scope a longer incident window by window`, [{ path: 'body.to', message: `more than ${MAX_WINDOW_DAYS} days after from` }]);
+    throw new ValidationError(
+      `A window spans at most ${MAX_WINDOW_DAYS} days; scope a longer incident window by window`,
+      [{ path: 'body.to', message: `more than ${MAX_WINDOW_DAYS} days after from` }],
+    );
   }
   return { from: new Date(start).toISOString(), to: new Date(end).toISOString() };
 }

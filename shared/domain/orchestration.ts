@@ -31,7 +31,14 @@ export interface RetentionRule {
 }
 
 /** The lawful bases of processing of GDPR Art. 6(1)(a)–(f), in that order. */
-export const LEGAL_BASES = ['consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interests'] as const;
+export const LEGAL_BASES = [
+  'consent',
+  'contract',
+  'legal_obligation',
+  'vital_interests',
+  'public_task',
+  'legitimate_interests',
+] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 
 export interface Orchestration {
@@ -87,16 +94,21 @@ export interface Job {
 }
 
 /** What makes a definition invalid beyond its schema: duplicate ids and stages, a subject field that is not a personal email. */
-export function definitionIssues(o: Pick<Orchestration, 'fields' | 'stages'>): { path: string; message: string }[] {
+export function definitionIssues(
+  o: Pick<Orchestration, 'fields' | 'stages'>,
+): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
   const ids = new Set<string>();
   o.fields.forEach((field, i) => {
     if (ids.has(field.id)) issues.push({ path: `body.fields.${i}.id`, message: 'Field ids must be unique' });
     ids.add(field.id);
-    if (field.subject && field.type !== 'email') issues.push({ path: `body.fields.${i}.subject`, message: 'The subject field must be of type email' });
-    if (field.subject && !field.personal) issues.push({ path: `body.fields.${i}.personal`, message: 'The subject field is personal data' });
+    if (field.subject && field.type !== 'email')
+      issues.push({ path: `body.fields.${i}.subject`, message: 'The subject field must be of type email' });
+    if (field.subject && !field.personal)
+      issues.push({ path: `body.fields.${i}.personal`, message: 'The subject field is personal data' });
   });
-  if (o.fields.filter((f) => f.subject).length > 1) issues.push({ path: 'body.fields', message: 'At most one field may be the subject' });
+  if (o.fields.filter((f) => f.subject).length > 1)
+    issues.push({ path: 'body.fields', message: 'At most one field may be the subject' });
   const stages = new Set<string>();
   o.stages.forEach((stage, i) => {
     if (stages.has(stage)) issues.push({ path: `body.stages.${i}`, message: 'Stages must be unique' });

@@ -27,11 +27,17 @@ export class OrgCrypto {
     private readonly wrappedKeys: readonly WrappedDataKey[],
   ) {
     this.byKeyId = new Map(wrappedKeys.map((wrapped) => [wrapped.keyId, wrapped]));
-    if (this.byKeyId.size !== wrappedKeys.length) throw new Error('Data key versions must have distinct key ids');
+    if (this.byKeyId.size !== wrappedKeys.length)
+      throw new Error('Data key versions must have distinct key ids');
   }
 
   /** Seals with the newest key version. `purpose` separates other users (extension tokens). */
-  async seal(recordId: string, fieldId: string, plaintext: string, purpose: string = FIELD_PURPOSE): Promise<string> {
+  async seal(
+    recordId: string,
+    fieldId: string,
+    plaintext: string,
+    purpose: string = FIELD_PURPOSE,
+  ): Promise<string> {
     const newest = this.wrappedKeys.at(-1);
     if (newest === undefined) throw new IntegrityError('The organization has no data key');
     const dataKey = await this.keys.unwrap(this.orgId, newest);
@@ -39,9 +45,15 @@ export class OrgCrypto {
   }
 
   /** Opens with the key version the value names; IntegrityError if moved, altered or shredded. */
-  async open(recordId: string, fieldId: string, sealed: string, purpose: string = FIELD_PURPOSE): Promise<string> {
+  async open(
+    recordId: string,
+    fieldId: string,
+    sealed: string,
+    purpose: string = FIELD_PURPOSE,
+  ): Promise<string> {
     const wrapped = this.byKeyId.get(sealedKeyId(sealed));
-    if (wrapped === undefined) throw new IntegrityError('The key version of the sealed value is not available');
+    if (wrapped === undefined)
+      throw new IntegrityError('The key version of the sealed value is not available');
     const dataKey = await this.keys.unwrap(this.orgId, wrapped);
     return openValue(dataKey, { orgId: this.orgId, recordId, fieldId, purpose }, sealed);
   }
@@ -69,7 +81,11 @@ export class OrgCrypto {
  * KMS and returned wrapped. The caller appends it to the organization's list with a conditional
  * write (so two concurrent rotations cannot both win); values re-encrypt lazily, see above.
  */
-export async function newKeyVersion(keys: Keys, orgId: string, existing: readonly WrappedDataKey[]): Promise<WrappedDataKey> {
+export async function newKeyVersion(
+  keys: Keys,
+  orgId: string,
+  existing: readonly WrappedDataKey[],
+): Promise<WrappedDataKey> {
   const highest = existing.reduce((max, wrapped) => {
     const match = /^k(\d+)$/.exec(wrapped.keyId);
     return match === null ? max : Math.max(max, Number(match[1]));

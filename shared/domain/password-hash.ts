@@ -17,7 +17,14 @@ const KEY_BYTES = 32;
 const MAX_LOG2_N = 20;
 const ENCODED = /^scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{32,})$/;
 
-function derive(password: string, salt: Buffer, log2N: number, r: number, p: number, length: number): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  log2N: number,
+  r: number,
+  p: number,
+  length: number,
+): Promise<Buffer> {
   const N = 2 ** log2N;
   // scrypt needs 128·N·r bytes; Node's default ceiling (32 MiB) is exactly that for N=2^15, r=8.
   const options: ScryptOptions = { N, r, p, maxmem: 2 * 128 * N * r };
@@ -41,8 +48,23 @@ export async function verifyPassword(password: string, encoded: string): Promise
   const log2N = Number(ln);
   const blockSize = Number(r);
   const parallelism = Number(p);
-  if (log2N < 10 || log2N > MAX_LOG2_N || blockSize < 1 || blockSize > 16 || parallelism < 1 || parallelism > 4) return false;
+  if (
+    log2N < 10 ||
+    log2N > MAX_LOG2_N ||
+    blockSize < 1 ||
+    blockSize > 16 ||
+    parallelism < 1 ||
+    parallelism > 4
+  )
+    return false;
   const expected = Buffer.from(hash ?? '', 'base64url');
-  const actual = await derive(password, Buffer.from(salt ?? '', 'base64url'), log2N, blockSize, parallelism, expected.length);
+  const actual = await derive(
+    password,
+    Buffer.from(salt ?? '', 'base64url'),
+    log2N,
+    blockSize,
+    parallelism,
+    expected.length,
+  );
   return timingSafeEqual(actual, expected);
 }

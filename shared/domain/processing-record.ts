@@ -79,7 +79,17 @@ function recipientsOf(orchestrationId: string, consented: readonly ConsentedExte
   return consented.flatMap(({ extension, consent }) => {
     const fields = consent.fields.filter((f) => f.orchestrationId === orchestrationId).map((f) => f.fieldId);
     if (fields.length === 0) return [];
-    return [{ extensionId: extension.id, name: extension.name, vendor: extension.vendor, purpose: consent.purpose, consentVersion: consent.version, consentedAt: consent.grantedAt, fields }];
+    return [
+      {
+        extensionId: extension.id,
+        name: extension.name,
+        vendor: extension.vendor,
+        purpose: consent.purpose,
+        consentVersion: consent.version,
+        consentedAt: consent.grantedAt,
+        fields,
+      },
+    ];
   });
 }
 
@@ -93,20 +103,34 @@ function activityOf(orchestration: Orchestration, sources: ProcessingSources): P
     subjectCategory: orchestration.subjectCategory ?? NOT_STATED,
     personalData: orchestration.fields
       .filter((f) => f.personal || f.encrypted)
-      .map((f) => ({ id: f.id, label: f.label, type: f.type, personal: f.personal, encrypted: f.encrypted, subject: f.subject })),
+      .map((f) => ({
+        id: f.id,
+        label: f.label,
+        type: f.type,
+        personal: f.personal,
+        encrypted: f.encrypted,
+        subject: f.subject,
+      })),
     recipients: recipientsOf(orchestration.orchestrationId, sources.consented),
     retention: orchestration.retention ?? NO_RETENTION,
     security: {
       encryptedFields: orchestration.fields.filter((f) => f.encrypted).map((f) => f.id),
       accessLimits:
-        access === undefined ? NO_ACCESS_LIMITS : { roles: access.roles.map((id) => ({ id, name: sources.roleNames.get(id) ?? id })), users: [...access.users] },
+        access === undefined
+          ? NO_ACCESS_LIMITS
+          : {
+              roles: access.roles.map((id) => ({ id, name: sources.roleNames.get(id) ?? id })),
+              users: [...access.users],
+            },
     },
   };
 }
 
 /** The record, activities ordered by name (then id) so two records of the same state are equal. */
 export function processingRecord(sources: ProcessingSources): ProcessingRecord {
-  const ordered = [...sources.orchestrations].sort((a, b) => a.name.localeCompare(b.name) || a.orchestrationId.localeCompare(b.orchestrationId));
+  const ordered = [...sources.orchestrations].sort(
+    (a, b) => a.name.localeCompare(b.name) || a.orchestrationId.localeCompare(b.orchestrationId),
+  );
   return {
     controller: { orgId: sources.org.orgId, name: sources.org.name },
     generatedAt: sources.generatedAt,

@@ -37,7 +37,8 @@ export function parseWebhookUrl(raw: string): WebhookTarget {
     throw new WebhookTargetRefused('not a URL');
   }
   if (url.protocol !== 'https:') throw new WebhookTargetRefused('only https is allowed');
-  if (url.username !== '' || url.password !== '') throw new WebhookTargetRefused('credentials in the URL are not allowed');
+  if (url.username !== '' || url.password !== '')
+    throw new WebhookTargetRefused('credentials in the URL are not allowed');
   const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw new WebhookTargetRefused('the URL has no host');
   return { url, host, port: url.port === '' ? 443 : Number(url.port) };
@@ -75,7 +76,7 @@ const IPV4_RANGES = IPV4_BLOCKED.map(([network, prefix, why]) => {
 
 function ipv4Problem(address: string): string | undefined {
   const value = ipv4ToNumber(address);
-  return IPV4_RANGES.find((range) => ((value & range.mask) >>> 0) === range.base)?.why;
+  return IPV4_RANGES.find((range) => (value & range.mask) >>> 0 === range.base)?.why;
 }
 
 // ── IPv6 ─────────────────────────────────────────────────────────────────────────────────────
@@ -91,7 +92,8 @@ function ipv6ToBigInt(address: string): bigint {
   const headGroups = head === '' || head === undefined ? [] : head.split(':');
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
   const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups];
   return groups.reduce((acc, group) => (acc << 16n) + BigInt(parseInt(group, 16)), 0n);
 }
 
@@ -100,7 +102,8 @@ const v6 = (network: string, prefix: number) => {
   return { base: ipv6ToBigInt(network) & mask, mask };
 };
 
-const inRange = (value: bigint, range: { base: bigint; mask: bigint }): boolean => (value & range.mask) === range.base;
+const inRange = (value: bigint, range: { base: bigint; mask: bigint }): boolean =>
+  (value & range.mask) === range.base;
 
 /** IPv6 forms that carry an IPv4 address: judged by that address (mapped, NAT64) or refused whole. */
 const V4_MAPPED = v6('::ffff:0:0', 96);
@@ -157,7 +160,11 @@ export function nonPublicReason(address: string): string | undefined {
  * `allowedPrivateHosts`. All addresses count: a name answering one public and one private address
  * could otherwise be steered to the private one.
  */
-export function assertPublicAddresses(host: string, addresses: readonly string[], allowedPrivateHosts: readonly string[]): void {
+export function assertPublicAddresses(
+  host: string,
+  addresses: readonly string[],
+  allowedPrivateHosts: readonly string[],
+): void {
   if (addresses.length === 0) throw new WebhookTargetRefused('the host has no address');
   if (allowedPrivateHosts.some((allowed) => allowed.toLowerCase() === host)) return;
   for (const address of addresses) {

@@ -5,7 +5,8 @@
  */
 export const MAX_MAGNITUDE = 1e125;
 export const MIN_MAGNITUDE = 1e-125;
-export const STORABLE_NUMBER_RULE = 'Expected a finite number below 1e125 in magnitude, and 0 or above 1e-125';
+export const STORABLE_NUMBER_RULE =
+  'Expected a finite number below 1e125 in magnitude, and 0 or above 1e-125';
 
 export function isStorableNumber(value: number): boolean {
   if (!Number.isFinite(value)) return false;

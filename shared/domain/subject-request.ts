@@ -6,7 +6,14 @@
  */
 import { randomInt } from 'node:crypto';
 
-export const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'portability', 'objection'] as const;
+export const REQUEST_TYPES = [
+  'access',
+  'rectification',
+  'erasure',
+  'restriction',
+  'portability',
+  'objection',
+] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
 export const REQUEST_STATUSES = ['unverified', 'open', 'fulfilled', 'rejected'] as const;
@@ -71,10 +78,16 @@ export const dueDateOf = (verifiedAt: Date): Date => addMonths(verifiedAt, DUE_M
  * The extended due date, or why it may not be: only an open request, only once, and never past
  * three months from verification.
  */
-export function extendedDueDate(request: Pick<SubjectRequest, 'status' | 'verifiedAt' | 'dueAt' | 'extendedMonths'>, months: number): Date | { readonly refused: string } {
-  if (request.status !== 'open' || request.verifiedAt === undefined || request.dueAt === undefined) return { refused: 'Only an open request can be extended' };
-  if (request.extendedMonths !== undefined) return { refused: 'The deadline of a request can be extended once only' };
+export function extendedDueDate(
+  request: Pick<SubjectRequest, 'status' | 'verifiedAt' | 'dueAt' | 'extendedMonths'>,
+  months: number,
+): Date | { readonly refused: string } {
+  if (request.status !== 'open' || request.verifiedAt === undefined || request.dueAt === undefined)
+    return { refused: 'Only an open request can be extended' };
+  if (request.extendedMonths !== undefined)
+    return { refused: 'The deadline of a request can be extended once only' };
   const extended = addMonths(new Date(request.dueAt), months);
-  if (extended.getTime() > addMonths(new Date(request.verifiedAt), MAX_TOTAL_MONTHS).getTime()) return { refused: 'A deadline never goes past three months from verification' };
+  if (extended.getTime() > addMonths(new Date(request.verifiedAt), MAX_TOTAL_MONTHS).getTime())
+    return { refused: 'A deadline never goes past three months from verification' };
   return extended;
 }

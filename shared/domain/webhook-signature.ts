@@ -30,7 +30,13 @@ export function signatureHeader(secret: string, timestamp: number, body: Uint8Ar
  * Whether `header` is a valid signature of `body` under `secret`, made within `toleranceSeconds`
  * of `nowSeconds`. Any `v1` entry may match (a vendor may be sent several during a rotation).
  */
-export function verifySignature(secret: string, header: string, body: Uint8Array, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifySignature(
+  secret: string,
+  header: string,
+  body: Uint8Array,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   const parts = header.split(',').map((part) => part.split('=', 2) as [string, string | undefined]);
   const timestamp = Number(parts.find(([key]) => key === 't')?.[1]);
   if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > toleranceSeconds) return false;

@@ -56,18 +56,31 @@ export const CATALOG: readonly ExtensionDefinition[] = [
     id: 'custom-webhook',
     name: 'Your own webhook',
     vendor: 'Your organization',
-    description: 'Sends the consented fields of a job to an HTTPS endpoint you run. Private and internal addresses are refused.',
-    webhook: { kind: 'per-organization', pattern: /^https:\/\/[^/?#@\s]+(\/[^?#\s]*)?$/, example: 'https://hooks.your-company.example/custos' },
+    description:
+      'Sends the consented fields of a job to an HTTPS endpoint you run. Private and internal addresses are refused.',
+    webhook: {
+      kind: 'per-organization',
+      pattern: /^https:\/\/[^/?#@\s]+(\/[^?#\s]*)?$/,
+      example: 'https://hooks.your-company.example/custos',
+    },
     dataCategories: ['text', 'email', 'phone', 'number', 'date'],
   },
 ];
 
-export function findExtension(catalog: readonly ExtensionDefinition[], extensionId: string): ExtensionDefinition | undefined {
+export function findExtension(
+  catalog: readonly ExtensionDefinition[],
+  extensionId: string,
+): ExtensionDefinition | undefined {
   return catalog.find((extension) => extension.id === extensionId);
 }
 
 /** The webhook URL of a share: the fixed one, or the organization's if it (still) matches the pattern. */
-export function webhookUrlFor(extension: ExtensionDefinition, organizationUrl: string | undefined): string | undefined {
+export function webhookUrlFor(
+  extension: ExtensionDefinition,
+  organizationUrl: string | undefined,
+): string | undefined {
   if (extension.webhook.kind === 'fixed') return extension.webhook.url;
-  return organizationUrl !== undefined && extension.webhook.pattern.test(organizationUrl) ? organizationUrl : undefined;
+  return organizationUrl !== undefined && extension.webhook.pattern.test(organizationUrl)
+    ? organizationUrl
+    : undefined;
 }

@@ -20,7 +20,11 @@ export type RowValue = string | number | Date | null | undefined;
 export type Row = Readonly<Record<string, RowValue>>;
 
 /** A typed cell: what a value of a column kind is once interpreted. */
-export type Cell = { readonly type: 'empty' } | { readonly type: 'text'; readonly value: string } | { readonly type: 'number'; readonly value: number } | { readonly type: 'date'; readonly value: Date };
+export type Cell =
+  | { readonly type: 'empty' }
+  | { readonly type: 'text'; readonly value: string }
+  | { readonly type: 'number'; readonly value: number }
+  | { readonly type: 'date'; readonly value: Date };
 
 const EMPTY: Cell = { type: 'empty' };
 const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -49,10 +53,16 @@ export function toCell(kind: ColumnKind, value: RowValue): Cell {
   if (value === null || value === undefined || value === '') return EMPTY;
   if (kind === 'number') {
     if (typeof value === 'number' && Number.isFinite(value)) return { type: 'number', value };
-    if (typeof value === 'string' && NUMERIC.test(value.trim())) return { type: 'number', value: Number(value.trim()) };
+    if (typeof value === 'string' && NUMERIC.test(value.trim()))
+      return { type: 'number', value: Number(value.trim()) };
   }
   if (kind === 'date') {
-    const date = value instanceof Date ? value : typeof value === 'string' && ISO_DATE.test(value.trim()) ? new Date(value.trim()) : undefined;
+    const date =
+      value instanceof Date
+        ? value
+        : typeof value === 'string' && ISO_DATE.test(value.trim())
+          ? new Date(value.trim())
+          : undefined;
     if (date !== undefined && !Number.isNaN(date.getTime())) return { type: 'date', value: date };
   }
   const text = value instanceof Date ? value.toISOString() : String(value);
@@ -61,5 +71,10 @@ export function toCell(kind: ColumnKind, value: RowValue): Cell {
 
 /** True when a date carries no time of day (UTC), so it is shown as a date alone. */
 export function isDateOnly(date: Date): boolean {
-  return date.getUTCHours() === 0 && date.getUTCMinutes() === 0 && date.getUTCSeconds() === 0 && date.getUTCMilliseconds() === 0;
+  return (
+    date.getUTCHours() === 0 &&
+    date.getUTCMinutes() === 0 &&
+    date.getUTCSeconds() === 0 &&
+    date.getUTCMilliseconds() === 0
+  );
 }

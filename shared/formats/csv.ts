@@ -24,7 +24,10 @@ function csvValue(column: Column, row: Row): string | number {
   }
 }
 
-async function* records(columns: readonly Column[], rows: AsyncIterable<Row> | Iterable<Row>): AsyncGenerator<(string | number)[]> {
+async function* records(
+  columns: readonly Column[],
+  rows: AsyncIterable<Row> | Iterable<Row>,
+): AsyncGenerator<(string | number)[]> {
   for await (const row of rows) yield columns.map((column) => csvValue(column, row));
 }
 

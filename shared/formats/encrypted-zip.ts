@@ -45,11 +45,18 @@ export interface EncryptedZip {
 /** Relative names made of plain segments only, so extracting can never write outside its folder. */
 function assertSafeEntryName(name: string): void {
   const segments = name.split('/');
-  const safe = name.length > 0 && name.length <= 255 && !name.includes('\\') && !/[\u0000-\u001F]/.test(name) && segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  const safe =
+    name.length > 0 &&
+    name.length <= 255 &&
+    !name.includes('\\') &&
+    !/[\u0000-\u001F]/.test(name) &&
+    segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..');
   if (!safe) throw new ValidationError('A ZIP entry name must be a relative path of plain segments');
 }
 
-async function* asBytes(content: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+async function* asBytes(
+  content: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+): AsyncGenerator<Uint8Array> {
   const encoder = new TextEncoder();
   for await (const chunk of content) yield typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
 }
@@ -89,7 +96,8 @@ export function createEncryptedZip(password: string): EncryptedZip {
     output,
     async addEntry(name, content) {
       assertSafeEntryName(name);
-      if (busy || closed) throw new Error(closed ? 'The archive is closed' : 'Entries are added one at a time');
+      if (busy || closed)
+        throw new Error(closed ? 'The archive is closed' : 'Entries are added one at a time');
       busy = true;
       try {
         await (await writer).add(name, toWebStream(content), { lastModDate: new Date() });

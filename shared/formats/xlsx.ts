@@ -18,7 +18,8 @@ const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 const ROWS_PER_CHECK = 200;
 const OUTPUT_HIGH_WATER_MARK = 1024 * 1024;
 /** Characters XML 1.0 forbids: one of them in a cell makes the whole file unreadable. */
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const XML_INVALID =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const SHEET_NAME_FORBIDDEN = /[\\/?*[\]:]/g;
 
 export interface XlsxOptions {
@@ -31,7 +32,12 @@ function xmlSafe(text: string): string {
 }
 
 function sheetName(name: string | undefined): string {
-  const cleaned = xmlSafe(name ?? '').replace(SHEET_NAME_FORBIDDEN, ' ').replace(/\s+/g, ' ').replace(/^'+|'+$/g, '').trim().slice(0, 31);
+  const cleaned = xmlSafe(name ?? '')
+    .replace(SHEET_NAME_FORBIDDEN, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/^'+|'+$/g, '')
+    .trim()
+    .slice(0, 31);
   return cleaned === '' ? 'Export' : cleaned;
 }
 
@@ -40,12 +46,23 @@ function columnWidth(column: Column): number {
   return Math.min(60, Math.max(byKind, column.label.length + 2));
 }
 
-async function writeWorkbook(output: PassThrough, columns: readonly Column[], rows: AsyncIterable<Row> | Iterable<Row>, options: XlsxOptions): Promise<void> {
+async function writeWorkbook(
+  output: PassThrough,
+  columns: readonly Column[],
+  rows: AsyncIterable<Row> | Iterable<Row>,
+  options: XlsxOptions,
+): Promise<void> {
   // exceljs is about 1.3 MB bundled and only exports need it: loaded on first use, it is a chunk
   // of its own that the cold start of every function importing this module never reads.
   const { default: ExcelJS } = await import('exceljs');
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useSharedStrings: false, useStyles: true });
-  const sheet = workbook.addWorksheet(sheetName(options.sheetName), { views: [{ state: 'frozen', ySplit: 1 }] });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: output,
+    useSharedStrings: false,
+    useStyles: true,
+  });
+  const sheet = workbook.addWorksheet(sheetName(options.sheetName), {
+    views: [{ state: 'frozen', ySplit: 1 }],
+  });
   sheet.columns = columns.map((column) => ({ width: columnWidth(column) }));
 
   const header = sheet.addRow(columns.map((column) => xmlSafe(neutralizeFormula(column.label))));
@@ -82,8 +99,14 @@ async function writeWorkbook(output: PassThrough, columns: readonly Column[], ro
  * The XLSX of `rows` as a byte stream. An error from the row source destroys the returned stream
  * with that error, so an upload reading it fails instead of storing a truncated file.
  */
-export function writeXlsx(columns: readonly Column[], rows: AsyncIterable<Row> | Iterable<Row>, options: XlsxOptions = {}): Readable {
+export function writeXlsx(
+  columns: readonly Column[],
+  rows: AsyncIterable<Row> | Iterable<Row>,
+  options: XlsxOptions = {},
+): Readable {
   const output = new PassThrough({ highWaterMark: OUTPUT_HIGH_WATER_MARK });
-  writeWorkbook(output, columns, rows, options).catch((error: unknown) => output.destroy(error instanceof Error ? error : new Error(String(error))));
+  writeWorkbook(output, columns, rows, options).catch((error: unknown) =>
+    output.destroy(error instanceof Error ? error : new Error(String(error))),
+  );
   return output;
 }

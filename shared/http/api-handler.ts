@@ -6,7 +6,13 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, CustosError } from '../domain/errors.ts';
+import {
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+  CustosError,
+} from '../domain/errors.ts';
 import { routeKey, type RouteDefinition } from '../api/route.ts';
 import { cursorScope, type CursorScope } from '../domain/cursor.ts';
 import type { RequestContext } from '../domain/principal.ts';
@@ -18,7 +24,10 @@ import { problemResult } from './problem.ts';
 import { parseFormBody, parseJsonBody, rawBody } from './request-body.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
 
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface ApiHandlerOptions {
   /** Injected in tests; by default created from the environment at the cold start, if a route needs it. */
@@ -45,14 +54,23 @@ function parseWith<S extends z.ZodType>(schema: S | undefined, value: unknown, p
   if (schema === undefined) return undefined;
   const result = schema.safeParse(value ?? (prefix === 'body' ? undefined : {}));
   if (!result.success) {
-    throw new ValidationError(prefix === 'body' ? 'The body does not match the schema' : `Invalid ${prefix} parameters`, issuesOf(result.error, prefix));
+    throw new ValidationError(
+      prefix === 'body' ? 'The body does not match the schema' : `Invalid ${prefix} parameters`,
+      issuesOf(result.error, prefix),
+    );
   }
   return result.data;
 }
 
 /** A cursor handed out by one list opens only on that list (same operation and path) for the same caller. */
-function listScope(route: RouteDefinition, params: unknown, principal: RequestContext['principal'] | undefined): CursorScope {
-  const path = Object.entries(params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([name, value]) => [name, String(value)]);
+function listScope(
+  route: RouteDefinition,
+  params: unknown,
+  principal: RequestContext['principal'] | undefined,
+): CursorScope {
+  const path = Object.entries(params ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([name, value]) => [name, String(value)]);
   return cursorScope(route.operationId, principal?.userId ?? '', ...path);
 }
 
@@ -64,11 +82,20 @@ function withLowerCaseHeaders(event: APIGatewayProxyEventV2): APIGatewayProxyEve
 }
 
 function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructuredResultV2 {
-  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'x-request-id': requestId, ...result.headers };
+  const headers: Record<string, string> = {
+    ...SECURITY_HEADERS,
+    'x-request-id': requestId,
+    ...result.headers,
+  };
   if (result.body === undefined) return { statusCode: result.status, headers };
   if (Buffer.isBuffer(result.body)) {
     headers['content-type'] = result.contentType ?? 'application/octet-stream';
-    return { statusCode: result.status, headers, body: result.body.toString('base64'), isBase64Encoded: true };
+    return {
+      statusCode: result.status,
+      headers,
+      body: result.body.toString('base64'),
+      isBase64Encoded: true,
+    };
   }
   if (typeof result.body === 'string') {
     headers['content-type'] = result.contentType ?? 'text/plain; charset=utf-8';
@@ -78,10 +105,16 @@ function toResult(result: HttpResult, requestId: string): APIGatewayProxyStructu
   return { statusCode: result.status, headers, body: JSON.stringify(result.body) };
 }
 
-export function apiHandler(functionName: string, operations: readonly Operation[], options: ApiHandlerOptions = {}): ApiHandler {
+export function apiHandler(
+  functionName: string,
+  operations: readonly Operation[],
+  options: ApiHandlerOptions = {},
+): ApiHandler {
   const byKey = new Map(operations.map((op) => [routeKey(op.route), op]));
   // Created now, while the module loads: missing AUTH_* variables fail the cold start.
-  const verifier = options.verifier ?? (operations.some((op) => op.route.auth === 'jwt') ? createTokenVerifier() : undefined);
+  const verifier =
+    options.verifier ??
+    (operations.some((op) => op.route.auth === 'jwt') ? createTokenVerifier() : undefined);
 
   return async (received: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const event = withLowerCaseHeaders(received);
@@ -105,25 +138,58 @@ export function apiHandler(functionName: string, operations: readonly Operation[
       const paramsResult = route.params?.safeParse(event.pathParameters ?? {});
       if (paramsResult !== undefined && !paramsResult.success) throw new NotFoundError();
       const parsedQuery = parseWith(route.query, query, 'query');
-      const body = route.body === undefined ? undefined : route.bodyEncoding === 'form' ? parseFormBody(text, event.headers['content-type']) : parseJsonBody(text, event.headers['content-type']);
+      const body =
+        route.body === undefined
+          ? undefined
+          : route.bodyEncoding === 'form'
+            ? parseFormBody(text, event.headers['content-type'])
+            : parseJsonBody(text, event.headers['content-type']);
       const parsedBody = parseWith(route.body, body, 'body');
       const ctx = principal === undefined ? baseCtx : { ...baseCtx, principal };
       const params = paramsResult?.data;
       const cursorScope = listScope(route, params, principal);
-      const result = await op.run({ ctx, params, query: parsedQuery, body: parsedBody, headers: event.headers, event, cursorScope } as Parameters<Operation['run']>[0]);
+      const result = await op.run({
+        ctx,
+        params,
+        query: parsedQuery,
+        body: parsedBody,
+        headers: event.headers,
+        event,
+        cursorScope,
+      } as Parameters<Operation['run']>[0]);
       return toResult(result, requestId);
     } catch (error) {
       const answer = problemResult(error);
       if (answer.status >= 500 && !(error instanceof CustosError && error.status < 500)) {
-        logger.error('request failed', { fn: functionName, route: event.routeKey, requestId, ...errorFields(error) });
+        logger.error('request failed', {
+          fn: functionName,
+          route: event.routeKey,
+          requestId,
+          ...errorFields(error),
+        });
       }
-      if ((error instanceof UnauthenticatedError || error instanceof ForbiddenError) && options.onSecurityEvent !== undefined) {
+      if (
+        (error instanceof UnauthenticatedError || error instanceof ForbiddenError) &&
+        options.onSecurityEvent !== undefined
+      ) {
         const orgId = event.pathParameters?.orgId;
         await options
-          .onSecurityEvent({ status: error.status, routeKey: event.routeKey, ctx: { ...baseCtx, ...(principal ? { principal } : {}) }, ...(orgId ? { orgId } : {}) })
-          .catch((e: unknown) => logger.error('security event not recorded', { requestId, ...errorFields(e) }));
+          .onSecurityEvent({
+            status: error.status,
+            routeKey: event.routeKey,
+            ctx: { ...baseCtx, ...(principal ? { principal } : {}) },
+            ...(orgId ? { orgId } : {}),
+          })
+          .catch((e: unknown) =>
+            logger.error('security event not recorded', { requestId, ...errorFields(e) }),
+          );
       }
-      logger.info('request answered', { fn: functionName, route: event.routeKey, requestId, status: answer.status });
+      logger.info('request answered', {
+        fn: functionName,
+        route: event.routeKey,
+        requestId,
+        status: answer.status,
+      });
       return toResult(answer, requestId);
     }
   };

@@ -18,7 +18,9 @@ export interface TokenVerifier {
 
 export function createTokenVerifier(config: AuthConfig = env.auth()): TokenVerifier {
   const fetcher = new SimpleFetcher(
-    config.jwksCaFile === undefined ? undefined : { defaultRequestOptions: { ca: readFileSync(config.jwksCaFile) } },
+    config.jwksCaFile === undefined
+      ? undefined
+      : { defaultRequestOptions: { ca: readFileSync(config.jwksCaFile) } },
   );
   const verifier = JwtRsaVerifier.create(
     {
@@ -27,8 +29,10 @@ export function createTokenVerifier(config: AuthConfig = env.auth()): TokenVerif
       ...(config.jwksUri === undefined ? {} : { jwksUri: config.jwksUri }),
       customJwtCheck: ({ header, payload }) => {
         if (header.alg !== 'RS256') throw new Error('Only RS256 tokens are accepted');
-        if (config.audienceClaim === 'client_id' && payload.client_id !== config.audience) throw new Error('Wrong client');
-        if (config.tokenUse !== undefined && payload.token_use !== config.tokenUse) throw new Error('Wrong token use');
+        if (config.audienceClaim === 'client_id' && payload.client_id !== config.audience)
+          throw new Error('Wrong client');
+        if (config.tokenUse !== undefined && payload.token_use !== config.tokenUse)
+          throw new Error('Wrong token use');
       },
     },
     { jwksCache: new SimpleJwksCache({ fetcher }) },
@@ -58,6 +62,7 @@ export async function authenticate(
   }
   const userId = payload.sub;
   const email = payload.email;
-  if (typeof userId !== 'string' || userId === '' || userId.length > 128) throw new UnauthenticatedError('The token names no user');
+  if (typeof userId !== 'string' || userId === '' || userId.length > 128)
+    throw new UnauthenticatedError('The token names no user');
   return { userId, email: typeof email === 'string' ? email : '' };
 }

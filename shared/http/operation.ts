@@ -28,6 +28,9 @@ export interface Operation {
   run(input: OperationInput<RouteDefinition>): Promise<HttpResult>;
 }
 
-export function operation<R extends RouteDefinition>(route: R, run: (input: OperationInput<R>) => Promise<HttpResult>): Operation {
+export function operation<R extends RouteDefinition>(
+  route: R,
+  run: (input: OperationInput<R>) => Promise<HttpResult>,
+): Operation {
   return { route, run: run as unknown as Operation['run'] };
 }

@@ -3,7 +3,13 @@
  * Errors below 500 show their message; anything else is a generic 500 that says nothing of
  * its cause.
  */
-import { CustosError, TooManyRequestsError, UnavailableError, ValidationError, WrongCodeError } from '../domain/errors.ts';
+import {
+  CustosError,
+  TooManyRequestsError,
+  UnavailableError,
+  ValidationError,
+  WrongCodeError,
+} from '../domain/errors.ts';
 import type { HttpResult } from './http-result.ts';
 
 export const PROBLEM_BASE = 'https://custos.dev/problems/';
@@ -29,20 +35,31 @@ export function problemResult(error: unknown): HttpResult {
       ...(error instanceof WrongCodeError ? { triesLeft: error.triesLeft } : {}),
     };
     const headers: Record<string, string> = {};
-    if (error instanceof UnavailableError || error instanceof TooManyRequestsError) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error instanceof UnavailableError || error instanceof TooManyRequestsError)
+      headers['retry-after'] = String(error.retryAfterSeconds);
     return { status: error.status, body, headers, contentType: 'application/problem+json' };
   }
   if (error instanceof UnavailableError) {
     return {
       status: error.status,
-      body: { type: PROBLEM_BASE + error.type, title: error.title, status: error.status, detail: error.message },
+      body: {
+        type: PROBLEM_BASE + error.type,
+        title: error.title,
+        status: error.status,
+        detail: error.message,
+      },
       headers: { 'retry-after': String(error.retryAfterSeconds) },
       contentType: 'application/problem+json',
     };
   }
   return {
     status: 500,
-    body: { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: 'Something went wrong on our side' },
+    body: {
+      type: PROBLEM_BASE + 'internal',
+      title: 'Internal error',
+      status: 500,
+      detail: 'Something went wrong on our side',
+    },
     contentType: 'application/problem+json',
   };
 }

@@ -23,14 +23,16 @@ function checkShape(value: unknown, depth: number): void {
     return;
   }
   for (const [key, item] of Object.entries(value)) {
-    if (FORBIDDEN_KEYS.has(key)) throw new ValidationError('Invalid input', [{ path: key, message: 'This key is not allowed' }]);
+    if (FORBIDDEN_KEYS.has(key))
+      throw new ValidationError('Invalid input', [{ path: key, message: 'This key is not allowed' }]);
     checkShape(item, depth + 1);
   }
 }
 
 export function parseJsonBody(text: string | undefined, contentType: string | undefined): unknown {
   if (text === undefined) return undefined;
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? '')) throw new UnsupportedMediaTypeError();
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? ''))
+    throw new UnsupportedMediaTypeError();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -41,8 +43,12 @@ export function parseJsonBody(text: string | undefined, contentType: string | un
   return parsed;
 }
 
-export function parseFormBody(text: string | undefined, contentType: string | undefined): Record<string, string> {
-  if (!/^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(contentType ?? '')) throw new UnsupportedMediaTypeError();
+export function parseFormBody(
+  text: string | undefined,
+  contentType: string | undefined,
+): Record<string, string> {
+  if (!/^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(contentType ?? ''))
+    throw new UnsupportedMediaTypeError();
   const form: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(text ?? '')) {
     if (!FORBIDDEN_KEYS.has(key)) form[key] = value;

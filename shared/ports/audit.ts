@@ -4,7 +4,14 @@
  * events are appended on their own.
  */
 import type { SignedDigest, StoredEvent } from '../domain/audit-digest.ts';
-import type { AppendedEvent, AuditChanges, AuditEvent, AuditOutcome, AuditResource, ListedEvent } from '../domain/audit-event.ts';
+import type {
+  AppendedEvent,
+  AuditChanges,
+  AuditEvent,
+  AuditOutcome,
+  AuditResource,
+  ListedEvent,
+} from '../domain/audit-event.ts';
 
 // The event's shape is domain (shared/domain/audit-event.ts); the ports speak it.
 export type { AppendedEvent, AuditChanges, AuditEvent, AuditOutcome, AuditResource, ListedEvent };

@@ -10,7 +10,12 @@ const orgId = z.string().refine(isId, 'not an organization id');
 const timestamp = z.iso.datetime();
 
 const deletionRequest = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('org'), orgId, requestedBy: z.string().min(1).max(128), requestedAt: timestamp }),
+  z.strictObject({
+    kind: z.literal('org'),
+    orgId,
+    requestedBy: z.string().min(1).max(128),
+    requestedAt: timestamp,
+  }),
   z.strictObject({ kind: z.literal('account'), userId: z.string().min(1).max(128), requestedAt: timestamp }),
 ]);
 

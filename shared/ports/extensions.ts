@@ -32,7 +32,8 @@ export interface Withdrawal {
 }
 
 /** The history of consent of one extension: every grant and every withdrawal, by version. */
-export type ConsentHistoryEntry = ({ readonly change: 'grant' } & Consent) | ({ readonly change: 'withdrawal' } & Withdrawal);
+export type ConsentHistoryEntry =
+  ({ readonly change: 'grant' } & Consent) | ({ readonly change: 'withdrawal' } & Withdrawal);
 
 export interface ExtensionConnection {
   readonly orgId: string;
@@ -63,9 +64,22 @@ export interface ExtensionStore {
    * it to the history, if the connection is still at `consent.version - 1` (ConflictError
    * otherwise), with its audit event.
    */
-  grant(orgId: string, extensionId: string, consent: Consent, sealedSigningSecret: string, audit: AuditEntry): Promise<void>;
+  grant(
+    orgId: string,
+    extensionId: string,
+    consent: Consent,
+    sealedSigningSecret: string,
+    audit: AuditEntry,
+  ): Promise<void>;
   /** Stores (replaces) the sealed token, with its audit event. */
-  setToken(orgId: string, extensionId: string, sealedToken: string, at: string, by: string, audit: AuditEntry): Promise<void>;
+  setToken(
+    orgId: string,
+    extensionId: string,
+    sealedToken: string,
+    at: string,
+    by: string,
+    audit: AuditEntry,
+  ): Promise<void>;
   /**
    * Withdraws the current consent (a withdrawal entry at `withdrawal.version`) and deletes the
    * token, if the connection is still at `withdrawal.version - 1` (ConflictError otherwise), with

@@ -23,7 +23,12 @@ const ORG_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 const ORG_PREFIX = /^orgs\/([^/]+)\//;
 
 function assertPlainPart(part: string): void {
-  const plain = part.length > 0 && part.length <= 255 && part !== '.' && part !== '..' && !/[/\\\u0000-\u001F\u007F]/.test(part);
+  const plain =
+    part.length > 0 &&
+    part.length <= 255 &&
+    part !== '.' &&
+    part !== '..' &&
+    !/[/\\\u0000-\u001F\u007F]/.test(part);
   if (!plain) throw new Error('A file key part must be a plain, non-empty name without slashes');
 }
 
@@ -47,6 +52,9 @@ export function assertOrgScoped(keyOrPrefix: string): void {
   const org = match?.[1];
   const rest = keyOrPrefix.slice(match?.[0].length ?? 0).split('/');
   // A prefix may end with `/` (its last part empty); no other part may be empty, `.` or `..`.
-  const partsOk = rest.every((part, index) => (part === '' ? index === rest.length - 1 : part !== '.' && part !== '..'));
-  if (org === undefined || !ORG_SEGMENT.test(org) || !partsOk) throw new Error('File keys and prefixes must lie under orgs/<orgId>/');
+  const partsOk = rest.every((part, index) =>
+    part === '' ? index === rest.length - 1 : part !== '.' && part !== '..',
+  );
+  if (org === undefined || !ORG_SEGMENT.test(org) || !partsOk)
+    throw new Error('File keys and prefixes must lie under orgs/<orgId>/');
 }

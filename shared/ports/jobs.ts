@@ -98,7 +98,11 @@ export interface JobStore {
    * Each page is re-read consistently from the table, so a job erased, anonymised or rectified a
    * moment ago never shows up under its old subject even while the index catches up.
    */
-  findBySubject(orgId: string, blindIndex: string, request: { readonly limit: number; readonly startKey?: PagePosition }): Promise<JobPage>;
+  findBySubject(
+    orgId: string,
+    blindIndex: string,
+    request: { readonly limit: number; readonly startKey?: PagePosition },
+  ): Promise<JobPage>;
   /**
    * Writes the changes in one transaction, each conditional on its job's version, with the
    * organization still active; deletes move their orchestrations' job counts with them. With
@@ -106,7 +110,11 @@ export interface JobStore {
    * JobBatchConflict when a job changed meanwhile, NotFoundError when the organization closed.
    * With a PerChangeAudit, every change gets its own event, all in the same transaction.
    */
-  writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry | PerChangeAudit): Promise<void>;
+  writeBatch(
+    orgId: string,
+    changes: readonly JobBatchChange[],
+    audit?: AuditEntry | PerChangeAudit,
+  ): Promise<void>;
   /**
    * One page of the jobs of an orchestration that the rule makes due at `now`, read from the
    * retention index (held and anonymized jobs are not in it). The index is eventually
@@ -116,7 +124,11 @@ export interface JobStore {
    */
   findDue(orgId: string, orchestrationId: string, query: DueQuery): Promise<JobPage>;
   /** How many jobs `findDue` would return in all (the preview). */
-  countDue(orgId: string, orchestrationId: string, query: Omit<DueQuery, 'limit' | 'startKey'>): Promise<number>;
+  countDue(
+    orgId: string,
+    orchestrationId: string,
+    query: Omit<DueQuery, 'limit' | 'startKey'>,
+  ): Promise<number>;
   /** The jobs with these ids, read consistently; missing ones are absent. */
   getMany(orgId: string, jobIds: readonly string[]): Promise<StoredJob[]>;
   /**

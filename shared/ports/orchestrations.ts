@@ -28,7 +28,12 @@ export interface OrchestrationStore {
    * Replaces the definition if its revision is still `expectedRevision` (ConflictError otherwise)
    * and, when `requireNoJobs`, only while it has no jobs (ConflictError `jobs-exist`).
    */
-  update(next: Orchestration, expectedRevision: number, options: { readonly requireNoJobs: boolean }, audit: AuditEntry): Promise<OrchestrationRecord>;
+  update(
+    next: Orchestration,
+    expectedRevision: number,
+    options: { readonly requireNoJobs: boolean },
+    audit: AuditEntry,
+  ): Promise<OrchestrationRecord>;
   /**
    * Deletes the orchestration and writes its audit event atomically, if it still has the
    * record's revision and job count and no held job (ConflictError otherwise), so the count the

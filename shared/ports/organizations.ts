@@ -29,7 +29,12 @@ export interface OrganizationStore {
   getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>>;
   getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership>;
   /** Rectifies the details of an active organization: its name, whether request intake is open. */
-  update(orgId: string, change: OrganizationChange, at: string, audit: AuditEntry): Promise<OrganizationRecord>;
+  update(
+    orgId: string,
+    change: OrganizationChange,
+    at: string,
+    audit: AuditEntry,
+  ): Promise<OrganizationRecord>;
   /**
    * Appends a data key version to an active organization's list, with its audit event, if the
    * list still holds `expectedCount` versions: of two concurrent rotations only one wins

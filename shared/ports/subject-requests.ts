@@ -60,14 +60,33 @@ export interface SubjectRequestStore {
   reserveCodeTry(orgId: string, requestId: string, max: number): Promise<number | 'locked'>;
   releaseCodeTry(orgId: string, requestId: string): Promise<void>;
   /** Marks it verified: open, its due date, no code and no expiry any more. Conflict when not unverified. */
-  verify(orgId: string, requestId: string, change: { verifiedAt: string; dueAt: string }, step: TimelineStep, audit: AuditEntry): Promise<void>;
+  verify(
+    orgId: string,
+    requestId: string,
+    change: { verifiedAt: string; dueAt: string },
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void>;
   /** Open requests of every organization due before `at`, soonest first (the clean-up cycle's reminders). */
   dueBefore(at: Date): AsyncIterable<StoredRequest>;
   /**
    * Records a reminder as sent, once: false when it was already, or the request is no longer
    * open. With its timeline step and audit event.
    */
-  markReminded(orgId: string, requestId: string, reminder: DeadlineReminder, step: TimelineStep, audit: AuditEntry): Promise<boolean>;
+  markReminded(
+    orgId: string,
+    requestId: string,
+    reminder: DeadlineReminder,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<boolean>;
   /** Applies a staff action with its timeline step and audit event. Conflict when `expect` no longer holds. */
-  update(orgId: string, requestId: string, change: RequestChange, expect: RequestPrecondition, step: TimelineStep, audit: AuditEntry): Promise<StoredRequest>;
+  update(
+    orgId: string,
+    requestId: string,
+    change: RequestChange,
+    expect: RequestPrecondition,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<StoredRequest>;
 }

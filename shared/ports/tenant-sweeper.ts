@@ -57,7 +57,8 @@ export interface SweepResult {
   readonly complete: boolean;
 }
 
-export type PendingDeletion = { readonly kind: 'org'; readonly orgId: string } | { readonly kind: 'account'; readonly userId: string };
+export type PendingDeletion =
+  { readonly kind: 'org'; readonly orgId: string } | { readonly kind: 'account'; readonly userId: string };
 
 export interface TenantSweeper {
   /** Deletions accepted but not finished, found without their queue message (belt and braces). */
@@ -110,7 +111,11 @@ export interface ExpiredItem {
 
 export interface ExpiredItems {
   /** Expired items, page by page, resuming where the last (budget-limited) sweep stopped. */
-  scanExpired(now: Date, budget: Budget, onPage: (items: readonly ExpiredItem[]) => Promise<void>): Promise<SweepResult>;
+  scanExpired(
+    now: Date,
+    budget: Budget,
+    onPage: (items: readonly ExpiredItem[]) => Promise<void>,
+  ): Promise<SweepResult>;
   /** Deletes the item unless its expiry was moved since it was read. */
   deleteExpired(item: ExpiredItem, now: Date): Promise<void>;
 }

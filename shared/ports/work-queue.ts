@@ -6,7 +6,12 @@
  */
 export type WorkMessage =
   | { readonly kind: 'export'; readonly orgId: string; readonly exportId: string }
-  | { readonly kind: 'backup'; readonly orgId: string; readonly backupId: string; readonly sealedPassword: string };
+  | {
+      readonly kind: 'backup';
+      readonly orgId: string;
+      readonly backupId: string;
+      readonly sealedPassword: string;
+    };
 
 export interface WorkQueue {
   send(message: WorkMessage): Promise<void>;

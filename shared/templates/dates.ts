@@ -3,7 +3,20 @@
  * for machines. Formatted by hand rather than by Intl, whose wording varies with the ICU version.
  */
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** e.g. `Tuesday, 8 December 2026 at 14:05 UTC`. */
 export function humanDate(date: Date): string {

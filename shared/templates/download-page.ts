@@ -83,7 +83,10 @@ function content(input: DownloadPageInput): { title: string; body: SafeHtml } {
     case 'wrong-password': {
       const tries = state.triesLeft === 1 ? '1 try left' : `${state.triesLeft} tries left`;
       const error = html`<p class="error" id="password-error" role="alert">Wrong password. ${tries} before the link is locked.</p>`;
-      return { title: `Download the backup of ${organization}`, body: html`${expiry(input, 'This link expires on')}${form(input, error)}${unexpectedNotice(organization)}` };
+      return {
+        title: `Download the backup of ${organization}`,
+        body: html`${expiry(input, 'This link expires on')}${form(input, error)}${unexpectedNotice(organization)}`,
+      };
     }
     case 'locked':
       return {
@@ -102,7 +105,10 @@ function content(input: DownloadPageInput): { title: string; body: SafeHtml } {
         body: html`<p>The link works only while the owner who requested the backup is still an owner of the organization. An owner of it can request a new backup.</p>`,
       };
     case 'invalid':
-      return { title: 'This download link is not valid', body: html`<p>Check that you copied the whole link from the email, or request a new backup.</p>` };
+      return {
+        title: 'This download link is not valid',
+        body: html`<p>Check that you copied the whole link from the email, or request a new backup.</p>`,
+      };
   }
 }
 

@@ -10,14 +10,21 @@ export class SafeHtml {
   }
 }
 
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ENTITIES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for element content and quoted attribute values alike. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => ENTITIES[character] ?? character);
 }
 
-type Interpolated = SafeHtml | string | number | readonly (SafeHtml | string | number)[] | null | undefined | false;
+type Interpolated =
+  SafeHtml | string | number | readonly (SafeHtml | string | number)[] | null | undefined | false;
 
 function render(value: Interpolated): string {
   if (value === null || value === undefined || value === false) return '';
@@ -27,12 +34,18 @@ function render(value: Interpolated): string {
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolated[]): SafeHtml {
-  return new SafeHtml(strings.reduce((out, literal, index) => out + literal + (index < values.length ? render(values[index]) : ''), ''));
+  return new SafeHtml(
+    strings.reduce(
+      (out, literal, index) => out + literal + (index < values.length ? render(values[index]) : ''),
+      '',
+    ),
+  );
 }
 
 /** Only http(s) links are ever rendered: a `javascript:` or `data:` URL is refused, not escaped. */
 export function assertWebUrl(url: string): string {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('Links must be http(s) URLs');
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new Error('Links must be http(s) URLs');
   return parsed.toString();
 }

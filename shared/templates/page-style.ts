@@ -29,7 +29,13 @@ export const PAGE_CSS_HASH = `'sha256-${createHash('sha256').update(PAGE_CSS, 'u
  * block the 303 to the presigned S3 URL. Without origins the directive is left out.
  */
 export function pageCsp(formActionOrigins?: readonly string[]): string {
-  const directives = ["default-src 'none'", `style-src ${PAGE_CSS_HASH}`, "base-uri 'none'", "frame-ancestors 'none'"];
-  if (formActionOrigins !== undefined) directives.push(`form-action 'self' ${formActionOrigins.join(' ')}`.trim());
+  const directives = [
+    "default-src 'none'",
+    `style-src ${PAGE_CSS_HASH}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ];
+  if (formActionOrigins !== undefined)
+    directives.push(`form-action 'self' ${formActionOrigins.join(' ')}`.trim());
   return directives.join('; ');
 }

@@ -39,39 +39,75 @@ ${paragraphs.map((p) => html`<p style="${paragraph}">${p}</p>`)}
   return { subject, text, html: body.value };
 }
 
-export function verificationCodeEmail(input: { readonly organizationName: string; readonly type: RequestType; readonly code: string; readonly validMinutes: number }): EmailContent {
+export function verificationCodeEmail(input: {
+  readonly organizationName: string;
+  readonly type: RequestType;
+  readonly code: string;
+  readonly validMinutes: number;
+}): EmailContent {
   const organization = oneLine(input.organizationName, 200);
-  return email(`Your code for your request to ${oneLine(input.organizationName)}: ${input.code}`, `Confirm your request to ${organization}`, [
-    `Someone asked ${organization} for ${TYPE_NAMES[input.type]}, giving this address. To confirm that it was you, enter this code:`,
-    input.code,
-    `The code is valid for ${input.validMinutes} minutes. Nothing is done until the request is confirmed; an unconfirmed request is deleted after 7 days.`,
-    'Did not ask for this? Ignore this email.',
-  ]);
+  return email(
+    `Your code for your request to ${oneLine(input.organizationName)}: ${input.code}`,
+    `Confirm your request to ${organization}`,
+    [
+      `Someone asked ${organization} for ${TYPE_NAMES[input.type]}, giving this address. To confirm that it was you, enter this code:`,
+      input.code,
+      `The code is valid for ${input.validMinutes} minutes. Nothing is done until the request is confirmed; an unconfirmed request is deleted after 7 days.`,
+      'Did not ask for this? Ignore this email.',
+    ],
+  );
 }
 
-export function extensionEmail(input: { readonly organizationName: string; readonly type: RequestType; readonly dueAt: Date; readonly reason: string }): EmailContent {
+export function extensionEmail(input: {
+  readonly organizationName: string;
+  readonly type: RequestType;
+  readonly dueAt: Date;
+  readonly reason: string;
+}): EmailContent {
   const organization = oneLine(input.organizationName, 200);
-  return email(`Your request to ${oneLine(input.organizationName)} needs more time`, `${organization} needs more time to answer your request`, [
-    `Your request for ${TYPE_NAMES[input.type]} will be answered by ${humanDate(input.dueAt)} (${isoDate(input.dueAt)}).`,
-    `The reason given: ${input.reason}`,
-    'The General Data Protection Regulation (Art. 12(3)) allows this extension once, by at most two months, when a request is complex or requests are many.',
-  ]);
+  return email(
+    `Your request to ${oneLine(input.organizationName)} needs more time`,
+    `${organization} needs more time to answer your request`,
+    [
+      `Your request for ${TYPE_NAMES[input.type]} will be answered by ${humanDate(input.dueAt)} (${isoDate(input.dueAt)}).`,
+      `The reason given: ${input.reason}`,
+      'The General Data Protection Regulation (Art. 12(3)) allows this extension once, by at most two months, when a request is complex or requests are many.',
+    ],
+  );
 }
 
-export function rejectionEmail(input: { readonly organizationName: string; readonly type: RequestType; readonly reason: string }): EmailContent {
+export function rejectionEmail(input: {
+  readonly organizationName: string;
+  readonly type: RequestType;
+  readonly reason: string;
+}): EmailContent {
   const organization = oneLine(input.organizationName, 200);
-  return email(`Your request to ${oneLine(input.organizationName)} was declined`, `${organization} declined your request`, [
-    `Your request for ${TYPE_NAMES[input.type]} was declined. The reason given: ${input.reason}`,
-    'You have the right to lodge a complaint with a supervisory authority, in particular in the Member State of your habitual residence, place of work or place of the alleged infringement, and to seek a judicial remedy (GDPR Art. 12(4), 77 and 79).',
-  ]);
+  return email(
+    `Your request to ${oneLine(input.organizationName)} was declined`,
+    `${organization} declined your request`,
+    [
+      `Your request for ${TYPE_NAMES[input.type]} was declined. The reason given: ${input.reason}`,
+      'You have the right to lodge a complaint with a supervisory authority, in particular in the Member State of your habitual residence, place of work or place of the alleged infringement, and to seek a judicial remedy (GDPR Art. 12(4), 77 and 79).',
+    ],
+  );
 }
 
 /** To the assignee (or the owners): a request's deadline is near. Names the request, never the person. */
-export function deadlineReminderEmail(input: { readonly organizationName: string; readonly requestId: string; readonly type: RequestType; readonly dueAt: Date; readonly within: 'week' | 'day' }): EmailContent {
+export function deadlineReminderEmail(input: {
+  readonly organizationName: string;
+  readonly requestId: string;
+  readonly type: RequestType;
+  readonly dueAt: Date;
+  readonly within: 'week' | 'day';
+}): EmailContent {
   const organization = oneLine(input.organizationName, 200);
   const when = input.within === 'day' ? 'within a day' : 'within a week';
-  return email(`A data subject request to ${oneLine(input.organizationName)} is due ${when}`, `A data subject request is due ${when}`, [
-    `Request ${input.requestId} to ${organization} (${TYPE_NAMES[input.type]}) must be answered by ${humanDate(input.dueAt)} (${isoDate(input.dueAt)}).`,
-    'Fulfil it, reject it with the reason, or extend the deadline once (by at most two months, with the reason) before then: GDPR Art. 12(3).',
-  ]);
+  return email(
+    `A data subject request to ${oneLine(input.organizationName)} is due ${when}`,
+    `A data subject request is due ${when}`,
+    [
+      `Request ${input.requestId} to ${organization} (${TYPE_NAMES[input.type]}) must be answered by ${humanDate(input.dueAt)} (${isoDate(input.dueAt)}).`,
+      'Fulfil it, reject it with the reason, or extend the deadline once (by at most two months, with the reason) before then: GDPR Art. 12(3).',
+    ],
+  );
 }

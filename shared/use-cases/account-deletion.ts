@@ -24,17 +24,32 @@ export interface AccountDeletionDeps {
   readonly clock: Clock;
 }
 
-export async function deleteMyAccount(deps: AccountDeletionDeps, ctx: RequestContext): Promise<{ status: 'pending_deletion' }> {
+export async function deleteMyAccount(
+  deps: AccountDeletionDeps,
+  ctx: RequestContext,
+): Promise<{ status: 'pending_deletion' }> {
   const userId = ctx.principal.userId;
   const memberships = await deps.orgs.membershipsOf(userId);
   const orgs = await deps.orgs.getMany(memberships.map((m) => m.orgId));
-  const lastOwner = memberships.some((m) => m.role === 'owner' && (orgs.get(m.orgId)?.ownerCount ?? 0) <= 1 && orgs.get(m.orgId)?.status !== 'deleting');
+  const lastOwner = memberships.some(
+    (m) =>
+      m.role === 'owner' &&
+      (orgs.get(m.orgId)?.ownerCount ?? 0) <= 1 &&
+      orgs.get(m.orgId)?.status !== 'deleting',
+  );
   if (lastOwner) {
-    throw new ConflictError('You are the last owner of an organization: hand it to another owner or wait until its deletion is done', 'last-owner');
+    throw new ConflictError(
+      'You are the last owner of an organization: hand it to another owner or wait until its deletion is done',
+      'last-owner',
+    );
   }
 
   const requestedAt = deps.clock.now().toISOString();
-  await deps.marker.markAccount(userId, memberships.map((m) => m.orgId), requestedAt);
+  await deps.marker.markAccount(
+    userId,
+    memberships.map((m) => m.orgId),
+    requestedAt,
+  );
   for (const membership of memberships) {
     // An organization being erased takes the membership with it; nothing is written into it now.
     if (orgs.get(membership.orgId)?.status === 'deleting') continue;
@@ -57,7 +72,9 @@ export async function deleteMyAccount(deps: AccountDeletionDeps, ctx: RequestCon
   try {
     await deps.queue.send({ kind: 'account', userId, requestedAt });
   } catch (error) {
-    logger.warn('deletion message not sent; the clean-up cycle finds the account by its marker', { error: error instanceof Error ? error.name : 'unknown' });
+    logger.warn('deletion message not sent; the clean-up cycle finds the account by its marker', {
+      error: error instanceof Error ? error.name : 'unknown',
+    });
   }
   return { status: 'pending_deletion' };
 }

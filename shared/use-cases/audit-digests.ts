@@ -35,7 +35,11 @@ export interface DigestRunSummary {
 }
 
 /** Signs the digest of one organization's current head; undefined when nothing is new. */
-export async function digestOrganization(deps: AuditDigestDeps, orgId: string, head: { seq: number; hash: string; at: string }): Promise<SignedDigest | undefined> {
+export async function digestOrganization(
+  deps: AuditDigestDeps,
+  orgId: string,
+  head: { seq: number; hash: string; at: string },
+): Promise<SignedDigest | undefined> {
   const previous = await deps.store.latestDigest(orgId);
   const fromSeq = (previous?.headSeq ?? 0) + 1;
   if (head.seq < fromSeq) return undefined;
@@ -44,7 +48,13 @@ export async function digestOrganization(deps: AuditDigestDeps, orgId: string, h
   if (body === undefined) return undefined;
   const message = digestMessage(body);
   const { signature, keyId } = await deps.signer.sign(message);
-  const digest: SignedDigest = { ...body, digestHash: message.toString('hex'), signature, keyId, signingAlgorithm: 'ECDSA_SHA_256' };
+  const digest: SignedDigest = {
+    ...body,
+    digestHash: message.toString('hex'),
+    signature,
+    keyId,
+    signingAlgorithm: 'ECDSA_SHA_256',
+  };
   return (await deps.store.putDigest(digest)) ? digest : undefined;
 }
 
@@ -52,9 +62,14 @@ export async function digestOrganization(deps: AuditDigestDeps, orgId: string, h
  * The sequencer's checkpoint: signs the organization's head unless its last digest is younger
  * than `intervalMs`, so KMS signs at most once per organization per interval however busy it is.
  */
-export async function checkpointIfDue(deps: AuditDigestDeps, orgId: string, intervalMs: number): Promise<SignedDigest | undefined> {
+export async function checkpointIfDue(
+  deps: AuditDigestDeps,
+  orgId: string,
+  intervalMs: number,
+): Promise<SignedDigest | undefined> {
   const latest = await deps.store.latestDigest(orgId);
-  if (latest !== undefined && deps.clock.now().getTime() - Date.parse(latest.createdAt) < intervalMs) return undefined;
+  if (latest !== undefined && deps.clock.now().getTime() - Date.parse(latest.createdAt) < intervalMs)
+    return undefined;
   const head = await deps.store.head(orgId);
   if (head === undefined) return undefined;
   return digestOrganization(deps, orgId, head);
@@ -79,17 +94,30 @@ export async function reviewOrganization(deps: DigestRunDeps, orgId: string): Pr
   const head = await deps.store.head(orgId);
   if (head === undefined) return { signed: false };
   const signed = (await digestOrganization(deps, orgId, head)) !== undefined;
-  const result = await verifyOrganizationLog({ audit: deps.store, signer: deps.signer, clock: deps.clock, retentionDays: deps.retentionDays }, orgId);
+  const result = await verifyOrganizationLog(
+    { audit: deps.store, signer: deps.signer, clock: deps.clock, retentionDays: deps.retentionDays },
+    orgId,
+  );
   await deps.store.markReviewed(orgId, head);
   if (result.valid) return { signed };
-  return { signed, broken: { orgId, ...(result.firstBrokenAt === undefined ? {} : { firstBrokenAt: result.firstBrokenAt }), ...(result.reason === undefined ? {} : { reason: result.reason }) } };
+  return {
+    signed,
+    broken: {
+      orgId,
+      ...(result.firstBrokenAt === undefined ? {} : { firstBrokenAt: result.firstBrokenAt }),
+      ...(result.reason === undefined ? {} : { reason: result.reason }),
+    },
+  };
 }
 
 /**
  * The scheduled review of every flagged organization. One organization's failure is retried next
  * run (its flag stays) and does not hold up the others; `onFailure` hears of it.
  */
-export async function reviewAuditLogs(deps: DigestRunDeps, onFailure: (error: unknown) => void = () => {}): Promise<DigestRunSummary> {
+export async function reviewAuditLogs(
+  deps: DigestRunDeps,
+  onFailure: (error: unknown) => void = () => {},
+): Promise<DigestRunSummary> {
   let organizations = 0;
   let written = 0;
   let failed = 0;

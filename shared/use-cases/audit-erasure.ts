@@ -6,6 +6,10 @@
  */
 import type { AuditChainStore } from '../ports/audit.ts';
 
-export async function pseudonymiseActor(store: Pick<AuditChainStore, 'pseudonymiseActor'>, orgId: string, userId: string): Promise<number> {
+export async function pseudonymiseActor(
+  store: Pick<AuditChainStore, 'pseudonymiseActor'>,
+  orgId: string,
+  userId: string,
+): Promise<number> {
   return store.pseudonymiseActor(orgId, userId);
 }

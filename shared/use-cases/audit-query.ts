@@ -8,7 +8,14 @@ import type { Column, Row } from '../formats/columns.ts';
 import type { Cursors, CursorScope } from '../domain/cursor.ts';
 import { BadCursorError, ValidationError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import type { AuditChainStore, AuditEvent, AuditLog, AuditResource, AuditChanges, ListedEvent } from '../ports/audit.ts';
+import type {
+  AuditChainStore,
+  AuditEvent,
+  AuditLog,
+  AuditResource,
+  AuditChanges,
+  ListedEvent,
+} from '../ports/audit.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
 
@@ -63,10 +70,12 @@ export interface AuditFilters {
 
 /** ISO times in one form (UTC, milliseconds), so they compare as strings with stored times. */
 function normalised(filters: AuditFilters): AuditFilters {
-  const iso = (value: string | undefined): string | undefined => (value === undefined ? undefined : new Date(value).toISOString());
+  const iso = (value: string | undefined): string | undefined =>
+    value === undefined ? undefined : new Date(value).toISOString();
   const from = iso(filters.from);
   const to = iso(filters.to);
-  if (from !== undefined && to !== undefined && from > to) throw new ValidationError('`from` is after `to`', [{ path: 'query.from', message: 'after to' }]);
+  if (from !== undefined && to !== undefined && from > to)
+    throw new ValidationError('`from` is after `to`', [{ path: 'query.from', message: 'after to' }]);
   return { ...filters, from, to };
 }
 
@@ -88,14 +97,29 @@ export async function listAuditEvents(
 ): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
   await authorizeRead(deps, ctx, orgId);
   const filters = normalised(input);
-  const after = input.cursor === undefined ? undefined : positionOf(deps.cursors.open(input.scope, input.cursor));
-  const page = await deps.audit.query({ orgId, ...definedOnly(filters), limit: input.limit, ...(after !== undefined ? { after } : {}) });
+  const after =
+    input.cursor === undefined ? undefined : positionOf(deps.cursors.open(input.scope, input.cursor));
+  const page = await deps.audit.query({
+    orgId,
+    ...definedOnly(filters),
+    limit: input.limit,
+    ...(after !== undefined ? { after } : {}),
+  });
   // Recorded before answering: if the read cannot be audited, nothing is disclosed.
   await deps.audit.append(
-    { orgId, action: 'audit.read', resource: { type: 'audit', id: orgId }, outcome: 'success', detail: { events: page.items.length } },
+    {
+      orgId,
+      action: 'audit.read',
+      resource: { type: 'audit', id: orgId },
+      outcome: 'success',
+      detail: { events: page.items.length },
+    },
     auditActorOf(ctx),
   );
-  return { items: page.items.map(auditEventView), nextCursor: page.next === null ? null : deps.cursors.seal(input.scope, { position: page.next }) };
+  return {
+    items: page.items.map(auditEventView),
+    nextCursor: page.next === null ? null : deps.cursors.seal(input.scope, { position: page.next }),
+  };
 }
 
 function positionOf(opened: Record<string, unknown>): string {
@@ -147,14 +171,25 @@ function csvRow(event: ListedEvent): Row {
 }
 
 function tooLarge(): ValidationError {
-  return new ValidationError('The export is larger than one response allows; narrow the time range', [{ path: 'query', message: 'too many events' }]);
+  return new ValidationError('The export is larger than one response allows; narrow the time range', [
+    { path: 'query', message: 'too many events' },
+  ]);
 }
 
 /** The range's events, newest first, page by page through the same query as the list. */
-async function* eventsInRange(audit: AuditLog, orgId: string, filters: AuditFilters): AsyncGenerator<ListedEvent> {
+async function* eventsInRange(
+  audit: AuditLog,
+  orgId: string,
+  filters: AuditFilters,
+): AsyncGenerator<ListedEvent> {
   let after: string | undefined;
   do {
-    const page = await audit.query({ orgId, ...definedOnly(filters), limit: 100, ...(after !== undefined ? { after } : {}) });
+    const page = await audit.query({
+      orgId,
+      ...definedOnly(filters),
+      limit: 100,
+      ...(after !== undefined ? { after } : {}),
+    });
     yield* page.items;
     after = page.next ?? undefined;
   } while (after !== undefined);
@@ -176,7 +211,11 @@ async function collect(chunks: AsyncIterable<Buffer | string>): Promise<string> 
  * The whole chain as JSON lines, in the order the offline verifier reads it: the head, every
  * digest, then every event in sequence order (with its storage position).
  */
-export async function* chainLines(store: AuditChainStore, orgId: string, onEvent: () => void = () => {}): AsyncGenerator<string> {
+export async function* chainLines(
+  store: AuditChainStore,
+  orgId: string,
+  onEvent: () => void = () => {},
+): AsyncGenerator<string> {
   const head = await store.head(orgId);
   yield `${JSON.stringify({ type: 'head', orgId, ...(head ?? { seq: 0, hash: null, at: null }) })}\n`;
   for await (const digest of store.digests(orgId)) yield `${JSON.stringify({ type: 'digest', ...digest })}\n`;
@@ -190,7 +229,11 @@ export async function exportAuditLog(
   deps: AuditQueryDeps,
   ctx: RequestContext,
   orgId: string,
-  input: { readonly from?: string | undefined; readonly to?: string | undefined; readonly format: 'csv' | 'jsonl' },
+  input: {
+    readonly from?: string | undefined;
+    readonly to?: string | undefined;
+    readonly format: 'csv' | 'jsonl';
+  },
 ): Promise<AuditExport> {
   await authorizeRead(deps, ctx, orgId);
   let events = 0;
@@ -208,7 +251,13 @@ export async function exportAuditLog(
     body = await collect(chainLines(deps.audit, orgId, () => (events += 1)));
   }
   await deps.audit.append(
-    { orgId, action: 'audit.export', resource: { type: 'audit', id: orgId }, outcome: 'success', detail: { format: input.format, events } },
+    {
+      orgId,
+      action: 'audit.export',
+      resource: { type: 'audit', id: orgId },
+      outcome: 'success',
+      detail: { format: input.format, events },
+    },
     auditActorOf(ctx),
   );
   const stamp = new Date().toISOString().slice(0, 10);
@@ -217,6 +266,18 @@ export async function exportAuditLog(
     : { body, contentType: 'application/x-ndjson; charset=utf-8', filename: `audit-${orgId}-${stamp}.jsonl` };
 }
 
-function definedOnly(filters: AuditFilters): { from?: string; to?: string; actor?: string; action?: string; resource?: string } {
-  return Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined)) as { from?: string; to?: string; actor?: string; action?: string; resource?: string };
+function definedOnly(filters: AuditFilters): {
+  from?: string;
+  to?: string;
+  actor?: string;
+  action?: string;
+  resource?: string;
+} {
+  return Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined)) as {
+    from?: string;
+    to?: string;
+    actor?: string;
+    action?: string;
+    resource?: string;
+  };
 }

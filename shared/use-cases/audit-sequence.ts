@@ -22,7 +22,10 @@ export interface SequenceSummary {
   readonly refused: readonly string[];
 }
 
-export async function sequenceEvents(store: AuditSequencerStore, events: readonly AppendedEvent[]): Promise<SequenceSummary> {
+export async function sequenceEvents(
+  store: AuditSequencerStore,
+  events: readonly AppendedEvent[],
+): Promise<SequenceSummary> {
   const byOrg = new Map<string, AppendedEvent[]>();
   for (const event of events) byOrg.set(event.orgId, [...(byOrg.get(event.orgId) ?? []), event]);
   let sequenced = 0;
@@ -35,7 +38,11 @@ export async function sequenceEvents(store: AuditSequencerStore, events: readonl
   return { sequenced, refused };
 }
 
-async function sequenceOrganization(store: AuditSequencerStore, orgId: string, events: readonly AppendedEvent[]): Promise<SequenceSummary> {
+async function sequenceOrganization(
+  store: AuditSequencerStore,
+  orgId: string,
+  events: readonly AppendedEvent[],
+): Promise<SequenceSummary> {
   const unique = [...new Map(events.map((e) => [e.eventId, e])).values()];
   let sequenced = 0;
   const refused: string[] = [];
@@ -68,7 +75,11 @@ async function sequenceOrganization(store: AuditSequencerStore, orgId: string, e
 }
 
 /** Applies every batch committed past the head (a sequencer stopped half-way); answers the head. */
-async function rollForward(store: AuditSequencerStore, orgId: string, refused: string[]): Promise<AuditChainHead | undefined> {
+async function rollForward(
+  store: AuditSequencerStore,
+  orgId: string,
+  refused: string[],
+): Promise<AuditChainHead | undefined> {
   let head = await store.head(orgId);
   for (;;) {
     const batch = await store.batchAt(orgId, position(head).seq + 1);
@@ -78,10 +89,19 @@ async function rollForward(store: AuditSequencerStore, orgId: string, refused: s
 }
 
 /** Positions onto the events first, then the head: a head never names an event not yet marked. */
-async function apply(store: AuditSequencerStore, head: AuditChainHead | undefined, batch: SequencedBatch, refused: string[]): Promise<AuditChainHead> {
+async function apply(
+  store: AuditSequencerStore,
+  head: AuditChainHead | undefined,
+  batch: SequencedBatch,
+  refused: string[],
+): Promise<AuditChainHead> {
   refused.push(...(await store.markSequenced(batch)));
   const last = batch.refs.length - 1;
-  const next: AuditChainHead = { seq: batch.firstSeq + last, hash: batch.hashes[last]!, at: atOf(batch.refs[last]!) };
+  const next: AuditChainHead = {
+    seq: batch.firstSeq + last,
+    hash: batch.hashes[last]!,
+    at: atOf(batch.refs[last]!),
+  };
   await store.advanceHead(batch.orgId, head, next);
   return next;
 }

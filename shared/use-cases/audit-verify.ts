@@ -5,7 +5,13 @@
  * (a forged item, or an event the sequencer never reached). Page by page, so memory stays flat.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { signatureMatches, verifyLog, type LogVerification, type SignedDigest, type StoredEvent } from '../domain/audit-digest.ts';
+import {
+  signatureMatches,
+  verifyLog,
+  type LogVerification,
+  type SignedDigest,
+  type StoredEvent,
+} from '../domain/audit-digest.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AuditChainHead, AuditChainStore, AuditLog, DigestSigner } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -21,7 +27,11 @@ export interface AuditVerifyDeps {
 }
 
 /** The stored events, then any appended while the walk ran, up to a head read after them. */
-async function* eventsUpToHead(store: AuditChainStore, orgId: string, onHead: (head: AuditChainHead | undefined) => void): AsyncGenerator<StoredEvent> {
+async function* eventsUpToHead(
+  store: AuditChainStore,
+  orgId: string,
+  onHead: (head: AuditChainHead | undefined) => void,
+): AsyncGenerator<StoredEvent> {
   let last = 0;
   for await (const stored of store.events(orgId)) {
     last = Number.isInteger(stored.storedAt) ? (stored.storedAt as number) : last;
@@ -87,7 +97,11 @@ export interface AuditVerificationView {
   readonly reason?: string;
 }
 
-export async function verifyAuditLog(deps: AuditVerifyDeps, ctx: RequestContext, orgId: string): Promise<AuditVerificationView> {
+export async function verifyAuditLog(
+  deps: AuditVerifyDeps,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<AuditVerificationView> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'audit.read');
   const result = await verifyOrganizationLog(deps, orgId);
@@ -105,7 +119,11 @@ export async function verifyAuditLog(deps: AuditVerifyDeps, ctx: RequestContext,
 }
 
 /** The public key (PEM) that verifies this deployment's digests, for the offline verifier. */
-export async function auditPublicKey(deps: Pick<AuditVerifyDeps, 'orgs' | 'signer'>, ctx: RequestContext, orgId: string): Promise<{ publicKeyPem: string }> {
+export async function auditPublicKey(
+  deps: Pick<AuditVerifyDeps, 'orgs' | 'signer'>,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<{ publicKeyPem: string }> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'audit.read');
   return { publicKeyPem: await deps.signer.publicKeyPem() };

@@ -27,7 +27,14 @@ import type { BackupRecord, EmailStatus, PortabilityStatus } from '../ports/port
 import type { RoleStore } from '../ports/roles.ts';
 import { backupReadyEmail } from '../templates/backup-ready-email.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
-import { PORTABILITY_TTL_SECONDS, PROGRESS_EVERY_ROWS, failureReason, isPermanent, workerProgress, type ExportDeps } from './exports.ts';
+import {
+  PORTABILITY_TTL_SECONDS,
+  PROGRESS_EVERY_ROWS,
+  failureReason,
+  isPermanent,
+  workerProgress,
+  type ExportDeps,
+} from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
 import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
@@ -62,14 +69,22 @@ export class BackupEmailFailed extends Error {
   override readonly name = 'BackupEmailFailed';
 }
 
-const plusSeconds = (at: Date, seconds: number): string => new Date(at.getTime() + seconds * 1000).toISOString();
+const plusSeconds = (at: Date, seconds: number): string =>
+  new Date(at.getTime() + seconds * 1000).toISOString();
 
 /** Only what the API function holds: the mail and the roles are the worker's. */
-export async function requestBackup(deps: ExportDeps, ctx: RequestContext, orgId: string, input: { readonly password: string }): Promise<{ backupId: string }> {
+export async function requestBackup(
+  deps: ExportDeps,
+  ctx: RequestContext,
+  orgId: string,
+  input: { readonly password: string },
+): Promise<{ backupId: string }> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'backups.create');
   if (input.password.length < MIN_BACKUP_PASSWORD_LENGTH) {
-    throw new ValidationError('The password is too short', [{ path: 'body.password', message: `At least ${MIN_BACKUP_PASSWORD_LENGTH} characters` }]);
+    throw new ValidationError('The password is too short', [
+      { path: 'body.password', message: `At least ${MIN_BACKUP_PASSWORD_LENGTH} characters` },
+    ]);
   }
   const backupId = newId();
   const now = deps.clock.now();
@@ -99,18 +114,29 @@ export async function requestBackup(deps: ExportDeps, ctx: RequestContext, orgId
   try {
     await deps.queue.send({ kind: 'backup', orgId, backupId, sealedPassword });
   } catch (error) {
-    await deps.portability.updateBackup(orgId, backupId, { status: 'failed', failure: 'The backup could not be queued; request it again' }, deps.clock.now().toISOString());
+    await deps.portability.updateBackup(
+      orgId,
+      backupId,
+      { status: 'failed', failure: 'The backup could not be queued; request it again' },
+      deps.clock.now().toISOString(),
+    );
     throw error;
   }
   return { backupId };
 }
 
-export async function getBackupStatus(deps: Pick<BackupDeps, 'orgs' | 'portability' | 'clock'>, ctx: RequestContext, orgId: string, backupId: string): Promise<BackupStatusView> {
+export async function getBackupStatus(
+  deps: Pick<BackupDeps, 'orgs' | 'portability' | 'clock'>,
+  ctx: RequestContext,
+  orgId: string,
+  backupId: string,
+): Promise<BackupStatusView> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'backups.create');
   const record = await deps.portability.getBackup(orgId, backupId);
   if (record === undefined) throw new NotFoundError('backup');
-  if (Date.parse(record.expiresAt) <= deps.clock.now().getTime()) throw new GoneError('The backup has expired');
+  if (Date.parse(record.expiresAt) <= deps.clock.now().getTime())
+    throw new GoneError('The backup has expired');
   return {
     backupId,
     status: record.status,
@@ -131,7 +157,7 @@ const README = [
   'roles.json          its custom roles and field permissions',
   'orchestrations.json its orchestrations (stages, fields)',
   'jobs/<id>.jsonl     every job of orchestration <id>, one JSON object per line, fields decrypted',
-  'jobs/<id>.csv       the same jobs as a spreadsheet (cells starting with = + - @ are prefixed with \')',
+  "jobs/<id>.csv       the same jobs as a spreadsheet (cells starting with = + - @ are prefixed with ')",
   'consents.json       consents given to marketplace extensions (if any; tokens are never included)',
   'audit-log.jsonl     the audit log, one event per line, in order',
   '',
@@ -152,7 +178,12 @@ async function* jsonLines(items: AsyncIterable<unknown>, count: () => Promise<vo
 }
 
 /** Streams every entry of the organization into the archive; counts rows as it goes. */
-async function writeEntries(deps: BackupDeps, zip: EncryptedZip, requester: Requester, count: () => Promise<void>): Promise<void> {
+async function writeEntries(
+  deps: BackupDeps,
+  zip: EncryptedZip,
+  requester: Requester,
+  count: () => Promise<void>,
+): Promise<void> {
   const { scope } = requester;
   const orgId = scope.org.orgId;
   const { wrappedKeys: _keys, ...organization } = scope.org;
@@ -162,7 +193,13 @@ async function writeEntries(deps: BackupDeps, zip: EncryptedZip, requester: Requ
   const members = await deps.orgs.listMembers(orgId);
   for (let i = 0; i < members.length; i += 1) await count();
   await zip.addEntry('members.json', [JSON.stringify(members, null, 2)]);
-  await zip.addEntry('members.csv', writeCsv(MEMBER_COLUMNS, members.map(({ userId, email, role, addedAt }) => ({ userId, email, role, addedAt }))));
+  await zip.addEntry(
+    'members.csv',
+    writeCsv(
+      MEMBER_COLUMNS,
+      members.map(({ userId, email, role, addedAt }) => ({ userId, email, role, addedAt })),
+    ),
+  );
 
   const roles = await deps.roles.list(orgId);
   for (let i = 0; i < roles.length; i += 1) await count();
@@ -182,7 +219,10 @@ async function writeEntries(deps: BackupDeps, zip: EncryptedZip, requester: Requ
     const rows = async function* () {
       for await (const opened of exportableJobs(deps, scope, [source])) yield rowOf(opened);
     };
-    await zip.addEntry(`jobs/${orchestration.orchestrationId}.csv`, writeCsv(exportColumns([source]), rows()));
+    await zip.addEntry(
+      `jobs/${orchestration.orchestrationId}.csv`,
+      writeCsv(exportColumns([source]), rows()),
+    );
   }
 
   const consents: unknown[] = [];
@@ -192,10 +232,17 @@ async function writeEntries(deps: BackupDeps, zip: EncryptedZip, requester: Requ
   await zip.addEntry('audit-log.jsonl', jsonLines(deps.portability.auditEvents(orgId), count));
 }
 
-async function buildArchive(deps: BackupDeps, record: BackupRecord, requester: Requester, sealedPassword: string): Promise<number> {
+async function buildArchive(
+  deps: BackupDeps,
+  record: BackupRecord,
+  requester: Requester,
+  sealedPassword: string,
+): Promise<number> {
   const at = () => deps.clock.now().toISOString();
   const crypto = cryptoOf(deps, requester.scope);
-  const zip = createEncryptedZip(await crypto.open(record.backupId, PASSWORD_FIELD, sealedPassword, BACKUP_PASSWORD_PURPOSE));
+  const zip = createEncryptedZip(
+    await crypto.open(record.backupId, PASSWORD_FIELD, sealedPassword, BACKUP_PASSWORD_PURPOSE),
+  );
   // The upload consumes the archive while entries are written: backpressure end to end.
   const uploading = deps.files.upload(record.fileKey, zip.output, ZIP_CONTENT_TYPE);
   let rows = 0;
@@ -203,7 +250,12 @@ async function buildArchive(deps: BackupDeps, record: BackupRecord, requester: R
     rows += 1;
     if (rows % PROGRESS_EVERY_ROWS === 0) {
       const now = at();
-      await deps.portability.updateBackup(record.orgId, record.backupId, { rowsWritten: rows, progressAt: now }, now);
+      await deps.portability.updateBackup(
+        record.orgId,
+        record.backupId,
+        { rowsWritten: rows, progressAt: now },
+        now,
+      );
     }
   };
   try {
@@ -230,28 +282,46 @@ async function sendLink(deps: BackupDeps, record: BackupRecord, requester: Reque
   const token = newLinkToken();
   await deps.portability.updateBackup(orgId, backupId, { linkHash: token.hash }, at());
   const link = `${deps.publicBaseUrl.replace(/\/$/, '')}/v1/backups/${backupId}/download?token=${token.token}`;
-  const content = backupReadyEmail({ organizationName: requester.scope.org.name, link, expiresAt: new Date(record.expiresAt) });
+  const content = backupReadyEmail({
+    organizationName: requester.scope.org.name,
+    link,
+    expiresAt: new Date(record.expiresAt),
+  });
   try {
     await deps.mailer.send({ to: requester.scope.actor.membership.email, ...content });
   } catch (error) {
     if (!(error instanceof MailDeliveryError)) throw error;
     await deps.portability.updateBackup(orgId, backupId, { email: 'failed' }, at());
     await deps.audit.append(
-      { orgId, action: 'backup.email', resource: { type: 'backup', id: backupId }, outcome: 'failure', detail: { code: error.code } },
+      {
+        orgId,
+        action: 'backup.email',
+        resource: { type: 'backup', id: backupId },
+        outcome: 'failure',
+        detail: { code: error.code },
+      },
       requester.auditActor,
     );
     if (error.retryable) throw new BackupEmailFailed(`The backup email was not sent (${error.code})`);
     return;
   }
   await deps.portability.updateBackup(orgId, backupId, { email: 'sent' }, at());
-  await deps.audit.append({ orgId, action: 'backup.email', resource: { type: 'backup', id: backupId }, outcome: 'success' }, requester.auditActor);
+  await deps.audit.append(
+    { orgId, action: 'backup.email', resource: { type: 'backup', id: backupId }, outcome: 'success' },
+    requester.auditActor,
+  );
 }
 
 /**
  * The worker's part. A ready backup whose email failed only gets its email again (that is what a
  * redelivery after an SES failure does); otherwise the archive is (re)built under the same key.
  */
-export async function runBackup(deps: BackupDeps, orgId: string, backupId: string, sealedPassword: string): Promise<void> {
+export async function runBackup(
+  deps: BackupDeps,
+  orgId: string,
+  backupId: string,
+  sealedPassword: string,
+): Promise<void> {
   const record = await deps.portability.getBackup(orgId, backupId);
   if (record === undefined || (record.status === 'ready' && record.email === 'sent')) return;
   const at = () => deps.clock.now().toISOString();
@@ -262,18 +332,27 @@ export async function runBackup(deps: BackupDeps, orgId: string, backupId: strin
     authorize(requester.scope.actor, 'backups.create');
   } catch (error) {
     if (!isPermanent(error)) throw error;
-    await deps.portability.updateBackup(orgId, backupId, { status: 'failed', failure: failureReason(error, 'backup') }, at()).catch(() => undefined);
+    await deps.portability
+      .updateBackup(orgId, backupId, { status: 'failed', failure: failureReason(error, 'backup') }, at())
+      .catch(() => undefined);
     return;
   }
   if (record.status === 'ready') return sendLink(deps, record, requester);
 
   const started = at();
-  await deps.portability.updateBackup(orgId, backupId, { status: 'running', rowsWritten: 0, attempt: (record.attempt ?? 0) + 1, progressAt: started }, started);
+  await deps.portability.updateBackup(
+    orgId,
+    backupId,
+    { status: 'running', rowsWritten: 0, attempt: (record.attempt ?? 0) + 1, progressAt: started },
+    started,
+  );
   let rowsWritten: number;
   try {
     rowsWritten = await buildArchive(deps, record, requester, sealedPassword);
   } catch (error) {
-    await deps.portability.updateBackup(orgId, backupId, { status: 'failed', failure: failureReason(error, 'backup') }, at()).catch(() => undefined);
+    await deps.portability
+      .updateBackup(orgId, backupId, { status: 'failed', failure: failureReason(error, 'backup') }, at())
+      .catch(() => undefined);
     if (isPermanent(error)) return;
     throw error;
   }
@@ -281,7 +360,13 @@ export async function runBackup(deps: BackupDeps, orgId: string, backupId: strin
   const expiresAt = plusSeconds(deps.clock.now(), PORTABILITY_TTL_SECONDS);
   await deps.portability.updateBackup(orgId, backupId, { status: 'ready', rowsWritten, expiresAt }, at());
   await deps.audit.append(
-    { orgId, action: 'backup.complete', resource: { type: 'backup', id: backupId }, outcome: 'success', detail: { rowsWritten } },
+    {
+      orgId,
+      action: 'backup.complete',
+      resource: { type: 'backup', id: backupId },
+      outcome: 'success',
+      detail: { rowsWritten },
+    },
     requester.auditActor,
   );
   await sendLink(deps, { ...record, status: 'ready', rowsWritten, expiresAt }, requester);

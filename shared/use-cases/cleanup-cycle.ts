@@ -17,7 +17,14 @@
 import { orgFilePrefix, type Files } from '../ports/files.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeletionQueue, DeletionRequest } from '../ports/deletion-queue.ts';
-import type { ActorPseudonymiser, Budget, DeletionCounts, DeletionProgress, ExpiredItems, TenantSweeper } from '../ports/tenant-sweeper.ts';
+import type {
+  ActorPseudonymiser,
+  Budget,
+  DeletionCounts,
+  DeletionProgress,
+  ExpiredItems,
+  TenantSweeper,
+} from '../ports/tenant-sweeper.ts';
 import { logger } from '../logger.ts';
 import { createHash } from 'node:crypto';
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
@@ -95,15 +102,26 @@ export async function runCleanupCycle(deps: CleanupDeps, run: CycleRun): Promise
 
 async function cycle(deps: CleanupDeps, run: CycleRun): Promise<CleanupReport> {
   const budget: Budget = { remaining: () => Date.now() < run.deadline };
-  const report: CleanupReport = { organizations: [], accounts: 0, expired: { files: 0, links: 0 }, malformedMessages: 0, budgetExhausted: false };
+  const report: CleanupReport = {
+    organizations: [],
+    accounts: 0,
+    expired: { files: 0, links: 0 },
+    malformedMessages: 0,
+    budgetExhausted: false,
+  };
   /** Per organization or account: true once its work is done (its messages may go). */
   const settled = new Map<string, boolean>();
 
-  const handle = async (request: { kind: 'org'; orgId: string } | { kind: 'account'; userId: string }): Promise<boolean> => {
+  const handle = async (
+    request: { kind: 'org'; orgId: string } | { kind: 'account'; userId: string },
+  ): Promise<boolean> => {
     const key = keyOf(request);
     const known = settled.get(key);
     if (known !== undefined) return known;
-    const outcome = request.kind === 'org' ? await eraseOrganization(deps, run, budget, request.orgId, report) : await eraseAccount(deps, budget, request.userId, report);
+    const outcome =
+      request.kind === 'org'
+        ? await eraseOrganization(deps, run, budget, request.orgId, report)
+        : await eraseAccount(deps, budget, request.userId, report);
     settled.set(key, outcome);
     return outcome;
   };
@@ -114,7 +132,9 @@ async function cycle(deps: CleanupDeps, run: CycleRun): Promise<CleanupReport> {
     for (const message of messages) {
       if (message.request === undefined) {
         report.malformedMessages += 1;
-        logger.warn('malformed deletion message left for the dead-letter queue', { messageId: message.messageId });
+        logger.warn('malformed deletion message left for the dead-letter queue', {
+          messageId: message.messageId,
+        });
         continue;
       }
       if (!budget.remaining() && !settled.has(keyOf(message.request))) continue;
@@ -183,12 +203,20 @@ function isFileOf(orgId: string, fileKey: string): boolean {
 }
 
 /** Resolves true when nothing is left to do for the organization (erased, cancelled or unknown). */
-async function eraseOrganization(deps: CleanupDeps, run: CycleRun, budget: Budget, orgId: string, report: CleanupReport): Promise<boolean> {
+async function eraseOrganization(
+  deps: CleanupDeps,
+  run: CycleRun,
+  budget: Budget,
+  orgId: string,
+  report: CleanupReport,
+): Promise<boolean> {
   const orgIdHash = sha256Hex(orgId);
   const owner = run.cycleId;
   const now = deps.clock.now();
   // The lease's end in wall time, converted to the domain clock the stored lease is compared with.
-  const leaseUntil = (at: Date): number => at.getTime() + Math.max(0, Math.min(run.hardDeadline, Date.now() + (run.claimLeaseMs ?? Infinity)) - Date.now());
+  const leaseUntil = (at: Date): number =>
+    at.getTime() +
+    Math.max(0, Math.min(run.hardDeadline, Date.now() + (run.claimLeaseMs ?? Infinity)) - Date.now());
   const claim = await deps.sweeper.claim(orgId, { owner, until: leaseUntil(now) }, now);
   if (claim.outcome === 'gone' || claim.outcome === 'active') return true;
   if (claim.outcome === 'busy') {
@@ -201,7 +229,10 @@ async function eraseOrganization(deps: CleanupDeps, run: CycleRun, budget: Budge
       : setInterval(() => {
           const at = deps.clock.now();
           deps.sweeper.claim(orgId, { owner, until: leaseUntil(at) }, at).catch((error: unknown) => {
-            logger.warn('erasure lease not renewed; retried at the next beat', { orgIdHash, error: error instanceof Error ? error.name : 'unknown' });
+            logger.warn('erasure lease not renewed; retried at the next beat', {
+              orgIdHash,
+              error: error instanceof Error ? error.name : 'unknown',
+            });
           });
         }, run.claimLeaseMs / 3);
 
@@ -250,7 +281,10 @@ async function eraseOrganization(deps: CleanupDeps, run: CycleRun, budget: Budge
       }
     }
   } catch (error) {
-    logger.error('organization erasure stopped; the next cycle resumes it', { orgIdHash, error: error instanceof Error ? error.name : 'unknown' });
+    logger.error('organization erasure stopped; the next cycle resumes it', {
+      orgIdHash,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
     await deps.sweeper.release(orgId, owner).catch(() => undefined);
     report.organizations.push({ orgIdHash, counts: progress.counts, done: false });
     return false;
@@ -259,7 +293,12 @@ async function eraseOrganization(deps: CleanupDeps, run: CycleRun, budget: Budge
   }
 }
 
-async function eraseAccount(deps: CleanupDeps, budget: Budget, userId: string, report: CleanupReport): Promise<boolean> {
+async function eraseAccount(
+  deps: CleanupDeps,
+  budget: Budget,
+  userId: string,
+  report: CleanupReport,
+): Promise<boolean> {
   try {
     const orgIds = await deps.sweeper.accountDeletion(userId);
     if (orgIds === undefined) return true;
@@ -271,7 +310,9 @@ async function eraseAccount(deps: CleanupDeps, budget: Budget, userId: string, r
     report.accounts += 1;
     return true;
   } catch (error) {
-    logger.error('account erasure stopped; the next cycle resumes it', { error: error instanceof Error ? error.name : 'unknown' });
+    logger.error('account erasure stopped; the next cycle resumes it', {
+      error: error instanceof Error ? error.name : 'unknown',
+    });
     return false;
   }
 }

@@ -50,17 +50,35 @@ export interface DownloadAnswer {
 
 /** The actor of link events: the link itself, pseudonymous, named by its backup. */
 function linkActor(backupId: string, request: LinkRequest): AuditActor {
-  return { userId: `link:${backupId}`, email: '', sourceIp: request.sourceIp, userAgent: request.userAgent, requestId: request.requestId };
+  return {
+    userId: `link:${backupId}`,
+    email: '',
+    sourceIp: request.sourceIp,
+    userAgent: request.userAgent,
+    requestId: request.requestId,
+  };
 }
 
 /** The link's answer when it does not lead to the password check; `revoked` names the backup whose requester lost access. */
-type Resolved = { readonly answer: DownloadAnswer; readonly revoked?: BackupRecord } | { readonly backup: BackupRecord; readonly base: Omit<DownloadAnswer, 'state'> };
+type Resolved =
+  | { readonly answer: DownloadAnswer; readonly revoked?: BackupRecord }
+  | { readonly backup: BackupRecord; readonly base: Omit<DownloadAnswer, 'state'> };
 
-async function resolveLink(deps: DownloadDeps, backupId: string, token: string | undefined): Promise<Resolved> {
+async function resolveLink(
+  deps: DownloadDeps,
+  backupId: string,
+  token: string | undefined,
+): Promise<Resolved> {
   const invalid = { answer: { state: { kind: 'invalid' } } } as const;
   if (!isWellFormedLinkToken(token)) return invalid;
   const backup = await deps.portability.backupByLink(hashLinkToken(token));
-  if (backup === undefined || backup.backupId !== backupId || backup.linkHash === undefined || !linkTokenMatches(token, backup.linkHash)) return invalid;
+  if (
+    backup === undefined ||
+    backup.backupId !== backupId ||
+    backup.linkHash === undefined ||
+    !linkTokenMatches(token, backup.linkHash)
+  )
+    return invalid;
   const org = await deps.orgs.get(backup.orgId);
   if (org === undefined || org.status !== 'active' || backup.status !== 'ready') return invalid;
   // Read on every use: a backup is the whole organization, so only a current owner's link opens it.
@@ -68,7 +86,8 @@ async function resolveLink(deps: DownloadDeps, backupId: string, token: string |
   if (requester?.role !== 'owner') return { answer: { state: { kind: 'revoked' } }, revoked: backup };
   const expiresAt = new Date(backup.expiresAt);
   const base = { organizationName: org.name, expiresAt };
-  if (expiresAt.getTime() <= deps.clock.now().getTime()) return { answer: { ...base, state: { kind: 'expired' } } };
+  if (expiresAt.getTime() <= deps.clock.now().getTime())
+    return { answer: { ...base, state: { kind: 'expired' } } };
   if (backup.attempts >= MAX_PASSWORD_TRIES) return { answer: { ...base, state: { kind: 'locked' } } };
   return { backup, base };
 }
@@ -78,10 +97,18 @@ async function downloadOrigin(files: Files, backup: BackupRecord): Promise<strin
   return new URL(await files.presignGet(backup.fileKey, 60)).origin;
 }
 
-export async function showDownloadPage(deps: DownloadDeps, backupId: string, token: string | undefined): Promise<DownloadAnswer> {
+export async function showDownloadPage(
+  deps: DownloadDeps,
+  backupId: string,
+  token: string | undefined,
+): Promise<DownloadAnswer> {
   const resolved = await resolveLink(deps, backupId, token);
   if ('answer' in resolved) return resolved.answer;
-  return { ...resolved.base, state: { kind: 'ask' }, downloadOrigin: await downloadOrigin(deps.files, resolved.backup) };
+  return {
+    ...resolved.base,
+    state: { kind: 'ask' },
+    downloadOrigin: await downloadOrigin(deps.files, resolved.backup),
+  };
 }
 
 export async function submitDownloadPassword(
@@ -92,14 +119,25 @@ export async function submitDownloadPassword(
 ): Promise<DownloadAnswer> {
   const resolved = await resolveLink(deps, backupId, input.token);
   const actor = linkActor(backupId, request);
-  const auditIn = (orgId: string, outcome: 'success' | 'denied', detail: Readonly<Record<string, string | number | boolean>>) =>
-    deps.audit.append({ orgId, action: 'backup.download', resource: { type: 'backup', id: backupId }, outcome, detail }, actor);
+  const auditIn = (
+    orgId: string,
+    outcome: 'success' | 'denied',
+    detail: Readonly<Record<string, string | number | boolean>>,
+  ) =>
+    deps.audit.append(
+      { orgId, action: 'backup.download', resource: { type: 'backup', id: backupId }, outcome, detail },
+      actor,
+    );
   if ('answer' in resolved) {
-    if (resolved.revoked !== undefined) await auditIn(resolved.revoked.orgId, 'denied', { reason: 'requester-not-owner' });
+    if (resolved.revoked !== undefined)
+      await auditIn(resolved.revoked.orgId, 'denied', { reason: 'requester-not-owner' });
     return resolved.answer;
   }
   const { backup, base } = resolved;
-  const audit = (outcome: 'success' | 'denied', detail: Readonly<Record<string, string | number | boolean>>) => auditIn(backup.orgId, outcome, detail);
+  const audit = (
+    outcome: 'success' | 'denied',
+    detail: Readonly<Record<string, string | number | boolean>>,
+  ) => auditIn(backup.orgId, outcome, detail);
 
   const tries = await deps.portability.reserveAttempt(backup.orgId, backupId, MAX_PASSWORD_TRIES);
   if (tries === 'locked') return { ...base, state: { kind: 'locked' } };
@@ -107,10 +145,18 @@ export async function submitDownloadPassword(
     const triesLeft = MAX_PASSWORD_TRIES - tries;
     await audit('denied', { reason: 'wrong-password', triesLeft });
     if (triesLeft <= 0) return { ...base, state: { kind: 'locked' } };
-    return { ...base, state: { kind: 'wrong-password', triesLeft }, downloadOrigin: await downloadOrigin(deps.files, backup) };
+    return {
+      ...base,
+      state: { kind: 'wrong-password', triesLeft },
+      downloadOrigin: await downloadOrigin(deps.files, backup),
+    };
   }
   await deps.portability.releaseAttempt(backup.orgId, backupId);
-  const location = await deps.files.presignGet(backup.fileKey, BACKUP_URL_SECONDS, `custos-backup-${backup.createdAt.slice(0, 10)}.zip`);
+  const location = await deps.files.presignGet(
+    backup.fileKey,
+    BACKUP_URL_SECONDS,
+    `custos-backup-${backup.createdAt.slice(0, 10)}.zip`,
+  );
   await audit('success', { urlSeconds: BACKUP_URL_SECONDS });
   return { ...base, state: { kind: 'ask' }, location };
 }

@@ -16,8 +16,27 @@ export interface Requester {
   readonly auditActor: AuditActor;
 }
 
-export async function requesterScope(orgs: OrganizationStore, orgId: string, userId: string, requestId: string): Promise<Requester> {
-  const ctx: RequestContext = { principal: { userId, email: '' }, requestId, sourceIp: '', userAgent: WORKER_USER_AGENT };
+export async function requesterScope(
+  orgs: OrganizationStore,
+  orgId: string,
+  userId: string,
+  requestId: string,
+): Promise<Requester> {
+  const ctx: RequestContext = {
+    principal: { userId, email: '' },
+    requestId,
+    sourceIp: '',
+    userAgent: WORKER_USER_AGENT,
+  };
   const scope = await resolveScope(orgs, ctx, orgId);
-  return { scope, auditActor: { userId, email: scope.actor.membership.email, sourceIp: '', userAgent: WORKER_USER_AGENT, requestId } };
+  return {
+    scope,
+    auditActor: {
+      userId,
+      email: scope.actor.membership.email,
+      sourceIp: '',
+      userAgent: WORKER_USER_AGENT,
+      requestId,
+    },
+  };
 }

@@ -73,12 +73,17 @@ export function rowOf({ orchestration, job, fields }: OpenedJob): Row {
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };
-  for (const [fieldId, value] of Object.entries(fields)) row[fieldKey(orchestration.orchestrationId, fieldId)] = value;
+  for (const [fieldId, value] of Object.entries(fields))
+    row[fieldKey(orchestration.orchestrationId, fieldId)] = value;
   return row;
 }
 
 /** Whether the reader may export this job, and with which mask; undefined to leave it out. */
-export function exportMaskFor(scope: OrgScope, orchestration: OrchestrationRecord, job: StoredJob): FieldMask | undefined {
+export function exportMaskFor(
+  scope: OrgScope,
+  orchestration: OrchestrationRecord,
+  job: StoredJob,
+): FieldMask | undefined {
   const decision = decide(scope.actor, 'jobs.export', { kind: 'job', orchestration, job });
   if (decision.effect !== 'allow') return undefined;
   if (!mayProcess(job, 'job.export', scope.actor)) return undefined;
@@ -89,12 +94,20 @@ export function exportMaskFor(scope: OrgScope, orchestration: OrchestrationRecor
  * The jobs of `sources` the reader may export, opened, in pages of JOB_PAGE_SIZE. Members
  * without jobs.read_all are only ever shown their own (the query filters on the owner).
  */
-export async function* exportableJobs(deps: { readonly jobs: JobStore; readonly keys: Keys }, scope: OrgScope, sources: readonly ExportSource[]): AsyncGenerator<OpenedJob> {
+export async function* exportableJobs(
+  deps: { readonly jobs: JobStore; readonly keys: Keys },
+  scope: OrgScope,
+  sources: readonly ExportSource[],
+): AsyncGenerator<OpenedJob> {
   const crypto = cryptoOf(deps, scope);
   const ownerId = jobListScope(scope.actor) === 'own' ? scope.actor.membership.userId : undefined;
   for (const { orchestration } of sources) {
     const pages = pagesOf((after) =>
-      deps.jobs.listByOrchestration(scope.org.orgId, orchestration.orchestrationId, { limit: JOB_PAGE_SIZE, ...after, ...(ownerId === undefined ? {} : { ownerId }) }),
+      deps.jobs.listByOrchestration(scope.org.orgId, orchestration.orchestrationId, {
+        limit: JOB_PAGE_SIZE,
+        ...after,
+        ...(ownerId === undefined ? {} : { ownerId }),
+      }),
     );
     for await (const jobs of pages) {
       for (const job of jobs) {

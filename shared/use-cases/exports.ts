@@ -22,7 +22,12 @@ import { CSV_CONTENT_TYPE, writeCsv } from '../formats/csv.ts';
 import { XLSX_CONTENT_TYPE, writeXlsx } from '../formats/xlsx.ts';
 import type { Column, Row } from '../formats/columns.ts';
 import { orgFileKey, type Files } from '../ports/files.ts';
-import type { ExportFormat, ExportRecord, PortabilityStatus, PortabilityStore } from '../ports/portability.ts';
+import type {
+  ExportFormat,
+  ExportRecord,
+  PortabilityStatus,
+  PortabilityStore,
+} from '../ports/portability.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import type { RecordsContext } from './records-context.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
@@ -65,20 +70,40 @@ export interface ExportFile {
   readonly fileName: string;
 }
 
-export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = { csv: CSV_CONTENT_TYPE, xlsx: XLSX_CONTENT_TYPE };
+export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
+  csv: CSV_CONTENT_TYPE,
+  xlsx: XLSX_CONTENT_TYPE,
+};
 
-export function writeRows(format: ExportFormat, columns: readonly Column[], rows: AsyncIterable<Row> | Iterable<Row>, sheetName?: string): Readable {
-  return format === 'csv' ? writeCsv(columns, rows) : writeXlsx(columns, rows, sheetName === undefined ? {} : { sheetName });
+export function writeRows(
+  format: ExportFormat,
+  columns: readonly Column[],
+  rows: AsyncIterable<Row> | Iterable<Row>,
+  sheetName?: string,
+): Readable {
+  return format === 'csv'
+    ? writeCsv(columns, rows)
+    : writeXlsx(columns, rows, sheetName === undefined ? {} : { sheetName });
 }
 
-const plusSeconds = (at: Date, seconds: number): string => new Date(at.getTime() + seconds * 1000).toISOString();
+const plusSeconds = (at: Date, seconds: number): string =>
+  new Date(at.getTime() + seconds * 1000).toISOString();
 
 /** The orchestrations the reader may export from (one when named; 404/403 as the decision says). */
-async function exportSources(deps: Pick<ExportDeps, 'orchestrations'>, scope: OrgScope, orchestrationId: string | undefined): Promise<ExportSource[]> {
+async function exportSources(
+  deps: Pick<ExportDeps, 'orchestrations'>,
+  scope: OrgScope,
+  orchestrationId: string | undefined,
+): Promise<ExportSource[]> {
   if (orchestrationId !== undefined) {
     const orchestration = await deps.orchestrations.get(scope.org.orgId, orchestrationId);
     if (orchestration === undefined) throw new NotFoundError('orchestration');
-    return [{ orchestration, mask: authorize(scope.actor, 'jobs.export', { kind: 'orchestration', orchestration }) }];
+    return [
+      {
+        orchestration,
+        mask: authorize(scope.actor, 'jobs.export', { kind: 'orchestration', orchestration }),
+      },
+    ];
   }
   authorize(scope.actor, 'jobs.export');
   const all = await deps.orchestrations.list(scope.org.orgId);
@@ -117,24 +142,38 @@ export async function requestExport(
       action: 'export.create',
       resource: { type: 'export', id: exportId },
       outcome: 'success',
-      detail: { format: input.format, ...(input.orchestrationId === undefined ? {} : { orchestrationId: input.orchestrationId }) },
+      detail: {
+        format: input.format,
+        ...(input.orchestrationId === undefined ? {} : { orchestrationId: input.orchestrationId }),
+      },
     },
     actor: auditActorOf(ctx),
   });
   try {
     await deps.queue.send({ kind: 'export', orgId, exportId });
   } catch (error) {
-    await deps.portability.updateExport(orgId, exportId, { status: 'failed', failure: 'The export could not be queued; request it again' }, deps.clock.now().toISOString());
+    await deps.portability.updateExport(
+      orgId,
+      exportId,
+      { status: 'failed', failure: 'The export could not be queued; request it again' },
+      deps.clock.now().toISOString(),
+    );
     throw error;
   }
   return { exportId };
 }
 
-export async function getExportStatus(deps: ExportDeps, ctx: RequestContext, orgId: string, exportId: string): Promise<ExportStatusView> {
+export async function getExportStatus(
+  deps: ExportDeps,
+  ctx: RequestContext,
+  orgId: string,
+  exportId: string,
+): Promise<ExportStatusView> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   const record = await deps.portability.getExport(orgId, exportId);
   if (record === undefined || record.requestedBy !== ctx.principal.userId) throw new NotFoundError('export');
-  if (Date.parse(record.expiresAt) <= deps.clock.now().getTime()) throw new GoneError('The export has expired');
+  if (Date.parse(record.expiresAt) <= deps.clock.now().getTime())
+    throw new GoneError('The export has expired');
   // The file holds what the requester could read when it was built: only while they may still
   // make the same export (jobs.export, the orchestration) do they learn of it or get its URL.
   await exportSources(deps, scope, record.orchestrationId);
@@ -150,16 +189,32 @@ export async function getExportStatus(deps: ExportDeps, ctx: RequestContext, org
     ...workerProgress(record),
   };
   if (record.status !== 'ready') return view;
-  const downloadUrl = await deps.files.presignGet(record.fileKey, DOWNLOAD_URL_SECONDS, `custos-export-${record.createdAt.slice(0, 10)}.${record.format}`);
+  const downloadUrl = await deps.files.presignGet(
+    record.fileKey,
+    DOWNLOAD_URL_SECONDS,
+    `custos-export-${record.createdAt.slice(0, 10)}.${record.format}`,
+  );
   await deps.audit.append(
-    { orgId, action: 'export.download', resource: { type: 'export', id: exportId }, outcome: 'success', detail: { rowsWritten: record.rowsWritten, format: record.format } },
+    {
+      orgId,
+      action: 'export.download',
+      resource: { type: 'export', id: exportId },
+      outcome: 'success',
+      detail: { rowsWritten: record.rowsWritten, format: record.format },
+    },
     auditActorOf(ctx),
   );
   return { ...view, downloadUrl };
 }
 
 /** One job as a file, answered at once; audited as an export of that job. */
-export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: string, jobId: string, format: ExportFormat): Promise<ExportFile> {
+export async function exportJob(
+  deps: ExportDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  format: ExportFormat,
+): Promise<ExportFile> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   const job = await deps.jobs.get(orgId, jobId);
   if (job === undefined) throw new NotFoundError('job');
@@ -171,7 +226,12 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
   const crypto = cryptoOf(deps, scope);
   const { fields, decrypted } = await openValues(crypto, jobId, orchestration, job.fields, mask);
   const source: ExportSource = { orchestration, mask };
-  const stream = writeRows(format, exportColumns([source]), [rowOf({ orchestration, job, fields })], orchestration.name);
+  const stream = writeRows(
+    format,
+    exportColumns([source]),
+    [rowOf({ orchestration, job, fields })],
+    orchestration.name,
+  );
   const body = Buffer.concat(await stream.toArray());
   await deps.audit.append(
     {
@@ -179,7 +239,10 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
       action: 'job.export',
       resource: { type: 'job', id: jobId },
       outcome: 'success',
-      detail: { format, ...(decrypted.length > 0 ? { decryptedFields: [...decrypted].sort().join(',') } : {}) },
+      detail: {
+        format,
+        ...(decrypted.length > 0 ? { decryptedFields: [...decrypted].sort().join(',') } : {}),
+      },
     },
     auditActorOf(ctx),
   );
@@ -187,8 +250,14 @@ export async function exportJob(deps: ExportDeps, ctx: RequestContext, orgId: st
 }
 
 /** How many runs started and the last sign of life of one, when a worker has started. */
-export function workerProgress(record: { readonly attempt?: number; readonly progressAt?: string }): { attempt?: number; progressAt?: string } {
-  return { ...(record.attempt === undefined ? {} : { attempt: record.attempt }), ...(record.progressAt === undefined ? {} : { progressAt: record.progressAt }) };
+export function workerProgress(record: { readonly attempt?: number; readonly progressAt?: string }): {
+  attempt?: number;
+  progressAt?: string;
+} {
+  return {
+    ...(record.attempt === undefined ? {} : { attempt: record.attempt }),
+    ...(record.progressAt === undefined ? {} : { progressAt: record.progressAt }),
+  };
 }
 
 /** A client-side refusal that a retry cannot change; throttling (429) is not one of them. */
@@ -198,7 +267,8 @@ export function isPermanent(error: unknown): boolean {
 
 /** A reason that tells the requester what happened, without internals. */
 export function failureReason(error: unknown, what: string): string {
-  if (error instanceof NotFoundError) return `The ${what} was stopped: the requester or the organization is no longer active`;
+  if (error instanceof NotFoundError)
+    return `The ${what} was stopped: the requester or the organization is no longer active`;
   if (isPermanent(error)) return `The ${what} was stopped: the requester no longer has the permission`;
   return `The ${what} failed; it is retried a few times before giving up`;
 }
@@ -208,12 +278,21 @@ export function failureReason(error: unknown, what: string): string {
  * ready (or gone) is left alone, and a rerun overwrites the same key. Progress every
  * PROGRESS_EVERY_ROWS rows. Throws what a retry may fix, after marking the request failed.
  */
-export async function runExport(deps: Omit<ExportDeps, 'queue'>, orgId: string, exportId: string): Promise<void> {
+export async function runExport(
+  deps: Omit<ExportDeps, 'queue'>,
+  orgId: string,
+  exportId: string,
+): Promise<void> {
   const record = await deps.portability.getExport(orgId, exportId);
   if (record === undefined || record.status === 'ready') return;
   const at = () => deps.clock.now().toISOString();
   const started = at();
-  await deps.portability.updateExport(orgId, exportId, { status: 'running', rowsWritten: 0, attempt: (record.attempt ?? 0) + 1, progressAt: started }, started);
+  await deps.portability.updateExport(
+    orgId,
+    exportId,
+    { status: 'running', rowsWritten: 0, attempt: (record.attempt ?? 0) + 1, progressAt: started },
+    started,
+  );
   let rowsWritten = 0;
   try {
     const { scope, auditActor } = await requesterScope(deps.orgs, orgId, record.requestedBy, exportId);
@@ -229,17 +308,31 @@ export async function runExport(deps: Omit<ExportDeps, 'queue'>, orgId: string, 
       }
     }
     const sheetName = sources.length === 1 ? sources[0]!.orchestration.name : 'Jobs';
-    await deps.files.upload(record.fileKey, writeRows(record.format, exportColumns(sources), rows(), sheetName), CONTENT_TYPES[record.format]);
+    await deps.files.upload(
+      record.fileKey,
+      writeRows(record.format, exportColumns(sources), rows(), sheetName),
+      CONTENT_TYPES[record.format],
+    );
     await deps.portability.updateExport(orgId, exportId, { status: 'ready', rowsWritten }, at());
     await deps.audit.append(
-      { orgId, action: 'export.complete', resource: { type: 'export', id: exportId }, outcome: 'success', detail: { rowsWritten, format: record.format } },
+      {
+        orgId,
+        action: 'export.complete',
+        resource: { type: 'export', id: exportId },
+        outcome: 'success',
+        detail: { rowsWritten, format: record.format },
+      },
       auditActor,
     );
   } catch (error) {
     await deps.portability
-      .updateExport(orgId, exportId, { status: 'failed', rowsWritten, failure: failureReason(error, 'export') }, at())
+      .updateExport(
+        orgId,
+        exportId,
+        { status: 'failed', rowsWritten, failure: failureReason(error, 'export') },
+        at(),
+      )
       .catch(() => undefined);
     if (!isPermanent(error)) throw error;
   }
 }
-

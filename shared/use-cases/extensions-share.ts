@@ -12,7 +12,13 @@
  * is notified of later changes) even if the outcome cannot be written afterwards; the outcome and
  * its event then land together (docs/decisions/0014-art-19-recipients.md).
  */
-import { ConflictError, ConsentRequiredError, ForbiddenError, NotFoundError, UnavailableError } from '../domain/errors.ts';
+import {
+  ConflictError,
+  ConsentRequiredError,
+  ForbiddenError,
+  NotFoundError,
+  UnavailableError,
+} from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { FieldMask } from '../domain/authorization.ts';
 import type { FieldDefinition, FieldValue, Job } from '../domain/orchestration.ts';
@@ -28,7 +34,13 @@ import { WebhookUnreachable, type Webhooks } from '../ports/webhooks.ts';
 import { openValues } from './job-fields.ts';
 import { assertProcessable } from './jobs.ts';
 import { auditActorOf, authorize, cryptoOf, resolveScope } from './org-access.ts';
-import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, extensionOf, openSigningSecret, type ExtensionDeps } from './extensions.ts';
+import {
+  EXTENSION_TOKEN_FIELD,
+  EXTENSION_TOKEN_PURPOSE,
+  extensionOf,
+  openSigningSecret,
+  type ExtensionDeps,
+} from './extensions.ts';
 
 export interface ShareDeps extends ExtensionDeps {
   readonly jobs: JobStore;
@@ -43,14 +55,21 @@ export interface ShareResult {
   readonly vendorStatus: number;
 }
 
-const refused = (error: WebhookTargetRefused): ConflictError => new ConflictError(`The extension's webhook address is not allowed: ${error.reason}`, 'webhook-refused');
+const refused = (error: WebhookTargetRefused): ConflictError =>
+  new ConflictError(`The extension's webhook address is not allowed: ${error.reason}`, 'webhook-refused');
 
 /** Seconds a caller should wait before retrying a share whose vendor could not be reached. */
 const UNREACHABLE_RETRY_AFTER_SECONDS = 60;
 
 const isAccepted = (status: number): boolean => status >= 200 && status < 300;
 
-export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: string, jobId: string, extensionId: string): Promise<ShareResult> {
+export async function shareJob(
+  deps: ShareDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  extensionId: string,
+): Promise<ShareResult> {
   // Load and authorize as every job path does: 404 for what the caller cannot see, 403 without extensions.manage.
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   const job = await deps.jobs.get(orgId, jobId);
@@ -67,7 +86,8 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
         orgId,
         action: 'job.share',
         resource: { type: 'job', id: jobId },
-        outcome: record.outcome === 'delivered' ? 'success' : record.outcome === 'refused' ? 'denied' : 'failure',
+        outcome:
+          record.outcome === 'delivered' ? 'success' : record.outcome === 'refused' ? 'denied' : 'failure',
         changes: { fields: record.fields },
         detail: {
           extensionId,
@@ -89,7 +109,14 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
     checked = checkShare(connection, orchestration, extension, mask, job.fields);
   } catch (error) {
     const consentVersion = connection?.consent?.version;
-    if (error instanceof ConflictError) await settle({ ...base, fields: [], outcome: 'refused', reason: error.type, ...(consentVersion === undefined ? {} : { consentVersion }) });
+    if (error instanceof ConflictError)
+      await settle({
+        ...base,
+        fields: [],
+        outcome: 'refused',
+        reason: error.type,
+        ...(consentVersion === undefined ? {} : { consentVersion }),
+      });
     throw error;
   }
   const { consent, withValues, url, sealedToken, sealedSigningSecret } = checked;
@@ -103,7 +130,13 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
     openSigningSecret(crypto, extensionId, sealedSigningSecret),
   ]);
   const shared = Object.keys(fields).sort();
-  const pending: ShareRecord = { ...base, fields: shared, outcome: 'pending', consentVersion: consent.version, webhookUrl: url };
+  const pending: ShareRecord = {
+    ...base,
+    fields: shared,
+    outcome: 'pending',
+    consentVersion: consent.version,
+    webhookUrl: url,
+  };
   await deps.shares.begin(pending);
 
   const payload: SharePayload = {
@@ -120,9 +153,25 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
   };
   const deliveryId = base.shareId;
   try {
-    const result = await deps.webhooks.deliver({ url, bearerToken: token, signingSecret, payload, deliveryId });
-    logger.info('share delivered', { orgId, extensionId, deliveryId, vendorStatus: result.status, attempts: result.attempts });
-    await settle({ ...pending, outcome: isAccepted(result.status) ? 'delivered' : 'failed', vendorStatus: result.status });
+    const result = await deps.webhooks.deliver({
+      url,
+      bearerToken: token,
+      signingSecret,
+      payload,
+      deliveryId,
+    });
+    logger.info('share delivered', {
+      orgId,
+      extensionId,
+      deliveryId,
+      vendorStatus: result.status,
+      attempts: result.attempts,
+    });
+    await settle({
+      ...pending,
+      outcome: isAccepted(result.status) ? 'delivered' : 'failed',
+      vendorStatus: result.status,
+    });
     return { shared, vendorStatus: result.status };
   } catch (error) {
     if (error instanceof WebhookTargetRefused) {
@@ -131,7 +180,13 @@ export async function shareJob(deps: ShareDeps, ctx: RequestContext, orgId: stri
       throw refused(error);
     }
     if (error instanceof WebhookUnreachable) {
-      logger.warn('share undelivered', { orgId, extensionId, deliveryId, attempts: error.attempts, failure: error.lastFailure });
+      logger.warn('share undelivered', {
+        orgId,
+        extensionId,
+        deliveryId,
+        attempts: error.attempts,
+        failure: error.lastFailure,
+      });
       await settle({ ...pending, outcome: 'failed', reason: error.lastFailure });
       throw new UnavailableError(UNREACHABLE_RETRY_AFTER_SECONDS, false);
     }
@@ -156,21 +211,35 @@ function checkShare(
   values: Job['fields'],
 ): CheckedShare {
   const consent = connection?.consent;
-  if (consent === undefined) throw new ConsentRequiredError('No current consent to share with this extension');
-  const consented = new Set(consent.fields.filter((f) => f.orchestrationId === orchestration.orchestrationId).map((f) => f.fieldId));
+  if (consent === undefined)
+    throw new ConsentRequiredError('No current consent to share with this extension');
+  const consented = new Set(
+    consent.fields.filter((f) => f.orchestrationId === orchestration.orchestrationId).map((f) => f.fieldId),
+  );
   // Consented, still within the extension's categories (a field's type may have changed since), and readable by the caller.
-  const covered = orchestration.fields.filter((f) => consented.has(f.id) && extension.dataCategories.includes(f.type));
+  const covered = orchestration.fields.filter(
+    (f) => consented.has(f.id) && extension.dataCategories.includes(f.type),
+  );
   if (covered.length === 0) throw new ConsentRequiredError("No current consent covers this job's fields");
   const readable = covered.filter((f) => (mask[f.id] ?? 'hidden') !== 'hidden');
-  if (readable.length === 0) throw new ForbiddenError('You may not read any of the consented fields of this job');
+  if (readable.length === 0)
+    throw new ForbiddenError('You may not read any of the consented fields of this job');
   const withValues = readable.filter((f) => values[f.id] !== undefined);
-  if (withValues.length === 0) throw new ConflictError('The job has no values in the consented fields', 'nothing-to-share');
+  if (withValues.length === 0)
+    throw new ConflictError('The job has no values in the consented fields', 'nothing-to-share');
   const url = webhookUrlFor(extension, consent.webhookUrl);
-  if (url === undefined) throw new ConsentRequiredError("The consented webhook no longer matches the extension's catalog entry; consent again");
+  if (url === undefined)
+    throw new ConsentRequiredError(
+      "The consented webhook no longer matches the extension's catalog entry; consent again",
+    );
   const { sealedToken, sealedSigningSecret } = connection ?? {};
-  if (sealedToken === undefined) throw new ConflictError('No token is stored for this extension', 'token-required');
+  if (sealedToken === undefined)
+    throw new ConflictError('No token is stored for this extension', 'token-required');
   // Consents given before webhooks were signed have no secret: a new consent issues one.
-  if (sealedSigningSecret === undefined) throw new ConsentRequiredError('This consent predates signed webhooks; consent again to receive a signing secret');
+  if (sealedSigningSecret === undefined)
+    throw new ConsentRequiredError(
+      'This consent predates signed webhooks; consent again to receive a signing secret',
+    );
   // The URL's own rules (https, no credentials) are checked before anything is opened; its
   // addresses only once resolved, by the webhook client.
   try {

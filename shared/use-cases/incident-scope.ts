@@ -13,7 +13,12 @@
  */
 import { cursorScope, type Cursors, type CursorScope } from '../domain/cursor.ts';
 import { BadCursorError, ValidationError } from '../domain/errors.ts';
-import { disclosureOf, incidentWindow, type DisclosureKind, type IncidentWindow } from '../domain/incident-scope.ts';
+import {
+  disclosureOf,
+  incidentWindow,
+  type DisclosureKind,
+  type IncidentWindow,
+} from '../domain/incident-scope.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { NOT_STATED } from '../domain/processing-record.ts';
 import type { AuditLog, ListedEvent } from '../ports/audit.ts';
@@ -65,12 +70,21 @@ export interface DataCategory {
   readonly orchestrationId: string;
   readonly name: string;
   readonly subjectCategory: string;
-  readonly personalData: readonly { readonly id: string; readonly label: string; readonly type: string; readonly encrypted: boolean }[];
+  readonly personalData: readonly {
+    readonly id: string;
+    readonly label: string;
+    readonly type: string;
+    readonly encrypted: boolean;
+  }[];
 }
 
 export interface IncidentScope {
   readonly window: IncidentWindow & { readonly actor: string | null; readonly sourceIp: string | null };
-  readonly events: { readonly count: number; readonly byAction: Readonly<Record<string, number>>; readonly items: readonly AuditEventView[] };
+  readonly events: {
+    readonly count: number;
+    readonly byAction: Readonly<Record<string, number>>;
+    readonly items: readonly AuditEventView[];
+  };
   readonly jobs: { readonly count: number; readonly items: readonly DisclosedJob[] };
   readonly subjects: { readonly count: number };
   readonly categories: readonly DataCategory[];
@@ -128,7 +142,10 @@ function mark(tally: Tally, jobId: string, kind: DisclosureKind): void {
 
 function count(tally: Tally, event: ListedEvent, offset: number, limit: number): void {
   if (tally.events >= MAX_SCOPE_EVENTS) {
-    throw new ValidationError(`The window holds more than ${MAX_SCOPE_EVENTS} events; scope it in shorter windows`, [{ path: 'body.to', message: 'too many events' }]);
+    throw new ValidationError(
+      `The window holds more than ${MAX_SCOPE_EVENTS} events; scope it in shorter windows`,
+      [{ path: 'body.to', message: 'too many events' }],
+    );
   }
   if (tally.events >= offset && tally.events < offset + limit) tally.page.push(auditEventView(event));
   tally.events += 1;
@@ -141,7 +158,10 @@ function count(tally: Tally, event: ListedEvent, offset: number, limit: number):
       for (const jobId of disclosure.jobIds) mark(tally, jobId, disclosure.kind);
       return;
     case 'export':
-      tally.exports.set(disclosure.exportId, { at: event.at, rows: typeof event.detail?.rowsWritten === 'number' ? event.detail.rowsWritten : 0 });
+      tally.exports.set(disclosure.exportId, {
+        at: event.at,
+        rows: typeof event.detail?.rowsWritten === 'number' ? event.detail.rowsWritten : 0,
+      });
       return;
     case 'organization':
       tally.backupAt = tally.backupAt === undefined || event.at > tally.backupAt ? event.at : tally.backupAt;
@@ -153,9 +173,16 @@ function count(tally: Tally, event: ListedEvent, offset: number, limit: number):
 }
 
 /** Every job of the orchestration created at or before `at`. */
-async function jobsOfOrchestration(jobs: JobStore, orgId: string, orchestrationId: string, at: string): Promise<StoredJob[]> {
+async function jobsOfOrchestration(
+  jobs: JobStore,
+  orgId: string,
+  orchestrationId: string,
+  at: string,
+): Promise<StoredJob[]> {
   const found: StoredJob[] = [];
-  for await (const page of pagesOf((after) => jobs.listByOrchestration(orgId, orchestrationId, { limit: PAGE, ...after }))) {
+  for await (const page of pagesOf((after) =>
+    jobs.listByOrchestration(orgId, orchestrationId, { limit: PAGE, ...after }),
+  )) {
     found.push(...page.filter((job) => job.createdAt <= at));
   }
   return found;
@@ -163,12 +190,19 @@ async function jobsOfOrchestration(jobs: JobStore, orgId: string, orchestrationI
 
 async function jobsOfSubject(jobs: JobStore, orgId: string, subjectIndex: string): Promise<StoredJob[]> {
   const found: StoredJob[] = [];
-  for await (const page of pagesOf((after) => jobs.findBySubject(orgId, subjectIndex, { limit: PAGE, ...after }))) found.push(...page);
+  for await (const page of pagesOf((after) =>
+    jobs.findBySubject(orgId, subjectIndex, { limit: PAGE, ...after }),
+  ))
+    found.push(...page);
   return found;
 }
 
 /** Looks up `ids` with a few requests in flight; a job erased since maps to undefined. */
-async function lookUp(jobs: JobStore, orgId: string, ids: readonly string[]): Promise<Map<string, StoredJob | undefined>> {
+async function lookUp(
+  jobs: JobStore,
+  orgId: string,
+  ids: readonly string[],
+): Promise<Map<string, StoredJob | undefined>> {
   const found = new Map<string, StoredJob | undefined>();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -187,11 +221,18 @@ function categoryOf(orchestration: OrchestrationRecord): DataCategory {
     orchestrationId: orchestration.orchestrationId,
     name: orchestration.name,
     subjectCategory: orchestration.subjectCategory ?? NOT_STATED,
-    personalData: orchestration.fields.filter((f) => f.personal || f.encrypted).map((f) => ({ id: f.id, label: f.label, type: f.type, encrypted: f.encrypted })),
+    personalData: orchestration.fields
+      .filter((f) => f.personal || f.encrypted)
+      .map((f) => ({ id: f.id, label: f.label, type: f.type, encrypted: f.encrypted })),
   };
 }
 
-export async function scopeIncident(deps: IncidentScopeDeps, ctx: RequestContext, orgId: string, input: IncidentScopeInput): Promise<IncidentScope> {
+export async function scopeIncident(
+  deps: IncidentScopeDeps,
+  ctx: RequestContext,
+  orgId: string,
+  input: IncidentScopeInput,
+): Promise<IncidentScope> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'incidents.scope');
   const window = incidentWindow(input.from, input.to);
@@ -210,7 +251,12 @@ export async function scopeIncident(deps: IncidentScopeDeps, ctx: RequestContext
     unresolvedExports: 0,
     unresolvedRows: 0,
   };
-  const query = { orgId, ...window, ...(input.actor === undefined ? {} : { actor: input.actor }), ...(input.sourceIp === undefined ? {} : { sourceIp: input.sourceIp }) };
+  const query = {
+    orgId,
+    ...window,
+    ...(input.actor === undefined ? {} : { actor: input.actor }),
+    ...(input.sourceIp === undefined ? {} : { sourceIp: input.sourceIp }),
+  };
   for await (const event of deps.audit.window(query)) count(tally, event, offset, input.limit);
 
   // What exports, backups and access reports disclosed: the jobs they held, as stored now.
@@ -229,13 +275,19 @@ export async function scopeIncident(deps: IncidentScopeDeps, ctx: RequestContext
       tally.unresolvedRows += rows;
       continue;
     }
-    const sources = record.orchestrationId === undefined ? orchestrations.map((o) => o.orchestrationId) : [record.orchestrationId];
-    for (const orchestrationId of sources) addJobs(await jobsOfOrchestration(deps.jobs, orgId, orchestrationId, at), 'download');
+    const sources =
+      record.orchestrationId === undefined
+        ? orchestrations.map((o) => o.orchestrationId)
+        : [record.orchestrationId];
+    for (const orchestrationId of sources)
+      addJobs(await jobsOfOrchestration(deps.jobs, orgId, orchestrationId, at), 'download');
   }
   if (tally.backupAt !== undefined) {
-    for (const o of orchestrations) addJobs(await jobsOfOrchestration(deps.jobs, orgId, o.orchestrationId, tally.backupAt), 'download');
+    for (const o of orchestrations)
+      addJobs(await jobsOfOrchestration(deps.jobs, orgId, o.orchestrationId, tally.backupAt), 'download');
   }
-  for (const subjectIndex of tally.subjects) addJobs(await jobsOfSubject(deps.jobs, orgId, subjectIndex), 'access');
+  for (const subjectIndex of tally.subjects)
+    addJobs(await jobsOfSubject(deps.jobs, orgId, subjectIndex), 'access');
   const unknown = [...tally.jobs.keys()].filter((jobId) => !known.has(jobId));
   for (const [jobId, job] of await lookUp(deps.jobs, orgId, unknown)) known.set(jobId, job);
 
@@ -249,7 +301,9 @@ export async function scopeIncident(deps: IncidentScopeDeps, ctx: RequestContext
       if (job.subjectIndex !== undefined) tally.subjects.add(job.subjectIndex);
     }
   }
-  const categories = orchestrations.filter((o) => disclosedOrchestrations.has(o.orchestrationId)).map(categoryOf);
+  const categories = orchestrations
+    .filter((o) => disclosedOrchestrations.has(o.orchestrationId))
+    .map(categoryOf);
   const jobIds = [...tally.jobs.keys()].sort();
   const jobItems = jobIds.slice(offset, offset + input.limit).map((jobId) => ({
     jobId,
@@ -261,12 +315,21 @@ export async function scopeIncident(deps: IncidentScopeDeps, ctx: RequestContext
 
   const result: IncidentScope = {
     window: { ...window, actor: input.actor ?? null, sourceIp: input.sourceIp ?? null },
-    events: { count: tally.events, byAction: Object.fromEntries([...tally.byAction].sort(([a], [b]) => a.localeCompare(b))), items: tally.page },
+    events: {
+      count: tally.events,
+      byAction: Object.fromEntries([...tally.byAction].sort(([a], [b]) => a.localeCompare(b))),
+      items: tally.page,
+    },
     jobs: { count: jobIds.length, items: jobItems },
     subjects: { count: tally.subjects.size },
     categories,
     article33: {
-      natureOfBreach: { window, actor: input.actor ?? null, sourceIp: input.sourceIp ?? null, disclosures: tally.disclosures },
+      natureOfBreach: {
+        window,
+        actor: input.actor ?? null,
+        sourceIp: input.sourceIp ?? null,
+        disclosures: tally.disclosures,
+      },
       subjectCategories: [...new Set(categories.map((c) => c.subjectCategory))].sort(),
       approximateSubjects: tally.subjects.size,
       dataCategories: [...new Set(categories.flatMap((c) => c.personalData.map((f) => f.label)))].sort(),

@@ -13,12 +13,18 @@ import type { JobBatchChange, StoredJob } from '../ports/jobs.ts';
 
 export type ErasureMode = 'delete' | 'anonymize';
 
-export function erasureChange(orchestration: Pick<Orchestration, 'fields'>, job: StoredJob, mode: ErasureMode, now: Date): JobBatchChange {
+export function erasureChange(
+  orchestration: Pick<Orchestration, 'fields'>,
+  job: StoredJob,
+  mode: ErasureMode,
+  now: Date,
+): JobBatchChange {
   if (mode === 'delete') return { kind: 'delete', job };
   const personal = new Set(orchestration.fields.filter((f) => f.personal || f.subject).map((f) => f.id));
   const known = new Set(orchestration.fields.map((f) => f.id));
   const fields: Record<string, FieldValue> = {};
-  for (const [fieldId, value] of Object.entries(job.fields)) if (known.has(fieldId) && !personal.has(fieldId)) fields[fieldId] = value;
+  for (const [fieldId, value] of Object.entries(job.fields))
+    if (known.has(fieldId) && !personal.has(fieldId)) fields[fieldId] = value;
   const { subjectIndex: _index, restriction: _restriction, ...rest } = job;
   const at = now.toISOString();
   const next: StoredJob = { ...rest, fields, anonymizedAt: at, version: job.version + 1, updatedAt: at };

@@ -26,24 +26,35 @@ function isCalendarDate(value: string): boolean {
 }
 
 /** The value in its stored form, or the reason it does not fit the field's type. */
-function normaliseValue(field: FieldDefinition, value: FieldValue): { value: FieldValue } | { problem: string } {
+function normaliseValue(
+  field: FieldDefinition,
+  value: FieldValue,
+): { value: FieldValue } | { problem: string } {
   switch (field.type) {
     case 'number':
       if (typeof value !== 'number') return { problem: 'Expected a number' };
       return isStorableNumber(value) ? { value } : { problem: STORABLE_NUMBER_RULE };
     case 'text':
       if (typeof value !== 'string') return { problem: 'Expected text' };
-      return value.length <= MAX_TEXT_LENGTH ? { value } : { problem: `Text is limited to ${MAX_TEXT_LENGTH} characters` };
+      return value.length <= MAX_TEXT_LENGTH
+        ? { value }
+        : { problem: `Text is limited to ${MAX_TEXT_LENGTH} characters` };
     case 'email': {
       const email = typeof value === 'string' ? value.trim() : '';
-      return email.length <= 254 && emailSchema.safeParse(email).success ? { value: email } : { problem: 'Expected an email address' };
+      return email.length <= 254 && emailSchema.safeParse(email).success
+        ? { value: email }
+        : { problem: 'Expected an email address' };
     }
     case 'phone': {
       const phone = typeof value === 'string' ? value.replace(/[\s().-]/g, '') : '';
-      return E164.test(phone) ? { value: phone } : { problem: 'Expected a phone number in international form, e.g. +4915112345678' };
+      return E164.test(phone)
+        ? { value: phone }
+        : { problem: 'Expected a phone number in international form, e.g. +4915112345678' };
     }
     case 'date':
-      return typeof value === 'string' && isCalendarDate(value) ? { value } : { problem: 'Expected a date as YYYY-MM-DD' };
+      return typeof value === 'string' && isCalendarDate(value)
+        ? { value }
+        : { problem: 'Expected a date as YYYY-MM-DD' };
   }
 }
 

@@ -7,7 +7,13 @@
  */
 import { jobListScope, unwritableField, type Action, type FieldMask } from '../domain/authorization.ts';
 import type { Cursors, CursorScope } from '../domain/cursor.ts';
-import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { FieldValue, LegalHold } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
@@ -20,7 +26,14 @@ import { assertProcessable, type ProcessingOperation } from './restriction.ts';
 import type { JobOrchestrations } from './job-orchestrations.ts';
 import type { PagePosition } from '../ports/page.ts';
 import type { RecordsContext } from './records-context.ts';
-import { cryptoOf, auditActorOf, authorize, customRoleOf, memberOfOpenOrg, type OrgScope } from './org-access.ts';
+import {
+  cryptoOf,
+  auditActorOf,
+  authorize,
+  customRoleOf,
+  memberOfOpenOrg,
+  type OrgScope,
+} from './org-access.ts';
 import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
 
 export interface JobDeps extends RecordsContext {
@@ -68,7 +81,6 @@ function matchesIfMatch(ifMatch: string | undefined, version: number): boolean {
   return wanted.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version));
 }
 
-
 interface LoadedJob {
   readonly scope: OrgScope;
   readonly orchestration: OrchestrationRecord;
@@ -77,11 +89,21 @@ interface LoadedJob {
 }
 
 /** The job, its orchestration and the caller's field mask for `action`; 404/403 as the decision says. */
-async function loadJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string, action: Action): Promise<LoadedJob> {
+async function loadJob(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  action: Action,
+): Promise<LoadedJob> {
   // One batched read: the organization, the caller's membership, the job, and its orchestration
   // when this instance already knows which one that is. Nothing of the job leaves before the decision below.
   const knownOrchestration = deps.jobOrchestrations.get(orgId, jobId);
-  const found = await deps.access.read(orgId, { userId: ctx.principal.userId, jobId, ...(knownOrchestration === undefined ? {} : { orchestrationId: knownOrchestration }) });
+  const found = await deps.access.read(orgId, {
+    userId: ctx.principal.userId,
+    jobId,
+    ...(knownOrchestration === undefined ? {} : { orchestrationId: knownOrchestration }),
+  });
   const { org, membership } = memberOfOpenOrg(found);
   const job = found.job;
   if (job === undefined) throw new NotFoundError('job');
@@ -92,22 +114,38 @@ async function loadJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId:
   const rest =
     orchestrationRead && roleId === undefined
       ? undefined
-      : await deps.access.read(orgId, { ...(orchestrationRead ? {} : { orchestrationId: job.orchestrationId }), ...(roleId === undefined ? {} : { roleId }) });
+      : await deps.access.read(orgId, {
+          ...(orchestrationRead ? {} : { orchestrationId: job.orchestrationId }),
+          ...(roleId === undefined ? {} : { roleId }),
+        });
   // A job whose orchestration is gone is being swept: it no longer exists for anyone.
   const orchestration = orchestrationRead ? found.orchestration : rest?.orchestration;
   if (orchestration === undefined) throw new NotFoundError('job');
-  const scope: OrgScope = { org, actor: rest?.customRole === undefined ? { membership } : { membership, customRole: rest.customRole } };
+  const scope: OrgScope = {
+    org,
+    actor: rest?.customRole === undefined ? { membership } : { membership, customRole: rest.customRole },
+  };
   const mask = authorize(scope.actor, action, { kind: 'job', orchestration, job });
   return { scope, orchestration, job, mask };
 }
 
 /** The orchestration and the caller's field mask for `action`, read in one batch (two with a custom role). */
-async function loadOrchestration(deps: JobDeps, ctx: RequestContext, orgId: string, orchestrationId: string, action: Action) {
+async function loadOrchestration(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  orchestrationId: string,
+  action: Action,
+) {
   const found = await deps.access.read(orgId, { userId: ctx.principal.userId, orchestrationId });
   const { org, membership } = memberOfOpenOrg(found);
   const roleId = customRoleOf(membership);
-  const customRole = roleId === undefined ? undefined : (await deps.access.read(orgId, { roleId })).customRole;
-  const scope: OrgScope = { org, actor: customRole === undefined ? { membership } : { membership, customRole } };
+  const customRole =
+    roleId === undefined ? undefined : (await deps.access.read(orgId, { roleId })).customRole;
+  const scope: OrgScope = {
+    org,
+    actor: customRole === undefined ? { membership } : { membership, customRole },
+  };
   const orchestration = found.orchestration;
   if (orchestration === undefined) throw new NotFoundError('orchestration');
   const mask = authorize(scope.actor, action, { kind: 'orchestration', orchestration });
@@ -162,9 +200,14 @@ async function viewsOf(
       {
         orgId: scope.org.orgId,
         action: 'job.read',
-        resource: single ? { type: 'job', id: decryptedJobs[0]! } : { type: 'orchestration', id: orchestration.orchestrationId },
+        resource: single
+          ? { type: 'job', id: decryptedJobs[0]! }
+          : { type: 'orchestration', id: orchestration.orchestrationId },
         outcome: 'success',
-        detail: { decryptedFields: [...decryptedFields].sort().join(','), ...(single ? {} : { jobIds: decryptedJobs.join(',') }) },
+        detail: {
+          decryptedFields: [...decryptedFields].sort().join(','),
+          ...(single ? {} : { jobIds: decryptedJobs.join(',') }),
+        },
       },
       auditActorOf(ctx),
     );
@@ -187,10 +230,17 @@ async function versioned(
  * The encrypted fields a write's answer will show decrypted although the caller did not send
  * them in this request: the write's own audit event names them, in place of a read event.
  */
-function disclosedBy(orchestration: OrchestrationRecord, mask: FieldMask, next: StoredJob, sent: Iterable<string>): string[] {
+function disclosedBy(
+  orchestration: OrchestrationRecord,
+  mask: FieldMask,
+  next: StoredJob,
+  sent: Iterable<string>,
+): string[] {
   const own = new Set(sent);
   return orchestration.fields
-    .filter((f) => f.encrypted && !own.has(f.id) && f.id in next.fields && (mask[f.id] ?? 'hidden') !== 'hidden')
+    .filter(
+      (f) => f.encrypted && !own.has(f.id) && f.id in next.fields && (mask[f.id] ?? 'hidden') !== 'hidden',
+    )
     .map((f) => f.id)
     .sort();
 }
@@ -203,7 +253,13 @@ export async function createJob(
   input: { fields: Readonly<Record<string, FieldValue>> },
 ): Promise<VersionedJob> {
   for (let attempt = 1; ; attempt += 1) {
-    const { scope, orchestration, mask } = await loadOrchestration(deps, ctx, orgId, orchestrationId, 'jobs.create');
+    const { scope, orchestration, mask } = await loadOrchestration(
+      deps,
+      ctx,
+      orgId,
+      orchestrationId,
+      'jobs.create',
+    );
     const values = validateFieldValues(orchestration, input.fields, false) as Record<string, FieldValue>;
     assertWritable(mask, Object.keys(values));
     const firstStage = orchestration.stages[0];
@@ -225,14 +281,25 @@ export async function createJob(
       ...(sealed.subjectIndex === undefined ? {} : { subjectIndex: sealed.subjectIndex }),
     };
     try {
-      await deps.jobs.create(job, { orchestrationId, revision: orchestration.revision }, {
-        draft: { orgId, action: 'job.create', resource: { type: 'job', id: jobId }, outcome: 'success', changes: changesOf(orchestration, {}, values) },
-        actor: auditActorOf(ctx),
-      });
+      await deps.jobs.create(
+        job,
+        { orchestrationId, revision: orchestration.revision },
+        {
+          draft: {
+            orgId,
+            action: 'job.create',
+            resource: { type: 'job', id: jobId },
+            outcome: 'success',
+            changes: changesOf(orchestration, {}, values),
+          },
+          actor: auditActorOf(ctx),
+        },
+      );
     } catch (error) {
       // The definition changed between validation and write: validate again against the new one.
       if (error instanceof JobWriteConflict && attempt < MAX_WRITE_ATTEMPTS) continue;
-      if (error instanceof JobWriteConflict) throw new ConflictError('The orchestration is being changed; retry');
+      if (error instanceof JobWriteConflict)
+        throw new ConflictError('The orchestration is being changed; retry');
       throw error;
     }
     deps.jobOrchestrations.remember(orgId, jobId, orchestrationId);
@@ -255,23 +322,44 @@ export async function listJobs(
   orchestrationId: string,
   input: JobListInput,
 ): Promise<{ items: JobView[]; nextCursor: string | null }> {
-  const { scope, orchestration, mask } = await loadOrchestration(deps, ctx, orgId, orchestrationId, 'jobs.read');
+  const { scope, orchestration, mask } = await loadOrchestration(
+    deps,
+    ctx,
+    orgId,
+    orchestrationId,
+    'jobs.read',
+  );
   const ownerId = jobListScope(scope.actor) === 'own' ? ctx.principal.userId : undefined;
   // Opens only what listByOrchestration answered under this scope: the seal proves it is a position.
-  const startKey = input.cursor === undefined ? undefined : (deps.cursors.open(input.scope, input.cursor) as PagePosition);
-  const page = await deps.jobs.listByOrchestration(orgId, orchestrationId, { limit: input.limit, ...(startKey ? { startKey } : {}), ...(ownerId ? { ownerId } : {}) });
+  const startKey =
+    input.cursor === undefined ? undefined : (deps.cursors.open(input.scope, input.cursor) as PagePosition);
+  const page = await deps.jobs.listByOrchestration(orgId, orchestrationId, {
+    limit: input.limit,
+    ...(startKey ? { startKey } : {}),
+    ...(ownerId ? { ownerId } : {}),
+  });
   for (const job of page.items) deps.jobOrchestrations.remember(orgId, job.jobId, orchestrationId);
   const items = await viewsOf(deps, ctx, scope, orchestration, page.items, mask);
-  return { items, nextCursor: page.lastKey === undefined ? null : deps.cursors.seal(input.scope, page.lastKey) };
+  return {
+    items,
+    nextCursor: page.lastKey === undefined ? null : deps.cursors.seal(input.scope, page.lastKey),
+  };
 }
 
-export async function getJob(deps: JobDeps, ctx: RequestContext, orgId: string, jobId: string): Promise<VersionedJob> {
+export async function getJob(
+  deps: JobDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+): Promise<VersionedJob> {
   const loaded = await loadJob(deps, ctx, orgId, jobId, 'jobs.read');
   return versioned(deps, ctx, loaded, loaded.job);
 }
 
 /** A change of an existing job: the next stored state and its audit draft, or null to delete it. */
-type JobChange = (loaded: LoadedJob) => Promise<{ next: StoredJob | null; draft: AuditDraft; sent?: readonly string[] }>;
+type JobChange = (
+  loaded: LoadedJob,
+) => Promise<{ next: StoredJob | null; draft: AuditDraft; sent?: readonly string[] }>;
 
 /**
  * The one processing path: load + authorize, refuse restricted jobs, check If-Match, apply the
@@ -294,9 +382,15 @@ async function processJob(
     if (!matchesIfMatch(ifMatch, loaded.job.version)) throw new PreconditionFailedError();
     const { next, draft, sent = [] } = await change(loaded);
     const disclosed = next === null ? [] : disclosedBy(loaded.orchestration, loaded.mask, next, sent);
-    const withDisclosure: AuditDraft = disclosed.length === 0 ? draft : { ...draft, detail: { ...draft.detail, disclosedFields: disclosed.join(',') } };
+    const withDisclosure: AuditDraft =
+      disclosed.length === 0
+        ? draft
+        : { ...draft, detail: { ...draft.detail, disclosedFields: disclosed.join(',') } };
     const audit = { draft: withDisclosure, actor: auditActorOf(ctx) };
-    const guard = { orchestrationId: loaded.orchestration.orchestrationId, revision: loaded.orchestration.revision };
+    const guard = {
+      orchestrationId: loaded.orchestration.orchestrationId,
+      revision: loaded.orchestration.revision,
+    };
     try {
       if (next === null) await deps.jobs.delete(loaded.job, loaded.job.version, audit);
       else await deps.jobs.replace(next, guard, audit);
@@ -319,33 +413,55 @@ export async function updateJob(
   ifMatch?: string,
 ): Promise<VersionedJob> {
   let everShared = true;
-  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', 'job.update', ifMatch, async ({ scope, orchestration, job, mask }) => {
-    everShared = hasEverShared(scope);
-    const written = validateFieldValues(orchestration, input.fields, true);
-    assertWritable(mask, Object.keys(written));
-    const set: Record<string, FieldValue> = {};
-    for (const [fieldId, value] of Object.entries(written)) if (value !== null) set[fieldId] = value;
-    const sealed = await sealValues(cryptoOf(deps, scope), jobId, orchestration, set);
-    const fields: Record<string, FieldValue> = { ...job.fields, ...sealed.stored };
-    for (const [fieldId, value] of Object.entries(written)) if (value === null) delete fields[fieldId];
-    const subjectField = orchestration.fields.find((f) => f.subject);
-    // The blind index follows the subject email: recomputed when it is written, dropped when it is cleared.
-    const subjectIndex = subjectField === undefined || !(subjectField.id in written) ? job.subjectIndex : sealed.subjectIndex;
-    const { subjectIndex: _previous, ...rest } = job;
-    const next: StoredJob = {
-      ...rest,
-      fields,
-      version: job.version + 1,
-      updatedAt: deps.clock.now().toISOString(),
-      ...(subjectIndex === undefined ? {} : { subjectIndex }),
-    };
-    return {
-      next,
-      draft: { orgId, action: 'job.update', resource: { type: 'job', id: jobId }, outcome: 'success', changes: changesOf(orchestration, job.fields, written) },
-      sent: Object.keys(written),
-    };
-  });
-  if (everShared) await notifyRecipients(deps, { event: 'job.rectified', orgId, jobIds: [jobId], fields: Object.keys(input.fields) });
+  const result = await processJob(
+    deps,
+    ctx,
+    orgId,
+    jobId,
+    'jobs.update',
+    'job.update',
+    ifMatch,
+    async ({ scope, orchestration, job, mask }) => {
+      everShared = hasEverShared(scope);
+      const written = validateFieldValues(orchestration, input.fields, true);
+      assertWritable(mask, Object.keys(written));
+      const set: Record<string, FieldValue> = {};
+      for (const [fieldId, value] of Object.entries(written)) if (value !== null) set[fieldId] = value;
+      const sealed = await sealValues(cryptoOf(deps, scope), jobId, orchestration, set);
+      const fields: Record<string, FieldValue> = { ...job.fields, ...sealed.stored };
+      for (const [fieldId, value] of Object.entries(written)) if (value === null) delete fields[fieldId];
+      const subjectField = orchestration.fields.find((f) => f.subject);
+      // The blind index follows the subject email: recomputed when it is written, dropped when it is cleared.
+      const subjectIndex =
+        subjectField === undefined || !(subjectField.id in written) ? job.subjectIndex : sealed.subjectIndex;
+      const { subjectIndex: _previous, ...rest } = job;
+      const next: StoredJob = {
+        ...rest,
+        fields,
+        version: job.version + 1,
+        updatedAt: deps.clock.now().toISOString(),
+        ...(subjectIndex === undefined ? {} : { subjectIndex }),
+      };
+      return {
+        next,
+        draft: {
+          orgId,
+          action: 'job.update',
+          resource: { type: 'job', id: jobId },
+          outcome: 'success',
+          changes: changesOf(orchestration, job.fields, written),
+        },
+        sent: Object.keys(written),
+      };
+    },
+  );
+  if (everShared)
+    await notifyRecipients(deps, {
+      event: 'job.rectified',
+      orgId,
+      jobIds: [jobId],
+      fields: Object.keys(input.fields),
+    });
   return result!;
 }
 
@@ -357,37 +473,70 @@ export async function transitionJob(
   input: { stage: string },
   ifMatch?: string,
 ): Promise<VersionedJob> {
-  const result = await processJob(deps, ctx, orgId, jobId, 'jobs.update', 'job.transition', ifMatch, async ({ orchestration, job }) => {
-    if (!orchestration.stages.includes(input.stage)) {
-      throw new ValidationError('Unknown stage', [{ path: 'body.stage', message: 'No such stage in this orchestration' }]);
-    }
-    const at = deps.clock.now().toISOString();
-    // Entering a stage (not staying in it) starts the clock of a `final_stage` retention rule.
-    const next: StoredJob = { ...job, stage: input.stage, ...(input.stage === job.stage ? {} : { stageEnteredAt: at }), version: job.version + 1, updatedAt: at };
-    return {
-      next,
-      draft: {
-        orgId,
-        action: 'job.transition',
-        resource: { type: 'job', id: jobId },
-        outcome: 'success',
-        changes: { fields: ['stage'], values: { stage: input.stage } },
-        detail: { from: job.stage },
-      },
-    };
-  });
+  const result = await processJob(
+    deps,
+    ctx,
+    orgId,
+    jobId,
+    'jobs.update',
+    'job.transition',
+    ifMatch,
+    async ({ orchestration, job }) => {
+      if (!orchestration.stages.includes(input.stage)) {
+        throw new ValidationError('Unknown stage', [
+          { path: 'body.stage', message: 'No such stage in this orchestration' },
+        ]);
+      }
+      const at = deps.clock.now().toISOString();
+      // Entering a stage (not staying in it) starts the clock of a `final_stage` retention rule.
+      const next: StoredJob = {
+        ...job,
+        stage: input.stage,
+        ...(input.stage === job.stage ? {} : { stageEnteredAt: at }),
+        version: job.version + 1,
+        updatedAt: at,
+      };
+      return {
+        next,
+        draft: {
+          orgId,
+          action: 'job.transition',
+          resource: { type: 'job', id: jobId },
+          outcome: 'success',
+          changes: { fields: ['stage'], values: { stage: input.stage } },
+          detail: { from: job.stage },
+        },
+      };
+    },
+  );
   return result!;
 }
 
 /** Erasure of one job; the extensions that received it are told (Art. 19). */
-export async function deleteJob(deps: JobDeps & RecipientDeps, ctx: RequestContext, orgId: string, jobId: string, ifMatch?: string): Promise<void> {
+export async function deleteJob(
+  deps: JobDeps & RecipientDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  ifMatch?: string,
+): Promise<void> {
   let everShared = true;
   await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ scope, job }) => {
     everShared = hasEverShared(scope);
-    if (job.legalHold !== undefined) throw new ConflictError('The job is under legal hold: it may not be erased until the hold is lifted', 'held');
+    if (job.legalHold !== undefined)
+      throw new ConflictError(
+        'The job is under legal hold: it may not be erased until the hold is lifted',
+        'held',
+      );
     return {
       next: null,
-      draft: { orgId, action: 'job.delete', resource: { type: 'job', id: jobId }, outcome: 'success', changes: { fields: Object.keys(job.fields) } },
+      draft: {
+        orgId,
+        action: 'job.delete',
+        resource: { type: 'job', id: jobId },
+        outcome: 'success',
+        changes: { fields: Object.keys(job.fields) },
+      },
     };
   });
   if (everShared) await notifyRecipients(deps, { event: 'job.erased', orgId, jobIds: [jobId] });

@@ -21,7 +21,13 @@ import type { FieldValue } from '../domain/orchestration.ts';
 import { OrgCrypto, newKeyVersion } from '../domain/org-crypto.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { AuditActor } from '../ports/audit.ts';
-import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type JobStore, type StoredJob } from '../ports/jobs.ts';
+import {
+  JobBatchConflict,
+  SUBJECT_BATCH_LIMIT,
+  type JobBatchChange,
+  type JobStore,
+  type StoredJob,
+} from '../ports/jobs.ts';
 import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
@@ -40,14 +46,25 @@ export interface KeyRotationView {
   readonly versions: number;
 }
 
-export async function rotateOrganizationKey(deps: KeyRotationDeps, ctx: RequestContext, orgId: string): Promise<KeyRotationView> {
+export async function rotateOrganizationKey(
+  deps: KeyRotationDeps,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<KeyRotationView> {
   const { org, actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'keys.rotate');
   const wrapped = await newKeyVersion(deps.keys, orgId, org.wrappedKeys);
   const versions = org.wrappedKeys.length + 1;
   await deps.orgs.appendKey(orgId, org.wrappedKeys.length, wrapped, {
     // The key id and the count only: the wrapped key itself never goes into the audit log.
-    draft: { orgId, action: 'org.key.rotate', resource: { type: 'org', id: orgId }, outcome: 'success', changes: { fields: ['wrappedKeys'] }, detail: { keyId: wrapped.keyId, versions } },
+    draft: {
+      orgId,
+      action: 'org.key.rotate',
+      resource: { type: 'org', id: orgId },
+      outcome: 'success',
+      changes: { fields: ['wrappedKeys'] },
+      detail: { keyId: wrapped.keyId, versions },
+    },
     actor: auditActorOf(ctx),
   });
   return { keyId: wrapped.keyId, versions };
@@ -86,7 +103,11 @@ const DEFAULT_BATCH_SIZE = 25;
 const MAX_BATCH_ATTEMPTS = 3;
 
 /** The re-sealed job, or undefined when none of its values names an older version. */
-async function resealed(crypto: OrgCrypto, orchestration: OrchestrationRecord, job: StoredJob): Promise<{ next: StoredJob; fields: string[] } | undefined> {
+async function resealed(
+  crypto: OrgCrypto,
+  orchestration: OrchestrationRecord,
+  job: StoredJob,
+): Promise<{ next: StoredJob; fields: string[] } | undefined> {
   const fields: Record<string, FieldValue> = { ...job.fields };
   const changed: string[] = [];
   for (const field of orchestration.fields) {
@@ -107,7 +128,11 @@ async function resealed(crypto: OrgCrypto, orchestration: OrchestrationRecord, j
  * Restricted jobs are re-sealed too: re-encryption changes no content and serves no purpose but
  * storage security, and skipping them would pin the old version to their data.
  */
-export async function resealOrganization(deps: ResealDeps, orgId: string, options: ResealOptions): Promise<ResealReport> {
+export async function resealOrganization(
+  deps: ResealDeps,
+  orgId: string,
+  options: ResealOptions,
+): Promise<ResealReport> {
   const org = await deps.orgs.get(orgId);
   if (org === undefined || org.status !== 'active') throw new NotFoundError('organization');
   const newest = org.wrappedKeys.at(-1);
@@ -120,7 +145,10 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
   const failed = new Set<string>();
 
   /** Writes one batch; on a lost race re-reads its jobs from the table and tries again. */
-  const commitBatch = async (orchestration: OrchestrationRecord, jobs: readonly StoredJob[]): Promise<void> => {
+  const commitBatch = async (
+    orchestration: OrchestrationRecord,
+    jobs: readonly StoredJob[],
+  ): Promise<void> => {
     let pending = [...jobs];
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       const changes: JobBatchChange[] = [];
@@ -173,9 +201,12 @@ export async function resealOrganization(deps: ResealDeps, orgId: string, option
 
   for (const orchestration of await deps.orchestrations.list(orgId)) {
     if (!orchestration.fields.some((field) => field.encrypted)) continue;
-    for await (const jobs of pagesOf((after) => deps.jobs.listByOrchestration(orgId, orchestration.orchestrationId, { limit: pageSize, ...after }))) {
+    for await (const jobs of pagesOf((after) =>
+      deps.jobs.listByOrchestration(orgId, orchestration.orchestrationId, { limit: pageSize, ...after }),
+    )) {
       counts.jobsScanned += jobs.length;
-      for (let i = 0; i < jobs.length; i += batchSize) await commitBatch(orchestration, jobs.slice(i, i + batchSize));
+      for (let i = 0; i < jobs.length; i += batchSize)
+        await commitBatch(orchestration, jobs.slice(i, i + batchSize));
     }
   }
   return { keyId: newest.keyId, ...counts, jobsSkipped: [...skipped], jobsFailed: [...failed] };

@@ -42,7 +42,14 @@ const viewOf = (job: StoredJob): HoldView => ({
   version: job.version,
 });
 
-async function changeHold(deps: HoldDeps, ctx: RequestContext, orgId: string, jobId: string, reason: string | undefined, hold: boolean): Promise<HoldView> {
+async function changeHold(
+  deps: HoldDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  reason: string | undefined,
+  hold: boolean,
+): Promise<HoldView> {
   for (let attempt = 1; ; attempt += 1) {
     const scope = await resolveScope(deps.orgs, ctx, orgId);
     const job = await deps.jobs.get(orgId, jobId);
@@ -50,7 +57,8 @@ async function changeHold(deps: HoldDeps, ctx: RequestContext, orgId: string, jo
     const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
     if (orchestration === undefined) throw new NotFoundError('job');
     authorize(scope.actor, 'records.hold', { kind: 'job', orchestration, job });
-    if (!hold && job.legalHold === undefined) throw new ConflictError('The job is not under legal hold', 'not-held');
+    if (!hold && job.legalHold === undefined)
+      throw new ConflictError('The job is not under legal hold', 'not-held');
     const at = deps.clock.now().toISOString();
     const { legalHold: previous, ...rest } = job;
     const next: StoredJob = {
@@ -81,8 +89,18 @@ async function changeHold(deps: HoldDeps, ctx: RequestContext, orgId: string, jo
   }
 }
 
-export const placeHold = (deps: HoldDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }): Promise<HoldView> =>
-  changeHold(deps, ctx, orgId, jobId, input.reason, true);
+export const placeHold = (
+  deps: HoldDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  input: { reason: string },
+): Promise<HoldView> => changeHold(deps, ctx, orgId, jobId, input.reason, true);
 
-export const liftHold = (deps: HoldDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason?: string | undefined } | undefined): Promise<HoldView> =>
-  changeHold(deps, ctx, orgId, jobId, input?.reason, false);
+export const liftHold = (
+  deps: HoldDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  input: { reason?: string | undefined } | undefined,
+): Promise<HoldView> => changeHold(deps, ctx, orgId, jobId, input?.reason, false);

@@ -40,7 +40,12 @@ async function countEventsOf(auditLog: MeDeps['auditLog'], orgId: string, userId
   let count = 0;
   let after: string | undefined;
   do {
-    const page = await auditLog.query({ orgId, actor: userId, limit: 100, ...(after === undefined ? {} : { after }) });
+    const page = await auditLog.query({
+      orgId,
+      actor: userId,
+      limit: 100,
+      ...(after === undefined ? {} : { after }),
+    });
     count += page.items.length;
     after = page.next ?? undefined;
   } while (after !== undefined);
@@ -60,8 +65,20 @@ export async function describeMe(deps: MeDeps, ctx: RequestContext): Promise<MeV
     email: ctx.principal.email,
     memberships: await Promise.all(
       visible.map(async (m) => {
-        const [jobsOwned, auditEvents] = await Promise.all([deps.jobs.countOwnedBy(m.orgId, userId), countEventsOf(deps.auditLog, m.orgId, userId)]);
-        return { orgId: m.orgId, organization: orgs.get(m.orgId)!.name, role: m.role, email: m.email, addedAt: m.addedAt, addedBy: m.addedBy, jobsOwned, auditEvents };
+        const [jobsOwned, auditEvents] = await Promise.all([
+          deps.jobs.countOwnedBy(m.orgId, userId),
+          countEventsOf(deps.auditLog, m.orgId, userId),
+        ]);
+        return {
+          orgId: m.orgId,
+          organization: orgs.get(m.orgId)!.name,
+          role: m.role,
+          email: m.email,
+          addedAt: m.addedAt,
+          addedBy: m.addedBy,
+          jobsOwned,
+          auditEvents,
+        };
       }),
     ),
     auditEventsKeep: ['user id', 'email', 'IP address', 'user agent'],

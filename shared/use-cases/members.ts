@@ -32,7 +32,12 @@ export interface MemberView {
   readonly addedAt: string;
 }
 
-const memberView = (m: Membership): MemberView => ({ userId: m.userId, email: m.email, role: m.role, addedAt: m.addedAt });
+const memberView = (m: Membership): MemberView => ({
+  userId: m.userId,
+  email: m.email,
+  role: m.role,
+  addedAt: m.addedAt,
+});
 
 /** The member as the decision sees them holding `role` (a custom role that is gone grants nothing). */
 async function holderOf(orgs: OrganizationStore, membership: Membership, role: string): Promise<Actor> {
@@ -46,12 +51,18 @@ async function holderOf(orgs: OrganizationStore, membership: Membership, role: s
 async function givenRole(orgs: OrganizationStore, membership: Membership, role: string): Promise<Actor> {
   const holder = await holderOf(orgs, membership, role);
   if (!isBuiltInRole(role) && holder.customRole === undefined) {
-    throw new ValidationError('Unknown role', [{ path: 'body.role', message: 'No such role in this organization' }]);
+    throw new ValidationError('Unknown role', [
+      { path: 'body.role', message: 'No such role in this organization' },
+    ]);
   }
   return holder;
 }
 
-export async function listMembers(deps: MemberDeps, ctx: RequestContext, orgId: string): Promise<MemberView[]> {
+export async function listMembers(
+  deps: MemberDeps,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<MemberView[]> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'members.read');
   const members = await deps.orgs.listMembers(orgId);
@@ -78,7 +89,13 @@ export async function addMember(
   const orchestrations = await deps.orchestrations.list(orgId);
   authorizeGrant({ actor, orchestrations }, [{ after: { actor: added, orchestrations } }]);
   await deps.orgs.addMember(member, {
-    draft: { orgId, action: 'member.add', resource: { type: 'member', id: input.userId }, outcome: 'success', changes: { fields: ['role', 'email'], values: { role: input.role } } },
+    draft: {
+      orgId,
+      action: 'member.add',
+      resource: { type: 'member', id: input.userId },
+      outcome: 'success',
+      changes: { fields: ['role', 'email'], values: { role: input.role } },
+    },
     actor: auditActorOf(ctx),
   });
   return memberView(member);
@@ -96,8 +113,14 @@ export async function changeMemberRole(
   const target = await deps.orgs.getMember(orgId, userId);
   if (target === undefined) throw new NotFoundError('member');
   if (target.role === 'owner' || input.role === 'owner') authorize(actor, 'owners.manage');
-  const [before, after, orchestrations] = await Promise.all([holderOf(deps.orgs, target, target.role), givenRole(deps.orgs, target, input.role), deps.orchestrations.list(orgId)]);
-  authorizeGrant({ actor, orchestrations }, [{ before: { actor: before, orchestrations }, after: { actor: after, orchestrations } }]);
+  const [before, after, orchestrations] = await Promise.all([
+    holderOf(deps.orgs, target, target.role),
+    givenRole(deps.orgs, target, input.role),
+    deps.orchestrations.list(orgId),
+  ]);
+  authorizeGrant({ actor, orchestrations }, [
+    { before: { actor: before, orchestrations }, after: { actor: after, orchestrations } },
+  ]);
   const updated = await deps.orgs.changeRole(orgId, userId, target.role, input.role, {
     draft: {
       orgId,
@@ -111,7 +134,12 @@ export async function changeMemberRole(
   return memberView(updated);
 }
 
-export async function removeMember(deps: MemberDeps, ctx: RequestContext, orgId: string, userId: string): Promise<void> {
+export async function removeMember(
+  deps: MemberDeps,
+  ctx: RequestContext,
+  orgId: string,
+  userId: string,
+): Promise<void> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   const leaving = userId === ctx.principal.userId;
   if (!leaving) authorize(actor, 'members.manage');
@@ -119,7 +147,13 @@ export async function removeMember(deps: MemberDeps, ctx: RequestContext, orgId:
   if (target === undefined) throw new NotFoundError('member');
   if (target.role === 'owner' && !leaving) authorize(actor, 'owners.manage');
   await deps.orgs.removeMember(target, {
-    draft: { orgId, action: 'member.remove', resource: { type: 'member', id: userId }, outcome: 'success', changes: { fields: ['role'] } },
+    draft: {
+      orgId,
+      action: 'member.remove',
+      resource: { type: 'member', id: userId },
+      outcome: 'success',
+      changes: { fields: ['role'] },
+    },
     actor: auditActorOf(ctx),
   });
 }

@@ -27,7 +27,14 @@ import { decide, permissionsOf, type Actor } from '../domain/authorization.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { roleHolder, type GrantChange } from '../domain/grants.ts';
 import { newId } from '../domain/ids.ts';
-import { definitionIssues, type FieldDefinition, type LegalBasis, type Orchestration, type OrchestrationAccess, type RetentionRule } from '../domain/orchestration.ts';
+import {
+  definitionIssues,
+  type FieldDefinition,
+  type LegalBasis,
+  type Orchestration,
+  type OrchestrationAccess,
+  type RetentionRule,
+} from '../domain/orchestration.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -111,7 +118,9 @@ function viewOf(actor: Actor, record: OrchestrationRecord): OrchestrationView {
 }
 
 /** The statements `source` makes, leaving out those it does not (undefined or null). */
-function statementsOf(source: { readonly [K in keyof ProcessingStatements]?: ProcessingStatements[K] | null }): ProcessingStatements {
+function statementsOf(source: {
+  readonly [K in keyof ProcessingStatements]?: ProcessingStatements[K] | null;
+}): ProcessingStatements {
   return {
     ...(source.purpose == null ? {} : { purpose: source.purpose }),
     ...(source.legalBasis == null ? {} : { legalBasis: source.legalBasis }),
@@ -119,12 +128,20 @@ function statementsOf(source: { readonly [K in keyof ProcessingStatements]?: Pro
   };
 }
 
-async function assertRolesExist(deps: OrchestrationDeps, orgId: string, access: OrchestrationAccess | null | undefined): Promise<void> {
+async function assertRolesExist(
+  deps: OrchestrationDeps,
+  orgId: string,
+  access: OrchestrationAccess | null | undefined,
+): Promise<void> {
   if (access === undefined || access === null) return;
   const custom = access.roles.filter((role) => !isBuiltInRole(role));
   if (custom.length === 0) return;
   const known = new Set((await deps.roles.list(orgId)).map((r) => r.roleId));
-  const issues = access.roles.flatMap((role, i) => (isBuiltInRole(role) || known.has(role) ? [] : [{ path: `body.access.roles.${i}`, message: 'No such role in this organization' }]));
+  const issues = access.roles.flatMap((role, i) =>
+    isBuiltInRole(role) || known.has(role)
+      ? []
+      : [{ path: `body.access.roles.${i}`, message: 'No such role in this organization' }],
+  );
   if (issues.length > 0) throw new ValidationError('Unknown role', issues);
 }
 
@@ -133,8 +150,16 @@ async function assertRolesExist(deps: OrchestrationDeps, orgId: string, access: 
  * role, may come to see it, or see more of its fields, than the caller does. The caller is judged
  * by the new definition as it is seen now (fields added by the change are theirs to give).
  */
-async function authorizeAccessChange(deps: OrchestrationDeps, actor: Actor, current: Orchestration, next: Orchestration): Promise<void> {
-  const [members, roles] = await Promise.all([deps.orgs.listMembers(current.orgId), deps.roles.list(current.orgId)]);
+async function authorizeAccessChange(
+  deps: OrchestrationDeps,
+  actor: Actor,
+  current: Orchestration,
+  next: Orchestration,
+): Promise<void> {
+  const [members, roles] = await Promise.all([
+    deps.orgs.listMembers(current.orgId),
+    deps.roles.list(current.orgId),
+  ]);
   const byId = new Map(roles.map((role) => [role.roleId, role]));
   const principals: Actor[] = [
     ...members.map((membership) => {
@@ -144,13 +169,22 @@ async function authorizeAccessChange(deps: OrchestrationDeps, actor: Actor, curr
     ...roles.map(roleHolder),
   ];
   const { access: _nextAccess, ...definition } = next;
-  const asSeenNow: Orchestration = { ...definition, ...(current.access === undefined ? {} : { access: current.access }) };
-  const changes: GrantChange[] = principals.map((principal) => ({ before: { actor: principal, orchestrations: [current] }, after: { actor: principal, orchestrations: [next] } }));
+  const asSeenNow: Orchestration = {
+    ...definition,
+    ...(current.access === undefined ? {} : { access: current.access }),
+  };
+  const changes: GrantChange[] = principals.map((principal) => ({
+    before: { actor: principal, orchestrations: [current] },
+    after: { actor: principal, orchestrations: [next] },
+  }));
   authorizeGrant({ actor, orchestrations: [asSeenNow] }, changes);
 }
 
 /** Why `next` may not replace `current` while jobs exist, or undefined when it may. */
-export function breakingChange(current: Orchestration, next: Pick<Orchestration, 'fields' | 'stages'>): string | undefined {
+export function breakingChange(
+  current: Orchestration,
+  next: Pick<Orchestration, 'fields' | 'stages'>,
+): string | undefined {
   const nextFields = new Map(next.fields.map((f) => [f.id, f]));
   for (const field of current.fields) {
     const after = nextFields.get(field.id);
@@ -163,16 +197,28 @@ export function breakingChange(current: Orchestration, next: Pick<Orchestration,
   return removedStage === undefined ? undefined : `stage ${removedStage} is removed`;
 }
 
-export async function listOrchestrations(deps: OrchestrationDeps, ctx: RequestContext, orgId: string): Promise<OrchestrationView[]> {
+export async function listOrchestrations(
+  deps: OrchestrationDeps,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<OrchestrationView[]> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'orchestrations.read');
   const all = await deps.orchestrations.list(orgId);
   return all
-    .filter((o) => decide(actor, 'orchestrations.read', { kind: 'orchestration', orchestration: o }).effect === 'allow')
+    .filter(
+      (o) =>
+        decide(actor, 'orchestrations.read', { kind: 'orchestration', orchestration: o }).effect === 'allow',
+    )
     .map((o) => viewOf(actor, o));
 }
 
-export async function getOrchestration(deps: OrchestrationDeps, ctx: RequestContext, orgId: string, orchestrationId: string): Promise<OrchestrationView> {
+export async function getOrchestration(
+  deps: OrchestrationDeps,
+  ctx: RequestContext,
+  orgId: string,
+  orchestrationId: string,
+): Promise<OrchestrationView> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   const record = await deps.orchestrations.get(orgId, orchestrationId);
   if (record === undefined) throw new NotFoundError('orchestration');
@@ -180,7 +226,12 @@ export async function getOrchestration(deps: OrchestrationDeps, ctx: RequestCont
   return viewOf(actor, record);
 }
 
-export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestContext, orgId: string, input: OrchestrationInput): Promise<OrchestrationView> {
+export async function createOrchestration(
+  deps: OrchestrationDeps,
+  ctx: RequestContext,
+  orgId: string,
+  input: OrchestrationInput,
+): Promise<OrchestrationView> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'orchestrations.manage');
   await assertRolesExist(deps, orgId, input.access);
@@ -205,7 +256,14 @@ export async function createOrchestration(deps: OrchestrationDeps, ctx: RequestC
       resource: { type: 'orchestration', id: orchestration.orchestrationId },
       outcome: 'success',
       changes: {
-        fields: ['name', 'stages', 'fields', ...(input.access ? ['access'] : []), ...(input.retention ? ['retention'] : []), ...PROCESSING_KEYS.filter((key) => input[key] !== undefined)],
+        fields: [
+          'name',
+          'stages',
+          'fields',
+          ...(input.access ? ['access'] : []),
+          ...(input.retention ? ['retention'] : []),
+          ...PROCESSING_KEYS.filter((key) => input[key] !== undefined),
+        ],
         values: { name: input.name, ...retentionValues(input.retention), ...statementsOf(input) },
       },
     },
@@ -258,28 +316,45 @@ export async function updateOrchestration(
   if (patch.access !== undefined) await authorizeAccessChange(deps, actor, current, next);
   const breaking = breakingChange(current, next);
   if (breaking !== undefined && current.jobCount > 0) {
-    throw new ConflictError(`Jobs exist in this orchestration, so this change is refused: ${breaking}`, 'jobs-exist');
+    throw new ConflictError(
+      `Jobs exist in this orchestration, so this change is refused: ${breaking}`,
+      'jobs-exist',
+    );
   }
-  const changed = (['name', 'stages', 'fields', 'access', 'retention', ...PROCESSING_KEYS] as const).filter((key) => patch[key] !== undefined);
+  const changed = (['name', 'stages', 'fields', 'access', 'retention', ...PROCESSING_KEYS] as const).filter(
+    (key) => patch[key] !== undefined,
+  );
   // Names, the retention rule and the Art. 30 statements describe the processing, not a person:
   // their new values (null: cleared) are kept with the change.
-  const values: Record<string, string | number | null> = { ...(patch.retention === undefined ? {} : retentionValues(patch.retention)) };
+  const values: Record<string, string | number | null> = {
+    ...(patch.retention === undefined ? {} : retentionValues(patch.retention)),
+  };
   if (patch.name !== undefined) values.name = patch.name;
   for (const key of PROCESSING_KEYS) if (patch[key] !== undefined) values[key] = patch[key];
-  const updated = await deps.orchestrations.update(next, current.revision, { requireNoJobs: breaking !== undefined }, {
-    draft: {
-      orgId,
-      action: 'orchestration.update',
-      resource: { type: 'orchestration', id: orchestrationId },
-      outcome: 'success',
-      changes: { fields: changed, ...(Object.keys(values).length === 0 ? {} : { values }) },
+  const updated = await deps.orchestrations.update(
+    next,
+    current.revision,
+    { requireNoJobs: breaking !== undefined },
+    {
+      draft: {
+        orgId,
+        action: 'orchestration.update',
+        resource: { type: 'orchestration', id: orchestrationId },
+        outcome: 'success',
+        changes: { fields: changed, ...(Object.keys(values).length === 0 ? {} : { values }) },
+      },
+      actor: auditActorOf(ctx),
     },
-    actor: auditActorOf(ctx),
-  });
+  );
   return viewOf(actor, updated);
 }
 
-export async function deleteOrchestration(deps: OrchestrationDeps, ctx: RequestContext, orgId: string, orchestrationId: string): Promise<{ jobsErased: number }> {
+export async function deleteOrchestration(
+  deps: OrchestrationDeps,
+  ctx: RequestContext,
+  orgId: string,
+  orchestrationId: string,
+): Promise<{ jobsErased: number }> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   const current = await deps.orchestrations.get(orgId, orchestrationId);
   if (current === undefined) {
@@ -290,7 +365,10 @@ export async function deleteOrchestration(deps: OrchestrationDeps, ctx: RequestC
   authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration: current });
   if ((current.heldCount ?? 0) > 0) {
     const held = await deps.jobs.heldJobIds(orgId, orchestrationId, HELD_JOBS_NAMED);
-    throw new ConflictError(`Jobs of this orchestration are under legal hold; lift their holds first: ${held.join(', ')}`, 'jobs-held');
+    throw new ConflictError(
+      `Jobs of this orchestration are under legal hold; lift their holds first: ${held.join(', ')}`,
+      'jobs-held',
+    );
   }
   await deps.orchestrations.delete(current, {
     draft: {

@@ -30,7 +30,10 @@ export async function resolveScope(
   orgId: string,
   options: { readonly ownersEvenIfClosed?: boolean } = {},
 ): Promise<OrgScope> {
-  const { org, membership } = memberOfOpenOrg(await orgs.getWithMembership(orgId, ctx.principal.userId), options);
+  const { org, membership } = memberOfOpenOrg(
+    await orgs.getWithMembership(orgId, ctx.principal.userId),
+    options,
+  );
   const roleId = customRoleOf(membership);
   if (roleId === undefined) return { org, actor: { membership } };
   const customRole = await orgs.getRole(orgId, roleId);
@@ -51,7 +54,8 @@ export function memberOfOpenOrg(
 }
 
 /** The custom role a membership names, to be read; undefined for the built-in roles. */
-export const customRoleOf = (membership: Membership): string | undefined => (isBuiltInRole(membership.role) ? undefined : membership.role);
+export const customRoleOf = (membership: Membership): string | undefined =>
+  isBuiltInRole(membership.role) ? undefined : membership.role;
 
 /** Applies the decision: the field mask when allowed, 403 when denied, 404 when hidden. */
 export function authorize(actor: Actor, action: Action, resource: Resource = { kind: 'org' }): FieldMask {

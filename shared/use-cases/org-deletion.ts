@@ -21,31 +21,58 @@ export interface OrgDeletionDeps {
   readonly clock: Clock;
 }
 
-export async function requestOrganizationDeletion(deps: OrgDeletionDeps, ctx: RequestContext, orgId: string): Promise<{ status: 'pending_deletion' }> {
+export async function requestOrganizationDeletion(
+  deps: OrgDeletionDeps,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<{ status: 'pending_deletion' }> {
   // A closed organization answers 404 here too: asking twice is not a way to probe it.
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'org.delete');
   const requestedAt = deps.clock.now().toISOString();
   const requestedBy = ctx.principal.userId;
   await deps.orgs.requestDeletion(orgId, requestedBy, requestedAt, {
-    draft: { orgId, action: 'org.delete', resource: { type: 'org', id: orgId }, outcome: 'success', changes: { fields: ['status'], values: { status: 'pending_deletion' } } },
+    draft: {
+      orgId,
+      action: 'org.delete',
+      resource: { type: 'org', id: orgId },
+      outcome: 'success',
+      changes: { fields: ['status'], values: { status: 'pending_deletion' } },
+    },
     actor: auditActorOf(ctx),
   });
   try {
     await deps.queue.send({ kind: 'org', orgId, requestedBy, requestedAt });
   } catch (error) {
-    logger.warn('deletion message not sent; the clean-up cycle finds the organization by its marker', { error: error instanceof Error ? error.name : 'unknown' });
+    logger.warn('deletion message not sent; the clean-up cycle finds the organization by its marker', {
+      error: error instanceof Error ? error.name : 'unknown',
+    });
   }
   return { status: 'pending_deletion' };
 }
 
-export async function cancelOrganizationDeletion(deps: Pick<OrgDeletionDeps, 'orgs' | 'clock'>, ctx: RequestContext, orgId: string): Promise<OrganizationView> {
+export async function cancelOrganizationDeletion(
+  deps: Pick<OrgDeletionDeps, 'orgs' | 'clock'>,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<OrganizationView> {
   const { org, actor } = await resolveScope(deps.orgs, ctx, orgId, { ownersEvenIfClosed: true });
   authorize(actor, 'org.delete');
-  if (org.status === 'active') throw new ConflictError('The organization is not pending deletion', 'not-pending-deletion');
-  if (org.status === 'deleting') throw new ConflictError('A clean-up cycle has started on the organization: its deletion can no longer be cancelled', 'deletion-started');
+  if (org.status === 'active')
+    throw new ConflictError('The organization is not pending deletion', 'not-pending-deletion');
+  if (org.status === 'deleting')
+    throw new ConflictError(
+      'A clean-up cycle has started on the organization: its deletion can no longer be cancelled',
+      'deletion-started',
+    );
   const updated = await deps.orgs.cancelDeletion(orgId, deps.clock.now().toISOString(), {
-    draft: { orgId, action: 'org.delete_cancel', resource: { type: 'org', id: orgId }, outcome: 'success', changes: { fields: ['status'], values: { status: 'active' } } },
+    draft: {
+      orgId,
+      action: 'org.delete_cancel',
+      resource: { type: 'org', id: orgId },
+      outcome: 'success',
+      changes: { fields: ['status'], values: { status: 'active' } },
+    },
     actor: auditActorOf(ctx),
   });
   return organizationView(updated, actor.membership.role);

@@ -24,10 +24,22 @@ export interface OrganizationView {
 }
 
 export function organizationView(org: OrganizationRecord, role: string): OrganizationView {
-  return { orgId: org.orgId, name: org.name, status: org.status, createdAt: org.createdAt, updatedAt: org.updatedAt, role, requestIntake: org.requestIntake !== false };
+  return {
+    orgId: org.orgId,
+    name: org.name,
+    status: org.status,
+    createdAt: org.createdAt,
+    updatedAt: org.updatedAt,
+    role,
+    requestIntake: org.requestIntake !== false,
+  };
 }
 
-export async function createOrganization(deps: OrganizationDeps, ctx: RequestContext, input: { name: string }): Promise<OrganizationView> {
+export async function createOrganization(
+  deps: OrganizationDeps,
+  ctx: RequestContext,
+  input: { name: string },
+): Promise<OrganizationView> {
   const orgId = newId();
   const now = deps.clock.now().toISOString();
   const { wrapped } = await deps.keys.generate(orgId, 'k1');
@@ -43,28 +55,49 @@ export async function createOrganization(deps: OrganizationDeps, ctx: RequestCon
   };
   await deps.orgs.create(
     org,
-    { orgId, userId: ctx.principal.userId, email: ctx.principal.email, role: 'owner', addedAt: now, addedBy: ctx.principal.userId },
     {
-      draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success', changes: { fields: ['name'], values: { name: input.name } } },
+      orgId,
+      userId: ctx.principal.userId,
+      email: ctx.principal.email,
+      role: 'owner',
+      addedAt: now,
+      addedBy: ctx.principal.userId,
+    },
+    {
+      draft: {
+        orgId,
+        action: 'org.create',
+        resource: { type: 'org', id: orgId },
+        outcome: 'success',
+        changes: { fields: ['name'], values: { name: input.name } },
+      },
       actor: auditActorOf(ctx),
     },
   );
   return organizationView(org, 'owner');
 }
 
-export async function listMyOrganizations(deps: Pick<OrganizationDeps, 'orgs'>, ctx: RequestContext): Promise<OrganizationView[]> {
+export async function listMyOrganizations(
+  deps: Pick<OrganizationDeps, 'orgs'>,
+  ctx: RequestContext,
+): Promise<OrganizationView[]> {
   const memberships = await deps.orgs.membershipsOf(ctx.principal.userId);
   const orgs = await deps.orgs.getMany(memberships.map((m) => m.orgId));
   const views: OrganizationView[] = [];
   for (const membership of memberships) {
     const org = orgs.get(membership.orgId);
     if (org === undefined) continue;
-    if (org.status === 'active' || membership.role === 'owner') views.push(organizationView(org, membership.role));
+    if (org.status === 'active' || membership.role === 'owner')
+      views.push(organizationView(org, membership.role));
   }
   return views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-export async function getOrganization(deps: Pick<OrganizationDeps, 'orgs'>, ctx: RequestContext, orgId: string): Promise<OrganizationView> {
+export async function getOrganization(
+  deps: Pick<OrganizationDeps, 'orgs'>,
+  ctx: RequestContext,
+  orgId: string,
+): Promise<OrganizationView> {
   const { org, actor } = await resolveScope(deps.orgs, ctx, orgId, { ownersEvenIfClosed: true });
   authorize(actor, 'org.read');
   return organizationView(org, actor.membership.role);
@@ -79,16 +112,30 @@ export async function updateOrganization(
   const { org, actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'org.update');
   const name = input.name ?? org.name;
-  const fields = [...(input.name === undefined ? [] : ['name']), ...(input.requestIntake === undefined ? [] : ['requestIntake'])];
-  const updated = await deps.orgs.update(orgId, { name, requestIntake: input.requestIntake }, deps.clock.now().toISOString(), {
-    draft: {
-      orgId,
-      action: 'org.update',
-      resource: { type: 'org', id: orgId },
-      outcome: 'success',
-      changes: { fields, values: { ...(input.name === undefined ? {} : { name }), ...(input.requestIntake === undefined ? {} : { requestIntake: input.requestIntake }) } },
+  const fields = [
+    ...(input.name === undefined ? [] : ['name']),
+    ...(input.requestIntake === undefined ? [] : ['requestIntake']),
+  ];
+  const updated = await deps.orgs.update(
+    orgId,
+    { name, requestIntake: input.requestIntake },
+    deps.clock.now().toISOString(),
+    {
+      draft: {
+        orgId,
+        action: 'org.update',
+        resource: { type: 'org', id: orgId },
+        outcome: 'success',
+        changes: {
+          fields,
+          values: {
+            ...(input.name === undefined ? {} : { name }),
+            ...(input.requestIntake === undefined ? {} : { requestIntake: input.requestIntake }),
+          },
+        },
+      },
+      actor: auditActorOf(ctx),
     },
-    actor: auditActorOf(ctx),
-  });
+  );
   return organizationView(updated, actor.membership.role);
 }

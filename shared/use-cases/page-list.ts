@@ -18,7 +18,13 @@ export interface ListPage<T> {
   readonly nextCursor: string | null;
 }
 
-export function pageList<T>(items: readonly T[], keyOf: (item: T) => string, request: PageRequest, cursors: Cursors, scope: CursorScope): ListPage<T> {
+export function pageList<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  request: PageRequest,
+  cursors: Cursors,
+  scope: CursorScope,
+): ListPage<T> {
   const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   let start = 0;
   if (request.cursor !== undefined) {
@@ -30,5 +36,8 @@ export function pageList<T>(items: readonly T[], keyOf: (item: T) => string, req
   const page = sorted.slice(start, start + request.limit);
   const last = page.at(-1);
   const more = start + request.limit < sorted.length;
-  return { items: page, nextCursor: more && last !== undefined ? cursors.seal(scope, { after: keyOf(last) }) : null };
+  return {
+    items: page,
+    nextCursor: more && last !== undefined ? cursors.seal(scope, { after: keyOf(last) }) : null,
+  };
 }

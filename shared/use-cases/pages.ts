@@ -7,7 +7,9 @@ export interface PortPage<T> {
 }
 
 /** Reads page after page, each from where the last one ended, until a page ends the read. */
-export async function* pagesOf<T>(read: (after: { startKey?: PagePosition }) => Promise<PortPage<T>>): AsyncGenerator<T[]> {
+export async function* pagesOf<T>(
+  read: (after: { startKey?: PagePosition }) => Promise<PortPage<T>>,
+): AsyncGenerator<T[]> {
   let startKey: PagePosition | undefined;
   do {
     const page = await read(startKey === undefined ? {} : { startKey });

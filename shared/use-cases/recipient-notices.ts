@@ -54,9 +54,14 @@ export async function notifyRecipients(deps: RecipientDeps, change: JobsChange):
     const byExtension = new Map<string, { jobIds: Set<string>; fields: Set<string>; webhookUrl: string }>();
     for (const share of shares.filter(mayHaveReceived)) {
       if (share.webhookUrl === undefined) continue;
-      const concerned = change.fields === undefined ? share.fields : share.fields.filter((f) => change.fields!.includes(f));
+      const concerned =
+        change.fields === undefined ? share.fields : share.fields.filter((f) => change.fields!.includes(f));
       if (concerned.length === 0) continue;
-      const entry = byExtension.get(share.extensionId) ?? { jobIds: new Set<string>(), fields: new Set<string>(), webhookUrl: share.webhookUrl };
+      const entry = byExtension.get(share.extensionId) ?? {
+        jobIds: new Set<string>(),
+        fields: new Set<string>(),
+        webhookUrl: share.webhookUrl,
+      };
       entry.jobIds.add(share.jobId);
       for (const field of concerned) entry.fields.add(field);
       // The newest share's address (records come oldest first).
@@ -68,14 +73,28 @@ export async function notifyRecipients(deps: RecipientDeps, change: JobsChange):
     for (const [extensionId, entry] of byExtension) {
       const jobIds = [...entry.jobIds].sort();
       for (let start = 0; start < jobIds.length; start += JOBS_PER_NOTICE) {
-        notices.push({ noticeId: newId(), extensionId, event: change.event, orgId: change.orgId, jobIds: jobIds.slice(start, start + JOBS_PER_NOTICE), fields: [...entry.fields].sort(), at, webhookUrl: entry.webhookUrl });
+        notices.push({
+          noticeId: newId(),
+          extensionId,
+          event: change.event,
+          orgId: change.orgId,
+          jobIds: jobIds.slice(start, start + JOBS_PER_NOTICE),
+          fields: [...entry.fields].sort(),
+          at,
+          webhookUrl: entry.webhookUrl,
+        });
       }
     }
     if (notices.length === 0) return;
     await deps.shares.recordNotices(notices);
     await deps.notices.send(notices);
   } catch (error) {
-    logger.error('recipient notices not queued', { orgId: change.orgId, event: change.event, jobs: change.jobIds.length, error: error instanceof Error ? error.name : 'unknown' });
+    logger.error('recipient notices not queued', {
+      orgId: change.orgId,
+      event: change.event,
+      jobs: change.jobIds.length,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
   }
 }
 
@@ -110,31 +129,59 @@ export class NoticeUndelivered extends Error {
  * again. Throws NoticeUndelivered when the vendor did not accept it (the state says `failed`
  * until a retry succeeds). A target the address guard refuses is final: recorded `failed`, not retried.
  */
-export async function deliverNotice(deps: NoticeDeliveryDeps, notice: RecipientNotice): Promise<'delivered' | 'already-delivered' | 'refused'> {
+export async function deliverNotice(
+  deps: NoticeDeliveryDeps,
+  notice: RecipientNotice,
+): Promise<'delivered' | 'already-delivered' | 'refused'> {
   if ((await deps.shares.noticeState(notice)) === 'delivered') return 'already-delivered';
   const org = await deps.orgs.get(notice.orgId);
   if (org === undefined) throw new NotFoundError('organization');
   const extension = findExtension(deps.catalog, notice.extensionId);
   const connection = await deps.extensions.get(notice.orgId, notice.extensionId);
   const url = extension === undefined ? undefined : webhookUrlFor(extension, notice.webhookUrl);
-  if (url === undefined || connection?.sealedSigningSecret === undefined) throw new IntegrityError('The notice has no signed address to go to');
+  if (url === undefined || connection?.sealedSigningSecret === undefined)
+    throw new IntegrityError('The notice has no signed address to go to');
   const crypto = new OrgCrypto(deps.keys, org.orgId, org.wrappedKeys);
   const [signingSecret, bearerToken] = await Promise.all([
     openSigningSecret(crypto, notice.extensionId, connection.sealedSigningSecret),
-    connection.sealedToken === undefined ? undefined : crypto.open(notice.extensionId, EXTENSION_TOKEN_FIELD, connection.sealedToken, EXTENSION_TOKEN_PURPOSE),
+    connection.sealedToken === undefined
+      ? undefined
+      : crypto.open(
+          notice.extensionId,
+          EXTENSION_TOKEN_FIELD,
+          connection.sealedToken,
+          EXTENSION_TOKEN_PURPOSE,
+        ),
   ]);
-  const payload: NoticePayload = { event: notice.event, deliveryId: notice.noticeId, extensionId: notice.extensionId, orgId: notice.orgId, jobIds: notice.jobIds, fields: notice.fields, at: notice.at };
-  const settle = (state: 'delivered' | 'failed') => deps.shares.settleNotice(notice, state, deps.clock.now().toISOString());
+  const payload: NoticePayload = {
+    event: notice.event,
+    deliveryId: notice.noticeId,
+    extensionId: notice.extensionId,
+    orgId: notice.orgId,
+    jobIds: notice.jobIds,
+    fields: notice.fields,
+    at: notice.at,
+  };
+  const settle = (state: 'delivered' | 'failed') =>
+    deps.shares.settleNotice(notice, state, deps.clock.now().toISOString());
   let status: number;
   try {
-    ({ status } = await deps.webhooks.deliver({ url, signingSecret, payload, deliveryId: notice.noticeId, ...(bearerToken === undefined ? {} : { bearerToken }) }));
+    ({ status } = await deps.webhooks.deliver({
+      url,
+      signingSecret,
+      payload,
+      deliveryId: notice.noticeId,
+      ...(bearerToken === undefined ? {} : { bearerToken }),
+    }));
   } catch (error) {
     if (error instanceof WebhookTargetRefused) {
       await settle('failed');
       return 'refused';
     }
     await settle('failed');
-    throw new NoticeUndelivered(`The vendor could not be reached (${error instanceof Error ? error.name : 'unknown'})`);
+    throw new NoticeUndelivered(
+      `The vendor could not be reached (${error instanceof Error ? error.name : 'unknown'})`,
+    );
   }
   if (status >= 200 && status < 300) {
     await settle('delivered');

@@ -6,7 +6,16 @@
  * an audit event, recorded before the record is answered.
  */
 import type { RequestContext } from '../domain/principal.ts';
-import { processingRecord, NO_ACCESS_LIMITS, NO_RETENTION, type AccessLimits, type ConsentedExtension, type ProcessingRecord, type Recipient, type Retention } from '../domain/processing-record.ts';
+import {
+  processingRecord,
+  NO_ACCESS_LIMITS,
+  NO_RETENTION,
+  type AccessLimits,
+  type ConsentedExtension,
+  type ProcessingRecord,
+  type Recipient,
+  type Retention,
+} from '../domain/processing-record.ts';
 import { findExtension, type ExtensionDefinition } from '../extensions/catalog.ts';
 import type { Column, Row } from '../formats/columns.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -31,15 +40,33 @@ export interface RecordsOfProcessingDeps {
 
 export type RecordFormat = 'json' | ExportFormat;
 
-export type RecordAnswer = { readonly format: 'json'; readonly record: ProcessingRecord } | { readonly format: ExportFormat; readonly body: Buffer; readonly contentType: string; readonly fileName: string };
+export type RecordAnswer =
+  | { readonly format: 'json'; readonly record: ProcessingRecord }
+  | {
+      readonly format: ExportFormat;
+      readonly body: Buffer;
+      readonly contentType: string;
+      readonly fileName: string;
+    };
 
-export async function recordsOfProcessing(deps: RecordsOfProcessingDeps, ctx: RequestContext, orgId: string, format: RecordFormat): Promise<RecordAnswer> {
+export async function recordsOfProcessing(
+  deps: RecordsOfProcessingDeps,
+  ctx: RequestContext,
+  orgId: string,
+  format: RecordFormat,
+): Promise<RecordAnswer> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'processing.record');
-  const [orchestrations, connections, roles] = await Promise.all([deps.orchestrations.list(orgId), deps.extensions.list(orgId), deps.roles.list(orgId)]);
+  const [orchestrations, connections, roles] = await Promise.all([
+    deps.orchestrations.list(orgId),
+    deps.extensions.list(orgId),
+    deps.roles.list(orgId),
+  ]);
   const consented: ConsentedExtension[] = connections.flatMap((connection) => {
     const extension = findExtension(deps.catalog, connection.extensionId);
-    return extension === undefined || connection.consent === undefined ? [] : [{ extension, consent: connection.consent }];
+    return extension === undefined || connection.consent === undefined
+      ? []
+      : [{ extension, consent: connection.consent }];
   });
   const generatedAt = deps.clock.now().toISOString();
   const record = processingRecord({
@@ -54,12 +81,25 @@ export async function recordsOfProcessing(deps: RecordsOfProcessingDeps, ctx: Re
       ? { format, record }
       : {
           format,
-          body: Buffer.concat(await writeRows(format, PROCESSING_COLUMNS, processingRows(record), 'Records of processing').toArray()),
+          body: Buffer.concat(
+            await writeRows(
+              format,
+              PROCESSING_COLUMNS,
+              processingRows(record),
+              'Records of processing',
+            ).toArray(),
+          ),
           contentType: CONTENT_TYPES[format],
           fileName: `records-of-processing-${generatedAt.slice(0, 10)}.${format}`,
         };
   await deps.audit.append(
-    { orgId, action: 'processing.record', resource: { type: 'org', id: orgId }, outcome: 'success', detail: { format, activities: record.activities.length } },
+    {
+      orgId,
+      action: 'processing.record',
+      resource: { type: 'org', id: orgId },
+      outcome: 'success',
+      detail: { format, activities: record.activities.length },
+    },
     auditActorOf(ctx),
   );
   return answer;
@@ -87,7 +127,12 @@ const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 
 function retentionText(retention: Retention | typeof NO_RETENTION): string {
   if (retention === NO_RETENTION) return NO_RETENTION;
-  const from = retention.from === 'final_stage' ? 'reaching the final stage' : retention.from === 'created' ? 'creation' : 'the last update';
+  const from =
+    retention.from === 'final_stage'
+      ? 'reaching the final stage'
+      : retention.from === 'created'
+        ? 'creation'
+        : 'the last update';
   return `${retention.action} ${retention.days} days after ${from}`;
 }
 
@@ -97,7 +142,8 @@ function accessLimitsText(limits: AccessLimits | typeof NO_ACCESS_LIMITS): strin
   return `owners and admins; roles: ${roles === '' ? NO_ACCESS_LIMITS : roles}; users: ${limits.users.length === 0 ? NO_ACCESS_LIMITS : limits.users.join(', ')}`;
 }
 
-const recipientText = (r: Recipient): string => `${r.name} (${r.vendor}), consent v${r.consentVersion} of ${r.consentedAt}: ${r.purpose}`;
+const recipientText = (r: Recipient): string =>
+  `${r.name} (${r.vendor}), consent v${r.consentVersion} of ${r.consentedAt}: ${r.purpose}`;
 
 /** The record's rows for CSV and XLSX; an activity without personal data still has its row. */
 function* processingRows(record: ProcessingRecord): Generator<Row> {
@@ -111,7 +157,8 @@ function* processingRows(record: ProcessingRecord): Generator<Row> {
       retention: retentionText(activity.retention),
       accessLimits: accessLimitsText(activity.security.accessLimits),
     };
-    if (activity.personalData.length === 0) yield { ...common, recipients: activity.recipients.map(recipientText).join('; ') };
+    if (activity.personalData.length === 0)
+      yield { ...common, recipients: activity.recipients.map(recipientText).join('; ') };
     for (const field of activity.personalData) {
       yield {
         ...common,

@@ -7,7 +7,12 @@
  */
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import { extendedDueDate, type RequestStatus, type RequestType, type SubjectRequest } from '../domain/subject-request.ts';
+import {
+  extendedDueDate,
+  type RequestStatus,
+  type RequestType,
+  type SubjectRequest,
+} from '../domain/subject-request.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keys } from '../ports/keys.ts';
 import type { Mailer } from '../ports/mailer.ts';
@@ -58,7 +63,11 @@ function summaryOf(stored: StoredRequest): RequestSummary {
 }
 
 /** The case without the subject's details (those only GET opens). */
-const caseOf = (stored: StoredRequest): SubjectRequest => ({ ...summaryOf(stored), orgId: stored.orgId, timeline: stored.timeline });
+const caseOf = (stored: StoredRequest): SubjectRequest => ({
+  ...summaryOf(stored),
+  orgId: stored.orgId,
+  timeline: stored.timeline,
+});
 
 async function staffScope(deps: CaseDeps, ctx: RequestContext, orgId: string): Promise<OrganizationRecord> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
@@ -73,19 +82,38 @@ async function requestOf(deps: CaseDeps, orgId: string, requestId: string): Prom
 }
 
 /** The subject's verified address, opened to write to them or to act on their data. */
-export const openedEmail = (deps: Pick<CaseDeps, 'keys'>, org: OrganizationRecord, stored: StoredRequest): Promise<string> => requestCrypto(deps.keys, org).open(stored.requestId, 'email', stored.sealedEmail, REQUEST_PURPOSE);
+export const openedEmail = (
+  deps: Pick<CaseDeps, 'keys'>,
+  org: OrganizationRecord,
+  stored: StoredRequest,
+): Promise<string> =>
+  requestCrypto(deps.keys, org).open(stored.requestId, 'email', stored.sealedEmail, REQUEST_PURPOSE);
 
-export async function listRequests(deps: CaseDeps, ctx: RequestContext, orgId: string, filter: RequestFilter): Promise<RequestSummary[]> {
+export async function listRequests(
+  deps: CaseDeps,
+  ctx: RequestContext,
+  orgId: string,
+  filter: RequestFilter,
+): Promise<RequestSummary[]> {
   await staffScope(deps, ctx, orgId);
   const dueBefore = filter.dueBefore === undefined ? undefined : Date.parse(filter.dueBefore);
   return (await deps.requests.list(orgId))
-    .filter((r) => (filter.status === undefined || r.status === filter.status) && (filter.type === undefined || r.type === filter.type))
+    .filter(
+      (r) =>
+        (filter.status === undefined || r.status === filter.status) &&
+        (filter.type === undefined || r.type === filter.type),
+    )
     .filter((r) => dueBefore === undefined || (r.dueAt !== undefined && Date.parse(r.dueAt) < dueBefore))
     .map(summaryOf);
 }
 
 /** The case with the subject's details opened; reading them is an audit event. */
-export async function getRequest(deps: CaseDeps, ctx: RequestContext, orgId: string, requestId: string): Promise<RequestCase> {
+export async function getRequest(
+  deps: CaseDeps,
+  ctx: RequestContext,
+  orgId: string,
+  requestId: string,
+): Promise<RequestCase> {
   const org = await staffScope(deps, ctx, orgId);
   const stored = await requestOf(deps, orgId, requestId);
   const crypto = requestCrypto(deps.keys, org);
@@ -96,7 +124,10 @@ export async function getRequest(deps: CaseDeps, ctx: RequestContext, orgId: str
     ...(stored.sealedName === undefined ? {} : { name: await open('name', stored.sealedName) }),
     ...(stored.sealedDetails === undefined ? {} : { details: await open('details', stored.sealedDetails) }),
   };
-  await deps.audit.append({ orgId, action: 'request.read', resource: { type: 'request', id: requestId }, outcome: 'success' }, auditActorOf(ctx));
+  await deps.audit.append(
+    { orgId, action: 'request.read', resource: { type: 'request', id: requestId }, outcome: 'success' },
+    auditActorOf(ctx),
+  );
   return opened;
 }
 
@@ -118,44 +149,120 @@ async function step(
     change,
     { status: stored.status, ...(options.unextended === true ? { unextended: true } : {}) },
     { at, action, actor: ctx.principal.userId },
-    { draft: { orgId: org.orgId, action, resource: { type: 'request', id: stored.requestId }, outcome: 'success', detail }, actor: auditActorOf(ctx) },
+    {
+      draft: {
+        orgId: org.orgId,
+        action,
+        resource: { type: 'request', id: stored.requestId },
+        outcome: 'success',
+        detail,
+      },
+      actor: auditActorOf(ctx),
+    },
   );
-  if (options.email !== undefined) await deps.mailer.send({ to: await openedEmail(deps, org, stored), ...options.email });
+  if (options.email !== undefined)
+    await deps.mailer.send({ to: await openedEmail(deps, org, stored), ...options.email });
   return caseOf(updated);
 }
 
-export async function assignRequest(deps: CaseDeps, ctx: RequestContext, orgId: string, requestId: string, input: { assignee: string }): Promise<SubjectRequest> {
+export async function assignRequest(
+  deps: CaseDeps,
+  ctx: RequestContext,
+  orgId: string,
+  requestId: string,
+  input: { assignee: string },
+): Promise<SubjectRequest> {
   const org = await staffScope(deps, ctx, orgId);
   const stored = await requestOf(deps, orgId, requestId);
   if ((await deps.orgs.getMember(orgId, input.assignee)) === undefined) {
-    throw new ValidationError('The assignee is not a member of the organization', [{ path: 'body.assignee', message: 'Not a member of the organization' }]);
+    throw new ValidationError('The assignee is not a member of the organization', [
+      { path: 'body.assignee', message: 'Not a member of the organization' },
+    ]);
   }
-  if (stored.status === 'fulfilled' || stored.status === 'rejected') throw new ConflictError('The request is closed');
-  return step(deps, ctx, org, stored, 'request.assign', { assignee: input.assignee }, { assignee: input.assignee });
+  if (stored.status === 'fulfilled' || stored.status === 'rejected')
+    throw new ConflictError('The request is closed');
+  return step(
+    deps,
+    ctx,
+    org,
+    stored,
+    'request.assign',
+    { assignee: input.assignee },
+    { assignee: input.assignee },
+  );
 }
 
-export async function extendRequest(deps: CaseDeps, ctx: RequestContext, orgId: string, requestId: string, input: { months: number; reason: string }): Promise<SubjectRequest> {
+export async function extendRequest(
+  deps: CaseDeps,
+  ctx: RequestContext,
+  orgId: string,
+  requestId: string,
+  input: { months: number; reason: string },
+): Promise<SubjectRequest> {
   const org = await staffScope(deps, ctx, orgId);
   const stored = await requestOf(deps, orgId, requestId);
   const extended = extendedDueDate(stored, input.months);
   if (!(extended instanceof Date)) throw new ConflictError(extended.refused, 'extension-refused');
   const dueAt = extended.toISOString();
-  return step(deps, ctx, org, stored, 'request.extend', { dueAt, extendedMonths: input.months }, { months: input.months, reason: input.reason, dueAt }, {
-    unextended: true,
-    email: extensionEmail({ organizationName: org.name, type: stored.type, dueAt: extended, reason: input.reason }),
-  });
+  return step(
+    deps,
+    ctx,
+    org,
+    stored,
+    'request.extend',
+    { dueAt, extendedMonths: input.months },
+    { months: input.months, reason: input.reason, dueAt },
+    {
+      unextended: true,
+      email: extensionEmail({
+        organizationName: org.name,
+        type: stored.type,
+        dueAt: extended,
+        reason: input.reason,
+      }),
+    },
+  );
 }
 
-export async function rejectRequest(deps: CaseDeps, ctx: RequestContext, orgId: string, requestId: string, input: { reason: string }): Promise<SubjectRequest> {
+export async function rejectRequest(
+  deps: CaseDeps,
+  ctx: RequestContext,
+  orgId: string,
+  requestId: string,
+  input: { reason: string },
+): Promise<SubjectRequest> {
   const org = await staffScope(deps, ctx, orgId);
   const stored = await requestOf(deps, orgId, requestId);
   if (stored.status !== 'open') throw new ConflictError('Only an open (verified) request can be rejected');
-  return step(deps, ctx, org, stored, 'request.reject', { status: 'rejected' }, { reason: input.reason }, {
-    email: rejectionEmail({ organizationName: org.name, type: stored.type, reason: input.reason }),
-  });
+  return step(
+    deps,
+    ctx,
+    org,
+    stored,
+    'request.reject',
+    { status: 'rejected' },
+    { reason: input.reason },
+    {
+      email: rejectionEmail({ organizationName: org.name, type: stored.type, reason: input.reason }),
+    },
+  );
 }
 
 /** Closes an open request as fulfilled, once the right was exercised (request-fulfilment.ts). */
-export function closeRequest(deps: CaseDeps, ctx: RequestContext, org: OrganizationRecord, stored: StoredRequest, detail: Readonly<Record<string, string | number>>): Promise<SubjectRequest> {
-  return step(deps, ctx, org, stored, 'request.fulfil', { status: 'fulfilled' }, { type: stored.type, ...detail });
+export function closeRequest(
+  deps: CaseDeps,
+  ctx: RequestContext,
+  org: OrganizationRecord,
+  stored: StoredRequest,
+  detail: Readonly<Record<string, string | number>>,
+): Promise<SubjectRequest> {
+  return step(
+    deps,
+    ctx,
+    org,
+    stored,
+    'request.fulfil',
+    { status: 'fulfilled' },
+    { type: stored.type, ...detail },
+  );
 }

@@ -32,12 +32,21 @@ export type FulfilDeps = CaseDeps & JobDeps & RecipientDeps;
 export interface FulfilInput {
   readonly mode?: ErasureMode | undefined;
   readonly newEmail?: string | undefined;
-  readonly changes?: readonly { readonly jobId: string; readonly fields: Readonly<Record<string, FieldValue | null>> }[] | undefined;
+  readonly changes?:
+    | readonly { readonly jobId: string; readonly fields: Readonly<Record<string, FieldValue | null>> }[]
+    | undefined;
 }
 
-const missing = (field: string, message: string): ValidationError => new ValidationError(message, [{ path: `body.${field}`, message }]);
+const missing = (field: string, message: string): ValidationError =>
+  new ValidationError(message, [{ path: `body.${field}`, message }]);
 
-export async function fulfilRequest(deps: FulfilDeps, ctx: RequestContext, orgId: string, requestId: string, input: FulfilInput): Promise<SubjectRequest> {
+export async function fulfilRequest(
+  deps: FulfilDeps,
+  ctx: RequestContext,
+  orgId: string,
+  requestId: string,
+  input: FulfilInput,
+): Promise<SubjectRequest> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'requests.manage');
   const stored = await deps.requests.get(orgId, requestId);
@@ -55,10 +64,14 @@ export async function fulfilRequest(deps: FulfilDeps, ctx: RequestContext, orgId
     }
     case 'restriction':
     case 'objection':
-      detail = await restrictSubject(deps, ctx, orgId, { email, reason: `Data subject request (${stored.type})` });
+      detail = await restrictSubject(deps, ctx, orgId, {
+        email,
+        reason: `Data subject request (${stored.type})`,
+      });
       break;
     case 'rectification': {
-      if ((input.newEmail === undefined) === (input.changes === undefined)) throw missing('newEmail', 'A rectification takes either `newEmail` or `changes`');
+      if ((input.newEmail === undefined) === (input.changes === undefined))
+        throw missing('newEmail', 'A rectification takes either `newEmail` or `changes`');
       if (input.newEmail !== undefined) {
         detail = await rectifySubject(deps, ctx, orgId, { email, newEmail: input.newEmail });
         break;
@@ -67,15 +80,20 @@ export async function fulfilRequest(deps: FulfilDeps, ctx: RequestContext, orgId
       // Every job must be the subject's own before any is changed: the request is no licence to edit others' records.
       for (const [i, change] of changes.entries()) {
         const job = await deps.jobs.get(orgId, change.jobId);
-        if (job === undefined || job.subjectIndex !== stored.subjectIndex) throw missing(`changes.${i}.jobId`, "Not a job of the request's subject");
+        if (job === undefined || job.subjectIndex !== stored.subjectIndex)
+          throw missing(`changes.${i}.jobId`, "Not a job of the request's subject");
       }
-      for (const change of changes) await updateJob(deps, ctx, orgId, change.jobId, { fields: change.fields });
+      for (const change of changes)
+        await updateJob(deps, ctx, orgId, change.jobId, { fields: change.fields });
       detail = { jobsAffected: changes.length };
       break;
     }
     case 'access':
     case 'portability':
-      throw new ConflictError('The emailed report of an access or portability request is not available yet; answer it with POST …/subjects/access', 'report-unavailable');
+      throw new ConflictError(
+        'The emailed report of an access or portability request is not available yet; answer it with POST …/subjects/access',
+        'report-unavailable',
+      );
   }
   return closeRequest(deps, ctx, scope.org, stored, detail);
 }

@@ -19,10 +19,24 @@
  * parallel cannot exceed five), and the fifth wrong one voids it.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { GoneError, LockedError, NotFoundError, TooManyRequestsError, WrongCodeError, ConflictError } from '../domain/errors.ts';
+import {
+  GoneError,
+  LockedError,
+  NotFoundError,
+  TooManyRequestsError,
+  WrongCodeError,
+  ConflictError,
+} from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
-import { CODE_TTL_SECONDS, MAX_CODE_TRIES, UNVERIFIED_TTL_SECONDS, dueDateOf, newVerificationCode, type RequestType } from '../domain/subject-request.ts';
+import {
+  CODE_TTL_SECONDS,
+  MAX_CODE_TRIES,
+  UNVERIFIED_TTL_SECONDS,
+  dueDateOf,
+  newVerificationCode,
+  type RequestType,
+} from '../domain/subject-request.ts';
 import type { AuditActor } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keys } from '../ports/keys.ts';
@@ -56,30 +70,67 @@ export interface IntakeInput {
 
 /** The actor of the subject's own steps: pseudonymous, named by the request. */
 export function subjectActor(requestId: string, request: LinkRequest): AuditActor {
-  return { userId: `request:${requestId}`, email: '', sourceIp: request.sourceIp, userAgent: request.userAgent, requestId: request.requestId };
+  return {
+    userId: `request:${requestId}`,
+    email: '',
+    sourceIp: request.sourceIp,
+    userAgent: request.userAgent,
+    requestId: request.requestId,
+  };
 }
 
-export const requestCrypto = (keys: Keys, org: OrganizationRecord): OrgCrypto => new OrgCrypto(keys, org.orgId, org.wrappedKeys);
+export const requestCrypto = (keys: Keys, org: OrganizationRecord): OrgCrypto =>
+  new OrgCrypto(keys, org.orgId, org.wrappedKeys);
 
 /** The stored form of a code: keyed, and bound to its request so it cannot be replayed on another. */
-const codeHashOf = (crypto: OrgCrypto, requestId: string, code: string): Promise<string> => crypto.blindIndex(`request-code:${requestId}:${code}`);
+const codeHashOf = (crypto: OrgCrypto, requestId: string, code: string): Promise<string> =>
+  crypto.blindIndex(`request-code:${requestId}:${code}`);
 
-const plusSeconds = (at: Date, seconds: number): string => new Date(at.getTime() + seconds * 1000).toISOString();
+const plusSeconds = (at: Date, seconds: number): string =>
+  new Date(at.getTime() + seconds * 1000).toISOString();
 
-async function takeSlots(deps: IntakeDeps, crypto: OrgCrypto, orgId: string, sourceIp: string, emailIndex: string): Promise<void> {
+async function takeSlots(
+  deps: IntakeDeps,
+  crypto: OrgCrypto,
+  orgId: string,
+  sourceIp: string,
+  emailIndex: string,
+): Promise<void> {
   const now = deps.clock.now();
   const windowMs = INTAKE_LIMITS.windowSeconds * 1000;
   const windowEndsAt = new Date(Math.floor(now.getTime() / windowMs) * windowMs + windowMs);
   const retryAfter = Math.max(1, Math.ceil((windowEndsAt.getTime() - now.getTime()) / 1000));
   // The source address is keyed like an email (a keyed hash under the organization's index key).
   const sourceIndex = await crypto.blindIndex(`source:${sourceIp}`);
-  if ((await deps.requests.takeIntakeSlot(orgId, `SRC-${sourceIndex}`, windowEndsAt, INTAKE_LIMITS.perSource)) === 'full') throw new TooManyRequestsError(retryAfter);
-  if ((await deps.requests.takeIntakeSlot(orgId, `EMAIL-${emailIndex}`, windowEndsAt, INTAKE_LIMITS.perEmail)) === 'full') throw new TooManyRequestsError(retryAfter);
+  if (
+    (await deps.requests.takeIntakeSlot(
+      orgId,
+      `SRC-${sourceIndex}`,
+      windowEndsAt,
+      INTAKE_LIMITS.perSource,
+    )) === 'full'
+  )
+    throw new TooManyRequestsError(retryAfter);
+  if (
+    (await deps.requests.takeIntakeSlot(
+      orgId,
+      `EMAIL-${emailIndex}`,
+      windowEndsAt,
+      INTAKE_LIMITS.perEmail,
+    )) === 'full'
+  )
+    throw new TooManyRequestsError(retryAfter);
 }
 
-export async function submitRequest(deps: IntakeDeps, request: LinkRequest, orgId: string, input: IntakeInput): Promise<{ requestId: string }> {
+export async function submitRequest(
+  deps: IntakeDeps,
+  request: LinkRequest,
+  orgId: string,
+  input: IntakeInput,
+): Promise<{ requestId: string }> {
   const org = await deps.orgs.get(orgId);
-  if (org === undefined || org.status !== 'active' || org.requestIntake === false) throw new NotFoundError('organization');
+  if (org === undefined || org.status !== 'active' || org.requestIntake === false)
+    throw new NotFoundError('organization');
   const crypto = requestCrypto(deps.keys, org);
   const subjectIndex = await crypto.blindIndex(input.email);
   await takeSlots(deps, crypto, orgId, request.sourceIp, subjectIndex);
@@ -107,24 +158,48 @@ export async function submitRequest(deps: IntakeDeps, request: LinkRequest, orgI
     expiresAt: plusSeconds(now, UNVERIFIED_TTL_SECONDS),
   };
   await deps.requests.create(stored, {
-    draft: { orgId, action: 'request.create', resource: { type: 'request', id: requestId }, outcome: 'success', detail: { type: input.type } },
+    draft: {
+      orgId,
+      action: 'request.create',
+      resource: { type: 'request', id: requestId },
+      outcome: 'success',
+      detail: { type: input.type },
+    },
     actor: subjectActor(requestId, request),
   });
-  await deps.mailer.send({ to: input.email, ...verificationCodeEmail({ organizationName: org.name, type: input.type, code, validMinutes: CODE_TTL_SECONDS / 60 }) });
+  await deps.mailer.send({
+    to: input.email,
+    ...verificationCodeEmail({
+      organizationName: org.name,
+      type: input.type,
+      code,
+      validMinutes: CODE_TTL_SECONDS / 60,
+    }),
+  });
   return { requestId };
 }
 
-export async function verifyRequest(deps: Omit<IntakeDeps, 'mailer'>, request: LinkRequest, requestId: string, code: string): Promise<{ status: 'open'; dueAt: string }> {
+export async function verifyRequest(
+  deps: Omit<IntakeDeps, 'mailer'>,
+  request: LinkRequest,
+  requestId: string,
+  code: string,
+): Promise<{ status: 'open'; dueAt: string }> {
   const stored = await deps.requests.find(requestId);
   if (stored === undefined) throw new NotFoundError('request');
   const { orgId } = stored;
   const actor = subjectActor(requestId, request);
   const audit = (outcome: 'success' | 'denied', detail: Readonly<Record<string, string | number>>) =>
-    deps.audit.append({ orgId, action: 'request.verify', resource: { type: 'request', id: requestId }, outcome, detail }, actor);
+    deps.audit.append(
+      { orgId, action: 'request.verify', resource: { type: 'request', id: requestId }, outcome, detail },
+      actor,
+    );
   if (stored.status !== 'unverified') throw new ConflictError('The request is verified already');
-  if (stored.codeTries >= MAX_CODE_TRIES || stored.codeHash === undefined) throw new LockedError('Too many wrong codes: the request is void; make a new one');
+  if (stored.codeTries >= MAX_CODE_TRIES || stored.codeHash === undefined)
+    throw new LockedError('Too many wrong codes: the request is void; make a new one');
   const now = deps.clock.now();
-  if (stored.codeExpiresAt === undefined || Date.parse(stored.codeExpiresAt) <= now.getTime()) throw new GoneError('The code has expired; make a new request');
+  if (stored.codeExpiresAt === undefined || Date.parse(stored.codeExpiresAt) <= now.getTime())
+    throw new GoneError('The code has expired; make a new request');
 
   const tries = await deps.requests.reserveCodeTry(orgId, requestId, MAX_CODE_TRIES);
   if (tries === 'locked') throw new LockedError('Too many wrong codes: the request is void; make a new one');
@@ -141,9 +216,21 @@ export async function verifyRequest(deps: Omit<IntakeDeps, 'mailer'>, request: L
   await deps.requests.releaseCodeTry(orgId, requestId);
   const verifiedAt = now.toISOString();
   const dueAt = dueDateOf(now).toISOString();
-  await deps.requests.verify(orgId, requestId, { verifiedAt, dueAt }, { at: verifiedAt, action: 'request.verify' }, {
-    draft: { orgId, action: 'request.verify', resource: { type: 'request', id: requestId }, outcome: 'success', detail: { dueAt } },
-    actor,
-  });
+  await deps.requests.verify(
+    orgId,
+    requestId,
+    { verifiedAt, dueAt },
+    { at: verifiedAt, action: 'request.verify' },
+    {
+      draft: {
+        orgId,
+        action: 'request.verify',
+        resource: { type: 'request', id: requestId },
+        outcome: 'success',
+        detail: { dueAt },
+      },
+      actor,
+    },
+  );
   return { status: 'open', dueAt };
 }

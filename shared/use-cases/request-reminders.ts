@@ -31,7 +31,13 @@ export interface ReminderReport {
 const DAY_MS = 24 * 3600 * 1000;
 const REMINDER_LEAD_MS: Readonly<Record<DeadlineReminder, number>> = { week: 7 * DAY_MS, day: DAY_MS };
 
-export const reminderActor = (cycleId: string): AuditActor => ({ userId: 'system:reminders', email: '', sourceIp: '', userAgent: 'custos-cleanup-cycle', requestId: cycleId });
+export const reminderActor = (cycleId: string): AuditActor => ({
+  userId: 'system:reminders',
+  email: '',
+  sourceIp: '',
+  userAgent: 'custos-cleanup-cycle',
+  requestId: cycleId,
+});
 
 /** The reminder due now, if any: the nearer one when both are (a request verified with less than a week left). */
 function reminderDue(request: StoredRequest, now: number): DeadlineReminder | undefined {
@@ -41,12 +47,17 @@ function reminderDue(request: StoredRequest, now: number): DeadlineReminder | un
 }
 
 async function recipientsOf(deps: ReminderDeps, request: StoredRequest): Promise<string[]> {
-  const assignee = request.assignee === undefined ? undefined : await deps.orgs.getMember(request.orgId, request.assignee);
+  const assignee =
+    request.assignee === undefined ? undefined : await deps.orgs.getMember(request.orgId, request.assignee);
   if (assignee !== undefined) return [assignee.email];
   return (await deps.orgs.listMembers(request.orgId)).filter((m) => m.role === 'owner').map((m) => m.email);
 }
 
-export async function remindDueRequests(deps: ReminderDeps, cycleId: string, budget: Budget): Promise<ReminderReport> {
+export async function remindDueRequests(
+  deps: ReminderDeps,
+  cycleId: string,
+  budget: Budget,
+): Promise<ReminderReport> {
   const now = deps.clock.now();
   let remindersSent = 0;
   let overdue = 0;
@@ -61,12 +72,30 @@ export async function remindDueRequests(deps: ReminderDeps, cycleId: string, bud
     const org = await deps.orgs.get(request.orgId);
     if (org === undefined || org.status !== 'active') continue;
     const at = now.toISOString();
-    const marked = await deps.requests.markReminded(request.orgId, request.requestId, reminder, { at, action: 'request.remind' }, {
-      draft: { orgId: request.orgId, action: 'request.remind', resource: { type: 'request', id: request.requestId }, outcome: 'success', detail: { reminder, dueAt: request.dueAt ?? '' } },
-      actor: reminderActor(cycleId),
-    });
+    const marked = await deps.requests.markReminded(
+      request.orgId,
+      request.requestId,
+      reminder,
+      { at, action: 'request.remind' },
+      {
+        draft: {
+          orgId: request.orgId,
+          action: 'request.remind',
+          resource: { type: 'request', id: request.requestId },
+          outcome: 'success',
+          detail: { reminder, dueAt: request.dueAt ?? '' },
+        },
+        actor: reminderActor(cycleId),
+      },
+    );
     if (!marked) continue;
-    const content = deadlineReminderEmail({ organizationName: org.name, requestId: request.requestId, type: request.type, dueAt: new Date(request.dueAt ?? at), within: reminder });
+    const content = deadlineReminderEmail({
+      organizationName: org.name,
+      requestId: request.requestId,
+      type: request.type,
+      dueAt: new Date(request.dueAt ?? at),
+      within: reminder,
+    });
     for (const to of await recipientsOf(deps, request)) await deps.mailer.send({ to, ...content });
     remindersSent += 1;
   }

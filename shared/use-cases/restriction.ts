@@ -45,13 +45,21 @@ export type ProcessingOperation = keyof typeof PROCESSING_OPERATIONS;
 const OWNERS_MAY: ReadonlySet<ProcessingOperation> = new Set(['job.export']);
 
 /** Whether `actor` may run `operation` on `job`; without an operation or actor, only unrestricted jobs pass. */
-export function mayProcess(job: Pick<Job, 'restriction'>, operation?: ProcessingOperation, actor?: Actor): boolean {
+export function mayProcess(
+  job: Pick<Job, 'restriction'>,
+  operation?: ProcessingOperation,
+  actor?: Actor,
+): boolean {
   if (job.restriction === undefined) return true;
   return operation !== undefined && actor !== undefined && OWNERS_MAY.has(operation) && isOwner(actor);
 }
 
 /** The guard every processing path passes through: 409 `/restricted` when the job may not be processed. */
-export function assertProcessable(job: Pick<Job, 'restriction'>, operation?: ProcessingOperation, actor?: Actor): void {
+export function assertProcessable(
+  job: Pick<Job, 'restriction'>,
+  operation?: ProcessingOperation,
+  actor?: Actor,
+): void {
   if (!mayProcess(job, operation, actor)) throw new RestrictedError();
 }
 
@@ -89,7 +97,9 @@ async function changeRestriction(
   ctx: RequestContext,
   orgId: string,
   jobId: string,
-  change: { readonly restrict: true; readonly reason: string } | { readonly restrict: false; readonly reason?: string | undefined },
+  change:
+    | { readonly restrict: true; readonly reason: string }
+    | { readonly restrict: false; readonly reason?: string | undefined },
 ): Promise<RestrictionView> {
   const { restrict, reason } = change;
   for (let attempt = 1; ; attempt += 1) {
@@ -99,7 +109,8 @@ async function changeRestriction(
     const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
     if (orchestration === undefined) throw new NotFoundError('job');
     authorize(scope.actor, 'records.restrict', { kind: 'job', orchestration, job });
-    if (!restrict && job.restriction === undefined) throw new ConflictError('The job is not restricted', 'not-restricted');
+    if (!restrict && job.restriction === undefined)
+      throw new ConflictError('The job is not restricted', 'not-restricted');
     const at = deps.clock.now().toISOString();
     const { restriction: _previous, ...rest } = job;
     const next: StoredJob = {
@@ -130,12 +141,23 @@ async function changeRestriction(
 }
 
 /** Restricts one job; the extensions that received it are told (Art. 19). */
-export async function restrictJob(deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason: string }): Promise<RestrictionView> {
+export async function restrictJob(
+  deps: RestrictionDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  input: { reason: string },
+): Promise<RestrictionView> {
   const view = await changeRestriction(deps, ctx, orgId, jobId, { restrict: true, reason: input.reason });
   await notifyRecipients(deps, { event: 'job.restricted', orgId, jobIds: [jobId] });
   return view;
 }
 
 /** The reason is optional: a DELETE without a body lifts the restriction too (API.md). */
-export const liftRestriction = (deps: RestrictionDeps, ctx: RequestContext, orgId: string, jobId: string, input: { reason?: string | undefined } | undefined) =>
-  changeRestriction(deps, ctx, orgId, jobId, { restrict: false, reason: input?.reason });
+export const liftRestriction = (
+  deps: RestrictionDeps,
+  ctx: RequestContext,
+  orgId: string,
+  jobId: string,
+  input: { reason?: string | undefined } | undefined,
+) => changeRestriction(deps, ctx, orgId, jobId, { restrict: false, reason: input?.reason });

@@ -53,9 +53,19 @@ const PAGE_SIZE = 200;
 const MAX_BATCH_ATTEMPTS = 6;
 
 /** Retention acts for the organization, not for a person: its events name the system and the cycle's run. */
-export const retentionActor = (cycleId: string): AuditActor => ({ userId: 'system:retention', email: '', sourceIp: '', userAgent: 'custos-cleanup-cycle', requestId: cycleId });
+export const retentionActor = (cycleId: string): AuditActor => ({
+  userId: 'system:retention',
+  email: '',
+  sourceIp: '',
+  userAgent: 'custos-cleanup-cycle',
+  requestId: cycleId,
+});
 
-export async function applyRetention(deps: RetentionDeps, run: { readonly cycleId: string }, budget: Budget): Promise<RetentionReport> {
+export async function applyRetention(
+  deps: RetentionDeps,
+  run: { readonly cycleId: string },
+  budget: Budget,
+): Promise<RetentionReport> {
   const report: RetentionReport = { orchestrations: 0, deleted: 0, anonymized: 0, complete: true };
   const actor = retentionActor(run.cycleId);
   for await (const target of deps.orchestrations.withRetention()) {
@@ -70,14 +80,22 @@ export async function applyRetention(deps: RetentionDeps, run: { readonly cycleI
       // The organization closed meanwhile: its deletion erases everything anyway.
       if (error instanceof NotFoundError) continue;
       report.complete = false;
-      logger.error('retention stopped for an orchestration; the next cycle resumes it', { error: error instanceof Error ? error.name : 'unknown' });
+      logger.error('retention stopped for an orchestration; the next cycle resumes it', {
+        error: error instanceof Error ? error.name : 'unknown',
+      });
     }
   }
   return report;
 }
 
 /** True when every due job of the orchestration was handled. */
-async function applyToOrchestration(deps: RetentionDeps, target: RetentionTarget, actor: AuditActor, budget: Budget, report: RetentionReport): Promise<boolean> {
+async function applyToOrchestration(
+  deps: RetentionDeps,
+  target: RetentionTarget,
+  actor: AuditActor,
+  budget: Budget,
+  report: RetentionReport,
+): Promise<boolean> {
   // The index is eventually consistent: the orchestration and its rule are read from the table.
   const orchestration = await deps.orchestrations.get(target.orgId, target.orchestrationId);
   const rule = orchestration?.retention;
@@ -87,7 +105,13 @@ async function applyToOrchestration(deps: RetentionDeps, target: RetentionTarget
   let startKey: PagePosition | undefined;
   do {
     if (!budget.remaining()) return false;
-    const page = await deps.jobs.findDue(target.orgId, target.orchestrationId, { rule, finalStage: finalStageOf(orchestration), now, limit: PAGE_SIZE, startKey });
+    const page = await deps.jobs.findDue(target.orgId, target.orchestrationId, {
+      rule,
+      finalStage: finalStageOf(orchestration),
+      now,
+      limit: PAGE_SIZE,
+      startKey,
+    });
     const due = page.items.filter((job) => isDue(job, orchestration, now));
     for (const batch of batchesOf(due.map((job) => erasureChange(orchestration, job, rule.action, now)))) {
       if (!budget.remaining()) return false;
@@ -108,33 +132,63 @@ function draftOf(orchestration: OrchestrationRecord, change: JobBatchChange): Au
     action: 'job.retention',
     resource: { type: 'job', id: job.jobId },
     outcome: 'success',
-    detail: { mode: rule.action, days: rule.days, from: rule.from, orchestrationId: orchestration.orchestrationId },
+    detail: {
+      mode: rule.action,
+      days: rule.days,
+      from: rule.from,
+      orchestrationId: orchestration.orchestrationId,
+    },
   };
 }
 
-async function applyBatch(deps: RetentionDeps, orchestration: OrchestrationRecord, initial: JobBatchChange[], actor: AuditActor, now: Date, report: RetentionReport): Promise<void> {
+async function applyBatch(
+  deps: RetentionDeps,
+  orchestration: OrchestrationRecord,
+  initial: JobBatchChange[],
+  actor: AuditActor,
+  now: Date,
+  report: RetentionReport,
+): Promise<void> {
   let changes = initial;
   for (let attempt = 1; changes.length > 0; attempt += 1) {
     try {
-      await deps.jobs.writeBatch(orchestration.orgId, changes, { drafts: changes.map((change) => draftOf(orchestration, change)), actor });
+      await deps.jobs.writeBatch(orchestration.orgId, changes, {
+        drafts: changes.map((change) => draftOf(orchestration, change)),
+        actor,
+      });
       if (orchestration.retention!.action === 'delete') report.deleted += changes.length;
       else report.anonymized += changes.length;
-      await notifyRecipients(deps, { event: 'job.erased', orgId: orchestration.orgId, jobIds: changes.map((change) => jobOf(change).jobId) });
+      await notifyRecipients(deps, {
+        event: 'job.erased',
+        orgId: orchestration.orgId,
+        jobIds: changes.map((change) => jobOf(change).jobId),
+      });
       return;
     } catch (error) {
       const retryable = error instanceof JobBatchConflict || error instanceof UnavailableError;
       if (!retryable || attempt >= MAX_BATCH_ATTEMPTS) throw error;
-      if (error instanceof UnavailableError) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
+      if (error instanceof UnavailableError)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
       // Read the batch again from the table: a job changed, held or gone meanwhile is planned again or left out.
-      const current = await deps.jobs.getMany(orchestration.orgId, changes.map((change) => jobOf(change).jobId));
-      changes = current.filter((job) => isDue(job, orchestration, now)).map((job) => erasureChange(orchestration, job, orchestration.retention!.action, now));
+      const current = await deps.jobs.getMany(
+        orchestration.orgId,
+        changes.map((change) => jobOf(change).jobId),
+      );
+      changes = current
+        .filter((job) => isDue(job, orchestration, now))
+        .map((job) => erasureChange(orchestration, job, orchestration.retention!.action, now));
     }
   }
 }
 
 /** GET …/retention/preview: how many jobs the next cycle would take now (held ones never count). */
 export async function previewRetention(
-  deps: { readonly orgs: OrganizationStore; readonly orchestrations: Pick<OrchestrationStore, 'get'>; readonly jobs: Pick<JobStore, 'countDue'>; readonly clock: Clock },
+  deps: {
+    readonly orgs: OrganizationStore;
+    readonly orchestrations: Pick<OrchestrationStore, 'get'>;
+    readonly jobs: Pick<JobStore, 'countDue'>;
+    readonly clock: Clock;
+  },
   ctx: RequestContext,
   orgId: string,
   orchestrationId: string,
@@ -145,5 +199,11 @@ export async function previewRetention(
   authorize(actor, 'orchestrations.manage', { kind: 'orchestration', orchestration });
   const rule = orchestration.retention;
   if (rule === undefined) return { due: 0 };
-  return { due: await deps.jobs.countDue(orgId, orchestrationId, { rule, finalStage: finalStageOf(orchestration), now: deps.clock.now() }) };
+  return {
+    due: await deps.jobs.countDue(orgId, orchestrationId, {
+      rule,
+      finalStage: finalStageOf(orchestration),
+      now: deps.clock.now(),
+    }),
+  };
 }

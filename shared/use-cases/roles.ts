@@ -59,7 +59,11 @@ const roleView = (r: CustomRole): RoleView => ({
 });
 
 /** Field permissions may name only orchestrations the caller sees (others look unknown) and their fields. */
-function assertFieldsExist(actor: Actor, orchestrations: readonly Orchestration[], fieldPermissions: FieldPermissions): void {
+function assertFieldsExist(
+  actor: Actor,
+  orchestrations: readonly Orchestration[],
+  fieldPermissions: FieldPermissions,
+): void {
   const entries = Object.entries(fieldPermissions);
   if (entries.length === 0) return;
   const visible = orchestrations.filter((o) => canSeeOrchestration(actor, o));
@@ -68,14 +72,22 @@ function assertFieldsExist(actor: Actor, orchestrations: readonly Orchestration[
   for (const [orchestrationId, fields] of entries) {
     const known = byId.get(orchestrationId);
     if (known === undefined) {
-      issues.push({ path: `body.fieldPermissions.${orchestrationId}`, message: 'No such orchestration in this organization' });
+      issues.push({
+        path: `body.fieldPermissions.${orchestrationId}`,
+        message: 'No such orchestration in this organization',
+      });
       continue;
     }
     for (const fieldId of Object.keys(fields)) {
-      if (!known.has(fieldId)) issues.push({ path: `body.fieldPermissions.${orchestrationId}.${fieldId}`, message: 'No such field in this orchestration' });
+      if (!known.has(fieldId))
+        issues.push({
+          path: `body.fieldPermissions.${orchestrationId}.${fieldId}`,
+          message: 'No such field in this orchestration',
+        });
     }
   }
-  if (issues.length > 0) throw new ValidationError('Field permissions name unknown orchestrations or fields', issues);
+  if (issues.length > 0)
+    throw new ValidationError('Field permissions name unknown orchestrations or fields', issues);
 }
 
 const unique = <T>(items: readonly T[]): T[] => [...new Set(items)];
@@ -87,7 +99,12 @@ export async function listRoles(deps: RoleDeps, ctx: RequestContext, orgId: stri
   return roles.map(roleView).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-export async function createRole(deps: RoleDeps, ctx: RequestContext, orgId: string, input: RoleInput): Promise<RoleView> {
+export async function createRole(
+  deps: RoleDeps,
+  ctx: RequestContext,
+  orgId: string,
+  input: RoleInput,
+): Promise<RoleView> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'roles.manage');
   const permissions = unique(input.permissions);
@@ -95,7 +112,15 @@ export async function createRole(deps: RoleDeps, ctx: RequestContext, orgId: str
   const orchestrations = await deps.orchestrations.list(orgId);
   assertFieldsExist(actor, orchestrations, fieldPermissions);
   const now = deps.clock.now().toISOString();
-  const role: CustomRole = { orgId, roleId: newId(), name: input.name, permissions, fieldPermissions, createdAt: now, updatedAt: now };
+  const role: CustomRole = {
+    orgId,
+    roleId: newId(),
+    name: input.name,
+    permissions,
+    fieldPermissions,
+    createdAt: now,
+    updatedAt: now,
+  };
   authorizeGrant({ actor, orchestrations }, [{ after: { actor: roleHolder(role), orchestrations } }]);
   await deps.roles.create(role, {
     draft: {
@@ -103,14 +128,23 @@ export async function createRole(deps: RoleDeps, ctx: RequestContext, orgId: str
       action: 'role.create',
       resource: { type: 'role', id: role.roleId },
       outcome: 'success',
-      changes: { fields: ['name', 'permissions', 'fieldPermissions'], values: { name: role.name, permissions: permissions.join(',') } },
+      changes: {
+        fields: ['name', 'permissions', 'fieldPermissions'],
+        values: { name: role.name, permissions: permissions.join(',') },
+      },
     },
     actor: auditActorOf(ctx),
   });
   return roleView(role);
 }
 
-export async function updateRole(deps: RoleDeps, ctx: RequestContext, orgId: string, roleId: string, patch: RolePatch): Promise<RoleView> {
+export async function updateRole(
+  deps: RoleDeps,
+  ctx: RequestContext,
+  orgId: string,
+  roleId: string,
+  patch: RolePatch,
+): Promise<RoleView> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'roles.manage');
   const current = await deps.roles.get(orgId, roleId);
@@ -128,11 +162,19 @@ export async function updateRole(deps: RoleDeps, ctx: RequestContext, orgId: str
   // The role itself (for whoever is given it later) and each member holding it now.
   const holders = (await deps.orgs.listMembers(orgId)).filter((m) => m.role === roleId);
   const changes: GrantChange[] = [
-    { before: { actor: roleHolder(current), orchestrations }, after: { actor: roleHolder(next), orchestrations } },
-    ...holders.map((membership) => ({ before: { actor: { membership, customRole: current }, orchestrations }, after: { actor: { membership, customRole: next }, orchestrations } })),
+    {
+      before: { actor: roleHolder(current), orchestrations },
+      after: { actor: roleHolder(next), orchestrations },
+    },
+    ...holders.map((membership) => ({
+      before: { actor: { membership, customRole: current }, orchestrations },
+      after: { actor: { membership, customRole: next }, orchestrations },
+    })),
   ];
   authorizeGrant({ actor, orchestrations }, changes);
-  const changed = (['name', 'permissions', 'fieldPermissions'] as const).filter((key) => patch[key] !== undefined);
+  const changed = (['name', 'permissions', 'fieldPermissions'] as const).filter(
+    (key) => patch[key] !== undefined,
+  );
   await deps.roles.update(next, current.updatedAt, {
     draft: {
       orgId,
@@ -141,7 +183,10 @@ export async function updateRole(deps: RoleDeps, ctx: RequestContext, orgId: str
       outcome: 'success',
       changes: {
         fields: changed,
-        values: { ...(patch.name === undefined ? {} : { name: next.name }), ...(patch.permissions === undefined ? {} : { permissions: permissions.join(',') }) },
+        values: {
+          ...(patch.name === undefined ? {} : { name: next.name }),
+          ...(patch.permissions === undefined ? {} : { permissions: permissions.join(',') }),
+        },
       },
     },
     actor: auditActorOf(ctx),
@@ -154,15 +199,30 @@ export async function updateRole(deps: RoleDeps, ctx: RequestContext, orgId: str
  * added with the role in between would be left holding an unknown role, which grants nothing
  * (resolveScope treats it as a role without permissions), so the race fails closed.
  */
-export async function deleteRole(deps: RoleDeps, ctx: RequestContext, orgId: string, roleId: string): Promise<void> {
+export async function deleteRole(
+  deps: RoleDeps,
+  ctx: RequestContext,
+  orgId: string,
+  roleId: string,
+): Promise<void> {
   const { actor } = await resolveScope(deps.orgs, ctx, orgId);
   authorize(actor, 'roles.manage');
   const current = await deps.roles.get(orgId, roleId);
   if (current === undefined) throw new NotFoundError('role');
   const holders = (await deps.orgs.listMembers(orgId)).filter((m) => m.role === roleId).length;
-  if (holders > 0) throw new ConflictError(`The role is held by ${holders} member(s); give them another role first`, 'role-in-use');
+  if (holders > 0)
+    throw new ConflictError(
+      `The role is held by ${holders} member(s); give them another role first`,
+      'role-in-use',
+    );
   await deps.roles.delete(orgId, roleId, {
-    draft: { orgId, action: 'role.delete', resource: { type: 'role', id: roleId }, outcome: 'success', changes: { fields: ['name', 'permissions', 'fieldPermissions'] } },
+    draft: {
+      orgId,
+      action: 'role.delete',
+      resource: { type: 'role', id: roleId },
+      outcome: 'success',
+      changes: { fields: ['name', 'permissions', 'fieldPermissions'] },
+    },
     actor: auditActorOf(ctx),
   });
 }

@@ -58,7 +58,12 @@ export interface AccessReport {
 }
 
 /** The subject's jobs the caller may read, opened with the caller's field mask. */
-async function* accessItems(deps: SubjectDeps, scope: OrgScope, blindIndex: string, tally: { jobs: number; decrypted: number }): AsyncGenerator<AccessItem> {
+async function* accessItems(
+  deps: SubjectDeps,
+  scope: OrgScope,
+  blindIndex: string,
+  tally: { jobs: number; decrypted: number },
+): AsyncGenerator<AccessItem> {
   const orgId = scope.org.orgId;
   const crypto = cryptoOf(deps, scope);
   const orchestrationOf = orchestrationCache(deps, orgId);
@@ -68,7 +73,13 @@ async function* accessItems(deps: SubjectDeps, scope: OrgScope, blindIndex: stri
     // The same decision as reading the job: orchestrations limited out and others' jobs (without jobs.read_all) stay out.
     const decision = decide(scope.actor, 'jobs.read', { kind: 'job', orchestration, job });
     if (decision.effect !== 'allow') continue;
-    const { fields, decrypted } = await openValues(crypto, job.jobId, orchestration, job.fields, decision.fieldMask);
+    const { fields, decrypted } = await openValues(
+      crypto,
+      job.jobId,
+      orchestration,
+      job.fields,
+      decision.fieldMask,
+    );
     tally.jobs += 1;
     tally.decrypted += decrypted.length;
     const item: AccessItem = {
@@ -78,12 +89,16 @@ async function* accessItems(deps: SubjectDeps, scope: OrgScope, blindIndex: stri
       stage: job.stage,
       ownerId: job.ownerId,
       restricted: job.restriction !== undefined,
-      ...(job.legalHold === undefined ? {} : { legalHold: { reason: job.legalHold.reason, at: job.legalHold.at } }),
+      ...(job.legalHold === undefined
+        ? {}
+        : { legalHold: { reason: job.legalHold.reason, at: job.legalHold.at } }),
       createdAt: job.createdAt,
       updatedAt: job.updatedAt,
       fields: orchestration.fields.flatMap((f) => {
         const value = fields[f.id];
-        return value === undefined ? [] : [{ fieldId: f.id, label: f.label, type: f.type, personal: f.personal, value }];
+        return value === undefined
+          ? []
+          : [{ fieldId: f.id, label: f.label, type: f.type, personal: f.personal, value }];
       }),
     };
     yield item;
@@ -91,7 +106,10 @@ async function* accessItems(deps: SubjectDeps, scope: OrgScope, blindIndex: stri
 }
 
 const tooLarge = (): ConflictError =>
-  new ConflictError(`The report exceeds ${MAX_REPORT_BYTES} bytes; ask an owner for an export of the orchestrations concerned`, 'report-too-large');
+  new ConflictError(
+    `The report exceeds ${MAX_REPORT_BYTES} bytes; ask an owner for an export of the orchestrations concerned`,
+    'report-too-large',
+  );
 
 const CSV_COLUMNS: readonly Column[] = [
   { key: 'orchestrationId', label: 'Orchestration id', kind: 'text' },
@@ -123,7 +141,14 @@ function* csvRows(item: AccessItem): Generator<Row> {
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
   };
-  for (const datum of item.fields) yield { ...place, fieldId: datum.fieldId, field: datum.label, personal: datum.personal ? 'yes' : 'no', value: String(datum.value) };
+  for (const datum of item.fields)
+    yield {
+      ...place,
+      fieldId: datum.fieldId,
+      field: datum.label,
+      personal: datum.personal ? 'yes' : 'no',
+      value: String(datum.value),
+    };
 }
 
 /** The JSON report also names who received the person's data (Art. 15(1)(c), 19): `recipients`. */

@@ -19,7 +19,13 @@
 import type { RequestContext } from '../domain/principal.ts';
 import { erasureChange, type ErasureMode } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
-import { changeSubjectJobs, orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
+import {
+  changeSubjectJobs,
+  orchestrationCache,
+  subjectIndexOf,
+  subjectJobs,
+  type SubjectDeps,
+} from './subject-jobs.ts';
 
 export async function eraseSubject(
   deps: SubjectDeps,

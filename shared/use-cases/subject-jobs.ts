@@ -33,12 +33,18 @@ const PAGE_SIZE = SUBJECT_BATCH_LIMIT;
 const MAX_BATCH_BYTES = 3_000_000;
 const MAX_CONFLICT_RETRIES = 5;
 
-
 /** The blind index of the subject's email in this organization (never the email itself). */
-export const subjectIndexOf = (deps: Pick<SubjectDeps, 'keys'>, scope: OrgScope, email: string): Promise<string> => cryptoOf(deps, scope).blindIndex(email);
+export const subjectIndexOf = (
+  deps: Pick<SubjectDeps, 'keys'>,
+  scope: OrgScope,
+  email: string,
+): Promise<string> => cryptoOf(deps, scope).blindIndex(email);
 
 /** Orchestrations read once per request. A job whose orchestration is gone is being swept: it is skipped. */
-export function orchestrationCache(deps: Pick<SubjectDeps, 'orchestrations'>, orgId: string): (orchestrationId: string) => Promise<OrchestrationRecord | undefined> {
+export function orchestrationCache(
+  deps: Pick<SubjectDeps, 'orchestrations'>,
+  orgId: string,
+): (orchestrationId: string) => Promise<OrchestrationRecord | undefined> {
   const cache = new Map<string, Promise<OrchestrationRecord | undefined>>();
   return (orchestrationId) => {
     let found = cache.get(orchestrationId);
@@ -51,8 +57,15 @@ export function orchestrationCache(deps: Pick<SubjectDeps, 'orchestrations'>, or
 }
 
 /** Every job of the subject, page by page (bounded memory: one page at a time). */
-export async function* subjectJobs(deps: Pick<SubjectDeps, 'jobs'>, orgId: string, blindIndex: string): AsyncGenerator<StoredJob> {
-  for await (const page of pagesOf((after) => deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...after }))) yield* page;
+export async function* subjectJobs(
+  deps: Pick<SubjectDeps, 'jobs'>,
+  orgId: string,
+  blindIndex: string,
+): AsyncGenerator<StoredJob> {
+  for await (const page of pagesOf((after) =>
+    deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...after }),
+  ))
+    yield* page;
 }
 
 /** Splits changes into transactions: at most SUBJECT_BATCH_LIMIT jobs and MAX_BATCH_BYTES each. */
@@ -100,7 +113,10 @@ export async function changeSubjectJobs(
   do {
     let lastKey: PagePosition | undefined;
     for (let attempt = 1; ; attempt += 1) {
-      const page = await deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...(startKey === undefined ? {} : { startKey }) });
+      const page = await deps.jobs.findBySubject(orgId, blindIndex, {
+        limit: PAGE_SIZE,
+        ...(startKey === undefined ? {} : { startKey }),
+      });
       lastKey = page.lastKey;
       const changes: JobBatchChange[] = [];
       for (const job of page.items) {
@@ -112,12 +128,14 @@ export async function changeSubjectJobs(
           await deps.jobs.writeBatch(orgId, batch, audited ? undefined : { draft, actor });
           audited = true;
           affected += batch.length;
-          for (const change of batch) changed.push(change.kind === 'delete' ? change.job.jobId : change.next.jobId);
+          for (const change of batch)
+            changed.push(change.kind === 'delete' ? change.job.jobId : change.next.jobId);
         }
         break;
       } catch (error) {
         if (!(error instanceof JobBatchConflict)) throw error;
-        if (attempt >= MAX_CONFLICT_RETRIES) throw new ConflictError("The subject's jobs are being changed by others; retry");
+        if (attempt >= MAX_CONFLICT_RETRIES)
+          throw new ConflictError("The subject's jobs are being changed by others; retry");
       }
     }
     startKey = lastKey;

@@ -16,13 +16,27 @@ import type { StoredJob } from '../ports/jobs.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { assertProcessable } from './restriction.ts';
 import { cryptoOf } from './org-access.ts';
-import { changeSubjectJobs, orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
+import {
+  changeSubjectJobs,
+  orchestrationCache,
+  subjectIndexOf,
+  subjectJobs,
+  type SubjectDeps,
+} from './subject-jobs.ts';
 
-export async function rectifySubject(deps: SubjectDeps, ctx: RequestContext, orgId: string, input: { email: string; newEmail: string }): Promise<{ jobsAffected: number }> {
+export async function rectifySubject(
+  deps: SubjectDeps,
+  ctx: RequestContext,
+  orgId: string,
+  input: { email: string; newEmail: string },
+): Promise<{ jobsAffected: number }> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'subjects.access');
   const crypto = cryptoOf(deps, scope);
-  const [oldIndex, newIndex] = await Promise.all([subjectIndexOf(deps, scope, input.email), subjectIndexOf(deps, scope, input.newEmail)]);
+  const [oldIndex, newIndex] = await Promise.all([
+    subjectIndexOf(deps, scope, input.email),
+    subjectIndexOf(deps, scope, input.newEmail),
+  ]);
   const orchestrationOf = orchestrationCache(deps, orgId);
 
   /** The subject field of the job's orchestration when the caller may rewrite it; 403/409 otherwise. */
@@ -33,7 +47,9 @@ export async function rectifySubject(deps: SubjectDeps, ctx: RequestContext, org
     if (field === undefined) return undefined;
     const decision = decide(scope.actor, 'jobs.update', { kind: 'job', orchestration, job });
     if (decision.effect !== 'allow' || decision.fieldMask[field.id] !== 'write') {
-      throw new ForbiddenError("Some of this subject's jobs are outside what you may edit; an owner can rectify them all");
+      throw new ForbiddenError(
+        "Some of this subject's jobs are outside what you may edit; an owner can rectify them all",
+      );
     }
     assertProcessable(job, 'subject.rectify', scope.actor);
     return field;

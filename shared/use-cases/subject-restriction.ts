@@ -11,13 +11,19 @@ import type { StoredJob } from '../ports/jobs.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { changeSubjectJobs, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 
-export async function restrictSubject(deps: SubjectDeps, ctx: RequestContext, orgId: string, input: { email: string; reason: string }): Promise<{ jobsAffected: number }> {
+export async function restrictSubject(
+  deps: SubjectDeps,
+  ctx: RequestContext,
+  orgId: string,
+  input: { email: string; reason: string },
+): Promise<{ jobsAffected: number }> {
   const scope = await resolveScope(deps.orgs, ctx, orgId);
   authorize(scope.actor, 'records.restrict');
   const blindIndex = await subjectIndexOf(deps, scope, input.email);
 
   let jobsFound = 0;
-  for await (const job of subjectJobs(deps, orgId, blindIndex)) if (job.restriction === undefined) jobsFound += 1;
+  for await (const job of subjectJobs(deps, orgId, blindIndex))
+    if (job.restriction === undefined) jobsFound += 1;
 
   const jobsAffected = await changeSubjectJobs(
     deps,
@@ -27,7 +33,12 @@ export async function restrictSubject(deps: SubjectDeps, ctx: RequestContext, or
     async (job) => {
       if (job.restriction !== undefined) return undefined;
       const at = deps.clock.now().toISOString();
-      const next: StoredJob = { ...job, restriction: { reason: input.reason, at, by: ctx.principal.userId }, version: job.version + 1, updatedAt: at };
+      const next: StoredJob = {
+        ...job,
+        restriction: { reason: input.reason, at, by: ctx.principal.userId },
+        version: job.version + 1,
+        updatedAt: at,
+      };
       // Conditional on the job still being unrestricted: a restriction set meanwhile is kept, and this one re-plans.
       return { kind: 'replace', next, allowRestricted: false };
     },

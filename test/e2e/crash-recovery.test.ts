@@ -37,13 +37,26 @@ afterAll(async () => {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `npm start` as a newcomer runs it (start.ts under tsx), leading a process group of its own. */
-function startProcess(options: { fresh?: boolean } = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', ...(options.fresh === true ? ['--fresh'] : [])], {
-    cwd: process.cwd(),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: '0', CUSTOS_DATA_DIR: dataDir, CUSTOS_QUEUE_LEASE_SECONDS: String(LEASE_SECONDS) },
-  });
+function startProcess(options: { fresh?: boolean } = {}): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'infra/local/start.ts', ...(options.fresh === true ? ['--fresh'] : [])],
+    {
+      cwd: process.cwd(),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PORT: '0',
+        CUSTOS_DATA_DIR: dataDir,
+        CUSTOS_QUEUE_LEASE_SECONDS: String(LEASE_SECONDS),
+      },
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -51,7 +64,9 @@ function startProcess(options: { fresh?: boolean } = {}): { child: ChildProcess;
   return { child, output: () => output, exited };
 }
 
-async function start(options: { fresh?: boolean } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+async function start(
+  options: { fresh?: boolean } = {},
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const started = startProcess(options);
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
@@ -75,7 +90,9 @@ function dynamoProcesses(): number[] {
   const listing = execFileSync('ps', ['-ww', '-eo', 'pid=,args='], { encoding: 'utf8' });
   return listing
     .split('\n')
-    .filter((line) => line.includes('DynamoDBLocal') && line.includes(`-dbPath ${join(dataDir, 'dynamodb')} `))
+    .filter(
+      (line) => line.includes('DynamoDBLocal') && line.includes(`-dbPath ${join(dataDir, 'dynamodb')} `),
+    )
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
@@ -89,10 +106,19 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-async function call<T>(url: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function call<T>(
+  url: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${path}`, {
     method,
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -108,11 +134,20 @@ async function ok<T>(answer: Promise<{ status: number; body: T }>, status: numbe
 /** The organization's records partition as stored, read around our adapters from the emulator itself. */
 async function partition(orgId: string): Promise<Record<string, unknown>[]> {
   const ports = JSON.parse(await readFile(join(dataDir, 'ports.json'), 'utf8')) as { dynamodb: number };
-  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${ports.dynamodb}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${ports.dynamodb}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   const items: Record<string, unknown>[] = [];
   const pages = paginateQuery(
     { client },
-    { TableName: TABLES.records.localName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `ORG#${orgId}` } }, ConsistentRead: true },
+    {
+      TableName: TABLES.records.localName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `ORG#${orgId}` } },
+      ConsistentRead: true,
+    },
   );
   for await (const page of pages) items.push(...(page.Items ?? []));
   client.destroy();
@@ -121,7 +156,9 @@ async function partition(orgId: string): Promise<Record<string, unknown>[]> {
 
 /** Counts and a checksum of what the kill must not touch: every item but the export and backup requests (they move on). */
 async function snapshot(orgId: string): Promise<{ jobs: number; items: number; checksum: string }> {
-  const kept = (await partition(orgId)).filter((item) => !/^(EXPORT|BACKUP)#/.test(String((item.sk as { S?: string }).S)));
+  const kept = (await partition(orgId)).filter(
+    (item) => !/^(EXPORT|BACKUP)#/.test(String((item.sk as { S?: string }).S)),
+  );
   const canonical = kept.map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
   return {
     jobs: kept.filter((item) => String((item.sk as { S?: string }).S).startsWith('JOB#')).length,
@@ -138,20 +175,51 @@ describe('kill -9 of npm start during an export, a backup and an erasure', () =>
     running = await start({ fresh: true });
     let { url } = running;
     expect(dynamoProcesses()).toHaveLength(1);
-    const { access_token: token } = await ok(call<{ access_token: string }>(url, 'POST', '/dev/token', undefined, { sub: 'crash-owner', email: 'crash-owner@example.com' }), 200);
-    const { orgId } = await ok(call<{ orgId: string }>(url, 'POST', '/v1/orgs', token, { name: 'Kept Ltd' }), 201);
-    const { orgId: doomedId } = await ok(call<{ orgId: string }>(url, 'POST', '/v1/orgs', token, { name: 'Doomed Ltd' }), 201);
+    const { access_token: token } = await ok(
+      call<{ access_token: string }>(url, 'POST', '/dev/token', undefined, {
+        sub: 'crash-owner',
+        email: 'crash-owner@example.com',
+      }),
+      200,
+    );
+    const { orgId } = await ok(
+      call<{ orgId: string }>(url, 'POST', '/v1/orgs', token, { name: 'Kept Ltd' }),
+      201,
+    );
+    const { orgId: doomedId } = await ok(
+      call<{ orgId: string }>(url, 'POST', '/v1/orgs', token, { name: 'Doomed Ltd' }),
+      201,
+    );
     const fields = [
-      { id: 'customer', label: 'Customer email', type: 'email', personal: true, encrypted: true, subject: true },
+      {
+        id: 'customer',
+        label: 'Customer email',
+        type: 'email',
+        personal: true,
+        encrypted: true,
+        subject: true,
+      },
       { id: 'note', label: 'Note', type: 'text' },
     ];
     for (const org of [orgId, doomedId]) {
-      const { orchestrationId } = await ok(call<{ orchestrationId: string }>(url, 'POST', `/v1/orgs/${org}/orchestrations`, token, { name: 'Repairs', stages: ['new', 'done'], fields }), 201);
+      const { orchestrationId } = await ok(
+        call<{ orchestrationId: string }>(url, 'POST', `/v1/orgs/${org}/orchestrations`, token, {
+          name: 'Repairs',
+          stages: ['new', 'done'],
+          fields,
+        }),
+        201,
+      );
       const count = org === orgId ? JOBS : 30;
       for (let i = 0; i < count; i += 8) {
         await Promise.all(
           Array.from({ length: Math.min(8, count - i) }, (_, k) =>
-            ok(call(url, 'POST', `/v1/orgs/${org}/orchestrations/${orchestrationId}/jobs`, token, { fields: { customer: `c${i + k}@example.com`, note: `job ${i + k}` } }), 201),
+            ok(
+              call(url, 'POST', `/v1/orgs/${org}/orchestrations/${orchestrationId}/jobs`, token, {
+                fields: { customer: `c${i + k}@example.com`, note: `job ${i + k}` },
+              }),
+              201,
+            ),
           ),
         );
       }
@@ -160,8 +228,16 @@ describe('kill -9 of npm start during an export, a backup and an erasure', () =>
     expect(before.jobs).toBe(JOBS);
 
     // Act: the work starts, and the whole group is killed while it runs.
-    const { exportId } = await ok(call<{ exportId: string }>(url, 'POST', `/v1/orgs/${orgId}/exports`, token, { format: 'xlsx' }), 202);
-    const { backupId } = await ok(call<{ backupId: string }>(url, 'POST', `/v1/orgs/${orgId}/backups`, token, { password: 'correct horse battery' }), 202);
+    const { exportId } = await ok(
+      call<{ exportId: string }>(url, 'POST', `/v1/orgs/${orgId}/exports`, token, { format: 'xlsx' }),
+      202,
+    );
+    const { backupId } = await ok(
+      call<{ backupId: string }>(url, 'POST', `/v1/orgs/${orgId}/backups`, token, {
+        password: 'correct horse battery',
+      }),
+      202,
+    );
     await ok(call(url, 'DELETE', `/v1/orgs/${doomedId}`, token), 202);
     void call(url, 'POST', '/dev/cleanup').catch(() => undefined); // answered only when the cycle ends: never, here
     const exportPath = `/v1/orgs/${orgId}/exports/${exportId}`;
@@ -169,8 +245,13 @@ describe('kill -9 of npm start during an export, a backup and an erasure', () =>
     const caught = await until(
       'the export or the backup to run',
       async () => {
-        const [exp, bak] = await Promise.all([call<Work>(url, 'GET', exportPath, token), call<Work>(url, 'GET', backupPath, token)]);
-        return exp.body.status === 'running' || bak.body.status === 'running' ? { export: exp.body.status, backup: bak.body.status } : undefined;
+        const [exp, bak] = await Promise.all([
+          call<Work>(url, 'GET', exportPath, token),
+          call<Work>(url, 'GET', backupPath, token),
+        ]);
+        return exp.body.status === 'running' || bak.body.status === 'running'
+          ? { export: exp.body.status, backup: bak.body.status }
+          : undefined;
       },
       60_000,
     );
@@ -178,7 +259,11 @@ describe('kill -9 of npm start during an export, a backup and an erasure', () =>
     running = undefined;
 
     // Assess: the watchdog stops DynamoDB Local although its parent could do nothing.
-    await until('DynamoDB Local to stop with its parent', async () => (dynamoProcesses().length === 0 ? true : undefined), 15_000);
+    await until(
+      'DynamoDB Local to stop with its parent',
+      async () => (dynamoProcesses().length === 0 ? true : undefined),
+      15_000,
+    );
 
     // Act: start again on the same folder.
     running = await start();
@@ -189,10 +274,14 @@ describe('kill -9 of npm start during an export, a backup and an erasure', () =>
     expect(dynamoProcesses()).toHaveLength(1);
     expect(await snapshot(orgId)).toEqual(before);
     const done = async (path: string): Promise<Work> =>
-      until(`${path} to be ready`, async () => {
-        const { body } = await call<Work>(url, 'GET', path, token);
-        return body.status === 'ready' ? body : undefined;
-      }, (LEASE_SECONDS + 60) * 1000);
+      until(
+        `${path} to be ready`,
+        async () => {
+          const { body } = await call<Work>(url, 'GET', path, token);
+          return body.status === 'ready' ? body : undefined;
+        },
+        (LEASE_SECONDS + 60) * 1000,
+      );
     const [exported, backedUp] = await Promise.all([done(exportPath), done(backupPath)]);
     const recoveredInMs = Date.now() - restartedAt;
     expect(recoveredInMs).toBeLessThan((LEASE_SECONDS + 60) * 1000);
@@ -208,7 +297,10 @@ describe('kill -9 of npm start during an export, a backup and an erasure', () =>
     expect((await call(url, 'GET', `/v1/orgs/${doomedId}`, token)).status).toBe(404);
     expect(await partition(doomedId)).toEqual([]);
 
-    const verification = await ok(call<{ valid: boolean; events: number }>(url, 'GET', `/v1/orgs/${orgId}/audit/verify`, token), 200);
+    const verification = await ok(
+      call<{ valid: boolean; events: number }>(url, 'GET', `/v1/orgs/${orgId}/audit/verify`, token),
+      200,
+    );
     expect(verification).toMatchObject({ valid: true });
     expect(verification.events).toBeGreaterThan(JOBS);
   }, 600_000);

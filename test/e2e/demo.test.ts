@@ -20,7 +20,13 @@ let workDir: string;
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'custos-demo-'));
   // No timed scheduler: the tour's POST /dev/cleanup is then the cycle that erases its organization.
-  stack = await startLocalStack({ port: 0, dataDir: join(workDir, 'data'), fresh: true, quiet: true, schedulers: false });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir: join(workDir, 'data'),
+    fresh: true,
+    quiet: true,
+    schedulers: false,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -36,7 +42,11 @@ async function listen(server: Server): Promise<string> {
 test('the tour completes every step against the local stack', async () => {
   // Act
   const lines: string[] = [];
-  const result = await runDemo({ baseUrl: stack.url, write: (line) => lines.push(line), onAnswer: recordAnswer });
+  const result = await runDemo({
+    baseUrl: stack.url,
+    write: (line) => lines.push(line),
+    onAnswer: recordAnswer,
+  });
 
   // Assess: every step passed, in order, and the output says which article each serves.
   const failures = result.steps.filter((step) => !step.ok).map((step) => `${step.title}: ${step.message}`);
@@ -44,7 +54,8 @@ test('the tour completes every step against the local stack', async () => {
   expect(result.ok).toBe(true);
   expect(result.steps.map((step) => step.title)).toEqual(TOUR.map((step) => step.title));
   const output = lines.join('\n');
-  for (const article of ['Art. 15', 'Art. 16', 'Art. 17', 'Art. 18', 'Art. 20']) expect(output).toContain(article);
+  for (const article of ['Art. 15', 'Art. 16', 'Art. 17', 'Art. 18', 'Art. 20'])
+    expect(output).toContain(article);
   expect(output).toMatch(/^ {2}PUT +\/v1\/orgs\/\w+\/jobs\/\w+\/restriction {2}200$/m);
   expect(output).toMatch(/^ {2}PATCH +\/v1\/orgs\/\w+\/jobs\/\w+ {2}409$/m);
   expect(output).toMatch(/Link: http:\/\/127\.0\.0\.1:\d+\/v1\/backups\/\w+\/download\?token=/);
@@ -57,7 +68,9 @@ test('the tour completes every step against the local stack', async () => {
 test('a service that does not serve the routes fails the step, names them, and runs nothing after it', async () => {
   // Prepare: an API that describes no routes at all.
   const server = createServer((request, response) => {
-    response.writeHead(request.url === '/v1/openapi.json' ? 200 : 404, { 'content-type': 'application/json' });
+    response.writeHead(request.url === '/v1/openapi.json' ? 200 : 404, {
+      'content-type': 'application/json',
+    });
     response.end(JSON.stringify(request.url === '/v1/openapi.json' ? { openapi: '3.1.0', paths: {} } : {}));
   });
   const baseUrl = await listen(server);
@@ -68,7 +81,10 @@ test('a service that does not serve the routes fails the step, names them, and r
 
   // Assess
   expect(result.ok).toBe(false);
-  expect(result.steps[0]).toMatchObject({ ok: false, message: expect.stringContaining('does not serve POST /v1/orgs') });
+  expect(result.steps[0]).toMatchObject({
+    ok: false,
+    message: expect.stringContaining('does not serve POST /v1/orgs'),
+  });
   expect(result.steps.slice(1).every((step) => !step.ok && step.message.startsWith('not run'))).toBe(true);
   expect(lines.join('\n')).toMatch(/did not pass/);
 });
@@ -83,5 +99,10 @@ test('an address where nothing answers is one failed step that says so', async (
   const result = await runDemo({ baseUrl, write: () => undefined });
 
   // Assess
-  expect(result).toEqual({ ok: false, steps: [{ title: 'The service answers', ok: false, message: expect.stringContaining('Is the service running') }] });
+  expect(result).toEqual({
+    ok: false,
+    steps: [
+      { title: 'The service answers', ok: false, message: expect.stringContaining('Is the service running') },
+    ],
+  });
 });

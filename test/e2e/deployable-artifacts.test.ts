@@ -29,9 +29,28 @@ const RUNTIME = fileURLToPath(new URL('./fixtures/lambda-runtime.mjs', import.me
  * (Cognito there, the local issuer here), the API's own URL and the cursor secret (a Secrets Manager
  * reference). Each is taken from the local service environment instead, or left to its default.
  */
-const LOCAL_STAND_INS = new Set(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_AUDIENCE_CLAIM', 'AUTH_TOKEN_USE', 'PUBLIC_BASE_URL', 'CURSOR_SECRET']);
+const LOCAL_STAND_INS = new Set([
+  'AUTH_ISSUER',
+  'AUTH_AUDIENCE',
+  'AUTH_AUDIENCE_CLAIM',
+  'AUTH_TOKEN_USE',
+  'PUBLIC_BASE_URL',
+  'CURSOR_SECRET',
+]);
 /** What the local stack adds to reach the emulators and the local issuer; the cloud needs none of it. */
-const LOCAL_ONLY = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_SES', 'AWS_ENDPOINT_URL_KMS', 'S3_FORCE_PATH_STYLE', 'AUTH_JWKS_URI', 'AUTH_JWKS_CA_FILE'];
+const LOCAL_ONLY = [
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_SES',
+  'AWS_ENDPOINT_URL_KMS',
+  'S3_FORCE_PATH_STYLE',
+  'AUTH_JWKS_URI',
+  'AUTH_JWKS_CA_FILE',
+];
 
 let workDir: string;
 let functions: ReadonlyMap<string, CloudFunction>;
@@ -54,10 +73,15 @@ afterAll(async () => {
 
 /** The environment Lambda would give the function, with the local stand-ins and endpoints. */
 function lambdaEnvironment(fn: CloudFunction): Record<string, string> {
-  const environment: Record<string, string> = { PATH: process.env.PATH ?? '', LAMBDA_TASK_ROOT: fn.assetDir ?? '', AWS_LAMBDA_FUNCTION_NAME: fn.name };
+  const environment: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    LAMBDA_TASK_ROOT: fn.assetDir ?? '',
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+  };
   for (const [name, value] of Object.entries(fn.environment)) {
     const unresolved = value.startsWith(UNRESOLVED) || value.includes('{{resolve:');
-    if (unresolved && !LOCAL_STAND_INS.has(name)) throw new Error(`${fn.name}: ${name} refers to a resource with no local counterpart (${value})`);
+    if (unresolved && !LOCAL_STAND_INS.has(name))
+      throw new Error(`${fn.name}: ${name} refers to a resource with no local counterpart (${value})`);
     if (!LOCAL_STAND_INS.has(name)) environment[name] = value;
     // A stand-in the local stack does not set (AUTH_AUDIENCE_CLAIM: Cognito's claim) takes its default.
     else if (process.env[name] !== undefined) environment[name] = process.env[name];
@@ -79,7 +103,11 @@ function invokeArtifact(name: string, event: unknown): Promise<Invocation> {
   return new Promise((resolve, reject) => {
     // The project's Node 24 (process.execPath), from the asset directory, with only Lambda's variables.
     // stdout is the function's log (CloudWatch in AWS); the harness answers on file descriptor 3.
-    const child = spawn(process.execPath, [RUNTIME, fn.assetDir!, fn.handler, name, String(spec.timeoutSeconds)], { cwd: fn.assetDir, env: lambdaEnvironment(fn), stdio: ['pipe', 'ignore', 'inherit', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [RUNTIME, fn.assetDir!, fn.handler, name, String(spec.timeoutSeconds)],
+      { cwd: fn.assetDir, env: lambdaEnvironment(fn), stdio: ['pipe', 'ignore', 'inherit', 'pipe'] },
+    );
     let output = '';
     child.stdio[3]?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.on('error', reject);
@@ -97,13 +125,18 @@ function invokeArtifact(name: string, event: unknown): Promise<Invocation> {
 function apiEvent(name: string, user: { sub: string; email: string } | undefined): unknown {
   const route = functionNamed(name).routes[0]!;
   const pathParameters: Record<string, string> = {};
-  for (const match of route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g)) pathParameters[match[1]!] = '01JAAAAAAAAAAAAAAAAAAAAAAA';
+  for (const match of route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g))
+    pathParameters[match[1]!] = '01JAAAAAAAAAAAAAAAAAAAAAAA';
   const rawPath = route.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, param: string) => pathParameters[param]!);
   return httpApiEvent({
     method: route.method,
     rawPath,
     rawQueryString: '',
-    headers: { host: 'localhost', 'user-agent': 'custos-artifact-test', ...(user === undefined ? {} : { authorization: bearer(user) }) },
+    headers: {
+      host: 'localhost',
+      'user-agent': 'custos-artifact-test',
+      ...(user === undefined ? {} : { authorization: bearer(user) }),
+    },
     body: Buffer.alloc(0),
     routeKey: routeKey(route),
     pathParameters,
@@ -143,23 +176,44 @@ describe('the bundles in cdk.out, loaded as the Lambda runtime loads them', () =
 
   // Each API function's first route, for a caller who is no member: the middleware chain, the token
   // check against the local issuer and a membership read in DynamoDB, answered without a 5xx.
-  test.each(FUNCTIONS.filter((f) => f.routes.length > 0 && f.name !== 'openapi').map((f) => f.name))('%s answers a real request without a server error', async (name) => {
-    const answer = await invokeArtifact(name, apiEvent(name, { sub: `stranger-${name}`, email: 'stranger@example.test' }));
-    expect(answer.error).toBeUndefined();
-    expect(answer.result?.statusCode).toBeGreaterThanOrEqual(200);
-    expect(answer.result?.statusCode).toBeLessThan(500);
-  });
+  test.each(FUNCTIONS.filter((f) => f.routes.length > 0 && f.name !== 'openapi').map((f) => f.name))(
+    '%s answers a real request without a server error',
+    async (name) => {
+      const answer = await invokeArtifact(
+        name,
+        apiEvent(name, { sub: `stranger-${name}`, email: 'stranger@example.test' }),
+      );
+      expect(answer.error).toBeUndefined();
+      expect(answer.result?.statusCode).toBeGreaterThanOrEqual(200);
+      expect(answer.result?.statusCode).toBeLessThan(500);
+    },
+  );
 
-  test.each(FUNCTIONS.filter((f) => f.schedule !== undefined).map((f) => f.name))('%s runs a scheduled event to the end against the emulators', async (name) => {
-    const answer = await invokeArtifact(name, scheduledEvent(`custos-${name}`));
-    expect(answer.error).toBeUndefined();
-    expect(answer.ok).toBe(true);
-  });
+  test.each(FUNCTIONS.filter((f) => f.schedule !== undefined).map((f) => f.name))(
+    '%s runs a scheduled event to the end against the emulators',
+    async (name) => {
+      const answer = await invokeArtifact(name, scheduledEvent(`custos-${name}`));
+      expect(answer.error).toBeUndefined();
+      expect(answer.ok).toBe(true);
+    },
+  );
 
   test('portability-worker takes a queue message for an export that does not exist and reports no failure to retry', async () => {
     const resources = JSON.parse(testEnv(TEST_ENV.resources)) as ProvisionedResources;
-    const message = { MessageId: 'artifact-1', ReceiptHandle: 'r', Body: JSON.stringify({ kind: 'export', orgId: '01JAAAAAAAAAAAAAAAAAAAAAAA', exportId: '01JAAAAAAAAAAAAAAAAAAAAAAB' }), Attributes: {} };
-    const answer = await invokeArtifact('portability-worker', sqsEvent(resources.queues.work.arn ?? 'arn:aws:sqs:us-east-1:000000000000:custos-work', [message]));
+    const message = {
+      MessageId: 'artifact-1',
+      ReceiptHandle: 'r',
+      Body: JSON.stringify({
+        kind: 'export',
+        orgId: '01JAAAAAAAAAAAAAAAAAAAAAAA',
+        exportId: '01JAAAAAAAAAAAAAAAAAAAAAAB',
+      }),
+      Attributes: {},
+    };
+    const answer = await invokeArtifact(
+      'portability-worker',
+      sqsEvent(resources.queues.work.arn ?? 'arn:aws:sqs:us-east-1:000000000000:custos-work', [message]),
+    );
     // A missing export is done (runExport reads it from DynamoDB and stops), so nothing is to be retried.
     expect(answer.error).toBeUndefined();
     expect(answer.result?.batchItemFailures).toEqual([]);

@@ -21,11 +21,24 @@ let workDir: string;
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'custos-browser-'));
-  stack = await startLocalStack({ port: 0, dataDir: join(workDir, 'data'), fresh: true, quiet: true, schedulers: false });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir: join(workDir, 'data'),
+    fresh: true,
+    quiet: true,
+    schedulers: false,
+  });
   // launch() gives the browser a fresh temporary profile (user data dir) of its own every time.
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 90_000);
 
@@ -38,7 +51,10 @@ afterAll(async () => {
 async function api<T>(method: string, path: string, token: string | undefined, body?: unknown): Promise<T> {
   const response = await fetch(`${stack.url}${path}`, {
     method,
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}`);
@@ -58,18 +74,45 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000)
 test('open the emailed link, type the password, get the ZIP and find the organization in it', async () => {
   // Prepare: an organization with a job, and a backup built by the stack's own worker.
   const email = 'olga@example.com';
-  const { access_token: token } = await api<{ access_token: string }>('POST', '/dev/token', undefined, { sub: 'olga', email });
-  const { orgId } = await api<{ orgId: string }>('POST', '/v1/orgs', token, { name: 'Acme Widgets GmbH' });
-  const { orchestrationId } = await api<{ orchestrationId: string }>('POST', `/v1/orgs/${orgId}/orchestrations`, token, {
-    name: 'Repairs',
-    stages: ['new', 'done'],
-    fields: [{ id: 'customer', label: 'Customer email', type: 'email', personal: true, encrypted: true, subject: true }],
+  const { access_token: token } = await api<{ access_token: string }>('POST', '/dev/token', undefined, {
+    sub: 'olga',
+    email,
   });
-  await api('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, token, { fields: { customer: 'kunde@example.com' } });
-  const { backupId } = await api<{ backupId: string }>('POST', `/v1/orgs/${orgId}/backups`, token, { password: PASSWORD });
+  const { orgId } = await api<{ orgId: string }>('POST', '/v1/orgs', token, { name: 'Acme Widgets GmbH' });
+  const { orchestrationId } = await api<{ orchestrationId: string }>(
+    'POST',
+    `/v1/orgs/${orgId}/orchestrations`,
+    token,
+    {
+      name: 'Repairs',
+      stages: ['new', 'done'],
+      fields: [
+        {
+          id: 'customer',
+          label: 'Customer email',
+          type: 'email',
+          personal: true,
+          encrypted: true,
+          subject: true,
+        },
+      ],
+    },
+  );
+  await api('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, token, {
+    fields: { customer: 'kunde@example.com' },
+  });
+  const { backupId } = await api<{ backupId: string }>('POST', `/v1/orgs/${orgId}/backups`, token, {
+    password: PASSWORD,
+  });
   const link = await until(async () => {
-    const { items } = await api<{ items: { to: string[]; links: string[] }[] }>('GET', '/dev/mail', undefined);
-    return items.find((m) => m.to.includes(email))?.links.find((l) => l.includes(`/v1/backups/${backupId}/download?token=`));
+    const { items } = await api<{ items: { to: string[]; links: string[] }[] }>(
+      'GET',
+      '/dev/mail',
+      undefined,
+    );
+    return items
+      .find((m) => m.to.includes(email))
+      ?.links.find((l) => l.includes(`/v1/backups/${backupId}/download?token=`));
   });
 
   // Act: the owner opens the link and types the password.
@@ -81,7 +124,10 @@ test('open the emailed link, type the password, get the ZIP and find the organiz
   const screenshot = join(workDir, 'download-page.png');
   await page.screenshot({ path: screenshot, fullPage: true });
   await page.getByLabel('Backup password').fill(PASSWORD);
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the backup' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download the backup' }).click(),
+  ]);
   const zipPath = join(workDir, 'backup.zip');
   await download.saveAs(zipPath);
   await context.close();
@@ -94,7 +140,12 @@ test('open the emailed link, type the password, get the ZIP and find the organiz
   expect(download.suggestedFilename()).toMatch(/\.zip$/);
   const out = join(workDir, 'out');
   await run('7z', ['x', `-p${PASSWORD}`, `-o${out}`, zipPath]);
-  expect(JSON.parse(await readFile(join(out, 'organization.json'), 'utf8'))).toMatchObject({ orgId, name: 'Acme Widgets GmbH' });
-  expect(await readFile(join(out, 'jobs', `${orchestrationId}.jsonl`), 'utf8')).toContain('kunde@example.com');
+  expect(JSON.parse(await readFile(join(out, 'organization.json'), 'utf8'))).toMatchObject({
+    orgId,
+    name: 'Acme Widgets GmbH',
+  });
+  expect(await readFile(join(out, 'jobs', `${orchestrationId}.jsonl`), 'utf8')).toContain(
+    'kunde@example.com',
+  );
   if (process.env.KEEP_SCREENSHOT !== undefined) await run('cp', [screenshot, process.env.KEEP_SCREENSHOT]);
 }, 120_000);

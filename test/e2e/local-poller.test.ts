@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { FunctionSpec } from '../../infra/manifest.ts';
 import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
@@ -45,18 +51,30 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number):
 
 async function messagesLeft(url: string): Promise<number> {
   const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-e2e-poller-'));
   stack = await startLocalStack({ port: 0, dataDir, fresh: true, quiet: true, schedulers: false });
-  sqs = new SQSClient({ endpoint: stack.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sqs = new SQSClient({
+    endpoint: stack.endpoints.sqs,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   // A queue of its own, so the stack's own consumers never take these messages.
   dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'poller-test-dlq' }))).QueueUrl!;
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
+  );
   queueUrl = (
     await sqs.send(
       new CreateQueueCommand({
@@ -79,7 +97,12 @@ afterAll(async () => {
 describe('startPoller', () => {
   test('deletes successes, retries failures, and dead-letters a message that keeps failing', async () => {
     // Prepare
-    for (const body of [{ id: 'ok-1' }, { id: 'poison', fail: true }, { id: 'flaky', throwOnce: true }, { id: 'ok-2' }]) {
+    for (const body of [
+      { id: 'ok-1' },
+      { id: 'poison', fail: true },
+      { id: 'flaky', throwOnce: true },
+      { id: 'ok-2' },
+    ]) {
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
     }
 
@@ -87,19 +110,29 @@ describe('startPoller', () => {
     poller = startPoller({
       runtime: new FunctionRuntime(),
       sqs,
-      queueUrls: { deletion: stack.env.DELETION_QUEUE_URL!, work: queueUrl, notices: stack.env.NOTICE_QUEUE_URL! },
+      queueUrls: {
+        deletion: stack.env.DELETION_QUEUE_URL!,
+        work: queueUrl,
+        notices: stack.env.NOTICE_QUEUE_URL!,
+      },
       functions: [consumer],
       retryDelaySeconds: 1,
     });
     const dead = await until(async () => {
-      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }));
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }),
+      );
       return Messages?.[0];
     }, 20_000);
 
     // Assess
     expect(JSON.parse(dead.Body ?? '{}')).toEqual({ id: 'poison', fail: true });
     const countOf = (id: string) => deliveries().filter((d) => d.id === id).length;
-    expect(deliveries().filter((d) => d.id === 'poison').map((d) => d.receiveCount)).toEqual([1, 2]);
+    expect(
+      deliveries()
+        .filter((d) => d.id === 'poison')
+        .map((d) => d.receiveCount),
+    ).toEqual([1, 2]);
     // A thrown error kept its whole batch: whatever shared the first batch with `flaky` came again.
     expect(countOf('flaky')).toBe(2);
     for (const id of ['ok-1', 'ok-2']) expect(countOf(id)).toBeGreaterThanOrEqual(1);

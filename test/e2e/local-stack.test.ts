@@ -21,7 +21,11 @@ afterAll(async () => {
   await stack?.stop();
 }, 30_000);
 
-const call = (method: string, path: string, init: { token?: string; body?: string | Buffer; contentType?: string } = {}) =>
+const call = (
+  method: string,
+  path: string,
+  init: { token?: string; body?: string | Buffer; contentType?: string } = {},
+) =>
   fetch(`${stack.url}${path}`, {
     method,
     headers: {
@@ -32,7 +36,9 @@ const call = (method: string, path: string, init: { token?: string; body?: strin
   });
 
 async function tokenFor(sub: string): Promise<string> {
-  const response = await call('POST', '/dev/token', { body: JSON.stringify({ sub, email: `${sub}@example.com` }) });
+  const response = await call('POST', '/dev/token', {
+    body: JSON.stringify({ sub, email: `${sub}@example.com` }),
+  });
   expect(response.status).toBe(200);
   return ((await response.json()) as { access_token: string }).access_token;
 }
@@ -41,25 +47,38 @@ async function expectProblem(response: Response, status: number): Promise<Record
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   const problem = (await response.json()) as Record<string, unknown>;
-  expect(problem).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(problem).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   return problem;
 }
 
 describe('dev routes', () => {
   test('POST /dev/token issues a bearer token', async () => {
     // Act
-    const response = await call('POST', '/dev/token', { body: JSON.stringify({ sub: 'user-a', email: 'a@example.com' }) });
+    const response = await call('POST', '/dev/token', {
+      body: JSON.stringify({ sub: 'user-a', email: 'a@example.com' }),
+    });
 
     // Assess
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ token_type: 'Bearer', access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/) });
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+    });
     expect(body.expires_in).toBeGreaterThan(0);
   });
 
-  test.each([['{}'], ['{"sub":"x"}'], ['{"sub":1,"email":"a@example.com"}'], ['not json']])('POST /dev/token with %s → 400', async (body) => {
-    await expectProblem(await call('POST', '/dev/token', { body }), 400);
-  });
+  test.each([['{}'], ['{"sub":"x"}'], ['{"sub":1,"email":"a@example.com"}'], ['not json']])(
+    'POST /dev/token with %s → 400',
+    async (body) => {
+      await expectProblem(await call('POST', '/dev/token', { body }), 400);
+    },
+  );
 
   test('POST /dev/clock moves the domain clock forward', async () => {
     // Act
@@ -74,7 +93,10 @@ describe('dev routes', () => {
   test('POST /dev/cleanup runs one clean-up cycle and answers with what it did', async () => {
     // Prepare: an organization whose owner asked for its deletion.
     const owner = await tokenFor('cleanup-owner');
-    const created = await call('POST', '/v1/orgs', { token: owner, body: JSON.stringify({ name: 'Short-lived' }) });
+    const created = await call('POST', '/v1/orgs', {
+      token: owner,
+      body: JSON.stringify({ name: 'Short-lived' }),
+    });
     const { orgId } = (await created.json()) as { orgId: string };
     expect((await call('DELETE', `/v1/orgs/${orgId}`, { token: owner })).status).toBe(202);
 
@@ -85,15 +107,22 @@ describe('dev routes', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const report = (await response.json()) as { organizations: { orgIdHash: string; done: boolean }[] };
-    expect(report.organizations).toEqual([expect.objectContaining({ orgIdHash: createHash('sha256').update(orgId).digest('hex'), done: true })]);
+    expect(report.organizations).toEqual([
+      expect.objectContaining({ orgIdHash: createHash('sha256').update(orgId).digest('hex'), done: true }),
+    ]);
     expect((await call('GET', `/v1/orgs/${orgId}`, { token: owner })).status).toBe(404);
   });
 
   test('GET /dev/mail lists the captured mail', async () => {
     // Prepare: a backup request makes the worker email the owner a link.
     const owner = await tokenFor('mail-owner');
-    const { orgId } = (await (await call('POST', '/v1/orgs', { token: owner, body: JSON.stringify({ name: 'Mailbox' }) })).json()) as { orgId: string };
-    const requested = await call('POST', `/v1/orgs/${orgId}/backups`, { token: owner, body: JSON.stringify({ password: 'correct horse battery staple' }) });
+    const { orgId } = (await (
+      await call('POST', '/v1/orgs', { token: owner, body: JSON.stringify({ name: 'Mailbox' }) })
+    ).json()) as { orgId: string };
+    const requested = await call('POST', `/v1/orgs/${orgId}/backups`, {
+      token: owner,
+      body: JSON.stringify({ password: 'correct horse battery staple' }),
+    });
     expect(requested.status).toBe(202);
 
     // Act: the poller delivers the work; wait for the mail to arrive.
@@ -101,12 +130,19 @@ describe('dev routes', () => {
     for (let tries = 0; tries < 100 && mail.length === 0; tries += 1) {
       const response = await call('GET', '/dev/mail');
       expect(response.status).toBe(200);
-      mail = ((await response.json()) as { items: typeof mail }).items.filter((item) => item.to.includes('mail-owner@example.com'));
+      mail = ((await response.json()) as { items: typeof mail }).items.filter((item) =>
+        item.to.includes('mail-owner@example.com'),
+      );
       if (mail.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
     }
 
     // Assess
-    expect(mail).toEqual([expect.objectContaining({ subject: expect.any(String), links: [expect.stringContaining('/v1/backups/')] })]);
+    expect(mail).toEqual([
+      expect.objectContaining({
+        subject: expect.any(String),
+        links: [expect.stringContaining('/v1/backups/')],
+      }),
+    ]);
   });
 });
 
@@ -114,29 +150,71 @@ describe('the local vendor sink', () => {
   test('a share to the sink URL arrives signed, and GET /dev/webhooks lists it', async () => {
     // Prepare: a job, a custom-webhook consent to the sink, and a token.
     const token = await tokenFor('sink-owner');
-    const json = async (response: Response): Promise<Record<string, unknown>> => (await response.json()) as Record<string, unknown>;
+    const json = async (response: Response): Promise<Record<string, unknown>> =>
+      (await response.json()) as Record<string, unknown>;
     const { sinkUrl } = (await json(await call('GET', '/dev/webhooks'))) as { sinkUrl: string };
     expect(sinkUrl).toMatch(/^https:\/\/localhost:\d+\/sink$/);
-    const { orgId } = (await json(await call('POST', '/v1/orgs', { token, body: JSON.stringify({ name: 'Shares' }) }))) as { orgId: string };
-    const orchestration = { name: 'Tickets', stages: ['open'], fields: [{ id: 'title', label: 'Title', type: 'text' }] };
-    const { orchestrationId } = (await json(await call('POST', `/v1/orgs/${orgId}/orchestrations`, { token, body: JSON.stringify(orchestration) }))) as { orchestrationId: string };
-    const { jobId } = (await json(await call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, { token, body: JSON.stringify({ fields: { title: 'Sink ticket' } }) }))) as { jobId: string };
-    const consent = { fields: [{ orchestrationId, fieldId: 'title' }], purpose: 'Local demo', webhookUrl: `${sinkUrl}/tickets` };
-    const granted = await call('POST', `/v1/orgs/${orgId}/extensions/custom-webhook/consent`, { token, body: JSON.stringify(consent) });
+    const { orgId } = (await json(
+      await call('POST', '/v1/orgs', { token, body: JSON.stringify({ name: 'Shares' }) }),
+    )) as { orgId: string };
+    const orchestration = {
+      name: 'Tickets',
+      stages: ['open'],
+      fields: [{ id: 'title', label: 'Title', type: 'text' }],
+    };
+    const { orchestrationId } = (await json(
+      await call('POST', `/v1/orgs/${orgId}/orchestrations`, { token, body: JSON.stringify(orchestration) }),
+    )) as { orchestrationId: string };
+    const { jobId } = (await json(
+      await call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, {
+        token,
+        body: JSON.stringify({ fields: { title: 'Sink ticket' } }),
+      }),
+    )) as { jobId: string };
+    const consent = {
+      fields: [{ orchestrationId, fieldId: 'title' }],
+      purpose: 'Local demo',
+      webhookUrl: `${sinkUrl}/tickets`,
+    };
+    const granted = await call('POST', `/v1/orgs/${orgId}/extensions/custom-webhook/consent`, {
+      token,
+      body: JSON.stringify(consent),
+    });
     expect(granted.status).toBe(201);
     const { signingSecret } = (await json(granted)) as { signingSecret: string };
-    expect((await call('PUT', `/v1/orgs/${orgId}/extensions/custom-webhook/token`, { token, body: JSON.stringify({ token: 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=' }) })).status).toBe(204);
+    expect(
+      (
+        await call('PUT', `/v1/orgs/${orgId}/extensions/custom-webhook/token`, {
+          token,
+          body: JSON.stringify({ token: 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=' }),
+        })
+      ).status,
+    ).toBe(204);
 
     // Act
     const shared = await call('POST', `/v1/orgs/${orgId}/jobs/${jobId}/share/custom-webhook`, { token });
 
     // Assess: the sink got it at the consented path, signed with the consent's secret.
     expect(await json(shared)).toEqual({ shared: ['title'], vendorStatus: 200 });
-    const { items } = (await json(await call('GET', '/dev/webhooks'))) as { items: { at: string; url: string; headers: Record<string, string>; body: string }[] };
+    const { items } = (await json(await call('GET', '/dev/webhooks'))) as {
+      items: { at: string; url: string; headers: Record<string, string>; body: string }[];
+    };
     const item = items.find((entry) => entry.body.includes(jobId));
     expect(item).toMatchObject({ url: `${sinkUrl}/tickets`, at: expect.any(String) });
-    expect(JSON.parse(item!.body)).toMatchObject({ event: 'job.shared', orgId, jobId, fields: { title: 'Sink ticket' } });
-    expect(verifySignature(signingSecret, item!.headers['custos-signature']!, Buffer.from(item!.body, 'utf8'), Math.floor(Date.now() / 1000))).toBe(true);
+    expect(JSON.parse(item!.body)).toMatchObject({
+      event: 'job.shared',
+      orgId,
+      jobId,
+      fields: { title: 'Sink ticket' },
+    });
+    expect(
+      verifySignature(
+        signingSecret,
+        item!.headers['custos-signature']!,
+        Buffer.from(item!.body, 'utf8'),
+        Math.floor(Date.now() / 1000),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -158,7 +236,10 @@ describe('gateway', () => {
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await response.json()).toMatchObject({ openapi: expect.stringMatching(/^3\./), paths: expect.any(Object) });
+    expect(await response.json()).toMatchObject({
+      openapi: expect.stringMatching(/^3\./),
+      paths: expect.any(Object),
+    });
   });
 });
 
@@ -199,15 +280,42 @@ describe('retention through the local stack', () => {
   test('past a rule, POST /dev/cleanup erases the due job and keeps the held one; the preview counted it', async () => {
     // Prepare: a one-day rule, a job, and a job under legal hold.
     const token = await tokenFor('owner-retention');
-    const json = async (response: Response): Promise<Record<string, unknown>> => (await response.json()) as Record<string, unknown>;
-    const { orgId } = (await json(await call('POST', '/v1/orgs', { token, body: JSON.stringify({ name: 'Keeps nothing' }) }))) as { orgId: string };
-    const orchestration = { name: 'Tickets', stages: ['open', 'closed'], fields: [{ id: 'title', label: 'Title', type: 'text' }], retention: { days: 1, from: 'created', action: 'delete' } };
-    const { orchestrationId } = (await json(await call('POST', `/v1/orgs/${orgId}/orchestrations`, { token, body: JSON.stringify(orchestration) }))) as { orchestrationId: string };
+    const json = async (response: Response): Promise<Record<string, unknown>> =>
+      (await response.json()) as Record<string, unknown>;
+    const { orgId } = (await json(
+      await call('POST', '/v1/orgs', { token, body: JSON.stringify({ name: 'Keeps nothing' }) }),
+    )) as { orgId: string };
+    const orchestration = {
+      name: 'Tickets',
+      stages: ['open', 'closed'],
+      fields: [{ id: 'title', label: 'Title', type: 'text' }],
+      retention: { days: 1, from: 'created', action: 'delete' },
+    };
+    const { orchestrationId } = (await json(
+      await call('POST', `/v1/orgs/${orgId}/orchestrations`, { token, body: JSON.stringify(orchestration) }),
+    )) as { orchestrationId: string };
     const newJob = async (): Promise<string> =>
-      ((await json(await call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, { token, body: JSON.stringify({ fields: { title: 'Ticket' } }) }))) as { jobId: string }).jobId;
+      (
+        (await json(
+          await call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, {
+            token,
+            body: JSON.stringify({ fields: { title: 'Ticket' } }),
+          }),
+        )) as { jobId: string }
+      ).jobId;
     const [due, held] = [await newJob(), await newJob()];
-    expect((await call('PUT', `/v1/orgs/${orgId}/jobs/${held}/hold`, { token, body: JSON.stringify({ reason: 'Litigation' }) })).status).toBe(200);
-    const preview = async (): Promise<unknown> => json(await call('GET', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/retention/preview`, { token }));
+    expect(
+      (
+        await call('PUT', `/v1/orgs/${orgId}/jobs/${held}/hold`, {
+          token,
+          body: JSON.stringify({ reason: 'Litigation' }),
+        })
+      ).status,
+    ).toBe(200);
+    const preview = async (): Promise<unknown> =>
+      json(
+        await call('GET', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/retention/preview`, { token }),
+      );
     expect(await preview()).toEqual({ due: 0 });
 
     // Act

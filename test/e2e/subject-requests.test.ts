@@ -19,7 +19,10 @@ const KNOWN = 'known.person@example.net';
 const call = (method: string, path: string, init: { token?: string; body?: unknown } = {}) =>
   fetch(`${stack.url}${path}`, {
     method,
-    headers: { ...(init.token !== undefined ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(init.token !== undefined ? { authorization: `Bearer ${init.token}` } : {}),
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
 
@@ -35,14 +38,36 @@ const nextHour = () => json(call('POST', '/dev/clock', { body: { advanceSeconds:
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-e2e-requests-'));
   stack = await startLocalStack({ port: 0, dataDir, fresh: true, quiet: true, schedulers: false });
-  owner = (await json<{ access_token: string }>(call('POST', '/dev/token', { body: { sub: 'olivia', email: 'olivia@example.com' } }), 200)).access_token;
-  orgId = (await json<{ orgId: string }>(call('POST', '/v1/orgs', { token: owner, body: { name: 'Requests e2e' } }), 201)).orgId;
+  owner = (
+    await json<{ access_token: string }>(
+      call('POST', '/dev/token', { body: { sub: 'olivia', email: 'olivia@example.com' } }),
+      200,
+    )
+  ).access_token;
+  orgId = (
+    await json<{ orgId: string }>(
+      call('POST', '/v1/orgs', { token: owner, body: { name: 'Requests e2e' } }),
+      201,
+    )
+  ).orgId;
   const fields = [
     { id: 'title', label: 'Title', type: 'text' },
     { id: 'email', label: 'Customer email', type: 'email', personal: true, encrypted: true, subject: true },
   ];
-  const { orchestrationId } = await json<{ orchestrationId: string }>(call('POST', `/v1/orgs/${orgId}/orchestrations`, { token: owner, body: { name: 'Claims', stages: ['new'], fields } }), 201);
-  await json(call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, { token: owner, body: { fields: { title: 'Claim', email: KNOWN } } }), 201);
+  const { orchestrationId } = await json<{ orchestrationId: string }>(
+    call('POST', `/v1/orgs/${orgId}/orchestrations`, {
+      token: owner,
+      body: { name: 'Claims', stages: ['new'], fields },
+    }),
+    201,
+  );
+  await json(
+    call('POST', `/v1/orgs/${orgId}/orchestrations/${orchestrationId}/jobs`, {
+      token: owner,
+      body: { fields: { title: 'Claim', email: KNOWN } },
+    }),
+    201,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -52,17 +77,26 @@ afterAll(async () => {
 /** Headers that name the request or the moment (never the address): left out of the comparison. */
 const PER_REQUEST_HEADERS = new Set(['x-request-id', 'apigw-requestid', 'date']);
 
-const intake = (email: string) => call('POST', `/v1/orgs/${orgId}/requests`, { body: { type: 'access', email } });
+const intake = (email: string) =>
+  call('POST', `/v1/orgs/${orgId}/requests`, { body: { type: 'access', email } });
 
 test('intake, the code from /dev/mail, verification due a month later, and the staff list', async () => {
   const { requestId } = await json<{ requestId: string }>(intake('new.person@example.net'), 202);
   const mail = await json<{ items: { to: string[]; subject: string }[] }>(call('GET', '/dev/mail'), 200);
-  const code = /(\d{6})$/.exec(mail.items.filter((m) => m.to.includes('new.person@example.net')).at(-1)?.subject ?? '')?.[1];
+  const code = /(\d{6})$/.exec(
+    mail.items.filter((m) => m.to.includes('new.person@example.net')).at(-1)?.subject ?? '',
+  )?.[1];
   expect(code).toMatch(/^\d{6}$/);
-  const verified = await json<{ status: string; dueAt: string }>(call('POST', `/v1/requests/${requestId}/verify`, { body: { code } }), 200);
+  const verified = await json<{ status: string; dueAt: string }>(
+    call('POST', `/v1/requests/${requestId}/verify`, { body: { code } }),
+    200,
+  );
   expect(verified.status).toBe('open');
   expect(Date.parse(verified.dueAt) - Date.now()).toBeGreaterThan(27 * 24 * 3600 * 1000);
-  const listed = await json<{ items: { requestId: string }[] }>(call('GET', `/v1/orgs/${orgId}/requests?status=open`, { token: owner }), 200);
+  const listed = await json<{ items: { requestId: string }[] }>(
+    call('GET', `/v1/orgs/${orgId}/requests?status=open`, { token: owner }),
+    200,
+  );
   expect(listed.items.map((i) => i.requestId)).toContain(requestId);
 }, 60_000);
 
@@ -76,12 +110,17 @@ test('enumeration: known and unknown addresses answer alike, in status, body, he
   // Act: 50 of each, interleaved; a new hour every 4 pairs keeps the known address under its 5 an hour.
   for (let i = 0; i < 50; i += 1) {
     if (i > 0 && i % 4 === 0) await nextHour();
-    for (const [kind, email] of [['known', KNOWN], ['unknown', `nobody.${i}@example.net`]] as const) {
+    for (const [kind, email] of [
+      ['known', KNOWN],
+      ['unknown', `nobody.${i}@example.net`],
+    ] as const) {
       const started = performance.now();
       const response = await intake(email);
       const body = (await response.json()) as Record<string, unknown>;
       times[kind].push(performance.now() - started);
-      const headers = [...response.headers.entries()].filter(([name]) => !PER_REQUEST_HEADERS.has(name)).sort();
+      const headers = [...response.headers.entries()]
+        .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
+        .sort();
       shapes.add(JSON.stringify({ status: response.status, keys: Object.keys(body).sort(), headers }));
     }
   }

@@ -30,7 +30,8 @@ function statementsByFunction(): Map<string, Statement[]> {
   for (const spec of ALL_FUNCTIONS) {
     const fn = built.stacks.api.functions.get(spec.name);
     expect(fn).toBeDefined();
-    const [, resource] = Object.entries(fns).find(([, r]) => r.Properties.Description === spec.description) ?? [];
+    const [, resource] =
+      Object.entries(fns).find(([, r]) => r.Properties.Description === spec.description) ?? [];
     const roleLogicalId = (resource?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const statements = policies
       .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleLogicalId))
@@ -41,14 +42,23 @@ function statementsByFunction(): Map<string, Statement[]> {
 }
 
 const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const touches = (s: Statement, logicalIdFragment: string): boolean => JSON.stringify(s.Resource).includes(logicalIdFragment);
+const touches = (s: Statement, logicalIdFragment: string): boolean =>
+  JSON.stringify(s.Resource).includes(logicalIdFragment);
 
 describe('identity', () => {
   test('the user pool requires MFA by TOTP only, a strong password and threat protection', () => {
     api.hasResourceProperties('AWS::Cognito::UserPool', {
       MfaConfiguration: 'ON',
       EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
-      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 14, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }) },
+      Policies: {
+        PasswordPolicy: Match.objectLike({
+          MinimumLength: 14,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        }),
+      },
       UserPoolTier: 'PLUS',
       UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
     });
@@ -71,18 +81,29 @@ describe('HTTP API', () => {
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
         Audience: [{ Ref: Match.stringLikeRegexp('UserPoolApiClient') }],
-        Issuer: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('https://cognito-idp.'), { Ref: Match.stringLikeRegexp('UserPool') }])] },
+        Issuer: {
+          'Fn::Join': [
+            '',
+            Match.arrayWith([
+              Match.stringLikeRegexp('https://cognito-idp.'),
+              { Ref: Match.stringLikeRegexp('UserPool') },
+            ]),
+          ],
+        },
       },
     });
   });
 
-  test.each(ROUTES.map((r) => ({ key: `${r.method} ${r.path}`, auth: r.auth })))('$key is routed with auth $auth', ({ key, auth }) => {
-    api.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: key,
-      AuthorizationType: auth === 'jwt' ? 'JWT' : 'NONE',
-      AuthorizerId: auth === 'jwt' ? Match.anyValue() : Match.absent(),
-    });
-  });
+  test.each(ROUTES.map((r) => ({ key: `${r.method} ${r.path}`, auth: r.auth })))(
+    '$key is routed with auth $auth',
+    ({ key, auth }) => {
+      api.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: key,
+        AuthorizationType: auth === 'jwt' ? 'JWT' : 'NONE',
+        AuthorizerId: auth === 'jwt' ? Match.anyValue() : Match.absent(),
+      });
+    },
+  );
 
   test('no route exists that the route table does not declare', () => {
     expect(Object.keys(api.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(ROUTES.length);
@@ -93,26 +114,43 @@ describe('HTTP API', () => {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
-      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
     });
     const [stage] = Object.values(api.findResources('AWS::ApiGatewayV2::Stage'));
     const format = JSON.parse(stage?.Properties.AccessLogSettings.Format as string) as Record<string, string>;
-    for (const value of Object.values(format)) expect(value).not.toMatch(/header|body|authorization|path|querystring/i);
+    for (const value of Object.values(format))
+      expect(value).not.toMatch(/header|body|authorization|path|querystring/i);
   });
 
   test('routes from the throttle table are throttled below the stage default', () => {
     const [stage] = Object.values(api.findResources('AWS::ApiGatewayV2::Stage'));
-    const defaults = stage?.Properties.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
-    const settings = stage?.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    const defaults = stage?.Properties.DefaultRouteSettings as {
+      ThrottlingRateLimit: number;
+      ThrottlingBurstLimit: number;
+    };
+    const settings = stage?.Properties.RouteSettings as Record<
+      string,
+      { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+    >;
     expect(Object.keys(settings).sort()).toEqual(Object.keys(ROUTE_THROTTLES).sort());
     for (const [key, throttle] of Object.entries(ROUTE_THROTTLES)) {
-      expect(settings[key]).toEqual({ ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit });
+      expect(settings[key]).toEqual({
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      });
       expect(throttle.rateLimit).toBeLessThan(defaults.ThrottlingRateLimit);
       expect(throttle.burstLimit).toBeLessThan(defaults.ThrottlingBurstLimit);
     }
     // The download page and the creation of backups and exports are among them.
     expect(Object.keys(settings)).toEqual(
-      expect.arrayContaining(['POST /v1/backups/{backupId}/download', 'POST /v1/orgs/{orgId}/backups', 'POST /v1/orgs/{orgId}/exports']),
+      expect.arrayContaining([
+        'POST /v1/backups/{backupId}/download',
+        'POST /v1/orgs/{orgId}/backups',
+        'POST /v1/orgs/{orgId}/exports',
+      ]),
     );
     // The stage names routes by key, so it must be deployed after them.
     expect((stage?.DependsOn as string[]).length).toBeGreaterThanOrEqual(Object.keys(ROUTE_THROTTLES).length);
@@ -120,7 +158,12 @@ describe('HTTP API', () => {
 
   test('a throttle for a route the route table does not declare is refused', () => {
     const keys = ROUTES.map(routeKey);
-    expect(() => routeSettingsFor(keys, { ...ROUTE_THROTTLES, 'GET /v1/nowhere': { rateLimit: 1, burstLimit: 1, reason: 'probe' } })).toThrow(/GET \/v1\/nowhere/);
+    expect(() =>
+      routeSettingsFor(keys, {
+        ...ROUTE_THROTTLES,
+        'GET /v1/nowhere': { rateLimit: 1, burstLimit: 1, reason: 'probe' },
+      }),
+    ).toThrow(/GET \/v1\/nowhere/);
     expect(Object.keys(routeSettingsFor(keys))).toHaveLength(Object.keys(ROUTE_THROTTLES).length);
   });
 
@@ -139,28 +182,37 @@ describe('HTTP API', () => {
   });
 
   test('dev: the user pool can be deleted with its stack, logs are kept a month', () => {
-    api.hasResource('AWS::Cognito::UserPool', { Properties: Match.objectLike({ DeletionProtection: 'INACTIVE' }), DeletionPolicy: 'Delete' });
-    for (const group of Object.values(api.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBe(30);
+    api.hasResource('AWS::Cognito::UserPool', {
+      Properties: Match.objectLike({ DeletionProtection: 'INACTIVE' }),
+      DeletionPolicy: 'Delete',
+    });
+    for (const group of Object.values(api.findResources('AWS::Logs::LogGroup')))
+      expect(group.Properties.RetentionInDays).toBe(30);
   });
 
   test('CORS admits only the configured origins', () => {
-    api.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.custos.example'] }) });
+    api.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.custos.example'] }),
+    });
   });
 });
 
 describe('functions', () => {
-  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, spec: f })))('$name: Node 24 on arm64, traced, JSON logs', ({ spec }) => {
-    api.hasResourceProperties('AWS::Lambda::Function', {
-      Description: spec.description,
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'index.handler',
-      MemorySize: spec.memoryMb,
-      Timeout: spec.timeoutSeconds,
-      TracingConfig: { Mode: 'Active' },
-      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
-    });
-  });
+  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, spec: f })))(
+    '$name: Node 24 on arm64, traced, JSON logs',
+    ({ spec }) => {
+      api.hasResourceProperties('AWS::Lambda::Function', {
+        Description: spec.description,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: spec.memoryMb,
+        Timeout: spec.timeoutSeconds,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      });
+    },
+  );
 
   test('API functions know the issuer and audience, and get the cursor secret only as a dynamic reference', () => {
     const apiFunctions = ALL_FUNCTIONS.filter((f) => f.routes.length > 0);
@@ -172,7 +224,9 @@ describe('functions', () => {
           Variables: Match.objectLike({
             AUTH_ISSUER: Match.anyValue(),
             AUTH_AUDIENCE: { Ref: Match.stringLikeRegexp('UserPoolApiClient') },
-            CURSOR_SECRET: Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:custos/dev/cursor-secret:SecretString:::\\}\\}$'),
+            CURSOR_SECRET: Match.stringLikeRegexp(
+              '^\\{\\{resolve:secretsmanager:custos/dev/cursor-secret:SecretString:::\\}\\}$',
+            ),
           }),
         },
       });
@@ -181,7 +235,11 @@ describe('functions', () => {
 
   test('functions that serve no HTTP get no cursor secret: the audit log adapter seals no cursors', () => {
     for (const name of ['cleanup', 'audit-digest', 'audit-sequencer']) {
-      const [fn] = Object.values(api.findResources('AWS::Lambda::Function', { Properties: { Description: FUNCTIONS.find((f) => f.name === name)?.description } }));
+      const [fn] = Object.values(
+        api.findResources('AWS::Lambda::Function', {
+          Properties: { Description: FUNCTIONS.find((f) => f.name === name)?.description },
+        }),
+      );
       expect(fn).toBeDefined();
       expect(fn?.Properties.Environment.Variables).not.toHaveProperty('CURSOR_SECRET');
     }
@@ -189,7 +247,9 @@ describe('functions', () => {
 
   test("the audit table's stream feeds the sequencer: batched, bisected on error, retried, then to an alarmed on-failure queue", () => {
     const spec = FUNCTIONS.find((f) => f.name === 'audit-sequencer')!;
-    const logicalId = api.getResourceId('AWS::Lambda::Function', { Properties: { Description: spec.description } });
+    const logicalId = api.getResourceId('AWS::Lambda::Function', {
+      Properties: { Description: spec.description },
+    });
     api.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId },
       EventSourceArn: Match.anyValue(),
@@ -198,30 +258,50 @@ describe('functions', () => {
       MaximumBatchingWindowInSeconds: spec.streams?.batchingWindowSeconds,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: spec.streams?.maxRetries,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('AuditSequencerStreamFailures'), 'Arn'] } } },
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('AuditSequencerStreamFailures'), 'Arn'] },
+        },
+      },
     });
     api.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('AuditSequencerStreamFailures'), 'QueueName'] } }],
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('AuditSequencerStreamFailures'), 'QueueName'] },
+        },
+      ],
       Threshold: 0,
       AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
     });
   });
 
   test('scheduled functions run at the rate from context, or their default', () => {
-    api.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    api.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+    });
     api.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
-    expect(Object.keys(api.findResources('AWS::Events::Rule'))).toHaveLength(ALL_FUNCTIONS.filter((f) => f.schedule).length);
+    expect(Object.keys(api.findResources('AWS::Events::Rule'))).toHaveLength(
+      ALL_FUNCTIONS.filter((f) => f.schedule).length,
+    );
   });
 
   test('every consumer of a queue gets its lease from the manifest and may renew it (ChangeMessageVisibility)', () => {
-    const consumers = ALL_FUNCTIONS.flatMap((spec) => Object.entries(spec.access.queues ?? {}).filter(([, mode]) => mode === 'consume').map(([queue]) => ({ spec, queue: queue as keyof typeof QUEUES })));
+    const consumers = ALL_FUNCTIONS.flatMap((spec) =>
+      Object.entries(spec.access.queues ?? {})
+        .filter(([, mode]) => mode === 'consume')
+        .map(([queue]) => ({ spec, queue: queue as keyof typeof QUEUES })),
+    );
     expect(consumers.map((c) => c.queue).sort()).toEqual(expect.arrayContaining(Object.keys(QUEUES).sort()));
     const statements = statementsByFunction();
     for (const { spec, queue } of consumers) {
       api.hasResourceProperties('AWS::Lambda::Function', {
         Description: spec.description,
-        Environment: { Variables: Match.objectLike({ [QUEUES[queue].leaseEnvVar]: String(QUEUES[queue].leaseSeconds) }) },
+        Environment: {
+          Variables: Match.objectLike({ [QUEUES[queue].leaseEnvVar]: String(QUEUES[queue].leaseSeconds) }),
+        },
       });
       expect(statements.get(spec.name)?.flatMap(actionsOf)).toContain('sqs:ChangeMessageVisibility');
     }
@@ -256,8 +336,12 @@ describe('least privilege', () => {
   test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, audit: f.access.audit })))(
     '$name (audit: $audit) may delete audit events only if it is declared a deleter',
     ({ name, audit }) => {
-      const auditActions = (statements.get(name) ?? []).filter((s) => touches(s, 'AuditTable')).flatMap(actionsOf);
-      const deletes = auditActions.some((a) => a === 'dynamodb:DeleteItem' || a === 'dynamodb:BatchWriteItem');
+      const auditActions = (statements.get(name) ?? [])
+        .filter((s) => touches(s, 'AuditTable'))
+        .flatMap(actionsOf);
+      const deletes = auditActions.some(
+        (a) => a === 'dynamodb:DeleteItem' || a === 'dynamodb:BatchWriteItem',
+      );
       expect(deletes).toBe(audit === 'delete');
       if (audit === 'append') expect(auditActions).not.toContain('dynamodb:UpdateItem');
       if (audit === undefined) expect(auditActions).toEqual([]);
@@ -267,9 +351,14 @@ describe('least privilege', () => {
   test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, records: f.access.records })))(
     '$name (records: $records) may delete records only if it is declared a deleter',
     ({ name, records }) => {
-      const recordActions = (statements.get(name) ?? []).filter((s) => touches(s, 'RecordsTable')).flatMap(actionsOf);
+      const recordActions = (statements.get(name) ?? [])
+        .filter((s) => touches(s, 'RecordsTable'))
+        .flatMap(actionsOf);
       expect(recordActions.includes('dynamodb:DeleteItem')).toBe(records === 'delete');
-      if (records === 'read') expect(recordActions.every((a) => /^dynamodb:(Get|BatchGet|Query)/.test(a) || a.startsWith('kms:'))).toBe(true);
+      if (records === 'read')
+        expect(
+          recordActions.every((a) => /^dynamodb:(Get|BatchGet|Query)/.test(a) || a.startsWith('kms:')),
+        ).toBe(true);
       if (records === undefined) expect(recordActions).toEqual([]);
     },
   );
@@ -281,50 +370,82 @@ describe('least privilege', () => {
         expect(fieldKey).toEqual([]);
         continue;
       }
-      for (const s of fieldKey) expect(s.Condition).toEqual({ Null: { 'kms:EncryptionContext:orgId': 'false' } });
-      expect(fieldKey.flatMap(actionsOf).includes('kms:GenerateDataKey')).toBe(spec.access.fieldKey === 'generate');
+      for (const s of fieldKey)
+        expect(s.Condition).toEqual({ Null: { 'kms:EncryptionContext:orgId': 'false' } });
+      expect(fieldKey.flatMap(actionsOf).includes('kms:GenerateDataKey')).toBe(
+        spec.access.fieldKey === 'generate',
+      );
     }
   });
 
   test('files access stays under orgs/, and only deleters may delete objects', () => {
     for (const spec of ALL_FUNCTIONS) {
-      const s3 = (statements.get(spec.name) ?? []).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+      const s3 = (statements.get(spec.name) ?? []).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('s3:')),
+      );
       if (spec.access.files === undefined) {
         expect(s3).toEqual([]);
         continue;
       }
       for (const s of s3) {
         const resource = JSON.stringify(s.Resource);
-        expect(resource.endsWith('/orgs/*"]]}') || JSON.stringify(s.Condition ?? {}).includes('orgs/*')).toBe(true);
+        expect(resource.endsWith('/orgs/*"]]}') || JSON.stringify(s.Condition ?? {}).includes('orgs/*')).toBe(
+          true,
+        );
       }
       expect(s3.flatMap(actionsOf).includes('s3:DeleteObject')).toBe(spec.access.files === 'delete');
     }
   });
 
-  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, scans: f.access.scans ?? [] })))('$name may Scan exactly the tables it declares ($scans)', ({ name, scans }) => {
-    const scanned = (statements.get(name) ?? [])
-      .filter((s) => actionsOf(s).includes('dynamodb:Scan'))
-      .map((s) => (touches(s, 'RecordsTable') ? 'records' : touches(s, 'AuditTable') ? 'audit' : JSON.stringify(s.Resource)));
-    expect(scanned.sort()).toEqual([...scans].sort());
-  });
+  test.each(ALL_FUNCTIONS.map((f) => ({ name: f.name, scans: f.access.scans ?? [] })))(
+    '$name may Scan exactly the tables it declares ($scans)',
+    ({ name, scans }) => {
+      const scanned = (statements.get(name) ?? [])
+        .filter((s) => actionsOf(s).includes('dynamodb:Scan'))
+        .map((s) =>
+          touches(s, 'RecordsTable')
+            ? 'records'
+            : touches(s, 'AuditTable')
+              ? 'audit'
+              : JSON.stringify(s.Resource),
+        );
+      expect(scanned.sort()).toEqual([...scans].sort());
+    },
+  );
 
   test('in the manifest, only the clean-up cycle (records table) may Scan: the audit digest finds organizations by their flagged heads', () => {
-    const scanners = Object.fromEntries(FUNCTIONS.filter((f) => f.access.scans !== undefined).map((f) => [f.name, f.access.scans]));
+    const scanners = Object.fromEntries(
+      FUNCTIONS.filter((f) => f.access.scans !== undefined).map((f) => [f.name, f.access.scans]),
+    );
     expect(scanners).toEqual({ cleanup: ['records'] });
   });
 
-  test('in the manifest, only the audit sequencer may update audit items (it writes the events\' places in the chain)', () => {
-    const updaters = FUNCTIONS.filter((f) => (statements.get(f.name) ?? []).some((s) => touches(s, 'AuditTable') && actionsOf(s).includes('dynamodb:UpdateItem')));
+  test("in the manifest, only the audit sequencer may update audit items (it writes the events' places in the chain)", () => {
+    const updaters = FUNCTIONS.filter((f) =>
+      (statements.get(f.name) ?? []).some(
+        (s) => touches(s, 'AuditTable') && actionsOf(s).includes('dynamodb:UpdateItem'),
+      ),
+    );
     expect(updaters.map((f) => f.name)).toEqual(['audit-sequencer']);
   });
 
   test('a Scan of a table the function has no access to is refused at synth', () => {
-    const careless: FunctionSpec = { ...FUNCTIONS.find((f) => f.name === 'openapi')!, name: 'careless', access: { scans: ['records'] } };
-    expect(() => buildTestApp({}, { functions: [...ALL_FUNCTIONS, careless] })).toThrow(/careless scans records but declares no records access/);
+    const careless: FunctionSpec = {
+      ...FUNCTIONS.find((f) => f.name === 'openapi')!,
+      name: 'careless',
+      access: { scans: ['records'] },
+    };
+    expect(() => buildTestApp({}, { functions: [...ALL_FUNCTIONS, careless] })).toThrow(
+      /careless scans records but declares no records access/,
+    );
   });
 
   test('in the manifest, only the clean-up cycle may delete audit events', () => {
-    const deleters = FUNCTIONS.filter((f) => (statements.get(f.name) ?? []).some((s) => touches(s, 'AuditTable') && actionsOf(s).some((a) => /DeleteItem|BatchWriteItem/.test(a))));
+    const deleters = FUNCTIONS.filter((f) =>
+      (statements.get(f.name) ?? []).some(
+        (s) => touches(s, 'AuditTable') && actionsOf(s).some((a) => /DeleteItem|BatchWriteItem/.test(a)),
+      ),
+    );
     expect(deleters.map((f) => f.name)).toEqual(['cleanup']);
   });
 
@@ -332,8 +453,19 @@ describe('least privilege', () => {
     // Erasing a job, a member, a role, an orchestration or a subject's jobs is a real delete
     // (GDPR Art. 17); a new deleter must be added here on purpose. api-requests: fulfilling an
     // erasure request runs the subject erasure.
-    const deleters = FUNCTIONS.filter((f) => (statements.get(f.name) ?? []).some((s) => touches(s, 'RecordsTable') && actionsOf(s).some((a) => /DeleteItem|BatchWriteItem/.test(a))));
-    expect(deleters.map((f) => f.name).sort()).toEqual(['api-jobs', 'api-orchestrations', 'api-orgs', 'api-requests', 'api-subjects', 'cleanup']);
+    const deleters = FUNCTIONS.filter((f) =>
+      (statements.get(f.name) ?? []).some(
+        (s) => touches(s, 'RecordsTable') && actionsOf(s).some((a) => /DeleteItem|BatchWriteItem/.test(a)),
+      ),
+    );
+    expect(deleters.map((f) => f.name).sort()).toEqual([
+      'api-jobs',
+      'api-orchestrations',
+      'api-orgs',
+      'api-requests',
+      'api-subjects',
+      'cleanup',
+    ]);
   });
 
   /**
@@ -344,7 +476,11 @@ describe('least privilege', () => {
 
   test('no data action is granted on every resource', () => {
     for (const [name, list] of statements) {
-      for (const s of list.filter((st) => actionsOf(st).some((a) => /^(dynamodb|s3|sqs|kms|ses):/.test(a) && !UNSCOPABLE_METADATA_ACTIONS.includes(a)))) {
+      for (const s of list.filter((st) =>
+        actionsOf(st).some(
+          (a) => /^(dynamodb|s3|sqs|kms|ses):/.test(a) && !UNSCOPABLE_METADATA_ACTIONS.includes(a),
+        ),
+      )) {
         expect({ name, resource: s.Resource }).not.toEqual({ name, resource: '*' });
         expect(JSON.stringify(s.Resource)).not.toMatch(/"\*"/);
       }
@@ -353,9 +489,12 @@ describe('least privilege', () => {
 
   test('only functions granted mail may send, and only from the configured sender', () => {
     for (const spec of ALL_FUNCTIONS) {
-      const ses = (statements.get(spec.name) ?? []).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
+      const ses = (statements.get(spec.name) ?? []).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('ses:')),
+      );
       expect(ses.length > 0).toBe(spec.access.mail === true);
-      for (const s of ses) expect(s.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@custos.example' } });
+      for (const s of ses)
+        expect(s.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@custos.example' } });
     }
   });
 });
@@ -382,7 +521,11 @@ describe('alarms', () => {
   test('the created alarm topic is encrypted and TLS-only', () => {
     api.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     api.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
@@ -393,9 +536,13 @@ describe('alarms', () => {
     { fn: 'cleanup', metric: METRIC.overdueRequests },
   ])('$fn: an alarm on $metric, the metric the function publishes', ({ fn, metric }) => {
     // The document the function writes (shared/adapters/aws/metrics.ts) names namespace and dimension.
-    const emf = JSON.parse(emfLine({ [metric]: 1 }, 'fn', 0)) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } };
+    const emf = JSON.parse(emfLine({ [metric]: 1 }, 'fn', 0)) as {
+      _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> };
+    };
     const [directive] = emf._aws.CloudWatchMetrics;
-    const logicalId = api.getResourceId('AWS::Lambda::Function', { Properties: { Description: FUNCTIONS.find((f) => f.name === fn)?.description } });
+    const logicalId = api.getResourceId('AWS::Lambda::Function', {
+      Properties: { Description: FUNCTIONS.find((f) => f.name === fn)?.description },
+    });
     api.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: directive?.Namespace,
       MetricName: metric,
@@ -414,12 +561,22 @@ describe('dashboard', () => {
     expect(dashboards).toHaveLength(1);
     expect(dashboards[0]?.Properties.DashboardName).toBe('custos-dev');
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
-    for (const expected of ['"4xx\\"', '"5xx\\"', '"Latency\\"', '"Errors\\"', '"Throttles\\"', '"Duration\\"', 'ApproximateNumberOfMessagesVisible']) {
+    for (const expected of [
+      '"4xx\\"',
+      '"5xx\\"',
+      '"Latency\\"',
+      '"Errors\\"',
+      '"Throttles\\"',
+      '"Duration\\"',
+      'ApproximateNumberOfMessagesVisible',
+    ]) {
       expect(body).toContain(expected);
     }
     for (const metric of Object.values(METRIC)) expect(body).toContain(metric);
     // Every function appears on the function graphs; every alarm on the alarm widget.
-    for (const logicalId of Object.keys(api.findResources('AWS::Lambda::Function'))) expect(body).toContain(logicalId);
-    for (const logicalId of Object.keys(api.findResources('AWS::CloudWatch::Alarm'))) expect(body).toContain(logicalId);
+    for (const logicalId of Object.keys(api.findResources('AWS::Lambda::Function')))
+      expect(body).toContain(logicalId);
+    for (const logicalId of Object.keys(api.findResources('AWS::CloudWatch::Alarm')))
+      expect(body).toContain(logicalId);
   });
 });

@@ -26,14 +26,28 @@ export const STAND_INS: readonly FunctionSpec[] = [
     name: 'test-cleanup',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'delete', audit: 'delete', fieldKey: 'decrypt', files: 'delete', queues: { deletion: 'consume' }, scans: ['records', 'audit'] },
+    access: {
+      records: 'delete',
+      audit: 'delete',
+      fieldKey: 'decrypt',
+      files: 'delete',
+      queues: { deletion: 'consume' },
+      scans: ['records', 'audit'],
+    },
     schedule: { contextKey: 'cleanupScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 60 },
   }),
   standIn({
     name: 'test-portability',
     memoryMb: 1024,
     timeoutSeconds: 900,
-    access: { records: 'read', audit: 'append', fieldKey: 'decrypt', files: 'write', mail: true, queues: { work: 'consume' } },
+    access: {
+      records: 'read',
+      audit: 'append',
+      fieldKey: 'decrypt',
+      files: 'write',
+      mail: true,
+      queues: { work: 'consume' },
+    },
     consumes: { queue: 'work', batchSize: 1 },
   }),
   standIn({
@@ -55,14 +69,23 @@ export interface BuiltApp {
 }
 
 /** One tiny directory as every function's code: templates are asserted here, not bundles. */
-export const PLACEHOLDER_CODE_DIR = fileURLToPath(new URL('./fixtures/placeholder-function', import.meta.url));
+export const PLACEHOLDER_CODE_DIR = fileURLToPath(
+  new URL('./fixtures/placeholder-function', import.meta.url),
+);
 
-export function buildTestApp(context: Record<string, unknown> = {}, options: { nag?: boolean; functions?: readonly FunctionSpec[] } = {}): BuiltApp {
+export function buildTestApp(
+  context: Record<string, unknown> = {},
+  options: { nag?: boolean; functions?: readonly FunctionSpec[] } = {},
+): BuiltApp {
   // Bundling is skipped (each template takes seconds, not minutes); function-bundles.test.ts bundles for real.
   const app = new App({ context });
-  const stacks = buildCustos(app, { functions: options.functions ?? ALL_FUNCTIONS, code: () => Code.fromAsset(PLACEHOLDER_CODE_DIR) });
+  const stacks = buildCustos(app, {
+    functions: options.functions ?? ALL_FUNCTIONS,
+    code: () => Code.fromAsset(PLACEHOLDER_CODE_DIR),
+  });
   // The same packs as infra/app.ts.
-  if (options.nag === true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  if (options.nag === true)
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return { app, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
 }
 

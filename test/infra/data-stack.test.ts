@@ -38,7 +38,9 @@ describe('tables', () => {
   });
 
   test('prod tables are deletion-protected and retained; dev tables are neither', () => {
-    expect(Object.values(prod.findResources('AWS::DynamoDB::Table'))).toHaveLength(Object.keys(TABLES).length);
+    expect(Object.values(prod.findResources('AWS::DynamoDB::Table'))).toHaveLength(
+      Object.keys(TABLES).length,
+    );
     for (const table of Object.values(prod.findResources('AWS::DynamoDB::Table'))) {
       expect(table.Properties.DeletionProtectionEnabled).toBe(true);
       expect(table.DeletionPolicy).toBe('Retain');
@@ -52,7 +54,9 @@ describe('tables', () => {
 describe('keys', () => {
   test('every symmetric key rotates', () => {
     const keys = Object.values(dev.findResources('AWS::KMS::Key'));
-    const symmetric = keys.filter((k) => (k.Properties.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT');
+    const symmetric = keys.filter(
+      (k) => (k.Properties.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT',
+    );
     expect(symmetric.length).toBeGreaterThanOrEqual(4);
     for (const key of symmetric) expect(key.Properties.EnableKeyRotation).toBe(true);
   });
@@ -67,18 +71,22 @@ describe('keys', () => {
   });
 
   test('prod keys survive the deletion of their stack', () => {
-    for (const key of Object.values(prod.findResources('AWS::KMS::Key'))) expect(key.DeletionPolicy).toBe('Retain');
+    for (const key of Object.values(prod.findResources('AWS::KMS::Key')))
+      expect(key.DeletionPolicy).toBe('Retain');
   });
 });
 
 describe('queues', () => {
-  test.each(Object.entries(QUEUES).map(([name, def]) => ({ name, def })))('$name: encrypted, with a dead-letter queue', ({ def }) => {
-    dev.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: def.visibilityTimeoutSeconds,
-      KmsMasterKeyId: Match.anyValue(),
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: def.maxReceiveCount },
-    });
-  });
+  test.each(Object.entries(QUEUES).map(([name, def]) => ({ name, def })))(
+    '$name: encrypted, with a dead-letter queue',
+    ({ def }) => {
+      dev.hasResourceProperties('AWS::SQS::Queue', {
+        VisibilityTimeout: def.visibilityTimeoutSeconds,
+        KmsMasterKeyId: Match.anyValue(),
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: def.maxReceiveCount },
+      });
+    },
+  );
 
   test('every queue, dead-letter queues included, is KMS-encrypted and refuses plain HTTP', () => {
     const queues = dev.findResources('AWS::SQS::Queue');
@@ -99,9 +107,19 @@ describe('queues', () => {
 describe('files bucket', () => {
   test('private, SSE-KMS, versioned, logged', () => {
     dev.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() }, BucketKeyEnabled: true }],
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+            BucketKeyEnabled: true,
+          },
+        ],
       },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'files/' },
@@ -121,8 +139,13 @@ describe('files bucket', () => {
         ],
       },
     });
-    const [files] = Object.values(dev.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }));
-    const noncurrentDays = files?.Properties.LifecycleConfiguration.Rules[0].NoncurrentVersionExpiration.NoncurrentDays as number;
+    const [files] = Object.values(
+      dev.findResources('AWS::S3::Bucket', {
+        Properties: { VersioningConfiguration: { Status: 'Enabled' } },
+      }),
+    );
+    const noncurrentDays = files?.Properties.LifecycleConfiguration.Rules[0].NoncurrentVersionExpiration
+      .NoncurrentDays as number;
     expect(noncurrentDays).toBeLessThanOrEqual(BUCKETS.files.expireAfterDays);
   });
 
@@ -132,7 +155,12 @@ describe('files bucket', () => {
     for (const logicalId of buckets) {
       const policy = policies.find((p) => JSON.stringify(p.Properties.Bucket).includes(logicalId));
       expect(policy?.Properties.PolicyDocument.Statement).toEqual(
-        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
       );
     }
   });

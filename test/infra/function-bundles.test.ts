@@ -13,7 +13,12 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { bundleFunction, OPENAPI_DOCUMENT_FILE } from '../../infra/bundling.ts';
 import { CustosFunction } from '../../infra/constructs/custos-function.ts';
-import { bundleFunctions, codeFromBundles, describeBundle, type FunctionBundle } from '../../infra/constructs/function-bundles.ts';
+import {
+  bundleFunctions,
+  codeFromBundles,
+  describeBundle,
+  type FunctionBundle,
+} from '../../infra/constructs/function-bundles.ts';
 import { FUNCTIONS, functionNamed } from '../../infra/manifest.ts';
 import { QUEUES } from '../../infra/resources.ts';
 import { buildOpenApiDocument } from '../../shared/api/openapi.ts';
@@ -54,7 +59,9 @@ test('the deployed asset is byte for byte the bundle infra/bundling.ts builds', 
 
 test('the deployed openapi asset carries the document built from the route table', async () => {
   const staged = join(staging.absoluteStagedPath, OPENAPI_DOCUMENT_FILE);
-  expect(JSON.parse(await readFile(staged, 'utf8'))).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+  expect(JSON.parse(await readFile(staged, 'utf8'))).toEqual(
+    JSON.parse(JSON.stringify(buildOpenApiDocument())),
+  );
 });
 
 test('zod speaks English only in the bundle', () => {
@@ -113,7 +120,12 @@ describe('every HTTP bundle', () => {
   const bundleOf = (name: string) => built.get(name)!;
 
   beforeAll(async () => {
-    const entries = await Promise.all(HTTP_FUNCTIONS.map(async (name) => [name, await bundleFunction(functionNamed(name).entry, join(dir, 'http', name))] as const));
+    const entries = await Promise.all(
+      HTTP_FUNCTIONS.map(
+        async (name) =>
+          [name, await bundleFunction(functionNamed(name).entry, join(dir, 'http', name))] as const,
+      ),
+    );
     built = new Map(entries);
   }, BUNDLING_TIMEOUT_MS);
 
@@ -122,21 +134,34 @@ describe('every HTTP bundle', () => {
     expect(kbOf(bundleOf(name).bytes)).toBeLessThanOrEqual(limit);
   });
 
-  test.each(Object.keys(OVER_GOAL_CEILING_KB))('%s is still over the goal, so it still needs its own ceiling', (name) => {
-    expect(kbOf(bundleOf(name).bytes)).toBeGreaterThan(HTTP_BUNDLE_GOAL_KB);
-  });
+  test.each(Object.keys(OVER_GOAL_CEILING_KB))(
+    '%s is still over the goal, so it still needs its own ceiling',
+    (name) => {
+      expect(kbOf(bundleOf(name).bytes)).toBeGreaterThan(HTTP_BUNDLE_GOAL_KB);
+    },
+  );
 
   test.each(HTTP_FUNCTIONS)('%s carries no credential provider but the environment one', (name) => {
     const inputs = Object.keys(bundleOf(name).metafile.inputs);
-    expect(inputs.filter((i) => /@aws-sdk\/(credential-provider-(?!env)[^/]+|nested-clients|token-providers)\//.test(i))).toEqual([]);
+    expect(
+      inputs.filter((i) =>
+        /@aws-sdk\/(credential-provider-(?!env)[^/]+|nested-clients|token-providers)\//.test(i),
+      ),
+    ).toEqual([]);
   });
 
   test('api-portability loads exceljs only through import(): it is in a chunk outside what init reads', () => {
     const { metafile, bytes, totalBytes } = bundleOf('api-portability');
     const outputs = metafile.outputs;
-    const holding = (pkg: string) => Object.keys(outputs).filter((name) => Object.keys(outputs[name]!.inputs).some((i) => i.includes(`node_modules/${pkg}/`)));
+    const holding = (pkg: string) =>
+      Object.keys(outputs).filter((name) =>
+        Object.keys(outputs[name]!.inputs).some((i) => i.includes(`node_modules/${pkg}/`)),
+      );
     const entry = Object.keys(outputs).find((name) => outputs[name]!.entryPoint !== undefined)!;
-    const staticallyLoaded = new Set<string>([entry, ...outputs[entry]!.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path)]);
+    const staticallyLoaded = new Set<string>([
+      entry,
+      ...outputs[entry]!.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path),
+    ]);
     expect(holding('exceljs').length).toBeGreaterThan(0);
     expect(holding('exceljs').filter((name) => staticallyLoaded.has(name))).toEqual([]);
     expect(totalBytes).toBeGreaterThan(bytes + 1024 * 1024);
@@ -145,7 +170,9 @@ describe('every HTTP bundle', () => {
   test('the api-portability folder holds every chunk its bundle can load', async () => {
     const folder = join(dir, 'http', 'api-portability');
     const written = (await readdir(folder, { recursive: true })).map(String);
-    const outputs = Object.keys(bundleOf('api-portability').metafile.outputs).map((name) => relative(folder, name));
+    const outputs = Object.keys(bundleOf('api-portability').metafile.outputs).map((name) =>
+      relative(folder, name),
+    );
     expect(outputs.some((name) => name.startsWith('chunks/'))).toBe(true);
     for (const name of outputs) expect(written).toContain(name);
   });
@@ -172,7 +199,9 @@ describe('every HTTP bundle', () => {
       AUTH_JWKS_URI: 'https://127.0.0.1:9/jwks.json',
       LOG_LEVEL: 'error',
     };
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], { env });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], {
+      env,
+    });
     expect(JSON.parse(stdout)).toEqual([]);
   }, 60_000);
 
@@ -182,8 +211,17 @@ describe('every HTTP bundle', () => {
       const answer = await mod.handler({ version: '2.0', routeKey: 'GET /v1/openapi.json', rawPath: '/v1/openapi.json', rawQueryString: '', headers: {}, isBase64Encoded: false,
         requestContext: { requestId: 'probe', http: { method: 'GET', path: '/v1/openapi.json', sourceIp: '127.0.0.1', userAgent: 'probe', protocol: 'HTTP/1.1' } } }, {});
       process.stdout.write(JSON.stringify(answer));`;
-    const env = { PATH: process.env.PATH ?? '', AUTH_ISSUER: 'https://issuer.example.com', AUTH_AUDIENCE: 'probe', AUTH_JWKS_URI: 'https://127.0.0.1:9/jwks.json', LOG_LEVEL: 'error' };
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], { env, maxBuffer: 16 * 1024 * 1024 });
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AUTH_ISSUER: 'https://issuer.example.com',
+      AUTH_AUDIENCE: 'probe',
+      AUTH_JWKS_URI: 'https://127.0.0.1:9/jwks.json',
+      LOG_LEVEL: 'error',
+    };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], {
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const answer = JSON.parse(stdout) as { statusCode: number; body: string };
     expect(answer.statusCode).toBe(200);
     expect(JSON.parse(answer.body)).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
@@ -213,40 +251,53 @@ describe('zod without its JSON Schema and compiler modules', () => {
   test('every route schema accepts and refuses in a bundle exactly as it does unbundled', async () => {
     const expected = schemaOutcomes(ROUTES);
     const script = `const mod = await import(${JSON.stringify(probe.file)}); process.stdout.write(JSON.stringify(await mod.handler()));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     expect(Object.keys(expected).length).toBeGreaterThan(100);
     expect(JSON.parse(stdout)).toEqual(expected);
   }, 60_000);
 });
 
-test('the clean-up cycle loads no undici on its first event with https endpoints, as in AWS', async () => {
-  // An http endpoint (the local stack's) makes the SDK import node:http, and on Node 24 that import loads undici.
-  const cleanup = await bundleFunction(functionNamed('cleanup').entry, join(dir, 'cleanup'));
-  const probe = `
+test(
+  'the clean-up cycle loads no undici on its first event with https endpoints, as in AWS',
+  async () => {
+    // An http endpoint (the local stack's) makes the SDK import node:http, and on Node 24 that import loads undici.
+    const cleanup = await bundleFunction(functionNamed('cleanup').entry, join(dir, 'cleanup'));
+    const probe = `
     const mod = await import(${JSON.stringify(cleanup.file)});
     const error = await mod.handler({}, { awsRequestId: 'probe', getRemainingTimeInMillis: () => 30000 }).then(() => undefined, (e) => String(e?.code ?? e?.message));
     process.stdout.write(JSON.stringify({ error, undici: process.moduleLoadList.filter((m) => /undici/i.test(m)) }));`;
-  const env = {
-    PATH: process.env.PATH ?? '',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'probe',
-    AWS_SECRET_ACCESS_KEY: 'probe',
-    AWS_MAX_ATTEMPTS: '1',
-    RECORDS_TABLE: 'probe-records',
-    AUDIT_TABLE: 'probe-audit',
-    FILES_BUCKET: 'probe-files',
-    FIELD_KEY_ID: 'alias/probe',
-    AUDIT_SIGNING_KEY_ID: 'alias/probe-signing',
-    CURSOR_SECRET: '00'.repeat(32),
-    MAIL_FROM: 'probe@example.com',
-    PUBLIC_BASE_URL: 'https://api.example.com',
-    LOG_LEVEL: 'error',
-    // Nothing listens there: the first receive fails at once, after the clients were used.
-    AWS_ENDPOINT_URL: 'https://127.0.0.1:9',
-    ...Object.fromEntries(Object.values(QUEUES).flatMap((q) => [[q.envVar, `https://127.0.0.1:9/queue/${q.localName}`], [q.leaseEnvVar, String(q.leaseSeconds)]])),
-  };
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], { env });
-  const { error, undici } = JSON.parse(stdout) as { error?: string; undici: string[] };
-  expect(error).toBe('ECONNREFUSED');
-  expect(undici).toEqual([]);
-}, BUNDLING_TIMEOUT_MS);
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'probe',
+      AWS_SECRET_ACCESS_KEY: 'probe',
+      AWS_MAX_ATTEMPTS: '1',
+      RECORDS_TABLE: 'probe-records',
+      AUDIT_TABLE: 'probe-audit',
+      FILES_BUCKET: 'probe-files',
+      FIELD_KEY_ID: 'alias/probe',
+      AUDIT_SIGNING_KEY_ID: 'alias/probe-signing',
+      CURSOR_SECRET: '00'.repeat(32),
+      MAIL_FROM: 'probe@example.com',
+      PUBLIC_BASE_URL: 'https://api.example.com',
+      LOG_LEVEL: 'error',
+      // Nothing listens there: the first receive fails at once, after the clients were used.
+      AWS_ENDPOINT_URL: 'https://127.0.0.1:9',
+      ...Object.fromEntries(
+        Object.values(QUEUES).flatMap((q) => [
+          [q.envVar, `https://127.0.0.1:9/queue/${q.localName}`],
+          [q.leaseEnvVar, String(q.leaseSeconds)],
+        ]),
+      ),
+    };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], {
+      env,
+    });
+    const { error, undici } = JSON.parse(stdout) as { error?: string; undici: string[] };
+    expect(error).toBe('ECONNREFUSED');
+    expect(undici).toEqual([]);
+  },
+  BUNDLING_TIMEOUT_MS,
+);

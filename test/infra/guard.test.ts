@@ -30,7 +30,10 @@ test(
   'the check is live: a bucket encrypted without KMS fails synthesis with its Control Tower rule',
   () => {
     const app = new App();
-    new Bucket(new Stack(app, 'Probe'), 'Careless', { encryption: BucketEncryption.S3_MANAGED, enforceSSL: true });
+    new Bucket(new Stack(app, 'Probe'), 'Careless', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+    });
     Validations.of(app).addPlugins(new CfnGuardValidator());
     expect(() => app.synth()).toThrow(/CT\.S3\.PR\.10/);
   },

@@ -15,7 +15,12 @@ test.each([
       stage: 'prod',
       allowedOrigins: ['https://app.custos.example'],
       enableWaf: true,
-      oidcFederation: { name: 'Corp', issuer: 'https://login.corp.example', clientId: 'custos', clientSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:corp' },
+      oidcFederation: {
+        name: 'Corp',
+        issuer: 'https://login.corp.example',
+        clientId: 'custos',
+        clientSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:corp',
+      },
     },
   },
 ])('the $stage app synthesizes with no unacknowledged AwsSolutions or Serverless finding', ({ context }) => {
@@ -23,8 +28,16 @@ test.each([
 });
 
 test.each([
-  { pack: 'AwsSolutions', finding: /AwsSolutions-S10/, careless: (stack: Stack) => new Bucket(stack, 'Careless') },
-  { pack: 'Serverless', finding: /Serverless-SQSRedrivePolicy/, careless: (stack: Stack) => new Queue(stack, 'Careless', { enforceSSL: true }) },
+  {
+    pack: 'AwsSolutions',
+    finding: /AwsSolutions-S10/,
+    careless: (stack: Stack) => new Bucket(stack, 'Careless'),
+  },
+  {
+    pack: 'Serverless',
+    finding: /Serverless-SQSRedrivePolicy/,
+    careless: (stack: Stack) => new Queue(stack, 'Careless', { enforceSSL: true }),
+  },
 ])('the $pack check is live: an unacknowledged finding fails synthesis', ({ finding, careless }) => {
   const app = new App();
   const stack = new Stack(app, 'Probe');

@@ -14,7 +14,12 @@ const PROD_CONTEXT = {
   alarmTopicArn: ALARM_TOPIC,
   enableWaf: true,
   wafRateLimit: 1500,
-  oidcFederation: { name: 'Corp', issuer: 'https://login.corp.example', clientId: 'custos', clientSecretArn: CLIENT_SECRET_ARN },
+  oidcFederation: {
+    name: 'Corp',
+    issuer: 'https://login.corp.example',
+    clientId: 'custos',
+    clientSecretArn: CLIENT_SECRET_ARN,
+  },
 };
 
 let api: Template;
@@ -25,12 +30,18 @@ beforeAll(() => {
 
 describe('stage prod', () => {
   test('the user pool is deletion-protected and retained', () => {
-    api.hasResource('AWS::Cognito::UserPool', { Properties: Match.objectLike({ DeletionProtection: 'ACTIVE' }), DeletionPolicy: 'Retain' });
+    api.hasResource('AWS::Cognito::UserPool', {
+      Properties: Match.objectLike({ DeletionProtection: 'ACTIVE' }),
+      DeletionPolicy: 'Retain',
+    });
   });
 
   test('logs are kept a year and the stage throttles at the prod rate', () => {
-    for (const group of Object.values(api.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBe(365);
-    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 } });
+    for (const group of Object.values(api.findResources('AWS::Logs::LogGroup')))
+      expect(group.Properties.RetentionInDays).toBe(365);
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+    });
   });
 
   test('alarms go to the given topic; no topic is created', () => {
@@ -53,7 +64,10 @@ describe('OIDC federation', () => {
       }),
     });
     api.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-      SupportedIdentityProviders: ['COGNITO', { Ref: api.getResourceId('AWS::Cognito::UserPoolIdentityProvider', {}) }],
+      SupportedIdentityProviders: [
+        'COGNITO',
+        { Ref: api.getResourceId('AWS::Cognito::UserPoolIdentityProvider', {}) },
+      ],
     });
   });
 });
@@ -61,13 +75,26 @@ describe('OIDC federation', () => {
 describe('WAF', () => {
   const rules = (limit: number) =>
     Match.arrayWith([
-      Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: limit, AggregateKeyType: 'IP' } } }),
-      Match.objectLike({ OverrideAction: { None: {} }, Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } } }),
+      Match.objectLike({
+        Action: { Block: {} },
+        Statement: { RateBasedStatement: { Limit: limit, AggregateKeyType: 'IP' } },
+      }),
+      Match.objectLike({
+        OverrideAction: { None: {} },
+        Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
+      }),
     ]);
 
-  test.each(['CLOUDFRONT', 'REGIONAL'])('a %s web ACL with a rate-based rule and the AWS common rule set', (scope) => {
-    api.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: scope, DefaultAction: { Allow: {} }, Rules: rules(1500) });
-  });
+  test.each(['CLOUDFRONT', 'REGIONAL'])(
+    'a %s web ACL with a rate-based rule and the AWS common rule set',
+    (scope) => {
+      api.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: scope,
+        DefaultAction: { Allow: {} },
+        Rules: rules(1500),
+      });
+    },
+  );
 
   test('the user pool is associated with the regional web ACL', () => {
     const regional = api.getResourceId('AWS::WAFv2::WebACL', { Properties: { Scope: 'REGIONAL' } });
@@ -91,8 +118,13 @@ describe('WAF', () => {
         }),
         Origins: [
           Match.objectLike({
-            DomainName: Match.objectLike({ 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [httpApi, 'ApiEndpoint'] }] }] }),
-            CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }),
+            DomainName: Match.objectLike({
+              'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [httpApi, 'ApiEndpoint'] }] }],
+            }),
+            CustomOriginConfig: Match.objectLike({
+              OriginProtocolPolicy: 'https-only',
+              OriginSSLProtocols: ['TLSv1.2'],
+            }),
           }),
         ],
       }),
@@ -103,12 +135,17 @@ describe('WAF', () => {
     const distribution = api.getResourceId('AWS::CloudFront::Distribution', {});
     api.hasResourceProperties('AWS::Lambda::Function', {
       Description: FUNCTIONS.find((f) => f.name === 'portability-worker')?.description,
-      Environment: { Variables: Match.objectLike({ PUBLIC_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distribution, 'DomainName'] }]] } }) },
+      Environment: {
+        Variables: Match.objectLike({
+          PUBLIC_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distribution, 'DomainName'] }]] },
+        }),
+      },
     });
   });
 
   test('the template refuses to deploy outside us-east-1, where CloudFront web ACLs live', () => {
-    const rulesSection = (api.toJSON() as { Rules?: Record<string, { Assertions: Array<{ Assert: unknown }> }> }).Rules ?? {};
+    const rulesSection =
+      (api.toJSON() as { Rules?: Record<string, { Assertions: Array<{ Assert: unknown }> }> }).Rules ?? {};
     const asserts = Object.values(rulesSection).flatMap((r) => r.Assertions.map((a) => a.Assert));
     expect(asserts).toContainEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] });
   });

@@ -41,7 +41,10 @@ async function exportJsonLines(as: TestUser, orgId: string): Promise<{ status: n
     pathParameters: { orgId },
     sourceIp: '192.0.2.10',
   });
-  const result = (await new FunctionRuntime().invoke(functionNamed(route.fn), event)) as APIGatewayProxyStructuredResultV2;
+  const result = (await new FunctionRuntime().invoke(
+    functionNamed(route.fn),
+    event,
+  )) as APIGatewayProxyStructuredResultV2;
   expect(result.headers?.['content-type']).toMatch(/^application\/x-ndjson/);
   return { status: result.statusCode ?? 200, text: result.body ?? '' };
 }
@@ -50,19 +53,54 @@ test('owners list events newest first with filters and sealed cursors; reading i
   // Prepare
   const owner = newUser('owner');
   const orgId = await createOrg(owner, 'Acme');
-  await callRoute({ route: orgRoutes.updateOrg, as: owner, params: { orgId }, body: { name: '=HYPERLINK("x")' } });
+  await callRoute({
+    route: orgRoutes.updateOrg,
+    as: owner,
+    params: { orgId },
+    body: { name: '=HYPERLINK("x")' },
+  });
   // Act
-  const first = await callRoute({ route: auditRoutes.listAudit, as: owner, params: { orgId }, query: { limit: '1' } });
-  const second = await callRoute({ route: auditRoutes.listAudit, as: owner, params: { orgId }, query: { limit: '1', cursor: first.body.nextCursor } });
-  const filtered = await callRoute({ route: auditRoutes.listAudit, as: owner, params: { orgId }, query: { action: 'org.create' } });
+  const first = await callRoute({
+    route: auditRoutes.listAudit,
+    as: owner,
+    params: { orgId },
+    query: { limit: '1' },
+  });
+  const second = await callRoute({
+    route: auditRoutes.listAudit,
+    as: owner,
+    params: { orgId },
+    query: { limit: '1', cursor: first.body.nextCursor },
+  });
+  const filtered = await callRoute({
+    route: auditRoutes.listAudit,
+    as: owner,
+    params: { orgId },
+    query: { action: 'org.create' },
+  });
   const cursor = String(first.body.nextCursor);
   const flipped = `${cursor.slice(0, 20)}${cursor[20] === 'A' ? 'B' : 'A'}${cursor.slice(21)}`;
-  const forged = await callRoute({ route: auditRoutes.listAudit, as: owner, params: { orgId }, query: { cursor: flipped } });
-  const afterReads = await callRoute({ route: auditRoutes.listAudit, as: owner, params: { orgId }, query: { action: 'audit.read' } });
+  const forged = await callRoute({
+    route: auditRoutes.listAudit,
+    as: owner,
+    params: { orgId },
+    query: { cursor: flipped },
+  });
+  const afterReads = await callRoute({
+    route: auditRoutes.listAudit,
+    as: owner,
+    params: { orgId },
+    query: { action: 'audit.read' },
+  });
   // Assess
   expect(first.status).toBe(200);
   expect(first.body.items.map((e: { action: string }) => e.action)).toEqual(['org.update']);
-  expect(first.body.items[0]).toMatchObject({ actor: { userId: owner.sub, email: owner.email }, ip: '192.0.2.10', userAgent: 'custos-tests', outcome: 'success' });
+  expect(first.body.items[0]).toMatchObject({
+    actor: { userId: owner.sub, email: owner.email },
+    ip: '192.0.2.10',
+    userAgent: 'custos-tests',
+    outcome: 'success',
+  });
   expect(second.body.items.map((e: { action: string }) => e.action)).toEqual(['org.create']);
   expect(filtered.body).toMatchObject({ items: [{ action: 'org.create' }], nextCursor: null });
   expect(forged.status).toBe(400);
@@ -75,11 +113,22 @@ test('a member without audit.read gets 403, recorded as a security event; a stra
   const orgId = await createOrg(owner, 'Acme');
   await addMember(orgId, owner, member, 'admin');
   const denied = await callRoute({ route: auditRoutes.listAudit, as: member, params: { orgId } });
-  const stranger = await callRoute({ route: auditRoutes.verifyAudit, as: newUser('stranger'), params: { orgId } });
-  const events = await callRoute({ route: auditRoutes.listAudit, as: owner, params: { orgId }, query: { action: 'security.denied' } });
+  const stranger = await callRoute({
+    route: auditRoutes.verifyAudit,
+    as: newUser('stranger'),
+    params: { orgId },
+  });
+  const events = await callRoute({
+    route: auditRoutes.listAudit,
+    as: owner,
+    params: { orgId },
+    query: { action: 'security.denied' },
+  });
   expect(denied.status).toBe(403);
   expect(stranger.status).toBe(404);
-  expect(events.body.items).toEqual([expect.objectContaining({ actor: expect.objectContaining({ userId: member.sub }) })]);
+  expect(events.body.items).toEqual([
+    expect.objectContaining({ actor: expect.objectContaining({ userId: member.sub }) }),
+  ]);
 });
 
 test('the CSV export, verify, and the offline verifier checks the JSONL export', async () => {
@@ -89,7 +138,12 @@ test('the CSV export, verify, and the offline verifier checks the JSONL export',
   const dir = await mkdtemp(join(tmpdir(), 'custos-audit-'));
   await sequencer.caughtUp();
   // Act
-  const csv = await callRoute({ route: auditRoutes.exportAudit, as: owner, params: { orgId }, query: { format: 'csv' } });
+  const csv = await callRoute({
+    route: auditRoutes.exportAudit,
+    as: owner,
+    params: { orgId },
+    query: { format: 'csv' },
+  });
   // The export's own event is chained once the sequencer reached it.
   await sequencer.caughtUp();
   const verified = await callRoute({ route: auditRoutes.verifyAudit, as: owner, params: { orgId } });
@@ -97,11 +151,21 @@ test('the CSV export, verify, and the offline verifier checks the JSONL export',
   const jsonl = await exportJsonLines(owner, orgId);
   await writeFile(join(dir, 'key.pem'), key.body.publicKeyPem);
   await writeFile(join(dir, 'log.jsonl'), jsonl.text);
-  await writeFile(join(dir, 'tampered.jsonl'), jsonl.text.replace('"action":"org.create"', '"action":"org.delete"'));
-  const cli = (log: string) => run(join('node_modules', '.bin', 'tsx'), ['scripts/verify-audit.ts', '--public-key', join(dir, 'key.pem'), '--log', join(dir, log)]).then(
-    (r) => ({ code: 0, out: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+  await writeFile(
+    join(dir, 'tampered.jsonl'),
+    jsonl.text.replace('"action":"org.create"', '"action":"org.delete"'),
   );
+  const cli = (log: string) =>
+    run(join('node_modules', '.bin', 'tsx'), [
+      'scripts/verify-audit.ts',
+      '--public-key',
+      join(dir, 'key.pem'),
+      '--log',
+      join(dir, log),
+    ]).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+    );
   const [good, bad] = [await cli('log.jsonl'), await cli('tampered.jsonl')];
   // Assess
   expect(csv.status).toBe(200);
@@ -118,7 +182,13 @@ test('the CSV export, verify, and the offline verifier checks the JSONL export',
 test('the CSV export guards cells against formula injection', async () => {
   const owner = newUser('owner');
   const orgId = await createOrg(owner, 'Acme');
-  await callRoute({ route: orgRoutes.updateOrg, as: owner, params: { orgId }, body: { name: 'Renamed' }, headers: { 'user-agent': '=cmd|calc' } });
+  await callRoute({
+    route: orgRoutes.updateOrg,
+    as: owner,
+    params: { orgId },
+    body: { name: 'Renamed' },
+    headers: { 'user-agent': '=cmd|calc' },
+  });
   const csv = await callRoute({ route: auditRoutes.exportAudit, as: owner, params: { orgId } });
   expect(csv.text).toContain("'=cmd|calc");
   expect(csv.text).not.toMatch(/(^|,)=cmd/m);

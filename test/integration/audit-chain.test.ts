@@ -4,11 +4,23 @@
  * sequencers, the real stream), tamper detection at the tampered position, signed digests,
  * erasure of identifying details and retention — all through the real adapters, tampering the raw table.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient, VerifyCommand } from '@aws-sdk/client-kms';
 import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
-import { AUDIT_HEAD_SK, auditBatchSk, auditDigestSk, auditEventSk } from '../../shared/adapters/aws/audit-keys.ts';
+import {
+  AUDIT_HEAD_SK,
+  auditBatchSk,
+  auditDigestSk,
+  auditEventSk,
+} from '../../shared/adapters/aws/audit-keys.ts';
 import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from '../../shared/adapters/aws/dynamo-audit-sequencer.ts';
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-signer.ts';
@@ -18,7 +30,12 @@ import { digestMessage, type SignedDigest } from '../../shared/domain/audit-dige
 import { newId } from '../../shared/domain/ids.ts';
 import type { AppendedEvent, AuditActor, AuditEvent } from '../../shared/ports/audit.ts';
 import { systemClock, type Clock } from '../../shared/ports/clock.ts';
-import { checkpointIfDue, digestOrganization, reviewAuditLogs, reviewOrganization } from '../../shared/use-cases/audit-digests.ts';
+import {
+  checkpointIfDue,
+  digestOrganization,
+  reviewAuditLogs,
+  reviewOrganization,
+} from '../../shared/use-cases/audit-digests.ts';
 import { pseudonymiseActor } from '../../shared/use-cases/audit-erasure.ts';
 import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
 import { verifyOrganizationLog } from '../../shared/use-cases/audit-verify.ts';
@@ -36,7 +53,13 @@ let auditTable: string;
 let recordsTable: string;
 let signer: KmsDigestSigner;
 
-const actor = (userId = 'user-1'): AuditActor => ({ userId, email: `${userId}@example.test`, sourceIp: '192.0.2.1', userAgent: 'jest', requestId: newId() });
+const actor = (userId = 'user-1'): AuditActor => ({
+  userId,
+  email: `${userId}@example.test`,
+  sourceIp: '192.0.2.1',
+  userAgent: 'jest',
+  requestId: newId(),
+});
 
 function newWriter(clock: Clock = systemClock): AuditedWriter {
   return new AuditedWriter(documents, auditTable, clock, { retentionDays: RETENTION_DAYS });
@@ -46,16 +69,36 @@ function newLog(writer: AuditedWriter = newWriter()): DynamoAuditLog {
   return new DynamoAuditLog(documents, auditTable, writer);
 }
 
-const sequencerStore = (client: DynamoDBDocumentClient = documents) => new DynamoAuditSequencerStore(client, auditTable);
+const sequencerStore = (client: DynamoDBDocumentClient = documents) =>
+  new DynamoAuditSequencerStore(client, auditTable);
 
 function verify(orgId: string, now: Date = new Date()) {
-  return verifyOrganizationLog({ audit: newLog(), signer, clock: { now: () => now }, retentionDays: RETENTION_DAYS }, orgId);
+  return verifyOrganizationLog(
+    { audit: newLog(), signer, clock: { now: () => now }, retentionDays: RETENTION_DAYS },
+    orgId,
+  );
 }
 
-async function append(orgId: string, count: number, writer = newWriter(), user = 'user-1'): Promise<AppendedEvent[]> {
+async function append(
+  orgId: string,
+  count: number,
+  writer = newWriter(),
+  user = 'user-1',
+): Promise<AppendedEvent[]> {
   const events: AppendedEvent[] = [];
   for (let i = 0; i < count; i += 1) {
-    events.push(await writer.append({ orgId, action: 'job.update', resource: { type: 'job', id: `job-${i}` }, outcome: 'success', changes: { fields: ['stage'], values: { stage: `s${i}` } } }, actor(user)));
+    events.push(
+      await writer.append(
+        {
+          orgId,
+          action: 'job.update',
+          resource: { type: 'job', id: `job-${i}` },
+          outcome: 'success',
+          changes: { fields: ['stage'], values: { stage: `s${i}` } },
+        },
+        actor(user),
+      ),
+    );
   }
   return events;
 }
@@ -67,7 +110,12 @@ async function chained(orgId: string): Promise<AuditEvent[]> {
 }
 
 /** Appends `count` events and sequences them as one batch, as the stream would deliver them. */
-async function appendEvents(orgId: string, count: number, writer = newWriter(), user = 'user-1'): Promise<AuditEvent[]> {
+async function appendEvents(
+  orgId: string,
+  count: number,
+  writer = newWriter(),
+  user = 'user-1',
+): Promise<AuditEvent[]> {
   await sequenceEvents(sequencerStore(), await append(orgId, count, writer, user));
   return chained(orgId);
 }
@@ -90,12 +138,15 @@ async function eventSkAt(orgId: string, seq: number): Promise<string> {
 }
 
 async function rawItem(orgId: string, sk: string): Promise<Record<string, unknown>> {
-  const { Item } = await documents.send(new GetCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk } }));
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk } }),
+  );
   if (Item === undefined) throw new Error(`no item ${sk}`);
   return Item;
 }
 
-const rawEvent = async (orgId: string, seq: number): Promise<Record<string, unknown>> => rawItem(orgId, await eventSkAt(orgId, seq));
+const rawEvent = async (orgId: string, seq: number): Promise<Record<string, unknown>> =>
+  rawItem(orgId, await eventSkAt(orgId, seq));
 
 async function putRaw(item: Record<string, unknown>): Promise<void> {
   await documents.send(new PutCommand({ TableName: auditTable, Item: item }));
@@ -116,17 +167,29 @@ afterAll(() => {
 });
 
 describe('atomicity', () => {
-  const orgUpdate = (orgId: string) => ({ orgId, action: 'org.update', resource: { type: 'org', id: orgId }, outcome: 'success' as const });
+  const orgUpdate = (orgId: string) => ({
+    orgId,
+    action: 'org.update',
+    resource: { type: 'org', id: orgId },
+    outcome: 'success' as const,
+  });
 
   async function eventsOf(orgId: string): Promise<number> {
     const { Items } = await documents.send(
-      new QueryCommand({ TableName: auditTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)', ExpressionAttributeValues: { ':pk': orgPk(orgId), ':evt': 'EVT#' }, ConsistentRead: true }),
+      new QueryCommand({
+        TableName: auditTable,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+        ExpressionAttributeValues: { ':pk': orgPk(orgId), ':evt': 'EVT#' },
+        ConsistentRead: true,
+      }),
     );
     return Items?.length ?? 0;
   }
 
   async function nameOf(key: Record<string, string>): Promise<unknown> {
-    const { Item } = await documents.send(new GetCommand({ TableName: recordsTable, Key: key, ConsistentRead: true }));
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: recordsTable, Key: key, ConsistentRead: true }),
+    );
     return Item?.name;
   }
 
@@ -137,7 +200,11 @@ describe('atomicity', () => {
     await documents.send(new PutCommand({ TableName: recordsTable, Item: { ...key, name: 'before' } }));
     const broken = new AuditedWriter(documents, `${auditTable}-missing`, systemClock);
     // Act
-    const commit = broken.commit([{ Put: { TableName: recordsTable, Item: { ...key, name: 'after' } } }], orgUpdate(orgId), actor());
+    const commit = broken.commit(
+      [{ Put: { TableName: recordsTable, Item: { ...key, name: 'after' } } }],
+      orgUpdate(orgId),
+      actor(),
+    );
     // Assess
     await expect(commit).rejects.toThrow();
     expect(await nameOf(key)).toBe('before');
@@ -153,10 +220,18 @@ describe('atomicity', () => {
     const key = { pk: orgPk(orgId), sk: 'ORG' };
     const client = new DynamoDBClient({});
     const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    const injected = injectFault(client as unknown as MiddlewareHost, { command: 'TransactWriteItems', nth: 1, ...fault });
+    const injected = injectFault(client as unknown as MiddlewareHost, {
+      command: 'TransactWriteItems',
+      nth: 1,
+      ...fault,
+    });
     try {
       // Act
-      const commit = new AuditedWriter(faulty, auditTable, systemClock).commit([{ Put: { TableName: recordsTable, Item: { ...key, name: 'after' } } }], orgUpdate(orgId), actor());
+      const commit = new AuditedWriter(faulty, auditTable, systemClock).commit(
+        [{ Put: { TableName: recordsTable, Item: { ...key, name: 'after' } } }],
+        orgUpdate(orgId),
+        actor(),
+      );
       // Assess
       await expect(commit).rejects.toThrow();
       expect(injected.fired).toBe(1);
@@ -174,36 +249,50 @@ describe('the sequencer', () => {
     ['an event update', 'UpdateItem', 2],
     ['the head write', 'PutItem', 2],
     ['the batch write', 'PutItem', 1],
-  ])('a sequencer that fails at %s is completed by the redelivery, every event once', async (_what, command, nth) => {
-    // Prepare
-    const orgId = newId();
-    await appendEvents(orgId, 2);
-    const appended = await append(orgId, 4);
-    const client = new DynamoDBClient({});
-    const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    const injected = injectFault(client as unknown as MiddlewareHost, { command, nth, kind: 'throughput' });
-    try {
-      // Act: the failed delivery, then the stream's redelivery of the same records.
-      await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
-      expect(injected.fired).toBe(1);
-      const redelivered = await sequenceEvents(sequencerStore(), appended);
-      // Assess
-      expect(redelivered.refused).toEqual([]);
-      const events = await chained(orgId);
-      expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(events.slice(2).map((e) => e.eventId).sort()).toEqual(appended.map((e) => e.eventId).sort());
-      await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 6, digests: 0 });
-    } finally {
-      client.destroy();
-    }
-  });
+  ])(
+    'a sequencer that fails at %s is completed by the redelivery, every event once',
+    async (_what, command, nth) => {
+      // Prepare
+      const orgId = newId();
+      await appendEvents(orgId, 2);
+      const appended = await append(orgId, 4);
+      const client = new DynamoDBClient({});
+      const faulty = DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      const injected = injectFault(client as unknown as MiddlewareHost, { command, nth, kind: 'throughput' });
+      try {
+        // Act: the failed delivery, then the stream's redelivery of the same records.
+        await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
+        expect(injected.fired).toBe(1);
+        const redelivered = await sequenceEvents(sequencerStore(), appended);
+        // Assess
+        expect(redelivered.refused).toEqual([]);
+        const events = await chained(orgId);
+        expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(
+          events
+            .slice(2)
+            .map((e) => e.eventId)
+            .sort(),
+        ).toEqual(appended.map((e) => e.eventId).sort());
+        await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 6, digests: 0 });
+      } finally {
+        client.destroy();
+      }
+    },
+  );
 
   test('concurrent sequencers of one organization chain every event once', async () => {
     // Prepare
     const orgId = newId();
     const appended = await append(orgId, 30);
     // Act: overlapping deliveries racing, as retried and split batches can.
-    await Promise.all([sequenceEvents(sequencerStore(), appended), sequenceEvents(sequencerStore(), appended.slice(10)), sequenceEvents(sequencerStore(), [...appended].reverse())]);
+    await Promise.all([
+      sequenceEvents(sequencerStore(), appended),
+      sequenceEvents(sequencerStore(), appended.slice(10)),
+      sequenceEvents(sequencerStore(), [...appended].reverse()),
+    ]);
     // Assess
     const events = await chained(orgId);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
@@ -219,7 +308,11 @@ describe('the sequencer', () => {
     expect(page.items.map((e) => e.seq)).toEqual([undefined, 2, 1]);
     await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 2, digests: 0 });
     // Long past the sequencer's lag bound, the same event is missing from the chain.
-    await expect(verify(orgId, new Date(Date.now() + DAY_MS))).resolves.toMatchObject({ valid: false, firstBrokenAt: 3, reason: 'unsequenced' });
+    await expect(verify(orgId, new Date(Date.now() + DAY_MS))).resolves.toMatchObject({
+      valid: false,
+      firstBrokenAt: 3,
+      reason: 'unsequenced',
+    });
   });
 
   test('a time window of one organization is one key range', async () => {
@@ -229,9 +322,18 @@ describe('the sequencer', () => {
     const writer = newWriter({ now: () => new Date((now += 1000)) });
     await append(orgId, 6, writer);
     // Act
-    const page = await newLog().query({ orgId, from: '2026-03-01T10:00:02.000Z', to: '2026-03-01T10:00:04.000Z', limit: 10 });
+    const page = await newLog().query({
+      orgId,
+      from: '2026-03-01T10:00:02.000Z',
+      to: '2026-03-01T10:00:04.000Z',
+      limit: 10,
+    });
     // Assess
-    expect(page.items.map((e) => e.at)).toEqual(['2026-03-01T10:00:04.000Z', '2026-03-01T10:00:03.000Z', '2026-03-01T10:00:02.000Z']);
+    expect(page.items.map((e) => e.at)).toEqual([
+      '2026-03-01T10:00:04.000Z',
+      '2026-03-01T10:00:03.000Z',
+      '2026-03-01T10:00:02.000Z',
+    ]);
     expect(page.next).toBeNull();
   });
 });
@@ -256,7 +358,12 @@ describe('tamper evidence', () => {
     'edit prevHash': editField('prevHash', () => 'f'.repeat(64)),
     'edit hash': editField('hash', () => 'e'.repeat(64)),
     delete: async (orgId, position) => {
-      await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: await eventSkAt(orgId, position) } }));
+      await documents.send(
+        new DeleteCommand({
+          TableName: auditTable,
+          Key: { pk: orgPk(orgId), sk: await eventSkAt(orgId, position) },
+        }),
+      );
     },
     // Swap the contents of two neighbours (as stored, then with their numbers rewritten to fit the keys).
     reorder: async (orgId, position) => {
@@ -274,8 +381,25 @@ describe('tamper evidence', () => {
     insert: async (orgId, position, events) => {
       const prevHash = position === 1 ? '0'.repeat(64) : events[position - 2]!.hash;
       const at = events[Math.min(position, LENGTH) - 1]!.at;
-      const base = { eventId: newId(), orgId, seq: position, at, actor: 'intruder', action: 'org.update', resource: { type: 'org', id: orgId }, outcome: 'success' as const, requestId: 'forged', prevHash };
-      await putRaw({ pk: orgPk(orgId), sk: auditEventSk(eventRef(base)), kind: 'event', ...base, hash: hashEvent(base) });
+      const base = {
+        eventId: newId(),
+        orgId,
+        seq: position,
+        at,
+        actor: 'intruder',
+        action: 'org.update',
+        resource: { type: 'org', id: orgId },
+        outcome: 'success' as const,
+        requestId: 'forged',
+        prevHash,
+      };
+      await putRaw({
+        pk: orgPk(orgId),
+        sk: auditEventSk(eventRef(base)),
+        kind: 'event',
+        ...base,
+        hash: hashEvent(base),
+      });
     },
   };
 
@@ -284,7 +408,9 @@ describe('tamper evidence', () => {
     if (kind === 'insert') return Array.from({ length: LENGTH + 1 }, (_, i) => i + 1);
     return Array.from({ length: LENGTH }, (_, i) => i + 1);
   };
-  const cases = Object.keys(kinds).flatMap((kind) => positions(kind).map((position) => [kind, position] as const));
+  const cases = Object.keys(kinds).flatMap((kind) =>
+    positions(kind).map((position) => [kind, position] as const),
+  );
 
   test('an untouched chain verifies', async () => {
     const orgId = newId();
@@ -314,10 +440,20 @@ describe('tamper evidence of the sequenced structure', () => {
 
   const batchItem = (orgId: string, firstSeq: number) => rawItem(orgId, auditBatchSk(firstSeq));
 
-  async function signed(orgId: string, body: Omit<SignedDigest, 'digestHash' | 'signature' | 'keyId' | 'signingAlgorithm'>): Promise<SignedDigest> {
+  async function signed(
+    orgId: string,
+    body: Omit<SignedDigest, 'digestHash' | 'signature' | 'keyId' | 'signingAlgorithm'>,
+  ): Promise<SignedDigest> {
     const message = digestMessage(body);
     const { signature, keyId } = await signer.sign(message);
-    return { ...body, orgId, digestHash: message.toString('hex'), signature, keyId, signingAlgorithm: 'ECDSA_SHA_256' };
+    return {
+      ...body,
+      orgId,
+      digestHash: message.toString('hex'),
+      signature,
+      keyId,
+      signingAlgorithm: 'ECDSA_SHA_256',
+    };
   }
 
   test.each([
@@ -326,7 +462,9 @@ describe('tamper evidence of the sequenced structure', () => {
   ])('dropping %s is detected at its first event', async (_which, firstSeq) => {
     const orgId = newId();
     await threeBatches(orgId);
-    await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditBatchSk(firstSeq) } }));
+    await documents.send(
+      new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditBatchSk(firstSeq) } }),
+    );
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: firstSeq });
   });
 
@@ -354,8 +492,23 @@ describe('tamper evidence of the sequenced structure', () => {
     // Prepare: the real checkpoint of 1–9, then a second one signed over another head for 1–5.
     const orgId = newId();
     const events = await threeBatches(orgId);
-    await digestOrganization({ store: newLog(), signer, clock: systemClock }, orgId, (await newLog().head(orgId))!);
-    const fork = await signed(orgId, { version: 1, orgId, fromSeq: 1, headSeq: 5, headHash: 'f'.repeat(64), count: 5, fromAt: events[0]!.at, toAt: events[4]!.at, prevDigestHash: '0'.repeat(64), createdAt: new Date().toISOString() });
+    await digestOrganization(
+      { store: newLog(), signer, clock: systemClock },
+      orgId,
+      (await newLog().head(orgId))!,
+    );
+    const fork = await signed(orgId, {
+      version: 1,
+      orgId,
+      fromSeq: 1,
+      headSeq: 5,
+      headHash: 'f'.repeat(64),
+      count: 5,
+      fromAt: events[0]!.at,
+      toAt: events[4]!.at,
+      prevDigestHash: '0'.repeat(64),
+      createdAt: new Date().toISOString(),
+    });
     // Act
     await putRaw({ pk: orgPk(orgId), sk: auditDigestSk(5), kind: 'digest', ...fork });
     // Assess: broken where the fork's head parts from the chain.
@@ -366,10 +519,19 @@ describe('tamper evidence of the sequenced structure', () => {
     // Prepare
     const orgId = newId();
     await threeBatches(orgId);
-    const real = await digestOrganization({ store: newLog(), signer, clock: systemClock }, orgId, (await newLog().head(orgId))!);
+    const real = await digestOrganization(
+      { store: newLog(), signer, clock: systemClock },
+      orgId,
+      (await newLog().head(orgId))!,
+    );
     const { digestHash: _h, signature: _s, keyId: _k, signingAlgorithm: _a, ...body } = real!;
     // Act
-    await putRaw({ pk: orgPk(orgId), sk: auditDigestSk(9), kind: 'digest', ...(await signed(orgId, { ...body, headHash: 'e'.repeat(64) })) });
+    await putRaw({
+      pk: orgPk(orgId),
+      sk: auditDigestSk(9),
+      kind: 'digest',
+      ...(await signed(orgId, { ...body, headHash: 'e'.repeat(64) })),
+    });
     // Assess
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 1, reason: 'digest' });
   });
@@ -380,7 +542,12 @@ describe('tamper evidence of the sequenced structure', () => {
     await appendEvents(orgId, 3);
     const [doomed] = await append(orgId, 1);
     // Act: the item goes; the stream still delivers what was written.
-    await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(doomed!)) } }));
+    await documents.send(
+      new DeleteCommand({
+        TableName: auditTable,
+        Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(doomed!)) },
+      }),
+    );
     const summary = await sequenceEvents(sequencerStore(), [doomed!]);
     // Assess
     expect(summary.refused).toEqual([eventRef(doomed!)]);
@@ -398,26 +565,32 @@ describe('concurrent writers', () => {
 
   afterAll(() => sequencer.stop());
 
-  test.each([1, 16, 64])('%i writers in one organization: every event in the chain exactly once, in a verifiable order', async (writers) => {
-    // Prepare
-    const orgId = newId();
-    const perWriter = Math.max(2, Math.floor(64 / writers));
-    // Act: separate writer instances, as separate Lambda instances would be; the stream sequences.
-    const written = await Promise.all(Array.from({ length: writers }, (_, w) => append(orgId, perWriter, newWriter(), `writer-${w}`)));
-    await sequencer.caughtUp();
-    // Assess
-    const total = writers * perWriter;
-    const ids = written.flat().map((e) => e.eventId);
-    const events = await chained(orgId);
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    expect(events.map((e) => e.eventId).sort()).toEqual([...ids].sort());
-    // Each writer's own events keep their order in the chain.
-    for (const own of written) {
-      const positions = own.map((e) => events.findIndex((c) => c.eventId === e.eventId));
-      expect(positions).toEqual([...positions].sort((a, b) => a - b));
-    }
-    await expect(verify(orgId)).resolves.toMatchObject({ valid: true, events: total });
-  }, 120_000);
+  test.each([1, 16, 64])(
+    '%i writers in one organization: every event in the chain exactly once, in a verifiable order',
+    async (writers) => {
+      // Prepare
+      const orgId = newId();
+      const perWriter = Math.max(2, Math.floor(64 / writers));
+      // Act: separate writer instances, as separate Lambda instances would be; the stream sequences.
+      const written = await Promise.all(
+        Array.from({ length: writers }, (_, w) => append(orgId, perWriter, newWriter(), `writer-${w}`)),
+      );
+      await sequencer.caughtUp();
+      // Assess
+      const total = writers * perWriter;
+      const ids = written.flat().map((e) => e.eventId);
+      const events = await chained(orgId);
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(events.map((e) => e.eventId).sort()).toEqual([...ids].sort());
+      // Each writer's own events keep their order in the chain.
+      for (const own of written) {
+        const positions = own.map((e) => events.findIndex((c) => c.eventId === e.eventId));
+        expect(positions).toEqual([...positions].sort((a, b) => a - b));
+      }
+      await expect(verify(orgId)).resolves.toMatchObject({ valid: true, events: total });
+    },
+    120_000,
+  );
 });
 
 describe('signed digests', () => {
@@ -437,7 +610,13 @@ describe('signed digests', () => {
     expect(second).toMatchObject({ fromSeq: 6, headSeq: 8, count: 3, prevDigestHash: first!.digestHash });
     expect(again).toBeUndefined();
     const kmsVerdict = await kmsClient.send(
-      new VerifyCommand({ KeyId: second!.keyId, Message: digestMessage(second!), MessageType: 'DIGEST', Signature: Buffer.from(second!.signature, 'base64'), SigningAlgorithm: 'ECDSA_SHA_256' }),
+      new VerifyCommand({
+        KeyId: second!.keyId,
+        Message: digestMessage(second!),
+        MessageType: 'DIGEST',
+        Signature: Buffer.from(second!.signature, 'base64'),
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      }),
     );
     expect(kmsVerdict.SignatureValid).toBe(true);
     await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 8, digests: 2 });
@@ -446,12 +625,24 @@ describe('signed digests', () => {
   test.each([
     ['count', (d: Record<string, unknown>) => ({ ...d, count: 2 }), 'digest'],
     ['head hash', (d: Record<string, unknown>) => ({ ...d, headHash: 'a'.repeat(64) }), 'digest'],
-    ['signature', (d: Record<string, unknown>) => ({ ...d, signature: Buffer.from('not a signature').toString('base64') }), 'signature'],
+    [
+      'signature',
+      (d: Record<string, unknown>) => ({
+        ...d,
+        signature: Buffer.from('not a signature').toString('base64'),
+      }),
+      'signature',
+    ],
   ])('a digest with a modified %s fails verification', async (_what, modify, reason) => {
     const orgId = newId();
     await appendEvents(orgId, 4);
     const digest = await digestOrganization(digestDeps(), orgId, (await newLog().head(orgId))!);
-    const { Item } = await documents.send(new GetCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: auditDigestSk(digest!.headSeq) } }));
+    const { Item } = await documents.send(
+      new GetCommand({
+        TableName: auditTable,
+        Key: { pk: orgPk(orgId), sk: auditDigestSk(digest!.headSeq) },
+      }),
+    );
     await putRaw(modify(Item!));
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, reason });
   });
@@ -470,7 +661,15 @@ describe('signed digests', () => {
       await putRaw({ ...rewritten, hash });
       prevHash = hash;
     }
-    await documents.send(new UpdateCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK }, UpdateExpression: 'SET #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':h': prevHash } }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: auditTable,
+        Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK },
+        UpdateExpression: 'SET #h = :h',
+        ExpressionAttributeNames: { '#h': 'hash' },
+        ExpressionAttributeValues: { ':h': prevHash },
+      }),
+    );
     // Assess
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, reason: 'digest', firstBrokenAt: 1 });
   });
@@ -479,7 +678,10 @@ describe('signed digests', () => {
     // Prepare: a signer that counts its KMS Sign calls, and a clock the test moves.
     const orgId = newId();
     let signs = 0;
-    const counting = { sign: async (message: Buffer) => ((signs += 1), signer.sign(message)), publicKeyPem: (keyId?: string) => signer.publicKeyPem(keyId) };
+    const counting = {
+      sign: async (message: Buffer) => ((signs += 1), signer.sign(message)),
+      publicKeyPem: (keyId?: string) => signer.publicKeyPem(keyId),
+    };
     let now = Date.now();
     const deps = { store: newLog(), signer: counting, clock: { now: () => new Date(now) } };
     // Act: busy batches within one 10 s interval, then one after it.
@@ -529,7 +731,10 @@ describe('signed digests', () => {
     const orgId = newId();
     await appendEvents(orgId, 3);
     await putRaw({ ...(await rawEvent(orgId, 2)), action: 'org.delete' });
-    await expect(reviewOrganization(reviewDeps(), orgId)).resolves.toEqual({ signed: true, broken: { orgId, firstBrokenAt: 2, reason: 'chain' } });
+    await expect(reviewOrganization(reviewDeps(), orgId)).resolves.toEqual({
+      signed: true,
+      broken: { orgId, firstBrokenAt: 2, reason: 'chain' },
+    });
   });
 
   // The run reviews every flagged organization of the shared test table, this file's long chains included.
@@ -554,12 +759,16 @@ describe('signed digests', () => {
 });
 
 describe('erasure and retention', () => {
-  test("pseudonymising a user removes their identifying details and verification still passes", async () => {
+  test('pseudonymising a user removes their identifying details and verification still passes', async () => {
     // Prepare
     const orgId = newId();
     await appendEvents(orgId, 3, newWriter(), 'leaver');
     await appendEvents(orgId, 2, newWriter(), 'stayer');
-    await digestOrganization({ store: newLog(), signer, clock: systemClock }, orgId, (await newLog().head(orgId))!);
+    await digestOrganization(
+      { store: newLog(), signer, clock: systemClock },
+      orgId,
+      (await newLog().head(orgId))!,
+    );
     // Act
     const changed = await pseudonymiseActor(newLog(), orgId, 'leaver');
     // Assess
@@ -571,7 +780,9 @@ describe('erasure and retention', () => {
       expect(event).not.toHaveProperty('ip');
       expect(event).not.toHaveProperty('userAgent');
     }
-    expect(stored.filter((e) => e.actor === 'stayer').every((e) => e.actorEmail === 'stayer@example.test')).toBe(true);
+    expect(
+      stored.filter((e) => e.actor === 'stayer').every((e) => e.actorEmail === 'stayer@example.test'),
+    ).toBe(true);
     await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 5, digests: 1 });
   });
 
@@ -584,13 +795,27 @@ describe('erasure and retention', () => {
 
   async function chainWithDigests(orgId: string): Promise<void> {
     await appendEvents(orgId, 5);
-    await digestOrganization({ store: newLog(), signer, clock: systemClock }, orgId, (await newLog().head(orgId))!);
+    await digestOrganization(
+      { store: newLog(), signer, clock: systemClock },
+      orgId,
+      (await newLog().head(orgId))!,
+    );
     await appendEvents(orgId, 5);
-    await digestOrganization({ store: newLog(), signer, clock: systemClock }, orgId, (await newLog().head(orgId))!);
+    await digestOrganization(
+      { store: newLog(), signer, clock: systemClock },
+      orgId,
+      (await newLog().head(orgId))!,
+    );
   }
 
   async function expire(orgId: string, seqs: number[]): Promise<void> {
-    for (const seq of seqs) await documents.send(new DeleteCommand({ TableName: auditTable, Key: { pk: orgPk(orgId), sk: await eventSkAt(orgId, seq) } }));
+    for (const seq of seqs)
+      await documents.send(
+        new DeleteCommand({
+          TableName: auditTable,
+          Key: { pk: orgPk(orgId), sk: await eventSkAt(orgId, seq) },
+        }),
+      );
   }
 
   const afterRetention = () => new Date(Date.now() + (RETENTION_DAYS + 1) * DAY_MS);
@@ -598,18 +823,29 @@ describe('erasure and retention', () => {
   test.each([
     ['inside a digest range', [1, 2, 3], 7],
     ['up to a digest boundary', [1, 2, 3, 4, 5], 5],
-  ])('a chain whose oldest events expired (%s) verifies from the first remaining event', async (_where, expired, remaining) => {
-    const orgId = newId();
-    await chainWithDigests(orgId);
-    await expire(orgId, expired);
-    await expect(verify(orgId, afterRetention())).resolves.toEqual({ valid: true, events: remaining, digests: 2 });
-  });
+  ])(
+    'a chain whose oldest events expired (%s) verifies from the first remaining event',
+    async (_where, expired, remaining) => {
+      const orgId = newId();
+      await chainWithDigests(orgId);
+      await expire(orgId, expired);
+      await expect(verify(orgId, afterRetention())).resolves.toEqual({
+        valid: true,
+        events: remaining,
+        digests: 2,
+      });
+    },
+  );
 
   test('the same missing events before the retention period are a deletion', async () => {
     const orgId = newId();
     await chainWithDigests(orgId);
     await expire(orgId, [1, 2, 3]);
-    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 1, reason: 'missing-start' });
+    await expect(verify(orgId)).resolves.toMatchObject({
+      valid: false,
+      firstBrokenAt: 1,
+      reason: 'missing-start',
+    });
   });
 
   test('a gap after the first remaining event stays a deletion after the retention period', async () => {

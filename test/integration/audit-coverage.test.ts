@@ -28,7 +28,11 @@ let log: DynamoAuditLog;
 beforeAll(() => {
   raw = new DynamoDBClient({});
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  log = new DynamoAuditLog(documents, testEnv('AUDIT_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), systemClock));
+  log = new DynamoAuditLog(
+    documents,
+    testEnv('AUDIT_TABLE'),
+    new AuditedWriter(documents, testEnv('AUDIT_TABLE'), systemClock),
+  );
 });
 afterAll(() => raw.destroy());
 
@@ -44,32 +48,54 @@ async function eventsOf(orgId: string): Promise<ListedEvent[]> {
   return events;
 }
 
-test.each(mutatingRoutes.map((route) => [routeKey(route), route] as const))('%s declares its audit action', (_key, route) => {
-  expect(route.audit).toEqual(expect.stringMatching(/^[a-z_]+(\.[a-z_]+)+$/));
-});
+test.each(mutatingRoutes.map((route) => [routeKey(route), route] as const))(
+  '%s declares its audit action',
+  (_key, route) => {
+    expect(route.audit).toEqual(expect.stringMatching(/^[a-z_]+(\.[a-z_]+)+$/));
+  },
+);
 
-test.each(auditedRoutes.map((route) => [routeKey(route), route.audit, route] as const))('%s writes exactly one %s event', async (key, action, route) => {
-  // Prepare
-  const fixture = ROUTE_FIXTURES[key];
-  if (fixture === undefined) throw new Error(`No fixture for ${key}: add one to test/integration/audit-route-fixtures.ts`);
-  const owner = newUser('owner');
-  const orgId = await createOrg(owner, 'Audited');
-  const call = await fixture({ orgId, owner });
-  const caller = call.as ?? owner;
-  const targetOrg = call.params?.orgId;
-  const idsOf = async (org: string): Promise<ReadonlySet<string>> => new Set((await eventsOf(org)).map((e) => e.eventId));
-  const before = targetOrg === undefined ? new Set<string>() : await idsOf(targetOrg);
-  const alsoBefore = await Promise.all((call.alsoAudited ?? []).map(async (org) => [org, await idsOf(org)] as const));
-  // Act
-  const answer = await callRoute({ route, as: caller, ...(call.params ? { params: call.params } : {}), ...(call.query ? { query: call.query } : {}), ...(call.body !== undefined ? { body: call.body } : {}) });
-  // Assess
-  expect(answer.status).toBe(route.status);
-  const auditedOrg = targetOrg ?? (answer.body as { orgId: string }).orgId;
-  for (const [org, seen] of [[auditedOrg, before] as const, ...alsoBefore]) {
-    const added = (await eventsOf(org)).filter((event) => !seen.has(event.eventId));
-    // Reads of protected data the call made (decrypted fields) may add their own events beside it.
-    const ofAction = added.filter((event) => event.action === action);
-    expect({ org, events: ofAction.length }).toEqual({ org, events: 1 });
-    expect(ofAction[0]).toMatchObject({ outcome: 'success', actor: caller.sub, ip: '192.0.2.10', userAgent: 'custos-tests', ...call.event });
-  }
-});
+test.each(auditedRoutes.map((route) => [routeKey(route), route.audit, route] as const))(
+  '%s writes exactly one %s event',
+  async (key, action, route) => {
+    // Prepare
+    const fixture = ROUTE_FIXTURES[key];
+    if (fixture === undefined)
+      throw new Error(`No fixture for ${key}: add one to test/integration/audit-route-fixtures.ts`);
+    const owner = newUser('owner');
+    const orgId = await createOrg(owner, 'Audited');
+    const call = await fixture({ orgId, owner });
+    const caller = call.as ?? owner;
+    const targetOrg = call.params?.orgId;
+    const idsOf = async (org: string): Promise<ReadonlySet<string>> =>
+      new Set((await eventsOf(org)).map((e) => e.eventId));
+    const before = targetOrg === undefined ? new Set<string>() : await idsOf(targetOrg);
+    const alsoBefore = await Promise.all(
+      (call.alsoAudited ?? []).map(async (org) => [org, await idsOf(org)] as const),
+    );
+    // Act
+    const answer = await callRoute({
+      route,
+      as: caller,
+      ...(call.params ? { params: call.params } : {}),
+      ...(call.query ? { query: call.query } : {}),
+      ...(call.body !== undefined ? { body: call.body } : {}),
+    });
+    // Assess
+    expect(answer.status).toBe(route.status);
+    const auditedOrg = targetOrg ?? (answer.body as { orgId: string }).orgId;
+    for (const [org, seen] of [[auditedOrg, before] as const, ...alsoBefore]) {
+      const added = (await eventsOf(org)).filter((event) => !seen.has(event.eventId));
+      // Reads of protected data the call made (decrypted fields) may add their own events beside it.
+      const ofAction = added.filter((event) => event.action === action);
+      expect({ org, events: ofAction.length }).toEqual({ org, events: 1 });
+      expect(ofAction[0]).toMatchObject({
+        outcome: 'success',
+        actor: caller.sub,
+        ip: '192.0.2.10',
+        userAgent: 'custos-tests',
+        ...call.event,
+      });
+    }
+  },
+);

@@ -48,7 +48,10 @@ const key = (route: RouteDefinition): string => routeKey(route);
 
 async function seededJob(world: FixtureWorld): Promise<{ orchestrationId: string; jobId: string }> {
   const orchestrationId = await createOrchestration(world.orgId, world.owner);
-  const jobId = await createJob(world.orgId, orchestrationId, world.owner, { title: 'Claim', email: 'subject@example.test' });
+  const jobId = await createJob(world.orgId, orchestrationId, world.owner, {
+    title: 'Claim',
+    email: 'subject@example.test',
+  });
   return { orchestrationId, jobId };
 }
 
@@ -60,7 +63,15 @@ async function expectOk(answer: ReturnType<typeof callRoute>, what: string): Pro
 }
 
 async function consentTo(world: FixtureWorld, extensionId: string, body: unknown): Promise<void> {
-  await expectOk(callRoute({ route: extensionRoutes.grantConsent, as: world.owner, params: { orgId: world.orgId, extensionId }, body }), 'extension consent');
+  await expectOk(
+    callRoute({
+      route: extensionRoutes.grantConsent,
+      as: world.owner,
+      params: { orgId: world.orgId, extensionId },
+      body,
+    }),
+    'extension consent',
+  );
 }
 
 let vendor: Promise<FakeVendor> | undefined;
@@ -115,7 +126,10 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
       event: { resource: { type: 'member', id: leaving.sub }, detail: { reason: 'account-deletion' } },
     };
   },
-  [key(roleRoutes.createRole)]: async ({ orgId }) => ({ params: { orgId }, body: { name: 'Auditors', permissions: ['audit.read'] } }),
+  [key(roleRoutes.createRole)]: async ({ orgId }) => ({
+    params: { orgId },
+    body: { name: 'Auditors', permissions: ['audit.read'] },
+  }),
   [key(roleRoutes.updateRole)]: async ({ orgId, owner }) => {
     const roleId = await createRole(orgId, owner, { name: 'Auditors', permissions: ['audit.read'] });
     return { params: { orgId, roleId }, body: { name: 'Readers' } };
@@ -126,7 +140,11 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   },
   [key(orchestrationRoutes.createOrchestration)]: async ({ orgId }) => ({
     params: { orgId },
-    body: { name: 'Claims', stages: ['new', 'done'], fields: [{ id: 'title', label: 'Title', type: 'text' }] },
+    body: {
+      name: 'Claims',
+      stages: ['new', 'done'],
+      fields: [{ id: 'title', label: 'Title', type: 'text' }],
+    },
   }),
   [key(orchestrationRoutes.updateOrchestration)]: async ({ orgId, owner }) => {
     const orchestrationId = await createOrchestration(orgId, owner);
@@ -152,23 +170,50 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
     const { jobId } = await seededJob(world);
     return { params: { orgId: world.orgId, jobId }, body: { stage: 'review' } };
   },
-  [key(portabilityRoutes.createExport)]: async ({ orgId }) => ({ params: { orgId }, body: { format: 'csv' } }),
-  [key(portabilityRoutes.createBackup)]: async ({ orgId }) => ({ params: { orgId }, body: { password: 'a long backup password' } }),
+  [key(portabilityRoutes.createExport)]: async ({ orgId }) => ({
+    params: { orgId },
+    body: { format: 'csv' },
+  }),
+  [key(portabilityRoutes.createBackup)]: async ({ orgId }) => ({
+    params: { orgId },
+    body: { password: 'a long backup password' },
+  }),
   [key(extensionRoutes.grantConsent)]: async (world) => {
     const { orchestrationId } = await seededJob(world);
-    return { params: { orgId: world.orgId, extensionId: 'postbox-campaigns' }, body: { fields: [{ orchestrationId, fieldId: 'email' }], purpose: 'Newsletter' } };
+    return {
+      params: { orgId: world.orgId, extensionId: 'postbox-campaigns' },
+      body: { fields: [{ orchestrationId, fieldId: 'email' }], purpose: 'Newsletter' },
+    };
   },
-  [key(extensionRoutes.setToken)]: async ({ orgId }) => ({ params: { orgId, extensionId: 'postbox-campaigns' }, body: { token: VENDOR_TOKEN } }),
+  [key(extensionRoutes.setToken)]: async ({ orgId }) => ({
+    params: { orgId, extensionId: 'postbox-campaigns' },
+    body: { token: VENDOR_TOKEN },
+  }),
   [key(extensionRoutes.revokeExtension)]: async (world) => {
     const { orchestrationId } = await seededJob(world);
-    await consentTo(world, 'postbox-campaigns', { fields: [{ orchestrationId, fieldId: 'email' }], purpose: 'Newsletter' });
+    await consentTo(world, 'postbox-campaigns', {
+      fields: [{ orchestrationId, fieldId: 'email' }],
+      purpose: 'Newsletter',
+    });
     return { params: { orgId: world.orgId, extensionId: 'postbox-campaigns' } };
   },
   [key(extensionRoutes.shareJob)]: async (world) => {
     const vendor = await fakeVendor();
     const { orchestrationId, jobId } = await seededJob(world);
-    await consentTo(world, 'custom-webhook', { fields: [{ orchestrationId, fieldId: 'title' }], purpose: 'Sync', webhookUrl: vendor.url() });
-    await expectOk(callRoute({ route: extensionRoutes.setToken, as: world.owner, params: { orgId: world.orgId, extensionId: 'custom-webhook' }, body: { token: VENDOR_TOKEN } }), 'extension token');
+    await consentTo(world, 'custom-webhook', {
+      fields: [{ orchestrationId, fieldId: 'title' }],
+      purpose: 'Sync',
+      webhookUrl: vendor.url(),
+    });
+    await expectOk(
+      callRoute({
+        route: extensionRoutes.setToken,
+        as: world.owner,
+        params: { orgId: world.orgId, extensionId: 'custom-webhook' },
+        body: { token: VENDOR_TOKEN },
+      }),
+      'extension token',
+    );
     return { params: { orgId: world.orgId, jobId, extensionId: 'custom-webhook' } };
   },
   [key(jobRoutes.restrictJob)]: async (world) => {
@@ -177,7 +222,12 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   },
   [key(jobRoutes.liftRestriction)]: async (world) => {
     const { jobId } = await seededJob(world);
-    const restricted = await callRoute({ route: jobRoutes.restrictJob, as: world.owner, params: { orgId: world.orgId, jobId }, body: { reason: 'Accuracy contested' } });
+    const restricted = await callRoute({
+      route: jobRoutes.restrictJob,
+      as: world.owner,
+      params: { orgId: world.orgId, jobId },
+      body: { reason: 'Accuracy contested' },
+    });
     if (restricted.status !== 200) throw new Error(`restrict: expected 200, got ${restricted.status}`);
     return { params: { orgId: world.orgId, jobId }, body: { reason: 'Accuracy confirmed' } };
   },
@@ -187,7 +237,15 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   },
   [key(jobRoutes.liftHold)]: async (world) => {
     const { jobId } = await seededJob(world);
-    await expectOk(callRoute({ route: jobRoutes.placeHold, as: world.owner, params: { orgId: world.orgId, jobId }, body: { reason: 'Litigation pending' } }), 'hold');
+    await expectOk(
+      callRoute({
+        route: jobRoutes.placeHold,
+        as: world.owner,
+        params: { orgId: world.orgId, jobId },
+        body: { reason: 'Litigation pending' },
+      }),
+      'hold',
+    );
     return { params: { orgId: world.orgId, jobId }, body: { reason: 'Litigation settled' } };
   },
   [key(subjectRoutes.subjectAccess)]: async (world) => {
@@ -200,7 +258,10 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   },
   [key(subjectRoutes.subjectRectification)]: async (world) => {
     await seededJob(world);
-    return { params: { orgId: world.orgId }, body: { email: 'subject@example.test', newEmail: 'rectified@example.test' } };
+    return {
+      params: { orgId: world.orgId },
+      body: { email: 'subject@example.test', newEmail: 'rectified@example.test' },
+    };
   },
   [key(subjectRoutes.subjectErasure)]: async (world) => {
     await seededJob(world);
@@ -208,18 +269,40 @@ export const ROUTE_FIXTURES: Readonly<Record<string, RouteFixture>> = {
   },
   [key(subjectRoutes.subjectRestriction)]: async (world) => {
     await seededJob(world);
-    return { params: { orgId: world.orgId }, body: { email: 'subject@example.test', reason: 'Objection pending' } };
+    return {
+      params: { orgId: world.orgId },
+      body: { email: 'subject@example.test', reason: 'Objection pending' },
+    };
   },
   [key(accountabilityRoutes.recordsOfProcessing)]: async (world) => {
     await seededJob(world);
-    return { params: { orgId: world.orgId }, query: { format: 'csv' }, event: { detail: { format: 'csv', activities: 1 } } };
+    return {
+      params: { orgId: world.orgId },
+      query: { format: 'csv' },
+      event: { detail: { format: 'csv', activities: 1 } },
+    };
   },
   [key(accountabilityRoutes.scopeIncident)]: async (world) => {
     await seededJob(world);
-    return { params: { orgId: world.orgId }, body: { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date().toISOString() } };
+    return {
+      params: { orgId: world.orgId },
+      body: { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date().toISOString() },
+    };
   },
-  [key(requestRoutes.assignRequest)]: async ({ orgId, owner }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { assignee: owner.sub } }),
-  [key(requestRoutes.extendRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { months: 1, reason: 'Records in several systems' } }),
-  [key(requestRoutes.fulfilRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId, 'objection') }, body: {} }),
-  [key(requestRoutes.rejectRequest)]: async ({ orgId }) => ({ params: { orgId, requestId: await verifiedRequest(orgId) }, body: { reason: 'Manifestly unfounded' } }),
+  [key(requestRoutes.assignRequest)]: async ({ orgId, owner }) => ({
+    params: { orgId, requestId: await verifiedRequest(orgId) },
+    body: { assignee: owner.sub },
+  }),
+  [key(requestRoutes.extendRequest)]: async ({ orgId }) => ({
+    params: { orgId, requestId: await verifiedRequest(orgId) },
+    body: { months: 1, reason: 'Records in several systems' },
+  }),
+  [key(requestRoutes.fulfilRequest)]: async ({ orgId }) => ({
+    params: { orgId, requestId: await verifiedRequest(orgId, 'objection') },
+    body: {},
+  }),
+  [key(requestRoutes.rejectRequest)]: async ({ orgId }) => ({
+    params: { orgId, requestId: await verifiedRequest(orgId) },
+    body: { reason: 'Manifestly unfounded' },
+  }),
 };

@@ -34,17 +34,29 @@ beforeAll(async () => {
   orgId = await createOrg(owner, 'Backup & Sons');
   await addMember(orgId, owner, admin, 'admin');
   orchestrationId = await createOrchestration(orgId, owner);
-  await createJob(orgId, orchestrationId, owner, { title: 'First claim', email: 'ann@example.test', ssn: '123-45-6789', amount: 42 });
+  await createJob(orgId, orchestrationId, owner, {
+    title: 'First claim',
+    email: 'ann@example.test',
+    ssn: '123-45-6789',
+    amount: 42,
+  });
   await createJob(orgId, orchestrationId, admin, { title: 'Second claim', email: 'bob@example.test' });
 
-  const created = await callRoute({ route: r.createBackup, as: owner, params: { orgId }, body: { password: PASSWORD } });
+  const created = await callRoute({
+    route: r.createBackup,
+    as: owner,
+    params: { orgId },
+    body: { password: PASSWORD },
+  });
   expect(created.status).toBe(202);
   backupId = created.body.backupId as string;
   await workUntil(async () => {
     const status = (await callRoute({ route: r.getBackup, as: owner, params: { orgId, backupId } })).body;
     return status.status === 'failed' || (status.status === 'ready' && status.email !== 'pending');
   });
-  const object = await s3.send(new GetObjectCommand({ Bucket: testEnv('FILES_BUCKET'), Key: `orgs/${orgId}/backups/${backupId}.zip` }));
+  const object = await s3.send(
+    new GetObjectCommand({ Bucket: testEnv('FILES_BUCKET'), Key: `orgs/${orgId}/backups/${backupId}.zip` }),
+  );
   zipPath = join(workDir, 'backup.zip');
   await writeFile(zipPath, Buffer.from(await object.Body!.transformToByteArray()));
 }, 60_000);
@@ -56,10 +68,24 @@ afterAll(async () => {
 });
 
 test('only owners may back up, with a password of 12+ characters', async () => {
-  expect((await callRoute({ route: r.createBackup, as: admin, params: { orgId }, body: { password: PASSWORD } })).status).toBe(403);
-  expect((await callRoute({ route: r.createBackup, as: owner, params: { orgId }, body: { password: 'short-pass' } })).status).toBe(400);
+  expect(
+    (await callRoute({ route: r.createBackup, as: admin, params: { orgId }, body: { password: PASSWORD } }))
+      .status,
+  ).toBe(403);
+  expect(
+    (
+      await callRoute({
+        route: r.createBackup,
+        as: owner,
+        params: { orgId },
+        body: { password: 'short-pass' },
+      })
+    ).status,
+  ).toBe(400);
   expect((await callRoute({ route: r.getBackup, as: admin, params: { orgId, backupId } })).status).toBe(403);
-  expect((await callRoute({ route: r.getBackup, as: newUser('stranger'), params: { orgId, backupId } })).status).toBe(404);
+  expect(
+    (await callRoute({ route: r.getBackup, as: newUser('stranger'), params: { orgId, backupId } })).status,
+  ).toBe(404);
 });
 
 test('the status says ready, emailed, how many rows, and when it expires (7 days)', async () => {
@@ -74,7 +100,17 @@ test('the status says ready, emailed, how many rows, and when it expires (7 days
 
 test('7-Zip lists every entry as AES-256 and opens them with the password only', async () => {
   const listing = (await run('7z', ['l', '-slt', `-p${PASSWORD}`, zipPath])).stdout;
-  for (const entry of ['README.txt', 'organization.json', 'members.json', 'members.csv', 'roles.json', 'orchestrations.json', `jobs/${orchestrationId}.jsonl`, `jobs/${orchestrationId}.csv`, 'audit-log.jsonl']) {
+  for (const entry of [
+    'README.txt',
+    'organization.json',
+    'members.json',
+    'members.csv',
+    'roles.json',
+    'orchestrations.json',
+    `jobs/${orchestrationId}.jsonl`,
+    `jobs/${orchestrationId}.csv`,
+    'audit-log.jsonl',
+  ]) {
     expect(listing).toContain(`Path = ${entry}`);
   }
   const methods = [...listing.matchAll(/^Method = (.*)$/gm)].map((m) => m[1]);
@@ -90,17 +126,28 @@ test('7-Zip lists every entry as AES-256 and opens them with the password only',
 test('the archive holds the organization, its members, its jobs decrypted and its audit log', async () => {
   const out = join(workDir, 'out');
   await run('7z', ['x', `-p${PASSWORD}`, `-o${out}`, zipPath]);
-  const organization = JSON.parse(await readFile(join(out, 'organization.json'), 'utf8')) as Record<string, unknown>;
+  const organization = JSON.parse(await readFile(join(out, 'organization.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   expect(organization).toMatchObject({ orgId, name: 'Backup & Sons' });
   expect(organization).not.toHaveProperty('wrappedKeys');
   const members = JSON.parse(await readFile(join(out, 'members.json'), 'utf8')) as { email: string }[];
   expect(members.map((m) => m.email).sort()).toEqual([admin.email, owner.email].sort());
-  const jobs = (await readFile(join(out, 'jobs', `${orchestrationId}.jsonl`), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { fields: Record<string, unknown> });
+  const jobs = (await readFile(join(out, 'jobs', `${orchestrationId}.jsonl`), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { fields: Record<string, unknown> });
   expect(jobs.map((j) => j.fields.email).sort()).toEqual(['ann@example.test', 'bob@example.test']);
   expect(jobs.find((j) => j.fields.email === 'ann@example.test')?.fields.ssn).toBe('123-45-6789');
   expect(await readFile(join(out, 'jobs', `${orchestrationId}.csv`), 'utf8')).toContain('123-45-6789');
-  const audit = (await readFile(join(out, 'audit-log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { action: string });
-  expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['org.create', 'job.create', 'backup.create']));
+  const audit = (await readFile(join(out, 'audit-log.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { action: string });
+  expect(audit.map((e) => e.action)).toEqual(
+    expect.arrayContaining(['org.create', 'job.create', 'backup.create']),
+  );
 });
 
 test('the owner who asked gets the email with a link to our page, never to S3', async () => {
@@ -112,7 +159,7 @@ test('the owner who asked gets the email with a link to our page, never to S3', 
   expect(await emailsTo(admin.email)).toEqual([]);
 });
 
-test('the password is stored nowhere: only its scrypt hash, and only the token\'s hash; both actions audited', async () => {
+test("the password is stored nowhere: only its scrypt hash, and only the token's hash; both actions audited", async () => {
   const [item] = await storedRecords(orgId, `BACKUP#${backupId}`);
   const stored = JSON.stringify(item);
   expect(stored).not.toContain(PASSWORD);

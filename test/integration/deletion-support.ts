@@ -6,7 +6,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
@@ -19,7 +25,11 @@ import { SqsDeletionQueue } from '../../shared/adapters/aws/sqs-deletion-queue.t
 import { canonicalJson } from '../../shared/domain/audit-chain.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { TenantSweeper } from '../../shared/ports/tenant-sweeper.ts';
-import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
+import {
+  runCleanupCycle,
+  type CleanupDeps,
+  type CleanupReport,
+} from '../../shared/use-cases/cleanup-cycle.ts';
 import { scanTable } from '../support/raw-tables.ts';
 import { NO_REMINDERS, NO_RETENTION } from '../support/no-retention.ts';
 
@@ -91,17 +101,31 @@ export interface ScopedCycle {
  * sees only the organizations of `scope` (other test files run cycles and deletions concurrently)
  * and drains `queueUrl` (a queue of this test file) instead of the shared deletion queue.
  */
-export function scopedCycle(options: { scope: ReadonlySet<string>; queueUrl: string; fault?: Fault; clockOffsetMs?: number }): ScopedCycle {
+export function scopedCycle(options: {
+  scope: ReadonlySet<string>;
+  queueUrl: string;
+  fault?: Fault;
+  clockOffsetMs?: number;
+}): ScopedCycle {
   const dynamo = new DynamoDBClient({});
   const s3 = new S3Client({ forcePathStyle: true });
   const dynamoCounter = { calls: 0 };
   const s3Counter = { calls: 0 };
-  instrument(dynamo as unknown as MiddlewareHost, options.fault?.service === 'dynamodb' ? options.fault : undefined, dynamoCounter);
-  instrument(s3 as unknown as MiddlewareHost, options.fault?.service === 's3' ? options.fault : undefined, s3Counter);
+  instrument(
+    dynamo as unknown as MiddlewareHost,
+    options.fault?.service === 'dynamodb' ? options.fault : undefined,
+    dynamoCounter,
+  );
+  instrument(
+    s3 as unknown as MiddlewareHost,
+    options.fault?.service === 's3' ? options.fault : undefined,
+    s3Counter,
+  );
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const real = new DynamoTenantSweeper(documents, env('RECORDS_TABLE'), env('AUDIT_TABLE'));
   const scopedSweeper: TenantSweeper = Object.assign(Object.create(real) as DynamoTenantSweeper, {
-    pending: async () => (await real.pending()).filter((p) => options.scope.has(p.kind === 'org' ? p.orgId : p.userId)),
+    pending: async () =>
+      (await real.pending()).filter((p) => options.scope.has(p.kind === 'org' ? p.orgId : p.userId)),
   });
   let offset = options.clockOffsetMs ?? 0;
   const clock: Clock = { now: () => new Date(Date.now() + offset) };
@@ -125,17 +149,29 @@ export function scopedCycle(options: { scope: ReadonlySet<string>; queueUrl: str
     run: async (run = {}) => {
       if (run.clockOffsetMs !== undefined) offset = run.clockOffsetMs;
       const now = Date.now();
-      return runCleanupCycle(deps, { cycleId: run.cycleId ?? randomUUID(), deadline: now + (run.budgetMs ?? 60_000), hardDeadline: now + 60_000 });
+      return runCleanupCycle(deps, {
+        cycleId: run.cycleId ?? randomUUID(),
+        deadline: now + (run.budgetMs ?? 60_000),
+        hardDeadline: now + 60_000,
+      });
     },
   };
 }
 
-export const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+export const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
 export const s3Client = new S3Client({ forcePathStyle: true });
 const writer = new AuditedWriter(documents, env('AUDIT_TABLE'), { now: () => new Date() });
 export const orgStore = new DynamoOrganizations(documents, env('RECORDS_TABLE'), writer);
 
-export const actor = (userId: string) => ({ userId, email: `${userId}@example.test`, sourceIp: '192.0.2.1', userAgent: 'tests', requestId: randomUUID() });
+export const actor = (userId: string) => ({
+  userId,
+  email: `${userId}@example.test`,
+  sourceIp: '192.0.2.1',
+  userAgent: 'tests',
+  requestId: randomUUID(),
+});
 
 export interface SeedShape {
   /** Items per sort-key kind beside the organization item and the owner's membership. */
@@ -149,32 +185,88 @@ export interface SeedShape {
  * membership, items of each kind with their index attributes, audit events through the writer,
  * files under its prefix; then its deletion requested through the store (status, marker, event).
  */
-export async function seedOrganization(orgId: string, shape: SeedShape, options: { requestDeletion?: boolean } = {}): Promise<{ ownerId: string }> {
+export async function seedOrganization(
+  orgId: string,
+  shape: SeedShape,
+  options: { requestDeletion?: boolean } = {},
+): Promise<{ ownerId: string }> {
   const ownerId = `owner-${randomUUID()}`;
   const now = new Date().toISOString();
   await orgStore.create(
-    { orgId, name: `Org ${orgId}`, status: 'active', createdAt: now, updatedAt: now, createdBy: ownerId, wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }], ownerCount: 1 },
-    { orgId, userId: ownerId, email: `${ownerId}@example.test`, role: 'owner', addedAt: now, addedBy: ownerId },
-    { draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor: actor(ownerId) },
+    {
+      orgId,
+      name: `Org ${orgId}`,
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+      createdBy: ownerId,
+      wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }],
+      ownerCount: 1,
+    },
+    {
+      orgId,
+      userId: ownerId,
+      email: `${ownerId}@example.test`,
+      role: 'owner',
+      addedAt: now,
+      addedBy: ownerId,
+    },
+    {
+      draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' },
+      actor: actor(ownerId),
+    },
   );
   const items: Record<string, unknown>[] = [];
   for (const [kind, count] of Object.entries(shape.items)) {
     for (let i = 0; i < count; i += 1) {
       const id = `${i}-${randomUUID()}`;
-      const item: Record<string, unknown> = { pk: `ORG#${orgId}`, sk: `${kind}#${id}`, kind: kind.toLowerCase(), payload: 'x'.repeat(64) };
-      if (kind === 'MEMBER') Object.assign(item, { gsi1pk: `USER#m-${id}`, gsi1sk: `ORG#${orgId}`, userId: `m-${id}`, email: `m-${id}@example.test`, role: 'member' });
-      if (kind === 'JOB') Object.assign(item, { gsi2pk: `ORG#${orgId}#SUBJ#${id}`, gsi2sk: `JOB#${id}`, gsi3pk: `ORG#${orgId}#ORCH#o1`, gsi3sk: `JOB#${id}` });
+      const item: Record<string, unknown> = {
+        pk: `ORG#${orgId}`,
+        sk: `${kind}#${id}`,
+        kind: kind.toLowerCase(),
+        payload: 'x'.repeat(64),
+      };
+      if (kind === 'MEMBER')
+        Object.assign(item, {
+          gsi1pk: `USER#m-${id}`,
+          gsi1sk: `ORG#${orgId}`,
+          userId: `m-${id}`,
+          email: `m-${id}@example.test`,
+          role: 'member',
+        });
+      if (kind === 'JOB')
+        Object.assign(item, {
+          gsi2pk: `ORG#${orgId}#SUBJ#${id}`,
+          gsi2sk: `JOB#${id}`,
+          gsi3pk: `ORG#${orgId}#ORCH#o1`,
+          gsi3sk: `JOB#${id}`,
+        });
       items.push(item);
     }
   }
   for (let i = 0; i < items.length; i += 25) {
-    await documents.send(new BatchWriteCommand({ RequestItems: { [env('RECORDS_TABLE')]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    await documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [env('RECORDS_TABLE')]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+        },
+      }),
+    );
   }
   for (let i = 0; i < shape.auditEvents; i += 1) {
-    await writer.append({ orgId, action: 'test.event', resource: { type: 'org', id: orgId }, outcome: 'success' }, actor(ownerId));
+    await writer.append(
+      { orgId, action: 'test.event', resource: { type: 'org', id: orgId }, outcome: 'success' },
+      actor(ownerId),
+    );
   }
   for (let i = 0; i < shape.files; i += 1) {
-    await s3Client.send(new PutObjectCommand({ Bucket: env('FILES_BUCKET'), Key: `orgs/${orgId}/exports/${i}.csv`, Body: `file ${i} of ${orgId}` }));
+    await s3Client.send(
+      new PutObjectCommand({
+        Bucket: env('FILES_BUCKET'),
+        Key: `orgs/${orgId}/exports/${i}.csv`,
+        Body: `file ${i} of ${orgId}`,
+      }),
+    );
   }
   if (options.requestDeletion !== false) {
     await orgStore.requestDeletion(orgId, ownerId, new Date().toISOString(), {
@@ -190,7 +282,10 @@ export async function seedOrganization(orgId: string, shape: SeedShape, options:
  * character), an organization whose id shares 25 characters, index entries naming them, and files
  * under `orgs/<orgId>0/` and `orgs/<orgId>-old`. Answers the partitions and file keys created.
  */
-export async function seedNeighbours(orgId: string, sibling: string): Promise<{ partitions: string[]; fileKeys: string[] }> {
+export async function seedNeighbours(
+  orgId: string,
+  sibling: string,
+): Promise<{ partitions: string[]; fileKeys: string[] }> {
   const partitions = [`ORG#${orgId}0`, `ORG#${sibling}`, `ORG#${orgId}#SUBJ#x`];
   const items = partitions.flatMap((pk, p) =>
     ['ORG', 'MEMBER#u1', 'JOB#j1', 'JOB#j2', 'ZZZ#other'].map((sk) => ({
@@ -201,23 +296,42 @@ export async function seedNeighbours(orgId: string, sibling: string): Promise<{ 
       ...(sk.startsWith('JOB#') ? { gsi2pk: `${pk}#SUBJ#s`, gsi2sk: sk } : {}),
     })),
   );
-  await documents.send(new BatchWriteCommand({ RequestItems: { [env('RECORDS_TABLE')]: items.map((Item) => ({ PutRequest: { Item } })) } }));
   await documents.send(
     new BatchWriteCommand({
-      RequestItems: { [env('AUDIT_TABLE')]: partitions.map((pk) => ({ PutRequest: { Item: { pk, sk: 'EVT#000000000001', actor: 'u1', actorEmail: 'n@example.test' } } })) },
+      RequestItems: { [env('RECORDS_TABLE')]: items.map((Item) => ({ PutRequest: { Item } })) },
+    }),
+  );
+  await documents.send(
+    new BatchWriteCommand({
+      RequestItems: {
+        [env('AUDIT_TABLE')]: partitions.map((pk) => ({
+          PutRequest: { Item: { pk, sk: 'EVT#000000000001', actor: 'u1', actorEmail: 'n@example.test' } },
+        })),
+      },
     }),
   );
   const fileKeys = [`orgs/${orgId}0/exports/a.csv`, `orgs/${sibling}/exports/b.csv`, `orgs/${orgId}-old`];
-  for (const Key of fileKeys) await s3Client.send(new PutObjectCommand({ Bucket: env('FILES_BUCKET'), Key, Body: `neighbour ${Key}` }));
+  for (const Key of fileKeys)
+    await s3Client.send(new PutObjectCommand({ Bucket: env('FILES_BUCKET'), Key, Body: `neighbour ${Key}` }));
   return { partitions, fileKeys };
 }
 
 /** A checksum of the neighbours as stored: every item of their partitions in both tables, and their files. */
-export async function neighbourChecksum(neighbours: { partitions: readonly string[]; fileKeys: readonly string[] }): Promise<string> {
+export async function neighbourChecksum(neighbours: {
+  partitions: readonly string[];
+  fileKeys: readonly string[];
+}): Promise<string> {
   const hash = createHash('sha256');
   for (const table of [env('RECORDS_TABLE'), env('AUDIT_TABLE')]) {
     for (const pk of neighbours.partitions) {
-      const { Items } = await documents.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
+      const { Items } = await documents.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+        }),
+      );
       hash.update(canonicalJson(Items ?? []));
     }
   }
@@ -230,25 +344,45 @@ export async function neighbourChecksum(neighbours: { partitions: readonly strin
 
 /** Whether a stored item belongs to `orgId`: its partition, an index key of it, or its marker. */
 function belongsTo(item: Record<string, unknown>, orgId: string): boolean {
-  return Object.values(item).some((value) => typeof value === 'string' && (value === orgId || value === `ORG#${orgId}` || value.startsWith(`ORG#${orgId}#`) || value.startsWith(`orgs/${orgId}/`)));
+  return Object.values(item).some(
+    (value) =>
+      typeof value === 'string' &&
+      (value === orgId ||
+        value === `ORG#${orgId}` ||
+        value.startsWith(`ORG#${orgId}#`) ||
+        value.startsWith(`orgs/${orgId}/`)),
+  );
 }
 
 /** Everything of `orgId` still stored: raw scans of both tables and a listing of its files. */
-export async function remainsOf(orgId: string, neighbourPartitions: readonly string[] = []): Promise<{ records: Record<string, unknown>[]; audit: Record<string, unknown>[]; files: string[] }> {
+export async function remainsOf(
+  orgId: string,
+  neighbourPartitions: readonly string[] = [],
+): Promise<{ records: Record<string, unknown>[]; audit: Record<string, unknown>[]; files: string[] }> {
   const [records, audit, listed] = await Promise.all([
     scanTable('records'),
     scanTable('audit'),
     s3Client.send(new ListObjectsV2Command({ Bucket: env('FILES_BUCKET'), Prefix: `orgs/${orgId}/` })),
   ]);
   return {
-    records: records.filter((item) => belongsTo(item, orgId) && !neighbourPartitions.includes(String(item.pk))),
+    records: records.filter(
+      (item) => belongsTo(item, orgId) && !neighbourPartitions.includes(String(item.pk)),
+    ),
     audit: audit.filter((item) => belongsTo(item, orgId) && !neighbourPartitions.includes(String(item.pk))),
     files: (listed.Contents ?? []).map((object) => object.Key ?? ''),
   };
 }
 
 export async function deletionRecordOf(orgId: string): Promise<Record<string, unknown> | undefined> {
-  return (await documents.send(new GetCommand({ TableName: env('RECORDS_TABLE'), Key: deletionRecordKey(orgId), ConsistentRead: true }))).Item;
+  return (
+    await documents.send(
+      new GetCommand({
+        TableName: env('RECORDS_TABLE'),
+        Key: deletionRecordKey(orgId),
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
 }
 
 /** How many deletion records name `orgId` (a duplicate would be a second item with its hash). */
@@ -258,17 +392,29 @@ export async function deletionRecordCount(orgId: string): Promise<number> {
 }
 
 /** A queue of the calling test, with a dead-letter queue after `maxReceiveCount` receives. */
-export async function testQueue(options: { visibilitySeconds: number; maxReceiveCount: number }): Promise<{ url: string; dlqUrl: string }> {
+export async function testQueue(options: {
+  visibilitySeconds: number;
+  maxReceiveCount: number;
+}): Promise<{ url: string; dlqUrl: string }> {
   const sqs = new SQSClient({});
   const name = `deletion-test-${randomUUID().slice(0, 8)}`;
   const endpoint = env('AWS_ENDPOINT_URL_SQS');
-  const reachable = (url: string | undefined): string => new URL(new URL(url ?? '').pathname, endpoint).toString();
+  const reachable = (url: string | undefined): string =>
+    new URL(new URL(url ?? '').pathname, endpoint).toString();
   const dlqUrl = reachable((await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl);
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
   const main = await sqs.send(
     new CreateQueueCommand({
       QueueName: name,
-      Attributes: { VisibilityTimeout: String(options.visibilitySeconds), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }) },
+      Attributes: {
+        VisibilityTimeout: String(options.visibilitySeconds),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: options.maxReceiveCount,
+        }),
+      },
     }),
   );
   return { url: reachable(main.QueueUrl), dlqUrl };

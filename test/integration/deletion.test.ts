@@ -36,7 +36,11 @@ import {
 } from './deletion-support.ts';
 import { PutObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 
-const SHAPE = { items: { JOB: 30, ORCH: 2, MEMBER: 3, ROLE: 1, EXT: 1, EXPORT: 1, BACKUP: 1, ZZZ: 2 }, files: 3, auditEvents: 4 };
+const SHAPE = {
+  items: { JOB: 30, ORCH: 2, MEMBER: 3, ROLE: 1, EXT: 1, EXPORT: 1, BACKUP: 1, ZZZ: 2 },
+  files: 3,
+  auditEvents: 4,
+};
 const sqs = new SQSClient({});
 
 afterAll(() => {
@@ -53,11 +57,20 @@ async function organizationWithNeighbours(shape: SeedShape = SHAPE) {
   return { orgId, neighbours, before: await neighbourChecksum(neighbours) };
 }
 
-async function expectErased(orgId: string, neighbours: { partitions: string[]; fileKeys: string[] }, before: string): Promise<void> {
+async function expectErased(
+  orgId: string,
+  neighbours: { partitions: string[]; fileKeys: string[] },
+  before: string,
+): Promise<void> {
   const left = await remainsOf(orgId, neighbours.partitions);
   expect(left).toEqual({ records: [], audit: [], files: [] });
   const record = await deletionRecordOf(orgId);
-  expect(record).toMatchObject({ orgIdHash: sha256(orgId), requestedByHash: expect.stringMatching(/^[0-9a-f]{64}$/), startedAt: expect.any(String), finishedAt: expect.any(String) });
+  expect(record).toMatchObject({
+    orgIdHash: sha256(orgId),
+    requestedByHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    startedAt: expect.any(String),
+    finishedAt: expect.any(String),
+  });
   expect(JSON.stringify(record)).not.toContain(orgId);
   expect(await deletionRecordCount(orgId)).toBe(1);
   expect(await neighbourChecksum(neighbours)).toBe(before);
@@ -74,12 +87,33 @@ describe('a full clean-up cycle', () => {
     const report = await cycle.run();
 
     // Assess
-    expect(report.organizations).toEqual([{ orgIdHash: sha256(orgId), done: true, counts: expect.objectContaining({ job: 30, member: 4, orch: 2, role: 1, ext: 1, export: 1, backup: 1, zzz: 2, files: 3 }) }]);
+    expect(report.organizations).toEqual([
+      {
+        orgIdHash: sha256(orgId),
+        done: true,
+        counts: expect.objectContaining({
+          job: 30,
+          member: 4,
+          orch: 2,
+          role: 1,
+          ext: 1,
+          export: 1,
+          backup: 1,
+          zzz: 2,
+          files: 3,
+        }),
+      },
+    ]);
     // org.create + 4 test events + org.delete (no sequencer runs in this file: no head, no batch).
     expect(report.organizations[0]!.counts.audit).toBe(6);
     await expectErased(orgId, neighbours, before);
     const { Items } = await documents.send(
-      new (await import('@aws-sdk/lib-dynamodb')).QueryCommand({ TableName: env('RECORDS_TABLE'), IndexName: 'bySubject', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': `ORG#${orgId}#SUBJ#x` } }),
+      new (await import('@aws-sdk/lib-dynamodb')).QueryCommand({
+        TableName: env('RECORDS_TABLE'),
+        IndexName: 'bySubject',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': `ORG#${orgId}#SUBJ#x` },
+      }),
     );
     expect(Items).toEqual([]);
   });
@@ -97,21 +131,28 @@ describe('faults at each step', () => {
     ['the final transaction', { service: 'dynamodb', command: /^TransactWrite/, nth: 1 }],
   ];
 
-  test.each(faults)('a failure in %s stops the run; the next run finishes with nothing left and nothing extra deleted', async (_step, fault) => {
-    // Prepare
-    const { orgId, neighbours, before } = await organizationWithNeighbours();
-    const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
-    const scope = new Set([orgId]);
+  test.each(faults)(
+    'a failure in %s stops the run; the next run finishes with nothing left and nothing extra deleted',
+    async (_step, fault) => {
+      // Prepare
+      const { orgId, neighbours, before } = await organizationWithNeighbours();
+      const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
+      const scope = new Set([orgId]);
 
-    // Act
-    const failed = await scopedCycle({ scope, queueUrl: queue.url, fault }).run().catch(() => undefined);
-    const finished = await scopedCycle({ scope, queueUrl: queue.url }).run();
+      // Act
+      const failed = await scopedCycle({ scope, queueUrl: queue.url, fault })
+        .run()
+        .catch(() => undefined);
+      const finished = await scopedCycle({ scope, queueUrl: queue.url }).run();
 
-    // Assess
-    expect(failed?.organizations.every((o) => !o.done) ?? true).toBe(true);
-    expect(finished.organizations).toEqual([expect.objectContaining({ orgIdHash: sha256(orgId), done: true })]);
-    await expectErased(orgId, neighbours, before);
-  });
+      // Assess
+      expect(failed?.organizations.every((o) => !o.done) ?? true).toBe(true);
+      expect(finished.organizations).toEqual([
+        expect.objectContaining({ orgIdHash: sha256(orgId), done: true }),
+      ]);
+      await expectErased(orgId, neighbours, before);
+    },
+  );
 
   test('a crash twice in a row (no lease released) resumes once the lease has expired', async () => {
     // Prepare
@@ -120,9 +161,22 @@ describe('faults at each step', () => {
     const scope = new Set([orgId]);
 
     // Act
-    await scopedCycle({ scope, queueUrl: queue.url, fault: { service: 'dynamodb', command: /^BatchWrite/, nth: 2, persistent: true } }).run().catch(() => undefined);
+    await scopedCycle({
+      scope,
+      queueUrl: queue.url,
+      fault: { service: 'dynamodb', command: /^BatchWrite/, nth: 2, persistent: true },
+    })
+      .run()
+      .catch(() => undefined);
     const whileLeased = await scopedCycle({ scope, queueUrl: queue.url }).run();
-    await scopedCycle({ scope, queueUrl: queue.url, clockOffsetMs: 120_000, fault: { service: 's3', command: /^DeleteObjects/, nth: 1, persistent: true } }).run().catch(() => undefined);
+    await scopedCycle({
+      scope,
+      queueUrl: queue.url,
+      clockOffsetMs: 120_000,
+      fault: { service: 's3', command: /^DeleteObjects/, nth: 1, persistent: true },
+    })
+      .run()
+      .catch(() => undefined);
     const finished = await scopedCycle({ scope, queueUrl: queue.url, clockOffsetMs: 240_000 }).run();
 
     // Assess
@@ -137,7 +191,12 @@ describe('messages', () => {
     // Prepare
     const { orgId, neighbours, before } = await organizationWithNeighbours();
     const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
-    const body = JSON.stringify({ kind: 'org', orgId, requestedBy: 'someone', requestedAt: new Date().toISOString() });
+    const body = JSON.stringify({
+      kind: 'org',
+      orgId,
+      requestedBy: 'someone',
+      requestedAt: new Date().toISOString(),
+    });
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
     const cycle = scopedCycle({ scope: new Set(), queueUrl: queue.url });
@@ -162,7 +221,10 @@ describe('messages', () => {
     const scope = new Set([orgId]);
 
     // Act
-    const reports = await Promise.all([scopedCycle({ scope, queueUrl: queue.url }).run(), scopedCycle({ scope, queueUrl: queue.url }).run()]);
+    const reports = await Promise.all([
+      scopedCycle({ scope, queueUrl: queue.url }).run(),
+      scopedCycle({ scope, queueUrl: queue.url }).run(),
+    ]);
 
     // Assess
     const done = reports.flatMap((r) => r.organizations).filter((o) => o.done);
@@ -174,7 +236,9 @@ describe('messages', () => {
   test('a malformed message is never acknowledged and lands in the dead-letter queue', async () => {
     // Prepare
     const queue = await testQueue({ visibilitySeconds: 1, maxReceiveCount: 2 });
-    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"kind":"org","orgId":"../../etc"}' }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"kind":"org","orgId":"../../etc"}' }),
+    );
     const cycle = scopedCycle({ scope: new Set(), queueUrl: queue.url });
 
     // Act
@@ -206,10 +270,16 @@ describe('the routes', () => {
     const deleted = await callRoute({ route: orgRoutes.deleteOrg, as: owner, params: { orgId } });
     expect(deleted.status).toBe(202);
     expect(deleted.body).toEqual({ status: 'pending_deletion' });
-    expect((await callRoute({ route: orgRoutes.getOrg, as: owner, params: { orgId } })).body).toMatchObject({ status: 'pending_deletion' });
+    expect((await callRoute({ route: orgRoutes.getOrg, as: owner, params: { orgId } })).body).toMatchObject({
+      status: 'pending_deletion',
+    });
     expect((await callRoute({ route: orgRoutes.getOrg, as: member, params: { orgId } })).status).toBe(404);
-    expect((await callRoute({ route: orgRoutes.listMembers, as: owner, params: { orgId } })).status).toBe(404);
-    expect((await callRoute({ route: orgRoutes.cancelOrgDeletion, as: member, params: { orgId } })).status).toBe(404);
+    expect((await callRoute({ route: orgRoutes.listMembers, as: owner, params: { orgId } })).status).toBe(
+      404,
+    );
+    expect(
+      (await callRoute({ route: orgRoutes.cancelOrgDeletion, as: member, params: { orgId } })).status,
+    ).toBe(404);
 
     const cancelled = await callRoute({ route: orgRoutes.cancelOrgDeletion, as: owner, params: { orgId } });
     expect(cancelled.status).toBe(200);
@@ -219,10 +289,14 @@ describe('the routes', () => {
     // Once a cycle has claimed it, the deletion can no longer be cancelled.
     expect((await callRoute({ route: orgRoutes.deleteOrg, as: owner, params: { orgId } })).status).toBe(202);
     const sweeper = new DynamoTenantSweeper(documents, env('RECORDS_TABLE'), env('AUDIT_TABLE'));
-    expect((await sweeper.claim(orgId, { owner: 'test-cycle', until: Date.now() + 60_000 }, new Date())).outcome).toBe('claimed');
+    expect(
+      (await sweeper.claim(orgId, { owner: 'test-cycle', until: Date.now() + 60_000 }, new Date())).outcome,
+    ).toBe('claimed');
     const late = await callRoute({ route: orgRoutes.cancelOrgDeletion, as: owner, params: { orgId } });
     expect(late.status).toBe(409);
-    expect((await callRoute({ route: orgRoutes.getOrg, as: owner, params: { orgId } })).body).toMatchObject({ status: 'deleting' });
+    expect((await callRoute({ route: orgRoutes.getOrg, as: owner, params: { orgId } })).body).toMatchObject({
+      status: 'deleting',
+    });
     const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
     await sweeper.release(orgId, 'test-cycle');
     const report = await scopedCycle({ scope: new Set([orgId]), queueUrl: queue.url }).run();
@@ -242,14 +316,18 @@ describe('the routes', () => {
     const refused = await callRoute({ route: orgRoutes.deleteMe, as: leaving });
     expect(refused.status).toBe(409);
     expect(refused.body.type).toMatch(/last-owner$/);
-    expect((await callRoute({ route: orgRoutes.deleteOrg, as: leaving, params: { orgId: ownOrg } })).status).toBe(202);
+    expect(
+      (await callRoute({ route: orgRoutes.deleteOrg, as: leaving, params: { orgId: ownOrg } })).status,
+    ).toBe(202);
     // Still the last owner of an organization pending deletion (it could be cancelled).
     expect((await callRoute({ route: orgRoutes.deleteMe, as: leaving })).status).toBe(409);
     const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
     await scopedCycle({ scope: new Set([ownOrg]), queueUrl: queue.url }).run();
 
     // Something identifying in Stays' audit log: the owner-add and a read by the leaving user.
-    expect((await callRoute({ route: orgRoutes.listMembers, as: leaving, params: { orgId } })).status).toBe(200);
+    expect((await callRoute({ route: orgRoutes.listMembers, as: leaving, params: { orgId } })).status).toBe(
+      200,
+    );
     const accepted = await callRoute({ route: orgRoutes.deleteMe, as: leaving });
     expect(accepted.status).toBe(202);
     expect((await callRoute({ route: orgRoutes.me, as: leaving })).body.memberships).toEqual([]);
@@ -277,7 +355,9 @@ describe('the scheduled function', () => {
     // Prepare: an organization deleted through the API (its message is on the shared queue) and expired items.
     const owner = newUser('owner');
     const orgId = await createOrg(owner, 'Via handler');
-    await s3Client.send(new PutObjectCommand({ Bucket: env('FILES_BUCKET'), Key: `orgs/${orgId}/backups/b.zip`, Body: 'zip' }));
+    await s3Client.send(
+      new PutObjectCommand({ Bucket: env('FILES_BUCKET'), Key: `orgs/${orgId}/backups/b.zip`, Body: 'zip' }),
+    );
     expect((await callRoute({ route: orgRoutes.deleteOrg, as: owner, params: { orgId } })).status).toBe(202);
     const other = await createOrg(owner, 'Has expired things');
     const past = Math.floor(Date.now() / 1000) - 60;
@@ -292,14 +372,18 @@ describe('the scheduled function', () => {
     const report = await handler(scheduledEvent('cleanup-schedule'), lambdaContext(functionNamed('cleanup')));
 
     // Assess
-    expect(report.organizations).toContainEqual(expect.objectContaining({ orgIdHash: sha256(orgId), done: true }));
+    expect(report.organizations).toContainEqual(
+      expect.objectContaining({ orgIdHash: sha256(orgId), done: true }),
+    );
     expect(report.expired.files).toBeGreaterThanOrEqual(1);
     expect(report.expired.links).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(report)).not.toContain(orgId);
     expect(await remainsOf(orgId)).toEqual({ records: [], audit: [], files: [] });
     const kept = (await remainsOf(other)).records.map((item) => item.sk).sort();
     expect(kept).toEqual(['EXPORT#fresh', 'MEMBER#' + owner.sub, 'ORG']);
-    await expect(s3Client.send(new HeadObjectCommand({ Bucket: env('FILES_BUCKET'), Key: fileKey }))).rejects.toThrow();
+    await expect(
+      s3Client.send(new HeadObjectCommand({ Bucket: env('FILES_BUCKET'), Key: fileKey })),
+    ).rejects.toThrow();
   });
 });
 
@@ -308,12 +392,21 @@ describe('property', () => {
     const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
     const kinds = fc.constantFrom('JOB', 'ORCH', 'MEMBER', 'ROLE', 'EXT', 'EXPORT', 'BACKUP', 'NEW');
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(kinds, fc.integer({ min: 0, max: 40 })), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 5 }), async (items, files, audit) => {
-        const { orgId, neighbours, before } = await organizationWithNeighbours({ items, files, auditEvents: audit });
-        const report = await scopedCycle({ scope: new Set([orgId]), queueUrl: queue.url }).run();
-        expect(report.organizations).toEqual([expect.objectContaining({ done: true })]);
-        await expectErased(orgId, neighbours, before);
-      }),
+      fc.asyncProperty(
+        fc.dictionary(kinds, fc.integer({ min: 0, max: 40 })),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 5 }),
+        async (items, files, audit) => {
+          const { orgId, neighbours, before } = await organizationWithNeighbours({
+            items,
+            files,
+            auditEvents: audit,
+          });
+          const report = await scopedCycle({ scope: new Set([orgId]), queueUrl: queue.url }).run();
+          expect(report.organizations).toEqual([expect.objectContaining({ done: true })]);
+          await expectErased(orgId, neighbours, before);
+        },
+      ),
       { numRuns: 8 },
     );
   }, 120_000);

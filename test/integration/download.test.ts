@@ -31,30 +31,62 @@ interface Answer {
   readonly text: string;
 }
 
-async function invoke(method: 'GET' | 'POST', backupId: string, init: { query?: string; form?: Record<string, string> }): Promise<Answer> {
+async function invoke(
+  method: 'GET' | 'POST',
+  backupId: string,
+  init: { query?: string; form?: Record<string, string> },
+): Promise<Answer> {
   const route = method === 'GET' ? downloadRoutes.downloadPage : downloadRoutes.downloadSubmit;
-  const body = init.form === undefined ? Buffer.alloc(0) : Buffer.from(new URLSearchParams(init.form).toString(), 'utf8');
+  const body =
+    init.form === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(new URLSearchParams(init.form).toString(), 'utf8');
   const event = httpApiEvent({
     method,
     rawPath: `/v1/backups/${backupId}/download`,
     rawQueryString: init.query ?? '',
-    headers: { host: 'localhost', 'user-agent': 'custos-tests', ...(init.form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
+    headers: {
+      host: 'localhost',
+      'user-agent': 'custos-tests',
+      ...(init.form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+    },
     body,
     routeKey: routeKey(route),
     pathParameters: { backupId },
     sourceIp: '192.0.2.20',
   });
-  const result = (await runtime.invoke(functionNamed('download'), event)) as APIGatewayProxyStructuredResultV2;
-  const text = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
-  return { status: result.statusCode ?? 200, headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), text };
+  const result = (await runtime.invoke(
+    functionNamed('download'),
+    event,
+  )) as APIGatewayProxyStructuredResultV2;
+  const text =
+    result.body === undefined
+      ? ''
+      : result.isBase64Encoded
+        ? Buffer.from(result.body, 'base64').toString('utf8')
+        : result.body;
+  return {
+    status: result.statusCode ?? 200,
+    headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    text,
+  };
 }
 
 /** A ready backup (of `requester`, an owner) and the token of its emailed link. */
 async function readyBackup(requester: TestUser = owner): Promise<{ backupId: string; token: string }> {
-  const created = await callRoute({ route: r.createBackup, as: requester, params: { orgId }, body: { password: PASSWORD } });
+  const created = await callRoute({
+    route: r.createBackup,
+    as: requester,
+    params: { orgId },
+    body: { password: PASSWORD },
+  });
   expect(created.status).toBe(202);
   const backupId = created.body.backupId as string;
-  await workUntil(async () => (await callRoute({ route: r.getBackup, as: requester, params: { orgId, backupId } })).body.email === 'sent');
+  await workUntil(
+    async () =>
+      (await callRoute({ route: r.getBackup, as: requester, params: { orgId, backupId } })).body.email ===
+      'sent',
+  );
   const mail = (await emailsTo(requester.email)).find((m) => (m.body.text ?? '').includes(backupId));
   const token = /download\?token=([A-Za-z0-9_-]{43})/.exec(mail?.body.text ?? '')?.[1];
   if (token === undefined) throw new Error('No link in the backup email');
@@ -105,52 +137,92 @@ test('the right password answers 303 to a short-lived S3 URL that serves the ZIP
   const file = Buffer.from(await (await fetch(location)).arrayBuffer());
   expect(file.subarray(0, 2).toString('latin1')).toBe('PK');
   const events = (await auditEvents(orgId)).filter((e) => e.action === 'backup.download');
-  expect(events.at(-1)).toMatchObject({ outcome: 'success', actor: `link:${backup.backupId}`, ip: '192.0.2.20' });
+  expect(events.at(-1)).toMatchObject({
+    outcome: 'success',
+    actor: `link:${backup.backupId}`,
+    ip: '192.0.2.20',
+  });
   expect(JSON.stringify(events)).not.toContain(backup.token);
 });
 
 test('wrong passwords answer 401 with the tries left; the fifth locks the link (423), even for the right one', async () => {
   const other = await readyBackup();
   for (const left of [4, 3, 2, 1]) {
-    const wrong = await invoke('POST', other.backupId, { form: { token: other.token, password: 'not the password at all' } });
+    const wrong = await invoke('POST', other.backupId, {
+      form: { token: other.token, password: 'not the password at all' },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain(left === 1 ? '1 try left' : `${left} tries left`);
   }
-  expect((await invoke('POST', other.backupId, { form: { token: other.token, password: 'still not the password' } })).status).toBe(423);
-  expect((await invoke('POST', other.backupId, { form: { token: other.token, password: PASSWORD } })).status).toBe(423);
+  expect(
+    (
+      await invoke('POST', other.backupId, {
+        form: { token: other.token, password: 'still not the password' },
+      })
+    ).status,
+  ).toBe(423);
+  expect(
+    (await invoke('POST', other.backupId, { form: { token: other.token, password: PASSWORD } })).status,
+  ).toBe(423);
   expect((await invoke('GET', other.backupId, { query: `token=${other.token}` })).status).toBe(423);
-  const denied = (await auditEvents(orgId)).filter((e) => e.action === 'backup.download' && (e.resource as { id: string }).id === other.backupId);
+  const denied = (await auditEvents(orgId)).filter(
+    (e) => e.action === 'backup.download' && (e.resource as { id: string }).id === other.backupId,
+  );
   expect(denied.map((e) => e.outcome)).toEqual(['denied', 'denied', 'denied', 'denied', 'denied']);
 });
 
 // Access is checked when the link is used: an owner removed or demoted since keeps the email and the password, not the access (issue 16).
 test.each([
-  ['removed', (coOwner: TestUser) => callRoute({ route: orgRoutes.removeMember, as: owner, params: { orgId, userId: coOwner.sub } })],
-  ['demoted to admin', (coOwner: TestUser) => callRoute({ route: orgRoutes.changeMember, as: owner, params: { orgId, userId: coOwner.sub }, body: { role: 'admin' } })],
-])('the link of an owner %s since is revoked (410) for the page and the right password; the try is audited', async (_name, revoke) => {
-  // Prepare
-  const coOwner = newUser('co-owner');
-  await addMember(orgId, owner, coOwner, 'owner');
-  const link = await readyBackup(coOwner);
-  expect((await invoke('GET', link.backupId, { query: `token=${link.token}` })).status).toBe(200);
-  expect([200, 204]).toContain((await revoke(coOwner)).status);
-  // Act
-  const page = await invoke('GET', link.backupId, { query: `token=${link.token}` });
-  const submitted = await invoke('POST', link.backupId, { form: { token: link.token, password: PASSWORD } });
-  // Assess
-  expect(page.status).toBe(410);
-  expect(page.text).toContain('This download link is no longer valid');
-  expect(page.text).not.toContain('Link Ltd');
-  expect(submitted.status).toBe(410);
-  expect(submitted.headers.location).toBeUndefined();
-  const events = (await auditEvents(orgId)).filter((e) => e.action === 'backup.download' && (e.resource as { id: string }).id === link.backupId);
-  expect(events.map((e) => [e.outcome, (e.detail as { reason?: string }).reason])).toEqual([['denied', 'requester-not-owner']]);
-});
+  [
+    'removed',
+    (coOwner: TestUser) =>
+      callRoute({ route: orgRoutes.removeMember, as: owner, params: { orgId, userId: coOwner.sub } }),
+  ],
+  [
+    'demoted to admin',
+    (coOwner: TestUser) =>
+      callRoute({
+        route: orgRoutes.changeMember,
+        as: owner,
+        params: { orgId, userId: coOwner.sub },
+        body: { role: 'admin' },
+      }),
+  ],
+])(
+  'the link of an owner %s since is revoked (410) for the page and the right password; the try is audited',
+  async (_name, revoke) => {
+    // Prepare
+    const coOwner = newUser('co-owner');
+    await addMember(orgId, owner, coOwner, 'owner');
+    const link = await readyBackup(coOwner);
+    expect((await invoke('GET', link.backupId, { query: `token=${link.token}` })).status).toBe(200);
+    expect([200, 204]).toContain((await revoke(coOwner)).status);
+    // Act
+    const page = await invoke('GET', link.backupId, { query: `token=${link.token}` });
+    const submitted = await invoke('POST', link.backupId, {
+      form: { token: link.token, password: PASSWORD },
+    });
+    // Assess
+    expect(page.status).toBe(410);
+    expect(page.text).toContain('This download link is no longer valid');
+    expect(page.text).not.toContain('Link Ltd');
+    expect(submitted.status).toBe(410);
+    expect(submitted.headers.location).toBeUndefined();
+    const events = (await auditEvents(orgId)).filter(
+      (e) => e.action === 'backup.download' && (e.resource as { id: string }).id === link.backupId,
+    );
+    expect(events.map((e) => [e.outcome, (e.detail as { reason?: string }).reason])).toEqual([
+      ['denied', 'requester-not-owner'],
+    ]);
+  },
+);
 
 test('after 7 days and a second the link is gone (410), for the page and the form', async () => {
   advanceDomainClock(7 * 24 * 3600 + 1);
   const page = await invoke('GET', backup.backupId, { query: `token=${backup.token}` });
   expect(page.status).toBe(410);
   expect(page.text).toContain('This download link has expired');
-  expect((await invoke('POST', backup.backupId, { form: { token: backup.token, password: PASSWORD } })).status).toBe(410);
+  expect(
+    (await invoke('POST', backup.backupId, { form: { token: backup.token, password: PASSWORD } })).status,
+  ).toBe(410);
 });

@@ -29,9 +29,14 @@ let decrypts = 0;
 beforeAll(async () => {
   orgId = await createOrg(owner, 'Masks & Co');
   orchestrationId = await createOrchestration(orgId, owner, { name: 'One secret', fields: FIELDS });
-  const roleId = await createRole(orgId, owner, { name: 'No SSN', permissions: ['jobs.read_all'], fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } } });
+  const roleId = await createRole(orgId, owner, {
+    name: 'No SSN',
+    permissions: ['jobs.read_all'],
+    fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } },
+  });
   await addMember(orgId, owner, hider, roleId);
-  for (let i = 0; i < 3; i += 1) jobIds.push(await createJob(orgId, orchestrationId, owner, { title: `Claim ${i}`, ssn: `${SSN}-${i}` }));
+  for (let i = 0; i < 3; i += 1)
+    jobIds.push(await createJob(orgId, orchestrationId, owner, { title: `Claim ${i}`, ssn: `${SSN}-${i}` }));
   // The client the functions' KmsKeys sends with: every Decrypt they make goes through here.
   kms().middlewareStack.add(
     (next, context) => (args) => {
@@ -56,7 +61,9 @@ test('a role with the encrypted field hidden reads and lists jobs without any De
   // Prepare
   const eventsBefore = (await auditEvents(orgId)).length;
   // Act
-  const reads = await Promise.all(jobIds.map((jobId) => callRoute({ route: jobRoutes.getJob, as: hider, params: { orgId, jobId } })));
+  const reads = await Promise.all(
+    jobIds.map((jobId) => callRoute({ route: jobRoutes.getJob, as: hider, params: { orgId, jobId } })),
+  );
   const list = await callRoute({ route: jobRoutes.listJobs, as: hider, params: { orgId, orchestrationId } });
   // Assess
   for (const [i, read] of reads.entries()) {
@@ -68,7 +75,9 @@ test('a role with the encrypted field hidden reads and lists jobs without any De
   for (const item of list.body.items) expect(item.fields).not.toHaveProperty('ssn');
   expect(decrypts).toBe(0);
   // Nothing was decrypted, so no decrypting-read event either.
-  expect((await auditEvents(orgId)).slice(eventsBefore).filter((event) => event.action === 'job.read')).toEqual([]);
+  expect(
+    (await auditEvents(orgId)).slice(eventsBefore).filter((event) => event.action === 'job.read'),
+  ).toEqual([]);
 });
 
 test('control: the owner reading the same jobs costs exactly one Decrypt (then the cache serves)', async () => {
@@ -77,6 +86,8 @@ test('control: the owner reading the same jobs costs exactly one Decrypt (then t
 
   expect(read.status).toBe(200);
   expect(read.body.fields.ssn).toBe(`${SSN}-0`);
-  expect(list.body.items.map((item: { fields: { ssn: string } }) => item.fields.ssn).sort()).toEqual([0, 1, 2].map((i) => `${SSN}-${i}`));
+  expect(list.body.items.map((item: { fields: { ssn: string } }) => item.fields.ssn).sort()).toEqual(
+    [0, 1, 2].map((i) => `${SSN}-${i}`),
+  );
   expect(decrypts).toBe(1);
 });

@@ -109,7 +109,9 @@ function encodedForms(text: string): string[] {
   return forms;
 }
 
-const NEEDLES: readonly { readonly secret: string; readonly needle: string }[] = Object.entries(SECRET).flatMap(([secret, value]) =>
+const NEEDLES: readonly { readonly secret: string; readonly needle: string }[] = Object.entries(
+  SECRET,
+).flatMap(([secret, value]) =>
   spellings(value).flatMap((form) => [form, ...encodedForms(form)].map((needle) => ({ secret, needle }))),
 );
 
@@ -117,12 +119,15 @@ const NEEDLES: readonly { readonly secret: string; readonly needle: string }[] =
 function stringsOf(value: AttributeValue): string[] {
   if (value.S !== undefined) return [value.S];
   if (value.N !== undefined) return [value.N];
-  if (value.B !== undefined) return [Buffer.from(value.B).toString('base64'), Buffer.from(value.B).toString('latin1')];
+  if (value.B !== undefined)
+    return [Buffer.from(value.B).toString('base64'), Buffer.from(value.B).toString('latin1')];
   if (value.SS !== undefined) return value.SS;
   if (value.NS !== undefined) return value.NS;
-  if (value.BS !== undefined) return value.BS.flatMap((b) => [Buffer.from(b).toString('base64'), Buffer.from(b).toString('latin1')]);
+  if (value.BS !== undefined)
+    return value.BS.flatMap((b) => [Buffer.from(b).toString('base64'), Buffer.from(b).toString('latin1')]);
   if (value.L !== undefined) return value.L.flatMap(stringsOf);
-  if (value.M !== undefined) return Object.entries(value.M).flatMap(([key, inner]) => [key, ...stringsOf(inner)]);
+  if (value.M !== undefined)
+    return Object.entries(value.M).flatMap(([key, inner]) => [key, ...stringsOf(inner)]);
   return [];
 }
 
@@ -162,25 +167,68 @@ beforeAll(async () => {
   orgId = await createOrg(owner, 'Raw Tables GmbH');
   neighbourOrgId = await createOrg(neighbour, 'Next Door GmbH');
   orchestrationId = await createOrchestration(orgId, owner, { name: 'Personal', fields: FIELDS });
-  jobA = await createJob(orgId, orchestrationId, owner, { title: 'Claim A', email: SECRET.emailA, phone: SECRET.phoneA, ssn: SECRET.ssnA, income: SECRET.income });
-  jobB = await createJob(orgId, orchestrationId, owner, { title: 'Claim B', email: SECRET.emailB, phone: SECRET.phoneB, ssn: SECRET.ssnB });
-  const updated = await call({ route: jobRoutes.updateJob, as: owner, params: { orgId, jobId: jobA }, body: { fields: { title: 'Claim A, checked', email: SECRET.emailRectified, phone: SECRET.phoneUpdated } } });
+  jobA = await createJob(orgId, orchestrationId, owner, {
+    title: 'Claim A',
+    email: SECRET.emailA,
+    phone: SECRET.phoneA,
+    ssn: SECRET.ssnA,
+    income: SECRET.income,
+  });
+  jobB = await createJob(orgId, orchestrationId, owner, {
+    title: 'Claim B',
+    email: SECRET.emailB,
+    phone: SECRET.phoneB,
+    ssn: SECRET.ssnB,
+  });
+  const updated = await call({
+    route: jobRoutes.updateJob,
+    as: owner,
+    params: { orgId, jobId: jobA },
+    body: { fields: { title: 'Claim A, checked', email: SECRET.emailRectified, phone: SECRET.phoneUpdated } },
+  });
   expect(updated.status).toBe(200);
-  expect((await call({ route: jobRoutes.transitionJob, as: owner, params: { orgId, jobId: jobA }, body: { stage: 'review' } })).status).toBe(200);
+  expect(
+    (
+      await call({
+        route: jobRoutes.transitionJob,
+        as: owner,
+        params: { orgId, jobId: jobA },
+        body: { stage: 'review' },
+      })
+    ).status,
+  ).toBe(200);
   // Reads that decrypt, so their audit events and logs are part of what is searched.
-  expect((await call({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: jobA } })).status).toBe(200);
-  expect((await call({ route: jobRoutes.listJobs, as: owner, params: { orgId, orchestrationId } })).status).toBe(200);
-  const token = await call({ route: extensionRoutes.setToken, as: owner, params: { orgId, extensionId: 'custom-webhook' }, body: { token: SECRET.token } });
+  expect((await call({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: jobA } })).status).toBe(
+    200,
+  );
+  expect(
+    (await call({ route: jobRoutes.listJobs, as: owner, params: { orgId, orchestrationId } })).status,
+  ).toBe(200);
+  const token = await call({
+    route: extensionRoutes.setToken,
+    as: owner,
+    params: { orgId, extensionId: 'custom-webhook' },
+    body: { token: SECRET.token },
+  });
   expect(token.status).toBe(204);
 
-  const backup = await call({ route: portabilityRoutes.createBackup, as: owner, params: { orgId }, body: { password: SECRET.password } });
+  const backup = await call({
+    route: portabilityRoutes.createBackup,
+    as: owner,
+    params: { orgId },
+    body: { password: SECRET.password },
+  });
   expect(backup.status).toBe(202);
   const backupId = backup.body.backupId as string;
   await workUntil(async () => {
-    const status = (await call({ route: portabilityRoutes.getBackup, as: owner, params: { orgId, backupId } })).body;
+    const status = (
+      await call({ route: portabilityRoutes.getBackup, as: owner, params: { orgId, backupId } })
+    ).body;
     return status.status === 'failed' || (status.status === 'ready' && status.email !== 'pending');
   });
-  const object = await s3.send(new GetObjectCommand({ Bucket: testEnv('FILES_BUCKET'), Key: `orgs/${orgId}/backups/${backupId}.zip` }));
+  const object = await s3.send(
+    new GetObjectCommand({ Bucket: testEnv('FILES_BUCKET'), Key: `orgs/${orgId}/backups/${backupId}.zip` }),
+  );
   backupZip = Buffer.from(await object.Body!.transformToByteArray());
 }, 90_000);
 
@@ -205,29 +253,49 @@ describe('no plaintext of an encrypted value is stored anywhere', () => {
 
   test('the organization wrote what the test searches for', async () => {
     const [a, b] = [await rawFields(jobA), await rawFields(jobB)];
-    for (const fieldId of ['email', 'phone', 'ssn', 'income']) expect(String(a[fieldId])).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
-    for (const fieldId of ['email', 'phone', 'ssn']) expect(String(b[fieldId])).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    for (const fieldId of ['email', 'phone', 'ssn', 'income'])
+      expect(String(a[fieldId])).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    for (const fieldId of ['email', 'phone', 'ssn'])
+      expect(String(b[fieldId])).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
     const [connection] = await storedRecords(orgId, 'EXT#custom-webhook');
     expect(connection).toBeDefined();
     const events = await auditEvents(orgId);
     const update = events.find((event) => event.action === 'job.update');
     // The update's `changes` name the encrypted fields, carry only the plain value.
-    expect(update).toMatchObject({ changes: { fields: expect.arrayContaining(['title', 'email', 'phone']), values: { title: 'Claim A, checked' } } });
+    expect(update).toMatchObject({
+      changes: {
+        fields: expect.arrayContaining(['title', 'email', 'phone']),
+        values: { title: 'Claim A, checked' },
+      },
+    });
     expect(Object.keys((update!.changes as { values: object }).values)).toEqual(['title']);
-    expect(events.map((event) => event.action)).toEqual(expect.arrayContaining(['job.create', 'job.update', 'job.transition', 'job.read', 'extension.token_set', 'backup.create']));
+    expect(events.map((event) => event.action)).toEqual(
+      expect.arrayContaining([
+        'job.create',
+        'job.update',
+        'job.transition',
+        'job.read',
+        'extension.token_set',
+        'backup.create',
+      ]),
+    );
   });
 
   test('records table: every item, keys and indexes included', async () => {
     const items = await scanTableRaw('records');
     expect(items.length).toBeGreaterThan(0);
-    const leaks = items.flatMap((item) => leaksIn(itemText(item)).map((secret) => `${item.pk?.S}/${item.sk?.S}: ${secret}`));
+    const leaks = items.flatMap((item) =>
+      leaksIn(itemText(item)).map((secret) => `${item.pk?.S}/${item.sk?.S}: ${secret}`),
+    );
     expect(leaks).toEqual([]);
   });
 
   test('audit table: every event, its changes and its detail', async () => {
     const items = await scanTableRaw('audit');
     expect(items.some((item) => item.pk?.S === `ORG#${orgId}`)).toBe(true);
-    const leaks = items.flatMap((item) => leaksIn(itemText(item)).map((secret) => `${item.pk?.S}/${item.sk?.S}: ${secret}`));
+    const leaks = items.flatMap((item) =>
+      leaksIn(itemText(item)).map((secret) => `${item.pk?.S}/${item.sk?.S}: ${secret}`),
+    );
     expect(leaks).toEqual([]);
   });
 
@@ -237,7 +305,9 @@ describe('no plaintext of an encrypted value is stored anywhere', () => {
   });
 
   test('no answer carries the vendor token or the backup password', () => {
-    const leaked = answers.flatMap((answer) => leaksIn(answer.text)).filter((secret) => secret === 'token' || secret === 'password');
+    const leaked = answers
+      .flatMap((answer) => leaksIn(answer.text))
+      .filter((secret) => secret === 'token' || secret === 'password');
     expect(leaked).toEqual([]);
   });
 
@@ -261,38 +331,69 @@ describe('a ciphertext moved elsewhere fails closed', () => {
   beforeAll(async () => {
     // Own orchestration: the broken jobs must not break the listings of the tests above.
     const swapOrchestration = await createOrchestration(orgId, owner, { name: 'Swap', fields: FIELDS });
-    donor = await createJob(orgId, swapOrchestration, owner, { ssn: `${SECRET.ssnA}-donor`, email: `donor.${tag}@example.test` });
-    victim = await createJob(orgId, swapOrchestration, owner, { ssn: `${SECRET.ssnB}-victim`, email: `victim.${tag}@example.test` });
+    donor = await createJob(orgId, swapOrchestration, owner, {
+      ssn: `${SECRET.ssnA}-donor`,
+      email: `donor.${tag}@example.test`,
+    });
+    victim = await createJob(orgId, swapOrchestration, owner, {
+      ssn: `${SECRET.ssnB}-victim`,
+      email: `victim.${tag}@example.test`,
+    });
     victimOriginal = await rawFields(victim);
   });
 
   beforeEach(async () => {
     // Each case starts from the victim as written, and proves it opens before breaking it.
-    for (const fieldId of ['email', 'ssn']) await setRawField(victim, fieldId, String(victimOriginal[fieldId]));
+    for (const fieldId of ['email', 'ssn'])
+      await setRawField(victim, fieldId, String(victimOriginal[fieldId]));
     const intact = await call({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: victim } });
     expect(intact.status).toBe(200);
-    expect(intact.body.fields).toMatchObject({ ssn: `${SECRET.ssnB}-victim`, email: `victim.${tag}@example.test` });
+    expect(intact.body.fields).toMatchObject({
+      ssn: `${SECRET.ssnB}-victim`,
+      email: `victim.${tag}@example.test`,
+    });
   });
 
   test.each([
     ['another job, same field', 'ssn', 'ssn'],
     ['the same job, another field', 'email', 'ssn'],
-  ])('a sealed value copied from %s: 500 naming nothing, an integrity failure in the log, never the other value', async (_case, fromField, toField) => {
-    // Prepare
-    const source = fromField === toField ? donor : victim;
-    const sealed = String((await rawFields(source))[fromField]);
-    await setRawField(victim, toField, sealed);
-    const logsBefore = logs.length;
-    // Act
-    const answer = await call({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: victim } });
-    // Assess
-    expect(answer.status).toBe(500);
-    expect(answer.headers['content-type']).toContain('application/problem+json');
-    expect(answer.body).toEqual({ type: 'https://custos.dev/problems/internal', title: 'Internal error', status: 500, detail: 'Something went wrong on our side' });
-    for (const plaintext of [`${SECRET.ssnA}-donor`, `${SECRET.ssnB}-victim`, `donor.${tag}`, `victim.${tag}`]) expect(answer.text).not.toContain(plaintext);
-    const failure = logs.slice(logsBefore).map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.message === 'request failed');
-    expect(failure).toMatchObject({ level: 'error', error: 'IntegrityError', route: 'GET /v1/orgs/{orgId}/jobs/{jobId}' });
-  });
+  ])(
+    'a sealed value copied from %s: 500 naming nothing, an integrity failure in the log, never the other value',
+    async (_case, fromField, toField) => {
+      // Prepare
+      const source = fromField === toField ? donor : victim;
+      const sealed = String((await rawFields(source))[fromField]);
+      await setRawField(victim, toField, sealed);
+      const logsBefore = logs.length;
+      // Act
+      const answer = await call({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: victim } });
+      // Assess
+      expect(answer.status).toBe(500);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      expect(answer.body).toEqual({
+        type: 'https://custos.dev/problems/internal',
+        title: 'Internal error',
+        status: 500,
+        detail: 'Something went wrong on our side',
+      });
+      for (const plaintext of [
+        `${SECRET.ssnA}-donor`,
+        `${SECRET.ssnB}-victim`,
+        `donor.${tag}`,
+        `victim.${tag}`,
+      ])
+        expect(answer.text).not.toContain(plaintext);
+      const failure = logs
+        .slice(logsBefore)
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => line.message === 'request failed');
+      expect(failure).toMatchObject({
+        level: 'error',
+        error: 'IntegrityError',
+        route: 'GET /v1/orgs/{orgId}/jobs/{jobId}',
+      });
+    },
+  );
 
   test('the original of a moved value still opens where it belongs', async () => {
     const answer = await call({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: donor } });
@@ -314,7 +415,13 @@ describe('KMS binds each wrapped data key to its organization', () => {
   test('Decrypt under the right context opens it; under a neighbour’s or without context it is InvalidCiphertextException', async () => {
     const blob = await wrappedKeyOf(orgId);
     const decrypt = (context?: Record<string, string>) =>
-      kms.send(new DecryptCommand({ CiphertextBlob: blob, KeyId: testEnv('FIELD_KEY_ID'), ...(context === undefined ? {} : { EncryptionContext: context }) }));
+      kms.send(
+        new DecryptCommand({
+          CiphertextBlob: blob,
+          KeyId: testEnv('FIELD_KEY_ID'),
+          ...(context === undefined ? {} : { EncryptionContext: context }),
+        }),
+      );
 
     await expect(decrypt({ orgId })).resolves.toMatchObject({ Plaintext: expect.any(Uint8Array) });
     await expect(decrypt({ orgId: neighbourOrgId })).rejects.toBeInstanceOf(InvalidCiphertextException);

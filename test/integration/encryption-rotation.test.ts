@@ -25,7 +25,13 @@ const owner = newUser('owner');
 const admin = newUser('admin');
 const SUBJECT = 'Rotation.Subject@Example.test';
 const SSN = 'SSN-ROT-4410-77';
-const OPERATOR = { userId: 'operator:test', email: '', sourceIp: '', userAgent: 'custos-tests', requestId: 'reseal-test' };
+const OPERATOR = {
+  userId: 'operator:test',
+  email: '',
+  sourceIp: '',
+  userAgent: 'custos-tests',
+  requestId: 'reseal-test',
+};
 
 let orgId: string;
 let orchestrationId: string;
@@ -67,7 +73,8 @@ async function storedKeyIds(org: string): Promise<string[]> {
   return (item!.wrappedKeys as { keyId: string }[]).map((k) => k.keyId);
 }
 
-const rotate = (as = owner, org = orgId) => callRoute({ route: keyRoutes.rotateKey, as, params: { orgId: org } });
+const rotate = (as = owner, org = orgId) =>
+  callRoute({ route: keyRoutes.rotateKey, as, params: { orgId: org } });
 const getJob = (jobId: string) => callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
 
 beforeAll(async () => {
@@ -75,7 +82,14 @@ beforeAll(async () => {
   await addMember(orgId, owner, admin, 'admin');
   orchestrationId = await createOrchestration(orgId, owner);
   // Enough jobs for several pages and batches of the sweep.
-  for (let i = 0; i < 5; i += 1) oldJobs.push(await createJob(orgId, orchestrationId, owner, { title: `Old ${i}`, email: SUBJECT, ssn: `${SSN}-${i}` }));
+  for (let i = 0; i < 5; i += 1)
+    oldJobs.push(
+      await createJob(orgId, orchestrationId, owner, {
+        title: `Old ${i}`,
+        email: SUBJECT,
+        ssn: `${SSN}-${i}`,
+      }),
+    );
 });
 
 describe('rotating', () => {
@@ -99,7 +113,12 @@ describe('rotating', () => {
     expect(wrapped.map((k) => k.keyId)).toEqual(['k1', 'k2']);
     const added = (await auditEvents(orgId)).slice(before);
     expect(added).toHaveLength(1);
-    expect(added[0]).toMatchObject({ action: 'org.key.rotate', actor: owner.sub, resource: { type: 'org', id: orgId }, detail: { keyId: 'k2', versions: 2 } });
+    expect(added[0]).toMatchObject({
+      action: 'org.key.rotate',
+      actor: owner.sub,
+      resource: { type: 'org', id: orgId },
+      detail: { keyId: 'k2', versions: 2 },
+    });
     const rawAudit = JSON.stringify(added);
     for (const key of wrapped) expect(rawAudit).not.toContain(key.ciphertext);
   });
@@ -113,7 +132,11 @@ describe('rotating', () => {
   });
 
   test('a new job is sealed with k2', async () => {
-    const jobId = await createJob(orgId, orchestrationId, owner, { title: 'New', email: SUBJECT, ssn: `${SSN}-new` });
+    const jobId = await createJob(orgId, orchestrationId, owner, {
+      title: 'New',
+      email: SUBJECT,
+      ssn: `${SSN}-new`,
+    });
 
     expect(await keyIdsOf(jobId)).toEqual({ email: 'k2', ssn: 'k2' });
     expect((await getJob(jobId)).body.fields).toMatchObject({ email: SUBJECT, ssn: `${SSN}-new` });
@@ -121,7 +144,12 @@ describe('rotating', () => {
 
   test('an update re-seals what it writes with k2; what it does not touch stays k1 until the sweep (lazy)', async () => {
     const jobId = oldJobs[1]!;
-    const answer = await callRoute({ route: jobRoutes.updateJob, as: owner, params: { orgId, jobId }, body: { fields: { ssn: `${SSN}-1-updated` } } });
+    const answer = await callRoute({
+      route: jobRoutes.updateJob,
+      as: owner,
+      params: { orgId, jobId },
+      body: { fields: { ssn: `${SSN}-1-updated` } },
+    });
 
     expect(answer.status).toBe(200);
     expect(answer.body.fields).toMatchObject({ email: SUBJECT, ssn: `${SSN}-1-updated` });
@@ -132,7 +160,12 @@ describe('rotating', () => {
     // Prepare: the index key comes from k1, so a job written under k2 gets the same index.
     const after = await createJob(orgId, orchestrationId, owner, { email: ` ${SUBJECT.toUpperCase()} ` });
     // Act
-    const answer = await callRoute({ route: subjectRoutes.subjectAccess, as: owner, params: { orgId }, body: { email: SUBJECT } });
+    const answer = await callRoute({
+      route: subjectRoutes.subjectAccess,
+      as: owner,
+      params: { orgId },
+      body: { email: SUBJECT },
+    });
     // Assess
     expect((await rawJob(after)).gsi2pk).toBe((await rawJob(oldJobs[0]!)).gsi2pk);
     expect(answer.status).toBe(200);
@@ -147,10 +180,23 @@ describe('concurrent rotations', () => {
     const org = await createOrg(owner, 'Race Ltd');
     const orgs = services.orgs();
     const existing = (await orgs.get(org))!.wrappedKeys;
-    const candidates = await Promise.all([newKeyVersion(services.keys(), org, existing), newKeyVersion(services.keys(), org, existing)]);
-    const audit = { draft: { orgId: org, action: 'org.key.rotate', resource: { type: 'org', id: org }, outcome: 'success' as const }, actor: OPERATOR };
+    const candidates = await Promise.all([
+      newKeyVersion(services.keys(), org, existing),
+      newKeyVersion(services.keys(), org, existing),
+    ]);
+    const audit = {
+      draft: {
+        orgId: org,
+        action: 'org.key.rotate',
+        resource: { type: 'org', id: org },
+        outcome: 'success' as const,
+      },
+      actor: OPERATOR,
+    };
     // Act
-    const results = await Promise.allSettled(candidates.map((wrapped) => orgs.appendKey(org, existing.length, wrapped, audit)));
+    const results = await Promise.allSettled(
+      candidates.map((wrapped) => orgs.appendKey(org, existing.length, wrapped, audit)),
+    );
     // Assess
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const lost = results.find((r) => r.status === 'rejected');
@@ -164,8 +210,17 @@ describe('concurrent rotations', () => {
     const answers = await Promise.all([rotate(owner, org), rotate(owner, org)]);
 
     const statuses = answers.map((a) => a.status).sort();
-    expect([[200, 200], [200, 409]]).toContainEqual(statuses);
-    const expected = ['k1', ...answers.filter((a) => a.status === 200).map((a) => a.body.keyId as string).sort()];
+    expect([
+      [200, 200],
+      [200, 409],
+    ]).toContainEqual(statuses);
+    const expected = [
+      'k1',
+      ...answers
+        .filter((a) => a.status === 200)
+        .map((a) => a.body.keyId as string)
+        .sort(),
+    ];
     expect(await storedKeyIds(org)).toEqual(expected);
   });
 });
@@ -174,27 +229,51 @@ describe('the re-seal sweep', () => {
   test('leaves no value under k1, restricted jobs included, in audited batches', async () => {
     // Prepare
     await restrictDirectly(orgId, oldJobs[2]!);
-    const versionsBefore = new Map(await Promise.all(oldJobs.map(async (jobId) => [jobId, (await rawJob(jobId)).version] as const)));
+    const versionsBefore = new Map(
+      await Promise.all(oldJobs.map(async (jobId) => [jobId, (await rawJob(jobId)).version] as const)),
+    );
     const eventsBefore = (await auditEvents(orgId)).length;
     expect(await keyIdsInUse()).toEqual(new Set(['k1', 'k2']));
     // Act: pages of 2 and batches of 2 over 7 jobs walk several pages.
     const report = await resealOrganization(
-      { orgs: services.orgs(), orchestrations: services.orchestrations(), jobs: services.jobs(), keys: services.keys() },
+      {
+        orgs: services.orgs(),
+        orchestrations: services.orchestrations(),
+        jobs: services.jobs(),
+        keys: services.keys(),
+      },
       orgId,
       { actor: OPERATOR, pageSize: 2, batchSize: 2 },
     );
     // Assess
-    expect(report).toMatchObject({ keyId: 'k2', jobsScanned: 7, jobsResealed: 5, valuesResealed: 9, jobsSkipped: [], jobsFailed: [] });
+    expect(report).toMatchObject({
+      keyId: 'k2',
+      jobsScanned: 7,
+      jobsResealed: 5,
+      valuesResealed: 9,
+      jobsSkipped: [],
+      jobsFailed: [],
+    });
     expect(await keyIdsInUse()).toEqual(new Set(['k2']));
     for (const [i, jobId] of oldJobs.entries()) {
       const answer = await getJob(jobId);
       expect(answer.status).toBe(200);
-      expect(answer.body.fields).toMatchObject({ email: SUBJECT, ssn: i === 1 ? `${SSN}-1-updated` : `${SSN}-${i}` });
+      expect(answer.body.fields).toMatchObject({
+        email: SUBJECT,
+        ssn: i === 1 ? `${SSN}-1-updated` : `${SSN}-${i}`,
+      });
       expect((await rawJob(jobId)).version).toBe(versionsBefore.get(jobId)! + 1);
     }
-    const resealEvents = (await auditEvents(orgId)).slice(eventsBefore).filter((e) => e.action === 'org.key.reseal');
+    const resealEvents = (await auditEvents(orgId))
+      .slice(eventsBefore)
+      .filter((e) => e.action === 'org.key.reseal');
     expect(resealEvents.reduce((sum, e) => sum + Number((e.detail as { jobs: number }).jobs), 0)).toBe(5);
-    for (const event of resealEvents) expect(event).toMatchObject({ actor: OPERATOR.userId, detail: { keyId: 'k2' }, changes: { fields: expect.any(Array) } });
+    for (const event of resealEvents)
+      expect(event).toMatchObject({
+        actor: OPERATOR.userId,
+        detail: { keyId: 'k2' },
+        changes: { fields: expect.any(Array) },
+      });
     expect(JSON.stringify(resealEvents)).not.toContain(SSN);
   });
 
@@ -202,7 +281,12 @@ describe('the re-seal sweep', () => {
     const eventsBefore = (await auditEvents(orgId)).length;
 
     const report = await resealOrganization(
-      { orgs: services.orgs(), orchestrations: services.orchestrations(), jobs: services.jobs(), keys: services.keys() },
+      {
+        orgs: services.orgs(),
+        orchestrations: services.orchestrations(),
+        jobs: services.jobs(),
+        keys: services.keys(),
+      },
       orgId,
       { actor: OPERATOR },
     );
@@ -215,7 +299,11 @@ describe('the re-seal sweep', () => {
     // Prepare
     expect((await rotate()).body).toEqual({ keyId: 'k3', versions: 3 });
     // Act
-    const { stdout } = await run('npm', ['run', '--silent', 'reseal', '--', '--org', orgId, '--operator', 'tester', '--page-size', '3'], { env: process.env, timeout: 60_000 });
+    const { stdout } = await run(
+      'npm',
+      ['run', '--silent', 'reseal', '--', '--org', orgId, '--operator', 'tester', '--page-size', '3'],
+      { env: process.env, timeout: 60_000 },
+    );
     // Assess
     expect(stdout).toContain(`organization ${orgId}: 7 jobs scanned, 7 jobs (13 values) re-sealed under k3`);
     expect(stdout).not.toContain(SSN);
@@ -225,9 +313,21 @@ describe('the re-seal sweep', () => {
   }, 90_000);
 
   test('the command refuses bad usage and unknown organizations with exit code 2', async () => {
-    const usage = run('npm', ['run', '--silent', 'reseal', '--', '--page-size', '3'], { env: process.env, timeout: 60_000 });
-    await expect(usage).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage: reseal --org') });
-    const unknown = run('npm', ['run', '--silent', 'reseal', '--', '--org', '01J0000000000000000000NONE'], { env: process.env, timeout: 60_000 });
-    await expect(unknown).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('no active organization') });
+    const usage = run('npm', ['run', '--silent', 'reseal', '--', '--page-size', '3'], {
+      env: process.env,
+      timeout: 60_000,
+    });
+    await expect(usage).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('usage: reseal --org'),
+    });
+    const unknown = run('npm', ['run', '--silent', 'reseal', '--', '--org', '01J0000000000000000000NONE'], {
+      env: process.env,
+      timeout: 60_000,
+    });
+    await expect(unknown).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('no active organization'),
+    });
   }, 90_000);
 });

@@ -48,11 +48,17 @@ async function sealedValues(): Promise<Sealed[]> {
   const sealed: Sealed[] = [];
   for (const item of await storedRecords(orgId, 'JOB#')) {
     for (const [fieldId, value] of Object.entries(item.fields as Record<string, unknown>)) {
-      if (typeof value === 'string' && value.startsWith('v1.')) sealed.push({ recordId: item.jobId as string, fieldId, value });
+      if (typeof value === 'string' && value.startsWith('v1.'))
+        sealed.push({ recordId: item.jobId as string, fieldId, value });
     }
   }
   const [connection] = await storedRecords(orgId, 'EXT#custom-webhook');
-  sealed.push({ recordId: 'custom-webhook', fieldId: EXTENSION_TOKEN_FIELD, value: connection!.sealedToken as string, purpose: EXTENSION_TOKEN_PURPOSE });
+  sealed.push({
+    recordId: 'custom-webhook',
+    fieldId: EXTENSION_TOKEN_FIELD,
+    value: connection!.sealedToken as string,
+    purpose: EXTENSION_TOKEN_PURPOSE,
+  });
   return sealed;
 }
 
@@ -61,19 +67,44 @@ async function wrappedKeysOf(org: string): Promise<readonly WrappedDataKey[]> {
   return (item!.wrappedKeys as WrappedDataKey[] | undefined) ?? [];
 }
 
-const getJob = (as: typeof owner, org: string, jobId: string) => callRoute({ route: jobRoutes.getJob, as, params: { orgId: org, jobId } });
+const getJob = (as: typeof owner, org: string, jobId: string) =>
+  callRoute({ route: jobRoutes.getJob, as, params: { orgId: org, jobId } });
 
 beforeAll(async () => {
   orgId = await createOrg(owner, 'Shredded AG');
   orchestrationId = await createOrchestration(orgId, owner);
-  jobIds.push(await createJob(orgId, orchestrationId, owner, { title: 'Before rotation', email: SUBJECT, ssn: `${SSN}-k1` }));
+  jobIds.push(
+    await createJob(orgId, orchestrationId, owner, {
+      title: 'Before rotation',
+      email: SUBJECT,
+      ssn: `${SSN}-k1`,
+    }),
+  );
   // Values under two key versions: shredding takes every version.
   expect((await callRoute({ route: keyRoutes.rotateKey, as: owner, params: { orgId } })).status).toBe(200);
-  jobIds.push(await createJob(orgId, orchestrationId, owner, { title: 'After rotation', email: SUBJECT, ssn: `${SSN}-k2` }));
-  expect((await callRoute({ route: extensionRoutes.setToken, as: owner, params: { orgId, extensionId: 'custom-webhook' }, body: { token: TOKEN } })).status).toBe(204);
+  jobIds.push(
+    await createJob(orgId, orchestrationId, owner, {
+      title: 'After rotation',
+      email: SUBJECT,
+      ssn: `${SSN}-k2`,
+    }),
+  );
+  expect(
+    (
+      await callRoute({
+        route: extensionRoutes.setToken,
+        as: owner,
+        params: { orgId, extensionId: 'custom-webhook' },
+        body: { token: TOKEN },
+      })
+    ).status,
+  ).toBe(204);
   neighbourOrgId = await createOrg(neighbour, 'Next Door AG');
   const neighbourOrchestration = await createOrchestration(neighbourOrgId, neighbour);
-  neighbourJob = await createJob(neighbourOrgId, neighbourOrchestration, neighbour, { email: SUBJECT, ssn: `${SSN}-neighbour` });
+  neighbourJob = await createJob(neighbourOrgId, neighbourOrchestration, neighbour, {
+    email: SUBJECT,
+    ssn: `${SSN}-neighbour`,
+  });
 });
 
 afterAll(() => documents.destroy());
@@ -93,7 +124,12 @@ describe('after its wrapped keys are deleted', () => {
     // What the clean-up cycle's claim does first (dynamo-tenant-sweeper.ts), alone here so that
     // the organization stays active and only the cryptography can refuse.
     await documents.send(
-      new UpdateCommand({ TableName: testEnv('RECORDS_TABLE'), Key: { pk: `ORG#${orgId}`, sk: 'ORG' }, UpdateExpression: 'REMOVE wrappedKeys', ConditionExpression: 'attribute_exists(pk)' }),
+      new UpdateCommand({
+        TableName: testEnv('RECORDS_TABLE'),
+        Key: { pk: `ORG#${orgId}`, sk: 'ORG' },
+        UpdateExpression: 'REMOVE wrappedKeys',
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
     );
     // A new function instance: no unwrapped key in memory.
     services.keys().forget(orgId);
@@ -103,14 +139,20 @@ describe('after its wrapped keys are deleted', () => {
     // Prepare: the structured logger writes error lines to stderr; keep them to read the cause.
     const lines: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) =>
+      lines.push(String(chunk)) > 0) as typeof process.stderr.write;
     let answers;
     try {
       // Act
       answers = [
         ...(await Promise.all(jobIds.map((jobId) => getJob(owner, orgId, jobId)))),
         await callRoute({ route: jobRoutes.listJobs, as: owner, params: { orgId, orchestrationId } }),
-        await callRoute({ route: subjectRoutes.subjectAccess, as: owner, params: { orgId }, body: { email: SUBJECT } }),
+        await callRoute({
+          route: subjectRoutes.subjectAccess,
+          as: owner,
+          params: { orgId },
+          body: { email: SUBJECT },
+        }),
       ];
     } finally {
       process.stderr.write = write;
@@ -122,7 +164,9 @@ describe('after its wrapped keys are deleted', () => {
       expect(answer.text).not.toContain(SSN);
       expect(answer.text).not.toContain(SUBJECT);
     }
-    const failures = lines.map((line) => JSON.parse(line) as { message: string; error: string }).filter((line) => line.message === 'request failed');
+    const failures = lines
+      .map((line) => JSON.parse(line) as { message: string; error: string })
+      .filter((line) => line.message === 'request failed');
     expect(failures.map((line) => line.error)).toEqual(Array(answers.length).fill('IntegrityError'));
   });
 

@@ -49,14 +49,43 @@ async function seed(): Promise<Seeded> {
   const ssn = `SSN-${tag}-secret`;
   const note = `NOTE-${tag}-allergic`;
   const orgId = await createOrg(owner, 'Coverage');
-  const encryptedOrchestrationId = await createOrchestration(orgId, owner, { name: 'Claims (encrypted subject)' });
-  const plainOrchestrationId = await createOrchestration(orgId, owner, { name: 'Visits (plaintext subject)', fields: PLAIN_SUBJECT_FIELDS });
-  const encryptedJob = await createJob(orgId, encryptedOrchestrationId, owner, { title: `keep-${tag}`, email, phone, ssn, amount: 42 });
-  const plainJob = await createJob(orgId, plainOrchestrationId, owner, { title: `visit-${tag}`, contact: email, note, visits: 3 });
-  const restrictedJob = await createJob(orgId, encryptedOrchestrationId, owner, { title: `disputed-${tag}`, email: email.toUpperCase(), ssn });
-  const restricted = await callRoute({ route: jobRoutes.restrictJob, as: owner, params: { orgId, jobId: restrictedJob }, body: { reason: 'Accuracy contested' } });
+  const encryptedOrchestrationId = await createOrchestration(orgId, owner, {
+    name: 'Claims (encrypted subject)',
+  });
+  const plainOrchestrationId = await createOrchestration(orgId, owner, {
+    name: 'Visits (plaintext subject)',
+    fields: PLAIN_SUBJECT_FIELDS,
+  });
+  const encryptedJob = await createJob(orgId, encryptedOrchestrationId, owner, {
+    title: `keep-${tag}`,
+    email,
+    phone,
+    ssn,
+    amount: 42,
+  });
+  const plainJob = await createJob(orgId, plainOrchestrationId, owner, {
+    title: `visit-${tag}`,
+    contact: email,
+    note,
+    visits: 3,
+  });
+  const restrictedJob = await createJob(orgId, encryptedOrchestrationId, owner, {
+    title: `disputed-${tag}`,
+    email: email.toUpperCase(),
+    ssn,
+  });
+  const restricted = await callRoute({
+    route: jobRoutes.restrictJob,
+    as: owner,
+    params: { orgId, jobId: restrictedJob },
+    body: { reason: 'Accuracy contested' },
+  });
   expect(restricted.status).toBe(200);
-  const otherJobId = await createJob(orgId, encryptedOrchestrationId, owner, { title: `other-${tag}`, email: `someone.else.${tag}@example.test`, ssn: 'not-erin' });
+  const otherJobId = await createJob(orgId, encryptedOrchestrationId, owner, {
+    title: `other-${tag}`,
+    email: `someone.else.${tag}@example.test`,
+    ssn: 'not-erin',
+  });
 
   // The ciphertexts and blind index as stored: after erasure not even these may remain.
   const stored = await partitionRaw('records', `ORG#${orgId}`);
@@ -66,16 +95,32 @@ async function seed(): Promise<Seeded> {
     .flatMap((item) => [item.fields?.M?.email?.S, item.fields?.M?.ssn?.S, item.subjectIndex?.S])
     .filter((value): value is string => value !== undefined);
   expect(sealed.length).toBeGreaterThanOrEqual(6);
-  return { orgId, encryptedOrchestrationId, plainOrchestrationId, subjectJobIds, otherJobId, email, traces: [email, email.toUpperCase(), phone, ssn, note, ...sealed] };
+  return {
+    orgId,
+    encryptedOrchestrationId,
+    plainOrchestrationId,
+    subjectJobIds,
+    otherJobId,
+    email,
+    traces: [email, email.toUpperCase(), phone, ssn, note, ...sealed],
+  };
 }
 
 async function access(orgId: string, email: string, format: 'json' | 'csv' = 'json') {
-  return callRoute({ route: subjectRoutes.subjectAccess, as: owner, params: { orgId }, body: { email, format } });
+  return callRoute({
+    route: subjectRoutes.subjectAccess,
+    as: owner,
+    params: { orgId },
+    body: { email, format },
+  });
 }
 
 /** Every item of the organization in both tables, as stored, for a plain text search. */
 async function rawOrganization(orgId: string): Promise<{ records: string; audit: string }> {
-  const [records, audit] = await Promise.all([partitionRaw('records', `ORG#${orgId}`), partitionRaw('audit', `ORG#${orgId}`)]);
+  const [records, audit] = await Promise.all([
+    partitionRaw('records', `ORG#${orgId}`),
+    partitionRaw('audit', `ORG#${orgId}`),
+  ]);
   return { records: JSON.stringify(records), audit: JSON.stringify(audit) };
 }
 
@@ -91,11 +136,22 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
     const answer = await access(world.orgId, world.email.toUpperCase());
     // Assess
     expect(answer.status).toBe(200);
-    const items = answer.body.items as { jobId: string; orchestration: string; restricted: boolean; fields: { fieldId: string; label: string; value: unknown }[] }[];
+    const items = answer.body.items as {
+      jobId: string;
+      orchestration: string;
+      restricted: boolean;
+      fields: { fieldId: string; label: string; value: unknown }[];
+    }[];
     expect(items.map((i) => i.jobId).sort()).toEqual([...world.subjectJobIds].sort());
     expect(items.map((i) => i.jobId)).not.toContain(world.otherJobId);
     const encrypted = items.find((i) => i.jobId === world.subjectJobIds[0])!;
-    expect(encrypted).toMatchObject({ orchestrationId: world.encryptedOrchestrationId, orchestration: 'Claims (encrypted subject)', stage: 'new', ownerId: owner.sub, restricted: false });
+    expect(encrypted).toMatchObject({
+      orchestrationId: world.encryptedOrchestrationId,
+      orchestration: 'Claims (encrypted subject)',
+      stage: 'new',
+      ownerId: owner.sub,
+      restricted: false,
+    });
     expect(encrypted.fields).toEqual(
       expect.arrayContaining([
         { fieldId: 'email', label: 'Customer email', type: 'email', personal: true, value: world.email },
@@ -104,13 +160,23 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
       ]),
     );
     const plain = items.find((i) => i.jobId === world.subjectJobIds[1])!;
-    expect(plain.fields).toEqual(expect.arrayContaining([expect.objectContaining({ fieldId: 'contact', label: 'Contact', value: world.email }), expect.objectContaining({ fieldId: 'note', value: world.traces[4] })]));
+    expect(plain.fields).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ fieldId: 'contact', label: 'Contact', value: world.email }),
+        expect.objectContaining({ fieldId: 'note', value: world.traces[4] }),
+      ]),
+    );
     expect(items.find((i) => i.jobId === world.subjectJobIds[2])!.restricted).toBe(true);
   });
 
   test(`erasure (${mode}) answers the count and leaves no trace in either table`, async () => {
     // Act
-    const answer = await callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId: world.orgId }, body: { email: world.email, mode } });
+    const answer = await callRoute({
+      route: subjectRoutes.subjectErasure,
+      as: owner,
+      params: { orgId: world.orgId },
+      body: { email: world.email, mode },
+    });
     // Assess
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ jobsAffected: 3, jobsHeld: 0 });
@@ -125,7 +191,8 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
     const jobs = records.filter((item) => item.sk?.S?.startsWith('JOB#'));
     const kept = jobs.map((item) => item.sk!.S!.slice(4));
     expect(kept).toContain(world.otherJobId);
-    const orchestrationCount = (id: string) => Number(records.find((item) => item.sk?.S === `ORCH#${id}`)?.jobCount?.N);
+    const orchestrationCount = (id: string) =>
+      Number(records.find((item) => item.sk?.S === `ORCH#${id}`)?.jobCount?.N);
     if (mode === 'delete') {
       for (const jobId of world.subjectJobIds) expect(kept).not.toContain(jobId);
       // The job counts moved with the deletes, so the orchestrations stay consistent.
@@ -139,14 +206,17 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
         expect(item.subjectIndex).toBeUndefined();
         expect(item.restriction).toBeUndefined();
         const fieldIds = Object.keys(item.fields?.M ?? {});
-        for (const personal of ['email', 'contact', 'phone', 'ssn', 'note']) expect(fieldIds).not.toContain(personal);
+        for (const personal of ['email', 'contact', 'phone', 'ssn', 'note'])
+          expect(fieldIds).not.toContain(personal);
       }
       // What is not personal stays for statistics.
       const plain = anonymised.find((item) => item.sk?.S === `JOB#${world.subjectJobIds[1]}`)!;
       expect(plain.fields?.M?.visits?.N).toBe('3');
       expect(orchestrationCount(world.encryptedOrchestrationId)).toBe(3);
     }
-    const events = (await partitionRaw('audit', `ORG#${world.orgId}`)).filter((item) => item.action?.S === 'subject.erase');
+    const events = (await partitionRaw('audit', `ORG#${world.orgId}`)).filter(
+      (item) => item.action?.S === 'subject.erase',
+    );
     expect(events).toHaveLength(1);
     expect(events[0]!.detail?.M).toEqual({ mode: { S: mode }, jobsFound: { N: '3' }, jobsHeld: { N: '0' } });
   });
@@ -157,11 +227,25 @@ describe.each(['delete', 'anonymize'] as const)('erasure in %s mode', (mode) => 
     expect(json.body.items).toEqual([]);
     const csv = await access(world.orgId, world.email, 'csv');
     expect(csv.status).toBe(200);
-    expect(csv.text.replace(/^\uFEFF/, '').trim().split('\r\n')).toHaveLength(1);
-    const again = await callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId: world.orgId }, body: { email: world.email, mode } });
+    expect(
+      csv.text
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\r\n'),
+    ).toHaveLength(1);
+    const again = await callRoute({
+      route: subjectRoutes.subjectErasure,
+      as: owner,
+      params: { orgId: world.orgId },
+      body: { email: world.email, mode },
+    });
     expect(again.body).toEqual({ jobsAffected: 0, jobsHeld: 0 });
     // The other subject is untouched and still found.
-    const other = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId: world.orgId, jobId: world.otherJobId } });
+    const other = await callRoute({
+      route: jobRoutes.getJob,
+      as: owner,
+      params: { orgId: world.orgId, jobId: world.otherJobId },
+    });
     expect(other.status).toBe(200);
     expect(other.body.fields.ssn).toBe('not-erin');
   });

@@ -38,9 +38,24 @@ beforeAll(async () => {
     fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } },
   });
   await addMember(orgId, owner, hiddenSsn, roleId);
-  await createJob(orgId, orchestrationId, owner, { title: '=HYPERLINK("http://evil.test","x")', email: 'ann@example.test', amount: 1250.5, due: '2026-03-01', ssn: '123-45-6789' });
-  await createJob(orgId, orchestrationId, owner, { title: '+1 call back', email: 'bob@example.test', amount: 7, ssn: '987-65-4321' });
-  restrictedJobId = await createJob(orgId, orchestrationId, owner, { title: 'Disputed', email: 'dora@example.test', amount: 3 });
+  await createJob(orgId, orchestrationId, owner, {
+    title: '=HYPERLINK("http://evil.test","x")',
+    email: 'ann@example.test',
+    amount: 1250.5,
+    due: '2026-03-01',
+    ssn: '123-45-6789',
+  });
+  await createJob(orgId, orchestrationId, owner, {
+    title: '+1 call back',
+    email: 'bob@example.test',
+    amount: 7,
+    ssn: '987-65-4321',
+  });
+  restrictedJobId = await createJob(orgId, orchestrationId, owner, {
+    title: 'Disputed',
+    email: 'dora@example.test',
+    amount: 3,
+  });
   await restrictDirectly(orgId, restrictedJobId);
   memberJobId = await createJob(orgId, orchestrationId, member, { title: 'Mine', email: 'meg@example.test' });
 });
@@ -50,8 +65,17 @@ afterAll(() => {
   s3.destroy();
 });
 
-async function exportAs(user: TestUser, format: 'csv' | 'xlsx', extra: Record<string, string> = {}): Promise<{ exportId: string; status: Record<string, unknown>; file: Buffer }> {
-  const created = await callRoute({ route: r.createExport, as: user, params: { orgId }, body: { format, ...extra } });
+async function exportAs(
+  user: TestUser,
+  format: 'csv' | 'xlsx',
+  extra: Record<string, string> = {},
+): Promise<{ exportId: string; status: Record<string, unknown>; file: Buffer }> {
+  const created = await callRoute({
+    route: r.createExport,
+    as: user,
+    params: { orgId },
+    body: { format, ...extra },
+  });
   expect(created.status).toBe(202);
   const exportId = created.body.exportId as string;
   let status: Record<string, unknown> = {};
@@ -73,8 +97,14 @@ test('an owner exports every job as CSV, restricted ones included, formula cells
   const { status, file } = await exportAs(owner, 'csv');
   // Assess
   const text = csvText(file);
-  expect(status).toMatchObject({ rowsWritten: 4, format: 'csv', downloadUrl: expect.stringMatching(/^http/) });
-  expect(text.split('\r\n')[0]).toBe('Job,Orchestration,Stage,Owner,Restricted,Legal hold,Created,Updated,Title,Customer email,Phone,Amount,Due,SSN');
+  expect(status).toMatchObject({
+    rowsWritten: 4,
+    format: 'csv',
+    downloadUrl: expect.stringMatching(/^http/),
+  });
+  expect(text.split('\r\n')[0]).toBe(
+    'Job,Orchestration,Stage,Owner,Restricted,Legal hold,Created,Updated,Title,Customer email,Phone,Amount,Due,SSN',
+  );
   expect(text).toContain(`"'=HYPERLINK(""http://evil.test"",""x"")"`);
   expect(text).toContain("'+1 call back");
   expect(text).toContain('123-45-6789');
@@ -102,7 +132,22 @@ test('XLSX cells are typed: numbers as numbers, dates as dates, the header of fi
   await workbook.xlsx.read(Readable.from(file));
   const sheet = workbook.worksheets[0]!;
   const header = (sheet.getRow(1).values as unknown[]).slice(1);
-  expect(header).toEqual(['Job', 'Orchestration', 'Stage', 'Owner', 'Restricted', 'Legal hold', 'Created', 'Updated', 'Title', 'Customer email', 'Phone', 'Amount', 'Due', 'SSN']);
+  expect(header).toEqual([
+    'Job',
+    'Orchestration',
+    'Stage',
+    'Owner',
+    'Restricted',
+    'Legal hold',
+    'Created',
+    'Updated',
+    'Title',
+    'Customer email',
+    'Phone',
+    'Amount',
+    'Due',
+    'SSN',
+  ]);
   const rows = sheet.getRows(2, sheet.rowCount - 1)!.map((row) => (row.values as unknown[]).slice(1));
   const ann = rows.find((row) => row[9] === 'ann@example.test')!;
   expect(ann[5]).toBe('no');
@@ -114,41 +159,87 @@ test('XLSX cells are typed: numbers as numbers, dates as dates, the header of fi
 });
 
 test('a plain member may not export all jobs but exports their own job; not the restricted one', async () => {
-  const denied = await callRoute({ route: r.createExport, as: member, params: { orgId }, body: { format: 'csv' } });
+  const denied = await callRoute({
+    route: r.createExport,
+    as: member,
+    params: { orgId },
+    body: { format: 'csv' },
+  });
   expect(denied.status).toBe(403);
 
-  const own = await callRoute({ route: r.exportJob, as: member, params: { orgId, jobId: memberJobId }, query: { format: 'csv' } });
+  const own = await callRoute({
+    route: r.exportJob,
+    as: member,
+    params: { orgId, jobId: memberJobId },
+    query: { format: 'csv' },
+  });
   expect(own.status).toBe(200);
   expect(own.headers['content-type']).toMatch(/^text\/csv/);
   expect(own.headers['content-disposition']).toMatch(/^attachment; filename="custos-job-/);
   expect(own.text).toContain('meg@example.test');
 
-  const othersJob = await callRoute({ route: r.exportJob, as: member, params: { orgId, jobId: restrictedJobId }, query: { format: 'csv' } });
+  const othersJob = await callRoute({
+    route: r.exportJob,
+    as: member,
+    params: { orgId, jobId: restrictedJobId },
+    query: { format: 'csv' },
+  });
   expect(othersJob.status).toBe(404);
-  const restrictedForAdmin = await callRoute({ route: r.exportJob, as: admin, params: { orgId, jobId: restrictedJobId }, query: { format: 'xlsx' } });
+  const restrictedForAdmin = await callRoute({
+    route: r.exportJob,
+    as: admin,
+    params: { orgId, jobId: restrictedJobId },
+    query: { format: 'xlsx' },
+  });
   expect(restrictedForAdmin.status).toBe(409);
-  const restrictedForOwner = await callRoute({ route: r.exportJob, as: owner, params: { orgId, jobId: restrictedJobId }, query: { format: 'xlsx' } });
+  const restrictedForOwner = await callRoute({
+    route: r.exportJob,
+    as: owner,
+    params: { orgId, jobId: restrictedJobId },
+    query: { format: 'xlsx' },
+  });
   expect(restrictedForOwner.status).toBe(200);
   expect(restrictedForOwner.headers['content-type']).toMatch(/spreadsheetml/);
 });
 
-test('an export is its requester\'s: others get 404; requests, completion and downloads are audited; the file lies under the org', async () => {
+test("an export is its requester's: others get 404; requests, completion and downloads are audited; the file lies under the org", async () => {
   const { exportId } = await exportAs(admin, 'csv');
   const asOwner = await callRoute({ route: r.getExport, as: owner, params: { orgId, exportId } });
   expect(asOwner.status).toBe(404);
   const stranger = newUser('stranger');
-  expect((await callRoute({ route: r.getExport, as: stranger, params: { orgId, exportId } })).status).toBe(404);
+  expect((await callRoute({ route: r.getExport, as: stranger, params: { orgId, exportId } })).status).toBe(
+    404,
+  );
 
-  const actions = (await auditEvents(orgId)).filter((e) => (e.resource as { id: string }).id === exportId).map((e) => e.action);
+  const actions = (await auditEvents(orgId))
+    .filter((e) => (e.resource as { id: string }).id === exportId)
+    .map((e) => e.action);
   expect(actions).toEqual(expect.arrayContaining(['export.create', 'export.complete', 'export.download']));
-  const object = await s3.send(new GetObjectCommand({ Bucket: testEnv('FILES_BUCKET'), Key: `orgs/${orgId}/exports/${exportId}.csv` }));
+  const object = await s3.send(
+    new GetObjectCommand({ Bucket: testEnv('FILES_BUCKET'), Key: `orgs/${orgId}/exports/${exportId}.csv` }),
+  );
   expect(object.ContentType).toMatch(/^text\/csv/);
 });
 
 // Access is checked when it is used (issue 16): a ready export stops issuing URLs once its requester may no longer make it.
 test.each([
-  ['demoted from admin to member: 403', (user: TestUser) => callRoute({ route: orgRoutes.changeMember, as: owner, params: { orgId, userId: user.sub }, body: { role: 'member' } }), 403],
-  ['removed: 404', (user: TestUser) => callRoute({ route: orgRoutes.removeMember, as: owner, params: { orgId, userId: user.sub } }), 404],
+  [
+    'demoted from admin to member: 403',
+    (user: TestUser) =>
+      callRoute({
+        route: orgRoutes.changeMember,
+        as: owner,
+        params: { orgId, userId: user.sub },
+        body: { role: 'member' },
+      }),
+    403,
+  ],
+  [
+    'removed: 404',
+    (user: TestUser) =>
+      callRoute({ route: orgRoutes.removeMember, as: owner, params: { orgId, userId: user.sub } }),
+    404,
+  ],
 ])('a requester %s, and no downloadUrl, for an export made before', async (_name, revoke, status) => {
   // Prepare
   const requester = newUser('export-requester');
@@ -160,19 +251,29 @@ test.each([
   // Assess
   expect(answer.status).toBe(status);
   expect(answer.text).not.toContain('X-Amz-');
-  const downloads = (await auditEvents(orgId)).filter((e) => (e.resource as { id: string }).id === exportId && e.action === 'export.download');
+  const downloads = (await auditEvents(orgId)).filter(
+    (e) => (e.resource as { id: string }).id === exportId && e.action === 'export.download',
+  );
   expect(downloads).toHaveLength(1);
 });
 
-test("an export of an orchestration stops issuing URLs once its requester is limited out of it (404)", async () => {
+test('an export of an orchestration stops issuing URLs once its requester is limited out of it (404)', async () => {
   // Prepare
   const requester = newUser('export-limited');
-  const roleId = await createRole(orgId, owner, { name: 'Exporters', permissions: ['jobs.read_all', 'jobs.export'] });
+  const roleId = await createRole(orgId, owner, {
+    name: 'Exporters',
+    permissions: ['jobs.read_all', 'jobs.export'],
+  });
   await addMember(orgId, owner, requester, roleId);
   const limitedId = await createOrchestration(orgId, owner, { name: 'Soon limited' });
   await createJob(orgId, limitedId, owner, { title: 'Row' });
   const { exportId } = await exportAs(requester, 'csv', { orchestrationId: limitedId });
-  const limited = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId: limitedId }, body: { access: { roles: [], users: [] } } });
+  const limited = await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: owner,
+    params: { orgId, orchestrationId: limitedId },
+    body: { access: { roles: [], users: [] } },
+  });
   expect(limited.status).toBe(200);
   // Act
   const answer = await callRoute({ route: r.getExport, as: requester, params: { orgId, exportId } });

@@ -20,11 +20,32 @@ afterAll(() => vendor.stop());
 beforeEach(() => vendor.reset());
 
 const client = (options: WebhookClientOptions = {}) =>
-  new WebhookClient({ allowedPrivateHosts: ['localhost'], extraCaPem: vendor.caPem, backoffBaseMs: 10, attemptTimeoutMs: 1_000, connectTimeoutMs: 500, ...options });
+  new WebhookClient({
+    allowedPrivateHosts: ['localhost'],
+    extraCaPem: vendor.caPem,
+    backoffBaseMs: 10,
+    attemptTimeoutMs: 1_000,
+    connectTimeoutMs: 500,
+    ...options,
+  });
 
-const delivery = (url = vendor.url()) => ({ url, bearerToken: TOKEN, signingSecret: SECRET, payload: { fields: { title: 'Claim' } }, deliveryId: 'delivery-1' });
-const signedBySecret = (request: { headers: Readonly<Record<string, string | string[] | undefined>>; body: string }): boolean =>
-  verifySignature(SECRET, String(request.headers['custos-signature']), Buffer.from(request.body, 'utf8'), Math.floor(Date.now() / 1000));
+const delivery = (url = vendor.url()) => ({
+  url,
+  bearerToken: TOKEN,
+  signingSecret: SECRET,
+  payload: { fields: { title: 'Claim' } },
+  deliveryId: 'delivery-1',
+});
+const signedBySecret = (request: {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: string;
+}): boolean =>
+  verifySignature(
+    SECRET,
+    String(request.headers['custos-signature']),
+    Buffer.from(request.body, 'utf8'),
+    Math.floor(Date.now() / 1000),
+  );
 
 test('delivers JSON with the bearer token and an idempotency key', async () => {
   // Act
@@ -34,14 +55,22 @@ test('delivers JSON with the bearer token and an idempotency key', async () => {
   expect(vendor.received).toHaveLength(1);
   const [request] = vendor.received;
   expect(request).toMatchObject({ method: 'POST', path: '/hook', json: { fields: { title: 'Claim' } } });
-  expect(request!.headers).toMatchObject({ authorization: `Bearer ${TOKEN}`, 'idempotency-key': 'delivery-1', 'content-type': 'application/json' });
+  expect(request!.headers).toMatchObject({
+    authorization: `Bearer ${TOKEN}`,
+    'idempotency-key': 'delivery-1',
+    'content-type': 'application/json',
+  });
 });
 
 test('retries 5xx and 429 with the same idempotency key, then succeeds', async () => {
   vendor.script({ status: 503 }, { status: 429 });
   const result = await client().deliver(delivery());
   expect(result).toEqual({ status: 200, attempts: 3 });
-  expect(vendor.received.map((r) => r.headers['idempotency-key'])).toEqual(['delivery-1', 'delivery-1', 'delivery-1']);
+  expect(vendor.received.map((r) => r.headers['idempotency-key'])).toEqual([
+    'delivery-1',
+    'delivery-1',
+    'delivery-1',
+  ]);
   expect(vendor.received.map(signedBySecret)).toEqual([true, true, true]);
 });
 
@@ -51,7 +80,14 @@ test('signs the raw body with the secret, and sends no Authorization header with
   const [request] = vendor.received;
   expect(request!.headers['custos-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
   expect(signedBySecret(request!)).toBe(true);
-  expect(verifySignature(newSigningSecret(), String(request!.headers['custos-signature']), Buffer.from(request!.body), Math.floor(Date.now() / 1000))).toBe(false);
+  expect(
+    verifySignature(
+      newSigningSecret(),
+      String(request!.headers['custos-signature']),
+      Buffer.from(request!.body),
+      Math.floor(Date.now() / 1000),
+    ),
+  ).toBe(false);
   expect(request!.headers).not.toHaveProperty('authorization');
   expect(JSON.stringify(request!.headers)).not.toContain(SECRET);
 });
@@ -77,7 +113,9 @@ test('follows no redirect: the 3xx is the answer and its target is never called'
 
 test('an answer slower than the attempt timeout counts as a failure, retried, then unreachable', async () => {
   vendor.script({ delayMs: 2_000 }, { delayMs: 2_000 });
-  const error = await client({ maxAttempts: 2, attemptTimeoutMs: 300 }).deliver(delivery()).catch((e: unknown) => e);
+  const error = await client({ maxAttempts: 2, attemptTimeoutMs: 300 })
+    .deliver(delivery())
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(WebhookUnreachable);
   expect(error).toMatchObject({ attempts: 2, lastFailure: 'timeout' });
 });
@@ -91,13 +129,17 @@ test('nothing listening: unreachable after the bounded attempts, nothing in the 
   const closed = await startFakeVendor();
   const url = closed.url();
   await closed.stop();
-  const error = await client({ maxAttempts: 2 }).deliver(delivery(url)).catch((e: unknown) => e);
+  const error = await client({ maxAttempts: 2 })
+    .deliver(delivery(url))
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(WebhookUnreachable);
   expect(String((error as Error).message)).not.toContain(TOKEN);
 });
 
 test('a certificate not trusted through the CA option is refused (nothing is sent)', async () => {
-  const error = await new WebhookClient({ allowedPrivateHosts: ['localhost'], maxAttempts: 1 }).deliver(delivery()).catch((e: unknown) => e);
+  const error = await new WebhookClient({ allowedPrivateHosts: ['localhost'], maxAttempts: 1 })
+    .deliver(delivery())
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(WebhookUnreachable);
   expect(vendor.received).toHaveLength(0);
 });
@@ -107,12 +149,26 @@ describe('SSRF: refused before any connection', () => {
     ['loopback by IP, not allowed', () => `https://127.0.0.1:${vendor.port}/hook`, {}],
     ['loopback as IPv4-mapped IPv6', () => `https://[::ffff:127.0.0.1]:${vendor.port}/hook`, {}],
     ['localhost without the allowance', () => vendor.url(), { allowedPrivateHosts: [] }],
-    ['a public-looking name resolving to loopback', () => `https://hooks.vendor.example:${vendor.port}/hook`, { resolve: async () => ['127.0.0.1'] }],
-    ['a name resolving to cloud metadata', () => `https://hooks.vendor.example:${vendor.port}/hook`, { resolve: async () => ['169.254.169.254'] }],
-    ['a name with one private address among public ones', () => `https://hooks.vendor.example:${vendor.port}/hook`, { resolve: async () => ['93.184.215.14', '10.0.0.7'] }],
+    [
+      'a public-looking name resolving to loopback',
+      () => `https://hooks.vendor.example:${vendor.port}/hook`,
+      { resolve: async () => ['127.0.0.1'] },
+    ],
+    [
+      'a name resolving to cloud metadata',
+      () => `https://hooks.vendor.example:${vendor.port}/hook`,
+      { resolve: async () => ['169.254.169.254'] },
+    ],
+    [
+      'a name with one private address among public ones',
+      () => `https://hooks.vendor.example:${vendor.port}/hook`,
+      { resolve: async () => ['93.184.215.14', '10.0.0.7'] },
+    ],
     ['plain http', () => `http://localhost:${vendor.port}/hook`, {}],
   ] as const)('%s', async (_name, url, options) => {
-    const error = await client(options).deliver(delivery(url())).catch((e: unknown) => e);
+    const error = await client(options)
+      .deliver(delivery(url()))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WebhookTargetRefused);
     expect(vendor.received).toHaveLength(0);
   });

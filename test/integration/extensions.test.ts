@@ -39,11 +39,17 @@ async function call(...args: Parameters<typeof callRoute>): Promise<RouteAnswer>
   return answer;
 }
 
-const share = (as: TestUser, job = jobId, extensionId = 'custom-webhook', org = orgId) => call({ route: r.shareJob, as, params: { orgId: org, jobId: job, extensionId } });
-const consent = (as: TestUser, body: unknown, extensionId = 'custom-webhook', org = orgId) => call({ route: r.grantConsent, as, params: { orgId: org, extensionId }, body });
-const setToken = (as: TestUser, body: unknown, extensionId = 'custom-webhook', org = orgId) => call({ route: r.setToken, as, params: { orgId: org, extensionId }, body });
+const share = (as: TestUser, job = jobId, extensionId = 'custom-webhook', org = orgId) =>
+  call({ route: r.shareJob, as, params: { orgId: org, jobId: job, extensionId } });
+const consent = (as: TestUser, body: unknown, extensionId = 'custom-webhook', org = orgId) =>
+  call({ route: r.grantConsent, as, params: { orgId: org, extensionId }, body });
+const setToken = (as: TestUser, body: unknown, extensionId = 'custom-webhook', org = orgId) =>
+  call({ route: r.setToken, as, params: { orgId: org, extensionId }, body });
 const detailOf = (event: Record<string, unknown>) => event.detail as Record<string, unknown>;
-const field = (fieldId: string, orchestration = orchestrationId) => ({ orchestrationId: orchestration, fieldId });
+const field = (fieldId: string, orchestration = orchestrationId) => ({
+  orchestrationId: orchestration,
+  fieldId,
+});
 
 function captureLogs(stream: NodeJS.WriteStream): void {
   // The structured logger writes whole lines with write(); keep them instead of printing them.
@@ -66,7 +72,13 @@ beforeAll(async () => {
   orgId = await createOrg(owner, 'Extensions');
   await addMember(orgId, owner, member, 'member');
   orchestrationId = await createOrchestration(orgId, owner);
-  jobId = await createJob(orgId, orchestrationId, owner, { title: 'Claim 1', email: EMAIL, phone: PHONE, amount: 12, ssn: SSN });
+  jobId = await createJob(orgId, orchestrationId, owner, {
+    title: 'Claim 1',
+    email: EMAIL,
+    phone: PHONE,
+    amount: 12,
+    ssn: SSN,
+  });
 });
 
 afterAll(async () => {
@@ -85,9 +97,14 @@ test('every member sees the catalog, with no consent and no token yet', async ()
   const answer = await call({ route: r.listExtensions, as: member, params: { orgId } });
   expect(answer.status).toBe(200);
   // Lists page in the order of their key (the extension id), like every list of the API.
-  expect(answer.body.items.map((e: { extensionId: string }) => e.extensionId)).toEqual(['acme-crm', 'custom-webhook', 'postbox-campaigns']);
+  expect(answer.body.items.map((e: { extensionId: string }) => e.extensionId)).toEqual([
+    'acme-crm',
+    'custom-webhook',
+    'postbox-campaigns',
+  ]);
   expect(answer.body.nextCursor).toBeNull();
-  for (const item of answer.body.items) expect(item).toMatchObject({ consent: null, tokenStored: false, tokenSetAt: null });
+  for (const item of answer.body.items)
+    expect(item).toMatchObject({ consent: null, tokenStored: false, tokenSetAt: null });
 });
 
 test('sharing without consent is a 409 /consent-required and sends nothing', async () => {
@@ -99,14 +116,70 @@ test('sharing without consent is a 409 /consent-required and sends nothing', asy
 
 describe('consent is refused for fields that do not fit', () => {
   test.each([
-    ['a number field for an extension that uses text, email and phone', 'acme-crm', () => ({ fields: [field('amount')], purpose: 'CRM', webhookUrl: 'https://acme.hooks.acme-crm.example/custos/v1/contacts' }), 'body.fields.0'],
-    ['an unknown field', 'custom-webhook', () => ({ fields: [field('title'), field('nope')], purpose: 'Sync', webhookUrl: vendor.url() }), 'body.fields.1'],
-    ['an unknown orchestration', 'custom-webhook', () => ({ fields: [field('title', '01J00000000000000000000000')], purpose: 'Sync', webhookUrl: vendor.url() }), 'body.fields.0'],
-    ['a field named twice', 'custom-webhook', () => ({ fields: [field('title'), field('title')], purpose: 'Sync', webhookUrl: vendor.url() }), 'body.fields.1'],
-    ['a per-organization webhook left out', 'custom-webhook', () => ({ fields: [field('title')], purpose: 'Sync' }), 'body.webhookUrl'],
-    ['a plain-http webhook', 'custom-webhook', () => ({ fields: [field('title')], purpose: 'Sync', webhookUrl: `http://localhost:${vendor.port}/hook` }), 'body.webhookUrl'],
-    ['a webhook outside the vendor pattern', 'acme-crm', () => ({ fields: [field('email')], purpose: 'CRM', webhookUrl: 'https://evil.example/custos/v1/contacts' }), 'body.webhookUrl'],
-    ['a webhook for a fixed-endpoint extension', 'postbox-campaigns', () => ({ fields: [field('email')], purpose: 'Mailing', webhookUrl: vendor.url() }), 'body.webhookUrl'],
+    [
+      'a number field for an extension that uses text, email and phone',
+      'acme-crm',
+      () => ({
+        fields: [field('amount')],
+        purpose: 'CRM',
+        webhookUrl: 'https://acme.hooks.acme-crm.example/custos/v1/contacts',
+      }),
+      'body.fields.0',
+    ],
+    [
+      'an unknown field',
+      'custom-webhook',
+      () => ({ fields: [field('title'), field('nope')], purpose: 'Sync', webhookUrl: vendor.url() }),
+      'body.fields.1',
+    ],
+    [
+      'an unknown orchestration',
+      'custom-webhook',
+      () => ({
+        fields: [field('title', '01J00000000000000000000000')],
+        purpose: 'Sync',
+        webhookUrl: vendor.url(),
+      }),
+      'body.fields.0',
+    ],
+    [
+      'a field named twice',
+      'custom-webhook',
+      () => ({ fields: [field('title'), field('title')], purpose: 'Sync', webhookUrl: vendor.url() }),
+      'body.fields.1',
+    ],
+    [
+      'a per-organization webhook left out',
+      'custom-webhook',
+      () => ({ fields: [field('title')], purpose: 'Sync' }),
+      'body.webhookUrl',
+    ],
+    [
+      'a plain-http webhook',
+      'custom-webhook',
+      () => ({
+        fields: [field('title')],
+        purpose: 'Sync',
+        webhookUrl: `http://localhost:${vendor.port}/hook`,
+      }),
+      'body.webhookUrl',
+    ],
+    [
+      'a webhook outside the vendor pattern',
+      'acme-crm',
+      () => ({
+        fields: [field('email')],
+        purpose: 'CRM',
+        webhookUrl: 'https://evil.example/custos/v1/contacts',
+      }),
+      'body.webhookUrl',
+    ],
+    [
+      'a webhook for a fixed-endpoint extension',
+      'postbox-campaigns',
+      () => ({ fields: [field('email')], purpose: 'Mailing', webhookUrl: vendor.url() }),
+      'body.webhookUrl',
+    ],
   ])('%s → 400', async (_name, extensionId, body, path) => {
     const answer = await consent(owner, body(), extensionId);
     expect(answer.status).toBe(400);
@@ -123,7 +196,8 @@ test('a member without extensions.manage may not consent, set a token, withdraw 
   const statuses = [
     (await consent(member, { fields: [field('title')], purpose: 'Sync', webhookUrl: vendor.url() })).status,
     (await setToken(member, { token: TOKEN })).status,
-    (await call({ route: r.revokeExtension, as: member, params: { orgId, extensionId: 'custom-webhook' } })).status,
+    (await call({ route: r.revokeExtension, as: member, params: { orgId, extensionId: 'custom-webhook' } }))
+      .status,
   ];
   const ownJob = await createJob(orgId, orchestrationId, member, { title: 'Mine' });
   statuses.push((await share(member, ownJob)).status);
@@ -148,7 +222,11 @@ describe('a token that looks like a credential is refused, and never echoed', ()
 
 describe('consent, token and sharing', () => {
   test('consent is recorded: who, when, which personal fields, purpose, version 1', async () => {
-    const answer = await consent(owner, { fields: [field('title'), field('email'), field('ssn')], purpose: 'Claims follow-up in our ticketing tool', webhookUrl: vendor.url() });
+    const answer = await consent(owner, {
+      fields: [field('title'), field('email'), field('ssn')],
+      purpose: 'Claims follow-up in our ticketing tool',
+      webhookUrl: vendor.url(),
+    });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({
       extensionId: 'custom-webhook',
@@ -168,7 +246,9 @@ describe('consent, token and sharing', () => {
     // Returned once: the catalog does not show it, and it is stored sealed only.
     const listed = await call({ route: r.listExtensions, as: owner, params: { orgId } });
     expect(listed.text).not.toContain(answer.body.signingSecret);
-    expect(JSON.stringify(await storedRecords(orgId, 'EXT#custom-webhook'))).not.toContain(answer.body.signingSecret);
+    expect(JSON.stringify(await storedRecords(orgId, 'EXT#custom-webhook'))).not.toContain(
+      answer.body.signingSecret,
+    );
   });
 
   test('without a token, sharing is a 409 /token-required and sends nothing', async () => {
@@ -195,13 +275,25 @@ describe('consent, token and sharing', () => {
     const [received] = vendor.received;
     expect(received!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(received!.signed).toBe(true);
-    expect(received!.json).toMatchObject({ event: 'job.shared', extensionId: 'custom-webhook', orgId, jobId, orchestrationId, consentVersion: 1, at: expect.any(String) });
+    expect(received!.json).toMatchObject({
+      event: 'job.shared',
+      extensionId: 'custom-webhook',
+      orgId,
+      jobId,
+      orchestrationId,
+      consentVersion: 1,
+      at: expect.any(String),
+    });
     expect(received!.json.fields).toEqual({ title: 'Claim 1', email: EMAIL, ssn: SSN });
     expect(received!.body).not.toContain(PHONE);
   });
 
   test("the caller's field mask applies: a role that cannot read ssn does not send it", async () => {
-    const roleId = await createRole(orgId, owner, { name: 'Integrator', permissions: ['extensions.manage', 'jobs.read_all'], fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } } });
+    const roleId = await createRole(orgId, owner, {
+      name: 'Integrator',
+      permissions: ['extensions.manage', 'jobs.read_all'],
+      fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } },
+    });
     const integrator = newUser('integrator');
     await addMember(orgId, owner, integrator, roleId);
     const answer = await share(integrator);
@@ -221,30 +313,58 @@ describe('consent, token and sharing', () => {
   });
 
   test('a new consent is version 2 and narrows what is sent; the catalog shows it without the token', async () => {
-    const granted = await consent(owner, { fields: [field('title')], purpose: 'Titles only', webhookUrl: vendor.url() });
+    const granted = await consent(owner, {
+      fields: [field('title')],
+      purpose: 'Titles only',
+      webhookUrl: vendor.url(),
+    });
     expect(granted.body.version).toBe(2);
     const shared = await share(owner);
     // Signed with the new consent's secret only: the first one (still trusted by the vendor) no longer verifies it.
     expect(vendor.received[0]!.signed).toBe(false);
     const signature = String(vendor.received[0]!.headers['custos-signature']);
-    expect(verifySignature(granted.body.signingSecret, signature, Buffer.from(vendor.received[0]!.body), Math.floor(Date.now() / 1000))).toBe(true);
+    expect(
+      verifySignature(
+        granted.body.signingSecret,
+        signature,
+        Buffer.from(vendor.received[0]!.body),
+        Math.floor(Date.now() / 1000),
+      ),
+    ).toBe(true);
     vendor.trust(granted.body.signingSecret);
     expect(shared.body.shared).toEqual(['title']);
     expect(vendor.received[0]!.json.fields).toEqual({ title: 'Claim 1' });
     const listed = await call({ route: r.listExtensions, as: member, params: { orgId } });
     const custom = listed.body.items.find((e: { extensionId: string }) => e.extensionId === 'custom-webhook');
-    expect(custom).toMatchObject({ consent: { version: 2, purpose: 'Titles only', grantedBy: owner.sub }, tokenStored: true, tokenSetAt: expect.any(String) });
+    expect(custom).toMatchObject({
+      consent: { version: 2, purpose: 'Titles only', grantedBy: owner.sub },
+      tokenStored: true,
+      tokenSetAt: expect.any(String),
+    });
     expect(listed.text).not.toContain(TOKEN);
   });
 
   test('each share is audited with its fields and vendor, never the values; refusals as refusals', async () => {
     const events = (await auditEvents(orgId)).filter((e) => e.action === 'job.share');
     const delivered = events.filter((e) => e.outcome === 'success');
-    expect(delivered.map((e) => (e.changes as { fields: string[] }).fields)).toEqual([['email', 'ssn', 'title'], ['email', 'title'], ['title']]);
-    for (const event of delivered) expect(event.detail).toMatchObject({ extensionId: 'custom-webhook', vendor: 'Your organization', deliveryId: expect.any(String), result: 'delivered', vendorStatus: 200 });
+    expect(delivered.map((e) => (e.changes as { fields: string[] }).fields)).toEqual([
+      ['email', 'ssn', 'title'],
+      ['email', 'title'],
+      ['title'],
+    ]);
+    for (const event of delivered)
+      expect(event.detail).toMatchObject({
+        extensionId: 'custom-webhook',
+        vendor: 'Your organization',
+        deliveryId: expect.any(String),
+        result: 'delivered',
+        vendorStatus: 200,
+      });
     // Without consent, without a token, and for the restricted job: recorded as denied, nothing sent.
     const refusals = events.filter((e) => e.outcome !== 'success');
-    expect(refusals.map((e) => [e.outcome, detailOf(e).reason, (e.changes as { fields: string[] }).fields])).toEqual([
+    expect(
+      refusals.map((e) => [e.outcome, detailOf(e).reason, (e.changes as { fields: string[] }).fields]),
+    ).toEqual([
       ['denied', 'consent-required', []],
       ['denied', 'token-required', []],
       ['denied', 'restricted', []],
@@ -254,21 +374,36 @@ describe('consent, token and sharing', () => {
   });
 
   test('withdrawal deletes the token, keeps the history, and nothing is sent afterwards', async () => {
-    const withdrawn = await call({ route: r.revokeExtension, as: owner, params: { orgId, extensionId: 'custom-webhook' } });
+    const withdrawn = await call({
+      route: r.revokeExtension,
+      as: owner,
+      params: { orgId, extensionId: 'custom-webhook' },
+    });
     expect(withdrawn.status).toBe(200);
-    expect(withdrawn.body).toMatchObject({ extensionId: 'custom-webhook', version: 3, withdrawnBy: owner.sub, tokenDeleted: true });
+    expect(withdrawn.body).toMatchObject({
+      extensionId: 'custom-webhook',
+      version: 3,
+      withdrawnBy: owner.sub,
+      tokenDeleted: true,
+    });
     const answer = await share(owner);
     expect(answer.status).toBe(409);
     expect(answer.body.type).toBe(`${PROBLEM}consent-required`);
     expect(vendor.received).toHaveLength(0);
     const stored = await storedRecords(orgId, 'EXT#custom-webhook');
     expect(stored.find((item) => item.kind === 'extension')).not.toHaveProperty('sealedToken');
-    expect(stored.filter((item) => item.kind === 'extension-consent').map((item) => [item.version, item.change])).toEqual([
+    expect(
+      stored.filter((item) => item.kind === 'extension-consent').map((item) => [item.version, item.change]),
+    ).toEqual([
       [1, 'grant'],
       [2, 'grant'],
       [3, 'withdrawal'],
     ]);
-    const again = await call({ route: r.revokeExtension, as: owner, params: { orgId, extensionId: 'custom-webhook' } });
+    const again = await call({
+      route: r.revokeExtension,
+      as: owner,
+      params: { orgId, extensionId: 'custom-webhook' },
+    });
     expect(again.status).toBe(404);
     const revokes = (await auditEvents(orgId)).filter((e) => e.action === 'extension.revoke');
     expect(revokes).toHaveLength(1);
@@ -280,7 +415,16 @@ test('a webhook on a private address that is not explicitly allowed is refused, 
   const otherOrg = await createOrg(other, 'SSRF');
   const otherOrchestration = await createOrchestration(otherOrg, other);
   const otherJob = await createJob(otherOrg, otherOrchestration, other, { title: 'Internal' });
-  const granted = await consent(other, { fields: [field('title', otherOrchestration)], purpose: 'Sync', webhookUrl: `https://127.0.0.1:${vendor.port}/hook` }, 'custom-webhook', otherOrg);
+  const granted = await consent(
+    other,
+    {
+      fields: [field('title', otherOrchestration)],
+      purpose: 'Sync',
+      webhookUrl: `https://127.0.0.1:${vendor.port}/hook`,
+    },
+    'custom-webhook',
+    otherOrg,
+  );
   expect(granted.status).toBe(201);
   expect((await setToken(other, { token: TOKEN }, 'custom-webhook', otherOrg)).status).toBe(204);
   const answer = await share(other, otherJob, 'custom-webhook', otherOrg);
@@ -289,7 +433,9 @@ test('a webhook on a private address that is not explicitly allowed is refused, 
   expect(vendor.received).toHaveLength(0);
   // The guard's refusal is on record as one, with its event: never as a success.
   const records = await storedRecords(otherOrg, `SHARE#${otherJob}#`);
-  expect(records.map((item) => [item.outcome, item.reason, item.extensionId])).toEqual([['refused', 'webhook-refused', 'custom-webhook']]);
+  expect(records.map((item) => [item.outcome, item.reason, item.extensionId])).toEqual([
+    ['refused', 'webhook-refused', 'custom-webhook'],
+  ]);
   const shares = (await auditEvents(otherOrg)).filter((e) => e.action === 'job.share');
   expect(shares.map((e) => [e.outcome, detailOf(e).result])).toEqual([['denied', 'refused']]);
 });
@@ -299,15 +445,28 @@ test('a vendor that never accepts the share is recorded as failed, with a failur
   const otherOrg = await createOrg(other, 'Failing vendor');
   const otherOrchestration = await createOrchestration(otherOrg, other);
   const otherJob = await createJob(otherOrg, otherOrchestration, other, { title: 'Sent, never accepted' });
-  expect((await consent(other, { fields: [field('title', otherOrchestration)], purpose: 'Sync', webhookUrl: vendor.url() }, 'custom-webhook', otherOrg)).status).toBe(201);
+  expect(
+    (
+      await consent(
+        other,
+        { fields: [field('title', otherOrchestration)], purpose: 'Sync', webhookUrl: vendor.url() },
+        'custom-webhook',
+        otherOrg,
+      )
+    ).status,
+  ).toBe(201);
   expect((await setToken(other, { token: TOKEN }, 'custom-webhook', otherOrg)).status).toBe(204);
   vendor.script({ status: 500 }, { status: 500 }, { status: 500 });
   const answer = await share(other, otherJob, 'custom-webhook', otherOrg);
   expect(answer.body).toEqual({ shared: ['title'], vendorStatus: 500 });
   const records = await storedRecords(otherOrg, `SHARE#${otherJob}#`);
-  expect(records.map((item) => [item.outcome, item.vendorStatus, item.fields])).toEqual([['failed', 500, ['title']]]);
+  expect(records.map((item) => [item.outcome, item.vendorStatus, item.fields])).toEqual([
+    ['failed', 500, ['title']],
+  ]);
   const shares = (await auditEvents(otherOrg)).filter((e) => e.action === 'job.share');
-  expect(shares.map((e) => [e.outcome, detailOf(e).result, detailOf(e).vendorStatus])).toEqual([['failure', 'failed', 500]]);
+  expect(shares.map((e) => [e.outcome, detailOf(e).result, detailOf(e).vendorStatus])).toEqual([
+    ['failure', 'failed', 500],
+  ]);
 });
 
 test('the token appears in no raw table item, no log line and no response', async () => {

@@ -30,7 +30,8 @@ const read = async (as: typeof owner, jobId: string): Promise<void> => {
   const answer = await callRoute({ route: jobRoutes.getJob, as, params: { orgId, jobId } });
   if (answer.status !== 200) throw new Error(`read: ${answer.status} ${answer.text}`);
 };
-const scope = (body: Record<string, unknown>, as = owner) => callRoute({ route: r.scopeIncident, as, params: { orgId }, body });
+const scope = (body: Record<string, unknown>, as = owner) =>
+  callRoute({ route: r.scopeIncident, as, params: { orgId }, body });
 /** Audit times have millisecond precision: a pause makes "before" and "after" the window distinct. */
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -45,10 +46,31 @@ beforeAll(async () => {
   claims = await createOrchestration(orgId, owner, { name: 'Claims', subjectCategory: 'customers' });
   leads = await createOrchestration(orgId, owner, { name: 'Leads', subjectCategory: 'prospects' });
   claimJobs = [];
-  for (let i = 0; i < 30; i += 1) claimJobs.push(await createJob(orgId, claims, owner, { title: `Claim ${i}`, email: `subject-${i % 12}@example.test`, ssn: `ssn-${i}` }));
+  for (let i = 0; i < 30; i += 1)
+    claimJobs.push(
+      await createJob(orgId, claims, owner, {
+        title: `Claim ${i}`,
+        email: `subject-${i % 12}@example.test`,
+        ssn: `ssn-${i}`,
+      }),
+    );
   const lead = await createJob(orgId, leads, owner, { title: 'Lead', email: 'prospect@example.test' });
-  const consent = await callRoute({ route: extensionRoutes.grantConsent, as: owner, params: { orgId, extensionId: 'custom-webhook' }, body: { fields: [{ orchestrationId: claims, fieldId: 'title' }], purpose: 'Sync', webhookUrl: vendor.url() } });
-  const token = await callRoute({ route: extensionRoutes.setToken, as: owner, params: { orgId, extensionId: 'custom-webhook' }, body: { token: 'vnd_4Lq8-Wm2xR7tZ9pK3bY6cN' } });
+  const consent = await callRoute({
+    route: extensionRoutes.grantConsent,
+    as: owner,
+    params: { orgId, extensionId: 'custom-webhook' },
+    body: {
+      fields: [{ orchestrationId: claims, fieldId: 'title' }],
+      purpose: 'Sync',
+      webhookUrl: vendor.url(),
+    },
+  });
+  const token = await callRoute({
+    route: extensionRoutes.setToken,
+    as: owner,
+    params: { orgId, extensionId: 'custom-webhook' },
+    body: { token: 'vnd_4Lq8-Wm2xR7tZ9pK3bY6cN' },
+  });
   expect([consent.status, token.status]).toEqual([201, 204]);
   // Before the window: mallory's earlier reads are not part of the incident.
   for (const jobId of claimJobs.slice(0, 3)) await read(mallory, jobId);
@@ -57,11 +79,29 @@ beforeAll(async () => {
 
   // The incident.
   for (const jobId of claimJobs) await read(mallory, jobId);
-  const requested = await callRoute({ route: portabilityRoutes.createExport, as: mallory, params: { orgId }, body: { format: 'csv', orchestrationId: claims } });
+  const requested = await callRoute({
+    route: portabilityRoutes.createExport,
+    as: mallory,
+    params: { orgId },
+    body: { format: 'csv', orchestrationId: claims },
+  });
   expect(requested.status).toBe(202);
-  await workUntil(async () => (await callRoute({ route: portabilityRoutes.getExport, as: mallory, params: { orgId, exportId: requested.body.exportId } })).body.status === 'ready');
+  await workUntil(
+    async () =>
+      (
+        await callRoute({
+          route: portabilityRoutes.getExport,
+          as: mallory,
+          params: { orgId, exportId: requested.body.exportId },
+        })
+      ).body.status === 'ready',
+  );
   for (const jobId of claimJobs.slice(0, 2)) {
-    const shared = await callRoute({ route: extensionRoutes.shareJob, as: mallory, params: { orgId, jobId, extensionId: 'custom-webhook' } });
+    const shared = await callRoute({
+      route: extensionRoutes.shareJob,
+      as: mallory,
+      params: { orgId, jobId, extensionId: 'custom-webhook' },
+    });
     expect(shared.status).toBe(200);
   }
   // Someone else, in the same window: in the organization's scope, not in mallory's.
@@ -88,14 +128,27 @@ test('the scope of an account reports exactly what it disclosed in the window', 
   expect(answer.status).toBe(200);
   expect(answer.body.events).toMatchObject({
     count: 35,
-    byAction: { 'export.complete': 1, 'export.create': 1, 'export.download': 1, 'job.read': 30, 'job.share': 2 },
+    byAction: {
+      'export.complete': 1,
+      'export.create': 1,
+      'export.download': 1,
+      'job.read': 30,
+      'job.share': 2,
+    },
   });
   expect(answer.body.jobs.count).toBe(30);
   expect(answer.body.subjects).toEqual({ count: 12 });
   expect(new Set(answer.body.jobs.items.map((j: { jobId: string }) => j.jobId))).toEqual(new Set(claimJobs));
-  const shared = answer.body.jobs.items.filter((j: { disclosedBy: string[] }) => j.disclosedBy.includes('share'));
+  const shared = answer.body.jobs.items.filter((j: { disclosedBy: string[] }) =>
+    j.disclosedBy.includes('share'),
+  );
   expect(shared.map((j: { jobId: string }) => j.jobId).sort()).toEqual(claimJobs.slice(0, 2).sort());
-  expect(answer.body.jobs.items.every((j: { disclosedBy: string[]; orchestrationId: string }) => j.orchestrationId === claims && j.disclosedBy.includes('read') && j.disclosedBy.includes('download'))).toBe(true);
+  expect(
+    answer.body.jobs.items.every(
+      (j: { disclosedBy: string[]; orchestrationId: string }) =>
+        j.orchestrationId === claims && j.disclosedBy.includes('read') && j.disclosedBy.includes('download'),
+    ),
+  ).toBe(true);
   expect(answer.body.categories).toEqual([
     {
       orchestrationId: claims,
@@ -109,7 +162,12 @@ test('the scope of an account reports exactly what it disclosed in the window', 
     },
   ]);
   expect(answer.body.article33).toMatchObject({
-    natureOfBreach: { window, actor: mallory.sub, sourceIp: null, disclosures: { read: 30, export: 0, share: 2, download: 1, access: 0 } },
+    natureOfBreach: {
+      window,
+      actor: mallory.sub,
+      sourceIp: null,
+      disclosures: { read: 30, export: 0, share: 2, download: 1, access: 0 },
+    },
     subjectCategories: ['customers'],
     approximateSubjects: 12,
     approximateRecords: 30,
@@ -130,7 +188,9 @@ test('without an actor the window holds everyone, and nothing outside it', async
   expect(answer.body.jobs.count).toBe(31);
   expect(answer.body.subjects.count).toBe(13);
   expect(answer.body.article33.subjectCategories).toEqual(['customers', 'prospects']);
-  expect(answer.body.events.items.every((e: { at: string }) => e.at >= window.from && e.at <= window.to)).toBe(true);
+  expect(
+    answer.body.events.items.every((e: { at: string }) => e.at >= window.from && e.at <= window.to),
+  ).toBe(true);
 });
 
 test('lists are paged by a cursor bound to the window; counts cover the whole window', async () => {
@@ -143,7 +203,12 @@ test('lists are paged by a cursor bound to the window; counts cover the whole wi
   expect(first.body.jobs.items).toHaveLength(20);
   expect(second.body.events.items).toHaveLength(15);
   expect(second.body.jobs.items).toHaveLength(10);
-  expect(second.body).toMatchObject({ events: { count: 35 }, jobs: { count: 30 }, subjects: { count: 12 }, nextCursor: null });
+  expect(second.body).toMatchObject({
+    events: { count: 35 },
+    jobs: { count: 30 },
+    subjects: { count: 12 },
+    nextCursor: null,
+  });
   // By id: an event the sequencer has not reached yet has no position (seq null).
   const ids = [...first.body.events.items, ...second.body.events.items].map((e: { id: string }) => e.id);
   expect(new Set(ids).size).toBe(35);
@@ -151,7 +216,9 @@ test('lists are paged by a cursor bound to the window; counts cover the whole wi
 });
 
 test('the scope is owners only: admins and members get 403, strangers 404', async () => {
-  const statuses = await Promise.all([mallory, member, newUser('stranger')].map(async (as) => (await scope(window, as)).status));
+  const statuses = await Promise.all(
+    [mallory, member, newUser('stranger')].map(async (as) => (await scope(window, as)).status),
+  );
   expect(statuses).toEqual([403, 403, 404]);
 });
 
@@ -177,7 +244,15 @@ test('each scope is one audit event of the owner, naming the filters but not the
       action: 'incident.scope',
       actor: owner.sub,
       outcome: 'success',
-      detail: { from: window.from, to: window.to, actor: mallory.sub, bySourceIp: true, events: 34, jobs: 30, subjects: 12 },
+      detail: {
+        from: window.from,
+        to: window.to,
+        actor: mallory.sub,
+        bySourceIp: true,
+        events: 34,
+        jobs: 30,
+        subjects: 12,
+      },
     }),
   ]);
 });

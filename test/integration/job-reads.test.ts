@@ -14,9 +14,17 @@ import { addMember, createJob, createOrchestration, createOrg, createRole } from
 import { callRoute, newUser } from './api/invoke-route.ts';
 import { storedRecords } from './api/stored.ts';
 
-const WRITES = new Set(['TransactWriteItemsCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const WRITES = new Set([
+  'TransactWriteItemsCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
 const calls: string[] = [];
-const counted = async <T>(action: () => Promise<T>): Promise<{ result: T; reads: string[]; writes: string[] }> => {
+const counted = async <T>(
+  action: () => Promise<T>,
+): Promise<{ result: T; reads: string[]; writes: string[] }> => {
   calls.length = 0;
   const result = await action();
   return { result, reads: calls.filter((c) => !WRITES.has(c)), writes: calls.filter((c) => WRITES.has(c)) };
@@ -39,35 +47,56 @@ beforeAll(async () => {
   );
   orgId = await createOrg(owner, 'Round trips Ltd');
   orchestrationId = await createOrchestration(orgId, owner);
-  const roleId = await createRole(orgId, owner, { name: 'Reader', permissions: ['jobs.read_all'], fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } } });
+  const roleId = await createRole(orgId, owner, {
+    name: 'Reader',
+    permissions: ['jobs.read_all'],
+    fieldPermissions: { [orchestrationId]: { ssn: 'hidden' } },
+  });
   await addMember(orgId, owner, member, 'member');
   await addMember(orgId, owner, restricted, roleId);
-  jobId = await createJob(orgId, orchestrationId, member, { title: 'Leak', email: 'someone@example.test', ssn: 'SSN-1' });
+  jobId = await createJob(orgId, orchestrationId, member, {
+    title: 'Leak',
+    email: 'someone@example.test',
+    ssn: 'SSN-1',
+  });
 });
 
 test('a job read is one batched read plus the audit append of what it decrypted', async () => {
-  const { result, reads, writes } = await counted(() => callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } }));
+  const { result, reads, writes } = await counted(() =>
+    callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } }),
+  );
   expect(result.status).toBe(200);
   expect(reads).toEqual(['BatchGetItemCommand']);
   expect(writes).toHaveLength(1);
 });
 
 test('a job update is one batched read and one transaction', async () => {
-  const { result, reads, writes } = await counted(() => callRoute({ route: jobRoutes.updateJob, as: member, params: { orgId, jobId }, body: { fields: { title: 'Flood' } } }));
+  const { result, reads, writes } = await counted(() =>
+    callRoute({
+      route: jobRoutes.updateJob,
+      as: member,
+      params: { orgId, jobId },
+      body: { fields: { title: 'Flood' } },
+    }),
+  );
   expect(result.status).toBe(200);
   expect(reads).toEqual(['BatchGetItemCommand']);
   expect(writes).toEqual(['TransactWriteItemsCommand']);
 });
 
 test('a job list is one batched read, the page query, and the audit append', async () => {
-  const { result, reads, writes } = await counted(() => callRoute({ route: jobRoutes.listJobs, as: member, params: { orgId, orchestrationId } }));
+  const { result, reads, writes } = await counted(() =>
+    callRoute({ route: jobRoutes.listJobs, as: member, params: { orgId, orchestrationId } }),
+  );
   expect(result.status).toBe(200);
   expect(reads).toEqual(['BatchGetItemCommand', 'QueryCommand']);
   expect(writes).toHaveLength(1);
 });
 
 test('a member with a custom role pays one more batched read, for the role', async () => {
-  const { result, reads } = await counted(() => callRoute({ route: jobRoutes.getJob, as: restricted, params: { orgId, jobId } }));
+  const { result, reads } = await counted(() =>
+    callRoute({ route: jobRoutes.getJob, as: restricted, params: { orgId, jobId } }),
+  );
   expect(result.status).toBe(200);
   expect(result.body.fields).not.toHaveProperty('ssn');
   expect(reads).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand']);
@@ -80,11 +109,20 @@ test('a job this instance has not seen costs one more batched read, for its orch
   const [stored] = await storedRecords(orgId, `JOB#${plainJob}`);
   const unseen = newId();
   const elsewhere = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  await elsewhere.send(new PutCommand({ TableName: process.env.RECORDS_TABLE, Item: { ...stored, sk: `JOB#${unseen}`, gsi3sk: `JOB#${unseen}`, jobId: unseen } }));
+  await elsewhere.send(
+    new PutCommand({
+      TableName: process.env.RECORDS_TABLE,
+      Item: { ...stored, sk: `JOB#${unseen}`, gsi3sk: `JOB#${unseen}`, jobId: unseen },
+    }),
+  );
 
   // Act
-  const first = await counted(() => callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: unseen } }));
-  const again = await counted(() => callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: unseen } }));
+  const first = await counted(() =>
+    callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: unseen } }),
+  );
+  const again = await counted(() =>
+    callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: unseen } }),
+  );
 
   // Assess: nothing decrypted, so no audit append; the second read knows the orchestration.
   expect(first.result.status).toBe(200);
@@ -95,7 +133,9 @@ test('a job this instance has not seen costs one more batched read, for its orch
 });
 
 test('the orchestration is read afresh on every read: an access limit set a moment ago already hides the job', async () => {
-  expect((await callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } })).status).toBe(200);
+  expect((await callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } })).status).toBe(
+    200,
+  );
   const limited = await callRoute({
     route: orchestrationRoutes.updateOrchestration,
     as: owner,
@@ -103,5 +143,7 @@ test('the orchestration is read afresh on every read: an access limit set a mome
     body: { access: { roles: [], users: [owner.sub] } },
   });
   expect(limited.status).toBe(200);
-  expect((await callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } })).status).toBe(404);
+  expect((await callRoute({ route: jobRoutes.getJob, as: member, params: { orgId, jobId } })).status).toBe(
+    404,
+  );
 });

@@ -34,17 +34,93 @@ function deniedCalls(): ExercisedCall[] {
 describe('calls a function makes are checked against its own policy', () => {
   // Each call below is outside what the named function's role grants.
   test.each([
-    ['DynamoDB: api-audit writes the records table it may only read', 'api-audit', () => dynamoDocumentClient().send(new PutCommand({ TableName: records(), Item: { pk: 'IAM#probe', sk: 'x' } })), 'AccessDeniedException', 400],
-    ['DynamoDB index: audit-digest queries an index of the records table', 'audit-digest', () => dynamoDocumentClient().send(new QueryCommand({ TableName: records(), IndexName: 'byUser', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': 'x' } })), 'AccessDeniedException', 400],
-    ['KMS: api-orchestrations, which holds no key, asks for a data key', 'api-orchestrations', () => kms().send(new GenerateDataKeyCommand({ KeyId: FIELD_KEY_ALIAS, KeySpec: 'AES_256', EncryptionContext: { orgId: 'o' } })), 'AccessDeniedException', 400],
-    ['KMS condition: api-orgs asks for a data key bound to no organization', 'api-orgs', () => kms().send(new GenerateDataKeyCommand({ KeyId: FIELD_KEY_ALIAS, KeySpec: 'AES_256' })), 'AccessDeniedException', 400],
-    ['S3: download, which may only read, deletes a file', 'download', () => s3().send(new DeleteObjectCommand({ Bucket: bucket(), Key: 'orgs/o/file.zip' })), 'AccessDenied', 403],
-    ['S3 prefix: portability-worker writes outside orgs/', 'portability-worker', () => s3().send(new PutObjectCommand({ Bucket: bucket(), Key: 'elsewhere/file.csv', Body: 'x' })), 'AccessDenied', 403],
-    ['SQS: api-jobs sends to the work queue', 'api-jobs', () => sqs().send(new SendMessageCommand({ QueueUrl: testEnv('WORK_QUEUE_URL'), MessageBody: '{}' })), 'AccessDenied', 400],
-    ['SES: api-orgs sends mail', 'api-orgs', () => ses().send(new SendEmailCommand({ Source: LOCAL_MAIL_FROM, Destination: { ToAddresses: ['a@example.test'] }, Message: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } } })), 'AccessDenied', 403],
+    [
+      'DynamoDB: api-audit writes the records table it may only read',
+      'api-audit',
+      () =>
+        dynamoDocumentClient().send(
+          new PutCommand({ TableName: records(), Item: { pk: 'IAM#probe', sk: 'x' } }),
+        ),
+      'AccessDeniedException',
+      400,
+    ],
+    [
+      'DynamoDB index: audit-digest queries an index of the records table',
+      'audit-digest',
+      () =>
+        dynamoDocumentClient().send(
+          new QueryCommand({
+            TableName: records(),
+            IndexName: 'byUser',
+            KeyConditionExpression: 'gsi1pk = :p',
+            ExpressionAttributeValues: { ':p': 'x' },
+          }),
+        ),
+      'AccessDeniedException',
+      400,
+    ],
+    [
+      'KMS: api-orchestrations, which holds no key, asks for a data key',
+      'api-orchestrations',
+      () =>
+        kms().send(
+          new GenerateDataKeyCommand({
+            KeyId: FIELD_KEY_ALIAS,
+            KeySpec: 'AES_256',
+            EncryptionContext: { orgId: 'o' },
+          }),
+        ),
+      'AccessDeniedException',
+      400,
+    ],
+    [
+      'KMS condition: api-orgs asks for a data key bound to no organization',
+      'api-orgs',
+      () => kms().send(new GenerateDataKeyCommand({ KeyId: FIELD_KEY_ALIAS, KeySpec: 'AES_256' })),
+      'AccessDeniedException',
+      400,
+    ],
+    [
+      'S3: download, which may only read, deletes a file',
+      'download',
+      () => s3().send(new DeleteObjectCommand({ Bucket: bucket(), Key: 'orgs/o/file.zip' })),
+      'AccessDenied',
+      403,
+    ],
+    [
+      'S3 prefix: portability-worker writes outside orgs/',
+      'portability-worker',
+      () => s3().send(new PutObjectCommand({ Bucket: bucket(), Key: 'elsewhere/file.csv', Body: 'x' })),
+      'AccessDenied',
+      403,
+    ],
+    [
+      'SQS: api-jobs sends to the work queue',
+      'api-jobs',
+      () => sqs().send(new SendMessageCommand({ QueueUrl: testEnv('WORK_QUEUE_URL'), MessageBody: '{}' })),
+      'AccessDenied',
+      400,
+    ],
+    [
+      'SES: api-orgs sends mail',
+      'api-orgs',
+      () =>
+        ses().send(
+          new SendEmailCommand({
+            Source: LOCAL_MAIL_FROM,
+            Destination: { ToAddresses: ['a@example.test'] },
+            Message: { Subject: { Data: 's' }, Body: { Text: { Data: 'b' } } },
+          }),
+        ),
+      'AccessDenied',
+      403,
+    ],
   ] as const)('%s: AccessDenied as the service answers it', async (_, fn, call, name, status) => {
     // Act
-    const failure = await runAsFunction(fn, call).then(() => undefined, (error: unknown) => error as { name: string; message: string; $metadata: { httpStatusCode: number } });
+    const failure = await runAsFunction(fn, call).then(
+      () => undefined,
+      (error: unknown) => error as { name: string; message: string; $metadata: { httpStatusCode: number } },
+    );
     // Assess
     expect(failure?.name).toBe(name);
     expect(failure?.$metadata.httpStatusCode).toBe(status);
@@ -52,12 +128,20 @@ describe('calls a function makes are checked against its own policy', () => {
   });
 
   test('a call the policy grants goes through to the emulator', async () => {
-    const answer = await runAsFunction('api-audit', () => dynamoDocumentClient().send(new GetCommand({ TableName: records(), Key: { pk: 'IAM#probe', sk: 'absent' } })));
+    const answer = await runAsFunction('api-audit', () =>
+      dynamoDocumentClient().send(
+        new GetCommand({ TableName: records(), Key: { pk: 'IAM#probe', sk: 'absent' } }),
+      ),
+    );
     expect(answer.Item).toBeUndefined();
   });
 
   test('a call outside any function (test set-up) is not a function call and is not checked', async () => {
-    await expect(dynamoDocumentClient().send(new PutCommand({ TableName: records(), Item: { pk: 'IAM#probe', sk: 'setup' } }))).resolves.toBeDefined();
+    await expect(
+      dynamoDocumentClient().send(
+        new PutCommand({ TableName: records(), Item: { pk: 'IAM#probe', sk: 'setup' } }),
+      ),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -67,17 +151,30 @@ describe('one statement removed from one function', () => {
   test("without api-orgs's field-key statement, creating an organization fails on kms:GenerateDataKey", async () => {
     // Prepare: the control, with the policy as synthesized.
     const owner = newUser('iam-owner');
-    expect((await callRoute({ route: orgRoutes.createOrg, as: owner, body: { name: 'Granted' } })).status).toBe(201);
+    expect(
+      (await callRoute({ route: orgRoutes.createOrg, as: owner, body: { name: 'Granted' } })).status,
+    ).toBe(201);
     const statements = policies['api-orgs']!;
-    const fieldKey = statements.findIndex((s) => s.Action.includes('kms:GenerateDataKey') && s.Resource.some((r) => r.endsWith(FIELD_KEY_ALIAS)));
+    const fieldKey = statements.findIndex(
+      (s) => s.Action.includes('kms:GenerateDataKey') && s.Resource.some((r) => r.endsWith(FIELD_KEY_ALIAS)),
+    );
     expect(fieldKey).toBeGreaterThanOrEqual(0);
     enableLocalIam({ ...policies, 'api-orgs': statements.filter((_, index) => index !== fieldKey) });
 
     // Act
-    const answer = await callRoute({ route: orgRoutes.createOrg, as: newUser('iam-owner'), body: { name: 'Denied' } });
+    const answer = await callRoute({
+      route: orgRoutes.createOrg,
+      as: newUser('iam-owner'),
+      body: { name: 'Denied' },
+    });
 
     // Assess: the function fails, and the call that failed is the one the removed statement allowed.
     expect(answer.status).toBe(500);
-    expect(deniedCalls()).toContainEqual({ fn: 'api-orgs', action: 'kms:GenerateDataKey', resource: `arn:aws:kms:us-east-1:000000000000:${FIELD_KEY_ALIAS}`, allowed: false });
+    expect(deniedCalls()).toContainEqual({
+      fn: 'api-orgs',
+      action: 'kms:GenerateDataKey',
+      resource: `arn:aws:kms:us-east-1:000000000000:${FIELD_KEY_ALIAS}`,
+      allowed: false,
+    });
   });
 });

@@ -17,7 +17,12 @@ test('sixteen members added at once all land, each with its own audit event', as
   // Act
   const answers = await Promise.all(
     newcomers.map((user, i) =>
-      callRoute({ route: orgRoutes.addMember, as: owner, params: { orgId }, body: { userId: user.sub, email: user.email, role: i % 2 === 0 ? 'member' : 'owner' } }),
+      callRoute({
+        route: orgRoutes.addMember,
+        as: owner,
+        params: { orgId },
+        body: { userId: user.sub, email: user.email, role: i % 2 === 0 ? 'member' : 'owner' },
+      }),
     ),
   );
 

@@ -5,7 +5,12 @@
  * within one lease. Short seconds stand for the 2-minute lease of the deployed queues.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { SqsMessageLeases } from '../../shared/adapters/aws/sqs-message-leases.ts';
 import { testQueue } from './deletion-support.ts';
 
@@ -17,7 +22,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 async function receiveOne(queueUrl: string, waitSeconds: number) {
   const { Messages } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: waitSeconds, MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      WaitTimeSeconds: waitSeconds,
+      MaxNumberOfMessages: 1,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    }),
   );
   return Messages?.[0];
 }
@@ -30,9 +40,12 @@ describe('a held message', () => {
     const received = await receiveOne(queue.url, 2);
     expect(received?.ReceiptHandle).toBeDefined();
     let renewals = 0;
-    const lease = await new SqsMessageLeases(sqs, queue.url, LEASE_SECONDS).hold(received!.ReceiptHandle!, async () => {
-      renewals += 1;
-    });
+    const lease = await new SqsMessageLeases(sqs, queue.url, LEASE_SECONDS).hold(
+      received!.ReceiptHandle!,
+      async () => {
+        renewals += 1;
+      },
+    );
 
     // Act / Assess: for two and a half leases, another consumer polling the queue gets nothing.
     const heldUntil = Date.now() + 2.5 * LEASE_SECONDS * 1000;
@@ -69,10 +82,14 @@ describe('a held message', () => {
       },
       { step: 'initialize' },
     );
-    const lease = await new SqsMessageLeases(counted, queue.url, LEASE_SECONDS).hold(received!.ReceiptHandle!);
+    const lease = await new SqsMessageLeases(counted, queue.url, LEASE_SECONDS).hold(
+      received!.ReceiptHandle!,
+    );
 
     // Act: the message is acknowledged by someone else (the event source, after a success).
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: received!.ReceiptHandle! }));
+    await sqs.send(
+      new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: received!.ReceiptHandle! }),
+    );
     await sleep(2.5 * LEASE_SECONDS * 1000);
 
     // Assess: the take and one renewal, which found the message gone; none after it.

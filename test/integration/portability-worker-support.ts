@@ -4,7 +4,12 @@
  * The queue is shared by every test file of the run, so whoever drains it processes whatever is
  * there (any request is processed correctly by any worker); each test waits for its own request.
  */
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
@@ -18,13 +23,30 @@ let queueArn: string | undefined;
 async function drainOnce(): Promise<number> {
   sqs ??= new SQSClient({});
   const queueUrl = testEnv('WORK_QUEUE_URL');
-  queueArn ??= (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
+  queueArn ??=
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
+      .Attributes?.QueueArn ?? '';
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 1,
+      WaitTimeSeconds: 1,
+      VisibilityTimeout: 60,
+    }),
+  );
   for (const message of Messages) {
-    const result = (await runtime.invoke(functionNamed('portability-worker'), sqsEvent(queueArn, [message]))) as SQSBatchResponse;
+    const result = (await runtime.invoke(
+      functionNamed('portability-worker'),
+      sqsEvent(queueArn, [message]),
+    )) as SQSBatchResponse;
     // A failed message stays (visible again after its timeout), as with the event source mapping.
     if (result.batchItemFailures.length === 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '0', ReceiptHandle: message.ReceiptHandle }] }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: [{ Id: '0', ReceiptHandle: message.ReceiptHandle }],
+        }),
+      );
     }
   }
   return Messages.length;

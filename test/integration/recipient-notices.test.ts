@@ -6,7 +6,13 @@
  * failed message comes back when the notifier's lease ends, one second here instead of a minute).
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
@@ -40,7 +46,9 @@ beforeAll(async () => {
   process.env.NOTICE_QUEUE_LEASE_SECONDS = '1';
   sqs = new SQSClient({});
   queueUrl = testEnv('NOTICE_QUEUE_URL');
-  queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+  queueArn =
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
+      .Attributes?.QueueArn ?? '';
 });
 
 afterAll(async () => {
@@ -62,7 +70,13 @@ async function drainNotices(afterFailure = false): Promise<void> {
   let failed = afterFailure;
   for (;;) {
     const { Messages = [] }: { Messages?: Message[] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: failed ? 3 : 0, VisibilityTimeout: 30, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: failed ? 3 : 0,
+        VisibilityTimeout: 30,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) return;
     failed = !(await handOver(Messages[0]!));
@@ -70,7 +84,10 @@ async function drainNotices(afterFailure = false): Promise<void> {
 }
 
 async function handOver(message: Message): Promise<boolean> {
-  const result = (await runtime.invoke(functionNamed('recipient-notifier'), sqsEvent(queueArn, [message]))) as SQSBatchResponse;
+  const result = (await runtime.invoke(
+    functionNamed('recipient-notifier'),
+    sqsEvent(queueArn, [message]),
+  )) as SQSBatchResponse;
   if (result.batchItemFailures.length > 0) return false;
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
   return true;
@@ -92,25 +109,54 @@ async function sharedJob(name: string): Promise<World> {
   const email = `${name}-${randomUUID().slice(0, 8)}@example.test`;
   const jobId = await createJob(orgId, orchestrationId, owner, { title: 'Claim', email, ssn: SSN });
   const fields = ['title', 'email', 'ssn'].map((fieldId) => ({ orchestrationId, fieldId }));
-  const consent = await callRoute({ route: extensionRoutes.grantConsent, as: owner, params: { orgId, extensionId: 'custom-webhook' }, body: { fields, purpose: 'Claims sync', webhookUrl: vendor.url(`/${name}`) } });
+  const consent = await callRoute({
+    route: extensionRoutes.grantConsent,
+    as: owner,
+    params: { orgId, extensionId: 'custom-webhook' },
+    body: { fields, purpose: 'Claims sync', webhookUrl: vendor.url(`/${name}`) },
+  });
   expect(consent.status).toBe(201);
   vendor.trust(consent.body.signingSecret);
-  expect((await callRoute({ route: extensionRoutes.setToken, as: owner, params: { orgId, extensionId: 'custom-webhook' }, body: { token: TOKEN } })).status).toBe(204);
-  expect((await callRoute({ route: extensionRoutes.shareJob, as: owner, params: { orgId, jobId, extensionId: 'custom-webhook' } })).status).toBe(200);
+  expect(
+    (
+      await callRoute({
+        route: extensionRoutes.setToken,
+        as: owner,
+        params: { orgId, extensionId: 'custom-webhook' },
+        body: { token: TOKEN },
+      })
+    ).status,
+  ).toBe(204);
+  expect(
+    (
+      await callRoute({
+        route: extensionRoutes.shareJob,
+        as: owner,
+        params: { orgId, jobId, extensionId: 'custom-webhook' },
+      })
+    ).status,
+  ).toBe(200);
   return { owner, orgId, jobId, email, secret: consent.body.signingSecret };
 }
 
-const notices = (path: string): ReceivedRequest[] => vendor.received.filter((r) => r.path === path && r.json?.event !== 'job.shared');
-const noticeStates = async (world: World): Promise<unknown[]> => (await storedRecords(world.orgId, `SHARE#${world.jobId}#NOTICE#`)).map((item) => [item.event, item.state]);
+const notices = (path: string): ReceivedRequest[] =>
+  vendor.received.filter((r) => r.path === path && r.json?.event !== 'job.shared');
+const noticeStates = async (world: World): Promise<unknown[]> =>
+  (await storedRecords(world.orgId, `SHARE#${world.jobId}#NOTICE#`)).map((item) => [item.event, item.state]);
 
 test('after a share, rectification, restriction and erasure each reach the vendor exactly once, signed, without personal values', async () => {
   // Prepare
   const world = await sharedJob('notified');
   const newEmail = `renamed-${randomUUID().slice(0, 8)}@example.test`;
   // Act
-  const subject = (route: (typeof subjectRoutes)[keyof typeof subjectRoutes], body: unknown) => callRoute({ route, as: world.owner, params: { orgId: world.orgId }, body });
-  expect((await subject(subjectRoutes.subjectRectification, { email: world.email, newEmail })).status).toBe(200);
-  expect((await subject(subjectRoutes.subjectRestriction, { email: newEmail, reason: 'Contested' })).status).toBe(200);
+  const subject = (route: (typeof subjectRoutes)[keyof typeof subjectRoutes], body: unknown) =>
+    callRoute({ route, as: world.owner, params: { orgId: world.orgId }, body });
+  expect((await subject(subjectRoutes.subjectRectification, { email: world.email, newEmail })).status).toBe(
+    200,
+  );
+  expect(
+    (await subject(subjectRoutes.subjectRestriction, { email: newEmail, reason: 'Contested' })).status,
+  ).toBe(200);
   expect((await subject(subjectRoutes.subjectErasure, { email: newEmail, mode: 'delete' })).status).toBe(200);
   await drainNotices();
   // A redelivery of everything (SQS is at-least-once) notifies no one twice.
@@ -120,14 +166,24 @@ test('after a share, rectification, restriction and erasure each reach the vendo
   expect(received.map((r) => r.json.event).sort()).toEqual(['job.erased', 'job.rectified', 'job.restricted']);
   for (const request of received) {
     expect(request.signed).toBe(true);
-    expect(request.json).toMatchObject({ orgId: world.orgId, jobIds: [world.jobId], extensionId: 'custom-webhook', at: expect.any(String) });
+    expect(request.json).toMatchObject({
+      orgId: world.orgId,
+      jobIds: [world.jobId],
+      extensionId: 'custom-webhook',
+      at: expect.any(String),
+    });
     expect(request.headers['idempotency-key']).toBe(request.json.deliveryId);
-    for (const personal of [world.email, newEmail, SSN, TOKEN, world.secret]) expect(request.body).not.toContain(personal);
+    for (const personal of [world.email, newEmail, SSN, TOKEN, world.secret])
+      expect(request.body).not.toContain(personal);
   }
   // Rectification names the field changed; erasure and restriction every field the vendor received.
   expect(received.find((r) => r.json.event === 'job.rectified')!.json.fields).toEqual(['email']);
   expect(received.find((r) => r.json.event === 'job.erased')!.json.fields).toEqual(['email', 'ssn', 'title']);
-  expect((await noticeStates(world)).sort()).toEqual([['job.erased', 'delivered'], ['job.rectified', 'delivered'], ['job.restricted', 'delivered']]);
+  expect((await noticeStates(world)).sort()).toEqual([
+    ['job.erased', 'delivered'],
+    ['job.rectified', 'delivered'],
+    ['job.restricted', 'delivered'],
+  ]);
 });
 
 test('staff rectifying, restricting and erasing one job notify its recipients the same way', async () => {
@@ -135,9 +191,29 @@ test('staff rectifying, restricting and erasing one job notify its recipients th
   const world = await sharedJob('staff');
   const job = { orgId: world.orgId, jobId: world.jobId };
   // Act
-  expect((await callRoute({ route: jobRoutes.updateJob, as: world.owner, params: job, body: { fields: { ssn: `new-${SSN}`, amount: 3 } } })).status).toBe(200);
-  expect((await callRoute({ route: jobRoutes.restrictJob, as: world.owner, params: job, body: { reason: 'Contested' } })).status).toBe(200);
-  expect((await callRoute({ route: jobRoutes.liftRestriction, as: world.owner, params: job })).status).toBe(200);
+  expect(
+    (
+      await callRoute({
+        route: jobRoutes.updateJob,
+        as: world.owner,
+        params: job,
+        body: { fields: { ssn: `new-${SSN}`, amount: 3 } },
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await callRoute({
+        route: jobRoutes.restrictJob,
+        as: world.owner,
+        params: job,
+        body: { reason: 'Contested' },
+      })
+    ).status,
+  ).toBe(200);
+  expect((await callRoute({ route: jobRoutes.liftRestriction, as: world.owner, params: job })).status).toBe(
+    200,
+  );
   expect((await callRoute({ route: jobRoutes.deleteJob, as: world.owner, params: job })).status).toBe(204);
   await drainNotices();
   // Assess: lifting a restriction is no Art. 19 event; `amount` was never sent, so it is not named.
@@ -157,7 +233,16 @@ test('a vendor that fails three times and then succeeds gets exactly one notice'
   vendor.trust(world.secret);
   vendor.script({ status: 500 }, { status: 503 }, { status: 502 });
   // Act
-  expect((await callRoute({ route: subjectRoutes.subjectRestriction, as: world.owner, params: { orgId: world.orgId }, body: { email: world.email, reason: 'Contested' } })).status).toBe(200);
+  expect(
+    (
+      await callRoute({
+        route: subjectRoutes.subjectRestriction,
+        as: world.owner,
+        params: { orgId: world.orgId },
+        body: { email: world.email, reason: 'Contested' },
+      })
+    ).status,
+  ).toBe(200);
   await drainNotices();
   // Assess: three refused attempts (one delivery's bounded retries), then the redelivered message succeeds once.
   const received = notices('/flaky');
@@ -171,25 +256,79 @@ test('the recipients listings show who received what, and each notice with its s
   // Prepare
   const world = await sharedJob('listed');
   vendor.script({ status: 500 }, { status: 500 }, { status: 500 });
-  expect((await callRoute({ route: jobRoutes.restrictJob, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId }, body: { reason: 'Contested' } })).status).toBe(200);
-  const pending = await callRoute({ route: recipientRoutes.jobRecipients, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId } });
-  const first = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }))).Messages ?? [];
+  expect(
+    (
+      await callRoute({
+        route: jobRoutes.restrictJob,
+        as: world.owner,
+        params: { orgId: world.orgId, jobId: world.jobId },
+        body: { reason: 'Contested' },
+      })
+    ).status,
+  ).toBe(200);
+  const pending = await callRoute({
+    route: recipientRoutes.jobRecipients,
+    as: world.owner,
+    params: { orgId: world.orgId, jobId: world.jobId },
+  });
+  const first =
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      )
+    ).Messages ?? [];
   expect(await handOver(first[0]!)).toBe(false);
   // Act
-  const byJob = await callRoute({ route: recipientRoutes.jobRecipients, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId } });
-  const bySubject = await callRoute({ route: recipientRoutes.subjectRecipients, as: world.owner, params: { orgId: world.orgId }, body: { email: world.email } });
+  const byJob = await callRoute({
+    route: recipientRoutes.jobRecipients,
+    as: world.owner,
+    params: { orgId: world.orgId, jobId: world.jobId },
+  });
+  const bySubject = await callRoute({
+    route: recipientRoutes.subjectRecipients,
+    as: world.owner,
+    params: { orgId: world.orgId },
+    body: { email: world.email },
+  });
   await drainNotices(true);
-  const delivered = await callRoute({ route: recipientRoutes.jobRecipients, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId } });
+  const delivered = await callRoute({
+    route: recipientRoutes.jobRecipients,
+    as: world.owner,
+    params: { orgId: world.orgId, jobId: world.jobId },
+  });
   // Assess
-  const entry = { jobId: world.jobId, extensionId: 'custom-webhook', vendor: 'Your organization', shares: [{ at: expect.any(String), fields: ['email', 'ssn', 'title'], outcome: 'delivered' }] };
-  const notice = (state: string) => [{ noticeId: expect.any(String), event: 'job.restricted', fields: ['email', 'ssn', 'title'], at: expect.any(String), state }];
+  const entry = {
+    jobId: world.jobId,
+    extensionId: 'custom-webhook',
+    vendor: 'Your organization',
+    shares: [{ at: expect.any(String), fields: ['email', 'ssn', 'title'], outcome: 'delivered' }],
+  };
+  const notice = (state: string) => [
+    {
+      noticeId: expect.any(String),
+      event: 'job.restricted',
+      fields: ['email', 'ssn', 'title'],
+      at: expect.any(String),
+      state,
+    },
+  ];
   expect(pending.body).toEqual({ items: [{ ...entry, notices: notice('pending') }], nextCursor: null });
   expect(byJob.body.items).toEqual([{ ...entry, notices: notice('failed') }]);
   expect(bySubject.body).toEqual({ items: [{ ...entry, notices: notice('failed') }] });
   expect(delivered.body.items).toEqual([{ ...entry, notices: notice('delivered') }]);
   expect(bySubject.text).not.toContain(world.email);
   // The access report names the same recipients.
-  const report = await callRoute({ route: subjectRoutes.subjectAccess, as: world.owner, params: { orgId: world.orgId }, body: { email: world.email } });
+  const report = await callRoute({
+    route: subjectRoutes.subjectAccess,
+    as: world.owner,
+    params: { orgId: world.orgId },
+    body: { email: world.email },
+  });
   expect(report.body.recipients).toEqual([{ ...entry, notices: notice('delivered') }]);
 });
 
@@ -199,14 +338,26 @@ test('a vendor that always fails ends in the dead-letter queue, its notice `fail
   const dlqUrl = provisionedResources().queues.notices.dlqUrl;
   vendor.script(...Array.from({ length: 30 }, () => ({ status: 500 })));
   // Act
-  expect((await callRoute({ route: subjectRoutes.subjectErasure, as: world.owner, params: { orgId: world.orgId }, body: { email: world.email, mode: 'anonymize' } })).status).toBe(200);
+  expect(
+    (
+      await callRoute({
+        route: subjectRoutes.subjectErasure,
+        as: world.owner,
+        params: { orgId: world.orgId },
+        body: { email: world.email, mode: 'anonymize' },
+      })
+    ).status,
+  ).toBe(200);
   await drainNotices();
   // Assess
-  const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  const dead = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+  );
   const mine = (dead.Messages ?? []).filter((m) => JSON.parse(m.Body ?? '{}').orgId === world.orgId);
   expect(mine).toHaveLength(1);
   expect(JSON.parse(mine[0]!.Body!)).toMatchObject({ event: 'job.erased', jobIds: [world.jobId] });
-  for (const message of mine) await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+  for (const message of mine)
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
   expect(await noticeStates(world)).toEqual([['job.erased', 'failed']]);
   expect(notices('/down').length).toBeGreaterThanOrEqual(5);
 });
@@ -214,12 +365,33 @@ test('a vendor that always fails ends in the dead-letter queue, its notice `fail
 test('withdrawn consent stops new shares, but notices about data already shared still go out', async () => {
   // Prepare
   const world = await sharedJob('withdrawn');
-  expect((await callRoute({ route: extensionRoutes.revokeExtension, as: world.owner, params: { orgId: world.orgId, extensionId: 'custom-webhook' } })).status).toBe(200);
+  expect(
+    (
+      await callRoute({
+        route: extensionRoutes.revokeExtension,
+        as: world.owner,
+        params: { orgId: world.orgId, extensionId: 'custom-webhook' },
+      })
+    ).status,
+  ).toBe(200);
   vendor.reset();
   vendor.trust(world.secret);
   // Act
-  const share = await callRoute({ route: extensionRoutes.shareJob, as: world.owner, params: { orgId: world.orgId, jobId: world.jobId, extensionId: 'custom-webhook' } });
-  expect((await callRoute({ route: subjectRoutes.subjectRestriction, as: world.owner, params: { orgId: world.orgId }, body: { email: world.email, reason: 'Contested' } })).status).toBe(200);
+  const share = await callRoute({
+    route: extensionRoutes.shareJob,
+    as: world.owner,
+    params: { orgId: world.orgId, jobId: world.jobId, extensionId: 'custom-webhook' },
+  });
+  expect(
+    (
+      await callRoute({
+        route: subjectRoutes.subjectRestriction,
+        as: world.owner,
+        params: { orgId: world.orgId },
+        body: { email: world.email, reason: 'Contested' },
+      })
+    ).status,
+  ).toBe(200);
   await drainNotices();
   // Assess: no share; one notice, signed with the last consent's secret, without the deleted token.
   expect(share.status).toBe(409);

@@ -33,7 +33,10 @@ let legacy: string;
 let roleId: string;
 
 /** The raw bytes of an answer (callRoute decodes bodies as UTF-8 text, which an XLSX is not). */
-async function recordBytes(as: TestUser, format: 'csv' | 'xlsx'): Promise<{ status: number; type: string; disposition: string; bytes: Buffer }> {
+async function recordBytes(
+  as: TestUser,
+  format: 'csv' | 'xlsx',
+): Promise<{ status: number; type: string; disposition: string; bytes: Buffer }> {
   const route = r.recordsOfProcessing;
   const event = httpApiEvent({
     method: route.method,
@@ -45,7 +48,10 @@ async function recordBytes(as: TestUser, format: 'csv' | 'xlsx'): Promise<{ stat
     pathParameters: { orgId },
     sourceIp: '192.0.2.10',
   });
-  const result = (await new FunctionRuntime().invoke(functionNamed(route.fn), event)) as APIGatewayProxyStructuredResultV2;
+  const result = (await new FunctionRuntime().invoke(
+    functionNamed(route.fn),
+    event,
+  )) as APIGatewayProxyStructuredResultV2;
   const body = result.body ?? '';
   return {
     status: result.statusCode ?? 200,
@@ -116,7 +122,10 @@ beforeAll(async () => {
     access: { roles: [roleId, 'member'], users: [member.sub] },
   });
   // Made before orchestrations stated anything: every statement reads "not stated".
-  legacy = await createOrchestration(orgId, owner, { name: 'Archive', fields: [{ id: 'note', label: '=Note', type: 'text' }] });
+  legacy = await createOrchestration(orgId, owner, {
+    name: 'Archive',
+    fields: [{ id: 'note', label: '=Note', type: 'text' }],
+  });
   // Retention is stored by issue 22's route; written here as it will be stored.
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   await documents.send(
@@ -127,12 +136,47 @@ beforeAll(async () => {
       ExpressionAttributeValues: { ':retention': { days: 365, from: 'final_stage', action: 'anonymize' } },
     }),
   );
-  const consent = (extensionId: string, body: unknown) => callRoute({ route: extensionRoutes.grantConsent, as: owner, params: { orgId, extensionId }, body });
-  expect((await consent('postbox-campaigns', { fields: [{ orchestrationId: claims, fieldId: 'email' }, { orchestrationId: claims, fieldId: 'title' }], purpose: 'Claim status mailings' })).status).toBe(201);
-  expect((await consent('custom-webhook', { fields: [{ orchestrationId: claims, fieldId: 'phone' }], purpose: 'Call-back queue', webhookUrl: 'https://hooks.fixit.example/custos' })).status).toBe(201);
+  const consent = (extensionId: string, body: unknown) =>
+    callRoute({ route: extensionRoutes.grantConsent, as: owner, params: { orgId, extensionId }, body });
+  expect(
+    (
+      await consent('postbox-campaigns', {
+        fields: [
+          { orchestrationId: claims, fieldId: 'email' },
+          { orchestrationId: claims, fieldId: 'title' },
+        ],
+        purpose: 'Claim status mailings',
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (
+      await consent('custom-webhook', {
+        fields: [{ orchestrationId: claims, fieldId: 'phone' }],
+        purpose: 'Call-back queue',
+        webhookUrl: 'https://hooks.fixit.example/custos',
+      })
+    ).status,
+  ).toBe(201);
   // A consent withdrawn is no recipient.
-  expect((await consent('acme-crm', { fields: [{ orchestrationId: claims, fieldId: 'email' }], purpose: 'CRM', webhookUrl: 'https://fixit.hooks.acme-crm.example/custos/v1/contacts' })).status).toBe(201);
-  expect((await callRoute({ route: extensionRoutes.revokeExtension, as: owner, params: { orgId, extensionId: 'acme-crm' } })).status).toBeLessThan(300);
+  expect(
+    (
+      await consent('acme-crm', {
+        fields: [{ orchestrationId: claims, fieldId: 'email' }],
+        purpose: 'CRM',
+        webhookUrl: 'https://fixit.hooks.acme-crm.example/custos/v1/contacts',
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (
+      await callRoute({
+        route: extensionRoutes.revokeExtension,
+        as: owner,
+        params: { orgId, extensionId: 'acme-crm' },
+      })
+    ).status,
+  ).toBeLessThan(300);
 });
 
 test('the JSON record states each orchestration, its personal data, recipients, retention and access limits', async () => {
@@ -160,16 +204,48 @@ test('the JSON record states each orchestration, its personal data, recipients, 
       legalBasis: 'contract',
       subjectCategory: 'customers',
       personalData: [
-        { id: 'email', label: 'Customer email', type: 'email', personal: true, encrypted: true, subject: true },
+        {
+          id: 'email',
+          label: 'Customer email',
+          type: 'email',
+          personal: true,
+          encrypted: true,
+          subject: true,
+        },
         { id: 'phone', label: 'Phone', type: 'phone', personal: true, encrypted: false, subject: false },
         { id: 'ssn', label: 'SSN', type: 'text', personal: true, encrypted: true, subject: false },
       ],
       recipients: [
-        { extensionId: 'custom-webhook', name: 'Your own webhook', vendor: 'Your organization', purpose: 'Call-back queue', consentVersion: 1, consentedAt: expect.any(String), fields: ['phone'] },
-        { extensionId: 'postbox-campaigns', name: 'Postbox campaigns', vendor: 'Postbox Mailing GmbH', purpose: 'Claim status mailings', consentVersion: 1, consentedAt: expect.any(String), fields: ['email', 'title'] },
+        {
+          extensionId: 'custom-webhook',
+          name: 'Your own webhook',
+          vendor: 'Your organization',
+          purpose: 'Call-back queue',
+          consentVersion: 1,
+          consentedAt: expect.any(String),
+          fields: ['phone'],
+        },
+        {
+          extensionId: 'postbox-campaigns',
+          name: 'Postbox campaigns',
+          vendor: 'Postbox Mailing GmbH',
+          purpose: 'Claim status mailings',
+          consentVersion: 1,
+          consentedAt: expect.any(String),
+          fields: ['email', 'title'],
+        },
       ].sort((a, b) => a.extensionId.localeCompare(b.extensionId)),
       retention: { days: 365, from: 'final_stage', action: 'anonymize' },
-      security: { encryptedFields: ['email', 'ssn'], accessLimits: { roles: [{ id: roleId, name: 'Claims desk' }, { id: 'member', name: 'member' }], users: [member.sub] } },
+      security: {
+        encryptedFields: ['email', 'ssn'],
+        accessLimits: {
+          roles: [
+            { id: roleId, name: 'Claims desk' },
+            { id: 'member', name: 'member' },
+          ],
+          users: [member.sub],
+        },
+      },
     },
   ]);
 });
@@ -177,15 +253,42 @@ test('the JSON record states each orchestration, its personal data, recipients, 
 test('CSV and XLSX carry the same record, one row per personal field, formula-safe', async () => {
   // Prepare
   const json = (await callRoute({ route: r.recordsOfProcessing, as: owner, params: { orgId } })).body;
-  const claimsActivity = json.activities.find((a: { orchestrationId: string }) => a.orchestrationId === claims);
+  const claimsActivity = json.activities.find(
+    (a: { orchestrationId: string }) => a.orchestrationId === claims,
+  );
   const recipientOf = (id: string) => {
     const found = claimsActivity.recipients.find((x: { extensionId: string }) => x.extensionId === id);
     return `${found.name} (${found.vendor}), consent v1 of ${found.consentedAt}: ${found.purpose}`;
   };
   const limits = `owners and admins; roles: Claims desk, member; users: ${member.sub}`;
-  const claimsRow = (field: string[], recipients: string) => ['Claims', claims, 'Handling insurance claims of our customers', 'contract', 'customers', ...field, recipients, 'anonymize 365 days after reaching the final stage', limits];
+  const claimsRow = (field: string[], recipients: string) => [
+    'Claims',
+    claims,
+    'Handling insurance claims of our customers',
+    'contract',
+    'customers',
+    ...field,
+    recipients,
+    'anonymize 365 days after reaching the final stage',
+    limits,
+  ];
   const expected = [
-    ['Processing activity', 'Orchestration id', 'Purpose', 'Legal basis (Art. 6(1))', 'Category of data subjects', 'Field id', 'Category of personal data', 'Field type', 'Personal', 'Encrypted', 'Identifies the subject', 'Recipients', 'Retention', 'Access limits'],
+    [
+      'Processing activity',
+      'Orchestration id',
+      'Purpose',
+      'Legal basis (Art. 6(1))',
+      'Category of data subjects',
+      'Field id',
+      'Category of personal data',
+      'Field type',
+      'Personal',
+      'Encrypted',
+      'Identifies the subject',
+      'Recipients',
+      'Retention',
+      'Access limits',
+    ],
     ['Archive', legacy, 'not stated', 'not stated', 'not stated', '', '', '', '', '', '', '', 'none', 'none'],
     claimsRow(['email', 'Customer email', 'email', 'yes', 'yes', 'yes'], recipientOf('postbox-campaigns')),
     claimsRow(['phone', 'Phone', 'phone', 'yes', 'no', 'no'], recipientOf('custom-webhook')),
@@ -195,7 +298,11 @@ test('CSV and XLSX carry the same record, one row per personal field, formula-sa
   const csv = await recordBytes(owner, 'csv');
   const xlsx = await recordBytes(admin, 'xlsx');
   // Assess
-  expect(csv).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/csv/), disposition: expect.stringMatching(/attachment; filename="records-of-processing-.*\.csv"/) });
+  expect(csv).toMatchObject({
+    status: 200,
+    type: expect.stringMatching(/^text\/csv/),
+    disposition: expect.stringMatching(/attachment; filename="records-of-processing-.*\.csv"/),
+  });
   expect(parseCsv(csv.bytes.toString('utf8'))).toEqual(expected);
   expect(xlsx).toMatchObject({ status: 200, type: expect.stringMatching(/spreadsheetml/) });
   expect(await xlsxRows(xlsx.bytes)).toEqual(expected);
@@ -203,30 +310,66 @@ test('CSV and XLSX carry the same record, one row per personal field, formula-sa
 
 test('a label that looks like a formula is neutralized in the files', async () => {
   // Prepare
-  await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId: legacy }, body: { fields: [{ id: 'note', label: '=Note', type: 'text', personal: true }] } });
+  await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: owner,
+    params: { orgId, orchestrationId: legacy },
+    body: { fields: [{ id: 'note', label: '=Note', type: 'text', personal: true }] },
+  });
   // Act
   const csv = parseCsv((await recordBytes(owner, 'csv')).bytes.toString('utf8'));
   // Assess
   expect(csv.find((row) => row[1] === legacy)?.[6]).toBe("'=Note");
-  await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId: legacy }, body: { fields: [{ id: 'note', label: '=Note', type: 'text' }] } });
+  await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: owner,
+    params: { orgId, orchestrationId: legacy },
+    body: { fields: [{ id: 'note', label: '=Note', type: 'text' }] },
+  });
 });
 
 test('members and custom roles get 403, strangers 404; each read is one audit event naming its format', async () => {
   // Act
-  const statuses = await Promise.all([member, auditor, newUser('stranger')].map(async (as) => (await callRoute({ route: r.recordsOfProcessing, as, params: { orgId } })).status));
+  const statuses = await Promise.all(
+    [member, auditor, newUser('stranger')].map(
+      async (as) => (await callRoute({ route: r.recordsOfProcessing, as, params: { orgId } })).status,
+    ),
+  );
   const before = (await auditEvents(orgId)).length;
   await callRoute({ route: r.recordsOfProcessing, as: admin, params: { orgId }, query: { format: 'csv' } });
   const added = (await auditEvents(orgId)).slice(before);
   // Assess
   expect(statuses).toEqual([403, 403, 404]);
-  expect(added).toEqual([expect.objectContaining({ action: 'processing.record', actor: admin.sub, outcome: 'success', detail: { format: 'csv', activities: 2 } })]);
+  expect(added).toEqual([
+    expect.objectContaining({
+      action: 'processing.record',
+      actor: admin.sub,
+      outcome: 'success',
+      detail: { format: 'csv', activities: 2 },
+    }),
+  ]);
 });
 
 test('purpose, legal basis and subject category are validated, shown, and cleared with null', async () => {
   // Act
-  const bad = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId: legacy }, body: { legalBasis: 'because' } });
-  const set = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId: legacy }, body: { purpose: 'Keeping old notes', legalBasis: 'legal_obligation' } });
-  const cleared = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId: legacy }, body: { purpose: null, legalBasis: null } });
+  const bad = await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: owner,
+    params: { orgId, orchestrationId: legacy },
+    body: { legalBasis: 'because' },
+  });
+  const set = await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: owner,
+    params: { orgId, orchestrationId: legacy },
+    body: { purpose: 'Keeping old notes', legalBasis: 'legal_obligation' },
+  });
+  const cleared = await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: owner,
+    params: { orgId, orchestrationId: legacy },
+    body: { purpose: null, legalBasis: null },
+  });
   // Assess
   expect(bad.status).toBe(400);
   expect(set.body).toMatchObject({ purpose: 'Keeping old notes', legalBasis: 'legal_obligation' });

@@ -36,9 +36,12 @@ let orgId: string;
 
 const person = () => `sam.${randomUUID().slice(0, 8)}@example.test`;
 /** From an address of its own unless given: the per-address limit is tested on purpose only. */
-const submit = (org: string, body: Record<string, unknown>, sourceIp = freshSourceIp()) => callRoute({ route: requestRoutes.submitRequest, params: { orgId: org }, body, sourceIp });
-const verify = (requestId: string, code: string) => callRoute({ route: requestRoutes.verifyRequest, params: { requestId }, body: { code } });
-const getCase = (requestId: string, as = owner) => callRoute({ route: requestRoutes.getRequest, as, params: { orgId, requestId } });
+const submit = (org: string, body: Record<string, unknown>, sourceIp = freshSourceIp()) =>
+  callRoute({ route: requestRoutes.submitRequest, params: { orgId: org }, body, sourceIp });
+const verify = (requestId: string, code: string) =>
+  callRoute({ route: requestRoutes.verifyRequest, params: { requestId }, body: { code } });
+const getCase = (requestId: string, as = owner) =>
+  callRoute({ route: requestRoutes.getRequest, as, params: { orgId, requestId } });
 
 const wrongCode = (code: string): string => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
@@ -54,7 +57,13 @@ async function openRequest(type = 'access'): Promise<{ requestId: string; email:
 /** What the two answers must share: status, body shape, and every header but the request id. */
 const comparable = (answer: RouteAnswer) => {
   const { ['x-request-id']: requestId, ...headers } = answer.headers;
-  return { status: answer.status, keys: Object.keys(answer.body).sort(), idShape: /^[0-9A-Z]{26}$/.test(answer.body.requestId), headers, requestId: requestId !== undefined };
+  return {
+    status: answer.status,
+    keys: Object.keys(answer.body).sort(),
+    idShape: /^[0-9A-Z]{26}$/.test(answer.body.requestId),
+    headers,
+    requestId: requestId !== undefined,
+  };
 };
 
 beforeAll(async () => {
@@ -96,12 +105,19 @@ describe('intake', () => {
   test('an unknown organization and one whose intake is off answer 404', async () => {
     // Prepare
     const closed = await createOrg(owner, 'Closed intake');
-    const switched = await callRoute({ route: orgRoutes.updateOrg, as: owner, params: { orgId: closed }, body: { requestIntake: false } });
+    const switched = await callRoute({
+      route: orgRoutes.updateOrg,
+      as: owner,
+      params: { orgId: closed },
+      body: { requestIntake: false },
+    });
     expect(switched.status).toBe(200);
     expect(switched.body.requestIntake).toBe(false);
     // Act + Assess
     expect((await submit(closed, { type: 'access', email: person() })).status).toBe(404);
-    expect((await submit('01ARZ3NDEKTSV4RRFFQ69G5FAV', { type: 'access', email: person() })).status).toBe(404);
+    expect((await submit('01ARZ3NDEKTSV4RRFFQ69G5FAV', { type: 'access', email: person() })).status).toBe(
+      404,
+    );
     expect(await storedRecords(closed, 'REQUEST#')).toEqual([]);
   });
 
@@ -134,7 +150,8 @@ describe('intake', () => {
   test('20 per source address per hour, whatever the emails', async () => {
     const fresh = await createOrg(owner, 'Source limit');
     const source = '203.0.113.7';
-    for (let i = 0; i < 20; i += 1) expect((await submit(fresh, { type: 'access', email: person() }, source)).status).toBe(202);
+    for (let i = 0; i < 20; i += 1)
+      expect((await submit(fresh, { type: 'access', email: person() }, source)).status).toBe(202);
     const limited = await submit(fresh, { type: 'access', email: person() }, source);
     expect((await submit(fresh, { type: 'access', email: person() }, '203.0.113.8')).status).toBe(202);
     expect(limited.status).toBe(429);
@@ -182,8 +199,13 @@ describe('verification', () => {
     expect(stored.codeHash).toBeUndefined();
     const caseFile = await getCase(requestId);
     expect(caseFile.body).toMatchObject({ status: 'open', dueAt, type: 'portability', name: 'Sam Doe' });
-    expect(caseFile.body.timeline.map((s: { action: string }) => s.action)).toEqual(['request.create', 'request.verify']);
-    const actions = (await auditEvents(orgId)).filter((e) => (e.resource as { id?: string }).id === requestId).map((e) => e.action);
+    expect(caseFile.body.timeline.map((s: { action: string }) => s.action)).toEqual([
+      'request.create',
+      'request.verify',
+    ]);
+    const actions = (await auditEvents(orgId))
+      .filter((e) => (e.resource as { id?: string }).id === requestId)
+      .map((e) => e.action);
     expect(actions).toEqual(['request.create', 'request.verify', 'request.read']);
   });
 
@@ -200,7 +222,12 @@ describe('the case', () => {
   test('staff with requests.manage list and read it; a member may not', async () => {
     const { requestId, email } = await openRequest('erasure');
     for (const as of [owner, admin, handler]) {
-      const listed = await callRoute({ route: requestRoutes.listRequests, as, params: { orgId }, query: { status: 'open', type: 'erasure' } });
+      const listed = await callRoute({
+        route: requestRoutes.listRequests,
+        as,
+        params: { orgId },
+        query: { status: 'open', type: 'erasure' },
+      });
       expect(listed.status).toBe(200);
       expect(listed.body.items.map((i: { requestId: string }) => i.requestId)).toContain(requestId);
       expect(JSON.stringify(listed.body)).not.toContain('@');
@@ -208,16 +235,21 @@ describe('the case', () => {
       expect(read.status).toBe(200);
       expect(read.body.email).toBe(email);
     }
-    expect((await callRoute({ route: requestRoutes.listRequests, as: member, params: { orgId } })).status).toBe(403);
+    expect(
+      (await callRoute({ route: requestRoutes.listRequests, as: member, params: { orgId } })).status,
+    ).toBe(403);
     expect((await getCase(requestId, member)).status).toBe(403);
   });
 
   test('filters by status, type and due date, and pages with a sealed cursor', async () => {
     const first = await openRequest('objection');
     const second = await openRequest('objection');
-    const page = (query: Record<string, string>) => callRoute({ route: requestRoutes.listRequests, as: owner, params: { orgId }, query });
+    const page = (query: Record<string, string>) =>
+      callRoute({ route: requestRoutes.listRequests, as: owner, params: { orgId }, query });
     const ids = (answer: RouteAnswer) => answer.body.items.map((i: { requestId: string }) => i.requestId);
-    expect(ids(await page({ type: 'objection', dueBefore: new Date(Date.parse(first.dueAt) + 1).toISOString() }))).toContain(first.requestId);
+    expect(
+      ids(await page({ type: 'objection', dueBefore: new Date(Date.parse(first.dueAt) + 1).toISOString() })),
+    ).toContain(first.requestId);
     expect(ids(await page({ type: 'objection', dueBefore: first.dueAt }))).not.toContain(first.requestId);
     expect(ids(await page({ status: 'rejected', type: 'objection' }))).toEqual([]);
     const one = await page({ type: 'objection', limit: '1' });
@@ -229,7 +261,13 @@ describe('the case', () => {
 
   test('assignment: to a member only, on the timeline and audited', async () => {
     const { requestId } = await openRequest();
-    const assign = (assignee: string) => callRoute({ route: requestRoutes.assignRequest, as: owner, params: { orgId, requestId }, body: { assignee } });
+    const assign = (assignee: string) =>
+      callRoute({
+        route: requestRoutes.assignRequest,
+        as: owner,
+        params: { orgId, requestId },
+        body: { assignee },
+      });
     const refused = await assign('not-a-member');
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0].path).toBe('body.assignee');
@@ -241,7 +279,13 @@ describe('the case', () => {
 
   test('extension: once, 1–2 months, never past three months from verification; the subject gets the reason', async () => {
     const { requestId, email, dueAt } = await openRequest();
-    const extend = (months: number, reason = 'Records in several systems') => callRoute({ route: requestRoutes.extendRequest, as: handler, params: { orgId, requestId }, body: { months, reason } });
+    const extend = (months: number, reason = 'Records in several systems') =>
+      callRoute({
+        route: requestRoutes.extendRequest,
+        as: handler,
+        params: { orgId, requestId },
+        body: { months, reason },
+      });
     expect((await extend(3)).status).toBe(400);
     expect((await extend(1, 'Write to sam@example.test')).status).toBe(400);
     const extended = await extend(2);
@@ -258,29 +302,70 @@ describe('the case', () => {
 
   test('rejection tells the subject why and that they may complain to a supervisory authority', async () => {
     const { requestId, email } = await openRequest('rectification');
-    const rejected = await callRoute({ route: requestRoutes.rejectRequest, as: owner, params: { orgId, requestId }, body: { reason: 'We hold no such record' } });
+    const rejected = await callRoute({
+      route: requestRoutes.rejectRequest,
+      as: owner,
+      params: { orgId, requestId },
+      body: { reason: 'We hold no such record' },
+    });
     expect(rejected.status).toBe(200);
     expect(rejected.body.status).toBe('rejected');
     const mail = (await emailsTo(email)).at(-1);
     expect(mail?.body.text).toContain('We hold no such record');
     expect(mail?.body.text).toMatch(/complaint with a supervisory authority/);
     // Closed: no second rejection, no assignment.
-    expect((await callRoute({ route: requestRoutes.rejectRequest, as: owner, params: { orgId, requestId }, body: { reason: 'Again' } })).status).toBe(409);
-    expect((await callRoute({ route: requestRoutes.assignRequest, as: owner, params: { orgId, requestId }, body: { assignee: owner.sub } })).status).toBe(409);
+    expect(
+      (
+        await callRoute({
+          route: requestRoutes.rejectRequest,
+          as: owner,
+          params: { orgId, requestId },
+          body: { reason: 'Again' },
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await callRoute({
+          route: requestRoutes.assignRequest,
+          as: owner,
+          params: { orgId, requestId },
+          body: { assignee: owner.sub },
+        })
+      ).status,
+    ).toBe(409);
   });
 
   test('an unverified request cannot be rejected, and a request of another organization is 404', async () => {
     const email = person();
     const { requestId } = (await submit(orgId, { type: 'access', email })).body;
-    expect((await callRoute({ route: requestRoutes.rejectRequest, as: owner, params: { orgId, requestId }, body: { reason: 'No' } })).status).toBe(409);
+    expect(
+      (
+        await callRoute({
+          route: requestRoutes.rejectRequest,
+          as: owner,
+          params: { orgId, requestId },
+          body: { reason: 'No' },
+        })
+      ).status,
+    ).toBe(409);
     const stranger = newUser('stranger');
     const otherOrg = await createOrg(stranger, 'Other');
-    expect((await callRoute({ route: requestRoutes.getRequest, as: stranger, params: { orgId: otherOrg, requestId } })).status).toBe(404);
+    expect(
+      (
+        await callRoute({
+          route: requestRoutes.getRequest,
+          as: stranger,
+          params: { orgId: otherOrg, requestId },
+        })
+      ).status,
+    ).toBe(404);
   });
 });
 
 describe('fulfilment through the subject use cases', () => {
-  const fulfil = (requestId: string, body: Record<string, unknown>, as = owner) => callRoute({ route: requestRoutes.fulfilRequest, as, params: { orgId, requestId }, body });
+  const fulfil = (requestId: string, body: Record<string, unknown>, as = owner) =>
+    callRoute({ route: requestRoutes.fulfilRequest, as, params: { orgId, requestId }, body });
   let claimsId: string;
   beforeAll(async () => {
     claimsId = await createOrchestration(orgId, owner, { name: 'Fulfilment claims' });
@@ -289,7 +374,10 @@ describe('fulfilment through the subject use cases', () => {
   test('erasure deletes every job of the verified address: raw scans find neither the address nor the jobs', async () => {
     // Prepare
     const { requestId, email } = await openRequest('erasure');
-    const jobs = [await createJob(orgId, claimsId, owner, { title: 'One', email }), await createJob(orgId, claimsId, member, { title: 'Two', email })];
+    const jobs = [
+      await createJob(orgId, claimsId, owner, { title: 'One', email }),
+      await createJob(orgId, claimsId, member, { title: 'Two', email }),
+    ];
     // Act
     expect((await fulfil(requestId, {})).status).toBe(400);
     const done = await fulfil(requestId, { mode: 'delete' });
@@ -300,9 +388,13 @@ describe('fulfilment through the subject use cases', () => {
     const records = JSON.stringify(await scanTable('records'));
     for (const jobId of jobs) expect(records).not.toContain(jobId);
     expect(records).not.toContain(email);
-    const events = (await auditEvents(orgId)).filter((e) => ['subject.erase', 'request.fulfil'].includes(e.action as string)).slice(-2);
+    const events = (await auditEvents(orgId))
+      .filter((e) => ['subject.erase', 'request.fulfil'].includes(e.action as string))
+      .slice(-2);
     expect(events.map((e) => e.action)).toEqual(['subject.erase', 'request.fulfil']);
-    expect(events[1]).toMatchObject({ detail: { type: 'erasure', mode: 'delete', jobsAffected: 2, jobsHeld: 0 } });
+    expect(events[1]).toMatchObject({
+      detail: { type: 'erasure', mode: 'delete', jobsAffected: 2, jobsHeld: 0 },
+    });
     // Closed: a second fulfilment is refused.
     expect((await fulfil(requestId, { mode: 'delete' })).status).toBe(409);
   });
@@ -322,7 +414,12 @@ describe('fulfilment through the subject use cases', () => {
     const newEmail = person();
     expect((await fulfil(requestId, { newEmail, changes: [] })).status).toBe(400);
     expect((await fulfil(requestId, { newEmail })).status).toBe(200);
-    const asOwner = await callRoute({ route: subjectRoutes.subjectAccess, as: owner, params: { orgId }, body: { email: newEmail } });
+    const asOwner = await callRoute({
+      route: subjectRoutes.subjectAccess,
+      as: owner,
+      params: { orgId },
+      body: { email: newEmail },
+    });
     expect(asOwner.body.items).toHaveLength(1);
   });
 
@@ -334,11 +431,15 @@ describe('fulfilment through the subject use cases', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0].path).toBe('body.changes.0.jobId');
     await restrictDirectly(orgId, own);
-    expect((await fulfil(requestId, { changes: [{ jobId: own, fields: { title: 'Fixed' } }] })).body.type).toMatch(/\/restricted$/);
+    expect(
+      (await fulfil(requestId, { changes: [{ jobId: own, fields: { title: 'Fixed' } }] })).body.type,
+    ).toMatch(/\/restricted$/);
     const fresh = await createJob(orgId, claimsId, owner, { title: 'Typo', email });
     const done = await fulfil(requestId, { changes: [{ jobId: fresh, fields: { title: 'Fixed' } }] });
     expect(done.status).toBe(200);
-    expect((await storedRecords(orgId, `JOB#${other}`))[0]).toMatchObject({ fields: { title: 'Not theirs' } });
+    expect((await storedRecords(orgId, `JOB#${other}`))[0]).toMatchObject({
+      fields: { title: 'Not theirs' },
+    });
   });
 
   test('a staff member needs the right itself too: requests.manage alone does not erase', async () => {
@@ -366,7 +467,8 @@ describe('expiry', () => {
     const run = async (at: Date) =>
       sweep.scanExpired(at, { remaining: () => true }, async (items) => {
         // Other test files' expired items are theirs to sweep.
-        for (const item of items) if (item.orgId === orgId && item.key.sk.startsWith('REQUEST#')) await sweep.deleteExpired(item, at);
+        for (const item of items)
+          if (item.orgId === orgId && item.key.sk.startsWith('REQUEST#')) await sweep.deleteExpired(item, at);
       });
     // Act
     await run(new Date(domainClock.now().getTime() + 6 * 24 * 3600 * 1000));
@@ -400,10 +502,16 @@ describe('deadlines in the scheduled cycle', () => {
     };
     const cycle = () => remindDueRequests(deps, `cycle-${randomUUID()}`, { remaining: () => true });
     const assigned = await openRequest('erasure');
-    const assign = await callRoute({ route: requestRoutes.assignRequest, as: owner, params: { orgId, requestId: assigned.requestId }, body: { assignee: handler.sub } });
+    const assign = await callRoute({
+      route: requestRoutes.assignRequest,
+      as: owner,
+      params: { orgId, requestId: assigned.requestId },
+      body: { assignee: handler.sub },
+    });
     expect(assign.status).toBe(200);
     const unassigned = await openRequest('access');
-    const remindersTo = async (email: string, requestId: string) => (await emailsTo(email)).filter((m) => m.body.text?.includes(requestId)).map((m) => m.subject);
+    const remindersTo = async (email: string, requestId: string) =>
+      (await emailsTo(email)).filter((m) => m.body.text?.includes(requestId)).map((m) => m.subject);
     // Act + Assess: a month ahead, nothing is due yet.
     await cycle();
     expect(await remindersTo(handler.email, assigned.requestId)).toEqual([]);
@@ -411,20 +519,34 @@ describe('deadlines in the scheduled cycle', () => {
     advanceDomainClock((Date.parse(assigned.dueAt) - domainClock.now().getTime()) / 1000 - 6 * 24 * 3600);
     await cycle();
     await cycle();
-    expect(await remindersTo(handler.email, assigned.requestId)).toEqual([expect.stringMatching(/due within a week$/)]);
-    expect(await remindersTo(owner.email, unassigned.requestId)).toEqual([expect.stringMatching(/due within a week$/)]);
+    expect(await remindersTo(handler.email, assigned.requestId)).toEqual([
+      expect.stringMatching(/due within a week$/),
+    ]);
+    expect(await remindersTo(owner.email, unassigned.requestId)).toEqual([
+      expect.stringMatching(/due within a week$/),
+    ]);
     expect(await remindersTo(owner.email, assigned.requestId)).toEqual([]);
     // Within a day: the second reminder, once.
     advanceDomainClock(5.5 * 24 * 3600);
     await cycle();
     await cycle();
-    expect(await remindersTo(handler.email, assigned.requestId)).toEqual([expect.stringMatching(/week$/), expect.stringMatching(/within a day$/)]);
-    const timeline = (await getCase(assigned.requestId)).body.timeline.map((s: { action: string }) => s.action);
+    expect(await remindersTo(handler.email, assigned.requestId)).toEqual([
+      expect.stringMatching(/week$/),
+      expect.stringMatching(/within a day$/),
+    ]);
+    const timeline = (await getCase(assigned.requestId)).body.timeline.map(
+      (s: { action: string }) => s.action,
+    );
     expect(timeline.filter((a: string) => a === 'request.remind')).toHaveLength(2);
     // Past due: counted as overdue; a closed request is not.
     advanceDomainClock(24 * 3600);
     const before = await cycle();
-    await callRoute({ route: requestRoutes.rejectRequest, as: owner, params: { orgId, requestId: assigned.requestId }, body: { reason: 'Closed for the test' } });
+    await callRoute({
+      route: requestRoutes.rejectRequest,
+      as: owner,
+      params: { orgId, requestId: assigned.requestId },
+      body: { reason: 'Closed for the test' },
+    });
     const after = await cycle();
     raw.destroy();
     expect(before.overdue - after.overdue).toBe(1);

@@ -20,7 +20,11 @@ import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { advanceDomainClock, domainClock, type Clock } from '../../shared/ports/clock.ts';
 import type { RetentionTarget } from '../../shared/ports/orchestrations.ts';
-import { applyRetention, type RetentionDeps, type RetentionReport } from '../../shared/use-cases/retention.ts';
+import {
+  applyRetention,
+  type RetentionDeps,
+  type RetentionReport,
+} from '../../shared/use-cases/retention.ts';
 import { injectFault, type FaultSpec, type MiddlewareHost } from '../support/fault-injection.ts';
 import { testEnv } from '../support/test-stack.ts';
 import { createJob, createOrchestration, createOrg } from './api/fixtures.ts';
@@ -34,7 +38,8 @@ let orgId: string;
 /** The cycle's retention pass, scoped to `orgIds`, with a clock `days` ahead of the service's and an optional fault. */
 function retentionPass(days: number, options: { fault?: FaultSpec; orgIds?: readonly string[] } = {}) {
   const dynamo = new DynamoDBClient({});
-  const fault = options.fault === undefined ? undefined : injectFault(dynamo as unknown as MiddlewareHost, options.fault);
+  const fault =
+    options.fault === undefined ? undefined : injectFault(dynamo as unknown as MiddlewareHost, options.fault);
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const clock: Clock = { now: () => new Date(domainClock.now().getTime() + days * DAY_S * 1000) };
   const writer = new AuditedWriter(documents, testEnv('AUDIT_TABLE'), clock);
@@ -56,7 +61,8 @@ function retentionPass(days: number, options: { fault?: FaultSpec; orgIds?: read
   };
   return {
     fault,
-    run: (): Promise<RetentionReport> => applyRetention(deps, { cycleId: `retention-test-${Date.now()}` }, { remaining: () => true }),
+    run: (): Promise<RetentionReport> =>
+      applyRetention(deps, { cycleId: `retention-test-${Date.now()}` }, { remaining: () => true }),
   };
 }
 
@@ -68,12 +74,23 @@ async function jobsOf(org: string, orchestrationId: string): Promise<Record<stri
 }
 
 async function hold(org: string, jobId: string, reason = 'Litigation pending'): Promise<void> {
-  const answer = await callRoute({ route: jobRoutes.placeHold, as: owner, params: { orgId: org, jobId }, body: { reason } });
+  const answer = await callRoute({
+    route: jobRoutes.placeHold,
+    as: owner,
+    params: { orgId: org, jobId },
+    body: { reason },
+  });
   expect(answer.status).toBe(200);
 }
 
 const preview = async (org: string, orchestrationId: string): Promise<unknown> =>
-  (await callRoute({ route: orchestrationRoutes.previewRetention, as: owner, params: { orgId: org, orchestrationId } })).body;
+  (
+    await callRoute({
+      route: orchestrationRoutes.previewRetention,
+      as: owner,
+      params: { orgId: org, orchestrationId },
+    })
+  ).body;
 
 beforeAll(async () => {
   orgId = await createOrg(owner, 'Retention');
@@ -84,16 +101,37 @@ describe('retention rules', () => {
     // Prepare
     const orchestrationId = await createOrchestration(orgId, owner);
     // Act
-    const invalid = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId }, body: { retention: { days: 0, from: 'sometime', action: 'shred' } } });
-    const changed = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId }, body: { retention: RULE_ANONYMIZE } });
-    const removed = await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId }, body: { retention: null } });
+    const invalid = await callRoute({
+      route: orchestrationRoutes.updateOrchestration,
+      as: owner,
+      params: { orgId, orchestrationId },
+      body: { retention: { days: 0, from: 'sometime', action: 'shred' } },
+    });
+    const changed = await callRoute({
+      route: orchestrationRoutes.updateOrchestration,
+      as: owner,
+      params: { orgId, orchestrationId },
+      body: { retention: RULE_ANONYMIZE },
+    });
+    const removed = await callRoute({
+      route: orchestrationRoutes.updateOrchestration,
+      as: owner,
+      params: { orgId, orchestrationId },
+      body: { retention: null },
+    });
     // Assess
     expect(invalid.status).toBe(400);
-    expect(invalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.retention.action', 'body.retention.days', 'body.retention.from']);
+    expect(invalid.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'body.retention.action',
+      'body.retention.days',
+      'body.retention.from',
+    ]);
     expect(changed.body.retention).toEqual(RULE_ANONYMIZE);
     expect(removed.status).toBe(200);
     expect(removed.body.retention).toBeUndefined();
-    const updates = (await auditEvents(orgId)).filter((e) => e.action === 'orchestration.update' && (e.resource as { id: string }).id === orchestrationId);
+    const updates = (await auditEvents(orgId)).filter(
+      (e) => e.action === 'orchestration.update' && (e.resource as { id: string }).id === orchestrationId,
+    );
     expect(updates.map((e) => (e.changes as { values: unknown }).values)).toEqual([
       { retentionDays: 30, retentionFrom: 'created', retentionAction: 'anonymize' },
       { retention: null },
@@ -103,10 +141,19 @@ describe('retention rules', () => {
   test('setting a rule erases nothing at once; the preview counts what the next cycle takes, held jobs excluded', async () => {
     // Prepare
     const orchestrationId = await createOrchestration(orgId, owner);
-    const jobs = [await createJob(orgId, orchestrationId, owner, { title: 'One' }), await createJob(orgId, orchestrationId, owner, { title: 'Two' }), await createJob(orgId, orchestrationId, owner, { title: 'Three' })];
+    const jobs = [
+      await createJob(orgId, orchestrationId, owner, { title: 'One' }),
+      await createJob(orgId, orchestrationId, owner, { title: 'Two' }),
+      await createJob(orgId, orchestrationId, owner, { title: 'Three' }),
+    ];
     await hold(orgId, jobs[2]!);
     // Act: a rule of one day, then the domain clock two days on.
-    await callRoute({ route: orchestrationRoutes.updateOrchestration, as: owner, params: { orgId, orchestrationId }, body: { retention: { days: 1, from: 'created', action: 'delete' } } });
+    await callRoute({
+      route: orchestrationRoutes.updateOrchestration,
+      as: owner,
+      params: { orgId, orchestrationId },
+      body: { retention: { days: 1, from: 'created', action: 'delete' } },
+    });
     const before = await preview(orgId, orchestrationId);
     const storedAfterRuleChange = (await jobsOf(orgId, orchestrationId)).length;
     advanceDomainClock(2 * DAY_S);
@@ -135,16 +182,44 @@ describe('the cycle applies the rules', () => {
     org = await createOrg(owner, 'Retention cycle');
     deleting = await createOrchestration(org, owner, { retention: RULE_DELETE });
     anonymizing = await createOrchestration(org, owner, { retention: RULE_ANONYMIZE });
-    finalStage = await createOrchestration(org, owner, { retention: { days: 30, from: 'final_stage', action: 'delete' } });
-    for (let i = 0; i < 3; i += 1) due.push(await createJob(org, deleting, owner, { title: `Due ${i}`, email: subject, phone: '+4930123456', ssn: `SSN-${i}` }));
+    finalStage = await createOrchestration(org, owner, {
+      retention: { days: 30, from: 'final_stage', action: 'delete' },
+    });
+    for (let i = 0; i < 3; i += 1)
+      due.push(
+        await createJob(org, deleting, owner, {
+          title: `Due ${i}`,
+          email: subject,
+          phone: '+4930123456',
+          ssn: `SSN-${i}`,
+        }),
+      );
     held = await createJob(org, deleting, owner, { title: 'Held', email: subject });
     await hold(org, held);
-    for (let i = 0; i < 2; i += 1) anonymized.push(await createJob(org, anonymizing, owner, { title: `Kept ${i}`, email: subject, phone: '+4930654321', amount: 42, ssn: `SSN-A${i}` }));
-    heldAnonymizing = await createJob(org, anonymizing, owner, { title: 'Held too', email: subject, phone: '+4930999999' });
+    for (let i = 0; i < 2; i += 1)
+      anonymized.push(
+        await createJob(org, anonymizing, owner, {
+          title: `Kept ${i}`,
+          email: subject,
+          phone: '+4930654321',
+          amount: 42,
+          ssn: `SSN-A${i}`,
+        }),
+      );
+    heldAnonymizing = await createJob(org, anonymizing, owner, {
+      title: 'Held too',
+      email: subject,
+      phone: '+4930999999',
+    });
     await hold(org, heldAnonymizing);
     inFinalStage = await createJob(org, finalStage, owner, { title: 'Done' });
     notInFinalStage = await createJob(org, finalStage, owner, { title: 'Still open' });
-    const moved = await callRoute({ route: jobRoutes.transitionJob, as: owner, params: { orgId: org, jobId: inFinalStage }, body: { stage: 'done' } });
+    const moved = await callRoute({
+      route: jobRoutes.transitionJob,
+      as: owner,
+      params: { orgId: org, jobId: inFinalStage },
+      body: { stage: 'done' },
+    });
     expect(moved.status).toBe(200);
   });
 
@@ -156,7 +231,10 @@ describe('the cycle applies the rules', () => {
 
   test('a fault mid-batch stops the pass; the next pass resumes and ends where an unbroken one would', async () => {
     // Prepare: the first batch lands, every transaction after it fails past the retries (a crash as far as this pass goes).
-    const broken = retentionPass(31, { orgIds: [org], fault: { command: 'TransactWriteItems', nth: 2, times: 100, kind: 'timeout' } });
+    const broken = retentionPass(31, {
+      orgIds: [org],
+      fault: { command: 'TransactWriteItems', nth: 2, times: 100, kind: 'timeout' },
+    });
     // Act
     const first = await broken.run();
     const second = await retentionPass(31, { orgIds: [org] }).run();
@@ -165,10 +243,14 @@ describe('the cycle applies the rules', () => {
     expect(first.complete).toBe(false);
     expect(first.deleted + first.anonymized).toBeGreaterThan(0);
     expect(second.complete).toBe(true);
-    expect({ deleted: first.deleted + second.deleted, anonymized: first.anonymized + second.anonymized }).toEqual({ deleted: 4, anonymized: 2 });
+    expect({
+      deleted: first.deleted + second.deleted,
+      anonymized: first.anonymized + second.anonymized,
+    }).toEqual({ deleted: 4, anonymized: 2 });
     const left = new Set((await storedRecords(org, 'JOB#')).map((item) => item.jobId));
     for (const jobId of [...due, inFinalStage]) expect(left.has(jobId)).toBe(false);
-    for (const jobId of [held, heldAnonymizing, notInFinalStage, ...anonymized]) expect(left.has(jobId)).toBe(true);
+    for (const jobId of [held, heldAnonymizing, notInFinalStage, ...anonymized])
+      expect(left.has(jobId)).toBe(true);
   });
 
   test('anonymized jobs keep only their non-personal fields, no subject link and no place in the retention index', async () => {
@@ -187,8 +269,14 @@ describe('the cycle applies the rules', () => {
   test('each job erased or anonymized has one audit event, attributed to the system', async () => {
     const events = (await auditEvents(org)).filter((e) => e.action === 'job.retention');
     const byJob = new Map<string, number>();
-    for (const event of events) byJob.set((event.resource as { id: string }).id, (byJob.get((event.resource as { id: string }).id) ?? 0) + 1);
-    expect(Object.fromEntries(byJob)).toEqual(Object.fromEntries([...due, inFinalStage, ...anonymized].map((jobId) => [jobId, 1])));
+    for (const event of events)
+      byJob.set(
+        (event.resource as { id: string }).id,
+        (byJob.get((event.resource as { id: string }).id) ?? 0) + 1,
+      );
+    expect(Object.fromEntries(byJob)).toEqual(
+      Object.fromEntries([...due, inFinalStage, ...anonymized].map((jobId) => [jobId, 1])),
+    );
     expect(new Set(events.map((e) => e.actor))).toEqual(new Set(['system:retention']));
   });
 
@@ -202,7 +290,10 @@ describe('the cycle applies the rules', () => {
     // Prepare
     const orchestrationId = await createOrchestration(org, owner, { retention: RULE_DELETE });
     const jobId = await createJob(org, orchestrationId, owner, { title: 'Throttled' });
-    const pass = retentionPass(31, { orgIds: [org], fault: { command: 'TransactWriteItems', nth: 1, kind: 'throttling' } });
+    const pass = retentionPass(31, {
+      orgIds: [org],
+      fault: { command: 'TransactWriteItems', nth: 1, kind: 'throttling' },
+    });
     // Act
     const report = await pass.run();
     // Assess
@@ -213,11 +304,25 @@ describe('the cycle applies the rules', () => {
 
   test('subject erasure keeps the held jobs and says so', async () => {
     // Act
-    const answer = await callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId: org }, body: { email: subject, mode: 'delete' } });
+    const answer = await callRoute({
+      route: subjectRoutes.subjectErasure,
+      as: owner,
+      params: { orgId: org },
+      body: { email: subject, mode: 'delete' },
+    });
     // Assess
     expect(answer.body).toEqual({ jobsAffected: 0, jobsHeld: 2 });
-    const access = await callRoute({ route: subjectRoutes.subjectAccess, as: owner, params: { orgId: org }, body: { email: subject } });
-    expect(access.body.items.map((i: { jobId: string; legalHold?: { reason: string } }) => [i.jobId, i.legalHold?.reason]).sort()).toEqual(
+    const access = await callRoute({
+      route: subjectRoutes.subjectAccess,
+      as: owner,
+      params: { orgId: org },
+      body: { email: subject },
+    });
+    expect(
+      access.body.items
+        .map((i: { jobId: string; legalHold?: { reason: string } }) => [i.jobId, i.legalHold?.reason])
+        .sort(),
+    ).toEqual(
       [
         [held, 'Litigation pending'],
         [heldAnonymizing, 'Litigation pending'],
@@ -235,11 +340,18 @@ describe('legal holds', () => {
     // Act
     const read = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
     const deleteJob = await callRoute({ route: jobRoutes.deleteJob, as: owner, params: { orgId, jobId } });
-    const deleteOrchestration = await callRoute({ route: orchestrationRoutes.deleteOrchestration, as: owner, params: { orgId, orchestrationId } });
+    const deleteOrchestration = await callRoute({
+      route: orchestrationRoutes.deleteOrchestration,
+      as: owner,
+      params: { orgId, orchestrationId },
+    });
     // Assess
     expect(read.body.legalHold).toMatchObject({ reason: 'Litigation pending', by: owner.sub });
     expect([deleteJob.status, deleteJob.body.type]).toEqual([409, expect.stringMatching(/\/held$/)]);
-    expect([deleteOrchestration.status, deleteOrchestration.body.type]).toEqual([409, expect.stringMatching(/\/jobs-held$/)]);
+    expect([deleteOrchestration.status, deleteOrchestration.body.type]).toEqual([
+      409,
+      expect.stringMatching(/\/jobs-held$/),
+    ]);
     expect(deleteOrchestration.body.detail).toContain(jobId);
     expect(await storedRecords(orgId, `JOB#${jobId}`)).toHaveLength(1);
   });
@@ -252,7 +364,11 @@ describe('legal holds', () => {
     // Act
     const lifted = await callRoute({ route: jobRoutes.liftHold, as: owner, params: { orgId, jobId } });
     const again = await callRoute({ route: jobRoutes.liftHold, as: owner, params: { orgId, jobId } });
-    const deleted = await callRoute({ route: orchestrationRoutes.deleteOrchestration, as: owner, params: { orgId, orchestrationId } });
+    const deleted = await callRoute({
+      route: orchestrationRoutes.deleteOrchestration,
+      as: owner,
+      params: { orgId, orchestrationId },
+    });
     // Assess
     expect(lifted.body).toMatchObject({ jobId, held: false });
     expect([again.status, again.body.type]).toEqual([409, expect.stringMatching(/\/not-held$/)]);
@@ -263,7 +379,12 @@ describe('legal holds', () => {
   test('a reason with an email address is refused (it would stay in the audit log)', async () => {
     const orchestrationId = await createOrchestration(orgId, owner);
     const jobId = await createJob(orgId, orchestrationId, owner, { title: 'Evidence' });
-    const answer = await callRoute({ route: jobRoutes.placeHold, as: owner, params: { orgId, jobId }, body: { reason: 'asked by someone@example.test' } });
+    const answer = await callRoute({
+      route: jobRoutes.placeHold,
+      as: owner,
+      params: { orgId, jobId },
+      body: { reason: 'asked by someone@example.test' },
+    });
     expect(answer.status).toBe(400);
   });
 });

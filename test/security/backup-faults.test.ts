@@ -34,7 +34,13 @@ import { createJob, createOrchestration, createOrg } from '../integration/api/fi
 import { callRoute, newUser, type TestUser } from '../integration/api/invoke-route.ts';
 import { auditEvents } from '../integration/api/stored.ts';
 import { emailsTo } from '../support/mailbox.ts';
-import { injectFault, observeCommands, type CommandLog, type InstalledFault, type MiddlewareHost } from '../support/fault-injection.ts';
+import {
+  injectFault,
+  observeCommands,
+  type CommandLog,
+  type InstalledFault,
+  type MiddlewareHost,
+} from '../support/fault-injection.ts';
 import { testEnv } from '../support/test-stack.ts';
 
 const run = promisify(execFile);
@@ -66,7 +72,10 @@ afterAll(async () => {
 });
 
 /** Requests a backup as `owner` through the use case and returns the work message it would queue. */
-async function requestOwnBackup(owner: TestUser, orgId: string): Promise<{ backupId: string; message: WorkMessage }> {
+async function requestOwnBackup(
+  owner: TestUser,
+  orgId: string,
+): Promise<{ backupId: string; message: WorkMessage }> {
   const queued: WorkMessage[] = [];
   const deps: BackupDeps = {
     orgs: services.orgs(),
@@ -82,7 +91,12 @@ async function requestOwnBackup(owner: TestUser, orgId: string): Promise<{ backu
     mailer: services.mailer(),
     publicBaseUrl: services.publicBaseUrl(),
   };
-  const ctx = { principal: { userId: owner.sub, email: owner.email }, requestId: randomUUID(), sourceIp: '192.0.2.30', userAgent: 'security-tests' };
+  const ctx = {
+    principal: { userId: owner.sub, email: owner.email },
+    requestId: randomUUID(),
+    sourceIp: '192.0.2.30',
+    userAgent: 'security-tests',
+  };
   const { backupId } = await requestBackup(deps, ctx, orgId, { password: PASSWORD });
   expect(queued).toHaveLength(1);
   return { backupId, message: queued[0]! };
@@ -91,10 +105,15 @@ async function requestOwnBackup(owner: TestUser, orgId: string): Promise<{ backu
 /** One SQS delivery of `message` to the worker (the same message id each time, as a redelivery has). */
 function deliverer(message: WorkMessage): () => Promise<SQSBatchResponse> {
   const record = { MessageId: randomUUID(), ReceiptHandle: 'r', Body: JSON.stringify(message) };
-  return async () => (await runtime.invoke(worker, sqsEvent('arn:aws:sqs:us-east-1:000000000000:custos-work', [record]))) as SQSBatchResponse;
+  return async () =>
+    (await runtime.invoke(
+      worker,
+      sqsEvent('arn:aws:sqs:us-east-1:000000000000:custos-work', [record]),
+    )) as SQSBatchResponse;
 }
 
-const itemFailures = (response: SQSBatchResponse): string[] => response.batchItemFailures.map((f) => f.itemIdentifier);
+const itemFailures = (response: SQSBatchResponse): string[] =>
+  response.batchItemFailures.map((f) => f.itemIdentifier);
 
 async function statusOf(owner: TestUser, orgId: string, backupId: string): Promise<Record<string, unknown>> {
   const answer = await callRoute({ route: r.getBackup, as: owner, params: { orgId, backupId } });
@@ -115,9 +134,17 @@ async function etagOf(key: string): Promise<string | undefined> {
 const backupKey = (orgId: string, backupId: string): string => `orgs/${orgId}/backups/${backupId}.zip`;
 
 /** The backup emails `owner` received, and the token of each one's link. */
-async function backupEmails(owner: TestUser, backupId: string): Promise<{ token: string | undefined; subject: string }[]> {
+async function backupEmails(
+  owner: TestUser,
+  backupId: string,
+): Promise<{ token: string | undefined; subject: string }[]> {
   const mails = (await emailsTo(owner.email)).filter((m) => (m.body.text ?? '').includes(backupId));
-  return mails.map((m) => ({ subject: m.subject, token: new RegExp(`/v1/backups/${backupId}/download\\?token=([A-Za-z0-9_-]{43})`).exec(m.body.text ?? '')?.[1] }));
+  return mails.map((m) => ({
+    subject: m.subject,
+    token: new RegExp(`/v1/backups/${backupId}/download\\?token=([A-Za-z0-9_-]{43})`).exec(
+      m.body.text ?? '',
+    )?.[1],
+  }));
 }
 
 test('SES failing to send leaves the backup ready and stored, says so, and the redelivery sends exactly one working link', async () => {
@@ -129,7 +156,9 @@ test('SES failing to send leaves the backup ready and stored, says so, and the r
   const deliver = deliverer(message);
 
   // A timeout is what the SDK raises when SES does not answer; the mailer calls it retryable.
-  const fault = track(injectFault(ses() as unknown as MiddlewareHost, { command: 'SendEmail', nth: 1, kind: 'timeout' }));
+  const fault = track(
+    injectFault(ses() as unknown as MiddlewareHost, { command: 'SendEmail', nth: 1, kind: 'timeout' }),
+  );
   const failed = await deliver();
   expect(fault.fired).toBe(1);
   expect(itemFailures(failed)).toHaveLength(1);
@@ -149,17 +178,32 @@ test('SES failing to send leaves the backup ready and stored, says so, and the r
   expect(mails[0]!.subject).toBe('Your backup of Mailless Ltd is ready');
   expect(mails[0]!.token).toEqual(expect.any(String));
 
-  const page = await callRoute({ route: downloadRoutes.downloadPage, params: { backupId }, query: { token: mails[0]!.token! } });
+  const page = await callRoute({
+    route: downloadRoutes.downloadPage,
+    params: { backupId },
+    query: { token: mails[0]!.token! },
+  });
   expect(page.status).toBe(200);
   expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
   expect(page.text).toContain('Download the backup of Mailless Ltd');
 
-  const trail = (await auditEvents(orgId)).filter((e) => (e.resource as { id: string }).id === backupId).map((e) => `${String(e.action)}:${String(e.outcome)}`);
-  expect(trail).toEqual(['backup.create:success', 'backup.complete:success', 'backup.email:failure', 'backup.email:success']);
+  const trail = (await auditEvents(orgId))
+    .filter((e) => (e.resource as { id: string }).id === backupId)
+    .map((e) => `${String(e.action)}:${String(e.outcome)}`);
+  expect(trail).toEqual([
+    'backup.create:success',
+    'backup.complete:success',
+    'backup.email:failure',
+    'backup.email:success',
+  ]);
 }, 60_000);
 
 /** Text fields on a job are at most 10,000 characters; random base64 barely deflates. */
-const WIDE_FIELDS = Array.from({ length: 25 }, (_, i) => ({ id: `note${i}`, label: `Note ${i}`, type: 'text' }));
+const WIDE_FIELDS = Array.from({ length: 25 }, (_, i) => ({
+  id: `note${i}`,
+  label: `Note ${i}`,
+  type: 'text',
+}));
 const JOBS = 48;
 const noise = (): string => randomBytes(7_500).toString('base64');
 
@@ -169,13 +213,19 @@ test('S3 failing partway through the multipart upload leaves no backup; the rede
   const orchestrationId = await createOrchestration(orgId, owner, { fields: WIDE_FIELDS });
   // ~250 KB of fields per job, written twice (JSON lines and CSV): an archive of ~18 MiB, three 8 MiB parts.
   for (let i = 0; i < JOBS; i += 8) {
-    await Promise.all(Array.from({ length: 8 }, () => createJob(orgId, orchestrationId, owner, Object.fromEntries(WIDE_FIELDS.map((f) => [f.id, noise()])))));
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        createJob(orgId, orchestrationId, owner, Object.fromEntries(WIDE_FIELDS.map((f) => [f.id, noise()]))),
+      ),
+    );
   }
   const { backupId, message } = await requestOwnBackup(owner, orgId);
   const deliver = deliverer(message);
   const key = backupKey(orgId, backupId);
 
-  const fault = track(injectFault(s3() as unknown as MiddlewareHost, { command: 'UploadPart', nth: 2, kind: 'timeout' }));
+  const fault = track(
+    injectFault(s3() as unknown as MiddlewareHost, { command: 'UploadPart', nth: 2, kind: 'timeout' }),
+  );
   const observed = track(observeCommands(s3() as unknown as MiddlewareHost));
   const failed = await deliver();
   expect(fault.fired).toBe(1);
@@ -184,10 +234,13 @@ test('S3 failing partway through the multipart upload leaves no backup; the rede
   expect(status.status).not.toBe('ready');
   expect(status).toMatchObject({ status: 'failed', failure: expect.stringContaining('retried') });
   // The upload was multipart and got under way; it was aborted, never completed: no object, no parts kept.
-  const succeeded = (command: string): number => observed.calls.filter((c) => c.command === command && c.succeeded).length;
+  const succeeded = (command: string): number =>
+    observed.calls.filter((c) => c.command === command && c.succeeded).length;
   expect(succeeded('CreateMultipartUpload')).toBe(1);
   expect(succeeded('AbortMultipartUpload')).toBe(1);
-  expect(observed.calls.filter((c) => c.command === 'CompleteMultipartUpload' || c.command === 'PutObject')).toEqual([]);
+  expect(
+    observed.calls.filter((c) => c.command === 'CompleteMultipartUpload' || c.command === 'PutObject'),
+  ).toEqual([]);
   expect(await etagOf(key)).toBeUndefined();
   expect(await backupEmails(owner, backupId)).toEqual([]);
   fault.remove();
@@ -205,8 +258,15 @@ test('S3 failing partway through the multipart upload leaves no backup; the rede
   await writeFile(zipPath, bytes);
   await run('7z', ['t', `-p${PASSWORD}`, zipPath]);
   await expect(run('7z', ['t', '-pnot-the-password', zipPath])).rejects.toThrow();
-  const listing = (await run('7z', ['l', '-slt', `-p${PASSWORD}`, zipPath], { maxBuffer: 16 * 1024 * 1024 })).stdout;
-  for (const entry of ['organization.json', `jobs/${orchestrationId}.jsonl`, `jobs/${orchestrationId}.csv`, 'audit-log.jsonl']) expect(listing).toContain(`Path = ${entry}`);
+  const listing = (await run('7z', ['l', '-slt', `-p${PASSWORD}`, zipPath], { maxBuffer: 16 * 1024 * 1024 }))
+    .stdout;
+  for (const entry of [
+    'organization.json',
+    `jobs/${orchestrationId}.jsonl`,
+    `jobs/${orchestrationId}.csv`,
+    'audit-log.jsonl',
+  ])
+    expect(listing).toContain(`Path = ${entry}`);
   const out = join(workDir, 'out');
   await run('7z', ['x', `-p${PASSWORD}`, `-o${out}`, zipPath, `jobs/${orchestrationId}.jsonl`]);
   const lines = (await readFile(join(out, 'jobs', `${orchestrationId}.jsonl`), 'utf8')).trim().split('\n');

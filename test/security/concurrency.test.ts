@@ -24,42 +24,68 @@ beforeAll(async () => {
 
 const ROUNDS = 5;
 
-test.each(Array.from({ length: ROUNDS }, (_, i) => [i + 1]))('round %i: two PATCHes with the same If-Match → one 200, one 412, no lost update', async () => {
-  const jobId = await createJob(orgId, orchestrationId, owner, { title: 'Original' });
-  const read = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
-  const etag = read.headers.etag!;
-  expect(etag).toBeTruthy();
-  const before = await partitionState(orgId);
+test.each(Array.from({ length: ROUNDS }, (_, i) => [i + 1]))(
+  'round %i: two PATCHes with the same If-Match → one 200, one 412, no lost update',
+  async () => {
+    const jobId = await createJob(orgId, orchestrationId, owner, { title: 'Original' });
+    const read = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
+    const etag = read.headers.etag!;
+    expect(etag).toBeTruthy();
+    const before = await partitionState(orgId);
 
-  const [a, b] = await Promise.all(
-    ['From A', 'From B'].map((title) => callRoute({ route: jobRoutes.updateJob, as: owner, params: { orgId, jobId }, headers: { 'if-match': etag }, body: { fields: { title } } })),
-  );
-  expect([a!.status, b!.status].sort()).toEqual([200, 412]);
-  const winner = a!.status === 200 ? a! : b!;
-  const loser = a!.status === 412 ? a! : b!;
-  expect(loser.headers['content-type']).toBe('application/problem+json');
+    const [a, b] = await Promise.all(
+      ['From A', 'From B'].map((title) =>
+        callRoute({
+          route: jobRoutes.updateJob,
+          as: owner,
+          params: { orgId, jobId },
+          headers: { 'if-match': etag },
+          body: { fields: { title } },
+        }),
+      ),
+    );
+    expect([a!.status, b!.status].sort()).toEqual([200, 412]);
+    const winner = a!.status === 200 ? a! : b!;
+    const loser = a!.status === 412 ? a! : b!;
+    expect(loser.headers['content-type']).toBe('application/problem+json');
 
-  const now = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
-  expect(now.body.fields.title).toBe(winner.body.fields.title);
-  expect(now.body.version).toBe(read.body.version + 1);
+    const now = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
+    expect(now.body.fields.title).toBe(winner.body.fields.title);
+    expect(now.body.version).toBe(read.body.version + 1);
 
-  const after = await partitionState(orgId);
-  const audit = changes(before.audit, after.audit);
-  expect(audit.added).toHaveLength(1);
-  expect(attribute(after.audit.get(audit.added[0]!), 'action')).toBe('job.update');
-});
+    const after = await partitionState(orgId);
+    const audit = changes(before.audit, after.audit);
+    expect(audit.added).toHaveLength(1);
+    expect(attribute(after.audit.get(audit.added[0]!), 'action')).toBe('job.update');
+  },
+);
 
-test.each(Array.from({ length: ROUNDS }, (_, i) => [i + 1]))('round %i: erasure of a subject racing edits of their job ends with the job erased', async (round) => {
-  const email = `racing-${round}-${owner.sub.slice(-8)}@example.test`;
-  const jobId = await createJob(orgId, orchestrationId, owner, { title: 'Racing', email, ssn: 'SSN-123' });
-  const edits = ['one', 'two', 'three'].map((n) => callRoute({ route: jobRoutes.updateJob, as: owner, params: { orgId, jobId }, body: { fields: { title: `Edit ${n}`, ssn: `SSN-${n}` } } }));
-  const erasure = callRoute({ route: subjectRoutes.subjectErasure, as: owner, params: { orgId }, body: { email, mode: 'delete' } });
-  const [erased, ...edited] = await Promise.all([erasure, ...edits]);
-  expect(erased.status).toBe(200);
-  for (const edit of edited) expect([200, 404, 409, 412]).toContain(edit.status);
+test.each(Array.from({ length: ROUNDS }, (_, i) => [i + 1]))(
+  'round %i: erasure of a subject racing edits of their job ends with the job erased',
+  async (round) => {
+    const email = `racing-${round}-${owner.sub.slice(-8)}@example.test`;
+    const jobId = await createJob(orgId, orchestrationId, owner, { title: 'Racing', email, ssn: 'SSN-123' });
+    const edits = ['one', 'two', 'three'].map((n) =>
+      callRoute({
+        route: jobRoutes.updateJob,
+        as: owner,
+        params: { orgId, jobId },
+        body: { fields: { title: `Edit ${n}`, ssn: `SSN-${n}` } },
+      }),
+    );
+    const erasure = callRoute({
+      route: subjectRoutes.subjectErasure,
+      as: owner,
+      params: { orgId },
+      body: { email, mode: 'delete' },
+    });
+    const [erased, ...edited] = await Promise.all([erasure, ...edits]);
+    expect(erased.status).toBe(200);
+    for (const edit of edited) expect([200, 404, 409, 412]).toContain(edit.status);
 
-  const read = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
-  expect(read.status).toBe(404);
-  const state = await partitionState(orgId);
-  expect(state.records.has(`JOB#${jobId}`)).toBe(false);
-});
+    const read = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } });
+    expect(read.status).toBe(404);
+    const state = await partitionState(orgId);
+    expect(state.records.has(`JOB#${jobId}`)).toBe(false);
+  },
+);

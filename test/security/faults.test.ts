@@ -29,10 +29,19 @@ import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import type { DeletionQueue } from '../../shared/ports/deletion-queue.ts';
 import type { TenantSweeper } from '../../shared/ports/tenant-sweeper.ts';
-import { runCleanupCycle, type CleanupDeps, type CleanupReport } from '../../shared/use-cases/cleanup-cycle.ts';
+import {
+  runCleanupCycle,
+  type CleanupDeps,
+  type CleanupReport,
+} from '../../shared/use-cases/cleanup-cycle.ts';
 import { createJob, createOrchestration, createOrg } from '../integration/api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from '../integration/api/invoke-route.ts';
-import { injectFault, type FaultKind, type InstalledFault, type MiddlewareHost } from '../support/fault-injection.ts';
+import {
+  injectFault,
+  type FaultKind,
+  type InstalledFault,
+  type MiddlewareHost,
+} from '../support/fault-injection.ts';
 import { testEnv } from '../support/test-stack.ts';
 import { attribute, changes, partitionState } from './partition-state.ts';
 import { NO_REMINDERS, NO_RETENTION } from '../support/no-retention.ts';
@@ -64,34 +73,74 @@ beforeAll(async () => {
 
 describe('the API under DynamoDB faults', () => {
   const WRITES: readonly [string, () => ReturnType<typeof callRoute>][] = [
-    ['create job', () => callRoute({ route: jobRoutes.createJob, as: owner, params: { orgId, orchestrationId }, body: { fields: { title: 'Under fault' } } })],
-    ['update job', () => callRoute({ route: jobRoutes.updateJob, as: owner, params: { orgId, jobId }, body: { fields: { title: 'Changed under fault' } } })],
-    ['rename org', () => callRoute({ route: orgRoutes.updateOrg, as: owner, params: { orgId }, body: { name: `Renamed ${randomUUID()}` } })],
+    [
+      'create job',
+      () =>
+        callRoute({
+          route: jobRoutes.createJob,
+          as: owner,
+          params: { orgId, orchestrationId },
+          body: { fields: { title: 'Under fault' } },
+        }),
+    ],
+    [
+      'update job',
+      () =>
+        callRoute({
+          route: jobRoutes.updateJob,
+          as: owner,
+          params: { orgId, jobId },
+          body: { fields: { title: 'Changed under fault' } },
+        }),
+    ],
+    [
+      'rename org',
+      () =>
+        callRoute({
+          route: orgRoutes.updateOrg,
+          as: owner,
+          params: { orgId },
+          body: { name: `Renamed ${randomUUID()}` },
+        }),
+    ],
   ];
   const KINDS: readonly [FaultKind, number][] = [
     ['throughput', 429],
     ['throttling', 429],
     ['timeout', 503],
   ];
-  const CASES = WRITES.flatMap(([name, call]) => KINDS.map(([kind, status]) => [name, kind, status, call] as const));
+  const CASES = WRITES.flatMap(([name, call]) =>
+    KINDS.map(([kind, status]) => [name, kind, status, call] as const),
+  );
 
-  test.each(CASES)('%s: %s on TransactWriteItems → %i with Retry-After, nothing written', async (_name, kind, status, call) => {
-    const before = await partitionState(orgId);
-    const fault = inject(shared(), { command: 'TransactWriteItems', nth: 1, kind });
-    const answer = await call();
-    expect(fault.fired).toBe(1);
-    expect(answer.status).toBe(status);
-    expect(answer.headers['content-type']).toBe('application/problem+json');
-    expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
-    const after = await partitionState(orgId);
-    expect(changes(before.records, after.records)).toEqual({ added: [], removed: [], changed: [] });
-    expect(changes(before.audit, after.audit)).toEqual({ added: [], removed: [], changed: [] });
-  });
+  test.each(CASES)(
+    '%s: %s on TransactWriteItems → %i with Retry-After, nothing written',
+    async (_name, kind, status, call) => {
+      const before = await partitionState(orgId);
+      const fault = inject(shared(), { command: 'TransactWriteItems', nth: 1, kind });
+      const answer = await call();
+      expect(fault.fired).toBe(1);
+      expect(answer.status).toBe(status);
+      expect(answer.headers['content-type']).toBe('application/problem+json');
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
+      const after = await partitionState(orgId);
+      expect(changes(before.records, after.records)).toEqual({ added: [], removed: [], changed: [] });
+      expect(changes(before.audit, after.audit)).toEqual({ added: [], removed: [], changed: [] });
+    },
+  );
 
   const READS: readonly [string, string, () => ReturnType<typeof callRoute>][] = [
     // A job read is one BatchGetItem of what its decision needs (issue 18).
-    ['get job', 'BatchGetItem', () => callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } })],
-    ['list jobs', 'Query', () => callRoute({ route: jobRoutes.listJobs, as: owner, params: { orgId, orchestrationId } })],
+    [
+      'get job',
+      'BatchGetItem',
+      () => callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId } }),
+    ],
+    [
+      'list jobs',
+      'Query',
+      () => callRoute({ route: jobRoutes.listJobs, as: owner, params: { orgId, orchestrationId } }),
+    ],
   ];
 
   test.each(READS)('%s: throughput exceeded on %s → 429 with Retry-After', async (_name, command, call) => {
@@ -105,7 +154,12 @@ describe('the API under DynamoDB faults', () => {
   test('a timeout after the write landed answers 503 and leaves the job and its audit event together', async () => {
     const before = await partitionState(orgId);
     inject(shared(), { command: 'TransactWriteItems', nth: 1, kind: 'timeout', timeoutWhen: 'after' });
-    const answer = await callRoute({ route: jobRoutes.createJob, as: owner, params: { orgId, orchestrationId }, body: { fields: { title: 'Landed' } } });
+    const answer = await callRoute({
+      route: jobRoutes.createJob,
+      as: owner,
+      params: { orgId, orchestrationId },
+      body: { fields: { title: 'Landed' } },
+    });
     expect(answer.status).toBe(503);
     const after = await partitionState(orgId);
     const records = changes(before.records, after.records);
@@ -120,8 +174,18 @@ describe('the API under DynamoDB faults', () => {
   });
 
   test('one throttled attempt inside the SDK retries is absorbed: the caller sees 201', async () => {
-    const fault = inject(shared(), { command: 'TransactWriteItems', nth: 1, kind: 'throughput', mode: 'attempt' });
-    const answer = await callRoute({ route: jobRoutes.createJob, as: owner, params: { orgId, orchestrationId }, body: { fields: { title: 'Retried' } } });
+    const fault = inject(shared(), {
+      command: 'TransactWriteItems',
+      nth: 1,
+      kind: 'throughput',
+      mode: 'attempt',
+    });
+    const answer = await callRoute({
+      route: jobRoutes.createJob,
+      as: owner,
+      params: { orgId, orchestrationId },
+      body: { fields: { title: 'Retried' } },
+    });
     expect(fault.fired).toBe(1);
     expect(fault.calls).toBeGreaterThanOrEqual(2);
     expect(answer.status).toBe(201);
@@ -133,12 +197,19 @@ describe('the clean-up cycle under DynamoDB faults', () => {
    * The shared deletion queue belongs to every test file; this cycle finds its organization
    * through the deletion marker instead (the path a lost message takes), so its queue is empty.
    */
-  const noMessages: DeletionQueue = { send: async () => undefined, receive: async () => [], acknowledge: async () => undefined, releaseHeld: () => undefined };
+  const noMessages: DeletionQueue = {
+    send: async () => undefined,
+    receive: async () => [],
+    acknowledge: async () => undefined,
+    releaseHeld: () => undefined,
+  };
 
   /** Real adapters over a client of this test; the cycle sees only `target` among pending deletions. */
   function cycle(target: string): { client: MiddlewareHost; run(): Promise<CleanupReport> } {
     const dynamo = new DynamoDBClient({});
-    const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+    const documents = DynamoDBDocumentClient.from(dynamo, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     const real = new DynamoTenantSweeper(documents, testEnv('RECORDS_TABLE'), testEnv('AUDIT_TABLE'));
     const sweeper: TenantSweeper = Object.assign(Object.create(real) as DynamoTenantSweeper, {
       pending: async () => (await real.pending()).filter((p) => p.kind === 'org' && p.orgId === target),
@@ -148,18 +219,26 @@ describe('the clean-up cycle under DynamoDB faults', () => {
       queue: noMessages,
       sweeper,
       files: new S3Files(new S3Client({ forcePathStyle: true }), testEnv('FILES_BUCKET')),
-      audit: new DynamoAuditLog(documents, testEnv('AUDIT_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), clock)),
+      audit: new DynamoAuditLog(
+        documents,
+        testEnv('AUDIT_TABLE'),
+        new AuditedWriter(documents, testEnv('AUDIT_TABLE'), clock),
+      ),
       // Expired exports and links belong to every test file; not this cycle's business.
       expired: { scanExpired: async () => ({ complete: true }), deleteExpired: async () => undefined },
       clock,
       ...NO_RETENTION,
-    ...NO_REMINDERS,
+      ...NO_REMINDERS,
     };
     return {
       client: dynamo as unknown as MiddlewareHost,
       run: () => {
         const now = Date.now();
-        return runCleanupCycle(deps, { cycleId: randomUUID(), deadline: now + 60_000, hardDeadline: now + 90_000 });
+        return runCleanupCycle(deps, {
+          cycleId: randomUUID(),
+          deadline: now + 60_000,
+          hardDeadline: now + 90_000,
+        });
       },
     };
   }
@@ -169,11 +248,31 @@ describe('the clean-up cycle under DynamoDB faults', () => {
     const doomedOwner = newUser('doomed-owner');
     const id = await createOrg(doomedOwner, 'Doomed org');
     const orchestration = await createOrchestration(id, doomedOwner);
-    for (let i = 0; i < 30; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => createJob(id, orchestration, doomedOwner, { title: `Job ${i + j}` })));
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-    const orgs = new DynamoOrganizations(documents, testEnv('RECORDS_TABLE'), new AuditedWriter(documents, testEnv('AUDIT_TABLE'), { now: () => new Date() }));
-    const actor = { userId: doomedOwner.sub, email: doomedOwner.email, sourceIp: '192.0.2.1', userAgent: 'security-tests', requestId: randomUUID() };
-    await orgs.requestDeletion(id, doomedOwner.sub, new Date().toISOString(), { draft: { orgId: id, action: 'org.delete', resource: { type: 'org', id }, outcome: 'success' }, actor });
+    for (let i = 0; i < 30; i += 10)
+      await Promise.all(
+        Array.from({ length: 10 }, (_, j) =>
+          createJob(id, orchestration, doomedOwner, { title: `Job ${i + j}` }),
+        ),
+      );
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const orgs = new DynamoOrganizations(
+      documents,
+      testEnv('RECORDS_TABLE'),
+      new AuditedWriter(documents, testEnv('AUDIT_TABLE'), { now: () => new Date() }),
+    );
+    const actor = {
+      userId: doomedOwner.sub,
+      email: doomedOwner.email,
+      sourceIp: '192.0.2.1',
+      userAgent: 'security-tests',
+      requestId: randomUUID(),
+    };
+    await orgs.requestDeletion(id, doomedOwner.sub, new Date().toISOString(), {
+      draft: { orgId: id, action: 'org.delete', resource: { type: 'org', id }, outcome: 'success' },
+      actor,
+    });
     return id;
   }
 
@@ -215,19 +314,36 @@ describe('the clean-up cycle under DynamoDB faults', () => {
 
 describe('the portability worker under DynamoDB faults', () => {
   test('a throttled export is a batch item failure; the redelivery finishes it; a duplicate delivery changes nothing', async () => {
-    const created = await callRoute({ route: portabilityRoutes.createExport, as: owner, params: { orgId }, body: { format: 'csv' } });
+    const created = await callRoute({
+      route: portabilityRoutes.createExport,
+      as: owner,
+      params: { orgId },
+      body: { format: 'csv' },
+    });
     expect(created.status).toBe(202);
     const exportId = created.body.exportId as string;
     const runtime = new FunctionRuntime();
     const worker = functionNamed('portability-worker');
-    const message = { MessageId: randomUUID(), ReceiptHandle: 'r', Body: JSON.stringify({ kind: 'export', orgId, exportId }) };
-    const deliver = async (): Promise<SQSBatchResponse> => (await runtime.invoke(worker, sqsEvent('arn:aws:sqs:us-east-1:000000000000:custos-work', [message]))) as SQSBatchResponse;
-    const status = async (): Promise<string | undefined> => attribute((await partitionState(orgId)).records.get(`EXPORT#${exportId}`), 'status');
+    const message = {
+      MessageId: randomUUID(),
+      ReceiptHandle: 'r',
+      Body: JSON.stringify({ kind: 'export', orgId, exportId }),
+    };
+    const deliver = async (): Promise<SQSBatchResponse> =>
+      (await runtime.invoke(
+        worker,
+        sqsEvent('arn:aws:sqs:us-east-1:000000000000:custos-work', [message]),
+      )) as SQSBatchResponse;
+    const status = async (): Promise<string | undefined> =>
+      attribute((await partitionState(orgId)).records.get(`EXPORT#${exportId}`), 'status');
 
     const fault = inject(shared(), { command: 'Query', nth: 1, times: 20, kind: 'throughput' });
     const failed = await deliver();
     expect(fault.fired).toBeGreaterThan(0);
-    expect({ failure: attribute((await partitionState(orgId)).records.get(`EXPORT#${exportId}`), 'failure'), batchItemFailures: failed.batchItemFailures }).toEqual({
+    expect({
+      failure: attribute((await partitionState(orgId)).records.get(`EXPORT#${exportId}`), 'failure'),
+      batchItemFailures: failed.batchItemFailures,
+    }).toEqual({
       failure: expect.stringContaining('retried'),
       batchItemFailures: [{ itemIdentifier: message.MessageId }],
     });

@@ -20,7 +20,12 @@ import { ROUTES } from '../../shared/api/routes/index.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { callRoute } from '../integration/api/invoke-route.ts';
 import { sendRaw } from '../support/api-client.ts';
-import { DYNAMO_WRITES, observeCommands, type CommandLog, type MiddlewareHost } from '../support/fault-injection.ts';
+import {
+  DYNAMO_WRITES,
+  observeCommands,
+  type CommandLog,
+  type MiddlewareHost,
+} from '../support/fault-injection.ts';
 import { bearer } from '../support/tokens.ts';
 import { hostileRequest, type HostileRequest, type RouteWorld } from './hostile-input.ts';
 import { attribute, changes, partitionState, type PartitionState } from './partition-state.ts';
@@ -49,15 +54,25 @@ beforeAll(async () => {
 
 afterAll(() => commands.remove());
 
-const successfulWrites = (log: CommandLog): string[] => log.calls.filter((c) => c.succeeded && DYNAMO_WRITES.has(c.command)).map((c) => c.command);
+const successfulWrites = (log: CommandLog): string[] =>
+  log.calls.filter((c) => c.succeeded && DYNAMO_WRITES.has(c.command)).map((c) => c.command);
 
 function describeRequest(request: HostileRequest): string {
-  const clip = (s: string | undefined) => (s === undefined ? '(none)' : s.length > 300 ? `${JSON.stringify(s.slice(0, 300))}… (${s.length} chars)` : JSON.stringify(s));
+  const clip = (s: string | undefined) =>
+    s === undefined
+      ? '(none)'
+      : s.length > 300
+        ? `${JSON.stringify(s.slice(0, 300))}… (${s.length} chars)`
+        : JSON.stringify(s);
   return `attack=${request.attack} params=${JSON.stringify(request.params).slice(0, 300)} query=${clip(request.rawQueryString)} headers=${JSON.stringify(request.headers)} body=${clip(request.body)}`;
 }
 
 /** The one change a 403 may make: one appended event, `security.denied` by the caller (its place in the chain is the sequencer's, later). */
-function expectOnlySecurityEvent(before: PartitionState, after: PartitionState, routeKeyOfRequest: string): void {
+function expectOnlySecurityEvent(
+  before: PartitionState,
+  after: PartitionState,
+  routeKeyOfRequest: string,
+): void {
   const audit = changes(before.audit, after.audit);
   expect(audit.removed).toEqual([]);
   expect(audit.added).toHaveLength(1);
@@ -71,55 +86,74 @@ function expectOnlySecurityEvent(before: PartitionState, after: PartitionState, 
 
 test('the observer sees the calls the handlers make (so "no write" below is not vacuous)', async () => {
   commands.clear();
-  const answer = await callRoute({ route: orgRoutes.updateOrg, as: home.owner, params: { orgId: home.orgId }, body: { name: 'fuzz org' } });
+  const answer = await callRoute({
+    route: orgRoutes.updateOrg,
+    as: home.owner,
+    params: { orgId: home.orgId },
+    body: { name: 'fuzz org' },
+  });
   expect(answer.status).toBe(200);
   expect(successfulWrites(commands)).toEqual(['TransactWriteItems']);
 });
 
 const CASES = ROUTES.map((route) => [routeKey(route), RUNS, route] as const);
 
-test.each(CASES)('%s: %i hostile requests, never 5xx, problem+json 4xx, nothing written on 4xx', async (key, runs, route) => {
-  let before = await partitionState(home.orgId);
-  const authorization = bearer(home.owner);
-  const statuses = new Map<number, number>();
-  await fc.assert(
-    fc.asyncProperty(hostileRequest(route, world), async (request) => {
-      commands.clear();
-      const answer = await sendRaw({
-        route,
-        params: request.params,
-        rawQueryString: request.rawQueryString,
-        headers: { ...request.headers, authorization },
-        ...(request.body === undefined ? {} : { body: request.body }),
-      });
-      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-      const context = `${key} answered ${answer.status} to ${describeRequest(request)}: ${answer.text.slice(0, 300)}`;
-      expect({ context, serverError: answer.status >= 500 }).toEqual({ context, serverError: false });
-      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+test.each(CASES)(
+  '%s: %i hostile requests, never 5xx, problem+json 4xx, nothing written on 4xx',
+  async (key, runs, route) => {
+    let before = await partitionState(home.orgId);
+    const authorization = bearer(home.owner);
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(hostileRequest(route, world), async (request) => {
+        commands.clear();
+        const answer = await sendRaw({
+          route,
+          params: request.params,
+          rawQueryString: request.rawQueryString,
+          headers: { ...request.headers, authorization },
+          ...(request.body === undefined ? {} : { body: request.body }),
+        });
+        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+        const context = `${key} answered ${answer.status} to ${describeRequest(request)}: ${answer.text.slice(0, 300)}`;
+        expect({ context, serverError: answer.status >= 500 }).toEqual({ context, serverError: false });
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
 
-      const after = await partitionState(home.orgId);
-      if (answer.status >= 400) {
-        const html = HTML_PAGES.has(key) && answer.headers['content-type']?.startsWith('text/html');
-        if (!html) {
-          expect({ context, contentType: answer.headers['content-type'] }).toEqual({ context, contentType: 'application/problem+json' });
-          expect((JSON.parse(answer.text) as { status: number }).status).toBe(answer.status);
+        const after = await partitionState(home.orgId);
+        if (answer.status >= 400) {
+          const html = HTML_PAGES.has(key) && answer.headers['content-type']?.startsWith('text/html');
+          if (!html) {
+            expect({ context, contentType: answer.headers['content-type'] }).toEqual({
+              context,
+              contentType: 'application/problem+json',
+            });
+            expect((JSON.parse(answer.text) as { status: number }).status).toBe(answer.status);
+          }
+          expect(changes(before.records, after.records)).toEqual({ added: [], removed: [], changed: [] });
+          if (answer.status === 403) {
+            expectOnlySecurityEvent(before, after, key);
+            expect({ context, writes: successfulWrites(commands) }).toEqual({
+              context,
+              writes: ['TransactWriteItems'],
+            });
+          } else {
+            expect({ context, audit: changes(before.audit, after.audit) }).toEqual({
+              context,
+              audit: { added: [], removed: [], changed: [] },
+            });
+            expect({ context, writes: successfulWrites(commands) }).toEqual({ context, writes: [] });
+          }
         }
-        expect(changes(before.records, after.records)).toEqual({ added: [], removed: [], changed: [] });
-        if (answer.status === 403) {
-          expectOnlySecurityEvent(before, after, key);
-          expect({ context, writes: successfulWrites(commands) }).toEqual({ context, writes: ['TransactWriteItems'] });
-        } else {
-          expect({ context, audit: changes(before.audit, after.audit) }).toEqual({ context, audit: { added: [], removed: [], changed: [] } });
-          expect({ context, writes: successfulWrites(commands) }).toEqual({ context, writes: [] });
-        }
-      }
-      before = after;
-    }),
-    { numRuns: runs, endOnFailure: true },
-  );
-  // A route that checks ids, a body or a query must refuse some of this: a generator that only
-  // produced valid requests would test little. (Routes with none of those only get noise.)
-  const refused = [...statuses].filter(([s]) => s >= 400).reduce((n, [, c]) => n + c, 0);
-  if (route.body !== undefined || route.query !== undefined || route.params !== undefined) expect(refused).toBeGreaterThan(runs / 2);
-}, 120_000);
+        before = after;
+      }),
+      { numRuns: runs, endOnFailure: true },
+    );
+    // A route that checks ids, a body or a query must refuse some of this: a generator that only
+    // produced valid requests would test little. (Routes with none of those only get noise.)
+    const refused = [...statuses].filter(([s]) => s >= 400).reduce((n, [, c]) => n + c, 0);
+    if (route.body !== undefined || route.query !== undefined || route.params !== undefined)
+      expect(refused).toBeGreaterThan(runs / 2);
+  },
+  120_000,
+);

@@ -65,12 +65,19 @@ const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => Str
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...NASTY_STRINGS) },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 3 }), loneSurrogate), { maxLength: 8 }).map((parts) => parts.join('')) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(fc.oneof(fc.string({ unit: 'binary', maxLength: 3 }), loneSurrogate), { maxLength: 8 })
+      .map((parts) => parts.join('')),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 70_000 }).map((n) => 'Z'.repeat(n)) },
 );
 
 /** A syntactically valid id (ULID alphabet, 26 characters) that no one has. */
-export const unknownId: fc.Arbitrary<string> = fc.array(fc.constantFrom(...ULID_ALPHABET), { minLength: 26, maxLength: 26 }).map((chars) => chars.join(''));
+export const unknownId: fc.Arbitrary<string> = fc
+  .array(fc.constantFrom(...ULID_ALPHABET), { minLength: 26, maxLength: 26 })
+  .map((chars) => chars.join(''));
 
 /** Ids that are not the right one: unknown, malformed, traversal, another kind's id, a near miss of a real one. */
 export function hostileId(realIds: readonly string[]): fc.Arbitrary<string> {
@@ -88,9 +95,33 @@ export function hostileId(realIds: readonly string[]): fc.Arbitrary<string> {
 }
 
 /** Keys that try to escape JSON's data model or a query language. */
-export const POISON_KEYS = ['__proto__', 'constructor', 'prototype', '$gt', '$ne', '$where', '$regex', '$or', 'pk', 'sk', 'ownerId', 'orgId', 'version', 'restricted', 'role', 'isAdmin'];
+export const POISON_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  '$gt',
+  '$ne',
+  '$where',
+  '$regex',
+  '$or',
+  'pk',
+  'sk',
+  'ownerId',
+  'orgId',
+  'version',
+  'restricted',
+  'role',
+  'isAdmin',
+];
 
-const NOSQL_OPERATORS: readonly unknown[] = [{ $gt: '' }, { $ne: null }, { $where: 'sleep(1000)' }, { $regex: '.*' }, { $in: [] }, [{ $or: [{}] }]];
+const NOSQL_OPERATORS: readonly unknown[] = [
+  { $gt: '' },
+  { $ne: null },
+  { $where: 'sleep(1000)' },
+  { $regex: '.*' },
+  { $in: [] },
+  [{ $or: [{}] }],
+];
 
 /** Every object key a schema declares, however deep (objects, arrays, records, unions, wrappers). */
 export function schemaWords(schema: z.ZodType | undefined, into = new Set<string>(), depth = 0): Set<string> {
@@ -150,7 +181,9 @@ function withPoisonKey(objectJson: string, key: string, payload: string): string
 /** Raw body texts: hostile JSON, pollution, nesting, size, malformed syntax. */
 export function hostileBodyText(words: readonly string[]): fc.Arbitrary<string> {
   const json = hostileJson(words);
-  const object = fc.dictionary(words.length > 0 ? fc.constantFrom(...words) : hostileString, json, { maxKeys: 4 }).map((o) => JSON.stringify(o));
+  const object = fc
+    .dictionary(words.length > 0 ? fc.constantFrom(...words) : hostileString, json, { maxKeys: 4 })
+    .map((o) => JSON.stringify(o));
   return fc.oneof(
     { weight: 6, arbitrary: object },
     { weight: 3, arbitrary: json.map((v) => JSON.stringify(v) ?? 'null') },
@@ -158,12 +191,43 @@ export function hostileBodyText(words: readonly string[]): fc.Arbitrary<string> 
     {
       weight: 2,
       arbitrary: fc
-        .tuple(object, fc.constantFrom('__proto__', 'constructor', 'prototype'), fc.constantFrom('{"polluted":"yes"}', '{"prototype":{"polluted":"yes"}}', '{"isAdmin":true}', 'null', '"x"'))
+        .tuple(
+          object,
+          fc.constantFrom('__proto__', 'constructor', 'prototype'),
+          fc.constantFrom(
+            '{"polluted":"yes"}',
+            '{"prototype":{"polluted":"yes"}}',
+            '{"isAdmin":true}',
+            'null',
+            '"x"',
+          ),
+        )
         .map(([base, key, payload]) => withPoisonKey(base, key, payload)),
     },
-    { weight: 1, arbitrary: fc.constantFrom(33, 200, 5_000, 100_000).chain((d) => fc.constantFrom(deepArray(d), deepObject(d))) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(33, 200, 5_000, 100_000)
+        .chain((d) => fc.constantFrom(deepArray(d), deepObject(d))),
+    },
     { weight: 1, arbitrary: fc.constant(OVERSIZED) },
-    { weight: 1, arbitrary: fc.constantFrom('{', '{"a":', '[1,2', '\uFEFF{}', 'NaN', "{'a':1}", '{"a":1,}', '', 'null', 'true', '"\\uD800"', '{"a":"\\u0000"}') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{',
+        '{"a":',
+        '[1,2',
+        '\uFEFF{}',
+        'NaN',
+        "{'a':1}",
+        '{"a":1,}',
+        '',
+        'null',
+        'true',
+        '"\\uD800"',
+        '{"a":"\\u0000"}',
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
   );
 }
@@ -195,7 +259,9 @@ export function forgedCursor(genuine: readonly string[]): fc.Arbitrary<string> {
     real,
     fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('base64url')),
     fc.constantFrom(
-      Buffer.from(JSON.stringify({ pk: 'ORG#01ARZ3NDEKTSV4RRFFQ69G5FAV', sk: 'JOB#01ARZ3NDEKTSV4RRFFQ69G5FAV' })).toString('base64url'),
+      Buffer.from(
+        JSON.stringify({ pk: 'ORG#01ARZ3NDEKTSV4RRFFQ69G5FAV', sk: 'JOB#01ARZ3NDEKTSV4RRFFQ69G5FAV' }),
+      ).toString('base64url'),
       Buffer.from('{"$gt":""}').toString('base64url'),
       'x'.repeat(3000),
       '%00',
@@ -240,25 +306,53 @@ export function hostileRequest(route: RouteDefinition, world: RouteWorld): fc.Ar
   if (names.length > 0) attacks.push('params');
   if (attacks.length === 0) attacks.push('noise');
 
-  const realParams = (): Record<string, string> => Object.fromEntries(names.map((n) => [n, world.ids[n] ?? '']));
+  const realParams = (): Record<string, string> =>
+    Object.fromEntries(names.map((n) => [n, world.ids[n] ?? '']));
   const paramsArb = (attack: HostileRequest['attack']): fc.Arbitrary<Record<string, string>> => {
     // Without a real value for a name (a route added since this file), only hostile ids exist.
-    const hostileFor = (name: string) => hostileId([...(world.ids[name] ? [world.ids[name]!] : []), ...world.allIds]);
+    const hostileFor = (name: string) =>
+      hostileId([...(world.ids[name] ? [world.ids[name]!] : []), ...world.allIds]);
     if (attack !== 'params') {
-      return fc.record(Object.fromEntries(names.map((n) => [n, world.ids[n] === undefined ? hostileFor(n) : fc.constant(world.ids[n]!)])));
+      return fc.record(
+        Object.fromEntries(
+          names.map((n) => [n, world.ids[n] === undefined ? hostileFor(n) : fc.constant(world.ids[n]!)]),
+        ),
+      );
     }
-    return fc.subarray(names, { minLength: 1 }).chain((bad) =>
-      fc.record(Object.fromEntries(names.map((n) => [n, bad.includes(n) || world.ids[n] === undefined ? hostileFor(n) : fc.constant(realParams()[n]!)]))),
-    );
+    return fc
+      .subarray(names, { minLength: 1 })
+      .chain((bad) =>
+        fc.record(
+          Object.fromEntries(
+            names.map((n) => [
+              n,
+              bad.includes(n) || world.ids[n] === undefined ? hostileFor(n) : fc.constant(realParams()[n]!),
+            ]),
+          ),
+        ),
+      );
   };
-  const queryValue = fc.oneof(hostileString, forgedCursor(world.cursors), fc.constantFrom('0', '-5', '101', '1.5', '1e3', 'csv', 'xlsx', 'jsonl', '2020-13-45', 'true'));
+  const queryValue = fc.oneof(
+    hostileString,
+    forgedCursor(world.cursors),
+    fc.constantFrom('0', '-5', '101', '1.5', '1e3', 'csv', 'xlsx', 'jsonl', '2020-13-45', 'true'),
+  );
   const hostileQuery = fc
-    .array(fc.tuple(fc.oneof(fc.constantFrom(...queryWords), fc.constantFrom(...POISON_KEYS), hostileString), queryValue), { minLength: 1, maxLength: 4 })
+    .array(
+      fc.tuple(
+        fc.oneof(fc.constantFrom(...queryWords), fc.constantFrom(...POISON_KEYS), hostileString),
+        queryValue,
+      ),
+      { minLength: 1, maxLength: 4 },
+    )
     .map(queryString);
   const plainQuery = fc.constantFrom('', 'limit=2');
   const junkHeaders = fc.record(
     {
-      'if-match': fc.oneof(hostileString, fc.constantFrom('"1"', '*', 'W/"1"', '"-1"', '"99999999999999999999"')),
+      'if-match': fc.oneof(
+        hostileString,
+        fc.constantFrom('"1"', '*', 'W/"1"', '"-1"', '"99999999999999999999"'),
+      ),
       'x-forwarded-for': hostileString,
       'content-length': fc.constantFrom('0', '-1', '99999999999'),
       'x-http-method-override': fc.constantFrom('DELETE', 'PUT', 'GET'),
@@ -275,11 +369,13 @@ export function hostileRequest(route: RouteDefinition, world: RouteWorld): fc.Ar
       rawQueryString: attack === 'query' || attack === 'noise' ? hostileQuery : plainQuery,
       headers: fc.tuple(junkHeaders, fc.constantFrom(...CONTENT_TYPES)).map(([h, ct]) => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(h)) if (v !== undefined && /^[\t\x20-\x7e]*$/.test(v)) headers[k] = v;
+        for (const [k, v] of Object.entries(h))
+          if (v !== undefined && /^[\t\x20-\x7e]*$/.test(v)) headers[k] = v;
         if (ct !== undefined) headers['content-type'] = ct;
         return headers;
       }),
-      body: attack === 'body' || attack === 'noise' ? bodyArb : fc.option(bodyArb, { nil: undefined, freq: 3 }),
+      body:
+        attack === 'body' || attack === 'noise' ? bodyArb : fc.option(bodyArb, { nil: undefined, freq: 3 }),
     }),
   );
 }

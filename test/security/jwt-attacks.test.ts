@@ -6,7 +6,14 @@
  * membership first) and the organization's partitions stay byte-identical. A control test proves
  * the same request with an honest token does reach the use case and write.
  */
-import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { publicJwk } from '../../infra/local/access-token.ts';
@@ -20,7 +27,8 @@ import { TEST_ENV, testEnv } from '../support/test-stack.ts';
 import { tokenFor } from '../support/tokens.ts';
 import { changes, partitionState } from './partition-state.ts';
 
-const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown): string =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 let owner: TestUser;
 let orgId: string;
@@ -29,7 +37,18 @@ let attacker: { server: Server; url: string; hits: number; key: KeyObject };
 
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: testEnv('AUTH_ISSUER'), aud: testEnv('AUTH_AUDIENCE'), token_use: 'access', iat: now, nbf: now, exp: now + 600, jti: randomUUID(), sub: owner.sub, email: owner.email, ...overrides };
+  return {
+    iss: testEnv('AUTH_ISSUER'),
+    aud: testEnv('AUTH_AUDIENCE'),
+    token_use: 'access',
+    iat: now,
+    nbf: now,
+    exp: now + 600,
+    jti: randomUUID(),
+    sub: owner.sub,
+    email: owner.email,
+    ...overrides,
+  };
 }
 
 function rs256(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
@@ -38,7 +57,13 @@ function rs256(header: Record<string, unknown>, payload: Record<string, unknown>
 }
 
 const patch = (headers: Record<string, string>, rawQueryString = ''): Promise<RawAnswer> =>
-  sendRaw({ route: orgRoutes.updateOrg, params: { orgId }, rawQueryString, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ name: `Renamed ${randomUUID()}` }) });
+  sendRaw({
+    route: orgRoutes.updateOrg,
+    params: { orgId },
+    rawQueryString,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ name: `Renamed ${randomUUID()}` }),
+  });
 
 beforeAll(async () => {
   owner = newUser('jwt-owner');
@@ -74,7 +99,10 @@ async function expectRefusedBeforeAnyUseCase(send: () => Promise<RawAnswer>): Pr
   const answer = await send();
   expect(answer.status).toBe(401);
   expect(answer.headers['content-type']).toBe('application/problem+json');
-  expect(JSON.parse(answer.text)).toMatchObject({ status: 401, type: 'https://custos.dev/problems/unauthenticated' });
+  expect(JSON.parse(answer.text)).toMatchObject({
+    status: 401,
+    type: 'https://custos.dev/problems/unauthenticated',
+  });
   expect(commands.calls).toEqual([]);
   const after = await partitionState(orgId);
   expect(changes(before.records, after.records)).toEqual({ added: [], removed: [], changed: [] });
@@ -89,31 +117,66 @@ test('control: the same request with an honest token reaches the use case and wr
 });
 
 const ATTACKS: readonly [string, () => Record<string, string> | Promise<Record<string, string>>][] = [
-  ['alg: none (unsigned token)', () => ({ authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT', kid: testEnv(TEST_ENV.kid) })}.${b64(claims())}.` })],
+  [
+    'alg: none (unsigned token)',
+    () => ({
+      authorization: `Bearer ${b64({ alg: 'none', typ: 'JWT', kid: testEnv(TEST_ENV.kid) })}.${b64(claims())}.`,
+    }),
+  ],
   [
     'HS256 signed with the public key as the HMAC secret',
     () => {
-      const publicPem = createPublicKey(testEnv(TEST_ENV.privateKeyPem)).export({ format: 'pem', type: 'spki' }).toString();
+      const publicPem = createPublicKey(testEnv(TEST_ENV.privateKeyPem))
+        .export({ format: 'pem', type: 'spki' })
+        .toString();
       const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: testEnv(TEST_ENV.kid) })}.${b64(claims())}`;
-      return { authorization: `Bearer ${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}` };
+      return {
+        authorization: `Bearer ${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`,
+      };
     },
   ],
-  ['unknown kid', () => ({ authorization: `Bearer ${rs256({ alg: 'RS256', typ: 'JWT', kid: 'no-such-key' }, claims(), attacker.key)}` })],
+  [
+    'unknown kid',
+    () => ({
+      authorization: `Bearer ${rs256({ alg: 'RS256', typ: 'JWT', kid: 'no-such-key' }, claims(), attacker.key)}`,
+    }),
+  ],
   [
     'injected jku and x5u pointing at an attacker JWKS',
-    () => ({ authorization: `Bearer ${rs256({ alg: 'RS256', typ: 'JWT', kid: 'attacker-key', jku: attacker.url, x5u: attacker.url }, claims(), attacker.key)}` }),
+    () => ({
+      authorization: `Bearer ${rs256({ alg: 'RS256', typ: 'JWT', kid: 'attacker-key', jku: attacker.url, x5u: attacker.url }, claims(), attacker.key)}`,
+    }),
   ],
-  ['expired (exp in the past)', () => ({ authorization: `Bearer ${tokenFor(owner, {}, { now: new Date(Date.now() - 2 * 3600_000), expiresInSeconds: 600 })}` })],
-  ['not yet valid (nbf in the future)', () => ({ authorization: `Bearer ${tokenFor(owner, { nbf: Math.floor(Date.now() / 1000) + 3600 })}` })],
+  [
+    'expired (exp in the past)',
+    () => ({
+      authorization: `Bearer ${tokenFor(owner, {}, { now: new Date(Date.now() - 2 * 3600_000), expiresInSeconds: 600 })}`,
+    }),
+  ],
+  [
+    'not yet valid (nbf in the future)',
+    () => ({ authorization: `Bearer ${tokenFor(owner, { nbf: Math.floor(Date.now() / 1000) + 3600 })}` }),
+  ],
   ['wrong issuer', () => ({ authorization: `Bearer ${tokenFor(owner, { iss: 'https://evil.example' })}` })],
   ['wrong audience', () => ({ authorization: `Bearer ${tokenFor(owner, { aud: 'someone-else' })}` })],
-  ['wrong token_use (an id token)', () => ({ authorization: `Bearer ${tokenFor(owner, { token_use: 'id' })}` })],
+  [
+    'wrong token_use (an id token)',
+    () => ({ authorization: `Bearer ${tokenFor(owner, { token_use: 'id' })}` }),
+  ],
   [
     "signature from another issuer's key with the same kid",
-    () => ({ authorization: `Bearer ${rs256({ alg: 'RS256', typ: 'JWT', kid: testEnv(TEST_ENV.kid) }, claims(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)}` }),
+    () => ({
+      authorization: `Bearer ${rs256({ alg: 'RS256', typ: 'JWT', kid: testEnv(TEST_ENV.kid) }, claims(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)}`,
+    }),
   ],
-  ['truncated token (signature cut short)', () => ({ authorization: `Bearer ${tokenFor(owner).slice(0, -12)}` })],
-  ['truncated token (two segments)', () => ({ authorization: `Bearer ${tokenFor(owner).split('.').slice(0, 2).join('.')}` })],
+  [
+    'truncated token (signature cut short)',
+    () => ({ authorization: `Bearer ${tokenFor(owner).slice(0, -12)}` }),
+  ],
+  [
+    'truncated token (two segments)',
+    () => ({ authorization: `Bearer ${tokenFor(owner).split('.').slice(0, 2).join('.')}` }),
+  ],
   [
     'garbled token (payload swapped, signature kept)',
     () => {
@@ -121,8 +184,14 @@ const ATTACKS: readonly [string, () => Record<string, string> | Promise<Record<s
       return { authorization: `Bearer ${header}.${b64(claims({ sub: 'someone-else' }))}.${signature}` };
     },
   ],
-  ['garbled token (random bytes)', () => ({ authorization: `Bearer ${b64(randomUUID())}.${b64(randomUUID())}.${b64(randomUUID())}` })],
-  ['garbled header (not a Bearer scheme)', () => ({ authorization: `Basic ${Buffer.from('owner:password').toString('base64')}` })],
+  [
+    'garbled token (random bytes)',
+    () => ({ authorization: `Bearer ${b64(randomUUID())}.${b64(randomUUID())}.${b64(randomUUID())}` }),
+  ],
+  [
+    'garbled header (not a Bearer scheme)',
+    () => ({ authorization: `Basic ${Buffer.from('owner:password').toString('base64')}` }),
+  ],
 ];
 
 test.each(ATTACKS)('%s → 401, no use case reached', async (_name, headers) => {
@@ -134,13 +203,20 @@ test('the attacker JWKS named by jku/x5u is never fetched', async () => {
   const header = { alg: 'RS256', typ: 'JWT', kid: 'attacker-key', jku: attacker.url, x5u: attacker.url };
 
   // Act: present the token on its own, so this test does not lean on the catalogue above having run.
-  await expectRefusedBeforeAnyUseCase(() => patch({ authorization: `Bearer ${rs256(header, claims(), attacker.key)}` }));
+  await expectRefusedBeforeAnyUseCase(() =>
+    patch({ authorization: `Bearer ${rs256(header, claims(), attacker.key)}` }),
+  );
 
   // Assess
   expect(attacker.hits).toBe(0);
 });
 
-test.each(['access_token', 'id_token'])('token in the query string (%s) → 401 even with a valid Authorization header', async (name) => {
-  const token = tokenFor(owner);
-  await expectRefusedBeforeAnyUseCase(() => patch({ authorization: `Bearer ${token}` }, `${name}=${token}`));
-});
+test.each(['access_token', 'id_token'])(
+  'token in the query string (%s) → 401 even with a valid Authorization header',
+  async (name) => {
+    const token = tokenFor(owner);
+    await expectRefusedBeforeAnyUseCase(() =>
+      patch({ authorization: `Bearer ${token}` }, `${name}=${token}`),
+    );
+  },
+);

@@ -16,16 +16,22 @@ function canonical(value: unknown): string {
   if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
-const bySk = (items: readonly RawItem[]): Map<string, string> => new Map(items.map((item) => [item.sk?.S ?? '', canonical(item)]));
+const bySk = (items: readonly RawItem[]): Map<string, string> =>
+  new Map(items.map((item) => [item.sk?.S ?? '', canonical(item)]));
 
 export async function partitionState(orgId: string): Promise<PartitionState> {
-  const [records, audit] = await Promise.all([partitionRaw('records', `ORG#${orgId}`), partitionRaw('audit', `ORG#${orgId}`)]);
+  const [records, audit] = await Promise.all([
+    partitionRaw('records', `ORG#${orgId}`),
+    partitionRaw('audit', `ORG#${orgId}`),
+  ]);
   return { records: bySk(records), audit: bySk(audit) };
 }
 
@@ -35,7 +41,10 @@ export interface PartitionChange {
   readonly changed: string[];
 }
 
-export function changes(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): PartitionChange {
+export function changes(
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
+): PartitionChange {
   const added = [...after.keys()].filter((sk) => !before.has(sk));
   const removed = [...before.keys()].filter((sk) => !after.has(sk));
   const changed = [...after.keys()].filter((sk) => before.has(sk) && before.get(sk) !== after.get(sk));

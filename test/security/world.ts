@@ -7,7 +7,13 @@
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { auditRoutes } from '../../shared/api/routes/audit.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
-import { addMember, createJob, createOrchestration, createOrg, createRole } from '../integration/api/fixtures.ts';
+import {
+  addMember,
+  createJob,
+  createOrchestration,
+  createOrg,
+  createRole,
+} from '../integration/api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from '../integration/api/invoke-route.ts';
 
 export interface SeededOrg {
@@ -30,19 +36,51 @@ export async function seedOrg(label: string, options: { portability?: boolean } 
   const member = newUser(`${label}-member`);
   const orgId = await createOrg(owner, `${label} org`);
   const orchestrationId = await createOrchestration(orgId, owner);
-  const jobId = await createJob(orgId, orchestrationId, owner, { title: 'First', email: 'subject@example.test', amount: 3 });
+  const jobId = await createJob(orgId, orchestrationId, owner, {
+    title: 'First',
+    email: 'subject@example.test',
+    amount: 3,
+  });
   await createJob(orgId, orchestrationId, owner, { title: 'Second' });
   await addMember(orgId, owner, member, 'member');
   const roleId = await createRole(orgId, owner, { name: `${label} role`, permissions: [] });
   const ids: Record<string, string> = { orgId, orchestrationId, jobId, roleId, userId: member.sub };
   if (options.portability !== false) {
-    ids.exportId = await accepted(callRoute({ route: portabilityRoutes.createExport, as: owner, params: { orgId }, body: { format: 'csv' } }), 'exportId', 'export');
-    ids.backupId = await accepted(callRoute({ route: portabilityRoutes.createBackup, as: owner, params: { orgId }, body: { password: 'correct horse battery' } }), 'backupId', 'backup');
+    ids.exportId = await accepted(
+      callRoute({
+        route: portabilityRoutes.createExport,
+        as: owner,
+        params: { orgId },
+        body: { format: 'csv' },
+      }),
+      'exportId',
+      'export',
+    );
+    ids.backupId = await accepted(
+      callRoute({
+        route: portabilityRoutes.createBackup,
+        as: owner,
+        params: { orgId },
+        body: { password: 'correct horse battery' },
+      }),
+      'backupId',
+      'backup',
+    );
   }
   const cursors: string[] = [];
-  const jobs = await callRoute({ route: jobRoutes.listJobs, as: owner, params: { orgId, orchestrationId }, query: { limit: '1' } });
+  const jobs = await callRoute({
+    route: jobRoutes.listJobs,
+    as: owner,
+    params: { orgId, orchestrationId },
+    query: { limit: '1' },
+  });
   if (typeof jobs.body?.nextCursor === 'string') cursors.push(jobs.body.nextCursor);
-  const audit = await callRoute({ route: auditRoutes.listAudit, as: owner, params: { orgId }, query: { limit: '1' } });
+  const audit = await callRoute({
+    route: auditRoutes.listAudit,
+    as: owner,
+    params: { orgId },
+    query: { limit: '1' },
+  });
   if (typeof audit.body?.nextCursor === 'string') cursors.push(audit.body.nextCursor);
   return { owner, member, orgId, ids, cursors };
 }

@@ -41,27 +41,45 @@ export function percentEncode(value: string): string {
   return out;
 }
 
-export const templateParams = (route: RouteDefinition): string[] => [...route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!);
+export const templateParams = (route: RouteDefinition): string[] =>
+  [...route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!);
 
 export async function sendRaw(request: RawRequest): Promise<RawAnswer> {
   const params: Record<string, string> = {};
   for (const name of templateParams(request.route)) params[name] = request.params?.[name] ?? '';
-  const rawPath = request.route.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => percentEncode(params[name]!));
+  const rawPath = request.route.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) =>
+    percentEncode(params[name]!),
+  );
   const event = httpApiEvent({
     method: request.route.method,
     rawPath,
     rawQueryString: request.rawQueryString ?? '',
     headers: { host: 'localhost', 'user-agent': 'custos-security-tests', ...request.headers },
-    body: request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8'),
+    body:
+      request.body === undefined
+        ? Buffer.alloc(0)
+        : Buffer.isBuffer(request.body)
+          ? request.body
+          : Buffer.from(request.body, 'utf8'),
     routeKey: routeKey(request.route),
     pathParameters: params,
     sourceIp: '192.0.2.66',
   });
-  const result = (await runtime.invoke(functionNamed(request.route.fn), event)) as APIGatewayProxyStructuredResultV2;
-  const text = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+  const result = (await runtime.invoke(
+    functionNamed(request.route.fn),
+    event,
+  )) as APIGatewayProxyStructuredResultV2;
+  const text =
+    result.body === undefined
+      ? ''
+      : result.isBase64Encoded
+        ? Buffer.from(result.body, 'base64').toString('utf8')
+        : result.body;
   const answer = {
     status: result.statusCode ?? 200,
-    headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
+    headers: Object.fromEntries(
+      Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+    ),
     text,
   };
   // Hostile input included: whatever is sent, the answer must be one the document declares.

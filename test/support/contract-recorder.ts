@@ -36,9 +36,12 @@ export interface Answered {
 }
 
 export function exchangeOf(answer: Answered): Exchange {
-  const headers = Object.fromEntries(Object.entries(answer.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  const headers = Object.fromEntries(
+    Object.entries(answer.headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
   const contentType = headers['content-type'];
-  const isJson = contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType);
+  const isJson =
+    contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType);
   let json: unknown;
   let malformedJson = false;
   if (isJson && answer.text !== '') {

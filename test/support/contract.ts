@@ -25,7 +25,8 @@ export interface OpenApiDocument {
 }
 
 const DOCUMENT_ID = 'https://custos.dev/openapi.json';
-const pointer = (...segments: string[]): string => segments.map((s) => s.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+const pointer = (...segments: string[]): string =>
+  segments.map((s) => s.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
 const mediaTypeOf = (contentType: string): string => contentType.split(';')[0]!.trim().toLowerCase();
 
 export interface ContractOptions {
@@ -33,7 +34,11 @@ export interface ContractOptions {
   readonly requireEveryOperation: boolean;
 }
 
-export function contractViolations(document: OpenApiDocument, exchanges: Iterable<Exchange>, options: ContractOptions): string[] {
+export function contractViolations(
+  document: OpenApiDocument,
+  exchanges: Iterable<Exchange>,
+  options: ContractOptions,
+): string[] {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);
   ajv.addSchema({ ...document, $id: DOCUMENT_ID });
@@ -66,16 +71,20 @@ export function contractViolations(document: OpenApiDocument, exchanges: Iterabl
       continue;
     }
     for (const header of Object.keys(response.headers ?? {})) {
-      if (!exchange.headers.includes(header.toLowerCase())) report(`${where}: declared header ${header} missing`);
+      if (!exchange.headers.includes(header.toLowerCase()))
+        report(`${where}: declared header ${header} missing`);
     }
     const content = response.content ?? {};
     if (!exchange.hasBody) {
-      if (Object.keys(content).length > 0) report(`${where}: no body, but the status declares ${Object.keys(content).join(', ')}`);
+      if (Object.keys(content).length > 0)
+        report(`${where}: no body, but the status declares ${Object.keys(content).join(', ')}`);
       continue;
     }
     const mediaType = exchange.contentType === undefined ? undefined : mediaTypeOf(exchange.contentType);
     if (mediaType === undefined || content[mediaType] === undefined) {
-      report(`${where}: media type ${mediaType ?? '(none)'} not declared (declared: ${Object.keys(content).join(', ') || 'no body'})`);
+      report(
+        `${where}: media type ${mediaType ?? '(none)'} not declared (declared: ${Object.keys(content).join(', ') || 'no body'})`,
+      );
       continue;
     }
     if (exchange.malformedJson === true) {
@@ -83,10 +92,23 @@ export function contractViolations(document: OpenApiDocument, exchanges: Iterabl
       continue;
     }
     if (exchange.json === undefined || content[mediaType].schema === undefined) continue;
-    const validate = validatorAt(pointer('paths', exchange.path, method, 'responses', String(exchange.status), 'content', mediaType, 'schema'));
+    const validate = validatorAt(
+      pointer(
+        'paths',
+        exchange.path,
+        method,
+        'responses',
+        String(exchange.status),
+        'content',
+        mediaType,
+        'schema',
+      ),
+    );
     if (!validate(exchange.json)) {
       const first = validate.errors?.[0];
-      report(`${where} (${mediaType}): body does not match its schema: ${first?.instancePath || '/'} ${first?.message ?? 'invalid'}`);
+      report(
+        `${where} (${mediaType}): body does not match its schema: ${first?.instancePath || '/'} ${first?.message ?? 'invalid'}`,
+      );
     }
   }
 

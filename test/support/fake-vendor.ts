@@ -57,11 +57,23 @@ export async function startFakeVendor(): Promise<FakeVendor> {
   const keyFile = join(dir, 'key.pem');
   const caFile = join(dir, 'cert.pem');
   await run('openssl', [
-    'req', '-x509', '-nodes',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', keyFile, '-out', caFile, '-days', '2',
-    '-subj', '/CN=Custos fake vendor',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    'req',
+    '-x509',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    keyFile,
+    '-out',
+    caFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Custos fake vendor',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
   ]);
   const [key, caPem] = await Promise.all([readFile(keyFile, 'utf8'), readFile(caFile, 'utf8')]);
 
@@ -76,21 +88,33 @@ export async function startFakeVendor(): Promise<FakeVendor> {
       const body = raw.toString('utf8');
       const header = request.headers['custos-signature'];
       const now = Math.floor(Date.now() / 1000);
-      const signed = typeof header === 'string' && [...secrets].some((secret) => verifySignature(secret, header, raw, now));
+      const signed =
+        typeof header === 'string' &&
+        [...secrets].some((secret) => verifySignature(secret, header, raw, now));
       let json: unknown;
       try {
         json = JSON.parse(body);
       } catch {
         json = undefined;
       }
-      received.push({ method: request.method ?? '', path: request.url ?? '', headers: { ...request.headers }, body, signed, json });
+      received.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        headers: { ...request.headers },
+        body,
+        signed,
+        json,
+      });
       const answer = answers.shift() ?? { status: 200 };
       if ('drop' in answer) {
         request.socket.destroy();
         return;
       }
       const respond = (status: number, location?: string) => {
-        response.writeHead(status, { 'content-type': 'application/json', ...(location === undefined ? {} : { location }) });
+        response.writeHead(status, {
+          'content-type': 'application/json',
+          ...(location === undefined ? {} : { location }),
+        });
         response.end(JSON.stringify({ ok: status < 300 }));
       };
       if ('delayMs' in answer) {

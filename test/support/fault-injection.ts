@@ -13,8 +13,14 @@ import { DynamoDBServiceException, ProvisionedThroughputExceededException } from
 /** The part of an SDK client used here (each client's stack type is generic on its own commands). */
 export interface MiddlewareHost {
   readonly middlewareStack: {
-    add(middleware: unknown, options: { step: 'initialize' | 'finalizeRequest'; name: string; priority?: 'high' | 'low' }): void;
-    addRelativeTo(middleware: unknown, options: { relation: 'after'; toMiddleware: string; name: string }): void;
+    add(
+      middleware: unknown,
+      options: { step: 'initialize' | 'finalizeRequest'; name: string; priority?: 'high' | 'low' },
+    ): void;
+    addRelativeTo(
+      middleware: unknown,
+      options: { relation: 'after'; toMiddleware: string; name: string },
+    ): void;
     remove(name: string): boolean;
   };
 }
@@ -50,11 +56,19 @@ const $metadata = { httpStatusCode: 400, attempts: 1, totalRetryDelay: 0 };
 /** The error DynamoDB's client raises for `kind`, with the name and shape the SDK gives it. */
 export function faultError(kind: Exclude<FaultKind, 'unprocessed'>): Error {
   if (kind === 'throughput') {
-    return new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded (injected)', $metadata });
+    return new ProvisionedThroughputExceededException({
+      message: 'The level of configured provisioned throughput for the table was exceeded (injected)',
+      $metadata,
+    });
   }
   if (kind === 'throttling') {
     // Control-plane and on-demand throttles carry this name; the client models it as a plain service exception.
-    return new DynamoDBServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate of requests exceeds the allowed throughput (injected)', $metadata });
+    return new DynamoDBServiceException({
+      name: 'ThrottlingException',
+      $fault: 'client',
+      message: 'Rate of requests exceeds the allowed throughput (injected)',
+      $metadata,
+    });
   }
   // What @smithy/node-http-handler throws when requestTimeout elapses.
   return Object.assign(new Error('Connection timed out after 1000 ms (injected)'), { name: 'TimeoutError' });
@@ -66,7 +80,10 @@ type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Reco
  * Half of each table's requests (at least one) are held back and answered as UnprocessedItems,
  * exactly as DynamoDB does when a partition is hot: the others are really written.
  */
-async function partiallyProcess(next: Next, args: { input: Record<string, unknown> }): Promise<{ output: Record<string, unknown> }> {
+async function partiallyProcess(
+  next: Next,
+  args: { input: Record<string, unknown> },
+): Promise<{ output: Record<string, unknown> }> {
   const requestItems = (args.input.RequestItems ?? {}) as Record<string, unknown[]>;
   const sent: Record<string, unknown[]> = {};
   const held: Record<string, unknown[]> = {};
@@ -76,16 +93,21 @@ async function partiallyProcess(next: Next, args: { input: Record<string, unknow
     held[table] = requests.slice(keep);
   }
   const result =
-    Object.keys(sent).length > 0 ? await next({ ...args, input: { ...args.input, RequestItems: sent } }) : { output: { UnprocessedItems: {} } as Record<string, unknown> };
+    Object.keys(sent).length > 0
+      ? await next({ ...args, input: { ...args.input, RequestItems: sent } })
+      : { output: { UnprocessedItems: {} } as Record<string, unknown> };
   const unprocessed = { ...((result.output.UnprocessedItems ?? {}) as Record<string, unknown[]>) };
-  for (const [table, requests] of Object.entries(held)) unprocessed[table] = [...(unprocessed[table] ?? []), ...requests];
+  for (const [table, requests] of Object.entries(held))
+    unprocessed[table] = [...(unprocessed[table] ?? []), ...requests];
   return { ...result, output: { ...result.output, UnprocessedItems: unprocessed } };
 }
 
-const commandOf = (context: object): string => String((context as { commandName?: string }).commandName ?? '').replace(/Command$/, '');
+const commandOf = (context: object): string =>
+  String((context as { commandName?: string }).commandName ?? '').replace(/Command$/, '');
 
 export function injectFault(client: MiddlewareHost, spec: FaultSpec): InstalledFault {
-  if (spec.kind === 'unprocessed' && spec.command !== 'BatchWriteItem') throw new Error('UnprocessedItems exist only for BatchWriteItem');
+  if (spec.kind === 'unprocessed' && spec.command !== 'BatchWriteItem')
+    throw new Error('UnprocessedItems exist only for BatchWriteItem');
   const name = `custosTestFault${(installed += 1)}`;
   const times = spec.times ?? 1;
   const state = { calls: 0, fired: 0 };
@@ -98,7 +120,12 @@ export function injectFault(client: MiddlewareHost, spec: FaultSpec): InstalledF
     if (spec.kind === 'timeout' && spec.timeoutWhen === 'after') await next(args);
     throw faultError(spec.kind);
   };
-  if (spec.mode === 'attempt') client.middlewareStack.addRelativeTo(middleware, { relation: 'after', toMiddleware: 'retryMiddleware', name });
+  if (spec.mode === 'attempt')
+    client.middlewareStack.addRelativeTo(middleware, {
+      relation: 'after',
+      toMiddleware: 'retryMiddleware',
+      name,
+    });
   else client.middlewareStack.add(middleware, { step: 'initialize', name, priority: 'high' });
   return {
     get fired() {
@@ -149,4 +176,13 @@ export function observeCommands(client: MiddlewareHost): CommandLog {
 }
 
 /** DynamoDB commands that change data. */
-export const DYNAMO_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction']);
+export const DYNAMO_WRITES = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'BatchExecuteStatement',
+  'ExecuteTransaction',
+]);

@@ -28,14 +28,21 @@ export default async function globalSetup(globalConfig: JestGlobalConfig): Promi
   if (selected.length > 0 && selected.every((project) => PROJECTS_WITHOUT_EMULATORS.has(project))) return;
 
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-test-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'support', 'stack-process.ts'), dataDir], {
-    cwd: globalConfig.rootDir,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join('test', 'support', 'stack-process.ts'), dataDir],
+    {
+      cwd: globalConfig.rootDir,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   setTestStack({ dataDir, process: child });
 
   const message = await new Promise<StackMessage>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The test stack did not start within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`The test stack did not start within ${STARTUP_TIMEOUT_MS / 1000} s`)),
+      STARTUP_TIMEOUT_MS,
+    );
     child.once('message', (received) => {
       clearTimeout(timer);
       resolve(received as StackMessage);

@@ -64,7 +64,8 @@ async function recordedExchanges(dir: string): Promise<Exchange[]> {
   const files = (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).sort();
   const exchanges: Exchange[] = [];
   for (const file of files) {
-    for (const line of (await readFile(join(dir, file), 'utf8')).split('\n')) if (line !== '') exchanges.push(JSON.parse(line) as Exchange);
+    for (const line of (await readFile(join(dir, file), 'utf8')).split('\n'))
+      if (line !== '') exchanges.push(JSON.parse(line) as Exchange);
   }
   return exchanges;
 }
@@ -73,9 +74,13 @@ async function checkContract(config: JestGlobalConfig): Promise<void> {
   const dir = process.env[TEST_ENV.contractDir];
   if (dir === undefined) return;
   const exchanges = await recordedExchanges(dir);
-  const violations = contractViolations(buildOpenApiDocument() as OpenApiDocument, exchanges, { requireEveryOperation: isWholeSuite(config) });
+  const violations = contractViolations(buildOpenApiDocument() as OpenApiDocument, exchanges, {
+    requireEveryOperation: isWholeSuite(config),
+  });
   if (violations.length > 0) {
-    throw new Error(`The service broke its OpenAPI contract (${exchanges.length} answers checked):\n  ${violations.join('\n  ')}`);
+    throw new Error(
+      `The service broke its OpenAPI contract (${exchanges.length} answers checked):\n  ${violations.join('\n  ')}`,
+    );
   }
 }
 

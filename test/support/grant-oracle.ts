@@ -3,7 +3,12 @@
  * decision against itself: what a principal holds, as flat facts ("perm:<p>", "orch:<id>",
  * "field:<id>.<field>" → level), read off the one authorization decision's own building blocks.
  */
-import { canSeeOrchestration, fieldMaskFor, permissionsOf, type Actor } from '../../shared/domain/authorization.ts';
+import {
+  canSeeOrchestration,
+  fieldMaskFor,
+  permissionsOf,
+  type Actor,
+} from '../../shared/domain/authorization.ts';
 import type { Orchestration } from '../../shared/domain/orchestration.ts';
 import { FIELD_ACCESS } from '../../shared/domain/permissions.ts';
 
@@ -15,7 +20,8 @@ export function factsOf(actor: Actor, orchestrations: readonly Orchestration[]):
   for (const o of orchestrations) {
     if (!canSeeOrchestration(actor, o)) continue;
     out.set(`orch:${o.orchestrationId}`, 1);
-    for (const [f, access] of Object.entries(fieldMaskFor(actor, o))) out.set(`field:${o.orchestrationId}.${f}`, FIELD_ACCESS.indexOf(access) + 1);
+    for (const [f, access] of Object.entries(fieldMaskFor(actor, o)))
+      out.set(`field:${o.orchestrationId}.${f}`, FIELD_ACCESS.indexOf(access) + 1);
   }
   return out;
 }
@@ -23,7 +29,8 @@ export function factsOf(actor: Actor, orchestrations: readonly Orchestration[]):
 /** Facts `after` holds above `before` that the granter did not hold at least as high. */
 export function givenBeyond(granter: Facts, before: Facts, after: Facts): string[] {
   const beyond: string[] = [];
-  for (const [fact, value] of after) if (value > (before.get(fact) ?? 0) && value > (granter.get(fact) ?? 0)) beyond.push(fact);
+  for (const [fact, value] of after)
+    if (value > (before.get(fact) ?? 0) && value > (granter.get(fact) ?? 0)) beyond.push(fact);
   return beyond;
 }
 

@@ -6,7 +6,11 @@ export interface CapturedEmail {
   readonly messageId: string;
   readonly from: string;
   readonly subject: string;
-  readonly destination: { readonly to: readonly string[]; readonly cc: readonly string[]; readonly bcc: readonly string[] };
+  readonly destination: {
+    readonly to: readonly string[];
+    readonly cc: readonly string[];
+    readonly bcc: readonly string[];
+  };
   readonly body: { readonly text?: string; readonly html?: string };
   readonly attachments: readonly { readonly filename?: string; readonly contentType?: string }[];
   /** Epoch seconds. */
@@ -15,7 +19,8 @@ export interface CapturedEmail {
 
 function sesEndpoint(): string {
   const endpoint = process.env.AWS_ENDPOINT_URL_SES;
-  if (endpoint === undefined) throw new Error('AWS_ENDPOINT_URL_SES is not set: the global setup did not run');
+  if (endpoint === undefined)
+    throw new Error('AWS_ENDPOINT_URL_SES is not set: the global setup did not run');
   return endpoint;
 }
 
@@ -29,5 +34,9 @@ export async function sentEmails(): Promise<CapturedEmail[]> {
 export async function emailsTo(recipient: string): Promise<CapturedEmail[]> {
   const wanted = recipient.toLowerCase();
   const all = await sentEmails();
-  return all.filter(({ destination }) => [...destination.to, ...destination.cc, ...destination.bcc].some((address) => address.toLowerCase().includes(wanted)));
+  return all.filter(({ destination }) =>
+    [...destination.to, ...destination.cc, ...destination.bcc].some((address) =>
+      address.toLowerCase().includes(wanted),
+    ),
+  );
 }

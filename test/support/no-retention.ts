@@ -13,11 +13,23 @@ export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs' | 'shares
   orchestrations: { get: unused, withRetention: async function* () {} },
   jobs: { findDue: unused, getMany: unused, writeBatch: unused },
   // Nothing erased by retention, so no recipient to notify.
-  shares: { begin: unused, settle: unused, ofJobs: unused, recordNotices: unused, noticeState: unused, settleNotice: unused },
+  shares: {
+    begin: unused,
+    settle: unused,
+    ofJobs: unused,
+    recordNotices: unused,
+    noticeState: unused,
+    settleNotice: unused,
+  },
   notices: { send: unused },
 };
 
 /** No deadline reminders: the scoped cycles of the deletion tests leave other files' requests alone. */
 export const NO_REMINDERS: Pick<CleanupDeps, 'reminders'> = {
-  reminders: { requests: { dueBefore: async function* () {}, markReminded: unused }, orgs: { get: unused, getMember: unused, listMembers: unused }, mailer: { send: unused }, clock: { now: () => new Date() } },
+  reminders: {
+    requests: { dueBefore: async function* () {}, markReminded: unused },
+    orgs: { get: unused, getMember: unused, listMembers: unused },
+    mailer: { send: unused },
+    clock: { now: () => new Date() },
+  },
 };

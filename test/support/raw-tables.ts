@@ -32,7 +32,10 @@ function tableName(table: TableName): string {
 /** Every item of the table, as DynamoDB attribute values. */
 export async function scanTableRaw(table: TableName): Promise<RawItem[]> {
   const items: RawItem[] = [];
-  for await (const page of paginateScan({ client: dynamodb() }, { TableName: tableName(table), ConsistentRead: true })) {
+  for await (const page of paginateScan(
+    { client: dynamodb() },
+    { TableName: tableName(table), ConsistentRead: true },
+  )) {
     items.push(...(page.Items ?? []));
   }
   return items;
@@ -41,7 +44,10 @@ export async function scanTableRaw(table: TableName): Promise<RawItem[]> {
 /** Every item of the table, unmarshalled (binary attributes become Uint8Array). */
 export async function scanTable(table: TableName): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
-  for await (const page of paginateDocumentScan({ client: documents() }, { TableName: tableName(table), ConsistentRead: true })) {
+  for await (const page of paginateDocumentScan(
+    { client: documents() },
+    { TableName: tableName(table), ConsistentRead: true },
+  )) {
     items.push(...(page.Items ?? []));
   }
   return items;

@@ -38,7 +38,10 @@ async function start(directory: string): Promise<void> {
   // the emulators' start-up deadlines if they were starting meanwhile.
   const policiesFile = join(directory, 'iam-policies.json');
   await writeFile(policiesFile, JSON.stringify(await synthesizedPolicies()));
-  const [emulators, issuer] = await Promise.allSettled([startEmulators({ dataDir: directory }), startOidcIssuer({ dataDir: directory })]);
+  const [emulators, issuer] = await Promise.allSettled([
+    startEmulators({ dataDir: directory }),
+    startOidcIssuer({ dataDir: directory }),
+  ]);
   for (const result of [emulators, issuer]) if (result.status === 'fulfilled') running.push(result.value);
   if (emulators.status === 'rejected') throw emulators.reason;
   if (issuer.status === 'rejected') throw issuer.reason;
@@ -47,7 +50,13 @@ async function start(directory: string): Promise<void> {
   report({
     type: 'ready',
     env: {
-      ...serviceEnvironment({ endpoints: emulators.value.endpoints, resources, issuer: issuer.value, dataDir: directory, publicBaseUrl: PUBLIC_BASE_URL }),
+      ...serviceEnvironment({
+        endpoints: emulators.value.endpoints,
+        resources,
+        issuer: issuer.value,
+        dataDir: directory,
+        publicBaseUrl: PUBLIC_BASE_URL,
+      }),
       [TEST_ENV.privateKeyPem]: issuer.value.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       [TEST_ENV.kid]: issuer.value.kid,
       [TEST_ENV.resources]: JSON.stringify(resources),
@@ -62,12 +71,19 @@ process.once('SIGTERM', () => void stopAndExit(0));
 process.once('disconnect', () => void stopAndExit(0));
 
 if (dataDir === undefined || process.send === undefined) {
-  process.stderr.write('Usage: spawned by test/support/global-setup.ts with an IPC channel and the data directory as argument\n');
+  process.stderr.write(
+    'Usage: spawned by test/support/global-setup.ts with an IPC channel and the data directory as argument\n',
+  );
   process.exit(2);
 }
 
 start(dataDir).catch((error: unknown) => {
-  const message = error instanceof StartupError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message =
+    error instanceof StartupError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
   report({ type: 'failed', message });
   void stopAndExit(1);
 });

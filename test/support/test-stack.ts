@@ -16,7 +16,8 @@ export const TEST_ENV = {
 } as const;
 
 /** What stack-process.ts tells the global setup over IPC. */
-export type StackMessage = { type: 'ready'; env: Record<string, string> } | { type: 'failed'; message: string };
+export type StackMessage =
+  { type: 'ready'; env: Record<string, string> } | { type: 'failed'; message: string };
 
 export interface TestStack {
   readonly dataDir: string;
@@ -41,7 +42,9 @@ export function takeTestStack(): TestStack | undefined {
 export function testEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
-    throw new Error(`${name} is not set: run this test through jest with its integration or e2e project, whose global setup starts the emulators`);
+    throw new Error(
+      `${name} is not set: run this test through jest with its integration or e2e project, whose global setup starts the emulators`,
+    );
   }
   return value;
 }

@@ -13,9 +13,18 @@ let signingKey: KeyObject | undefined;
  * A valid access token for `user`. `overrides` replace or add claims (a foreign `iss`, a past
  * `exp`, extra claims); `options` move the signing time or the lifetime.
  */
-export function tokenFor(user: { sub: string; email: string }, overrides: Record<string, unknown> = {}, options: TokenOptions = {}): string {
+export function tokenFor(
+  user: { sub: string; email: string },
+  overrides: Record<string, unknown> = {},
+  options: TokenOptions = {},
+): string {
   signingKey ??= createPrivateKey(testEnv(TEST_ENV.privateKeyPem));
-  const signer = { issuer: testEnv('AUTH_ISSUER'), audience: testEnv('AUTH_AUDIENCE'), kid: testEnv(TEST_ENV.kid), privateKey: signingKey };
+  const signer = {
+    issuer: testEnv('AUTH_ISSUER'),
+    audience: testEnv('AUTH_AUDIENCE'),
+    kid: testEnv(TEST_ENV.kid),
+    privateKey: signingKey,
+  };
   return signAccessToken(signer, { ...user, ...overrides }, options);
 }
 

@@ -1,5 +1,13 @@
 /** The one authorization decision, without the network: roles × actions × resources. */
-import { decide, fieldMaskFor, jobListScope, unwritableField, type Action, type Actor, type Resource } from '../../shared/domain/authorization.ts';
+import {
+  decide,
+  fieldMaskFor,
+  jobListScope,
+  unwritableField,
+  type Action,
+  type Actor,
+  type Resource,
+} from '../../shared/domain/authorization.ts';
 import type { Job, Orchestration } from '../../shared/domain/orchestration.ts';
 import type { CustomRole } from '../../shared/domain/organization.ts';
 import { PERMISSIONS, type Permission } from '../../shared/domain/permissions.ts';
@@ -20,7 +28,11 @@ const orchestration: Orchestration = {
   updatedAt: at,
   createdBy: 'u-owner',
 };
-const limited: Orchestration = { ...orchestration, orchestrationId: 'O2', access: { roles: ['R-listed'], users: ['u-listed'] } };
+const limited: Orchestration = {
+  ...orchestration,
+  orchestrationId: 'O2',
+  access: { roles: ['R-listed'], users: ['u-listed'] },
+};
 
 const jobOf = (ownerId: string, orch: Orchestration = orchestration): Job => ({
   orgId: ORG,
@@ -35,9 +47,28 @@ const jobOf = (ownerId: string, orch: Orchestration = orchestration): Job => ({
 });
 
 function actor(role: string, userId = `u-${role}`, customRole?: Partial<CustomRole>): Actor {
-  const membership = { orgId: ORG, userId, email: `${userId}@example.test`, role, addedAt: at, addedBy: 'u-owner' };
+  const membership = {
+    orgId: ORG,
+    userId,
+    email: `${userId}@example.test`,
+    role,
+    addedAt: at,
+    addedBy: 'u-owner',
+  };
   if (customRole === undefined) return { membership };
-  return { membership, customRole: { orgId: ORG, roleId: role, name: role, permissions: [], fieldPermissions: {}, createdAt: at, updatedAt: at, ...customRole } };
+  return {
+    membership,
+    customRole: {
+      orgId: ORG,
+      roleId: role,
+      name: role,
+      permissions: [],
+      fieldPermissions: {},
+      createdAt: at,
+      updatedAt: at,
+      ...customRole,
+    },
+  };
 }
 
 const custom = (permissions: Permission[], fieldPermissions: CustomRole['fieldPermissions'] = {}): Actor =>
@@ -70,14 +101,13 @@ describe('organization-level actions', () => {
     expect(effect(who, action, org)).toBe(expected);
   });
 
-  test.each(PERMISSIONS.filter((p) => p !== 'jobs.read_all' && p !== 'jobs.write_all' && p !== 'jobs.delete'))(
-    'a custom role is allowed %s exactly when it holds that permission',
-    (permission) => {
-      const action = permission as Action;
-      expect(effect(custom([permission]), action, org)).toBe('allow');
-      expect(effect(custom(PERMISSIONS.filter((p) => p !== permission)), action, org)).toBe('denied');
-    },
-  );
+  test.each(
+    PERMISSIONS.filter((p) => p !== 'jobs.read_all' && p !== 'jobs.write_all' && p !== 'jobs.delete'),
+  )('a custom role is allowed %s exactly when it holds that permission', (permission) => {
+    const action = permission as Action;
+    expect(effect(custom([permission]), action, org)).toBe('allow');
+    expect(effect(custom(PERMISSIONS.filter((p) => p !== permission)), action, org)).toBe('denied');
+  });
 });
 
 describe('orchestration access limits', () => {
@@ -89,9 +119,17 @@ describe('orchestration access limits', () => {
     ['listed custom role', actor('R-listed', 'u-x', {}), 'allow'],
     ['unlisted custom role with every permission', custom([...PERMISSIONS]), 'hidden'],
   ])('%s reading a limited orchestration: %s', (_name, who, expected) => {
-    expect(effect(who, 'orchestrations.read', { kind: 'orchestration', orchestration: limited })).toBe(expected);
+    expect(effect(who, 'orchestrations.read', { kind: 'orchestration', orchestration: limited })).toBe(
+      expected,
+    );
     // Its jobs are hidden alike, even one the actor owns.
-    expect(effect(who, 'jobs.read', { kind: 'job', orchestration: limited, job: jobOf(who.membership.userId, limited) })).toBe(expected);
+    expect(
+      effect(who, 'jobs.read', {
+        kind: 'job',
+        orchestration: limited,
+        job: jobOf(who.membership.userId, limited),
+      }),
+    ).toBe(expected);
   });
 });
 
@@ -137,7 +175,10 @@ describe('field masks', () => {
   });
 
   test('field permissions of another orchestration do not apply', () => {
-    expect(fieldMaskFor(custom([], { O9: { ssn: 'hidden' } }), orchestration)).toEqual({ title: 'write', ssn: 'write' });
+    expect(fieldMaskFor(custom([], { O9: { ssn: 'hidden' } }), orchestration)).toEqual({
+      title: 'write',
+      ssn: 'write',
+    });
   });
 
   test.each<[string, Record<string, 'hidden' | 'read' | 'write'>, string[], string | undefined]>([

@@ -1,7 +1,12 @@
 /** The clean-up cycle's pure parts: the partition guard, backoff, message parsing, kinds and the time budget. */
 import { describe, expect, test } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { assertInPartition, backoffMs, deleteBatch, PartitionSafetyError } from '../../shared/adapters/aws/dynamo-batch-delete.ts';
+import {
+  assertInPartition,
+  backoffMs,
+  deleteBatch,
+  PartitionSafetyError,
+} from '../../shared/adapters/aws/dynamo-batch-delete.ts';
 import { kindOf } from '../../shared/adapters/aws/dynamo-tenant-sweeper.ts';
 import { parseDeletionRequest } from '../../shared/ports/deletion-queue.ts';
 import { budgetMs } from '../../functions/cleanup/budget.ts';
@@ -17,20 +22,41 @@ describe('the partition guard', () => {
     ['a sibling sharing 25 characters', `ORG#${ORG.slice(0, 25)}B`],
     ['another table layout', 'DELETION#PENDING'],
   ])('refuses %s', (_case, pk) => {
-    expect(() => assertInPartition([{ pk: PK, sk: 'JOB#1' }, { pk, sk: 'JOB#1' }], PK)).toThrow(PartitionSafetyError);
+    expect(() =>
+      assertInPartition(
+        [
+          { pk: PK, sk: 'JOB#1' },
+          { pk, sk: 'JOB#1' },
+        ],
+        PK,
+      ),
+    ).toThrow(PartitionSafetyError);
   });
 
   test('accepts keys of exactly the partition', () => {
-    expect(() => assertInPartition([{ pk: PK, sk: 'JOB#1' }, { pk: PK, sk: 'MEMBER#u' }], PK)).not.toThrow();
+    expect(() =>
+      assertInPartition(
+        [
+          { pk: PK, sk: 'JOB#1' },
+          { pk: PK, sk: 'MEMBER#u' },
+        ],
+        PK,
+      ),
+    ).not.toThrow();
   });
 
   test('a batch with one foreign key sends nothing', async () => {
     // Prepare
     const sent: unknown[] = [];
-    const client = { send: async (command: unknown) => void sent.push(command) } as unknown as DynamoDBDocumentClient;
+    const client = {
+      send: async (command: unknown) => void sent.push(command),
+    } as unknown as DynamoDBDocumentClient;
 
     // Act
-    const attempt = deleteBatch(client, 'records', PK, [{ pk: PK, sk: 'JOB#1' }, { pk: `ORG#${ORG}0`, sk: 'JOB#1' }]);
+    const attempt = deleteBatch(client, 'records', PK, [
+      { pk: PK, sk: 'JOB#1' },
+      { pk: `ORG#${ORG}0`, sk: 'JOB#1' },
+    ]);
 
     // Assess
     await expect(attempt).rejects.toThrow(PartitionSafetyError);
@@ -49,7 +75,12 @@ describe('the partition guard', () => {
     } as unknown as DynamoDBDocumentClient;
 
     // Act
-    await deleteBatch(client, 'records', PK, [1, 2, 3].map((n) => ({ pk: PK, sk: `JOB#${n}` })));
+    await deleteBatch(
+      client,
+      'records',
+      PK,
+      [1, 2, 3].map((n) => ({ pk: PK, sk: `JOB#${n}` })),
+    );
 
     // Assess
     expect(batches).toEqual([3, 2, 1]);
@@ -73,12 +104,22 @@ describe('deletion messages', () => {
     expect(parseDeletionRequest(JSON.stringify(body))).toEqual(body);
   });
 
-  test.each([['not json'], ['{}'], [JSON.stringify({ kind: 'org', orgId: '../x', requestedBy: 'u', requestedAt: '2026-01-01T00:00:00Z' })], [JSON.stringify({ kind: 'org', orgId: ORG, requestedBy: 'u', requestedAt: '2026-01-01T00:00:00Z', extra: 1 })]])(
-    'rejects %s as poison',
-    (body) => {
-      expect(parseDeletionRequest(body)).toBeUndefined();
-    },
-  );
+  test.each([
+    ['not json'],
+    ['{}'],
+    [JSON.stringify({ kind: 'org', orgId: '../x', requestedBy: 'u', requestedAt: '2026-01-01T00:00:00Z' })],
+    [
+      JSON.stringify({
+        kind: 'org',
+        orgId: ORG,
+        requestedBy: 'u',
+        requestedAt: '2026-01-01T00:00:00Z',
+        extra: 1,
+      }),
+    ],
+  ])('rejects %s as poison', (body) => {
+    expect(parseDeletionRequest(body)).toBeUndefined();
+  });
 });
 
 test('kinds come from the sort key', () => {

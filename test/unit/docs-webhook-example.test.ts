@@ -17,7 +17,12 @@ async function example(): Promise<string> {
 }
 
 test('the example is at most ten lines of code', async () => {
-  expect((await example()).trim().split('\n').filter((line) => line.trim() !== '').length).toBeLessThanOrEqual(10);
+  expect(
+    (await example())
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim() !== '').length,
+  ).toBeLessThanOrEqual(10);
 });
 
 test('the example accepts what Custos signs and refuses a changed body, another secret and an old timestamp', async () => {
@@ -31,6 +36,8 @@ test('the example accepts what Custos signs and refuses a changed body, another 
     [secret, signatureHeader(secret, now - 3600, Buffer.from(body)), body],
   ];
   const script = `${await example()}\nconst cases = JSON.parse(process.env.CASES);\nprocess.stdout.write(JSON.stringify(cases.map(([s, h, b]) => verifyCustosSignature(s, h, Buffer.from(b)))));`;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CASES: JSON.stringify(cases) } });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, CASES: JSON.stringify(cases) },
+  });
   expect(JSON.parse(stdout)).toEqual([true, false, false, false]);
 });

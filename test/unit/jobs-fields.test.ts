@@ -22,7 +22,9 @@ const orchestration: Orchestration = {
   createdBy: 'u',
 };
 
-function issuesOf(values: Record<string, string | number | null>): readonly { path: string; message: string }[] {
+function issuesOf(
+  values: Record<string, string | number | null>,
+): readonly { path: string; message: string }[] {
   try {
     validateFieldValues(orchestration, values, false);
   } catch (error) {
@@ -64,20 +66,50 @@ test.each<[string, Record<string, string | number | null>, string]>([
 });
 
 test('audit changes carry values only of non-personal, non-encrypted fields', () => {
-  const changes = changesOf(orchestration, { title: 'Old', amount: 1 }, { title: 'New', email: 'ada@example.test', phone: '+4915112345678', amount: 1 });
+  const changes = changesOf(
+    orchestration,
+    { title: 'Old', amount: 1 },
+    { title: 'New', email: 'ada@example.test', phone: '+4915112345678', amount: 1 },
+  );
   expect(changes.fields).toEqual(['title', 'email', 'phone']);
   expect(changes.values).toEqual({ title: 'New' });
   expect(JSON.stringify(changes)).not.toMatch(/ada@|4915/);
 });
 
 test.each<[string, Partial<Orchestration>, string | undefined]>([
-  ['a new field', { fields: [...orchestration.fields, { id: 'extra', label: 'Extra', type: 'text', personal: false, encrypted: false, subject: false }] }, undefined],
-  ['a relabelled field', { fields: orchestration.fields.map((f) => ({ ...f, label: `${f.label}!` })) }, undefined],
+  [
+    'a new field',
+    {
+      fields: [
+        ...orchestration.fields,
+        { id: 'extra', label: 'Extra', type: 'text', personal: false, encrypted: false, subject: false },
+      ],
+    },
+    undefined,
+  ],
+  [
+    'a relabelled field',
+    { fields: orchestration.fields.map((f) => ({ ...f, label: `${f.label}!` })) },
+    undefined,
+  ],
   ['a removed field', { fields: orchestration.fields.slice(1) }, 'field title is removed'],
-  ['a type change', { fields: orchestration.fields.map((f) => (f.id === 'amount' ? { ...f, type: 'text' as const } : f)) }, 'field amount changes its type'],
-  ['an encryption change', { fields: orchestration.fields.map((f) => (f.id === 'phone' ? { ...f, encrypted: true } : f)) }, 'field phone changes its encrypted flag'],
+  [
+    'a type change',
+    { fields: orchestration.fields.map((f) => (f.id === 'amount' ? { ...f, type: 'text' as const } : f)) },
+    'field amount changes its type',
+  ],
+  [
+    'an encryption change',
+    { fields: orchestration.fields.map((f) => (f.id === 'phone' ? { ...f, encrypted: true } : f)) },
+    'field phone changes its encrypted flag',
+  ],
   ['a removed stage', { stages: ['new'] }, 'stage done is removed'],
   ['a new stage', { stages: ['new', 'review', 'done'] }, undefined],
 ])('with jobs, %s is breaking: %s', (_name, change, expected) => {
-  expect(breakingChange(orchestration, { fields: change.fields ?? orchestration.fields, stages: change.stages ?? orchestration.stages })).toBe(expected);
+  expect(
+    breakingChange(orchestration, {
+      fields: change.fields ?? orchestration.fields,
+      stages: change.stages ?? orchestration.stages,
+    }),
+  ).toBe(expected);
 });

@@ -35,9 +35,13 @@ test.each([
   ['another secret', new Cursors('t'.repeat(32)), scope],
 ])('a cursor is refused by %s', (_name, otherCursors, otherScope) => {
   const { nextCursor } = pageList(items, (i) => i.name, { limit: 1 }, cursors, scope);
-  expect(() => pageList(items, (i) => i.name, { limit: 1, cursor: nextCursor! }, otherCursors, otherScope)).toThrow(BadCursorError);
+  expect(() =>
+    pageList(items, (i) => i.name, { limit: 1, cursor: nextCursor! }, otherCursors, otherScope),
+  ).toThrow(BadCursorError);
 });
 
 test('a garbled cursor is refused', () => {
-  expect(() => pageList(items, (i) => i.name, { limit: 1, cursor: 'garbage' }, cursors, scope)).toThrow(BadCursorError);
+  expect(() => pageList(items, (i) => i.name, { limit: 1, cursor: 'garbage' }, cursors, scope)).toThrow(
+    BadCursorError,
+  );
 });

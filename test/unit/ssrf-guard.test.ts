@@ -1,5 +1,10 @@
 /** The SSRF guard: which webhook URLs and resolved addresses an extension share may target. */
-import { assertPublicAddresses, nonPublicReason, parseWebhookUrl, WebhookTargetRefused } from '../../shared/domain/ssrf-guard.ts';
+import {
+  assertPublicAddresses,
+  nonPublicReason,
+  parseWebhookUrl,
+  WebhookTargetRefused,
+} from '../../shared/domain/ssrf-guard.ts';
 
 describe('URLs', () => {
   test.each([
@@ -74,17 +79,28 @@ describe('addresses', () => {
     expect(nonPublicReason(address)).toBe(reason);
   });
 
-  test.each(['93.184.215.14', '8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700::1111', '2a00:1450:4001::200e', '::ffff:8.8.8.8', '2002:808:808::1', '64:ff9b::808:808'])(
-    '%s is public',
-    (address) => {
-      expect(nonPublicReason(address)).toBeUndefined();
-    },
-  );
+  test.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '100.128.0.1',
+    '192.169.0.1',
+    '2606:4700::1111',
+    '2a00:1450:4001::200e',
+    '::ffff:8.8.8.8',
+    '2002:808:808::1',
+    '64:ff9b::808:808',
+  ])('%s is public', (address) => {
+    expect(nonPublicReason(address)).toBeUndefined();
+  });
 });
 
 describe('resolved hosts', () => {
   test('a host with one private address among public ones is refused', () => {
-    expect(() => assertPublicAddresses('hooks.vendor.example', ['93.184.215.14', '10.0.0.5'], [])).toThrow('private');
+    expect(() => assertPublicAddresses('hooks.vendor.example', ['93.184.215.14', '10.0.0.5'], [])).toThrow(
+      'private',
+    );
   });
 
   test('a host without addresses is refused', () => {
@@ -104,6 +120,8 @@ describe('resolved hosts', () => {
   });
 
   test('public addresses pass', () => {
-    expect(() => assertPublicAddresses('hooks.vendor.example', ['93.184.215.14', '2606:4700::1111'], [])).not.toThrow();
+    expect(() =>
+      assertPublicAddresses('hooks.vendor.example', ['93.184.215.14', '2606:4700::1111'], []),
+    ).not.toThrow();
   });
 });

@@ -17,20 +17,38 @@ const json = (contentType: string, type: string, message: string): RawResponse =
   body: new TextEncoder().encode(JSON.stringify({ __type: type, message })),
 });
 
-const xml = (text: string): RawResponse => ({ statusCode: 403, headers: { 'content-type': 'text/xml' }, body: new TextEncoder().encode(text) });
+const xml = (text: string): RawResponse => ({
+  statusCode: 403,
+  headers: { 'content-type': 'text/xml' },
+  body: new TextEncoder().encode(text),
+});
 
 export function accessDeniedResponse(clientName: string, message: string): RawResponse {
   switch (clientName) {
     case 'DynamoDBClient':
-      return json('application/x-amz-json-1.0', 'com.amazonaws.dynamodb.v20120810#AccessDeniedException', message);
+      return json(
+        'application/x-amz-json-1.0',
+        'com.amazonaws.dynamodb.v20120810#AccessDeniedException',
+        message,
+      );
     case 'KMSClient':
       return json('application/x-amz-json-1.1', 'AccessDeniedException', message);
     case 'SQSClient':
-      return { ...json('application/x-amz-json-1.0', 'com.amazon.coral.service#AccessDeniedException', message), headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'AccessDenied;Sender' } };
+      return {
+        ...json('application/x-amz-json-1.0', 'com.amazon.coral.service#AccessDeniedException', message),
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-query-error': 'AccessDenied;Sender',
+        },
+      };
     case 'S3Client':
-      return xml(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${xmlEscape(message)}</Message></Error>`);
+      return xml(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${xmlEscape(message)}</Message></Error>`,
+      );
     case 'SESClient':
-      return xml(`<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${xmlEscape(message)}</Message></Error></ErrorResponse>`);
+      return xml(
+        `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${xmlEscape(message)}</Message></Error></ErrorResponse>`,
+      );
     default:
       throw new Error(`No AccessDenied answer for ${clientName}`);
   }

@@ -74,7 +74,9 @@ async function keyResolver(input: Record<string, unknown>): Promise<(keyId: stri
 
 const denial = (fn: string, request: IamRequest, decision: Decision): string =>
   `User: arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/${fn}/${fn} is not authorized to perform: ${request.action} on resource: ${request.resource} because ` +
-  (decision.allowed === false && decision.reason === 'explicit-deny' ? 'of an explicit deny in an identity-based policy' : `no identity-based policy allows the ${request.action} action`);
+  (decision.allowed === false && decision.reason === 'explicit-deny'
+    ? 'of an explicit deny in an identity-based policy'
+    : `no identity-based policy allows the ${request.action} action`);
 
 export interface IamEnforcementOptions {
   /** Told every authorisation a function needed (the exercised-calls report). */
@@ -82,25 +84,37 @@ export interface IamEnforcementOptions {
 }
 
 /** `policies` is read on every call, so a test can swap a function's policy on clients already made. */
-export function iamEnforcementPlugin(policies: () => FunctionPolicies, options: IamEnforcementOptions = {}): ClientPlugin {
-  const middleware = (next: Next, context: HandlerContext) => async (args: { input: Record<string, unknown> }) => {
-    const fn = currentFunction();
-    if (fn === undefined) return next(args);
-    const clientName = context.clientName ?? '';
-    const statements = policies()[fn];
-    if (statements === undefined) throw new Error(`The local IAM check has no policy for the function ${fn}`);
-    const keyAlias = clientName === 'KMSClient' ? await keyResolver(args.input) : (id: string) => id;
-    for (const request of iamRequestsOf(clientName, context.commandName ?? '', args.input, keyAlias)) {
-      const decision = evaluate(statements, request);
-      options.onCall?.({ fn, action: request.action, resource: request.resource, allowed: decision.allowed });
-      if (!decision.allowed) return { response: accessDeniedResponse(clientName, denial(fn, request, decision)) };
-    }
-    return next(args);
-  };
+export function iamEnforcementPlugin(
+  policies: () => FunctionPolicies,
+  options: IamEnforcementOptions = {},
+): ClientPlugin {
+  const middleware =
+    (next: Next, context: HandlerContext) => async (args: { input: Record<string, unknown> }) => {
+      const fn = currentFunction();
+      if (fn === undefined) return next(args);
+      const clientName = context.clientName ?? '';
+      const statements = policies()[fn];
+      if (statements === undefined)
+        throw new Error(`The local IAM check has no policy for the function ${fn}`);
+      const keyAlias = clientName === 'KMSClient' ? await keyResolver(args.input) : (id: string) => id;
+      for (const request of iamRequestsOf(clientName, context.commandName ?? '', args.input, keyAlias)) {
+        const decision = evaluate(statements, request);
+        options.onCall?.({
+          fn,
+          action: request.action,
+          resource: request.resource,
+          allowed: decision.allowed,
+        });
+        if (!decision.allowed)
+          return { response: accessDeniedResponse(clientName, denial(fn, request, decision)) };
+      }
+      return next(args);
+    };
   return {
     name: IAM_PLUGIN_NAME,
-    applyToStack: (stack: { add(middleware: unknown, options: { step: 'deserialize'; priority: 'low'; name: string }): void }) =>
-      stack.add(middleware, { step: 'deserialize', priority: 'low', name: IAM_PLUGIN_NAME }),
+    applyToStack: (stack: {
+      add(middleware: unknown, options: { step: 'deserialize'; priority: 'low'; name: string }): void;
+    }) => stack.add(middleware, { step: 'deserialize', priority: 'low', name: IAM_PLUGIN_NAME }),
   };
 }
 

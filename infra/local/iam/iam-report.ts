@@ -33,16 +33,24 @@ export function iamReport(policies: FunctionPolicies, calls: readonly ExercisedC
   const lines = ['# Local IAM: calls exercised beside the grants', ''];
   for (const [fn, statements] of Object.entries(policies).sort(([a], [b]) => a.localeCompare(b))) {
     const own = calls.filter((c) => c.fn === fn);
-    const unique = [...new Map(own.map((c) => [`${c.action} ${c.resource} ${c.allowed}`, c])).values()].sort((a, b) => `${a.action}${a.resource}`.localeCompare(`${b.action}${b.resource}`));
+    const unique = [...new Map(own.map((c) => [`${c.action} ${c.resource} ${c.allowed}`, c])).values()].sort(
+      (a, b) => `${a.action}${a.resource}`.localeCompare(`${b.action}${b.resource}`),
+    );
     lines.push(`## ${fn}`, '', 'Exercised:', '');
     if (unique.length === 0) lines.push('- (no AWS call)');
-    for (const call of unique) lines.push(`- ${call.allowed ? 'allowed' : '**DENIED**'} \`${call.action}\` on \`${call.resource}\``);
+    for (const call of unique)
+      lines.push(`- ${call.allowed ? 'allowed' : '**DENIED**'} \`${call.action}\` on \`${call.resource}\``);
     const unused: string[] = [];
     const outOfSight: string[] = [];
     for (const statement of statements) {
       for (const action of statement.Action) {
         // Used when an allowed call of this action fell within this statement (conditions aside: calls are recorded without their context).
-        const within = (c: ExercisedCall): boolean => evaluate([{ ...statement, Action: [action], Condition: {} }], { action: c.action, resource: c.resource, context: {} }).allowed;
+        const within = (c: ExercisedCall): boolean =>
+          evaluate([{ ...statement, Action: [action], Condition: {} }], {
+            action: c.action,
+            resource: c.resource,
+            context: {},
+          }).allowed;
         const used = own.some((c) => c.allowed && within(c));
         if (used) continue;
         const entry = `- \`${action}\` on ${statement.Resource.map((r) => `\`${r}\``).join(', ')}`;
@@ -50,8 +58,19 @@ export function iamReport(policies: FunctionPolicies, calls: readonly ExercisedC
         else unused.push(entry);
       }
     }
-    lines.push('', 'Granted, never used by this run (over-broad, or a path not taken):', '', ...(unused.length > 0 ? unused : ['- (none)']));
-    lines.push('', 'Granted for AWS to use on its behalf (not observable locally):', '', ...(outOfSight.length > 0 ? outOfSight : ['- (none)']), '');
+    lines.push(
+      '',
+      'Granted, never used by this run (over-broad, or a path not taken):',
+      '',
+      ...(unused.length > 0 ? unused : ['- (none)']),
+    );
+    lines.push(
+      '',
+      'Granted for AWS to use on its behalf (not observable locally):',
+      '',
+      ...(outOfSight.length > 0 ? outOfSight : ['- (none)']),
+      '',
+    );
   }
   return lines.join('\n');
 }

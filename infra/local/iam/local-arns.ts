@@ -12,7 +12,8 @@ export const localArn = {
   table: (name: string): string => `${prefix('dynamodb')}:table/${name}`,
   queue: (name: string): string => `${prefix('sqs')}:${name}`,
   /** The queue a QueueUrl names: its last path segment, whatever the endpoint. */
-  queueOfUrl: (url: string): string => `${prefix('sqs')}:${new URL(url).pathname.split('/').filter(Boolean).at(-1) ?? ''}`,
+  queueOfUrl: (url: string): string =>
+    `${prefix('sqs')}:${new URL(url).pathname.split('/').filter(Boolean).at(-1) ?? ''}`,
   bucket: (name: string): string => `arn:aws:s3:::${name}`,
   object: (bucket: string, key: string): string => `arn:aws:s3:::${bucket}/${key}`,
   /** `alias/custos-fields` → the ARN that stands for the key behind it. */

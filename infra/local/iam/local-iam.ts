@@ -32,10 +32,28 @@ const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'custos-iam-policies
  * and the locked package versions. Editing a handler or a test does not force a new synth.
  */
 async function sourcesHash(): Promise<string> {
-  const { metafile } = await build({ entryPoints: [fileURLToPath(import.meta.url)], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
-  const files = [...Object.keys(metafile.inputs).map((input) => join(process.cwd(), input)), join(REPO_ROOT, 'cdk.json'), join(REPO_ROOT, 'package-lock.json')].sort();
+  const { metafile } = await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  const files = [
+    ...Object.keys(metafile.inputs).map((input) => join(process.cwd(), input)),
+    join(REPO_ROOT, 'cdk.json'),
+    join(REPO_ROOT, 'package-lock.json'),
+  ].sort();
   const hash = createHash('sha256');
-  for (const file of files) hash.update(file.slice(REPO_ROOT.length)).update('\0').update(await readFile(file)).update('\0');
+  for (const file of files)
+    hash
+      .update(file.slice(REPO_ROOT.length))
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
   return hash.digest('hex').slice(0, 32);
 }
 
@@ -49,7 +67,9 @@ export async function synthesizedPolicies(): Promise<FunctionPolicies> {
   }
   // Loaded only when needed: aws-cdk-lib alone takes seconds to import.
   const { synthesizeCloudFunctions } = await import('../cloud-app.ts');
-  const policies: FunctionPolicies = Object.fromEntries(synthesizeCloudFunctions().map((fn) => [fn.name, fn.statements.map(parseStatement)]));
+  const policies: FunctionPolicies = Object.fromEntries(
+    synthesizeCloudFunctions().map((fn) => [fn.name, fn.statements.map(parseStatement)]),
+  );
   await mkdir(CACHE_DIR, { recursive: true });
   await writeFile(cached, JSON.stringify(policies));
   return policies;
@@ -79,5 +99,10 @@ export function enableLocalIam(policies: FunctionPolicies): void {
   holder[POLICIES] = policies;
   if (registered) return;
   const callsFile = process.env[LOCAL_IAM_ENV.calls];
-  registerClientPlugin(iamEnforcementPlugin(() => holder[POLICIES] ?? {}, callsFile === undefined ? {} : { onCall: appendExercisedCalls(callsFile) }));
+  registerClientPlugin(
+    iamEnforcementPlugin(
+      () => holder[POLICIES] ?? {},
+      callsFile === undefined ? {} : { onCall: appendExercisedCalls(callsFile) },
+    ),
+  );
 }

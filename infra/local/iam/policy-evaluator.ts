@@ -22,19 +22,40 @@ export interface IamRequest {
   readonly context: Readonly<Record<string, string>>;
 }
 
-export type Decision = { readonly allowed: true; readonly statement: number } | { readonly allowed: false; readonly reason: 'explicit-deny' | 'no-allow' };
+export type Decision =
+  | { readonly allowed: true; readonly statement: number }
+  | { readonly allowed: false; readonly reason: 'explicit-deny' | 'no-allow' };
 
-const SUPPORTED_OPERATORS = new Set(['StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike', 'ArnEquals', 'ArnLike', 'Null', 'Bool']);
+const SUPPORTED_OPERATORS = new Set([
+  'StringEquals',
+  'StringNotEquals',
+  'StringLike',
+  'StringNotLike',
+  'ArnEquals',
+  'ArnLike',
+  'Null',
+  'Bool',
+]);
 
 function wildcard(pattern: string, flags = ''): RegExp {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, flags);
 }
 
-const matchesAction = (patterns: readonly string[], action: string): boolean => patterns.some((p) => wildcard(p, 'i').test(action));
-const matchesResource = (patterns: readonly string[], resource: string): boolean => patterns.some((p) => wildcard(p).test(resource));
+const matchesAction = (patterns: readonly string[], action: string): boolean =>
+  patterns.some((p) => wildcard(p, 'i').test(action));
+const matchesResource = (patterns: readonly string[], resource: string): boolean =>
+  patterns.some((p) => wildcard(p).test(resource));
 
-function conditionHolds(operator: string, key: string, expected: readonly string[], context: IamRequest['context']): boolean {
+function conditionHolds(
+  operator: string,
+  key: string,
+  expected: readonly string[],
+  context: IamRequest['context'],
+): boolean {
   const actual = context[key];
   switch (operator) {
     case 'Null':
@@ -57,14 +78,19 @@ function conditionHolds(operator: string, key: string, expected: readonly string
 }
 
 function applies(statement: PolicyStatement, request: IamRequest): boolean {
-  if (!matchesAction(statement.Action, request.action) || !matchesResource(statement.Resource, request.resource)) return false;
+  if (
+    !matchesAction(statement.Action, request.action) ||
+    !matchesResource(statement.Resource, request.resource)
+  )
+    return false;
   return Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
     Object.entries(keys).every(([key, values]) => conditionHolds(operator, key, values, request.context)),
   );
 }
 
 export function evaluate(statements: readonly PolicyStatement[], request: IamRequest): Decision {
-  if (statements.some((s) => s.Effect === 'Deny' && applies(s, request))) return { allowed: false, reason: 'explicit-deny' };
+  if (statements.some((s) => s.Effect === 'Deny' && applies(s, request)))
+    return { allowed: false, reason: 'explicit-deny' };
   const statement = statements.findIndex((s) => s.Effect === 'Allow' && applies(s, request));
   return statement >= 0 ? { allowed: true, statement } : { allowed: false, reason: 'no-allow' };
 }
@@ -77,13 +103,19 @@ const asList = (value: unknown): string[] => (Array.isArray(value) ? value.map(S
  */
 export function parseStatement(raw: Record<string, unknown>): PolicyStatement {
   for (const element of Object.keys(raw)) {
-    if (!['Sid', 'Effect', 'Action', 'Resource', 'Condition'].includes(element)) throw new Error(`Unsupported IAM policy element ${element}`);
+    if (!['Sid', 'Effect', 'Action', 'Resource', 'Condition'].includes(element))
+      throw new Error(`Unsupported IAM policy element ${element}`);
   }
-  if (raw.Effect !== 'Allow' && raw.Effect !== 'Deny') throw new Error(`IAM statement effect must be Allow or Deny, not ${String(raw.Effect)}`);
+  if (raw.Effect !== 'Allow' && raw.Effect !== 'Deny')
+    throw new Error(`IAM statement effect must be Allow or Deny, not ${String(raw.Effect)}`);
   const condition: Record<string, Record<string, string[]>> = {};
-  for (const [operator, keys] of Object.entries((raw.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
+  for (const [operator, keys] of Object.entries(
+    (raw.Condition ?? {}) as Record<string, Record<string, unknown>>,
+  )) {
     if (!SUPPORTED_OPERATORS.has(operator)) throw new Error(`Unsupported IAM condition operator ${operator}`);
-    condition[operator] = Object.fromEntries(Object.entries(keys).map(([key, values]) => [key, asList(values)]));
+    condition[operator] = Object.fromEntries(
+      Object.entries(keys).map(([key, values]) => [key, asList(values)]),
+    );
   }
   return {
     ...(typeof raw.Sid === 'string' ? { Sid: raw.Sid } : {}),

@@ -10,8 +10,13 @@ import { localArn } from './local-arns.ts';
 type Input = Readonly<Record<string, unknown>>;
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
-const keysOf = (value: unknown): string[] => (typeof value === 'object' && value !== null ? Object.keys(value) : []);
-const request = (action: string, resource: string, context: Record<string, string> = {}): IamRequest => ({ action, resource, context });
+const keysOf = (value: unknown): string[] =>
+  typeof value === 'object' && value !== null ? Object.keys(value) : [];
+const request = (action: string, resource: string, context: Record<string, string> = {}): IamRequest => ({
+  action,
+  resource,
+  context,
+});
 
 /** The service prefix from the client's name: `DynamoDBClient` → `dynamodb`. */
 const SERVICES: Readonly<Record<string, string>> = {
@@ -23,16 +28,28 @@ const SERVICES: Readonly<Record<string, string>> = {
 };
 
 function dynamodb(operation: string, input: Input): IamRequest[] {
-  const table = (name: unknown, index?: unknown): string => localArn.table(str(name)) + (typeof index === 'string' ? `/index/${index}` : '');
+  const table = (name: unknown, index?: unknown): string =>
+    localArn.table(str(name)) + (typeof index === 'string' ? `/index/${index}` : '');
   switch (operation) {
     case 'TransactWriteItems': {
-      const kinds = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' } as const;
-      return ((input.TransactItems ?? []) as Array<Record<string, { TableName?: unknown } | undefined>>).flatMap((item) =>
-        Object.entries(kinds).flatMap(([kind, action]) => (item[kind] === undefined ? [] : [request(`dynamodb:${action}`, table(item[kind].TableName))])),
+      const kinds = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+      } as const;
+      return (
+        (input.TransactItems ?? []) as Array<Record<string, { TableName?: unknown } | undefined>>
+      ).flatMap((item) =>
+        Object.entries(kinds).flatMap(([kind, action]) =>
+          item[kind] === undefined ? [] : [request(`dynamodb:${action}`, table(item[kind].TableName))],
+        ),
       );
     }
     case 'TransactGetItems':
-      return ((input.TransactItems ?? []) as Array<{ Get?: { TableName?: unknown } }>).map((item) => request('dynamodb:GetItem', table(item.Get?.TableName)));
+      return ((input.TransactItems ?? []) as Array<{ Get?: { TableName?: unknown } }>).map((item) =>
+        request('dynamodb:GetItem', table(item.Get?.TableName)),
+      );
     case 'BatchGetItem':
     case 'BatchWriteItem':
       return keysOf(input.RequestItems).map((name) => request(`dynamodb:${operation}`, table(name)));
@@ -57,25 +74,38 @@ function s3(operation: string, input: Input): IamRequest[] {
     case 'CompleteMultipartUpload':
       return [request('s3:PutObject', object(input.Key))];
     case 'DeleteObject':
-      return [request(input.VersionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion', object(input.Key))];
+      return [
+        request(
+          input.VersionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
+          object(input.Key),
+        ),
+      ];
     case 'DeleteObjects':
-      return ((input.Delete as { Objects?: Array<{ Key?: string; VersionId?: string }> } | undefined)?.Objects ?? []).map((o) =>
+      return (
+        (input.Delete as { Objects?: Array<{ Key?: string; VersionId?: string }> } | undefined)?.Objects ?? []
+      ).map((o) =>
         request(o.VersionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion', object(o.Key)),
       );
     default:
-      return [request(`s3:${operation}`, input.Key === undefined ? localArn.bucket(bucket) : object(input.Key))];
+      return [
+        request(`s3:${operation}`, input.Key === undefined ? localArn.bucket(bucket) : object(input.Key)),
+      ];
   }
 }
 
 function sqs(operation: string, input: Input): IamRequest[] {
   const action = operation.replace(/Batch$/, '');
-  const resource = input.QueueUrl !== undefined ? localArn.queueOfUrl(str(input.QueueUrl)) : localArn.queue(str(input.QueueName));
+  const resource =
+    input.QueueUrl !== undefined
+      ? localArn.queueOfUrl(str(input.QueueUrl))
+      : localArn.queue(str(input.QueueName));
   return [request(`sqs:${action}`, resource)];
 }
 
 function kms(operation: string, input: Input, keyAlias: (keyId: string) => string): IamRequest[] {
   const context: Record<string, string> = {};
-  for (const [key, value] of Object.entries((input.EncryptionContext ?? {}) as Record<string, string>)) context[`kms:EncryptionContext:${key}`] = value;
+  for (const [key, value] of Object.entries((input.EncryptionContext ?? {}) as Record<string, string>))
+    context[`kms:EncryptionContext:${key}`] = value;
   return [request(`kms:${operation}`, keyAlias(str(input.KeyId)), context)];
 }
 
@@ -91,7 +121,12 @@ function ses(operation: string, input: Input): IamRequest[] {
  * The authorisations one call needs. `keyAlias` turns a KeyId (alias, key id or key ARN) into the
  * local ARN that stands for the key (see local-arns.ts).
  */
-export function iamRequestsOf(clientName: string, commandName: string, input: Input, keyAlias: (keyId: string) => string): IamRequest[] {
+export function iamRequestsOf(
+  clientName: string,
+  commandName: string,
+  input: Input,
+  keyAlias: (keyId: string) => string,
+): IamRequest[] {
   const service = SERVICES[clientName];
   const operation = commandName.replace(/Command$/, '');
   switch (service) {

@@ -24,5 +24,7 @@ export const UNREVIEWED_FLAG = 'yes';
 
 /** The storage key of an event from its reference (`<at>#<eventId>`). */
 export const auditEventSk = (ref: string): string => `${EVENT_PREFIX}${ref}`;
-export const auditBatchSk = (firstSeq: number): string => `${BATCH_PREFIX}${String(firstSeq).padStart(12, '0')}`;
-export const auditDigestSk = (headSeq: number): string => `${DIGEST_PREFIX}${String(headSeq).padStart(12, '0')}`;
+export const auditBatchSk = (firstSeq: number): string =>
+  `${BATCH_PREFIX}${String(firstSeq).padStart(12, '0')}`;
+export const auditDigestSk = (headSeq: number): string =>
+  `${DIGEST_PREFIX}${String(headSeq).padStart(12, '0')}`;

@@ -15,7 +15,9 @@ import { auditEventSk } from './audit-keys.ts';
 import { orgPk } from './records-keys.ts';
 import { mapDynamoError } from './dynamo-errors.ts';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 export type WriteOp = TransactItem;
 
 /** Thrown when one of the caller's own conditions failed; `index` is the op's position. */
@@ -61,15 +63,25 @@ export class AuditedWriter {
    * Writes `ops` and one event per draft atomically (a batch of changes that each need their own
    * event, e.g. one per job erased by retention), all of one organization.
    */
-  async commitEach(ops: readonly WriteOp[], drafts: readonly AuditDraft[], actor: AuditActor): Promise<AppendedEvent[]> {
+  async commitEach(
+    ops: readonly WriteOp[],
+    drafts: readonly AuditDraft[],
+    actor: AuditActor,
+  ): Promise<AppendedEvent[]> {
     const orgId = drafts[0]?.orgId;
-    if (orgId === undefined || drafts.some((d) => d.orgId !== orgId)) throw new Error('A commit carries events of exactly one organization');
-    if (ops.length + drafts.length > 100) throw new Error('A transaction holds at most 100 operations, its audit events included');
+    if (orgId === undefined || drafts.some((d) => d.orgId !== orgId))
+      throw new Error('A commit carries events of exactly one organization');
+    if (ops.length + drafts.length > 100)
+      throw new Error('A transaction holds at most 100 operations, its audit events included');
     const deadline = Date.now() + CONFLICT_BUDGET_MS;
     const events = drafts.map((draft) => this.buildEvent(draft, actor));
     for (;;) {
       try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: [...ops, ...events.map((event) => this.putEvent(event))] }));
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [...ops, ...events.map((event) => this.putEvent(event))],
+          }),
+        );
         return events;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw mapDynamoError(error);
@@ -112,7 +124,13 @@ export class AuditedWriter {
     return {
       Put: {
         TableName: this.auditTable,
-        Item: { pk: orgPk(event.orgId), sk: auditEventSk(eventRef(event)), kind: 'event', ...event, expiresAt: this.expiresAt(event.at) },
+        Item: {
+          pk: orgPk(event.orgId),
+          sk: auditEventSk(eventRef(event)),
+          kind: 'event',
+          ...event,
+          expiresAt: this.expiresAt(event.at),
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };

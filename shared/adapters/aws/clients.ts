@@ -18,9 +18,12 @@ let sqsClient: SQSClient | undefined;
 let sesClient: SESClient | undefined;
 
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(withClientPlugins(new DynamoDBClient({ region: env.region() })), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  documentClient ??= DynamoDBDocumentClient.from(
+    withClientPlugins(new DynamoDBClient({ region: env.region() })),
+    {
+      marshallOptions: { removeUndefinedValues: true },
+    },
+  );
   return documentClient;
 }
 
@@ -31,7 +34,9 @@ export function kms(): KMSClient {
 
 export function s3(): S3Client {
   // Path-style addressing works with every S3 endpoint, the local emulator included.
-  s3Client ??= withClientPlugins(new S3Client({ region: env.region(), forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }));
+  s3Client ??= withClientPlugins(
+    new S3Client({ region: env.region(), forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }),
+  );
   return s3Client;
 }
 

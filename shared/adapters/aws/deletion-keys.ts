@@ -20,6 +20,9 @@ export const pendingAccountSk = (userId: string): string => `USER#${userId}`;
 
 export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
-export const deletionRecordKey = (orgId: string): { pk: string; sk: string } => ({ pk: `DELETION#${sha256Hex(orgId)}`, sk: 'RECORD' });
+export const deletionRecordKey = (orgId: string): { pk: string; sk: string } => ({
+  pk: `DELETION#${sha256Hex(orgId)}`,
+  sk: 'RECORD',
+});
 
 export const EXPIRY_SCAN_KEY = { pk: 'CLEANUP', sk: 'EXPIRY_SCAN' } as const;

@@ -34,7 +34,11 @@ export class DynamoAccessReads implements AccessReads {
       // Unprocessed keys come back under throttling: retried with a growing pause, as the SDK would.
       if (attempt >= MAX_ATTEMPTS) throw new Error('Batch reads kept coming back unprocessed');
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      const result = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })));
+      const result = await guarded(
+        this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+        ),
+      );
       for (const item of result.Responses?.[this.table] ?? []) items.set(String(item.sk), item);
       pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
     }
@@ -45,7 +49,9 @@ export class DynamoAccessReads implements AccessReads {
     const org = items.get(ORG_SK);
     const membership = found<Membership>(request.userId === undefined ? undefined : memberSk(request.userId));
     const job = found<StoredJob>(request.jobId === undefined ? undefined : jobSk(request.jobId));
-    const orchestration = found<OrchestrationRecord>(request.orchestrationId === undefined ? undefined : orchestrationSk(request.orchestrationId));
+    const orchestration = found<OrchestrationRecord>(
+      request.orchestrationId === undefined ? undefined : orchestrationSk(request.orchestrationId),
+    );
     const customRole = found<CustomRole>(request.roleId === undefined ? undefined : roleSk(request.roleId));
     return {
       org: org === undefined ? undefined : organizationOf(org),

@@ -6,13 +6,42 @@
  *
  * Every walk is a paginated Query (and one BatchGet per batch), so memory holds one page at a time.
  */
-import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BadCursorError } from '../../domain/errors.ts';
 import type { SignedDigest, StoredEvent } from '../../domain/audit-digest.ts';
-import type { AuditActor, AuditChainHead, AuditChainStore, AuditDraft, AuditEvent, AuditLog, AuditPage, AuditQuery, AuditWindowQuery, ListedEvent, SequencedBatch } from '../../ports/audit.ts';
+import type {
+  AuditActor,
+  AuditChainHead,
+  AuditChainStore,
+  AuditDraft,
+  AuditEvent,
+  AuditLog,
+  AuditPage,
+  AuditQuery,
+  AuditWindowQuery,
+  ListedEvent,
+  SequencedBatch,
+} from '../../ports/audit.ts';
 import type { AuditedWriter } from './audited-writer.ts';
-import { AUDIT_HEAD_SK, AUDIT_UNREVIEWED_INDEX, BATCH_PREFIX, DIGEST_PREFIX, EVENT_PREFIX, UNREVIEWED_FLAG, auditBatchSk, auditDigestSk, auditEventSk } from './audit-keys.ts';
+import {
+  AUDIT_HEAD_SK,
+  AUDIT_UNREVIEWED_INDEX,
+  BATCH_PREFIX,
+  DIGEST_PREFIX,
+  EVENT_PREFIX,
+  UNREVIEWED_FLAG,
+  auditBatchSk,
+  auditDigestSk,
+  auditEventSk,
+} from './audit-keys.ts';
 import { batchOf } from './dynamo-audit-sequencer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
@@ -83,7 +112,8 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         if (matches(event, query)) items.push(event);
         if (items.length >= query.limit) break;
       }
-      if (result.LastEvaluatedKey === undefined && (lastExamined === undefined || items.length < query.limit)) exhausted = true;
+      if (result.LastEvaluatedKey === undefined && (lastExamined === undefined || items.length < query.limit))
+        exhausted = true;
       if (lastExamined !== undefined) beforeSk = lastExamined;
     }
     return { items, next: exhausted || lastExamined === undefined ? null : lastExamined };
@@ -96,7 +126,10 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
    */
   async *window(query: AuditWindowQuery): AsyncGenerator<ListedEvent> {
     const [lower, upper] = eventRange(query.from, query.to);
-    const filters = [...(query.actor === undefined ? [] : ['actor = :actor']), ...(query.sourceIp === undefined ? [] : ['ip = :ip'])];
+    const filters = [
+      ...(query.actor === undefined ? [] : ['actor = :actor']),
+      ...(query.sourceIp === undefined ? [] : ['ip = :ip']),
+    ];
     const items = queryItems(this.client, {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
@@ -114,20 +147,35 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
   }
 
   async head(orgId: string): Promise<AuditChainHead | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK }, ConsistentRead: true })));
-    return Item === undefined ? undefined : { seq: Number(Item.seq), hash: String(Item.hash), at: String(Item.at) };
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return Item === undefined
+      ? undefined
+      : { seq: Number(Item.seq), hash: String(Item.hash), at: String(Item.at) };
   }
 
   async *events(orgId: string, afterSeq = 0): AsyncGenerator<StoredEvent> {
     const start = afterSeq === 0 ? undefined : await this.batchHolding(orgId, afterSeq + 1);
-    const batches = this.range(orgId, start === undefined ? auditBatchSk(1) : auditBatchSk(start.firstSeq), `${BATCH_PREFIX}~`);
+    const batches = this.range(
+      orgId,
+      start === undefined ? auditBatchSk(1) : auditBatchSk(start.firstSeq),
+      `${BATCH_PREFIX}~`,
+    );
     for await (const item of batches) {
       const batch = batchOf(item);
       const items = await this.eventItems(orgId, batch.refs);
       for (const [i, ref] of batch.refs.entries()) {
         const seq = batch.firstSeq + i;
         const found = items.get(auditEventSk(ref));
-        if (seq > afterSeq && found !== undefined) yield { event: withoutStorage<AuditEvent>(found), storedAt: seq };
+        if (seq > afterSeq && found !== undefined)
+          yield { event: withoutStorage<AuditEvent>(found), storedAt: seq };
       }
     }
   }
@@ -180,7 +228,15 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     const batch = await this.batchHolding(orgId, seq);
     const ref = batch?.refs[seq - batch.firstSeq];
     if (ref === undefined) return undefined;
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: auditEventSk(ref) }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: auditEventSk(ref) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : withoutStorage<AuditEvent>(Item);
   }
 
@@ -223,7 +279,14 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         this.client.send(
           new PutCommand({
             TableName: this.table,
-            Item: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK, kind: 'head', seq: head.seq, hash: head.hash, at: head.at },
+            Item: {
+              pk: orgPk(orgId),
+              sk: AUDIT_HEAD_SK,
+              kind: 'head',
+              seq: head.seq,
+              hash: head.hash,
+              at: head.at,
+            },
             ConditionExpression: 'seq = :seq AND #hash = :hash',
             ExpressionAttributeNames: { '#hash': 'hash' },
             ExpressionAttributeValues: { ':seq': head.seq, ':hash': head.hash },
@@ -244,7 +307,8 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
   async pseudonymiseActor(orgId: string, userId: string): Promise<number> {
     let changed = 0;
     for await (const found of this.partition(orgId, EVENT_PREFIX, {
-      FilterExpression: 'actor = :user AND (attribute_exists(actorEmail) OR attribute_exists(ip) OR attribute_exists(userAgent))',
+      FilterExpression:
+        'actor = :user AND (attribute_exists(actorEmail) OR attribute_exists(ip) OR attribute_exists(userAgent))',
       ExpressionAttributeValues: { ':user': userId },
     })) {
       let item: Item | undefined = found;
@@ -253,14 +317,30 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         const unchanged =
           item.hash === undefined
             ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(seq)' }
-            : { ConditionExpression: '#hash = :hash', ExpressionAttributeNames: { '#hash': 'hash' }, ExpressionAttributeValues: { ':hash': item.hash } };
+            : {
+                ConditionExpression: '#hash = :hash',
+                ExpressionAttributeNames: { '#hash': 'hash' },
+                ExpressionAttributeValues: { ':hash': item.hash },
+              };
         try {
-          await guarded(this.client.send(new PutCommand({ TableName: this.table, Item: kept, ...unchanged })));
+          await guarded(
+            this.client.send(new PutCommand({ TableName: this.table, Item: kept, ...unchanged })),
+          );
           changed += 1;
           break;
         } catch (error) {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
-          item = (await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true })))).Item;
+          item = (
+            await guarded(
+              this.client.send(
+                new GetCommand({
+                  TableName: this.table,
+                  Key: { pk: item.pk, sk: item.sk },
+                  ConsistentRead: true,
+                }),
+              ),
+            )
+          ).Item;
         }
       }
     }
@@ -274,7 +354,11 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :at',
-          ExpressionAttributeValues: { ':pk': orgPk(orgId), ':first': BATCH_PREFIX, ':at': auditBatchSk(seq) },
+          ExpressionAttributeValues: {
+            ':pk': orgPk(orgId),
+            ':first': BATCH_PREFIX,
+            ':at': auditBatchSk(seq),
+          },
           ScanIndexForward: false,
           Limit: 1,
           ConsistentRead: true,
@@ -292,7 +376,11 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
       let pending: Item[] | undefined = keys.slice(i, i + BATCH_GET_MAX);
       while (pending !== undefined && pending.length > 0) {
-        const result: BatchGetCommandOutput = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })));
+        const result: BatchGetCommandOutput = await guarded(
+          this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+          ),
+        );
         for (const item of result.Responses?.[this.table] ?? []) found.set(String(item.sk), item);
         pending = result.UnprocessedKeys?.[this.table]?.Keys;
       }
@@ -318,7 +406,11 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     return queryItems(this.client, {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': prefix, ...filter?.ExpressionAttributeValues },
+      ExpressionAttributeValues: {
+        ':pk': orgPk(orgId),
+        ':prefix': prefix,
+        ...filter?.ExpressionAttributeValues,
+      },
       ...(filter === undefined ? {} : { FilterExpression: filter.FilterExpression }),
       ConsistentRead: true,
     });
@@ -330,7 +422,10 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
  * Times compare as strings: both are ISO UTC with milliseconds (toISOString).
  */
 function eventRange(from: string | undefined, to: string | undefined): [string, string] {
-  return [from === undefined ? EVENT_PREFIX : `${EVENT_PREFIX}${from}`, to === undefined ? `${EVENT_PREFIX}~` : `${EVENT_PREFIX}${to}#~`];
+  return [
+    from === undefined ? EVENT_PREFIX : `${EVENT_PREFIX}${from}`,
+    to === undefined ? `${EVENT_PREFIX}~` : `${EVENT_PREFIX}${to}#~`,
+  ];
 }
 
 function matches(event: ListedEvent, query: AuditQuery): boolean {
@@ -339,7 +434,9 @@ function matches(event: ListedEvent, query: AuditQuery): boolean {
   if (query.actor !== undefined && event.actor !== query.actor) return false;
   if (query.action !== undefined && event.action !== query.action) return false;
   if (query.resource !== undefined) {
-    const [type, id] = query.resource.includes(':') ? query.resource.split(':', 2) : [undefined, query.resource];
+    const [type, id] = query.resource.includes(':')
+      ? query.resource.split(':', 2)
+      : [undefined, query.resource];
     if (event.resource.id !== id || (type !== undefined && event.resource.type !== type)) return false;
   }
   return true;

@@ -4,10 +4,22 @@
  * `SEQ#<firstSeq>` first owns those positions; the head and the events' positions follow from it
  * and are written idempotently, so a sequencer that crashed half-way is rolled forward by the next.
  */
-import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { eventRef } from '../../domain/audit-chain.ts';
-import type { AppendedEvent, AuditChainHead, AuditSequencerStore, SequencedBatch } from '../../ports/audit.ts';
+import type {
+  AppendedEvent,
+  AuditChainHead,
+  AuditSequencerStore,
+  SequencedBatch,
+} from '../../ports/audit.ts';
 import { AUDIT_HEAD_SK, UNREVIEWED_FLAG, auditBatchSk, auditEventSk } from './audit-keys.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
@@ -24,29 +36,54 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
   ) {}
 
   async head(orgId: string): Promise<AuditChainHead | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK }, ConsistentRead: true })));
-    return Item === undefined ? undefined : { seq: Number(Item.seq), hash: String(Item.hash), at: String(Item.at) };
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return Item === undefined
+      ? undefined
+      : { seq: Number(Item.seq), hash: String(Item.hash), at: String(Item.at) };
   }
 
   async batchAt(orgId: string, firstSeq: number): Promise<SequencedBatch | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: auditBatchSk(firstSeq) }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: auditBatchSk(firstSeq) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : batchOf(Item);
   }
 
   async sequencedIds(orgId: string, events: readonly AppendedEvent[]): Promise<ReadonlySet<string>> {
     const sequenced = new Set<string>();
-    const keys = [...new Map(events.map((e) => [eventRef(e), { pk: orgPk(orgId), sk: auditEventSk(eventRef(e)) }])).values()];
+    const keys = [
+      ...new Map(
+        events.map((e) => [eventRef(e), { pk: orgPk(orgId), sk: auditEventSk(eventRef(e)) }]),
+      ).values(),
+    ];
     for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_MAX);
       while (pending !== undefined && pending.length > 0) {
         const result: BatchGetCommandOutput = await guarded(
           this.client.send(
             new BatchGetCommand({
-              RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'eventId, seq' } },
+              RequestItems: {
+                [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'eventId, seq' },
+              },
             }),
           ),
         );
-        for (const item of result.Responses?.[this.table] ?? []) if (item.seq !== undefined) sequenced.add(String(item.eventId));
+        for (const item of result.Responses?.[this.table] ?? [])
+          if (item.seq !== undefined) sequenced.add(String(item.eventId));
         pending = result.UnprocessedKeys?.[this.table]?.Keys;
       }
     }
@@ -93,7 +130,12 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
 
   async markSequenced(batch: SequencedBatch): Promise<readonly string[]> {
     const refused: string[] = [];
-    const positions = batch.refs.map((ref, i) => ({ ref, seq: batch.firstSeq + i, prevHash: i === 0 ? batch.prevHash : batch.hashes[i - 1]!, hash: batch.hashes[i]! }));
+    const positions = batch.refs.map((ref, i) => ({
+      ref,
+      seq: batch.firstSeq + i,
+      prevHash: i === 0 ? batch.prevHash : batch.hashes[i - 1]!,
+      hash: batch.hashes[i]!,
+    }));
     for (let i = 0; i < positions.length; i += UPDATE_CONCURRENCY) {
       await Promise.all(
         positions.slice(i, i + UPDATE_CONCURRENCY).map(async (position) => {
@@ -107,7 +149,11 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
                   // The item must still be there, unsequenced or sequenced here by an earlier try.
                   ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)',
                   ExpressionAttributeNames: { '#hash': 'hash' },
-                  ExpressionAttributeValues: { ':seq': position.seq, ':prev': position.prevHash, ':hash': position.hash },
+                  ExpressionAttributeValues: {
+                    ':seq': position.seq,
+                    ':prev': position.prevHash,
+                    ':hash': position.hash,
+                  },
                 }),
               ),
             );

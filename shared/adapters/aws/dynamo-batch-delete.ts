@@ -61,12 +61,18 @@ export class Limiter {
 }
 
 /** Deletes up to 25 keys of `partitionKey`, retrying what DynamoDB left unprocessed. */
-export async function deleteBatch(client: DynamoDBDocumentClient, table: string, partitionKey: string, keys: readonly ItemKey[]): Promise<void> {
+export async function deleteBatch(
+  client: DynamoDBDocumentClient,
+  table: string,
+  partitionKey: string,
+  keys: readonly ItemKey[],
+): Promise<void> {
   if (keys.length > BATCH_WRITE_LIMIT) throw new Error(`A batch deletes at most ${BATCH_WRITE_LIMIT} keys`);
   assertInPartition(keys, partitionKey);
   let requests = keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
   for (let attempt = 0; requests.length > 0; attempt += 1) {
-    if (attempt >= MAX_ATTEMPTS) throw new Error(`${requests.length} deletes still unprocessed after ${MAX_ATTEMPTS} attempts`);
+    if (attempt >= MAX_ATTEMPTS)
+      throw new Error(`${requests.length} deletes still unprocessed after ${MAX_ATTEMPTS} attempts`);
     if (attempt > 0) await sleep(backoffMs(attempt));
     const output = await guarded(client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } })));
     requests = (output.UnprocessedItems?.[table] ?? []).flatMap((request) => {
@@ -91,7 +97,9 @@ export async function deleteKeys(
   assertInPartition(keys, partitionKey);
   const batches: ItemKey[][] = [];
   for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
-  const settled = await Promise.allSettled(batches.map((batch) => limiter.run(() => deleteBatch(client, table, partitionKey, batch))));
+  const settled = await Promise.allSettled(
+    batches.map((batch) => limiter.run(() => deleteBatch(client, table, partitionKey, batch))),
+  );
   const deleted = batches.filter((_, i) => settled[i]?.status === 'fulfilled').flat();
   const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure !== undefined) throw new PartialDeleteError(failure.reason, deleted);

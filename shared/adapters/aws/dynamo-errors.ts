@@ -16,7 +16,10 @@ export function mapDynamoError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   if (THROTTLED.has(error.name)) return new UnavailableError(1, true);
   if (UNAVAILABLE.has(error.name)) return new UnavailableError(2, false);
-  if (error.name === 'TransactionCanceledException' && /ThrottlingError|TransactionConflict/.test(error.message)) {
+  if (
+    error.name === 'TransactionCanceledException' &&
+    /ThrottlingError|TransactionConflict/.test(error.message)
+  ) {
     return new UnavailableError(1, true);
   }
   return error;

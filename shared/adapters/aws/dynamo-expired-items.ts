@@ -12,7 +12,14 @@
  * table is large. The clean-up function needs `dynamodb:Scan` on the records table for this.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  type DynamoDBDocumentClient,
+  type ScanCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import type { Budget, ExpiredItem, ExpiredItems, SweepResult } from '../../ports/tenant-sweeper.ts';
 import { EXPIRY_SCAN_KEY } from './deletion-keys.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
@@ -25,13 +32,24 @@ export class DynamoExpiredItems implements ExpiredItems {
     private readonly table: string,
   ) {}
 
-  async scanExpired(now: Date, budget: Budget, onPage: (items: readonly ExpiredItem[]) => Promise<void>): Promise<SweepResult> {
-    const cursor = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: EXPIRY_SCAN_KEY, ConsistentRead: true })));
+  async scanExpired(
+    now: Date,
+    budget: Budget,
+    onPage: (items: readonly ExpiredItem[]) => Promise<void>,
+  ): Promise<SweepResult> {
+    const cursor = await guarded(
+      this.client.send(new GetCommand({ TableName: this.table, Key: EXPIRY_SCAN_KEY, ConsistentRead: true })),
+    );
     let start = cursor.Item?.cursor as Record<string, unknown> | undefined;
     const nowSeconds = Math.floor(now.getTime() / 1000);
     for (;;) {
       if (!budget.remaining()) {
-        if (start !== undefined) await guarded(this.client.send(new PutCommand({ TableName: this.table, Item: { ...EXPIRY_SCAN_KEY, cursor: start } })));
+        if (start !== undefined)
+          await guarded(
+            this.client.send(
+              new PutCommand({ TableName: this.table, Item: { ...EXPIRY_SCAN_KEY, cursor: start } }),
+            ),
+          );
         return { complete: false };
       }
       const page: ScanCommandOutput = await guarded(
@@ -50,13 +68,27 @@ export class DynamoExpiredItems implements ExpiredItems {
         const pk = item.pk;
         const sk = item.sk;
         // Only tenant items expire through here; anything else with an expiresAt is not ours to judge.
-        if (typeof pk !== 'string' || typeof sk !== 'string' || !pk.startsWith('ORG#') || typeof item.expiresAt !== 'number') return [];
-        return [{ orgId: pk.slice(4), key: { pk, sk }, fileKey: typeof item.fileKey === 'string' ? item.fileKey : undefined, expiresAt: item.expiresAt }];
+        if (
+          typeof pk !== 'string' ||
+          typeof sk !== 'string' ||
+          !pk.startsWith('ORG#') ||
+          typeof item.expiresAt !== 'number'
+        )
+          return [];
+        return [
+          {
+            orgId: pk.slice(4),
+            key: { pk, sk },
+            fileKey: typeof item.fileKey === 'string' ? item.fileKey : undefined,
+            expiresAt: item.expiresAt,
+          },
+        ];
       });
       if (items.length > 0) await onPage(items);
       start = page.LastEvaluatedKey;
       if (start === undefined) {
-        if (cursor.Item !== undefined) await guarded(this.client.send(new DeleteCommand({ TableName: this.table, Key: EXPIRY_SCAN_KEY })));
+        if (cursor.Item !== undefined)
+          await guarded(this.client.send(new DeleteCommand({ TableName: this.table, Key: EXPIRY_SCAN_KEY })));
         return { complete: true };
       }
     }

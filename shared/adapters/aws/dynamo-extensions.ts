@@ -10,7 +10,13 @@
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
-import type { Consent, ConsentHistoryEntry, ExtensionConnection, ExtensionStore, Withdrawal } from '../../ports/extensions.ts';
+import type {
+  Consent,
+  ConsentHistoryEntry,
+  ExtensionConnection,
+  ExtensionStore,
+  Withdrawal,
+} from '../../ports/extensions.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
@@ -18,7 +24,8 @@ import { guarded } from './dynamo-errors.ts';
 import { orgPk, stripKeys } from './records-keys.ts';
 
 export const extensionSk = (extensionId: string): string => `EXT#${extensionId}`;
-export const consentSk = (extensionId: string, version: number): string => `EXT#${extensionId}#CONSENT#${String(version).padStart(12, '0')}`;
+export const consentSk = (extensionId: string, version: number): string =>
+  `EXT#${extensionId}#CONSENT#${String(version).padStart(12, '0')}`;
 
 const CONNECTION_KIND = 'extension';
 const HISTORY_KIND = 'extension-consent';
@@ -31,7 +38,15 @@ export class DynamoExtensions implements ExtensionStore {
   ) {}
 
   async get(orgId: string, extensionId: string): Promise<ExtensionConnection | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: extensionSk(extensionId) }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: extensionSk(extensionId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : this.connectionOf(Item);
   }
 
@@ -41,24 +56,44 @@ export class DynamoExtensions implements ExtensionStore {
   }
 
   async history(orgId: string, extensionId: string): Promise<ConsentHistoryEntry[]> {
-    const items = await queryPartition(this.client, this.table, orgId, `${extensionSk(extensionId)}#CONSENT#`);
+    const items = await queryPartition(
+      this.client,
+      this.table,
+      orgId,
+      `${extensionSk(extensionId)}#CONSENT#`,
+    );
     return items.map((item) => {
       const { extensionId: _extension, orgId: _org, ...entry } = stripKeys<Record<string, unknown>>(item);
       return entry as unknown as ConsentHistoryEntry;
     });
   }
 
-  async grant(orgId: string, extensionId: string, consent: Consent, sealedSigningSecret: string, audit: AuditEntry): Promise<void> {
+  async grant(
+    orgId: string,
+    extensionId: string,
+    consent: Consent,
+    sealedSigningSecret: string,
+    audit: AuditEntry,
+  ): Promise<void> {
     await this.commit(
       [
         {
           Update: {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: extensionSk(extensionId) },
-            UpdateExpression: 'SET #kind = :kind, orgId = :org, extensionId = :ext, consent = :consent, version = :next, sealedSigningSecret = :secret',
+            UpdateExpression:
+              'SET #kind = :kind, orgId = :org, extensionId = :ext, consent = :consent, version = :next, sealedSigningSecret = :secret',
             ConditionExpression: 'attribute_not_exists(pk) OR version = :previous',
             ExpressionAttributeNames: { '#kind': 'kind' },
-            ExpressionAttributeValues: { ':kind': CONNECTION_KIND, ':org': orgId, ':ext': extensionId, ':consent': consent, ':next': consent.version, ':previous': consent.version - 1, ':secret': sealedSigningSecret },
+            ExpressionAttributeValues: {
+              ':kind': CONNECTION_KIND,
+              ':org': orgId,
+              ':ext': extensionId,
+              ':consent': consent,
+              ':next': consent.version,
+              ':previous': consent.version - 1,
+              ':secret': sealedSigningSecret,
+            },
           },
         },
         this.historyPut(orgId, extensionId, consent.version, { change: 'grant', ...consent }),
@@ -68,16 +103,32 @@ export class DynamoExtensions implements ExtensionStore {
     );
   }
 
-  async setToken(orgId: string, extensionId: string, sealedToken: string, at: string, by: string, audit: AuditEntry): Promise<void> {
+  async setToken(
+    orgId: string,
+    extensionId: string,
+    sealedToken: string,
+    at: string,
+    by: string,
+    audit: AuditEntry,
+  ): Promise<void> {
     await this.commit(
       [
         {
           Update: {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: extensionSk(extensionId) },
-            UpdateExpression: 'SET #kind = :kind, orgId = :org, extensionId = :ext, version = if_not_exists(version, :zero), sealedToken = :sealed, tokenSetAt = :at, tokenSetBy = :by',
+            UpdateExpression:
+              'SET #kind = :kind, orgId = :org, extensionId = :ext, version = if_not_exists(version, :zero), sealedToken = :sealed, tokenSetAt = :at, tokenSetBy = :by',
             ExpressionAttributeNames: { '#kind': 'kind' },
-            ExpressionAttributeValues: { ':kind': CONNECTION_KIND, ':org': orgId, ':ext': extensionId, ':zero': 0, ':sealed': sealedToken, ':at': at, ':by': by },
+            ExpressionAttributeValues: {
+              ':kind': CONNECTION_KIND,
+              ':org': orgId,
+              ':ext': extensionId,
+              ':zero': 0,
+              ':sealed': sealedToken,
+              ':at': at,
+              ':by': by,
+            },
           },
         },
         orgIsActive(this.table, orgId),
@@ -109,11 +160,23 @@ export class DynamoExtensions implements ExtensionStore {
     return stripKeys<ExtensionConnection>(item);
   }
 
-  private historyPut(orgId: string, extensionId: string, version: number, entry: ConsentHistoryEntry): WriteOp {
+  private historyPut(
+    orgId: string,
+    extensionId: string,
+    version: number,
+    entry: ConsentHistoryEntry,
+  ): WriteOp {
     return {
       Put: {
         TableName: this.table,
-        Item: { pk: orgPk(orgId), sk: consentSk(extensionId, version), kind: HISTORY_KIND, orgId, extensionId, ...entry },
+        Item: {
+          pk: orgPk(orgId),
+          sk: consentSk(extensionId, version),
+          kind: HISTORY_KIND,
+          orgId,
+          extensionId,
+          ...entry,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
@@ -122,7 +185,9 @@ export class DynamoExtensions implements ExtensionStore {
   /** The first op is the connection's own condition (a concurrent change); the last, the organization being active. */
   private commit(ops: WriteOp[], audit: AuditEntry): Promise<void> {
     return commitAudited(this.writer, ops, audit, (index) =>
-      index === ops.length - 1 ? new NotFoundError('organization') : new ConflictError("The extension's consent was changed at the same time; read it again"),
+      index === ops.length - 1
+        ? new NotFoundError('organization')
+        : new ConflictError("The extension's consent was changed at the same time; read it again"),
     );
   }
 }

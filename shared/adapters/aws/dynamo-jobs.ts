@@ -5,7 +5,15 @@
  * it not being restricted or held, and on the orchestration's revision (so values are always
  * validated against the definition in force).
  */
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
 import {
@@ -27,7 +35,18 @@ import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
-import { GSI_BY_ORCHESTRATION, GSI_BY_RETENTION, GSI_BY_SUBJECT, jobSk, orchestrationGsiPk, orchestrationSk, orgPk, retentionGsiSk, stripKeys, subjectGsiPk } from './records-keys.ts';
+import {
+  GSI_BY_ORCHESTRATION,
+  GSI_BY_RETENTION,
+  GSI_BY_SUBJECT,
+  jobSk,
+  orchestrationGsiPk,
+  orchestrationSk,
+  orgPk,
+  retentionGsiSk,
+  stripKeys,
+  subjectGsiPk,
+} from './records-keys.ts';
 
 const BATCH_SIZE = 25;
 const MAX_BATCH_ATTEMPTS = 8;
@@ -40,7 +59,15 @@ export class DynamoJobs implements JobStore {
   ) {}
 
   async get(orgId: string, jobId: string): Promise<StoredJob | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: jobSk(jobId) }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: jobSk(jobId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : stripKeys<StoredJob>(Item);
   }
 
@@ -50,7 +77,11 @@ export class DynamoJobs implements JobStore {
    * so the last evaluated key is exactly where the page ends) until the page is full or the
    * index is exhausted.
    */
-  async listByOrchestration(orgId: string, orchestrationId: string, request: JobPageRequest): Promise<JobPage> {
+  async listByOrchestration(
+    orgId: string,
+    orchestrationId: string,
+    request: JobPageRequest,
+  ): Promise<JobPage> {
     const items: StoredJob[] = [];
     let startKey = request.startKey;
     do {
@@ -60,7 +91,10 @@ export class DynamoJobs implements JobStore {
             TableName: this.table,
             IndexName: GSI_BY_ORCHESTRATION,
             KeyConditionExpression: 'gsi3pk = :pk',
-            ExpressionAttributeValues: { ':pk': orchestrationGsiPk(orgId, orchestrationId), ...(request.ownerId === undefined ? {} : { ':owner': request.ownerId }) },
+            ExpressionAttributeValues: {
+              ':pk': orchestrationGsiPk(orgId, orchestrationId),
+              ...(request.ownerId === undefined ? {} : { ':owner': request.ownerId }),
+            },
             ...(request.ownerId === undefined ? {} : { FilterExpression: 'ownerId = :owner' }),
             Limit: request.limit - items.length,
             ExclusiveStartKey: startKey,
@@ -76,7 +110,13 @@ export class DynamoJobs implements JobStore {
   async create(job: StoredJob, guard: OrchestrationGuard, audit: AuditEntry): Promise<void> {
     await this.commit(
       [
-        { Put: { TableName: this.table, Item: this.item(job), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.item(job),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         {
           Update: {
             TableName: this.table,
@@ -117,7 +157,8 @@ export class DynamoJobs implements JobStore {
           Delete: {
             TableName: this.table,
             Key: { pk: orgPk(job.orgId), sk: jobSk(job.jobId) },
-            ConditionExpression: 'version = :expected AND attribute_not_exists(restriction) AND attribute_not_exists(legalHold)',
+            ConditionExpression:
+              'version = :expected AND attribute_not_exists(restriction) AND attribute_not_exists(legalHold)',
             ExpressionAttributeValues: { ':expected': expectedVersion },
           },
         },
@@ -161,7 +202,11 @@ export class DynamoJobs implements JobStore {
     }
   }
 
-  async findBySubject(orgId: string, blindIndex: string, request: { readonly limit: number; readonly startKey?: Record<string, unknown> }): Promise<JobPage> {
+  async findBySubject(
+    orgId: string,
+    blindIndex: string,
+    request: { readonly limit: number; readonly startKey?: Record<string, unknown> },
+  ): Promise<JobPage> {
     const page = await guarded(
       this.client.send(
         new QueryCommand({
@@ -184,13 +229,19 @@ export class DynamoJobs implements JobStore {
     return lastKey === undefined ? { items } : { items, lastKey };
   }
 
-  async writeBatch(orgId: string, changes: readonly JobBatchChange[], audit?: AuditEntry | PerChangeAudit): Promise<void> {
+  async writeBatch(
+    orgId: string,
+    changes: readonly JobBatchChange[],
+    audit?: AuditEntry | PerChangeAudit,
+  ): Promise<void> {
     if (changes.length === 0) return;
-    if (changes.length > SUBJECT_BATCH_LIMIT) throw new Error(`A job batch holds at most ${SUBJECT_BATCH_LIMIT} changes`);
+    if (changes.length > SUBJECT_BATCH_LIMIT)
+      throw new Error(`A job batch holds at most ${SUBJECT_BATCH_LIMIT} changes`);
     const ops: WriteOp[] = changes.map((change) => this.batchOp(orgId, change));
     const removed = new Map<string, number>();
     for (const change of changes) {
-      if (change.kind === 'delete') removed.set(change.job.orchestrationId, (removed.get(change.job.orchestrationId) ?? 0) + 1);
+      if (change.kind === 'delete')
+        removed.set(change.job.orchestrationId, (removed.get(change.job.orchestrationId) ?? 0) + 1);
     }
     for (const [orchestrationId, count] of removed) {
       ops.push({
@@ -206,7 +257,11 @@ export class DynamoJobs implements JobStore {
     ops.push(orgIsActive(this.table, orgId));
     const jobIdAt = (index: number): string | undefined => {
       const change = changes[index];
-      return change === undefined ? undefined : change.kind === 'delete' ? change.job.jobId : change.next.jobId;
+      return change === undefined
+        ? undefined
+        : change.kind === 'delete'
+          ? change.job.jobId
+          : change.next.jobId;
     };
     if (audit !== undefined) {
       try {
@@ -227,7 +282,8 @@ export class DynamoJobs implements JobStore {
       const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
       if (failed === ops.length - 1) throw new NotFoundError('organization');
       // A conflicting concurrent transaction is a conflict too: the caller re-reads and retries.
-      if (failed >= 0 || reasons.some((r) => r.Code === 'TransactionConflict')) throw new JobBatchConflict(jobIdAt(failed));
+      if (failed >= 0 || reasons.some((r) => r.Code === 'TransactionConflict'))
+        throw new JobBatchConflict(jobIdAt(failed));
       throw mapDynamoError(error);
     }
   }
@@ -237,16 +293,32 @@ export class DynamoJobs implements JobStore {
     let startKey = query.startKey;
     // A filtered query may evaluate items without returning them: read on until the page is full.
     do {
-      const page = await guarded(this.client.send(new QueryCommand({ ...this.dueQuery(orgId, orchestrationId, query), Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
+      const page = await guarded(
+        this.client.send(
+          new QueryCommand({
+            ...this.dueQuery(orgId, orchestrationId, query),
+            Limit: query.limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
       for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
       startKey = pagePosition(page.LastEvaluatedKey);
     } while (startKey !== undefined && items.length < query.limit);
     return startKey === undefined ? { items } : { items, lastKey: startKey };
   }
 
-  async countDue(orgId: string, orchestrationId: string, query: Omit<DueQuery, 'limit' | 'startKey'>): Promise<number> {
+  async countDue(
+    orgId: string,
+    orchestrationId: string,
+    query: Omit<DueQuery, 'limit' | 'startKey'>,
+  ): Promise<number> {
     let count = 0;
-    for await (const page of queryPages(this.client, { ...this.dueQuery(orgId, orchestrationId, query), Select: 'COUNT' })) count += page.Count ?? 0;
+    for await (const page of queryPages(this.client, {
+      ...this.dueQuery(orgId, orchestrationId, query),
+      Select: 'COUNT',
+    }))
+      count += page.Count ?? 0;
     return count;
   }
 
@@ -326,7 +398,9 @@ export class DynamoJobs implements JobStore {
       Put: {
         TableName: this.table,
         Item: this.item(change.next),
-        ConditionExpression: change.allowRestricted ? 'version = :expected' : 'version = :expected AND attribute_not_exists(restriction)',
+        ConditionExpression: change.allowRestricted
+          ? 'version = :expected'
+          : 'version = :expected AND attribute_not_exists(restriction)',
         ExpressionAttributeValues: { ':expected': change.next.version - 1 },
       },
     };
@@ -339,7 +413,11 @@ export class DynamoJobs implements JobStore {
     for (let attempt = 0; pending.length > 0; attempt += 1) {
       if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('Batch reads kept coming back unprocessed');
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      const result = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })));
+      const result = await guarded(
+        this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+        ),
+      );
       for (const item of result.Responses?.[this.table] ?? []) jobs.push(stripKeys<StoredJob>(item));
       pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
     }
@@ -351,8 +429,12 @@ export class DynamoJobs implements JobStore {
     for (let attempt = 0; requests.length > 0; attempt += 1) {
       if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('Batch deletes kept coming back unprocessed');
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      const result: BatchWriteCommandOutput = await guarded(this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } })));
-      requests = (result.UnprocessedItems?.[this.table] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
+      const result: BatchWriteCommandOutput = await guarded(
+        this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } })),
+      );
+      requests = (result.UnprocessedItems?.[this.table] ?? []).flatMap((r) =>
+        r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : [],
+      );
     }
   }
 
@@ -364,14 +446,22 @@ export class DynamoJobs implements JobStore {
     const cutoff = retentionCutoff(query.rule, query.now);
     // `$` sorts after the `#` that follows the time in the key, so jobs created at the cutoff itself are in.
     const keyValues = { ':pk': orchestrationGsiPk(orgId, orchestrationId), ':upper': `${cutoff}$` };
-    const base = { TableName: this.table, IndexName: GSI_BY_RETENTION, KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk < :upper' };
+    const base = {
+      TableName: this.table,
+      IndexName: GSI_BY_RETENTION,
+      KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk < :upper',
+    };
     // Restricted jobs stay in the index (a restriction is lifted in place) but are never due (domain/retention.ts).
     const unrestricted = 'attribute_not_exists(restriction)';
     switch (query.rule.from) {
       case 'created':
         return { ...base, FilterExpression: unrestricted, ExpressionAttributeValues: keyValues };
       case 'updated':
-        return { ...base, FilterExpression: `${unrestricted} AND updatedAt <= :cutoff`, ExpressionAttributeValues: { ...keyValues, ':cutoff': cutoff } };
+        return {
+          ...base,
+          FilterExpression: `${unrestricted} AND updatedAt <= :cutoff`,
+          ExpressionAttributeValues: { ...keyValues, ':cutoff': cutoff },
+        };
       case 'final_stage':
         return {
           ...base,
@@ -393,9 +483,16 @@ export class DynamoJobs implements JobStore {
       gsi3pk: orchestrationGsiPk(job.orgId, job.orchestrationId),
       gsi3sk: jobSk(job.jobId),
       // Held and anonymized jobs leave the retention index: the cycle never reads them again.
-      ...(candidate ? { gsi4pk: orchestrationGsiPk(job.orgId, job.orchestrationId), gsi4sk: retentionGsiSk(job.createdAt, job.jobId) } : {}),
+      ...(candidate
+        ? {
+            gsi4pk: orchestrationGsiPk(job.orgId, job.orchestrationId),
+            gsi4sk: retentionGsiSk(job.createdAt, job.jobId),
+          }
+        : {}),
       // The blind index, never the email, becomes the key of the subject index.
-      ...(subjectIndex === undefined ? {} : { gsi2pk: subjectGsiPk(job.orgId, subjectIndex), gsi2sk: jobSk(job.jobId), subjectIndex }),
+      ...(subjectIndex === undefined
+        ? {}
+        : { gsi2pk: subjectGsiPk(job.orgId, subjectIndex), gsi2sk: jobSk(job.jobId), subjectIndex }),
       ...rest,
     };
   }
@@ -414,7 +511,11 @@ export class DynamoJobs implements JobStore {
   /** Op 0 is always the job, op 1 the orchestration, op 2 the organization. */
   private commit(ops: WriteOp[], audit: AuditEntry): Promise<void> {
     return commitAudited(this.writer, ops, audit, (index) =>
-      index === 0 ? new JobWriteConflict('job-changed') : index === 1 ? new JobWriteConflict('orchestration-changed') : new NotFoundError('organization'),
+      index === 0
+        ? new JobWriteConflict('job-changed')
+        : index === 1
+          ? new JobWriteConflict('orchestration-changed')
+          : new NotFoundError('organization'),
     );
   }
 }

@@ -10,10 +10,20 @@ import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
-import { GSI_BY_USER, orchestrationGsiPk, orchestrationSk, orgPk, RETENTION_GSI_PK, stripKeys } from './records-keys.ts';
+import {
+  GSI_BY_USER,
+  orchestrationGsiPk,
+  orchestrationSk,
+  orgPk,
+  RETENTION_GSI_PK,
+  stripKeys,
+} from './records-keys.ts';
 
 /** The gsi1 keys that list an orchestration with a rule among the retention targets. */
-const retentionKeys = (o: Orchestration): Record<string, string> => ({ gsi1pk: RETENTION_GSI_PK, gsi1sk: orchestrationGsiPk(o.orgId, o.orchestrationId) });
+const retentionKeys = (o: Orchestration): Record<string, string> => ({
+  gsi1pk: RETENTION_GSI_PK,
+  gsi1sk: orchestrationGsiPk(o.orgId, o.orchestrationId),
+});
 
 /** Attributes of an orchestration that a change may add or clear. */
 const OPTIONAL_ATTRIBUTES = ['access', 'purpose', 'legalBasis', 'subjectCategory'] as const;
@@ -26,12 +36,20 @@ export class DynamoOrchestrations implements OrchestrationStore {
   ) {}
 
   async list(orgId: string): Promise<OrchestrationRecord[]> {
-    return (await queryPartition(this.client, this.table, orgId, 'ORCH#')).map((item) => stripKeys<OrchestrationRecord>(item));
+    return (await queryPartition(this.client, this.table, orgId, 'ORCH#')).map((item) =>
+      stripKeys<OrchestrationRecord>(item),
+    );
   }
 
   async get(orgId: string, orchestrationId: string): Promise<OrchestrationRecord | undefined> {
     const { Item } = await guarded(
-      this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) }, ConsistentRead: true })),
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) },
+          ConsistentRead: true,
+        }),
+      ),
     );
     return Item === undefined ? undefined : stripKeys<OrchestrationRecord>(Item);
   }
@@ -56,12 +74,20 @@ export class DynamoOrchestrations implements OrchestrationStore {
         orgIsActive(this.table, orchestration.orgId),
       ],
       audit,
-      (index) => (index === 0 ? new ConflictError('The orchestration already exists') : new NotFoundError('organization')),
+      (index) =>
+        index === 0
+          ? new ConflictError('The orchestration already exists')
+          : new NotFoundError('organization'),
     );
     return record;
   }
 
-  async update(next: Orchestration, expectedRevision: number, options: { readonly requireNoJobs: boolean }, audit: AuditEntry): Promise<OrchestrationRecord> {
+  async update(
+    next: Orchestration,
+    expectedRevision: number,
+    options: { readonly requireNoJobs: boolean },
+    audit: AuditEntry,
+  ): Promise<OrchestrationRecord> {
     // An update expression, not a Put: jobCount moves under concurrent job writes and must not be overwritten.
     const values: Record<string, unknown> = {
       ':name': next.name,
@@ -70,10 +96,22 @@ export class DynamoOrchestrations implements OrchestrationStore {
       ':at': next.updatedAt,
       ':expected': expectedRevision,
       ':one': 1,
-      ...(next.retention === undefined ? {} : { ':retention': next.retention, ':gsi1pk': RETENTION_GSI_PK, ':gsi1sk': orchestrationGsiPk(next.orgId, next.orchestrationId) }),
+      ...(next.retention === undefined
+        ? {}
+        : {
+            ':retention': next.retention,
+            ':gsi1pk': RETENTION_GSI_PK,
+            ':gsi1sk': orchestrationGsiPk(next.orgId, next.orchestrationId),
+          }),
       ...(options.requireNoJobs ? { ':zero': 0 } : {}),
     };
-    const sets = ['#name = :name', 'stages = :stages', '#fields = :fields', 'updatedAt = :at', 'revision = revision + :one'];
+    const sets = [
+      '#name = :name',
+      'stages = :stages',
+      '#fields = :fields',
+      'updatedAt = :at',
+      'revision = revision + :one',
+    ];
     const removes: string[] = [];
     // Optional parts of the definition: set when present, removed when cleared.
     for (const key of OPTIONAL_ATTRIBUTES) {
@@ -95,8 +133,14 @@ export class DynamoOrchestrations implements OrchestrationStore {
               TableName: this.table,
               Key: { pk: orgPk(next.orgId), sk: orchestrationSk(next.orchestrationId) },
               UpdateExpression: update,
-              ConditionExpression: options.requireNoJobs ? 'revision = :expected AND jobCount = :zero' : 'revision = :expected',
-              ExpressionAttributeNames: { '#name': 'name', '#fields': 'fields', ...Object.fromEntries(OPTIONAL_ATTRIBUTES.map((key) => [`#${key}`, key])) },
+              ConditionExpression: options.requireNoJobs
+                ? 'revision = :expected AND jobCount = :zero'
+                : 'revision = :expected',
+              ExpressionAttributeNames: {
+                '#name': 'name',
+                '#fields': 'fields',
+                ...Object.fromEntries(OPTIONAL_ATTRIBUTES.map((key) => [`#${key}`, key])),
+              },
               ExpressionAttributeValues: values,
             },
           },
@@ -111,7 +155,10 @@ export class DynamoOrchestrations implements OrchestrationStore {
       const current = await this.get(next.orgId, next.orchestrationId);
       if (current === undefined) throw new NotFoundError('orchestration');
       if (current.revision === expectedRevision && options.requireNoJobs) {
-        throw new ConflictError('Jobs exist in this orchestration: a field cannot change type or be removed while jobs use it', 'jobs-exist');
+        throw new ConflictError(
+          'Jobs exist in this orchestration: a field cannot change type or be removed while jobs use it',
+          'jobs-exist',
+        );
       }
       throw new ConflictError('The orchestration was changed at the same time; read it again');
     }
@@ -129,14 +176,22 @@ export class DynamoOrchestrations implements OrchestrationStore {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) },
             // No job under legal hold: a hold placed meanwhile makes this fail rather than erase it.
-            ConditionExpression: 'revision = :expected AND jobCount = :count AND (attribute_not_exists(heldCount) OR heldCount = :zero)',
-            ExpressionAttributeValues: { ':expected': record.revision, ':count': record.jobCount, ':zero': 0 },
+            ConditionExpression:
+              'revision = :expected AND jobCount = :count AND (attribute_not_exists(heldCount) OR heldCount = :zero)',
+            ExpressionAttributeValues: {
+              ':expected': record.revision,
+              ':count': record.jobCount,
+              ':zero': 0,
+            },
           },
         },
         orgIsActive(this.table, orgId),
       ],
       audit,
-      (index) => (index === 0 ? new ConflictError('The orchestration was changed at the same time; read it again') : new NotFoundError('organization')),
+      (index) =>
+        index === 0
+          ? new ConflictError('The orchestration was changed at the same time; read it again')
+          : new NotFoundError('organization'),
     );
   }
 
@@ -148,10 +203,15 @@ export class DynamoOrchestrations implements OrchestrationStore {
       ExpressionAttributeValues: { ':pk': RETENTION_GSI_PK },
       ProjectionExpression: 'orgId, orchestrationId',
     });
-    for await (const item of items) yield { orgId: String(item.orgId), orchestrationId: String(item.orchestrationId) };
+    for await (const item of items)
+      yield { orgId: String(item.orgId), orchestrationId: String(item.orchestrationId) };
   }
 
-  private commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+  private commit(
+    ops: WriteOp[],
+    audit: AuditEntry,
+    onConditionFailed: (index: number) => Error,
+  ): Promise<void> {
     return commitAudited(this.writer, ops, audit, onConditionFailed);
   }
 }

@@ -1,10 +1,21 @@
 /** OrganizationStore on the records table (layout in records-keys.ts). */
-import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, TransactGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  type BatchGetCommandOutput,
+  TransactGetCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
 import type { WrappedDataKey } from '../../ports/keys.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
-import type { OrgAndMembership, OrganizationChange, OrganizationRecord, OrganizationStore } from '../../ports/organizations.ts';
+import type {
+  OrgAndMembership,
+  OrganizationChange,
+  OrganizationRecord,
+  OrganizationStore,
+} from '../../ports/organizations.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
 import { commitAudited, orgIsActive, queryAll, queryPartition } from './records-table-ops.ts';
@@ -31,8 +42,20 @@ export class DynamoOrganizations implements OrganizationStore {
   async create(org: OrganizationRecord, owner: Membership, audit: AuditEntry): Promise<void> {
     await this.commit(
       [
-        { Put: { TableName: this.table, Item: this.orgItem(org), ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { TableName: this.table, Item: this.memberItem(owner), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.orgItem(org),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.memberItem(owner),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
       ],
       audit,
       () => new ConflictError('The organization already exists'),
@@ -40,7 +63,15 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async get(orgId: string): Promise<OrganizationRecord | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: ORG_SK }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: ORG_SK },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : organizationOf(Item);
   }
 
@@ -48,10 +79,15 @@ export class DynamoOrganizations implements OrganizationStore {
     const found = new Map<string, OrganizationRecord>();
     const unique = [...new Set(orgIds)];
     for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => ({ pk: orgPk(id), sk: ORG_SK }));
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((id) => ({ pk: orgPk(id), sk: ORG_SK }));
       for (let attempt = 0; keys !== undefined && keys.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-        const page: BatchGetCommandOutput = await guarded(this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } })));
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+        const page: BatchGetCommandOutput = await guarded(
+          this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } })),
+        );
         for (const item of page.Responses?.[this.table] ?? []) {
           const org = organizationOf(item);
           found.set(org.orgId, org);
@@ -63,14 +99,16 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership> {
-    const { Responses } = await guarded(this.client.send(
-      new TransactGetCommand({
-        TransactItems: [
-          { Get: { TableName: this.table, Key: { pk: orgPk(orgId), sk: ORG_SK } } },
-          { Get: { TableName: this.table, Key: { pk: orgPk(orgId), sk: memberSk(userId) } } },
-        ],
-      }),
-    ));
+    const { Responses } = await guarded(
+      this.client.send(
+        new TransactGetCommand({
+          TransactItems: [
+            { Get: { TableName: this.table, Key: { pk: orgPk(orgId), sk: ORG_SK } } },
+            { Get: { TableName: this.table, Key: { pk: orgPk(orgId), sk: memberSk(userId) } } },
+          ],
+        }),
+      ),
+    );
     const [org, member] = Responses ?? [];
     return {
       org: org?.Item === undefined ? undefined : organizationOf(org.Item),
@@ -78,7 +116,12 @@ export class DynamoOrganizations implements OrganizationStore {
     };
   }
 
-  async update(orgId: string, change: OrganizationChange, at: string, audit: AuditEntry): Promise<OrganizationRecord> {
+  async update(
+    orgId: string,
+    change: OrganizationChange,
+    at: string,
+    audit: AuditEntry,
+  ): Promise<OrganizationRecord> {
     const intake = change.requestIntake === undefined ? {} : { ':intake': change.requestIntake };
     await this.commit(
       [
@@ -101,7 +144,12 @@ export class DynamoOrganizations implements OrganizationStore {
     return org;
   }
 
-  async appendKey(orgId: string, expectedCount: number, wrapped: WrappedDataKey, audit: AuditEntry): Promise<void> {
+  async appendKey(
+    orgId: string,
+    expectedCount: number,
+    wrapped: WrappedDataKey,
+    audit: AuditEntry,
+  ): Promise<void> {
     const isActive = async (): Promise<boolean> => (await this.get(orgId))?.status === 'active';
     try {
       await this.commit(
@@ -114,12 +162,20 @@ export class DynamoOrganizations implements OrganizationStore {
               // The count is the optimistic lock: a rotation that read an older list loses.
               ConditionExpression: '#status = :active AND size(wrappedKeys) = :count',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':wrapped': [{ keyId: wrapped.keyId, ciphertext: wrapped.ciphertext }], ':active': 'active', ':count': expectedCount },
+              ExpressionAttributeValues: {
+                ':wrapped': [{ keyId: wrapped.keyId, ciphertext: wrapped.ciphertext }],
+                ':active': 'active',
+                ':count': expectedCount,
+              },
             },
           },
         ],
         audit,
-        () => new ConflictError('Another key rotation of the organization landed first; read it again', 'key-rotation-conflict'),
+        () =>
+          new ConflictError(
+            'Another key rotation of the organization landed first; read it again',
+            'key-rotation-conflict',
+          ),
       );
     } catch (error) {
       // One condition covers both causes: tell a closed organization from a lost race.
@@ -135,13 +191,30 @@ export class DynamoOrganizations implements OrganizationStore {
           Update: {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: ORG_SK },
-            UpdateExpression: 'SET #status = :pending, deletionRequestedAt = :at, deletionRequestedBy = :by, updatedAt = :at',
+            UpdateExpression:
+              'SET #status = :pending, deletionRequestedAt = :at, deletionRequestedBy = :by, updatedAt = :at',
             ConditionExpression: '#status = :active',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':pending': 'pending_deletion', ':active': 'active', ':at': at, ':by': requestedBy },
+            ExpressionAttributeValues: {
+              ':pending': 'pending_deletion',
+              ':active': 'active',
+              ':at': at,
+              ':by': requestedBy,
+            },
           },
         },
-        { Put: { TableName: this.table, Item: { pk: PENDING_DELETIONS_PK, sk: pendingOrgSk(orgId), kind: 'pending-org', orgId, requestedAt: at } } },
+        {
+          Put: {
+            TableName: this.table,
+            Item: {
+              pk: PENDING_DELETIONS_PK,
+              sk: pendingOrgSk(orgId),
+              kind: 'pending-org',
+              orgId,
+              requestedAt: at,
+            },
+          },
+        },
       ],
       audit,
       () => new NotFoundError('organization'),
@@ -155,7 +228,8 @@ export class DynamoOrganizations implements OrganizationStore {
           Update: {
             TableName: this.table,
             Key: { pk: orgPk(orgId), sk: ORG_SK },
-            UpdateExpression: 'SET #status = :active, updatedAt = :at REMOVE deletionRequestedAt, deletionRequestedBy',
+            UpdateExpression:
+              'SET #status = :active, updatedAt = :at REMOVE deletionRequestedAt, deletionRequestedBy',
             ConditionExpression: '#status = :pending',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':pending': 'pending_deletion', ':active': 'active', ':at': at },
@@ -164,7 +238,11 @@ export class DynamoOrganizations implements OrganizationStore {
         { Delete: { TableName: this.table, Key: { pk: PENDING_DELETIONS_PK, sk: pendingOrgSk(orgId) } } },
       ],
       audit,
-      () => new ConflictError('A clean-up cycle has started on the organization: its deletion can no longer be cancelled', 'deletion-started'),
+      () =>
+        new ConflictError(
+          'A clean-up cycle has started on the organization: its deletion can no longer be cancelled',
+          'deletion-started',
+        ),
     );
     const org = await this.get(orgId);
     if (org === undefined) throw new NotFoundError('organization');
@@ -172,21 +250,47 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async listMembers(orgId: string): Promise<Membership[]> {
-    return (await queryPartition(this.client, this.table, orgId, 'MEMBER#')).map((item) => stripKeys<Membership>(item));
+    return (await queryPartition(this.client, this.table, orgId, 'MEMBER#')).map((item) =>
+      stripKeys<Membership>(item),
+    );
   }
 
   async getMember(orgId: string, userId: string): Promise<Membership | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: memberSk(userId) }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: memberSk(userId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : stripKeys<Membership>(Item);
   }
 
   async addMember(member: Membership, audit: AuditEntry): Promise<void> {
-    const ops: WriteOp[] = [{ Put: { TableName: this.table, Item: this.memberItem(member), ConditionExpression: 'attribute_not_exists(pk)' } }];
+    const ops: WriteOp[] = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: this.memberItem(member),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ];
     ops.push(this.orgActive(member.orgId, member.role === 'owner' ? 1 : 0));
-    await this.commit(ops, audit, (index) => (index === 0 ? new ConflictError('The user is already a member') : new NotFoundError('organization')));
+    await this.commit(ops, audit, (index) =>
+      index === 0 ? new ConflictError('The user is already a member') : new NotFoundError('organization'),
+    );
   }
 
-  async changeRole(orgId: string, userId: string, from: string, to: string, audit: AuditEntry): Promise<Membership> {
+  async changeRole(
+    orgId: string,
+    userId: string,
+    from: string,
+    to: string,
+    audit: AuditEntry,
+  ): Promise<Membership> {
     const ownerDelta = (to === 'owner' ? 1 : 0) - (from === 'owner' ? 1 : 0);
     await this.commit(
       [
@@ -297,7 +401,11 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async getRole(orgId: string, roleId: string): Promise<CustomRole | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: roleSk(roleId) } })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: roleSk(roleId) } }),
+      ),
+    );
     return Item === undefined ? undefined : stripKeys<CustomRole>(Item);
   }
 
@@ -316,7 +424,11 @@ export class DynamoOrganizations implements OrganizationStore {
         UpdateExpression: 'SET ownerCount = ownerCount + :delta',
         ConditionExpression: delta < 0 ? '#status = :active AND ownerCount > :one' : '#status = :active',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':delta': delta, ':active': 'active', ...(delta < 0 ? { ':one': 1 } : {}) },
+        ExpressionAttributeValues: {
+          ':delta': delta,
+          ':active': 'active',
+          ...(delta < 0 ? { ':one': 1 } : {}),
+        },
       },
     };
   }
@@ -326,10 +438,21 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   private memberItem(member: Membership): Record<string, unknown> {
-    return { pk: orgPk(member.orgId), sk: memberSk(member.userId), kind: 'member', gsi1pk: userGsiPk(member.userId), gsi1sk: orgPk(member.orgId), ...member };
+    return {
+      pk: orgPk(member.orgId),
+      sk: memberSk(member.userId),
+      kind: 'member',
+      gsi1pk: userGsiPk(member.userId),
+      gsi1sk: orgPk(member.orgId),
+      ...member,
+    };
   }
 
-  private commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+  private commit(
+    ops: WriteOp[],
+    audit: AuditEntry,
+    onConditionFailed: (index: number) => Error,
+  ): Promise<void> {
     return commitAudited(this.writer, ops, audit, onConditionFailed);
   }
 }

@@ -17,7 +17,13 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
-import type { BackupChange, BackupRecord, ExportRecord, PortabilityStore, ProgressChange } from '../../ports/portability.ts';
+import type {
+  BackupChange,
+  BackupRecord,
+  ExportRecord,
+  PortabilityStore,
+  ProgressChange,
+} from '../../ports/portability.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
@@ -48,7 +54,16 @@ export class DynamoPortability implements PortabilityStore {
   ) {}
 
   async createExport(record: ExportRecord, audit: AuditEntry): Promise<void> {
-    await this.create({ pk: orgPk(record.orgId), sk: exportSk(record.exportId), kind: 'export', ...record, expiresAt: toEpochSeconds(record.expiresAt) }, audit);
+    await this.create(
+      {
+        pk: orgPk(record.orgId),
+        sk: exportSk(record.exportId),
+        kind: 'export',
+        ...record,
+        expiresAt: toEpochSeconds(record.expiresAt),
+      },
+      audit,
+    );
   }
 
   async getExport(orgId: string, exportId: string): Promise<ExportRecord | undefined> {
@@ -61,7 +76,16 @@ export class DynamoPortability implements PortabilityStore {
   }
 
   async createBackup(record: BackupRecord, audit: AuditEntry): Promise<void> {
-    await this.create({ pk: orgPk(record.orgId), sk: backupSk(record.backupId), kind: 'backup', ...record, expiresAt: toEpochSeconds(record.expiresAt) }, audit);
+    await this.create(
+      {
+        pk: orgPk(record.orgId),
+        sk: backupSk(record.backupId),
+        kind: 'backup',
+        ...record,
+        expiresAt: toEpochSeconds(record.expiresAt),
+      },
+      audit,
+    );
   }
 
   async getBackup(orgId: string, backupId: string): Promise<BackupRecord | undefined> {
@@ -71,7 +95,8 @@ export class DynamoPortability implements PortabilityStore {
 
   async updateBackup(orgId: string, backupId: string, change: BackupChange, at: string): Promise<void> {
     const { linkHash, ...rest } = change;
-    const link = linkHash === undefined ? {} : { linkHash, gsi1pk: linkGsiPk(linkHash), gsi1sk: backupSk(backupId) };
+    const link =
+      linkHash === undefined ? {} : { linkHash, gsi1pk: linkGsiPk(linkHash), gsi1sk: backupSk(backupId) };
     await this.update(orgId, backupSk(backupId), { ...rest, ...link }, at);
   }
 
@@ -132,13 +157,15 @@ export class DynamoPortability implements PortabilityStore {
   async *consents(orgId: string): AsyncGenerator<Readonly<Record<string, unknown>>> {
     for await (const item of this.pages(this.table, orgId, 'EXT#')) {
       const kept: Record<string, unknown> = {};
-      for (const [name, value] of Object.entries(stripKeys<Record<string, unknown>>(item))) if (!SECRET_ATTRIBUTE.test(name)) kept[name] = value;
+      for (const [name, value] of Object.entries(stripKeys<Record<string, unknown>>(item)))
+        if (!SECRET_ATTRIBUTE.test(name)) kept[name] = value;
       yield kept;
     }
   }
 
   async *auditEvents(orgId: string): AsyncGenerator<Readonly<Record<string, unknown>>> {
-    for await (const item of this.pages(this.auditTable, orgId, 'EVT#')) yield stripKeys<Record<string, unknown>>(item);
+    for await (const item of this.pages(this.auditTable, orgId, 'EVT#'))
+      yield stripKeys<Record<string, unknown>>(item);
   }
 
   private pages(table: string, orgId: string, skPrefix: string): AsyncGenerator<Record<string, unknown>> {
@@ -151,7 +178,11 @@ export class DynamoPortability implements PortabilityStore {
   }
 
   private async get(orgId: string, sk: string): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk }, ConsistentRead: true }),
+      ),
+    );
     return Item;
   }
 
@@ -177,7 +208,12 @@ export class DynamoPortability implements PortabilityStore {
     }
   }
 
-  private async update(orgId: string, sk: string, change: Record<string, unknown>, at: string): Promise<void> {
+  private async update(
+    orgId: string,
+    sk: string,
+    change: Record<string, unknown>,
+    at: string,
+  ): Promise<void> {
     const values: Record<string, unknown> = { ...change, updatedAt: at };
     if (typeof values.expiresAt === 'string') values.expiresAt = toEpochSeconds(values.expiresAt);
     const entries = Object.entries(values).filter(([, value]) => value !== undefined);
@@ -195,7 +231,8 @@ export class DynamoPortability implements PortabilityStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new NotFoundError(sk.startsWith('EXPORT#') ? 'export' : 'backup');
+      if (error instanceof ConditionalCheckFailedException)
+        throw new NotFoundError(sk.startsWith('EXPORT#') ? 'export' : 'backup');
       throw mapDynamoError(error);
     }
   }

@@ -17,19 +17,39 @@ export class DynamoRoles implements RoleStore {
   ) {}
 
   async list(orgId: string): Promise<CustomRole[]> {
-    return (await queryPartition(this.client, this.table, orgId, 'ROLE#')).map((item) => stripKeys<CustomRole>(item));
+    return (await queryPartition(this.client, this.table, orgId, 'ROLE#')).map((item) =>
+      stripKeys<CustomRole>(item),
+    );
   }
 
   async get(orgId: string, roleId: string): Promise<CustomRole | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: roleSk(roleId) }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: roleSk(roleId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : stripKeys<CustomRole>(Item);
   }
 
   async create(role: CustomRole, audit: AuditEntry): Promise<void> {
     await this.commit(
-      [{ Put: { TableName: this.table, Item: this.item(role), ConditionExpression: 'attribute_not_exists(pk)' } }, orgIsActive(this.table, role.orgId)],
+      [
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.item(role),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        orgIsActive(this.table, role.orgId),
+      ],
       audit,
-      (index) => (index === 0 ? new ConflictError('The role already exists') : new NotFoundError('organization')),
+      (index) =>
+        index === 0 ? new ConflictError('The role already exists') : new NotFoundError('organization'),
     );
   }
 
@@ -47,13 +67,25 @@ export class DynamoRoles implements RoleStore {
         orgIsActive(this.table, role.orgId),
       ],
       audit,
-      (index) => (index === 0 ? new ConflictError('The role was changed at the same time; read it again') : new NotFoundError('organization')),
+      (index) =>
+        index === 0
+          ? new ConflictError('The role was changed at the same time; read it again')
+          : new NotFoundError('organization'),
     );
   }
 
   async delete(orgId: string, roleId: string, audit: AuditEntry): Promise<void> {
     await this.commit(
-      [{ Delete: { TableName: this.table, Key: { pk: orgPk(orgId), sk: roleSk(roleId) }, ConditionExpression: 'attribute_exists(pk)' } }, orgIsActive(this.table, orgId)],
+      [
+        {
+          Delete: {
+            TableName: this.table,
+            Key: { pk: orgPk(orgId), sk: roleSk(roleId) },
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
+        orgIsActive(this.table, orgId),
+      ],
       audit,
       (index) => new NotFoundError(index === 0 ? 'role' : 'organization'),
     );
@@ -63,7 +95,11 @@ export class DynamoRoles implements RoleStore {
     return { pk: orgPk(role.orgId), sk: roleSk(role.roleId), kind: 'role', ...role };
   }
 
-  private commit(ops: WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+  private commit(
+    ops: WriteOp[],
+    audit: AuditEntry,
+    onConditionFailed: (index: number) => Error,
+  ): Promise<void> {
     return commitAudited(this.writer, ops, audit, onConditionFailed);
   }
 }

@@ -22,7 +22,13 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { TimelineStep } from '../../domain/subject-request.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
-import type { DeadlineReminder, RequestChange, RequestPrecondition, StoredRequest, SubjectRequestStore } from '../../ports/subject-requests.ts';
+import type {
+  DeadlineReminder,
+  RequestChange,
+  RequestPrecondition,
+  StoredRequest,
+  SubjectRequestStore,
+} from '../../ports/subject-requests.ts';
 import type { AuditedWriter, WriteOp } from './audited-writer.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { GSI_BY_ORCHESTRATION, GSI_BY_USER, orgPk, stripKeys } from './records-keys.ts';
@@ -31,10 +37,12 @@ import { commitAudited, orgIsActive, queryItems, queryPartition } from './record
 export const requestSk = (requestId: string): string => `REQUEST#${requestId}`;
 const REQUEST_PREFIX = 'REQUEST#';
 const requestGsiPk = (requestId: string): string => `REQUEST#${requestId}`;
-const intakeSk = (limiter: string, windowEndsAt: Date): string => `INTAKE#${limiter}#${Math.floor(windowEndsAt.getTime() / 1000)}`;
+const intakeSk = (limiter: string, windowEndsAt: Date): string =>
+  `INTAKE#${limiter}#${Math.floor(windowEndsAt.getTime() / 1000)}`;
 
 const DUE_GSI_PK = 'REQUESTS-DUE';
-const dueGsiSk = (dueAt: string, orgId: string, requestId: string): string => `${dueAt}#${orgId}#${requestId}`;
+const dueGsiSk = (dueAt: string, orgId: string, requestId: string): string =>
+  `${dueAt}#${orgId}#${requestId}`;
 const CLOSED = new Set(['fulfilled', 'rejected']);
 
 const toEpochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
@@ -42,7 +50,9 @@ const toEpochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 100
 function fromItem(item: Record<string, unknown>): StoredRequest {
   // stripKeys drops the TTL attribute (epoch seconds); the record carries it as ISO time.
   const record = stripKeys<StoredRequest>(item);
-  return typeof item.expiresAt === 'number' ? { ...record, expiresAt: new Date(item.expiresAt * 1000).toISOString() } : record;
+  return typeof item.expiresAt === 'number'
+    ? { ...record, expiresAt: new Date(item.expiresAt * 1000).toISOString() }
+    : record;
 }
 
 export class DynamoSubjectRequests implements SubjectRequestStore {
@@ -52,7 +62,12 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     private readonly writer: AuditedWriter,
   ) {}
 
-  async takeIntakeSlot(orgId: string, limiter: string, windowEndsAt: Date, max: number): Promise<'taken' | 'full'> {
+  async takeIntakeSlot(
+    orgId: string,
+    limiter: string,
+    windowEndsAt: Date,
+    max: number,
+  ): Promise<'taken' | 'full'> {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -61,7 +76,12 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
           UpdateExpression: 'ADD #count :one SET expiresAt = :expires, kind = :kind',
           ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
           ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: { ':one': 1, ':max': max, ':expires': Math.floor(windowEndsAt.getTime() / 1000), ':kind': 'intake-counter' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':max': max,
+            ':expires': Math.floor(windowEndsAt.getTime() / 1000),
+            ':kind': 'intake-counter',
+          },
         }),
       );
       return 'taken';
@@ -82,12 +102,23 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
       ...rest,
       ...(expiresAt === undefined ? {} : { expiresAt: toEpochSeconds(expiresAt) }),
     };
-    const ops: WriteOp[] = [{ Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, orgIsActive(this.table, request.orgId)];
+    const ops: WriteOp[] = [
+      { Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      orgIsActive(this.table, request.orgId),
+    ];
     await commitAudited(this.writer, ops, audit, () => new NotFoundError('organization'));
   }
 
   async get(orgId: string, requestId: string): Promise<StoredRequest | undefined> {
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk: requestSk(requestId) }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return Item === undefined ? undefined : fromItem(Item);
   }
 
@@ -148,7 +179,13 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     }
   }
 
-  async verify(orgId: string, requestId: string, change: { verifiedAt: string; dueAt: string }, step: TimelineStep, audit: AuditEntry): Promise<void> {
+  async verify(
+    orgId: string,
+    requestId: string,
+    change: { verifiedAt: string; dueAt: string },
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void> {
     const ops: WriteOp[] = [
       {
         Update: {
@@ -171,16 +208,34 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
       },
       orgIsActive(this.table, orgId),
     ];
-    await commitAudited(this.writer, ops, audit, (index) => (index === 0 ? new ConflictError('The request is verified already') : new NotFoundError('request')));
+    await commitAudited(this.writer, ops, audit, (index) =>
+      index === 0 ? new ConflictError('The request is verified already') : new NotFoundError('request'),
+    );
   }
 
-  async update(orgId: string, requestId: string, change: RequestChange, expect: RequestPrecondition, step: TimelineStep, audit: AuditEntry): Promise<StoredRequest> {
+  async update(
+    orgId: string,
+    requestId: string,
+    change: RequestChange,
+    expect: RequestPrecondition,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<StoredRequest> {
     // The due index follows the deadline while the request is open, and drops it once closed.
     const dueKey = change.dueAt === undefined ? {} : { gsi3sk: dueGsiSk(change.dueAt, orgId, requestId) };
     const closing = change.status !== undefined && CLOSED.has(change.status);
-    const entries = Object.entries({ ...change, ...dueKey, updatedAt: step.at }).filter(([, value]) => value !== undefined);
-    const names: Record<string, string> = { '#status': 'status', ...Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])) };
-    const values: Record<string, unknown> = { ':expected': expect.status, ':step': [step], ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])) };
+    const entries = Object.entries({ ...change, ...dueKey, updatedAt: step.at }).filter(
+      ([, value]) => value !== undefined,
+    );
+    const names: Record<string, string> = {
+      '#status': 'status',
+      ...Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])),
+    };
+    const values: Record<string, unknown> = {
+      ':expected': expect.status,
+      ':step': [step],
+      ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+    };
     const conditions = ['attribute_exists(pk)', '#status = :expected'];
     if (expect.unextended === true) conditions.push('attribute_not_exists(extendedMonths)');
     const ops: WriteOp[] = [
@@ -196,7 +251,11 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
       },
       orgIsActive(this.table, orgId),
     ];
-    await commitAudited(this.writer, ops, audit, (index) => (index === 0 ? new ConflictError('The request changed meanwhile; read it again') : new NotFoundError('organization')));
+    await commitAudited(this.writer, ops, audit, (index) =>
+      index === 0
+        ? new ConflictError('The request changed meanwhile; read it again')
+        : new NotFoundError('organization'),
+    );
     const updated = await this.get(orgId, requestId);
     if (updated === undefined) throw new NotFoundError('request');
     return updated;
@@ -213,16 +272,29 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     }
   }
 
-  async markReminded(orgId: string, requestId: string, reminder: DeadlineReminder, step: TimelineStep, audit: AuditEntry): Promise<boolean> {
+  async markReminded(
+    orgId: string,
+    requestId: string,
+    reminder: DeadlineReminder,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<boolean> {
     const ops: WriteOp[] = [
       {
         Update: {
           TableName: this.table,
           Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          UpdateExpression: 'SET reminded = list_append(if_not_exists(reminded, :none), :reminder), timeline = list_append(timeline, :step)',
+          UpdateExpression:
+            'SET reminded = list_append(if_not_exists(reminded, :none), :reminder), timeline = list_append(timeline, :step)',
           ConditionExpression: 'attribute_exists(pk) AND #status = :open AND NOT contains(reminded, :name)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':none': [], ':reminder': [reminder], ':name': reminder, ':open': 'open', ':step': [step] },
+          ExpressionAttributeValues: {
+            ':none': [],
+            ':reminder': [reminder],
+            ':name': reminder,
+            ':open': 'open',
+            ':step': [step],
+          },
         },
       },
     ];

@@ -18,9 +18,29 @@
  * checkpointed after each page's deletes (those of a page that partly failed included): only a
  * process killed between a page's deletes and its checkpoint undercounts, by at most that page.
  */
-import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { AccountDeletionMarker, Budget, ClaimResult, DeletionCounts, DeletionPhase, DeletionProgress, DeletionRecord, Lease, PendingDeletion, SweepResult, TenantSweeper } from '../../ports/tenant-sweeper.ts';
+import type {
+  AccountDeletionMarker,
+  Budget,
+  ClaimResult,
+  DeletionCounts,
+  DeletionPhase,
+  DeletionProgress,
+  DeletionRecord,
+  Lease,
+  PendingDeletion,
+  SweepResult,
+  TenantSweeper,
+} from '../../ports/tenant-sweeper.ts';
 import { deleteKeys, Limiter, PartialDeleteError, type ItemKey } from './dynamo-batch-delete.ts';
 import { deletionRecordKey, PENDING_DELETIONS_PK, pendingAccountSk, pendingOrgSk } from './deletion-keys.ts';
 import { queryItems } from './records-table-ops.ts';
@@ -64,7 +84,8 @@ function countKinds(keys: readonly ItemKey[], kind?: string): Record<string, num
   return counts;
 }
 
-const isPhase = (value: unknown): value is DeletionPhase => value === 'records' || value === 'audit' || value === 'files' || value === 'final';
+const isPhase = (value: unknown): value is DeletionPhase =>
+  value === 'records' || value === 'audit' || value === 'files' || value === 'final';
 
 export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker {
   private readonly tuning: SweeperTuning;
@@ -126,9 +147,25 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
     }
-    const { Item } = await guarded(this.client.send(new GetCommand({ TableName: this.recordsTable, Key: { pk: orgPk(orgId), sk: ORG_SK }, ConsistentRead: true })));
+    const { Item } = await guarded(
+      this.client.send(
+        new GetCommand({
+          TableName: this.recordsTable,
+          Key: { pk: orgPk(orgId), sk: ORG_SK },
+          ConsistentRead: true,
+        }),
+      ),
+    );
     if (Item === undefined) {
-      const record = await guarded(this.client.send(new GetCommand({ TableName: this.recordsTable, Key: deletionRecordKey(orgId), ConsistentRead: true })));
+      const record = await guarded(
+        this.client.send(
+          new GetCommand({
+            TableName: this.recordsTable,
+            Key: deletionRecordKey(orgId),
+            ConsistentRead: true,
+          }),
+        ),
+      );
       return { outcome: 'gone', recorded: record.Item !== undefined };
     }
     return Item.status === 'active' ? { outcome: 'active' } : { outcome: 'busy' };
@@ -154,16 +191,32 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
     const limiter = new Limiter(this.tuning.batchesInFlight);
     const segments = new Limiter(this.tuning.segments);
     const results = await Promise.all(
-      RECORD_SEGMENTS.map((prefix) => segments.run(() => this.sweepPartition(this.recordsTable, orgId, owner, budget, limiter, { prefix, consistent: false }))),
+      RECORD_SEGMENTS.map((prefix) =>
+        segments.run(() =>
+          this.sweepPartition(this.recordsTable, orgId, owner, budget, limiter, {
+            prefix,
+            consistent: false,
+          }),
+        ),
+      ),
     );
     if (results.some((complete) => !complete)) return { complete: false };
     // Whatever kind the segments do not know, and anything a concurrent writer added meanwhile.
-    return { complete: await this.sweepPartition(this.recordsTable, orgId, owner, budget, limiter, { consistent: true }) };
+    return {
+      complete: await this.sweepPartition(this.recordsTable, orgId, owner, budget, limiter, {
+        consistent: true,
+      }),
+    };
   }
 
   async sweepAudit(orgId: string, owner: string, budget: Budget): Promise<SweepResult> {
     const limiter = new Limiter(this.tuning.batchesInFlight);
-    return { complete: await this.sweepPartition(this.auditTable, orgId, owner, budget, limiter, { consistent: true, kind: 'audit' }) };
+    return {
+      complete: await this.sweepPartition(this.auditTable, orgId, owner, budget, limiter, {
+        consistent: true,
+        kind: 'audit',
+      }),
+    };
   }
 
   async addCounts(orgId: string, owner: string, counts: DeletionCounts): Promise<void> {
@@ -222,7 +275,12 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
                 ExpressionAttributeValues: { ':owner': owner },
               },
             },
-            { Delete: { TableName: this.recordsTable, Key: { pk: PENDING_DELETIONS_PK, sk: pendingOrgSk(orgId) } } },
+            {
+              Delete: {
+                TableName: this.recordsTable,
+                Key: { pk: PENDING_DELETIONS_PK, sk: pendingOrgSk(orgId) },
+              },
+            },
           ],
         }),
       );
@@ -244,7 +302,11 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
           TableName: this.recordsTable,
           Key: { pk: PENDING_DELETIONS_PK, sk: pendingAccountSk(userId) },
           UpdateExpression: `SET kind = :kind, requestedAt = if_not_exists(requestedAt, :at)${hasOrgs ? ' ADD orgIds :orgs' : ''}`,
-          ExpressionAttributeValues: { ':kind': 'pending-account', ':at': requestedAt, ...(hasOrgs ? { ':orgs': new Set(orgIds) } : {}) },
+          ExpressionAttributeValues: {
+            ':kind': 'pending-account',
+            ':at': requestedAt,
+            ...(hasOrgs ? { ':orgs': new Set(orgIds) } : {}),
+          },
         }),
       ),
     );
@@ -252,7 +314,13 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
 
   async accountDeletion(userId: string): Promise<readonly string[] | undefined> {
     const { Item } = await guarded(
-      this.client.send(new GetCommand({ TableName: this.recordsTable, Key: { pk: PENDING_DELETIONS_PK, sk: pendingAccountSk(userId) }, ConsistentRead: true })),
+      this.client.send(
+        new GetCommand({
+          TableName: this.recordsTable,
+          Key: { pk: PENDING_DELETIONS_PK, sk: pendingAccountSk(userId) },
+          ConsistentRead: true,
+        }),
+      ),
     );
     if (Item === undefined) return undefined;
     const orgIds: unknown = Item.orgIds;
@@ -260,7 +328,14 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
   }
 
   async finishAccount(userId: string): Promise<void> {
-    await guarded(this.client.send(new DeleteCommand({ TableName: this.recordsTable, Key: { pk: PENDING_DELETIONS_PK, sk: pendingAccountSk(userId) } })));
+    await guarded(
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.recordsTable,
+          Key: { pk: PENDING_DELETIONS_PK, sk: pendingAccountSk(userId) },
+        }),
+      ),
+    );
   }
 
   /**
@@ -284,9 +359,13 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
         this.client.send(
           new QueryCommand({
             TableName: table,
-            KeyConditionExpression: options.prefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
+            KeyConditionExpression:
+              options.prefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
             ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-            ExpressionAttributeValues: { ':pk': partitionKey, ...(options.prefix === undefined ? {} : { ':prefix': options.prefix }) },
+            ExpressionAttributeValues: {
+              ':pk': partitionKey,
+              ...(options.prefix === undefined ? {} : { ':prefix': options.prefix }),
+            },
             ProjectionExpression: '#pk, #sk',
             Limit: this.tuning.pageSize,
             ConsistentRead: options.consistent,
@@ -302,7 +381,8 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
           await deleteKeys(this.client, table, partitionKey, keys, limiter);
         } catch (error) {
           // Count what did go before giving up, so the deletion record's counts stay exact.
-          if (error instanceof PartialDeleteError && error.deleted.length > 0) await this.addCounts(orgId, owner, countKinds(error.deleted, options.kind));
+          if (error instanceof PartialDeleteError && error.deleted.length > 0)
+            await this.addCounts(orgId, owner, countKinds(error.deleted, options.kind));
           throw error;
         }
         await this.addCounts(orgId, owner, countKinds(keys, options.kind));

@@ -51,7 +51,8 @@ function mapKmsError(error: unknown): unknown {
   if (error instanceof NotFoundException || error instanceof KMSInvalidStateException) {
     return new IntegrityError('The key that wraps the data key is not available');
   }
-  if (error instanceof KMSInternalException || error instanceof DependencyTimeoutException) return new UnavailableError(2, false);
+  if (error instanceof KMSInternalException || error instanceof DependencyTimeoutException)
+    return new UnavailableError(2, false);
   if (error instanceof LimitExceededException) return new UnavailableError(1, true);
   // KMS's request-rate ThrottlingException is not in the service model, so it has no class to test.
   if (error instanceof Error && error.name === 'ThrottlingException') return new UnavailableError(1, true);
@@ -60,7 +61,10 @@ function mapKmsError(error: unknown): unknown {
 
 export class KmsKeys implements Keys {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly inFlight = new Map<string, { readonly orgId: string; readonly promise: Promise<Buffer> }>();
+  private readonly inFlight = new Map<
+    string,
+    { readonly orgId: string; readonly promise: Promise<Buffer> }
+  >();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
@@ -73,20 +77,27 @@ export class KmsKeys implements Keys {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
     this.now = options.now ?? Date.now;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError('maxEntries must be a positive integer');
     if (!(this.ttlMs > 0)) throw new RangeError('ttlMs must be positive');
   }
 
   async generate(orgId: string, keyId: string): Promise<GeneratedDataKey> {
     let output;
     try {
-      output = await this.client.send(new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: { orgId } }));
+      output = await this.client.send(
+        new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: { orgId } }),
+      );
     } catch (error) {
       throw mapKmsError(error);
     }
-    if (output.CiphertextBlob === undefined || output.Plaintext === undefined) throw new Error('KMS GenerateDataKey returned no key');
+    if (output.CiphertextBlob === undefined || output.Plaintext === undefined)
+      throw new Error('KMS GenerateDataKey returned no key');
     const plaintext = Buffer.from(output.Plaintext);
-    const wrapped: WrappedDataKey = { keyId, ciphertext: Buffer.from(output.CiphertextBlob).toString('base64') };
+    const wrapped: WrappedDataKey = {
+      keyId,
+      ciphertext: Buffer.from(output.CiphertextBlob).toString('base64'),
+    };
     // The organization will use the key right away: caching it saves the first Decrypt.
     this.remember(cacheKey(orgId, wrapped), { orgId, plaintext, expiresAt: this.now() + this.ttlMs });
     return { wrapped, plaintext };
@@ -138,7 +149,11 @@ export class KmsKeys implements Keys {
     let output;
     try {
       output = await this.client.send(
-        new DecryptCommand({ CiphertextBlob: Buffer.from(wrapped.ciphertext, 'base64'), KeyId: this.keyId, EncryptionContext: { orgId } }),
+        new DecryptCommand({
+          CiphertextBlob: Buffer.from(wrapped.ciphertext, 'base64'),
+          KeyId: this.keyId,
+          EncryptionContext: { orgId },
+        }),
       );
     } catch (error) {
       throw mapKmsError(error);

@@ -25,9 +25,15 @@ export class KmsDigestSigner implements DigestSigner {
   async sign(sha256: Buffer): Promise<{ signature: string; keyId: string }> {
     if (sha256.length !== 32) throw new RangeError('A SHA-256 digest has 32 bytes');
     const result = await this.client.send(
-      new SignCommand({ KeyId: this.keyId, Message: sha256, MessageType: 'DIGEST', SigningAlgorithm: DIGEST_SIGNING_ALGORITHM }),
+      new SignCommand({
+        KeyId: this.keyId,
+        Message: sha256,
+        MessageType: 'DIGEST',
+        SigningAlgorithm: DIGEST_SIGNING_ALGORITHM,
+      }),
     );
-    if (result.Signature === undefined || result.KeyId === undefined) throw new Error('KMS Sign answered without a signature');
+    if (result.Signature === undefined || result.KeyId === undefined)
+      throw new Error('KMS Sign answered without a signature');
     return { signature: Buffer.from(result.Signature).toString('base64'), keyId: result.KeyId };
   }
 

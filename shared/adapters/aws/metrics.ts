@@ -46,7 +46,11 @@ export function emfLine(values: MetricValues, functionName: string, timestamp: n
     _aws: {
       Timestamp: timestamp,
       CloudWatchMetrics: [
-        { Namespace: METRICS_NAMESPACE, Dimensions: [[METRICS_DIMENSION]], Metrics: names.map((Name) => ({ Name, Unit: 'Count' })) },
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [[METRICS_DIMENSION]],
+          Metrics: names.map((Name) => ({ Name, Unit: 'Count' })),
+        },
       ],
     },
     [METRICS_DIMENSION]: functionName,
@@ -58,7 +62,10 @@ export function emfLine(values: MetricValues, functionName: string, timestamp: n
  * Writes the values as one EMF line. Only inside Lambda (where CloudWatch Logs reads stdout):
  * locally and in tests nothing would turn the line into a metric, it would only be noise.
  */
-export function emitMetrics(values: MetricValues, write: (line: string) => void = (line) => process.stdout.write(line)): void {
+export function emitMetrics(
+  values: MetricValues,
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): void {
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
   if (functionName === undefined || Object.keys(values).length === 0) return;
   write(`${emfLine(values, functionName, Date.now())}\n`);

@@ -40,14 +40,28 @@ export const roleSk = (roleId: string): string => `ROLE#${roleId}`;
 export const orchestrationSk = (orchestrationId: string): string => `ORCH#${orchestrationId}`;
 export const jobSk = (jobId: string): string => `JOB#${jobId}`;
 export const subjectGsiPk = (orgId: string, blindIndex: string): string => `ORG#${orgId}#SUBJ#${blindIndex}`;
-export const orchestrationGsiPk = (orgId: string, orchestrationId: string): string => `ORG#${orgId}#ORCH#${orchestrationId}`;
+export const orchestrationGsiPk = (orgId: string, orchestrationId: string): string =>
+  `ORG#${orgId}#ORCH#${orchestrationId}`;
 /** gsi1 partition of the orchestrations that carry a retention rule (gsi1sk: their orchestrationGsiPk). */
 export const RETENTION_GSI_PK = 'RETENTION';
 /** gsi4 sort key of a job: its creation time, then its id (unique, and ordered like the time). */
 export const retentionGsiSk = (createdAt: string, jobId: string): string => `${createdAt}#${jobId}`;
 
 /** The attribute names of the key and index attributes, which never leave the adapters. */
-export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'kind', 'expiresAt'] as const;
+export const KEY_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+  'kind',
+  'expiresAt',
+] as const;
 
 export function stripKeys<T>(item: Record<string, unknown>): T {
   const copy: Record<string, unknown> = { ...item };

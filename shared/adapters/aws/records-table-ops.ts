@@ -1,5 +1,10 @@
 /** Building blocks every records-table adapter shares. */
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import {
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../ports/audit.ts';
 import type { PagePosition } from '../../ports/page.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
@@ -23,7 +28,12 @@ export function orgIsActive(table: string, orgId: string): WriteOp {
  * Commits `ops` with the audit event; when one of `ops` had its condition fail, throws what
  * `onConditionFailed` makes of its index (nothing was written).
  */
-export async function commitAudited(writer: AuditedWriter, ops: readonly WriteOp[], audit: AuditEntry, onConditionFailed: (index: number) => Error): Promise<void> {
+export async function commitAudited(
+  writer: AuditedWriter,
+  ops: readonly WriteOp[],
+  audit: AuditEntry,
+  onConditionFailed: (index: number) => Error,
+): Promise<void> {
   try {
     await writer.commit(ops, audit.draft, audit.actor);
   } catch (error) {
@@ -38,7 +48,10 @@ export function pagePosition(key: Record<string, unknown> | undefined): PagePosi
 }
 
 /** The pages of a query, following LastEvaluatedKey to the end. */
-export async function* queryPages(client: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> {
+export async function* queryPages(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): AsyncGenerator<QueryCommandOutput> {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await guarded(client.send(new QueryCommand({ ...input, ExclusiveStartKey })));
@@ -48,7 +61,10 @@ export async function* queryPages(client: DynamoDBDocumentClient, input: QueryCo
 }
 
 /** The items of a query as its pages arrive (flat memory for long partitions). */
-export async function* queryItems(client: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<Record<string, unknown>> {
+export async function* queryItems(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): AsyncGenerator<Record<string, unknown>> {
   for await (const page of queryPages(client, input)) yield* page.Items ?? [];
 }
 
@@ -56,14 +72,22 @@ export async function* queryItems(client: DynamoDBDocumentClient, input: QueryCo
  * Every item of a query, collected. For the small, bounded collections of an organization
  * (members, roles, orchestrations, extensions); long lists page to the caller.
  */
-export async function queryAll(client: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+export async function queryAll(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for await (const item of queryItems(client, input)) items.push(item);
   return items;
 }
 
 /** The items of an organization's partition whose sort key starts with `prefix`. */
-export function queryPartition(client: DynamoDBDocumentClient, table: string, orgId: string, prefix: string): Promise<Record<string, unknown>[]> {
+export function queryPartition(
+  client: DynamoDBDocumentClient,
+  table: string,
+  orgId: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
   return queryAll(client, {
     TableName: table,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',

@@ -66,11 +66,14 @@ export class S3Files implements Files {
 
   async presignGet(key: string, seconds: number, downloadName?: string): Promise<string> {
     assertOrgScoped(key);
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) throw new Error('A presigned URL lives 1 s to 7 days');
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS)
+      throw new Error('A presigned URL lives 1 s to 7 days');
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: key,
-      ...(downloadName === undefined ? {} : { ResponseContentDisposition: attachmentDisposition(downloadName) }),
+      ...(downloadName === undefined
+        ? {}
+        : { ResponseContentDisposition: attachmentDisposition(downloadName) }),
     });
     return getSignedUrl(this.client, command, { expiresIn: seconds });
   }
@@ -86,12 +89,21 @@ export class S3Files implements Files {
     let deleted = 0;
     // Always list from the start: what was deleted is gone, so this resumes correctly after a crash too.
     for (;;) {
-      const listed = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: BATCH }));
-      const keys = (listed.Contents ?? []).flatMap((object) => (object.Key !== undefined && object.Key.startsWith(prefix) ? [{ Key: object.Key }] : []));
+      const listed = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: BATCH }),
+      );
+      const keys = (listed.Contents ?? []).flatMap((object) =>
+        object.Key !== undefined && object.Key.startsWith(prefix) ? [{ Key: object.Key }] : [],
+      );
       if (keys.length === 0) return { deleted };
-      const result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
+      const result = await this.client.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }),
+      );
       const failures = result.Errors ?? [];
-      if (failures.length > 0) throw new Error(`Deleting files failed for ${failures.length} object(s) (${failures[0]?.Code ?? 'unknown'})`);
+      if (failures.length > 0)
+        throw new Error(
+          `Deleting files failed for ${failures.length} object(s) (${failures[0]?.Code ?? 'unknown'})`,
+        );
       deleted += keys.length;
     }
   }

@@ -28,7 +28,8 @@ export class SesMailer implements Mailer {
       return { messageId: MessageId };
     } catch (error) {
       if (error instanceof MailDeliveryError) throw error;
-      if (error instanceof SESServiceException) throw new MailDeliveryError(error.name, error.$fault === 'server' || error.$retryable !== undefined);
+      if (error instanceof SESServiceException)
+        throw new MailDeliveryError(error.name, error.$fault === 'server' || error.$retryable !== undefined);
       throw new MailDeliveryError('NetworkError', true);
     }
   }

@@ -6,9 +6,19 @@
  * renewed lease while the run lasts (sqs-message-leases.ts): a run that dies gives it back within
  * one lease. A malformed one is not held: it returns after the queue's own visibility timeout.
  */
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { env } from '../../config.ts';
-import { parseDeletionRequest, type DeletionQueue, type DeletionRequest, type ReceivedDeletion } from '../../ports/deletion-queue.ts';
+import {
+  parseDeletionRequest,
+  type DeletionQueue,
+  type DeletionRequest,
+  type ReceivedDeletion,
+} from '../../ports/deletion-queue.ts';
 import type { MessageLease } from '../../ports/message-lease.ts';
 import { sqs } from './clients.ts';
 import { SqsMessageLeases } from './sqs-message-leases.ts';
@@ -25,22 +35,36 @@ export class SqsDeletionQueue implements DeletionQueue {
   ) {}
 
   async send(request: DeletionRequest): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(request) }));
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(request) }),
+    );
   }
 
   async receive(max: number, waitSeconds: number): Promise<ReceivedDeletion[]> {
     const { Messages } = await this.client.send(
-      new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: Math.min(10, Math.max(1, max)), WaitTimeSeconds: waitSeconds }),
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: Math.min(10, Math.max(1, max)),
+        WaitTimeSeconds: waitSeconds,
+      }),
     );
     const received = (Messages ?? []).flatMap((message) =>
       message.ReceiptHandle === undefined
         ? []
-        : [{ messageId: message.MessageId ?? '', receipt: message.ReceiptHandle, request: parseDeletionRequest(message.Body ?? '') }],
+        : [
+            {
+              messageId: message.MessageId ?? '',
+              receipt: message.ReceiptHandle,
+              request: parseDeletionRequest(message.Body ?? ''),
+            },
+          ],
     );
     this.leases ??= new SqsMessageLeases(this.client, this.queueUrl, this.leaseSeconds());
     const leases = this.leases;
     await Promise.all(
-      received.filter((message) => message.request !== undefined).map(async (message) => this.held.set(message.receipt, await leases.hold(message.receipt))),
+      received
+        .filter((message) => message.request !== undefined)
+        .map(async (message) => this.held.set(message.receipt, await leases.hold(message.receipt))),
     );
     return received;
   }

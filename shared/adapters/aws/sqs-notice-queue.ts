@@ -14,9 +14,13 @@ export class SqsNoticeQueue implements NoticeQueue {
     for (let start = 0; start < notices.length; start += SQS_BATCH) {
       const batch = notices.slice(start, start + SQS_BATCH);
       const { Failed = [] } = await this.client.send(
-        new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((notice, index) => ({ Id: String(index), MessageBody: JSON.stringify(notice) })) }),
+        new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((notice, index) => ({ Id: String(index), MessageBody: JSON.stringify(notice) })),
+        }),
       );
-      if (Failed.length > 0) throw new Error(`${Failed.length} notices were not queued (${Failed[0]?.Code ?? 'unknown'})`);
+      if (Failed.length > 0)
+        throw new Error(`${Failed.length} notices were not queued (${Failed[0]?.Code ?? 'unknown'})`);
     }
   }
 }

@@ -11,6 +11,8 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async send(message: WorkMessage): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }));
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }),
+    );
   }
 }

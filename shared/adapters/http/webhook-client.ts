@@ -16,7 +16,12 @@ import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { assertPublicAddresses, parseWebhookUrl, type WebhookTarget } from '../../domain/ssrf-guard.ts';
 import { SIGNATURE_HEADER, signatureHeader } from '../../domain/webhook-signature.ts';
-import { WebhookUnreachable, type WebhookDelivery, type WebhookResult, type Webhooks } from '../../ports/webhooks.ts';
+import {
+  WebhookUnreachable,
+  type WebhookDelivery,
+  type WebhookResult,
+  type Webhooks,
+} from '../../ports/webhooks.ts';
 
 export interface WebhookClientOptions {
   /** Exact host names allowed to resolve to private addresses: local stack and tests only. */
@@ -34,11 +39,18 @@ export interface WebhookClientOptions {
   readonly backoffBaseMs?: number;
 }
 
-const DEFAULTS = { connectTimeoutMs: 3_000, attemptTimeoutMs: 8_000, deadlineMs: 20_000, maxAttempts: 3, backoffBaseMs: 250 };
+const DEFAULTS = {
+  connectTimeoutMs: 3_000,
+  attemptTimeoutMs: 8_000,
+  deadlineMs: 20_000,
+  maxAttempts: 3,
+  backoffBaseMs: 250,
+};
 /** The vendor's answer body is drained, never read for content; more than this is cut off. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-const systemResolve = async (host: string): Promise<string[]> => (await dnsLookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+const systemResolve = async (host: string): Promise<string[]> =>
+  (await dnsLookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
 
 type AttemptOutcome = { readonly status: number } | { readonly failure: string };
 
@@ -49,7 +61,12 @@ export class WebhookClient implements Webhooks {
   private readonly ca: string[] | undefined;
 
   constructor(private readonly options: WebhookClientOptions = {}) {
-    this.settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([key, value]) => key in DEFAULTS && value !== undefined)) };
+    this.settings = {
+      ...DEFAULTS,
+      ...Object.fromEntries(
+        Object.entries(options).filter(([key, value]) => key in DEFAULTS && value !== undefined),
+      ),
+    };
     this.ca = options.extraCaPem === undefined ? undefined : [...rootCertificates, options.extraCaPem];
   }
 
@@ -64,8 +81,15 @@ export class WebhookClient implements Webhooks {
       assertPublicAddresses(target.host, addresses, this.options.allowedPrivateHosts ?? []);
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      last = await this.attempt(target, addresses, delivery, body, Math.min(this.settings.attemptTimeoutMs, remaining));
-      if ('status' in last && !isRetryableStatus(last.status)) return { status: last.status, attempts: attempt };
+      last = await this.attempt(
+        target,
+        addresses,
+        delivery,
+        body,
+        Math.min(this.settings.attemptTimeoutMs, remaining),
+      );
+      if ('status' in last && !isRetryableStatus(last.status))
+        return { status: last.status, attempts: attempt };
       if (attempt === this.settings.maxAttempts) break;
       const backoff = this.settings.backoffBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
       if (Date.now() + backoff >= deadline) break;
@@ -85,11 +109,18 @@ export class WebhookClient implements Webhooks {
     }
   }
 
-  private attempt(target: WebhookTarget, addresses: readonly string[], delivery: WebhookDelivery, body: Buffer, timeoutMs: number): Promise<AttemptOutcome> {
+  private attempt(
+    target: WebhookTarget,
+    addresses: readonly string[],
+    delivery: WebhookDelivery,
+    body: Buffer,
+    timeoutMs: number,
+  ): Promise<AttemptOutcome> {
     // Connect only to what the guard vetted, whichever form the socket asks for.
     const pinned: LookupFunction = (_host, options, callback) => {
       const entries = addresses.map((address) => ({ address, family: isIP(address) }));
-      if (options.all === true) (callback as (error: null, entries: { address: string; family: number }[]) => void)(null, entries);
+      if (options.all === true)
+        (callback as (error: null, entries: { address: string; family: number }[]) => void)(null, entries);
       else callback(null, entries[0]!.address, entries[0]!.family);
     };
     const options: RequestOptions = {

@@ -12,7 +12,11 @@ const none = z.literal('none');
 
 export const recordsQuery = z.strictObject({ format: z.enum(['json', 'csv', 'xlsx']).default('json') });
 
-const retention = z.object({ days: z.number().int(), from: z.enum(['created', 'updated', 'final_stage']), action: z.enum(['delete', 'anonymize']) });
+const retention = z.object({
+  days: z.number().int(),
+  from: z.enum(['created', 'updated', 'final_stage']),
+  action: z.enum(['delete', 'anonymize']),
+});
 
 export const processingRecord = z
   .object({
@@ -25,14 +29,37 @@ export const processingRecord = z
         purpose: z.string(),
         legalBasis: z.union([z.enum(LEGAL_BASES), notStated]),
         subjectCategory: z.string(),
-        personalData: z.array(z.object({ id: z.string(), label: z.string(), type: z.string(), personal: z.boolean(), encrypted: z.boolean(), subject: z.boolean() })),
+        personalData: z.array(
+          z.object({
+            id: z.string(),
+            label: z.string(),
+            type: z.string(),
+            personal: z.boolean(),
+            encrypted: z.boolean(),
+            subject: z.boolean(),
+          }),
+        ),
         recipients: z.array(
-          z.object({ extensionId: z.string(), name: z.string(), vendor: z.string(), purpose: z.string(), consentVersion: z.number().int(), consentedAt: z.string(), fields: z.array(z.string()) }),
+          z.object({
+            extensionId: z.string(),
+            name: z.string(),
+            vendor: z.string(),
+            purpose: z.string(),
+            consentVersion: z.number().int(),
+            consentedAt: z.string(),
+            fields: z.array(z.string()),
+          }),
         ),
         retention: z.union([retention, none]),
         security: z.object({
           encryptedFields: z.array(z.string()),
-          accessLimits: z.union([z.object({ roles: z.array(z.object({ id: z.string(), name: z.string() })), users: z.array(z.string()) }), none]),
+          accessLimits: z.union([
+            z.object({
+              roles: z.array(z.object({ id: z.string(), name: z.string() })),
+              users: z.array(z.string()),
+            }),
+            none,
+          ]),
         }),
       }),
     ),
@@ -41,7 +68,9 @@ export const processingRecord = z
 
 export const incidentScopeBody = z.strictObject({
   from: time.meta({ description: 'Start of the window (ISO 8601), inclusive' }),
-  to: time.meta({ description: `End of the window (ISO 8601), inclusive; at most ${MAX_WINDOW_DAYS} days after from` }),
+  to: time.meta({
+    description: `End of the window (ISO 8601), inclusive; at most ${MAX_WINDOW_DAYS} days after from`,
+  }),
   actor: userId.optional().meta({ description: 'Only events of this user id' }),
   // One string schema, not a union of ipv4 and ipv6: both would show as the same `format: ip` in the document.
   sourceIp: z
@@ -50,31 +79,70 @@ export const incidentScopeBody = z.strictObject({
     .refine((value) => isIP(value) !== 0, 'Must be an IPv4 or IPv6 address')
     .optional()
     .meta({ description: 'Only events from this source address (IPv4 or IPv6)' }),
-  limit: z.number().int().min(1).max(1000).default(100).meta({ description: 'Events and jobs listed per page; counts always cover the whole window' }),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .meta({ description: 'Events and jobs listed per page; counts always cover the whole window' }),
   cursor: z.string().min(1).max(2048).optional(),
 });
 
-const disclosureCounts = z.object({ read: z.number().int(), export: z.number().int(), share: z.number().int(), download: z.number().int(), access: z.number().int() });
+const disclosureCounts = z.object({
+  read: z.number().int(),
+  export: z.number().int(),
+  share: z.number().int(),
+  download: z.number().int(),
+  access: z.number().int(),
+});
 
 export const incidentScope = z
   .object({
-    window: z.object({ from: z.string(), to: z.string(), actor: z.string().nullable(), sourceIp: z.string().nullable() }),
-    events: z.object({ count: z.number().int(), byAction: z.record(z.string(), z.number().int()), items: z.array(auditEvent) }),
+    window: z.object({
+      from: z.string(),
+      to: z.string(),
+      actor: z.string().nullable(),
+      sourceIp: z.string().nullable(),
+    }),
+    events: z.object({
+      count: z.number().int(),
+      byAction: z.record(z.string(), z.number().int()),
+      items: z.array(auditEvent),
+    }),
     jobs: z.object({
       count: z.number().int(),
-      items: z.array(z.object({ jobId: z.string(), orchestrationId: z.string().nullable(), disclosedBy: z.array(z.enum(['read', 'export', 'share', 'download', 'access'])) })),
+      items: z.array(
+        z.object({
+          jobId: z.string(),
+          orchestrationId: z.string().nullable(),
+          disclosedBy: z.array(z.enum(['read', 'export', 'share', 'download', 'access'])),
+        }),
+      ),
     }),
-    subjects: z.object({ count: z.number().int().meta({ description: 'Distinct data subjects, counted by the blind index of their email' }) }),
+    subjects: z.object({
+      count: z
+        .number()
+        .int()
+        .meta({ description: 'Distinct data subjects, counted by the blind index of their email' }),
+    }),
     categories: z.array(
       z.object({
         orchestrationId: z.string(),
         name: z.string(),
         subjectCategory: z.string(),
-        personalData: z.array(z.object({ id: z.string(), label: z.string(), type: z.string(), encrypted: z.boolean() })),
+        personalData: z.array(
+          z.object({ id: z.string(), label: z.string(), type: z.string(), encrypted: z.boolean() }),
+        ),
       }),
     ),
     article33: z.object({
-      natureOfBreach: z.object({ window: z.object({ from: z.string(), to: z.string() }), actor: z.string().nullable(), sourceIp: z.string().nullable(), disclosures: disclosureCounts }),
+      natureOfBreach: z.object({
+        window: z.object({ from: z.string(), to: z.string() }),
+        actor: z.string().nullable(),
+        sourceIp: z.string().nullable(),
+        disclosures: disclosureCounts,
+      }),
       subjectCategories: z.array(z.string()),
       approximateSubjects: z.number().int(),
       dataCategories: z.array(z.string()),
@@ -96,7 +164,8 @@ export const accountabilityRoutes = {
     path: '/v1/orgs/{orgId}/records-of-processing',
     fn: 'api-accountability',
     tag: 'Accountability',
-    summary: 'The Art. 30(1) record of processing activities, generated from the orchestrations, consents, access limits and retention rules, as JSON, CSV or XLSX (owners and admins; audited)',
+    summary:
+      'The Art. 30(1) record of processing activities, generated from the orchestrations, consents, access limits and retention rules, as JSON, CSV or XLSX (owners and admins; audited)',
     auth: 'jwt',
     params: orgParams,
     query: recordsQuery,
@@ -105,8 +174,12 @@ export const accountabilityRoutes = {
     audit: 'processing.record',
     answers: {
       200: {
-        description: 'The record: JSON, or for `format=csv|xlsx` a file as an attachment (Content-Disposition names it)',
-        content: { 'text/csv': 'text', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'binary' },
+        description:
+          'The record: JSON, or for `format=csv|xlsx` a file as an attachment (Content-Disposition names it)',
+        content: {
+          'text/csv': 'text',
+          'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'binary',
+        },
       },
     },
   },

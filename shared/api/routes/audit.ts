@@ -12,7 +12,11 @@ const timeRange = {
 export const auditListQuery = listQuery.extend({
   ...timeRange,
   actor: userId.optional().meta({ description: "The acting user's id" }),
-  action: z.string().max(64).regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'Not an audit action').optional(),
+  action: z
+    .string()
+    .max(64)
+    .regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'Not an audit action')
+    .optional(),
   resource: z
     .string()
     .max(200)
@@ -31,16 +35,26 @@ export const auditExportQuery = z
 export const auditEvent = z
   .object({
     id: z.string(),
-    seq: z.number().int().nullable().meta({ description: 'Position in the chain; null until the sequencer reaches the event (about a second)' }),
+    seq: z.number().int().nullable().meta({
+      description: 'Position in the chain; null until the sequencer reaches the event (about a second)',
+    }),
     at: z.string(),
-    actor: z.object({ userId: z.string(), email: z.string().nullable().meta({ description: 'null once erased' }) }),
+    actor: z.object({
+      userId: z.string(),
+      email: z.string().nullable().meta({ description: 'null once erased' }),
+    }),
     action: z.string(),
     resource: z.object({ type: z.string(), id: z.string() }),
     outcome: z.enum(['success', 'denied', 'failure']),
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),
     requestId: z.string(),
-    changes: z.object({ fields: z.array(z.string()), values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional() }).optional(),
+    changes: z
+      .object({
+        fields: z.array(z.string()),
+        values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+      })
+      .optional(),
     detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
   .meta({ id: 'AuditEvent' });
@@ -50,26 +64,73 @@ export const auditVerification = z
     valid: z.boolean(),
     events: z.number().int().meta({ description: 'Events verified' }),
     digests: z.number().int().meta({ description: 'Signed digests verified' }),
-    firstBrokenAt: z.number().int().optional().meta({ description: 'Sequence number of the first event that does not verify' }),
-    reason: z.enum(['chain', 'head', 'digest', 'signature', 'missing-start', 'stray', 'unsequenced']).optional(),
+    firstBrokenAt: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'Sequence number of the first event that does not verify' }),
+    reason: z
+      .enum(['chain', 'head', 'digest', 'signature', 'missing-start', 'stray', 'unsequenced'])
+      .optional(),
   })
   .meta({ id: 'AuditVerification' });
 
 export const auditRoutes = {
-  listAudit: { method: 'GET', operationId: 'listAuditEvents', path: '/v1/orgs/{orgId}/audit', fn: 'api-audit', tag: 'Audit', summary: 'Audit events, newest first (owner or audit.read)', auth: 'jwt', params: orgParams, query: auditListQuery, status: 200, response: pageOf(auditEvent) },
+  listAudit: {
+    method: 'GET',
+    operationId: 'listAuditEvents',
+    path: '/v1/orgs/{orgId}/audit',
+    fn: 'api-audit',
+    tag: 'Audit',
+    summary: 'Audit events, newest first (owner or audit.read)',
+    auth: 'jwt',
+    params: orgParams,
+    query: auditListQuery,
+    status: 200,
+    response: pageOf(auditEvent),
+  },
   exportAudit: {
     method: 'GET',
     operationId: 'exportAuditLog',
     path: '/v1/orgs/{orgId}/audit/export',
     fn: 'api-audit',
     tag: 'Audit',
-    summary: 'The audit log of a time range as CSV, or the whole chain as JSON lines for the offline verifier',
+    summary:
+      'The audit log of a time range as CSV, or the whole chain as JSON lines for the offline verifier',
     auth: 'jwt',
     params: orgParams,
     query: auditExportQuery,
     status: 200,
-    answers: { 200: { description: 'The file: text/csv, or application/x-ndjson (one event a line) for `format=jsonl`', content: { 'text/csv': 'text', 'application/x-ndjson': 'text' }, headers: ['content-disposition'] } },
+    answers: {
+      200: {
+        description: 'The file: text/csv, or application/x-ndjson (one event a line) for `format=jsonl`',
+        content: { 'text/csv': 'text', 'application/x-ndjson': 'text' },
+        headers: ['content-disposition'],
+      },
+    },
   },
-  verifyAudit: { method: 'GET', operationId: 'verifyAuditLog', path: '/v1/orgs/{orgId}/audit/verify', fn: 'api-audit', tag: 'Audit', summary: "Re-walks the organization's audit chain and its signed digests", auth: 'jwt', params: orgParams, status: 200, response: auditVerification },
-  auditPublicKey: { method: 'GET', operationId: 'getAuditPublicKey', path: '/v1/orgs/{orgId}/audit/public-key', fn: 'api-audit', tag: 'Audit', summary: 'The public key (PEM) that verifies the signed digests offline', auth: 'jwt', params: orgParams, status: 200, response: z.object({ publicKeyPem: z.string() }) },
+  verifyAudit: {
+    method: 'GET',
+    operationId: 'verifyAuditLog',
+    path: '/v1/orgs/{orgId}/audit/verify',
+    fn: 'api-audit',
+    tag: 'Audit',
+    summary: "Re-walks the organization's audit chain and its signed digests",
+    auth: 'jwt',
+    params: orgParams,
+    status: 200,
+    response: auditVerification,
+  },
+  auditPublicKey: {
+    method: 'GET',
+    operationId: 'getAuditPublicKey',
+    path: '/v1/orgs/{orgId}/audit/public-key',
+    fn: 'api-audit',
+    tag: 'Audit',
+    summary: 'The public key (PEM) that verifies the signed digests offline',
+    auth: 'jwt',
+    params: orgParams,
+    status: 200,
+    response: z.object({ publicKeyPem: z.string() }),
+  },
 } as const satisfies Record<string, RouteDefinition>;

@@ -16,7 +16,8 @@ export const downloadRoutes = {
     path: '/v1/backups/{backupId}/download',
     fn: 'download',
     tag: 'Data portability',
-    summary: 'The emailed link: an HTML page asking for the backup password (404 unknown link, 410 expired or revoked: the owner who asked is no longer an owner, 423 locked)',
+    summary:
+      'The emailed link: an HTML page asking for the backup password (404 unknown link, 410 expired or revoked: the owner who asked is no longer an owner, 423 locked)',
     auth: 'none',
     params: linkParams,
     query: downloadQuery,
@@ -34,14 +35,18 @@ export const downloadRoutes = {
     path: '/v1/backups/{backupId}/download',
     fn: 'download',
     tag: 'Data portability',
-    summary: 'Checks the password: 303 to a presigned S3 URL valid for minutes; 401 wrong (tries left), 423 after 5 wrong tries, 410 expired or revoked (the owner who asked is no longer an owner)',
+    summary:
+      'Checks the password: 303 to a presigned S3 URL valid for minutes; 401 wrong (tries left), 423 after 5 wrong tries, 410 expired or revoked (the owner who asked is no longer an owner)',
     auth: 'none',
     params: linkParams,
     body: downloadForm,
     bodyEncoding: 'form',
     status: 303,
     answers: {
-      303: { description: 'The password is right: to a presigned S3 URL of the ZIP, valid for minutes', headers: ['location'] },
+      303: {
+        description: 'The password is right: to a presigned S3 URL of the ZIP, valid for minutes',
+        headers: ['location'],
+      },
       401: page('A wrong password; the page says how many tries are left'),
       404: page('An unknown link or token'),
       410: page('The link has expired (7 days)'),

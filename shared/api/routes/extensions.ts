@@ -12,15 +12,22 @@ const shareParams = z.object({ orgId: id, jobId: id, extensionId });
 
 const consentField = z
   .object({ orchestrationId: z.string(), fieldId: z.string(), personal: z.boolean() })
-  .meta({ id: 'ConsentField', description: 'A field a consent covers, and whether it held personal data when consent was given' });
+  .meta({
+    id: 'ConsentField',
+    description: 'A field a consent covers, and whether it held personal data when consent was given',
+  });
 
 export const consentRecord = z
   .object({
     extensionId: z.string(),
-    version: z.number().int().meta({ description: 'Grants and withdrawals of one extension are numbered 1, 2, …; each is kept as history' }),
+    version: z.number().int().meta({
+      description: 'Grants and withdrawals of one extension are numbered 1, 2, …; each is kept as history',
+    }),
     fields: z.array(consentField),
     purpose: z.string(),
-    webhookUrl: z.string().optional().meta({ description: 'The organization’s own endpoint, for extensions whose webhook is per organization' }),
+    webhookUrl: z.string().optional().meta({
+      description: 'The organization’s own endpoint, for extensions whose webhook is per organization',
+    }),
     grantedBy: z.string().meta({ description: 'User id of the member who consented' }),
     grantedAt: z.string(),
   })
@@ -48,14 +55,24 @@ export const extension = z
       z.object({ kind: z.literal('fixed'), url: z.string() }),
       z.object({ kind: z.literal('per-organization'), example: z.string() }),
     ]),
-    consent: consentRecord.nullable().meta({ description: 'The consent in force (fields of orchestrations you cannot see are left out), or null' }),
-    tokenStored: z.boolean().meta({ description: 'Whether a vendor token is stored; the token itself is never returned' }),
+    consent: consentRecord.nullable().meta({
+      description: 'The consent in force (fields of orchestrations you cannot see are left out), or null',
+    }),
+    tokenStored: z
+      .boolean()
+      .meta({ description: 'Whether a vendor token is stored; the token itself is never returned' }),
     tokenSetAt: z.string().nullable(),
   })
   .meta({ id: 'Extension' });
 
 export const withdrawalRecord = z
-  .object({ extensionId: z.string(), version: z.number().int(), withdrawnBy: z.string(), withdrawnAt: z.string(), tokenDeleted: z.boolean() })
+  .object({
+    extensionId: z.string(),
+    version: z.number().int(),
+    withdrawnBy: z.string(),
+    withdrawnAt: z.string(),
+    tokenDeleted: z.boolean(),
+  })
   .meta({ id: 'ConsentWithdrawal' });
 
 export const consentBody = z
@@ -64,9 +81,15 @@ export const consentBody = z
       .array(z.strictObject({ orchestrationId: id, fieldId }))
       .min(1)
       .max(100)
-      .meta({ description: "Each field by its orchestration and id. It must exist, be visible to you, and have a type within the extension's data categories (400 otherwise)." }),
+      .meta({
+        description:
+          "Each field by its orchestration and id. It must exist, be visible to you, and have a type within the extension's data categories (400 otherwise).",
+      }),
     purpose: label(500).meta({ description: 'Why the data is shared, as recorded with the consent' }),
-    webhookUrl: z.string().max(2048).optional().meta({ description: 'Required for extensions whose webhook is per organization (must match their pattern, https); refused for the others' }),
+    webhookUrl: z.string().max(2048).optional().meta({
+      description:
+        'Required for extensions whose webhook is per organization (must match their pattern, https); refused for the others',
+    }),
   })
   .meta({ id: 'ConsentRequest' });
 
@@ -85,7 +108,9 @@ export const tokenBody = z
 export const shareResult = z
   .object({
     shared: z.array(z.string()).meta({ description: 'The field ids sent (values are not echoed)' }),
-    vendorStatus: z.number().int().meta({ description: "The vendor's final HTTP status; 2xx means accepted. Redirects are not followed." }),
+    vendorStatus: z.number().int().meta({
+      description: "The vendor's final HTTP status; 2xx means accepted. Redirects are not followed.",
+    }),
   })
   .meta({ id: 'ShareResult' });
 
@@ -109,14 +134,18 @@ export const extensionRoutes = {
     path: '/v1/orgs/{orgId}/extensions/{extensionId}/consent',
     fn: 'api-extensions',
     tag: 'Extensions',
-    summary: 'Consent to share these fields with the extension for this purpose (extensions.manage): a new version replaces the current consent; history is kept',
+    summary:
+      'Consent to share these fields with the extension for this purpose (extensions.manage): a new version replaces the current consent; history is kept',
     auth: 'jwt',
     params: extensionParams,
     body: consentBody,
     status: 201,
     response: grantedConsent,
     audit: 'extension.consent',
-    example: { fields: [{ orchestrationId: '01JF6Q0Y7W3V5T8N2M4K6H8G0D', fieldId: 'customer_email' }], purpose: 'Send repair status updates by email' },
+    example: {
+      fields: [{ orchestrationId: '01JF6Q0Y7W3V5T8N2M4K6H8G0D', fieldId: 'customer_email' }],
+      purpose: 'Send repair status updates by email',
+    },
   },
   setToken: {
     method: 'PUT',
@@ -124,7 +153,8 @@ export const extensionRoutes = {
     path: '/v1/orgs/{orgId}/extensions/{extensionId}/token',
     fn: 'api-extensions',
     tag: 'Extensions',
-    summary: "Store the vendor's token (extensions.manage), sealed with the organization's key; never returned. Credentials are refused (400), see the body schema",
+    summary:
+      "Store the vendor's token (extensions.manage), sealed with the organization's key; never returned. Credentials are refused (400), see the body schema",
     auth: 'jwt',
     params: extensionParams,
     body: tokenBody,
@@ -138,7 +168,8 @@ export const extensionRoutes = {
     path: '/v1/orgs/{orgId}/extensions/{extensionId}',
     fn: 'api-extensions',
     tag: 'Extensions',
-    summary: 'Withdraw the consent and delete the token (extensions.manage), in one step; 404 when there is neither',
+    summary:
+      'Withdraw the consent and delete the token (extensions.manage), in one step; 404 when there is neither',
     auth: 'jwt',
     params: extensionParams,
     status: 200,
@@ -162,7 +193,10 @@ export const extensionRoutes = {
     audit: 'job.share',
     answers: {
       409: 'Not shared: `/restricted`, `/consent-required`, `/token-required`, `/webhook-refused` or `/nothing-to-share`',
-      503: { description: 'The vendor cannot be reached; retry after the time given', headers: ['retry-after'] },
+      503: {
+        description: 'The vendor cannot be reached; retry after the time given',
+        headers: ['retry-after'],
+      },
     },
   },
 } as const satisfies Record<string, RouteDefinition>;

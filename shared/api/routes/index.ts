@@ -15,4 +15,19 @@ import { roleRoutes } from './roles.ts';
 import { subjectRoutes } from './subjects.ts';
 import { recipientRoutes } from './recipients.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [orgRoutes, keyRoutes, roleRoutes, orchestrationRoutes, jobRoutes, subjectRoutes, auditRoutes, portabilityRoutes, downloadRoutes, extensionRoutes, accountabilityRoutes, recipientRoutes, requestRoutes, openApiRoutes].flatMap((group) => Object.values(group));
+export const ROUTES: readonly RouteDefinition[] = [
+  orgRoutes,
+  keyRoutes,
+  roleRoutes,
+  orchestrationRoutes,
+  jobRoutes,
+  subjectRoutes,
+  auditRoutes,
+  portabilityRoutes,
+  downloadRoutes,
+  extensionRoutes,
+  accountabilityRoutes,
+  recipientRoutes,
+  requestRoutes,
+  openApiRoutes,
+].flatMap((group) => Object.values(group));

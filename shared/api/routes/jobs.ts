@@ -18,7 +18,9 @@ const storableNumber = z
 const value = z.union([z.string().max(10_000), storableNumber]);
 /** Strict bodies: `ownerId`, `orgId`, `restricted`, `version` (mass assignment) are a 400. */
 export const createJobBody = z.strictObject({ fields: z.record(fieldId, value) });
-export const updateJobBody = z.strictObject({ fields: z.record(fieldId, value.nullable()).meta({ description: 'null clears a value' }) });
+export const updateJobBody = z.strictObject({
+  fields: z.record(fieldId, value.nullable()).meta({ description: 'null clears a value' }),
+});
 export const transitionBody = z.strictObject({ stage: z.string().min(1).max(64) });
 
 export const job = z
@@ -27,9 +29,14 @@ export const job = z
     orchestrationId: z.string(),
     ownerId: z.string(),
     stage: z.string(),
-    fields: z.record(z.string(), z.union([z.string(), z.number()])).meta({ description: 'Fields hidden from the caller are absent' }),
+    fields: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .meta({ description: 'Fields hidden from the caller are absent' }),
     restricted: z.boolean(),
-    legalHold: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional().meta({ description: 'Present while the job is under legal hold' }),
+    legalHold: z
+      .object({ reason: z.string(), at: z.string(), by: z.string() })
+      .optional()
+      .meta({ description: 'Present while the job is under legal hold' }),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -62,11 +69,13 @@ export const holdState = z
   })
   .meta({ id: 'JobHold' });
 
-const etagNote = 'The ETag header carries the version; send it as If-Match to change only what you read (412 when stale).';
+const etagNote =
+  'The ETag header carries the version; send it as If-Match to change only what you read (412 when stale).';
 /** Answers that carry the job's version. */
 const withEtag = { description: 'OK; the ETag header carries the version', headers: ['etag'] } as const;
 const stale = 'If-Match names another version: the job changed since you read it';
-const restricted = 'The job is restricted (`type` ends in `/restricted`), or changed by others at the same time';
+const restricted =
+  'The job is restricted (`type` ends in `/restricted`), or changed by others at the same time';
 
 export const jobRoutes = {
   createJob: {
@@ -75,7 +84,8 @@ export const jobRoutes = {
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs',
     fn: 'api-jobs',
     tag: 'Jobs',
-    summary: 'Create a job in the first stage; the caller owns it. Values are validated against their field types (400 naming the field)',
+    summary:
+      'Create a job in the first stage; the caller owns it. Values are validated against their field types (400 naming the field)',
     auth: 'jwt',
     params: orchestrationParams,
     body: createJobBody,
@@ -91,14 +101,27 @@ export const jobRoutes = {
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}/jobs',
     fn: 'api-jobs',
     tag: 'Jobs',
-    summary: 'Jobs of an orchestration, oldest first: all of them with jobs.read_all, otherwise the caller\'s own',
+    summary:
+      "Jobs of an orchestration, oldest first: all of them with jobs.read_all, otherwise the caller's own",
     auth: 'jwt',
     params: orchestrationParams,
     query: listQuery,
     status: 200,
     response: pageOf(job),
   },
-  getJob: { method: 'GET', operationId: 'getJob', path: '/v1/orgs/{orgId}/jobs/{jobId}', fn: 'api-jobs', tag: 'Jobs', summary: `One job. ${etagNote}`, auth: 'jwt', params: jobParams, status: 200, response: job, answers: { 200: withEtag } },
+  getJob: {
+    method: 'GET',
+    operationId: 'getJob',
+    path: '/v1/orgs/{orgId}/jobs/{jobId}',
+    fn: 'api-jobs',
+    tag: 'Jobs',
+    summary: `One job. ${etagNote}`,
+    auth: 'jwt',
+    params: jobParams,
+    status: 200,
+    response: job,
+    answers: { 200: withEtag },
+  },
   updateJob: {
     method: 'PATCH',
     operationId: 'updateJob',
@@ -126,7 +149,10 @@ export const jobRoutes = {
     params: jobParams,
     status: 204,
     audit: 'job.delete',
-    answers: { 409: 'The job is restricted (`type` ends in `/restricted`) or under a legal hold (`/held`), or changed by others at the same time', 412: stale },
+    answers: {
+      409: 'The job is restricted (`type` ends in `/restricted`) or under a legal hold (`/held`), or changed by others at the same time',
+      412: stale,
+    },
   },
   transitionJob: {
     method: 'POST',
@@ -175,7 +201,10 @@ export const jobRoutes = {
     status: 200,
     response: restrictionState,
     audit: 'job.restriction_lift',
-    answers: { 200: withEtag, 409: 'The job is not restricted (`type` ends in `/not-restricted`), or changed by others at the same time' },
+    answers: {
+      200: withEtag,
+      409: 'The job is not restricted (`type` ends in `/not-restricted`), or changed by others at the same time',
+    },
     example: { reason: 'Accuracy confirmed with the customer' },
   },
   placeHold: {
@@ -185,7 +214,7 @@ export const jobRoutes = {
     fn: 'api-jobs',
     tag: 'Jobs',
     summary:
-      'Place a legal hold on a job (Art. 17(3)(e), records.hold): it is kept whatever retention, a subject\'s erasure request, its deletion or its orchestration\'s deletion would do (the last two answer 409); deleting the organization still erases it. Holding again replaces the reason. The reason is audited and may not contain an email address',
+      "Place a legal hold on a job (Art. 17(3)(e), records.hold): it is kept whatever retention, a subject's erasure request, its deletion or its orchestration's deletion would do (the last two answer 409); deleting the organization still erases it. Holding again replaces the reason. The reason is audited and may not contain an email address",
     auth: 'jwt',
     params: jobParams,
     body: holdBody,
@@ -200,7 +229,8 @@ export const jobRoutes = {
     path: '/v1/orgs/{orgId}/jobs/{jobId}/hold',
     fn: 'api-jobs',
     tag: 'Jobs',
-    summary: 'Lift the legal hold of a job (records.hold); the body, with a reason to audit, is optional. 409 (`/not-held`) when the job is not held',
+    summary:
+      'Lift the legal hold of a job (records.hold); the body, with a reason to audit, is optional. 409 (`/not-held`) when the job is not held',
     auth: 'jwt',
     params: jobParams,
     body: holdLiftBody,

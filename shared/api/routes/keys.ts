@@ -7,8 +7,13 @@ const orgParams = z.object({ orgId: id });
 
 export const keyRotation = z
   .object({
-    keyId: z.string().meta({ description: 'The new data key version (`k2`, `k3`, …); every value sealed from now on names it' }),
-    versions: z.number().int().meta({ description: 'Data key versions the organization holds, the new one included; older ones keep opening what they sealed' }),
+    keyId: z.string().meta({
+      description: 'The new data key version (`k2`, `k3`, …); every value sealed from now on names it',
+    }),
+    versions: z.number().int().meta({
+      description:
+        'Data key versions the organization holds, the new one included; older ones keep opening what they sealed',
+    }),
   })
   .meta({ id: 'KeyRotation' });
 

@@ -1,4 +1,10 @@
-import { definitionIssues, FIELD_TYPES, LEGAL_BASES, RETENTION_ACTIONS, RETENTION_BASES } from '../../domain/orchestration.ts';
+import {
+  definitionIssues,
+  FIELD_TYPES,
+  LEGAL_BASES,
+  RETENTION_ACTIONS,
+  RETENTION_BASES,
+} from '../../domain/orchestration.ts';
 import { id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
@@ -6,7 +12,12 @@ const orgParams = z.object({ orgId: id });
 const orchestrationParams = z.object({ orgId: id, orchestrationId: id });
 
 /** Field ids are stable identifiers: they key values, field permissions and exports. */
-export const fieldId = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'Field ids are lower-case letters, digits and _ (1–64, starting with a letter)');
+export const fieldId = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]{0,63}$/,
+    'Field ids are lower-case letters, digits and _ (1–64, starting with a letter)',
+  );
 
 /** A field as a client sends it: the flags default to false. */
 const fieldDefinitionInput = z
@@ -22,33 +33,59 @@ const fieldDefinitionInput = z
 
 /** A field as the service answers it: every flag present. */
 const fieldDefinition = z
-  .object({ id: z.string(), label: z.string(), type: z.enum(FIELD_TYPES), personal: z.boolean(), encrypted: z.boolean(), subject: z.boolean() })
+  .object({
+    id: z.string(),
+    label: z.string(),
+    type: z.enum(FIELD_TYPES),
+    personal: z.boolean(),
+    encrypted: z.boolean(),
+    subject: z.boolean(),
+  })
   .meta({ id: 'FieldDefinition' });
 
 const stages = z.array(label(64)).min(1).max(50);
 const fields = z.array(fieldDefinitionInput).max(100);
 const roleRef = z.union([z.enum(['owner', 'admin', 'member']), id]);
-const accessInput = z.strictObject({ roles: z.array(roleRef).max(100).default([]), users: z.array(userId).max(1000).default([]) }).meta({ id: 'OrchestrationAccessInput' });
-const access = z.object({ roles: z.array(z.string()), users: z.array(z.string()) }).meta({ id: 'OrchestrationAccess' });
+const accessInput = z
+  .strictObject({
+    roles: z.array(roleRef).max(100).default([]),
+    users: z.array(userId).max(1000).default([]),
+  })
+  .meta({ id: 'OrchestrationAccessInput' });
+const access = z
+  .object({ roles: z.array(z.string()), users: z.array(z.string()) })
+  .meta({ id: 'OrchestrationAccess' });
 
 /** Up to 100 years: long enough for any statutory period, short enough that dates stay dates. */
 const retention = z
   .strictObject({
     days: z.number().int().min(1).max(36_500),
-    from: z.enum(RETENTION_BASES).meta({ description: 'created, last updated, or entered the final stage (the last of `stages`)' }),
-    action: z.enum(RETENTION_ACTIONS).meta({ description: 'delete the job, or anonymize it (personal fields and the subject link removed)' }),
+    from: z
+      .enum(RETENTION_BASES)
+      .meta({ description: 'created, last updated, or entered the final stage (the last of `stages`)' }),
+    action: z.enum(RETENTION_ACTIONS).meta({
+      description: 'delete the job, or anonymize it (personal fields and the subject link removed)',
+    }),
   })
-  .meta({ id: 'RetentionRule', description: 'Applied by the clean-up cycle; jobs under legal hold are kept' });
+  .meta({
+    id: 'RetentionRule',
+    description: 'Applied by the clean-up cycle; jobs under legal hold are kept',
+  });
 
 /** What the record of processing (Art. 30) says of an orchestration; each optional, "not stated" when absent. */
 const processing = {
   purpose: label(500).meta({ description: 'Why the jobs are processed (Art. 30(1)(b))' }),
   legalBasis: z.enum(LEGAL_BASES).meta({ description: 'The lawful basis of GDPR Art. 6(1)' }),
-  subjectCategory: label(200).meta({ description: 'Whom the jobs are about, e.g. "customers" (Art. 30(1)(c))' }),
+  subjectCategory: label(200).meta({
+    description: 'Whom the jobs are about, e.g. "customers" (Art. 30(1)(c))',
+  }),
 };
 
 /** The cross-field rules (unique ids and stages, one email subject field) as schema issues with paths. */
-const definitionRules = (value: { fields?: z.output<typeof fields> | undefined; stages?: z.output<typeof stages> | undefined }, ctx: z.RefinementCtx): void => {
+const definitionRules = (
+  value: { fields?: z.output<typeof fields> | undefined; stages?: z.output<typeof stages> | undefined },
+  ctx: z.RefinementCtx,
+): void => {
   for (const issue of definitionIssues({ fields: value.fields ?? [], stages: value.stages ?? ['-'] })) {
     ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('.').slice(1) });
   }
@@ -117,7 +154,8 @@ export const orchestrationRoutes = {
     path: '/v1/orgs/{orgId}/orchestrations',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
-    summary: 'Create an orchestration (orchestrations.manage). Field ids are stable; at most one subject field, of type email and personal; stages unique, jobs start in the first',
+    summary:
+      'Create an orchestration (orchestrations.manage). Field ids are stable; at most one subject field, of type email and personal; stages unique, jobs start in the first',
     auth: 'jwt',
     params: orgParams,
     body: createOrchestrationBody,
@@ -128,13 +166,31 @@ export const orchestrationRoutes = {
       name: 'Repairs',
       stages: ['received', 'repairing', 'done'],
       fields: [
-        { id: 'customer_email', label: 'Customer email', type: 'email', personal: true, encrypted: true, subject: true },
+        {
+          id: 'customer_email',
+          label: 'Customer email',
+          type: 'email',
+          personal: true,
+          encrypted: true,
+          subject: true,
+        },
         { id: 'customer_name', label: 'Customer name', type: 'text', personal: true },
         { id: 'device', label: 'Device', type: 'text' },
       ],
     },
   },
-  getOrchestration: { method: 'GET', operationId: 'getOrchestration', path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}', fn: 'api-orchestrations', tag: 'Orchestrations', summary: 'One orchestration', auth: 'jwt', params: orchestrationParams, status: 200, response: orchestration },
+  getOrchestration: {
+    method: 'GET',
+    operationId: 'getOrchestration',
+    path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}',
+    fn: 'api-orchestrations',
+    tag: 'Orchestrations',
+    summary: 'One orchestration',
+    auth: 'jwt',
+    params: orchestrationParams,
+    status: 200,
+    response: orchestration,
+  },
   updateOrchestration: {
     method: 'PATCH',
     operationId: 'updateOrchestration',
@@ -142,15 +198,20 @@ export const orchestrationRoutes = {
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
     summary:
-      'Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field\'s type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access, retention, purpose, legal basis and subject category may always change. `access: null` lifts the limits, `retention: null` the rule; `null` clears purpose, legalBasis or subjectCategory. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview). Changing access is a grant: 403 when it lets anyone see the orchestration, or more of its fields, than you do',
+      "Change an orchestration (orchestrations.manage). While jobs exist, removing a field or a stage, or changing a field's type, encrypted or subject flag, answers 409 (jobs-exist); labels, names, new fields and stages, order, access, retention, purpose, legal basis and subject category may always change. `access: null` lifts the limits, `retention: null` the rule; `null` clears purpose, legalBasis or subjectCategory. A changed rule erases nothing at once: the next clean-up cycle applies it (see the preview). Changing access is a grant: 403 when it lets anyone see the orchestration, or more of its fields, than you do",
     auth: 'jwt',
     params: orchestrationParams,
     body: updateOrchestrationBody,
     status: 200,
     response: orchestration,
     audit: 'orchestration.update',
-    answers: { 409: 'Jobs exist and the change would break them (`/jobs-exist`), or the orchestration changed at the same time' },
-    example: { stages: ['received', 'repairing', 'waiting for parts', 'done'], access: { roles: ['admin'], users: [] } },
+    answers: {
+      409: 'Jobs exist and the change would break them (`/jobs-exist`), or the orchestration changed at the same time',
+    },
+    example: {
+      stages: ['received', 'repairing', 'waiting for parts', 'done'],
+      access: { roles: ['admin'], users: [] },
+    },
   },
   deleteOrchestration: {
     method: 'DELETE',
@@ -158,13 +219,16 @@ export const orchestrationRoutes = {
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
-    summary: 'Delete an orchestration and erase its jobs (orchestrations.manage); the audit event records how many jobs were erased. 409 (`/jobs-held`) naming the jobs under legal hold, if any',
+    summary:
+      'Delete an orchestration and erase its jobs (orchestrations.manage); the audit event records how many jobs were erased. 409 (`/jobs-held`) naming the jobs under legal hold, if any',
     auth: 'jwt',
     params: orchestrationParams,
     status: 200,
     response: z.object({ jobsErased: z.number().int() }),
     audit: 'orchestration.delete',
-    answers: { 409: 'Jobs of the orchestration are under a legal hold (`type` ends in `/jobs-held`; the detail names them)' },
+    answers: {
+      409: 'Jobs of the orchestration are under a legal hold (`type` ends in `/jobs-held`; the detail names them)',
+    },
   },
   previewRetention: {
     method: 'GET',
@@ -172,7 +236,8 @@ export const orchestrationRoutes = {
     path: '/v1/orgs/{orgId}/orchestrations/{orchestrationId}/retention/preview',
     fn: 'api-orchestrations',
     tag: 'Orchestrations',
-    summary: 'How many jobs the next clean-up cycle would erase or anonymize under the current rule, held jobs excluded (orchestrations.manage); 0 without a rule',
+    summary:
+      'How many jobs the next clean-up cycle would erase or anonymize under the current rule, held jobs excluded (orchestrations.manage); 0 without a rule',
     auth: 'jwt',
     params: orchestrationParams,
     status: 200,

@@ -13,15 +13,22 @@ const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadshe
 const status = z.enum(['pending', 'running', 'ready', 'failed']);
 /** A worker's runs and its last sign of life; `running` with a `progressAt` minutes old means its worker died and a retry is coming. */
 const workerProgress = {
-  attempt: z.number().int().min(1).optional().meta({ description: 'How many times a worker started on it; more than 1 after a crashed or failed run' }),
+  attempt: z.number().int().min(1).optional().meta({
+    description: 'How many times a worker started on it; more than 1 after a crashed or failed run',
+  }),
   progressAt: z.string().optional().meta({
-    description: "The worker's last sign of life (progress or heartbeat, about every 40 s while it runs). Older than 2 minutes while running: the worker died and the work is retried within minutes",
+    description:
+      "The worker's last sign of life (progress or heartbeat, about every 40 s while it runs). Older than 2 minutes while running: the worker died and the work is retried within minutes",
   }),
 };
 
 export const createExportBody = z.strictObject({ format, orchestrationId: id.optional() });
 export const createBackupBody = z.strictObject({
-  password: z.string().min(12, 'At least 12 characters').max(1024).meta({ description: 'Encrypts the ZIP; never stored (only a slow hash for the download page)' }),
+  password: z
+    .string()
+    .min(12, 'At least 12 characters')
+    .max(1024)
+    .meta({ description: 'Encrypts the ZIP; never stored (only a slow hash for the download page)' }),
 });
 export const jobExportQuery = z.strictObject({ format: format.default('csv') });
 /** The token is checked by the page itself, so a missing or malformed one gets the page's 404, not a 400. */
@@ -37,7 +44,10 @@ export const exportStatus = z
     expiresAt: z.string(),
     failure: z.string().optional(),
     ...workerProgress,
-    downloadUrl: z.string().optional().meta({ description: 'Absolute presigned S3 URL, valid for minutes; present when ready' }),
+    downloadUrl: z
+      .string()
+      .optional()
+      .meta({ description: 'Absolute presigned S3 URL, valid for minutes; present when ready' }),
   })
   .meta({ id: 'ExportStatus' });
 
@@ -47,7 +57,9 @@ export const backupStatus = z
     status,
     rowsWritten: z.number().int(),
     expiresAt: z.string(),
-    email: z.enum(['pending', 'sent', 'failed']).meta({ description: "Whether the link went out to the owner's address" }),
+    email: z
+      .enum(['pending', 'sent', 'failed'])
+      .meta({ description: "Whether the link went out to the owner's address" }),
     createdAt: z.string(),
     failure: z.string().optional(),
     ...workerProgress,
@@ -61,7 +73,8 @@ export const portabilityRoutes = {
     path: '/v1/orgs/{orgId}/exports',
     fn: 'api-portability',
     tag: 'Data portability',
-    summary: 'Export all jobs, or one orchestration\'s, as CSV or XLSX (jobs.export); built in the background with only what the caller may see',
+    summary:
+      "Export all jobs, or one orchestration's, as CSV or XLSX (jobs.export); built in the background with only what the caller may see",
     auth: 'jwt',
     params: orgParams,
     body: createExportBody,
@@ -76,7 +89,8 @@ export const portabilityRoutes = {
     path: '/v1/orgs/{orgId}/exports/{exportId}',
     fn: 'api-portability',
     tag: 'Data portability',
-    summary: 'Status and progress of your export; when ready, a presigned download URL valid for minutes (410 after 7 days). Answered only while you may still make that export: 403 without jobs.export, 404 when limited out of its orchestration or removed',
+    summary:
+      'Status and progress of your export; when ready, a presigned download URL valid for minutes (410 after 7 days). Answered only while you may still make that export: 403 without jobs.export, 404 when limited out of its orchestration or removed',
     auth: 'jwt',
     params: exportParams,
     status: 200,
@@ -89,13 +103,18 @@ export const portabilityRoutes = {
     path: '/v1/orgs/{orgId}/jobs/{jobId}/export',
     fn: 'api-portability',
     tag: 'Data portability',
-    summary: 'One job as a CSV or XLSX file (your own jobs, or any you may read with jobs.export; restricted: owners only)',
+    summary:
+      'One job as a CSV or XLSX file (your own jobs, or any you may read with jobs.export; restricted: owners only)',
     auth: 'jwt',
     params: jobParams,
     query: jobExportQuery,
     status: 200,
     answers: {
-      200: { description: 'The file, as an attachment', content: { 'text/csv': 'text', [XLSX_MEDIA_TYPE]: 'binary' }, headers: ['content-disposition'] },
+      200: {
+        description: 'The file, as an attachment',
+        content: { 'text/csv': 'text', [XLSX_MEDIA_TYPE]: 'binary' },
+        headers: ['content-disposition'],
+      },
       409: 'The job is restricted (`/restricted`): only owners export it',
     },
   },
@@ -105,7 +124,8 @@ export const portabilityRoutes = {
     path: '/v1/orgs/{orgId}/backups',
     fn: 'api-portability',
     tag: 'Data portability',
-    summary: 'Back up the whole organization into an AES-256 encrypted ZIP (owner); the link is emailed to you',
+    summary:
+      'Back up the whole organization into an AES-256 encrypted ZIP (owner); the link is emailed to you',
     auth: 'jwt',
     params: orgParams,
     body: createBackupBody,

@@ -13,8 +13,13 @@ export const recipient = z
     shares: z.array(
       z.object({
         at: z.string(),
-        fields: z.array(z.string()).meta({ description: 'The field ids sent (your hidden fields left out); never values' }),
-        outcome: z.enum(['pending', 'delivered', 'failed']).meta({ description: '`pending`: sent, outcome not recorded; `failed`: sent, never accepted (the vendor may still hold it)' }),
+        fields: z
+          .array(z.string())
+          .meta({ description: 'The field ids sent (your hidden fields left out); never values' }),
+        outcome: z.enum(['pending', 'delivered', 'failed']).meta({
+          description:
+            '`pending`: sent, outcome not recorded; `failed`: sent, never accepted (the vendor may still hold it)',
+        }),
       }),
     ),
     notices: z.array(
@@ -23,11 +28,17 @@ export const recipient = z
         event: z.enum(['job.rectified', 'job.erased', 'job.restricted']),
         fields: z.array(z.string()),
         at: z.string(),
-        state: z.enum(['pending', 'delivered', 'failed']).meta({ description: '`failed`: the last attempt failed; retried until dead-lettered' }),
+        state: z
+          .enum(['pending', 'delivered', 'failed'])
+          .meta({ description: '`failed`: the last attempt failed; retried until dead-lettered' }),
       }),
     ),
   })
-  .meta({ id: 'Recipient', description: 'An extension that may hold the job’s data (every share not refused before sending), and the Art. 19 notices it was sent' });
+  .meta({
+    id: 'Recipient',
+    description:
+      'An extension that may hold the job’s data (every share not refused before sending), and the Art. 19 notices it was sent',
+  });
 
 export const recipientRoutes = {
   jobRecipients: {
@@ -36,7 +47,8 @@ export const recipientRoutes = {
     path: '/v1/orgs/{orgId}/jobs/{jobId}/recipients',
     fn: 'api-jobs',
     tag: 'Jobs',
-    summary: "Who received this job's data (Art. 19): each extension, when, which fields, and the state of every notice of a rectification, erasure or restriction sent to it. Whoever may read the job",
+    summary:
+      "Who received this job's data (Art. 19): each extension, when, which fields, and the state of every notice of a rectification, erasure or restriction sent to it. Whoever may read the job",
     auth: 'jwt',
     params: z.object({ orgId: id, jobId: id }),
     query: listQuery,
@@ -49,7 +61,8 @@ export const recipientRoutes = {
     path: '/v1/orgs/{orgId}/subjects/recipients',
     fn: 'api-subjects',
     tag: 'Data subjects',
-    summary: "Who received the person's data (Art. 19 and 15(1)(c), subjects.access): the recipients of every job found by the blind index of their email, with their notices. Audited",
+    summary:
+      "Who received the person's data (Art. 19 and 15(1)(c), subjects.access): the recipients of every job found by the blind index of their email, with their notices. Audited",
     auth: 'jwt',
     params: z.object({ orgId: id }),
     body: z.strictObject({ email }),

@@ -30,18 +30,27 @@ export const listRequestsQuery = listQuery.extend({
 });
 export const assignBody = z.strictObject({ assignee: userId });
 /** Reasons are kept in the audit log (append-only), so they may not carry an email address. */
-export const extendBody = z.strictObject({ months: z.union([z.literal(1), z.literal(2)]), reason: restrictionReason });
+export const extendBody = z.strictObject({
+  months: z.union([z.literal(1), z.literal(2)]),
+  reason: restrictionReason,
+});
 export const rejectBody = z.strictObject({ reason: restrictionReason });
 
 /** What a fulfilment needs by type: erasure `mode`; rectification `newEmail` or `changes`; the others nothing. */
 export const fulfilBody = z.strictObject({
   mode: subjectErasureBody.shape.mode.optional(),
   newEmail: email.optional(),
-  changes: z.array(updateJobBody.extend({ jobId: id })).min(1).max(100).optional(),
+  changes: z
+    .array(updateJobBody.extend({ jobId: id }))
+    .min(1)
+    .max(100)
+    .optional(),
 });
 
 export const requestAccepted = z.object({ requestId: z.string() }).meta({ id: 'RequestAccepted' });
-export const requestVerified = z.object({ status: z.literal('open'), dueAt: z.string() }).meta({ id: 'RequestVerified' });
+export const requestVerified = z
+  .object({ status: z.literal('open'), dueAt: z.string() })
+  .meta({ id: 'RequestVerified' });
 
 const summaryShape = {
   requestId: z.string(),
@@ -50,17 +59,36 @@ const summaryShape = {
   createdAt: z.string(),
   updatedAt: z.string(),
   verifiedAt: z.string().optional(),
-  dueAt: z.string().optional().meta({ description: 'One month after verification (Art. 12(3)), later once extended' }),
-  extendedMonths: z.number().int().optional().meta({ description: 'Months the deadline was extended by (once only)' }),
-  assignee: z.string().optional().meta({ description: "The member working the case (user id)" }),
+  dueAt: z
+    .string()
+    .optional()
+    .meta({ description: 'One month after verification (Art. 12(3)), later once extended' }),
+  extendedMonths: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'Months the deadline was extended by (once only)' }),
+  assignee: z.string().optional().meta({ description: 'The member working the case (user id)' }),
 };
 export const requestSummary = z.object(summaryShape).meta({ id: 'RequestSummary' });
 export const requestCase = z
   .object({
     ...summaryShape,
     orgId: z.string(),
-    timeline: z.array(z.object({ at: z.string(), action: z.string(), actor: z.string().optional().meta({ description: 'The staff member (user id); absent for the subject' }) })),
-    email: z.string().optional().meta({ description: "The subject's verified address (GET only; reading it is audited)" }),
+    timeline: z.array(
+      z.object({
+        at: z.string(),
+        action: z.string(),
+        actor: z
+          .string()
+          .optional()
+          .meta({ description: 'The staff member (user id); absent for the subject' }),
+      }),
+    ),
+    email: z
+      .string()
+      .optional()
+      .meta({ description: "The subject's verified address (GET only; reading it is audited)" }),
     name: z.string().optional(),
     details: z.string().optional(),
   })
@@ -82,7 +110,12 @@ export const requestRoutes = {
     body: intakeBody,
     status: 202,
     response: requestAccepted,
-    answers: { 429: { description: 'Too many requests for this email or from this address this hour', headers: ['retry-after'] } },
+    answers: {
+      429: {
+        description: 'Too many requests for this email or from this address this hour',
+        headers: ['retry-after'],
+      },
+    },
     example: { type: 'access', email: 'jane.roe@example.net', name: 'Jane Roe' },
   },
   verifyRequest: {
@@ -91,7 +124,8 @@ export const requestRoutes = {
     path: '/v1/requests/{requestId}/verify',
     fn: 'api-requests',
     tag: TAG,
-    summary: 'Confirms a request with the emailed code: 200 and the due date (one month). A wrong code: 400 `wrong-code` with `triesLeft`; the 5th voids it (423); an expired code: 410',
+    summary:
+      'Confirms a request with the emailed code: 200 and the due date (one month). A wrong code: 400 `wrong-code` with `triesLeft`; the 5th voids it (423); an expired code: 410',
     auth: 'none',
     params: requestParams,
     body: verifyBody,
@@ -111,7 +145,8 @@ export const requestRoutes = {
     path: '/v1/orgs/{orgId}/requests',
     fn: 'api-requests',
     tag: TAG,
-    summary: "The organization's data subject requests (requests.manage), oldest first, filtered by status, type and due date; no personal data",
+    summary:
+      "The organization's data subject requests (requests.manage), oldest first, filtered by status, type and due date; no personal data",
     auth: 'jwt',
     params: orgParams,
     query: listRequestsQuery,
@@ -124,7 +159,8 @@ export const requestRoutes = {
     path: '/v1/orgs/{orgId}/requests/{requestId}',
     fn: 'api-requests',
     tag: TAG,
-    summary: "One request (requests.manage) with the subject's details and the timeline of every step; reading it is audited",
+    summary:
+      "One request (requests.manage) with the subject's details and the timeline of every step; reading it is audited",
     auth: 'jwt',
     params: caseParams,
     status: 200,
@@ -136,7 +172,8 @@ export const requestRoutes = {
     path: '/v1/orgs/{orgId}/requests/{requestId}',
     fn: 'api-requests',
     tag: TAG,
-    summary: 'Assigns the request to a member (requests.manage); 400 when the assignee is not a member, 409 once it is closed',
+    summary:
+      'Assigns the request to a member (requests.manage); 400 when the assignee is not a member, 409 once it is closed',
     auth: 'jwt',
     params: caseParams,
     body: assignBody,
@@ -152,14 +189,17 @@ export const requestRoutes = {
     path: '/v1/orgs/{orgId}/requests/{requestId}/extend',
     fn: 'api-requests',
     tag: TAG,
-    summary: 'Extends the deadline by 1 or 2 months (requests.manage; Art. 12(3)): once per request, never past three months from verification; the subject is emailed the reason',
+    summary:
+      'Extends the deadline by 1 or 2 months (requests.manage; Art. 12(3)): once per request, never past three months from verification; the subject is emailed the reason',
     auth: 'jwt',
     params: caseParams,
     body: extendBody,
     status: 200,
     response: requestCase,
     audit: 'request.extend',
-    answers: { 409: 'Not open, extended already, or past three months from verification (`/extension-refused`)' },
+    answers: {
+      409: 'Not open, extended already, or past three months from verification (`/extension-refused`)',
+    },
     example: { months: 2, reason: 'The records span several systems that must be searched by hand' },
   },
   fulfilRequest: {
@@ -176,7 +216,9 @@ export const requestRoutes = {
     status: 200,
     response: requestCase,
     audit: 'request.fulfil',
-    answers: { 409: 'The request is not open, a job is restricted (`/restricted`), or the report of access and portability is not available yet (`/report-unavailable`)' },
+    answers: {
+      409: 'The request is not open, a job is restricted (`/restricted`), or the report of access and portability is not available yet (`/report-unavailable`)',
+    },
     example: { mode: 'delete' },
   },
   rejectRequest: {
@@ -185,7 +227,8 @@ export const requestRoutes = {
     path: '/v1/orgs/{orgId}/requests/{requestId}/reject',
     fn: 'api-requests',
     tag: TAG,
-    summary: 'Rejects an open request (requests.manage): the subject is told why and that they may complain to a supervisory authority (Art. 12(4))',
+    summary:
+      'Rejects an open request (requests.manage): the subject is told why and that they may complain to a supervisory authority (Art. 12(4))',
     auth: 'jwt',
     params: caseParams,
     body: rejectBody,

@@ -12,7 +12,10 @@ const orgParams = z.object({ orgId: id });
  * Why processing is restricted or the restriction lifted. Kept in the audit log, which is
  * append-only and hash-chained, so it may not carry an email address (that could never be erased).
  */
-export const restrictionReason = label(500).refine((text) => !/[^\s@]+@[^\s@]+/.test(text), 'A reason may not contain an email address: it is kept in the audit log');
+export const restrictionReason = label(500).refine(
+  (text) => !/[^\s@]+@[^\s@]+/.test(text),
+  'A reason may not contain an email address: it is kept in the audit log',
+);
 
 export const subjectAccessBody = z.strictObject({ email, format: z.enum(['json', 'csv']).default('json') });
 export const subjectErasureBody = z.strictObject({ email, mode: z.enum(['delete', 'anonymize']) });
@@ -21,7 +24,14 @@ export const subjectRectificationBody = z.strictObject({ email, newEmail: email 
 
 export const jobsAffected = z.object({ jobsAffected: z.number().int().min(0) }).meta({ id: 'JobsAffected' });
 export const erasureOutcome = z
-  .object({ jobsAffected: z.number().int().min(0), jobsHeld: z.number().int().min(0).meta({ description: 'Jobs of the person kept under legal hold (Art. 17(3)(e))' }) })
+  .object({
+    jobsAffected: z.number().int().min(0),
+    jobsHeld: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Jobs of the person kept under legal hold (Art. 17(3)(e))' }),
+  })
   .meta({ id: 'ErasureOutcome' });
 
 export const accessReport = z
@@ -35,15 +45,29 @@ export const accessReport = z
         stage: z.string(),
         ownerId: z.string(),
         restricted: z.boolean(),
-        legalHold: z.object({ reason: z.string(), at: z.string() }).optional().meta({ description: 'Present while the job is kept under legal hold' }),
+        legalHold: z
+          .object({ reason: z.string(), at: z.string() })
+          .optional()
+          .meta({ description: 'Present while the job is kept under legal hold' }),
         createdAt: z.string(),
         updatedAt: z.string(),
         fields: z
-          .array(z.object({ fieldId: z.string(), label: z.string(), type: z.string(), personal: z.boolean(), value: z.union([z.string(), z.number()]) }))
+          .array(
+            z.object({
+              fieldId: z.string(),
+              label: z.string(),
+              type: z.string(),
+              personal: z.boolean(),
+              value: z.union([z.string(), z.number()]),
+            }),
+          )
           .meta({ description: 'Fields hidden from the caller are absent' }),
       }),
     ),
-    recipients: z.array(recipient).meta({ description: "Who received the person's data (Art. 15(1)(c), 19), as POST …/subjects/recipients lists it" }),
+    recipients: z.array(recipient).meta({
+      description:
+        "Who received the person's data (Art. 15(1)(c), 19), as POST …/subjects/recipients lists it",
+    }),
     generatedAt: z.string(),
   })
   .meta({ id: 'SubjectAccessReport' });
@@ -64,7 +88,10 @@ export const subjectRoutes = {
     response: accessReport,
     audit: 'subject.access',
     answers: {
-      200: { description: 'The report: JSON, or text/csv (one row per datum) when `format` is `csv`', content: { 'text/csv': 'text' } },
+      200: {
+        description: 'The report: JSON, or text/csv (one row per datum) when `format` is `csv`',
+        content: { 'text/csv': 'text' },
+      },
       409: 'The report is too large (`/report-too-large`): ask an owner for an export instead',
     },
     example: { email: 'jane.roe@example.net', format: 'json' },
@@ -83,7 +110,9 @@ export const subjectRoutes = {
     status: 200,
     response: jobsAffected,
     audit: 'subject.rectify',
-    answers: { 409: 'One of the jobs is restricted (`/restricted`), or they are being changed by others; nothing changed' },
+    answers: {
+      409: 'One of the jobs is restricted (`/restricted`), or they are being changed by others; nothing changed',
+    },
     example: { email: 'jane.roe@example.net', newEmail: 'jane.roe@example.org' },
   },
   subjectErasure: {
@@ -93,7 +122,7 @@ export const subjectRoutes = {
     fn: 'api-subjects',
     tag: 'Data subjects',
     summary:
-      "Right to erasure (Art. 17, subjects.erase): `delete` erases every job of the person; `anonymize` keeps them without personal fields or blind index. Covers restricted jobs and every orchestration; jobs under legal hold are kept and counted in `jobsHeld`. Afterwards an access request finds only the held jobs. Export and backup files already written are out of reach (they expire after 7 days)",
+      'Right to erasure (Art. 17, subjects.erase): `delete` erases every job of the person; `anonymize` keeps them without personal fields or blind index. Covers restricted jobs and every orchestration; jobs under legal hold are kept and counted in `jobsHeld`. Afterwards an access request finds only the held jobs. Export and backup files already written are out of reach (they expire after 7 days)',
     auth: 'jwt',
     params: orgParams,
     body: subjectErasureBody,

@@ -5,23 +5,49 @@ import { orgRoutes } from '../../../shared/api/routes/orgs.ts';
 import { roleRoutes } from '../../../shared/api/routes/roles.ts';
 import { callRoute, type RouteAnswer, type TestUser } from './invoke-route.ts';
 
-async function expectStatus(answer: Promise<RouteAnswer>, status: number, what: string): Promise<RouteAnswer> {
+async function expectStatus(
+  answer: Promise<RouteAnswer>,
+  status: number,
+  what: string,
+): Promise<RouteAnswer> {
   const result = await answer;
-  if (result.status !== status) throw new Error(`${what}: expected ${status}, got ${result.status} ${result.text}`);
+  if (result.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${result.status} ${result.text}`);
   return result;
 }
 
 export async function createOrg(owner: TestUser, name: string): Promise<string> {
-  const answer = await expectStatus(callRoute({ route: orgRoutes.createOrg, as: owner, body: { name } }), 201, 'create org');
+  const answer = await expectStatus(
+    callRoute({ route: orgRoutes.createOrg, as: owner, body: { name } }),
+    201,
+    'create org',
+  );
   return answer.body.orgId as string;
 }
 
 export async function addMember(orgId: string, by: TestUser, user: TestUser, role: string): Promise<void> {
-  await expectStatus(callRoute({ route: orgRoutes.addMember, as: by, params: { orgId }, body: { userId: user.sub, email: user.email, role } }), 201, 'add member');
+  await expectStatus(
+    callRoute({
+      route: orgRoutes.addMember,
+      as: by,
+      params: { orgId },
+      body: { userId: user.sub, email: user.email, role },
+    }),
+    201,
+    'add member',
+  );
 }
 
-export async function createRole(orgId: string, by: TestUser, body: Record<string, unknown>): Promise<string> {
-  const answer = await expectStatus(callRoute({ route: roleRoutes.createRole, as: by, params: { orgId }, body }), 201, 'create role');
+export async function createRole(
+  orgId: string,
+  by: TestUser,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const answer = await expectStatus(
+    callRoute({ route: roleRoutes.createRole, as: by, params: { orgId }, body }),
+    201,
+    'create role',
+  );
   return answer.body.roleId as string;
 }
 
@@ -35,16 +61,34 @@ export const SAMPLE_FIELDS = [
   { id: 'ssn', label: 'SSN', type: 'text', personal: true, encrypted: true },
 ] as const;
 
-export async function createOrchestration(orgId: string, by: TestUser, body: Record<string, unknown> = {}): Promise<string> {
+export async function createOrchestration(
+  orgId: string,
+  by: TestUser,
+  body: Record<string, unknown> = {},
+): Promise<string> {
   const answer = await expectStatus(
-    callRoute({ route: orchestrationRoutes.createOrchestration, as: by, params: { orgId }, body: { name: 'Claims', stages: ['new', 'review', 'done'], fields: SAMPLE_FIELDS, ...body } }),
+    callRoute({
+      route: orchestrationRoutes.createOrchestration,
+      as: by,
+      params: { orgId },
+      body: { name: 'Claims', stages: ['new', 'review', 'done'], fields: SAMPLE_FIELDS, ...body },
+    }),
     201,
     'create orchestration',
   );
   return answer.body.orchestrationId as string;
 }
 
-export async function createJob(orgId: string, orchestrationId: string, by: TestUser, fields: Record<string, unknown>): Promise<string> {
-  const answer = await expectStatus(callRoute({ route: jobRoutes.createJob, as: by, params: { orgId, orchestrationId }, body: { fields } }), 201, 'create job');
+export async function createJob(
+  orgId: string,
+  orchestrationId: string,
+  by: TestUser,
+  fields: Record<string, unknown>,
+): Promise<string> {
+  const answer = await expectStatus(
+    callRoute({ route: jobRoutes.createJob, as: by, params: { orgId, orchestrationId }, body: { fields } }),
+    201,
+    'create job',
+  );
   return answer.body.jobId as string;
 }

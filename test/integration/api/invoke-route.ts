@@ -58,16 +58,28 @@ export function pathOf(route: RouteDefinition, params: Readonly<Record<string, s
 
 export async function callRoute(call: RouteCall): Promise<RouteAnswer> {
   const fn = FUNCTIONS.find((f) => f.name === call.route.fn);
-  if (fn === undefined) throw new Error(`No function ${call.route.fn} in the manifest for ${routeKey(call.route)}`);
-  const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'custos-tests', ...call.headers };
+  if (fn === undefined)
+    throw new Error(`No function ${call.route.fn} in the manifest for ${routeKey(call.route)}`);
+  const headers: Record<string, string> = {
+    host: 'localhost',
+    'user-agent': 'custos-tests',
+    ...call.headers,
+  };
   if (call.as !== undefined) headers.authorization = bearer(call.as);
   // A form route (the download page) gets its body as a browser sends a form; every other route JSON.
   const form = call.route.bodyEncoding === 'form';
-  const encoded = call.body === undefined ? undefined : form ? new URLSearchParams(call.body as Record<string, string>).toString() : JSON.stringify(call.body);
+  const encoded =
+    call.body === undefined
+      ? undefined
+      : form
+        ? new URLSearchParams(call.body as Record<string, string>).toString()
+        : JSON.stringify(call.body);
   const body = encoded === undefined ? Buffer.alloc(0) : Buffer.from(encoded, 'utf8');
-  if (call.body !== undefined) headers['content-type'] ??= form ? 'application/x-www-form-urlencoded' : 'application/json';
+  if (call.body !== undefined)
+    headers['content-type'] ??= form ? 'application/x-www-form-urlencoded' : 'application/json';
   const pathParameters: Record<string, string> = {};
-  for (const match of call.route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g)) pathParameters[match[1]!] = call.params?.[match[1]!] ?? '';
+  for (const match of call.route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g))
+    pathParameters[match[1]!] = call.params?.[match[1]!] ?? '';
   const event = httpApiEvent({
     method: call.route.method,
     rawPath: pathOf(call.route, call.params ?? {}),
@@ -79,10 +91,26 @@ export async function callRoute(call: RouteCall): Promise<RouteAnswer> {
     sourceIp: call.sourceIp ?? '192.0.2.10',
   });
   const result = (await runtime.invoke(fn, event)) as APIGatewayProxyStructuredResultV2;
-  const text = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+  const text =
+    result.body === undefined
+      ? ''
+      : result.isBase64Encoded
+        ? Buffer.from(result.body, 'base64').toString('utf8')
+        : result.body;
   const contentType = String(result.headers?.['content-type'] ?? '');
   const parsed: unknown = /json/.test(contentType) && text !== '' ? JSON.parse(text) : text;
-  const answer = { status: result.statusCode ?? 200, headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), body: parsed, text };
-  recordAnswer({ method: call.route.method, path: call.route.path, status: answer.status, headers: answer.headers, text });
+  const answer = {
+    status: result.statusCode ?? 200,
+    headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    body: parsed,
+    text,
+  };
+  recordAnswer({
+    method: call.route.method,
+    path: call.route.path,
+    status: answer.status,
+    headers: answer.headers,
+    text,
+  });
   return answer;
 }

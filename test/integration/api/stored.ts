@@ -10,7 +10,11 @@ function table(envVar: 'RECORDS_TABLE' | 'AUDIT_TABLE'): string {
   return name;
 }
 
-async function partition(envVar: 'RECORDS_TABLE' | 'AUDIT_TABLE', orgId: string, prefix: string): Promise<Record<string, unknown>[]> {
+async function partition(
+  envVar: 'RECORDS_TABLE' | 'AUDIT_TABLE',
+  orgId: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -30,10 +34,12 @@ async function partition(envVar: 'RECORDS_TABLE' | 'AUDIT_TABLE', orgId: string,
 }
 
 /** Every records-table item of the organization whose sort key starts with `prefix`. */
-export const storedRecords = (orgId: string, prefix = ''): Promise<Record<string, unknown>[]> => partition('RECORDS_TABLE', orgId, prefix);
+export const storedRecords = (orgId: string, prefix = ''): Promise<Record<string, unknown>[]> =>
+  partition('RECORDS_TABLE', orgId, prefix);
 
 /** The organization's audit events, oldest first. */
-export const auditEvents = (orgId: string): Promise<Record<string, unknown>[]> => partition('AUDIT_TABLE', orgId, 'EVT#');
+export const auditEvents = (orgId: string): Promise<Record<string, unknown>[]> =>
+  partition('AUDIT_TABLE', orgId, 'EVT#');
 
 /** Marks a job restricted as the restriction routes (a later issue) will, to test that processing refuses it. */
 export async function restrictDirectly(orgId: string, jobId: string): Promise<void> {
@@ -42,7 +48,9 @@ export async function restrictDirectly(orgId: string, jobId: string): Promise<vo
       TableName: table('RECORDS_TABLE'),
       Key: { pk: `ORG#${orgId}`, sk: `JOB#${jobId}` },
       UpdateExpression: 'SET restriction = :r',
-      ExpressionAttributeValues: { ':r': { reason: 'disputed accuracy', at: new Date().toISOString(), by: 'test' } },
+      ExpressionAttributeValues: {
+        ':r': { reason: 'disputed accuracy', at: new Date().toISOString(), by: 'test' },
+      },
     }),
   );
 }

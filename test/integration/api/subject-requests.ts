@@ -18,9 +18,17 @@ export async function codeFor(email: string): Promise<string> {
   return code;
 }
 
-export async function submittedRequest(orgId: string, type = 'access'): Promise<{ requestId: string; code: string; email: string }> {
+export async function submittedRequest(
+  orgId: string,
+  type = 'access',
+): Promise<{ requestId: string; code: string; email: string }> {
   const email = `subject.${randomUUID().slice(0, 8)}@example.test`;
-  const answer = await callRoute({ route: requestRoutes.submitRequest, params: { orgId }, body: { type, email }, sourceIp: freshSourceIp() });
+  const answer = await callRoute({
+    route: requestRoutes.submitRequest,
+    params: { orgId },
+    body: { type, email },
+    sourceIp: freshSourceIp(),
+  });
   if (answer.status !== 202) throw new Error(`request intake: ${answer.status} ${answer.text}`);
   return { requestId: answer.body.requestId as string, code: await codeFor(email), email };
 }
@@ -28,7 +36,12 @@ export async function submittedRequest(orgId: string, type = 'access'): Promise<
 /** An open (verified) request's id. */
 export async function verifiedRequest(orgId: string, type = 'access'): Promise<string> {
   const { requestId, code } = await submittedRequest(orgId, type);
-  const answer = await callRoute({ route: requestRoutes.verifyRequest, params: { requestId }, body: { code }, sourceIp: freshSourceIp() });
+  const answer = await callRoute({
+    route: requestRoutes.verifyRequest,
+    params: { requestId },
+    body: { code },
+    sourceIp: freshSourceIp(),
+  });
   if (answer.status !== 200) throw new Error(`request verification: ${answer.status} ${answer.text}`);
   return requestId;
 }

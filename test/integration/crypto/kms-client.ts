@@ -11,7 +11,12 @@ export interface CountingKmsClient {
 
 export function countingKmsClient(endpoint: string): CountingKmsClient {
   // Dummy credentials: the local endpoint does not check SigV4 signatures.
-  const client = new KMSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const client = new KMSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   const calls = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => (args) => {

@@ -17,7 +17,9 @@ describe('KmsKeys against the local KMS endpoint', () => {
   });
 
   /** A KmsKeys with a cold cache, as in a new warm function, and its own call counter. */
-  function freshKeys(options?: ConstructorParameters<typeof KmsKeys>[2]): CountingKmsClient & { keys: KmsKeys } {
+  function freshKeys(
+    options?: ConstructorParameters<typeof KmsKeys>[2],
+  ): CountingKmsClient & { keys: KmsKeys } {
     const counting = countingKmsClient(server.url);
     return { ...counting, keys: new KmsKeys(counting.client, FIELD_KEY_ALIAS, options) };
   }
@@ -50,7 +52,9 @@ describe('KmsKeys against the local KMS endpoint', () => {
     const writer = freshKeys();
     const wrappedKeys = [await newKeyVersion(writer.keys, 'org-a', [])];
     const sealer = new OrgCrypto(writer.keys, 'org-a', wrappedKeys);
-    const sealed = await Promise.all(Array.from({ length: 10_000 }, (_, i) => sealer.seal(`job-${i}`, 'email', `subject-${i}@example.com`)));
+    const sealed = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => sealer.seal(`job-${i}`, 'email', `subject-${i}@example.com`)),
+    );
     const reader = freshKeys();
     const crypto = new OrgCrypto(reader.keys, 'org-a', wrappedKeys);
 
@@ -105,7 +109,9 @@ describe('KmsKeys against the local KMS endpoint', () => {
 
   test('the cache is bounded: the least recently used key is evicted first', async () => {
     const writer = freshKeys();
-    const [a, b, c] = await Promise.all(['org-a', 'org-b', 'org-c'].map((orgId) => writer.keys.generate(orgId, 'k1')));
+    const [a, b, c] = await Promise.all(
+      ['org-a', 'org-b', 'org-c'].map((orgId) => writer.keys.generate(orgId, 'k1')),
+    );
     const reader = freshKeys({ maxEntries: 2 });
 
     await reader.keys.unwrap('org-a', a!.wrapped);
@@ -122,7 +128,11 @@ describe('KmsKeys against the local KMS endpoint', () => {
     // Prepare
     const writer = freshKeys();
     const wrappedKeys = [await newKeyVersion(writer.keys, 'org-a', [])];
-    const sealed = await new OrgCrypto(writer.keys, 'org-a', wrappedKeys).seal('job-1', 'email', 'alice@example.com');
+    const sealed = await new OrgCrypto(writer.keys, 'org-a', wrappedKeys).seal(
+      'job-1',
+      'email',
+      'alice@example.com',
+    );
 
     // Act: the organization record (and with it the wrapped key) is deleted; caches are dropped.
     writer.keys.forget('org-a');
@@ -131,10 +141,14 @@ describe('KmsKeys against the local KMS endpoint', () => {
 
     // Assess
     await expect(afterShredding.open('job-1', 'email', sealed)).rejects.toThrow(IntegrityError);
-    await expect(new OrgCrypto(writer.keys, 'org-a', []).open('job-1', 'email', sealed)).rejects.toThrow(IntegrityError);
+    await expect(new OrgCrypto(writer.keys, 'org-a', []).open('job-1', 'email', sealed)).rejects.toThrow(
+      IntegrityError,
+    );
     // Another organization's wrapped key does not help either: KMS refuses it under context org-a.
     const otherKeys = [await newKeyVersion(reader.keys, 'org-b', [])];
-    await expect(new OrgCrypto(reader.keys, 'org-a', otherKeys).open('job-1', 'email', sealed)).rejects.toThrow(IntegrityError);
+    await expect(
+      new OrgCrypto(reader.keys, 'org-a', otherKeys).open('job-1', 'email', sealed),
+    ).rejects.toThrow(IntegrityError);
     expect(reader.calls.get('Decrypt')).toBe(1);
   });
 });
@@ -145,9 +159,13 @@ describe('KmsKeys when the KMS key itself is scheduled for deletion', () => {
     try {
       const admin = countingKmsClient(server.url);
       const { wrapped } = await new KmsKeys(admin.client, FIELD_KEY_ALIAS).generate('org-a', 'k1');
-      await admin.client.send(new ScheduleKeyDeletionCommand({ KeyId: FIELD_KEY_ALIAS, PendingWindowInDays: 7 }));
+      await admin.client.send(
+        new ScheduleKeyDeletionCommand({ KeyId: FIELD_KEY_ALIAS, PendingWindowInDays: 7 }),
+      );
 
-      await expect(new KmsKeys(countingKmsClient(server.url).client, FIELD_KEY_ALIAS).unwrap('org-a', wrapped)).rejects.toThrow(IntegrityError);
+      await expect(
+        new KmsKeys(countingKmsClient(server.url).client, FIELD_KEY_ALIAS).unwrap('org-a', wrapped),
+      ).rejects.toThrow(IntegrityError);
     } finally {
       await server.close();
     }

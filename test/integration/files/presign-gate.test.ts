@@ -33,7 +33,10 @@ describe('presigned URLs on the local S3 endpoint', () => {
 
   test('an expired presigned URL is a 403 AccessDenied "Request has expired"', async () => {
     // Prepare: signed two minutes ago, valid for one.
-    const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: env.filesBucket(), Key: key }), { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) });
+    const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: env.filesBucket(), Key: key }), {
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 120_000),
+    });
     // Act
     const response = await fetch(url);
     // Assess
@@ -45,9 +48,24 @@ describe('presigned URLs on the local S3 endpoint', () => {
 
   test.each([
     ['another object', (url: URL) => new URL(url.href.replace('jobs.csv', 'other.csv'))],
-    ['a changed signature', (url: URL) => (url.searchParams.set('X-Amz-Signature', url.searchParams.get('X-Amz-Signature')!.replace(/^./, (c) => (c === '0' ? '1' : '0'))), url)],
+    [
+      'a changed signature',
+      (url: URL) => (
+        url.searchParams.set(
+          'X-Amz-Signature',
+          url.searchParams.get('X-Amz-Signature')!.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+        ),
+        url
+      ),
+    ],
     ['a longer lifetime', (url: URL) => (url.searchParams.set('X-Amz-Expires', '604800'), url)],
-    ['another download name', (url: URL) => (url.searchParams.set('response-content-disposition', 'attachment; filename="x.html"'), url)],
+    [
+      'another download name',
+      (url: URL) => (
+        url.searchParams.set('response-content-disposition', 'attachment; filename="x.html"'),
+        url
+      ),
+    ],
   ])('a presigned URL tampered with (%s) is a 403 SignatureDoesNotMatch', async (_, tamper) => {
     const url = tamper(new URL(await new S3Files().presignGet(key, 60, 'jobs.csv')));
     const response = await fetch(url);

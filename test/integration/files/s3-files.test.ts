@@ -10,7 +10,10 @@ import { newId } from '../../../shared/domain/ids.ts';
 const MiB = 1024 * 1024;
 
 /** `total` bytes of deterministic pseudo-random data in 1 MiB chunks, produced on demand. */
-function generated(total: number, onChunk: (produced: number) => void = () => undefined): { body: Readable; digest: () => string } {
+function generated(
+  total: number,
+  onChunk: (produced: number) => void = () => undefined,
+): { body: Readable; digest: () => string } {
   const hash = createHash('sha256');
   const seed = randomBytes(MiB);
   let produced = 0;
@@ -45,7 +48,8 @@ describe('S3Files against the S3 emulator', () => {
       (next) => async (args) => {
         const result = await next(args);
         const input = args.input as { PartNumber?: number; Body?: Uint8Array };
-        if (input.PartNumber !== undefined && input.Body instanceof Uint8Array) acknowledged += input.Body.byteLength;
+        if (input.PartNumber !== undefined && input.Body instanceof Uint8Array)
+          acknowledged += input.Body.byteLength;
         return result;
       },
       { step: 'initialize' },
@@ -64,7 +68,9 @@ describe('S3Files against the S3 emulator', () => {
     expect(head.ContentType).toBe('application/zip');
     expect(head.ETag).toMatch(/-5"$/);
     const stored = await s3().send(new GetObjectCommand({ Bucket: env.filesBucket(), Key: key }));
-    const storedHash = createHash('sha256').update(Buffer.from(await stored.Body!.transformToByteArray())).digest('hex');
+    const storedHash = createHash('sha256')
+      .update(Buffer.from(await stored.Body!.transformToByteArray()))
+      .digest('hex');
     expect(storedHash).toBe(source.digest());
     // Never more than the parts in flight (2 × 8 MiB), the one being filled and stream buffers.
     expect(acknowledged).toBe(40 * MiB);
@@ -106,8 +112,11 @@ describe('S3Files against the S3 emulator', () => {
     const orgId = newId();
     const neighbour = orgFileKey(newId(), 'backups', 'keep.zip');
     const lookalike = `orgs/${orgId}X/backups/keep.zip`;
-    const keys = Array.from({ length: 1005 }, (_, index) => orgFileKey(orgId, 'exports', `file-${index}.csv`));
-    for (let index = 0; index < keys.length; index += 50) await Promise.all(keys.slice(index, index + 50).map((key) => put(key)));
+    const keys = Array.from({ length: 1005 }, (_, index) =>
+      orgFileKey(orgId, 'exports', `file-${index}.csv`),
+    );
+    for (let index = 0; index < keys.length; index += 50)
+      await Promise.all(keys.slice(index, index + 50).map((key) => put(key)));
     await put(neighbour);
     await put(lookalike);
 
@@ -119,7 +128,9 @@ describe('S3Files against the S3 emulator', () => {
     await expect(files.exists(keys[0]!)).resolves.toBe(false);
     await expect(files.exists(keys[1004]!)).resolves.toBe(false);
     await expect(files.exists(neighbour)).resolves.toBe(true);
-    await expect(s3().send(new HeadObjectCommand({ Bucket: env.filesBucket(), Key: lookalike }))).resolves.toBeDefined();
+    await expect(
+      s3().send(new HeadObjectCommand({ Bucket: env.filesBucket(), Key: lookalike })),
+    ).resolves.toBeDefined();
   });
 
   test('delete removes one object and exists reports it', async () => {
@@ -130,7 +141,10 @@ describe('S3Files against the S3 emulator', () => {
     await expect(files.exists(key)).resolves.toBe(false);
   });
 
-  test.each([['orgs/'], ['orgs'], [''], ['other/prefix/'], ['orgs/../'], ['orgs/abc']])('refuses to delete the prefix %j', async (prefix) => {
-    await expect(files.deletePrefix(prefix)).rejects.toThrow();
-  });
+  test.each([['orgs/'], ['orgs'], [''], ['other/prefix/'], ['orgs/../'], ['orgs/abc']])(
+    'refuses to delete the prefix %j',
+    async (prefix) => {
+      await expect(files.deletePrefix(prefix)).rejects.toThrow();
+    },
+  );
 });

@@ -11,7 +11,12 @@ describe('SesMailer against the SES emulator', () => {
     const to = `owner-${newId().toLowerCase()}@example.com`;
 
     // Act
-    const { messageId } = await new SesMailer().send({ to, subject: 'Votre sauvegarde est prête', text: 'Lien : https://example.com/x', html: '<p>Lien</p>' });
+    const { messageId } = await new SesMailer().send({
+      to,
+      subject: 'Votre sauvegarde est prête',
+      text: 'Lien : https://example.com/x',
+      html: '<p>Lien</p>',
+    });
 
     // Assess
     expect(messageId).not.toBe('');
@@ -29,7 +34,12 @@ describe('SesMailer against the SES emulator', () => {
     const to = 'someone.private@example.com';
 
     // Act
-    const sending = new SesMailer(client, 'no-reply@example.com').send({ to, subject: 's', text: 't', html: '<p>h</p>' });
+    const sending = new SesMailer(client, 'no-reply@example.com').send({
+      to,
+      subject: 's',
+      text: 't',
+      html: '<p>h</p>',
+    });
 
     // Assess
     await expect(sending).rejects.toBeInstanceOf(MailDeliveryError);

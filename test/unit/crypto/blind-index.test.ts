@@ -39,6 +39,8 @@ describe('blind index', () => {
   test('is deterministic for one organization and key', () => {
     const fresh = Buffer.from(dataKey);
 
-    expect(blindIndex(blindIndexKey(fresh, 'org-a'), 'a@b.c')).toBe(blindIndex(blindIndexKey(dataKey, 'org-a'), 'a@b.c'));
+    expect(blindIndex(blindIndexKey(fresh, 'org-a'), 'a@b.c')).toBe(
+      blindIndex(blindIndexKey(dataKey, 'org-a'), 'a@b.c'),
+    );
   });
 });

@@ -44,10 +44,13 @@ describe('sealed cursors', () => {
     ['empty', () => ''],
     ['not base64url', () => 'abc$def'],
     ['truncated', () => sealCursor(secret, scope, key).slice(0, 20)],
-    ['one character changed', () => {
-      const cursor = sealCursor(secret, scope, key);
-      return `${cursor.slice(0, -2)}${cursor.at(-2) === 'A' ? 'B' : 'A'}${cursor.at(-1)}`;
-    }],
+    [
+      'one character changed',
+      () => {
+        const cursor = sealCursor(secret, scope, key);
+        return `${cursor.slice(0, -2)}${cursor.at(-2) === 'A' ? 'B' : 'A'}${cursor.at(-1)}`;
+      },
+    ],
     ['too long', () => 'A'.repeat(MAX_CURSOR_LENGTH + 1)],
   ])('a garbled cursor (%s) is a BadCursorError', (_, make) => {
     expect(() => openCursor(secret, scope, make())).toThrow(BadCursorError);

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../../../shared/domain/errors.ts';
-import { encodeParts, isSealed, openValue, sealValue, sealedKeyId, type SealContext } from '../../../shared/domain/field-sealing.ts';
+import {
+  encodeParts,
+  isSealed,
+  openValue,
+  sealValue,
+  sealedKeyId,
+  type SealContext,
+} from '../../../shared/domain/field-sealing.ts';
 
 const dataKey = randomBytes(32);
 const context: SealContext = { orgId: 'org-a', recordId: 'job-1', fieldId: 'email' };
@@ -14,16 +21,19 @@ function tamper(sealed: string, index: number): string {
 }
 
 describe('field sealing', () => {
-  test.each([['alice@example.com'], [''], ['Zoë 🙂 — 東京'], ['x'.repeat(10_000)]])('opens what it sealed: %j', (plaintext) => {
-    // Act
-    const sealed = sealValue(dataKey, 'k1', context, plaintext);
+  test.each([['alice@example.com'], [''], ['Zoë 🙂 — 東京'], ['x'.repeat(10_000)]])(
+    'opens what it sealed: %j',
+    (plaintext) => {
+      // Act
+      const sealed = sealValue(dataKey, 'k1', context, plaintext);
 
-    // Assess
-    expect(sealed.startsWith('v1.')).toBe(true);
-    expect(isSealed(sealed)).toBe(true);
-    expect(sealedKeyId(sealed)).toBe('k1');
-    expect(openValue(dataKey, context, sealed)).toBe(plaintext);
-  });
+      // Assess
+      expect(sealed.startsWith('v1.')).toBe(true);
+      expect(isSealed(sealed)).toBe(true);
+      expect(sealedKeyId(sealed)).toBe('k1');
+      expect(openValue(dataKey, context, sealed)).toBe(plaintext);
+    },
+  );
 
   test('never repeats a ciphertext for the same plaintext (random IV) and never shows the plaintext', () => {
     const first = sealValue(dataKey, 'k1', context, 'alice@example.com');
@@ -65,12 +75,15 @@ describe('field sealing', () => {
     expect(() => openValue(randomBytes(32), context, sealed)).toThrow(IntegrityError);
   });
 
-  test.each([['plain text'], ['v1.'], ['v1.not base64!'], ['v1.AQJrMQ'], ['v2.AQJrMQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA']])(
-    'a malformed value %j is an IntegrityError, not a crash',
-    (value) => {
-      expect(() => openValue(dataKey, context, value)).toThrow(IntegrityError);
-    },
-  );
+  test.each([
+    ['plain text'],
+    ['v1.'],
+    ['v1.not base64!'],
+    ['v1.AQJrMQ'],
+    ['v2.AQJrMQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+  ])('a malformed value %j is an IntegrityError, not a crash', (value) => {
+    expect(() => openValue(dataKey, context, value)).toThrow(IntegrityError);
+  });
 
   test('encodes context parts unambiguously (length-prefixed), multi-byte characters included', () => {
     expect(encodeParts('ab', 'c').equals(encodeParts('a', 'bc'))).toBe(false);

@@ -20,7 +20,8 @@ class InMemoryKeys implements Keys {
 
   async unwrap(orgId: string, wrapped: WrappedDataKey): Promise<Buffer> {
     const plaintext = this.plaintexts.get(`${orgId}/${wrapped.ciphertext}`);
-    if (plaintext === undefined) throw new IntegrityError('The wrapped data key does not open for this organization');
+    if (plaintext === undefined)
+      throw new IntegrityError('The wrapped data key does not open for this organization');
     return plaintext;
   }
 
@@ -91,7 +92,11 @@ describe('OrgCrypto', () => {
 
   test('crypto-shredding: without its wrapped keys nothing of the organization opens', async () => {
     const keys = new InMemoryKeys();
-    const sealed = await new OrgCrypto(keys, 'org-a', await organization(keys, 'org-a')).seal('job-1', 'email', 'alice@example.com');
+    const sealed = await new OrgCrypto(keys, 'org-a', await organization(keys, 'org-a')).seal(
+      'job-1',
+      'email',
+      'alice@example.com',
+    );
 
     const shredded = new OrgCrypto(keys, 'org-a', []);
 
@@ -103,7 +108,10 @@ describe('OrgCrypto', () => {
   test('newKeyVersion numbers versions after the highest one', async () => {
     const keys = new InMemoryKeys();
 
-    const next = await newKeyVersion(keys, 'org-a', [{ keyId: 'k1', ciphertext: 'a' }, { keyId: 'k7', ciphertext: 'b' }]);
+    const next = await newKeyVersion(keys, 'org-a', [
+      { keyId: 'k1', ciphertext: 'a' },
+      { keyId: 'k7', ciphertext: 'b' },
+    ]);
 
     expect(next.keyId).toBe('k8');
   });

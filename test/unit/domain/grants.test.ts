@@ -9,7 +9,12 @@ import { decide, type Action, type Actor } from '../../../shared/domain/authoriz
 import { decideGrant, roleHolder, type GrantChange } from '../../../shared/domain/grants.ts';
 import type { Orchestration, OrchestrationAccess } from '../../../shared/domain/orchestration.ts';
 import type { CustomRole, Membership } from '../../../shared/domain/organization.ts';
-import { FIELD_ACCESS, PERMISSIONS, type FieldAccess, type Permission } from '../../../shared/domain/permissions.ts';
+import {
+  FIELD_ACCESS,
+  PERMISSIONS,
+  type FieldAccess,
+  type Permission,
+} from '../../../shared/domain/permissions.ts';
 import { factsOf, givenBeyond, rankOf } from '../../support/grant-oracle.ts';
 
 const ORG = '01J00000000000000000000000';
@@ -22,7 +27,14 @@ function orchestration(orchestrationId: string, access?: OrchestrationAccess): O
     orchestrationId,
     name: orchestrationId,
     stages: ['new'],
-    fields: FIELDS.map((id) => ({ id, label: id, type: 'text' as const, personal: id !== 'title', encrypted: id === 'ssn', subject: false })),
+    fields: FIELDS.map((id) => ({
+      id,
+      label: id,
+      type: 'text' as const,
+      personal: id !== 'title',
+      encrypted: id === 'ssn',
+      subject: false,
+    })),
     ...(access === undefined ? {} : { access }),
     createdAt: at,
     updatedAt: at,
@@ -30,8 +42,19 @@ function orchestration(orchestrationId: string, access?: OrchestrationAccess): O
   };
 }
 
-const membership = (userId: string, role: string): Membership => ({ orgId: ORG, userId, email: `${userId}@example.test`, role, addedAt: at, addedBy: 'u0' });
-const role = (roleId: string, permissions: readonly Permission[], fieldPermissions: CustomRole['fieldPermissions'] = {}): CustomRole => ({
+const membership = (userId: string, role: string): Membership => ({
+  orgId: ORG,
+  userId,
+  email: `${userId}@example.test`,
+  role,
+  addedAt: at,
+  addedBy: 'u0',
+});
+const role = (
+  roleId: string,
+  permissions: readonly Permission[],
+  fieldPermissions: CustomRole['fieldPermissions'] = {},
+): CustomRole => ({
   orgId: ORG,
   roleId,
   name: roleId,
@@ -40,7 +63,10 @@ const role = (roleId: string, permissions: readonly Permission[], fieldPermissio
   createdAt: at,
   updatedAt: at,
 });
-const holder = (userId: string, r: string | CustomRole): Actor => (typeof r === 'string' ? { membership: membership(userId, r) } : { membership: membership(userId, r.roleId), customRole: r });
+const holder = (userId: string, r: string | CustomRole): Actor =>
+  typeof r === 'string'
+    ? { membership: membership(userId, r) }
+    : { membership: membership(userId, r.roleId), customRole: r };
 
 const OPEN = orchestration('O-open');
 const LIMITED = orchestration('O-limited', { roles: ['R-listed'], users: ['u-listed'] });
@@ -49,7 +75,9 @@ const grantee = (actor: Actor) => ({ actor, orchestrations: ORCHESTRATIONS });
 const grant = (granter: Actor, ...changes: [Actor | undefined, Actor][]) =>
   decideGrant(
     grantee(granter),
-    changes.map(([before, after]): GrantChange => (before === undefined ? { after: grantee(after) } : { before: grantee(before), after: grantee(after) })),
+    changes.map(([before, after]): GrantChange =>
+      before === undefined ? { after: grantee(after) } : { before: grantee(before), after: grantee(after) },
+    ),
   ).effect;
 
 describe('the scenarios of issue 16', () => {
@@ -79,25 +107,43 @@ describe('the scenarios of issue 16', () => {
     const narrow = role('R-roles', ['roles.manage'], { [OPEN.orchestrationId]: { phone: 'hidden' } });
     const widened = { ...narrow, fieldPermissions: { [OPEN.orchestrationId]: { phone: 'write' as const } } };
     const editor = holder('u-editor', narrow);
-    expect(grant(editor, [roleHolder(narrow), roleHolder(widened)], [editor, holder('u-editor', widened)])).toBe('denied');
-    expect(grant(editor, [undefined, roleHolder(role('R-new', [], { [OPEN.orchestrationId]: { phone: 'read' } }))])).toBe('denied');
+    expect(
+      grant(editor, [roleHolder(narrow), roleHolder(widened)], [editor, holder('u-editor', widened)]),
+    ).toBe('denied');
+    expect(
+      grant(editor, [
+        undefined,
+        roleHolder(role('R-new', [], { [OPEN.orchestrationId]: { phone: 'read' } })),
+      ]),
+    ).toBe('denied');
     // Unlisted fields default to write: a new role must say hidden where its creator sees nothing.
     expect(grant(editor, [undefined, roleHolder(role('R-new', []))])).toBe('denied');
-    expect(grant(editor, [undefined, roleHolder(role('R-new', [], { [OPEN.orchestrationId]: { phone: 'hidden' } }))])).toBe('allow');
+    expect(
+      grant(editor, [
+        undefined,
+        roleHolder(role('R-new', [], { [OPEN.orchestrationId]: { phone: 'hidden' } })),
+      ]),
+    ).toBe('allow');
   });
 
   test('a role cannot be given an orchestration its granter does not see', () => {
     const manager = role('R-manager', ['roles.manage', 'members.manage']);
     const editor = holder('u-editor', manager);
     expect(grant(editor, [undefined, holder('u-new', role('R-listed', []))])).toBe('denied');
-    expect(grant(holder('u-listed', manager), [undefined, holder('u-new', role('R-listed', []))])).toBe('allow');
+    expect(grant(holder('u-listed', manager), [undefined, holder('u-new', role('R-listed', []))])).toBe(
+      'allow',
+    );
   });
 
   test.each(PERMISSIONS)('%s: owners may grant it, holders may, others may not', (permission) => {
     const given = roleHolder(role('R-given', [permission]));
     expect(grant(holder('u0', 'owner'), [undefined, given])).toBe('allow');
-    expect(grant(holder('u1', role('R-holder', ['roles.manage', permission])), [undefined, given])).toBe('allow');
-    expect(grant(holder('u1', role('R-bare', ['roles.manage'])), [undefined, given])).toBe(permission === 'roles.manage' ? 'allow' : 'denied');
+    expect(grant(holder('u1', role('R-holder', ['roles.manage', permission])), [undefined, given])).toBe(
+      'allow',
+    );
+    expect(grant(holder('u1', role('R-bare', ['roles.manage'])), [undefined, given])).toBe(
+      permission === 'roles.manage' ? 'allow' : 'denied',
+    );
   });
 
   test('only owners make owners; owners and admins assign admin', () => {
@@ -119,7 +165,10 @@ describe('the scenarios of issue 16', () => {
   test('lowering a field is no grant, whoever does it', () => {
     const before = role('R-x', [], { [OPEN.orchestrationId]: { ssn: 'read' } });
     const after = role('R-x', [], { [OPEN.orchestrationId]: { ssn: 'hidden' } });
-    const narrow = holder('u-editor', role('R-roles', ['roles.manage'], { [OPEN.orchestrationId]: { ssn: 'hidden' } }));
+    const narrow = holder(
+      'u-editor',
+      role('R-roles', ['roles.manage'], { [OPEN.orchestrationId]: { ssn: 'hidden' } }),
+    );
     expect(grant(narrow, [roleHolder(before), roleHolder(after)])).toBe('allow');
   });
 });
@@ -137,8 +186,19 @@ interface World {
 }
 
 type Step =
-  | { readonly kind: 'createRole'; readonly by: number; readonly permissions: Permission[]; readonly fields: FieldAccess[] }
-  | { readonly kind: 'updateRole'; readonly by: number; readonly role: number; readonly permissions: Permission[]; readonly fields: FieldAccess[] }
+  | {
+      readonly kind: 'createRole';
+      readonly by: number;
+      readonly permissions: Permission[];
+      readonly fields: FieldAccess[];
+    }
+  | {
+      readonly kind: 'updateRole';
+      readonly by: number;
+      readonly role: number;
+      readonly permissions: Permission[];
+      readonly fields: FieldAccess[];
+    }
   | { readonly kind: 'addMember'; readonly by: number; readonly role: number }
   | { readonly kind: 'changeRole'; readonly by: number; readonly target: number; readonly role: number }
   | { readonly kind: 'setAccess'; readonly by: number; readonly roles: number[]; readonly users: number[] };
@@ -148,7 +208,9 @@ const roleNames = (w: World): string[] => ['owner', 'admin', 'member', ...w.role
 const actorIn = (w: World, userId: string): Actor => {
   const name = w.members.get(userId)!;
   const customRole = w.roles.get(name);
-  return customRole === undefined ? { membership: membership(userId, name) } : { membership: membership(userId, name), customRole };
+  return customRole === undefined
+    ? { membership: membership(userId, name) }
+    : { membership: membership(userId, name), customRole };
 };
 const fieldPermissionsOf = (fields: FieldAccess[]): CustomRole['fieldPermissions'] => ({
   [OPEN.orchestrationId]: Object.fromEntries(FIELDS.map((f, i) => [f, pick(fields, i)])),
@@ -157,12 +219,25 @@ const fieldPermissionsOf = (fields: FieldAccess[]): CustomRole['fieldPermissions
 
 /** The action a step needs of the one authorization decision, as the use cases ask it. */
 function mayAct(w: World, actor: Actor, action: Action): boolean {
-  const resource = action === 'orchestrations.manage' ? { kind: 'orchestration' as const, orchestration: w.orchestrations[1]! } : { kind: 'org' as const };
+  const resource =
+    action === 'orchestrations.manage'
+      ? { kind: 'orchestration' as const, orchestration: w.orchestrations[1]! }
+      : { kind: 'org' as const };
   return decide(actor, action, resource).effect === 'allow';
 }
 
 /** The world after the step, its granter and the principals it changes, or undefined when the step is not taken. */
-function apply(w: World, step: Step): { next: World; granter: Actor; changed: [Actor | undefined, Actor][]; orchestrationsBefore: readonly Orchestration[] } | undefined {
+function apply(
+  w: World,
+  step: Step,
+):
+  | {
+      next: World;
+      granter: Actor;
+      changed: [Actor | undefined, Actor][];
+      orchestrationsBefore: readonly Orchestration[];
+    }
+  | undefined {
   const userIds = [...w.members.keys()];
   const by = pick(userIds, step.by);
   const granter = actorIn(w, by);
@@ -182,10 +257,17 @@ function apply(w: World, step: Step): { next: World; granter: Actor; changed: [A
     case 'updateRole': {
       if (w.roles.size === 0 || !mayAct(w, granter, 'roles.manage')) return undefined;
       const current = pick([...w.roles.values()], step.role);
-      const updated = { ...current, permissions: step.permissions, fieldPermissions: fieldPermissionsOf(step.fields) };
+      const updated = {
+        ...current,
+        permissions: step.permissions,
+        fieldPermissions: fieldPermissionsOf(step.fields),
+      };
       next = { ...w, roles: new Map([...w.roles, [current.roleId, updated]]) };
       const holders = userIds.filter((u) => w.members.get(u) === current.roleId);
-      changed = [[roleHolder(current), roleHolder(updated)], ...holders.map((u): [Actor, Actor] => [actorIn(w, u), actorIn(next, u)])];
+      changed = [
+        [roleHolder(current), roleHolder(updated)],
+        ...holders.map((u): [Actor, Actor] => [actorIn(w, u), actorIn(next, u)]),
+      ];
       changes = changed.map(([before, after]) => ({ before: grantees(before!), after: grantees(after) }));
       break;
     }
@@ -202,7 +284,8 @@ function apply(w: World, step: Step): { next: World; granter: Actor; changed: [A
       const target = pick(userIds, step.target);
       const given = pick(roleNames(w), step.role);
       if (!mayAct(w, granter, 'members.manage')) return undefined;
-      if ((w.members.get(target) === 'owner' || given === 'owner') && !mayAct(w, granter, 'owners.manage')) return undefined;
+      if ((w.members.get(target) === 'owner' || given === 'owner') && !mayAct(w, granter, 'owners.manage'))
+        return undefined;
       next = { ...w, members: new Map([...w.members, [target, given]]) };
       changed = [[actorIn(w, target), actorIn(next, target)]];
       changes = [{ before: grantees(actorIn(w, target)), after: grantees(actorIn(next, target)) }];
@@ -211,11 +294,17 @@ function apply(w: World, step: Step): { next: World; granter: Actor; changed: [A
     case 'setAccess': {
       if (!mayAct(w, granter, 'orchestrations.manage')) return undefined;
       const limited = w.orchestrations[1]!;
-      const access = { roles: step.roles.map((i) => pick(roleNames(w), i)), users: step.users.map((i) => pick(userIds, i)) };
+      const access = {
+        roles: step.roles.map((i) => pick(roleNames(w), i)),
+        users: step.users.map((i) => pick(userIds, i)),
+      };
       next = { ...w, orchestrations: [w.orchestrations[0]!, { ...limited, access }] };
       const principals = [...userIds.map((u) => actorIn(w, u)), ...[...w.roles.values()].map(roleHolder)];
       changed = principals.map((p) => [p, p]);
-      changes = principals.map((p) => ({ before: grantees(p), after: { actor: p, orchestrations: next.orchestrations } }));
+      changes = principals.map((p) => ({
+        before: grantees(p),
+        after: { actor: p, orchestrations: next.orchestrations },
+      }));
       break;
     }
   }
@@ -224,30 +313,53 @@ function apply(w: World, step: Step): { next: World; granter: Actor; changed: [A
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('createRole' as const), by: fc.nat(), permissions: fc.subarray([...PERMISSIONS]), fields: fc.array(fc.constantFrom(...FIELD_ACCESS), { minLength: 1, maxLength: 4 }) }),
-  fc.record({ kind: fc.constant('updateRole' as const), by: fc.nat(), role: fc.nat(), permissions: fc.subarray([...PERMISSIONS]), fields: fc.array(fc.constantFrom(...FIELD_ACCESS), { minLength: 1, maxLength: 4 }) }),
+  fc.record({
+    kind: fc.constant('createRole' as const),
+    by: fc.nat(),
+    permissions: fc.subarray([...PERMISSIONS]),
+    fields: fc.array(fc.constantFrom(...FIELD_ACCESS), { minLength: 1, maxLength: 4 }),
+  }),
+  fc.record({
+    kind: fc.constant('updateRole' as const),
+    by: fc.nat(),
+    role: fc.nat(),
+    permissions: fc.subarray([...PERMISSIONS]),
+    fields: fc.array(fc.constantFrom(...FIELD_ACCESS), { minLength: 1, maxLength: 4 }),
+  }),
   fc.record({ kind: fc.constant('addMember' as const), by: fc.nat(), role: fc.nat() }),
   fc.record({ kind: fc.constant('changeRole' as const), by: fc.nat(), target: fc.nat(), role: fc.nat() }),
-  fc.record({ kind: fc.constant('setAccess' as const), by: fc.nat(), roles: fc.array(fc.nat(), { maxLength: 3 }), users: fc.array(fc.nat(), { maxLength: 3 }) }),
+  fc.record({
+    kind: fc.constant('setAccess' as const),
+    by: fc.nat(),
+    roles: fc.array(fc.nat(), { maxLength: 3 }),
+    users: fc.array(fc.nat(), { maxLength: 3 }),
+  }),
 );
 
 describe('property: random sequences of grants by random principals', () => {
   test('every accepted step gives nobody anything its granter lacked, and nobody raises their own role', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), (steps) => {
-        let w: World = { roles: new Map(), members: new Map([['u0', 'owner']]), orchestrations: ORCHESTRATIONS };
+        let w: World = {
+          roles: new Map(),
+          members: new Map([['u0', 'owner']]),
+          orchestrations: ORCHESTRATIONS,
+        };
         for (const step of steps) {
           const taken = apply(w, step);
           if (taken === undefined) continue;
           const granterHeld = factsOf(taken.granter, taken.orchestrationsBefore);
           for (const [before, after] of taken.changed) {
-            const had = before === undefined ? new Map<string, number>() : factsOf(before, taken.orchestrationsBefore);
+            const had =
+              before === undefined ? new Map<string, number>() : factsOf(before, taken.orchestrationsBefore);
             expect(givenBeyond(granterHeld, had, factsOf(after, taken.next.orchestrations))).toEqual([]);
             const role = after.membership.role;
             const granterRole = taken.granter.membership.role;
             if (role !== before?.membership.role && role === 'owner') expect(granterRole).toBe('owner');
-            if (role !== before?.membership.role && role === 'admin') expect(['owner', 'admin']).toContain(granterRole);
-            if (after.membership.userId === taken.granter.membership.userId && before !== undefined) expect(rankOf(after.membership.role)).toBeLessThanOrEqual(rankOf(before.membership.role));
+            if (role !== before?.membership.role && role === 'admin')
+              expect(['owner', 'admin']).toContain(granterRole);
+            if (after.membership.userId === taken.granter.membership.userId && before !== undefined)
+              expect(rankOf(after.membership.role)).toBeLessThanOrEqual(rankOf(before.membership.role));
           }
           w = taken.next;
         }

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { hashLinkToken, isWellFormedLinkToken, linkTokenMatches, newLinkToken } from '../../../shared/domain/link-token.ts';
+import {
+  hashLinkToken,
+  isWellFormedLinkToken,
+  linkTokenMatches,
+  newLinkToken,
+} from '../../../shared/domain/link-token.ts';
 
 describe('link tokens', () => {
   test('are 256 random bits in base64url, stored as their SHA-256', () => {
@@ -26,8 +31,11 @@ describe('link tokens', () => {
     expect(linkTokenMatches(token, 'not-a-hash')).toBe(false);
   });
 
-  test.each([[''], ['short'], ['a'.repeat(44)], ['+'.repeat(43)], [undefined], [42]])('refuses the malformed token %j', (token) => {
-    expect(isWellFormedLinkToken(token)).toBe(false);
-    if (typeof token === 'string') expect(linkTokenMatches(token, hashLinkToken(token))).toBe(false);
-  });
+  test.each([[''], ['short'], ['a'.repeat(44)], ['+'.repeat(43)], [undefined], [42]])(
+    'refuses the malformed token %j',
+    (token) => {
+      expect(isWellFormedLinkToken(token)).toBe(false);
+      if (typeof token === 'string') expect(linkTokenMatches(token, hashLinkToken(token))).toBe(false);
+    },
+  );
 });

@@ -13,7 +13,10 @@ describe('password hash', () => {
   });
 
   test('salts every hash', async () => {
-    const [first, second] = await Promise.all([hashPassword('same password 1'), hashPassword('same password 1')]);
+    const [first, second] = await Promise.all([
+      hashPassword('same password 1'),
+      hashPassword('same password 1'),
+    ]);
     expect(first).not.toBe(second);
   });
 
@@ -25,8 +28,14 @@ describe('password hash', () => {
 
   test.each([
     ['garbage', 'not a hash'],
-    ['an unbounded cost', 'scrypt$ln=40,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-    ['another scheme', 'bcrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    [
+      'an unbounded cost',
+      'scrypt$ln=40,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    ],
+    [
+      'another scheme',
+      'bcrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    ],
   ])('refuses %s without throwing', async (_, encoded) => {
     await expect(verifyPassword('whatever password', encoded)).resolves.toBe(false);
   });

@@ -17,13 +17,26 @@ const orchestration = (over: Partial<Orchestration>): Orchestration => ({
   ...over,
 });
 
-const sources = (orchestrations: Orchestration[]) => ({ org: { orgId: 'o', name: 'Acme' }, orchestrations, consented: [], roleNames: new Map<string, string>(), generatedAt: '2026-12-01T00:00:00.000Z' });
+const sources = (orchestrations: Orchestration[]) => ({
+  org: { orgId: 'o', name: 'Acme' },
+  orchestrations,
+  consented: [],
+  roleNames: new Map<string, string>(),
+  generatedAt: '2026-12-01T00:00:00.000Z',
+});
 
 test('an orchestration that states nothing reads "not stated", "none", never an error', () => {
   // Act
   const [activity] = processingRecord(sources([orchestration({})])).activities;
   // Assess
-  expect(activity).toMatchObject({ purpose: 'not stated', legalBasis: 'not stated', subjectCategory: 'not stated', retention: 'none', recipients: [], security: { accessLimits: 'none' } });
+  expect(activity).toMatchObject({
+    purpose: 'not stated',
+    legalBasis: 'not stated',
+    subjectCategory: 'not stated',
+    retention: 'none',
+    recipients: [],
+    security: { accessLimits: 'none' },
+  });
 });
 
 test('personal and encrypted fields are listed, plain business fields are not', () => {
@@ -34,9 +47,18 @@ test('personal and encrypted fields are listed, plain business fields are not', 
 
 test('a consent for another orchestration makes no recipient here; activities come ordered by name', () => {
   // Prepare
-  const consent = { version: 2, fields: [{ orchestrationId: 'B', fieldId: 'email', personal: true }], purpose: 'Mailings', grantedBy: 'u', grantedAt: '2026-02-01T00:00:00.000Z' };
+  const consent = {
+    version: 2,
+    fields: [{ orchestrationId: 'B', fieldId: 'email', personal: true }],
+    purpose: 'Mailings',
+    grantedBy: 'u',
+    grantedAt: '2026-02-01T00:00:00.000Z',
+  };
   // Act
-  const record = processingRecord({ ...sources([orchestration({ orchestrationId: 'B', name: 'Sales' }), orchestration({})]), consented: [{ extension: { id: 'x', name: 'X', vendor: 'X Ltd' }, consent }] });
+  const record = processingRecord({
+    ...sources([orchestration({ orchestrationId: 'B', name: 'Sales' }), orchestration({})]),
+    consented: [{ extension: { id: 'x', name: 'X', vendor: 'X Ltd' }, consent }],
+  });
   // Assess
   expect(record.activities.map((a) => [a.name, a.recipients.map((r) => r.extensionId)])).toEqual([
     ['Repairs', []],

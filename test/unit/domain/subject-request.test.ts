@@ -1,5 +1,10 @@
 /** The deadline rules of a data subject request (Art. 12(3)) and its one-time code. */
-import { addMonths, dueDateOf, extendedDueDate, newVerificationCode } from '../../../shared/domain/subject-request.ts';
+import {
+  addMonths,
+  dueDateOf,
+  extendedDueDate,
+  newVerificationCode,
+} from '../../../shared/domain/subject-request.ts';
 
 const at = (iso: string): Date => new Date(iso);
 
@@ -15,20 +20,30 @@ describe('months', () => {
 });
 
 describe('extension', () => {
-  const open = { status: 'open' as const, verifiedAt: '2026-01-31T10:00:00.000Z', dueAt: dueDateOf(at('2026-01-31T10:00:00.000Z')).toISOString() };
+  const open = {
+    status: 'open' as const,
+    verifiedAt: '2026-01-31T10:00:00.000Z',
+    dueAt: dueDateOf(at('2026-01-31T10:00:00.000Z')).toISOString(),
+  };
 
   test('two months from a due date that lost days to February stays within three months of verification', () => {
     expect(extendedDueDate(open, 2)).toEqual(at('2026-04-28T10:00:00.000Z'));
   });
 
   test('once only, and only while open', () => {
-    expect(extendedDueDate({ ...open, extendedMonths: 1 }, 1)).toEqual({ refused: expect.stringMatching(/once/) });
-    expect(extendedDueDate({ ...open, status: 'unverified' }, 1)).toEqual({ refused: expect.stringMatching(/open/) });
+    expect(extendedDueDate({ ...open, extendedMonths: 1 }, 1)).toEqual({
+      refused: expect.stringMatching(/once/),
+    });
+    expect(extendedDueDate({ ...open, status: 'unverified' }, 1)).toEqual({
+      refused: expect.stringMatching(/open/),
+    });
   });
 
   test('never past three months from verification', () => {
     // A due date already moved (by a bug or a manual edit) cannot be pushed beyond the statutory limit.
-    expect(extendedDueDate({ ...open, dueAt: '2026-03-15T10:00:00.000Z' }, 2)).toEqual({ refused: expect.stringMatching(/three months/) });
+    expect(extendedDueDate({ ...open, dueAt: '2026-03-15T10:00:00.000Z' }, 2)).toEqual({
+      refused: expect.stringMatching(/three months/),
+    });
   });
 });
 

@@ -30,11 +30,20 @@ describe('writeCsv', () => {
 
     // Assess
     expect(output).toBe(
-      `${BOM}Name,Amount,Due\r\n` + `"Ada, ""the first""",12.5,2026-03-01\r\n` + `"Línea\nnueva",7,2026-03-01T10:20:30.000Z\r\n`,
+      `${BOM}Name,Amount,Due\r\n` +
+        `"Ada, ""the first""",12.5,2026-03-01\r\n` +
+        `"Línea\nnueva",7,2026-03-01T10:20:30.000Z\r\n`,
     );
   });
 
-  test.each([['=HYPERLINK("http://evil.example","x")'], ['+1+cmd|" /C calc"!A0'], ['-2+3'], ['@SUM(1+1)'], ['\t=1+1'], ['\r=1+1']])(
+  test.each([
+    ['=HYPERLINK("http://evil.example","x")'],
+    ['+1+cmd|" /C calc"!A0'],
+    ['-2+3'],
+    ['@SUM(1+1)'],
+    ['\t=1+1'],
+    ['\r=1+1'],
+  ])(
     'prefixes %j with a quote so no spreadsheet evaluates it, in text, number and date columns',
     async (payload) => {
       // Act

@@ -57,7 +57,7 @@ function localHeaderAt(zip: Buffer, offset: number): LocalHeader {
   const extraLength = zip.readUInt16LE(offset + 28);
   const name = zip.subarray(offset + 30, offset + 30 + nameLength).toString('utf8');
   let aes: AesExtraField | undefined;
-  for (let at = offset + 30 + nameLength, end = at + extraLength; at < end; ) {
+  for (let at = offset + 30 + nameLength, end = at + extraLength; at < end;) {
     const id = zip.readUInt16LE(at);
     const size = zip.readUInt16LE(at + 2);
     if (id === 0x9901) {
@@ -70,12 +70,19 @@ function localHeaderAt(zip: Buffer, offset: number): LocalHeader {
     }
     at += 4 + size;
   }
-  return { name, flags: zip.readUInt16LE(offset + 6), method: zip.readUInt16LE(offset + 8), crc32: zip.readUInt32LE(offset + 14), aes };
+  return {
+    name,
+    flags: zip.readUInt16LE(offset + 6),
+    method: zip.readUInt16LE(offset + 8),
+    crc32: zip.readUInt32LE(offset + 14),
+    aes,
+  };
 }
 
 function sevenZip(args: string[]): { status: number | null; stdout: Buffer } {
   const result = spawnSync('7z', args, { input: '', maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) throw new Error(`7z is required (Debian: apt-get install -y p7zip-full): ${result.error.message}`);
+  if (result.error)
+    throw new Error(`7z is required (Debian: apt-get install -y p7zip-full): ${result.error.message}`);
   return { status: result.status, stdout: result.stdout };
 }
 
@@ -98,7 +105,9 @@ describe('createEncryptedZip', () => {
     const reader = new ZipReader(new Uint8ArrayReader(zip));
     const entries = await reader.getEntries();
     await reader.close();
-    const headers = entries.map((entry) => localHeaderAt(zip, (entry as { offset?: number }).offset ?? Number.NaN));
+    const headers = entries.map((entry) =>
+      localHeaderAt(zip, (entry as { offset?: number }).offset ?? Number.NaN),
+    );
 
     // Assess
     expect(headers.map((header) => header.name)).toEqual(['organization.json', 'jobs/jobs.csv']);
@@ -144,7 +153,9 @@ describe('createEncryptedZip', () => {
     // Act / Assess
     await expect(json.getData(new TextWriter(), { password: PASSWORD })).resolves.toBe(ORGANIZATION_JSON);
     await expect(csv.getData(new TextWriter(), { password: PASSWORD })).resolves.toBe(expectedCsv.slice(1));
-    await expect(json.getData(new TextWriter(), { password: 'not the right password' })).rejects.toThrow(/password/i);
+    await expect(json.getData(new TextWriter(), { password: 'not the right password' })).rejects.toThrow(
+      /password/i,
+    );
     await reader.close();
   });
 

@@ -5,7 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * returns where it stopped; throws if it still moves after `timeoutMs`, i.e. nothing holds it back.
  * Polling rather than one fixed delay keeps the check honest on a busy machine.
  */
-export async function stalledAt(counter: () => number, intervalMs = 300, timeoutMs = 15_000): Promise<number> {
+export async function stalledAt(
+  counter: () => number,
+  intervalMs = 300,
+  timeoutMs = 15_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let previous = counter();
   while (Date.now() < deadline) {

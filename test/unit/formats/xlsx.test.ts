@@ -25,8 +25,20 @@ describe('writeXlsx', () => {
   test('writes a bold header of labels and typed cells: numbers, dates with a date format, text', async () => {
     // Prepare
     const rows: Row[] = [
-      { name: 'Ada', email: 'ada@example.com', phone: '+44 20 7946 0000', amount: '1250.5', due: '2026-03-01' },
-      { name: 'Grace', email: 'grace@example.com', phone: '0612345678', amount: -3, due: new Date('2026-03-01T10:20:30Z') },
+      {
+        name: 'Ada',
+        email: 'ada@example.com',
+        phone: '+44 20 7946 0000',
+        amount: '1250.5',
+        due: '2026-03-01',
+      },
+      {
+        name: 'Grace',
+        email: 'grace@example.com',
+        phone: '0612345678',
+        amount: -3,
+        due: new Date('2026-03-01T10:20:30Z'),
+      },
     ];
 
     // Act
@@ -57,7 +69,12 @@ describe('writeXlsx', () => {
   test('neutralizes formulas in text and labels, and keeps a file readable despite control characters', async () => {
     // Act
     const sheet = await readSheet(
-      await buffer(writeXlsx([{ key: 'name', label: '@label', kind: 'text' }], [{ name: '=1+1' }, { name: 'bell\u0007 and \uD800 lone' }])),
+      await buffer(
+        writeXlsx(
+          [{ key: 'name', label: '@label', kind: 'text' }],
+          [{ name: '=1+1' }, { name: 'bell\u0007 and \uD800 lone' }],
+        ),
+      ),
     );
 
     // Assess

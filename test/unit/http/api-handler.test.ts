@@ -21,9 +21,37 @@ const routes = {
     body: z.strictObject({ name: label() }),
     status: 201,
   },
-  open: { method: 'GET', operationId: 'getOpen', path: '/v1/open', fn: 'openapi', tag: 'Test', summary: 'test', auth: 'none', status: 200 },
-  denied: { method: 'GET', operationId: 'getDenied', path: '/v1/orgs/{orgId}/denied', fn: 'api-orgs', tag: 'Test', summary: 'test', auth: 'jwt', params: z.object({ orgId: id }), status: 200 },
-  boom: { method: 'GET', operationId: 'getBoom', path: '/v1/boom', fn: 'api-orgs', tag: 'Test', summary: 'test', auth: 'none', status: 200 },
+  open: {
+    method: 'GET',
+    operationId: 'getOpen',
+    path: '/v1/open',
+    fn: 'openapi',
+    tag: 'Test',
+    summary: 'test',
+    auth: 'none',
+    status: 200,
+  },
+  denied: {
+    method: 'GET',
+    operationId: 'getDenied',
+    path: '/v1/orgs/{orgId}/denied',
+    fn: 'api-orgs',
+    tag: 'Test',
+    summary: 'test',
+    auth: 'jwt',
+    params: z.object({ orgId: id }),
+    status: 200,
+  },
+  boom: {
+    method: 'GET',
+    operationId: 'getBoom',
+    path: '/v1/boom',
+    fn: 'api-orgs',
+    tag: 'Test',
+    summary: 'test',
+    auth: 'none',
+    status: 200,
+  },
 } as const satisfies Record<string, RouteDefinition>;
 
 const THING = '01JAAAAAAAAAAAAAAAAAAAAAAA';
@@ -56,7 +84,15 @@ const handler = apiHandler(
   { verifier, onSecurityEvent: async (e) => void securityEvents.push(e) },
 );
 
-function event(route: RouteDefinition, init: { body?: string; headers?: Record<string, string>; pathParameters?: Record<string, string>; query?: Record<string, string> }): APIGatewayProxyEventV2 {
+function event(
+  route: RouteDefinition,
+  init: {
+    body?: string;
+    headers?: Record<string, string>;
+    pathParameters?: Record<string, string>;
+    query?: Record<string, string>;
+  },
+): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey: `${route.method} ${route.path}`,
@@ -72,7 +108,13 @@ function event(route: RouteDefinition, init: { body?: string; headers?: Record<s
       apiId: 'local',
       domainName: 'localhost',
       domainPrefix: 'localhost',
-      http: { method: route.method, path: route.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
+      http: {
+        method: route.method,
+        path: route.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'jest',
+      },
       requestId: 'req-1',
       routeKey: `${route.method} ${route.path}`,
       stage: '$default',
@@ -91,7 +133,14 @@ beforeEach(() => {
 });
 
 test('a valid request reaches the operation with typed, validated input', async () => {
-  const res = await handler(event(routes.create, { headers: auth, body: JSON.stringify({ name: '  Acme ' }), pathParameters: { thingId: THING } }), context);
+  const res = await handler(
+    event(routes.create, {
+      headers: auth,
+      body: JSON.stringify({ name: '  Acme ' }),
+      pathParameters: { thingId: THING },
+    }),
+    context,
+  );
 
   expect(res.statusCode).toBe(201);
   expect(JSON.parse(res.body ?? '')).toEqual({ thingId: THING, name: 'Acme' });
@@ -105,7 +154,14 @@ test.each([
   ['a token that does not verify', { Authorization: 'Bearer xxx.yyy.zzz' }],
   ['a non-bearer scheme', { Authorization: `Basic ${GOOD_TOKEN}` }],
 ])('%s is a 401 problem that never reaches the operation', async (_name, headers) => {
-  const res = await handler(event(routes.create, { headers, body: JSON.stringify({ name: 'x' }), pathParameters: { thingId: THING } }), context);
+  const res = await handler(
+    event(routes.create, {
+      headers,
+      body: JSON.stringify({ name: 'x' }),
+      pathParameters: { thingId: THING },
+    }),
+    context,
+  );
 
   expect(res.statusCode).toBe(401);
   expect(res.headers?.['content-type']).toBe('application/problem+json');
@@ -114,7 +170,12 @@ test.each([
 
 test('a token in the query string is refused even with a valid header', async () => {
   const res = await handler(
-    event(routes.create, { headers: auth, query: { access_token: GOOD_TOKEN }, body: JSON.stringify({ name: 'x' }), pathParameters: { thingId: THING } }),
+    event(routes.create, {
+      headers: auth,
+      query: { access_token: GOOD_TOKEN },
+      body: JSON.stringify({ name: 'x' }),
+      pathParameters: { thingId: THING },
+    }),
     context,
   );
   expect(res.statusCode).toBe(401);
@@ -129,27 +190,56 @@ test.each([
   ['a wrong type', JSON.stringify({ name: 42 }), 400],
   ['a body over 1 MiB', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), 413],
 ])('%s → %p problem+json, operation not called', async (_name, body, status) => {
-  const res = await handler(event(routes.create, { headers: auth, body, pathParameters: { thingId: THING } }), context);
+  const res = await handler(
+    event(routes.create, { headers: auth, body, pathParameters: { thingId: THING } }),
+    context,
+  );
 
   expect(res.statusCode).toBe(status);
   expect(res.headers?.['content-type']).toBe('application/problem+json');
   const problem = JSON.parse(res.body ?? '');
-  expect(problem).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//), title: expect.any(String), detail: expect.any(String) });
+  expect(problem).toMatchObject({
+    status,
+    type: expect.stringMatching(/^https:\/\//),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   expect(received).toHaveLength(0);
 });
 
 test('validation errors name the failing path', async () => {
-  const res = await handler(event(routes.create, { headers: auth, body: JSON.stringify({ name: '' }), pathParameters: { thingId: THING } }), context);
+  const res = await handler(
+    event(routes.create, {
+      headers: auth,
+      body: JSON.stringify({ name: '' }),
+      pathParameters: { thingId: THING },
+    }),
+    context,
+  );
   expect(JSON.parse(res.body ?? '').errors).toEqual([expect.objectContaining({ path: 'body.name' })]);
 });
 
 test('a non-JSON content type is 415', async () => {
-  const res = await handler(event(routes.create, { headers: { ...auth, 'Content-Type': 'text/plain' }, body: '{"name":"x"}', pathParameters: { thingId: THING } }), context);
+  const res = await handler(
+    event(routes.create, {
+      headers: { ...auth, 'Content-Type': 'text/plain' },
+      body: '{"name":"x"}',
+      pathParameters: { thingId: THING },
+    }),
+    context,
+  );
   expect(res.statusCode).toBe(415);
 });
 
 test('a malformed id in the path is a 404, like a missing resource', async () => {
-  const res = await handler(event(routes.create, { headers: auth, body: JSON.stringify({ name: 'x' }), pathParameters: { thingId: '../etc/passwd' } }), context);
+  const res = await handler(
+    event(routes.create, {
+      headers: auth,
+      body: JSON.stringify({ name: 'x' }),
+      pathParameters: { thingId: '../etc/passwd' },
+    }),
+    context,
+  );
   expect(res.statusCode).toBe(404);
 });
 
@@ -167,11 +257,17 @@ test('an unexpected error is a 500 that says nothing of its cause', async () => 
 
 test('an unexpected error is logged with its message and stack, emails and tokens masked', async () => {
   // Prepare: an error whose message quotes input, as SDK errors can.
-  const failing = apiHandler('test', [operation(routes.boom, async () => {
-    throw new TypeError('cannot read owner of subject ada@example.com with eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln');
-  })]);
+  const failing = apiHandler('test', [
+    operation(routes.boom, async () => {
+      throw new TypeError(
+        'cannot read owner of subject ada@example.com with eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln',
+      );
+    }),
+  ]);
   const lines: string[] = [];
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+  const spy = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
 
   // Act
   try {
@@ -181,8 +277,13 @@ test('an unexpected error is logged with its message and stack, emails and token
   }
 
   // Assess
-  const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.message === 'request failed');
-  expect(logged).toMatchObject({ error: 'TypeError', errorMessage: 'cannot read owner of subject [email] with [token]' });
+  const logged = lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((entry) => entry.message === 'request failed');
+  expect(logged).toMatchObject({
+    error: 'TypeError',
+    errorMessage: 'cannot read owner of subject [email] with [token]',
+  });
   expect(logged?.stack).toEqual(expect.stringContaining('api-handler.test.ts'));
   expect(JSON.stringify(logged)).not.toMatch(/ada@example\.com|eyJhbGci/);
 });
@@ -192,7 +293,13 @@ test('403 answers are reported as security events with the organization', async 
   const res = await handler(event(routes.denied, { headers: auth, pathParameters: { orgId } }), context);
 
   expect(res.statusCode).toBe(403);
-  expect(securityEvents).toEqual([expect.objectContaining({ status: 403, orgId, ctx: expect.objectContaining({ principal: { userId: 'user-1', email: 'user@example.com' } }) })]);
+  expect(securityEvents).toEqual([
+    expect.objectContaining({
+      status: 403,
+      orgId,
+      ctx: expect.objectContaining({ principal: { userId: 'user-1', email: 'user@example.com' } }),
+    }),
+  ]);
 });
 
 test('an unknown route key is a 404 problem', async () => {
@@ -210,10 +317,19 @@ test("a 401 never repeats what the verifier said about the token's claims", asyn
     },
   });
   // Act
-  const res = await chatty(event(routes.denied, { headers: { Authorization: 'Bearer xxx.yyy.zzz' }, pathParameters: { orgId: THING } }), context);
+  const res = await chatty(
+    event(routes.denied, {
+      headers: { Authorization: 'Bearer xxx.yyy.zzz' },
+      pathParameters: { orgId: THING },
+    }),
+    context,
+  );
 
   // Assess
   expect(res.statusCode).toBe(401);
   expect(res.body).not.toMatch(/user-1|user@example\.com|signature mismatch/);
-  expect(JSON.parse(res.body ?? '')).toMatchObject({ status: 401, detail: new UnauthenticatedError('The bearer token is not valid').message });
+  expect(JSON.parse(res.body ?? '')).toMatchObject({
+    status: 401,
+    detail: new UnauthenticatedError('The bearer token is not valid').message,
+  });
 });

@@ -40,7 +40,13 @@ describe('httpApiEvent (payload 2.0)', () => {
       requestContext: {
         accountId: '000000000000',
         domainName: '127.0.0.1:3000',
-        http: { method: 'POST', path: '/v1/orgs/01ABC/members', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'curl/8' },
+        http: {
+          method: 'POST',
+          path: '/v1/orgs/01ABC/members',
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: 'curl/8',
+        },
         routeKey: 'POST /v1/orgs/{orgId}/members',
         stage: '$default',
         time: '12/Mar/2026:19:03:58 +0000',
@@ -77,7 +83,9 @@ describe('httpApiEvent (payload 2.0)', () => {
 
   test('cookies move out of the headers; repeated headers are comma-joined', () => {
     // Act
-    const event = httpApiEvent(request({ headers: { cookie: 'a=1; b=2', accept: ['text/html', 'application/json'] } }));
+    const event = httpApiEvent(
+      request({ headers: { cookie: 'a=1; b=2', accept: ['text/html', 'application/json'] } }),
+    );
 
     // Assess
     expect(event.cookies).toEqual(['a=1', 'b=2']);

@@ -11,7 +11,11 @@ describe('failedMessageIds (ReportBatchItemFailures)', () => {
     ['an empty list', { result: { batchItemFailures: [] } }, []],
     ['listed failures', { result: { batchItemFailures: [{ itemIdentifier: 'm-2' }] } }, ['m-2']],
     ['a thrown error', { error: new Error('boom') }, batch],
-    ['an identifier not in the batch', { result: { batchItemFailures: [{ itemIdentifier: 'other' }] } }, batch],
+    [
+      'an identifier not in the batch',
+      { result: { batchItemFailures: [{ itemIdentifier: 'other' }] } },
+      batch,
+    ],
     ['an empty identifier', { result: { batchItemFailures: [{ itemIdentifier: '' }] } }, batch],
     ['a list that is not a list', { result: { batchItemFailures: 'm-1' } }, batch],
   ])('%s keeps %j', (_, outcome, kept) => {
@@ -22,14 +26,19 @@ describe('failedMessageIds (ReportBatchItemFailures)', () => {
 describe('linksIn', () => {
   test('finds hrefs and bare URLs once each, without trailing punctuation', () => {
     // Prepare
-    const html = '<p><a href="http://127.0.0.1:3000/v1/backups/01B/download?token=t&amp;x=1">Download</a></p>';
-    const text = 'Open http://127.0.0.1:3000/v1/backups/01B/download?token=t&x=1. Or see https://example.com/help, thanks.';
+    const html =
+      '<p><a href="http://127.0.0.1:3000/v1/backups/01B/download?token=t&amp;x=1">Download</a></p>';
+    const text =
+      'Open http://127.0.0.1:3000/v1/backups/01B/download?token=t&x=1. Or see https://example.com/help, thanks.';
 
     // Act
     const links = linksIn(text, html);
 
     // Assess
-    expect(links).toEqual(['http://127.0.0.1:3000/v1/backups/01B/download?token=t&x=1', 'https://example.com/help']);
+    expect(links).toEqual([
+      'http://127.0.0.1:3000/v1/backups/01B/download?token=t&x=1',
+      'https://example.com/help',
+    ]);
   });
 
   test('a mail without links has none', () => {

@@ -28,7 +28,12 @@ describe('RouteTable', () => {
     ['GET', '/v1/orgs', 'GET /v1/orgs', {}],
     ['POST', '/v1/orgs', 'POST /v1/orgs', {}],
     ['GET', '/v1/orgs/01ABC', 'GET /v1/orgs/{orgId}', { orgId: '01ABC' }],
-    ['GET', '/v1/orgs/01ABC/jobs/01DEF', 'GET /v1/orgs/{orgId}/jobs/{jobId}', { orgId: '01ABC', jobId: '01DEF' }],
+    [
+      'GET',
+      '/v1/orgs/01ABC/jobs/01DEF',
+      'GET /v1/orgs/{orgId}/jobs/{jobId}',
+      { orgId: '01ABC', jobId: '01DEF' },
+    ],
     ['GET', '/v1/orgs/01ABC/jobs/export', 'GET /v1/orgs/{orgId}/jobs/export', { orgId: '01ABC' }],
     ['GET', '/v1/orgs/a%20b%2Fc', 'GET /v1/orgs/{orgId}', { orgId: 'a b/c' }],
     ['GET', '/v1/backups/01XYZ/download', 'GET /v1/backups/{backupId}/download', { backupId: '01XYZ' }],
@@ -64,15 +69,28 @@ describe('RouteTable', () => {
 
 describe('wireReply (payload 2.0 responses)', () => {
   test('a structured result is written as given, cookies as Set-Cookie', () => {
-    const reply = wireReply({ statusCode: 201, headers: { 'Content-Type': 'application/json', 'X-Count': 3 }, cookies: ['a=1', 'b=2'], body: '{"ok":true}' });
+    const reply = wireReply({
+      statusCode: 201,
+      headers: { 'Content-Type': 'application/json', 'X-Count': 3 },
+      cookies: ['a=1', 'b=2'],
+      body: '{"ok":true}',
+    });
 
     expect(reply.status).toBe(201);
-    expect(reply.headers).toEqual({ 'content-type': 'application/json', 'x-count': '3', 'set-cookie': ['a=1', 'b=2'] });
+    expect(reply.headers).toEqual({
+      'content-type': 'application/json',
+      'x-count': '3',
+      'set-cookie': ['a=1', 'b=2'],
+    });
     expect(reply.body.toString()).toBe('{"ok":true}');
   });
 
   test('a base64 body is decoded', () => {
-    const reply = wireReply({ statusCode: 200, body: Buffer.from([0, 1, 2, 255]).toString('base64'), isBase64Encoded: true });
+    const reply = wireReply({
+      statusCode: 200,
+      body: Buffer.from([0, 1, 2, 255]).toString('base64'),
+      isBase64Encoded: true,
+    });
 
     expect([...reply.body]).toEqual([0, 1, 2, 255]);
   });
@@ -88,7 +106,10 @@ describe('wireReply (payload 2.0 responses)', () => {
     expect(reply.body.toString()).toBe(body);
   });
 
-  test.each([[{ statusCode: 'ok' }], [{ statusCode: 42 }], [{ statusCode: 200.5 }]])('an invalid status code %j is refused', (result) => {
-    expect(() => wireReply(result)).toThrow(TypeError);
-  });
+  test.each([[{ statusCode: 'ok' }], [{ statusCode: 42 }], [{ statusCode: 200.5 }]])(
+    'an invalid status code %j is refused',
+    (result) => {
+      expect(() => wireReply(result)).toThrow(TypeError);
+    },
+  );
 });

@@ -56,7 +56,11 @@ describe('startScheduler', () => {
     };
 
     // Act
-    const scheduler = startScheduler({ runtime, functions: [scheduledFn('cleanup', 0.01)], log: (line) => lines.push(line) });
+    const scheduler = startScheduler({
+      runtime,
+      functions: [scheduledFn('cleanup', 0.01)],
+      log: (line) => lines.push(line),
+    });
     await sleep(200);
     await scheduler.stop();
 
@@ -98,7 +102,11 @@ describe('startScheduler', () => {
 
   test('with timed runs off, nothing runs by itself', async () => {
     let calls = 0;
-    const scheduler = startScheduler({ runtime: { invoke: async () => calls++ }, functions: [scheduledFn('cleanup', 0.01)], timed: false });
+    const scheduler = startScheduler({
+      runtime: { invoke: async () => calls++ },
+      functions: [scheduledFn('cleanup', 0.01)],
+      timed: false,
+    });
 
     await sleep(100);
     await scheduler.stop();

@@ -3,12 +3,23 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from '
 import { keyId, publicJwk, signAccessToken } from '../../../infra/local/access-token.ts';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signer = { issuer: 'https://127.0.0.1:9443', audience: 'custos-local', kid: keyId(privateKey), privateKey };
+const signer = {
+  issuer: 'https://127.0.0.1:9443',
+  audience: 'custos-local',
+  kid: keyId(privateKey),
+  privateKey,
+};
 
 function decode(token: string) {
   const [header, payload, signature] = token.split('.');
-  const part = (value: string | undefined): Record<string, unknown> => JSON.parse(Buffer.from(value ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-  return { header: part(header), payload: part(payload), signingInput: `${header}.${payload}`, signature: Buffer.from(signature ?? '', 'base64url') };
+  const part = (value: string | undefined): Record<string, unknown> =>
+    JSON.parse(Buffer.from(value ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  return {
+    header: part(header),
+    payload: part(payload),
+    signingInput: `${header}.${payload}`,
+    signature: Buffer.from(signature ?? '', 'base64url'),
+  };
 }
 
 test('signs RS256 with the key id, verifiable with the published JWK', () => {
@@ -43,7 +54,13 @@ test('carries the claims aws-jwt-verify checks, valid for an hour by default', (
 });
 
 test('lets claims override the defaults and gives every token its own jti', () => {
-  const first = decode(signAccessToken(signer, { sub: 'u1', email: 'e', aud: 'other', token_use: 'id' }, { expiresInSeconds: 60 })).payload;
+  const first = decode(
+    signAccessToken(
+      signer,
+      { sub: 'u1', email: 'e', aud: 'other', token_use: 'id' },
+      { expiresInSeconds: 60 },
+    ),
+  ).payload;
   const second = decode(signAccessToken(signer, { sub: 'u1', email: 'e' })).payload;
   expect(first).toMatchObject({ aud: 'other', token_use: 'id' });
   expect(Number(first.exp) - Number(first.iat)).toBe(60);

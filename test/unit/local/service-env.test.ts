@@ -7,13 +7,28 @@ import type { LocalIssuer } from '../../../infra/local/oidc-issuer.ts';
 import { serviceEnvironment } from '../../../infra/local/service-env.ts';
 import { env } from '../../../shared/config.ts';
 
-const endpoints = { dynamodb: 'http://127.0.0.1:1', sqs: 'http://127.0.0.1:2', s3: 'http://127.0.0.1:2', ses: 'http://127.0.0.1:3', kms: 'http://127.0.0.1:4' };
+const endpoints = {
+  dynamodb: 'http://127.0.0.1:1',
+  sqs: 'http://127.0.0.1:2',
+  s3: 'http://127.0.0.1:2',
+  ses: 'http://127.0.0.1:3',
+  kms: 'http://127.0.0.1:4',
+};
 const resources = {
   tables: { records: 'custos-records', audit: 'custos-audit' },
   queues: {
-    deletion: { url: 'http://127.0.0.1:2/000000000000/custos-deletion', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-deletion-dlq' },
-    work: { url: 'http://127.0.0.1:2/000000000000/custos-work', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-work-dlq' },
-    notices: { url: 'http://127.0.0.1:2/000000000000/custos-notices', dlqUrl: 'http://127.0.0.1:2/000000000000/custos-notices-dlq' },
+    deletion: {
+      url: 'http://127.0.0.1:2/000000000000/custos-deletion',
+      dlqUrl: 'http://127.0.0.1:2/000000000000/custos-deletion-dlq',
+    },
+    work: {
+      url: 'http://127.0.0.1:2/000000000000/custos-work',
+      dlqUrl: 'http://127.0.0.1:2/000000000000/custos-work-dlq',
+    },
+    notices: {
+      url: 'http://127.0.0.1:2/000000000000/custos-notices',
+      dlqUrl: 'http://127.0.0.1:2/000000000000/custos-notices-dlq',
+    },
   },
   buckets: { files: 'custos-files' },
 };
@@ -56,14 +71,26 @@ function failingConfig(vars: Record<string, string>): string[] {
 
 test('satisfies everything shared/config.ts requires', () => {
   // Act
-  const vars = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'http://127.0.0.1:3000' });
+  const vars = serviceEnvironment({
+    endpoints,
+    resources,
+    issuer,
+    dataDir,
+    publicBaseUrl: 'http://127.0.0.1:3000',
+  });
   // Assess
   expect(failingConfig(vars)).toEqual([]);
 });
 
 test('the check above can fail: without the records table variable, the config refuses', () => {
   // Prepare
-  const { RECORDS_TABLE: _dropped, ...vars } = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x' });
+  const { RECORDS_TABLE: _dropped, ...vars } = serviceEnvironment({
+    endpoints,
+    resources,
+    issuer,
+    dataDir,
+    publicBaseUrl: 'x',
+  });
   // Act, Assess
   expect(failingConfig(vars)).toEqual(['recordsTable']);
 });
@@ -83,8 +110,20 @@ test('points every SDK client at its emulator through the standard endpoint vari
 
 test('makes the cursor secret once per data directory and keeps it there', async () => {
   // Act
-  const first = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x' }).CURSOR_SECRET;
-  const second = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x' }).CURSOR_SECRET;
+  const first = serviceEnvironment({
+    endpoints,
+    resources,
+    issuer,
+    dataDir,
+    publicBaseUrl: 'x',
+  }).CURSOR_SECRET;
+  const second = serviceEnvironment({
+    endpoints,
+    resources,
+    issuer,
+    dataDir,
+    publicBaseUrl: 'x',
+  }).CURSOR_SECRET;
   // Assess
   expect(first).toMatch(/^[0-9a-f]{64}$/);
   expect(second).toBe(first);
@@ -94,9 +133,19 @@ test('makes the cursor secret once per data directory and keeps it there', async
 test('lets the vendor sink through the address guard only when the stack runs one', () => {
   // Act
   const without = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x' });
-  const withSink = serviceEnvironment({ endpoints, resources, issuer, dataDir, publicBaseUrl: 'x', sink: { caFile: '/sink/tls-cert.pem' } });
+  const withSink = serviceEnvironment({
+    endpoints,
+    resources,
+    issuer,
+    dataDir,
+    publicBaseUrl: 'x',
+    sink: { caFile: '/sink/tls-cert.pem' },
+  });
   // Assess
   expect(without).not.toHaveProperty('ALLOWED_PRIVATE_WEBHOOK_HOSTS');
   expect(without).not.toHaveProperty('WEBHOOK_CA_FILE');
-  expect(withSink).toMatchObject({ ALLOWED_PRIVATE_WEBHOOK_HOSTS: 'localhost', WEBHOOK_CA_FILE: '/sink/tls-cert.pem' });
+  expect(withSink).toMatchObject({
+    ALLOWED_PRIVATE_WEBHOOK_HOSTS: 'localhost',
+    WEBHOOK_CA_FILE: '/sink/tls-cert.pem',
+  });
 });

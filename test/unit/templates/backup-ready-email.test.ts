@@ -23,7 +23,11 @@ describe('backupReadyEmail', () => {
 
   test('escapes the organization name in the HTML and keeps it on one line in the subject', () => {
     // Act
-    const email = backupReadyEmail({ organizationName: '<script>alert("x")</script>\r\nBcc: evil@example.com', link, expiresAt });
+    const email = backupReadyEmail({
+      organizationName: '<script>alert("x")</script>\r\nBcc: evil@example.com',
+      link,
+      expiresAt,
+    });
 
     // Assess
     expect(email.html).not.toContain('<script>');
@@ -32,8 +36,14 @@ describe('backupReadyEmail', () => {
   });
 
   test('escapes the link in attributes and refuses non-web links', () => {
-    const tricky = backupReadyEmail({ organizationName: 'Acme', link: 'https://x.example/d?token=a"><b>&c=1', expiresAt });
+    const tricky = backupReadyEmail({
+      organizationName: 'Acme',
+      link: 'https://x.example/d?token=a"><b>&c=1',
+      expiresAt,
+    });
     expect(tricky.html).not.toContain('"><b>');
-    expect(() => backupReadyEmail({ organizationName: 'Acme', link: 'javascript:alert(1)', expiresAt })).toThrow('http(s)');
+    expect(() =>
+      backupReadyEmail({ organizationName: 'Acme', link: 'javascript:alert(1)', expiresAt }),
+    ).toThrow('http(s)');
   });
 });

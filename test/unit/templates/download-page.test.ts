@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { DOWNLOAD_PAGE_STATUS, downloadPage, downloadPageHeaders, type DownloadPageState } from '../../../shared/templates/download-page.ts';
+import {
+  DOWNLOAD_PAGE_STATUS,
+  downloadPage,
+  downloadPageHeaders,
+  type DownloadPageState,
+} from '../../../shared/templates/download-page.ts';
 
 const base = {
   action: '/v1/backups/01JBACKUP/download',
@@ -18,10 +23,14 @@ describe('downloadPage', () => {
     expect(page).toContain('<form method="post" action="/v1/backups/01JBACKUP/download">');
     expect(page).toContain('<input type="hidden" name="token" value="tok_EN-123">');
     expect(page).toContain('<label for="password">');
-    expect(page).toMatch(/<input type="password" id="password" name="password" autocomplete="current-password" required/);
+    expect(page).toMatch(
+      /<input type="password" id="password" name="password" autocomplete="current-password" required/,
+    );
     expect(page).toContain('<button type="submit">');
     expect(page).toContain('Acme Ltd');
-    expect(page).toContain('<time datetime="2026-12-08T14:05:00Z">Tuesday, 8 December 2026 at 14:05 UTC</time>');
+    expect(page).toContain(
+      '<time datetime="2026-12-08T14:05:00Z">Tuesday, 8 December 2026 at 14:05 UTC</time>',
+    );
     expect(page).not.toMatch(/<script|\son[a-z]+=|style="/i);
   });
 
@@ -46,7 +55,12 @@ describe('downloadPage', () => {
   });
 
   test('escapes the organization name and the token', () => {
-    const page = downloadPage({ ...base, organizationName: '<script>alert(1)</script>', token: '"><img src=x>', state: { kind: 'ask' } });
+    const page = downloadPage({
+      ...base,
+      organizationName: '<script>alert(1)</script>',
+      token: '"><img src=x>',
+      state: { kind: 'ask' },
+    });
     expect(page).not.toContain('<script>');
     expect(page).not.toContain('<img');
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
