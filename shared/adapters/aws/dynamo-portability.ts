@@ -25,7 +25,7 @@ import type {
   ProgressChange,
 } from '../../ports/portability.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { queryItems } from './records-table-ops.ts';
+import { queryItems, releaseTry, reserveTry } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { GSI_BY_USER, ORG_SK, orgPk, stripKeys } from './records-keys.ts';
 
@@ -119,39 +119,11 @@ export class DynamoPortability implements PortabilityStore {
   }
 
   async reserveAttempt(orgId: string, backupId: string, max: number): Promise<number | 'locked'> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: backupSk(backupId) },
-          UpdateExpression: 'SET attempts = attempts + :one',
-          ConditionExpression: 'attribute_exists(pk) AND attempts < :max',
-          ExpressionAttributeValues: { ':one': 1, ':max': max },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return Number(Attributes?.attempts);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'locked';
-      throw mapDynamoError(error);
-    }
+    return reserveTry(this.client, this.table, { pk: orgPk(orgId), sk: backupSk(backupId) }, 'attempts', max);
   }
 
   async releaseAttempt(orgId: string, backupId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: backupSk(backupId) },
-          UpdateExpression: 'SET attempts = attempts - :one',
-          ConditionExpression: 'attribute_exists(pk) AND attempts > :zero',
-          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
-        }),
-      );
-    } catch (error) {
-      // Expired and swept meanwhile: nothing left to give back.
-      if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
-    }
+    await releaseTry(this.client, this.table, { pk: orgPk(orgId), sk: backupSk(backupId) }, 'attempts');
   }
 
   async *consents(orgId: string): AsyncGenerator<Readonly<Record<string, unknown>>> {

@@ -32,7 +32,14 @@ import type {
 import type { AuditedWriter, WriteOp } from './audited-writer.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { GSI_BY_ORCHESTRATION, GSI_BY_USER, orgPk, stripKeys } from './records-keys.ts';
-import { commitAudited, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
+import {
+  commitAudited,
+  orgIsActive,
+  queryItems,
+  queryPartition,
+  releaseTry,
+  reserveTry,
+} from './records-table-ops.ts';
 
 export const requestSk = (requestId: string): string => `REQUEST#${requestId}`;
 const REQUEST_PREFIX = 'REQUEST#';
@@ -145,38 +152,17 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
   }
 
   async reserveCodeTry(orgId: string, requestId: string, max: number): Promise<number | 'locked'> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          UpdateExpression: 'SET codeTries = codeTries + :one',
-          ConditionExpression: 'attribute_exists(pk) AND codeTries < :max',
-          ExpressionAttributeValues: { ':one': 1, ':max': max },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return Number(Attributes?.codeTries);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'locked';
-      throw mapDynamoError(error);
-    }
+    return reserveTry(
+      this.client,
+      this.table,
+      { pk: orgPk(orgId), sk: requestSk(requestId) },
+      'codeTries',
+      max,
+    );
   }
 
   async releaseCodeTry(orgId: string, requestId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          UpdateExpression: 'SET codeTries = codeTries - :one',
-          ConditionExpression: 'attribute_exists(pk) AND codeTries > :zero',
-          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
-    }
+    await releaseTry(this.client, this.table, { pk: orgPk(orgId), sk: requestSk(requestId) }, 'codeTries');
   }
 
   async verify(

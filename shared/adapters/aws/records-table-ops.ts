@@ -1,6 +1,8 @@
 /** Building blocks every records-table adapter shares. */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   QueryCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
   type QueryCommandOutput,
@@ -8,7 +10,7 @@ import {
 import type { AuditEntry } from '../../ports/audit.ts';
 import type { PagePosition } from '../../ports/page.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { guarded } from './dynamo-errors.ts';
+import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { ORG_SK, orgPk } from './records-keys.ts';
 
 /** A transaction condition: the organization exists and is active (not pending deletion). */
@@ -94,4 +96,58 @@ export function queryPartition(
     ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': prefix },
     ConsistentRead: true,
   });
+}
+
+/**
+ * Takes one try from a counter on an item (a download password, a verification code), counted
+ * before the check so parallel guesses cannot exceed `max`: the tries used so far, or 'locked'
+ * when they are spent or the item is gone.
+ */
+export async function reserveTry(
+  client: DynamoDBDocumentClient,
+  table: string,
+  key: Record<string, string>,
+  counter: string,
+  max: number,
+): Promise<number | 'locked'> {
+  try {
+    const { Attributes } = await client.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET #tries = #tries + :one',
+        ConditionExpression: 'attribute_exists(pk) AND #tries < :max',
+        ExpressionAttributeNames: { '#tries': counter },
+        ExpressionAttributeValues: { ':one': 1, ':max': max },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(Attributes?.[counter]);
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return 'locked';
+    throw mapDynamoError(error);
+  }
+}
+
+/** Gives back a try `reserveTry` took (the right secret was given); nothing if the item is gone. */
+export async function releaseTry(
+  client: DynamoDBDocumentClient,
+  table: string,
+  key: Record<string, string>,
+  counter: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET #tries = #tries - :one',
+        ConditionExpression: 'attribute_exists(pk) AND #tries > :zero',
+        ExpressionAttributeNames: { '#tries': counter },
+        ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
+  }
 }
