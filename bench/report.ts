@@ -73,29 +73,32 @@ function partialNote(machine: BenchResult['machine']): string {
 const WHY = `## Why
 
 - **Bundle size** (≤ 250 KB per HTTP bundle, what init reads) — met by \`openapi\` (about
-  103 KB of code; its document, built from the route table when the function is bundled, is a
+  43 KB of code; its document, built from the route table when the function is bundled, is a
   155 KB JSON file read once), missed by every \`api-*\` function and \`download\`
-  (docs/decisions/0012). The SDK floor alone (\`bundle_kb.sdk_floor\`: the DynamoDB and KMS
+  (docs/decisions/0017). The route schemas are zod/mini now: zod in api-jobs went from 129 KB
+  (zod classic with its JSON Schema and compiler modules stubbed, 0012) to 38 KB, and every
+  function lost 92–106 KB. The SDK floor alone (\`bundle_kb.sdk_floor\`: the DynamoDB and KMS
   clients as our functions configure them, environment credentials, the same bundler) is about
   212 KB, near the ~225 KB the issue cites for such a handler, which leaves under 40 KB for
-  everything else. api-jobs reads about 445 KB: zod classic 129 KB (193 KB before its JSON Schema
-  and compiler modules became stubs at bundle time), Custos's own code about 60 KB,
-  aws-jwt-verify 16 KB, the rest the floor. Even with no zod at all it would be about 316 KB.
+  everything else. api-jobs reads about 384 KB: the SDK about 215 KB (DynamoDB, KMS and the SQS
+  client of the Art. 19 notices), Custos's own code about 63 KB, zod 38 KB, aws-jwt-verify 16 KB.
+  The closest is api-orchestrations at about 301 KB; download carries the S3 client (99 KB).
   Already out: the credential chain (~90 KB, 0009) and the XLSX/ZIP libraries (about 1,360 KB,
-  chunks loaded by \`import()\`). Next: the route schemas in zod/mini once the issues editing
-  them are merged (22 KB against 188.5 KB on a sample schema), then a slimmer SDK floor or a goal
-  stated against the floor. Marking the SDK external would meet the figure on paper while loading
-  the same code from the runtime.
+  chunks loaded by \`import()\`). Next, not measured yet: clients carrying only the commands
+  Custos sends, the notices' SQS client behind \`import()\`, or a goal stated against the floor.
+  Marking the SDK external would meet the figure on paper while loading the same code from the
+  runtime.
 - **Init ratio** (≤ 1.3× \`init_ms.sdk_floor\`) — code run at start-up costs about 15 ms per
   100 KB on Lambda; the AWS SDK for JavaScript team's performance guidance
   (https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/performance/README.md)
   recommends bundling only the clients used for that reason, and the lambda-perf project
   (https://github.com/maxday/lambda-perf, results at https://maxday.github.io/lambda-perf/)
   measures a nodejs24.x arm64 hello world at about 120 ms of init. The functions that miss carry
-  zod and more of the SDK than the floor. This shared 2-core machine ran the cold_start section
-  under the load average given by \`cold_start_load_avg_min\`/\`_max\` (other engineers' test
-  runs), so absolute times are several times Lambda's; each function runs in turns with the floor
-  and its ratio divides by those neighbouring runs, but rerun on a quiet machine before reading
+  more of the SDK than the floor (S3, SQS), zod/mini and their own code. This shared 2-core
+  machine ran the cold_start section under the load average given by
+  \`cold_start_load_avg_min\`/\`_max\` (other engineers' test runs), so absolute times are
+  several times Lambda's; each function runs in turns with the floor and its ratio divides by
+  those neighbouring runs, but rerun on a quiet machine before reading
   the ratios closely. Nothing loads undici or does network work at import, nor on an API function's
   first request (test/infra/function-bundles.test.ts); the clean-up cycle's first event loaded it
   only because the bench gave it an http:// queue URL (the SDK imports node:http for http
@@ -110,8 +113,8 @@ const WHY = `## Why
   **A list stays at 3, missed**: its page is a Query on an eventually consistent index, which no
   batch or transaction can carry, and a decision must read consistently. Meeting 2 needs the
   decision's inputs kept between requests and checked (ConditionCheck) in the audit append's
-  transaction; the audit append is being redesigned (issue 19), so this waits for it
-  (docs/decisions/0012). The first DynamoDB and KMS calls of a cold instance cannot run in
+  transaction. The audit append is now an unconditional event item (docs/decisions/0011), so the
+  checks can ride in its TransactWriteItems; that is not built yet (docs/decisions/0017). The first DynamoDB and KMS calls of a cold instance cannot run in
   parallel on these paths: the data key KMS unwraps is in the organization item the first read
   returns.
 - **Retention and incident scope at scale** (run 2026-12-01, not in the table above until

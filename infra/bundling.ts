@@ -10,60 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * zod's error messages come in 40-odd languages, ~250 KB of every bundle; the API answers in
- * English only, so the locale index resolves to English alone.
- */
-const englishOnlyZodLocales: Plugin = {
-  name: 'english-only-zod-locales',
-  setup(builder) {
-    builder.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
-        ? { path: 'zod-locales', namespace: 'custos-zod-locales' }
-        : undefined,
-    );
-    builder.onLoad({ filter: /.*/, namespace: 'custos-zod-locales' }, () => ({
-      contents: "export { default as en } from 'zod/v4/locales/en.js';",
-      resolveDir: process.cwd(),
-      loader: 'js',
-    }));
-  },
-};
-
-/**
- * zod classic ties JSON Schema generation (`toJSONSchema`, and the `minLength`-style getters built
- * on it), its reverse (`fromJSONSchema`) and its JIT compiler (`z.compile`) to every schema it
- * builds, called or not: ~63 KB of every bundle. No deployed function calls them: requests are
- * validated with `safeParse`, and the one reader of those getters, zod-to-openapi, runs at bundle
- * time (below). So those modules become stubs with the same exports that throw if called
- * (docs/decisions/0012). test/infra/function-bundles.test.ts checks that every route schema
- * accepts and refuses the same inputs bundled and unbundled.
- */
-const ZOD_UNUSED_AT_RUNTIME =
-  /[\\/]zod[\\/]v4[\\/](core[\\/](compile|to-json-schema|json-schema-processors|json-schema-generator)|classic[\\/]from-json-schema)\.js$/;
-const zodWithoutJsonSchema: Plugin = {
-  name: 'zod-without-json-schema',
-  setup(builder) {
-    builder.onLoad({ filter: ZOD_UNUSED_AT_RUNTIME }, async (args) => {
-      const real = (await import(pathToFileURL(args.path).href)) as Record<string, unknown>;
-      const exports = Object.entries(real).map(([name, value]) => {
-        if (typeof value === 'function') return `export const ${name} = notBundled(${JSON.stringify(name)});`;
-        const registered = typeof value === 'symbol' ? Symbol.keyFor(value) : undefined;
-        return registered === undefined
-          ? `export const ${name} = Object.freeze({});`
-          : `export const ${name} = Symbol.for(${JSON.stringify(registered)});`;
-      });
-      const notBundled =
-        'function notBundled(name) { return function () { throw new Error(`zod ${name} is not in the deployed bundle (infra/bundling.ts)`); }; }';
-      return { contents: [notBundled, ...exports].join('\n'), loader: 'js' };
-    });
-  },
-};
-
-/**
  * The OpenAPI document depends on the route table alone, so it is built here, when the openapi
  * function is bundled, by the same `buildOpenApiDocument()`, and written beside the bundle as
- * `openapi.json`; the bundled function reads that file instead of carrying zod-to-openapi and the
- * whole route table and generating the document on its first request. `npm start` and the tests
+ * `openapi.json`; the bundled function reads that file instead of carrying zod's JSON Schema
+ * generator and the whole route table and generating the document on its first request. `npm start` and the tests
  * do not bundle: they build it as before.
  */
 const OPENAPI_MODULE = fileURLToPath(new URL('../shared/api/openapi.ts', import.meta.url));
@@ -146,13 +96,9 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   banner: {
     js: "import { createRequire as __custosRequire } from 'node:module'; const require = __custosRequire(import.meta.url);",
   },
-  plugins: [
-    englishOnlyZodLocales,
-    zodWithoutJsonSchema,
-    prebuiltOpenApiDocument,
-    sideEffectFreeLibStorage,
-    environmentCredentialsOnly,
-  ],
+  // zod needs no plugin: the schemas are zod/mini (docs/decisions/0017), which loads English alone
+  // and whose JSON Schema generator and compiler no deployed function reaches, so none is bundled.
+  plugins: [prebuiltOpenApiDocument, sideEffectFreeLibStorage, environmentCredentialsOnly],
 };
 
 export interface BundleResult {

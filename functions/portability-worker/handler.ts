@@ -7,7 +7,7 @@
  * dead-letters it after maxReceiveCount; the request's status tells the requester.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { errorFields, logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
 import { runBackup } from '../../shared/use-cases/backups.ts';

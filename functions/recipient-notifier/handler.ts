@@ -7,7 +7,7 @@
  * not sent again.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
 import { deliverNotice } from '../../shared/use-cases/recipient-notices.ts';
@@ -17,7 +17,7 @@ const notice = z.object({
   extensionId: z.string(),
   event: z.enum(['job.rectified', 'job.erased', 'job.restricted']),
   orgId: z.string(),
-  jobIds: z.array(z.string()).min(1),
+  jobIds: z.array(z.string()).check(z.minLength(1)),
   fields: z.array(z.string()),
   at: z.string(),
   webhookUrl: z.string(),

@@ -3,7 +3,7 @@
  * HTTP spine validates by it, the OpenAPI document is generated from it, and the authorization
  * matrix and audit coverage tests iterate over it.
  */
-import type { z } from 'zod';
+import type { $ZodObject, $ZodType } from 'zod/v4/core';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -24,8 +24,8 @@ export type ApiFunctionName =
 /** Response headers the contract declares, in the lower case the spine sends. */
 export type ResponseHeader = 'etag' | 'location' | 'retry-after' | 'content-disposition';
 
-/** A body schema: zod for JSON, or `text` (CSV, HTML, JSON lines) / `binary` (XLSX) for files and pages. */
-export type BodySchema = z.ZodType | 'text' | 'binary';
+/** A body schema: zod (mini, or any zod 4 schema) for JSON, or `text` (CSV, HTML, JSON lines) / `binary` (XLSX) for files and pages. */
+export type BodySchema = $ZodType | 'text' | 'binary';
 
 /** One answer of a route beyond what its shape implies (openapi.ts lists the implied ones). */
 export interface ResponseSpec {
@@ -46,16 +46,16 @@ export interface RouteDefinition {
   readonly tag: string;
   /** `jwt`: a bearer token is required. `none`: public (the OpenAPI document, the download page). */
   readonly auth: 'jwt' | 'none';
-  readonly params?: z.ZodObject;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
+  readonly params?: $ZodObject;
+  readonly query?: $ZodObject;
+  readonly body?: $ZodType;
   /** `form`: the body is application/x-www-form-urlencoded (the download page). */
   readonly bodyEncoding?: 'json' | 'form';
   /** A typical request body, shown in the document (a unit test checks that `body` accepts it). */
   readonly example?: unknown;
   readonly status: number;
   /** The JSON body of the success answer. */
-  readonly response?: z.ZodType;
+  readonly response?: $ZodType;
   /**
    * Answers beyond the implied ones, by status: a string is a problem+json answer and why it
    * happens; a spec gives its own media types and headers (the success answer's too, when it is

@@ -5,7 +5,8 @@
  * problem+json. Operations stay free of HTTP plumbing.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import { safeParse } from 'zod/mini';
+import type { $ZodError, $ZodType } from 'zod/v4/core';
 import {
   ForbiddenError,
   NotFoundError,
@@ -43,16 +44,16 @@ export interface SecurityEvent {
   readonly orgId?: string;
 }
 
-function issuesOf(error: z.ZodError, prefix: string): { path: string; message: string }[] {
+function issuesOf(error: $ZodError, prefix: string): { path: string; message: string }[] {
   return error.issues.map((issue) => ({
     path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
     message: issue.message,
   }));
 }
 
-function parseWith<S extends z.ZodType>(schema: S | undefined, value: unknown, prefix: string): unknown {
+function parseWith(schema: $ZodType | undefined, value: unknown, prefix: string): unknown {
   if (schema === undefined) return undefined;
-  const result = schema.safeParse(value ?? (prefix === 'body' ? undefined : {}));
+  const result = safeParse(schema, value ?? (prefix === 'body' ? undefined : {}));
   if (!result.success) {
     throw new ValidationError(
       prefix === 'body' ? 'The body does not match the schema' : `Invalid ${prefix} parameters`,
@@ -135,7 +136,7 @@ export function apiHandler(
         if (verifier === undefined) throw new Error('A token route without a verifier');
         principal = await authenticate(verifier, event.headers, query);
       }
-      const paramsResult = route.params?.safeParse(event.pathParameters ?? {});
+      const paramsResult = route.params && safeParse(route.params, event.pathParameters ?? {});
       if (paramsResult !== undefined && !paramsResult.success) throw new NotFoundError();
       const parsedQuery = parseWith(route.query, query, 'query');
       const body =

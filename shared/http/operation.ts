@@ -3,14 +3,14 @@
  * Types come from the route's own schemas, so an operation cannot read a field its route does
  * not validate.
  */
-import type { z } from 'zod';
+import type { $ZodType, output } from 'zod/v4/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { CursorScope } from '../domain/cursor.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { RouteDefinition } from '../api/route.ts';
 import type { HttpResult } from './http-result.ts';
 
-type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Parsed<S> = S extends $ZodType ? output<S> : undefined;
 
 export interface OperationInput<R extends RouteDefinition> {
   readonly ctx: R['auth'] extends 'jwt' ? RequestContext : Omit<RequestContext, 'principal'>;

@@ -3,20 +3,24 @@
  * the contract between the API that accepts a deletion and the cycle that carries it out; it holds
  * ids only (no names, no emails).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { isId } from '../domain/ids.ts';
 
-const orgId = z.string().refine(isId, 'not an organization id');
+const orgId = z.string().check(z.refine(isId, 'not an organization id'));
 const timestamp = z.iso.datetime();
 
 const deletionRequest = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('org'),
     orgId,
-    requestedBy: z.string().min(1).max(128),
+    requestedBy: z.string().check(z.minLength(1), z.maxLength(128)),
     requestedAt: timestamp,
   }),
-  z.strictObject({ kind: z.literal('account'), userId: z.string().min(1).max(128), requestedAt: timestamp }),
+  z.strictObject({
+    kind: z.literal('account'),
+    userId: z.string().check(z.minLength(1), z.maxLength(128)),
+    requestedAt: timestamp,
+  }),
 ]);
 
 export type DeletionRequest = z.infer<typeof deletionRequest>;

@@ -3,7 +3,7 @@
  * fields before they are stored, opening them only where the field mask allows reading, and the
  * audit `changes` of a write (values only of non-personal, non-encrypted fields).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { FieldMask } from '../domain/authorization.ts';
 import { ValidationError, type FieldIssue } from '../domain/errors.ts';
 import type { FieldDefinition, FieldValue, Orchestration } from '../domain/orchestration.ts';

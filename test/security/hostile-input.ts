@@ -5,7 +5,7 @@
  * first check and reach the deeper ones.
  */
 import fc from 'fast-check';
-import type { z } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import type { RouteDefinition } from '../../shared/api/route.ts';
 import { percentEncode, templateParams } from '../support/api-client.ts';
 
@@ -124,11 +124,11 @@ const NOSQL_OPERATORS: readonly unknown[] = [
 ];
 
 /** Every object key a schema declares, however deep (objects, arrays, records, unions, wrappers). */
-export function schemaWords(schema: z.ZodType | undefined, into = new Set<string>(), depth = 0): Set<string> {
+export function schemaWords(schema: $ZodType | undefined, into = new Set<string>(), depth = 0): Set<string> {
   if (schema === undefined || depth > 6) return into;
   const def = (schema as unknown as { def?: Record<string, unknown> }).def;
   if (def === undefined) return into;
-  const shape = def.shape as Record<string, z.ZodType> | undefined;
+  const shape = def.shape as Record<string, $ZodType> | undefined;
   if (shape !== undefined) {
     for (const [key, child] of Object.entries(shape)) {
       into.add(key);
@@ -136,10 +136,10 @@ export function schemaWords(schema: z.ZodType | undefined, into = new Set<string
     }
   }
   for (const key of ['element', 'valueType', 'innerType', 'in', 'out', 'left', 'right', 'schema']) {
-    const child = def[key] as z.ZodType | undefined;
+    const child = def[key] as $ZodType | undefined;
     if (child !== undefined && typeof child === 'object') schemaWords(child, into, depth + 1);
   }
-  for (const option of (def.options as z.ZodType[] | undefined) ?? []) schemaWords(option, into, depth + 1);
+  for (const option of (def.options as $ZodType[] | undefined) ?? []) schemaWords(option, into, depth + 1);
   return into;
 }
 

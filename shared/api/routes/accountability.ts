@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { LEGAL_BASES } from '../../domain/orchestration.ts';
 import { MAX_WINDOW_DAYS } from '../../domain/incident-scope.ts';
-import { id, userId, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id, userId } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { auditEvent } from './audit.ts';
 
@@ -10,10 +11,10 @@ const time = z.iso.datetime({ offset: true });
 const notStated = z.literal('not stated');
 const none = z.literal('none');
 
-export const recordsQuery = z.strictObject({ format: z.enum(['json', 'csv', 'xlsx']).default('json') });
+export const recordsQuery = z.strictObject({ format: z._default(z.enum(['json', 'csv', 'xlsx']), 'json') });
 
 const retention = z.object({
-  days: z.number().int(),
+  days: z.number().check(z.int()),
   from: z.enum(['created', 'updated', 'final_stage']),
   action: z.enum(['delete', 'anonymize']),
 });
@@ -45,7 +46,7 @@ export const processingRecord = z
             name: z.string(),
             vendor: z.string(),
             purpose: z.string(),
-            consentVersion: z.number().int(),
+            consentVersion: z.number().check(z.int()),
             consentedAt: z.string(),
             fields: z.array(z.string()),
           }),
@@ -64,37 +65,37 @@ export const processingRecord = z
       }),
     ),
   })
-  .meta({ id: 'RecordOfProcessing' });
+  .check(z.meta({ id: 'RecordOfProcessing' }));
 
 export const incidentScopeBody = z.strictObject({
-  from: time.meta({ description: 'Start of the window (ISO 8601), inclusive' }),
-  to: time.meta({
-    description: `End of the window (ISO 8601), inclusive; at most ${MAX_WINDOW_DAYS} days after from`,
-  }),
-  actor: userId.optional().meta({ description: 'Only events of this user id' }),
+  from: time.check(z.meta({ description: 'Start of the window (ISO 8601), inclusive' })),
+  to: time.check(
+    z.meta({
+      description: `End of the window (ISO 8601), inclusive; at most ${MAX_WINDOW_DAYS} days after from`,
+    }),
+  ),
+  actor: z.optional(userId).check(z.meta({ description: 'Only events of this user id' })),
   // One string schema, not a union of ipv4 and ipv6: both would show as the same `format: ip` in the document.
   sourceIp: z
-    .string()
-    .max(45)
-    .refine((value) => isIP(value) !== 0, 'Must be an IPv4 or IPv6 address')
-    .optional()
-    .meta({ description: 'Only events from this source address (IPv4 or IPv6)' }),
+    .optional(
+      z.string().check(
+        z.maxLength(45),
+        z.refine((value) => isIP(value) !== 0, 'Must be an IPv4 or IPv6 address'),
+      ),
+    )
+    .check(z.meta({ description: 'Only events from this source address (IPv4 or IPv6)' })),
   limit: z
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(100)
-    .meta({ description: 'Events and jobs listed per page; counts always cover the whole window' }),
-  cursor: z.string().min(1).max(2048).optional(),
+    ._default(z.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100)
+    .check(z.meta({ description: 'Events and jobs listed per page; counts always cover the whole window' })),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 
 const disclosureCounts = z.object({
-  read: z.number().int(),
-  export: z.number().int(),
-  share: z.number().int(),
-  download: z.number().int(),
-  access: z.number().int(),
+  read: z.number().check(z.int()),
+  export: z.number().check(z.int()),
+  share: z.number().check(z.int()),
+  download: z.number().check(z.int()),
+  access: z.number().check(z.int()),
 });
 
 export const incidentScope = z
@@ -102,20 +103,20 @@ export const incidentScope = z
     window: z.object({
       from: z.string(),
       to: z.string(),
-      actor: z.string().nullable(),
-      sourceIp: z.string().nullable(),
+      actor: z.nullable(z.string()),
+      sourceIp: z.nullable(z.string()),
     }),
     events: z.object({
-      count: z.number().int(),
-      byAction: z.record(z.string(), z.number().int()),
+      count: z.number().check(z.int()),
+      byAction: z.record(z.string(), z.number().check(z.int())),
       items: z.array(auditEvent),
     }),
     jobs: z.object({
-      count: z.number().int(),
+      count: z.number().check(z.int()),
       items: z.array(
         z.object({
           jobId: z.string(),
-          orchestrationId: z.string().nullable(),
+          orchestrationId: z.nullable(z.string()),
           disclosedBy: z.array(z.enum(['read', 'export', 'share', 'download', 'access'])),
         }),
       ),
@@ -123,8 +124,10 @@ export const incidentScope = z
     subjects: z.object({
       count: z
         .number()
-        .int()
-        .meta({ description: 'Distinct data subjects, counted by the blind index of their email' }),
+        .check(
+          z.int(),
+          z.meta({ description: 'Distinct data subjects, counted by the blind index of their email' }),
+        ),
     }),
     categories: z.array(
       z.object({
@@ -139,23 +142,23 @@ export const incidentScope = z
     article33: z.object({
       natureOfBreach: z.object({
         window: z.object({ from: z.string(), to: z.string() }),
-        actor: z.string().nullable(),
-        sourceIp: z.string().nullable(),
+        actor: z.nullable(z.string()),
+        sourceIp: z.nullable(z.string()),
         disclosures: disclosureCounts,
       }),
       subjectCategories: z.array(z.string()),
-      approximateSubjects: z.number().int(),
+      approximateSubjects: z.number().check(z.int()),
       dataCategories: z.array(z.string()),
-      approximateRecords: z.number().int(),
-      unresolved: z.object({ jobs: z.number().int(), exports: z.number().int() }),
+      approximateRecords: z.number().check(z.int()),
+      unresolved: z.object({ jobs: z.number().check(z.int()), exports: z.number().check(z.int()) }),
       dpoContact: z.null(),
       likelyConsequences: z.null(),
       measuresTaken: z.null(),
       limitations: z.array(z.string()),
     }),
-    nextCursor: z.string().nullable(),
+    nextCursor: z.nullable(z.string()),
   })
-  .meta({ id: 'IncidentScope' });
+  .check(z.meta({ id: 'IncidentScope' }));
 
 export const accountabilityRoutes = {
   recordsOfProcessing: {

@@ -1,79 +1,84 @@
-import { id, listQuery, pageOf, userId, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id, listQuery, pageOf, userId } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 const orgParams = z.object({ orgId: id });
 const time = z.iso.datetime({ offset: true });
 
 const timeRange = {
-  from: time.optional().meta({ description: 'Earliest event time (ISO 8601), inclusive' }),
-  to: time.optional().meta({ description: 'Latest event time (ISO 8601), inclusive' }),
+  from: z.optional(time).check(z.meta({ description: 'Earliest event time (ISO 8601), inclusive' })),
+  to: z.optional(time).check(z.meta({ description: 'Latest event time (ISO 8601), inclusive' })),
 };
 
-export const auditListQuery = listQuery.extend({
+export const auditListQuery = z.extend(listQuery, {
   ...timeRange,
-  actor: userId.optional().meta({ description: "The acting user's id" }),
-  action: z
-    .string()
-    .max(64)
-    .regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'Not an audit action')
-    .optional(),
+  actor: z.optional(userId).check(z.meta({ description: "The acting user's id" })),
+  action: z.optional(
+    z.string().check(z.maxLength(64), z.regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/, 'Not an audit action')),
+  ),
   resource: z
-    .string()
-    .max(200)
-    .regex(/^[A-Za-z0-9._|@+-]+(:[A-Za-z0-9._|@+-]+)?$/, 'A resource id, or type:id')
-    .optional()
-    .meta({ description: 'A resource id, or `type:id`' }),
+    .optional(
+      z
+        .string()
+        .check(
+          z.maxLength(200),
+          z.regex(/^[A-Za-z0-9._|@+-]+(:[A-Za-z0-9._|@+-]+)?$/, 'A resource id, or type:id'),
+        ),
+    )
+    .check(z.meta({ description: 'A resource id, or `type:id`' })),
 });
 
 export const auditExportQuery = z
-  .strictObject({ ...timeRange, format: z.enum(['csv', 'jsonl']).default('csv') })
-  .refine((q) => q.format === 'csv' || (q.from === undefined && q.to === undefined), {
-    message: 'The jsonl export is the whole chain, for the offline verifier: it takes no time range',
-    path: ['format'],
-  });
+  .strictObject({ ...timeRange, format: z._default(z.enum(['csv', 'jsonl']), 'csv') })
+  .check(
+    z.refine((q) => q.format === 'csv' || (q.from === undefined && q.to === undefined), {
+      message: 'The jsonl export is the whole chain, for the offline verifier: it takes no time range',
+      path: ['format'],
+    }),
+  );
 
 export const auditEvent = z
   .object({
     id: z.string(),
-    seq: z.number().int().nullable().meta({
-      description: 'Position in the chain; null until the sequencer reaches the event (about a second)',
-    }),
+    seq: z.nullable(z.number().check(z.int())).check(
+      z.meta({
+        description: 'Position in the chain; null until the sequencer reaches the event (about a second)',
+      }),
+    ),
     at: z.string(),
     actor: z.object({
       userId: z.string(),
-      email: z.string().nullable().meta({ description: 'null once erased' }),
+      email: z.nullable(z.string()).check(z.meta({ description: 'null once erased' })),
     }),
     action: z.string(),
     resource: z.object({ type: z.string(), id: z.string() }),
     outcome: z.enum(['success', 'denied', 'failure']),
-    ip: z.string().nullable(),
-    userAgent: z.string().nullable(),
+    ip: z.nullable(z.string()),
+    userAgent: z.nullable(z.string()),
     requestId: z.string(),
-    changes: z
-      .object({
+    changes: z.optional(
+      z.object({
         fields: z.array(z.string()),
-        values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
-      })
-      .optional(),
-    detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+        values: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
+      }),
+    ),
+    detail: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
   })
-  .meta({ id: 'AuditEvent' });
+  .check(z.meta({ id: 'AuditEvent' }));
 
 export const auditVerification = z
   .object({
     valid: z.boolean(),
-    events: z.number().int().meta({ description: 'Events verified' }),
-    digests: z.number().int().meta({ description: 'Signed digests verified' }),
+    events: z.number().check(z.int(), z.meta({ description: 'Events verified' })),
+    digests: z.number().check(z.int(), z.meta({ description: 'Signed digests verified' })),
     firstBrokenAt: z
-      .number()
-      .int()
-      .optional()
-      .meta({ description: 'Sequence number of the first event that does not verify' }),
-    reason: z
-      .enum(['chain', 'head', 'digest', 'signature', 'missing-start', 'stray', 'unsequenced'])
-      .optional(),
+      .optional(z.number().check(z.int()))
+      .check(z.meta({ description: 'Sequence number of the first event that does not verify' })),
+    reason: z.optional(
+      z.enum(['chain', 'head', 'digest', 'signature', 'missing-start', 'stray', 'unsequenced']),
+    ),
   })
-  .meta({ id: 'AuditVerification' });
+  .check(z.meta({ id: 'AuditVerification' }));
 
 export const auditRoutes = {
   listAudit: {

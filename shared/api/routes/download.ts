@@ -1,13 +1,17 @@
 /** The emailed backup link (function `download`): public HTML pages that ask for the backup password. */
-import { id, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 const linkParams = z.object({ backupId: id });
 /** The download page's own answers: HTML pages that say what happened and what to do. */
 const page = (description: string) => ({ description, content: { 'text/html': 'text' } }) as const;
 
-export const downloadQuery = z.object({ token: z.string().max(256).optional() });
-export const downloadForm = z.object({ token: z.string().max(256), password: z.string().max(1024) });
+export const downloadQuery = z.object({ token: z.optional(z.string().check(z.maxLength(256))) });
+export const downloadForm = z.object({
+  token: z.string().check(z.maxLength(256)),
+  password: z.string().check(z.maxLength(1024)),
+});
 
 export const downloadRoutes = {
   downloadPage: {

@@ -1,48 +1,56 @@
 import { EXTENSION_ID_PATTERN } from '../../extensions/catalog.ts';
 import { TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH } from '../../domain/credential-guard.ts';
-import { id, label, listQuery, pageOf, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id, label, listQuery, pageOf } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
 
 /** A catalog slug; an unknown or malformed one is a 404. */
-const extensionId = z.string().regex(EXTENSION_ID_PATTERN);
+const extensionId = z.string().check(z.regex(EXTENSION_ID_PATTERN));
 const orgParams = z.object({ orgId: id });
 const extensionParams = z.object({ orgId: id, extensionId });
 const shareParams = z.object({ orgId: id, jobId: id, extensionId });
 
 const consentField = z
   .object({ orchestrationId: z.string(), fieldId: z.string(), personal: z.boolean() })
-  .meta({
-    id: 'ConsentField',
-    description: 'A field a consent covers, and whether it held personal data when consent was given',
-  });
+  .check(
+    z.meta({
+      id: 'ConsentField',
+      description: 'A field a consent covers, and whether it held personal data when consent was given',
+    }),
+  );
 
-export const consentRecord = z
-  .object({
-    extensionId: z.string(),
-    version: z.number().int().meta({
+export const consentRecord = z.object({
+  extensionId: z.string(),
+  version: z.number().check(
+    z.int(),
+    z.meta({
       description: 'Grants and withdrawals of one extension are numbered 1, 2, …; each is kept as history',
     }),
-    fields: z.array(consentField),
-    purpose: z.string(),
-    webhookUrl: z.string().optional().meta({
+  ),
+  fields: z.array(consentField),
+  purpose: z.string(),
+  webhookUrl: z.optional(z.string()).check(
+    z.meta({
       description: 'The organization’s own endpoint, for extensions whose webhook is per organization',
     }),
-    grantedBy: z.string().meta({ description: 'User id of the member who consented' }),
-    grantedAt: z.string(),
-  })
-  .meta({ id: 'ConsentRecord' });
+  ),
+  grantedBy: z.string().check(z.meta({ description: 'User id of the member who consented' })),
+  grantedAt: z.string(),
+});
 
 /** The 201 of a consent: the record, and the webhook signing secret, which no other answer carries. */
-export const grantedConsent = consentRecord
-  .extend({
-    signingSecret: z.string().meta({
-      description:
-        'The secret that signs every webhook sent under this consent (`Custos-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`). ' +
-        'Shown in this answer only, never again; a new consent rotates it. See docs/webhooks.md.',
-    }),
+export const grantedConsent = z
+  .extend(consentRecord, {
+    signingSecret: z.string().check(
+      z.meta({
+        description:
+          'The secret that signs every webhook sent under this consent (`Custos-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`). ' +
+          'Shown in this answer only, never again; a new consent rotates it. See docs/webhooks.md.',
+      }),
+    ),
   })
-  .meta({ id: 'GrantedConsent' });
+  .check(z.meta({ id: 'GrantedConsent' }));
 
 export const extension = z
   .object({
@@ -50,69 +58,82 @@ export const extension = z
     name: z.string(),
     vendor: z.string(),
     description: z.string(),
-    dataCategories: z.array(z.string()).meta({ description: 'The field types this extension may receive' }),
+    dataCategories: z
+      .array(z.string())
+      .check(z.meta({ description: 'The field types this extension may receive' })),
     webhook: z.union([
       z.object({ kind: z.literal('fixed'), url: z.string() }),
       z.object({ kind: z.literal('per-organization'), example: z.string() }),
     ]),
-    consent: consentRecord.nullable().meta({
-      description: 'The consent in force (fields of orchestrations you cannot see are left out), or null',
-    }),
+    consent: z.nullable(consentRecord).check(
+      z.meta({
+        description: 'The consent in force (fields of orchestrations you cannot see are left out), or null',
+      }),
+    ),
     tokenStored: z
       .boolean()
-      .meta({ description: 'Whether a vendor token is stored; the token itself is never returned' }),
-    tokenSetAt: z.string().nullable(),
+      .check(z.meta({ description: 'Whether a vendor token is stored; the token itself is never returned' })),
+    tokenSetAt: z.nullable(z.string()),
   })
-  .meta({ id: 'Extension' });
+  .check(z.meta({ id: 'Extension' }));
 
 export const withdrawalRecord = z
   .object({
     extensionId: z.string(),
-    version: z.number().int(),
+    version: z.number().check(z.int()),
     withdrawnBy: z.string(),
     withdrawnAt: z.string(),
     tokenDeleted: z.boolean(),
   })
-  .meta({ id: 'ConsentWithdrawal' });
+  .check(z.meta({ id: 'ConsentWithdrawal' }));
 
 export const consentBody = z
   .strictObject({
-    fields: z
-      .array(z.strictObject({ orchestrationId: id, fieldId }))
-      .min(1)
-      .max(100)
-      .meta({
+    fields: z.array(z.strictObject({ orchestrationId: id, fieldId })).check(
+      z.minLength(1),
+      z.maxLength(100),
+      z.meta({
         description:
           "Each field by its orchestration and id. It must exist, be visible to you, and have a type within the extension's data categories (400 otherwise).",
       }),
-    purpose: label(500).meta({ description: 'Why the data is shared, as recorded with the consent' }),
-    webhookUrl: z.string().max(2048).optional().meta({
-      description:
-        'Required for extensions whose webhook is per organization (must match their pattern, https); refused for the others',
-    }),
+    ),
+    purpose: label(500).check(
+      z.meta({ description: 'Why the data is shared, as recorded with the consent' }),
+    ),
+    webhookUrl: z.optional(z.string().check(z.maxLength(2048))).check(
+      z.meta({
+        description:
+          'Required for extensions whose webhook is per organization (must match their pattern, https); refused for the others',
+      }),
+    ),
   })
-  .meta({ id: 'ConsentRequest' });
+  .check(z.meta({ id: 'ConsentRequest' }));
 
 /** Strict: a body with `password`, `username`, `secret` or any other key beside `token` is a 400. */
 export const tokenBody = z
   .strictObject({
-    token: z.string().meta({
-      description:
-        `The token the vendor issued. Refused (400) when it looks like a credential: not an RFC 6750 bearer token ` +
-        `(letters, digits, - . _ ~ + / and trailing =; so no whitespace, ':' pairs or '@'), shorter than ${TOKEN_MIN_LENGTH} or longer than ${TOKEN_MAX_LENGTH} characters, ` +
-        'fewer than 10 distinct characters, containing a common password word, or letters only / letters then digits. Never returned, never logged.',
-    }),
+    token: z.string().check(
+      z.meta({
+        description:
+          `The token the vendor issued. Refused (400) when it looks like a credential: not an RFC 6750 bearer token ` +
+          `(letters, digits, - . _ ~ + / and trailing =; so no whitespace, ':' pairs or '@'), shorter than ${TOKEN_MIN_LENGTH} or longer than ${TOKEN_MAX_LENGTH} characters, ` +
+          'fewer than 10 distinct characters, containing a common password word, or letters only / letters then digits. Never returned, never logged.',
+      }),
+    ),
   })
-  .meta({ id: 'ExtensionToken' });
+  .check(z.meta({ id: 'ExtensionToken' }));
 
 export const shareResult = z
   .object({
-    shared: z.array(z.string()).meta({ description: 'The field ids sent (values are not echoed)' }),
-    vendorStatus: z.number().int().meta({
-      description: "The vendor's final HTTP status; 2xx means accepted. Redirects are not followed.",
-    }),
+    shared: z.array(z.string()).check(z.meta({ description: 'The field ids sent (values are not echoed)' })),
+    vendorStatus: z.number().check(
+      z.int(),
+      z.meta({
+        description: "The vendor's final HTTP status; 2xx means accepted. Redirects are not followed.",
+      }),
+    ),
   })
-  .meta({ id: 'ShareResult' });
+  .check(z.meta({ id: 'ShareResult' }));
 
 export const extensionRoutes = {
   listExtensions: {

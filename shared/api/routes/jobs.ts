@@ -1,4 +1,5 @@
-import { id, listQuery, pageOf, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id, listQuery, pageOf } from '../schemas.ts';
 import { isStorableNumber, MAX_MAGNITUDE, STORABLE_NUMBER_RULE } from '../../domain/storable-number.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
@@ -11,17 +12,19 @@ const jobParams = z.object({ orgId: id, jobId: id });
 const outOfRange = { message: STORABLE_NUMBER_RULE, abort: true };
 const storableNumber = z
   .number()
-  .gt(-MAX_MAGNITUDE, outOfRange)
-  .lt(MAX_MAGNITUDE, outOfRange)
-  .refine(isStorableNumber, STORABLE_NUMBER_RULE)
-  .meta({ description: STORABLE_NUMBER_RULE });
-const value = z.union([z.string().max(10_000), storableNumber]);
+  .check(
+    z.gt(-MAX_MAGNITUDE, outOfRange),
+    z.lt(MAX_MAGNITUDE, outOfRange),
+    z.refine(isStorableNumber, STORABLE_NUMBER_RULE),
+    z.meta({ description: STORABLE_NUMBER_RULE }),
+  );
+const value = z.union([z.string().check(z.maxLength(10_000)), storableNumber]);
 /** Strict bodies: `ownerId`, `orgId`, `restricted`, `version` (mass assignment) are a 400. */
 export const createJobBody = z.strictObject({ fields: z.record(fieldId, value) });
 export const updateJobBody = z.strictObject({
-  fields: z.record(fieldId, value.nullable()).meta({ description: 'null clears a value' }),
+  fields: z.record(fieldId, z.nullable(value)).check(z.meta({ description: 'null clears a value' })),
 });
-export const transitionBody = z.strictObject({ stage: z.string().min(1).max(64) });
+export const transitionBody = z.strictObject({ stage: z.string().check(z.minLength(1), z.maxLength(64)) });
 
 export const job = z
   .object({
@@ -31,43 +34,42 @@ export const job = z
     stage: z.string(),
     fields: z
       .record(z.string(), z.union([z.string(), z.number()]))
-      .meta({ description: 'Fields hidden from the caller are absent' }),
+      .check(z.meta({ description: 'Fields hidden from the caller are absent' })),
     restricted: z.boolean(),
     legalHold: z
-      .object({ reason: z.string(), at: z.string(), by: z.string() })
-      .optional()
-      .meta({ description: 'Present while the job is under legal hold' }),
-    version: z.number().int(),
+      .optional(z.object({ reason: z.string(), at: z.string(), by: z.string() }))
+      .check(z.meta({ description: 'Present while the job is under legal hold' })),
+    version: z.number().check(z.int()),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: 'Job' });
+  .check(z.meta({ id: 'Job' }));
 
 export const restrictionBody = z.strictObject({ reason: restrictionReason });
 /** Lifting works without a body (clients and proxies drop DELETE bodies); a reason given is recorded. */
-export const liftRestrictionBody = z.strictObject({ reason: restrictionReason.optional() }).optional();
+export const liftRestrictionBody = z.optional(z.strictObject({ reason: z.optional(restrictionReason) }));
 
 export const restrictionState = z
   .object({
     jobId: z.string(),
     restricted: z.boolean(),
-    restriction: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
-    version: z.number().int(),
+    restriction: z.optional(z.object({ reason: z.string(), at: z.string(), by: z.string() })),
+    version: z.number().check(z.int()),
   })
-  .meta({ id: 'JobRestriction' });
+  .check(z.meta({ id: 'JobRestriction' }));
 
 /** The reason is audited like a restriction's, so the same rule applies: no email address. */
 export const holdBody = z.strictObject({ reason: restrictionReason });
-export const holdLiftBody = z.strictObject({ reason: restrictionReason.optional() }).optional();
+export const holdLiftBody = z.optional(z.strictObject({ reason: z.optional(restrictionReason) }));
 
 export const holdState = z
   .object({
     jobId: z.string(),
     held: z.boolean(),
-    legalHold: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
-    version: z.number().int(),
+    legalHold: z.optional(z.object({ reason: z.string(), at: z.string(), by: z.string() })),
+    version: z.number().check(z.int()),
   })
-  .meta({ id: 'JobHold' });
+  .check(z.meta({ id: 'JobHold' }));
 
 const etagNote =
   'The ETag header carries the version; send it as If-Match to change only what you read (412 when stale).';

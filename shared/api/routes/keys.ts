@@ -1,5 +1,5 @@
 /** The organization's field-encryption keys: rotation of its data key (owners only). */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { id } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
@@ -7,15 +7,20 @@ const orgParams = z.object({ orgId: id });
 
 export const keyRotation = z
   .object({
-    keyId: z.string().meta({
-      description: 'The new data key version (`k2`, `k3`, …); every value sealed from now on names it',
-    }),
-    versions: z.number().int().meta({
-      description:
-        'Data key versions the organization holds, the new one included; older ones keep opening what they sealed',
-    }),
+    keyId: z.string().check(
+      z.meta({
+        description: 'The new data key version (`k2`, `k3`, …); every value sealed from now on names it',
+      }),
+    ),
+    versions: z.number().check(
+      z.int(),
+      z.meta({
+        description:
+          'Data key versions the organization holds, the new one included; older ones keep opening what they sealed',
+      }),
+    ),
   })
-  .meta({ id: 'KeyRotation' });
+  .check(z.meta({ id: 'KeyRotation' }));
 
 export const keyRoutes = {
   rotateKey: {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { RouteDefinition } from '../route.ts';
 
 /** The document itself is described loosely: its own schema is OpenAPI 3.1's. */
@@ -8,7 +8,7 @@ const openApiDocument = z
     info: z.object({ title: z.string(), version: z.string() }),
     paths: z.record(z.string(), z.unknown()),
   })
-  .meta({ id: 'OpenApiDocument' });
+  .check(z.meta({ id: 'OpenApiDocument' }));
 
 export const openApiRoutes = {
   document: {

@@ -5,7 +5,8 @@ import {
   RETENTION_ACTIONS,
   RETENTION_BASES,
 } from '../../domain/orchestration.ts';
-import { id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id, label, listQuery, pageOf, userId } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 const orgParams = z.object({ orgId: id });
@@ -14,9 +15,11 @@ const orchestrationParams = z.object({ orgId: id, orchestrationId: id });
 /** Field ids are stable identifiers: they key values, field permissions and exports. */
 export const fieldId = z
   .string()
-  .regex(
-    /^[a-z][a-z0-9_]{0,63}$/,
-    'Field ids are lower-case letters, digits and _ (1–64, starting with a letter)',
+  .check(
+    z.regex(
+      /^[a-z][a-z0-9_]{0,63}$/,
+      'Field ids are lower-case letters, digits and _ (1–64, starting with a letter)',
+    ),
   );
 
 /** A field as a client sends it: the flags default to false. */
@@ -25,11 +28,11 @@ const fieldDefinitionInput = z
     id: fieldId,
     label: label(200),
     type: z.enum(FIELD_TYPES),
-    personal: z.boolean().default(false),
-    encrypted: z.boolean().default(false),
-    subject: z.boolean().default(false),
+    personal: z._default(z.boolean(), false),
+    encrypted: z._default(z.boolean(), false),
+    subject: z._default(z.boolean(), false),
   })
-  .meta({ id: 'FieldDefinitionInput' });
+  .check(z.meta({ id: 'FieldDefinitionInput' }));
 
 /** A field as the service answers it: every flag present. */
 const fieldDefinition = z
@@ -41,50 +44,58 @@ const fieldDefinition = z
     encrypted: z.boolean(),
     subject: z.boolean(),
   })
-  .meta({ id: 'FieldDefinition' });
+  .check(z.meta({ id: 'FieldDefinition' }));
 
-const stages = z.array(label(64)).min(1).max(50);
-const fields = z.array(fieldDefinitionInput).max(100);
+const stages = z.array(label(64)).check(z.minLength(1), z.maxLength(50));
+const fields = z.array(fieldDefinitionInput).check(z.maxLength(100));
 const roleRef = z.union([z.enum(['owner', 'admin', 'member']), id]);
 const accessInput = z
   .strictObject({
-    roles: z.array(roleRef).max(100).default([]),
-    users: z.array(userId).max(1000).default([]),
+    roles: z._default(z.array(roleRef).check(z.maxLength(100)), []),
+    users: z._default(z.array(userId).check(z.maxLength(1000)), []),
   })
-  .meta({ id: 'OrchestrationAccessInput' });
+  .check(z.meta({ id: 'OrchestrationAccessInput' }));
 const access = z
   .object({ roles: z.array(z.string()), users: z.array(z.string()) })
-  .meta({ id: 'OrchestrationAccess' });
+  .check(z.meta({ id: 'OrchestrationAccess' }));
 
 /** Up to 100 years: long enough for any statutory period, short enough that dates stay dates. */
 const retention = z
   .strictObject({
-    days: z.number().int().min(1).max(36_500),
+    days: z.number().check(z.int(), z.minimum(1), z.maximum(36_500)),
     from: z
       .enum(RETENTION_BASES)
-      .meta({ description: 'created, last updated, or entered the final stage (the last of `stages`)' }),
-    action: z.enum(RETENTION_ACTIONS).meta({
-      description: 'delete the job, or anonymize it (personal fields and the subject link removed)',
-    }),
+      .check(
+        z.meta({ description: 'created, last updated, or entered the final stage (the last of `stages`)' }),
+      ),
+    action: z.enum(RETENTION_ACTIONS).check(
+      z.meta({
+        description: 'delete the job, or anonymize it (personal fields and the subject link removed)',
+      }),
+    ),
   })
-  .meta({
-    id: 'RetentionRule',
-    description: 'Applied by the clean-up cycle; jobs under legal hold are kept',
-  });
+  .check(
+    z.meta({
+      id: 'RetentionRule',
+      description: 'Applied by the clean-up cycle; jobs under legal hold are kept',
+    }),
+  );
 
 /** What the record of processing (Art. 30) says of an orchestration; each optional, "not stated" when absent. */
 const processing = {
-  purpose: label(500).meta({ description: 'Why the jobs are processed (Art. 30(1)(b))' }),
-  legalBasis: z.enum(LEGAL_BASES).meta({ description: 'The lawful basis of GDPR Art. 6(1)' }),
-  subjectCategory: label(200).meta({
-    description: 'Whom the jobs are about, e.g. "customers" (Art. 30(1)(c))',
-  }),
+  purpose: label(500).check(z.meta({ description: 'Why the jobs are processed (Art. 30(1)(b))' })),
+  legalBasis: z.enum(LEGAL_BASES).check(z.meta({ description: 'The lawful basis of GDPR Art. 6(1)' })),
+  subjectCategory: label(200).check(
+    z.meta({
+      description: 'Whom the jobs are about, e.g. "customers" (Art. 30(1)(c))',
+    }),
+  ),
 };
 
 /** The cross-field rules (unique ids and stages, one email subject field) as schema issues with paths. */
 const definitionRules = (
   value: { fields?: z.output<typeof fields> | undefined; stages?: z.output<typeof stages> | undefined },
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void => {
   for (const issue of definitionIssues({ fields: value.fields ?? [], stages: value.stages ?? ['-'] })) {
     ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('.').slice(1) });
@@ -97,42 +108,46 @@ export const orchestration = z
     name: z.string(),
     stages: z.array(z.string()),
     fields: z.array(fieldDefinition),
-    access: access.optional(),
-    retention: retention.optional(),
-    purpose: z.string().optional(),
-    legalBasis: z.enum(LEGAL_BASES).optional(),
-    subjectCategory: z.string().optional(),
-    jobCount: z.number().int().optional().meta({ description: 'Shown to those who manage orchestrations' }),
+    access: z.optional(access),
+    retention: z.optional(retention),
+    purpose: z.optional(z.string()),
+    legalBasis: z.optional(z.enum(LEGAL_BASES)),
+    subjectCategory: z.optional(z.string()),
+    jobCount: z
+      .optional(z.number().check(z.int()))
+      .check(z.meta({ description: 'Shown to those who manage orchestrations' })),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: 'Orchestration' });
+  .check(z.meta({ id: 'Orchestration' }));
 
 export const createOrchestrationBody = z
   .strictObject({
     name: label(200),
     stages,
     fields,
-    access: accessInput.optional(),
-    retention: retention.optional(),
-    purpose: processing.purpose.optional(),
-    legalBasis: processing.legalBasis.optional(),
-    subjectCategory: processing.subjectCategory.optional(),
+    access: z.optional(accessInput),
+    retention: z.optional(retention),
+    purpose: z.optional(processing.purpose),
+    legalBasis: z.optional(processing.legalBasis),
+    subjectCategory: z.optional(processing.subjectCategory),
   })
-  .superRefine(definitionRules);
+  .check(z.superRefine(definitionRules));
 export const updateOrchestrationBody = z
   .strictObject({
-    name: label(200).optional(),
-    stages: stages.optional(),
-    fields: fields.optional(),
-    access: accessInput.nullable().optional(),
-    retention: retention.nullable().optional(),
-    purpose: processing.purpose.nullable().optional(),
-    legalBasis: processing.legalBasis.nullable().optional(),
-    subjectCategory: processing.subjectCategory.nullable().optional(),
+    name: z.optional(label(200)),
+    stages: z.optional(stages),
+    fields: z.optional(fields),
+    access: z.optional(z.nullable(accessInput)),
+    retention: z.optional(z.nullable(retention)),
+    purpose: z.optional(z.nullable(processing.purpose)),
+    legalBasis: z.optional(z.nullable(processing.legalBasis)),
+    subjectCategory: z.optional(z.nullable(processing.subjectCategory)),
   })
-  .superRefine(definitionRules)
-  .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
+  .check(
+    z.superRefine(definitionRules),
+    z.refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change'),
+  );
 
 export const orchestrationRoutes = {
   listOrchestrations: {
@@ -224,7 +239,7 @@ export const orchestrationRoutes = {
     auth: 'jwt',
     params: orchestrationParams,
     status: 200,
-    response: z.object({ jobsErased: z.number().int() }),
+    response: z.object({ jobsErased: z.number().check(z.int()) }),
     audit: 'orchestration.delete',
     answers: {
       409: 'Jobs of the orchestration are under a legal hold (`type` ends in `/jobs-held`; the detail names them)',
@@ -241,6 +256,8 @@ export const orchestrationRoutes = {
     auth: 'jwt',
     params: orchestrationParams,
     status: 200,
-    response: z.object({ due: z.number().int().min(0) }).meta({ id: 'RetentionPreview' }),
+    response: z
+      .object({ due: z.number().check(z.int(), z.minimum(0)) })
+      .check(z.meta({ id: 'RetentionPreview' })),
   },
 } as const satisfies Record<string, RouteDefinition>;

@@ -1,4 +1,5 @@
-import { email, id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { email, id, label, listQuery, pageOf, userId } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 const orgParams = z.object({ orgId: id });
@@ -11,17 +12,19 @@ export const organization = z
     status: z.enum(['active', 'pending_deletion', 'deleting']),
     createdAt: z.string(),
     updatedAt: z.string(),
-    role: z.string().optional().meta({ description: "The caller's role in the organization" }),
-    requestIntake: z.boolean().optional().meta({
-      description:
-        'Whether the public intake of data subject requests is open (POST /v1/orgs/{orgId}/requests)',
-    }),
+    role: z.optional(z.string()).check(z.meta({ description: "The caller's role in the organization" })),
+    requestIntake: z.optional(z.boolean()).check(
+      z.meta({
+        description:
+          'Whether the public intake of data subject requests is open (POST /v1/orgs/{orgId}/requests)',
+      }),
+    ),
   })
-  .meta({ id: 'Organization' });
+  .check(z.meta({ id: 'Organization' }));
 
 export const member = z
   .object({ userId: z.string(), email: z.string(), role: z.string(), addedAt: z.string() })
-  .meta({ id: 'Member' });
+  .check(z.meta({ id: 'Member' }));
 
 export const me = z
   .object({
@@ -30,34 +33,35 @@ export const me = z
     memberships: z.array(
       z.object({
         orgId: z.string(),
-        organization: z.string().meta({ description: "The organization's name" }),
+        organization: z.string().check(z.meta({ description: "The organization's name" })),
         role: z.string(),
         email: z.string(),
         addedAt: z.string(),
         addedBy: z.string(),
-        jobsOwned: z.number().int(),
+        jobsOwned: z.number().check(z.int()),
         auditEvents: z
           .number()
-          .int()
-          .meta({ description: 'Audit events the caller caused in the organization' }),
+          .check(z.int(), z.meta({ description: 'Audit events the caller caused in the organization' })),
       }),
     ),
-    auditEventsKeep: z.array(z.string()).meta({ description: 'What each audit event keeps about the actor' }),
+    auditEventsKeep: z
+      .array(z.string())
+      .check(z.meta({ description: 'What each audit event keeps about the actor' })),
   })
-  .meta({ id: 'Me' });
+  .check(z.meta({ id: 'Me' }));
 
 /** A deletion accepted for the next clean-up cycle. */
 export const deletionAccepted = z
   .object({ status: z.literal('pending_deletion') })
-  .meta({ id: 'DeletionAccepted' });
+  .check(z.meta({ id: 'DeletionAccepted' }));
 
 /** A role is `owner`, `admin`, `member` or a custom role's id. */
 const roleName = z.union([z.enum(['owner', 'admin', 'member']), id]);
 
 export const createOrgBody = z.strictObject({ name: label() });
 export const updateOrgBody = z
-  .strictObject({ name: label().optional(), requestIntake: z.boolean().optional() })
-  .refine((b) => Object.keys(b).length > 0, 'Nothing to change');
+  .strictObject({ name: z.optional(label()), requestIntake: z.optional(z.boolean()) })
+  .check(z.refine((b) => Object.keys(b).length > 0, 'Nothing to change'));
 export const addMemberBody = z.strictObject({ userId, email, role: roleName });
 export const changeMemberBody = z.strictObject({ role: roleName });
 

@@ -1,5 +1,6 @@
 /** Data portability (GDPR Art. 20): exports of jobs and backups of the organization (the emailed link's page is download.ts). */
-import { id, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 const orgParams = z.object({ orgId: id });
@@ -13,24 +14,30 @@ const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadshe
 const status = z.enum(['pending', 'running', 'ready', 'failed']);
 /** A worker's runs and its last sign of life; `running` with a `progressAt` minutes old means its worker died and a retry is coming. */
 const workerProgress = {
-  attempt: z.number().int().min(1).optional().meta({
-    description: 'How many times a worker started on it; more than 1 after a crashed or failed run',
-  }),
-  progressAt: z.string().optional().meta({
-    description:
-      "The worker's last sign of life (progress or heartbeat, about every 40 s while it runs). Older than 2 minutes while running: the worker died and the work is retried within minutes",
-  }),
+  attempt: z.optional(z.number().check(z.int(), z.minimum(1))).check(
+    z.meta({
+      description: 'How many times a worker started on it; more than 1 after a crashed or failed run',
+    }),
+  ),
+  progressAt: z.optional(z.string()).check(
+    z.meta({
+      description:
+        "The worker's last sign of life (progress or heartbeat, about every 40 s while it runs). Older than 2 minutes while running: the worker died and the work is retried within minutes",
+    }),
+  ),
 };
 
-export const createExportBody = z.strictObject({ format, orchestrationId: id.optional() });
+export const createExportBody = z.strictObject({ format, orchestrationId: z.optional(id) });
 export const createBackupBody = z.strictObject({
   password: z
     .string()
-    .min(12, 'At least 12 characters')
-    .max(1024)
-    .meta({ description: 'Encrypts the ZIP; never stored (only a slow hash for the download page)' }),
+    .check(
+      z.minLength(12, 'At least 12 characters'),
+      z.maxLength(1024),
+      z.meta({ description: 'Encrypts the ZIP; never stored (only a slow hash for the download page)' }),
+    ),
 });
-export const jobExportQuery = z.strictObject({ format: format.default('csv') });
+export const jobExportQuery = z.strictObject({ format: z._default(format, 'csv') });
 /** The token is checked by the page itself, so a missing or malformed one gets the page's 404, not a 400. */
 
 export const exportStatus = z
@@ -38,33 +45,32 @@ export const exportStatus = z
     exportId: z.string(),
     status,
     format,
-    orchestrationId: z.string().optional(),
-    rowsWritten: z.number().int(),
+    orchestrationId: z.optional(z.string()),
+    rowsWritten: z.number().check(z.int()),
     createdAt: z.string(),
     expiresAt: z.string(),
-    failure: z.string().optional(),
+    failure: z.optional(z.string()),
     ...workerProgress,
     downloadUrl: z
-      .string()
-      .optional()
-      .meta({ description: 'Absolute presigned S3 URL, valid for minutes; present when ready' }),
+      .optional(z.string())
+      .check(z.meta({ description: 'Absolute presigned S3 URL, valid for minutes; present when ready' })),
   })
-  .meta({ id: 'ExportStatus' });
+  .check(z.meta({ id: 'ExportStatus' }));
 
 export const backupStatus = z
   .object({
     backupId: z.string(),
     status,
-    rowsWritten: z.number().int(),
+    rowsWritten: z.number().check(z.int()),
     expiresAt: z.string(),
     email: z
       .enum(['pending', 'sent', 'failed'])
-      .meta({ description: "Whether the link went out to the owner's address" }),
+      .check(z.meta({ description: "Whether the link went out to the owner's address" })),
     createdAt: z.string(),
-    failure: z.string().optional(),
+    failure: z.optional(z.string()),
     ...workerProgress,
   })
-  .meta({ id: 'BackupStatus' });
+  .check(z.meta({ id: 'BackupStatus' }));
 
 export const portabilityRoutes = {
   createExport: {

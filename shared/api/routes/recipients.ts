@@ -2,7 +2,8 @@
  * Recipients (GDPR Art. 19): who received a job's data, or a person's, and each notice sent to
  * them since. The person's email travels in the body, never in the URL.
  */
-import { email, id, listQuery, pageOf, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { email, id, listQuery, pageOf } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 
 export const recipient = z
@@ -15,11 +16,13 @@ export const recipient = z
         at: z.string(),
         fields: z
           .array(z.string())
-          .meta({ description: 'The field ids sent (your hidden fields left out); never values' }),
-        outcome: z.enum(['pending', 'delivered', 'failed']).meta({
-          description:
-            '`pending`: sent, outcome not recorded; `failed`: sent, never accepted (the vendor may still hold it)',
-        }),
+          .check(z.meta({ description: 'The field ids sent (your hidden fields left out); never values' })),
+        outcome: z.enum(['pending', 'delivered', 'failed']).check(
+          z.meta({
+            description:
+              '`pending`: sent, outcome not recorded; `failed`: sent, never accepted (the vendor may still hold it)',
+          }),
+        ),
       }),
     ),
     notices: z.array(
@@ -30,15 +33,17 @@ export const recipient = z
         at: z.string(),
         state: z
           .enum(['pending', 'delivered', 'failed'])
-          .meta({ description: '`failed`: the last attempt failed; retried until dead-lettered' }),
+          .check(z.meta({ description: '`failed`: the last attempt failed; retried until dead-lettered' })),
       }),
     ),
   })
-  .meta({
-    id: 'Recipient',
-    description:
-      'An extension that may hold the job’s data (every share not refused before sending), and the Art. 19 notices it was sent',
-  });
+  .check(
+    z.meta({
+      id: 'Recipient',
+      description:
+        'An extension that may hold the job’s data (every share not refused before sending), and the Art. 19 notices it was sent',
+    }),
+  );
 
 export const recipientRoutes = {
   jobRecipients: {

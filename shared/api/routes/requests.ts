@@ -4,7 +4,8 @@
  * query string (those land in access logs).
  */
 import { REQUEST_STATUSES, REQUEST_TYPES } from '../../domain/subject-request.ts';
-import { email, id, label, listQuery, pageOf, userId, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { email, id, label, listQuery, pageOf, userId } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { updateJobBody } from './jobs.ts';
 import { restrictionReason, subjectErasureBody } from './subjects.ts';
@@ -19,14 +20,16 @@ const requestStatus = z.enum(REQUEST_STATUSES);
 export const intakeBody = z.strictObject({
   type: requestType,
   email,
-  name: label(200).optional(),
-  details: label(2000).optional(),
+  name: z.optional(label(200)),
+  details: z.optional(label(2000)),
 });
-export const verifyBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'The code has 6 digits') });
-export const listRequestsQuery = listQuery.extend({
-  status: requestStatus.optional(),
-  type: requestType.optional(),
-  dueBefore: z.iso.datetime({ offset: true }).optional(),
+export const verifyBody = z.strictObject({
+  code: z.string().check(z.regex(/^\d{6}$/, 'The code has 6 digits')),
+});
+export const listRequestsQuery = z.extend(listQuery, {
+  status: z.optional(requestStatus),
+  type: z.optional(requestType),
+  dueBefore: z.optional(z.iso.datetime({ offset: true })),
 });
 export const assignBody = z.strictObject({ assignee: userId });
 /** Reasons are kept in the audit log (append-only), so they may not carry an email address. */
@@ -38,19 +41,17 @@ export const rejectBody = z.strictObject({ reason: restrictionReason });
 
 /** What a fulfilment needs by type: erasure `mode`; rectification `newEmail` or `changes`; the others nothing. */
 export const fulfilBody = z.strictObject({
-  mode: subjectErasureBody.shape.mode.optional(),
-  newEmail: email.optional(),
-  changes: z
-    .array(updateJobBody.extend({ jobId: id }))
-    .min(1)
-    .max(100)
-    .optional(),
+  mode: z.optional(subjectErasureBody.shape.mode),
+  newEmail: z.optional(email),
+  changes: z.optional(
+    z.array(z.extend(updateJobBody, { jobId: id })).check(z.minLength(1), z.maxLength(100)),
+  ),
 });
 
-export const requestAccepted = z.object({ requestId: z.string() }).meta({ id: 'RequestAccepted' });
+export const requestAccepted = z.object({ requestId: z.string() }).check(z.meta({ id: 'RequestAccepted' }));
 export const requestVerified = z
   .object({ status: z.literal('open'), dueAt: z.string() })
-  .meta({ id: 'RequestVerified' });
+  .check(z.meta({ id: 'RequestVerified' }));
 
 const summaryShape = {
   requestId: z.string(),
@@ -58,19 +59,16 @@ const summaryShape = {
   status: requestStatus,
   createdAt: z.string(),
   updatedAt: z.string(),
-  verifiedAt: z.string().optional(),
+  verifiedAt: z.optional(z.string()),
   dueAt: z
-    .string()
-    .optional()
-    .meta({ description: 'One month after verification (Art. 12(3)), later once extended' }),
+    .optional(z.string())
+    .check(z.meta({ description: 'One month after verification (Art. 12(3)), later once extended' })),
   extendedMonths: z
-    .number()
-    .int()
-    .optional()
-    .meta({ description: 'Months the deadline was extended by (once only)' }),
-  assignee: z.string().optional().meta({ description: 'The member working the case (user id)' }),
+    .optional(z.number().check(z.int()))
+    .check(z.meta({ description: 'Months the deadline was extended by (once only)' })),
+  assignee: z.optional(z.string()).check(z.meta({ description: 'The member working the case (user id)' })),
 };
-export const requestSummary = z.object(summaryShape).meta({ id: 'RequestSummary' });
+export const requestSummary = z.object(summaryShape).check(z.meta({ id: 'RequestSummary' }));
 export const requestCase = z
   .object({
     ...summaryShape,
@@ -80,19 +78,17 @@ export const requestCase = z
         at: z.string(),
         action: z.string(),
         actor: z
-          .string()
-          .optional()
-          .meta({ description: 'The staff member (user id); absent for the subject' }),
+          .optional(z.string())
+          .check(z.meta({ description: 'The staff member (user id); absent for the subject' })),
       }),
     ),
     email: z
-      .string()
-      .optional()
-      .meta({ description: "The subject's verified address (GET only; reading it is audited)" }),
-    name: z.string().optional(),
-    details: z.string().optional(),
+      .optional(z.string())
+      .check(z.meta({ description: "The subject's verified address (GET only; reading it is audited)" })),
+    name: z.optional(z.string()),
+    details: z.optional(z.string()),
   })
-  .meta({ id: 'RequestCase' });
+  .check(z.meta({ id: 'RequestCase' }));
 
 const TAG = 'Data subject requests';
 

@@ -1,12 +1,13 @@
 import { FIELD_ACCESS, PERMISSIONS } from '../../domain/permissions.ts';
-import { id, label, listQuery, pageOf, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { id, label, listQuery, pageOf } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { fieldId } from './orchestrations.ts';
 
 const orgParams = z.object({ orgId: id });
 const roleParams = z.object({ orgId: id, roleId: id });
 
-const permissions = z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length * 2);
+const permissions = z.array(z.enum(PERMISSIONS)).check(z.maxLength(PERMISSIONS.length * 2));
 /** orchestrationId → fieldId → `hidden` | `read` | `write`; fields not listed are writable. */
 const fieldPermissions = z.record(id, z.record(fieldId, z.enum(FIELD_ACCESS)));
 
@@ -19,20 +20,20 @@ export const role = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: 'Role' });
+  .check(z.meta({ id: 'Role' }));
 
 export const createRoleBody = z.strictObject({
   name: label(100),
   permissions,
-  fieldPermissions: fieldPermissions.optional(),
+  fieldPermissions: z.optional(fieldPermissions),
 });
 export const updateRoleBody = z
   .strictObject({
-    name: label(100).optional(),
-    permissions: permissions.optional(),
-    fieldPermissions: fieldPermissions.optional(),
+    name: z.optional(label(100)),
+    permissions: z.optional(permissions),
+    fieldPermissions: z.optional(fieldPermissions),
   })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change');
+  .check(z.refine((b) => Object.values(b).some((v) => v !== undefined), 'Nothing to change'));
 
 export const roleRoutes = {
   listRoles: {

@@ -2,7 +2,8 @@
  * Data subject rights (GDPR Art. 15–18). The subject's email is personal data: it travels in the
  * body, never in the path or query string (those land in access logs).
  */
-import { email, id, label, z } from '../schemas.ts';
+import * as z from 'zod/mini';
+import { email, id, label } from '../schemas.ts';
 import type { RouteDefinition } from '../route.ts';
 import { recipient } from './recipients.ts';
 
@@ -12,27 +13,36 @@ const orgParams = z.object({ orgId: id });
  * Why processing is restricted or the restriction lifted. Kept in the audit log, which is
  * append-only and hash-chained, so it may not carry an email address (that could never be erased).
  */
-export const restrictionReason = label(500).refine(
-  (text) => !/[^\s@]+@[^\s@]+/.test(text),
-  'A reason may not contain an email address: it is kept in the audit log',
+export const restrictionReason = label(500).check(
+  z.refine(
+    (text) => !/[^\s@]+@[^\s@]+/.test(text),
+    'A reason may not contain an email address: it is kept in the audit log',
+  ),
 );
 
-export const subjectAccessBody = z.strictObject({ email, format: z.enum(['json', 'csv']).default('json') });
+export const subjectAccessBody = z.strictObject({
+  email,
+  format: z._default(z.enum(['json', 'csv']), 'json'),
+});
 export const subjectErasureBody = z.strictObject({ email, mode: z.enum(['delete', 'anonymize']) });
 export const subjectRestrictionBody = z.strictObject({ email, reason: restrictionReason });
 export const subjectRectificationBody = z.strictObject({ email, newEmail: email });
 
-export const jobsAffected = z.object({ jobsAffected: z.number().int().min(0) }).meta({ id: 'JobsAffected' });
+export const jobsAffected = z
+  .object({ jobsAffected: z.number().check(z.int(), z.minimum(0)) })
+  .check(z.meta({ id: 'JobsAffected' }));
 export const erasureOutcome = z
   .object({
-    jobsAffected: z.number().int().min(0),
+    jobsAffected: z.number().check(z.int(), z.minimum(0)),
     jobsHeld: z
       .number()
-      .int()
-      .min(0)
-      .meta({ description: 'Jobs of the person kept under legal hold (Art. 17(3)(e))' }),
+      .check(
+        z.int(),
+        z.minimum(0),
+        z.meta({ description: 'Jobs of the person kept under legal hold (Art. 17(3)(e))' }),
+      ),
   })
-  .meta({ id: 'ErasureOutcome' });
+  .check(z.meta({ id: 'ErasureOutcome' }));
 
 export const accessReport = z
   .object({
@@ -40,15 +50,14 @@ export const accessReport = z
     items: z.array(
       z.object({
         orchestrationId: z.string(),
-        orchestration: z.string().meta({ description: "The orchestration's name" }),
+        orchestration: z.string().check(z.meta({ description: "The orchestration's name" })),
         jobId: z.string(),
         stage: z.string(),
         ownerId: z.string(),
         restricted: z.boolean(),
         legalHold: z
-          .object({ reason: z.string(), at: z.string() })
-          .optional()
-          .meta({ description: 'Present while the job is kept under legal hold' }),
+          .optional(z.object({ reason: z.string(), at: z.string() }))
+          .check(z.meta({ description: 'Present while the job is kept under legal hold' })),
         createdAt: z.string(),
         updatedAt: z.string(),
         fields: z
@@ -61,16 +70,18 @@ export const accessReport = z
               value: z.union([z.string(), z.number()]),
             }),
           )
-          .meta({ description: 'Fields hidden from the caller are absent' }),
+          .check(z.meta({ description: 'Fields hidden from the caller are absent' })),
       }),
     ),
-    recipients: z.array(recipient).meta({
-      description:
-        "Who received the person's data (Art. 15(1)(c), 19), as POST …/subjects/recipients lists it",
-    }),
+    recipients: z.array(recipient).check(
+      z.meta({
+        description:
+          "Who received the person's data (Art. 15(1)(c), 19), as POST …/subjects/recipients lists it",
+      }),
+    ),
     generatedAt: z.string(),
   })
-  .meta({ id: 'SubjectAccessReport' });
+  .check(z.meta({ id: 'SubjectAccessReport' }));
 
 export const subjectRoutes = {
   subjectAccess: {

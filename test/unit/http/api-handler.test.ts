@@ -4,7 +4,8 @@ import { apiHandler, type SecurityEvent } from '../../../shared/http/api-handler
 import { ok } from '../../../shared/http/http-result.ts';
 import { operation } from '../../../shared/http/operation.ts';
 import { ForbiddenError, UnauthenticatedError } from '../../../shared/domain/errors.ts';
-import { id, label, z } from '../../../shared/api/schemas.ts';
+import * as z from 'zod/mini';
+import { id, label } from '../../../shared/api/schemas.ts';
 import type { RouteDefinition } from '../../../shared/api/route.ts';
 import type { TokenVerifier } from '../../../shared/http/auth.ts';
 
