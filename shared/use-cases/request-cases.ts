@@ -63,7 +63,7 @@ function summaryOf(stored: StoredRequest): RequestSummary {
 }
 
 /** The case without the subject's details (those only GET opens). */
-const caseOf = (stored: StoredRequest): SubjectRequest => ({
+export const caseOf = (stored: StoredRequest): SubjectRequest => ({
   ...summaryOf(stored),
   orgId: stored.orgId,
   timeline: stored.timeline,

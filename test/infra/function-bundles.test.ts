@@ -108,6 +108,9 @@ const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
   'api-accountability': 444,
   // Measured at 532 KiB before zod's unused modules were stubbed, when the data subject requests joined (issue 20).
   'api-requests': 548,
+  // The report link of a data subject request (issue 20): download's S3 client plus KMS and SES
+  // for its one-time codes; measured 662 KiB. A function of its own so api-requests stays at 548.
+  'request-report': 670,
 };
 const HTTP_FUNCTIONS = FUNCTIONS.filter((f) => f.routes.length > 0).map((f) => f.name);
 const kbOf = (bytes: number): number => bytes / 1024;
