@@ -29,7 +29,6 @@ const deps = services.atColdStart(services.backupDeps);
 /** A report reads the subject's jobs as the access route does, with their recipients (Art. 15(1)(c)). */
 const reportDeps = services.atColdStart(() => ({
   ...deps(),
-  requests: services.subjectRequests(),
   shares: services.shares(),
   catalog: services.extensionCatalog(),
 }));
