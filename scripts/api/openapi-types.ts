@@ -8559,7 +8559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not open, a job is restricted (`/restricted`), or its report is under way already */
+            /** @description The request is not open, a job is restricted (`/restricted`), or its report is ready already */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -110,7 +110,8 @@ export interface SubjectRequestStore {
   ): Promise<boolean>;
   /**
    * Starts the report of an open request with its timeline step and audit event; its counters
-   * start at 0. Conflict when the request is not open or a report was started already.
+   * start at 0. Again while it is pending (a build that failed for good can be queued anew).
+   * Conflict when the request is not open or its report is ready.
    */
   startReport(
     orgId: string,

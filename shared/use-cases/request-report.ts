@@ -3,7 +3,8 @@
  * it: the fulfilling member needs `subjects.access` besides `requests.manage`, as for the staff
  * access route; the request records the report as pending (its timeline step and audit event)
  * and the work is queued for the portability worker (request-report-build.ts). A message that
- * cannot be queued forgets the pending report, so fulfilling can be tried again. This module
+ * cannot be queued forgets the pending report; a pending report (a build that failed, its message
+ * dead-lettered) can be queued again by fulfilling again. This module
  * stays light: the API function's cold start never loads the archive writer.
  */
 import type { RequestContext } from '../domain/principal.ts';

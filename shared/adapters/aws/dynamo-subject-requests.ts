@@ -292,12 +292,12 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
       requestId,
       {
         set: 'report = :report, reportTries = :zero, reportCodes = :zero',
-        condition: '#status = :open AND attribute_not_exists(report)',
+        condition: '#status = :open AND (attribute_not_exists(report) OR report.#status = :pending)',
       },
-      { ':report': pending, ':zero': 0, ':open': 'open' },
+      { ':report': pending, ':zero': 0, ':open': 'open', ':pending': 'pending' },
       step,
       audit,
-      'The request is not open, or its report is under way already',
+      'The request is not open, or its report is ready already',
     );
     const updated = await this.get(orgId, requestId);
     if (updated === undefined) throw new NotFoundError('request');

@@ -222,7 +222,7 @@ export const requestRoutes = {
     response: requestCase,
     audit: 'request.fulfil',
     answers: {
-      409: 'The request is not open, a job is restricted (`/restricted`), or its report is under way already',
+      409: 'The request is not open, a job is restricted (`/restricted`), or its report is ready already',
     },
     example: { mode: 'delete' },
   },
