@@ -214,7 +214,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'portability-worker',
     entry: 'functions/portability-worker/handler.ts',
-    description: 'Builds exports and encrypted backups into S3 and emails the backup link',
+    description:
+      'Builds exports, encrypted backups and data subject request reports into S3 and emails their links',
     memoryMb: 1024,
     timeoutSeconds: 900,
     access: {
@@ -274,13 +275,30 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   // key seals the subject's email, keys its blind index and opens the jobs a fulfilment changes.
   // `mail`: the code, the extension and the rejection go to the subject.
   // `send` notices: a fulfilled rectification, erasure or restriction tells the recipients (Art. 19).
+  // `send` work: fulfilling an access or portability request queues its report for the portability worker.
   api('api-requests', 'Data subject requests: public intake and verification, and the case staff work', {
     records: 'delete',
     audit: 'append',
     fieldKey: 'decrypt',
-    queues: { notices: 'send' },
+    queues: { notices: 'send', work: 'send' },
     mail: true,
   }),
+  // The emailed link to the report of a data subject request: the page, its one-time codes (keyed
+  // hashes: `decrypt` unwraps the index key; `mail` sends them), the counted tries (`write`), and the
+  // 303 to a short-lived S3 URL (`read` files). A function of its own, so the S3 client stays out
+  // of api-requests' cold start.
+  api(
+    'request-report',
+    'The report link of a data subject request: code page, counted tries, 303 to a short-lived S3 URL',
+    {
+      records: 'write',
+      audit: 'append',
+      fieldKey: 'decrypt',
+      files: 'read',
+      mail: true,
+    },
+    256,
+  ),
   api('openapi', 'Serves the OpenAPI document', {}, 256),
 ];
 

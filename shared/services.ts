@@ -180,10 +180,11 @@ export const exportDeps = () => ({
   queue: workQueue(),
   files: files(),
 });
-/** What building a backup needs besides: the roles it holds and the mail of its link (the worker). */
+/** What building a backup needs besides: the roles and requests it holds and the mail of its link (the worker). */
 export const backupDeps = () => ({
   ...exportDeps(),
   roles: roles(),
+  requests: subjectRequests(),
   mailer: mailer(),
   publicBaseUrl: publicBaseUrl(),
 });

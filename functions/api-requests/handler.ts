@@ -24,12 +24,16 @@ const deps = services.atColdStart(() => ({
   mailer: services.mailer(),
   audit: services.writer(),
 }));
-/** Fulfilment runs the job and subject use cases, which tell the recipients of what they change (Art. 19). */
+/**
+ * Fulfilment runs the job and subject use cases, which tell the recipients of what they change
+ * (Art. 19), and queues the report of an access or portability request for the portability worker.
+ */
 const fulfilDeps = services.atColdStart(() => ({
   ...services.jobDeps(),
   cursors: services.cursors(),
   shares: services.shares(),
   notices: services.noticeQueue(),
+  queue: services.workQueue(),
   ...deps(),
 }));
 const cursors = services.cursors();

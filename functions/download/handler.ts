@@ -16,7 +16,7 @@ import {
 import {
   DOWNLOAD_PAGE_STATUS,
   downloadPage,
-  downloadPageHeaders,
+  pageResultHeaders,
 } from '../../shared/templates/download-page.ts';
 
 const r = downloadRoutes;
@@ -28,20 +28,9 @@ const deps = services.atColdStart(() => ({
   audit: services.writer(),
 }));
 
-/** The template's headers in the lower case the spine uses, so none is sent twice. */
-function pageHeaders(origin: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(
-    downloadPageHeaders(origin === undefined ? undefined : [origin]),
-  )) {
-    if (name.toLowerCase() !== 'content-type') headers[name.toLowerCase()] = value;
-  }
-  return headers;
-}
-
 function render(answer: DownloadAnswer, backupId: string, token: string): HttpResult {
   if (answer.location !== undefined)
-    return { status: 303, headers: { ...pageHeaders(undefined), location: answer.location } };
+    return { status: 303, headers: { ...pageResultHeaders(undefined), location: answer.location } };
   const body = downloadPage({
     state: answer.state,
     action: `/v1/backups/${backupId}/download`,
@@ -54,7 +43,7 @@ function render(answer: DownloadAnswer, backupId: string, token: string): HttpRe
     status: DOWNLOAD_PAGE_STATUS[answer.state.kind],
     body,
     contentType: 'text/html; charset=utf-8',
-    headers: pageHeaders(answer.downloadOrigin),
+    headers: pageResultHeaders(answer.downloadOrigin),
   };
 }
 

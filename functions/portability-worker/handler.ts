@@ -1,5 +1,5 @@
 /**
- * The portability worker: one export or backup per SQS message (batch size 1). While it works it
+ * The portability worker: one export, backup or data subject request report per SQS message (batch size 1). While it works it
  * holds the message on a short lease that it renews (a heartbeat), and each renewal records the
  * request's `progressAt`: if the worker dies (crash, timeout, out of memory), the message is back
  * within one lease and the same request is rebuilt, its `attempt` counted. A failure a retry may
@@ -12,6 +12,7 @@ import { errorFields, logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
 import { runBackup } from '../../shared/use-cases/backups.ts';
 import { runExport } from '../../shared/use-cases/exports.ts';
+import { runRequestReport } from '../../shared/use-cases/request-report-build.ts';
 
 const message = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('export'), orgId: z.string(), exportId: z.string() }),
@@ -21,18 +22,26 @@ const message = z.discriminatedUnion('kind', [
     backupId: z.string(),
     sealedPassword: z.string(),
   }),
+  z.object({ kind: z.literal('request-report'), orgId: z.string(), requestId: z.string() }),
 ]);
 
 const deps = services.atColdStart(services.backupDeps);
+/** A report reads the subject's jobs as the access route does, with their recipients (Art. 15(1)(c)). */
+const reportDeps = services.atColdStart(() => ({
+  ...deps(),
+  shares: services.shares(),
+  catalog: services.extensionCatalog(),
+}));
 const leases = services.atColdStart(services.workLeases);
 
-/** The request's `progressAt`, moved on each lease renewal. */
-function signOfLife(work: z.infer<typeof message>): Promise<void> {
+/** The request's `progressAt`, moved on each lease renewal (a report has none: it is one subject's). */
+async function signOfLife(work: z.infer<typeof message>): Promise<void> {
   const { clock, portability } = deps();
   const at = clock.now().toISOString();
-  return work.kind === 'export'
-    ? portability.updateExport(work.orgId, work.exportId, { progressAt: at }, at)
-    : portability.updateBackup(work.orgId, work.backupId, { progressAt: at }, at);
+  if (work.kind === 'export')
+    await portability.updateExport(work.orgId, work.exportId, { progressAt: at }, at);
+  else if (work.kind === 'backup')
+    await portability.updateBackup(work.orgId, work.backupId, { progressAt: at }, at);
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -50,7 +59,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     const lease = await leases().hold(record.receiptHandle, () => signOfLife(work));
     try {
       if (work.kind === 'export') await runExport(deps(), work.orgId, work.exportId);
-      else await runBackup(deps(), work.orgId, work.backupId, work.sealedPassword);
+      else if (work.kind === 'backup')
+        await runBackup(deps(), work.orgId, work.backupId, work.sealedPassword);
+      else await runRequestReport(reportDeps(), work.orgId, work.requestId);
     } catch (error) {
       logger.error('portability work failed', {
         messageId: record.messageId,

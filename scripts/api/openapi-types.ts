@@ -776,7 +776,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Fulfils an open request through the subject routes' own use cases, with the caller's rights (requests.manage, and the right's own permission): `erasure` {mode}, `restriction` and `objection` (restricts) act on all the subject's jobs, `rectification` takes {newEmail} or {changes: [{jobId, fields}]}; then the request is `fulfilled`. `access` and `portability` answer 409 `report-unavailable` for now */
+        /** Fulfils an open request through the subject routes' own use cases, with the caller's rights (requests.manage, and the right's own permission): `erasure` {mode}, `restriction` and `objection` (restricts) act on all the subject's jobs, `rectification` takes {newEmail} or {changes: [{jobId, fields}]}; then the request is `fulfilled`. `access` and `portability` (which need subjects.access too) queue the report: a ZIP of JSON (and CSV for portability) built in the background, emailed to the subject as a 7-day link; the request is `fulfilled` once the link is sent, and the answer shows the `request.report` step */
         post: operations["fulfilSubjectRequest"];
         delete?: never;
         options?: never;
@@ -795,6 +795,24 @@ export interface paths {
         put?: never;
         /** Rejects an open request (requests.manage): the subject is told why and that they may complain to a supervisory authority (Art. 12(4)) */
         post: operations["rejectSubjectRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{requestId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The link emailed to the subject of an access or portability request: an HTML page that discloses nothing by itself and offers to email a one-time code (404 unknown link, 410 after 7 days, 423 locked) */
+        get: operations["showSubjectReportPage"];
+        put?: never;
+        /** Form `token` alone: emails a fresh 6-digit code (10 minutes, once) to the verified address and shows the code form. Form `token` and `code`: 303 to a presigned S3 URL of the report valid for minutes; a wrong code is the page again with 400 and the tries left, the 5th 423 */
+        post: operations["submitSubjectReportForm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8541,7 +8559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not open, a job is restricted (`/restricted`), or the report of access and portability is not available yet (`/report-unavailable`) */
+            /** @description The request is not open, a job is restricted (`/restricted`), or its report is ready already */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8692,6 +8710,227 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    showSubjectReportPage: {
+        parameters: {
+            query?: {
+                token?: string;
+            };
+            header?: never;
+            path: {
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page offering to email a code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input; `errors` lists what failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown link or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link has expired (7 days) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Locked after 5 wrong codes, or 10 codes sent */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Throttled; retry after the time given */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (says nothing of its cause) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry after the time given */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submitSubjectReportForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    token: string;
+                    code?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A code was emailed: the page asking for it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The code is right: to a presigned S3 URL of the ZIP, valid for minutes */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A wrong or expired code; the page says how many tries are left */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown link or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link has expired (7 days) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/x-www-form-urlencoded */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Locked after 5 wrong codes, or 10 codes sent */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Throttled; retry after the time given */

@@ -19,6 +19,7 @@ export type ApiFunctionName =
   | 'api-accountability'
   | 'api-requests'
   | 'download'
+  | 'request-report'
   | 'openapi';
 
 /** Response headers the contract declares, in the lower case the spine sends. */

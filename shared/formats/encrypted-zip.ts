@@ -68,14 +68,25 @@ function toWebStream(content: EntryContent): ReadableStream<Uint8Array> {
 
 export function createEncryptedZip(password: string): EncryptedZip {
   if (password.length === 0) throw new ValidationError('A backup password is required');
+  return streamingZip(password);
+}
+
+/**
+ * The same streaming archive without a password, for the report of a data subject request: the
+ * subject has no password to give; the report is reached only through its emailed link and a
+ * fresh one-time code (use-cases/request-report-link.ts), and S3 encrypts it at rest.
+ */
+export function createPlainZip(): EncryptedZip {
+  return streamingZip(undefined);
+}
+
+function streamingZip(password: string | undefined): EncryptedZip {
   const pipe = new TransformStream<Uint8Array, Uint8Array>();
   const output = Readable.fromWeb(pipe.readable);
   const writer: Promise<ZipWriter<unknown>> = loadZipJs().then(
     ({ ZipWriter }) =>
       new ZipWriter(pipe.writable, {
-        password,
-        encryptionStrength: 3,
-        zipCrypto: false,
+        ...(password === undefined ? {} : { password, encryptionStrength: 3, zipCrypto: false }),
         // Sizes are unknown while streaming; Zip64 from the start keeps entries over 4 GiB possible.
         zip64: true,
         bufferedWrite: false,

@@ -22,7 +22,35 @@ export interface StoredRequest extends SubjectRequest {
   readonly expiresAt?: string;
   /** The deadline reminders sent (once each), by the clean-up cycle. */
   readonly reminded?: readonly DeadlineReminder[];
+  /** The report of an access or portability request (use-cases/request-report.ts), once fulfilment started. */
+  readonly report?: RequestReport;
+  /** Wrong report codes counted, as `codeTries` (reserved before the check); set with `report`. */
+  readonly reportTries?: number;
+  /** Report codes emailed so far (each POST of the link page sends one, up to a bound); set with `report`. */
+  readonly reportCodes?: number;
 }
+
+/**
+ * The emailed report: a ZIP under the organization's prefix, built by the portability worker for
+ * the member who fulfilled the request, then reachable for 7 days through a link whose token is
+ * stored hashed, and each time with a fresh one-time code, stored hashed too.
+ */
+export interface RequestReport {
+  /** The member who fulfilled the request: the report is built with their rights. */
+  readonly requestedBy: string;
+  readonly status: 'pending' | 'ready';
+  readonly fileKey: string;
+  /** Once ready: 7 days after the file was written, as the bucket's lifecycle counts. */
+  readonly expiresAt?: string;
+  /** SHA-256 of the emailed link's token. */
+  readonly linkHash?: string;
+  /** Keyed hash of the current one-time code of the page; removed once used. */
+  readonly codeHash?: string;
+  readonly codeExpiresAt?: string;
+}
+
+/** The two counters of a report link: wrong codes, and codes emailed. */
+export type ReportCounter = 'reportTries' | 'reportCodes';
 
 /** Reminders before `dueAt`: 7 days and 1 day. */
 export type DeadlineReminder = 'week' | 'day';
@@ -80,6 +108,55 @@ export interface SubjectRequestStore {
     step: TimelineStep,
     audit: AuditEntry,
   ): Promise<boolean>;
+  /**
+   * Starts the report of an open request with its timeline step and audit event; its counters
+   * start at 0. Again while it is pending (a build that failed for good can be queued anew).
+   * Conflict when the request is not open or its report is ready.
+   */
+  startReport(
+    orgId: string,
+    requestId: string,
+    report: Pick<RequestReport, 'requestedBy' | 'fileKey'>,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<StoredRequest>;
+  /** Forgets a pending report that could not be queued, so fulfilling can be tried again. */
+  abandonReport(orgId: string, requestId: string): Promise<void>;
+  /** The file is written: the report is ready until `expiresAt`, behind the link hashing to `linkHash`. */
+  reportReady(
+    orgId: string,
+    requestId: string,
+    ready: { readonly expiresAt: string; readonly linkHash: string },
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void>;
+  /** Stores the hash of a fresh code of the report page (replacing any earlier one). */
+  setReportCode(
+    orgId: string,
+    requestId: string,
+    code: { readonly codeHash: string; readonly codeExpiresAt: string },
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void>;
+  /**
+   * A step of the report page (a wrong code, a download). `spentCode` (the code's hash) removes
+   * the code, only while it is still the current one: it serves once, even to parallel posts.
+   */
+  reportStep(
+    orgId: string,
+    requestId: string,
+    spentCode: string | undefined,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void>;
+  /** Counts one use of a report counter before it happens, while fewer than `max`: the uses now counted, or `locked`. */
+  reserveReportTry(
+    orgId: string,
+    requestId: string,
+    counter: ReportCounter,
+    max: number,
+  ): Promise<number | 'locked'>;
+  releaseReportTry(orgId: string, requestId: string, counter: ReportCounter): Promise<void>;
   /** Applies a staff action with its timeline step and audit event. Conflict when `expect` no longer holds. */
   update(
     orgId: string,

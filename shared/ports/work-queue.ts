@@ -11,7 +11,8 @@ export type WorkMessage =
       readonly orgId: string;
       readonly backupId: string;
       readonly sealedPassword: string;
-    };
+    }
+  | { readonly kind: 'request-report'; readonly orgId: string; readonly requestId: string };
 
 export interface WorkQueue {
   send(message: WorkMessage): Promise<void>;

@@ -49,6 +49,20 @@ export function downloadPageHeaders(downloadOrigins?: readonly string[]): Record
   };
 }
 
+/**
+ * The same headers as a handler's result carries them: in the lower case the spine uses, so none
+ * is sent twice, and without the content type the result states itself.
+ */
+export function pageResultHeaders(downloadOrigin: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(
+    downloadPageHeaders(downloadOrigin === undefined ? undefined : [downloadOrigin]),
+  )) {
+    if (name.toLowerCase() !== 'content-type') headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
 function expiry(input: DownloadPageInput, verb: string): SafeHtml | undefined {
   if (input.expiresAt === undefined) return undefined;
   return html`<p>${verb} <time datetime="${isoDate(input.expiresAt)}">${humanDate(input.expiresAt)}</time>.</p>`;

@@ -1,8 +1,8 @@
 /**
- * The one stylesheet of the pages we serve (the download page), and the Content-Security-Policy
- * that allows exactly it: no script at all, no third-party asset, the style admitted by its
- * SHA-256 hash rather than 'unsafe-inline'. Colours meet WCAG AA contrast (text 16:1, button
- * 7:1, error 7:1 on white, text on the notice's amber 16:1).
+ * The one stylesheet of the pages we serve (the backup download page, the report page of a data
+ * subject request), and the Content-Security-Policy that allows exactly it: no script at all, no
+ * third-party asset, the style admitted by its SHA-256 hash rather than 'unsafe-inline'. Colours
+ * meet WCAG AA contrast (text 16:1, button 7:1, error 7:1 on white, text on the notice's amber 16:1).
  */
 import { createHash } from 'node:crypto';
 
@@ -13,7 +13,7 @@ export const PAGE_CSS = [
   'h1{font-size:1.4rem;margin:0 0 1rem}',
   'p{margin:0 0 1rem}',
   'label{display:block;font-weight:600;margin-bottom:.25rem}',
-  'input[type=password]{box-sizing:border-box;width:100%;padding:.6rem;font:inherit;border:1px solid #5f6670;border-radius:4px}',
+  'input[type=password],input[type=text]{box-sizing:border-box;width:100%;padding:.6rem;font:inherit;border:1px solid #5f6670;border-radius:4px}',
   'button{margin-top:1rem;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:4px;cursor:pointer}',
   'input:focus-visible,button:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}',
   '.error{color:#a4161a;font-weight:600}',

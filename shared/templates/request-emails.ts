@@ -111,3 +111,40 @@ export function deadlineReminderEmail(input: {
     ],
   );
 }
+
+/** To the subject: their report is ready behind a 7-day link, which asks for a code sent each time. */
+export function reportReadyEmail(input: {
+  readonly organizationName: string;
+  readonly type: RequestType;
+  readonly link: string;
+  readonly expiresAt: Date;
+}): EmailContent {
+  const organization = oneLine(input.organizationName, 200);
+  return email(
+    `Your personal data from ${oneLine(input.organizationName)} is ready`,
+    `${organization} answered your request`,
+    [
+      `Your request for ${TYPE_NAMES[input.type]} has been answered. Your report (a ZIP file of JSON${input.type === 'portability' ? ' and CSV' : ''}) can be downloaded from this link until ${humanDate(input.expiresAt)} (${isoDate(input.expiresAt)}):`,
+      input.link,
+      'To protect your data, the page sends a one-time code to this address each time you open the report. Do not forward this email.',
+    ],
+  );
+}
+
+/** To the subject: the one-time code the report page asked for. */
+export function reportCodeEmail(input: {
+  readonly organizationName: string;
+  readonly code: string;
+  readonly validMinutes: number;
+}): EmailContent {
+  const organization = oneLine(input.organizationName, 200);
+  return email(
+    `Your code to open your report from ${oneLine(input.organizationName)}: ${input.code}`,
+    `Your code to open your report from ${organization}`,
+    [
+      'Enter this code on the page where you asked for it:',
+      input.code,
+      `The code is valid for ${input.validMinutes} minutes and works once. Did not ask for it? Ignore this email: without the code the report does not open.`,
+    ],
+  );
+}

@@ -1,6 +1,7 @@
 /**
  * Backups of a whole organization (owners only): a ZIP of everything — organization, members,
- * roles, orchestrations, jobs decrypted, extension consents, audit log — as JSON and CSV entries,
+ * roles, orchestrations, jobs decrypted, extension consents, data subject requests with the
+ * subject's details opened, audit log — as JSON and CSV entries,
  * every entry encrypted with WinZip AES-256 (AE-2) under the owner's password, streamed by the
  * portability worker into a multipart upload, then announced by email with a 7-day link to our
  * download page (use-cases/downloads.ts).
@@ -25,6 +26,7 @@ import { orgFileKey } from '../ports/files.ts';
 import { MailDeliveryError, type Mailer } from '../ports/mailer.ts';
 import type { BackupRecord, EmailStatus, PortabilityStatus } from '../ports/portability.ts';
 import type { RoleStore } from '../ports/roles.ts';
+import type { SubjectRequestStore } from '../ports/subject-requests.ts';
 import { backupReadyEmail } from '../templates/backup-ready-email.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
 import {
@@ -38,15 +40,17 @@ import {
 import { requesterScope, type Requester } from './exports-requester.ts';
 import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
+import { openedCase } from './request-cases.ts';
 
 export const MIN_BACKUP_PASSWORD_LENGTH = 12;
 /** Seals the ZIP password for the worker; no other use of the organization's key can open it. */
 export const BACKUP_PASSWORD_PURPOSE = 'backup-password';
 const PASSWORD_FIELD = 'zip-password';
 
-/** What an export needs, plus the roles (a backup holds them too) and the mail of the link. */
+/** What an export needs, plus the roles and data subject requests (a backup holds them too) and the mail of the link. */
 export interface BackupDeps extends ExportDeps {
   readonly roles: RoleStore;
+  readonly requests: SubjectRequestStore;
   readonly mailer: Mailer;
   /** Where the emailed link points: the API's public base URL. */
   readonly publicBaseUrl: string;
@@ -159,6 +163,7 @@ const README = [
   'jobs/<id>.jsonl     every job of orchestration <id>, one JSON object per line, fields decrypted',
   "jobs/<id>.csv       the same jobs as a spreadsheet (cells starting with = + - @ are prefixed with ')",
   'consents.json       consents given to marketplace extensions (if any; tokens are never included)',
+  "requests.json       data subject requests (if any): each case, its timeline and the subject's details",
   'audit-log.jsonl     the audit log, one event per line, in order',
   '',
 ].join('\r\n');
@@ -228,6 +233,14 @@ async function writeEntries(
   const consents: unknown[] = [];
   for await (const consent of deps.portability.consents(orgId)) consents.push(consent);
   if (consents.length > 0) await zip.addEntry('consents.json', [JSON.stringify(consents, null, 2)]);
+
+  // A bounded collection (unverified requests expire in 7 days); codes, link hashes and blind indexes stay out.
+  const requests = [];
+  for (const stored of await deps.requests.list(orgId)) {
+    requests.push(await openedCase(deps, scope.org, stored));
+    await count();
+  }
+  if (requests.length > 0) await zip.addEntry('requests.json', [JSON.stringify(requests, null, 2)]);
 
   await zip.addEntry('audit-log.jsonl', jsonLines(deps.portability.auditEvents(orgId), count));
 }

@@ -63,7 +63,7 @@ function summaryOf(stored: StoredRequest): RequestSummary {
 }
 
 /** The case without the subject's details (those only GET opens). */
-const caseOf = (stored: StoredRequest): SubjectRequest => ({
+export const caseOf = (stored: StoredRequest): SubjectRequest => ({
   ...summaryOf(stored),
   orgId: stored.orgId,
   timeline: stored.timeline,
@@ -107,6 +107,23 @@ export async function listRequests(
     .map(summaryOf);
 }
 
+/** The case with the subject's details opened (for a member who reads it, and for backups). */
+export async function openedCase(
+  deps: Pick<CaseDeps, 'keys'>,
+  org: OrganizationRecord,
+  stored: StoredRequest,
+): Promise<RequestCase> {
+  const crypto = requestCrypto(deps.keys, org);
+  const open = (field: string, sealed: string) =>
+    crypto.open(stored.requestId, field, sealed, REQUEST_PURPOSE);
+  return {
+    ...caseOf(stored),
+    email: await open('email', stored.sealedEmail),
+    ...(stored.sealedName === undefined ? {} : { name: await open('name', stored.sealedName) }),
+    ...(stored.sealedDetails === undefined ? {} : { details: await open('details', stored.sealedDetails) }),
+  };
+}
+
 /** The case with the subject's details opened; reading them is an audit event. */
 export async function getRequest(
   deps: CaseDeps,
@@ -115,15 +132,7 @@ export async function getRequest(
   requestId: string,
 ): Promise<RequestCase> {
   const org = await staffScope(deps, ctx, orgId);
-  const stored = await requestOf(deps, orgId, requestId);
-  const crypto = requestCrypto(deps.keys, org);
-  const open = (field: string, sealed: string) => crypto.open(requestId, field, sealed, REQUEST_PURPOSE);
-  const opened: RequestCase = {
-    ...caseOf(stored),
-    email: await open('email', stored.sealedEmail),
-    ...(stored.sealedName === undefined ? {} : { name: await open('name', stored.sealedName) }),
-    ...(stored.sealedDetails === undefined ? {} : { details: await open('details', stored.sealedDetails) }),
-  };
+  const opened = await openedCase(deps, org, await requestOf(deps, orgId, requestId));
   await deps.audit.append(
     { orgId, action: 'request.read', resource: { type: 'request', id: requestId }, outcome: 'success' },
     auditActorOf(ctx),

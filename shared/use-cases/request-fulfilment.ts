@@ -10,10 +10,11 @@
  *   it is weighed);
  * - rectification: `{newEmail}` through subject-rectification.ts, or `{changes: [{jobId, fields}]}`
  *   through the job update of jobs.ts, each job checked to be the subject's own first;
- * - access and portability: the emailed report is not built yet (docs/data-subject-rights.md);
- *   they answer 409 `report-unavailable` and the request stays open.
+ * - access and portability: request-report.ts queues the report (which needs `subjects.access`);
+ *   the request is closed as `fulfilled` by the worker, once the subject has been sent the link.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { startReport, type StartReportDeps } from './request-report.ts';
 import type { FieldValue } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { SubjectRequest } from '../domain/subject-request.ts';
@@ -27,7 +28,7 @@ import { rectifySubject } from './subject-rectification.ts';
 import { restrictSubject } from './subject-restriction.ts';
 import type { ErasureMode } from './job-erasure.ts';
 
-export type FulfilDeps = CaseDeps & JobDeps & RecipientDeps;
+export type FulfilDeps = CaseDeps & JobDeps & RecipientDeps & Pick<StartReportDeps, 'queue'>;
 
 export interface FulfilInput {
   readonly mode?: ErasureMode | undefined;
@@ -90,10 +91,7 @@ export async function fulfilRequest(
     }
     case 'access':
     case 'portability':
-      throw new ConflictError(
-        'The emailed report of an access or portability request is not available yet; answer it with POST …/subjects/access',
-        'report-unavailable',
-      );
+      return startReport(deps, ctx, stored);
   }
   return closeRequest(deps, ctx, scope.org, stored, detail);
 }

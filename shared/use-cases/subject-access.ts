@@ -57,9 +57,12 @@ export interface AccessReport {
   readonly contentType: string;
 }
 
-/** The subject's jobs the caller may read, opened with the caller's field mask. */
-async function* accessItems(
-  deps: SubjectDeps,
+/**
+ * The subject's jobs the caller may read, opened with the caller's field mask. Also the content of
+ * the emailed report of an access or portability request (request-report.ts).
+ */
+export async function* accessItems(
+  deps: Pick<SubjectDeps, 'jobs' | 'orchestrations' | 'keys'>,
   scope: OrgScope,
   blindIndex: string,
   tally: { jobs: number; decrypted: number },
@@ -111,7 +114,7 @@ const tooLarge = (): ConflictError =>
     'report-too-large',
   );
 
-const CSV_COLUMNS: readonly Column[] = [
+export const ACCESS_CSV_COLUMNS: readonly Column[] = [
   { key: 'orchestrationId', label: 'Orchestration id', kind: 'text' },
   { key: 'orchestration', label: 'Orchestration', kind: 'text' },
   { key: 'jobId', label: 'Job', kind: 'text' },
@@ -129,7 +132,7 @@ const CSV_COLUMNS: readonly Column[] = [
 ];
 
 /** One CSV row per datum: the job's place, then the field and its value. */
-function* csvRows(item: AccessItem): Generator<Row> {
+export function* csvRows(item: AccessItem): Generator<Row> {
   const place = {
     orchestrationId: item.orchestrationId,
     orchestration: item.orchestration,
@@ -149,6 +152,25 @@ function* csvRows(item: AccessItem): Generator<Row> {
       personal: datum.personal ? 'yes' : 'no',
       value: String(datum.value),
     };
+}
+
+/**
+ * The JSON report, piece by piece as the items arrive: the subject, the items, then who received
+ * the person's data (`recipients`, read once the items are written) and when it was made.
+ */
+export async function* accessJson(
+  email: string,
+  items: AsyncIterable<AccessItem>,
+  recipients: () => Promise<unknown>,
+  generatedAt: string,
+): AsyncGenerator<string> {
+  yield `{"subject":${JSON.stringify({ email })},"items":[`;
+  let separator = '';
+  for await (const item of items) {
+    yield `${separator}${JSON.stringify(item)}`;
+    separator = ',';
+  }
+  yield `],"recipients":${JSON.stringify(await recipients())},"generatedAt":${JSON.stringify(generatedAt)}}`;
 }
 
 /** The JSON report also names who received the person's data (Art. 15(1)(c), 19): `recipients`. */
@@ -173,7 +195,7 @@ export async function subjectAccessReport(
     const rows = async function* (): AsyncGenerator<Row> {
       for await (const item of items()) yield* csvRows(item);
     };
-    for await (const chunk of writeCsv(CSV_COLUMNS, rows())) {
+    for await (const chunk of writeCsv(ACCESS_CSV_COLUMNS, rows())) {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8');
       bytes += buffer.byteLength;
       if (bytes > MAX_REPORT_BYTES) throw tooLarge();
@@ -184,14 +206,13 @@ export async function subjectAccessReport(
   } else {
     const parts: string[] = [];
     let bytes = 0;
-    for await (const item of items()) {
-      const part = JSON.stringify(item);
-      bytes += Buffer.byteLength(part) + 1;
+    const recipients = async () => (await recipientsOfSubject(deps, scope, blindIndex)).items;
+    for await (const part of accessJson(input.email, items(), recipients, generatedAt)) {
+      bytes += Buffer.byteLength(part);
       if (bytes > MAX_REPORT_BYTES) throw tooLarge();
       parts.push(part);
     }
-    const { items: recipients } = await recipientsOfSubject(deps, scope, blindIndex);
-    body = `{"subject":${JSON.stringify({ email: input.email })},"items":[${parts.join(',')}],"recipients":${JSON.stringify(recipients)},"generatedAt":${JSON.stringify(generatedAt)}}`;
+    body = parts.join('');
     contentType = 'application/json';
   }
 

@@ -18,6 +18,7 @@ import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { newLinkToken } from '../../shared/domain/link-token.ts';
+import { newId } from '../../shared/domain/ids.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { PERMISSIONS, type Permission } from '../../shared/domain/permissions.ts';
 import { addMember, createJob, createOrchestration, createOrg, createRole } from './api/fixtures.ts';
@@ -514,6 +515,16 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'POST /v1/backups/{backupId}/download': {
     status: anyone(404),
     prepare: () => ({ body: { token: newLinkToken().token, password: BACKUP_PASSWORD } }),
+  },
+  // The report link of a data subject request, likewise gated by its token alone (request-report.test.ts
+  // follows a real link): a well-formed token of no link is 404 for everyone, with a bearer or without.
+  'GET /v1/requests/{requestId}/report': {
+    status: anyone(404),
+    prepare: () => ({ params: { requestId: newId() }, query: { token: newLinkToken().token } }),
+  },
+  'POST /v1/requests/{requestId}/report': {
+    status: anyone(404),
+    prepare: () => ({ params: { requestId: newId() }, body: { token: newLinkToken().token } }),
   },
   // Accountability: the record for owners and admins (built-in roles only, whatever a custom role holds); the incident scope for owners.
   'GET /v1/orgs/{orgId}/records-of-processing': { status: orgScoped({ admin: 200, customWith: 403 }, 200) },

@@ -1,7 +1,8 @@
 /**
  * Backups through the real handlers and the worker against the emulators: owners only, the ZIP
  * opens with the password in 7-Zip (AES-256) and not without it, holds the organization's data
- * decrypted, the owner gets the email with the link, and the password is stored nowhere.
+ * decrypted (its data subject requests with the subject's details opened), the owner gets the
+ * email with the link, and the password is stored nowhere.
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
@@ -10,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
+import { requestRoutes } from '../../shared/api/routes/requests.ts';
 import { addMember, createJob, createOrchestration, createOrg } from './api/fixtures.ts';
 import { callRoute, newUser } from './api/invoke-route.ts';
+import { codeFor, freshSourceIp } from './api/subject-requests.ts';
 import { auditEvents, storedRecords } from './api/stored.ts';
 import { stopWorkQueue, workUntil } from './portability-worker-support.ts';
 import { emailsTo } from '../support/mailbox.ts';
@@ -27,6 +30,8 @@ let orchestrationId: string;
 let backupId: string;
 let workDir: string;
 let zipPath: string;
+let requestId: string;
+const SUBJECT = 'cleo.backup@example.test';
 const s3 = new S3Client({ forcePathStyle: true });
 
 beforeAll(async () => {
@@ -41,6 +46,18 @@ beforeAll(async () => {
     amount: 42,
   });
   await createJob(orgId, orchestrationId, admin, { title: 'Second claim', email: 'bob@example.test' });
+  const submitted = await callRoute({
+    route: requestRoutes.submitRequest,
+    params: { orgId },
+    body: { type: 'erasure', email: SUBJECT, name: 'Cleo Backup', details: 'Every claim, please' },
+    sourceIp: freshSourceIp(),
+  });
+  requestId = submitted.body.requestId as string;
+  await callRoute({
+    route: requestRoutes.verifyRequest,
+    params: { requestId },
+    body: { code: await codeFor(SUBJECT) },
+  });
 
   const created = await callRoute({
     route: r.createBackup,
@@ -109,6 +126,7 @@ test('7-Zip lists every entry as AES-256 and opens them with the password only',
     'orchestrations.json',
     `jobs/${orchestrationId}.jsonl`,
     `jobs/${orchestrationId}.csv`,
+    'requests.json',
     'audit-log.jsonl',
   ]) {
     expect(listing).toContain(`Path = ${entry}`);
@@ -148,6 +166,30 @@ test('the archive holds the organization, its members, its jobs decrypted and it
   expect(audit.map((e) => e.action)).toEqual(
     expect.arrayContaining(['org.create', 'job.create', 'backup.create']),
   );
+});
+
+test("the archive holds the data subject requests with the subject's details opened, and none of their secrets", async () => {
+  const out = join(workDir, 'out-requests');
+  await run('7z', ['x', `-p${PASSWORD}`, `-o${out}`, zipPath, 'requests.json']);
+  const text = await readFile(join(out, 'requests.json'), 'utf8');
+  const requests = JSON.parse(text) as Record<string, unknown>[];
+  expect(requests).toEqual([
+    expect.objectContaining({
+      requestId,
+      type: 'erasure',
+      status: 'open',
+      email: SUBJECT,
+      name: 'Cleo Backup',
+      details: 'Every claim, please',
+      dueAt: expect.any(String),
+      timeline: [
+        expect.objectContaining({ action: 'request.create' }),
+        expect.objectContaining({ action: 'request.verify' }),
+      ],
+    }),
+  ]);
+  for (const secret of ['sealedEmail', 'subjectIndex', 'codeHash', 'codeTries'])
+    expect(text).not.toContain(secret);
 });
 
 test('the owner who asked gets the email with a link to our page, never to S3', async () => {

@@ -448,11 +448,17 @@ describe('fulfilment through the subject use cases', () => {
     expect((await getCase(requestId)).body.status).toBe('open');
   });
 
-  test('access and portability say the report is not available yet, and the request stays open', async () => {
-    const { requestId } = await openRequest('access');
+  test('access and portability queue the report: the request stays open until the subject is sent it; one not built yet may be queued again', async () => {
+    const { requestId } = await openRequest('portability');
     const answer = await fulfil(requestId, {});
-    expect(answer.status).toBe(409);
-    expect(answer.body.type).toMatch(/\/report-unavailable$/);
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('open');
+    expect(answer.body.timeline.at(-1)).toMatchObject({ action: 'request.report', actor: owner.sub });
+    const again = await fulfil(requestId, {});
+    expect(again.status).toBe(200);
+    expect(again.body.timeline.filter((s: { action: string }) => s.action === 'request.report')).toHaveLength(
+      2,
+    );
   });
 });
 

@@ -80,6 +80,7 @@ async function requestOwnBackup(
   const deps: BackupDeps = {
     orgs: services.orgs(),
     roles: services.roles(),
+    requests: services.subjectRequests(),
     orchestrations: services.orchestrations(),
     jobs: services.jobs(),
     keys: services.keys(),

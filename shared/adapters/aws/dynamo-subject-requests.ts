@@ -13,7 +13,9 @@
  * volume of open requests (a few per organization); shard it by due month if that ever changes.
  *
  * gsi1 (whose `USER#` and `LINK#` keys it cannot collide with) finds a request from its id
- * alone, for the public verify route. `expiresAt` (epoch seconds, the table's TTL attribute) is
+ * alone, for the public verify and report routes. An access or portability request carries its
+ * report (`report`, a map: file key, link and code hashes) and the report link's two counters
+ * (`reportTries`, `reportCodes`, top level so the shared bounded-try update can count them). `expiresAt` (epoch seconds, the table's TTL attribute) is
  * set on unverified requests and on counters: the clean-up cycle's sweep of expired items (and
  * DynamoDB's TTL in the cloud) erases them; verification removes it from the request.
  */
@@ -24,7 +26,9 @@ import type { TimelineStep } from '../../domain/subject-request.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import type {
   DeadlineReminder,
+  ReportCounter,
   RequestChange,
+  RequestReport,
   RequestPrecondition,
   StoredRequest,
   SubjectRequestStore,
@@ -245,6 +249,155 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     const updated = await this.get(orgId, requestId);
     if (updated === undefined) throw new NotFoundError('request');
     return updated;
+  }
+
+  /** One conditional update of the request with its timeline step, committed with the audit event. */
+  private async stepUpdate(
+    orgId: string,
+    requestId: string,
+    update: { readonly set: string; readonly remove?: string; readonly condition: string },
+    values: Record<string, unknown>,
+    step: TimelineStep,
+    audit: AuditEntry,
+    conflict: string,
+  ): Promise<void> {
+    const ops: WriteOp[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: `SET ${update.set}, updatedAt = :at, timeline = list_append(timeline, :step)${update.remove === undefined ? '' : ` REMOVE ${update.remove}`}`,
+          ConditionExpression: `attribute_exists(pk) AND ${update.condition}`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...values, ':at': step.at, ':step': [step] },
+        },
+      },
+      orgIsActive(this.table, orgId),
+    ];
+    await commitAudited(this.writer, ops, audit, (index) =>
+      index === 0 ? new ConflictError(conflict) : new NotFoundError('organization'),
+    );
+  }
+
+  async startReport(
+    orgId: string,
+    requestId: string,
+    report: Pick<RequestReport, 'requestedBy' | 'fileKey'>,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<StoredRequest> {
+    const pending: RequestReport = { ...report, status: 'pending' };
+    await this.stepUpdate(
+      orgId,
+      requestId,
+      {
+        set: 'report = :report, reportTries = :zero, reportCodes = :zero',
+        condition: '#status = :open AND (attribute_not_exists(report) OR report.#status = :pending)',
+      },
+      { ':report': pending, ':zero': 0, ':open': 'open', ':pending': 'pending' },
+      step,
+      audit,
+      'The request is not open, or its report is ready already',
+    );
+    const updated = await this.get(orgId, requestId);
+    if (updated === undefined) throw new NotFoundError('request');
+    return updated;
+  }
+
+  async abandonReport(orgId: string, requestId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
+          UpdateExpression: 'REMOVE report, reportTries, reportCodes',
+          ConditionExpression: 'report.#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
+    }
+  }
+
+  async reportReady(
+    orgId: string,
+    requestId: string,
+    ready: { readonly expiresAt: string; readonly linkHash: string },
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void> {
+    await this.stepUpdate(
+      orgId,
+      requestId,
+      {
+        set: 'report.#status = :ready, report.expiresAt = :expires, report.linkHash = :link',
+        condition: '#status = :open AND attribute_exists(report)',
+      },
+      { ':ready': 'ready', ':expires': ready.expiresAt, ':link': ready.linkHash, ':open': 'open' },
+      step,
+      audit,
+      'The request is no longer open',
+    );
+  }
+
+  async setReportCode(
+    orgId: string,
+    requestId: string,
+    code: { readonly codeHash: string; readonly codeExpiresAt: string },
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void> {
+    await this.stepUpdate(
+      orgId,
+      requestId,
+      {
+        set: 'report.codeHash = :hash, report.codeExpiresAt = :expires',
+        condition: 'report.#status = :ready',
+      },
+      { ':hash': code.codeHash, ':expires': code.codeExpiresAt, ':ready': 'ready' },
+      step,
+      audit,
+      'The report is not ready',
+    );
+  }
+
+  async reportStep(
+    orgId: string,
+    requestId: string,
+    spentCode: string | undefined,
+    step: TimelineStep,
+    audit: AuditEntry,
+  ): Promise<void> {
+    await this.stepUpdate(
+      orgId,
+      requestId,
+      spentCode === undefined
+        ? { set: 'report.#status = :ready', condition: 'report.#status = :ready' }
+        : {
+            set: 'report.#status = :ready',
+            condition: 'report.#status = :ready AND report.codeHash = :code',
+            remove: 'report.codeHash, report.codeExpiresAt',
+          },
+      { ':ready': 'ready', ...(spentCode === undefined ? {} : { ':code': spentCode }) },
+      step,
+      audit,
+      'The report is not ready, or its code was used meanwhile',
+    );
+  }
+
+  reserveReportTry(
+    orgId: string,
+    requestId: string,
+    counter: ReportCounter,
+    max: number,
+  ): Promise<number | 'locked'> {
+    return reserveTry(this.client, this.table, { pk: orgPk(orgId), sk: requestSk(requestId) }, counter, max);
+  }
+
+  async releaseReportTry(orgId: string, requestId: string, counter: ReportCounter): Promise<void> {
+    await releaseTry(this.client, this.table, { pk: orgPk(orgId), sk: requestSk(requestId) }, counter);
   }
 
   async *dueBefore(at: Date): AsyncGenerator<StoredRequest> {

@@ -90,6 +90,14 @@ export const requestCase = z
   })
   .check(z.meta({ id: 'RequestCase' }));
 
+/** The report link's own answers: HTML pages that say what happened and what to do. */
+const page = (description: string) => ({ description, content: { 'text/html': 'text' } }) as const;
+export const reportQuery = z.object({ token: z.optional(z.string().check(z.maxLength(256))) });
+export const reportForm = z.object({
+  token: z.string().check(z.maxLength(256)),
+  code: z.optional(z.string().check(z.maxLength(16))),
+});
+
 const TAG = 'Data subject requests';
 
 export const requestRoutes = {
@@ -205,7 +213,7 @@ export const requestRoutes = {
     fn: 'api-requests',
     tag: TAG,
     summary:
-      "Fulfils an open request through the subject routes' own use cases, with the caller's rights (requests.manage, and the right's own permission): `erasure` {mode}, `restriction` and `objection` (restricts) act on all the subject's jobs, `rectification` takes {newEmail} or {changes: [{jobId, fields}]}; then the request is `fulfilled`. `access` and `portability` answer 409 `report-unavailable` for now",
+      "Fulfils an open request through the subject routes' own use cases, with the caller's rights (requests.manage, and the right's own permission): `erasure` {mode}, `restriction` and `objection` (restricts) act on all the subject's jobs, `rectification` takes {newEmail} or {changes: [{jobId, fields}]}; then the request is `fulfilled`. `access` and `portability` (which need subjects.access too) queue the report: a ZIP of JSON (and CSV for portability) built in the background, emailed to the subject as a 7-day link; the request is `fulfilled` once the link is sent, and the answer shows the `request.report` step",
     auth: 'jwt',
     params: caseParams,
     body: fulfilBody,
@@ -213,7 +221,7 @@ export const requestRoutes = {
     response: requestCase,
     audit: 'request.fulfil',
     answers: {
-      409: 'The request is not open, a job is restricted (`/restricted`), or the report of access and portability is not available yet (`/report-unavailable`)',
+      409: 'The request is not open, a job is restricted (`/restricted`), or its report is ready already',
     },
     example: { mode: 'delete' },
   },
@@ -233,5 +241,49 @@ export const requestRoutes = {
     audit: 'request.reject',
     answers: { 409: 'The request is not open (unverified or closed)' },
     example: { reason: 'The request is manifestly unfounded: the same request was answered last week' },
+  },
+  reportPage: {
+    method: 'GET',
+    operationId: 'showSubjectReportPage',
+    path: '/v1/requests/{requestId}/report',
+    fn: 'request-report',
+    tag: TAG,
+    summary:
+      'The link emailed to the subject of an access or portability request: an HTML page that discloses nothing by itself and offers to email a one-time code (404 unknown link, 410 after 7 days, 423 locked)',
+    auth: 'none',
+    params: requestParams,
+    query: reportQuery,
+    status: 200,
+    answers: {
+      200: page('The page offering to email a code'),
+      404: page('An unknown link or token'),
+      410: page('The link has expired (7 days)'),
+      423: page('Locked after 5 wrong codes, or 10 codes sent'),
+    },
+  },
+  reportSubmit: {
+    method: 'POST',
+    operationId: 'submitSubjectReportForm',
+    path: '/v1/requests/{requestId}/report',
+    fn: 'request-report',
+    tag: TAG,
+    summary:
+      'Form `token` alone: emails a fresh 6-digit code (10 minutes, once) to the verified address and shows the code form. Form `token` and `code`: 303 to a presigned S3 URL of the report valid for minutes; a wrong code is the page again with 400 and the tries left, the 5th 423',
+    auth: 'none',
+    params: requestParams,
+    body: reportForm,
+    bodyEncoding: 'form',
+    status: 200,
+    answers: {
+      200: page('A code was emailed: the page asking for it'),
+      303: {
+        description: 'The code is right: to a presigned S3 URL of the ZIP, valid for minutes',
+        headers: ['location'],
+      },
+      400: page('A wrong or expired code; the page says how many tries are left'),
+      404: page('An unknown link or token'),
+      410: page('The link has expired (7 days)'),
+      423: page('Locked after 5 wrong codes, or 10 codes sent'),
+    },
   },
 } as const satisfies Record<string, RouteDefinition>;
