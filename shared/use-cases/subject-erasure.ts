@@ -70,7 +70,7 @@ export async function eraseSubject(
       outcome: 'success',
       detail: { mode: input.mode, jobsFound, jobsHeld: heldFound },
     },
-    { event: 'job.erased' },
+    { event: 'job.erased', org: scope.org },
   );
   return { jobsAffected, jobsHeld: held.size };
 }

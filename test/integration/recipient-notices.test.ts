@@ -27,6 +27,11 @@ import { storedRecords } from './api/stored.ts';
 import { startFakeVendor, type FakeVendor, type ReceivedRequest } from '../support/fake-vendor.ts';
 import { provisionedResources } from '../support/resources.ts';
 import { testEnv } from '../support/test-stack.ts';
+import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
+import { sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
+import * as services from '../../shared/services.ts';
+import type { ShareStore } from '../../shared/ports/shares.ts';
+import { OUTBOX_GRACE_SECONDS, queueLeftNotices } from '../../shared/use-cases/recipient-notices.ts';
 
 const TOKEN = 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=';
 const SSN = `SSN-${randomUUID().slice(0, 8)}`;
@@ -398,4 +403,63 @@ test('withdrawn consent stops new shares, but notices about data already shared 
   const received = notices('/withdrawn');
   expect(received.map((r) => [r.json.event, r.signed])).toEqual([['job.restricted', true]]);
   expect(received[0]!.headers).not.toHaveProperty('authorization');
+});
+
+/**
+ * The clean-up cycle's outbox pass, as the cycle runs it once the grace period is over, scoped to
+ * one organization (the outbox is shared by every test file running now).
+ */
+function outboxPass(orgId: string) {
+  const store = services.shares();
+  const shares: ShareStore = Object.assign(Object.create(store) as ShareStore, {
+    batchesBefore: async (before: string, limit: number) =>
+      (await store.batchesBefore(before, limit)).filter((batch) => batch.orgId === orgId),
+  });
+  const later = { now: () => new Date(Date.now() + (OUTBOX_GRACE_SECONDS + 1) * 1000) };
+  return queueLeftNotices(
+    { shares, notices: services.noticeQueue(), clock: later, orgs: services.orgs() },
+    { remaining: () => true },
+  );
+}
+
+test('a crash between the commit and the queue loses no notice: the cycle queues it from the outbox, and the vendor gets it once', async () => {
+  // Prepare
+  const world = await sharedJob('crashed');
+  const outbox = async () =>
+    (await services.shares().batchesBefore('9999', 1000)).filter((batch) => batch.orgId === world.orgId);
+  // The process dies once the change has committed: the send to the notice queue never happens.
+  const crash = injectFault(servicesSqs() as unknown as MiddlewareHost, {
+    command: 'SendMessageBatch',
+    nth: 1,
+    kind: 'timeout',
+  });
+  // Act
+  const restricted = await callRoute({
+    route: jobRoutes.restrictJob,
+    as: world.owner,
+    params: { orgId: world.orgId, jobId: world.jobId },
+    body: { reason: 'Contested' },
+  });
+  crash.remove();
+  await drainNotices();
+  const lost = notices('/crashed');
+  const left = await outbox();
+  const first = await outboxPass(world.orgId);
+  await drainNotices();
+  const second = await outboxPass(world.orgId);
+  await drainNotices();
+  // Assess: the change stood, nothing reached the vendor until the cycle queued the outbox entry, then exactly once.
+  expect(restricted.status).toBe(200);
+  expect(crash.fired).toBe(1);
+  expect(lost).toEqual([]);
+  expect(left).toHaveLength(1);
+  expect(first).toEqual({ queued: 1, dropped: 0 });
+  expect(second).toEqual({ queued: 0, dropped: 0 });
+  const received = notices('/crashed');
+  expect(received.map((r) => [r.json.event, r.json.jobIds, r.signed])).toEqual([
+    ['job.restricted', [world.jobId], true],
+  ]);
+  expect(received[0]!.json.deliveryId).toBe(left[0]!.notices[0]!.noticeId);
+  expect(await noticeStates(world)).toEqual([['job.restricted', 'delivered']]);
+  expect(await outbox()).toEqual([]);
 });
