@@ -29,7 +29,7 @@ import type {
 import { logger } from '../logger.ts';
 import { createHash } from 'node:crypto';
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
-import { queueLeftNotices } from './recipient-notices.ts';
+import { queueLeftNotices, tellRecipientsOfErasure } from './recipient-notices.ts';
 import { remindDueRequests, type ReminderDeps, type ReminderReport } from './request-reminders.ts';
 
 export interface CleanupDeps {
@@ -261,6 +261,15 @@ async function eraseOrganization(
   try {
     for (;;) {
       switch (progress.phase) {
+        case 'notices': {
+          // Art. 19 before crypto-shredding: the notices need the keys (signing secrets) and the share records.
+          if (!budget.remaining()) return await stopped();
+          const told = await tellRecipientsOfErasure(deps, orgId, progress);
+          if (told.queued > 0) await deps.sweeper.addCounts(orgId, owner, { notices: told.queued });
+          if (!told.settled) return await stopped();
+          progress = await deps.sweeper.shred(orgId, owner);
+          break;
+        }
         case 'records':
           if (!(await deps.sweeper.sweepRecords(orgId, owner, budget)).complete) return await stopped();
           progress = await deps.sweeper.advance(orgId, owner, 'audit');

@@ -23,7 +23,7 @@ import type { Keys } from '../ports/keys.ts';
 import type { NoticeBatch, NoticeEvent, NoticeQueue, RecipientNotice } from '../ports/notice-queue.ts';
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 import { mayHaveReceived, type ShareRecord, type ShareStore } from '../ports/shares.ts';
-import type { Budget } from '../ports/tenant-sweeper.ts';
+import type { Budget, DeletionProgress } from '../ports/tenant-sweeper.ts';
 import type { Webhooks } from '../ports/webhooks.ts';
 import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, openSigningSecret } from './extensions.ts';
 
@@ -171,6 +171,47 @@ export async function queueLeftNotices(
     }
     if (left.length < OUTBOX_PAGE || !budget.remaining()) return report;
   }
+}
+
+/**
+ * How long an organization's erasure waits for its erasure notices: the notice queue's retries
+ * (5 receives, 60 s apart) and a margin. A vendor that never answers delays the erasure by this
+ * at most; its notice ends in the dead-letter queue, which alarms.
+ */
+export const ERASURE_NOTICE_WAIT_SECONDS = 15 * 60;
+
+/**
+ * Organization deletion (Art. 19), while its keys and share records still exist: one `job.erased`
+ * notice per extension (per JOBS_PER_NOTICE jobs) for every job it may hold, queued once
+ * (`progress.counts.notices` says they were), and whether the erasure may go on — every notice
+ * delivered, or the wait since the erasure started is over.
+ */
+export async function tellRecipientsOfErasure(
+  deps: RecipientDeps,
+  orgId: string,
+  progress: Pick<DeletionProgress, 'counts' | 'startedAt'>,
+): Promise<{ queued: number; settled: boolean }> {
+  const shares: ShareRecord[] = [];
+  for await (const page of deps.shares.sharesOfOrg(orgId)) shares.push(...page);
+  const notices = noticesOf(
+    shares,
+    { event: 'job.erased', orgId, jobIds: shares.map((share) => share.jobId) },
+    progress.startedAt,
+    // The same ids on every run: a resumed erasure names the same notices, which the notifier sends once.
+    (extensionId, part) => `org-erasure-${orgId}-${extensionId}-${part}`,
+  );
+  let queued = 0;
+  if (notices.length > 0 && progress.counts.notices === undefined) {
+    await deps.shares.recordNotices(notices);
+    await deps.notices.send(notices);
+    queued = notices.length;
+  }
+  const states = await Promise.all(notices.map((notice) => deps.shares.noticeState(notice)));
+  const waited = deps.clock.now().getTime() - Date.parse(progress.startedAt);
+  return {
+    queued,
+    settled: states.every((state) => state === 'delivered') || waited >= ERASURE_NOTICE_WAIT_SECONDS * 1000,
+  };
 }
 
 export interface NoticeDeliveryDeps {

@@ -31,7 +31,13 @@ import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts'
 import { sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
 import * as services from '../../shared/services.ts';
 import type { ShareStore } from '../../shared/ports/shares.ts';
-import { OUTBOX_GRACE_SECONDS, queueLeftNotices } from '../../shared/use-cases/recipient-notices.ts';
+import {
+  ERASURE_NOTICE_WAIT_SECONDS,
+  OUTBOX_GRACE_SECONDS,
+  queueLeftNotices,
+} from '../../shared/use-cases/recipient-notices.ts';
+import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { scopedCycle, testQueue } from './deletion-support.ts';
 
 const TOKEN = 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=';
 const SSN = `SSN-${randomUUID().slice(0, 8)}`;
@@ -462,4 +468,71 @@ test('a crash between the commit and the queue loses no notice: the cycle queues
   expect(received[0]!.json.deliveryId).toBe(left[0]!.notices[0]!.noticeId);
   expect(await noticeStates(world)).toEqual([['job.restricted', 'delivered']]);
   expect(await outbox()).toEqual([]);
+});
+
+/** The organization's deletion requested, and a clean-up cycle that sees only it, with the real share records and notice queue. */
+async function deletionOf(world: World) {
+  expect(
+    (await callRoute({ route: orgRoutes.deleteOrg, as: world.owner, params: { orgId: world.orgId } })).status,
+  ).toBe(202);
+  const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
+  const cycle = scopedCycle({ scope: new Set([world.orgId]), queueUrl: queue.url });
+  Object.assign(cycle.deps, { shares: services.shares(), notices: services.noticeQueue() });
+  return cycle;
+}
+
+/** What is left of the organization's partition: its item, jobs, connections, share and notice records. */
+const leftOf = async (orgId: string): Promise<unknown[]> =>
+  (await Promise.all(['ORG', 'JOB#', 'EXT#', 'SHARE'].map((prefix) => storedRecords(orgId, prefix)))).flat();
+
+const wrappedKeysOf = async (orgId: string): Promise<unknown> =>
+  (await storedRecords(orgId, 'ORG'))[0]?.wrappedKeys;
+
+test('deleting an organization tells each recipient of its jobs before the keys are shredded, once', async () => {
+  // Prepare
+  const world = await sharedJob('closing');
+  const cycle = await deletionOf(world);
+  // Act
+  const first = await cycle.run();
+  const keysWhileTelling = await wrappedKeysOf(world.orgId);
+  await drainNotices();
+  const second = await cycle.run();
+  await drainNotices();
+  // Assess: the first run queued the notice and waited; once it was delivered, the second erased everything.
+  expect(first.organizations).toEqual([expect.objectContaining({ done: false })]);
+  expect(keysWhileTelling).toEqual([expect.anything()]);
+  expect(second.organizations).toEqual([
+    expect.objectContaining({ done: true, counts: expect.objectContaining({ notices: 1 }) }),
+  ]);
+  expect(await leftOf(world.orgId)).toEqual([]);
+  const received = notices('/closing');
+  expect(received.map((r) => [r.json.event, r.json.jobIds, r.json.fields, r.signed])).toEqual([
+    ['job.erased', [world.jobId], ['email', 'ssn', 'title'], true],
+  ]);
+  for (const personal of [world.email, SSN, TOKEN]) expect(received[0]!.body).not.toContain(personal);
+});
+
+test("a vendor that never answers does not hold an organization's erasure past the wait: its notice stays queued", async () => {
+  // Prepare
+  const world = await sharedJob('closing-down');
+  const cycle = await deletionOf(world);
+  // Act: nobody delivers the notice; the cycle runs again once the wait is over.
+  const first = await cycle.run();
+  const later = await cycle.run({ clockOffsetMs: (ERASURE_NOTICE_WAIT_SECONDS + 1) * 1000 });
+  // Assess
+  expect(first.organizations).toEqual([expect.objectContaining({ done: false })]);
+  expect(later.organizations).toEqual([expect.objectContaining({ done: true })]);
+  expect(await leftOf(world.orgId)).toEqual([]);
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 1,
+      VisibilityTimeout: 5,
+    }),
+  );
+  const mine = Messages.filter((m) => JSON.parse(m.Body ?? '{}').orgId === world.orgId);
+  expect(mine.map((m) => JSON.parse(m.Body!).event)).toEqual(['job.erased']);
+  for (const message of mine)
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
 });
