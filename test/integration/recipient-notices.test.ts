@@ -37,6 +37,8 @@ import {
   queueLeftNotices,
 } from '../../shared/use-cases/recipient-notices.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
+import { applyRetention } from '../../shared/use-cases/retention.ts';
 import { scopedCycle, testQueue } from './deletion-support.ts';
 
 const TOKEN = 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=';
@@ -107,6 +109,7 @@ async function handOver(message: Message): Promise<boolean> {
 interface World {
   owner: TestUser;
   orgId: string;
+  orchestrationId: string;
   jobId: string;
   email: string;
   secret: string;
@@ -147,7 +150,7 @@ async function sharedJob(name: string): Promise<World> {
       })
     ).status,
   ).toBe(200);
-  return { owner, orgId, jobId, email, secret: consent.body.signingSecret };
+  return { owner, orgId, orchestrationId, jobId, email, secret: consent.body.signingSecret };
 }
 
 const notices = (path: string): ReceivedRequest[] =>
@@ -341,6 +344,22 @@ test('the recipients listings show who received what, and each notice with its s
     body: { email: world.email },
   });
   expect(report.body.recipients).toEqual([{ ...entry, notices: notice('delivered') }]);
+  // The CSV one beside each datum the vendor received.
+  const csv = await callRoute({
+    route: subjectRoutes.subjectAccess,
+    as: world.owner,
+    params: { orgId: world.orgId },
+    body: { email: world.email, format: 'csv' },
+  });
+  const rows = csv.text
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split('\r\n');
+  expect(rows[0]).toMatch(/,Value,Recipients$/);
+  const sharedAt = report.body.recipients[0].shares[0].at as string;
+  expect(rows.filter((row) => row.endsWith(`,Your organization (custom-webhook) ${sharedAt}`))).toHaveLength(
+    3,
+  );
 });
 
 test('a vendor that always fails ends in the dead-letter queue, its notice `failed`', async () => {
@@ -535,4 +554,48 @@ test("a vendor that never answers does not hold an organization's erasure past t
   expect(mine.map((m) => JSON.parse(m.Body!).event)).toEqual(['job.erased']);
   for (const message of mine)
     await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+});
+
+test('retention erasing a shared job notifies its recipients once', async () => {
+  // Prepare
+  const world = await sharedJob('retained');
+  const rule = await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: world.owner,
+    params: { orgId: world.orgId, orchestrationId: world.orchestrationId },
+    body: { retention: { days: 30, from: 'created', action: 'delete' } },
+  });
+  const orchestrations = services.orchestrations();
+  const pass = () =>
+    applyRetention(
+      {
+        orchestrations: {
+          get: (orgId, orchestrationId) => orchestrations.get(orgId, orchestrationId),
+          // Only this organization's rule: other files' orchestrations have their own clocks.
+          withRetention: async function* () {
+            for await (const target of orchestrations.withRetention())
+              if (target.orgId === world.orgId) yield target;
+          },
+        },
+        jobs: services.jobs(),
+        clock: { now: () => new Date(Date.now() + 31 * 24 * 60 * 60 * 1000) },
+        shares: services.shares(),
+        notices: services.noticeQueue(),
+        orgs: services.orgs(),
+      },
+      { cycleId: `retention-${world.orgId}` },
+      { remaining: () => true },
+    );
+  // Act: the cycle runs twice, each time followed by the notifier.
+  const first = await pass();
+  await drainNotices();
+  const second = await pass();
+  await drainNotices();
+  // Assess
+  expect(rule.status).toBe(200);
+  expect([first.deleted, second.deleted]).toEqual([1, 0]);
+  expect(notices('/retained').map((r) => [r.json.event, r.json.jobIds, r.json.fields, r.signed])).toEqual([
+    ['job.erased', [world.jobId], ['email', 'ssn', 'title'], true],
+  ]);
+  expect(await noticeStates(world)).toEqual([['job.erased', 'delivered']]);
 });
