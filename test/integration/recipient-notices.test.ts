@@ -28,7 +28,7 @@ import { startFakeVendor, type FakeVendor, type ReceivedRequest } from '../suppo
 import { provisionedResources } from '../support/resources.ts';
 import { testEnv } from '../support/test-stack.ts';
 import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
-import { sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
+import { dynamoDocumentClient, sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
 import * as services from '../../shared/services.ts';
 import type { ShareStore } from '../../shared/ports/shares.ts';
 import {
@@ -598,4 +598,55 @@ test('retention erasing a shared job notifies its recipients once', async () => 
     ['job.erased', [world.jobId], ['email', 'ssn', 'title'], true],
   ]);
   expect(await noticeStates(world)).toEqual([['job.erased', 'delivered']]);
+});
+
+/** Counts the reads of share markers (BatchGetItem of `SHARED#…`) and of share records (Query of `SHARE#<jobId>#`). */
+function shareLookups() {
+  const seen = { markerReads: 0, shareQueries: 0 };
+  const name = `shareLookups${randomUUID()}`;
+  dynamoDocumentClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = JSON.stringify(args.input);
+      if (context.commandName?.startsWith('BatchGet') === true && input.includes('"SHARED#'))
+        seen.markerReads += 1;
+      if (context.commandName?.startsWith('Query') === true && input.includes('"SHARE#'))
+        seen.shareQueries += 1;
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { seen, remove: () => dynamoDocumentClient().middlewareStack.remove(name) };
+}
+
+test('share records are read only for jobs that were shared, and not at all where nothing ever was', async () => {
+  // Prepare: a subject with one shared job and two never shared, and a subject of an organization that never shared.
+  const world = await sharedJob('lookups');
+  for (const title of ['Two', 'Three'])
+    await createJob(world.orgId, world.orchestrationId, world.owner, { title, email: world.email });
+  const quiet = newUser('quiet');
+  const quietOrg = await createOrg(quiet, 'quiet');
+  const quietEmail = `quiet-${randomUUID().slice(0, 8)}@example.test`;
+  const quietOrchestration = await createOrchestration(quietOrg, quiet);
+  for (const title of ['One', 'Two'])
+    await createJob(quietOrg, quietOrchestration, quiet, { title, email: quietEmail });
+  const restrict = (as: TestUser, orgId: string, email: string) =>
+    callRoute({
+      route: subjectRoutes.subjectRestriction,
+      as,
+      params: { orgId },
+      body: { email, reason: 'Contested' },
+    });
+  // Act
+  const shared = shareLookups();
+  const sharing = await restrict(world.owner, world.orgId, world.email);
+  shared.remove();
+  const never = shareLookups();
+  const neverShared = await restrict(quiet, quietOrg, quietEmail);
+  never.remove();
+  await drainNotices();
+  // Assess: one marker read for the batch of three, one query for the one shared job; nothing in the other organization.
+  expect([sharing.body.jobsAffected, neverShared.body.jobsAffected]).toEqual([3, 2]);
+  expect(shared.seen).toEqual({ markerReads: 1, shareQueries: 1 });
+  expect(never.seen).toEqual({ markerReads: 0, shareQueries: 0 });
+  expect(notices('/lookups').map((r) => r.json.jobIds)).toEqual([[world.jobId]]);
 });
