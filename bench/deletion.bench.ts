@@ -155,6 +155,7 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
       jobs: new DynamoJobs(documents, recordsTable, writer),
       shares: new DynamoShares(documents, recordsTable, writer),
       notices: new SqsNoticeQueue(sqs, resources.queues.notices.url),
+      orgs,
       // The cycle's reminder pass reads the (empty) due index: its one Query counts like in production.
       reminders: {
         requests: new DynamoSubjectRequests(documents, recordsTable, writer),

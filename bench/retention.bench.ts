@@ -181,6 +181,7 @@ export async function runRetentionBench(records: number): Promise<Record<string,
       clock: systemClock,
       shares: new DynamoShares(documents, recordsTable, writer),
       notices: new SqsNoticeQueue(sqs, resources.queues.notices.url),
+      orgs: new DynamoOrganizations(documents, recordsTable, writer),
     };
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {

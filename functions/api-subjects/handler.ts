@@ -12,11 +12,15 @@ import { recipientRoutes } from '../../shared/api/routes/recipients.ts';
 import { subjectRecipients } from '../../shared/use-cases/recipients.ts';
 
 const r = subjectRoutes;
-/** The job use cases' dependencies, and the share records and notice queue of Art. 19. */
+/**
+ * The job use cases' dependencies, the share records and notice queue of Art. 19, and the data
+ * subject requests (an erasure erases the subject's requests too).
+ */
 const deps = services.atColdStart(() => ({
   ...services.jobDeps(),
   shares: services.shares(),
   notices: services.noticeQueue(),
+  requests: services.subjectRequests(),
 }));
 
 export const operations = [

@@ -25,6 +25,7 @@ export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   jobs: services.jobs(),
   shares: services.shares(),
   notices: services.noticeQueue(),
+  orgs: services.orgs(),
   reminders: {
     requests: services.subjectRequests(),
     orgs: services.orgs(),

@@ -5,6 +5,7 @@
  */
 import type { Job, RetentionRule } from '../domain/orchestration.ts';
 import type { AuditActor, AuditDraft } from './audit.ts';
+import type { NoticeBatch } from './notice-queue.ts';
 import type { AuditEntry } from './audit.ts';
 import type { PagePosition } from './page.ts';
 
@@ -85,9 +86,9 @@ export interface JobStore {
    * Replaces the job if it still has version `next.version - 1`, is not restricted, and its
    * orchestration still has `guard.revision`; JobWriteConflict tells which condition failed.
    */
-  replace(next: StoredJob, guard: OrchestrationGuard, audit: AuditEntry): Promise<void>;
+  replace(next: StoredJob, guard: OrchestrationGuard, audit: AuditEntry, outbox?: NoticeBatch): Promise<void>;
   /** Deletes the job if it still has `expectedVersion` and is not restricted (JobWriteConflict otherwise). */
-  delete(job: StoredJob, expectedVersion: number, audit: AuditEntry): Promise<void>;
+  delete(job: StoredJob, expectedVersion: number, audit: AuditEntry, outbox?: NoticeBatch): Promise<void>;
   /**
    * Deletes every job of an orchestration with batched writes, retrying unprocessed items;
    * idempotent, so a crash midway is finished by running it again. Returns how many it deleted.
@@ -109,11 +110,14 @@ export interface JobStore {
    * `audit`, its event lands in the same transaction. At most SUBJECT_BATCH_LIMIT changes.
    * JobBatchConflict when a job changed meanwhile, NotFoundError when the organization closed.
    * With a PerChangeAudit, every change gets its own event, all in the same transaction.
+   * `outbox` (here and in replace/delete): the change's Art. 19 notices, written in the same
+   * transaction so that a crash after the commit cannot lose them.
    */
   writeBatch(
     orgId: string,
     changes: readonly JobBatchChange[],
     audit?: AuditEntry | PerChangeAudit,
+    outbox?: NoticeBatch,
   ): Promise<void>;
   /**
    * One page of the jobs of an orchestration that the rule makes due at `now`, read from the

@@ -19,6 +19,20 @@ export interface RecipientNotice {
   readonly webhookUrl: string;
 }
 
+/**
+ * The notices of one change, planned before it commits and written in its transaction (the
+ * outbox entry): if the process dies between the commit and the queue, the entry is still there
+ * and the clean-up cycle queues its notices (use-cases/recipient-notices.ts). The ids are minted
+ * once, in the plan, so queuing an entry twice queues the same notices, which the notifier sends once.
+ */
+export interface NoticeBatch {
+  readonly batchId: string;
+  readonly orgId: string;
+  /** When the change was planned (the domain clock): the cycle takes entries older than a grace period. */
+  readonly at: string;
+  readonly notices: readonly RecipientNotice[];
+}
+
 export interface NoticeQueue {
   send(notices: readonly RecipientNotice[]): Promise<void>;
 }

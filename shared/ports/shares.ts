@@ -4,7 +4,7 @@
  * job (rectified, erased, restricted) with its state. The share records are what notices are sent
  * from; both are what the recipients listings show.
  */
-import type { NoticeEvent, RecipientNotice } from './notice-queue.ts';
+import type { NoticeBatch, NoticeEvent, RecipientNotice } from './notice-queue.ts';
 import type { AuditEntry } from './audit.ts';
 
 /**
@@ -60,6 +60,17 @@ export interface ShareStore {
   settle(record: ShareRecord, audit: AuditEntry): Promise<void>;
   /** Every share and notice record of these jobs, oldest first per job. */
   ofJobs(orgId: string, jobIds: readonly string[]): Promise<RecipientRecords>;
+  /**
+   * Of these jobs, the ones ever offered to an extension (a marker written with the first pending
+   * share): one batched read per call, so a change looks up share records only for jobs that have them.
+   */
+  sharedAmong(orgId: string, jobIds: readonly string[]): Promise<string[]>;
+  /** Every share record of the organization, page by page (its erasure notifies them all). */
+  sharesOfOrg(orgId: string): AsyncGenerator<ShareRecord[]>;
+  /** Outbox entries (NoticeBatch) written before `before` and not yet cleared, oldest first, at most `limit`. */
+  batchesBefore(before: string, limit: number): Promise<NoticeBatch[]>;
+  /** Removes an outbox entry once its notices are recorded and queued. */
+  clearBatch(batch: NoticeBatch): Promise<void>;
   /** Records notices as `pending`, one record per job, before they are queued. */
   recordNotices(notices: readonly RecipientNotice[]): Promise<void>;
   /** The state of a notice (undefined when it was never recorded). */

@@ -8,9 +8,11 @@ import type { AuditEntry } from './audit.ts';
 
 /** A request as stored: the subject's email sealed with the organization's key, looked up by its blind index. */
 export interface StoredRequest extends SubjectRequest {
-  /** Blind index of the subject's email (the one the subject's jobs carry). */
-  readonly subjectIndex: string;
-  readonly sealedEmail: string;
+  /** Blind index of the subject's email (the one the subject's jobs carry); gone once the subject is erased. */
+  readonly subjectIndex?: string;
+  /** Gone once the subject is erased, with the name and details (`subjectErasedAt` says when). */
+  readonly sealedEmail?: string;
+  readonly subjectErasedAt?: string;
   readonly sealedName?: string;
   readonly sealedDetails?: string;
   /** Keyed hash of the current one-time code (use-cases/request-intake.ts); absent once verified. */
@@ -166,4 +168,10 @@ export interface SubjectRequestStore {
     step: TimelineStep,
     audit: AuditEntry,
   ): Promise<StoredRequest>;
+  /**
+   * Erases what the organization's requests hold about the subject with this blind index: the
+   * sealed email, name and details and the blind index itself. The case stays (type, status,
+   * dates, timeline: the accountability of Art. 5(2) and 12). Answers how many requests it erased.
+   */
+  eraseSubject(orgId: string, subjectIndex: string, at: string): Promise<number>;
 }

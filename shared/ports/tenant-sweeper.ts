@@ -10,8 +10,11 @@ export type DeletionCounts = Readonly<Record<string, number>>;
 /**
  * The phases of an organization's erasure, in order. The data keys are shredded when the cycle
  * claims the organization (before `records`); the organization item itself goes in `final`.
+ * An organization that ever shared a job starts at `notices`: its recipients are told of the
+ * erasure (Art. 19) while its keys and share records still exist, and its keys are shredded on
+ * leaving that phase (docs/decisions/0020).
  */
-export const DELETION_PHASES = ['records', 'audit', 'files', 'final'] as const;
+export const DELETION_PHASES = ['notices', 'records', 'audit', 'files', 'final'] as const;
 export type DeletionPhase = (typeof DELETION_PHASES)[number];
 
 /** Who may work on an organization's erasure right now, and until when (epoch ms). */
@@ -66,7 +69,8 @@ export interface TenantSweeper {
   /**
    * Marks a pending organization `deleting` (from then on it cannot be cancelled), shreds its
    * wrapped data keys and takes the lease, in one conditional write; resumes one already deleting
-   * whose lease expired or is ours.
+   * whose lease expired or is ours. An organization that ever shared keeps its keys and starts at
+   * the `notices` phase (`shred` ends it).
    */
   claim(orgId: string, lease: Lease, now: Date): Promise<ClaimResult>;
   /** Gives the lease up early (a failed run), so the next cycle need not wait for it to expire. */
@@ -77,6 +81,8 @@ export interface TenantSweeper {
   sweepAudit(orgId: string, owner: string, budget: Budget): Promise<SweepResult>;
   /** Adds to the checkpointed counts (e.g. files deleted), under our lease. */
   addCounts(orgId: string, owner: string, counts: DeletionCounts): Promise<void>;
+  /** Shreds the wrapped data keys and checkpoints the `notices` phase as done, in one write under our lease. */
+  shred(orgId: string, owner: string): Promise<DeletionProgress>;
   /** Checkpoints that every phase before `phase` is done, under our lease. */
   advance(orgId: string, owner: string, phase: DeletionPhase): Promise<DeletionProgress>;
   /**

@@ -3,7 +3,8 @@
  * each organization it names (records, audit events, files, keys; only a deletion record without
  * personal data remains), pseudonymises deleted accounts in the audit events of the organizations
  * they were in, then picks up pending deletions whose message never came (their markers), then
- * applies the orchestrations' retention rules (retention.ts), then reminds staff of data subject
+ * applies the orchestrations' retention rules (retention.ts), then queues the Art. 19 notices a
+ * crash left in the outbox (recipient-notices.ts), then reminds staff of data subject
  * requests due soon and counts the overdue ones (request-reminders.ts), then deletes expired
  * exports, backups, link tokens and unverified requests.
  *
@@ -28,6 +29,7 @@ import type {
 import { logger } from '../logger.ts';
 import { createHash } from 'node:crypto';
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
+import { queueLeftNotices, tellRecipientsOfErasure } from './recipient-notices.ts';
 import { remindDueRequests, type ReminderDeps, type ReminderReport } from './request-reminders.ts';
 
 export interface CleanupDeps {
@@ -41,6 +43,7 @@ export interface CleanupDeps {
   readonly jobs: RetentionDeps['jobs'];
   readonly shares: RetentionDeps['shares'];
   readonly notices: RetentionDeps['notices'];
+  readonly orgs: RetentionDeps['orgs'];
   readonly reminders: ReminderDeps;
 }
 
@@ -72,6 +75,8 @@ export interface CleanupReport {
   accounts: number;
   /** Jobs erased or anonymized by retention rules (absent when the budget ran out before them). */
   retention?: RetentionReport;
+  /** Art. 19 notices queued from the outbox, left there by a change whose process stopped after its commit. */
+  notices?: { queued: number; dropped: number };
   /** Deadline reminders of data subject requests and the overdue count (absent when the budget ran out before them). */
   requests?: ReminderReport;
   readonly expired: { files: number; links: number };
@@ -149,6 +154,17 @@ async function cycle(deps: CleanupDeps, run: CycleRun): Promise<CleanupReport> {
 
   if (budget.remaining()) {
     report.retention = await applyRetention(deps, run, budget);
+  }
+
+  if (budget.remaining()) {
+    try {
+      report.notices = await queueLeftNotices(deps, budget);
+    } catch (error) {
+      // Left in the outbox for the next run; the rest of the cycle goes on.
+      logger.error('outbox notices not queued; the next cycle retries', {
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+    }
   }
 
   if (budget.remaining()) {
@@ -245,6 +261,15 @@ async function eraseOrganization(
   try {
     for (;;) {
       switch (progress.phase) {
+        case 'notices': {
+          // Art. 19 before crypto-shredding: the notices need the keys (signing secrets) and the share records.
+          if (!budget.remaining()) return await stopped();
+          const told = await tellRecipientsOfErasure(deps, orgId, progress);
+          if (told.queued > 0) await deps.sweeper.addCounts(orgId, owner, { notices: told.queued });
+          if (!told.settled) return await stopped();
+          progress = await deps.sweeper.shred(orgId, owner);
+          break;
+        }
         case 'records':
           if (!(await deps.sweeper.sweepRecords(orgId, owner, budget)).complete) return await stopped();
           progress = await deps.sweeper.advance(orgId, owner, 'audit');

@@ -34,7 +34,8 @@ import {
   memberOfOpenOrg,
   type OrgScope,
 } from './org-access.ts';
-import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
+import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
+import type { NoticeBatch } from '../ports/notice-queue.ts';
 
 export interface JobDeps extends RecordsContext {
   /** The reads of a decision over jobs, batched into one round trip. */
@@ -357,9 +358,13 @@ export async function getJob(
 }
 
 /** A change of an existing job: the next stored state and its audit draft, or null to delete it. */
-type JobChange = (
-  loaded: LoadedJob,
-) => Promise<{ next: StoredJob | null; draft: AuditDraft; sent?: readonly string[] }>;
+type JobChange = (loaded: LoadedJob) => Promise<{
+  next: StoredJob | null;
+  draft: AuditDraft;
+  sent?: readonly string[];
+  /** The change's Art. 19 notices, committed with it (recipient-notices.ts). */
+  outbox?: NoticeBatch | undefined;
+}>;
 
 /**
  * The one processing path: load + authorize, refuse restricted jobs, check If-Match, apply the
@@ -380,7 +385,7 @@ async function processJob(
     const loaded = await loadJob(deps, ctx, orgId, jobId, action);
     assertProcessable(loaded.job, operation, loaded.scope.actor);
     if (!matchesIfMatch(ifMatch, loaded.job.version)) throw new PreconditionFailedError();
-    const { next, draft, sent = [] } = await change(loaded);
+    const { next, draft, sent = [], outbox } = await change(loaded);
     const disclosed = next === null ? [] : disclosedBy(loaded.orchestration, loaded.mask, next, sent);
     const withDisclosure: AuditDraft =
       disclosed.length === 0
@@ -392,8 +397,8 @@ async function processJob(
       revision: loaded.orchestration.revision,
     };
     try {
-      if (next === null) await deps.jobs.delete(loaded.job, loaded.job.version, audit);
-      else await deps.jobs.replace(next, guard, audit);
+      if (next === null) await deps.jobs.delete(loaded.job, loaded.job.version, audit, outbox);
+      else await deps.jobs.replace(next, guard, audit, outbox);
     } catch (error) {
       if (!(error instanceof JobWriteConflict)) throw error;
       if (attempt >= MAX_WRITE_ATTEMPTS) throw new ConflictError('The job is being changed by others; retry');
@@ -412,7 +417,7 @@ export async function updateJob(
   input: { fields: Readonly<Record<string, FieldValue | null>> },
   ifMatch?: string,
 ): Promise<VersionedJob> {
-  let everShared = true;
+  let outbox: NoticeBatch | undefined;
   const result = await processJob(
     deps,
     ctx,
@@ -422,7 +427,6 @@ export async function updateJob(
     'job.update',
     ifMatch,
     async ({ scope, orchestration, job, mask }) => {
-      everShared = hasEverShared(scope);
       const written = validateFieldValues(orchestration, input.fields, true);
       assertWritable(mask, Object.keys(written));
       const set: Record<string, FieldValue> = {};
@@ -452,16 +456,16 @@ export async function updateJob(
           changes: changesOf(orchestration, job.fields, written),
         },
         sent: Object.keys(written),
+        outbox: (outbox = await planNotices(deps, scope.org, {
+          event: 'job.rectified',
+          orgId,
+          jobIds: [jobId],
+          fields: Object.keys(input.fields),
+        })),
       };
     },
   );
-  if (everShared)
-    await notifyRecipients(deps, {
-      event: 'job.rectified',
-      orgId,
-      jobIds: [jobId],
-      fields: Object.keys(input.fields),
-    });
+  await dispatchNotices(deps, outbox);
   return result!;
 }
 
@@ -520,9 +524,8 @@ export async function deleteJob(
   jobId: string,
   ifMatch?: string,
 ): Promise<void> {
-  let everShared = true;
+  let outbox: NoticeBatch | undefined;
   await processJob(deps, ctx, orgId, jobId, 'jobs.delete', 'job.delete', ifMatch, async ({ scope, job }) => {
-    everShared = hasEverShared(scope);
     if (job.legalHold !== undefined)
       throw new ConflictError(
         'The job is under legal hold: it may not be erased until the hold is lifted',
@@ -537,14 +540,12 @@ export async function deleteJob(
         outcome: 'success',
         changes: { fields: Object.keys(job.fields) },
       },
+      outbox: (outbox = await planNotices(deps, scope.org, {
+        event: 'job.erased',
+        orgId,
+        jobIds: [jobId],
+      })),
     };
   });
-  if (everShared) await notifyRecipients(deps, { event: 'job.erased', orgId, jobIds: [jobId] });
+  await dispatchNotices(deps, outbox);
 }
-
-/**
- * Whether any job of the organization was ever offered to an extension: the organization item,
- * already in the decision's batched read, carries the first share's time. Until then no job has
- * recipients, so a change skips the lookup of its share records (one Query per job).
- */
-const hasEverShared = (scope: OrgScope): boolean => scope.org.firstShareAt !== undefined;

@@ -8,7 +8,8 @@
  * A withdrawn consent stops new shares, not these notices: the obligation is about data already
  * disclosed. So a notice goes to where the data went (the share record's URL), signed with the
  * last consent's secret, which withdrawal keeps; the vendor token goes along only while stored.
- * docs/decisions/0014-art-19-recipients.md gives the reasons and the order of work at deletion.
+ * docs/decisions/0014-art-19-recipients.md gives the reasons; 0020 the outbox that makes a
+ * change's notices as durable as the change, and the notices at organization deletion.
  */
 import { IntegrityError, NotFoundError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
@@ -19,9 +20,10 @@ import { logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ExtensionStore } from '../ports/extensions.ts';
 import type { Keys } from '../ports/keys.ts';
-import type { NoticeEvent, NoticeQueue, RecipientNotice } from '../ports/notice-queue.ts';
-import type { OrganizationStore } from '../ports/organizations.ts';
-import { mayHaveReceived, type ShareStore } from '../ports/shares.ts';
+import type { NoticeBatch, NoticeEvent, NoticeQueue, RecipientNotice } from '../ports/notice-queue.ts';
+import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
+import { mayHaveReceived, type ShareRecord, type ShareStore } from '../ports/shares.ts';
+import type { Budget, DeletionProgress } from '../ports/tenant-sweeper.ts';
 import type { Webhooks } from '../ports/webhooks.ts';
 import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, openSigningSecret } from './extensions.ts';
 
@@ -43,59 +45,173 @@ export interface JobsChange {
 }
 
 /**
- * Queues a notice to each extension that may hold data of the changed jobs. Called after the
- * change is committed; a failure to queue is logged, never undoes the change (its `pending`
- * records show what was not sent).
+ * Plans the notices of a change, before it commits: they go into its transaction as an outbox
+ * entry (NoticeBatch), so a crash after the commit cannot lose them (docs/decisions/0020).
+ * The organization's marker (`firstShareAt`, on the item every decision reads already) says
+ * whether any job was ever offered to an extension: an organization that never shared pays no call here. Otherwise one batched read tells which of
+ * the changed jobs were ever shared, and only those jobs' share records are queried.
  */
-export async function notifyRecipients(deps: RecipientDeps, change: JobsChange): Promise<void> {
-  if (change.jobIds.length === 0) return;
+export async function planNotices(
+  deps: Pick<RecipientDeps, 'shares' | 'clock'>,
+  org: Pick<OrganizationRecord, 'firstShareAt'>,
+  change: JobsChange,
+): Promise<NoticeBatch | undefined> {
+  if (org.firstShareAt === undefined || change.jobIds.length === 0) return undefined;
+  const shared = await deps.shares.sharedAmong(change.orgId, change.jobIds);
+  if (shared.length === 0) return undefined;
+  const { shares } = await deps.shares.ofJobs(change.orgId, shared);
+  const at = deps.clock.now().toISOString();
+  const notices = noticesOf(shares, change, at, newId);
+  return notices.length === 0 ? undefined : { batchId: newId(), orgId: change.orgId, at, notices };
+}
+
+/**
+ * One notice per extension that may hold data of the changed jobs (per JOBS_PER_NOTICE jobs),
+ * naming the fields concerned among those it received. `noticeId` mints each notice's id.
+ */
+export function noticesOf(
+  shares: readonly ShareRecord[],
+  change: JobsChange,
+  at: string,
+  noticeId: (extensionId: string, part: number) => string,
+): RecipientNotice[] {
+  const changed = new Set(change.jobIds);
+  const byExtension = new Map<string, { jobIds: Set<string>; fields: Set<string>; webhookUrl: string }>();
+  for (const share of shares.filter(mayHaveReceived)) {
+    if (share.webhookUrl === undefined || !changed.has(share.jobId)) continue;
+    const concerned =
+      change.fields === undefined ? share.fields : share.fields.filter((f) => change.fields!.includes(f));
+    if (concerned.length === 0) continue;
+    const entry = byExtension.get(share.extensionId) ?? {
+      jobIds: new Set<string>(),
+      fields: new Set<string>(),
+      webhookUrl: share.webhookUrl,
+    };
+    entry.jobIds.add(share.jobId);
+    for (const field of concerned) entry.fields.add(field);
+    // The newest share's address (records come oldest first).
+    entry.webhookUrl = share.webhookUrl;
+    byExtension.set(share.extensionId, entry);
+  }
+  const notices: RecipientNotice[] = [];
+  for (const [extensionId, entry] of byExtension) {
+    const jobIds = [...entry.jobIds].sort();
+    for (let start = 0; start < jobIds.length; start += JOBS_PER_NOTICE) {
+      notices.push({
+        noticeId: noticeId(extensionId, start / JOBS_PER_NOTICE),
+        extensionId,
+        event: change.event,
+        orgId: change.orgId,
+        jobIds: jobIds.slice(start, start + JOBS_PER_NOTICE),
+        fields: [...entry.fields].sort(),
+        at,
+        webhookUrl: entry.webhookUrl,
+      });
+    }
+  }
+  return notices;
+}
+
+/** Records the notices as `pending` (what the listings show), queues them, then clears the outbox entry. */
+async function queueBatch(deps: RecipientDeps, batch: NoticeBatch): Promise<void> {
+  await deps.shares.recordNotices(batch.notices);
+  await deps.notices.send(batch.notices);
+  await deps.shares.clearBatch(batch);
+}
+
+/**
+ * After the change committed: queues its planned notices. A failure is logged and never undoes
+ * the change: the outbox entry stays, and the clean-up cycle queues it (queueLeftNotices).
+ */
+export async function dispatchNotices(deps: RecipientDeps, batch: NoticeBatch | undefined): Promise<void> {
+  if (batch === undefined) return;
   try {
-    const { shares } = await deps.shares.ofJobs(change.orgId, change.jobIds);
-    const byExtension = new Map<string, { jobIds: Set<string>; fields: Set<string>; webhookUrl: string }>();
-    for (const share of shares.filter(mayHaveReceived)) {
-      if (share.webhookUrl === undefined) continue;
-      const concerned =
-        change.fields === undefined ? share.fields : share.fields.filter((f) => change.fields!.includes(f));
-      if (concerned.length === 0) continue;
-      const entry = byExtension.get(share.extensionId) ?? {
-        jobIds: new Set<string>(),
-        fields: new Set<string>(),
-        webhookUrl: share.webhookUrl,
-      };
-      entry.jobIds.add(share.jobId);
-      for (const field of concerned) entry.fields.add(field);
-      // The newest share's address (records come oldest first).
-      entry.webhookUrl = share.webhookUrl;
-      byExtension.set(share.extensionId, entry);
-    }
-    const at = deps.clock.now().toISOString();
-    const notices: RecipientNotice[] = [];
-    for (const [extensionId, entry] of byExtension) {
-      const jobIds = [...entry.jobIds].sort();
-      for (let start = 0; start < jobIds.length; start += JOBS_PER_NOTICE) {
-        notices.push({
-          noticeId: newId(),
-          extensionId,
-          event: change.event,
-          orgId: change.orgId,
-          jobIds: jobIds.slice(start, start + JOBS_PER_NOTICE),
-          fields: [...entry.fields].sort(),
-          at,
-          webhookUrl: entry.webhookUrl,
-        });
-      }
-    }
-    if (notices.length === 0) return;
-    await deps.shares.recordNotices(notices);
-    await deps.notices.send(notices);
+    await queueBatch(deps, batch);
   } catch (error) {
-    logger.error('recipient notices not queued', {
-      orgId: change.orgId,
-      event: change.event,
-      jobs: change.jobIds.length,
+    logger.error('recipient notices not queued; the clean-up cycle queues them from the outbox', {
+      orgId: batch.orgId,
+      notices: batch.notices.length,
       error: error instanceof Error ? error.name : 'unknown',
     });
   }
+}
+
+/**
+ * The cycle takes outbox entries older than this: the change's own process queues its entry within
+ * moments, and two processes queuing one entry would send its notices twice to SQS (the notifier
+ * would still deliver each once, unless it had already delivered one and its record is reset).
+ */
+export const OUTBOX_GRACE_SECONDS = 120;
+const OUTBOX_PAGE = 25;
+
+/**
+ * The clean-up cycle's part: queues the notices of changes that committed but were never queued
+ * (the process died after the commit, or SQS failed). An entry of an organization that is gone or
+ * crypto-shredded is dropped: its erasure notified every recipient, and its partition must not be
+ * written again.
+ */
+export async function queueLeftNotices(
+  deps: RecipientDeps & { readonly orgs: Pick<OrganizationStore, 'get'> },
+  budget: Budget,
+): Promise<{ queued: number; dropped: number }> {
+  const report = { queued: 0, dropped: 0 };
+  const before = new Date(deps.clock.now().getTime() - OUTBOX_GRACE_SECONDS * 1000).toISOString();
+  for (;;) {
+    const left = await deps.shares.batchesBefore(before, OUTBOX_PAGE);
+    for (const batch of left) {
+      if (!budget.remaining()) return report;
+      const org = await deps.orgs.get(batch.orgId);
+      if (org === undefined || org.wrappedKeys.length === 0) {
+        await deps.shares.clearBatch(batch);
+        report.dropped += 1;
+        continue;
+      }
+      await queueBatch(deps, batch);
+      report.queued += 1;
+    }
+    if (left.length < OUTBOX_PAGE || !budget.remaining()) return report;
+  }
+}
+
+/**
+ * How long an organization's erasure waits for its erasure notices: the notice queue's retries
+ * (5 receives, 60 s apart) and a margin. A vendor that never answers delays the erasure by this
+ * at most; its notice ends in the dead-letter queue, which alarms.
+ */
+export const ERASURE_NOTICE_WAIT_SECONDS = 15 * 60;
+
+/**
+ * Organization deletion (Art. 19), while its keys and share records still exist: one `job.erased`
+ * notice per extension (per JOBS_PER_NOTICE jobs) for every job it may hold, queued once
+ * (`progress.counts.notices` says they were), and whether the erasure may go on — every notice
+ * delivered, or the wait since the erasure started is over.
+ */
+export async function tellRecipientsOfErasure(
+  deps: RecipientDeps,
+  orgId: string,
+  progress: Pick<DeletionProgress, 'counts' | 'startedAt'>,
+): Promise<{ queued: number; settled: boolean }> {
+  const shares: ShareRecord[] = [];
+  for await (const page of deps.shares.sharesOfOrg(orgId)) shares.push(...page);
+  const notices = noticesOf(
+    shares,
+    { event: 'job.erased', orgId, jobIds: shares.map((share) => share.jobId) },
+    progress.startedAt,
+    // The same ids on every run: a resumed erasure names the same notices, which the notifier sends once.
+    (extensionId, part) => `org-erasure-${orgId}-${extensionId}-${part}`,
+  );
+  let queued = 0;
+  if (notices.length > 0 && progress.counts.notices === undefined) {
+    await deps.shares.recordNotices(notices);
+    await deps.notices.send(notices);
+    queued = notices.length;
+  }
+  const states = await Promise.all(notices.map((notice) => deps.shares.noticeState(notice)));
+  const waited = deps.clock.now().getTime() - Date.parse(progress.startedAt);
+  return {
+    queued,
+    settled: states.every((state) => state === 'delivered') || waited >= ERASURE_NOTICE_WAIT_SECONDS * 1000,
+  };
 }
 
 export interface NoticeDeliveryDeps {

@@ -150,8 +150,13 @@ export async function recipientsOfSubject(
     if (orchestration !== undefined && canSeeOrchestration(scope.actor, orchestration))
       masks.set(job.jobId, fieldMaskFor(scope.actor, orchestration));
   }
+  // Share records only of the jobs ever shared, and none at all in an organization that never shared.
+  const shared =
+    scope.org.firstShareAt === undefined || masks.size === 0
+      ? []
+      : await deps.shares.sharedAmong(scope.org.orgId, [...masks.keys()]);
   const items = recipientViews(
-    await deps.shares.ofJobs(scope.org.orgId, [...masks.keys()]),
+    shared.length === 0 ? { shares: [], notices: [] } : await deps.shares.ofJobs(scope.org.orgId, shared),
     deps.catalog,
     (jobId) => masks.get(jobId) ?? {},
   );

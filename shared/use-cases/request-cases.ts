@@ -36,7 +36,8 @@ export interface CaseDeps {
 export type RequestSummary = Omit<SubjectRequest, 'orgId' | 'timeline'>;
 
 export interface RequestCase extends SubjectRequest {
-  readonly email: string;
+  /** Absent once the subject was erased (the case itself stays). */
+  readonly email?: string;
   readonly name?: string;
   readonly details?: string;
 }
@@ -81,13 +82,19 @@ async function requestOf(deps: CaseDeps, orgId: string, requestId: string): Prom
   return stored;
 }
 
-/** The subject's verified address, opened to write to them or to act on their data. */
-export const openedEmail = (
+/** The subject's verified address, opened to write to them or to act on their data; gone once the subject was erased. */
+export async function openedEmail(
   deps: Pick<CaseDeps, 'keys'>,
   org: OrganizationRecord,
   stored: StoredRequest,
-): Promise<string> =>
-  requestCrypto(deps.keys, org).open(stored.requestId, 'email', stored.sealedEmail, REQUEST_PURPOSE);
+): Promise<string> {
+  if (stored.sealedEmail === undefined)
+    throw new ConflictError(
+      "The request's subject was erased: its address is no longer held",
+      'subject-erased',
+    );
+  return requestCrypto(deps.keys, org).open(stored.requestId, 'email', stored.sealedEmail, REQUEST_PURPOSE);
+}
 
 export async function listRequests(
   deps: CaseDeps,
@@ -118,7 +125,7 @@ export async function openedCase(
     crypto.open(stored.requestId, field, sealed, REQUEST_PURPOSE);
   return {
     ...caseOf(stored),
-    email: await open('email', stored.sealedEmail),
+    ...(stored.sealedEmail === undefined ? {} : { email: await open('email', stored.sealedEmail) }),
     ...(stored.sealedName === undefined ? {} : { name: await open('name', stored.sealedName) }),
     ...(stored.sealedDetails === undefined ? {} : { details: await open('details', stored.sealedDetails) }),
   };
@@ -169,7 +176,8 @@ async function step(
       actor: auditActorOf(ctx),
     },
   );
-  if (options.email !== undefined)
+  // A subject erased meanwhile can no longer be written to: their address is gone.
+  if (options.email !== undefined && stored.sealedEmail !== undefined)
     await deps.mailer.send({ to: await openedEmail(deps, org, stored), ...options.email });
   return caseOf(updated);
 }

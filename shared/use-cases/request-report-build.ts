@@ -24,7 +24,7 @@ import { recipientsOfSubject } from './recipients.ts';
 import type { RecordsContext } from './records-context.ts';
 import { openedEmail, type CaseDeps } from './request-cases.ts';
 import { requestEvent } from './request-report.ts';
-import { ACCESS_CSV_COLUMNS, accessItems, accessJson, csvRows } from './subject-access.ts';
+import { ACCESS_CSV_COLUMNS, accessItems, accessJson, csvRows, recipientsByJob } from './subject-access.ts';
 
 /** What the worker needs to build one: the subject-access use case's, the files, the case's. */
 export type ReportDeps = CaseDeps &
@@ -51,21 +51,23 @@ async function writeReport(
   fileKey: string,
   requester: Requester,
   email: string,
+  subjectIndex: string,
 ): Promise<{ jobs: number; decrypted: number }> {
   const { scope } = requester;
   const tally = { jobs: 0, decrypted: 0 };
-  const items = () => accessItems(deps, scope, stored.subjectIndex, tally);
+  const items = () => accessItems(deps, scope, subjectIndex, tally);
   const zip = createPlainZip();
   // The upload consumes the archive while entries are written: backpressure end to end.
   const uploading = deps.files.upload(fileKey, zip.output, ZIP_CONTENT_TYPE);
   try {
     await zip.addEntry('README.txt', [README]);
-    const recipients = async () => (await recipientsOfSubject(deps, scope, stored.subjectIndex)).items;
+    const recipients = async () => (await recipientsOfSubject(deps, scope, subjectIndex)).items;
     await zip.addEntry('report.json', accessJson(email, items(), recipients, deps.clock.now().toISOString()));
     if (stored.type === 'portability') {
+      const byJob = recipientsByJob(await recipients());
       const rows = async function* (): AsyncGenerator<Row> {
-        for await (const item of accessItems(deps, scope, stored.subjectIndex, { jobs: 0, decrypted: 0 }))
-          yield* csvRows(item);
+        for await (const item of accessItems(deps, scope, subjectIndex, { jobs: 0, decrypted: 0 }))
+          yield* csvRows(item, byJob.get(item.jobId) ?? []);
       };
       await zip.addEntry('report.csv', writeCsv(ACCESS_CSV_COLUMNS, rows()));
     }
@@ -137,16 +139,23 @@ export async function runRequestReport(deps: ReportDeps, orgId: string, requestI
     await deps.requests.abandonReport(orgId, requestId);
     return;
   }
+  const subjectIndex = stored.subjectIndex;
+  if (subjectIndex === undefined || stored.sealedEmail === undefined) {
+    // The subject was erased after the report was asked for: nothing is held to report, and no
+    // address is left to send a link to. The case stays open for staff to close.
+    await deps.requests.abandonReport(orgId, requestId);
+    return;
+  }
   const email = await openedEmail(deps, requester.scope.org, stored);
   if (report.status === 'ready' && report.expiresAt !== undefined)
     return sendAndClose(deps, stored, requester, email, report.expiresAt, {});
 
-  const tally = await writeReport(deps, stored, report.fileKey, requester, email);
+  const tally = await writeReport(deps, stored, report.fileKey, requester, email, subjectIndex);
   await deps.audit.append(
     {
       orgId,
       action: 'subject.access',
-      resource: { type: 'subject', id: stored.subjectIndex },
+      resource: { type: 'subject', id: subjectIndex },
       outcome: 'success',
       detail: { format: 'report', jobs: tally.jobs, decryptedValues: tally.decrypted },
     },

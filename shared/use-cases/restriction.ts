@@ -27,7 +27,7 @@ import { JobBatchConflict, type JobStore, type StoredJob } from '../ports/jobs.t
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
-import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
+import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
 
 /** Every operation that processes a job, with what it is (for the test's names and the docs). */
 export const PROCESSING_OPERATIONS = {
@@ -119,38 +119,46 @@ async function changeRestriction(
       version: job.version + 1,
       updatedAt: at,
     };
+    // Restricting is an Art. 19 event (lifting is not): the notices commit with the change.
+    const outbox = restrict
+      ? await planNotices(deps, scope.org, { event: 'job.restricted', orgId, jobIds: [jobId] })
+      : undefined;
     try {
-      await deps.jobs.writeBatch(orgId, [{ kind: 'replace', next, allowRestricted: true }], {
-        draft: {
-          orgId,
-          action: restrict ? 'job.restrict' : 'job.restriction_lift',
-          resource: { type: 'job', id: jobId },
-          outcome: 'success',
-          changes: { fields: ['restriction'] },
-          ...(reason === undefined ? {} : { detail: { reason } }),
+      await deps.jobs.writeBatch(
+        orgId,
+        [{ kind: 'replace', next, allowRestricted: true }],
+        {
+          draft: {
+            orgId,
+            action: restrict ? 'job.restrict' : 'job.restriction_lift',
+            resource: { type: 'job', id: jobId },
+            outcome: 'success',
+            changes: { fields: ['restriction'] },
+            ...(reason === undefined ? {} : { detail: { reason } }),
+          },
+          actor: auditActorOf(ctx),
         },
-        actor: auditActorOf(ctx),
-      });
+        outbox,
+      );
     } catch (error) {
       if (!(error instanceof JobBatchConflict)) throw error;
       if (attempt >= MAX_ATTEMPTS) throw new ConflictError('The job is being changed by others; retry');
       continue;
     }
+    await dispatchNotices(deps, outbox);
     return viewOf(next);
   }
 }
 
 /** Restricts one job; the extensions that received it are told (Art. 19). */
-export async function restrictJob(
+export function restrictJob(
   deps: RestrictionDeps,
   ctx: RequestContext,
   orgId: string,
   jobId: string,
   input: { reason: string },
 ): Promise<RestrictionView> {
-  const view = await changeRestriction(deps, ctx, orgId, jobId, { restrict: true, reason: input.reason });
-  await notifyRecipients(deps, { event: 'job.restricted', orgId, jobIds: [jobId] });
-  return view;
+  return changeRestriction(deps, ctx, orgId, jobId, { restrict: true, reason: input.reason });
 }
 
 /** The reason is optional: a DELETE without a body lifts the restriction too (API.md). */

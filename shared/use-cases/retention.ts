@@ -22,16 +22,21 @@ import type { AuditActor, AuditDraft } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import { JobBatchConflict, type JobBatchChange, type JobStore, type StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationRecord, OrchestrationStore, RetentionTarget } from '../ports/orchestrations.ts';
-import type { OrganizationStore } from '../ports/organizations.ts';
+import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 import type { Budget } from '../ports/tenant-sweeper.ts';
 import { erasureChange } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
 import type { PagePosition } from '../ports/page.ts';
-import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
+import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
 
-/** The share records and notice queue: extensions that received an erased job are told (Art. 19). */
+/**
+ * The share records and notice queue: extensions that received an erased job are told (Art. 19);
+ * the organization is read (once per orchestration, and only when something is due) for its marker
+ * of having ever shared.
+ */
 export interface RetentionDeps extends RecipientDeps {
+  readonly orgs: Pick<OrganizationStore, 'get'>;
   readonly orchestrations: Pick<OrchestrationStore, 'get' | 'withRetention'>;
   readonly jobs: Pick<JobStore, 'findDue' | 'getMany' | 'writeBatch'>;
   readonly clock: Clock;
@@ -102,6 +107,8 @@ async function applyToOrchestration(
   if (orchestration === undefined || rule === undefined) return true;
   report.orchestrations += 1;
   const now = deps.clock.now();
+  let org: Promise<OrganizationRecord | undefined> | undefined;
+  const orgOnce = () => (org ??= deps.orgs.get(target.orgId));
   let startKey: PagePosition | undefined;
   do {
     if (!budget.remaining()) return false;
@@ -115,7 +122,10 @@ async function applyToOrchestration(
     const due = page.items.filter((job) => isDue(job, orchestration, now));
     for (const batch of batchesOf(due.map((job) => erasureChange(orchestration, job, rule.action, now)))) {
       if (!budget.remaining()) return false;
-      await applyBatch(deps, orchestration, batch, actor, now, report);
+      const sharing = await orgOnce();
+      // Closed meanwhile: its deletion erases everything anyway (and notifies the recipients).
+      if (sharing === undefined) throw new NotFoundError('organization');
+      await applyBatch(deps, orchestration, sharing, batch, actor, now, report);
     }
     startKey = page.lastKey;
   } while (startKey !== undefined);
@@ -144,6 +154,7 @@ function draftOf(orchestration: OrchestrationRecord, change: JobBatchChange): Au
 async function applyBatch(
   deps: RetentionDeps,
   orchestration: OrchestrationRecord,
+  org: Pick<OrganizationRecord, 'firstShareAt'>,
   initial: JobBatchChange[],
   actor: AuditActor,
   now: Date,
@@ -152,17 +163,20 @@ async function applyBatch(
   let changes = initial;
   for (let attempt = 1; changes.length > 0; attempt += 1) {
     try {
-      await deps.jobs.writeBatch(orchestration.orgId, changes, {
-        drafts: changes.map((change) => draftOf(orchestration, change)),
-        actor,
-      });
-      if (orchestration.retention!.action === 'delete') report.deleted += changes.length;
-      else report.anonymized += changes.length;
-      await notifyRecipients(deps, {
+      const outbox = await planNotices(deps, org, {
         event: 'job.erased',
         orgId: orchestration.orgId,
         jobIds: changes.map((change) => jobOf(change).jobId),
       });
+      await deps.jobs.writeBatch(
+        orchestration.orgId,
+        changes,
+        { drafts: changes.map((change) => draftOf(orchestration, change)), actor },
+        outbox,
+      );
+      if (orchestration.retention!.action === 'delete') report.deleted += changes.length;
+      else report.anonymized += changes.length;
+      await dispatchNotices(deps, outbox);
       return;
     } catch (error) {
       const retryable = error instanceof JobBatchConflict || error instanceof UnavailableError;

@@ -23,7 +23,7 @@ import { openValues } from './job-fields.ts';
 import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
 import { cryptoOf } from './org-access.ts';
 import { orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
-import { recipientsOfSubject, type RecipientsDeps } from './recipients.ts';
+import { recipientsOfSubject, type RecipientView, type RecipientsDeps } from './recipients.ts';
 
 export type AccessFormat = 'json' | 'csv';
 
@@ -129,10 +129,31 @@ export const ACCESS_CSV_COLUMNS: readonly Column[] = [
   { key: 'personal', label: 'Personal', kind: 'text' },
   // Values stay text: a CSV cell of the report shows what is stored, typed or not.
   { key: 'value', label: 'Value', kind: 'text' },
+  // Who received this datum (Art. 15(1)(c), 19): `vendor (extension id) first shared at`, `; `-separated.
+  { key: 'recipients', label: 'Recipients', kind: 'text' },
 ];
 
-/** One CSV row per datum: the job's place, then the field and its value. */
-export function* csvRows(item: AccessItem): Generator<Row> {
+/** The recipients of one datum: the extensions that may hold this field of this job, each with when it first got it. */
+function recipientsCell(views: readonly RecipientView[], fieldId: string): string {
+  return views
+    .flatMap((view) => {
+      const first = view.shares.find((share) => share.fields.includes(fieldId));
+      return first === undefined ? [] : [`${view.vendor} (${view.extensionId}) ${first.at}`];
+    })
+    .join('; ');
+}
+
+/** The subject's recipients grouped by job, for the CSV report's Recipients column. */
+export function recipientsByJob(
+  views: readonly RecipientView[],
+): ReadonlyMap<string, readonly RecipientView[]> {
+  const byJob = new Map<string, RecipientView[]>();
+  for (const view of views) byJob.set(view.jobId, [...(byJob.get(view.jobId) ?? []), view]);
+  return byJob;
+}
+
+/** One CSV row per datum: the job's place, then the field, its value and who received it. */
+export function* csvRows(item: AccessItem, recipients: readonly RecipientView[]): Generator<Row> {
   const place = {
     orchestrationId: item.orchestrationId,
     orchestration: item.orchestration,
@@ -151,6 +172,7 @@ export function* csvRows(item: AccessItem): Generator<Row> {
       field: datum.label,
       personal: datum.personal ? 'yes' : 'no',
       value: String(datum.value),
+      recipients: recipientsCell(recipients, datum.fieldId),
     };
 }
 
@@ -173,7 +195,10 @@ export async function* accessJson(
   yield `],"recipients":${JSON.stringify(await recipients())},"generatedAt":${JSON.stringify(generatedAt)}}`;
 }
 
-/** The JSON report also names who received the person's data (Art. 15(1)(c), 19): `recipients`. */
+/**
+ * The report also names who received the person's data (Art. 15(1)(c), 19): the JSON one in
+ * `recipients`, the CSV one in a Recipients column beside each datum.
+ */
 export async function subjectAccessReport(
   deps: SubjectDeps & Pick<RecipientsDeps, 'catalog'>,
   ctx: RequestContext,
@@ -192,8 +217,9 @@ export async function subjectAccessReport(
   if (input.format === 'csv') {
     const chunks: Buffer[] = [];
     let bytes = 0;
+    const byJob = recipientsByJob((await recipientsOfSubject(deps, scope, blindIndex)).items);
     const rows = async function* (): AsyncGenerator<Row> {
-      for await (const item of items()) yield* csvRows(item);
+      for await (const item of items()) yield* csvRows(item, byJob.get(item.jobId) ?? []);
     };
     for await (const chunk of writeCsv(ACCESS_CSV_COLUMNS, rows())) {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8');

@@ -12,11 +12,15 @@
  * erase supersedes their earlier request to keep the data restricted, and an anonymised job's
  * restriction is dropped with the data it protected.
  *
+ * The subject's data subject requests lose what they hold about them (sealed address, name,
+ * details, blind index); the cases stay for accountability (docs/decisions/0020).
+ *
  * Out of reach (docs/data-subject-rights.md): export and backup files already written (they
  * expire after 7 days), and table backups (PITR), which only crypto-shredding of the whole
  * organization covers.
  */
 import type { RequestContext } from '../domain/principal.ts';
+import type { SubjectRequestStore } from '../ports/subject-requests.ts';
 import { erasureChange, type ErasureMode } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import {
@@ -27,8 +31,13 @@ import {
   type SubjectDeps,
 } from './subject-jobs.ts';
 
+/** The subject's own data subject requests are erased too (their address, name and details; the case stays). */
+export type SubjectErasureDeps = SubjectDeps & {
+  readonly requests: Pick<SubjectRequestStore, 'eraseSubject'>;
+};
+
 export async function eraseSubject(
-  deps: SubjectDeps,
+  deps: SubjectErasureDeps,
   ctx: RequestContext,
   orgId: string,
   input: { email: string; mode: ErasureMode },
@@ -70,7 +79,9 @@ export async function eraseSubject(
       outcome: 'success',
       detail: { mode: input.mode, jobsFound, jobsHeld: heldFound },
     },
-    { event: 'job.erased' },
+    { event: 'job.erased', org: scope.org },
   );
+  // Last, so that a request fulfilled by this erasure was read (and its address used) before.
+  await deps.requests.eraseSubject(orgId, blindIndex, deps.clock.now().toISOString());
   return { jobsAffected, jobsHeld: held.size };
 }

@@ -22,7 +22,8 @@ import type { RecordsContext } from './records-context.ts';
 import { cryptoOf, auditActorOf, type OrgScope } from './org-access.ts';
 import type { PagePosition } from '../ports/page.ts';
 import { pagesOf } from './pages.ts';
-import { notifyRecipients, type JobsChange, type RecipientDeps } from './recipient-notices.ts';
+import { dispatchNotices, planNotices, type JobsChange, type RecipientDeps } from './recipient-notices.ts';
+import type { OrganizationRecord } from '../ports/organizations.ts';
 
 /** The subject use cases need the common context, and the share records and notice queue of Art. 19. */
 export type SubjectDeps = RecordsContext & RecipientDeps;
@@ -90,11 +91,17 @@ export function batchesOf(changes: readonly JobBatchChange[]): JobBatchChange[][
 /** What to do with one job of the subject: a change, or undefined to leave it as it is. */
 export type SubjectPlan = (job: StoredJob) => Promise<JobBatchChange | undefined>;
 
+/** The Art. 19 event of a subject change, and the organization's marker of whether it ever shared. */
+export interface SubjectNotice extends Pick<JobsChange, 'event' | 'fields'> {
+  readonly org: Pick<OrganizationRecord, 'firstShareAt'>;
+}
+
 /**
  * Applies `plan` to every job of the subject, page by page, batch by batch; the request's audit
  * event goes with the first batch (or alone, when nothing changes). A batch whose job changed
- * meanwhile is re-read and planned again. Then the extensions that received the changed jobs are
- * notified (`notice`, Art. 19). Answers how many jobs were changed.
+ * meanwhile is re-read and planned again. Each batch carries the notices to the extensions that
+ * received its jobs (`notice`, Art. 19) in its transaction, queued once it commits. Answers how
+ * many jobs were changed.
  */
 export async function changeSubjectJobs(
   deps: SubjectDeps,
@@ -103,12 +110,11 @@ export async function changeSubjectJobs(
   blindIndex: string,
   plan: SubjectPlan,
   draft: AuditDraft,
-  notice: Pick<JobsChange, 'event' | 'fields'>,
+  notice: SubjectNotice,
 ): Promise<number> {
   const actor: AuditActor = auditActorOf(ctx);
   let audited = false;
   let affected = 0;
-  const changed: string[] = [];
   let startKey: PagePosition | undefined;
   do {
     let lastKey: PagePosition | undefined;
@@ -125,11 +131,16 @@ export async function changeSubjectJobs(
       }
       try {
         for (const batch of batchesOf(changes)) {
-          await deps.jobs.writeBatch(orgId, batch, audited ? undefined : { draft, actor });
+          const outbox = await planNotices(deps, notice.org, {
+            event: notice.event,
+            ...(notice.fields === undefined ? {} : { fields: notice.fields }),
+            orgId,
+            jobIds: batch.map((change) => (change.kind === 'delete' ? change.job.jobId : change.next.jobId)),
+          });
+          await deps.jobs.writeBatch(orgId, batch, audited ? undefined : { draft, actor }, outbox);
           audited = true;
           affected += batch.length;
-          for (const change of batch)
-            changed.push(change.kind === 'delete' ? change.job.jobId : change.next.jobId);
+          await dispatchNotices(deps, outbox);
         }
         break;
       } catch (error) {
@@ -141,6 +152,5 @@ export async function changeSubjectJobs(
     startKey = lastKey;
   } while (startKey !== undefined);
   if (!audited) await deps.audit.append(draft, actor);
-  await notifyRecipients(deps, { ...notice, orgId, jobIds: changed });
   return affected;
 }

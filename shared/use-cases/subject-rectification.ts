@@ -90,7 +90,7 @@ export async function rectifySubject(
       changes: { fields: [...fieldIds].sort() },
       detail: { jobsFound, sameIndex: oldIndex === newIndex },
     },
-    { event: 'job.rectified', fields: [...fieldIds] },
+    { event: 'job.rectified', fields: [...fieldIds], org: scope.org },
   );
   return { jobsAffected };
 }

@@ -50,7 +50,7 @@ export async function restrictSubject(
       changes: { fields: ['restriction'] },
       detail: { reason: input.reason, jobsFound },
     },
-    { event: 'job.restricted' },
+    { event: 'job.restricted', org: scope.org },
   );
   return { jobsAffected };
 }

@@ -27,6 +27,19 @@ import { storedRecords } from './api/stored.ts';
 import { startFakeVendor, type FakeVendor, type ReceivedRequest } from '../support/fake-vendor.ts';
 import { provisionedResources } from '../support/resources.ts';
 import { testEnv } from '../support/test-stack.ts';
+import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
+import { dynamoDocumentClient, sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
+import * as services from '../../shared/services.ts';
+import type { ShareStore } from '../../shared/ports/shares.ts';
+import {
+  ERASURE_NOTICE_WAIT_SECONDS,
+  OUTBOX_GRACE_SECONDS,
+  queueLeftNotices,
+} from '../../shared/use-cases/recipient-notices.ts';
+import { orgRoutes } from '../../shared/api/routes/orgs.ts';
+import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
+import { applyRetention } from '../../shared/use-cases/retention.ts';
+import { scopedCycle, testQueue } from './deletion-support.ts';
 
 const TOKEN = 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=';
 const SSN = `SSN-${randomUUID().slice(0, 8)}`;
@@ -96,6 +109,7 @@ async function handOver(message: Message): Promise<boolean> {
 interface World {
   owner: TestUser;
   orgId: string;
+  orchestrationId: string;
   jobId: string;
   email: string;
   secret: string;
@@ -136,7 +150,7 @@ async function sharedJob(name: string): Promise<World> {
       })
     ).status,
   ).toBe(200);
-  return { owner, orgId, jobId, email, secret: consent.body.signingSecret };
+  return { owner, orgId, orchestrationId, jobId, email, secret: consent.body.signingSecret };
 }
 
 const notices = (path: string): ReceivedRequest[] =>
@@ -330,6 +344,22 @@ test('the recipients listings show who received what, and each notice with its s
     body: { email: world.email },
   });
   expect(report.body.recipients).toEqual([{ ...entry, notices: notice('delivered') }]);
+  // The CSV one beside each datum the vendor received.
+  const csv = await callRoute({
+    route: subjectRoutes.subjectAccess,
+    as: world.owner,
+    params: { orgId: world.orgId },
+    body: { email: world.email, format: 'csv' },
+  });
+  const rows = csv.text
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split('\r\n');
+  expect(rows[0]).toMatch(/,Value,Recipients$/);
+  const sharedAt = report.body.recipients[0].shares[0].at as string;
+  expect(rows.filter((row) => row.endsWith(`,Your organization (custom-webhook) ${sharedAt}`))).toHaveLength(
+    3,
+  );
 });
 
 test('a vendor that always fails ends in the dead-letter queue, its notice `failed`', async () => {
@@ -398,4 +428,225 @@ test('withdrawn consent stops new shares, but notices about data already shared 
   const received = notices('/withdrawn');
   expect(received.map((r) => [r.json.event, r.signed])).toEqual([['job.restricted', true]]);
   expect(received[0]!.headers).not.toHaveProperty('authorization');
+});
+
+/**
+ * The clean-up cycle's outbox pass, as the cycle runs it once the grace period is over, scoped to
+ * one organization (the outbox is shared by every test file running now).
+ */
+function outboxPass(orgId: string) {
+  const store = services.shares();
+  const shares: ShareStore = Object.assign(Object.create(store) as ShareStore, {
+    batchesBefore: async (before: string, limit: number) =>
+      (await store.batchesBefore(before, limit)).filter((batch) => batch.orgId === orgId),
+  });
+  const later = { now: () => new Date(Date.now() + (OUTBOX_GRACE_SECONDS + 1) * 1000) };
+  return queueLeftNotices(
+    { shares, notices: services.noticeQueue(), clock: later, orgs: services.orgs() },
+    { remaining: () => true },
+  );
+}
+
+test('a crash between the commit and the queue loses no notice: the cycle queues it from the outbox, and the vendor gets it once', async () => {
+  // Prepare
+  const world = await sharedJob('crashed');
+  const outbox = async () =>
+    (await services.shares().batchesBefore('9999', 1000)).filter((batch) => batch.orgId === world.orgId);
+  // The process dies once the change has committed: the send to the notice queue never happens.
+  const crash = injectFault(servicesSqs() as unknown as MiddlewareHost, {
+    command: 'SendMessageBatch',
+    nth: 1,
+    kind: 'timeout',
+  });
+  // Act
+  const restricted = await callRoute({
+    route: jobRoutes.restrictJob,
+    as: world.owner,
+    params: { orgId: world.orgId, jobId: world.jobId },
+    body: { reason: 'Contested' },
+  });
+  crash.remove();
+  await drainNotices();
+  const lost = notices('/crashed');
+  const left = await outbox();
+  const first = await outboxPass(world.orgId);
+  await drainNotices();
+  const second = await outboxPass(world.orgId);
+  await drainNotices();
+  // Assess: the change stood, nothing reached the vendor until the cycle queued the outbox entry, then exactly once.
+  expect(restricted.status).toBe(200);
+  expect(crash.fired).toBe(1);
+  expect(lost).toEqual([]);
+  expect(left).toHaveLength(1);
+  expect(first).toEqual({ queued: 1, dropped: 0 });
+  expect(second).toEqual({ queued: 0, dropped: 0 });
+  const received = notices('/crashed');
+  expect(received.map((r) => [r.json.event, r.json.jobIds, r.signed])).toEqual([
+    ['job.restricted', [world.jobId], true],
+  ]);
+  expect(received[0]!.json.deliveryId).toBe(left[0]!.notices[0]!.noticeId);
+  expect(await noticeStates(world)).toEqual([['job.restricted', 'delivered']]);
+  expect(await outbox()).toEqual([]);
+});
+
+/** The organization's deletion requested, and a clean-up cycle that sees only it, with the real share records and notice queue. */
+async function deletionOf(world: World) {
+  expect(
+    (await callRoute({ route: orgRoutes.deleteOrg, as: world.owner, params: { orgId: world.orgId } })).status,
+  ).toBe(202);
+  const queue = await testQueue({ visibilitySeconds: 60, maxReceiveCount: 5 });
+  const cycle = scopedCycle({ scope: new Set([world.orgId]), queueUrl: queue.url });
+  Object.assign(cycle.deps, { shares: services.shares(), notices: services.noticeQueue() });
+  return cycle;
+}
+
+/** What is left of the organization's partition: its item, jobs, connections, share and notice records. */
+const leftOf = async (orgId: string): Promise<unknown[]> =>
+  (await Promise.all(['ORG', 'JOB#', 'EXT#', 'SHARE'].map((prefix) => storedRecords(orgId, prefix)))).flat();
+
+const wrappedKeysOf = async (orgId: string): Promise<unknown> =>
+  (await storedRecords(orgId, 'ORG'))[0]?.wrappedKeys;
+
+test('deleting an organization tells each recipient of its jobs before the keys are shredded, once', async () => {
+  // Prepare
+  const world = await sharedJob('closing');
+  const cycle = await deletionOf(world);
+  // Act
+  const first = await cycle.run();
+  const keysWhileTelling = await wrappedKeysOf(world.orgId);
+  await drainNotices();
+  const second = await cycle.run();
+  await drainNotices();
+  // Assess: the first run queued the notice and waited; once it was delivered, the second erased everything.
+  expect(first.organizations).toEqual([expect.objectContaining({ done: false })]);
+  expect(keysWhileTelling).toEqual([expect.anything()]);
+  expect(second.organizations).toEqual([
+    expect.objectContaining({ done: true, counts: expect.objectContaining({ notices: 1 }) }),
+  ]);
+  expect(await leftOf(world.orgId)).toEqual([]);
+  const received = notices('/closing');
+  expect(received.map((r) => [r.json.event, r.json.jobIds, r.json.fields, r.signed])).toEqual([
+    ['job.erased', [world.jobId], ['email', 'ssn', 'title'], true],
+  ]);
+  for (const personal of [world.email, SSN, TOKEN]) expect(received[0]!.body).not.toContain(personal);
+});
+
+test("a vendor that never answers does not hold an organization's erasure past the wait: its notice stays queued", async () => {
+  // Prepare
+  const world = await sharedJob('closing-down');
+  const cycle = await deletionOf(world);
+  // Act: nobody delivers the notice; the cycle runs again once the wait is over.
+  const first = await cycle.run();
+  const later = await cycle.run({ clockOffsetMs: (ERASURE_NOTICE_WAIT_SECONDS + 1) * 1000 });
+  // Assess
+  expect(first.organizations).toEqual([expect.objectContaining({ done: false })]);
+  expect(later.organizations).toEqual([expect.objectContaining({ done: true })]);
+  expect(await leftOf(world.orgId)).toEqual([]);
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 1,
+      VisibilityTimeout: 5,
+    }),
+  );
+  const mine = Messages.filter((m) => JSON.parse(m.Body ?? '{}').orgId === world.orgId);
+  expect(mine.map((m) => JSON.parse(m.Body!).event)).toEqual(['job.erased']);
+  for (const message of mine)
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+});
+
+test('retention erasing a shared job notifies its recipients once', async () => {
+  // Prepare
+  const world = await sharedJob('retained');
+  const rule = await callRoute({
+    route: orchestrationRoutes.updateOrchestration,
+    as: world.owner,
+    params: { orgId: world.orgId, orchestrationId: world.orchestrationId },
+    body: { retention: { days: 30, from: 'created', action: 'delete' } },
+  });
+  const orchestrations = services.orchestrations();
+  const pass = () =>
+    applyRetention(
+      {
+        orchestrations: {
+          get: (orgId, orchestrationId) => orchestrations.get(orgId, orchestrationId),
+          // Only this organization's rule: other files' orchestrations have their own clocks.
+          withRetention: async function* () {
+            for await (const target of orchestrations.withRetention())
+              if (target.orgId === world.orgId) yield target;
+          },
+        },
+        jobs: services.jobs(),
+        clock: { now: () => new Date(Date.now() + 31 * 24 * 60 * 60 * 1000) },
+        shares: services.shares(),
+        notices: services.noticeQueue(),
+        orgs: services.orgs(),
+      },
+      { cycleId: `retention-${world.orgId}` },
+      { remaining: () => true },
+    );
+  // Act: the cycle runs twice, each time followed by the notifier.
+  const first = await pass();
+  await drainNotices();
+  const second = await pass();
+  await drainNotices();
+  // Assess
+  expect(rule.status).toBe(200);
+  expect([first.deleted, second.deleted]).toEqual([1, 0]);
+  expect(notices('/retained').map((r) => [r.json.event, r.json.jobIds, r.json.fields, r.signed])).toEqual([
+    ['job.erased', [world.jobId], ['email', 'ssn', 'title'], true],
+  ]);
+  expect(await noticeStates(world)).toEqual([['job.erased', 'delivered']]);
+});
+
+/** Counts the reads of share markers (BatchGetItem of `SHARED#…`) and of share records (Query of `SHARE#<jobId>#`). */
+function shareLookups() {
+  const seen = { markerReads: 0, shareQueries: 0 };
+  const name = `shareLookups${randomUUID()}`;
+  dynamoDocumentClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = JSON.stringify(args.input);
+      if (context.commandName?.startsWith('BatchGet') === true && input.includes('"SHARED#'))
+        seen.markerReads += 1;
+      if (context.commandName?.startsWith('Query') === true && input.includes('"SHARE#'))
+        seen.shareQueries += 1;
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { seen, remove: () => dynamoDocumentClient().middlewareStack.remove(name) };
+}
+
+test('share records are read only for jobs that were shared, and not at all where nothing ever was', async () => {
+  // Prepare: a subject with one shared job and two never shared, and a subject of an organization that never shared.
+  const world = await sharedJob('lookups');
+  for (const title of ['Two', 'Three'])
+    await createJob(world.orgId, world.orchestrationId, world.owner, { title, email: world.email });
+  const quiet = newUser('quiet');
+  const quietOrg = await createOrg(quiet, 'quiet');
+  const quietEmail = `quiet-${randomUUID().slice(0, 8)}@example.test`;
+  const quietOrchestration = await createOrchestration(quietOrg, quiet);
+  for (const title of ['One', 'Two'])
+    await createJob(quietOrg, quietOrchestration, quiet, { title, email: quietEmail });
+  const restrict = (as: TestUser, orgId: string, email: string) =>
+    callRoute({
+      route: subjectRoutes.subjectRestriction,
+      as,
+      params: { orgId },
+      body: { email, reason: 'Contested' },
+    });
+  // Act
+  const shared = shareLookups();
+  const sharing = await restrict(world.owner, world.orgId, world.email);
+  shared.remove();
+  const never = shareLookups();
+  const neverShared = await restrict(quiet, quietOrg, quietEmail);
+  never.remove();
+  await drainNotices();
+  // Assess: one marker read for the batch of three, one query for the one shared job; nothing in the other organization.
+  expect([sharing.body.jobsAffected, neverShared.body.jobsAffected]).toEqual([3, 2]);
+  expect(shared.seen).toEqual({ markerReads: 1, shareQueries: 1 });
+  expect(never.seen).toEqual({ markerReads: 0, shareQueries: 0 });
+  expect(notices('/lookups').map((r) => r.json.jobIds)).toEqual([[world.jobId]]);
 });

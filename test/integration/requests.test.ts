@@ -399,6 +399,47 @@ describe('fulfilment through the subject use cases', () => {
     expect((await fulfil(requestId, { mode: 'delete' })).status).toBe(409);
   });
 
+  test("erasure erases the subject's requests too: address, name and blind index go, the cases stay", async () => {
+    // Prepare: an earlier access request and the erasure request, both of one address.
+    const email = person();
+    const requestIds: string[] = [];
+    for (const type of ['access', 'erasure']) {
+      const submitted = await submit(orgId, { type, email, name: 'Sam Doe' });
+      expect((await verify(submitted.body.requestId, await codeFor(email))).status).toBe(200);
+      requestIds.push(submitted.body.requestId);
+    }
+    const [accessId, erasureId] = requestIds as [string, string];
+    const before = (await storedRecords(orgId, `REQUEST#${accessId}`))[0]!;
+    // Act
+    const done = await fulfil(erasureId, { mode: 'delete' });
+    // Assess
+    expect(done.status).toBe(200);
+    expect(before).toMatchObject({ sealedEmail: expect.any(String), subjectIndex: expect.any(String) });
+    for (const requestId of requestIds) {
+      const stored = (await storedRecords(orgId, `REQUEST#${requestId}`))[0]!;
+      for (const gone of ['sealedEmail', 'sealedName', 'sealedDetails', 'subjectIndex'])
+        expect(stored).not.toHaveProperty(gone);
+      expect(stored).toMatchObject({
+        type: expect.any(String),
+        createdAt: expect.any(String),
+        subjectErasedAt: expect.any(String),
+      });
+    }
+    const raw = await scanTable('records');
+    const records = JSON.stringify(raw);
+    expect(records).not.toContain(email);
+    expect(records).not.toContain(before.sealedEmail as string);
+    // The keyed hash stays only where it expires by itself: the intake limit's hourly counter (TTL).
+    const hashed = raw.filter((item) => JSON.stringify(item).includes(before.subjectIndex as string));
+    expect(hashed.map((item) => item.kind)).toEqual(['intake-counter']);
+    // The cases stay readable, without the address; the access request can no longer be fulfilled.
+    const access = await getCase(accessId);
+    expect(access.status).toBe(200);
+    expect(access.body).toMatchObject({ type: 'access', status: 'open' });
+    expect(access.body).not.toHaveProperty('email');
+    expect((await getCase(erasureId)).body).toMatchObject({ type: 'erasure', status: 'fulfilled' });
+  });
+
   test.each(['restriction', 'objection'])('%s restricts every job of the subject', async (type) => {
     const { requestId, email } = await openRequest(type);
     const jobId = await createJob(orgId, claimsId, owner, { title: 'Restrict me', email });

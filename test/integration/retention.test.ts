@@ -14,6 +14,7 @@ import { DynamoJobs } from '../../shared/adapters/aws/dynamo-jobs.ts';
 import { DynamoShares } from '../../shared/adapters/aws/dynamo-shares.ts';
 import { SqsNoticeQueue } from '../../shared/adapters/aws/sqs-notice-queue.ts';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoOrganizations } from '../../shared/adapters/aws/dynamo-organizations.ts';
 import { DynamoOrchestrations } from '../../shared/adapters/aws/dynamo-orchestrations.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
@@ -58,6 +59,7 @@ function retentionPass(days: number, options: { fault?: FaultSpec; orgIds?: read
     // Real records and queue: these jobs were never shared, so no notice is sent.
     shares: new DynamoShares(documents, table, writer),
     notices: new SqsNoticeQueue(new SQSClient({}), testEnv('NOTICE_QUEUE_URL')),
+    orgs: new DynamoOrganizations(documents, table, writer),
   };
   return {
     fault,

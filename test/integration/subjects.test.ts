@@ -90,7 +90,7 @@ describe('access report', () => {
       .trim()
       .split('\r\n');
     expect(lines[0]).toBe(
-      'Orchestration id,Orchestration,Job,Stage,Owner,Restricted,Legal hold,Created,Updated,Field id,Field,Personal,Value',
+      'Orchestration id,Orchestration,Job,Stage,Owner,Restricted,Legal hold,Created,Updated,Field id,Field,Personal,Value,Recipients',
     );
     expect(lines).toHaveLength(4);
     expect(lines.every((line, i) => i === 0 || line.includes(jobId))).toBe(true);

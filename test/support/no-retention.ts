@@ -9,7 +9,7 @@ const unused = (): never => {
   throw new Error('No retention target: nothing to read or write');
 };
 
-export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs' | 'shares' | 'notices'> = {
+export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs' | 'shares' | 'notices' | 'orgs'> = {
   orchestrations: { get: unused, withRetention: async function* () {} },
   jobs: { findDue: unused, getMany: unused, writeBatch: unused },
   // Nothing erased by retention, so no recipient to notify.
@@ -20,8 +20,14 @@ export const NO_RETENTION: Pick<CleanupDeps, 'orchestrations' | 'jobs' | 'shares
     recordNotices: unused,
     noticeState: unused,
     settleNotice: unused,
+    sharedAmong: unused,
+    sharesOfOrg: unused,
+    // The outbox is shared by every test file; a scoped cycle leaves its entries to their own test.
+    batchesBefore: async () => [],
+    clearBatch: unused,
   },
   notices: { send: unused },
+  orgs: { get: unused },
 };
 
 /** No deadline reminders: the scoped cycles of the deletion tests leave other files' requests alone. */

@@ -32,6 +32,8 @@ import {
 } from '../../ports/jobs.ts';
 import { retentionCutoff } from '../../domain/retention.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
+import type { NoticeBatch } from '../../ports/notice-queue.ts';
+import { noticeOutboxPut } from './notice-outbox.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
@@ -132,7 +134,12 @@ export class DynamoJobs implements JobStore {
     );
   }
 
-  async replace(next: StoredJob, guard: OrchestrationGuard, audit: AuditEntry): Promise<void> {
+  async replace(
+    next: StoredJob,
+    guard: OrchestrationGuard,
+    audit: AuditEntry,
+    outbox?: NoticeBatch,
+  ): Promise<void> {
     await this.commit(
       [
         {
@@ -145,12 +152,18 @@ export class DynamoJobs implements JobStore {
         },
         this.orchestrationAt(next.orgId, guard),
         orgIsActive(this.table, next.orgId),
+        ...this.outboxOps(outbox),
       ],
       audit,
     );
   }
 
-  async delete(job: StoredJob, expectedVersion: number, audit: AuditEntry): Promise<void> {
+  async delete(
+    job: StoredJob,
+    expectedVersion: number,
+    audit: AuditEntry,
+    outbox?: NoticeBatch,
+  ): Promise<void> {
     await this.commit(
       [
         {
@@ -172,6 +185,7 @@ export class DynamoJobs implements JobStore {
           },
         },
         orgIsActive(this.table, job.orgId),
+        ...this.outboxOps(outbox),
       ],
       audit,
     );
@@ -233,6 +247,7 @@ export class DynamoJobs implements JobStore {
     orgId: string,
     changes: readonly JobBatchChange[],
     audit?: AuditEntry | PerChangeAudit,
+    outbox?: NoticeBatch,
   ): Promise<void> {
     if (changes.length === 0) return;
     if (changes.length > SUBJECT_BATCH_LIMIT)
@@ -254,6 +269,7 @@ export class DynamoJobs implements JobStore {
         },
       });
     }
+    ops.push(...this.outboxOps(outbox));
     ops.push(orgIsActive(this.table, orgId));
     const jobIdAt = (index: number): string | undefined => {
       const change = changes[index];
@@ -506,6 +522,11 @@ export class DynamoJobs implements JobStore {
         ExpressionAttributeValues: { ':revision': guard.revision },
       },
     };
+  }
+
+  /** The outbox entry of the change's notices (unconditional: it never fails the transaction). */
+  private outboxOps(outbox: NoticeBatch | undefined): WriteOp[] {
+    return outbox === undefined ? [] : [noticeOutboxPut(this.table, outbox)];
   }
 
   /** Op 0 is always the job, op 1 the orchestration, op 2 the organization. */

@@ -3,6 +3,7 @@
  *
  *   ORG#<org>  SHARE#<jobId>#<shareId>                          one share of a job with an extension (field ids, outcome)
  *   ORG#<org>  SHARE#<jobId>#NOTICE#<noticeId>#<extensionId>    one notice about the job to an extension, with its state
+ *   ORG#<org>  SHARED#<jobId>                                   the job was offered to an extension at least once
  *
  * So one Query per job reads who received it and what they were told (ULIDs sort before `NOTICE`).
  * Share ids are ULIDs, so a job's records come back oldest first from one Query. A record outlives
@@ -10,13 +11,17 @@
  * data before (Art. 19).
  */
 import {
+  BatchGetCommand,
   BatchWriteCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
   GetCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { RecipientNotice } from '../../ports/notice-queue.ts';
+import type { NoticeBatch, RecipientNotice } from '../../ports/notice-queue.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
@@ -30,14 +35,18 @@ import type {
 import type { AuditedWriter } from './audited-writer.ts';
 import { guarded } from './dynamo-errors.ts';
 import { ORG_SK, orgPk, stripKeys } from './records-keys.ts';
-import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
+import { NOTICE_OUTBOX_PK, noticeOutboxKey } from './notice-outbox.ts';
+import { commitAudited, orgIsActive, queryPages, queryPartition } from './records-table-ops.ts';
 
 export const shareSk = (jobId: string, shareId: string): string => `SHARE#${jobId}#${shareId}`;
 const noticeSk = (jobId: string, noticeId: string, extensionId: string): string =>
   `SHARE#${jobId}#NOTICE#${noticeId}#${extensionId}`;
+/** Sorts after every `SHARE#<jobId>#…` record, so the Query of a job's records does not read it. */
+const sharedMarkerSk = (jobId: string): string => `SHARED#${jobId}`;
 const KIND = 'share';
 const NOTICE_KIND = 'notice';
 const BATCH_WRITE = 25;
+const BATCH_GET = 100;
 
 export class DynamoShares implements ShareStore {
   constructor(
@@ -46,7 +55,10 @@ export class DynamoShares implements ShareStore {
     private readonly writer: AuditedWriter,
   ) {}
 
-  /** The pending record, and the organization marked as having shared (changes look up recipients from then on). */
+  /**
+   * The pending record, and the organization and the job marked as shared (changes look up
+   * recipients from then on: the organization's marker says whether to look, the job's which jobs).
+   */
   async begin(record: ShareRecord): Promise<void> {
     await guarded(
       this.client.send(
@@ -57,6 +69,12 @@ export class DynamoShares implements ShareStore {
                 TableName: this.table,
                 Item: this.item(record),
                 ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { pk: orgPk(record.orgId), sk: sharedMarkerSk(record.jobId), kind: 'shared-job' },
               },
             },
             {
@@ -98,6 +116,65 @@ export class DynamoShares implements ShareStore {
         .map((item) => stripKeys<NoticeRecord & { orgId: string }>(item))
         .map(({ orgId: _org, ...notice }) => notice),
     };
+  }
+
+  async sharedAmong(orgId: string, jobIds: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(jobIds)];
+    const shared: string[] = [];
+    for (let start = 0; start < unique.length; start += BATCH_GET) {
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(start, start + BATCH_GET)
+        .map((jobId) => ({ pk: orgPk(orgId), sk: sharedMarkerSk(jobId) }));
+      // Unprocessed keys are asked again until none is left (DynamoDB's advice; throttling is brief).
+      while (keys !== undefined && keys.length > 0) {
+        const answer: BatchGetCommandOutput = await guarded(
+          this.client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
+              },
+            }),
+          ),
+        );
+        for (const item of answer.Responses?.[this.table] ?? [])
+          shared.push(String(item.sk).slice('SHARED#'.length));
+        keys = answer.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return shared;
+  }
+
+  async *sharesOfOrg(orgId: string): AsyncGenerator<ShareRecord[]> {
+    for await (const page of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: '#kind = :kind',
+      ExpressionAttributeNames: { '#kind': 'kind' },
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': 'SHARE#', ':kind': KIND },
+      ConsistentRead: true,
+    }))
+      yield (page.Items ?? []).map((item) => stripKeys<ShareRecord>(item));
+  }
+
+  async batchesBefore(before: string, limit: number): Promise<NoticeBatch[]> {
+    const { Items = [] } = await guarded(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk < :before',
+          ExpressionAttributeValues: { ':pk': NOTICE_OUTBOX_PK, ':before': before },
+          ConsistentRead: true,
+          Limit: limit,
+        }),
+      ),
+    );
+    return Items.map((item) => stripKeys<NoticeBatch>(item));
+  }
+
+  async clearBatch(batch: NoticeBatch): Promise<void> {
+    await guarded(
+      this.client.send(new DeleteCommand({ TableName: this.table, Key: noticeOutboxKey(batch) })),
+    );
   }
 
   async recordNotices(notices: readonly RecipientNotice[]): Promise<void> {

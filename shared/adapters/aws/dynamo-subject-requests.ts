@@ -155,6 +155,28 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     return (await queryPartition(this.client, this.table, orgId, REQUEST_PREFIX)).map(fromItem);
   }
 
+  async eraseSubject(orgId: string, subjectIndex: string, at: string): Promise<number> {
+    const requests = (await this.list(orgId)).filter((request) => request.subjectIndex === subjectIndex);
+    for (const request of requests) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: orgPk(orgId), sk: requestSk(request.requestId) },
+            UpdateExpression:
+              'SET subjectErasedAt = :at REMOVE subjectIndex, sealedEmail, sealedName, sealedDetails',
+            // Still this subject's: a request erased meanwhile (or gone) is left as it is.
+            ConditionExpression: 'subjectIndex = :index',
+            ExpressionAttributeValues: { ':at': at, ':index': subjectIndex },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
+      }
+    }
+    return requests.length;
+  }
+
   async reserveCodeTry(orgId: string, requestId: string, max: number): Promise<number | 'locked'> {
     return reserveTry(
       this.client,

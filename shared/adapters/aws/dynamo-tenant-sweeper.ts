@@ -6,6 +6,9 @@
  *  1. claim — one conditional UpdateItem: status `deleting`, the lease, and REMOVE wrappedKeys.
  *     The data keys go first (crypto-shredding): whatever a crash leaves behind, and every table
  *     backup, is ciphertext nobody can open any more. Nothing later needs the keys.
+ *     Except Art. 19: an organization that ever shared a job (`firstShareAt`) is claimed with its
+ *     keys, at the `notices` phase, because its erasure notices are signed with secrets sealed
+ *     under them; `shred` removes them once the notices are out, before anything is swept.
  *  2. records — the partition `ORG#<orgId>` but the organization item, swept by sort-key kind in
  *     parallel segments, then one consistent pass over the whole partition for anything else.
  *  3. audit — the audit partition `ORG#<orgId>` (events and chain head).
@@ -85,7 +88,7 @@ function countKinds(keys: readonly ItemKey[], kind?: string): Record<string, num
 }
 
 const isPhase = (value: unknown): value is DeletionPhase =>
-  value === 'records' || value === 'audit' || value === 'files' || value === 'final';
+  value === 'notices' || value === 'records' || value === 'audit' || value === 'files' || value === 'final';
 
 export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker {
   private readonly tuning: SweeperTuning;
@@ -117,35 +120,39 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
   }
 
   async claim(orgId: string, lease: Lease, now: Date): Promise<ClaimResult> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.recordsTable,
-          Key: { pk: orgPk(orgId), sk: ORG_SK },
-          UpdateExpression:
-            'SET #status = :deleting, deletionLeaseOwner = :owner, deletionLeaseUntil = :until, updatedAt = :at, ' +
-            'deletionPhase = if_not_exists(deletionPhase, :first), deletionStartedAt = if_not_exists(deletionStartedAt, :at), ' +
-            'deletionCounts = if_not_exists(deletionCounts, :none) REMOVE wrappedKeys',
-          ConditionExpression:
-            'attribute_exists(pk) AND #status IN (:pending, :deleting) AND ' +
-            '(attribute_not_exists(deletionLeaseUntil) OR deletionLeaseUntil < :nowMs OR deletionLeaseOwner = :owner)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':deleting': 'deleting',
-            ':pending': 'pending_deletion',
-            ':owner': lease.owner,
-            ':until': lease.until,
-            ':nowMs': now.getTime(),
-            ':at': now.toISOString(),
-            ':first': 'records' satisfies DeletionPhase,
-            ':none': {},
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { outcome: 'claimed', progress: progressOf(Attributes ?? {}) };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
+    // First as an organization that never shared (keys shredded at once), then as one that did.
+    for (const shared of [false, true]) {
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.recordsTable,
+            Key: { pk: orgPk(orgId), sk: ORG_SK },
+            UpdateExpression:
+              'SET #status = :deleting, deletionLeaseOwner = :owner, deletionLeaseUntil = :until, updatedAt = :at, ' +
+              'deletionPhase = if_not_exists(deletionPhase, :first), deletionStartedAt = if_not_exists(deletionStartedAt, :at), ' +
+              `deletionCounts = if_not_exists(deletionCounts, :none)${shared ? '' : ' REMOVE wrappedKeys'}`,
+            ConditionExpression:
+              'attribute_exists(pk) AND #status IN (:pending, :deleting) AND ' +
+              '(attribute_not_exists(deletionLeaseUntil) OR deletionLeaseUntil < :nowMs OR deletionLeaseOwner = :owner) AND ' +
+              `attribute_${shared ? '' : 'not_'}exists(firstShareAt)`,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':deleting': 'deleting',
+              ':pending': 'pending_deletion',
+              ':owner': lease.owner,
+              ':until': lease.until,
+              ':nowMs': now.getTime(),
+              ':at': now.toISOString(),
+              ':first': (shared ? 'notices' : 'records') satisfies DeletionPhase,
+              ':none': {},
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { outcome: 'claimed', progress: progressOf(Attributes ?? {}) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw mapDynamoError(error);
+      }
     }
     const { Item } = await guarded(
       this.client.send(
@@ -239,6 +246,20 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
         ExpressionAttributeValues: values,
       }),
     );
+  }
+
+  async shred(orgId: string, owner: string): Promise<DeletionProgress> {
+    const attributes = await this.underLease(
+      new UpdateCommand({
+        TableName: this.recordsTable,
+        Key: { pk: orgPk(orgId), sk: ORG_SK },
+        UpdateExpression: 'SET deletionPhase = :phase REMOVE wrappedKeys',
+        ConditionExpression: 'deletionLeaseOwner = :owner',
+        ExpressionAttributeValues: { ':owner': owner, ':phase': 'records' satisfies DeletionPhase },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return progressOf(attributes ?? {});
   }
 
   async advance(orgId: string, owner: string, phase: DeletionPhase): Promise<DeletionProgress> {
