@@ -8,7 +8,6 @@
 import {
   BatchGetCommand,
   BatchWriteCommand,
-  GetCommand,
   QueryCommand,
   TransactWriteCommand,
   type BatchWriteCommandOutput,
@@ -33,7 +32,7 @@ import {
 import { retentionCutoff } from '../../domain/retention.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
+import { commitAudited, getOrgItem, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import {
   GSI_BY_ORCHESTRATION,
@@ -59,16 +58,8 @@ export class DynamoJobs implements JobStore {
   ) {}
 
   async get(orgId: string, jobId: string): Promise<StoredJob | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: jobSk(jobId) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : stripKeys<StoredJob>(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, jobSk(jobId));
+    return item === undefined ? undefined : stripKeys<StoredJob>(item);
   }
 
   /**
