@@ -27,7 +27,7 @@ import type { Budget } from '../ports/tenant-sweeper.ts';
 import { erasureChange } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
-import type { PagePosition } from '../ports/page.ts';
+import { pageReadsOf } from './pages.ts';
 import { notifyRecipients, type RecipientDeps } from './recipient-notices.ts';
 
 /** The share records and notice queue: extensions that received an erased job are told (Art. 19). */
@@ -102,23 +102,25 @@ async function applyToOrchestration(
   if (orchestration === undefined || rule === undefined) return true;
   report.orchestrations += 1;
   const now = deps.clock.now();
-  let startKey: PagePosition | undefined;
-  do {
-    if (!budget.remaining()) return false;
-    const page = await deps.jobs.findDue(target.orgId, target.orchestrationId, {
+  if (!budget.remaining()) return false;
+  const pages = pageReadsOf((after) =>
+    deps.jobs.findDue(target.orgId, target.orchestrationId, {
       rule,
       finalStage: finalStageOf(orchestration),
       now,
       limit: PAGE_SIZE,
-      startKey,
-    });
+      ...after,
+    }),
+  );
+  for await (const page of pages) {
     const due = page.items.filter((job) => isDue(job, orchestration, now));
     for (const batch of batchesOf(due.map((job) => erasureChange(orchestration, job, rule.action, now)))) {
       if (!budget.remaining()) return false;
       await applyBatch(deps, orchestration, batch, actor, now, report);
     }
-    startKey = page.lastKey;
-  } while (startKey !== undefined);
+    // The next page is read only within the budget.
+    if (!page.last && !budget.remaining()) return false;
+  }
   return true;
 }
 

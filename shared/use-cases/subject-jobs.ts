@@ -20,8 +20,7 @@ import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type Stored
 import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import type { RecordsContext } from './records-context.ts';
 import { cryptoOf, auditActorOf, type OrgScope } from './org-access.ts';
-import type { PagePosition } from '../ports/page.ts';
-import { pagesOf } from './pages.ts';
+import { pagesOf, pageReadsOf } from './pages.ts';
 import { notifyRecipients, type JobsChange, type RecipientDeps } from './recipient-notices.ts';
 
 /** The subject use cases need the common context, and the share records and notice queue of Art. 19. */
@@ -109,17 +108,13 @@ export async function changeSubjectJobs(
   let audited = false;
   let affected = 0;
   const changed: string[] = [];
-  let startKey: PagePosition | undefined;
-  do {
-    let lastKey: PagePosition | undefined;
+  for await (const page of pageReadsOf((after) =>
+    deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...after }),
+  )) {
+    let jobs = page.items;
     for (let attempt = 1; ; attempt += 1) {
-      const page = await deps.jobs.findBySubject(orgId, blindIndex, {
-        limit: PAGE_SIZE,
-        ...(startKey === undefined ? {} : { startKey }),
-      });
-      lastKey = page.lastKey;
       const changes: JobBatchChange[] = [];
-      for (const job of page.items) {
+      for (const job of jobs) {
         const change = await plan(job);
         if (change !== undefined) changes.push(change);
       }
@@ -136,10 +131,10 @@ export async function changeSubjectJobs(
         if (!(error instanceof JobBatchConflict)) throw error;
         if (attempt >= MAX_CONFLICT_RETRIES)
           throw new ConflictError("The subject's jobs are being changed by others; retry");
+        jobs = await page.again();
       }
     }
-    startKey = lastKey;
-  } while (startKey !== undefined);
+  }
   if (!audited) await deps.audit.append(draft, actor);
   await notifyRecipients(deps, { ...notice, orgId, jobIds: changed });
   return affected;
