@@ -29,6 +29,8 @@ import type { RecordsContext } from './records-context.ts';
 import {
   cryptoOf,
   auditActorOf,
+  auditEntry,
+  successDraft,
   authorize,
   customRoleOf,
   memberOfOpenOrg,
@@ -197,18 +199,17 @@ async function viewsOf(
   if (decryptedJobs.length > 0 && options.readAudited) {
     const single = jobs.length === 1 && decryptedJobs.length === 1;
     await deps.audit.append(
-      {
+      successDraft({
         orgId: scope.org.orgId,
         action: 'job.read',
         resource: single
           ? { type: 'job', id: decryptedJobs[0]! }
           : { type: 'orchestration', id: orchestration.orchestrationId },
-        outcome: 'success',
         detail: {
           decryptedFields: [...decryptedFields].sort().join(','),
           ...(single ? {} : { jobIds: decryptedJobs.join(',') }),
         },
-      },
+      }),
       auditActorOf(ctx),
     );
   }
@@ -284,16 +285,12 @@ export async function createJob(
       await deps.jobs.create(
         job,
         { orchestrationId, revision: orchestration.revision },
-        {
-          draft: {
-            orgId,
-            action: 'job.create',
-            resource: { type: 'job', id: jobId },
-            outcome: 'success',
-            changes: changesOf(orchestration, {}, values),
-          },
-          actor: auditActorOf(ctx),
-        },
+        auditEntry(ctx, {
+          orgId,
+          action: 'job.create',
+          resource: { type: 'job', id: jobId },
+          changes: changesOf(orchestration, {}, values),
+        }),
       );
     } catch (error) {
       // The definition changed between validation and write: validate again against the new one.
@@ -444,13 +441,12 @@ export async function updateJob(
       };
       return {
         next,
-        draft: {
+        draft: successDraft({
           orgId,
           action: 'job.update',
           resource: { type: 'job', id: jobId },
-          outcome: 'success',
           changes: changesOf(orchestration, job.fields, written),
-        },
+        }),
         sent: Object.keys(written),
       };
     },
@@ -498,14 +494,13 @@ export async function transitionJob(
       };
       return {
         next,
-        draft: {
+        draft: successDraft({
           orgId,
           action: 'job.transition',
           resource: { type: 'job', id: jobId },
-          outcome: 'success',
           changes: { fields: ['stage'], values: { stage: input.stage } },
           detail: { from: job.stage },
-        },
+        }),
       };
     },
   );
@@ -530,13 +525,12 @@ export async function deleteJob(
       );
     return {
       next: null,
-      draft: {
+      draft: successDraft({
         orgId,
         action: 'job.delete',
         resource: { type: 'job', id: jobId },
-        outcome: 'success',
         changes: { fields: Object.keys(job.fields) },
-      },
+      }),
     };
   });
   if (everShared) await notifyRecipients(deps, { event: 'job.erased', orgId, jobIds: [jobId] });

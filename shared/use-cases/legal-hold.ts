@@ -17,7 +17,7 @@ import type { Clock } from '../ports/clock.ts';
 import { JobWriteConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf } from './org-access.ts';
+import { auditEntry } from './org-access.ts';
 import { authorizedJob } from './job-access.ts';
 
 export interface HoldDeps {
@@ -64,17 +64,17 @@ async function changeHold(
       updatedAt: at,
     };
     try {
-      await deps.jobs.writeHold(next, hold ? (previous === undefined ? 'place' : 'replace') : 'lift', {
-        draft: {
+      await deps.jobs.writeHold(
+        next,
+        hold ? (previous === undefined ? 'place' : 'replace') : 'lift',
+        auditEntry(ctx, {
           orgId,
           action: hold ? 'job.hold' : 'job.hold_lift',
           resource: { type: 'job', id: jobId },
-          outcome: 'success',
           changes: { fields: ['legalHold'] },
           ...(reason === undefined ? {} : { detail: { reason } }),
-        },
-        actor: auditActorOf(ctx),
-      });
+        }),
+      );
     } catch (error) {
       if (!(error instanceof JobWriteConflict)) throw error;
       if (error.reason === 'orchestration-changed') throw new NotFoundError('job');
