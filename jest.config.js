@@ -19,11 +19,16 @@ const common = {
 
 /** The local IAM check on every client of the projects that run against the emulators. */
 const localIam = '<rootDir>/test/support/local-iam.ts';
+/** For the projects that share the global setup's emulators: their files run one at a time. */
+const serial = '<rootDir>/test/support/serial-runner.mjs';
 
 export default {
   globalSetup: './test/support/global-setup.ts',
   globalTeardown: './test/support/global-teardown.ts',
   testTimeout: 30000,
+  // Two workers even on two cores: the e2e files mostly wait on stacks of their own (Java, HTTP),
+  // so unit, infra and e2e files overlap; the integration and security files stay serial (above).
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -31,6 +36,7 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: [localIam],
+      runner: serial,
     },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], setupFiles: [localIam] },
@@ -39,6 +45,7 @@ export default {
       displayName: 'security',
       testMatch: ['<rootDir>/test/security/**/*.test.ts'],
       setupFiles: [localIam],
+      runner: serial,
     },
   ],
 };

@@ -5,7 +5,7 @@
  * HTML uses inline styles because mail clients drop <style>.
  */
 import { humanDate, isoDate } from './dates.ts';
-import { oneLine, type EmailContent } from './backup-ready-email.ts';
+import { emailHtml, oneLine, PARAGRAPH_STYLE, type EmailContent } from './email-layout.ts';
 import { html } from './html.ts';
 import type { RequestType } from '../domain/subject-request.ts';
 
@@ -20,23 +20,8 @@ const TYPE_NAMES: Readonly<Record<RequestType, string>> = {
 
 function email(subject: string, heading: string, paragraphs: readonly string[]): EmailContent {
   const text = [heading, '', ...paragraphs.flatMap((p) => [p, '']), '— Custos'].join('\n');
-  const paragraph = 'margin:0 0 16px;font:16px/1.5 Arial,Helvetica,sans-serif;color:#1a1a1a';
-  const body = html`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${subject}</title>
-</head>
-<body style="margin:0;padding:24px;background:#f4f5f7">
-<div role="article" aria-label="${subject}" style="max-width:560px;margin:0 auto;padding:24px;background:#ffffff;border:1px solid #d0d4da;border-radius:8px">
-<h1 style="margin:0 0 16px;font:bold 22px/1.3 Arial,Helvetica,sans-serif;color:#1a1a1a">${heading}</h1>
-${paragraphs.map((p) => html`<p style="${paragraph}">${p}</p>`)}
-<p style="margin:0;font:14px/1.5 Arial,Helvetica,sans-serif;color:#4a5058">— Custos</p>
-</div>
-</body>
-</html>`;
-  return { subject, text, html: body.value };
+  const content = html`${paragraphs.map((p) => html`<p style="${PARAGRAPH_STYLE}">${p}</p>`)}`;
+  return { subject, text, html: emailHtml(subject, heading, content) };
 }
 
 export function verificationCodeEmail(input: {

@@ -34,6 +34,7 @@ import { exportableJobs, exportColumns, rowOf, type ExportSource } from './expor
 import { requesterScope } from './exports-requester.ts';
 import { openValues } from './job-fields.ts';
 import { cryptoOf, auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { authorizedJob } from './job-access.ts';
 import { assertProcessable } from './restriction.ts';
 import { decide } from '../domain/authorization.ts';
 
@@ -215,12 +216,7 @@ export async function exportJob(
   jobId: string,
   format: ExportFormat,
 ): Promise<ExportFile> {
-  const scope = await resolveScope(deps.orgs, ctx, orgId);
-  const job = await deps.jobs.get(orgId, jobId);
-  if (job === undefined) throw new NotFoundError('job');
-  const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
-  if (orchestration === undefined) throw new NotFoundError('job');
-  const mask = authorize(scope.actor, 'jobs.export', { kind: 'job', orchestration, job });
+  const { scope, job, orchestration, mask } = await authorizedJob(deps, ctx, orgId, jobId, 'jobs.export');
   // Exporting is processing: a restricted job is exported for owners only (API.md, restriction).
   assertProcessable(job, 'job.export', scope.actor);
   const crypto = cryptoOf(deps, scope);

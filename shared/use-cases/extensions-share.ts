@@ -12,13 +12,7 @@
  * is notified of later changes) even if the outcome cannot be written afterwards; the outcome and
  * its event then land together (docs/decisions/0014-art-19-recipients.md).
  */
-import {
-  ConflictError,
-  ConsentRequiredError,
-  ForbiddenError,
-  NotFoundError,
-  UnavailableError,
-} from '../domain/errors.ts';
+import { ConflictError, ConsentRequiredError, ForbiddenError, UnavailableError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { FieldMask } from '../domain/authorization.ts';
 import type { FieldDefinition, FieldValue, Job } from '../domain/orchestration.ts';
@@ -33,7 +27,8 @@ import type { ShareRecord, ShareStore } from '../ports/shares.ts';
 import { WebhookUnreachable, type Webhooks } from '../ports/webhooks.ts';
 import { openValues } from './job-fields.ts';
 import { assertProcessable } from './jobs.ts';
-import { auditActorOf, authorize, cryptoOf, resolveScope } from './org-access.ts';
+import { auditActorOf, cryptoOf } from './org-access.ts';
+import { authorizedJob } from './job-access.ts';
 import {
   EXTENSION_TOKEN_FIELD,
   EXTENSION_TOKEN_PURPOSE,
@@ -71,12 +66,7 @@ export async function shareJob(
   extensionId: string,
 ): Promise<ShareResult> {
   // Load and authorize as every job path does: 404 for what the caller cannot see, 403 without extensions.manage.
-  const scope = await resolveScope(deps.orgs, ctx, orgId);
-  const job = await deps.jobs.get(orgId, jobId);
-  if (job === undefined) throw new NotFoundError('job');
-  const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
-  if (orchestration === undefined) throw new NotFoundError('job');
-  const mask = authorize(scope.actor, 'jobs.share', { kind: 'job', orchestration, job });
+  const { scope, job, orchestration, mask } = await authorizedJob(deps, ctx, orgId, jobId, 'jobs.share');
   const extension = extensionOf(deps, extensionId);
   const connection = await deps.extensions.get(orgId, extensionId);
   const base = { shareId: newId(), orgId, jobId, extensionId, at: deps.clock.now().toISOString() };

@@ -5,7 +5,7 @@
  * consent's webhook signing secret (returned once, sealed the same way).
  * Sharing a job with an extension is extensions-share.ts.
  */
-import { cryptoOf, authorize, auditActorOf, resolveScope, type OrgScope } from './org-access.ts';
+import { cryptoOf, authorize, auditEntry, resolveScope, type OrgScope } from './org-access.ts';
 import { canSeeOrchestration } from '../domain/authorization.ts';
 import type { OrgCrypto } from '../domain/org-crypto.ts';
 import { credentialProblem } from '../domain/credential-guard.ts';
@@ -242,17 +242,19 @@ export async function grantConsent(
     signingSecret,
     SIGNING_SECRET_PURPOSE,
   );
-  await deps.extensions.grant(orgId, extensionId, consent, sealedSigningSecret, {
-    draft: {
+  await deps.extensions.grant(
+    orgId,
+    extensionId,
+    consent,
+    sealedSigningSecret,
+    auditEntry(ctx, {
       orgId,
       action: 'extension.consent',
       resource: { type: 'extension', id: extensionId },
-      outcome: 'success',
       changes: { fields: fields.map((f) => `${f.orchestrationId}/${f.fieldId}`) },
       detail: { version: consent.version, personalFields: fields.filter((f) => f.personal).length },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return { ...consentView(extensionId, consent), signingSecret };
 }
 
@@ -279,16 +281,19 @@ export async function setExtensionToken(
     EXTENSION_TOKEN_PURPOSE,
   );
   const at = deps.clock.now().toISOString();
-  await deps.extensions.setToken(orgId, extensionId, sealed, at, ctx.principal.userId, {
-    draft: {
+  await deps.extensions.setToken(
+    orgId,
+    extensionId,
+    sealed,
+    at,
+    ctx.principal.userId,
+    auditEntry(ctx, {
       orgId,
       action: 'extension.token_set',
       resource: { type: 'extension', id: extensionId },
-      outcome: 'success',
       changes: { fields: [EXTENSION_TOKEN_FIELD] },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
 }
 
 export interface WithdrawalView extends Withdrawal {
@@ -315,12 +320,14 @@ export async function revokeExtension(
     withdrawnAt: deps.clock.now().toISOString(),
   };
   const tokenDeleted = connection.sealedToken !== undefined;
-  await deps.extensions.revoke(orgId, extensionId, withdrawal, {
-    draft: {
+  await deps.extensions.revoke(
+    orgId,
+    extensionId,
+    withdrawal,
+    auditEntry(ctx, {
       orgId,
       action: 'extension.revoke',
       resource: { type: 'extension', id: extensionId },
-      outcome: 'success',
       changes: {
         fields: [
           ...(connection.consent?.fields ?? []).map((f) => `${f.orchestrationId}/${f.fieldId}`),
@@ -328,8 +335,7 @@ export async function revokeExtension(
         ],
       },
       detail: { version: withdrawal.version, tokenDeleted },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return { extensionId, ...withdrawal, tokenDeleted };
 }

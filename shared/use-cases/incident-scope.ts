@@ -27,7 +27,7 @@ import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestra
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { PortabilityStore } from '../ports/portability.ts';
 import { auditEventView, type AuditEventView } from './audit-query.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, successDraft } from './org-access.ts';
 import { pagesOf } from './pages.ts';
 
 export interface IncidentScopeDeps {
@@ -344,11 +344,10 @@ export async function scopeIncident(
   };
   // Recorded before answering; the filters are named, not the address (a source address is personal data).
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'incident.scope',
       resource: { type: 'org', id: orgId },
-      outcome: 'success',
       detail: {
         from: window.from,
         to: window.to,
@@ -358,7 +357,7 @@ export async function scopeIncident(
         jobs: jobIds.length,
         subjects: tally.subjects.size,
       },
-    },
+    }),
     auditActorOf(ctx),
   );
   return result;

@@ -29,6 +29,8 @@ import type { RecordsContext } from './records-context.ts';
 import {
   cryptoOf,
   auditActorOf,
+  auditEntry,
+  successDraft,
   authorize,
   customRoleOf,
   memberOfOpenOrg,
@@ -198,18 +200,17 @@ async function viewsOf(
   if (decryptedJobs.length > 0 && options.readAudited) {
     const single = jobs.length === 1 && decryptedJobs.length === 1;
     await deps.audit.append(
-      {
+      successDraft({
         orgId: scope.org.orgId,
         action: 'job.read',
         resource: single
           ? { type: 'job', id: decryptedJobs[0]! }
           : { type: 'orchestration', id: orchestration.orchestrationId },
-        outcome: 'success',
         detail: {
           decryptedFields: [...decryptedFields].sort().join(','),
           ...(single ? {} : { jobIds: decryptedJobs.join(',') }),
         },
-      },
+      }),
       auditActorOf(ctx),
     );
   }
@@ -285,16 +286,12 @@ export async function createJob(
       await deps.jobs.create(
         job,
         { orchestrationId, revision: orchestration.revision },
-        {
-          draft: {
-            orgId,
-            action: 'job.create',
-            resource: { type: 'job', id: jobId },
-            outcome: 'success',
-            changes: changesOf(orchestration, {}, values),
-          },
-          actor: auditActorOf(ctx),
-        },
+        auditEntry(ctx, {
+          orgId,
+          action: 'job.create',
+          resource: { type: 'job', id: jobId },
+          changes: changesOf(orchestration, {}, values),
+        }),
       );
     } catch (error) {
       // The definition changed between validation and write: validate again against the new one.
@@ -448,13 +445,12 @@ export async function updateJob(
       };
       return {
         next,
-        draft: {
+        draft: successDraft({
           orgId,
           action: 'job.update',
           resource: { type: 'job', id: jobId },
-          outcome: 'success',
           changes: changesOf(orchestration, job.fields, written),
-        },
+        }),
         sent: Object.keys(written),
         outbox: (outbox = await planNotices(deps, scope.org, {
           event: 'job.rectified',
@@ -502,14 +498,13 @@ export async function transitionJob(
       };
       return {
         next,
-        draft: {
+        draft: successDraft({
           orgId,
           action: 'job.transition',
           resource: { type: 'job', id: jobId },
-          outcome: 'success',
           changes: { fields: ['stage'], values: { stage: input.stage } },
           detail: { from: job.stage },
-        },
+        }),
       };
     },
   );
@@ -533,13 +528,12 @@ export async function deleteJob(
       );
     return {
       next: null,
-      draft: {
+      draft: successDraft({
         orgId,
         action: 'job.delete',
         resource: { type: 'job', id: jobId },
-        outcome: 'success',
         changes: { fields: Object.keys(job.fields) },
-      },
+      }),
       outbox: (outbox = await planNotices(deps, scope.org, {
         event: 'job.erased',
         orgId,

@@ -31,7 +31,7 @@ import {
 import type { Keys } from '../ports/keys.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { cryptoOf, auditEntry, successDraft, authorize, resolveScope } from './org-access.ts';
 import { pagesOf } from './pages.ts';
 
 export interface KeyRotationDeps {
@@ -55,18 +55,19 @@ export async function rotateOrganizationKey(
   authorize(actor, 'keys.rotate');
   const wrapped = await newKeyVersion(deps.keys, orgId, org.wrappedKeys);
   const versions = org.wrappedKeys.length + 1;
-  await deps.orgs.appendKey(orgId, org.wrappedKeys.length, wrapped, {
-    // The key id and the count only: the wrapped key itself never goes into the audit log.
-    draft: {
+  // The key id and the count only: the wrapped key itself never goes into the audit log.
+  await deps.orgs.appendKey(
+    orgId,
+    org.wrappedKeys.length,
+    wrapped,
+    auditEntry(ctx, {
       orgId,
       action: 'org.key.rotate',
       resource: { type: 'org', id: orgId },
-      outcome: 'success',
       changes: { fields: ['wrappedKeys'] },
       detail: { keyId: wrapped.keyId, versions },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return { keyId: wrapped.keyId, versions };
 }
 
@@ -173,14 +174,13 @@ export async function resealOrganization(
       if (changes.length === 0) return;
       try {
         await deps.jobs.writeBatch(orgId, changes, {
-          draft: {
+          draft: successDraft({
             orgId,
             action: 'org.key.reseal',
             resource: { type: 'orchestration', id: orchestration.orchestrationId },
-            outcome: 'success',
             changes: { fields: [...fields].sort() },
             detail: { keyId: newest.keyId, jobs: jobIds.length, jobIds: jobIds.join(',') },
-          },
+          }),
           actor: options.actor,
         });
         counts.jobsResealed += jobIds.length;

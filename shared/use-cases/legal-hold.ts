@@ -17,7 +17,8 @@ import type { Clock } from '../ports/clock.ts';
 import { JobWriteConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditEntry } from './org-access.ts';
+import { authorizedJob } from './job-access.ts';
 
 export interface HoldDeps {
   readonly orgs: OrganizationStore;
@@ -51,12 +52,7 @@ async function changeHold(
   hold: boolean,
 ): Promise<HoldView> {
   for (let attempt = 1; ; attempt += 1) {
-    const scope = await resolveScope(deps.orgs, ctx, orgId);
-    const job = await deps.jobs.get(orgId, jobId);
-    if (job === undefined) throw new NotFoundError('job');
-    const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
-    if (orchestration === undefined) throw new NotFoundError('job');
-    authorize(scope.actor, 'records.hold', { kind: 'job', orchestration, job });
+    const { job } = await authorizedJob(deps, ctx, orgId, jobId, 'records.hold');
     if (!hold && job.legalHold === undefined)
       throw new ConflictError('The job is not under legal hold', 'not-held');
     const at = deps.clock.now().toISOString();
@@ -68,17 +64,17 @@ async function changeHold(
       updatedAt: at,
     };
     try {
-      await deps.jobs.writeHold(next, hold ? (previous === undefined ? 'place' : 'replace') : 'lift', {
-        draft: {
+      await deps.jobs.writeHold(
+        next,
+        hold ? (previous === undefined ? 'place' : 'replace') : 'lift',
+        auditEntry(ctx, {
           orgId,
           action: hold ? 'job.hold' : 'job.hold_lift',
           resource: { type: 'job', id: jobId },
-          outcome: 'success',
           changes: { fields: ['legalHold'] },
           ...(reason === undefined ? {} : { detail: { reason } }),
-        },
-        actor: auditActorOf(ctx),
-      });
+        }),
+      );
     } catch (error) {
       if (!(error instanceof JobWriteConflict)) throw error;
       if (error.reason === 'orchestration-changed') throw new NotFoundError('job');

@@ -13,7 +13,7 @@ import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, authorizeGrant, resolveScope } from './org-access.ts';
+import { auditEntry, authorize, authorizeGrant, resolveScope } from './org-access.ts';
 
 export interface MemberDeps {
   readonly orgs: OrganizationStore;
@@ -88,16 +88,15 @@ export async function addMember(
   const added = await givenRole(deps.orgs, member, input.role);
   const orchestrations = await deps.orchestrations.list(orgId);
   authorizeGrant({ actor, orchestrations }, [{ after: { actor: added, orchestrations } }]);
-  await deps.orgs.addMember(member, {
-    draft: {
+  await deps.orgs.addMember(
+    member,
+    auditEntry(ctx, {
       orgId,
       action: 'member.add',
       resource: { type: 'member', id: input.userId },
-      outcome: 'success',
       changes: { fields: ['role', 'email'], values: { role: input.role } },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return memberView(member);
 }
 
@@ -121,16 +120,18 @@ export async function changeMemberRole(
   authorizeGrant({ actor, orchestrations }, [
     { before: { actor: before, orchestrations }, after: { actor: after, orchestrations } },
   ]);
-  const updated = await deps.orgs.changeRole(orgId, userId, target.role, input.role, {
-    draft: {
+  const updated = await deps.orgs.changeRole(
+    orgId,
+    userId,
+    target.role,
+    input.role,
+    auditEntry(ctx, {
       orgId,
       action: 'member.update',
       resource: { type: 'member', id: userId },
-      outcome: 'success',
       changes: { fields: ['role'], values: { role: input.role } },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return memberView(updated);
 }
 
@@ -146,14 +147,13 @@ export async function removeMember(
   const target = await deps.orgs.getMember(orgId, userId);
   if (target === undefined) throw new NotFoundError('member');
   if (target.role === 'owner' && !leaving) authorize(actor, 'owners.manage');
-  await deps.orgs.removeMember(target, {
-    draft: {
+  await deps.orgs.removeMember(
+    target,
+    auditEntry(ctx, {
       orgId,
       action: 'member.remove',
       resource: { type: 'member', id: userId },
-      outcome: 'success',
       changes: { fields: ['role'] },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
 }

@@ -42,7 +42,7 @@ import type { JobStore } from '../ports/jobs.ts';
 import type { OrchestrationRecord, OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { RoleStore } from '../ports/roles.ts';
-import { auditActorOf, authorize, authorizeGrant, resolveScope } from './org-access.ts';
+import { auditEntry, authorize, authorizeGrant, resolveScope } from './org-access.ts';
 
 export interface OrchestrationDeps {
   readonly orgs: OrganizationStore;
@@ -249,12 +249,12 @@ export async function createOrchestration(
     updatedAt: now,
     createdBy: ctx.principal.userId,
   };
-  const record = await deps.orchestrations.create(orchestration, {
-    draft: {
+  const record = await deps.orchestrations.create(
+    orchestration,
+    auditEntry(ctx, {
       orgId,
       action: 'orchestration.create',
       resource: { type: 'orchestration', id: orchestration.orchestrationId },
-      outcome: 'success',
       changes: {
         fields: [
           'name',
@@ -266,9 +266,8 @@ export async function createOrchestration(
         ],
         values: { name: input.name, ...retentionValues(input.retention), ...statementsOf(input) },
       },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return viewOf(actor, record);
 }
 
@@ -335,16 +334,12 @@ export async function updateOrchestration(
     next,
     current.revision,
     { requireNoJobs: breaking !== undefined },
-    {
-      draft: {
-        orgId,
-        action: 'orchestration.update',
-        resource: { type: 'orchestration', id: orchestrationId },
-        outcome: 'success',
-        changes: { fields: changed, ...(Object.keys(values).length === 0 ? {} : { values }) },
-      },
-      actor: auditActorOf(ctx),
-    },
+    auditEntry(ctx, {
+      orgId,
+      action: 'orchestration.update',
+      resource: { type: 'orchestration', id: orchestrationId },
+      changes: { fields: changed, ...(Object.keys(values).length === 0 ? {} : { values }) },
+    }),
   );
   return viewOf(actor, updated);
 }
@@ -370,16 +365,15 @@ export async function deleteOrchestration(
       'jobs-held',
     );
   }
-  await deps.orchestrations.delete(current, {
-    draft: {
+  await deps.orchestrations.delete(
+    current,
+    auditEntry(ctx, {
       orgId,
       action: 'orchestration.delete',
       resource: { type: 'orchestration', id: orchestrationId },
-      outcome: 'success',
       detail: { jobs: current.jobCount },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   const swept = await deps.jobs.sweep(orgId, orchestrationId);
   return { jobsErased: Math.max(swept, current.jobCount) };
 }

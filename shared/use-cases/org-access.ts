@@ -8,7 +8,7 @@ import { ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import { decideGrant, type GrantChange, type Grantee } from '../domain/grants.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import type { AuditActor } from '../ports/audit.ts';
+import type { AuditActor, AuditDraft, AuditEntry } from '../ports/audit.ts';
 import type { Membership } from '../domain/organization.ts';
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
@@ -83,4 +83,15 @@ export function auditActorOf(ctx: RequestContext): AuditActor {
     userAgent: ctx.userAgent,
     requestId: ctx.requestId,
   };
+}
+
+/** The audit draft of what was done (a change, or a read that is audited): `action` on `resource`, what changed, any detail. */
+export function successDraft(draft: Omit<AuditDraft, 'outcome'>): AuditDraft {
+  const { orgId, action, resource, ...more } = draft;
+  return { orgId, action, resource, outcome: 'success', ...more };
+}
+
+/** The audit entry of a change the caller made: its draft (`successDraft`) and the caller as its actor. */
+export function auditEntry(ctx: RequestContext, draft: Omit<AuditDraft, 'outcome'>): AuditEntry {
+  return { draft: successDraft(draft), actor: auditActorOf(ctx) };
 }

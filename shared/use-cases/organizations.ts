@@ -4,7 +4,7 @@ import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keys } from '../ports/keys.ts';
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditEntry, authorize, resolveScope } from './org-access.ts';
 
 export interface OrganizationDeps {
   readonly orgs: OrganizationStore;
@@ -63,16 +63,12 @@ export async function createOrganization(
       addedAt: now,
       addedBy: ctx.principal.userId,
     },
-    {
-      draft: {
-        orgId,
-        action: 'org.create',
-        resource: { type: 'org', id: orgId },
-        outcome: 'success',
-        changes: { fields: ['name'], values: { name: input.name } },
-      },
-      actor: auditActorOf(ctx),
-    },
+    auditEntry(ctx, {
+      orgId,
+      action: 'org.create',
+      resource: { type: 'org', id: orgId },
+      changes: { fields: ['name'], values: { name: input.name } },
+    }),
   );
   return organizationView(org, 'owner');
 }
@@ -120,22 +116,18 @@ export async function updateOrganization(
     orgId,
     { name, requestIntake: input.requestIntake },
     deps.clock.now().toISOString(),
-    {
-      draft: {
-        orgId,
-        action: 'org.update',
-        resource: { type: 'org', id: orgId },
-        outcome: 'success',
-        changes: {
-          fields,
-          values: {
-            ...(input.name === undefined ? {} : { name }),
-            ...(input.requestIntake === undefined ? {} : { requestIntake: input.requestIntake }),
-          },
+    auditEntry(ctx, {
+      orgId,
+      action: 'org.update',
+      resource: { type: 'org', id: orgId },
+      changes: {
+        fields,
+        values: {
+          ...(input.name === undefined ? {} : { name }),
+          ...(input.requestIntake === undefined ? {} : { requestIntake: input.requestIntake }),
         },
       },
-      actor: auditActorOf(ctx),
-    },
+    }),
   );
   return organizationView(updated, actor.membership.role);
 }

@@ -5,7 +5,6 @@
  * notice sent to them since with its state.
  */
 import { canSeeOrchestration, fieldMaskFor, type FieldMask } from '../domain/authorization.ts';
-import { NotFoundError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { findExtension, type ExtensionDefinition } from '../extensions/catalog.ts';
 import type { NoticeEvent } from '../ports/notice-queue.ts';
@@ -17,6 +16,7 @@ import {
   type ShareStore,
 } from '../ports/shares.ts';
 import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { authorizedJob } from './job-access.ts';
 import { orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 
 export interface RecipientView {
@@ -101,12 +101,7 @@ export async function jobRecipients(
   orgId: string,
   jobId: string,
 ): Promise<RecipientView[]> {
-  const scope = await resolveScope(deps.orgs, ctx, orgId);
-  const job = await deps.jobs.get(orgId, jobId);
-  if (job === undefined) throw new NotFoundError('job');
-  const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
-  if (orchestration === undefined) throw new NotFoundError('job');
-  const mask = authorize(scope.actor, 'jobs.read', { kind: 'job', orchestration, job });
+  const { mask } = await authorizedJob(deps, ctx, orgId, jobId, 'jobs.read');
   return recipientViews(await deps.shares.ofJobs(orgId, [jobId]), deps.catalog, () => mask);
 }
 

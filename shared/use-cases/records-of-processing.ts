@@ -26,7 +26,7 @@ import type { ExportFormat } from '../ports/portability.ts';
 import type { RoleStore } from '../ports/roles.ts';
 import { CONTENT_TYPES, writeRows } from './exports.ts';
 import type { ReadAudit } from './records-context.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, successDraft } from './org-access.ts';
 
 export interface RecordsOfProcessingDeps {
   readonly orgs: OrganizationStore;
@@ -93,13 +93,12 @@ export async function recordsOfProcessing(
           fileName: `records-of-processing-${generatedAt.slice(0, 10)}.${format}`,
         };
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'processing.record',
       resource: { type: 'org', id: orgId },
-      outcome: 'success',
       detail: { format, activities: record.activities.length },
-    },
+    }),
     auditActorOf(ctx),
   );
   return answer;

@@ -18,7 +18,7 @@ import type { Keys } from '../ports/keys.ts';
 import type { Mailer } from '../ports/mailer.ts';
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 import type { RequestChange, StoredRequest, SubjectRequestStore } from '../ports/subject-requests.ts';
-import type { EmailContent } from '../templates/backup-ready-email.ts';
+import type { EmailContent } from '../templates/email-layout.ts';
 import { extensionEmail, rejectionEmail } from '../templates/request-emails.ts';
 import type { ReadAudit } from './records-context.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';

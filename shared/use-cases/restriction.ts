@@ -19,14 +19,15 @@
  */
 import type { Actor } from '../domain/authorization.ts';
 import { isOwner } from '../domain/authorization.ts';
-import { ConflictError, NotFoundError, RestrictedError } from '../domain/errors.ts';
+import { ConflictError, RestrictedError } from '../domain/errors.ts';
 import type { Job, Restriction } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { Clock } from '../ports/clock.ts';
 import { JobBatchConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf } from './org-access.ts';
+import { authorizedJob } from './job-access.ts';
 import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
 
 /** Every operation that processes a job, with what it is (for the test's names and the docs). */
@@ -103,12 +104,7 @@ async function changeRestriction(
 ): Promise<RestrictionView> {
   const { restrict, reason } = change;
   for (let attempt = 1; ; attempt += 1) {
-    const scope = await resolveScope(deps.orgs, ctx, orgId);
-    const job = await deps.jobs.get(orgId, jobId);
-    if (job === undefined) throw new NotFoundError('job');
-    const orchestration = await deps.orchestrations.get(orgId, job.orchestrationId);
-    if (orchestration === undefined) throw new NotFoundError('job');
-    authorize(scope.actor, 'records.restrict', { kind: 'job', orchestration, job });
+    const { scope, job } = await authorizedJob(deps, ctx, orgId, jobId, 'records.restrict');
     if (!restrict && job.restriction === undefined)
       throw new ConflictError('The job is not restricted', 'not-restricted');
     const at = deps.clock.now().toISOString();

@@ -27,7 +27,7 @@ import type { Budget } from '../ports/tenant-sweeper.ts';
 import { erasureChange } from './job-erasure.ts';
 import { authorize, resolveScope } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
-import type { PagePosition } from '../ports/page.ts';
+import { pageReadsOf } from './pages.ts';
 import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
 
 /**
@@ -109,16 +109,17 @@ async function applyToOrchestration(
   const now = deps.clock.now();
   let org: Promise<OrganizationRecord | undefined> | undefined;
   const orgOnce = () => (org ??= deps.orgs.get(target.orgId));
-  let startKey: PagePosition | undefined;
-  do {
-    if (!budget.remaining()) return false;
-    const page = await deps.jobs.findDue(target.orgId, target.orchestrationId, {
+  if (!budget.remaining()) return false;
+  const pages = pageReadsOf((after) =>
+    deps.jobs.findDue(target.orgId, target.orchestrationId, {
       rule,
       finalStage: finalStageOf(orchestration),
       now,
       limit: PAGE_SIZE,
-      startKey,
-    });
+      ...after,
+    }),
+  );
+  for await (const page of pages) {
     const due = page.items.filter((job) => isDue(job, orchestration, now));
     for (const batch of batchesOf(due.map((job) => erasureChange(orchestration, job, rule.action, now)))) {
       if (!budget.remaining()) return false;
@@ -127,8 +128,9 @@ async function applyToOrchestration(
       if (sharing === undefined) throw new NotFoundError('organization');
       await applyBatch(deps, orchestration, sharing, batch, actor, now, report);
     }
-    startKey = page.lastKey;
-  } while (startKey !== undefined);
+    // The next page is read only within the budget.
+    if (!page.last && !budget.remaining()) return false;
+  }
   return true;
 }
 

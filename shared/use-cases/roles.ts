@@ -17,7 +17,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { RoleStore } from '../ports/roles.ts';
-import { auditActorOf, authorize, authorizeGrant, resolveScope } from './org-access.ts';
+import { auditEntry, authorize, authorizeGrant, resolveScope } from './org-access.ts';
 
 export interface RoleDeps {
   readonly orgs: OrganizationStore;
@@ -122,19 +122,18 @@ export async function createRole(
     updatedAt: now,
   };
   authorizeGrant({ actor, orchestrations }, [{ after: { actor: roleHolder(role), orchestrations } }]);
-  await deps.roles.create(role, {
-    draft: {
+  await deps.roles.create(
+    role,
+    auditEntry(ctx, {
       orgId,
       action: 'role.create',
       resource: { type: 'role', id: role.roleId },
-      outcome: 'success',
       changes: {
         fields: ['name', 'permissions', 'fieldPermissions'],
         values: { name: role.name, permissions: permissions.join(',') },
       },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return roleView(role);
 }
 
@@ -175,12 +174,13 @@ export async function updateRole(
   const changed = (['name', 'permissions', 'fieldPermissions'] as const).filter(
     (key) => patch[key] !== undefined,
   );
-  await deps.roles.update(next, current.updatedAt, {
-    draft: {
+  await deps.roles.update(
+    next,
+    current.updatedAt,
+    auditEntry(ctx, {
       orgId,
       action: 'role.update',
       resource: { type: 'role', id: roleId },
-      outcome: 'success',
       changes: {
         fields: changed,
         values: {
@@ -188,9 +188,8 @@ export async function updateRole(
           ...(patch.permissions === undefined ? {} : { permissions: permissions.join(',') }),
         },
       },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return roleView(next);
 }
 
@@ -215,14 +214,14 @@ export async function deleteRole(
       `The role is held by ${holders} member(s); give them another role first`,
       'role-in-use',
     );
-  await deps.roles.delete(orgId, roleId, {
-    draft: {
+  await deps.roles.delete(
+    orgId,
+    roleId,
+    auditEntry(ctx, {
       orgId,
       action: 'role.delete',
       resource: { type: 'role', id: roleId },
-      outcome: 'success',
       changes: { fields: ['name', 'permissions', 'fieldPermissions'] },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
 }

@@ -20,8 +20,7 @@ import { JobBatchConflict, SUBJECT_BATCH_LIMIT, type JobBatchChange, type Stored
 import type { OrchestrationRecord } from '../ports/orchestrations.ts';
 import type { RecordsContext } from './records-context.ts';
 import { cryptoOf, auditActorOf, type OrgScope } from './org-access.ts';
-import type { PagePosition } from '../ports/page.ts';
-import { pagesOf } from './pages.ts';
+import { pagesOf, pageReadsOf } from './pages.ts';
 import { dispatchNotices, planNotices, type JobsChange, type RecipientDeps } from './recipient-notices.ts';
 import type { OrganizationRecord } from '../ports/organizations.ts';
 
@@ -115,17 +114,13 @@ export async function changeSubjectJobs(
   const actor: AuditActor = auditActorOf(ctx);
   let audited = false;
   let affected = 0;
-  let startKey: PagePosition | undefined;
-  do {
-    let lastKey: PagePosition | undefined;
+  for await (const page of pageReadsOf((after) =>
+    deps.jobs.findBySubject(orgId, blindIndex, { limit: PAGE_SIZE, ...after }),
+  )) {
+    let jobs = page.items;
     for (let attempt = 1; ; attempt += 1) {
-      const page = await deps.jobs.findBySubject(orgId, blindIndex, {
-        limit: PAGE_SIZE,
-        ...(startKey === undefined ? {} : { startKey }),
-      });
-      lastKey = page.lastKey;
       const changes: JobBatchChange[] = [];
-      for (const job of page.items) {
+      for (const job of jobs) {
         const change = await plan(job);
         if (change !== undefined) changes.push(change);
       }
@@ -147,10 +142,10 @@ export async function changeSubjectJobs(
         if (!(error instanceof JobBatchConflict)) throw error;
         if (attempt >= MAX_CONFLICT_RETRIES)
           throw new ConflictError("The subject's jobs are being changed by others; retry");
+        jobs = await page.again();
       }
     }
-    startKey = lastKey;
-  } while (startKey !== undefined);
+  }
   if (!audited) await deps.audit.append(draft, actor);
   return affected;
 }

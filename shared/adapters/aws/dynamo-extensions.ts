@@ -8,7 +8,7 @@
  * Every change is one transaction with its audit event; grants and withdrawals are conditional
  * on the version read, so two at once cannot both land (and history versions never collide).
  */
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type {
   Consent,
@@ -19,8 +19,7 @@ import type {
 } from '../../ports/extensions.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
-import { guarded } from './dynamo-errors.ts';
+import { commitAudited, getOrgItem, orgIsActive, queryPartition } from './records-table-ops.ts';
 import { orgPk, stripKeys } from './records-keys.ts';
 
 export const extensionSk = (extensionId: string): string => `EXT#${extensionId}`;
@@ -38,16 +37,8 @@ export class DynamoExtensions implements ExtensionStore {
   ) {}
 
   async get(orgId: string, extensionId: string): Promise<ExtensionConnection | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: extensionSk(extensionId) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : this.connectionOf(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, extensionSk(extensionId));
+    return item === undefined ? undefined : this.connectionOf(item);
   }
 
   async list(orgId: string): Promise<ExtensionConnection[]> {

@@ -8,7 +8,6 @@
 import {
   BatchGetCommand,
   BatchWriteCommand,
-  GetCommand,
   QueryCommand,
   TransactWriteCommand,
   type BatchWriteCommandOutput,
@@ -35,7 +34,7 @@ import type { AuditEntry } from '../../ports/audit.ts';
 import type { NoticeBatch } from '../../ports/notice-queue.ts';
 import { noticeOutboxPut } from './notice-outbox.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
+import { commitAudited, getOrgItem, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import {
   GSI_BY_ORCHESTRATION,
@@ -61,16 +60,8 @@ export class DynamoJobs implements JobStore {
   ) {}
 
   async get(orgId: string, jobId: string): Promise<StoredJob | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: jobSk(jobId) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : stripKeys<StoredJob>(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, jobSk(jobId));
+    return item === undefined ? undefined : stripKeys<StoredJob>(item);
   }
 
   /**

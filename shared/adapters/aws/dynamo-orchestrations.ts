@@ -2,14 +2,13 @@
  * OrchestrationStore on the records table: `ORG#<org>` / `ORCH#<orchestrationId>` (layout in
  * records-keys.ts); one with a retention rule is also in the sparse RETENTION partition of gsi1.
  */
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { Orchestration } from '../../domain/orchestration.ts';
 import type { OrchestrationRecord, OrchestrationStore, RetentionTarget } from '../../ports/orchestrations.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
-import { guarded } from './dynamo-errors.ts';
+import { commitAudited, getOrgItem, orgIsActive, queryItems, queryPartition } from './records-table-ops.ts';
 import {
   GSI_BY_USER,
   orchestrationGsiPk,
@@ -42,16 +41,8 @@ export class DynamoOrchestrations implements OrchestrationStore {
   }
 
   async get(orgId: string, orchestrationId: string): Promise<OrchestrationRecord | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: orchestrationSk(orchestrationId) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : stripKeys<OrchestrationRecord>(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, orchestrationSk(orchestrationId));
+    return item === undefined ? undefined : stripKeys<OrchestrationRecord>(item);
   }
 
   async create(orchestration: Orchestration, audit: AuditEntry): Promise<OrchestrationRecord> {

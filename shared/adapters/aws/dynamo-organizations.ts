@@ -18,7 +18,7 @@ import type {
 } from '../../ports/organizations.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
-import { commitAudited, orgIsActive, queryAll, queryPartition } from './records-table-ops.ts';
+import { commitAudited, getOrgItem, orgIsActive, queryAll, queryPartition } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
 import { GSI_BY_USER, ORG_SK, memberSk, orgPk, roleSk, stripKeys, userGsiPk } from './records-keys.ts';
 
@@ -63,16 +63,8 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async get(orgId: string): Promise<OrganizationRecord | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: ORG_SK },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : organizationOf(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, ORG_SK);
+    return item === undefined ? undefined : organizationOf(item);
   }
 
   async getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>> {
@@ -256,16 +248,8 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async getMember(orgId: string, userId: string): Promise<Membership | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: memberSk(userId) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : stripKeys<Membership>(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, memberSk(userId));
+    return item === undefined ? undefined : stripKeys<Membership>(item);
   }
 
   async addMember(member: Membership, audit: AuditEntry): Promise<void> {

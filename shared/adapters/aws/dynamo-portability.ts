@@ -14,7 +14,7 @@
  * request the clean-up cycle already removed.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import type {
@@ -25,9 +25,9 @@ import type {
   ProgressChange,
 } from '../../ports/portability.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { queryItems, releaseTry, reserveTry } from './records-table-ops.ts';
-import { guarded, mapDynamoError } from './dynamo-errors.ts';
-import { GSI_BY_USER, ORG_SK, orgPk, stripKeys } from './records-keys.ts';
+import { findOnUserIndex, getOrgItem, queryItems, releaseTry, reserveTry } from './records-table-ops.ts';
+import { mapDynamoError } from './dynamo-errors.ts';
+import { ORG_SK, orgPk, stripKeys } from './records-keys.ts';
 
 export const exportSk = (exportId: string): string => `EXPORT#${exportId}`;
 export const backupSk = (backupId: string): string => `BACKUP#${backupId}`;
@@ -67,7 +67,7 @@ export class DynamoPortability implements PortabilityStore {
   }
 
   async getExport(orgId: string, exportId: string): Promise<ExportRecord | undefined> {
-    const item = await this.get(orgId, exportSk(exportId));
+    const item = await getOrgItem(this.client, this.table, orgId, exportSk(exportId));
     return item === undefined ? undefined : fromItem<ExportRecord>(item);
   }
 
@@ -89,7 +89,7 @@ export class DynamoPortability implements PortabilityStore {
   }
 
   async getBackup(orgId: string, backupId: string): Promise<BackupRecord | undefined> {
-    const item = await this.get(orgId, backupSk(backupId));
+    const item = await getOrgItem(this.client, this.table, orgId, backupSk(backupId));
     return item === undefined ? undefined : fromItem<BackupRecord>(item);
   }
 
@@ -101,21 +101,9 @@ export class DynamoPortability implements PortabilityStore {
   }
 
   async backupByLink(linkHash: string): Promise<BackupRecord | undefined> {
-    const page = await guarded(
-      this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: GSI_BY_USER,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': linkGsiPk(linkHash) },
-          Limit: 1,
-        }),
-      ),
-    );
-    const found = page.Items?.[0];
-    if (found === undefined || found.kind !== 'backup') return undefined;
-    // The index is eventually consistent: read the item itself for the current tries and expiry.
-    return this.getBackup(String(found.orgId), String(found.backupId));
+    const found = await findOnUserIndex(this.client, this.table, linkGsiPk(linkHash), 'backup');
+    // The item itself for the current tries and expiry.
+    return found === undefined ? undefined : this.getBackup(String(found.orgId), String(found.backupId));
   }
 
   async reserveAttempt(orgId: string, backupId: string, max: number): Promise<number | 'locked'> {
@@ -147,15 +135,6 @@ export class DynamoPortability implements PortabilityStore {
       ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': skPrefix },
       Limit: PAGE_SIZE,
     });
-  }
-
-  private async get(orgId: string, sk: string): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({ TableName: this.table, Key: { pk: orgPk(orgId), sk }, ConsistentRead: true }),
-      ),
-    );
-    return Item;
   }
 
   /** The request and its audit event together, while the organization is active. */

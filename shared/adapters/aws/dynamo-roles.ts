@@ -1,12 +1,11 @@
 /** RoleStore on the records table: `ORG#<org>` / `ROLE#<roleId>` (layout in records-keys.ts). */
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole } from '../../domain/organization.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import type { RoleStore } from '../../ports/roles.ts';
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
-import { commitAudited, orgIsActive, queryPartition } from './records-table-ops.ts';
-import { guarded } from './dynamo-errors.ts';
+import { commitAudited, getOrgItem, orgIsActive, queryPartition } from './records-table-ops.ts';
 import { orgPk, roleSk, stripKeys } from './records-keys.ts';
 
 export class DynamoRoles implements RoleStore {
@@ -23,16 +22,8 @@ export class DynamoRoles implements RoleStore {
   }
 
   async get(orgId: string, roleId: string): Promise<CustomRole | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: roleSk(roleId) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : stripKeys<CustomRole>(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, roleSk(roleId));
+    return item === undefined ? undefined : stripKeys<CustomRole>(item);
   }
 
   async create(role: CustomRole, audit: AuditEntry): Promise<void> {

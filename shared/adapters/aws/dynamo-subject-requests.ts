@@ -20,7 +20,7 @@
  * DynamoDB's TTL in the cloud) erases them; verification removes it from the request.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { TimelineStep } from '../../domain/subject-request.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
@@ -34,10 +34,12 @@ import type {
   SubjectRequestStore,
 } from '../../ports/subject-requests.ts';
 import type { AuditedWriter, WriteOp } from './audited-writer.ts';
-import { guarded, mapDynamoError } from './dynamo-errors.ts';
-import { GSI_BY_ORCHESTRATION, GSI_BY_USER, orgPk, stripKeys } from './records-keys.ts';
+import { mapDynamoError } from './dynamo-errors.ts';
+import { GSI_BY_ORCHESTRATION, orgPk, stripKeys } from './records-keys.ts';
 import {
   commitAudited,
+  findOnUserIndex,
+  getOrgItem,
   orgIsActive,
   queryItems,
   queryPartition,
@@ -121,34 +123,14 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
   }
 
   async get(orgId: string, requestId: string): Promise<StoredRequest | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : fromItem(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, requestSk(requestId));
+    return item === undefined ? undefined : fromItem(item);
   }
 
   async find(requestId: string): Promise<StoredRequest | undefined> {
-    const page = await guarded(
-      this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: GSI_BY_USER,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': requestGsiPk(requestId) },
-          Limit: 1,
-        }),
-      ),
-    );
-    const found = page.Items?.[0];
-    if (found === undefined || found.kind !== 'request') return undefined;
-    // The index is eventually consistent: read the item itself for the current tries and status.
-    return this.get(String(found.orgId), requestId);
+    const found = await findOnUserIndex(this.client, this.table, requestGsiPk(requestId), 'request');
+    // The item itself for the current tries and status.
+    return found === undefined ? undefined : this.get(String(found.orgId), requestId);
   }
 
   async list(orgId: string): Promise<StoredRequest[]> {

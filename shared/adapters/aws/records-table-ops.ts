@@ -1,6 +1,7 @@
 /** Building blocks every records-table adapter shares. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  GetCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -11,7 +12,7 @@ import type { AuditEntry } from '../../ports/audit.ts';
 import type { PagePosition } from '../../ports/page.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
-import { ORG_SK, orgPk } from './records-keys.ts';
+import { GSI_BY_USER, ORG_SK, orgPk } from './records-keys.ts';
 
 /** A transaction condition: the organization exists and is active (not pending deletion). */
 export function orgIsActive(table: string, orgId: string): WriteOp {
@@ -81,6 +82,45 @@ export async function queryAll(
   const items: Record<string, unknown>[] = [];
   for await (const item of queryItems(client, input)) items.push(item);
   return items;
+}
+
+/** One item of an organization's partition by its sort key, read consistently (keys and all). */
+export async function getOrgItem(
+  client: DynamoDBDocumentClient,
+  table: string,
+  orgId: string,
+  sk: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await guarded(
+    client.send(new GetCommand({ TableName: table, Key: { pk: orgPk(orgId), sk }, ConsistentRead: true })),
+  );
+  return Item;
+}
+
+/**
+ * The item of `kind` that gsi1 (the by-user index) lists under `gsi1pk` — a link or a request
+ * looked up by its hash or id alone — as the index holds it. The index is eventually consistent:
+ * callers read the item itself (getOrgItem) for its current state.
+ */
+export async function findOnUserIndex(
+  client: DynamoDBDocumentClient,
+  table: string,
+  gsi1pk: string,
+  kind: string,
+): Promise<Record<string, unknown> | undefined> {
+  const page = await guarded(
+    client.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: GSI_BY_USER,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': gsi1pk },
+        Limit: 1,
+      }),
+    ),
+  );
+  const found = page.Items?.[0];
+  return found?.kind === kind ? found : undefined;
 }
 
 /** The items of an organization's partition whose sort key starts with `prefix`. */
