@@ -6,41 +6,48 @@
  *   of a record vs the same Put committed through AuditedWriter (one transaction with its event;
  *   transactions bill 2 WCU per KB per item).
  * - `audit_wcu_per_event`: what auditing writes per event, amortised: the event in the change's
- *   transaction plus the sequencer's writes (the event's position, the batch, the head, the
- *   checkpoints it signs), over the concurrent runs below.
+ *   transaction (and the transaction's doubling of the change) plus the sequencer's writes (the
+ *   batch, the head, the checkpoints), over the concurrent runs below; all as DynamoDB reports them.
  * - `bare_write_ms_p50` / `audited_write_ms_p50` (and p95): sequential latency per change.
  * - `audit_ratio_<n>_writers`: audited writes/s ÷ bare writes/s with n concurrent writers in one
  *   organization, measured side by side in this run (goal ≥ 0.8).
  * - `sequencer_lag_ms_<n>_writers`: from the last audited write to the whole run sequenced.
  * - `audit_checkpoint_lag_ms`: the oldest an audited write got before a KMS-signed checkpoint
- *   covered it, while writes went on (the sequencer signs when the last checkpoint is older than
- *   the 10 s interval); `audit_checkpoints_per_interval`: signatures per organization per interval.
+ *   covered it, the quiet tail after the last write included (the sequencer signs when the last
+ *   checkpoint is older than the 10 s interval, and otherwise asks for one when it ends, through
+ *   the checkpoint queue and the audit-checkpoint consumer, run here by the local SQS poller);
+ *   `audit_checkpoints_per_interval`: signatures per organization per interval.
+ * - `audit_bench_load_avg_min` / `_max`: the machine's 1-minute load average around the run.
  * DynamoDB Local is not DynamoDB: latencies and contention are indicative only; WCU are exact.
  * Run alone with `npx tsx bench/audit.bench.ts`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { provisionResources } from '../infra/local/provision.ts';
 import { AUDIT_SIGNING_KEY_ALIAS } from '../infra/local/kms-server.ts';
+import { startPoller } from '../infra/local/poller.ts';
 import { startStreamPoller } from '../infra/local/stream-poller.ts';
+import { functionNamed } from '../infra/manifest.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from '../shared/adapters/aws/dynamo-audit-sequencer.ts';
 import { KmsDigestSigner } from '../shared/adapters/aws/kms-signer.ts';
+import { SqsCheckpointQueue } from '../shared/adapters/aws/sqs-checkpoint-queue.ts';
 import { orgPk } from '../shared/adapters/aws/records-keys.ts';
 import { newId } from '../shared/domain/ids.ts';
 import type { AppendedEvent } from '../shared/ports/audit.ts';
 import { systemClock } from '../shared/ports/clock.ts';
-import { checkpointIfDue } from '../shared/use-cases/audit-digests.ts';
+import { checkpointIfDue, checkpointOrSchedule, TailSchedule } from '../shared/use-cases/audit-digests.ts';
 import { sequenceEvents } from '../shared/use-cases/audit-sequence.ts';
 import { percentile } from './stats.ts';
 
@@ -49,6 +56,8 @@ const WRITES = 200;
 const CONCURRENT_WRITES = 3_200;
 const CHECKPOINT_INTERVAL_MS = 10_000;
 const WRITER_COUNTS = [16, 64] as const;
+/** How long the run waits for the quiet tail's checkpoint beyond the interval before calling it missing. */
+const TAIL_GRACE_MS = 15_000;
 
 interface Meter {
   wcu: number;
@@ -119,7 +128,8 @@ export async function runAuditBench(): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-audit-bench-'));
   const emulators = await startEmulators({ dataDir });
   try {
-    const { tables } = await provisionResources(emulators.endpoints);
+    const resources = await provisionResources(emulators.endpoints);
+    const { tables } = resources;
     const meter: Meter = { wcu: 0, requests: 0 };
     const { client, destroy } = meteredClient(emulators.endpoints.dynamodb, meter);
     // The sequencer's own writes, metered apart: the stream poller feeds it as in `npm start`.
@@ -134,6 +144,8 @@ export async function runAuditBench(): Promise<Record<string, number>> {
     const streams = new DynamoDBStreamsClient(local);
     const store = new DynamoAuditSequencerStore(sequencerClient.client, tables.audit);
     const kms = new KMSClient({ ...local, endpoint: emulators.endpoints.kms });
+    const sqs = new SQSClient({ ...local, endpoint: emulators.endpoints.sqs });
+    const loads = [loadavg()[0]!];
     const checkpoints = {
       store: new DynamoAuditLog(
         sequencerClient.client,
@@ -142,28 +154,44 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       ),
       signer: new KmsDigestSigner(AUDIT_SIGNING_KEY_ALIAS, kms),
       clock: systemClock,
+      queue: new SqsCheckpointQueue(sqs, resources.queues.checkpoints.url),
+      scheduled: new TailSchedule(),
     };
     /** Per organization: when each write completed (in completion order) and each checkpoint signed. */
     const completed = new Map<string, number[]>();
     const signed = new Map<string, Array<{ readonly at: number; readonly headSeq: number }>>();
-    // What the sequencer function does with a batch (functions/audit-sequencer), timed.
+    const noteSigned = (orgId: string, digest: { readonly headSeq: number } | undefined): void => {
+      if (digest !== undefined)
+        signed.set(orgId, [...(signed.get(orgId) ?? []), { at: performance.now(), headSeq: digest.headSeq }]);
+    };
+    // What the sequencer function does with a batch (functions/audit-sequencer).
     const sequence = async (event: unknown): Promise<void> => {
       const events = appendedOf(event);
       await sequenceEvents(store, events);
-      for (const orgId of new Set(events.map((e) => e.orgId))) {
-        const digest = await checkpointIfDue(checkpoints, orgId, CHECKPOINT_INTERVAL_MS);
-        if (digest !== undefined)
-          signed.set(orgId, [
-            ...(signed.get(orgId) ?? []),
-            { at: performance.now(), headSeq: digest.headSeq },
-          ]);
-      }
+      for (const orgId of new Set(events.map((e) => e.orgId)))
+        noteSigned(orgId, await checkpointOrSchedule(checkpoints, orgId, CHECKPOINT_INTERVAL_MS));
+    };
+    // What the audit-checkpoint function does with the requests the sequencer scheduled.
+    const checkpoint = async (event: unknown): Promise<void> => {
+      const orgIds = new Set(
+        (event as SQSEvent).Records.map((r) => (JSON.parse(r.body) as { orgId: string }).orgId),
+      );
+      for (const orgId of orgIds)
+        noteSigned(orgId, await checkpointIfDue(checkpoints, orgId, CHECKPOINT_INTERVAL_MS));
     };
     const poller = startStreamPoller({
       runtime: { invoke: (_fn, event) => sequence(event) },
       dynamodb,
       streams,
       tableNames: tables,
+    });
+    const queuePoller = startPoller({
+      runtime: { invoke: (_fn, event) => checkpoint(event) },
+      sqs,
+      queueUrls: Object.fromEntries(
+        Object.entries(resources.queues).map(([name, queue]) => [name, queue.url]),
+      ) as Record<keyof typeof resources.queues, string>,
+      functions: [functionNamed('audit-checkpoint')],
     });
     try {
       const record = (orgId: string, i: number) => ({
@@ -222,8 +250,11 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       await poller.caughtUp();
 
       // n concurrent writers in one organization: bare, then audited, side by side.
+      // The writers' share is metered per audited run; the sequencer's and the checkpoints' from
+      // here to the last tail checkpoint, whenever they run.
       let auditEventWcu = 0;
       let auditedEvents = 0;
+      const sequencerWcuBefore = sequencerMeter.wcu;
       for (const writers of WRITER_COUNTS) {
         const perWriter = Math.ceil(CONCURRENT_WRITES / writers);
         const rate = async (
@@ -242,7 +273,6 @@ export async function runAuditBench(): Promise<Record<string, number>> {
           client.send(new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) })),
         );
         meter.wcu = 0;
-        sequencerMeter.wcu = 0;
         const writersOwn = Array.from(
           { length: writers },
           () => new AuditedWriter(client, tables.audit, systemClock),
@@ -259,36 +289,50 @@ export async function runAuditBench(): Promise<Record<string, number>> {
         });
         const lastWrite = performance.now();
         await poller.caughtUp();
+        loads.push(loadavg()[0]!);
         results[`audit_ratio_${writers}_writers`] = round(audited / bare);
         results[`bare_writes_per_s_${writers}_writers`] = round(bare);
         results[`audited_writes_per_s_${writers}_writers`] = round(audited);
         results[`sequencer_lag_ms_${writers}_writers`] = round(performance.now() - lastWrite);
         // The change's own share: a bare Put of it costs bareWcu; everything beyond is auditing.
-        auditEventWcu += meter.wcu - bareWcu * perWriter * writers + sequencerMeter.wcu;
+        auditEventWcu += meter.wcu - bareWcu * perWriter * writers;
         auditedEvents += perWriter * writers;
       }
-      results.audit_wcu_per_event = round(auditEventWcu / auditedEvents);
+      // The quiet tail: the last checkpoint of each run comes from the delayed request, within the
+      // interval; wait for it (a bounded wait: a missing one shows as a lag past the interval).
+      const waitUntil = performance.now() + CHECKPOINT_INTERVAL_MS + TAIL_GRACE_MS;
+      const covered = () =>
+        [...completed].every(([orgId, times]) => (signed.get(orgId)?.at(-1)?.headSeq ?? 0) >= times.length);
+      while (!covered() && performance.now() < waitUntil) await new Promise((r) => setTimeout(r, 200));
+      results.audit_wcu_per_event = round(
+        (auditEventWcu + sequencerMeter.wcu - sequencerWcuBefore) / auditedEvents,
+      );
       // A checkpoint covering head n covers the first n writes to complete (chain order follows
-      // stream order, which follows completion closely): at each signature, the oldest write the
-      // previous one left uncovered waited this long. The tail after the last write is the
-      // scheduled review's (docs/decisions/0011).
+      // stream order, which follows completion closely): each write waited from its completion to
+      // the first signature whose head reaches it; one never covered waited until now.
+      const end = performance.now();
       let lag = 0;
       let signatures = 0;
       let intervals = 0;
-      for (const [orgId, list] of signed) {
-        const times = completed.get(orgId);
-        if (times === undefined) continue;
-        list.forEach((checkpoint, i) => {
-          const oldest = times[i === 0 ? 0 : list[i - 1]!.headSeq];
-          if (oldest !== undefined) lag = Math.max(lag, checkpoint.at - oldest);
+      for (const [orgId, times] of completed) {
+        const list = signed.get(orgId) ?? [];
+        let next = 0;
+        times.forEach((done, k) => {
+          while (next < list.length && list[next]!.headSeq < k + 1) next += 1;
+          lag = Math.max(lag, (list[next]?.at ?? end) - done);
         });
         signatures += list.length;
         intervals += Math.max(1, Math.ceil((times.at(-1)! - times[0]!) / CHECKPOINT_INTERVAL_MS));
       }
       results.audit_checkpoint_lag_ms = round(lag);
       results.audit_checkpoints_per_interval = round(signatures / intervals);
+      loads.push(loadavg()[0]!);
+      results.audit_bench_load_avg_min = round(Math.min(...loads));
+      results.audit_bench_load_avg_max = round(Math.max(...loads));
       return results;
     } finally {
+      await queuePoller.stop();
+      sqs.destroy();
       await poller.stop();
       kms.destroy();
       dynamodb.destroy();

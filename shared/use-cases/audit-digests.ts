@@ -1,6 +1,8 @@
 /**
  * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). The sequencer signs one
- * when a batch advances a chain and the last is older than the checkpoint interval. The scheduled
+ * when a batch advances a chain and the last is older than the checkpoint interval; otherwise it
+ * asks for one when the interval ends (a delayed message, once per interval), so a quiet tail is
+ * signed within the interval too (docs/decisions/0018). The scheduled
  * run reviews every organization whose chain advanced since its last review: it signs the tail a
  * quiet organization left unsigned, then verifies the whole log. It finds them by the flag the
  * sequencer leaves on the head (a Query), never by scanning the audit table. Idempotent: a digest
@@ -8,6 +10,7 @@
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
 import type { AuditChainStore, DigestSigner } from '../ports/audit.ts';
+import type { CheckpointQueue } from '../ports/checkpoint-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import { verifyOrganizationLog } from './audit-verify.ts';
 
@@ -73,6 +76,53 @@ export async function checkpointIfDue(
   const head = await deps.store.head(orgId);
   if (head === undefined) return undefined;
   return digestOrganization(deps, orgId, head);
+}
+
+/**
+ * The checkpoints this sequencer instance already asked for, by organization: the time each is
+ * due. A burst of batches within one interval asks once; an instance that starts afresh may ask
+ * again, and the checkpoint it asks for is still signed at most once (checkpointIfDue).
+ */
+export class TailSchedule {
+  private readonly due = new Map<string, number>();
+
+  /** Records that `orgId` has a checkpoint due at `at`; false when one was already asked for. */
+  claim(orgId: string, at: number, now: number): boolean {
+    if (this.due.get(orgId) === at) return false;
+    if (this.due.size >= MAX_TRACKED)
+      for (const [org, when] of this.due) if (when <= now) this.due.delete(org);
+    this.due.set(orgId, at);
+    return true;
+  }
+}
+
+/** Organizations an instance remembers before it forgets those whose checkpoint is past. */
+const MAX_TRACKED = 10_000;
+
+export interface CheckpointDeps extends AuditDigestDeps {
+  readonly queue: CheckpointQueue;
+  readonly scheduled: TailSchedule;
+}
+
+/**
+ * After the sequencer advanced `orgId`'s chain: signs a checkpoint when the last one is at least
+ * `intervalMs` old; otherwise makes sure one is asked for when it will be (once per interval),
+ * so the events just chained are signed within the interval even if nothing follows them.
+ */
+export async function checkpointOrSchedule(
+  deps: CheckpointDeps,
+  orgId: string,
+  intervalMs: number,
+): Promise<SignedDigest | undefined> {
+  const latest = await deps.store.latestDigest(orgId);
+  const now = deps.clock.now().getTime();
+  const due = latest === undefined ? now : Date.parse(latest.createdAt) + intervalMs;
+  if (due > now) {
+    if (deps.scheduled.claim(orgId, due, now)) await deps.queue.schedule(orgId, (due - now) / 1000);
+    return undefined;
+  }
+  const head = await deps.store.head(orgId);
+  return head === undefined ? undefined : digestOrganization(deps, orgId, head);
 }
 
 export interface DigestRunDeps extends AuditDigestDeps {

@@ -32,9 +32,11 @@ import type { AppendedEvent, AuditActor, AuditEvent } from '../../shared/ports/a
 import { systemClock, type Clock } from '../../shared/ports/clock.ts';
 import {
   checkpointIfDue,
+  checkpointOrSchedule,
   digestOrganization,
   reviewAuditLogs,
   reviewOrganization,
+  TailSchedule,
 } from '../../shared/use-cases/audit-digests.ts';
 import { pseudonymiseActor } from '../../shared/use-cases/audit-erasure.ts';
 import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
@@ -786,6 +788,59 @@ describe('signed digests', () => {
     for await (const orgId of newLog().unreviewed()) orgs.push(orgId);
     return orgs;
   };
+
+  test('a quiet tail is signed when its interval ends, and a burst asks for one checkpoint per interval', async () => {
+    // Prepare: a signer that counts its KMS Sign calls, and a clock the test moves.
+    const orgId = newId();
+    let signs = 0;
+    const counting = {
+      sign: async (message: Buffer) => ((signs += 1), signer.sign(message)),
+      publicKeyPem: (keyId?: string) => signer.publicKeyPem(keyId),
+    };
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    // Recorded rather than sent: the emulator holds a delayed message for real seconds, so the test
+    // moves the domain clock instead and delivers each request itself when it is due.
+    const requests: Array<{ orgId: string; delaySeconds: number }> = [];
+    const deps = {
+      store: newLog(),
+      signer: counting,
+      clock,
+      queue: {
+        schedule: async (org: string, delaySeconds: number) =>
+          void requests.push({ orgId: org, delaySeconds }),
+      },
+      scheduled: new TailSchedule(),
+    };
+    const sequenced = async () => {
+      await appendEvents(orgId, 1, newWriter(clock));
+      return checkpointOrSchedule(deps, orgId, 10_000);
+    };
+    // Act: a first batch (signed at once), a burst of five within the interval, then a quiet tail.
+    const first = await sequenced();
+    const burst = [];
+    for (let i = 0; i < 5; i += 1) {
+      now += 1_000;
+      burst.push(await sequenced());
+    }
+    now += 5_000; // the interval since the first checkpoint ends: the delayed request arrives
+    const tail = await checkpointIfDue(deps, orgId, 10_000);
+    now += 2_000; // the same request delivered twice signs nothing more
+    const again = await checkpointIfDue(deps, orgId, 10_000);
+    // Assess
+    expect(first).toMatchObject({ headSeq: 1 });
+    expect(burst).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(requests).toEqual([{ orgId, delaySeconds: 9 }]);
+    // The last event (5 s before) and the first unsigned one (9 s before) are signed within the interval.
+    expect(tail).toMatchObject({ headSeq: 6, fromSeq: 2 });
+    expect(again).toBeUndefined();
+    expect(signs).toBe(2);
+    // The next interval asks again, once.
+    await sequenced();
+    await sequenced();
+    expect(requests).toHaveLength(2);
+    expect(signs).toBe(2);
+  });
 
   test('the scheduled review signs the tail a quiet organization left unsigned, verifies it, and clears its flag', async () => {
     // Prepare: a checkpoint at 2, then one more event within the interval (no checkpoint due).

@@ -79,7 +79,11 @@ export async function chainPlaces(
   const batches = queryItems(client, {
     TableName: table,
     KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':pk': orgPk(orgId), ':from': auditBatchSk(start), ':to': `${BATCH_PREFIX}~` },
+    ExpressionAttributeValues: {
+      ':pk': orgPk(orgId),
+      ':from': auditBatchSk(start),
+      ':to': `${BATCH_PREFIX}~`,
+    },
     Limit: BATCHES_PER_PAGE,
     ConsistentRead: true,
   });
