@@ -50,7 +50,11 @@ async function sequenceOrganization(
   let checked = false;
   for (;;) {
     let head = await rollForward(store, orgId);
-    const done = await store.sequencedIds(orgId, unique);
+    // No batch holds an event later than the head's latestAt (it never decreases): when every
+    // delivered event is later, none can be a redelivery, and the look back is skipped.
+    const earliest = unique.reduce((min, e) => (e.at < min ? e.at : min), '~');
+    const fresh = head === undefined || (head.latestAt !== undefined && earliest > head.latestAt);
+    const done = fresh ? new Set<string>() : await store.sequencedIds(orgId, unique);
     const todo = unique.filter((e) => !done.has(e.eventId));
     if (todo.length === 0) return { sequenced, refused };
     if (!checked) {
