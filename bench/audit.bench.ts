@@ -16,7 +16,9 @@
  *   covered it, the quiet tail after the last write included (the sequencer signs when the last
  *   checkpoint is older than the 10 s interval, and otherwise asks for one when it ends, through
  *   the checkpoint queue and the audit-checkpoint consumer, run here by the local SQS poller);
- *   `audit_checkpoints_per_interval`: signatures per organization per interval;
+ *   `audit_checkpoints_per_interval`: signatures per organization per interval of writing (the
+ *   tail's included); `audit_max_signatures_per_interval`: the most of one organization in any
+ *   interval (KMS's bound: ≤ 1);
  *   `audit_sequenced_to_signed_ms`: the same from when the sequencer chained the write (so without
  *   the sequencer's own lag behind the writers, which the machine's load sets).
  * - `audit_rcu_per_event`: the read capacity auditing adds per event (the sequencer's look-ups).
@@ -379,6 +381,17 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       results.audit_checkpoint_lag_ms = round(lag);
       results.audit_sequenced_to_signed_ms = round(signLag);
       results.audit_checkpoints_per_interval = round(signatures / intervals);
+      // The KMS bound itself: the most signatures of one organization within any one interval.
+      results.audit_max_signatures_per_interval = Math.max(
+        0,
+        ...[...signed.values()].map((list) =>
+          Math.max(
+            ...list.map(
+              (s) => list.filter((t) => t.at >= s.at && t.at < s.at + CHECKPOINT_INTERVAL_MS).length,
+            ),
+          ),
+        ),
+      );
       loads.push(loadavg()[0]!);
       results.audit_bench_load_avg_min = round(Math.min(...loads));
       results.audit_bench_load_avg_max = round(Math.max(...loads));

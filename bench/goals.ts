@@ -61,6 +61,11 @@ export const GOALS: readonly Goal[] = [
   { metric: 'audit_wcu_per_event', goal: '≤ 4 WCU per audited write', met: (v) => v <= 4 },
   { metric: 'audit_checkpoint_lag_ms', goal: '≤ 10 s (the checkpoint interval)', met: (v) => v <= 10_000 },
   {
+    metric: 'audit_max_signatures_per_interval',
+    goal: '≤ 1 KMS Sign per organization per interval',
+    met: (v) => v <= 1,
+  },
+  {
     metric: 'audit_sequenced_to_signed_ms',
     goal: '≤ 15 s once sequenced (the 10 s interval + the local queue poll)',
     met: (v) => v <= 15_000,
