@@ -132,16 +132,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     auditSigningKey: 'verify',
   }),
   // Gives appended audit events their places in the chain, a batch at a time, from the audit
-  // table's stream (docs/decisions/0011, 0018). `append`: Put the batch and the head. `sign`:
-  // the checkpoint it signs when one is due; `send` checkpoints: otherwise it asks for one when
-  // the interval ends.
+  // table's stream (docs/decisions/0011, 0018). `append`: Put the batch and the head. `send`
+  // checkpoints: it asks for a checkpoint when the interval ends; audit-checkpoint signs it (no
+  // KMS for the sequencer: one signing path keeps KMS to one Sign per organization per interval).
   {
     name: 'audit-sequencer',
     entry: 'functions/audit-sequencer/handler.ts',
-    description: 'Chains appended audit events in batches and signs a checkpoint when one is due',
+    description: 'Chains appended audit events in batches and asks for a checkpoint when one is due',
     memoryMb: 512,
     timeoutSeconds: 60,
-    access: { audit: 'append', auditSigningKey: 'sign', queues: { checkpoints: 'send' } },
+    access: { audit: 'append', queues: { checkpoints: 'send' } },
     routes: [],
     streams: { table: 'audit', batchSize: 1000, batchingWindowSeconds: 1, maxRetries: 10 },
   },

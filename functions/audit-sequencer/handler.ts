@@ -1,8 +1,8 @@
 /**
  * Fed the audit table's stream (Lambda's event source mapping; the local stream poller in
- * `npm start`): chains the appended events of the batch, then signs a checkpoint of each
- * organization it advanced when one is due, or asks for one when the interval ends (the
- * audit-checkpoint function signs it then). A failure throws, and the mapping retries the batch
+ * `npm start`): chains the appended events of the batch, then asks for a checkpoint of each
+ * organization it advanced when the interval since the last one ends (the audit-checkpoint
+ * function signs it; docs/decisions/0018). A failure throws, and the mapping retries the batch
  * (sequencing is idempotent) until it goes to the on-failure queue, which raises an alarm.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -19,7 +19,6 @@ const deps = services.atColdStart(() => ({
   sequencer: services.auditSequencerStore(),
   checkpoints: {
     store: services.auditLog(),
-    signer: services.digestSigner(),
     clock: services.clock(),
     queue: services.checkpointQueue(),
     scheduled: new TailSchedule(),
@@ -54,13 +53,10 @@ export async function handler(event: DynamoDBStreamEvent): Promise<void> {
       refused: summary.refused.length,
     });
   }
-  let checkpoints = 0;
-  for (const orgId of new Set(events.map((e) => e.orgId))) {
-    if ((await checkpointOrSchedule(checkpointDeps, orgId, intervalMs)) !== undefined) checkpoints += 1;
-  }
+  for (const orgId of new Set(events.map((e) => e.orgId)))
+    await checkpointOrSchedule(checkpointDeps, orgId, intervalMs);
   emitMetrics({
     [METRIC.auditEventsSequenced]: summary.sequenced,
     [METRIC.auditEventsRefused]: summary.refused.length,
-    [METRIC.auditDigestsWritten]: checkpoints,
   });
 }

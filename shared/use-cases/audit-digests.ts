@@ -1,8 +1,8 @@
 /**
- * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). The sequencer signs one
- * when a batch advances a chain and the last is older than the checkpoint interval; otherwise it
- * asks for one when the interval ends (a delayed message, once per interval), so a quiet tail is
- * signed within the interval too (docs/decisions/0018). The scheduled
+ * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). When a batch advances a
+ * chain, the sequencer asks for a checkpoint when the interval since the last one ends (a delayed
+ * message, once per interval), and audit-checkpoint signs it then, so a quiet tail is signed
+ * within the interval too (docs/decisions/0018). The scheduled
  * run reviews every organization whose chain advanced since its last review: it signs the tail a
  * quiet organization left unsigned, then verifies the whole log. It finds them by the flag the
  * sequencer leaves on the head (a Query), never by scanning the audit table. Idempotent: a digest
@@ -99,30 +99,30 @@ export class TailSchedule {
 /** Organizations an instance remembers before it forgets those whose checkpoint is past. */
 const MAX_TRACKED = 10_000;
 
-export interface CheckpointDeps extends AuditDigestDeps {
+export interface CheckpointDeps {
+  readonly store: Pick<AuditChainStore, 'latestDigest'>;
+  readonly clock: Clock;
   readonly queue: CheckpointQueue;
   readonly scheduled: TailSchedule;
 }
 
 /**
- * After the sequencer advanced `orgId`'s chain: signs a checkpoint when the last one is at least
- * `intervalMs` old; otherwise makes sure one is asked for when it will be (once per interval),
- * so the events just chained are signed within the interval even if nothing follows them.
+ * After the sequencer advanced `orgId`'s chain: asks for a checkpoint when the last one will be an
+ * interval old (at once when it already is), once per interval. The sequencer never signs itself:
+ * with one signing path (audit-checkpoint, checkpointIfDue) a sequencer and a delayed request that
+ * fall due together cannot both sign, so KMS signs at most once per organization per interval.
  */
 export async function checkpointOrSchedule(
   deps: CheckpointDeps,
   orgId: string,
   intervalMs: number,
-): Promise<SignedDigest | undefined> {
+): Promise<void> {
   const latest = await deps.store.latestDigest(orgId);
   const now = deps.clock.now().getTime();
-  const due = latest === undefined ? now : Date.parse(latest.createdAt) + intervalMs;
-  if (due > now) {
-    if (deps.scheduled.claim(orgId, due, now)) await deps.queue.schedule(orgId, (due - now) / 1000);
-    return undefined;
-  }
-  const head = await deps.store.head(orgId);
-  return head === undefined ? undefined : digestOrganization(deps, orgId, head);
+  // No checkpoint yet: due now, and asked for once (due "at 0") until the first one is signed.
+  const due = latest === undefined ? 0 : Date.parse(latest.createdAt) + intervalMs;
+  if (deps.scheduled.claim(orgId, due, now))
+    await deps.queue.schedule(orgId, Math.max(0, (due - now) / 1000));
 }
 
 export interface DigestRunDeps extends AuditDigestDeps {

@@ -814,31 +814,35 @@ describe('signed digests', () => {
     };
     const sequenced = async () => {
       await appendEvents(orgId, 1, newWriter(clock));
-      return checkpointOrSchedule(deps, orgId, 10_000);
+      await checkpointOrSchedule(deps, orgId, 10_000);
     };
-    // Act: a first batch (signed at once), a burst of five within the interval, then a quiet tail.
-    const first = await sequenced();
-    const burst = [];
-    for (let i = 0; i < 5; i += 1) {
+    // Act: a first batch (no checkpoint yet: asked for at once, signed when the request arrives),
+    // a burst of five within the interval, then a quiet tail.
+    await sequenced();
+    await sequenced(); // still no checkpoint, already asked for: not asked again
+    const first = await checkpointIfDue(deps, orgId, 10_000);
+    for (let i = 0; i < 4; i += 1) {
       now += 1_000;
-      burst.push(await sequenced());
+      await sequenced();
     }
-    now += 5_000; // the interval since the first checkpoint ends: the delayed request arrives
+    now += 6_000; // the interval since the first checkpoint ends: the delayed request arrives
     const tail = await checkpointIfDue(deps, orgId, 10_000);
     now += 2_000; // the same request delivered twice signs nothing more
     const again = await checkpointIfDue(deps, orgId, 10_000);
-    // Assess
-    expect(first).toMatchObject({ headSeq: 1 });
-    expect(burst).toEqual([undefined, undefined, undefined, undefined, undefined]);
-    expect(requests).toEqual([{ orgId, delaySeconds: 9 }]);
-    // The last event (5 s before) and the first unsigned one (9 s before) are signed within the interval.
-    expect(tail).toMatchObject({ headSeq: 6, fromSeq: 2 });
+    // Assess: the sequencer only asks; the one signing path signs once per interval.
+    expect(first).toMatchObject({ headSeq: 2 });
+    expect(requests).toEqual([
+      { orgId, delaySeconds: 0 },
+      { orgId, delaySeconds: 9 },
+    ]);
+    // The last event (6 s before) and the first unsigned one (9 s before) are signed within the interval.
+    expect(tail).toMatchObject({ headSeq: 6, fromSeq: 3 });
     expect(again).toBeUndefined();
     expect(signs).toBe(2);
     // The next interval asks again, once.
     await sequenced();
     await sequenced();
-    expect(requests).toHaveLength(2);
+    expect(requests).toHaveLength(3);
     expect(signs).toBe(2);
   });
 
