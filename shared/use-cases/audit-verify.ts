@@ -109,7 +109,8 @@ export async function verifyOrganizationLog(
   });
   if (!chain.valid) return chain;
   const census = await deps.audit.census(orgId, window);
-  if (census.stray !== undefined) return { ...chain, valid: false, firstBrokenAt: census.stray, reason: 'stray' };
+  if (census.stray !== undefined)
+    return { ...chain, valid: false, firstBrokenAt: census.stray, reason: 'stray' };
   // Every named event of the window has its item (the walk broke otherwise), so more items than
   // named events means an item no batch names (`unsequenced`); fewer, an event the chain names
   // twice (`chain`). Finding which would take memory in proportion to the log: the break is

@@ -198,7 +198,8 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
   }
 
   async *events(orgId: string, afterSeq = 0): AsyncGenerator<StoredEvent> {
-    const start = afterSeq === 0 ? undefined : await batchHolding(this.client, this.table, orgId, afterSeq + 1);
+    const start =
+      afterSeq === 0 ? undefined : await batchHolding(this.client, this.table, orgId, afterSeq + 1);
     const batches = this.range(
       orgId,
       start === undefined ? auditBatchSk(1) : auditBatchSk(start.firstSeq),

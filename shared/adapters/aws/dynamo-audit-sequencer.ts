@@ -101,7 +101,9 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
         const result: BatchGetCommandOutput = await guarded(
           this.client.send(
             new BatchGetCommand({
-              RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'sk' } },
+              RequestItems: {
+                [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'sk' },
+              },
             }),
           ),
         );
