@@ -6,58 +6,86 @@
  *   of a record vs the same Put committed through AuditedWriter (one transaction with its event;
  *   transactions bill 2 WCU per KB per item).
  * - `audit_wcu_per_event`: what auditing writes per event, amortised: the event in the change's
- *   transaction plus the sequencer's writes (the event's position, the batch, the head, the
- *   checkpoints it signs), over the concurrent runs below.
+ *   transaction (and the transaction's doubling of the change) plus the sequencer's writes (the
+ *   batch, the head, the checkpoints), over the concurrent runs below; all as DynamoDB reports them.
  * - `bare_write_ms_p50` / `audited_write_ms_p50` (and p95): sequential latency per change.
  * - `audit_ratio_<n>_writers`: audited writes/s ÷ bare writes/s with n concurrent writers in one
- *   organization, measured side by side in this run (goal ≥ 0.8).
+ *   organization, measured side by side in this run, alternating in rounds (goal ≥ 0.8).
  * - `sequencer_lag_ms_<n>_writers`: from the last audited write to the whole run sequenced.
  * - `audit_checkpoint_lag_ms`: the oldest an audited write got before a KMS-signed checkpoint
- *   covered it, while writes went on (the sequencer signs when the last checkpoint is older than
- *   the 10 s interval); `audit_checkpoints_per_interval`: signatures per organization per interval.
+ *   covered it, the quiet tail after the last write included (the sequencer signs when the last
+ *   checkpoint is older than the 10 s interval, and otherwise asks for one when it ends, through
+ *   the checkpoint queue and the audit-checkpoint consumer, run here by the local SQS poller);
+ *   `audit_checkpoints_per_interval`: signatures per organization per interval of writing (the
+ *   tail's included); `audit_max_signatures_per_interval`: the most of one organization in any
+ *   interval (KMS's bound: ≤ 1);
+ *   `audit_sequenced_to_signed_ms`: the same from when the sequencer chained the write (so without
+ *   the sequencer's own lag behind the writers, which the machine's load sets).
+ * - `audit_rcu_per_event`: the read capacity auditing adds per event (the sequencer's look-ups).
+ * - `audit_bench_load_avg_min` / `_max`: the machine's 1-minute load average around the run.
  * DynamoDB Local is not DynamoDB: latencies and contention are indicative only; WCU are exact.
  * Run alone with `npx tsx bench/audit.bench.ts`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { provisionResources } from '../infra/local/provision.ts';
 import { AUDIT_SIGNING_KEY_ALIAS } from '../infra/local/kms-server.ts';
+import { startPoller } from '../infra/local/poller.ts';
 import { startStreamPoller } from '../infra/local/stream-poller.ts';
+import { functionNamed } from '../infra/manifest.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from '../shared/adapters/aws/dynamo-audit-sequencer.ts';
 import { KmsDigestSigner } from '../shared/adapters/aws/kms-signer.ts';
+import { SqsCheckpointQueue } from '../shared/adapters/aws/sqs-checkpoint-queue.ts';
 import { orgPk } from '../shared/adapters/aws/records-keys.ts';
 import { newId } from '../shared/domain/ids.ts';
 import type { AppendedEvent } from '../shared/ports/audit.ts';
 import { systemClock } from '../shared/ports/clock.ts';
-import { checkpointIfDue } from '../shared/use-cases/audit-digests.ts';
+import { checkpointIfDue, checkpointOrSchedule, TailSchedule } from '../shared/use-cases/audit-digests.ts';
 import { sequenceEvents } from '../shared/use-cases/audit-sequence.ts';
 import { percentile } from './stats.ts';
 
 const WRITES = 200;
 /** Enough writes that a run outlasts a few checkpoint intervals. */
 const CONCURRENT_WRITES = 3_200;
+/**
+ * Bare and audited writes alternate in this many rounds (each half of the writes): the load of a
+ * shared machine drifts within minutes, and alternating keeps it from favouring either side.
+ */
+const ROUNDS = 2;
 const CHECKPOINT_INTERVAL_MS = 10_000;
 const WRITER_COUNTS = [16, 64] as const;
+/** How long the run waits for the quiet tail's checkpoint beyond the interval before calling it missing. */
+const TAIL_GRACE_MS = 15_000;
 
 interface Meter {
   wcu: number;
+  rcu: number;
   requests: number;
 }
 
+/** Requests whose consumed capacity is write capacity; every other request's is read capacity. */
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
+
 interface ConsumedCapacityShape {
   readonly CapacityUnits?: number;
-  readonly WriteCapacityUnits?: number;
 }
 
 /** A document client that asks for and sums the consumed capacity of every request it sends. */
@@ -71,7 +99,7 @@ function meteredClient(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   raw.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
       // Counted before the answer: lost head races fail, and they are requests too.
       meter.requests += 1;
@@ -79,8 +107,12 @@ function meteredClient(
       const consumed = (
         result.output as { ConsumedCapacity?: ConsumedCapacityShape | ConsumedCapacityShape[] }
       ).ConsumedCapacity;
+      // DynamoDB reports TOTAL capacity as CapacityUnits: the command says whether it was written or read.
+      const writes = WRITE_COMMANDS.has(context.commandName ?? '');
       for (const entry of Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed]) {
-        meter.wcu += entry.WriteCapacityUnits ?? entry.CapacityUnits ?? 0;
+        const units = entry.CapacityUnits ?? 0;
+        if (writes) meter.wcu += units;
+        else meter.rcu += units;
       }
       return result;
     },
@@ -119,11 +151,12 @@ export async function runAuditBench(): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'custos-audit-bench-'));
   const emulators = await startEmulators({ dataDir });
   try {
-    const { tables } = await provisionResources(emulators.endpoints);
-    const meter: Meter = { wcu: 0, requests: 0 };
+    const resources = await provisionResources(emulators.endpoints);
+    const { tables } = resources;
+    const meter: Meter = { wcu: 0, rcu: 0, requests: 0 };
     const { client, destroy } = meteredClient(emulators.endpoints.dynamodb, meter);
     // The sequencer's own writes, metered apart: the stream poller feeds it as in `npm start`.
-    const sequencerMeter: Meter = { wcu: 0, requests: 0 };
+    const sequencerMeter: Meter = { wcu: 0, rcu: 0, requests: 0 };
     const sequencerClient = meteredClient(emulators.endpoints.dynamodb, sequencerMeter);
     const local = {
       endpoint: emulators.endpoints.dynamodb,
@@ -134,6 +167,8 @@ export async function runAuditBench(): Promise<Record<string, number>> {
     const streams = new DynamoDBStreamsClient(local);
     const store = new DynamoAuditSequencerStore(sequencerClient.client, tables.audit);
     const kms = new KMSClient({ ...local, endpoint: emulators.endpoints.kms });
+    const sqs = new SQSClient({ ...local, endpoint: emulators.endpoints.sqs });
+    const loads = [loadavg()[0]!];
     const checkpoints = {
       store: new DynamoAuditLog(
         sequencerClient.client,
@@ -142,28 +177,62 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       ),
       signer: new KmsDigestSigner(AUDIT_SIGNING_KEY_ALIAS, kms),
       clock: systemClock,
+      queue: new SqsCheckpointQueue(sqs, resources.queues.checkpoints.url),
+      scheduled: new TailSchedule(),
     };
     /** Per organization: when each write completed (in completion order) and each checkpoint signed. */
     const completed = new Map<string, number[]>();
-    const signed = new Map<string, Array<{ readonly at: number; readonly headSeq: number }>>();
-    // What the sequencer function does with a batch (functions/audit-sequencer), timed.
+    const signed = new Map<
+      string,
+      Array<{ readonly at: number; readonly headSeq: number; readonly createdAt: number }>
+    >();
+    const noteSigned = (
+      orgId: string,
+      digest: { readonly headSeq: number; readonly createdAt: string } | undefined,
+    ): void => {
+      if (digest !== undefined)
+        signed.set(orgId, [
+          ...(signed.get(orgId) ?? []),
+          { at: performance.now(), headSeq: digest.headSeq, createdAt: Date.parse(digest.createdAt) },
+        ]);
+    };
+    /** Per organization: when the sequencer finished each delivery, and how many events it then held. */
+    const sequencedAt = new Map<string, Array<{ readonly at: number; readonly count: number }>>();
+    // What the sequencer function does with a batch (functions/audit-sequencer).
     const sequence = async (event: unknown): Promise<void> => {
       const events = appendedOf(event);
       await sequenceEvents(store, events);
+      const done = performance.now();
       for (const orgId of new Set(events.map((e) => e.orgId))) {
-        const digest = await checkpointIfDue(checkpoints, orgId, CHECKPOINT_INTERVAL_MS);
-        if (digest !== undefined)
-          signed.set(orgId, [
-            ...(signed.get(orgId) ?? []),
-            { at: performance.now(), headSeq: digest.headSeq },
-          ]);
+        const list = sequencedAt.get(orgId) ?? [];
+        const own = new Set(events.filter((e) => e.orgId === orgId).map((e) => e.eventId)).size;
+        list.push({ at: done, count: (list.at(-1)?.count ?? 0) + own });
+        sequencedAt.set(orgId, list);
       }
+      for (const orgId of new Set(events.map((e) => e.orgId)))
+        await checkpointOrSchedule(checkpoints, orgId, CHECKPOINT_INTERVAL_MS);
+    };
+    // What the audit-checkpoint function does with the requests the sequencer scheduled.
+    const checkpoint = async (event: unknown): Promise<void> => {
+      const orgIds = new Set(
+        (event as SQSEvent).Records.map((r) => (JSON.parse(r.body) as { orgId: string }).orgId),
+      );
+      for (const orgId of orgIds)
+        noteSigned(orgId, await checkpointIfDue(checkpoints, orgId, CHECKPOINT_INTERVAL_MS));
     };
     const poller = startStreamPoller({
       runtime: { invoke: (_fn, event) => sequence(event) },
       dynamodb,
       streams,
       tableNames: tables,
+    });
+    const queuePoller = startPoller({
+      runtime: { invoke: (_fn, event) => checkpoint(event) },
+      sqs,
+      queueUrls: Object.fromEntries(
+        Object.entries(resources.queues).map(([name, queue]) => [name, queue.url]),
+      ) as Record<keyof typeof resources.queues, string>,
+      functions: [functionNamed('audit-checkpoint')],
     });
     try {
       const record = (orgId: string, i: number) => ({
@@ -222,11 +291,17 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       await poller.caughtUp();
 
       // n concurrent writers in one organization: bare, then audited, side by side.
+      // The writers' share is metered per audited run; the sequencer's and the checkpoints' from
+      // here to the last tail checkpoint, whenever they run.
       let auditEventWcu = 0;
+      let auditEventRcu = 0;
       let auditedEvents = 0;
+      const sequencerWcuBefore = sequencerMeter.wcu;
+      const sequencerRcuBefore = sequencerMeter.rcu;
       for (const writers of WRITER_COUNTS) {
-        const perWriter = Math.ceil(CONCURRENT_WRITES / writers);
-        const rate = async (
+        const perWriter = Math.ceil(CONCURRENT_WRITES / writers / ROUNDS);
+        /** Seconds the n writers took for their writes, in a fresh organization. */
+        const timedRun = async (
           write: (orgId: string, w: number, i: number) => Promise<unknown>,
         ): Promise<number> => {
           const orgId = newId();
@@ -236,59 +311,107 @@ export async function runAuditBench(): Promise<Record<string, number>> {
               for (let i = 0; i < perWriter; i += 1) await write(orgId, w, i);
             }),
           );
-          return (perWriter * writers) / ((performance.now() - started) / 1000);
+          return (performance.now() - started) / 1000;
         };
-        const bare = await rate((orgId, w, i) =>
-          client.send(new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) })),
-        );
-        meter.wcu = 0;
-        sequencerMeter.wcu = 0;
         const writersOwn = Array.from(
           { length: writers },
           () => new AuditedWriter(client, tables.audit, systemClock),
         );
-        const audited = await rate(async (orgId, w, i) => {
-          await writersOwn[w]!.commit(
-            [{ Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } }],
-            draft(orgId),
-            actor(`writer-${w}`),
+        let bareSeconds = 0;
+        let auditedSeconds = 0;
+        for (let round = 0; round < ROUNDS; round += 1) {
+          // The same change items, the same concurrency: only the audit differs.
+          bareSeconds += await timedRun((orgId, w, i) =>
+            client.send(
+              new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) }),
+            ),
           );
-          const times = completed.get(orgId) ?? [];
-          times.push(performance.now());
-          completed.set(orgId, times);
-        });
+          const [wcu, rcu] = [meter.wcu, meter.rcu];
+          auditedSeconds += await timedRun(async (orgId, w, i) => {
+            await writersOwn[w]!.commit(
+              [{ Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } }],
+              draft(orgId),
+              actor(`writer-${w}`),
+            );
+            const times = completed.get(orgId) ?? [];
+            times.push(performance.now());
+            completed.set(orgId, times);
+          });
+          // The change's own share: a bare Put of it costs bareWcu; everything beyond is auditing.
+          auditEventWcu += meter.wcu - wcu - bareWcu * perWriter * writers;
+          auditEventRcu += meter.rcu - rcu;
+          auditedEvents += perWriter * writers;
+        }
+        const bare = (ROUNDS * perWriter * writers) / bareSeconds;
+        const audited = (ROUNDS * perWriter * writers) / auditedSeconds;
         const lastWrite = performance.now();
         await poller.caughtUp();
+        loads.push(loadavg()[0]!);
         results[`audit_ratio_${writers}_writers`] = round(audited / bare);
         results[`bare_writes_per_s_${writers}_writers`] = round(bare);
         results[`audited_writes_per_s_${writers}_writers`] = round(audited);
         results[`sequencer_lag_ms_${writers}_writers`] = round(performance.now() - lastWrite);
-        // The change's own share: a bare Put of it costs bareWcu; everything beyond is auditing.
-        auditEventWcu += meter.wcu - bareWcu * perWriter * writers + sequencerMeter.wcu;
-        auditedEvents += perWriter * writers;
       }
-      results.audit_wcu_per_event = round(auditEventWcu / auditedEvents);
+      // The quiet tail: the last checkpoint of each run comes from the delayed request, within the
+      // interval; wait for it (a bounded wait: a missing one shows as a lag past the interval).
+      const waitUntil = performance.now() + CHECKPOINT_INTERVAL_MS + TAIL_GRACE_MS;
+      const covered = () =>
+        [...completed].every(([orgId, times]) => (signed.get(orgId)?.at(-1)?.headSeq ?? 0) >= times.length);
+      while (!covered() && performance.now() < waitUntil) await new Promise((r) => setTimeout(r, 200));
+      results.audit_wcu_per_event = round(
+        (auditEventWcu + sequencerMeter.wcu - sequencerWcuBefore) / auditedEvents,
+      );
+      results.audit_rcu_per_event = round(
+        (auditEventRcu + sequencerMeter.rcu - sequencerRcuBefore) / auditedEvents,
+      );
       // A checkpoint covering head n covers the first n writes to complete (chain order follows
-      // stream order, which follows completion closely): at each signature, the oldest write the
-      // previous one left uncovered waited this long. The tail after the last write is the
-      // scheduled review's (docs/decisions/0011).
+      // stream order, which follows completion closely): each write waited from its completion to
+      // the first signature whose head reaches it; one never covered waited until now.
+      const end = performance.now();
       let lag = 0;
+      let signLag = 0;
       let signatures = 0;
       let intervals = 0;
-      for (const [orgId, list] of signed) {
-        const times = completed.get(orgId);
-        if (times === undefined) continue;
-        list.forEach((checkpoint, i) => {
-          const oldest = times[i === 0 ? 0 : list[i - 1]!.headSeq];
-          if (oldest !== undefined) lag = Math.max(lag, checkpoint.at - oldest);
+      for (const [orgId, times] of completed) {
+        const list = signed.get(orgId) ?? [];
+        const deliveries = sequencedAt.get(orgId) ?? [];
+        let next = 0;
+        let delivery = 0;
+        times.forEach((done, k) => {
+          while (next < list.length && list[next]!.headSeq < k + 1) next += 1;
+          while (delivery < deliveries.length && deliveries[delivery]!.count < k + 1) delivery += 1;
+          const signedAt = list[next]?.at ?? end;
+          lag = Math.max(lag, signedAt - done);
+          signLag = Math.max(signLag, signedAt - (deliveries[delivery]?.at ?? end));
         });
         signatures += list.length;
         intervals += Math.max(1, Math.ceil((times.at(-1)! - times[0]!) / CHECKPOINT_INTERVAL_MS));
       }
       results.audit_checkpoint_lag_ms = round(lag);
+      results.audit_sequenced_to_signed_ms = round(signLag);
       results.audit_checkpoints_per_interval = round(signatures / intervals);
+      // The KMS bound itself: the most signatures of one organization within any one interval, by
+      // the time each was decided (the digest's createdAt, just before its KMS Sign).
+      results.audit_max_signatures_per_interval = Math.max(
+        0,
+        ...[...signed.values()].map((list) =>
+          Math.max(
+            ...list.map(
+              (s) =>
+                list.filter(
+                  (t) => t.createdAt >= s.createdAt && t.createdAt < s.createdAt + CHECKPOINT_INTERVAL_MS,
+                ).length,
+            ),
+          ),
+        ),
+      );
+      loads.push(loadavg()[0]!);
+      results.audit_bench_load_avg_min = round(Math.min(...loads));
+      results.audit_bench_load_avg_max = round(Math.max(...loads));
       return results;
     } finally {
+      await queuePoller.stop();
+      sqs.destroy();
       await poller.stop();
       kms.destroy();
       dynamodb.destroy();

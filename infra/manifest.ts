@@ -12,12 +12,12 @@ import type { QueueName, TableName } from './resources.ts';
  * What a function may touch; the CDK house construct grants exactly this and nothing more.
  * records/audit: `read` (Get/Query), `write` (+ Put/Update/TransactWrite/ConditionCheck),
  * `delete` (+ Delete/BatchWrite; only the clean-up cycle and record-erasing APIs). Audit
- * `append` is Put/TransactWrite/ConditionCheck plus reads — never Update or Delete; `sequence`
- * adds Update, which only the sequencer needs, to write the events' places in the chain.
+ * `append` is Put/TransactWrite/ConditionCheck plus reads — never Update or Delete: the sequencer
+ * too only Puts (batches and the head), since an event's place lives in its batch.
  */
 export interface FunctionAccess {
   readonly records?: 'read' | 'write' | 'delete';
-  readonly audit?: 'read' | 'append' | 'sequence' | 'delete';
+  readonly audit?: 'read' | 'append' | 'delete';
   /**
    * Tables this function may Scan (a full read of the table, billed as such). Only for the
    * table-wide sweeps that have no partition to Query; the table's own access mode must be set too.
@@ -132,17 +132,31 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     auditSigningKey: 'verify',
   }),
   // Gives appended audit events their places in the chain, a batch at a time, from the audit
-  // table's stream (docs/decisions/0011). `sequence`: Update writes each event's position; Put
-  // the batch and the head. `sign`: the checkpoint it signs when one is due.
+  // table's stream (docs/decisions/0011, 0018). `append`: Put the batch and the head. `send`
+  // checkpoints: it asks for a checkpoint when the interval ends; audit-checkpoint signs it (no
+  // KMS for the sequencer: one signing path keeps KMS to one Sign per organization per interval).
   {
     name: 'audit-sequencer',
     entry: 'functions/audit-sequencer/handler.ts',
-    description: 'Chains appended audit events in batches and signs a checkpoint when one is due',
+    description: 'Chains appended audit events in batches and asks for a checkpoint when one is due',
     memoryMb: 512,
     timeoutSeconds: 60,
-    access: { audit: 'sequence', auditSigningKey: 'sign' },
+    access: { audit: 'append', queues: { checkpoints: 'send' } },
     routes: [],
     streams: { table: 'audit', batchSize: 1000, batchingWindowSeconds: 1, maxRetries: 10 },
+  },
+  // Signs the checkpoint the sequencer asked for when an organization's interval ended, so a
+  // quiet tail is signed within the interval (docs/decisions/0018). `append`: reads the head and
+  // the last digest, Puts the digest; `consume` checkpoints.
+  {
+    name: 'audit-checkpoint',
+    entry: 'functions/audit-checkpoint/handler.ts',
+    description: 'Signs the audit checkpoint an organization asked for when its interval ended',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { audit: 'append', auditSigningKey: 'sign', queues: { checkpoints: 'consume' } },
+    routes: [],
+    consumes: { queue: 'checkpoints', batchSize: 10 },
   },
   // Reviews the organizations whose chain advanced, found through the sparse index of flagged
   // heads (a Query, no Scan): signs a quiet chain's unsigned tail, verifies the log, and clears

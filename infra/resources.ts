@@ -109,6 +109,19 @@ export const QUEUES = {
     leaseEnvVar: 'NOTICE_QUEUE_LEASE_SECONDS',
     maxReceiveCount: 5,
   },
+  /**
+   * Delayed requests to sign an organization's audit checkpoint when its interval ends (the
+   * sequencer sends them, DelaySeconds = the rest of the interval; docs/decisions/0018). The
+   * consumer signs within seconds and holds no lease beyond one receive: 6× its 30 s timeout.
+   */
+  checkpoints: {
+    envVar: 'AUDIT_CHECKPOINT_QUEUE_URL',
+    localName: 'custos-audit-checkpoints',
+    visibilityTimeoutSeconds: 180,
+    leaseSeconds: 30,
+    leaseEnvVar: 'AUDIT_CHECKPOINT_QUEUE_LEASE_SECONDS',
+    maxReceiveCount: 5,
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
 export const BUCKETS = {

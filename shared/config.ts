@@ -48,6 +48,7 @@ export const env = {
   deletionQueueUrl: (): string => required('DELETION_QUEUE_URL'),
   workQueueUrl: (): string => required('WORK_QUEUE_URL'),
   noticeQueueUrl: (): string => required('NOTICE_QUEUE_URL'),
+  auditCheckpointQueueUrl: (): string => required('AUDIT_CHECKPOINT_QUEUE_URL'),
   filesBucket: (): string => required('FILES_BUCKET'),
   mailFrom: (): string => required('MAIL_FROM'),
   publicBaseUrl: (): string => required('PUBLIC_BASE_URL'),

@@ -27,6 +27,8 @@ import { SesMailer } from './adapters/aws/ses-mailer.ts';
 import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
 import { SqsNoticeQueue } from './adapters/aws/sqs-notice-queue.ts';
 import type { NoticeQueue } from './ports/notice-queue.ts';
+import { SqsCheckpointQueue } from './adapters/aws/sqs-checkpoint-queue.ts';
+import type { CheckpointQueue } from './ports/checkpoint-queue.ts';
 import { SqsMessageLeases } from './adapters/aws/sqs-message-leases.ts';
 import type { MessageLeases } from './ports/message-lease.ts';
 import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
@@ -93,6 +95,10 @@ export const auditSequencerStore: () => AuditSequencerStore = /* @__PURE__ */ la
   () => new DynamoAuditSequencerStore(dynamoDocumentClient(), env.auditTable()),
 );
 export const auditCheckpointSeconds = /* @__PURE__ */ lazy(() => env.auditCheckpointSeconds());
+/** Delayed checkpoint requests: the sequencer asks, the audit-checkpoint function signs. */
+export const checkpointQueue: () => CheckpointQueue = /* @__PURE__ */ lazy(
+  () => new SqsCheckpointQueue(sqs(), env.auditCheckpointQueueUrl()),
+);
 export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(
   () => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()),
 );

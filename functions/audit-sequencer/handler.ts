@@ -1,7 +1,8 @@
 /**
  * Fed the audit table's stream (Lambda's event source mapping; the local stream poller in
- * `npm start`): chains the appended events of the batch, then signs a checkpoint of each
- * organization it advanced when one is due. A failure throws, and the mapping retries the batch
+ * `npm start`): chains the appended events of the batch, then asks for a checkpoint of each
+ * organization it advanced when the interval since the last one ends (the audit-checkpoint
+ * function signs it; docs/decisions/0018). A failure throws, and the mapping retries the batch
  * (sequencing is idempotent) until it goes to the on-failure queue, which raises an alarm.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -11,8 +12,19 @@ import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
 import { logger } from '../../shared/logger.ts';
 import type { AppendedEvent } from '../../shared/ports/audit.ts';
 import * as services from '../../shared/services.ts';
-import { checkpointIfDue } from '../../shared/use-cases/audit-digests.ts';
+import { checkpointOrSchedule, TailSchedule } from '../../shared/use-cases/audit-digests.ts';
 import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
+
+const deps = services.atColdStart(() => ({
+  sequencer: services.auditSequencerStore(),
+  checkpoints: {
+    store: services.auditLog(),
+    clock: services.clock(),
+    queue: services.checkpointQueue(),
+    scheduled: new TailSchedule(),
+  },
+  intervalMs: services.auditCheckpointSeconds() * 1000,
+}));
 
 /** The appended events of the batch, in stream order: inserts of event items only. */
 function appendedEvents(event: DynamoDBStreamEvent): AppendedEvent[] {
@@ -31,7 +43,8 @@ function appendedEvents(event: DynamoDBStreamEvent): AppendedEvent[] {
 export async function handler(event: DynamoDBStreamEvent): Promise<void> {
   const events = appendedEvents(event);
   if (events.length === 0) return;
-  const summary = await sequenceEvents(services.auditSequencerStore(), events);
+  const { sequencer, checkpoints: checkpointDeps, intervalMs } = deps();
+  const summary = await sequenceEvents(sequencer, events);
   if (summary.refused.length > 0) {
     // Counts only: the references hold times and ids, which say nothing about a person, but the
     // operator finds them in the chain (verification breaks at their positions).
@@ -40,15 +53,10 @@ export async function handler(event: DynamoDBStreamEvent): Promise<void> {
       refused: summary.refused.length,
     });
   }
-  const deps = { store: services.auditLog(), signer: services.digestSigner(), clock: services.clock() };
-  const intervalMs = services.auditCheckpointSeconds() * 1000;
-  let checkpoints = 0;
-  for (const orgId of new Set(events.map((e) => e.orgId))) {
-    if ((await checkpointIfDue(deps, orgId, intervalMs)) !== undefined) checkpoints += 1;
-  }
+  for (const orgId of new Set(events.map((e) => e.orgId)))
+    await checkpointOrSchedule(checkpointDeps, orgId, intervalMs);
   emitMetrics({
     [METRIC.auditEventsSequenced]: summary.sequenced,
     [METRIC.auditEventsRefused]: summary.refused.length,
-    [METRIC.auditDigestsWritten]: checkpoints,
   });
 }

@@ -95,13 +95,6 @@ const TABLE_ACTIONS: Record<'records' | 'audit', Record<string, readonly string[
     read: READ_ITEM_ACTIONS,
     // Append-only: an event once written can be neither changed nor removed by this function.
     append: [...READ_ITEM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-    // The sequencer writes each event's place in the chain onto it: Update, still no Delete.
-    sequence: [
-      ...READ_ITEM_ACTIONS,
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:ConditionCheckItem',
-    ],
     delete: [
       ...READ_ITEM_ACTIONS,
       'dynamodb:PutItem',

@@ -142,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         deletion: resources.queues.deletion.url,
         work: resources.queues.work.url,
         notices: resources.queues.notices.url,
+        checkpoints: resources.queues.checkpoints.url,
       },
       log,
     });

@@ -70,6 +70,8 @@ export function serviceEnvironment(input: {
     [QUEUES.work.leaseEnvVar]: leaseSeconds(QUEUES.work.leaseSeconds),
     [QUEUES.notices.envVar]: resources.queues.notices.url,
     [QUEUES.notices.leaseEnvVar]: leaseSeconds(QUEUES.notices.leaseSeconds),
+    [QUEUES.checkpoints.envVar]: resources.queues.checkpoints.url,
+    [QUEUES.checkpoints.leaseEnvVar]: leaseSeconds(QUEUES.checkpoints.leaseSeconds),
     [BUCKETS.files.envVar]: resources.buckets.files,
     FIELD_KEY_ID: LOCAL_FIELD_KEY_ID,
     AUDIT_SIGNING_KEY_ID: LOCAL_AUDIT_SIGNING_KEY_ID,

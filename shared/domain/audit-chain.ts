@@ -79,9 +79,26 @@ export function chainEvents(head: ChainPosition, events: readonly AppendedEvent[
   });
 }
 
+/**
+ * How long an appended event may stay unsequenced before verification calls it missing from the
+ * chain: far beyond the sequencer's usual lag (about a second), within the stream's 24 h
+ * retention. Readers that look for an event's position stop looking this far past its time.
+ */
+export const SEQUENCER_LAG_BOUND_MS = 15 * 60 * 1000;
+
 /** An event's reference in a sequenced batch: its time and id, which is also its storage key. */
 export const eventRef = (event: Pick<AppendedEvent, 'at' | 'eventId'>): string =>
   `${event.at}#${event.eventId}`;
+
+/** The time part of an event reference `<at>#<eventId>`. */
+export const refAt = (ref: string): string => ref.slice(0, ref.lastIndexOf('#'));
+
+/** Where a sequenced event sits: its position and the hashes that link it, as its batch gives them. */
+export interface ChainPlace {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
 
 export interface ChainVerification {
   readonly valid: boolean;

@@ -89,6 +89,8 @@ export interface AuditChainHead {
   readonly seq: number;
   readonly hash: string;
   readonly at: string;
+  /** The latest event time chained so far (SequencedBatch.latestAt of the last batch); absent on old heads. */
+  readonly latestAt?: string;
 }
 
 /**
@@ -104,11 +106,12 @@ export interface AuditChainStore {
    */
   events(orgId: string, afterSeq?: number): AsyncIterable<StoredEvent>;
   /**
-   * Event items that no sequenced batch holds where they claim to be: an item with a position
-   * whose batch names another item there, or an item still unsequenced that was appended before
-   * `appendedBefore` (the sequencer should long have reached it).
+   * Walks the organization's event items once: the first item that claims a position (a `seq` of
+   * its own, which appended items never carry) that the batch there does not give it, and how
+   * many items were appended within `window` (by their key's time), for the verifier to compare
+   * with the events the batches name in that window.
    */
-  strays(orgId: string, appendedBefore: Date): AsyncIterable<{ readonly seq?: number; readonly at: string }>;
+  census(orgId: string, window: AppendWindow): Promise<EventCensus>;
   /** Every digest of the organization in headSeq order. */
   digests(orgId: string): AsyncIterable<SignedDigest>;
   latestDigest(orgId: string): Promise<SignedDigest | undefined>;
@@ -130,6 +133,19 @@ export interface AuditChainStore {
   pseudonymiseActor(orgId: string, userId: string): Promise<number>;
 }
 
+/** A time range of appended events, by their key's time: `from` inclusive, `before` exclusive (ISO). */
+export interface AppendWindow {
+  readonly from: string;
+  readonly before: string;
+}
+
+export interface EventCensus {
+  /** Event items whose key's time falls in the window. */
+  readonly appended: number;
+  /** The position claimed by the first item found out of place, if any. */
+  readonly stray?: number;
+}
+
 /** A batch the sequencer chained: the events it holds, in chain order, from `firstSeq` on. */
 export interface SequencedBatch {
   readonly orgId: string;
@@ -140,6 +156,13 @@ export interface SequencedBatch {
   readonly refs: readonly string[];
   /** Each event's chain hash, in the same order. */
   readonly hashes: readonly string[];
+  /**
+   * The latest event time chained so far, this batch included: never decreasing along the chain,
+   * so the batches that may hold an event appended at `t` are those from the first whose
+   * `latestAt` reaches `t`. Readers find an event's position by it; absent on old batches, whose
+   * events carry their position on their item.
+   */
+  readonly latestAt?: string;
 }
 
 /** What the sequencer reads and writes. Only the audit sequencer function uses it. */
@@ -147,17 +170,17 @@ export interface AuditSequencerStore {
   head(orgId: string): Promise<AuditChainHead | undefined>;
   /** The batch that starts at `firstSeq`, if one was written. */
   batchAt(orgId: string, firstSeq: number): Promise<SequencedBatch | undefined>;
-  /** Of the given events, the ids of those whose item already carries a position. */
+  /** Of the given events, the ids of those a batch already names (a redelivery). */
   sequencedIds(orgId: string, events: readonly AppendedEvent[]): Promise<ReadonlySet<string>>;
+  /**
+   * Of the given events, the references whose item is gone (deleted before it was sequenced:
+   * evidence of tampering; the batch still chains it, and verification breaks there).
+   */
+  missing(orgId: string, events: readonly AppendedEvent[]): Promise<readonly string[]>;
   /** Claims the batch's positions; false when another batch already starts there. */
   putBatch(batch: SequencedBatch): Promise<boolean>;
   /** Moves the head from `from` to `to` (no-op when another sequencer already did). */
   advanceHead(orgId: string, from: AuditChainHead | undefined, to: AuditChainHead): Promise<void>;
-  /**
-   * Writes each event's position and hashes onto its item; answers the references whose item was
-   * gone or already held another position (evidence of tampering, kept by the batch).
-   */
-  markSequenced(batch: SequencedBatch): Promise<readonly string[]>;
 }
 
 /** Signs digests with the audit signing key and hands out its public key. */

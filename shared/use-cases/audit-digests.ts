@@ -1,6 +1,8 @@
 /**
- * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). The sequencer signs one
- * when a batch advances a chain and the last is older than the checkpoint interval. The scheduled
+ * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). When a batch advances a
+ * chain, the sequencer asks for a checkpoint when the interval since the last one ends (a delayed
+ * message, once per interval), and audit-checkpoint signs it then, so a quiet tail is signed
+ * within the interval too (docs/decisions/0018). The scheduled
  * run reviews every organization whose chain advanced since its last review: it signs the tail a
  * quiet organization left unsigned, then verifies the whole log. It finds them by the flag the
  * sequencer leaves on the head (a Query), never by scanning the audit table. Idempotent: a digest
@@ -8,6 +10,7 @@
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
 import type { AuditChainStore, DigestSigner } from '../ports/audit.ts';
+import type { CheckpointQueue } from '../ports/checkpoint-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import { verifyOrganizationLog } from './audit-verify.ts';
 
@@ -73,6 +76,53 @@ export async function checkpointIfDue(
   const head = await deps.store.head(orgId);
   if (head === undefined) return undefined;
   return digestOrganization(deps, orgId, head);
+}
+
+/**
+ * The checkpoints this sequencer instance already asked for, by organization: the time each is
+ * due. A burst of batches within one interval asks once; an instance that starts afresh may ask
+ * again, and the checkpoint it asks for is still signed at most once (checkpointIfDue).
+ */
+export class TailSchedule {
+  private readonly due = new Map<string, number>();
+
+  /** Records that `orgId` has a checkpoint due at `at`; false when one was already asked for. */
+  claim(orgId: string, at: number, now: number): boolean {
+    if (this.due.get(orgId) === at) return false;
+    if (this.due.size >= MAX_TRACKED)
+      for (const [org, when] of this.due) if (when <= now) this.due.delete(org);
+    this.due.set(orgId, at);
+    return true;
+  }
+}
+
+/** Organizations an instance remembers before it forgets those whose checkpoint is past. */
+const MAX_TRACKED = 10_000;
+
+export interface CheckpointDeps {
+  readonly store: Pick<AuditChainStore, 'latestDigest'>;
+  readonly clock: Clock;
+  readonly queue: CheckpointQueue;
+  readonly scheduled: TailSchedule;
+}
+
+/**
+ * After the sequencer advanced `orgId`'s chain: asks for a checkpoint when the last one will be an
+ * interval old (at once when it already is), once per interval. The sequencer never signs itself:
+ * with one signing path (audit-checkpoint, checkpointIfDue) a sequencer and a delayed request that
+ * fall due together cannot both sign, so KMS signs at most once per organization per interval.
+ */
+export async function checkpointOrSchedule(
+  deps: CheckpointDeps,
+  orgId: string,
+  intervalMs: number,
+): Promise<void> {
+  const latest = await deps.store.latestDigest(orgId);
+  const now = deps.clock.now().getTime();
+  // No checkpoint yet: due now, and asked for once (due "at 0") until the first one is signed.
+  const due = latest === undefined ? 0 : Date.parse(latest.createdAt) + intervalMs;
+  if (deps.scheduled.claim(orgId, due, now))
+    await deps.queue.schedule(orgId, Math.max(0, (due - now) / 1000));
 }
 
 export interface DigestRunDeps extends AuditDigestDeps {

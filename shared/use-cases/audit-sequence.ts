@@ -4,13 +4,14 @@
  * stream delivers them (Lambda's event source mapping in the cloud, the local stream poller in
  * `npm start`), so it chains from what was written, even if the item was deleted meanwhile.
  *
- * Per organization: roll forward any batch already committed past the head, drop the events that
- * already carry a position (a retried delivery), chain the rest after the head, claim their
- * positions with one conditional write of the batch, write each event's position onto its item,
- * then move the head. Concurrent sequencers of one organization only ever collide on the batch
- * key; the loser rolls the winner's batch forward and starts over.
+ * Per organization: roll forward any batch already committed past the head, drop the events a
+ * batch already names (a retried delivery), chain the rest after the head, claim their positions
+ * with one conditional write of the batch, then move the head. Positions live in the batch only:
+ * an event item never changes after its append, and readers join the batch to learn its place.
+ * Concurrent sequencers of one organization only ever collide on the batch key; the loser rolls
+ * the winner's batch forward and starts over.
  */
-import { chainEvents, eventRef, GENESIS_HASH, type ChainPosition } from '../domain/audit-chain.ts';
+import { chainEvents, eventRef, GENESIS_HASH, refAt, type ChainPosition } from '../domain/audit-chain.ts';
 import type { AppendedEvent, AuditChainHead, AuditSequencerStore, SequencedBatch } from '../ports/audit.ts';
 
 /** Events per batch item (~120 bytes each, well below DynamoDB's 400 KB item limit). */
@@ -18,7 +19,7 @@ export const MAX_BATCH_EVENTS = 100;
 
 export interface SequenceSummary {
   readonly sequenced: number;
-  /** References whose item was gone or held another position when its place was written. */
+  /** References whose item was gone when they were chained (deleted before sequencing). */
   readonly refused: readonly string[];
 }
 
@@ -46,11 +47,20 @@ async function sequenceOrganization(
   const unique = [...new Map(events.map((e) => [e.eventId, e])).values()];
   let sequenced = 0;
   const refused: string[] = [];
+  let checked = false;
   for (;;) {
-    let head = await rollForward(store, orgId, refused);
-    const done = await store.sequencedIds(orgId, unique);
+    let head = await rollForward(store, orgId);
+    // No batch holds an event later than the head's latestAt (it never decreases): when every
+    // delivered event is later, none can be a redelivery, and the look back is skipped.
+    const earliest = unique.reduce((min, e) => (e.at < min ? e.at : min), '~');
+    const fresh = head === undefined || (head.latestAt !== undefined && earliest > head.latestAt);
+    const done = fresh ? new Set<string>() : await store.sequencedIds(orgId, unique);
     const todo = unique.filter((e) => !done.has(e.eventId));
     if (todo.length === 0) return { sequenced, refused };
+    if (!checked) {
+      refused.push(...(await store.missing(orgId, todo)));
+      checked = true;
+    }
     let lost = false;
     for (let i = 0; i < todo.length && !lost; i += MAX_BATCH_EVENTS) {
       const chunk = todo.slice(i, i + MAX_BATCH_EVENTS);
@@ -61,13 +71,14 @@ async function sequenceOrganization(
         prevHash: position(head).hash,
         refs: chained.map(eventRef),
         hashes: chained.map((e) => e.hash),
+        latestAt: chunk.reduce((latest, e) => (e.at > latest ? e.at : latest), latestOf(head)),
       };
       if (!(await store.putBatch(batch))) {
         // Another sequencer claimed these positions: roll its batch forward, then start over.
         lost = true;
         break;
       }
-      head = await apply(store, head, batch, refused);
+      head = await apply(store, head, batch);
       sequenced += chunk.length;
     }
     if (!lost) return { sequenced, refused };
@@ -75,32 +86,27 @@ async function sequenceOrganization(
 }
 
 /** Applies every batch committed past the head (a sequencer stopped half-way); answers the head. */
-async function rollForward(
-  store: AuditSequencerStore,
-  orgId: string,
-  refused: string[],
-): Promise<AuditChainHead | undefined> {
+async function rollForward(store: AuditSequencerStore, orgId: string): Promise<AuditChainHead | undefined> {
   let head = await store.head(orgId);
   for (;;) {
     const batch = await store.batchAt(orgId, position(head).seq + 1);
     if (batch === undefined) return head;
-    head = await apply(store, head, batch, refused);
+    head = await apply(store, head, batch);
   }
 }
 
-/** Positions onto the events first, then the head: a head never names an event not yet marked. */
+/** Moves the head past a committed batch: the batch is the commit point, the head follows it. */
 async function apply(
   store: AuditSequencerStore,
   head: AuditChainHead | undefined,
   batch: SequencedBatch,
-  refused: string[],
 ): Promise<AuditChainHead> {
-  refused.push(...(await store.markSequenced(batch)));
   const last = batch.refs.length - 1;
   const next: AuditChainHead = {
     seq: batch.firstSeq + last,
     hash: batch.hashes[last]!,
-    at: atOf(batch.refs[last]!),
+    at: refAt(batch.refs[last]!),
+    ...(batch.latestAt === undefined ? {} : { latestAt: batch.latestAt }),
   };
   await store.advanceHead(batch.orgId, head, next);
   return next;
@@ -110,7 +116,7 @@ function position(head: AuditChainHead | undefined): ChainPosition {
   return head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: head.seq, hash: head.hash };
 }
 
-/** The time part of an event reference `<at>#<eventId>`. */
-function atOf(ref: string): string {
-  return ref.slice(0, ref.lastIndexOf('#'));
+/** The latest event time chained up to `head` (the empty string, before everything, for none). */
+function latestOf(head: AuditChainHead | undefined): string {
+  return head?.latestAt ?? head?.at ?? '';
 }

@@ -2,9 +2,11 @@
  * Verifies an organization's whole audit log: the hash chain event by event, the chain head, and
  * every signed digest (signature with the signing key's public key, link to the previous digest,
  * head, count and time range against the events); then that no event item sits outside the chain
- * (a forged item, or an event the sequencer never reached). Page by page, so memory stays flat.
+ * (a forged item, or an event the sequencer never reached): the items appended in a window must
+ * be exactly as many as the events the batches name there. Page by page, so memory stays flat.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { SEQUENCER_LAG_BOUND_MS } from '../domain/audit-chain.ts';
 import {
   signatureMatches,
   verifyLog,
@@ -13,7 +15,13 @@ import {
   type StoredEvent,
 } from '../domain/audit-digest.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import type { AuditChainHead, AuditChainStore, AuditLog, DigestSigner } from '../ports/audit.ts';
+import type {
+  AppendWindow,
+  AuditChainHead,
+  AuditChainStore,
+  AuditLog,
+  DigestSigner,
+} from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { auditActorOf, authorize, resolveScope } from './org-access.ts';
@@ -26,35 +34,49 @@ export interface AuditVerifyDeps {
   readonly retentionDays: number;
 }
 
-/** The stored events, then any appended while the walk ran, up to a head read after them. */
+/**
+ * The stored events, then any appended while the walk ran, up to a head read after them; `onEvent`
+ * hears of each (the census counts those of its window).
+ */
 async function* eventsUpToHead(
   store: AuditChainStore,
   orgId: string,
   onHead: (head: AuditChainHead | undefined) => void,
+  onEvent: (stored: StoredEvent) => void,
 ): AsyncGenerator<StoredEvent> {
   let last = 0;
   for await (const stored of store.events(orgId)) {
     last = Number.isInteger(stored.storedAt) ? (stored.storedAt as number) : last;
+    onEvent(stored);
     yield stored;
   }
-  // The sequencer marks a batch's events before it moves the head, so a head read now covers every
-  // event seen; if it moved on meanwhile, walk on to it (an event past the head would be forged).
+  // The sequencer writes a batch before it moves the head, so a head read now covers every event
+  // seen; if it moved on meanwhile, walk on to it (an event past the head would be forged).
   for (let round = 0; round < 5; round += 1) {
     const head = await store.head(orgId);
     onHead(head);
     if (head === undefined || head.seq <= last) return;
     for await (const stored of store.events(orgId, last)) {
       last = Number.isInteger(stored.storedAt) ? (stored.storedAt as number) : last;
+      onEvent(stored);
       yield stored;
     }
   }
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /**
- * How long an appended event may stay unsequenced before verification calls it missing from the
- * chain: far beyond the sequencer's usual lag (about a second), within the stream's 24 h retention.
+ * The window in which every appended item must be named by a batch: from a day inside the
+ * retention period (older items may be expiring between the two walks) to the sequencer's lag
+ * bound ago (younger ones may still be on their way).
  */
-export const SEQUENCER_LAG_BOUND_MS = 15 * 60 * 1000;
+function censusWindow(now: Date, retentionDays: number): AppendWindow {
+  return {
+    from: new Date(now.getTime() - (retentionDays - 1) * DAY_MS).toISOString(),
+    before: new Date(now.getTime() - SEQUENCER_LAG_BOUND_MS).toISOString(),
+  };
+}
 
 export async function verifyOrganizationLog(
   deps: Pick<AuditVerifyDeps, 'signer' | 'clock' | 'retentionDays'> & { readonly audit: AuditChainStore },
@@ -71,9 +93,14 @@ export async function verifyOrganizationLog(
   };
   let head: AuditChainHead | undefined;
   const now = deps.clock.now();
+  const window = censusWindow(now, deps.retentionDays);
+  let named = 0;
+  const count = ({ event }: StoredEvent): void => {
+    if (event.at >= window.from && event.at < window.before) named += 1;
+  };
   const chain = await verifyLog({
     orgId,
-    events: eventsUpToHead(deps.audit, orgId, (h) => (head = h)),
+    events: eventsUpToHead(deps.audit, orgId, (h) => (head = h), count),
     digests: deps.audit.digests(orgId),
     head: async () => head,
     checkSignature,
@@ -81,11 +108,20 @@ export async function verifyOrganizationLog(
     now,
   });
   if (!chain.valid) return chain;
-  for await (const stray of deps.audit.strays(orgId, new Date(now.getTime() - SEQUENCER_LAG_BOUND_MS))) {
-    return stray.seq === undefined
-      ? { ...chain, valid: false, firstBrokenAt: (head?.seq ?? 0) + 1, reason: 'unsequenced' }
-      : { ...chain, valid: false, firstBrokenAt: stray.seq, reason: 'stray' };
-  }
+  const census = await deps.audit.census(orgId, window);
+  if (census.stray !== undefined)
+    return { ...chain, valid: false, firstBrokenAt: census.stray, reason: 'stray' };
+  // Every named event of the window has its item (the walk broke otherwise), so more items than
+  // named events means an item no batch names (`unsequenced`); fewer, an event the chain names
+  // twice (`chain`). Finding which would take memory in proportion to the log: the break is
+  // reported just past the head, where the unnamed item would have had to go.
+  if (census.appended !== named)
+    return {
+      ...chain,
+      valid: false,
+      firstBrokenAt: (head?.seq ?? 0) + 1,
+      reason: census.appended > named ? 'unsequenced' : 'chain',
+    };
   return chain;
 }
 

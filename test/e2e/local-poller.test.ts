@@ -114,6 +114,7 @@ describe('startPoller', () => {
         deletion: stack.env.DELETION_QUEUE_URL!,
         work: queueUrl,
         notices: stack.env.NOTICE_QUEUE_URL!,
+        checkpoints: stack.env.AUDIT_CHECKPOINT_QUEUE_URL!,
       },
       functions: [consumer],
       retryDelaySeconds: 1,

@@ -32,9 +32,11 @@ import type { AppendedEvent, AuditActor, AuditEvent } from '../../shared/ports/a
 import { systemClock, type Clock } from '../../shared/ports/clock.ts';
 import {
   checkpointIfDue,
+  checkpointOrSchedule,
   digestOrganization,
   reviewAuditLogs,
   reviewOrganization,
+  TailSchedule,
 } from '../../shared/use-cases/audit-digests.ts';
 import { pseudonymiseActor } from '../../shared/use-cases/audit-erasure.ts';
 import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
@@ -246,7 +248,7 @@ describe('atomicity', () => {
 
 describe('the sequencer', () => {
   test.each([
-    ['an event update', 'UpdateItem', 2],
+    ['the check that its events still exist', 'BatchGetItem', 1],
     ['the head write', 'PutItem', 2],
     ['the batch write', 'PutItem', 1],
   ])(
@@ -313,6 +315,36 @@ describe('the sequencer', () => {
       firstBrokenAt: 3,
       reason: 'unsequenced',
     });
+  });
+
+  test('positions live in the batches only: an event item is never written after its append', async () => {
+    // Prepare
+    const orgId = newId();
+    const [appended] = await append(orgId, 1);
+    const before = await rawItem(orgId, auditEventSk(eventRef(appended!)));
+    // Act
+    await sequenceEvents(sequencerStore(), [appended!]);
+    // Assess: the item is as appended; its place is the batch's.
+    await expect(rawItem(orgId, auditEventSk(eventRef(appended!)))).resolves.toEqual(before);
+    expect(before).not.toHaveProperty('seq');
+    expect(await chained(orgId)).toMatchObject([{ eventId: appended!.eventId, seq: 1 }]);
+  });
+
+  test('the list and a time window show each event at the position its batch gives it', async () => {
+    // Prepare: 30 events sequenced in three deliveries, as three stream batches would be.
+    const orgId = newId();
+    const appended = await append(orgId, 30);
+    for (let i = 0; i < 30; i += 10) await sequenceEvents(sequencerStore(), appended.slice(i, i + 10));
+    const positions = new Map((await chained(orgId)).map((e) => [e.eventId, e.seq]));
+    // Act
+    const listed = (await newLog().query({ orgId, limit: 50 })).items;
+    const windowed: Array<{ eventId: string; seq?: number }> = [];
+    for await (const event of newLog().window({ orgId, from: appended[0]!.at, to: appended[29]!.at }))
+      windowed.push(event);
+    // Assess
+    expect(listed).toHaveLength(30);
+    for (const event of [...listed, ...windowed]) expect(event.seq).toBe(positions.get(event.eventId));
+    expect(windowed).toHaveLength(30);
   });
 
   test('a time window of one organization is one key range', async () => {
@@ -536,6 +568,48 @@ describe('tamper evidence of the sequenced structure', () => {
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 1, reason: 'digest' });
   });
 
+  test('an item no batch names, with no position of its own, is found once the sequencer should have reached it', async () => {
+    // Prepare
+    const orgId = newId();
+    const events = await threeBatches(orgId);
+    const { seq: _seq, prevHash: _prev, hash: _hash, ...content } = events[4]!;
+    // Act: a copy under a key of its own, claiming no position.
+    const forged = { ...content, eventId: newId(), actor: 'intruder' };
+    await putRaw({ pk: orgPk(orgId), sk: auditEventSk(eventRef(forged)), kind: 'event', ...forged });
+    // Assess: within the lag bound it may still be on its way; past it, it is missing from the chain.
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: true });
+    await expect(verify(orgId, new Date(Date.now() + DAY_MS))).resolves.toMatchObject({
+      valid: false,
+      firstBrokenAt: 10,
+      reason: 'unsequenced',
+    });
+  });
+
+  test('an event the chain names twice, re-hashed to the head, is found', async () => {
+    // Prepare
+    const orgId = newId();
+    const events = await threeBatches(orgId);
+    const { hash: _hash, ...first } = events[0]!;
+    const copy = { ...first, seq: 10, prevHash: events[8]!.hash };
+    const hash = hashEvent(copy);
+    // Act: a batch naming event 1 again after the head, and the head moved onto it.
+    await putRaw({
+      ...(await batchItem(orgId, 7)),
+      sk: auditBatchSk(10),
+      firstSeq: 10,
+      prevHash: copy.prevHash,
+      refs: [eventRef(first)],
+      hashes: [hash],
+    });
+    await putRaw({ ...(await rawItem(orgId, AUDIT_HEAD_SK)), seq: 10, hash });
+    // Assess
+    await expect(verify(orgId, new Date(Date.now() + DAY_MS))).resolves.toMatchObject({
+      valid: false,
+      firstBrokenAt: 11,
+      reason: 'chain',
+    });
+  });
+
   test('an event deleted before it was sequenced is still chained from the stream, and found missing there', async () => {
     // Prepare
     const orgId = newId();
@@ -652,15 +726,20 @@ describe('signed digests', () => {
     const orgId = newId();
     await appendEvents(orgId, 6);
     await digestOrganization(digestDeps(), orgId, (await newLog().head(orgId))!);
-    // Act: rewrite event 3 and re-chain 3..6 and the head, as someone with table access could.
-    let prevHash = String((await rawEvent(orgId, 2)).hash);
+    // Act: rewrite event 3 and re-chain 3..6 (their hashes live in the batch) and the head, as
+    // someone with table access could.
+    const batch = await rawItem(orgId, auditBatchSk(1));
+    const hashes = [...(batch.hashes as string[])];
+    const events = await chained(orgId);
+    let prevHash = hashes[1]!;
     for (let seq = 3; seq <= 6; seq += 1) {
-      const item = await rawEvent(orgId, seq);
-      const rewritten = { ...item, prevHash, ...(seq === 3 ? { action: 'org.delete' } : {}) };
-      const hash = hashEvent(rewritten as unknown as AuditEvent);
-      await putRaw({ ...rewritten, hash });
-      prevHash = hash;
+      const { hash: _hash, ...event } = events[seq - 1]!;
+      const rewritten = { ...event, prevHash, ...(seq === 3 ? { action: 'org.delete' } : {}) };
+      if (seq === 3) await putRaw({ ...(await rawEvent(orgId, 3)), action: 'org.delete' });
+      prevHash = hashEvent(rewritten);
+      hashes[seq - 1] = prevHash;
     }
+    await putRaw({ ...batch, hashes });
     await documents.send(
       new UpdateCommand({
         TableName: auditTable,
@@ -670,6 +749,8 @@ describe('signed digests', () => {
         ExpressionAttributeValues: { ':h': prevHash },
       }),
     );
+    // The rewritten chain holds together: only the signature can tell.
+    expect((await chained(orgId))[2]).toMatchObject({ action: 'org.delete', hash: hashes[2] });
     // Assess
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, reason: 'digest', firstBrokenAt: 1 });
   });
@@ -707,6 +788,63 @@ describe('signed digests', () => {
     for await (const orgId of newLog().unreviewed()) orgs.push(orgId);
     return orgs;
   };
+
+  test('a quiet tail is signed when its interval ends, and a burst asks for one checkpoint per interval', async () => {
+    // Prepare: a signer that counts its KMS Sign calls, and a clock the test moves.
+    const orgId = newId();
+    let signs = 0;
+    const counting = {
+      sign: async (message: Buffer) => ((signs += 1), signer.sign(message)),
+      publicKeyPem: (keyId?: string) => signer.publicKeyPem(keyId),
+    };
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    // Recorded rather than sent: the emulator holds a delayed message for real seconds, so the test
+    // moves the domain clock instead and delivers each request itself when it is due.
+    const requests: Array<{ orgId: string; delaySeconds: number }> = [];
+    const deps = {
+      store: newLog(),
+      signer: counting,
+      clock,
+      queue: {
+        schedule: async (org: string, delaySeconds: number) =>
+          void requests.push({ orgId: org, delaySeconds }),
+      },
+      scheduled: new TailSchedule(),
+    };
+    const sequenced = async () => {
+      await appendEvents(orgId, 1, newWriter(clock));
+      await checkpointOrSchedule(deps, orgId, 10_000);
+    };
+    // Act: a first batch (no checkpoint yet: asked for at once, signed when the request arrives),
+    // a burst of five within the interval, then a quiet tail.
+    await sequenced();
+    await sequenced(); // still no checkpoint, already asked for: not asked again
+    const first = await checkpointIfDue(deps, orgId, 10_000);
+    for (let i = 0; i < 4; i += 1) {
+      now += 1_000;
+      await sequenced();
+    }
+    now += 6_000; // the interval since the first checkpoint ends: the delayed request arrives
+    const tail = await checkpointIfDue(deps, orgId, 10_000);
+    now += 2_000; // the same request delivered twice signs nothing more
+    const again = await checkpointIfDue(deps, orgId, 10_000);
+    // Assess: the sequencer only asks; the one signing path signs once per interval.
+    expect(first).toMatchObject({ headSeq: 2 });
+    expect(requests).toEqual([
+      { orgId, delaySeconds: 0 },
+      { orgId, delaySeconds: 9 },
+    ]);
+    // The last event (6 s before) and the first unsigned one (9 s before) are signed within the interval.
+    expect(tail).toMatchObject({ headSeq: 6, fromSeq: 3 });
+    expect(again).toBeUndefined();
+    expect(signs).toBe(2);
+    // The next interval asks again, once.
+    await sequenced();
+    await sequenced();
+    expect(requests).toHaveLength(3);
+    expect(signs).toBe(2);
+  });
 
   test('the scheduled review signs the tail a quiet organization left unsigned, verifies it, and clears its flag', async () => {
     // Prepare: a checkpoint at 2, then one more event within the interval (no checkpoint due).

@@ -3,11 +3,12 @@
  *
  *   pk               sk                       what
  *   ORG#<org>        EVT#<at>#<eventId>       an event (TTL: expiresAt), appended in the change's
- *                                             transaction; seq, prevHash and hash are set on it
- *                                             by the sequencer
+ *                                             transaction and never written again (items from
+ *                                             before 0018 also carry seq, prevHash and hash)
  *   ORG#<org>        SEQ#<firstSeq 12>        a sequenced batch: the events' references and
- *                                             hashes from firstSeq on, in chain order
- *   ORG#<org>        HEAD                     the chain head {seq, hash, at, unreviewed?}
+ *                                             hashes from firstSeq on, in chain order, and
+ *                                             latestAt (how readers find an event's batch)
+ *   ORG#<org>        HEAD                     the chain head {seq, hash, at, latestAt, unreviewed?}
  *   ORG#<org>        DIGEST#<headSeq 12>      a signed digest (checkpoint) of the chain up to headSeq
  *
  * Events are keyed by time, so a time window of one organization is one Query; the chain order

@@ -5,6 +5,8 @@
  * Appends go through the AuditedWriter; positions in the chain through the sequencer.
  *
  * Every walk is a paginated Query (and one BatchGet per batch), so memory holds one page at a time.
+ * Event items never carry their position: every read that shows one joins the batch that names
+ * the event (dynamo-audit-positions.ts).
  */
 import {
   BatchGetCommand,
@@ -18,6 +20,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BadCursorError } from '../../domain/errors.ts';
 import type { SignedDigest, StoredEvent } from '../../domain/audit-digest.ts';
 import type {
+  AppendWindow,
+  AppendedEvent,
   AuditActor,
   AuditChainHead,
   AuditChainStore,
@@ -27,6 +31,7 @@ import type {
   AuditPage,
   AuditQuery,
   AuditWindowQuery,
+  EventCensus,
   ListedEvent,
   SequencedBatch,
 } from '../../ports/audit.ts';
@@ -42,7 +47,8 @@ import {
   auditDigestSk,
   auditEventSk,
 } from './audit-keys.ts';
-import { batchOf } from './dynamo-audit-sequencer.ts';
+import { batchHolding, chainPlaces, placesIn } from './dynamo-audit-positions.ts';
+import { batchOf, headOf } from './dynamo-audit-sequencer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
@@ -56,6 +62,8 @@ const MAX_PAGES_PER_QUERY = 10;
 const BATCH_GET_MAX = 100;
 /** Batches the stray check keeps at hand: events come in time order, close to chain order. */
 const BATCH_CACHE = 8;
+/** Events of a time window placed in the chain at a time (one search of the batches each). */
+const PLACE_CHUNK = 100;
 
 type Item = Record<string, unknown>;
 
@@ -87,7 +95,7 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     if (beforeSk !== undefined && !EVENT_SK.test(beforeSk)) throw new BadCursorError();
     const [lower, upper] = eventRange(query.from, query.to);
     const filtered = query.actor !== undefined || query.action !== undefined || query.resource !== undefined;
-    const items: ListedEvent[] = [];
+    const items: Array<[string, ListedEvent]> = [];
     let lastExamined: string | undefined;
     let exhausted = false;
     for (let page = 0; page < MAX_PAGES_PER_QUERY && items.length < query.limit && !exhausted; page += 1) {
@@ -109,14 +117,17 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         if (sk === beforeSk) continue;
         lastExamined = sk;
         const event = withoutStorage<ListedEvent>(item);
-        if (matches(event, query)) items.push(event);
+        if (matches(event, query)) items.push([sk, event]);
         if (items.length >= query.limit) break;
       }
       if (result.LastEvaluatedKey === undefined && (lastExamined === undefined || items.length < query.limit))
         exhausted = true;
       if (lastExamined !== undefined) beforeSk = lastExamined;
     }
-    return { items, next: exhausted || lastExamined === undefined ? null : lastExamined };
+    return {
+      items: await this.placed(query.orgId, items),
+      next: exhausted || lastExamined === undefined ? null : lastExamined,
+    };
   }
 
   /**
@@ -143,7 +154,34 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
       ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
       ConsistentRead: true,
     });
-    for await (const item of items) yield withoutStorage<ListedEvent>(item);
+    let chunk: Array<[string, ListedEvent]> = [];
+    for await (const item of items) {
+      chunk.push([String(item.sk), withoutStorage<ListedEvent>(item)]);
+      if (chunk.length === PLACE_CHUNK) {
+        yield* await this.placed(query.orgId, chunk);
+        chunk = [];
+      }
+    }
+    yield* await this.placed(query.orgId, chunk);
+  }
+
+  /**
+   * The events with their place in the chain joined from the batches (the key gives each one's
+   * reference); an event no batch names yet stays without one. Items written before positions
+   * moved to the batches carry theirs already.
+   */
+  private async placed(orgId: string, keyed: ReadonlyArray<[string, ListedEvent]>): Promise<ListedEvent[]> {
+    const refOf = (sk: string) => sk.slice(EVENT_PREFIX.length);
+    const places = await chainPlaces(
+      this.client,
+      this.table,
+      orgId,
+      keyed.filter(([, event]) => event.seq === undefined).map(([sk]) => refOf(sk)),
+    );
+    return keyed.map(([sk, event]) => {
+      const place = event.seq === undefined ? places.get(refOf(sk)) : undefined;
+      return place === undefined ? event : { ...event, ...place };
+    });
   }
 
   async head(orgId: string): Promise<AuditChainHead | undefined> {
@@ -156,13 +194,12 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         }),
       ),
     );
-    return Item === undefined
-      ? undefined
-      : { seq: Number(Item.seq), hash: String(Item.hash), at: String(Item.at) };
+    return Item === undefined ? undefined : headOf(Item);
   }
 
   async *events(orgId: string, afterSeq = 0): AsyncGenerator<StoredEvent> {
-    const start = afterSeq === 0 ? undefined : await this.batchHolding(orgId, afterSeq + 1);
+    const start =
+      afterSeq === 0 ? undefined : await batchHolding(this.client, this.table, orgId, afterSeq + 1);
     const batches = this.range(
       orgId,
       start === undefined ? auditBatchSk(1) : auditBatchSk(start.firstSeq),
@@ -171,36 +208,39 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     for await (const item of batches) {
       const batch = batchOf(item);
       const items = await this.eventItems(orgId, batch.refs);
-      for (const [i, ref] of batch.refs.entries()) {
-        const seq = batch.firstSeq + i;
+      for (const [ref, place] of placesIn(batch)) {
         const found = items.get(auditEventSk(ref));
-        if (seq > afterSeq && found !== undefined)
-          yield { event: withoutStorage<AuditEvent>(found), storedAt: seq };
+        // The batch gives the place; anything the item says of its own place (which an appended
+        // item never does) overrides it, so a position written onto an item is verified too.
+        if (place.seq > afterSeq && found !== undefined)
+          yield { event: { ...place, ...withoutStorage<AppendedEvent>(found) }, storedAt: place.seq };
       }
     }
   }
 
-  async *strays(orgId: string, appendedBefore: Date): AsyncGenerator<{ seq?: number; at: string }> {
-    const cutoff = appendedBefore.toISOString();
+  async census(orgId: string, window: AppendWindow): Promise<EventCensus> {
+    const [from, before] = [auditEventSk(window.from), auditEventSk(window.before)];
     const cache: SequencedBatch[] = [];
-    for await (const item of this.partition(orgId, EVENT_PREFIX)) {
-      const at = String(item.at);
-      if (item.seq === undefined) {
-        if (at < cutoff) yield { at };
-        continue;
-      }
+    let appended = 0;
+    for await (const item of this.partition(orgId, EVENT_PREFIX, undefined, 'sk, seq')) {
+      const sk = String(item.sk);
+      if (sk >= from && sk < before) appended += 1;
+      if (item.seq === undefined) continue;
+      // A position on the item: written by the sequencer before positions moved to the batches,
+      // or forged. Either way the batch there must name this very item.
       const seq = Number(item.seq);
       let batch = cache.find((b) => b.firstSeq <= seq && seq < b.firstSeq + b.refs.length);
       if (batch === undefined) {
-        batch = await this.batchHolding(orgId, seq);
+        batch = await batchHolding(this.client, this.table, orgId, seq);
         if (batch !== undefined) {
           cache.unshift(batch);
           cache.length = Math.min(cache.length, BATCH_CACHE);
         }
       }
       const ref = batch?.refs[seq - batch.firstSeq];
-      if (ref === undefined || auditEventSk(ref) !== item.sk) yield { seq, at };
+      if (ref === undefined || auditEventSk(ref) !== sk) return { appended, stray: seq };
     }
+    return { appended };
   }
 
   async *digests(orgId: string): AsyncGenerator<SignedDigest> {
@@ -225,9 +265,9 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
   }
 
   async event(orgId: string, seq: number): Promise<AuditEvent | undefined> {
-    const batch = await this.batchHolding(orgId, seq);
-    const ref = batch?.refs[seq - batch.firstSeq];
-    if (ref === undefined) return undefined;
+    const batch = await batchHolding(this.client, this.table, orgId, seq);
+    const [ref, place] = batch === undefined ? [] : (placesIn(batch)[seq - batch.firstSeq] ?? []);
+    if (ref === undefined || place === undefined) return undefined;
     const { Item } = await guarded(
       this.client.send(
         new GetCommand({
@@ -237,7 +277,7 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         }),
       ),
     );
-    return Item === undefined ? undefined : withoutStorage<AuditEvent>(Item);
+    return Item === undefined ? undefined : { ...place, ...withoutStorage<AppendedEvent>(Item) };
   }
 
   async putDigest(digest: SignedDigest): Promise<boolean> {
@@ -286,6 +326,7 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
               seq: head.seq,
               hash: head.hash,
               at: head.at,
+              ...(head.latestAt === undefined ? {} : { latestAt: head.latestAt }),
             },
             ConditionExpression: 'seq = :seq AND #hash = :hash',
             ExpressionAttributeNames: { '#hash': 'hash' },
@@ -300,9 +341,10 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
 
   /**
    * Rewrites each of the user's events without email, ip and user agent. A Put (not an Update)
-   * conditioned on the item as read (its hash, or still no position): the hashed part is copied
-   * unchanged. An event the sequencer reached in between is read again and retried; one that
-   * expired meanwhile is left alone. Reads the organization's whole partition (a filtered Query).
+   * conditioned on the item as read (its hash when it carries one, as items sequenced before
+   * positions moved to the batches do; otherwise that it still exists and carries none): the
+   * hashed part is copied unchanged. One that expired meanwhile is left alone. Reads the
+   * organization's whole partition (a filtered Query).
    */
   async pseudonymiseActor(orgId: string, userId: string): Promise<number> {
     let changed = 0;
@@ -347,28 +389,6 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     return changed;
   }
 
-  /** The batch whose positions include `seq`: the last one starting at or before it. */
-  private async batchHolding(orgId: string, seq: number): Promise<SequencedBatch | undefined> {
-    const { Items } = await guarded(
-      this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :at',
-          ExpressionAttributeValues: {
-            ':pk': orgPk(orgId),
-            ':first': BATCH_PREFIX,
-            ':at': auditBatchSk(seq),
-          },
-          ScanIndexForward: false,
-          Limit: 1,
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    const item = Items?.[0];
-    return item === undefined ? undefined : batchOf(item);
-  }
-
   /** The event items a batch names, by storage key (consistent reads, 100 keys per call). */
   private async eventItems(orgId: string, refs: readonly string[]): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
@@ -402,6 +422,7 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     orgId: string,
     prefix: string,
     filter?: { FilterExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+    projection?: string,
   ): AsyncGenerator<Item> {
     return queryItems(this.client, {
       TableName: this.table,
@@ -412,6 +433,7 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
         ...filter?.ExpressionAttributeValues,
       },
       ...(filter === undefined ? {} : { FilterExpression: filter.FilterExpression }),
+      ...(projection === undefined ? {} : { ProjectionExpression: projection }),
       ConsistentRead: true,
     });
   }

@@ -1,15 +1,14 @@
 /**
- * The audit table as the sequencer sees it: the head, the sequenced batches, and the events'
- * positions written onto their items. The batch item is the commit point: whoever writes
- * `SEQ#<firstSeq>` first owns those positions; the head and the events' positions follow from it
- * and are written idempotently, so a sequencer that crashed half-way is rolled forward by the next.
+ * The audit table as the sequencer sees it: the head and the sequenced batches. The batch item is
+ * the commit point: whoever writes `SEQ#<firstSeq>` first owns those positions; the head follows
+ * from it and is written idempotently, so a sequencer that crashed half-way is rolled forward by
+ * the next. Event items are only read (do they exist?), never written: positions live in batches.
  */
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   GetCommand,
   PutCommand,
-  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -20,14 +19,15 @@ import type {
   AuditSequencerStore,
   SequencedBatch,
 } from '../../ports/audit.ts';
-import { AUDIT_HEAD_SK, UNREVIEWED_FLAG, auditBatchSk, auditEventSk } from './audit-keys.ts';
+import { AUDIT_HEAD_SK, BATCH_PREFIX, UNREVIEWED_FLAG, auditBatchSk, auditEventSk } from './audit-keys.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
+import { queryItems } from './records-table-ops.ts';
 
 /** BatchGetItem reads at most 100 keys per call. */
 const BATCH_GET_MAX = 100;
-/** Updates of one batch's events in flight at once. */
-const UPDATE_CONCURRENCY = 16;
+/** Batches per page of the look back for a redelivery: usually the last one or two hold it. */
+const BATCHES_PER_PAGE = 4;
 
 export class DynamoAuditSequencerStore implements AuditSequencerStore {
   constructor(
@@ -45,9 +45,7 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
         }),
       ),
     );
-    return Item === undefined
-      ? undefined
-      : { seq: Number(Item.seq), hash: String(Item.hash), at: String(Item.at) };
+    return Item === undefined ? undefined : headOf(Item);
   }
 
   async batchAt(orgId: string, firstSeq: number): Promise<SequencedBatch | undefined> {
@@ -63,31 +61,57 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
     return Item === undefined ? undefined : batchOf(Item);
   }
 
+  /**
+   * Reads the batches newest first while they may hold one of `events`: a batch whose `latestAt`
+   * is before the earliest of them, and every batch before it, cannot (latestAt never decreases).
+   * A redelivery usually finds its events in the last batch or two.
+   */
   async sequencedIds(orgId: string, events: readonly AppendedEvent[]): Promise<ReadonlySet<string>> {
+    const wanted = new Map(events.map((e) => [eventRef(e), e.eventId]));
+    const earliest = events.reduce((min, e) => (e.at < min ? e.at : min), '~');
     const sequenced = new Set<string>();
-    const keys = [
-      ...new Map(
-        events.map((e) => [eventRef(e), { pk: orgPk(orgId), sk: auditEventSk(eventRef(e)) }]),
-      ).values(),
-    ];
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_MAX);
+    const batches = queryItems(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :batch)',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':batch': BATCH_PREFIX },
+      ProjectionExpression: 'refs, latestAt',
+      ScanIndexForward: false,
+      Limit: BATCHES_PER_PAGE,
+      ConsistentRead: true,
+    });
+    for await (const batch of batches) {
+      for (const ref of batch.refs as string[]) {
+        const id = wanted.get(ref);
+        if (id !== undefined) sequenced.add(id);
+      }
+      if (sequenced.size === wanted.size || typeof batch.latestAt !== 'string' || batch.latestAt < earliest)
+        break;
+    }
+    return sequenced;
+  }
+
+  async missing(orgId: string, events: readonly AppendedEvent[]): Promise<readonly string[]> {
+    const refs = [...new Set(events.map(eventRef))];
+    const found = new Set<string>();
+    for (let i = 0; i < refs.length; i += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] | undefined = refs
+        .slice(i, i + BATCH_GET_MAX)
+        .map((ref) => ({ pk: orgPk(orgId), sk: auditEventSk(ref) }));
       while (pending !== undefined && pending.length > 0) {
         const result: BatchGetCommandOutput = await guarded(
           this.client.send(
             new BatchGetCommand({
               RequestItems: {
-                [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'eventId, seq' },
+                [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'sk' },
               },
             }),
           ),
         );
-        for (const item of result.Responses?.[this.table] ?? [])
-          if (item.seq !== undefined) sequenced.add(String(item.eventId));
+        for (const item of result.Responses?.[this.table] ?? []) found.add(String(item.sk));
         pending = result.UnprocessedKeys?.[this.table]?.Keys;
       }
     }
-    return sequenced;
+    return refs.filter((ref) => !found.has(auditEventSk(ref)));
   }
 
   async putBatch(batch: SequencedBatch): Promise<boolean> {
@@ -127,45 +151,15 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+}
 
-  async markSequenced(batch: SequencedBatch): Promise<readonly string[]> {
-    const refused: string[] = [];
-    const positions = batch.refs.map((ref, i) => ({
-      ref,
-      seq: batch.firstSeq + i,
-      prevHash: i === 0 ? batch.prevHash : batch.hashes[i - 1]!,
-      hash: batch.hashes[i]!,
-    }));
-    for (let i = 0; i < positions.length; i += UPDATE_CONCURRENCY) {
-      await Promise.all(
-        positions.slice(i, i + UPDATE_CONCURRENCY).map(async (position) => {
-          try {
-            await guarded(
-              this.client.send(
-                new UpdateCommand({
-                  TableName: this.table,
-                  Key: { pk: orgPk(batch.orgId), sk: auditEventSk(position.ref) },
-                  UpdateExpression: 'SET seq = :seq, prevHash = :prev, #hash = :hash',
-                  // The item must still be there, unsequenced or sequenced here by an earlier try.
-                  ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)',
-                  ExpressionAttributeNames: { '#hash': 'hash' },
-                  ExpressionAttributeValues: {
-                    ':seq': position.seq,
-                    ':prev': position.prevHash,
-                    ':hash': position.hash,
-                  },
-                }),
-              ),
-            );
-          } catch (error) {
-            if (!(error instanceof ConditionalCheckFailedException)) throw error;
-            refused.push(position.ref);
-          }
-        }),
-      );
-    }
-    return refused;
-  }
+export function headOf(item: Record<string, unknown>): AuditChainHead {
+  return {
+    seq: Number(item.seq),
+    hash: String(item.hash),
+    at: String(item.at),
+    ...(typeof item.latestAt === 'string' ? { latestAt: item.latestAt } : {}),
+  };
 }
 
 export function batchOf(item: Record<string, unknown>): SequencedBatch {
@@ -175,5 +169,6 @@ export function batchOf(item: Record<string, unknown>): SequencedBatch {
     prevHash: String(item.prevHash),
     refs: (item.refs as unknown[]).map(String),
     hashes: (item.hashes as unknown[]).map(String),
+    ...(typeof item.latestAt === 'string' ? { latestAt: item.latestAt } : {}),
   };
 }

@@ -29,6 +29,10 @@ const resources = {
       url: 'http://127.0.0.1:2/000000000000/custos-notices',
       dlqUrl: 'http://127.0.0.1:2/000000000000/custos-notices-dlq',
     },
+    checkpoints: {
+      url: 'http://127.0.0.1:2/000000000000/custos-audit-checkpoints',
+      dlqUrl: 'http://127.0.0.1:2/000000000000/custos-audit-checkpoints-dlq',
+    },
   },
   buckets: { files: 'custos-files' },
 };

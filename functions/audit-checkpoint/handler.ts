@@ -1,0 +1,59 @@
+/**
+ * Fed the checkpoint queue: signs the checkpoint each organization's sequencer asked for when its
+ * interval ended (docs/decisions/0018). Signing is idempotent and bounded: checkpointIfDue signs
+ * only when the last checkpoint is at least an interval old, so a duplicated request, or one that
+ * a busier sequencer already answered, signs nothing. A failed request is reported as a batch
+ * item failure: SQS hands it back, and dead-letters it after maxReceiveCount (alarmed).
+ */
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
+import { logger } from '../../shared/logger.ts';
+import * as services from '../../shared/services.ts';
+import { checkpointIfDue } from '../../shared/use-cases/audit-digests.ts';
+
+const deps = services.atColdStart(() => ({
+  store: services.auditLog(),
+  signer: services.digestSigner(),
+  clock: services.clock(),
+  intervalMs: services.auditCheckpointSeconds() * 1000,
+}));
+
+function orgIdOf(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const orgId = (parsed as { orgId?: unknown } | null)?.orgId;
+    return typeof orgId === 'string' && orgId.length > 0 ? orgId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const { intervalMs, ...digestDeps } = deps();
+  // One organization asked twice in a batch is signed (at most) once.
+  const byOrg = new Map<string, string[]>();
+  for (const record of event.Records) {
+    const orgId = orgIdOf(record.body);
+    if (orgId === undefined) {
+      // Retrying cannot make it valid; dropping it keeps the queue flowing.
+      logger.error('checkpoint request dropped: not a checkpoint request', { messageId: record.messageId });
+      continue;
+    }
+    byOrg.set(orgId, [...(byOrg.get(orgId) ?? []), record.messageId]);
+  }
+  let written = 0;
+  for (const [orgId, messageIds] of byOrg) {
+    try {
+      if ((await checkpointIfDue(digestDeps, orgId, intervalMs)) !== undefined) written += 1;
+    } catch (error) {
+      logger.warn('audit checkpoint not signed', {
+        fn: 'audit-checkpoint',
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+      batchItemFailures.push(...messageIds.map((itemIdentifier) => ({ itemIdentifier })));
+    }
+  }
+  emitMetrics({ [METRIC.auditDigestsWritten]: written });
+  return { batchItemFailures };
+}
