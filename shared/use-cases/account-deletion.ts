@@ -15,7 +15,7 @@ import type { DeletionQueue } from '../ports/deletion-queue.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { AccountDeletionMarker } from '../ports/tenant-sweeper.ts';
 import { logger } from '../logger.ts';
-import { auditActorOf } from './org-access.ts';
+import { auditEntry } from './org-access.ts';
 
 export interface AccountDeletionDeps {
   readonly orgs: OrganizationStore;
@@ -54,16 +54,15 @@ export async function deleteMyAccount(
     // An organization being erased takes the membership with it; nothing is written into it now.
     if (orgs.get(membership.orgId)?.status === 'deleting') continue;
     try {
-      await deps.orgs.leave(membership, {
-        draft: {
+      await deps.orgs.leave(
+        membership,
+        auditEntry(ctx, {
           orgId: membership.orgId,
           action: 'member.remove',
           resource: { type: 'member', id: userId },
-          outcome: 'success',
           detail: { reason: 'account-deletion' },
-        },
-        actor: auditActorOf(ctx),
-      });
+        }),
+      );
     } catch (error) {
       // A cycle started on that organization meanwhile: same as above.
       if (!(error instanceof NotFoundError)) throw error;

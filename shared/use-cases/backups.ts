@@ -38,7 +38,7 @@ import {
   type ExportDeps,
 } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
-import { cryptoOf, auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { cryptoOf, auditEntry, authorize, resolveScope, successDraft } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
 import { openedCase } from './request-cases.ts';
 
@@ -111,10 +111,10 @@ export async function requestBackup(
     email: 'pending',
     attempts: 0,
   };
-  await deps.portability.createBackup(record, {
-    draft: { orgId, action: 'backup.create', resource: { type: 'backup', id: backupId }, outcome: 'success' },
-    actor: auditActorOf(ctx),
-  });
+  await deps.portability.createBackup(
+    record,
+    auditEntry(ctx, { orgId, action: 'backup.create', resource: { type: 'backup', id: backupId } }),
+  );
   try {
     await deps.queue.send({ kind: 'backup', orgId, backupId, sealedPassword });
   } catch (error) {
@@ -320,7 +320,7 @@ async function sendLink(deps: BackupDeps, record: BackupRecord, requester: Reque
   }
   await deps.portability.updateBackup(orgId, backupId, { email: 'sent' }, at());
   await deps.audit.append(
-    { orgId, action: 'backup.email', resource: { type: 'backup', id: backupId }, outcome: 'success' },
+    successDraft({ orgId, action: 'backup.email', resource: { type: 'backup', id: backupId } }),
     requester.auditActor,
   );
 }
@@ -373,13 +373,12 @@ export async function runBackup(
   const expiresAt = plusSeconds(deps.clock.now(), PORTABILITY_TTL_SECONDS);
   await deps.portability.updateBackup(orgId, backupId, { status: 'ready', rowsWritten, expiresAt }, at());
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'backup.complete',
       resource: { type: 'backup', id: backupId },
-      outcome: 'success',
       detail: { rowsWritten },
-    },
+    }),
     requester.auditActor,
   );
   await sendLink(deps, { ...record, status: 'ready', rowsWritten, expiresAt }, requester);

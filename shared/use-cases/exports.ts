@@ -33,7 +33,15 @@ import type { RecordsContext } from './records-context.ts';
 import { exportableJobs, exportColumns, rowOf, type ExportSource } from './exports-rows.ts';
 import { requesterScope } from './exports-requester.ts';
 import { openValues } from './job-fields.ts';
-import { cryptoOf, auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import {
+  cryptoOf,
+  auditActorOf,
+  auditEntry,
+  authorize,
+  resolveScope,
+  successDraft,
+  type OrgScope,
+} from './org-access.ts';
 import { authorizedJob } from './job-access.ts';
 import { assertProcessable } from './restriction.ts';
 import { decide } from '../domain/authorization.ts';
@@ -137,19 +145,18 @@ export async function requestExport(
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
-  await deps.portability.createExport(record, {
-    draft: {
+  await deps.portability.createExport(
+    record,
+    auditEntry(ctx, {
       orgId,
       action: 'export.create',
       resource: { type: 'export', id: exportId },
-      outcome: 'success',
       detail: {
         format: input.format,
         ...(input.orchestrationId === undefined ? {} : { orchestrationId: input.orchestrationId }),
       },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   try {
     await deps.queue.send({ kind: 'export', orgId, exportId });
   } catch (error) {
@@ -196,13 +203,12 @@ export async function getExportStatus(
     `custos-export-${record.createdAt.slice(0, 10)}.${record.format}`,
   );
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'export.download',
       resource: { type: 'export', id: exportId },
-      outcome: 'success',
       detail: { rowsWritten: record.rowsWritten, format: record.format },
-    },
+    }),
     auditActorOf(ctx),
   );
   return { ...view, downloadUrl };
@@ -230,16 +236,15 @@ export async function exportJob(
   );
   const body = Buffer.concat(await stream.toArray());
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'job.export',
       resource: { type: 'job', id: jobId },
-      outcome: 'success',
       detail: {
         format,
         ...(decrypted.length > 0 ? { decryptedFields: [...decrypted].sort().join(',') } : {}),
       },
-    },
+    }),
     auditActorOf(ctx),
   );
   return { body, contentType: CONTENT_TYPES[format], fileName: `custos-job-${jobId}.${format}` };
@@ -311,13 +316,12 @@ export async function runExport(
     );
     await deps.portability.updateExport(orgId, exportId, { status: 'ready', rowsWritten }, at());
     await deps.audit.append(
-      {
+      successDraft({
         orgId,
         action: 'export.complete',
         resource: { type: 'export', id: exportId },
-        outcome: 'success',
         detail: { rowsWritten, format: record.format },
-      },
+      }),
       auditActor,
     );
   } catch (error) {

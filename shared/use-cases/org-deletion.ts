@@ -12,7 +12,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { DeletionQueue } from '../ports/deletion-queue.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import { logger } from '../logger.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditEntry, authorize, resolveScope } from './org-access.ts';
 import { organizationView, type OrganizationView } from './organizations.ts';
 
 export interface OrgDeletionDeps {
@@ -31,16 +31,17 @@ export async function requestOrganizationDeletion(
   authorize(actor, 'org.delete');
   const requestedAt = deps.clock.now().toISOString();
   const requestedBy = ctx.principal.userId;
-  await deps.orgs.requestDeletion(orgId, requestedBy, requestedAt, {
-    draft: {
+  await deps.orgs.requestDeletion(
+    orgId,
+    requestedBy,
+    requestedAt,
+    auditEntry(ctx, {
       orgId,
       action: 'org.delete',
       resource: { type: 'org', id: orgId },
-      outcome: 'success',
       changes: { fields: ['status'], values: { status: 'pending_deletion' } },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   try {
     await deps.queue.send({ kind: 'org', orgId, requestedBy, requestedAt });
   } catch (error) {
@@ -65,15 +66,15 @@ export async function cancelOrganizationDeletion(
       'A clean-up cycle has started on the organization: its deletion can no longer be cancelled',
       'deletion-started',
     );
-  const updated = await deps.orgs.cancelDeletion(orgId, deps.clock.now().toISOString(), {
-    draft: {
+  const updated = await deps.orgs.cancelDeletion(
+    orgId,
+    deps.clock.now().toISOString(),
+    auditEntry(ctx, {
       orgId,
       action: 'org.delete_cancel',
       resource: { type: 'org', id: orgId },
-      outcome: 'success',
       changes: { fields: ['status'], values: { status: 'active' } },
-    },
-    actor: auditActorOf(ctx),
-  });
+    }),
+  );
   return organizationView(updated, actor.membership.role);
 }

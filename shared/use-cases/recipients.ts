@@ -15,7 +15,7 @@ import {
   type ShareOutcome,
   type ShareStore,
 } from '../ports/shares.ts';
-import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, successDraft, type OrgScope } from './org-access.ts';
 import { authorizedJob } from './job-access.ts';
 import { orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 
@@ -120,13 +120,12 @@ export async function subjectRecipients(
   const blindIndex = await subjectIndexOf(deps, scope, input.email);
   const { items, jobs } = await recipientsOfSubject(deps, scope, blindIndex);
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'subject.recipients',
       resource: { type: 'subject', id: blindIndex },
-      outcome: 'success',
       detail: { jobs, recipients: items.length },
-    },
+    }),
     auditActorOf(ctx),
   );
   return { items };

@@ -21,7 +21,7 @@ import type { RequestChange, StoredRequest, SubjectRequestStore } from '../ports
 import type { EmailContent } from '../templates/email-layout.ts';
 import { extensionEmail, rejectionEmail } from '../templates/request-emails.ts';
 import type { ReadAudit } from './records-context.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, auditEntry, authorize, resolveScope, successDraft } from './org-access.ts';
 import { REQUEST_PURPOSE, requestCrypto } from './request-intake.ts';
 
 export interface CaseDeps {
@@ -141,7 +141,7 @@ export async function getRequest(
   const org = await staffScope(deps, ctx, orgId);
   const opened = await openedCase(deps, org, await requestOf(deps, orgId, requestId));
   await deps.audit.append(
-    { orgId, action: 'request.read', resource: { type: 'request', id: requestId }, outcome: 'success' },
+    successDraft({ orgId, action: 'request.read', resource: { type: 'request', id: requestId } }),
     auditActorOf(ctx),
   );
   return opened;
@@ -165,16 +165,12 @@ async function step(
     change,
     { status: stored.status, ...(options.unextended === true ? { unextended: true } : {}) },
     { at, action, actor: ctx.principal.userId },
-    {
-      draft: {
-        orgId: org.orgId,
-        action,
-        resource: { type: 'request', id: stored.requestId },
-        outcome: 'success',
-        detail,
-      },
-      actor: auditActorOf(ctx),
-    },
+    auditEntry(ctx, {
+      orgId: org.orgId,
+      action,
+      resource: { type: 'request', id: stored.requestId },
+      detail,
+    }),
   );
   // A subject erased meanwhile can no longer be written to: their address is gone.
   if (options.email !== undefined && stored.sealedEmail !== undefined)

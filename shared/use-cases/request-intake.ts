@@ -46,6 +46,7 @@ import type { StoredRequest, SubjectRequestStore } from '../ports/subject-reques
 import { verificationCodeEmail } from '../templates/request-emails.ts';
 import type { LinkRequest } from './downloads.ts';
 import type { ReadAudit } from './records-context.ts';
+import { successDraft } from './org-access.ts';
 
 export const INTAKE_LIMITS = { perEmail: 5, perSource: 20, windowSeconds: 3600 } as const;
 
@@ -158,13 +159,12 @@ export async function submitRequest(
     expiresAt: plusSeconds(now, UNVERIFIED_TTL_SECONDS),
   };
   await deps.requests.create(stored, {
-    draft: {
+    draft: successDraft({
       orgId,
       action: 'request.create',
       resource: { type: 'request', id: requestId },
-      outcome: 'success',
       detail: { type: input.type },
-    },
+    }),
     actor: subjectActor(requestId, request),
   });
   await deps.mailer.send({
@@ -222,13 +222,12 @@ export async function verifyRequest(
     { verifiedAt, dueAt },
     { at: verifiedAt, action: 'request.verify' },
     {
-      draft: {
+      draft: successDraft({
         orgId,
         action: 'request.verify',
         resource: { type: 'request', id: requestId },
-        outcome: 'success',
         detail: { dueAt },
-      },
+      }),
       actor,
     },
   );

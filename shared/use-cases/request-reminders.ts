@@ -14,6 +14,7 @@ import type { OrganizationStore } from '../ports/organizations.ts';
 import type { Budget } from '../ports/tenant-sweeper.ts';
 import type { DeadlineReminder, StoredRequest, SubjectRequestStore } from '../ports/subject-requests.ts';
 import { deadlineReminderEmail } from '../templates/request-emails.ts';
+import { successDraft } from './org-access.ts';
 
 export interface ReminderDeps {
   readonly requests: Pick<SubjectRequestStore, 'dueBefore' | 'markReminded'>;
@@ -78,13 +79,12 @@ export async function remindDueRequests(
       reminder,
       { at, action: 'request.remind' },
       {
-        draft: {
+        draft: successDraft({
           orgId: request.orgId,
           action: 'request.remind',
           resource: { type: 'request', id: request.requestId },
-          outcome: 'success',
           detail: { reminder, dueAt: request.dueAt ?? '' },
-        },
+        }),
         actor: reminderActor(cycleId),
       },
     );

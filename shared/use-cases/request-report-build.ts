@@ -18,7 +18,7 @@ import type { StoredRequest } from '../ports/subject-requests.ts';
 import { reportReadyEmail } from '../templates/request-emails.ts';
 import { PORTABILITY_TTL_SECONDS, isPermanent } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
-import { authorize } from './org-access.ts';
+import { authorize, successDraft } from './org-access.ts';
 import type { RecipientsDeps } from './recipients.ts';
 import { recipientsOfSubject } from './recipients.ts';
 import type { RecordsContext } from './records-context.ts';
@@ -152,13 +152,12 @@ export async function runRequestReport(deps: ReportDeps, orgId: string, requestI
 
   const tally = await writeReport(deps, stored, report.fileKey, requester, email, subjectIndex);
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'subject.access',
       resource: { type: 'subject', id: subjectIndex },
-      outcome: 'success',
       detail: { format: 'report', jobs: tally.jobs, decryptedValues: tally.decrypted },
-    },
+    }),
     requester.auditActor,
   );
   // The link lives 7 days from the file's creation, as the bucket's lifecycle rule counts.

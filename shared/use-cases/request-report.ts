@@ -13,7 +13,7 @@ import type { AuditEntry } from '../ports/audit.ts';
 import { orgFileKey } from '../ports/files.ts';
 import type { StoredRequest } from '../ports/subject-requests.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, successDraft } from './org-access.ts';
 import { caseOf, type CaseDeps } from './request-cases.ts';
 
 /** What the fulfil route needs to start a report. */
@@ -32,7 +32,7 @@ export const requestEvent = (
   detail: Readonly<Record<string, string | number>>,
   actor: AuditEntry['actor'],
 ): AuditEntry => ({
-  draft: { orgId, action, resource: { type: 'request', id: requestId }, outcome: 'success', detail },
+  draft: successDraft({ orgId, action, resource: { type: 'request', id: requestId }, detail }),
   actor,
 });
 

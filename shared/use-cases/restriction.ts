@@ -26,7 +26,7 @@ import type { Clock } from '../ports/clock.ts';
 import { JobBatchConflict, type JobStore, type StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationStore } from '../ports/orchestrations.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf } from './org-access.ts';
+import { auditEntry } from './org-access.ts';
 import { authorizedJob } from './job-access.ts';
 import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
 
@@ -123,17 +123,13 @@ async function changeRestriction(
       await deps.jobs.writeBatch(
         orgId,
         [{ kind: 'replace', next, allowRestricted: true }],
-        {
-          draft: {
-            orgId,
-            action: restrict ? 'job.restrict' : 'job.restriction_lift',
-            resource: { type: 'job', id: jobId },
-            outcome: 'success',
-            changes: { fields: ['restriction'] },
-            ...(reason === undefined ? {} : { detail: { reason } }),
-          },
-          actor: auditActorOf(ctx),
-        },
+        auditEntry(ctx, {
+          orgId,
+          action: restrict ? 'job.restrict' : 'job.restriction_lift',
+          resource: { type: 'job', id: jobId },
+          changes: { fields: ['restriction'] },
+          ...(reason === undefined ? {} : { detail: { reason } }),
+        }),
         outbox,
       );
     } catch (error) {

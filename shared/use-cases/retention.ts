@@ -25,7 +25,7 @@ import type { OrchestrationRecord, OrchestrationStore, RetentionTarget } from '.
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 import type { Budget } from '../ports/tenant-sweeper.ts';
 import { erasureChange } from './job-erasure.ts';
-import { authorize, resolveScope } from './org-access.ts';
+import { authorize, resolveScope, successDraft } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
 import { pageReadsOf } from './pages.ts';
 import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
@@ -139,18 +139,17 @@ const jobOf = (change: JobBatchChange): StoredJob => (change.kind === 'delete' ?
 function draftOf(orchestration: OrchestrationRecord, change: JobBatchChange): AuditDraft {
   const rule = orchestration.retention!;
   const job = jobOf(change);
-  return {
+  return successDraft({
     orgId: orchestration.orgId,
     action: 'job.retention',
     resource: { type: 'job', id: job.jobId },
-    outcome: 'success',
     detail: {
       mode: rule.action,
       days: rule.days,
       from: rule.from,
       orchestrationId: orchestration.orchestrationId,
     },
-  };
+  });
 }
 
 async function applyBatch(

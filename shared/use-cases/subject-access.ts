@@ -20,7 +20,7 @@ import type { RequestContext } from '../domain/principal.ts';
 import { CSV_CONTENT_TYPE, writeCsv } from '../formats/csv.ts';
 import type { Column, Row } from '../formats/columns.ts';
 import { openValues } from './job-fields.ts';
-import { auditActorOf, authorize, resolveScope, type OrgScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, successDraft, type OrgScope } from './org-access.ts';
 import { cryptoOf } from './org-access.ts';
 import { orchestrationCache, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 import { recipientsOfSubject, type RecipientView, type RecipientsDeps } from './recipients.ts';
@@ -243,13 +243,12 @@ export async function subjectAccessReport(
   }
 
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'subject.access',
       resource: { type: 'subject', id: blindIndex },
-      outcome: 'success',
       detail: { format: input.format, jobs: tally.jobs, decryptedValues: tally.decrypted },
-    },
+    }),
     auditActorOf(ctx),
   );
   return { body, contentType };

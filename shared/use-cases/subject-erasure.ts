@@ -22,7 +22,7 @@
 import type { RequestContext } from '../domain/principal.ts';
 import type { SubjectRequestStore } from '../ports/subject-requests.ts';
 import { erasureChange, type ErasureMode } from './job-erasure.ts';
-import { authorize, resolveScope } from './org-access.ts';
+import { authorize, resolveScope, successDraft } from './org-access.ts';
 import {
   changeSubjectJobs,
   orchestrationCache,
@@ -71,14 +71,13 @@ export async function eraseSubject(
       }
       return erasureChange(orchestration, job, input.mode, deps.clock.now());
     },
-    {
+    successDraft({
       orgId,
       action: 'subject.erase',
       // The blind index names the subject without their email: unlinkable without the organization's key.
       resource: { type: 'subject', id: blindIndex },
-      outcome: 'success',
       detail: { mode: input.mode, jobsFound, jobsHeld: heldFound },
-    },
+    }),
     { event: 'job.erased', org: scope.org },
   );
   // Last, so that a request fulfilled by this erasure was read (and its address used) before.

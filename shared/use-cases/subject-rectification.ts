@@ -13,7 +13,7 @@ import { decide } from '../domain/authorization.ts';
 import { ForbiddenError } from '../domain/errors.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import type { StoredJob } from '../ports/jobs.ts';
-import { authorize, resolveScope } from './org-access.ts';
+import { authorize, resolveScope, successDraft } from './org-access.ts';
 import { assertProcessable } from './restriction.ts';
 import { cryptoOf } from './org-access.ts';
 import {
@@ -82,14 +82,13 @@ export async function rectifySubject(
       };
       return { kind: 'replace', next, allowRestricted: false };
     },
-    {
+    successDraft({
       orgId,
       action: 'subject.rectify',
       resource: { type: 'subject', id: oldIndex },
-      outcome: 'success',
       changes: { fields: [...fieldIds].sort() },
       detail: { jobsFound, sameIndex: oldIndex === newIndex },
-    },
+    }),
     { event: 'job.rectified', fields: [...fieldIds], org: scope.org },
   );
   return { jobsAffected };

@@ -8,7 +8,7 @@
  */
 import type { RequestContext } from '../domain/principal.ts';
 import type { StoredJob } from '../ports/jobs.ts';
-import { authorize, resolveScope } from './org-access.ts';
+import { authorize, resolveScope, successDraft } from './org-access.ts';
 import { changeSubjectJobs, subjectIndexOf, subjectJobs, type SubjectDeps } from './subject-jobs.ts';
 
 export async function restrictSubject(
@@ -42,14 +42,13 @@ export async function restrictSubject(
       // Conditional on the job still being unrestricted: a restriction set meanwhile is kept, and this one re-plans.
       return { kind: 'replace', next, allowRestricted: false };
     },
-    {
+    successDraft({
       orgId,
       action: 'subject.restrict',
       resource: { type: 'subject', id: blindIndex },
-      outcome: 'success',
       changes: { fields: ['restriction'] },
       detail: { reason: input.reason, jobsFound },
-    },
+    }),
     { event: 'job.restricted', org: scope.org },
   );
   return { jobsAffected };
