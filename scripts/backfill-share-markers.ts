@@ -10,17 +10,17 @@
  * Runs with the deployment's environment (RECORDS_TABLE, AWS credentials, and
  * AWS_ENDPOINT_URL_DYNAMODB against the local stack), like `npm run reseal`; AUDIT_TABLE must be
  * set (the share store is built as the functions build it) but is never called. Least privilege, on
- * the records table only: dynamodb:Scan (dynamodb:Query instead with --org), dynamodb:GetItem,
+ * the records table only: dynamodb:Scan (not with --org), dynamodb:Query, dynamodb:GetItem,
  * dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:ConditionCheckItem
  * (TransactWriteItems has no action of its own), and on the tables key kms:Decrypt, kms:Encrypt,
  * kms:GenerateDataKey, kms:DescribeKey via DynamoDB only. No audit table, no field key, no queue.
  *
  * For each page of share records: the jobs without a marker get one, and an organization without
- * `firstShareAt` gets the earliest share time of that page, written exactly as a share writes
- * them (`sharedJobMarker`, `firstShareUpdate` of adapters/aws/dynamo-shares.ts) and in one
- * transaction per organization. Only presence of `firstShareAt` is ever read, so the earliest time
- * of the page that first sets it is enough. An organization being erased (or gone) is skipped: its
- * partition is swept, and markers written there could outlive it.
+ * `firstShareAt` gets the time of its earliest share (one more Query of its share records, `at`
+ * only), written exactly as a share writes them (`sharedJobMarker`, `firstShareUpdate` of
+ * adapters/aws/dynamo-shares.ts: `if_not_exists`) and in one transaction per organization and
+ * page. An organization being erased (or gone) is skipped: its partition is swept, and markers
+ * written there could outlive it.
  * Idempotent: what exists is read first and not written again, so a second run writes nothing.
  * Resumable: each page prints the key to pass as `--from` to continue after it.
  * Prints counts and keys (organization and job ids) only, never a value of a record.
@@ -48,6 +48,7 @@ import {
   type Condition,
 } from '../shared/adapters/aws/dynamo-shares.ts';
 import { ORG_SK, orgPk } from '../shared/adapters/aws/records-keys.ts';
+import { queryPages } from '../shared/adapters/aws/records-table-ops.ts';
 import type { ShareStore } from '../shared/ports/shares.ts';
 import * as services from '../shared/services.ts';
 
@@ -262,6 +263,8 @@ async function backfillOrg(
     markOrg = org.firstShareAt === undefined;
     if (!markOrg) counts.organizationsPresent += 1;
   }
+  // Its records may span pages: the earliest of all its shares, read once per organization marked.
+  const firstShareAt = markOrg ? await earliestShare(deps, orgId) : undefined;
   const unseen = [...jobs.jobIds].filter((jobId) => !seen.jobs.has(`${orgId}/${jobId}`));
   const marked = new Set(unseen.length === 0 ? [] : await deps.shares.sharedAmong(orgId, unseen));
   const missing = unseen.filter((jobId) => !marked.has(jobId));
@@ -285,7 +288,7 @@ async function backfillOrg(
   for (const [index, chunk] of chunks.entries()) {
     const orgOp: WriteOp =
       index === 0 && markOrg
-        ? firstShareUpdate(deps.table, orgId, jobs.earliest, NOT_ERASING)
+        ? firstShareUpdate(deps.table, orgId, firstShareAt ?? jobs.earliest, NOT_ERASING)
         : {
             ConditionCheck: {
               TableName: deps.table,
@@ -319,6 +322,23 @@ async function backfillOrg(
     if (index === 0 && markOrg) counts.organizationsMarked += 1;
   }
   done();
+}
+
+/** The time of the organization's earliest share record (only `at` is read). */
+async function earliestShare(deps: BackfillDeps, orgId: string): Promise<string | undefined> {
+  let earliest: string | undefined;
+  for await (const page of queryPages(deps.client, {
+    TableName: deps.table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    FilterExpression: '#kind = :kind',
+    ProjectionExpression: '#at',
+    ExpressionAttributeNames: { '#kind': 'kind', '#at': 'at' },
+    ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': SHARE_SK_PREFIX, ':kind': SHARE_KIND },
+    ConsistentRead: true,
+  }))
+    for (const item of page.Items ?? [])
+      if (earliest === undefined || String(item.at) < earliest) earliest = String(item.at);
+  return earliest;
 }
 
 export function addCounts(total: BackfillCounts, page: BackfillCounts): BackfillCounts {
