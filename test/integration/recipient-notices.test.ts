@@ -2,21 +2,11 @@
  * Art. 19 notices end to end against the emulators: shares through the real handler to a fake
  * HTTPS vendor that verifies every signature; subject rectification, restriction and erasure
  * through the real handler; the notice queue worked the way the SQS event source works it
- * (receive, invoke the manifest's recipient notifier as that function, delete what succeeded; a
- * failed message comes back when the notifier's lease ends, one second here instead of a minute).
+ * (notice-queue-support.ts; a failed message comes back when the notifier's lease ends, one
+ * second here instead of a minute).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse } from 'aws-lambda';
-import { FunctionRuntime } from '../../infra/local/invoke.ts';
-import { sqsEvent } from '../../infra/local/lambda-events.ts';
-import { functionNamed } from '../../infra/manifest.ts';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
@@ -26,7 +16,6 @@ import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
 import { storedRecords } from './api/stored.ts';
 import { startFakeVendor, type FakeVendor, type ReceivedRequest } from '../support/fake-vendor.ts';
 import { provisionedResources } from '../support/resources.ts';
-import { testEnv } from '../support/test-stack.ts';
 import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
 import { dynamoDocumentClient, sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
 import * as services from '../../shared/services.ts';
@@ -40,6 +29,7 @@ import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { applyRetention } from '../../shared/use-cases/retention.ts';
 import { scopedCycle, testQueue } from './deletion-support.ts';
+import { noticeQueueDriver, type NoticeQueueDriver } from './notice-queue-support.ts';
 
 const TOKEN = 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=';
 const SSN = `SSN-${randomUUID().slice(0, 8)}`;
@@ -47,8 +37,7 @@ const SSN = `SSN-${randomUUID().slice(0, 8)}`;
 let vendor: FakeVendor;
 let sqs: SQSClient;
 let queueUrl: string;
-let queueArn: string;
-const runtime = new FunctionRuntime();
+let driver: NoticeQueueDriver;
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -58,10 +47,8 @@ beforeAll(async () => {
   // Read when the notifier first holds a message, like a cold start's environment.
   process.env.NOTICE_QUEUE_LEASE_SECONDS = '1';
   sqs = new SQSClient({});
-  queueUrl = testEnv('NOTICE_QUEUE_URL');
-  queueArn =
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
-      .Attributes?.QueueArn ?? '';
+  driver = await noticeQueueDriver(sqs);
+  queueUrl = driver.queueUrl;
 });
 
 afterAll(async () => {
@@ -75,36 +62,8 @@ afterAll(async () => {
 
 beforeEach(() => vendor.reset());
 
-/**
- * Works the notice queue until it is empty: each message goes to the notifier as SQS would hand it
- * over. After a failure it waits (long polling) for the message to come back at the end of its lease.
- */
-async function drainNotices(afterFailure = false): Promise<void> {
-  let failed = afterFailure;
-  for (;;) {
-    const { Messages = [] }: { Messages?: Message[] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 1,
-        WaitTimeSeconds: failed ? 3 : 0,
-        VisibilityTimeout: 30,
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) return;
-    failed = !(await handOver(Messages[0]!));
-  }
-}
-
-async function handOver(message: Message): Promise<boolean> {
-  const result = (await runtime.invoke(
-    functionNamed('recipient-notifier'),
-    sqsEvent(queueArn, [message]),
-  )) as SQSBatchResponse;
-  if (result.batchItemFailures.length > 0) return false;
-  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-  return true;
-}
+const drainNotices = (afterFailure = false): Promise<void> => driver.drain(afterFailure);
+const handOver = (message: Message): Promise<boolean> => driver.handOver(message);
 
 interface World {
   owner: TestUser;

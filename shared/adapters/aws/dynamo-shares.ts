@@ -32,21 +32,80 @@ import type {
   ShareRecord,
   ShareStore,
 } from '../../ports/shares.ts';
-import type { AuditedWriter } from './audited-writer.ts';
+import type { AuditedWriter, WriteOp } from './audited-writer.ts';
 import { guarded } from './dynamo-errors.ts';
 import { ORG_SK, orgPk, stripKeys } from './records-keys.ts';
 import { NOTICE_OUTBOX_PK, noticeOutboxKey } from './notice-outbox.ts';
 import { commitAudited, orgIsActive, queryPages, queryPartition } from './records-table-ops.ts';
 
-export const shareSk = (jobId: string, shareId: string): string => `SHARE#${jobId}#${shareId}`;
+/** Every share and notice record of an organization has a sort key starting so (not the `SHARED#` markers). */
+export const SHARE_SK_PREFIX = 'SHARE#';
+export const shareSk = (jobId: string, shareId: string): string => `${SHARE_SK_PREFIX}${jobId}#${shareId}`;
 const noticeSk = (jobId: string, noticeId: string, extensionId: string): string =>
   `SHARE#${jobId}#NOTICE#${noticeId}#${extensionId}`;
 /** Sorts after every `SHARE#<jobId>#…` record, so the Query of a job's records does not read it. */
 const sharedMarkerSk = (jobId: string): string => `SHARED#${jobId}`;
-const KIND = 'share';
+/** The `kind` of a share record (a notice record shares its sort-key prefix). */
+export const SHARE_KIND = 'share';
+const KIND = SHARE_KIND;
 const NOTICE_KIND = 'notice';
 const BATCH_WRITE = 25;
 const BATCH_GET = 100;
+
+/**
+ * The job's marker (ADR 0020): it was offered to an extension at least once. The same item each
+ * time, so writing it again changes nothing. Written by `begin` and by the one-off backfill of
+ * share records older than the markers (scripts/backfill-share-markers.ts).
+ */
+export function sharedJobMarker(table: string, orgId: string, jobId: string): WriteOp {
+  return {
+    Put: { TableName: table, Item: { pk: orgPk(orgId), sk: sharedMarkerSk(jobId), kind: 'shared-job' } },
+  };
+}
+
+/**
+ * The organization's marker (ADR 0020): the time of its first share, kept once set; only on an
+ * organization item that exists (`extraCondition` narrows that further, ANDed).
+ */
+export function firstShareUpdate(
+  table: string,
+  orgId: string,
+  at: string,
+  extraCondition?: Condition,
+): WriteOp {
+  return {
+    Update: {
+      TableName: table,
+      Key: { pk: orgPk(orgId), sk: ORG_SK },
+      UpdateExpression: 'SET firstShareAt = if_not_exists(firstShareAt, :at)',
+      ...withCondition('attribute_exists(pk)', { ':at': at }, extraCondition),
+    },
+  };
+}
+
+/** A condition on the organization item to AND with an operation's own. */
+export interface Condition {
+  readonly expression: string;
+  readonly names?: Record<string, string>;
+  readonly values?: Record<string, unknown>;
+}
+
+function withCondition(
+  expression: string,
+  values: Record<string, unknown>,
+  extra: Condition | undefined,
+): {
+  ConditionExpression: string;
+  ExpressionAttributeValues: Record<string, unknown>;
+  ExpressionAttributeNames?: Record<string, string>;
+} {
+  if (extra === undefined) return { ConditionExpression: expression, ExpressionAttributeValues: values };
+  return {
+    ConditionExpression: `${expression} AND (${extra.expression})`,
+    ExpressionAttributeValues: { ...values, ...extra.values },
+    ...(extra.names === undefined ? {} : { ExpressionAttributeNames: extra.names }),
+  };
+}
 
 export class DynamoShares implements ShareStore {
   constructor(
@@ -71,21 +130,8 @@ export class DynamoShares implements ShareStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            {
-              Put: {
-                TableName: this.table,
-                Item: { pk: orgPk(record.orgId), sk: sharedMarkerSk(record.jobId), kind: 'shared-job' },
-              },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: { pk: orgPk(record.orgId), sk: ORG_SK },
-                UpdateExpression: 'SET firstShareAt = if_not_exists(firstShareAt, :at)',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':at': record.at },
-              },
-            },
+            sharedJobMarker(this.table, record.orgId, record.jobId),
+            firstShareUpdate(this.table, record.orgId, record.at),
           ],
         }),
       ),
@@ -150,7 +196,7 @@ export class DynamoShares implements ShareStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       FilterExpression: '#kind = :kind',
       ExpressionAttributeNames: { '#kind': 'kind' },
-      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': 'SHARE#', ':kind': KIND },
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': SHARE_SK_PREFIX, ':kind': KIND },
       ConsistentRead: true,
     }))
       yield (page.Items ?? []).map((item) => stripKeys<ShareRecord>(item));
