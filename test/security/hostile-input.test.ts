@@ -5,7 +5,7 @@
  * generated request:
  *   - never a 5xx;
  *   - every 4xx is application/problem+json whose `status` is the answer's (the download page's
- *     own HTML answers excepted: that route is a browser page by design, see HTML_PAGES);
+ *     and the request report page's own HTML answers excepted: those routes are browser pages by design, see HTML_PAGES);
  *   - a 4xx writes nothing: the organization's records and audit partitions, read raw, are
  *     byte-identical before and after, and no DynamoDB write command succeeded in between — with
  *     one exception accounted for exactly: a 403 appends one `security.denied` event, nothing
@@ -33,7 +33,12 @@ import { seedOrg, type SeededOrg } from './world.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 /** Routes that answer HTML pages (the emailed download link): their own 4xx pages are HTML. */
-const HTML_PAGES = new Set(['GET /v1/backups/{backupId}/download', 'POST /v1/backups/{backupId}/download']);
+const HTML_PAGES = new Set([
+  'GET /v1/backups/{backupId}/download',
+  'POST /v1/backups/{backupId}/download',
+  'GET /v1/requests/{requestId}/report',
+  'POST /v1/requests/{requestId}/report',
+]);
 
 let home: SeededOrg;
 let foreign: SeededOrg;
