@@ -13,11 +13,8 @@ import {
   submitDownloadPassword,
   type DownloadAnswer,
 } from '../../shared/use-cases/downloads.ts';
-import {
-  DOWNLOAD_PAGE_STATUS,
-  downloadPage,
-  pageResultHeaders,
-} from '../../shared/templates/download-page.ts';
+import { DOWNLOAD_PAGE_STATUS, downloadPage } from '../../shared/templates/download-page.ts';
+import { pageResultHeaders } from '../../shared/templates/page-layout.ts';
 
 const r = downloadRoutes;
 const deps = services.atColdStart(() => ({

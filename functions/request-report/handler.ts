@@ -9,7 +9,7 @@ import { apiHandler } from '../../shared/http/api-handler.ts';
 import type { HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
-import { pageResultHeaders } from '../../shared/templates/download-page.ts';
+import { pageResultHeaders } from '../../shared/templates/page-layout.ts';
 import { REPORT_PAGE_STATUS, reportPage } from '../../shared/templates/report-page.ts';
 import {
   showReportPage,

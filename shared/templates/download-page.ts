@@ -6,7 +6,7 @@
  */
 import { humanDate, isoDate } from './dates.ts';
 import { SafeHtml, html } from './html.ts';
-import { PAGE_CSS, pageCsp } from './page-style.ts';
+import { pageDocument } from './page-layout.ts';
 
 export type DownloadPageState =
   | { readonly kind: 'ask' }
@@ -36,32 +36,6 @@ export const DOWNLOAD_PAGE_STATUS: Readonly<Record<DownloadPageState['kind'], nu
   revoked: 410,
   invalid: 404,
 };
-
-/** Headers to serve the page with; pass the presigned URLs' origin so the 303 is allowed. */
-export function downloadPageHeaders(downloadOrigins?: readonly string[]): Record<string, string> {
-  return {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Security-Policy': pageCsp(downloadOrigins),
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-  };
-}
-
-/**
- * The same headers as a handler's result carries them: in the lower case the spine uses, so none
- * is sent twice, and without the content type the result states itself.
- */
-export function pageResultHeaders(downloadOrigin: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(
-    downloadPageHeaders(downloadOrigin === undefined ? undefined : [downloadOrigin]),
-  )) {
-    if (name.toLowerCase() !== 'content-type') headers[name.toLowerCase()] = value;
-  }
-  return headers;
-}
 
 function expiry(input: DownloadPageInput, verb: string): SafeHtml | undefined {
   if (input.expiresAt === undefined) return undefined;
@@ -128,22 +102,9 @@ function content(input: DownloadPageInput): { title: string; body: SafeHtml } {
 
 export function downloadPage(input: DownloadPageInput): string {
   const { title, body } = content(input);
-  return html`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${title} · Custos</title>
-<style>${new SafeHtml(PAGE_CSS)}</style>
-</head>
-<body>
-<main>
-<h1>${title}</h1>
-${body}
-<p class="muted">Custos · backups are encrypted with your password and deleted when the link expires.</p>
-</main>
-</body>
-</html>`.value;
+  return pageDocument(
+    title,
+    body,
+    'Custos · backups are encrypted with your password and deleted when the link expires.',
+  );
 }

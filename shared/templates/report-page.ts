@@ -4,10 +4,10 @@
  * is entered: first a button that has the code emailed, then the code form. No JavaScript; the
  * forms post the token in a hidden field to the path without query string, so the token is not
  * repeated in the POST's URL, and no-referrer keeps it out of the S3 request after the 303. The
- * page's headers are the backup page's (download-page.ts): strict CSP, no cache, no framing.
+ * page's frame and headers are the backup page's (page-layout.ts): strict CSP, no cache, no framing.
  */
 import { SafeHtml, html } from './html.ts';
-import { PAGE_CSS } from './page-style.ts';
+import { pageDocument } from './page-layout.ts';
 
 export type ReportPageState =
   | { readonly kind: 'ask' }
@@ -94,22 +94,5 @@ function content(input: ReportPageInput): { title: string; body: SafeHtml } {
 
 export function reportPage(input: ReportPageInput): string {
   const { title, body } = content(input);
-  return html`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${title} · Custos</title>
-<style>${new SafeHtml(PAGE_CSS)}</style>
-</head>
-<body>
-<main>
-<h1>${title}</h1>
-${body}
-<p class="muted">Custos · the report is deleted when the link expires.</p>
-</main>
-</body>
-</html>`.value;
+  return pageDocument(title, body, 'Custos · the report is deleted when the link expires.');
 }

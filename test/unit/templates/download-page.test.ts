@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import {
   DOWNLOAD_PAGE_STATUS,
   downloadPage,
-  downloadPageHeaders,
   type DownloadPageState,
 } from '../../../shared/templates/download-page.ts';
+import { pageHeaders } from '../../../shared/templates/page-layout.ts';
 
 const base = {
   action: '/v1/backups/01JBACKUP/download',
@@ -73,7 +73,7 @@ describe('downloadPage', () => {
     const css = /<style>([^<]*)<\/style>/.exec(page)?.[1] ?? '';
 
     // Act
-    const headers = downloadPageHeaders(['https://files.s3.eu-west-1.amazonaws.com']);
+    const headers = pageHeaders(['https://files.s3.eu-west-1.amazonaws.com']);
 
     // Assess
     const hash = createHash('sha256').update(css, 'utf8').digest('base64');
@@ -82,6 +82,6 @@ describe('downloadPage', () => {
     );
     expect(headers['Referrer-Policy']).toBe('no-referrer');
     expect(headers['Cache-Control']).toBe('no-store');
-    expect(downloadPageHeaders()['Content-Security-Policy']).not.toContain('form-action');
+    expect(pageHeaders()['Content-Security-Policy']).not.toContain('form-action');
   });
 });
