@@ -180,30 +180,25 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     step: TimelineStep,
     audit: AuditEntry,
   ): Promise<void> {
-    const ops: WriteOp[] = [
+    await this.stepUpdate(
+      orgId,
+      requestId,
       {
-        Update: {
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          UpdateExpression:
-            'SET #status = :open, verifiedAt = :verifiedAt, dueAt = :dueAt, updatedAt = :verifiedAt, timeline = list_append(timeline, :step), gsi3pk = :duePk, gsi3sk = :dueSk REMOVE codeHash, codeExpiresAt, expiresAt',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :unverified',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':open': 'open',
-            ':unverified': 'unverified',
-            ':verifiedAt': change.verifiedAt,
-            ':dueAt': change.dueAt,
-            ':step': [step],
-            ':duePk': DUE_GSI_PK,
-            ':dueSk': dueGsiSk(change.dueAt, orgId, requestId),
-          },
-        },
+        set: '#status = :open, verifiedAt = :at, dueAt = :dueAt, gsi3pk = :duePk, gsi3sk = :dueSk',
+        remove: 'codeHash, codeExpiresAt, expiresAt',
+        condition: '#status = :unverified',
       },
-      orgIsActive(this.table, orgId),
-    ];
-    await commitAudited(this.writer, ops, audit, (index) =>
-      index === 0 ? new ConflictError('The request is verified already') : new NotFoundError('request'),
+      {
+        ':open': 'open',
+        ':unverified': 'unverified',
+        ':dueAt': change.dueAt,
+        ':duePk': DUE_GSI_PK,
+        ':dueSk': dueGsiSk(change.dueAt, orgId, requestId),
+      },
+      { ...step, at: change.verifiedAt },
+      audit,
+      'The request is verified already',
+      'request',
     );
   }
 
@@ -264,6 +259,8 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     step: TimelineStep,
     audit: AuditEntry,
     conflict: string,
+    // What a closed organization answers as: the public routes name the request, not the organization.
+    gone: 'organization' | 'request' = 'organization',
   ): Promise<void> {
     const ops: WriteOp[] = [
       {
@@ -279,7 +276,7 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
       orgIsActive(this.table, orgId),
     ];
     await commitAudited(this.writer, ops, audit, (index) =>
-      index === 0 ? new ConflictError(conflict) : new NotFoundError('organization'),
+      index === 0 ? new ConflictError(conflict) : new NotFoundError(gone),
     );
   }
 
