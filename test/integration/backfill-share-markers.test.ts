@@ -5,7 +5,6 @@
  * subject change reaches the recipient, and a second run writes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../shared/adapters/aws/clients.ts';
 import { SHARE_KIND, shareSk } from '../../shared/adapters/aws/dynamo-shares.ts';
@@ -23,39 +22,27 @@ import {
   type BackfillOptions,
   type PageReport,
 } from '../../scripts/backfill-share-markers.ts';
-import { startFakeVendor, type FakeVendor, type ReceivedRequest } from '../support/fake-vendor.ts';
+import type { FakeVendor, ReceivedRequest } from '../support/fake-vendor.ts';
 import { testEnv } from '../support/test-stack.ts';
 import { createJob, createOrchestration, createOrg } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
 import { storedRecords } from './api/stored.ts';
-import { noticeQueueDriver, type NoticeQueueDriver } from './notice-queue-support.ts';
+import { startNoticeWorld, type NoticeQueueDriver, type NoticeWorld } from './notice-queue-support.ts';
 
 const TOKEN = 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=';
 const SSN = `SSN-${randomUUID().slice(0, 8)}`;
 const FIELDS = ['email', 'ssn', 'title'];
 
 let vendor: FakeVendor;
-let sqs: SQSClient;
 let driver: NoticeQueueDriver;
-const saved = { ...process.env };
+let world: NoticeWorld;
 
 beforeAll(async () => {
-  vendor = await startFakeVendor();
-  process.env.ALLOWED_PRIVATE_WEBHOOK_HOSTS = 'localhost';
-  process.env.WEBHOOK_CA_FILE = vendor.caFile;
-  process.env.NOTICE_QUEUE_LEASE_SECONDS = '1';
-  sqs = new SQSClient({});
-  driver = await noticeQueueDriver(sqs);
+  world = await startNoticeWorld();
+  ({ vendor, driver } = world);
 });
 
-afterAll(async () => {
-  for (const name of ['ALLOWED_PRIVATE_WEBHOOK_HOSTS', 'WEBHOOK_CA_FILE', 'NOTICE_QUEUE_LEASE_SECONDS']) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
-  sqs.destroy();
-  await vendor.stop();
-});
+afterAll(() => world.close());
 
 interface LegacyWorld {
   owner: TestUser;

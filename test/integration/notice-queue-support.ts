@@ -5,16 +5,17 @@
  * Shared by the files that follow notices to a fake vendor.
  */
 import {
+  SQSClient,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  type SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
 import { functionNamed } from '../../infra/manifest.ts';
+import { startFakeVendor, type FakeVendor } from '../support/fake-vendor.ts';
 import { testEnv } from '../support/test-stack.ts';
 
 export interface NoticeQueueDriver {
@@ -60,4 +61,45 @@ export async function noticeQueueDriver(sqs: SQSClient): Promise<NoticeQueueDriv
     }
   }
   return { queueUrl, handOver, drain };
+}
+
+/** What the files that follow notices to a fake vendor share: the vendor, a queue client and its driver. */
+export interface NoticeWorld {
+  readonly vendor: FakeVendor;
+  readonly sqs: SQSClient;
+  readonly driver: NoticeQueueDriver;
+  /** Stops the vendor and the client and gives the environment back as it was. */
+  close(): Promise<void>;
+}
+
+const NOTICE_ENV = [
+  'ALLOWED_PRIVATE_WEBHOOK_HOSTS',
+  'WEBHOOK_CA_FILE',
+  'NOTICE_QUEUE_LEASE_SECONDS',
+] as const;
+
+/** Starts a fake HTTPS vendor the notifier may reach (its CA trusted, loopback allowed), with a one-second lease. */
+export async function startNoticeWorld(): Promise<NoticeWorld> {
+  const saved = Object.fromEntries(NOTICE_ENV.map((name) => [name, process.env[name]]));
+  const vendor = await startFakeVendor();
+  process.env.ALLOWED_PRIVATE_WEBHOOK_HOSTS = 'localhost';
+  process.env.WEBHOOK_CA_FILE = vendor.caFile;
+  // Read when the notifier first holds a message, like a cold start's environment.
+  process.env.NOTICE_QUEUE_LEASE_SECONDS = '1';
+  const sqs = new SQSClient({});
+  const driver = await noticeQueueDriver(sqs);
+  return {
+    vendor,
+    sqs,
+    driver,
+    async close() {
+      for (const name of NOTICE_ENV) {
+        const value = saved[name];
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      sqs.destroy();
+      await vendor.stop();
+    },
+  };
 }

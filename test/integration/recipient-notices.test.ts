@@ -14,7 +14,7 @@ import { recipientRoutes } from '../../shared/api/routes/recipients.ts';
 import { createJob, createOrchestration, createOrg } from './api/fixtures.ts';
 import { callRoute, newUser, type TestUser } from './api/invoke-route.ts';
 import { storedRecords } from './api/stored.ts';
-import { startFakeVendor, type FakeVendor, type ReceivedRequest } from '../support/fake-vendor.ts';
+import type { FakeVendor, ReceivedRequest } from '../support/fake-vendor.ts';
 import { provisionedResources } from '../support/resources.ts';
 import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
 import { dynamoDocumentClient, sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
@@ -29,7 +29,7 @@ import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { applyRetention } from '../../shared/use-cases/retention.ts';
 import { scopedCycle, testQueue } from './deletion-support.ts';
-import { noticeQueueDriver, type NoticeQueueDriver } from './notice-queue-support.ts';
+import { startNoticeWorld, type NoticeQueueDriver, type NoticeWorld } from './notice-queue-support.ts';
 
 const TOKEN = 'vX7.kq2-Rm9_ZtP4wL8~sN3/bY6+Hc1=';
 const SSN = `SSN-${randomUUID().slice(0, 8)}`;
@@ -38,27 +38,15 @@ let vendor: FakeVendor;
 let sqs: SQSClient;
 let queueUrl: string;
 let driver: NoticeQueueDriver;
-const saved = { ...process.env };
+let world: NoticeWorld;
 
 beforeAll(async () => {
-  vendor = await startFakeVendor();
-  process.env.ALLOWED_PRIVATE_WEBHOOK_HOSTS = 'localhost';
-  process.env.WEBHOOK_CA_FILE = vendor.caFile;
-  // Read when the notifier first holds a message, like a cold start's environment.
-  process.env.NOTICE_QUEUE_LEASE_SECONDS = '1';
-  sqs = new SQSClient({});
-  driver = await noticeQueueDriver(sqs);
+  world = await startNoticeWorld();
+  ({ vendor, sqs, driver } = world);
   queueUrl = driver.queueUrl;
 });
 
-afterAll(async () => {
-  for (const name of ['ALLOWED_PRIVATE_WEBHOOK_HOSTS', 'WEBHOOK_CA_FILE', 'NOTICE_QUEUE_LEASE_SECONDS']) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
-  sqs.destroy();
-  await vendor.stop();
-});
+afterAll(() => world.close());
 
 beforeEach(() => vendor.reset());
 
