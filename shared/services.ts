@@ -174,7 +174,6 @@ export const webhooks: () => Webhooks = /* @__PURE__ */ lazy(() => {
 export const jobDeps = () => ({
   access: accessReads(),
   jobOrchestrations: jobOrchestrations(),
-  rememberedInputs: rememberedInputs(),
   orgs: orgs(),
   orchestrations: orchestrations(),
   jobs: jobs(),

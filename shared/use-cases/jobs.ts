@@ -44,10 +44,13 @@ export interface JobDeps extends RecordsContext {
   /** The reads of a decision over jobs, batched into one round trip. */
   readonly access: AccessReads;
   readonly jobOrchestrations: JobOrchestrations;
-  /** The inputs of this instance's earlier list decisions, served only with the proof they are unchanged. */
-  readonly rememberedInputs: RememberedInputs;
   readonly audit: GuardedAudit;
   readonly cursors: Cursors;
+}
+
+/** What a list needs besides: the inputs of this instance's earlier list decisions (only api-jobs lists). */
+export interface JobListDeps extends JobDeps {
+  readonly rememberedInputs: RememberedInputs;
 }
 
 export interface JobView {
@@ -338,7 +341,7 @@ export interface JobListInput {
  * custom role) before the Query.
  */
 export async function listJobs(
-  deps: JobDeps,
+  deps: JobListDeps,
   ctx: RequestContext,
   orgId: string,
   orchestrationId: string,

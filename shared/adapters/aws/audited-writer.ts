@@ -93,10 +93,9 @@ export class AuditedWriter {
    * InputsChanged when one failed (nothing written): the answer decided on them must not be served.
    */
   async appendIfUnchanged(unchanged: readonly Unchanged[], entry?: AuditEntry): Promise<void> {
-    const checks = unchanged as readonly WriteOp[];
-    if (checks.length === 0) throw new Error('A guarded append needs at least one condition');
     try {
-      await this.transact(checks, entry === undefined ? [] : [this.buildEvent(entry.draft, entry.actor)]);
+      const events = entry === undefined ? [] : [this.buildEvent(entry.draft, entry.actor)];
+      await this.transact(unchanged as readonly WriteOp[], events);
     } catch (error) {
       if (error instanceof ConditionFailed) throw new InputsChanged();
       throw error;
