@@ -20,11 +20,12 @@ export const GOALS: readonly Goal[] = [
     met: (v) => v <= 250,
   })),
   { metric: 'init_ratio.', goal: '≤ 1.3× the SDK floor', met: (v) => v <= 1.3 },
-  ...['get_job', 'list_jobs'].map((op): Goal => ({
-    metric: `calls.${op}.dynamodb`,
-    goal: '≤ 2: one batched read + the audit append',
+  { metric: 'calls.get_job.dynamodb', goal: '≤ 2: one batched read + the audit append', met: (v) => v <= 2 },
+  {
+    metric: 'calls.list_jobs.dynamodb',
+    goal: '≤ 2 when warm: the page Query + the audit append carrying the checks',
     met: (v) => v <= 2,
-  })),
+  },
   ...['create_job', 'update_job'].map((op): Goal => ({
     metric: `calls.${op}.dynamodb`,
     goal: '≤ 2: one read + one transaction',

@@ -110,11 +110,14 @@ const WHY = `## Why
   That holds when the instance already knows the job's orchestration (jobs it created, listed or
   read before; the id only, the orchestration itself is always read fresh); the first read of a
   job on an instance takes one more batched read, and so does a member with a custom role.
-  **A list stays at 3, missed**: its page is a Query on an eventually consistent index, which no
-  batch or transaction can carry, and a decision must read consistently. Meeting 2 needs the
-  decision's inputs kept between requests and checked (ConditionCheck) in the audit append's
-  transaction. The audit append is now an unconditional event item (docs/decisions/0011), so the
-  checks can ride in its TransactWriteItems; that is not built yet (docs/decisions/0017). The first DynamoDB and KMS calls of a cold instance cannot run in
+  **A warm list is 2, met**: the instance keeps the inputs of the caller's previous list decision
+  (organization, membership, custom role, orchestration), queries the page on them, and the
+  TransactWriteItems of its audit append carries one ConditionCheck per input, so a list decided
+  on inputs that changed since is thrown away and decided again from a fresh read
+  (docs/decisions/0017). \`calls.list_jobs_cold\` is a caller's first list on an instance: 3 (a
+  batched read, the Query, the append; 4 with a custom role). Only the calls of the API function
+  serving the request are counted: the audit sequencer and checkpoint consumer run in the same
+  process on their own schedule. The first DynamoDB and KMS calls of a cold instance cannot run in
   parallel on these paths: the data key KMS unwraps is in the organization item the first read
   returns.
 - **Retention and incident scope at scale** (run 2026-12-01, not in the table above until

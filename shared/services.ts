@@ -47,6 +47,7 @@ import type { Files } from './ports/files.ts';
 import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
 import type { AccessReads } from './ports/access-reads.ts';
 import { JobOrchestrations } from './use-cases/job-orchestrations.ts';
+import { RememberedInputs } from './use-cases/remembered-inputs.ts';
 import type { AuditChainStore, AuditLog, AuditSequencerStore, DigestSigner } from './ports/audit.ts';
 import { domainClock, type Clock } from './ports/clock.ts';
 import type { JobStore } from './ports/jobs.ts';
@@ -119,6 +120,8 @@ export const accessReads: () => AccessReads = /* @__PURE__ */ lazy(
 );
 /** Which orchestration each job belongs to, as far as this warm instance has seen. */
 export const jobOrchestrations = /* @__PURE__ */ lazy(() => new JobOrchestrations());
+/** The inputs of this warm instance's job-list decisions, re-proved unchanged by each list that uses them. */
+export const rememberedInputs = /* @__PURE__ */ lazy(() => new RememberedInputs());
 export const keys: () => Keys = /* @__PURE__ */ lazy(() => new KmsKeys());
 /** Seals and opens the cursors of every list the API pages. */
 export const cursors = /* @__PURE__ */ lazy(() => new Cursors(env.cursorSecret()));

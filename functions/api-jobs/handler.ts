@@ -23,6 +23,8 @@ import { jobRecipients } from '../../shared/use-cases/recipients.ts';
 const r = jobRoutes;
 const deps = services.atColdStart(() => ({
   ...services.jobDeps(),
+  // Job lists decide on the inputs of the caller's previous list, proved unchanged (listJobs).
+  rememberedInputs: services.rememberedInputs(),
   cursors: services.cursors(),
   // Rectifying, erasing or restricting a job notifies the extensions that received it (Art. 19).
   shares: services.shares(),

@@ -17,7 +17,7 @@ import {
 import { newId } from '../domain/ids.ts';
 import type { FieldValue, LegalHold } from '../domain/orchestration.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import type { AccessReads } from '../ports/access-reads.ts';
+import type { AccessReads, DecisionInputs, Unchanged } from '../ports/access-reads.ts';
 import type { AuditDraft } from '../ports/audit.ts';
 import { JobWriteConflict, type StoredJob } from '../ports/jobs.ts';
 import type { OrchestrationRecord } from '../ports/orchestrations.ts';
@@ -25,7 +25,8 @@ import { changesOf, openValues, sealValues, validateFieldValues } from './job-fi
 import { assertProcessable, type ProcessingOperation } from './restriction.ts';
 import type { JobOrchestrations } from './job-orchestrations.ts';
 import type { PagePosition } from '../ports/page.ts';
-import type { RecordsContext } from './records-context.ts';
+import type { GuardedAudit, RecordsContext } from './records-context.ts';
+import type { RememberedInputs } from './remembered-inputs.ts';
 import {
   cryptoOf,
   auditActorOf,
@@ -43,7 +44,13 @@ export interface JobDeps extends RecordsContext {
   /** The reads of a decision over jobs, batched into one round trip. */
   readonly access: AccessReads;
   readonly jobOrchestrations: JobOrchestrations;
+  readonly audit: GuardedAudit;
   readonly cursors: Cursors;
+}
+
+/** What a list needs besides: the inputs of this instance's earlier list decisions (only api-jobs lists). */
+export interface JobListDeps extends JobDeps {
+  readonly rememberedInputs: RememberedInputs;
 }
 
 export interface JobView {
@@ -160,10 +167,19 @@ function assertWritable(mask: FieldMask, fieldIds: Iterable<string>): void {
   if (field !== undefined) throw new ForbiddenError(`You may not write the field ${field}`);
 }
 
+interface ViewOptions {
+  /** False when the request's own write event already names what its answer discloses. */
+  readonly readAudited: boolean;
+  /** The answer was decided on inputs read earlier: served only if these still hold. */
+  readonly unchanged?: readonly Unchanged[];
+}
+
 /**
  * Opens what the reader may see; one `job.read` audit event per request when anything was
  * decrypted — unless the request's own write event already names what its answer discloses
- * (`readAudited: false`), so a write stays one transaction.
+ * (`readAudited: false`), so a write stays one transaction. With `unchanged`, the event (or,
+ * when nothing was decrypted, the conditions alone) is committed only if they hold, and
+ * InputsChanged is thrown otherwise.
  */
 async function viewsOf(
   deps: JobDeps,
@@ -172,7 +188,7 @@ async function viewsOf(
   orchestration: OrchestrationRecord,
   jobs: readonly StoredJob[],
   mask: FieldMask,
-  options: { readonly readAudited: boolean } = { readAudited: true },
+  options: ViewOptions = { readAudited: true },
 ): Promise<JobView[]> {
   const crypto = cryptoOf(deps, scope);
   const decryptedFields = new Set<string>();
@@ -197,23 +213,27 @@ async function viewsOf(
       updatedAt: job.updatedAt,
     });
   }
-  if (decryptedJobs.length > 0 && options.readAudited) {
-    const single = jobs.length === 1 && decryptedJobs.length === 1;
-    await deps.audit.append(
-      successDraft({
-        orgId: scope.org.orgId,
-        action: 'job.read',
-        resource: single
-          ? { type: 'job', id: decryptedJobs[0]! }
-          : { type: 'orchestration', id: orchestration.orchestrationId },
-        detail: {
-          decryptedFields: [...decryptedFields].sort().join(','),
-          ...(single ? {} : { jobIds: decryptedJobs.join(',') }),
-        },
-      }),
-      auditActorOf(ctx),
+  const single = jobs.length === 1 && decryptedJobs.length === 1;
+  const draft =
+    decryptedJobs.length > 0 && options.readAudited
+      ? successDraft({
+          orgId: scope.org.orgId,
+          action: 'job.read',
+          resource: single
+            ? { type: 'job', id: decryptedJobs[0]! }
+            : { type: 'orchestration', id: orchestration.orchestrationId },
+          detail: {
+            decryptedFields: [...decryptedFields].sort().join(','),
+            ...(single ? {} : { jobIds: decryptedJobs.join(',') }),
+          },
+        })
+      : undefined;
+  if (options.unchanged !== undefined)
+    await deps.audit.appendIfUnchanged(
+      options.unchanged,
+      draft === undefined ? undefined : { draft, actor: auditActorOf(ctx) },
     );
-  }
+  else if (draft !== undefined) await deps.audit.append(draft, auditActorOf(ctx));
   return views;
 }
 
@@ -222,7 +242,7 @@ async function versioned(
   ctx: RequestContext,
   loaded: Omit<LoadedJob, 'job'>,
   job: StoredJob,
-  options: { readonly readAudited: boolean } = { readAudited: true },
+  options: ViewOptions = { readAudited: true },
 ): Promise<VersionedJob> {
   const [view] = await viewsOf(deps, ctx, loaded.scope, loaded.orchestration, [job], loaded.mask, options);
   return { job: view!, etag: etagOf(job.version) };
@@ -313,31 +333,74 @@ export interface JobListInput {
   readonly scope: CursorScope;
 }
 
+/**
+ * One page of an orchestration's jobs, as the caller may see them. A warm instance decides on the
+ * inputs it read for this caller's previous list (RememberedInputs) and proves them unchanged in
+ * the transaction of the audit append: the page Query and that transaction are the only DynamoDB
+ * calls. A cold instance, or one whose proof failed, reads them afresh (one batch; two with a
+ * custom role) before the Query.
+ */
 export async function listJobs(
-  deps: JobDeps,
+  deps: JobListDeps,
   ctx: RequestContext,
   orgId: string,
   orchestrationId: string,
   input: JobListInput,
 ): Promise<{ items: JobView[]; nextCursor: string | null }> {
-  const { scope, orchestration, mask } = await loadOrchestration(
-    deps,
-    ctx,
-    orgId,
-    orchestrationId,
-    'jobs.read',
-  );
-  const ownerId = jobListScope(scope.actor) === 'own' ? ctx.principal.userId : undefined;
   // Opens only what listByOrchestration answered under this scope: the seal proves it is a position.
   const startKey =
     input.cursor === undefined ? undefined : (deps.cursors.open(input.scope, input.cursor) as PagePosition);
+  const key = { orgId, userId: ctx.principal.userId, orchestrationId };
+  const remembered = deps.rememberedInputs.get(key);
+  if (remembered !== undefined) {
+    try {
+      return await listPage(deps, ctx, remembered, input, startKey, deps.access.unchangedSince(remembered));
+    } catch {
+      // The inputs changed (InputsChanged), or something failed before the proof that they had
+      // not was committed: nothing decided on them is served. Decide again from a fresh read.
+      deps.rememberedInputs.forget(key);
+    }
+  }
+  const { scope, orchestration } = await loadOrchestration(deps, ctx, orgId, orchestrationId, 'jobs.read');
+  const { membership, customRole } = scope.actor;
+  const inputs: DecisionInputs = {
+    org: scope.org,
+    membership,
+    ...(customRole === undefined ? {} : { customRole }),
+    orchestration,
+  };
+  deps.rememberedInputs.remember(key, inputs);
+  return listPage(deps, ctx, inputs, input, startKey);
+}
+
+/** The page decided on `inputs`; with `unchanged`, served only if they still hold (InputsChanged otherwise). */
+async function listPage(
+  deps: JobDeps,
+  ctx: RequestContext,
+  inputs: DecisionInputs,
+  input: JobListInput,
+  startKey: PagePosition | undefined,
+  unchanged?: readonly Unchanged[],
+): Promise<{ items: JobView[]; nextCursor: string | null }> {
+  const { org, membership, customRole, orchestration } = inputs;
+  const scope: OrgScope = {
+    org,
+    actor: customRole === undefined ? { membership } : { membership, customRole },
+  };
+  const { orgId } = org;
+  const { orchestrationId } = orchestration;
+  const mask = authorize(scope.actor, 'jobs.read', { kind: 'orchestration', orchestration });
+  const ownerId = jobListScope(scope.actor) === 'own' ? ctx.principal.userId : undefined;
   const page = await deps.jobs.listByOrchestration(orgId, orchestrationId, {
     limit: input.limit,
     ...(startKey ? { startKey } : {}),
     ...(ownerId ? { ownerId } : {}),
   });
+  const items = await viewsOf(deps, ctx, scope, orchestration, page.items, mask, {
+    readAudited: true,
+    ...(unchanged === undefined ? {} : { unchanged }),
+  });
   for (const job of page.items) deps.jobOrchestrations.remember(orgId, job.jobId, orchestrationId);
-  const items = await viewsOf(deps, ctx, scope, orchestration, page.items, mask);
   return {
     items,
     nextCursor: page.lastKey === undefined ? null : deps.cursors.seal(input.scope, page.lastKey),

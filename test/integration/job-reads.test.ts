@@ -1,7 +1,8 @@
 /**
  * What a job read or write costs in DynamoDB round trips (issue 18): the organization, the
  * caller's membership, the job and its orchestration come in one batched read; a read that
- * decrypts adds its audit append, a write its one transaction. Counted by a middleware on the
+ * decrypts adds its audit append, a write its one transaction. A warm list reads no decision
+ * input: its audit append proves them unchanged (job-list-decisions.test.ts). Counted by a middleware on the
  * document client every adapter uses, while the real handlers run against DynamoDB Local.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -84,13 +85,34 @@ test('a job update is one batched read and one transaction', async () => {
   expect(writes).toEqual(['TransactWriteItemsCommand']);
 });
 
-test('a job list is one batched read, the page query, and the audit append', async () => {
+test('a first job list on an instance is one batched read, the page query, and the audit append', async () => {
   const { result, reads, writes } = await counted(() =>
     callRoute({ route: jobRoutes.listJobs, as: member, params: { orgId, orchestrationId } }),
   );
   expect(result.status).toBe(200);
   expect(reads).toEqual(['BatchGetItemCommand', 'QueryCommand']);
   expect(writes).toHaveLength(1);
+});
+
+test('a warm job list is the page query and one transaction, with a built-in or a custom role', async () => {
+  // Prepare: the custom role's first list reads the role too (cold); the member listed above.
+  const cold = await counted(() =>
+    callRoute({ route: jobRoutes.listJobs, as: restricted, params: { orgId, orchestrationId } }),
+  );
+  expect(cold.reads).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand', 'QueryCommand']);
+
+  for (const caller of [member, restricted]) {
+    // Act
+    const { result, reads, writes } = await counted(() =>
+      callRoute({ route: jobRoutes.listJobs, as: caller, params: { orgId, orchestrationId } }),
+    );
+
+    // Assess: the decision's inputs are not read again; the audit append's transaction proves them unchanged.
+    expect(result.status).toBe(200);
+    expect(result.body.items).toHaveLength(1);
+    expect(reads).toEqual(['QueryCommand']);
+    expect(writes).toEqual(['TransactWriteItemsCommand']);
+  }
 });
 
 test('a member with a custom role pays one more batched read, for the role', async () => {

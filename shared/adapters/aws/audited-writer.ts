@@ -7,7 +7,8 @@
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
-import type { AppendedEvent, AuditActor, AuditDraft } from '../../ports/audit.ts';
+import { InputsChanged, type Unchanged } from '../../ports/access-reads.ts';
+import type { AppendedEvent, AuditActor, AuditDraft, AuditEntry } from '../../ports/audit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { eventRef } from '../../domain/audit-chain.ts';
 import { newId } from '../../domain/ids.ts';
@@ -19,6 +20,9 @@ type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
 >[number];
 export type WriteOp = TransactItem;
+
+/** A ConditionCheck that proves an item unchanged, handed through the use cases as an `Unchanged`. */
+export const unchangedCheck = (check: Pick<WriteOp, 'ConditionCheck'>): Unchanged => check as Unchanged;
 
 /** Thrown when one of the caller's own conditions failed; `index` is the op's position. */
 export class ConditionFailed extends Error {
@@ -73,8 +77,33 @@ export class AuditedWriter {
       throw new Error('A commit carries events of exactly one organization');
     if (ops.length + drafts.length > 100)
       throw new Error('A transaction holds at most 100 operations, its audit events included');
-    const deadline = Date.now() + CONFLICT_BUDGET_MS;
     const events = drafts.map((draft) => this.buildEvent(draft, actor));
+    await this.transact(ops, events);
+    return events;
+  }
+
+  /** Appends an event without a records change (reads of protected data, security events). */
+  append(draft: AuditDraft, actor: AuditActor): Promise<AppendedEvent> {
+    return this.commit([], draft, actor);
+  }
+
+  /**
+   * Appends the event of `entry` (if any) only if every condition of `unchanged` still holds, in
+   * one TransactWriteItems; without an event the conditions are committed alone. Throws
+   * InputsChanged when one failed (nothing written): the answer decided on them must not be served.
+   */
+  async appendIfUnchanged(unchanged: readonly Unchanged[], entry?: AuditEntry): Promise<void> {
+    try {
+      const events = entry === undefined ? [] : [this.buildEvent(entry.draft, entry.actor)];
+      await this.transact(unchanged as readonly WriteOp[], events);
+    } catch (error) {
+      if (error instanceof ConditionFailed) throw new InputsChanged();
+      throw error;
+    }
+  }
+
+  private async transact(ops: readonly WriteOp[], events: readonly AppendedEvent[]): Promise<void> {
+    const deadline = Date.now() + CONFLICT_BUDGET_MS;
     for (;;) {
       try {
         await this.client.send(
@@ -82,7 +111,7 @@ export class AuditedWriter {
             TransactItems: [...ops, ...events.map((event) => this.putEvent(event))],
           }),
         );
-        return events;
+        return;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw mapDynamoError(error);
         const reasons = error.CancellationReasons ?? [];
@@ -94,11 +123,6 @@ export class AuditedWriter {
         await sleep(Math.random() * JITTER_MS);
       }
     }
-  }
-
-  /** Appends an event without a records change (reads of protected data, security events). */
-  append(draft: AuditDraft, actor: AuditActor): Promise<AppendedEvent> {
-    return this.commit([], draft, actor);
   }
 
   private buildEvent(draft: AuditDraft, actor: AuditActor): AppendedEvent {

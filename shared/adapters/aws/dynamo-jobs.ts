@@ -11,6 +11,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type BatchWriteCommandOutput,
+  type QueryCommandInput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -32,6 +33,7 @@ import {
 import { retentionCutoff } from '../../domain/retention.ts';
 import type { AuditEntry } from '../../ports/audit.ts';
 import type { NoticeBatch } from '../../ports/notice-queue.ts';
+import type { PagePosition } from '../../ports/page.ts';
 import { noticeOutboxPut } from './notice-outbox.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, getOrgItem, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
@@ -64,40 +66,22 @@ export class DynamoJobs implements JobStore {
     return item === undefined ? undefined : stripKeys<StoredJob>(item);
   }
 
-  /**
-   * One page of an orchestration's jobs, oldest first. With an owner filter DynamoDB may evaluate
-   * items without returning them, so this reads on (each read limited to what is still missing,
-   * so the last evaluated key is exactly where the page ends) until the page is full or the
-   * index is exhausted.
-   */
-  async listByOrchestration(
-    orgId: string,
-    orchestrationId: string,
-    request: JobPageRequest,
-  ): Promise<JobPage> {
-    const items: StoredJob[] = [];
-    let startKey = request.startKey;
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: GSI_BY_ORCHESTRATION,
-            KeyConditionExpression: 'gsi3pk = :pk',
-            ExpressionAttributeValues: {
-              ':pk': orchestrationGsiPk(orgId, orchestrationId),
-              ...(request.ownerId === undefined ? {} : { ':owner': request.ownerId }),
-            },
-            ...(request.ownerId === undefined ? {} : { FilterExpression: 'ownerId = :owner' }),
-            Limit: request.limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
-      startKey = pagePosition(page.LastEvaluatedKey);
-    } while (startKey !== undefined && items.length < request.limit);
-    return startKey === undefined ? { items } : { items, lastKey: startKey };
+  /** One page of an orchestration's jobs, oldest first; only the owner's with an owner filter. */
+  listByOrchestration(orgId: string, orchestrationId: string, request: JobPageRequest): Promise<JobPage> {
+    return this.fullPage(
+      {
+        TableName: this.table,
+        IndexName: GSI_BY_ORCHESTRATION,
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': orchestrationGsiPk(orgId, orchestrationId),
+          ...(request.ownerId === undefined ? {} : { ':owner': request.ownerId }),
+        },
+        ...(request.ownerId === undefined ? {} : { FilterExpression: 'ownerId = :owner' }),
+      },
+      request.limit,
+      request.startKey,
+    );
   }
 
   async create(job: StoredJob, guard: OrchestrationGuard, audit: AuditEntry): Promise<void> {
@@ -295,24 +279,8 @@ export class DynamoJobs implements JobStore {
     }
   }
 
-  async findDue(orgId: string, orchestrationId: string, query: DueQuery): Promise<JobPage> {
-    const items: StoredJob[] = [];
-    let startKey = query.startKey;
-    // A filtered query may evaluate items without returning them: read on until the page is full.
-    do {
-      const page = await guarded(
-        this.client.send(
-          new QueryCommand({
-            ...this.dueQuery(orgId, orchestrationId, query),
-            Limit: query.limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
-      startKey = pagePosition(page.LastEvaluatedKey);
-    } while (startKey !== undefined && items.length < query.limit);
-    return startKey === undefined ? { items } : { items, lastKey: startKey };
+  findDue(orgId: string, orchestrationId: string, query: DueQuery): Promise<JobPage> {
+    return this.fullPage(this.dueQuery(orgId, orchestrationId, query), query.limit, query.startKey);
   }
 
   async countDue(
@@ -411,6 +379,30 @@ export class DynamoJobs implements JobStore {
         ExpressionAttributeValues: { ':expected': change.next.version - 1 },
       },
     };
+  }
+
+  /**
+   * A page of `limit` jobs of a query that may filter. DynamoDB may evaluate items without
+   * returning them, so this reads on (each read limited to what is still missing, so the last
+   * evaluated key is exactly where the page ends) until the page is full or the index is exhausted.
+   */
+  private async fullPage(
+    query: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>,
+    limit: number,
+    from: PagePosition | undefined,
+  ): Promise<JobPage> {
+    const items: StoredJob[] = [];
+    let startKey = from;
+    do {
+      const page = await guarded(
+        this.client.send(
+          new QueryCommand({ ...query, Limit: limit - items.length, ExclusiveStartKey: startKey }),
+        ),
+      );
+      for (const item of page.Items ?? []) items.push(stripKeys<StoredJob>(item));
+      startKey = pagePosition(page.LastEvaluatedKey);
+    } while (startKey !== undefined && items.length < limit);
+    return startKey === undefined ? { items } : { items, lastKey: startKey };
   }
 
   /** The items under `keys`, read consistently (BatchGet, unprocessed keys retried); missing ones absent. */
