@@ -46,6 +46,7 @@ import { functionNamed } from '../infra/manifest.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from '../shared/adapters/aws/dynamo-audit-sequencer.ts';
+import { DynamoCheckpointClaims } from '../shared/adapters/aws/dynamo-checkpoint-claims.ts';
 import { KmsDigestSigner } from '../shared/adapters/aws/kms-signer.ts';
 import { SqsCheckpointQueue } from '../shared/adapters/aws/sqs-checkpoint-queue.ts';
 import { orgPk } from '../shared/adapters/aws/records-keys.ts';
@@ -177,6 +178,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       ),
       signer: new KmsDigestSigner(AUDIT_SIGNING_KEY_ALIAS, kms),
       clock: systemClock,
+      claims: new DynamoCheckpointClaims(sequencerClient.client, tables.audit),
       queue: new SqsCheckpointQueue(sqs, resources.queues.checkpoints.url),
       scheduled: new TailSchedule(),
     };
