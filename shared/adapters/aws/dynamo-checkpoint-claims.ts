@@ -3,11 +3,10 @@
  * with a conditional Put (an `append` write: no Update, no Delete). The condition is the whole
  * rule: absent, or taken at least an interval ago. Of two racing claims DynamoDB lets one through.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CheckpointClaims } from '../../ports/checkpoint-claims.ts';
 import { CHECKPOINT_CLAIM_SK } from './audit-keys.ts';
-import { guarded } from './dynamo-errors.ts';
+import { putIf } from './conditional-put.ts';
 import { orgPk } from './records-keys.ts';
 
 export class DynamoCheckpointClaims implements CheckpointClaims {
@@ -18,21 +17,11 @@ export class DynamoCheckpointClaims implements CheckpointClaims {
 
   async claim(orgId: string, at: Date, intervalMs: number): Promise<boolean> {
     const claimedAt = at.getTime();
-    try {
-      await guarded(
-        this.client.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { pk: orgPk(orgId), sk: CHECKPOINT_CLAIM_SK, kind: 'checkpoint-claim', claimedAt },
-            ConditionExpression: 'attribute_not_exists(pk) OR claimedAt <= :lapsed',
-            ExpressionAttributeValues: { ':lapsed': claimedAt - intervalMs },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return putIf(this.client, {
+      TableName: this.table,
+      Item: { pk: orgPk(orgId), sk: CHECKPOINT_CLAIM_SK, kind: 'checkpoint-claim', claimedAt },
+      ConditionExpression: 'attribute_not_exists(pk) OR claimedAt <= :lapsed',
+      ExpressionAttributeValues: { ':lapsed': claimedAt - intervalMs },
+    });
   }
 }
