@@ -11,14 +11,21 @@
  * - `bare_write_ms_p50` / `audited_write_ms_p50` (and p95): sequential latency per change.
  * - `audit_ratio_<n>_writers`: audited writes/s ÷ bare writes/s with n concurrent writers in one
  *   organization, measured side by side in this run, alternating in rounds (goal ≥ 0.8).
- * - `sequencer_lag_ms_<n>_writers`: from the last audited write to the whole run sequenced.
- * - `audit_checkpoint_lag_ms`: the oldest an audited write got before a KMS-signed checkpoint
- *   covered it, the quiet tail after the last write included (the sequencer signs when the last
- *   checkpoint is older than the 10 s interval, and otherwise asks for one when it ends, through
- *   the checkpoint queue and the audit-checkpoint consumer, run here by the local SQS poller);
- *   `audit_checkpoints_per_interval`: signatures per organization per interval of writing (the
- *   tail's included); `audit_max_signatures_per_interval`: the most of one organization in any
- *   interval (KMS's bound: ≤ 1);
+ *   Beside it, to see where the time goes: `txn_writes_per_s_<n>_writers`, a TransactWriteItems of
+ *   the change and one unrelated record (two items, no audit at all; `txn_ratio_<n>_writers` is it
+ *   ÷ bare), and `audited_quiet_writes_per_s_<n>_writers`, the audited writes again with the stream
+ *   poller and the sequencer held (`audit_ratio_quiet_<n>_writers` ÷ bare), after which
+ *   `sequencer_catch_up_ms_<n>_writers` is how long the sequencer took to chain what waited.
+ * - `sequencer_lag_ms_<n>_writers`: from the last audited write to the whole run sequenced (both
+ *   this and the catch-up include the poller's 1.5 s wait to see the stream idle).
+ * - `audit_checkpoint_lag_ms`: the oldest an audited write (with the sequencer running) got before
+ *   a KMS-signed checkpoint covered it, the quiet tail after the last write included (the
+ *   sequencer asks for a checkpoint when the signing interval since the last one ends, 7 s for the
+ *   10 s maximum age, through the checkpoint queue and the audit-checkpoint consumer, run here by
+ *   the local SQS poller; docs/decisions/0021);
+ *   `audit_checkpoints_per_interval`: signatures per organization per signing interval of writing
+ *   (the tail's included); `audit_max_signatures_per_interval`: the most of one organization in
+ *   any signing interval (KMS's bound: ≤ 1);
  *   `audit_sequenced_to_signed_ms`: the same from when the sequencer chained the write (so without
  *   the sequencer's own lag behind the writers, which the machine's load sets).
  * - `audit_rcu_per_event`: the read capacity auditing adds per event (the sequencer's look-ups).
@@ -34,7 +41,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { startEmulators } from '../infra/local/emulators.ts';
@@ -46,9 +53,11 @@ import { functionNamed } from '../infra/manifest.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from '../shared/adapters/aws/dynamo-audit-sequencer.ts';
+import { DynamoCheckpointClaims } from '../shared/adapters/aws/dynamo-checkpoint-claims.ts';
 import { KmsDigestSigner } from '../shared/adapters/aws/kms-signer.ts';
 import { SqsCheckpointQueue } from '../shared/adapters/aws/sqs-checkpoint-queue.ts';
 import { orgPk } from '../shared/adapters/aws/records-keys.ts';
+import { checkpointIntervalMs } from '../shared/domain/audit-checkpoint.ts';
 import { newId } from '../shared/domain/ids.ts';
 import type { AppendedEvent } from '../shared/ports/audit.ts';
 import { systemClock } from '../shared/ports/clock.ts';
@@ -64,9 +73,11 @@ const CONCURRENT_WRITES = 3_200;
  * shared machine drifts within minutes, and alternating keeps it from favouring either side.
  */
 const ROUNDS = 2;
-const CHECKPOINT_INTERVAL_MS = 10_000;
+/** The maximum checkpoint age (AUDIT_CHECKPOINT_SECONDS' default) and the signing interval it gives. */
+const CHECKPOINT_MAX_AGE_SECONDS = 10;
+const CHECKPOINT_INTERVAL_MS = checkpointIntervalMs(CHECKPOINT_MAX_AGE_SECONDS);
 const WRITER_COUNTS = [16, 64] as const;
-/** How long the run waits for the quiet tail's checkpoint beyond the interval before calling it missing. */
+/** How long the run waits for the quiet tail's checkpoint beyond the maximum age before calling it missing. */
 const TAIL_GRACE_MS = 15_000;
 
 interface Meter {
@@ -177,6 +188,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       ),
       signer: new KmsDigestSigner(AUDIT_SIGNING_KEY_ALIAS, kms),
       clock: systemClock,
+      claims: new DynamoCheckpointClaims(sequencerClient.client, tables.audit),
       queue: new SqsCheckpointQueue(sqs, resources.queues.checkpoints.url),
       scheduled: new TailSchedule(),
     };
@@ -198,8 +210,14 @@ export async function runAuditBench(): Promise<Record<string, number>> {
     };
     /** Per organization: when the sequencer finished each delivery, and how many events it then held. */
     const sequencedAt = new Map<string, Array<{ readonly at: number; readonly count: number }>>();
+    /**
+     * While set, the sequencer's invocation waits, and with it the stream poller (one batch per
+     * shard at a time): nothing reads the stream or chains until it is released.
+     */
+    let held: Promise<void> | undefined;
     // What the sequencer function does with a batch (functions/audit-sequencer).
     const sequence = async (event: unknown): Promise<void> => {
+      await held;
       const events = appendedOf(event);
       await sequenceEvents(store, events);
       const done = performance.now();
@@ -317,44 +335,91 @@ export async function runAuditBench(): Promise<Record<string, number>> {
           { length: writers },
           () => new AuditedWriter(client, tables.audit, systemClock),
         );
-        let bareSeconds = 0;
-        let auditedSeconds = 0;
-        for (let round = 0; round < ROUNDS; round += 1) {
-          // The same change items, the same concurrency: only the audit differs.
-          bareSeconds += await timedRun((orgId, w, i) =>
-            client.send(
-              new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) }),
-            ),
-          );
-          const [wcu, rcu] = [meter.wcu, meter.rcu];
-          auditedSeconds += await timedRun(async (orgId, w, i) => {
+        /** An audited write; `live` ones (the sequencer running) count for the checkpoint lag. */
+        const auditedWrite =
+          (live: boolean) =>
+          async (orgId: string, w: number, i: number): Promise<void> => {
             await writersOwn[w]!.commit(
               [{ Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } }],
               draft(orgId),
               actor(`writer-${w}`),
             );
+            if (!live) return;
             const times = completed.get(orgId) ?? [];
             times.push(performance.now());
             completed.set(orgId, times);
-          });
-          // The change's own share: a bare Put of it costs bareWcu; everything beyond is auditing.
+          };
+        /** Audited writes, metered: the change's own share (a bare Put costs bareWcu) is not auditing. */
+        const meteredRun = async (live: boolean): Promise<number> => {
+          const [wcu, rcu] = [meter.wcu, meter.rcu];
+          const seconds = await timedRun(auditedWrite(live));
           auditEventWcu += meter.wcu - wcu - bareWcu * perWriter * writers;
           auditEventRcu += meter.rcu - rcu;
           auditedEvents += perWriter * writers;
+          return seconds;
+        };
+        let bareSeconds = 0;
+        let txnSeconds = 0;
+        let auditedSeconds = 0;
+        let quietSeconds = 0;
+        let catchUpMs = 0;
+        let lagMs = 0;
+        for (let round = 0; round < ROUNDS; round += 1) {
+          loads.push(loadavg()[0]!);
+          // The same change items, the same concurrency: only what rides with the change differs.
+          bareSeconds += await timedRun((orgId, w, i) =>
+            client.send(
+              new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) }),
+            ),
+          );
+          // A transaction of two unrelated items, as many as the audited write's, and no audit.
+          txnSeconds += await timedRun((orgId, w, i) =>
+            client.send(
+              new TransactWriteCommand({
+                TransactItems: [
+                  { Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } },
+                  {
+                    Put: {
+                      TableName: tables.records,
+                      Item: { ...record(orgId, w * perWriter + i), sk: `NOTE#${newId()}` },
+                    },
+                  },
+                ],
+              }),
+            ),
+          );
+          auditedSeconds += await meteredRun(true);
+          const lastWrite = performance.now();
+          await poller.caughtUp();
+          lagMs = Math.max(lagMs, performance.now() - lastWrite);
+          // The same audited writes with the stream poller and the sequencer held: do they take
+          // CPU the writers need? Then the time the sequencer takes to catch up.
+          let release = (): void => {};
+          held = new Promise((resolve) => (release = resolve));
+          quietSeconds += await meteredRun(false);
+          const released = performance.now();
+          held = undefined;
+          release();
+          await poller.caughtUp();
+          catchUpMs = Math.max(catchUpMs, performance.now() - released);
         }
-        const bare = (ROUNDS * perWriter * writers) / bareSeconds;
-        const audited = (ROUNDS * perWriter * writers) / auditedSeconds;
-        const lastWrite = performance.now();
-        await poller.caughtUp();
+        const rate = (seconds: number): number => (ROUNDS * perWriter * writers) / seconds;
+        const bare = rate(bareSeconds);
+        const audited = rate(auditedSeconds);
         loads.push(loadavg()[0]!);
         results[`audit_ratio_${writers}_writers`] = round(audited / bare);
         results[`bare_writes_per_s_${writers}_writers`] = round(bare);
         results[`audited_writes_per_s_${writers}_writers`] = round(audited);
-        results[`sequencer_lag_ms_${writers}_writers`] = round(performance.now() - lastWrite);
+        results[`txn_writes_per_s_${writers}_writers`] = round(rate(txnSeconds));
+        results[`txn_ratio_${writers}_writers`] = round(rate(txnSeconds) / bare);
+        results[`audited_quiet_writes_per_s_${writers}_writers`] = round(rate(quietSeconds));
+        results[`audit_ratio_quiet_${writers}_writers`] = round(rate(quietSeconds) / bare);
+        results[`sequencer_catch_up_ms_${writers}_writers`] = round(catchUpMs);
+        results[`sequencer_lag_ms_${writers}_writers`] = round(lagMs);
       }
       // The quiet tail: the last checkpoint of each run comes from the delayed request, within the
       // interval; wait for it (a bounded wait: a missing one shows as a lag past the interval).
-      const waitUntil = performance.now() + CHECKPOINT_INTERVAL_MS + TAIL_GRACE_MS;
+      const waitUntil = performance.now() + CHECKPOINT_MAX_AGE_SECONDS * 1000 + TAIL_GRACE_MS;
       const covered = () =>
         [...completed].every(([orgId, times]) => (signed.get(orgId)?.at(-1)?.headSeq ?? 0) >= times.length);
       while (!covered() && performance.now() < waitUntil) await new Promise((r) => setTimeout(r, 200));

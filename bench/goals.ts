@@ -60,16 +60,20 @@ export const GOALS: readonly Goal[] = [
   { metric: 'audit_ratio_16_writers', goal: '≥ 0.8× bare writes', met: (v) => v >= 0.8 },
   { metric: 'audit_ratio_64_writers', goal: '≥ 0.8× bare writes', met: (v) => v >= 0.8 },
   { metric: 'audit_wcu_per_event', goal: '≤ 4 WCU per audited write', met: (v) => v <= 4 },
-  { metric: 'audit_checkpoint_lag_ms', goal: '≤ 10 s (the checkpoint interval)', met: (v) => v <= 10_000 },
+  {
+    metric: 'audit_checkpoint_lag_ms',
+    goal: '≤ 10 s from the write (the maximum checkpoint age)',
+    met: (v) => v <= 10_000,
+  },
   {
     metric: 'audit_max_signatures_per_interval',
-    goal: '≤ 1 KMS Sign per organization per interval',
+    goal: '≤ 1 KMS Sign per organization per signing interval (7 s)',
     met: (v) => v <= 1,
   },
   {
     metric: 'audit_sequenced_to_signed_ms',
-    goal: '≤ 15 s once sequenced (the 10 s interval + the local queue poll)',
-    met: (v) => v <= 15_000,
+    goal: '≤ 9 s once sequenced (the 7 s signing interval + 2 s for the request and the Sign)',
+    met: (v) => v <= 9_000,
   },
   // The soak's memory bounds: on 2 cores a 15 s run is some 350 requests, so 8 MB of heap catches
   // a leak of about 25 KB per request; RSS is coarser (the allocator keeps freed pages).

@@ -6,6 +6,7 @@
  */
 import { ROUTES } from '../shared/api/routes/index.ts';
 import type { RouteDefinition } from '../shared/api/route.ts';
+import { SEQUENCER_BATCHING_WINDOW_SECONDS } from '../shared/domain/audit-checkpoint.ts';
 import type { QueueName, TableName } from './resources.ts';
 
 /**
@@ -57,6 +58,11 @@ export interface StreamConsumerSpec {
   readonly batchSize: number;
   /** How long the mapping gathers records before it invokes (the sequencer's merge delay). */
   readonly batchingWindowSeconds: number;
+  /**
+   * Batches of one shard in flight at once. 1 keeps a shard's records in order across batches;
+   * the local stream poller runs one batch per shard at a time, as this says.
+   */
+  readonly parallelizationFactor: 1;
   /** Retries of a failing batch before it goes to the on-failure destination. */
   readonly maxRetries: number;
 }
@@ -143,7 +149,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 60,
     access: { audit: 'append', queues: { checkpoints: 'send' } },
     routes: [],
-    streams: { table: 'audit', batchSize: 1000, batchingWindowSeconds: 1, maxRetries: 10 },
+    // The window is the sequencer's merge delay, part of the checkpoint's delivery margin.
+    streams: {
+      table: 'audit',
+      batchSize: 1000,
+      batchingWindowSeconds: SEQUENCER_BATCHING_WINDOW_SECONDS,
+      parallelizationFactor: 1,
+      maxRetries: 10,
+    },
   },
   // Signs the checkpoint the sequencer asked for when an organization's interval ended, so a
   // quiet tail is signed within the interval (docs/decisions/0018). `append`: reads the head and

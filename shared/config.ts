@@ -5,6 +5,8 @@
  * Endpoints are not configured here: the AWS SDK reads its standard AWS_ENDPOINT_URL_<SERVICE>
  * variables, so the same adapters talk to AWS or to the local emulators.
  */
+import { MIN_CHECKPOINT_MAX_AGE_SECONDS } from './domain/audit-checkpoint.ts';
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -60,12 +62,18 @@ export const env = {
       throw new ConfigError('AUDIT_RETENTION_DAYS must be a whole number of days, at least 1');
     return days;
   },
-  /** Seconds between signed checkpoints of an active organization's audit chain (at most one KMS Sign each). */
+  /**
+   * The most seconds an audited write waits for a KMS-signed checkpoint that covers it; the signing
+   * interval (at most one KMS Sign per organization each) is this less the delivery margin
+   * (shared/domain/audit-checkpoint.ts, docs/decisions/0021).
+   */
   auditCheckpointSeconds: (): number => {
     const raw = optional('AUDIT_CHECKPOINT_SECONDS') ?? '10';
     const seconds = Number(raw);
-    if (!Number.isInteger(seconds) || seconds < 1)
-      throw new ConfigError('AUDIT_CHECKPOINT_SECONDS must be a whole number of seconds, at least 1');
+    if (!Number.isInteger(seconds) || seconds < MIN_CHECKPOINT_MAX_AGE_SECONDS)
+      throw new ConfigError(
+        `AUDIT_CHECKPOINT_SECONDS must be a whole number of seconds, at least ${MIN_CHECKPOINT_MAX_AGE_SECONDS}`,
+      );
     return seconds;
   },
   /** The work queue's consumer lease (infra/resources.ts), in seconds. */

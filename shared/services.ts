@@ -28,7 +28,9 @@ import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
 import { SqsNoticeQueue } from './adapters/aws/sqs-notice-queue.ts';
 import type { NoticeQueue } from './ports/notice-queue.ts';
 import { SqsCheckpointQueue } from './adapters/aws/sqs-checkpoint-queue.ts';
+import { DynamoCheckpointClaims } from './adapters/aws/dynamo-checkpoint-claims.ts';
 import type { CheckpointQueue } from './ports/checkpoint-queue.ts';
+import type { CheckpointClaims } from './ports/checkpoint-claims.ts';
 import { SqsMessageLeases } from './adapters/aws/sqs-message-leases.ts';
 import type { MessageLeases } from './ports/message-lease.ts';
 import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
@@ -96,6 +98,10 @@ export const auditSequencerStore: () => AuditSequencerStore = /* @__PURE__ */ la
   () => new DynamoAuditSequencerStore(dynamoDocumentClient(), env.auditTable()),
 );
 export const auditCheckpointSeconds = /* @__PURE__ */ lazy(() => env.auditCheckpointSeconds());
+/** The claim taken before a checkpoint is signed (docs/decisions/0021). */
+export const checkpointClaims: () => CheckpointClaims = /* @__PURE__ */ lazy(
+  () => new DynamoCheckpointClaims(dynamoDocumentClient(), env.auditTable()),
+);
 /** Delayed checkpoint requests: the sequencer asks, the audit-checkpoint function signs. */
 export const checkpointQueue: () => CheckpointQueue = /* @__PURE__ */ lazy(
   () => new SqsCheckpointQueue(sqs(), env.auditCheckpointQueueUrl()),

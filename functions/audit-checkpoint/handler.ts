@@ -1,11 +1,13 @@
 /**
  * Fed the checkpoint queue: signs the checkpoint each organization's sequencer asked for when its
- * interval ended (docs/decisions/0018). Signing is idempotent and bounded: checkpointIfDue signs
- * only when the last checkpoint is at least an interval old, so a duplicated request, or one that
- * a busier sequencer already answered, signs nothing. A failed request is reported as a batch
- * item failure: SQS hands it back, and dead-letters it after maxReceiveCount (alarmed).
+ * interval ended (docs/decisions/0018, 0021). Signing is idempotent and bounded: checkpointIfDue
+ * signs only when the last checkpoint is at least an interval old and it holds the organization's
+ * claim, so a duplicated request, even one handled in parallel, signs nothing. A failed request is
+ * reported as a batch item failure: SQS hands it back, and dead-letters it after maxReceiveCount
+ * (alarmed); a claim it left without a signature lapses after the interval.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { checkpointIntervalMs } from '../../shared/domain/audit-checkpoint.ts';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
 import { logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
@@ -15,7 +17,8 @@ const deps = services.atColdStart(() => ({
   store: services.auditLog(),
   signer: services.digestSigner(),
   clock: services.clock(),
-  intervalMs: services.auditCheckpointSeconds() * 1000,
+  claims: services.checkpointClaims(),
+  intervalMs: checkpointIntervalMs(services.auditCheckpointSeconds()),
 }));
 
 function orgIdOf(body: string): string | undefined {

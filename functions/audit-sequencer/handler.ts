@@ -8,6 +8,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { checkpointIntervalMs } from '../../shared/domain/audit-checkpoint.ts';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
 import { logger } from '../../shared/logger.ts';
 import type { AppendedEvent } from '../../shared/ports/audit.ts';
@@ -23,7 +24,7 @@ const deps = services.atColdStart(() => ({
     queue: services.checkpointQueue(),
     scheduled: new TailSchedule(),
   },
-  intervalMs: services.auditCheckpointSeconds() * 1000,
+  intervalMs: checkpointIntervalMs(services.auditCheckpointSeconds()),
 }));
 
 /** The appended events of the batch, in stream order: inserts of event items only. */

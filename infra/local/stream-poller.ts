@@ -1,9 +1,13 @@
 /**
  * The local DynamoDB stream event source mapping: for every manifest function that `streams` a
  * table, read that table's stream (DynamoDB Local serves DynamoDB Streams) shard by shard from the
- * oldest record kept, and hand each batch to the function as a DynamoDB stream event, in order.
- * As Lambda does, a batch whose invocation fails is retried, and the shard waits behind it; after
- * `maxRetries` it is dropped with a log line where the cloud sends it to the on-failure queue.
+ * oldest record kept, and hand batches to the function as DynamoDB stream events, in order. It
+ * keeps Lambda's cadence: each shard is polled 4 times a second, and records are gathered until
+ * the batch is full or the mapping's batching window has passed since the first of them (the
+ * manifest's `batchSize` and `batchingWindowSeconds`, which the CDK mapping is given too), one batch
+ * per shard at a time (a parallelization factor of 1). As Lambda does, a batch whose invocation
+ * fails is retried, and the shard waits behind it; after `maxRetries` it is dropped with a log line
+ * where the cloud sends it to the on-failure queue.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -19,8 +23,8 @@ import { FUNCTIONS, type FunctionSpec, type StreamConsumerSpec } from '../manife
 import { errorName, type Invoker } from './invoke.ts';
 import { LOCAL_REGION } from './lambda-events.ts';
 
-/** How long a caught-up shard waits before it asks again. */
-const IDLE_POLL_MS = 200;
+/** Lambda polls each shard of a DynamoDB stream at a base rate of 4 times a second. */
+const POLL_MS = 250;
 /**
  * A write shows in DynamoDB Local's stream a moment after it returns: caughtUp() waits for an idle
  * pass that began at least this long after it was called.
@@ -92,10 +96,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   /** Callers of caughtUp(), each waiting for an idle pass that began long enough after its call. */
   const idleWaiters: { since: number; resolve: () => void }[] = [];
 
+  // Paced 4 times a second: each pause takes its abort listener away again, or they would pile up.
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      const stop = (): void => (clearTimeout(timer), resolve());
+      const timer = setTimeout(() => (signal.removeEventListener('abort', stop), resolve()), Math.max(0, ms));
+      signal.addEventListener('abort', stop, { once: true });
     });
 
   async function deliver(
@@ -129,6 +135,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     const finished = new Set<string>();
     /** `latest`: shards still being read up to their end at start, without handing anything over. */
     const skipping = new Set<string>();
+    /** Records gathered per shard for the next batch, and when the first of them was read. */
+    const pending = new Map<string, { records: StreamRecord[]; since: number }>();
+    const windowMs = spec.batchingWindowSeconds * 1000;
     let refreshedAt = 0;
     let firstRefresh = true;
     while (!signal.aborted) {
@@ -166,18 +175,24 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           refreshedAt = Date.now();
           firstRefresh = false;
         }
-        let delivered = 0;
+        let busy = false;
+        let full = false;
         for (const [shardId, iterator] of iterators) {
+          const gathered = pending.get(shardId) ?? { records: [], since: Date.now() };
           const page = await options.streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: spec.batchSize }),
+            new GetRecordsCommand({
+              ShardIterator: iterator,
+              Limit: spec.batchSize - gathered.records.length,
+            }),
             { abortSignal: signal },
           );
           const records = page.Records ?? [];
           if (records.length === 0) skipping.delete(shardId);
           else {
             if (!skipping.has(shardId)) {
-              await deliver(fn, spec, streamArn, records);
-              delivered += records.length;
+              if (gathered.records.length === 0) gathered.since = Date.now();
+              gathered.records.push(...records);
+              pending.set(shardId, gathered);
             }
             const last = records.at(-1)?.dynamodb?.SequenceNumber;
             if (last !== undefined) lastSequence.set(shardId, last);
@@ -186,14 +201,26 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
             iterators.delete(shardId);
             finished.add(shardId);
           } else iterators.set(shardId, page.NextShardIterator);
+          // A full batch, a window passed, or a shard that ended: the batch goes as it is.
+          const batch = pending.get(shardId);
+          if (batch !== undefined && batch.records.length > 0) {
+            busy = true;
+            const isFull = batch.records.length >= spec.batchSize;
+            full ||= isFull;
+            if (isFull || Date.now() - batch.since >= windowMs || finished.has(shardId)) {
+              pending.delete(shardId);
+              await deliver(fn, spec, streamArn, batch.records);
+            }
+          }
         }
-        if (delivered === 0 && skipping.size === 0) {
+        if (!busy && skipping.size === 0) {
           for (const waiter of idleWaiters.splice(0)) {
             if (passStarted - waiter.since >= STREAM_DELAY_MS) waiter.resolve();
             else idleWaiters.push(waiter);
           }
-          await pause(IDLE_POLL_MS);
         }
+        // A shard that filled a batch is read again at once, as Lambda does while it catches up.
+        if (!full) await pause(POLL_MS - (Date.now() - passStarted));
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof Error && ITERATOR_LOST.has(error.name)) {

@@ -513,6 +513,7 @@ export class ApiStack extends Stack {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: stream.batchSize,
         maxBatchingWindow: Duration.seconds(stream.batchingWindowSeconds),
+        parallelizationFactor: stream.parallelizationFactor,
         bisectBatchOnError: true,
         retryAttempts: stream.maxRetries,
         onFailure: new SqsDlq(failures),

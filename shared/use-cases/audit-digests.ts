@@ -10,6 +10,7 @@
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
 import type { AuditChainStore, DigestSigner } from '../ports/audit.ts';
+import type { CheckpointClaims } from '../ports/checkpoint-claims.ts';
 import type { CheckpointQueue } from '../ports/checkpoint-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import { verifyOrganizationLog } from './audit-verify.ts';
@@ -61,20 +62,27 @@ export async function digestOrganization(
   return (await deps.store.putDigest(digest)) ? digest : undefined;
 }
 
+export interface CheckpointSigningDeps extends AuditDigestDeps {
+  readonly claims: CheckpointClaims;
+}
+
 /**
- * The sequencer's checkpoint: signs the organization's head unless its last digest is younger
- * than `intervalMs`, so KMS signs at most once per organization per interval however busy it is.
+ * The checkpoint the sequencer asked for: signs the organization's head unless its last digest is
+ * younger than `intervalMs` or nothing is new. Before KMS is asked, the organization's claim is
+ * taken (a conditional write, docs/decisions/0021): of two requests for one interval, even in
+ * parallel, one signs; a claim whose signature never came lapses after the interval.
  */
 export async function checkpointIfDue(
-  deps: AuditDigestDeps,
+  deps: CheckpointSigningDeps,
   orgId: string,
   intervalMs: number,
 ): Promise<SignedDigest | undefined> {
   const latest = await deps.store.latestDigest(orgId);
-  if (latest !== undefined && deps.clock.now().getTime() - Date.parse(latest.createdAt) < intervalMs)
-    return undefined;
+  const now = deps.clock.now();
+  if (latest !== undefined && now.getTime() - Date.parse(latest.createdAt) < intervalMs) return undefined;
   const head = await deps.store.head(orgId);
-  if (head === undefined) return undefined;
+  if (head === undefined || head.seq <= (latest?.headSeq ?? 0)) return undefined;
+  if (!(await deps.claims.claim(orgId, now, intervalMs))) return undefined;
   return digestOrganization(deps, orgId, head);
 }
 

@@ -17,7 +17,7 @@ import type {
   ListedEvent,
 } from '../ports/audit.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, successDraft } from './org-access.ts';
 
 export interface AuditQueryDeps {
   readonly orgs: OrganizationStore;
@@ -107,13 +107,12 @@ export async function listAuditEvents(
   });
   // Recorded before answering: if the read cannot be audited, nothing is disclosed.
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'audit.read',
       resource: { type: 'audit', id: orgId },
-      outcome: 'success',
       detail: { events: page.items.length },
-    },
+    }),
     auditActorOf(ctx),
   );
   return {
@@ -251,13 +250,12 @@ export async function exportAuditLog(
     body = await collect(chainLines(deps.audit, orgId, () => (events += 1)));
   }
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'audit.export',
       resource: { type: 'audit', id: orgId },
-      outcome: 'success',
       detail: { format: input.format, events },
-    },
+    }),
     auditActorOf(ctx),
   );
   const stamp = new Date().toISOString().slice(0, 10);

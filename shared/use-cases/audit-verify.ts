@@ -24,7 +24,7 @@ import type {
 } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
-import { auditActorOf, authorize, resolveScope } from './org-access.ts';
+import { auditActorOf, authorize, resolveScope, successDraft } from './org-access.ts';
 
 export interface AuditVerifyDeps {
   readonly orgs: OrganizationStore;
@@ -142,13 +142,12 @@ export async function verifyAuditLog(
   authorize(scope.actor, 'audit.read');
   const result = await verifyOrganizationLog(deps, orgId);
   await deps.audit.append(
-    {
+    successDraft({
       orgId,
       action: 'audit.verify',
       resource: { type: 'audit', id: orgId },
-      outcome: 'success',
       detail: { valid: result.valid, events: result.events },
-    },
+    }),
     auditActorOf(ctx),
   );
   return result;

@@ -256,6 +256,7 @@ describe('functions', () => {
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: spec.streams?.batchSize,
       MaximumBatchingWindowInSeconds: spec.streams?.batchingWindowSeconds,
+      ParallelizationFactor: spec.streams?.parallelizationFactor,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: spec.streams?.maxRetries,
       DestinationConfig: {

@@ -23,6 +23,7 @@ import {
 } from '../../shared/adapters/aws/audit-keys.ts';
 import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from '../../shared/adapters/aws/dynamo-audit-sequencer.ts';
+import { DynamoCheckpointClaims } from '../../shared/adapters/aws/dynamo-checkpoint-claims.ts';
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-signer.ts';
 import { orgPk } from '../../shared/adapters/aws/records-keys.ts';
 import { eventRef, hashEvent } from '../../shared/domain/audit-chain.ts';
@@ -669,6 +670,23 @@ describe('concurrent writers', () => {
 
 describe('signed digests', () => {
   const digestDeps = () => ({ store: newLog(), signer, clock: systemClock });
+  const claims = () => new DynamoCheckpointClaims(documents, auditTable);
+  /** The real KMS signer, its Sign calls counted; `failNext` makes the next one fail (a crash). */
+  const countingSigner = () => {
+    const counted = { signs: 0, failNext: false };
+    const signing = {
+      sign: async (message: Buffer) => {
+        counted.signs += 1;
+        if (counted.failNext) {
+          counted.failNext = false;
+          throw new Error('the instance died before KMS answered');
+        }
+        return signer.sign(message);
+      },
+      publicKeyPem: (keyId?: string) => signer.publicKeyPem(keyId),
+    };
+    return { counted, signing };
+  };
 
   test('a digest signed by KMS verifies, with KMS Verify and in the chain walk', async () => {
     // Prepare
@@ -764,7 +782,12 @@ describe('signed digests', () => {
       publicKeyPem: (keyId?: string) => signer.publicKeyPem(keyId),
     };
     let now = Date.now();
-    const deps = { store: newLog(), signer: counting, clock: { now: () => new Date(now) } };
+    const deps = {
+      store: newLog(),
+      signer: counting,
+      clock: { now: () => new Date(now) },
+      claims: claims(),
+    };
     // Act: busy batches within one 10 s interval, then one after it.
     for (let batch = 0; batch < 4; batch += 1) {
       await appendEvents(orgId, 2);
@@ -780,6 +803,43 @@ describe('signed digests', () => {
     expect(signs).toBe(2);
     expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 9 });
     await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 9, digests: 2 });
+  });
+
+  test('two checkpoint requests racing for one organization sign once: the claim comes before KMS', async () => {
+    // Prepare: a sequenced chain due for its first checkpoint, and two instances' dependencies.
+    const orgId = newId();
+    await appendEvents(orgId, 3);
+    const { counted, signing } = countingSigner();
+    const instance = () => ({ store: newLog(), signer: signing, clock: systemClock, claims: claims() });
+    // Act: the same request handled by two instances at the same moment.
+    const [a, b] = await Promise.all([
+      checkpointIfDue(instance(), orgId, 10_000),
+      checkpointIfDue(instance(), orgId, 10_000),
+    ]);
+    // Assess
+    expect(counted.signs).toBe(1);
+    expect([a, b].filter((digest) => digest !== undefined)).toHaveLength(1);
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 3, digests: 1 });
+  });
+
+  test('a claim whose signature never came lapses after the interval, and the next request signs', async () => {
+    // Prepare: a request that takes the claim and dies before KMS answers.
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    const { counted, signing } = countingSigner();
+    let now = Date.now();
+    const deps = { store: newLog(), signer: signing, clock: { now: () => new Date(now) }, claims: claims() };
+    counted.failNext = true;
+    await expect(checkpointIfDue(deps, orgId, 10_000)).rejects.toThrow('died');
+    // Act: its redelivery within the interval, then one after the claim lapsed.
+    now += 9_000;
+    const within = await checkpointIfDue(deps, orgId, 10_000);
+    now += 1_000;
+    const after = await checkpointIfDue(deps, orgId, 10_000);
+    // Assess
+    expect(within).toBeUndefined();
+    expect(after).toMatchObject({ headSeq: 2 });
+    expect(counted.signs).toBe(2);
   });
 
   const reviewDeps = () => ({ ...digestDeps(), retentionDays: RETENTION_DAYS });
@@ -806,6 +866,7 @@ describe('signed digests', () => {
       store: newLog(),
       signer: counting,
       clock,
+      claims: claims(),
       queue: {
         schedule: async (org: string, delaySeconds: number) =>
           void requests.push({ orgId: org, delaySeconds }),
@@ -849,7 +910,7 @@ describe('signed digests', () => {
   test('the scheduled review signs the tail a quiet organization left unsigned, verifies it, and clears its flag', async () => {
     // Prepare: a checkpoint at 2, then one more event within the interval (no checkpoint due).
     const orgId = newId();
-    const deps = { ...digestDeps(), clock: { now: () => new Date() } };
+    const deps = { ...digestDeps(), clock: { now: () => new Date() }, claims: claims() };
     await appendEvents(orgId, 2);
     await checkpointIfDue(deps, orgId, 10_000);
     await appendEvents(orgId, 1);

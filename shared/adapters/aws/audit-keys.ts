@@ -10,6 +10,7 @@
  *                                             latestAt (how readers find an event's batch)
  *   ORG#<org>        HEAD                     the chain head {seq, hash, at, latestAt, unreviewed?}
  *   ORG#<org>        DIGEST#<headSeq 12>      a signed digest (checkpoint) of the chain up to headSeq
+ *   ORG#<org>        CHECKPOINT               the claim to sign the next checkpoint {claimedAt}
  *
  * Events are keyed by time, so a time window of one organization is one Query; the chain order
  * is the batches' order. Index `unreviewed` (unreviewed, pk) is sparse: it holds the heads the
@@ -19,6 +20,7 @@ export const EVENT_PREFIX = 'EVT#';
 export const BATCH_PREFIX = 'SEQ#';
 export const DIGEST_PREFIX = 'DIGEST#';
 export const AUDIT_HEAD_SK = 'HEAD';
+export const CHECKPOINT_CLAIM_SK = 'CHECKPOINT';
 /** The sparse index of heads awaiting review (infra/resources.ts), and the flag that puts a head in it. */
 export const AUDIT_UNREVIEWED_INDEX = 'unreviewed';
 export const UNREVIEWED_FLAG = 'yes';

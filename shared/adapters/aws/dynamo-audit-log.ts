@@ -48,8 +48,9 @@ import {
   auditEventSk,
 } from './audit-keys.ts';
 import { batchHolding, chainPlaces, placesIn } from './dynamo-audit-positions.ts';
-import { batchOf, headOf } from './dynamo-audit-sequencer.ts';
+import { batchOf, readHead } from './dynamo-audit-sequencer.ts';
 import { queryItems } from './records-table-ops.ts';
+import { putIf } from './conditional-put.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 
@@ -184,17 +185,8 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     });
   }
 
-  async head(orgId: string): Promise<AuditChainHead | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : headOf(Item);
+  head(orgId: string): Promise<AuditChainHead | undefined> {
+    return readHead(this.client, this.table, orgId);
   }
 
   async *events(orgId: string, afterSeq = 0): AsyncGenerator<StoredEvent> {
@@ -280,22 +272,12 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     return Item === undefined ? undefined : { ...place, ...withoutStorage<AppendedEvent>(Item) };
   }
 
-  async putDigest(digest: SignedDigest): Promise<boolean> {
-    try {
-      await guarded(
-        this.client.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { pk: orgPk(digest.orgId), sk: auditDigestSk(digest.headSeq), kind: 'digest', ...digest },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  putDigest(digest: SignedDigest): Promise<boolean> {
+    return putIf(this.client, {
+      TableName: this.table,
+      Item: { pk: orgPk(digest.orgId), sk: auditDigestSk(digest.headSeq), kind: 'digest', ...digest },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   }
 
   async *unreviewed(): AsyncGenerator<string> {

@@ -7,7 +7,6 @@
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  GetCommand,
   PutCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -20,9 +19,10 @@ import type {
   SequencedBatch,
 } from '../../ports/audit.ts';
 import { AUDIT_HEAD_SK, BATCH_PREFIX, UNREVIEWED_FLAG, auditBatchSk, auditEventSk } from './audit-keys.ts';
+import { putIf } from './conditional-put.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
-import { queryItems } from './records-table-ops.ts';
+import { getOrgItem, queryItems } from './records-table-ops.ts';
 
 /** BatchGetItem reads at most 100 keys per call. */
 const BATCH_GET_MAX = 100;
@@ -35,30 +35,13 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
     private readonly table: string,
   ) {}
 
-  async head(orgId: string): Promise<AuditChainHead | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: AUDIT_HEAD_SK },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : headOf(Item);
+  head(orgId: string): Promise<AuditChainHead | undefined> {
+    return readHead(this.client, this.table, orgId);
   }
 
   async batchAt(orgId: string, firstSeq: number): Promise<SequencedBatch | undefined> {
-    const { Item } = await guarded(
-      this.client.send(
-        new GetCommand({
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: auditBatchSk(firstSeq) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item === undefined ? undefined : batchOf(Item);
+    const item = await getOrgItem(this.client, this.table, orgId, auditBatchSk(firstSeq));
+    return item === undefined ? undefined : batchOf(item);
   }
 
   /**
@@ -114,22 +97,12 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
     return refs.filter((ref) => !found.has(auditEventSk(ref)));
   }
 
-  async putBatch(batch: SequencedBatch): Promise<boolean> {
-    try {
-      await guarded(
-        this.client.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { pk: orgPk(batch.orgId), sk: auditBatchSk(batch.firstSeq), kind: 'batch', ...batch },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  putBatch(batch: SequencedBatch): Promise<boolean> {
+    return putIf(this.client, {
+      TableName: this.table,
+      Item: { pk: orgPk(batch.orgId), sk: auditBatchSk(batch.firstSeq), kind: 'batch', ...batch },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   }
 
   async advanceHead(orgId: string, from: AuditChainHead | undefined, to: AuditChainHead): Promise<void> {
@@ -151,6 +124,16 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+}
+
+/** The organization's chain head, read consistently (the sequencer and the log's readers alike). */
+export async function readHead(
+  client: DynamoDBDocumentClient,
+  table: string,
+  orgId: string,
+): Promise<AuditChainHead | undefined> {
+  const item = await getOrgItem(client, table, orgId, AUDIT_HEAD_SK);
+  return item === undefined ? undefined : headOf(item);
 }
 
 export function headOf(item: Record<string, unknown>): AuditChainHead {
