@@ -6,7 +6,7 @@
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
@@ -104,6 +104,8 @@ export const BUNDLE_OPTIONS: BuildOptions = {
 export interface BundleResult {
   /** The entry, `<outDir>/index.mjs`. */
   readonly file: string;
+  /** The entry's key in `metafile.outputs`. */
+  readonly entryOutput: string;
   /** What a cold start reads: the entry and the chunks it imports statically. */
   readonly bytes: number;
   /** Every output, the chunks loaded on demand by `import()` included. */
@@ -117,10 +119,18 @@ export async function bundleFunction(entry: string, outDir: string): Promise<Bun
   if (result.metafile === undefined) throw new Error('esbuild returned no metafile');
   const file = join(outDir, 'index.mjs');
   const outputs = result.metafile.outputs;
-  const entryOutput = Object.keys(outputs).find((name) => outputs[name]?.entryPoint !== undefined);
+  // Every module loaded by import() is an entry point of the metafile too: the handler's is the one
+  // written to index.mjs (metafile paths are relative to the working directory).
+  const entryOutput = Object.keys(outputs).find((name) => resolve(name) === resolve(file));
   if (entryOutput === undefined) throw new Error(`esbuild wrote no entry output for ${entry}`);
   const totalBytes = Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0);
-  return { file, bytes: initialBytes(result.metafile, entryOutput), totalBytes, metafile: result.metafile };
+  return {
+    file,
+    entryOutput,
+    bytes: initialBytes(result.metafile, entryOutput),
+    totalBytes,
+    metafile: result.metafile,
+  };
 }
 
 /** Bytes of `entryOutput` and of every chunk reachable from it by static imports. */
