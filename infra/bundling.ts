@@ -5,7 +5,7 @@
  * with `import()` (the XLSX and ZIP writers) is a chunk beside the entry that init never reads.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -79,6 +79,41 @@ const environmentCredentialsOnly: Plugin = {
   },
 };
 
+/**
+ * Endpoint discovery's cache without mnemonist: see shared/adapters/aws/endpoint-discovery-cache.ts.
+ * Only `@aws-sdk/endpoint-cache`'s import is redirected; the SDK's code is not changed.
+ */
+const ENDPOINT_DISCOVERY_CACHE = fileURLToPath(
+  new URL('../shared/adapters/aws/endpoint-discovery-cache.ts', import.meta.url),
+);
+const endpointCacheWithoutMnemonist: Plugin = {
+  name: 'endpoint-cache-without-mnemonist',
+  setup(builder) {
+    builder.onResolve({ filter: /^mnemonist\/lru-cache$/ }, (args) =>
+      /[\\/]@aws-sdk[\\/]endpoint-cache[\\/]/.test(args.importer)
+        ? { path: ENDPOINT_DISCOVERY_CACHE }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * Each AWS SDK client imports its whole package.json (2–3 KB: scripts, dependencies, …) to read
+ * one field, `version`, for its user agent; that field is all the bundle keeps.
+ */
+const sdkPackageVersionOnly: Plugin = {
+  name: 'sdk-package-version-only',
+  setup(builder) {
+    builder.onLoad(
+      { filter: /[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]package\.json$/ },
+      async (args) => {
+        const { version } = JSON.parse(await readFile(args.path, 'utf8')) as { version: string };
+        return { contents: JSON.stringify({ version }), loader: 'json' };
+      },
+    );
+  },
+};
+
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   minify: true,
@@ -98,7 +133,13 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   },
   // zod needs no plugin: the schemas are zod/mini (docs/decisions/0017), which loads English alone
   // and whose JSON Schema generator and compiler no deployed function reaches, so none is bundled.
-  plugins: [prebuiltOpenApiDocument, sideEffectFreeLibStorage, environmentCredentialsOnly],
+  plugins: [
+    prebuiltOpenApiDocument,
+    sideEffectFreeLibStorage,
+    environmentCredentialsOnly,
+    endpointCacheWithoutMnemonist,
+    sdkPackageVersionOnly,
+  ],
 };
 
 export interface BundleResult {

@@ -103,20 +103,21 @@ const HTTP_BUNDLE_GOAL_KB = 250;
  * leave this list: the last test below fails until it does.
  */
 const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
-  // Measured with the SQS adapters loaded by import() on first use (docs/decisions/0017), +3 %.
-  'api-orgs': 381,
-  'api-orchestrations': 314,
-  'api-jobs': 375,
-  'api-subjects': 377,
-  'api-audit': 353,
-  'api-portability': 559,
-  'api-extensions': 370,
-  download: 485,
-  'api-accountability': 353,
-  'api-requests': 443,
+  // Measured with the SQS adapters loaded on first use, mnemonist and the SDK's package.json
+  // contents left out (docs/decisions/0017), +3 %.
+  'api-orgs': 370,
+  'api-orchestrations': 304,
+  'api-jobs': 363,
+  'api-subjects': 366,
+  'api-audit': 341,
+  'api-portability': 546,
+  'api-extensions': 358,
+  download: 473,
+  'api-accountability': 344,
+  'api-requests': 429,
   // The report link of a data subject request (issue 20): download's S3 client plus KMS and SES
   // for its one-time codes. A function of its own so api-requests does not carry the S3 presigner.
-  'request-report': 588,
+  'request-report': 572,
 };
 const HTTP_FUNCTIONS = FUNCTIONS.filter((f) => f.routes.length > 0).map((f) => f.name);
 const kbOf = (bytes: number): number => bytes / 1024;
