@@ -41,14 +41,19 @@ function firstEvent(spec: FunctionSpec): object {
 /**
  * Prints the time and, when the first event threw, its message: a worker's first event fails on
  * the unreachable endpoints (that is expected), but one that fails on its configuration would
- * measure a handler that never ran.
+ * measure a handler that never ran. Also what init must not do: the sockets or DNS look-ups open
+ * once the module is imported (network work at import), and the undici modules Node loaded by
+ * the end of the first event.
  */
 const PROBE = `
 const [file, eventJson] = process.argv.slice(1);
 const started = performance.now();
 const mod = await import(file);
+const network = process.getActiveResourcesInfo().filter((r) => /TCP|TLS|GetAddrInfo|UDP/.test(r));
 const error = await mod.handler(JSON.parse(eventJson), { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000 }).then(() => undefined, (e) => String(e?.message ?? e));
-process.stdout.write(JSON.stringify({ ms: performance.now() - started, error }));
+const ms = performance.now() - started;
+const undici = process.moduleLoadList.filter((m) => /undici/i.test(m));
+process.stdout.write(JSON.stringify({ ms, error, network, undici }));
 `;
 
 /**
@@ -98,7 +103,12 @@ async function probeOnce(file: string, event: object): Promise<InitSample> {
     },
   );
   const whole = performance.now() - started;
-  const probed = JSON.parse(stdout) as { ms: number; error?: string };
+  const probed = JSON.parse(stdout) as { ms: number; error?: string; network: string[]; undici: string[] };
+  if (probed.network.length > 0 || probed.undici.length > 0) {
+    throw new Error(
+      `${file}: init must do no network work nor load undici; at import: ${probed.network.join(', ') || 'none'}; undici by the first event: ${probed.undici.join(', ') || 'none'}`,
+    );
+  }
   if (probed.error !== undefined && /Environment variable|must be a whole number/.test(probed.error)) {
     throw new Error(
       `${file}: the first event failed on its configuration, not on the network: ${probed.error}`,

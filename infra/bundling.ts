@@ -5,8 +5,8 @@
  * with `import()` (the XLSX and ZIP writers) is a chunk beside the entry that init never reads.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
@@ -79,6 +79,41 @@ const environmentCredentialsOnly: Plugin = {
   },
 };
 
+/**
+ * Endpoint discovery's cache without mnemonist: see shared/adapters/aws/endpoint-discovery-cache.ts.
+ * Only `@aws-sdk/endpoint-cache`'s import is redirected; the SDK's code is not changed.
+ */
+const ENDPOINT_DISCOVERY_CACHE = fileURLToPath(
+  new URL('../shared/adapters/aws/endpoint-discovery-cache.ts', import.meta.url),
+);
+const endpointCacheWithoutMnemonist: Plugin = {
+  name: 'endpoint-cache-without-mnemonist',
+  setup(builder) {
+    builder.onResolve({ filter: /^mnemonist\/lru-cache$/ }, (args) =>
+      /[\\/]@aws-sdk[\\/]endpoint-cache[\\/]/.test(args.importer)
+        ? { path: ENDPOINT_DISCOVERY_CACHE }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * Each AWS SDK client imports its whole package.json (2–3 KB: scripts, dependencies, …) to read
+ * one field, `version`, for its user agent; that field is all the bundle keeps.
+ */
+const sdkPackageVersionOnly: Plugin = {
+  name: 'sdk-package-version-only',
+  setup(builder) {
+    builder.onLoad(
+      { filter: /[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]package\.json$/ },
+      async (args) => {
+        const { version } = JSON.parse(await readFile(args.path, 'utf8')) as { version: string };
+        return { contents: JSON.stringify({ version }), loader: 'json' };
+      },
+    );
+  },
+};
+
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   minify: true,
@@ -98,12 +133,20 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   },
   // zod needs no plugin: the schemas are zod/mini (docs/decisions/0017), which loads English alone
   // and whose JSON Schema generator and compiler no deployed function reaches, so none is bundled.
-  plugins: [prebuiltOpenApiDocument, sideEffectFreeLibStorage, environmentCredentialsOnly],
+  plugins: [
+    prebuiltOpenApiDocument,
+    sideEffectFreeLibStorage,
+    environmentCredentialsOnly,
+    endpointCacheWithoutMnemonist,
+    sdkPackageVersionOnly,
+  ],
 };
 
 export interface BundleResult {
   /** The entry, `<outDir>/index.mjs`. */
   readonly file: string;
+  /** The entry's key in `metafile.outputs`. */
+  readonly entryOutput: string;
   /** What a cold start reads: the entry and the chunks it imports statically. */
   readonly bytes: number;
   /** Every output, the chunks loaded on demand by `import()` included. */
@@ -117,10 +160,18 @@ export async function bundleFunction(entry: string, outDir: string): Promise<Bun
   if (result.metafile === undefined) throw new Error('esbuild returned no metafile');
   const file = join(outDir, 'index.mjs');
   const outputs = result.metafile.outputs;
-  const entryOutput = Object.keys(outputs).find((name) => outputs[name]?.entryPoint !== undefined);
+  // Every module loaded by import() is an entry point of the metafile too: the handler's is the one
+  // written to index.mjs (metafile paths are relative to the working directory).
+  const entryOutput = Object.keys(outputs).find((name) => resolve(name) === resolve(file));
   if (entryOutput === undefined) throw new Error(`esbuild wrote no entry output for ${entry}`);
   const totalBytes = Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0);
-  return { file, bytes: initialBytes(result.metafile, entryOutput), totalBytes, metafile: result.metafile };
+  return {
+    file,
+    entryOutput,
+    bytes: initialBytes(result.metafile, entryOutput),
+    totalBytes,
+    metafile: result.metafile,
+  };
 }
 
 /** Bytes of `entryOutput` and of every chunk reachable from it by static imports. */

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
 import { Cursors } from './domain/cursor.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
-import { dynamoDocumentClient, sqs } from './adapters/aws/clients.ts';
+import { dynamoDocumentClient } from './adapters/aws/clients.ts';
 import { DynamoAccessReads } from './adapters/aws/dynamo-access-reads.ts';
 import { DynamoAuditLog } from './adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from './adapters/aws/dynamo-audit-sequencer.ts';
@@ -24,14 +24,10 @@ import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { DynamoSubjectRequests } from './adapters/aws/dynamo-subject-requests.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
 import { SesMailer } from './adapters/aws/ses-mailer.ts';
-import { SqsWorkQueue } from './adapters/aws/sqs-work-queue.ts';
-import { SqsNoticeQueue } from './adapters/aws/sqs-notice-queue.ts';
 import type { NoticeQueue } from './ports/notice-queue.ts';
-import { SqsCheckpointQueue } from './adapters/aws/sqs-checkpoint-queue.ts';
 import { DynamoCheckpointClaims } from './adapters/aws/dynamo-checkpoint-claims.ts';
 import type { CheckpointQueue } from './ports/checkpoint-queue.ts';
 import type { CheckpointClaims } from './ports/checkpoint-claims.ts';
-import { SqsMessageLeases } from './adapters/aws/sqs-message-leases.ts';
 import type { MessageLeases } from './ports/message-lease.ts';
 import { DynamoExtensions } from './adapters/aws/dynamo-extensions.ts';
 import { DynamoShares } from './adapters/aws/dynamo-shares.ts';
@@ -40,7 +36,6 @@ import { CATALOG, type ExtensionDefinition } from './extensions/catalog.ts';
 import { DynamoExpiredItems } from './adapters/aws/dynamo-expired-items.ts';
 import { DynamoTenantSweeper } from './adapters/aws/dynamo-tenant-sweeper.ts';
 import { S3Files } from './adapters/aws/s3-files.ts';
-import { SqsDeletionQueue } from './adapters/aws/sqs-deletion-queue.ts';
 import type { DeletionQueue } from './ports/deletion-queue.ts';
 import type { ExtensionStore } from './ports/extensions.ts';
 import type { ShareStore } from './ports/shares.ts';
@@ -67,6 +62,35 @@ function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= make());
 }
+
+/**
+ * Every SQS adapter, and `@aws-sdk/client-sqs` under it, is loaded by `import()` on its first
+ * call: the API functions queue a message rarely (an Art. 19 notice after a commit, an export or
+ * backup request, a deletion), so their cold start does not read the SQS client. This module
+ * imports no SQS adapter statically, because the bundler puts into the cold start every module a
+ * statically imported one reaches. The queue URLs are still read at cold start, by the factories,
+ * like every other variable. A load that failed is tried again on the next call.
+ */
+function loadedOnFirstUse<T>(load: () => Promise<T>): { get(): Promise<T>; readonly loaded: T | undefined } {
+  let loading: Promise<T> | undefined;
+  let loaded: T | undefined;
+  return {
+    get() {
+      loading ??= load().then(
+        (value) => (loaded = value),
+        (error: unknown) => {
+          loading = undefined;
+          throw error;
+        },
+      );
+      return loading;
+    },
+    get loaded() {
+      return loaded;
+    },
+  };
+}
+const sqsAdapters = () => import('./adapters/aws/sqs-adapters.ts');
 
 /**
  * Builds a function's dependencies now, while its module loads (the cold start), and answers them
@@ -103,9 +127,14 @@ export const checkpointClaims: () => CheckpointClaims = /* @__PURE__ */ lazy(
   () => new DynamoCheckpointClaims(dynamoDocumentClient(), env.auditTable()),
 );
 /** Delayed checkpoint requests: the sequencer asks, the audit-checkpoint function signs. */
-export const checkpointQueue: () => CheckpointQueue = /* @__PURE__ */ lazy(
-  () => new SqsCheckpointQueue(sqs(), env.auditCheckpointQueueUrl()),
-);
+export const checkpointQueue: () => CheckpointQueue = /* @__PURE__ */ lazy(() => {
+  const url = env.auditCheckpointQueueUrl();
+  const queue = loadedOnFirstUse(async () => {
+    const { SqsCheckpointQueue, sqs } = await sqsAdapters();
+    return new SqsCheckpointQueue(sqs(), url);
+  });
+  return { schedule: async (orgId, delaySeconds) => (await queue.get()).schedule(orgId, delaySeconds) };
+});
 export const orgs: () => OrganizationStore = /* @__PURE__ */ lazy(
   () => new DynamoOrganizations(dynamoDocumentClient(), env.recordsTable(), writer()),
 );
@@ -135,23 +164,55 @@ export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(
   () => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()),
 );
 export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
-export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => new SqsWorkQueue());
+export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => {
+  const url = env.workQueueUrl();
+  const queue = loadedOnFirstUse(async () => {
+    const { SqsWorkQueue, sqs } = await sqsAdapters();
+    return new SqsWorkQueue(sqs(), url);
+  });
+  return { send: async (message) => (await queue.get()).send(message) };
+});
+/** A consumer's renewed hold on the messages of one queue. */
+const leasesOn = (url: string, leaseSeconds: number): MessageLeases => {
+  const leases = loadedOnFirstUse(async () => {
+    const { SqsMessageLeases, sqs } = await sqsAdapters();
+    return new SqsMessageLeases(sqs(), url, leaseSeconds);
+  });
+  return { hold: async (receipt, onRenewed) => (await leases.get()).hold(receipt, onRenewed) };
+};
 /** The portability worker's hold on the work message it is running (a renewed short lease). */
-export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(
-  () => new SqsMessageLeases(sqs(), env.workQueueUrl(), env.workQueueLeaseSeconds()),
+export const workLeases: () => MessageLeases = /* @__PURE__ */ lazy(() =>
+  leasesOn(env.workQueueUrl(), env.workQueueLeaseSeconds()),
 );
 /** Art. 19 notices to recipients, and the notifier's hold on the one it is delivering. */
-export const noticeQueue: () => NoticeQueue = /* @__PURE__ */ lazy(
-  () => new SqsNoticeQueue(sqs(), env.noticeQueueUrl()),
-);
-export const noticeLeases: () => MessageLeases = /* @__PURE__ */ lazy(
-  () => new SqsMessageLeases(sqs(), env.noticeQueueUrl(), env.noticeQueueLeaseSeconds()),
+export const noticeQueue: () => NoticeQueue = /* @__PURE__ */ lazy(() => {
+  const url = env.noticeQueueUrl();
+  const queue = loadedOnFirstUse(async () => {
+    const { SqsNoticeQueue, sqs } = await sqsAdapters();
+    return new SqsNoticeQueue(sqs(), url);
+  });
+  return { send: async (notices) => (await queue.get()).send(notices) };
+});
+export const noticeLeases: () => MessageLeases = /* @__PURE__ */ lazy(() =>
+  leasesOn(env.noticeQueueUrl(), env.noticeQueueLeaseSeconds()),
 );
 export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
 export const deletionQueueLeaseSeconds = /* @__PURE__ */ lazy(() => env.deletionQueueLeaseSeconds());
-export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(
-  () => new SqsDeletionQueue(sqs(), env.deletionQueueUrl(), deletionQueueLeaseSeconds),
-);
+/** The deletion queue; the API only sends to it, the clean-up cycle receives, holds and acknowledges. */
+export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => {
+  const url = env.deletionQueueUrl();
+  const queue = loadedOnFirstUse(async () => {
+    const { SqsDeletionQueue, sqs } = await sqsAdapters();
+    return new SqsDeletionQueue(sqs(), url, deletionQueueLeaseSeconds);
+  });
+  return {
+    send: async (request) => (await queue.get()).send(request),
+    receive: async (max, waitSeconds) => (await queue.get()).receive(max, waitSeconds),
+    acknowledge: async (receipt) => (await queue.get()).acknowledge(receipt),
+    // Nothing is held before the first receive, which loads the adapter.
+    releaseHeld: () => queue.loaded?.releaseHeld(),
+  };
+});
 /** The clean-up cycle's storage; the API only uses it to mark an account for erasure. */
 export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__PURE__ */ lazy(
   () => new DynamoTenantSweeper(dynamoDocumentClient(), env.recordsTable(), env.auditTable()),

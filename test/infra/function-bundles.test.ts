@@ -103,20 +103,21 @@ const HTTP_BUNDLE_GOAL_KB = 250;
  * leave this list: the last test below fails until it does.
  */
 const OVER_GOAL_CEILING_KB: Readonly<Record<string, number>> = {
-  // Measured with the route schemas in zod/mini (docs/decisions/0017), +3 %.
-  'api-orgs': 405,
-  'api-orchestrations': 310,
-  'api-jobs': 396,
-  'api-subjects': 390,
-  'api-audit': 347,
-  'api-portability': 584,
-  'api-extensions': 364,
-  download: 484,
-  'api-accountability': 347,
-  'api-requests': 459,
+  // Measured with the SQS adapters loaded on first use, mnemonist and the SDK's package.json
+  // contents left out (docs/decisions/0017), +3 %.
+  'api-orgs': 370,
+  'api-orchestrations': 304,
+  'api-jobs': 363,
+  'api-subjects': 366,
+  'api-audit': 341,
+  'api-portability': 546,
+  'api-extensions': 358,
+  download: 473,
+  'api-accountability': 344,
+  'api-requests': 429,
   // The report link of a data subject request (issue 20): download's S3 client plus KMS and SES
   // for its one-time codes. A function of its own so api-requests does not carry the S3 presigner.
-  'request-report': 670,
+  'request-report': 572,
 };
 const HTTP_FUNCTIONS = FUNCTIONS.filter((f) => f.routes.length > 0).map((f) => f.name);
 const kbOf = (bytes: number): number => bytes / 1024;
@@ -159,22 +160,46 @@ describe('every HTTP bundle', () => {
     ).toEqual([]);
   });
 
+  /** The outputs a cold start reads: the entry and every chunk it imports statically, transitively. */
+  const coldStartOutputs = (name: string): Set<string> => {
+    const { metafile, entryOutput } = bundleOf(name);
+    const read = new Set<string>();
+    const visit = (output: string): void => {
+      if (read.has(output)) return;
+      read.add(output);
+      for (const i of metafile.outputs[output]!.imports)
+        if (i.kind === 'import-statement' && !i.external) visit(i.path);
+    };
+    visit(entryOutput);
+    return read;
+  };
+  /** The outputs that carry code of `pkg`. */
+  const holding = (name: string, pkg: string): string[] => {
+    const outputs = bundleOf(name).metafile.outputs;
+    return Object.keys(outputs).filter((output) =>
+      Object.entries(outputs[output]!.inputs).some(
+        ([input, { bytesInOutput }]) => bytesInOutput > 0 && input.includes(`node_modules/${pkg}/`),
+      ),
+    );
+  };
+
   test('api-portability loads exceljs only through import(): it is in a chunk outside what init reads', () => {
-    const { metafile, bytes, totalBytes } = bundleOf('api-portability');
-    const outputs = metafile.outputs;
-    const holding = (pkg: string) =>
-      Object.keys(outputs).filter((name) =>
-        Object.keys(outputs[name]!.inputs).some((i) => i.includes(`node_modules/${pkg}/`)),
-      );
-    const entry = Object.keys(outputs).find((name) => outputs[name]!.entryPoint !== undefined)!;
-    const staticallyLoaded = new Set<string>([
-      entry,
-      ...outputs[entry]!.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path),
-    ]);
-    expect(holding('exceljs').length).toBeGreaterThan(0);
-    expect(holding('exceljs').filter((name) => staticallyLoaded.has(name))).toEqual([]);
+    const { bytes, totalBytes } = bundleOf('api-portability');
+    const read = coldStartOutputs('api-portability');
+    expect(holding('api-portability', 'exceljs').length).toBeGreaterThan(0);
+    expect(holding('api-portability', 'exceljs').filter((output) => read.has(output))).toEqual([]);
     expect(totalBytes).toBeGreaterThan(bytes + 1024 * 1024);
   });
+
+  // They queue a message rarely (Art. 19 notices, exports, deletions): services.ts loads the SQS adapters on first use.
+  test.each(['api-jobs', 'api-subjects', 'api-orgs', 'api-requests', 'api-portability'])(
+    '%s loads the SQS client only through import(), when it first sends',
+    (name) => {
+      const read = coldStartOutputs(name);
+      expect(holding(name, '@aws-sdk/client-sqs').length).toBeGreaterThan(0);
+      expect(holding(name, '@aws-sdk/client-sqs').filter((output) => read.has(output))).toEqual([]);
+    },
+  );
 
   test('the api-portability folder holds every chunk its bundle can load', async () => {
     const folder = join(dir, 'http', 'api-portability');

@@ -17,7 +17,8 @@ import { storedRecords } from './api/stored.ts';
 import type { FakeVendor, ReceivedRequest } from '../support/fake-vendor.ts';
 import { provisionedResources } from '../support/resources.ts';
 import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
-import { dynamoDocumentClient, sqs as servicesSqs } from '../../shared/adapters/aws/clients.ts';
+import { dynamoDocumentClient } from '../../shared/adapters/aws/clients.ts';
+import { sqs as servicesSqs } from '../../shared/adapters/aws/sqs-client.ts';
 import * as services from '../../shared/services.ts';
 import type { ShareStore } from '../../shared/ports/shares.ts';
 import {

@@ -1,12 +1,12 @@
 /**
  * AWS SDK clients, created once per cold start. Endpoints come from the SDK's standard
- * AWS_ENDPOINT_URL_<SERVICE> variables (set by the local stack), never from code branches.
+ * AWS_ENDPOINT_URL_<SERVICE> variables (set by the local stack), never from code branches. The SQS
+ * client is in sqs-client.ts, apart, so that the API functions can load it on demand.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { SESClient } from '@aws-sdk/client-ses';
 import { env } from '../../config.ts';
 import { withClientPlugins } from './client-plugins.ts';
@@ -14,7 +14,6 @@ import { withClientPlugins } from './client-plugins.ts';
 let documentClient: DynamoDBDocumentClient | undefined;
 let kmsClient: KMSClient | undefined;
 let s3Client: S3Client | undefined;
-let sqsClient: SQSClient | undefined;
 let sesClient: SESClient | undefined;
 
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
@@ -38,11 +37,6 @@ export function s3(): S3Client {
     new S3Client({ region: env.region(), forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }),
   );
   return s3Client;
-}
-
-export function sqs(): SQSClient {
-  sqsClient ??= withClientPlugins(new SQSClient({ region: env.region() }));
-  return sqsClient;
 }
 
 export function ses(): SESClient {

@@ -20,7 +20,7 @@ import {
   type ReceivedDeletion,
 } from '../../ports/deletion-queue.ts';
 import type { MessageLease } from '../../ports/message-lease.ts';
-import { sqs } from './clients.ts';
+import { sqs } from './sqs-client.ts';
 import { SqsMessageLeases } from './sqs-message-leases.ts';
 
 export class SqsDeletionQueue implements DeletionQueue {

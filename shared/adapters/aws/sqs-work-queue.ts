@@ -2,7 +2,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { env } from '../../config.ts';
 import type { WorkMessage, WorkQueue } from '../../ports/work-queue.ts';
-import { sqs } from './clients.ts';
+import { sqs } from './sqs-client.ts';
 
 export class SqsWorkQueue implements WorkQueue {
   constructor(
