@@ -12,10 +12,10 @@
  */
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -49,7 +49,8 @@ const sharedMarkerSk = (jobId: string): string => `SHARED#${jobId}`;
 export const SHARE_KIND = 'share';
 const KIND = SHARE_KIND;
 const NOTICE_KIND = 'notice';
-const BATCH_WRITE = 25;
+/** Notice records written at once: what one BatchWrite carried, each now a conditional Put. */
+const WRITES_IN_FLIGHT = 25;
 const BATCH_GET = 100;
 
 /**
@@ -223,8 +224,13 @@ export class DynamoShares implements ShareStore {
     );
   }
 
+  /**
+   * One conditional Put per (notice, job), 25 in flight at a time (a BatchWrite takes no condition):
+   * recording a notice again (a resumed deletion, an outbox entry queued twice) resets a `pending`
+   * or `failed` record, but never a `delivered` one, which the notifier would otherwise send again.
+   */
   async recordNotices(notices: readonly RecipientNotice[]): Promise<void> {
-    const puts = notices.flatMap((notice) =>
+    const items = notices.flatMap((notice) =>
       notice.jobIds.map((jobId) => {
         const record: NoticeRecord = {
           noticeId: notice.noticeId,
@@ -238,27 +244,33 @@ export class DynamoShares implements ShareStore {
           updatedAt: notice.at,
         };
         return {
-          PutRequest: {
-            Item: {
-              pk: orgPk(notice.orgId),
-              sk: noticeSk(jobId, notice.noticeId, notice.extensionId),
-              kind: NOTICE_KIND,
-              orgId: notice.orgId,
-              ...record,
-            },
-          },
+          pk: orgPk(notice.orgId),
+          sk: noticeSk(jobId, notice.noticeId, notice.extensionId),
+          kind: NOTICE_KIND,
+          orgId: notice.orgId,
+          ...record,
         };
       }),
     );
-    for (let start = 0; start < puts.length; start += BATCH_WRITE) {
-      let pending: Record<string, (typeof puts)[number][]> | undefined = {
-        [this.table]: puts.slice(start, start + BATCH_WRITE),
-      };
-      // Unprocessed items are sent again until none is left (DynamoDB's advice; throttling is brief).
-      while (pending !== undefined && (pending[this.table]?.length ?? 0) > 0) {
-        const answer = await guarded(this.client.send(new BatchWriteCommand({ RequestItems: pending })));
-        pending = answer.UnprocessedItems as typeof pending;
-      }
+    for (let start = 0; start < items.length; start += WRITES_IN_FLIGHT) {
+      await Promise.all(
+        items.slice(start, start + WRITES_IN_FLIGHT).map((item) =>
+          guarded(
+            this.client.send(
+              new PutCommand({
+                TableName: this.table,
+                Item: item,
+                ConditionExpression: 'attribute_not_exists(pk) OR #state <> :delivered',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':delivered': 'delivered' },
+              }),
+            ),
+          ).catch((error: unknown) => {
+            // Delivered already: the record stays as it is.
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }),
+        ),
+      );
     }
   }
 
