@@ -108,6 +108,41 @@ function withCondition(
   };
 }
 
+/**
+ * Of these jobs, those with a `SHARED#` marker: BatchGetItem, 100 keys a call. The share store's
+ * `sharedAmong`, and the one-off backfill's, which needs no audit table for it.
+ */
+export async function sharedJobsAmong(
+  client: DynamoDBDocumentClient,
+  table: string,
+  orgId: string,
+  jobIds: readonly string[],
+): Promise<string[]> {
+  const unique = [...new Set(jobIds)];
+  const shared: string[] = [];
+  for (let start = 0; start < unique.length; start += BATCH_GET) {
+    let keys: Record<string, unknown>[] | undefined = unique
+      .slice(start, start + BATCH_GET)
+      .map((jobId) => ({ pk: orgPk(orgId), sk: sharedMarkerSk(jobId) }));
+    // Unprocessed keys are asked again until none is left (DynamoDB's advice; throttling is brief).
+    while (keys !== undefined && keys.length > 0) {
+      const answer: BatchGetCommandOutput = await guarded(
+        client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
+            },
+          }),
+        ),
+      );
+      for (const item of answer.Responses?.[table] ?? [])
+        shared.push(String(item.sk).slice('SHARED#'.length));
+      keys = answer.UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return shared;
+}
+
 export class DynamoShares implements ShareStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -165,30 +200,8 @@ export class DynamoShares implements ShareStore {
     };
   }
 
-  async sharedAmong(orgId: string, jobIds: readonly string[]): Promise<string[]> {
-    const unique = [...new Set(jobIds)];
-    const shared: string[] = [];
-    for (let start = 0; start < unique.length; start += BATCH_GET) {
-      let keys: Record<string, unknown>[] | undefined = unique
-        .slice(start, start + BATCH_GET)
-        .map((jobId) => ({ pk: orgPk(orgId), sk: sharedMarkerSk(jobId) }));
-      // Unprocessed keys are asked again until none is left (DynamoDB's advice; throttling is brief).
-      while (keys !== undefined && keys.length > 0) {
-        const answer: BatchGetCommandOutput = await guarded(
-          this.client.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [this.table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
-              },
-            }),
-          ),
-        );
-        for (const item of answer.Responses?.[this.table] ?? [])
-          shared.push(String(item.sk).slice('SHARED#'.length));
-        keys = answer.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return shared;
+  sharedAmong(orgId: string, jobIds: readonly string[]): Promise<string[]> {
+    return sharedJobsAmong(this.client, this.table, orgId, jobIds);
   }
 
   async *sharesOfOrg(orgId: string): AsyncGenerator<ShareRecord[]> {
