@@ -38,7 +38,7 @@ import {
   type ExportDeps,
 } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
-import { cryptoOf, auditEntry, authorize, resolveScope, successDraft } from './org-access.ts';
+import { cryptoOf, auditEntry, authorize, outcomeDraft, resolveScope, successDraft } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
 import { openedCase } from './request-cases.ts';
 
@@ -306,13 +306,12 @@ async function sendLink(deps: BackupDeps, record: BackupRecord, requester: Reque
     if (!(error instanceof MailDeliveryError)) throw error;
     await deps.portability.updateBackup(orgId, backupId, { email: 'failed' }, at());
     await deps.audit.append(
-      {
+      outcomeDraft('failure', {
         orgId,
         action: 'backup.email',
         resource: { type: 'backup', id: backupId },
-        outcome: 'failure',
         detail: { code: error.code },
-      },
+      }),
       requester.auditActor,
     );
     if (error.retryable) throw new BackupEmailFailed(`The backup email was not sent (${error.code})`);
