@@ -13,7 +13,6 @@
  */
 import { IntegrityError, NotFoundError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import { WebhookTargetRefused } from '../domain/ssrf-guard.ts';
 import { findExtension, webhookUrlFor, type ExtensionDefinition } from '../extensions/catalog.ts';
 import { logger } from '../logger.ts';
@@ -27,6 +26,7 @@ import { mayHaveReceived, type ShareRecord, type ShareStore } from '../ports/sha
 import type { Budget, DeletionProgress } from '../ports/tenant-sweeper.ts';
 import type { Webhooks } from '../ports/webhooks.ts';
 import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, openSigningSecret } from './extensions.ts';
+import { cryptoOf } from './org-access.ts';
 
 /** A notice names at most this many jobs (an SQS message stays far below its 256 KB). */
 const JOBS_PER_NOTICE = 100;
@@ -259,7 +259,7 @@ export async function deliverNotice(
   const url = extension === undefined ? undefined : webhookUrlFor(extension, notice.webhookUrl);
   if (url === undefined || connection?.sealedSigningSecret === undefined)
     throw new IntegrityError('The notice has no signed address to go to');
-  const crypto = new OrgCrypto(deps.keys, org.orgId, org.wrappedKeys);
+  const crypto = cryptoOf(deps, { org });
   const [signingSecret, bearerToken] = await Promise.all([
     openSigningSecret(crypto, notice.extensionId, connection.sealedSigningSecret),
     connection.sealedToken === undefined
