@@ -1,6 +1,7 @@
 /**
  * A DynamoDB client for the emulator whose requests are counted (once per request sent, retries
- * included), and its document client: what the deletion and retention benchmarks measure by.
+ * included), its document client, and the measure of one pass: what the deletion and retention
+ * benchmarks measure by.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -26,4 +27,35 @@ export function countedDynamoDb(endpoint: string): {
   );
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   return { dynamo, documents, requests: () => requests };
+}
+
+/** What one pass cost: wall seconds, the DynamoDB requests it sent, the process's peak RSS in MB. */
+export interface PassCost {
+  readonly seconds: number;
+  readonly requests: number;
+  readonly peakMb: number;
+}
+
+/** Runs one pass and measures it; RSS is sampled every 20 ms, and once more at the end. */
+export async function measurePass<T>(
+  requests: () => number,
+  pass: () => Promise<T>,
+): Promise<{ result: T; cost: PassCost }> {
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 20);
+  try {
+    const requestsBefore = requests();
+    const started = performance.now();
+    const result = await pass();
+    const seconds = (performance.now() - started) / 1000;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    return {
+      result,
+      cost: { seconds, requests: requests() - requestsBefore, peakMb: Math.round(peakRss / (1024 * 1024)) },
+    };
+  } finally {
+    clearInterval(sampler);
+  }
 }

@@ -20,7 +20,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { QUEUES } from '../infra/resources.ts';
-import { countedDynamoDb, LOCAL } from './counted-dynamodb.ts';
+import { BENCH_OWNER, benchActor, createBenchOrg } from './bench-org.ts';
+import { countedDynamoDb, LOCAL, measurePass } from './counted-dynamodb.ts';
 import { provisionResources } from '../infra/local/provision.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoAuditLog } from '../shared/adapters/aws/dynamo-audit-log.ts';
@@ -96,32 +97,10 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
 
     // Prepare: an organization with `records` jobs, audit events and files, queued for deletion.
     const orgId = newId();
-    const ownerId = 'bench-owner';
+    const ownerId = BENCH_OWNER;
     const now = new Date().toISOString();
-    const actor = {
-      userId: ownerId,
-      email: 'owner@example.test',
-      sourceIp: '192.0.2.1',
-      userAgent: 'bench',
-      requestId: 'bench',
-    };
-    await orgs.create(
-      {
-        orgId,
-        name: 'Bench',
-        status: 'active',
-        createdAt: now,
-        updatedAt: now,
-        createdBy: ownerId,
-        wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }],
-        ownerCount: 1,
-      },
-      { orgId, userId: ownerId, email: actor.email, role: 'owner', addedAt: now, addedBy: ownerId },
-      {
-        draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' },
-        actor,
-      },
-    );
+    const actor = benchActor;
+    await createBenchOrg(orgs, orgId, now);
     await seed(documents, recordsTable, orgId, records);
     for (let i = 0; i < AUDIT_EVENTS; i += 1)
       await writer.append(
@@ -166,20 +145,13 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
         clock: systemClock,
       },
     };
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 20);
-    const requestsBefore = requests();
-    const started = performance.now();
-    const report = await runCleanupCycle(deps, {
-      cycleId: 'bench',
-      deadline: Date.now() + 3_600_000,
-      hardDeadline: Date.now() + 3_600_000,
-    });
-    const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const { result: report, cost } = await measurePass(requests, () =>
+      runCleanupCycle(deps, {
+        cycleId: 'bench',
+        deadline: Date.now() + 3_600_000,
+        hardDeadline: Date.now() + 3_600_000,
+      }),
+    );
 
     const erased = report.organizations.find((o) => o.done);
     if (erased === undefined) throw new Error('The organization was not erased in one run');
@@ -190,9 +162,9 @@ export async function runDeletionBench(records: number): Promise<Record<string, 
     s3.destroy();
     sqs.destroy();
     return {
-      delete_items_s: Math.round(items / seconds),
-      delete_requests_per_item: Number(((requests() - requestsBefore) / items).toFixed(4)),
-      delete_peak_mb: Math.round(peakRss / (1024 * 1024)),
+      delete_items_s: Math.round(items / cost.seconds),
+      delete_requests_per_item: Number((cost.requests / items).toFixed(4)),
+      delete_peak_mb: cost.peakMb,
     };
   } finally {
     await emulators.stop();

@@ -18,7 +18,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startEmulators } from '../infra/local/emulators.ts';
-import { countedDynamoDb, LOCAL } from './counted-dynamodb.ts';
+import { BENCH_OWNER, benchActor, createBenchOrg } from './bench-org.ts';
+import { countedDynamoDb, LOCAL, measurePass } from './counted-dynamodb.ts';
 import { provisionResources } from '../infra/local/provision.ts';
 import { AuditedWriter } from '../shared/adapters/aws/audited-writer.ts';
 import { DynamoJobs } from '../shared/adapters/aws/dynamo-jobs.ts';
@@ -112,32 +113,10 @@ export async function runRetentionBench(records: number): Promise<Record<string,
     // Prepare: an organization with one orchestration under a rule and `records` due jobs.
     const orgId = newId();
     const orchestrationId = newId();
-    const ownerId = 'bench-owner';
+    const ownerId = BENCH_OWNER;
     const now = new Date().toISOString();
-    const actor = {
-      userId: ownerId,
-      email: 'owner@example.test',
-      sourceIp: '192.0.2.1',
-      userAgent: 'bench',
-      requestId: 'bench',
-    };
-    await new DynamoOrganizations(documents, recordsTable, writer).create(
-      {
-        orgId,
-        name: 'Bench',
-        status: 'active',
-        createdAt: now,
-        updatedAt: now,
-        createdBy: ownerId,
-        wrappedKeys: [{ keyId: 'k1', ciphertext: 'AAAA' }],
-        ownerCount: 1,
-      },
-      { orgId, userId: ownerId, email: actor.email, role: 'owner', addedAt: now, addedBy: ownerId },
-      {
-        draft: { orgId, action: 'org.create', resource: { type: 'org', id: orgId }, outcome: 'success' },
-        actor,
-      },
-    );
+    const actor = benchActor;
+    await createBenchOrg(new DynamoOrganizations(documents, recordsTable, writer), orgId, now);
     await orchestrations.create(
       {
         orgId,
@@ -183,24 +162,17 @@ export async function runRetentionBench(records: number): Promise<Record<string,
       notices: new SqsNoticeQueue(sqs, resources.queues.notices.url),
       orgs: new DynamoOrganizations(documents, recordsTable, writer),
     };
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 20);
-    const requestsBefore = requests();
-    const started = performance.now();
-    const report = await applyRetention(deps, { cycleId: 'bench' }, { remaining: () => true });
-    const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const { result: report, cost } = await measurePass(requests, () =>
+      applyRetention(deps, { cycleId: 'bench' }, { remaining: () => true }),
+    );
 
     if (!report.complete || report.deleted !== records)
       throw new Error(`The pass erased ${report.deleted} of ${records} jobs`);
     dynamo.destroy();
     return {
-      retention_items_s: Math.round(records / seconds),
-      retention_requests_per_item: Number(((requests() - requestsBefore) / records).toFixed(4)),
-      retention_peak_mb: Math.round(peakRss / (1024 * 1024)),
+      retention_items_s: Math.round(records / cost.seconds),
+      retention_requests_per_item: Number((cost.requests / records).toFixed(4)),
+      retention_peak_mb: cost.peakMb,
     };
   } finally {
     await emulators.stop();

@@ -8,8 +8,8 @@
  *   npm run backfill-share-markers -- [--org <orgId>] [--from <resume key>] [--page-size 1-1000] [--dry-run]
  *
  * Runs with the deployment's environment (RECORDS_TABLE, AWS credentials, and
- * AWS_ENDPOINT_URL_DYNAMODB against the local stack), like `npm run reseal`; AUDIT_TABLE must be
- * set (the share store is built as the functions build it) but is never called. Least privilege, on
+ * AWS_ENDPOINT_URL_DYNAMODB against the local stack), like `npm run reseal`; it asks for no other
+ * variable (no AUDIT_TABLE: it writes no audit event). Least privilege, on
  * the records table only: dynamodb:Scan (not with --org), dynamodb:Query, dynamodb:GetItem,
  * dynamodb:BatchGetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:ConditionCheckItem
  * (TransactWriteItems has no action of its own), and on the tables key kms:Decrypt, kms:Encrypt,
@@ -45,12 +45,12 @@ import {
   SHARE_KIND,
   SHARE_SK_PREFIX,
   sharedJobMarker,
+  sharedJobsAmong,
   type Condition,
 } from '../shared/adapters/aws/dynamo-shares.ts';
 import { ORG_SK, orgPk } from '../shared/adapters/aws/records-keys.ts';
 import { queryPages } from '../shared/adapters/aws/records-table-ops.ts';
 import type { ShareStore } from '../shared/ports/shares.ts';
-import * as services from '../shared/services.ts';
 
 class UsageError extends Error {}
 
@@ -376,8 +376,14 @@ async function main(argv: readonly string[]): Promise<number> {
     const pageSize = pageSizeOf(values['page-size']);
     const dryRun = values['dry-run'] === true;
     if (values.from !== undefined) decodeKey(values.from);
+    const client = dynamoDocumentClient();
+    const table = env.recordsTable();
+    const shares = {
+      sharedAmong: (orgId: string, jobIds: readonly string[]) =>
+        sharedJobsAmong(client, table, orgId, jobIds),
+    };
     const pages = backfillShareMarkers(
-      { client: dynamoDocumentClient(), table: env.recordsTable(), shares: services.shares() },
+      { client, table, shares },
       {
         dryRun,
         ...(values.org === undefined ? {} : { orgId: values.org }),

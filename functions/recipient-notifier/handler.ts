@@ -23,15 +23,20 @@ const notice = z.object({
   webhookUrl: z.string(),
 });
 
-const deps = () => ({
+const stores = services.atColdStart(() => ({
   orgs: services.orgs(),
   extensions: services.extensions(),
   shares: services.shares(),
   keys: services.keys(),
   clock: services.clock(),
-  webhooks: services.webhooks(),
   catalog: services.extensionCatalog(),
-});
+}));
+/**
+ * The webhook client is built on the first notice, as api-extensions builds it on the first share:
+ * it reads only optional settings (the private hosts and CA file that tests and the local stack
+ * alone set), so reading them early catches no missing variable.
+ */
+const deps = () => ({ ...stores(), webhooks: services.webhooks() });
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];

@@ -3,7 +3,8 @@
  * their SHA-256 is stored, so a leaked link table opens nothing; a slow hash is not needed for
  * 256 bits of entropy. Comparison in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from './sha256.ts';
 
 const TOKEN_BYTES = 32;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -16,7 +17,7 @@ export interface LinkToken {
 }
 
 export function hashLinkToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return sha256Hex(token);
 }
 
 export function newLinkToken(): LinkToken {

@@ -71,7 +71,7 @@ export interface ShareStore {
   batchesBefore(before: string, limit: number): Promise<NoticeBatch[]>;
   /** Removes an outbox entry once its notices are recorded and queued. */
   clearBatch(batch: NoticeBatch): Promise<void>;
-  /** Records notices as `pending`, one record per job, before they are queued. */
+  /** Records notices as `pending`, one record per job, before they are queued; a `delivered` record stays delivered. */
   recordNotices(notices: readonly RecipientNotice[]): Promise<void>;
   /** The state of a notice (undefined when it was never recorded). */
   noticeState(notice: RecipientNotice): Promise<NoticeState | undefined>;

@@ -100,8 +100,8 @@ export interface SubjectRequestStore {
   /** Open requests of every organization due before `at`, soonest first (the clean-up cycle's reminders). */
   dueBefore(at: Date): AsyncIterable<StoredRequest>;
   /**
-   * Records a reminder as sent, once: false when it was already, or the request is no longer
-   * open. With its timeline step and audit event.
+   * Records a reminder as sent, once: false when it was already, the request is no longer open,
+   * or its organization is closed. With its timeline step (which moves `updatedAt`) and audit event.
    */
   markReminded(
     orgId: string,

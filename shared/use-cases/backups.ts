@@ -21,7 +21,7 @@ import { hashPassword } from '../domain/password-hash.ts';
 import type { RequestContext } from '../domain/principal.ts';
 import { writeCsv } from '../formats/csv.ts';
 import type { Column } from '../formats/columns.ts';
-import { createEncryptedZip, ZIP_CONTENT_TYPE, type EncryptedZip } from '../formats/encrypted-zip.ts';
+import { createEncryptedZip, type EncryptedZip } from '../formats/encrypted-zip.ts';
 import { orgFileKey } from '../ports/files.ts';
 import { MailDeliveryError, type Mailer } from '../ports/mailer.ts';
 import type { BackupRecord, EmailStatus, PortabilityStatus } from '../ports/portability.ts';
@@ -38,7 +38,8 @@ import {
   type ExportDeps,
 } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
-import { cryptoOf, auditEntry, authorize, resolveScope, successDraft } from './org-access.ts';
+import { uploadArchive } from './archive-upload.ts';
+import { cryptoOf, auditEntry, authorize, outcomeDraft, resolveScope, successDraft } from './org-access.ts';
 import { fieldMaskFor } from '../domain/authorization.ts';
 import { openedCase } from './request-cases.ts';
 
@@ -256,8 +257,6 @@ async function buildArchive(
   const zip = createEncryptedZip(
     await crypto.open(record.backupId, PASSWORD_FIELD, sealedPassword, BACKUP_PASSWORD_PURPOSE),
   );
-  // The upload consumes the archive while entries are written: backpressure end to end.
-  const uploading = deps.files.upload(record.fileKey, zip.output, ZIP_CONTENT_TYPE);
   let rows = 0;
   const count = async (): Promise<void> => {
     rows += 1;
@@ -271,20 +270,7 @@ async function buildArchive(
       );
     }
   };
-  try {
-    await writeEntries(deps, zip, requester, count);
-    await zip.close();
-  } catch (error) {
-    zip.abort(error instanceof Error ? error : new Error(String(error)));
-    // When the upload failed first, the archive's own error only says its reader went away: the
-    // upload's error is the cause worth reporting.
-    const uploadError = await uploading.then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    throw uploadError ?? error;
-  }
-  await uploading;
+  await uploadArchive(deps.files, record.fileKey, zip, () => writeEntries(deps, zip, requester, count));
   return rows;
 }
 
@@ -306,13 +292,12 @@ async function sendLink(deps: BackupDeps, record: BackupRecord, requester: Reque
     if (!(error instanceof MailDeliveryError)) throw error;
     await deps.portability.updateBackup(orgId, backupId, { email: 'failed' }, at());
     await deps.audit.append(
-      {
+      outcomeDraft('failure', {
         orgId,
         action: 'backup.email',
         resource: { type: 'backup', id: backupId },
-        outcome: 'failure',
         detail: { code: error.code },
-      },
+      }),
       requester.auditActor,
     );
     if (error.retryable) throw new BackupEmailFailed(`The backup email was not sent (${error.code})`);

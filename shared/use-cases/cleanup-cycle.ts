@@ -27,7 +27,7 @@ import type {
   TenantSweeper,
 } from '../ports/tenant-sweeper.ts';
 import { logger } from '../logger.ts';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../domain/sha256.ts';
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
 import { queueLeftNotices, tellRecipientsOfErasure } from './recipient-notices.ts';
 import { remindDueRequests, type ReminderDeps, type ReminderReport } from './request-reminders.ts';
@@ -63,6 +63,7 @@ export interface CycleRun {
 }
 
 export interface OrganizationReport {
+  /** Ids in the report and the deletion record are SHA-256 hashes (domain/sha256.ts): comparable, not readable. */
   readonly orgIdHash: string;
   readonly counts: DeletionCounts;
   readonly done: boolean;
@@ -89,9 +90,6 @@ export interface CleanupReport {
 const RECEIVE_BATCH = 10;
 const RECEIVE_WAIT_SECONDS = 1;
 const EXPIRED_DELETES_IN_FLIGHT = 8;
-
-/** Ids in the report and the deletion record are SHA-256 hashes: comparable, not readable. */
-const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
 const keyOf = (request: Pick<DeletionRequest, 'kind'> & { orgId?: string; userId?: string }): string =>
   request.kind === 'org' ? `org:${request.orgId}` : `account:${request.userId}`;

@@ -11,13 +11,13 @@
  */
 import { hashLinkToken, isWellFormedLinkToken, linkTokenMatches } from '../domain/link-token.ts';
 import { verifyPassword } from '../domain/password-hash.ts';
-import type { AuditActor } from '../ports/audit.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Files } from '../ports/files.ts';
 import type { BackupRecord, PortabilityStore } from '../ports/portability.ts';
 import type { OrganizationStore } from '../ports/organizations.ts';
 import type { DownloadPageState } from '../templates/download-page.ts';
 import type { ReadAudit } from './records-context.ts';
+import { outcomeDraft, pseudonymousActor } from './org-access.ts';
 
 export const MAX_PASSWORD_TRIES = 5;
 /** The S3 URL the page redirects to: signed with temporary credentials, so minutes only. */
@@ -46,17 +46,6 @@ export interface DownloadAnswer {
   readonly location?: string;
   /** The origin presigned URLs point at, so the page's CSP lets the form follow the 303 there. */
   readonly downloadOrigin?: string;
-}
-
-/** The actor of link events: the link itself, pseudonymous, named by its backup. */
-function linkActor(backupId: string, request: LinkRequest): AuditActor {
-  return {
-    userId: `link:${backupId}`,
-    email: '',
-    sourceIp: request.sourceIp,
-    userAgent: request.userAgent,
-    requestId: request.requestId,
-  };
 }
 
 /** The link's answer when it does not lead to the password check; `revoked` names the backup whose requester lost access. */
@@ -118,14 +107,20 @@ export async function submitDownloadPassword(
   input: { readonly token: string; readonly password: string },
 ): Promise<DownloadAnswer> {
   const resolved = await resolveLink(deps, backupId, input.token);
-  const actor = linkActor(backupId, request);
+  // The actor of link events is the link itself, named by its backup.
+  const actor = pseudonymousActor(`link:${backupId}`, request);
   const auditIn = (
     orgId: string,
     outcome: 'success' | 'denied',
     detail: Readonly<Record<string, string | number | boolean>>,
   ) =>
     deps.audit.append(
-      { orgId, action: 'backup.download', resource: { type: 'backup', id: backupId }, outcome, detail },
+      outcomeDraft(outcome, {
+        orgId,
+        action: 'backup.download',
+        resource: { type: 'backup', id: backupId },
+        detail,
+      }),
       actor,
     );
   if ('answer' in resolved) {

@@ -27,7 +27,7 @@ import type { ShareRecord, ShareStore } from '../ports/shares.ts';
 import { WebhookUnreachable, type Webhooks } from '../ports/webhooks.ts';
 import { openValues } from './job-fields.ts';
 import { assertProcessable } from './jobs.ts';
-import { auditActorOf, cryptoOf } from './org-access.ts';
+import { auditEntry, cryptoOf } from './org-access.ts';
 import { authorizedJob } from './job-access.ts';
 import {
   EXTENSION_TOKEN_FIELD,
@@ -71,26 +71,28 @@ export async function shareJob(
   const connection = await deps.extensions.get(orgId, extensionId);
   const base = { shareId: newId(), orgId, jobId, extensionId, at: deps.clock.now().toISOString() };
   const settle = (record: ShareRecord): Promise<void> =>
-    deps.shares.settle(record, {
-      draft: {
-        orgId,
-        action: 'job.share',
-        resource: { type: 'job', id: jobId },
-        outcome:
-          record.outcome === 'delivered' ? 'success' : record.outcome === 'refused' ? 'denied' : 'failure',
-        changes: { fields: record.fields },
-        detail: {
-          extensionId,
-          vendor: extension.vendor,
-          deliveryId: record.shareId,
-          result: record.outcome,
-          ...(record.consentVersion === undefined ? {} : { consentVersion: record.consentVersion }),
-          ...(record.reason === undefined ? {} : { reason: record.reason }),
-          ...(record.vendorStatus === undefined ? {} : { vendorStatus: record.vendorStatus }),
+    deps.shares.settle(
+      record,
+      auditEntry(
+        ctx,
+        {
+          orgId,
+          action: 'job.share',
+          resource: { type: 'job', id: jobId },
+          changes: { fields: record.fields },
+          detail: {
+            extensionId,
+            vendor: extension.vendor,
+            deliveryId: record.shareId,
+            result: record.outcome,
+            ...(record.consentVersion === undefined ? {} : { consentVersion: record.consentVersion }),
+            ...(record.reason === undefined ? {} : { reason: record.reason }),
+            ...(record.vendorStatus === undefined ? {} : { vendorStatus: record.vendorStatus }),
+          },
         },
-      },
-      actor: auditActorOf(ctx),
-    });
+        record.outcome === 'delivered' ? 'success' : record.outcome === 'refused' ? 'denied' : 'failure',
+      ),
+    );
 
   // Refusals are recorded as such (nothing was sent), then answered.
   let checked: CheckedShare;

@@ -46,14 +46,8 @@ export interface ExtensionDeps {
   readonly catalog: readonly ExtensionDefinition[];
 }
 
-export interface ConsentView {
+export interface ConsentView extends Consent {
   readonly extensionId: string;
-  readonly version: number;
-  readonly fields: readonly ConsentField[];
-  readonly purpose: string;
-  readonly webhookUrl?: string;
-  readonly grantedBy: string;
-  readonly grantedAt: string;
 }
 
 /** The consent just given, with its webhook signing secret: shown in this answer only, never again. */

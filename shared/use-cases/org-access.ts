@@ -8,7 +8,7 @@ import { ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import { decideGrant, type GrantChange, type Grantee } from '../domain/grants.ts';
 import { isBuiltInRole } from '../domain/permissions.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import type { AuditActor, AuditDraft, AuditEntry } from '../ports/audit.ts';
+import type { AuditActor, AuditDraft, AuditEntry, AuditOutcome } from '../ports/audit.ts';
 import type { Membership } from '../domain/organization.ts';
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 import { OrgCrypto } from '../domain/org-crypto.ts';
@@ -85,13 +85,50 @@ export function auditActorOf(ctx: RequestContext): AuditActor {
   };
 }
 
-/** The audit draft of what was done (a change, or a read that is audited): `action` on `resource`, what changed, any detail. */
-export function successDraft(draft: Omit<AuditDraft, 'outcome'>): AuditDraft {
-  const { orgId, action, resource, ...more } = draft;
-  return { orgId, action, resource, outcome: 'success', ...more };
+/**
+ * The actor of steps taken through a link rather than by a signed-in user (a backup's download
+ * link, a subject's request): pseudonymous, named by what the link opens, with no email.
+ */
+export function pseudonymousActor(
+  userId: string,
+  request: Pick<AuditActor, 'sourceIp' | 'userAgent' | 'requestId'>,
+): AuditActor {
+  return {
+    userId,
+    email: '',
+    sourceIp: request.sourceIp,
+    userAgent: request.userAgent,
+    requestId: request.requestId,
+  };
 }
 
-/** The audit entry of a change the caller made: its draft (`successDraft`) and the caller as its actor. */
-export function auditEntry(ctx: RequestContext, draft: Omit<AuditDraft, 'outcome'>): AuditEntry {
-  return { draft: successDraft(draft), actor: auditActorOf(ctx) };
+/** The actor of the clean-up cycle's own steps: a part of the system, named with the cycle's run. */
+export const cycleActor = (userId: `system:${string}`, cycleId: string): AuditActor => ({
+  userId,
+  email: '',
+  sourceIp: '',
+  userAgent: 'custos-cleanup-cycle',
+  requestId: cycleId,
+});
+
+/**
+ * The audit draft of an attempt: `action` on `resource` with its outcome (done, refused as
+ * `denied`, or a `failure`), what changed, any detail.
+ */
+export function outcomeDraft(outcome: AuditOutcome, draft: Omit<AuditDraft, 'outcome'>): AuditDraft {
+  const { orgId, action, resource, ...more } = draft;
+  return { orgId, action, resource, outcome, ...more };
+}
+
+/** The audit draft of what was done (a change, or a read that is audited). */
+export const successDraft = (draft: Omit<AuditDraft, 'outcome'>): AuditDraft =>
+  outcomeDraft('success', draft);
+
+/** The audit entry of what the caller did: its draft (a success unless `outcome` says otherwise) and the caller as its actor. */
+export function auditEntry(
+  ctx: RequestContext,
+  draft: Omit<AuditDraft, 'outcome'>,
+  outcome: AuditOutcome = 'success',
+): AuditEntry {
+  return { draft: outcomeDraft(outcome, draft), actor: auditActorOf(ctx) };
 }

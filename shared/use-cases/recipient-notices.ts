@@ -13,10 +13,10 @@
  */
 import { IntegrityError, NotFoundError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
 import { WebhookTargetRefused } from '../domain/ssrf-guard.ts';
 import { findExtension, webhookUrlFor, type ExtensionDefinition } from '../extensions/catalog.ts';
 import { logger } from '../logger.ts';
+import { sha256Hex } from '../domain/sha256.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ExtensionStore } from '../ports/extensions.ts';
 import type { Keys } from '../ports/keys.ts';
@@ -26,6 +26,7 @@ import { mayHaveReceived, type ShareRecord, type ShareStore } from '../ports/sha
 import type { Budget, DeletionProgress } from '../ports/tenant-sweeper.ts';
 import type { Webhooks } from '../ports/webhooks.ts';
 import { EXTENSION_TOKEN_FIELD, EXTENSION_TOKEN_PURPOSE, openSigningSecret } from './extensions.ts';
+import { cryptoOf } from './org-access.ts';
 
 /** A notice names at most this many jobs (an SQS message stays far below its 256 KB). */
 const JOBS_PER_NOTICE = 100;
@@ -129,7 +130,8 @@ export async function dispatchNotices(deps: RecipientDeps, batch: NoticeBatch | 
     await queueBatch(deps, batch);
   } catch (error) {
     logger.error('recipient notices not queued; the clean-up cycle queues them from the outbox', {
-      orgId: batch.orgId,
+      // Hashed, as the organization's deletion logs name it.
+      orgIdHash: sha256Hex(batch.orgId),
       notices: batch.notices.length,
       error: error instanceof Error ? error.name : 'unknown',
     });
@@ -139,7 +141,7 @@ export async function dispatchNotices(deps: RecipientDeps, batch: NoticeBatch | 
 /**
  * The cycle takes outbox entries older than this: the change's own process queues its entry within
  * moments, and two processes queuing one entry would send its notices twice to SQS (the notifier
- * would still deliver each once, unless it had already delivered one and its record is reset).
+ * delivers each once when one was delivered already: recording a notice never resets `delivered`).
  */
 export const OUTBOX_GRACE_SECONDS = 120;
 const OUTBOX_PAGE = 25;
@@ -257,7 +259,7 @@ export async function deliverNotice(
   const url = extension === undefined ? undefined : webhookUrlFor(extension, notice.webhookUrl);
   if (url === undefined || connection?.sealedSigningSecret === undefined)
     throw new IntegrityError('The notice has no signed address to go to');
-  const crypto = new OrgCrypto(deps.keys, org.orgId, org.wrappedKeys);
+  const crypto = cryptoOf(deps, { org });
   const [signingSecret, bearerToken] = await Promise.all([
     openSigningSecret(crypto, notice.extensionId, connection.sealedSigningSecret),
     connection.sealedToken === undefined

@@ -13,25 +13,15 @@ import {
   type RequestType,
   type SubjectRequest,
 } from '../domain/subject-request.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Keys } from '../ports/keys.ts';
-import type { Mailer } from '../ports/mailer.ts';
-import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
-import type { RequestChange, StoredRequest, SubjectRequestStore } from '../ports/subject-requests.ts';
+import type { OrganizationRecord } from '../ports/organizations.ts';
+import type { RequestChange, StoredRequest } from '../ports/subject-requests.ts';
 import type { EmailContent } from '../templates/email-layout.ts';
 import { extensionEmail, rejectionEmail } from '../templates/request-emails.ts';
-import type { ReadAudit } from './records-context.ts';
 import { auditActorOf, auditEntry, authorize, resolveScope, successDraft } from './org-access.ts';
-import { REQUEST_PURPOSE, requestCrypto } from './request-intake.ts';
+import { REQUEST_PURPOSE, requestCrypto, type IntakeDeps } from './request-intake.ts';
 
-export interface CaseDeps {
-  readonly orgs: OrganizationStore;
-  readonly requests: SubjectRequestStore;
-  readonly keys: Keys;
-  readonly clock: Clock;
-  readonly mailer: Mailer;
-  readonly audit: ReadAudit;
-}
+/** The staff's steps of a case need what its intake needs. */
+export type CaseDeps = IntakeDeps;
 
 export type RequestSummary = Omit<SubjectRequest, 'orgId' | 'timeline'>;
 

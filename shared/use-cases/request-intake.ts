@@ -28,7 +28,7 @@ import {
   ConflictError,
 } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import { OrgCrypto } from '../domain/org-crypto.ts';
+import type { OrgCrypto } from '../domain/org-crypto.ts';
 import {
   CODE_TTL_SECONDS,
   MAX_CODE_TRIES,
@@ -46,7 +46,7 @@ import type { StoredRequest, SubjectRequestStore } from '../ports/subject-reques
 import { verificationCodeEmail } from '../templates/request-emails.ts';
 import type { LinkRequest } from './downloads.ts';
 import type { ReadAudit } from './records-context.ts';
-import { successDraft } from './org-access.ts';
+import { cryptoOf, outcomeDraft, pseudonymousActor, successDraft } from './org-access.ts';
 
 export const INTAKE_LIMITS = { perEmail: 5, perSource: 20, windowSeconds: 3600 } as const;
 
@@ -70,18 +70,10 @@ export interface IntakeInput {
 }
 
 /** The actor of the subject's own steps: pseudonymous, named by the request. */
-export function subjectActor(requestId: string, request: LinkRequest): AuditActor {
-  return {
-    userId: `request:${requestId}`,
-    email: '',
-    sourceIp: request.sourceIp,
-    userAgent: request.userAgent,
-    requestId: request.requestId,
-  };
-}
+export const subjectActor = (requestId: string, request: LinkRequest): AuditActor =>
+  pseudonymousActor(`request:${requestId}`, request);
 
-export const requestCrypto = (keys: Keys, org: OrganizationRecord): OrgCrypto =>
-  new OrgCrypto(keys, org.orgId, org.wrappedKeys);
+export const requestCrypto = (keys: Keys, org: OrganizationRecord): OrgCrypto => cryptoOf({ keys }, { org });
 
 /** The stored form of a code: keyed, and bound to its request so it cannot be replayed on another. */
 const codeHashOf = (crypto: OrgCrypto, requestId: string, code: string): Promise<string> =>
@@ -191,7 +183,12 @@ export async function verifyRequest(
   const actor = subjectActor(requestId, request);
   const audit = (outcome: 'success' | 'denied', detail: Readonly<Record<string, string | number>>) =>
     deps.audit.append(
-      { orgId, action: 'request.verify', resource: { type: 'request', id: requestId }, outcome, detail },
+      outcomeDraft(outcome, {
+        orgId,
+        action: 'request.verify',
+        resource: { type: 'request', id: requestId },
+        detail,
+      }),
       actor,
     );
   if (stored.status !== 'unverified') throw new ConflictError('The request is verified already');

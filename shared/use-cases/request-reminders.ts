@@ -14,7 +14,7 @@ import type { OrganizationStore } from '../ports/organizations.ts';
 import type { Budget } from '../ports/tenant-sweeper.ts';
 import type { DeadlineReminder, StoredRequest, SubjectRequestStore } from '../ports/subject-requests.ts';
 import { deadlineReminderEmail } from '../templates/request-emails.ts';
-import { successDraft } from './org-access.ts';
+import { cycleActor, successDraft } from './org-access.ts';
 
 export interface ReminderDeps {
   readonly requests: Pick<SubjectRequestStore, 'dueBefore' | 'markReminded'>;
@@ -32,13 +32,7 @@ export interface ReminderReport {
 const DAY_MS = 24 * 3600 * 1000;
 const REMINDER_LEAD_MS: Readonly<Record<DeadlineReminder, number>> = { week: 7 * DAY_MS, day: DAY_MS };
 
-export const reminderActor = (cycleId: string): AuditActor => ({
-  userId: 'system:reminders',
-  email: '',
-  sourceIp: '',
-  userAgent: 'custos-cleanup-cycle',
-  requestId: cycleId,
-});
+export const reminderActor = (cycleId: string): AuditActor => cycleActor('system:reminders', cycleId);
 
 /** The reminder due now, if any: the nearer one when both are (a request verified with less than a week left). */
 function reminderDue(request: StoredRequest, now: number): DeadlineReminder | undefined {

@@ -11,13 +11,14 @@
  */
 import { newLinkToken } from '../domain/link-token.ts';
 import { writeCsv } from '../formats/csv.ts';
-import { createPlainZip, ZIP_CONTENT_TYPE } from '../formats/encrypted-zip.ts';
+import { createPlainZip } from '../formats/encrypted-zip.ts';
 import type { Row } from '../formats/columns.ts';
 import type { Files } from '../ports/files.ts';
 import type { StoredRequest } from '../ports/subject-requests.ts';
 import { reportReadyEmail } from '../templates/request-emails.ts';
 import { PORTABILITY_TTL_SECONDS, isPermanent } from './exports.ts';
 import { requesterScope, type Requester } from './exports-requester.ts';
+import { uploadArchive } from './archive-upload.ts';
 import { authorize, successDraft } from './org-access.ts';
 import type { RecipientsDeps } from './recipients.ts';
 import { recipientsOfSubject } from './recipients.ts';
@@ -57,9 +58,7 @@ async function writeReport(
   const tally = { jobs: 0, decrypted: 0 };
   const items = () => accessItems(deps, scope, subjectIndex, tally);
   const zip = createPlainZip();
-  // The upload consumes the archive while entries are written: backpressure end to end.
-  const uploading = deps.files.upload(fileKey, zip.output, ZIP_CONTENT_TYPE);
-  try {
+  await uploadArchive(deps.files, fileKey, zip, async () => {
     await zip.addEntry('README.txt', [README]);
     const recipients = async () => (await recipientsOfSubject(deps, scope, subjectIndex)).items;
     await zip.addEntry('report.json', accessJson(email, items(), recipients, deps.clock.now().toISOString()));
@@ -71,16 +70,7 @@ async function writeReport(
       };
       await zip.addEntry('report.csv', writeCsv(ACCESS_CSV_COLUMNS, rows()));
     }
-    await zip.close();
-  } catch (error) {
-    zip.abort(error instanceof Error ? error : new Error(String(error)));
-    const uploadError = await uploading.then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    throw uploadError ?? error;
-  }
-  await uploading;
+  });
   return tally;
 }
 

@@ -22,6 +22,7 @@ import type { LinkRequest } from './downloads.ts';
 import type { CaseDeps } from './request-cases.ts';
 import { openedEmail } from './request-cases.ts';
 import { requestCrypto, subjectActor } from './request-intake.ts';
+import { outcomeDraft } from './org-access.ts';
 
 /** Codes a link may have sent over its life. */
 export const MAX_REPORT_CODES = 10;
@@ -102,7 +103,7 @@ export async function submitReportForm(
     outcome: 'success' | 'denied',
     detail: Readonly<Record<string, string | number>>,
   ): AuditEntry => ({
-    draft: { orgId, action, resource: { type: 'request', id: requestId }, outcome, detail },
+    draft: outcomeDraft(outcome, { orgId, action, resource: { type: 'request', id: requestId }, detail }),
     actor,
   });
   const step = (action: string) => ({ at: now.toISOString(), action });

@@ -25,7 +25,7 @@ import type { OrchestrationRecord, OrchestrationStore, RetentionTarget } from '.
 import type { OrganizationRecord, OrganizationStore } from '../ports/organizations.ts';
 import type { Budget } from '../ports/tenant-sweeper.ts';
 import { erasureChange } from './job-erasure.ts';
-import { authorize, resolveScope, successDraft } from './org-access.ts';
+import { authorize, cycleActor, resolveScope, successDraft } from './org-access.ts';
 import { batchesOf } from './subject-jobs.ts';
 import { pageReadsOf } from './pages.ts';
 import { dispatchNotices, planNotices, type RecipientDeps } from './recipient-notices.ts';
@@ -58,13 +58,7 @@ const PAGE_SIZE = 200;
 const MAX_BATCH_ATTEMPTS = 6;
 
 /** Retention acts for the organization, not for a person: its events name the system and the cycle's run. */
-export const retentionActor = (cycleId: string): AuditActor => ({
-  userId: 'system:retention',
-  email: '',
-  sourceIp: '',
-  userAgent: 'custos-cleanup-cycle',
-  requestId: cycleId,
-});
+export const retentionActor = (cycleId: string): AuditActor => cycleActor('system:retention', cycleId);
 
 export async function applyRetention(
   deps: RetentionDeps,

@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
+import { buildOpenApiDocument } from '../../shared/api/openapi.ts';
 import { verifySignature } from '../../shared/domain/webhook-signature.ts';
 
 let stack: LocalStack;
@@ -236,10 +237,8 @@ describe('gateway', () => {
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await response.json()).toMatchObject({
-      openapi: expect.stringMatching(/^3\./),
-      paths: expect.any(Object),
-    });
+    // The whole document the route table builds, not just something shaped like one.
+    expect(await response.json()).toEqual(buildOpenApiDocument());
   });
 });
 

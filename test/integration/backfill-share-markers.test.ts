@@ -4,7 +4,9 @@
  * wrote them (no `SHARED#<jobId>`, no `firstShareAt`) notify nobody; after the backfill the same
  * subject change reaches the recipient, and a second run writes nothing.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../shared/adapters/aws/clients.ts';
 import { SHARE_KIND, shareSk } from '../../shared/adapters/aws/dynamo-shares.ts';
@@ -262,3 +264,20 @@ test('an organization being erased is left alone: no marker lands in a partition
   expect(total).toMatchObject({ shareRecords: 2, markersWritten: 0, organizationsSkipped: 1 });
   expect(await markers(world.orgId)).toEqual({ firstShareAt: undefined, jobs: [] });
 });
+
+test('`npm run backfill-share-markers` asks only for what it uses: it runs without AUDIT_TABLE', async () => {
+  // Prepare: the deployment's environment, less the audit table the backfill never writes to.
+  const world = await legacyShares('commandline');
+  const { AUDIT_TABLE: _unused, ...environment } = process.env;
+  // Act
+  const { stdout } = await promisify(execFile)(
+    'npm',
+    ['run', '--silent', 'backfill-share-markers', '--', '--org', world.orgId],
+    { env: environment, timeout: 60_000 },
+  );
+  // Assess
+  expect(stdout).toContain(
+    'done: 2 share records; job markers: 1 written, 0 present; organizations: 1 marked',
+  );
+  expect((await markers(world.orgId)).jobs).toHaveLength(1);
+}, 90_000);

@@ -437,6 +437,40 @@ test('a crash between the commit and the queue loses no notice: the cycle queues
   expect(await outbox()).toEqual([]);
 });
 
+test('an outbox entry queued twice does not turn its delivered notice back to pending: the vendor is told once', async () => {
+  // Prepare: a change whose outbox entry was left (SQS failed after the commit), then queued and delivered by the cycle.
+  const world = await sharedJob('doubled');
+  const crash = injectFault(servicesSqs() as unknown as MiddlewareHost, {
+    command: 'SendMessageBatch',
+    nth: 1,
+    kind: 'timeout',
+  });
+  expect(
+    (
+      await callRoute({
+        route: jobRoutes.restrictJob,
+        as: world.owner,
+        params: { orgId: world.orgId, jobId: world.jobId },
+        body: { reason: 'Contested' },
+      })
+    ).status,
+  ).toBe(200);
+  crash.remove();
+  const [entry] = (await services.shares().batchesBefore('9999', 1000)).filter(
+    (batch) => batch.orgId === world.orgId,
+  );
+  expect(await outboxPass(world.orgId)).toEqual({ queued: 1, dropped: 0 });
+  await drainNotices();
+  expect(await noticeStates(world)).toEqual([['job.restricted', 'delivered']]);
+  // Act: a second process that read the same entry before it was cleared records and queues its notices again.
+  await services.shares().recordNotices(entry!.notices);
+  await services.noticeQueue().send(entry!.notices);
+  await drainNotices();
+  // Assess
+  expect(await noticeStates(world)).toEqual([['job.restricted', 'delivered']]);
+  expect(notices('/doubled').map((r) => r.json.event)).toEqual(['job.restricted']);
+});
+
 /** The organization's deletion requested, and a clean-up cycle that sees only it, with the real share records and notice queue. */
 async function deletionOf(world: World) {
   expect(

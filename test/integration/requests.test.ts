@@ -581,10 +581,12 @@ describe('deadlines in the scheduled cycle', () => {
       expect.stringMatching(/week$/),
       expect.stringMatching(/within a day$/),
     ]);
-    const timeline = (await getCase(assigned.requestId)).body.timeline.map(
-      (s: { action: string }) => s.action,
-    );
+    const reminded = (await getCase(assigned.requestId)).body;
+    const timeline = reminded.timeline.map((s: { action: string }) => s.action);
     expect(timeline.filter((a: string) => a === 'request.remind')).toHaveLength(2);
+    // A reminder is a step of the case like any other: it moves `updatedAt`.
+    expect(timeline.at(-1)).toBe('request.remind');
+    expect(reminded.updatedAt).toBe(reminded.timeline.at(-1).at);
     // Past due: counted as overdue; a closed request is not.
     advanceDomainClock(24 * 3600);
     const before = await cycle();

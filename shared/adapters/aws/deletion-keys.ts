@@ -12,13 +12,11 @@
  * even when its queue message was never sent, was lost or went to the dead-letter queue. The
  * partition takes one write per deletion request: far from any hot-partition limit.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../domain/sha256.ts';
 
 export const PENDING_DELETIONS_PK = 'DELETION#PENDING';
 export const pendingOrgSk = (orgId: string): string => `ORG#${orgId}`;
 export const pendingAccountSk = (userId: string): string => `USER#${userId}`;
-
-export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
 export const deletionRecordKey = (orgId: string): { pk: string; sk: string } => ({
   pk: `DELETION#${sha256Hex(orgId)}`,

@@ -12,10 +12,10 @@
  */
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -49,7 +49,8 @@ const sharedMarkerSk = (jobId: string): string => `SHARED#${jobId}`;
 export const SHARE_KIND = 'share';
 const KIND = SHARE_KIND;
 const NOTICE_KIND = 'notice';
-const BATCH_WRITE = 25;
+/** Notice records written at once: what one BatchWrite carried, each now a conditional Put. */
+const WRITES_IN_FLIGHT = 25;
 const BATCH_GET = 100;
 
 /**
@@ -105,6 +106,41 @@ function withCondition(
     ExpressionAttributeValues: { ...values, ...extra.values },
     ...(extra.names === undefined ? {} : { ExpressionAttributeNames: extra.names }),
   };
+}
+
+/**
+ * Of these jobs, those with a `SHARED#` marker: BatchGetItem, 100 keys a call. The share store's
+ * `sharedAmong`, and the one-off backfill's, which needs no audit table for it.
+ */
+export async function sharedJobsAmong(
+  client: DynamoDBDocumentClient,
+  table: string,
+  orgId: string,
+  jobIds: readonly string[],
+): Promise<string[]> {
+  const unique = [...new Set(jobIds)];
+  const shared: string[] = [];
+  for (let start = 0; start < unique.length; start += BATCH_GET) {
+    let keys: Record<string, unknown>[] | undefined = unique
+      .slice(start, start + BATCH_GET)
+      .map((jobId) => ({ pk: orgPk(orgId), sk: sharedMarkerSk(jobId) }));
+    // Unprocessed keys are asked again until none is left (DynamoDB's advice; throttling is brief).
+    while (keys !== undefined && keys.length > 0) {
+      const answer: BatchGetCommandOutput = await guarded(
+        client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
+            },
+          }),
+        ),
+      );
+      for (const item of answer.Responses?.[table] ?? [])
+        shared.push(String(item.sk).slice('SHARED#'.length));
+      keys = answer.UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return shared;
 }
 
 export class DynamoShares implements ShareStore {
@@ -164,30 +200,8 @@ export class DynamoShares implements ShareStore {
     };
   }
 
-  async sharedAmong(orgId: string, jobIds: readonly string[]): Promise<string[]> {
-    const unique = [...new Set(jobIds)];
-    const shared: string[] = [];
-    for (let start = 0; start < unique.length; start += BATCH_GET) {
-      let keys: Record<string, unknown>[] | undefined = unique
-        .slice(start, start + BATCH_GET)
-        .map((jobId) => ({ pk: orgPk(orgId), sk: sharedMarkerSk(jobId) }));
-      // Unprocessed keys are asked again until none is left (DynamoDB's advice; throttling is brief).
-      while (keys !== undefined && keys.length > 0) {
-        const answer: BatchGetCommandOutput = await guarded(
-          this.client.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [this.table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
-              },
-            }),
-          ),
-        );
-        for (const item of answer.Responses?.[this.table] ?? [])
-          shared.push(String(item.sk).slice('SHARED#'.length));
-        keys = answer.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return shared;
+  sharedAmong(orgId: string, jobIds: readonly string[]): Promise<string[]> {
+    return sharedJobsAmong(this.client, this.table, orgId, jobIds);
   }
 
   async *sharesOfOrg(orgId: string): AsyncGenerator<ShareRecord[]> {
@@ -223,8 +237,13 @@ export class DynamoShares implements ShareStore {
     );
   }
 
+  /**
+   * One conditional Put per (notice, job), 25 in flight at a time (a BatchWrite takes no condition):
+   * recording a notice again (a resumed deletion, an outbox entry queued twice) resets a `pending`
+   * or `failed` record, but never a `delivered` one, which the notifier would otherwise send again.
+   */
   async recordNotices(notices: readonly RecipientNotice[]): Promise<void> {
-    const puts = notices.flatMap((notice) =>
+    const items = notices.flatMap((notice) =>
       notice.jobIds.map((jobId) => {
         const record: NoticeRecord = {
           noticeId: notice.noticeId,
@@ -238,27 +257,33 @@ export class DynamoShares implements ShareStore {
           updatedAt: notice.at,
         };
         return {
-          PutRequest: {
-            Item: {
-              pk: orgPk(notice.orgId),
-              sk: noticeSk(jobId, notice.noticeId, notice.extensionId),
-              kind: NOTICE_KIND,
-              orgId: notice.orgId,
-              ...record,
-            },
-          },
+          pk: orgPk(notice.orgId),
+          sk: noticeSk(jobId, notice.noticeId, notice.extensionId),
+          kind: NOTICE_KIND,
+          orgId: notice.orgId,
+          ...record,
         };
       }),
     );
-    for (let start = 0; start < puts.length; start += BATCH_WRITE) {
-      let pending: Record<string, (typeof puts)[number][]> | undefined = {
-        [this.table]: puts.slice(start, start + BATCH_WRITE),
-      };
-      // Unprocessed items are sent again until none is left (DynamoDB's advice; throttling is brief).
-      while (pending !== undefined && (pending[this.table]?.length ?? 0) > 0) {
-        const answer = await guarded(this.client.send(new BatchWriteCommand({ RequestItems: pending })));
-        pending = answer.UnprocessedItems as typeof pending;
-      }
+    for (let start = 0; start < items.length; start += WRITES_IN_FLIGHT) {
+      await Promise.all(
+        items.slice(start, start + WRITES_IN_FLIGHT).map((item) =>
+          guarded(
+            this.client.send(
+              new PutCommand({
+                TableName: this.table,
+                Item: item,
+                ConditionExpression: 'attribute_not_exists(pk) OR #state <> :delivered',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':delivered': 'delivered' },
+              }),
+            ),
+          ).catch((error: unknown) => {
+            // Delivered already: the record stays as it is.
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }),
+        ),
+      );
     }
   }
 

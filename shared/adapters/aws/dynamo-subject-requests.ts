@@ -419,30 +419,23 @@ export class DynamoSubjectRequests implements SubjectRequestStore {
     step: TimelineStep,
     audit: AuditEntry,
   ): Promise<boolean> {
-    const ops: WriteOp[] = [
-      {
-        Update: {
-          TableName: this.table,
-          Key: { pk: orgPk(orgId), sk: requestSk(requestId) },
-          UpdateExpression:
-            'SET reminded = list_append(if_not_exists(reminded, :none), :reminder), timeline = list_append(timeline, :step)',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :open AND NOT contains(reminded, :name)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':none': [],
-            ':reminder': [reminder],
-            ':name': reminder,
-            ':open': 'open',
-            ':step': [step],
-          },
-        },
-      },
-    ];
     try {
-      await commitAudited(this.writer, ops, audit, () => new ConflictError('reminded'));
+      await this.stepUpdate(
+        orgId,
+        requestId,
+        {
+          set: 'reminded = list_append(if_not_exists(reminded, :none), :reminder)',
+          condition: '#status = :open AND NOT contains(reminded, :name)',
+        },
+        { ':none': [], ':reminder': [reminder], ':name': reminder, ':open': 'open' },
+        step,
+        audit,
+        'reminded',
+      );
       return true;
     } catch (error) {
-      if (error instanceof ConflictError) return false;
+      // Reminded already, no longer open, or its organization closed since the cycle read it.
+      if (error instanceof ConflictError || error instanceof NotFoundError) return false;
       throw error;
     }
   }

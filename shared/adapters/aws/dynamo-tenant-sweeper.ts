@@ -24,11 +24,9 @@
 import {
   DeleteCommand,
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
-  type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type {
@@ -46,7 +44,7 @@ import type {
 } from '../../ports/tenant-sweeper.ts';
 import { deleteKeys, Limiter, PartialDeleteError, type ItemKey } from './dynamo-batch-delete.ts';
 import { deletionRecordKey, PENDING_DELETIONS_PK, pendingAccountSk, pendingOrgSk } from './deletion-keys.ts';
-import { queryItems } from './records-table-ops.ts';
+import { queryItems, queryPages } from './records-table-ops.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { ORG_SK, orgPk } from './records-keys.ts';
 
@@ -373,27 +371,20 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
     options: { readonly prefix?: string; readonly consistent: boolean; readonly kind?: string },
   ): Promise<boolean> {
     const partitionKey = orgPk(orgId);
-    let start: Record<string, unknown> | undefined;
-    do {
-      if (!budget.remaining()) return false;
-      const page: QueryCommandOutput = await guarded(
-        this.client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression:
-              options.prefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
-            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-            ExpressionAttributeValues: {
-              ':pk': partitionKey,
-              ...(options.prefix === undefined ? {} : { ':prefix': options.prefix }),
-            },
-            ProjectionExpression: '#pk, #sk',
-            Limit: this.tuning.pageSize,
-            ConsistentRead: options.consistent,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
+    if (!budget.remaining()) return false;
+    for await (const page of queryPages(this.client, {
+      TableName: table,
+      KeyConditionExpression:
+        options.prefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: {
+        ':pk': partitionKey,
+        ...(options.prefix === undefined ? {} : { ':prefix': options.prefix }),
+      },
+      ProjectionExpression: '#pk, #sk',
+      Limit: this.tuning.pageSize,
+      ConsistentRead: options.consistent,
+    })) {
       const keys = (page.Items ?? [])
         .map((item) => ({ pk: item.pk as string, sk: item.sk as string }))
         .filter((key) => !(table === this.recordsTable && key.sk === ORG_SK));
@@ -408,8 +399,9 @@ export class DynamoTenantSweeper implements TenantSweeper, AccountDeletionMarker
         }
         await this.addCounts(orgId, owner, countKinds(keys, options.kind));
       }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+      // The budget is checked before each page is read, as before the first.
+      if (page.LastEvaluatedKey !== undefined && !budget.remaining()) return false;
+    }
     return true;
   }
 

@@ -62,6 +62,7 @@ test.concurrent('with its whole environment, a function loads', async () => {
 test.concurrent.each([
   ['functions/api-orgs/handler.ts', 'AUTH_ISSUER'],
   ['functions/portability-worker/handler.ts', 'WORK_QUEUE_LEASE_SECONDS'],
+  ['functions/recipient-notifier/handler.ts', 'RECORDS_TABLE'],
 ])('%s without %s fails its cold start with a ConfigError naming it', async (entry, name) => {
   // Act
   const { status, stderr } = await coldStart(entry, without(name));
