@@ -35,6 +35,12 @@ export default {
   // so unit, infra and e2e files overlap, and beside them the serial lane of the files that share
   // the global emulators (above), which mostly waits on DynamoDB Local.
   maxWorkers: 2,
+  // A worker whose files are done has an empty event loop (its 'exit' event fires as soon as jest
+  // asks it to end), but the process itself can take longer than jest's default 500 ms to be gone
+  // on a busy 2-core machine: 450 ms for a unit-only worker and over 500 ms for one that ran an
+  // e2e stack were measured (2026-12-02), and jest then kills it and blames a leak. A worker that
+  // really leaks a handle never exits, so it is still force-exited and reported, 2 s later.
+  workerGracefulExitTimeout: 2000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
