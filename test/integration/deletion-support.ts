@@ -24,6 +24,7 @@ import { S3Files } from '../../shared/adapters/aws/s3-files.ts';
 import { SqsDeletionQueue } from '../../shared/adapters/aws/sqs-deletion-queue.ts';
 import { canonicalJson } from '../../shared/domain/audit-chain.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import type { DeletionQueue } from '../../shared/ports/deletion-queue.ts';
 import type { TenantSweeper } from '../../shared/ports/tenant-sweeper.ts';
 import {
   runCleanupCycle,
@@ -97,6 +98,18 @@ export interface ScopedCycle {
 }
 
 /**
+ * The real queue adapter, polling short: a run ends at its first empty receive, and the deployed
+ * 1 s long poll would make every run here wait that second for nothing. A test queue holds only
+ * what its test sent before the run, and fauxqs answers a short poll with every visible message
+ * (sqs/actions/receiveMessage.js), so the runs see the same messages.
+ */
+function shortPolled(queue: SqsDeletionQueue): DeletionQueue {
+  return Object.assign(Object.create(queue) as SqsDeletionQueue, {
+    receive: (max: number) => queue.receive(max, 0),
+  });
+}
+
+/**
  * The clean-up cycle over real adapters and its own clients (for faults and request counts). It
  * sees only the organizations of `scope` (other test files run cycles and deletions concurrently)
  * and drains `queueUrl` (a queue of this test file) instead of the shared deletion queue.
@@ -131,7 +144,7 @@ export function scopedCycle(options: {
   const clock: Clock = { now: () => new Date(Date.now() + offset) };
   const writer = new AuditedWriter(documents, env('AUDIT_TABLE'), clock);
   const deps: CleanupDeps = {
-    queue: new SqsDeletionQueue(new SQSClient({}), options.queueUrl),
+    queue: shortPolled(new SqsDeletionQueue(new SQSClient({}), options.queueUrl)),
     sweeper: scopedSweeper,
     files: new S3Files(s3, env('FILES_BUCKET')),
     audit: new DynamoAuditLog(documents, env('AUDIT_TABLE'), writer),

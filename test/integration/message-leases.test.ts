@@ -90,7 +90,10 @@ describe('a held message', () => {
     await sqs.send(
       new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: received!.ReceiptHandle! }),
     );
-    await sleep(2.5 * LEASE_SECONDS * 1000);
+    // Wait for the next renewal, then for three more beats (a third of the lease each) that must stay silent.
+    const deadline = Date.now() + 2 * LEASE_SECONDS * 1000;
+    while (visibilityChanges < 2 && Date.now() < deadline) await sleep(50);
+    await sleep(LEASE_SECONDS * 1000 + 250);
 
     // Assess: the take and one renewal, which found the message gone; none after it.
     expect(visibilityChanges).toBe(2);
