@@ -28,7 +28,8 @@ export interface FunctionAccess {
   readonly fieldKey?: 'decrypt' | 'generate';
   /** The asymmetric key that signs audit digests. */
   readonly auditSigningKey?: 'sign' | 'verify';
-  readonly queues?: Partial<Record<QueueName, 'send' | 'consume'>>;
+  /** `consume-and-send`: a consumer that also puts requests back on its own queue. */
+  readonly queues?: Partial<Record<QueueName, 'send' | 'consume' | 'consume-and-send'>>;
   /** The files bucket, under `orgs/`. */
   readonly files?: 'read' | 'write' | 'delete';
   readonly mail?: boolean;
@@ -160,27 +161,29 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
   // Signs the checkpoint the sequencer asked for when an organization's interval ended, so a
   // quiet tail is signed within the interval (docs/decisions/0018). `append`: reads the head and
-  // the last digest, Puts the digest; `consume` checkpoints.
+  // the last digest, Puts the claim and the digest; `consume-and-send` checkpoints: it asks again
+  // for a tail the head left past what it signed (docs/decisions/0021).
   {
     name: 'audit-checkpoint',
     entry: 'functions/audit-checkpoint/handler.ts',
     description: 'Signs the audit checkpoint an organization asked for when its interval ended',
     memoryMb: 256,
     timeoutSeconds: 30,
-    access: { audit: 'append', auditSigningKey: 'sign', queues: { checkpoints: 'consume' } },
+    access: { audit: 'append', auditSigningKey: 'sign', queues: { checkpoints: 'consume-and-send' } },
     routes: [],
     consumes: { queue: 'checkpoints', batchSize: 10 },
   },
   // Reviews the organizations whose chain advanced, found through the sparse index of flagged
-  // heads (a Query, no Scan): signs a quiet chain's unsigned tail, verifies the log, and clears
-  // the flag by rewriting the head (Put only).
+  // heads (a Query, no Scan): signs a chain's unsigned tail through the checkpoint claim, verifies
+  // the log, and clears the flag by rewriting the head (Put only). `send` checkpoints: like a
+  // request, it asks again for a tail the head left past what it signed (docs/decisions/0021).
   {
     name: 'audit-digest',
     entry: 'functions/audit-digest/handler.ts',
     description: 'Reviews every audit chain that advanced: signs its unsigned tail and verifies the log',
     memoryMb: 512,
     timeoutSeconds: 300,
-    access: { audit: 'append', auditSigningKey: 'sign' },
+    access: { audit: 'append', auditSigningKey: 'sign', queues: { checkpoints: 'send' } },
     routes: [],
     schedule: { contextKey: 'auditDigestScheduleMinutes', defaultMinutes: 60, localIntervalSeconds: 300 },
   },

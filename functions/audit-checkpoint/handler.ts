@@ -2,7 +2,9 @@
  * Fed the checkpoint queue: signs the checkpoint each organization's sequencer asked for when its
  * interval ended (docs/decisions/0018, 0021). Signing is idempotent and bounded: checkpointIfDue
  * signs only when the last checkpoint is at least an interval old and it holds the organization's
- * claim, so a duplicated request, even one handled in parallel, signs nothing. A failed request is
+ * claim, so a duplicated request, even one handled in parallel, signs nothing. When the head moved
+ * on while it signed, or the claim was taken, it asks again on the same queue, so the tail is signed
+ * within the next interval (docs/decisions/0021). A failed request is
  * reported as a batch item failure: SQS hands it back, and dead-letters it after maxReceiveCount
  * (alarmed); a claim it left without a signature lapses after the interval.
  */
@@ -18,6 +20,7 @@ const deps = services.atColdStart(() => ({
   signer: services.digestSigner(),
   clock: services.clock(),
   claims: services.checkpointClaims(),
+  queue: services.checkpointQueue(),
   intervalMs: checkpointIntervalMs(services.auditCheckpointSeconds()),
 }));
 

@@ -33,7 +33,7 @@ export type RecordsAccess = NonNullable<FunctionAccess['records']>;
 export type AuditAccess = NonNullable<FunctionAccess['audit']>;
 export type FieldKeyAccess = NonNullable<FunctionAccess['fieldKey']>;
 export type SigningKeyAccess = NonNullable<FunctionAccess['auditSigningKey']>;
-export type QueueAccess = 'send' | 'consume';
+export type QueueAccess = 'send' | 'consume' | 'consume-and-send';
 export type FilesAccess = NonNullable<FunctionAccess['files']>;
 
 /** A DynamoDB table with the customer managed key that encrypts it. */
@@ -230,15 +230,7 @@ export class CustosFunction extends LambdaFunction {
 
   bindQueue(name: QueueName, { queue, key }: EncryptedQueue, mode: QueueAccess): void {
     this.addEnvironment(QUEUES[name].envVar, queue.queueUrl);
-    if (mode === 'send') {
-      this.addToRolePolicy(
-        new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
-      );
-      // SQS server-side encryption: the producer needs a data key to encrypt the message.
-      this.addToRolePolicy(
-        new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
-      );
-    } else {
+    if (mode !== 'send') {
       // The consumer holds what it receives on this lease, renewed with ChangeMessageVisibility.
       this.addEnvironment(QUEUES[name].leaseEnvVar, String(QUEUES[name].leaseSeconds));
       this.addToRolePolicy(
@@ -252,6 +244,16 @@ export class CustosFunction extends LambdaFunction {
           resources: [queue.queueArn],
         }),
       );
+    }
+    if (mode !== 'consume') {
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+      );
+      // SQS server-side encryption: the producer needs a data key to encrypt the message.
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+      );
+    } else {
       this.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn] }));
     }
   }

@@ -2,14 +2,15 @@
  * Signed checkpoints of the audit chains (shared/domain/audit-digest.ts). When a batch advances a
  * chain, the sequencer asks for a checkpoint when the interval since the last one ends (a delayed
  * message, once per interval), and audit-checkpoint signs it then, so a quiet tail is signed
- * within the interval too (docs/decisions/0018). The scheduled
- * run reviews every organization whose chain advanced since its last review: it signs the tail a
- * quiet organization left unsigned, then verifies the whole log. It finds them by the flag the
+ * within the interval too (docs/decisions/0018); a checkpoint that leaves a tail asks again for it
+ * (docs/decisions/0021). The scheduled run reviews every organization whose chain advanced since
+ * its last review: it signs, through the same claim, a tail the requests left unsigned, then
+ * verifies the whole log. It finds them by the flag the
  * sequencer leaves on the head (a Query), never by scanning the audit table. Idempotent: a digest
  * is keyed by its head sequence and written only if absent, so overlapping runs write it once.
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
-import type { AuditChainStore, DigestSigner } from '../ports/audit.ts';
+import type { AuditChainHead, AuditChainStore, DigestSigner } from '../ports/audit.ts';
 import type { CheckpointClaims } from '../ports/checkpoint-claims.ts';
 import type { CheckpointQueue } from '../ports/checkpoint-queue.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -64,26 +65,79 @@ export async function digestOrganization(
 
 export interface CheckpointSigningDeps extends AuditDigestDeps {
   readonly claims: CheckpointClaims;
+  /** Where a checkpoint asks again for the tail it could not sign (the checkpoint queue). */
+  readonly queue: CheckpointQueue;
+}
+
+/** What one checkpoint attempt found, and the head it read. */
+export type CheckpointAttempt =
+  /** Nothing to sign: no chain, or its head is covered by the last checkpoint. */
+  | { readonly outcome: 'covered'; readonly head?: AuditChainHead }
+  /** The last checkpoint is younger than the interval: its signer asked again for what came after. */
+  | { readonly outcome: 'young'; readonly head: AuditChainHead }
+  /** Another request holds the organization's claim: this one asked again for when it lapses. */
+  | { readonly outcome: 'claimed'; readonly head: AuditChainHead }
+  /** Signed (`digest` undefined when a concurrent request wrote the same checkpoint first). */
+  | { readonly outcome: 'signed'; readonly head: AuditChainHead; readonly digest?: SignedDigest };
+
+/**
+ * Signs the organization's head unless its last checkpoint is younger than `intervalMs` or
+ * covers it. Before KMS is asked, the organization's claim is taken (a conditional write,
+ * docs/decisions/0021): of two requests for one interval, even in parallel, one signs; a claim
+ * whose signature never came lapses after the interval. Every path that signs a checkpoint (the
+ * requests and the scheduled review) goes through here, so KMS signs at most once per
+ * organization per interval. A tail it leaves unsigned is asked for again on the checkpoint
+ * queue: when the claim lapses, or when the head moved on while it signed.
+ */
+export async function checkpoint(
+  deps: CheckpointSigningDeps,
+  orgId: string,
+  intervalMs: number,
+): Promise<CheckpointAttempt> {
+  const latest = await deps.store.latestDigest(orgId);
+  const now = deps.clock.now();
+  const head = await deps.store.head(orgId);
+  if (head === undefined || head.seq <= (latest?.headSeq ?? 0))
+    return head === undefined ? { outcome: 'covered' } : { outcome: 'covered', head };
+  if (latest !== undefined && now.getTime() - Date.parse(latest.createdAt) < intervalMs)
+    return { outcome: 'young', head };
+  if (!(await deps.claims.claim(orgId, now, intervalMs))) {
+    // The holder may die before its signature: the claim lapses an interval from now at the latest.
+    await deps.queue.schedule(orgId, intervalMs / 1000);
+    return { outcome: 'claimed', head };
+  }
+  const digest = await digestOrganization(deps, orgId, head);
+  await askAgainIfMoved(deps, orgId, digest, intervalMs);
+  return digest === undefined ? { outcome: 'signed', head } : { outcome: 'signed', head, digest };
 }
 
 /**
- * The checkpoint the sequencer asked for: signs the organization's head unless its last digest is
- * younger than `intervalMs` or nothing is new. Before KMS is asked, the organization's claim is
- * taken (a conditional write, docs/decisions/0021): of two requests for one interval, even in
- * parallel, one signs; a claim whose signature never came lapses after the interval.
+ * A batch chained between the head read and the digest write is not covered, and the sequencer
+ * that chained it may have asked only for the due time this checkpoint just served: reading the
+ * head after the write finds it, and one request for the next due time signs it within the
+ * interval. A batch chained after this read sees the new checkpoint and asks for itself.
  */
+async function askAgainIfMoved(
+  deps: CheckpointSigningDeps,
+  orgId: string,
+  written: SignedDigest | undefined,
+  intervalMs: number,
+): Promise<void> {
+  const signed = written ?? (await deps.store.latestDigest(orgId));
+  const head = await deps.store.head(orgId);
+  if (signed === undefined || head === undefined || head.seq <= signed.headSeq) return;
+  const due = Date.parse(signed.createdAt) + intervalMs;
+  await deps.queue.schedule(orgId, Math.max(0, (due - deps.clock.now().getTime()) / 1000));
+}
+
+/** The checkpoint a request asked for (audit-checkpoint): the digest, when this call signed one. */
 export async function checkpointIfDue(
   deps: CheckpointSigningDeps,
   orgId: string,
   intervalMs: number,
 ): Promise<SignedDigest | undefined> {
-  const latest = await deps.store.latestDigest(orgId);
-  const now = deps.clock.now();
-  if (latest !== undefined && now.getTime() - Date.parse(latest.createdAt) < intervalMs) return undefined;
-  const head = await deps.store.head(orgId);
-  if (head === undefined || head.seq <= (latest?.headSeq ?? 0)) return undefined;
-  if (!(await deps.claims.claim(orgId, now, intervalMs))) return undefined;
-  return digestOrganization(deps, orgId, head);
+  const attempt = await checkpoint(deps, orgId, intervalMs);
+  return attempt.outcome === 'signed' ? attempt.digest : undefined;
 }
 
 /**
@@ -133,8 +187,9 @@ export async function checkpointOrSchedule(
     await deps.queue.schedule(orgId, Math.max(0, (due - now) / 1000));
 }
 
-export interface DigestRunDeps extends AuditDigestDeps {
+export interface DigestRunDeps extends CheckpointSigningDeps {
   readonly retentionDays: number;
+  readonly intervalMs: number;
 }
 
 export interface OrganizationReview {
@@ -145,18 +200,22 @@ export interface OrganizationReview {
 }
 
 /**
- * Reviews one organization: signs the unsigned tail, verifies the log, clears the flag (only up
- * to the head it reviewed). Throws when the log could not be read or signed to the end.
+ * Reviews one organization: signs the unsigned tail through the same claim and interval as the
+ * requests (checkpoint), verifies the log, and clears the flag only up to a head a checkpoint
+ * covers. When the last checkpoint is younger than the interval, or another request holds the
+ * claim, the tail is left to the request pending for it and the flag stays: the next run verifies
+ * that tail's signature. Throws when the log could not be read or signed to the end.
  */
 export async function reviewOrganization(deps: DigestRunDeps, orgId: string): Promise<OrganizationReview> {
-  const head = await deps.store.head(orgId);
-  if (head === undefined) return { signed: false };
-  const signed = (await digestOrganization(deps, orgId, head)) !== undefined;
+  const attempt = await checkpoint(deps, orgId, deps.intervalMs);
+  if (attempt.head === undefined) return { signed: false };
+  const signed = attempt.outcome === 'signed' && attempt.digest !== undefined;
   const result = await verifyOrganizationLog(
     { audit: deps.store, signer: deps.signer, clock: deps.clock, retentionDays: deps.retentionDays },
     orgId,
   );
-  await deps.store.markReviewed(orgId, head);
+  if (attempt.outcome === 'covered' || attempt.outcome === 'signed')
+    await deps.store.markReviewed(orgId, attempt.head);
   if (result.valid) return { signed };
   return {
     signed,

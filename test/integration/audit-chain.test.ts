@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient, VerifyCommand } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { AuditedWriter } from '../../shared/adapters/aws/audited-writer.ts';
 import {
   AUDIT_HEAD_SK,
@@ -25,6 +26,7 @@ import { DynamoAuditLog } from '../../shared/adapters/aws/dynamo-audit-log.ts';
 import { DynamoAuditSequencerStore } from '../../shared/adapters/aws/dynamo-audit-sequencer.ts';
 import { DynamoCheckpointClaims } from '../../shared/adapters/aws/dynamo-checkpoint-claims.ts';
 import { KmsDigestSigner } from '../../shared/adapters/aws/kms-signer.ts';
+import { SqsCheckpointQueue } from '../../shared/adapters/aws/sqs-checkpoint-queue.ts';
 import { orgPk } from '../../shared/adapters/aws/records-keys.ts';
 import { eventRef, hashEvent } from '../../shared/domain/audit-chain.ts';
 import { digestMessage, type SignedDigest } from '../../shared/domain/audit-digest.ts';
@@ -44,6 +46,7 @@ import { sequenceEvents } from '../../shared/use-cases/audit-sequence.ts';
 import { verifyOrganizationLog } from '../../shared/use-cases/audit-verify.ts';
 import { startTestSequencer, type TestSequencer } from '../support/audit-sequencer.ts';
 import { injectFault, type MiddlewareHost } from '../support/fault-injection.ts';
+import { provisionedResources } from '../support/resources.ts';
 import { testEnv } from '../support/test-stack.ts';
 
 const RETENTION_DAYS = 400;
@@ -52,6 +55,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 let raw: DynamoDBClient;
 let documents: DynamoDBDocumentClient;
 let kmsClient: KMSClient;
+let sqsClient: SQSClient;
 let auditTable: string;
 let recordsTable: string;
 let signer: KmsDigestSigner;
@@ -161,12 +165,14 @@ beforeAll(() => {
   raw = new DynamoDBClient({});
   documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   kmsClient = new KMSClient({});
+  sqsClient = new SQSClient({});
   signer = new KmsDigestSigner(testEnv('AUDIT_SIGNING_KEY_ID'), kmsClient);
 });
 
 afterAll(() => {
   raw.destroy();
   kmsClient.destroy();
+  sqsClient.destroy();
 });
 
 describe('atomicity', () => {
@@ -671,6 +677,22 @@ describe('concurrent writers', () => {
 describe('signed digests', () => {
   const digestDeps = () => ({ store: newLog(), signer, clock: systemClock });
   const claims = () => new DynamoCheckpointClaims(documents, auditTable);
+  /**
+   * The checkpoint queue through the real adapter (nothing consumes it in the tests), its requests
+   * recorded: the emulator holds a delayed message for real seconds, so a test moves the domain
+   * clock instead and delivers a request itself when it is due.
+   */
+  const checkpointRequests = () => {
+    const sent: Array<{ orgId: string; delaySeconds: number }> = [];
+    const real = new SqsCheckpointQueue(sqsClient, provisionedResources().queues.checkpoints.url);
+    const queue = {
+      schedule: async (orgId: string, delaySeconds: number) => {
+        sent.push({ orgId, delaySeconds });
+        await real.schedule(orgId, delaySeconds);
+      },
+    };
+    return { sent, queue };
+  };
   /** The real KMS signer, its Sign calls counted; `failNext` makes the next one fail (a crash). */
   const countingSigner = () => {
     const counted = { signs: 0, failNext: false };
@@ -787,6 +809,7 @@ describe('signed digests', () => {
       signer: counting,
       clock: { now: () => new Date(now) },
       claims: claims(),
+      queue: checkpointRequests().queue,
     };
     // Act: busy batches within one 10 s interval, then one after it.
     for (let batch = 0; batch < 4; batch += 1) {
@@ -810,7 +833,13 @@ describe('signed digests', () => {
     const orgId = newId();
     await appendEvents(orgId, 3);
     const { counted, signing } = countingSigner();
-    const instance = () => ({ store: newLog(), signer: signing, clock: systemClock, claims: claims() });
+    const instance = () => ({
+      store: newLog(),
+      signer: signing,
+      clock: systemClock,
+      claims: claims(),
+      queue: checkpointRequests().queue,
+    });
     // Act: the same request handled by two instances at the same moment.
     const [a, b] = await Promise.all([
       checkpointIfDue(instance(), orgId, 10_000),
@@ -828,7 +857,13 @@ describe('signed digests', () => {
     await appendEvents(orgId, 2);
     const { counted, signing } = countingSigner();
     let now = Date.now();
-    const deps = { store: newLog(), signer: signing, clock: { now: () => new Date(now) }, claims: claims() };
+    const deps = {
+      store: newLog(),
+      signer: signing,
+      clock: { now: () => new Date(now) },
+      claims: claims(),
+      queue: checkpointRequests().queue,
+    };
     counted.failNext = true;
     await expect(checkpointIfDue(deps, orgId, 10_000)).rejects.toThrow('died');
     // Act: its redelivery within the interval, then one after the claim lapsed.
@@ -842,7 +877,13 @@ describe('signed digests', () => {
     expect(counted.signs).toBe(2);
   });
 
-  const reviewDeps = () => ({ ...digestDeps(), retentionDays: RETENTION_DAYS });
+  const reviewDeps = () => ({
+    ...digestDeps(),
+    retentionDays: RETENTION_DAYS,
+    intervalMs: 10_000,
+    claims: claims(),
+    queue: checkpointRequests().queue,
+  });
   const unreviewed = async (): Promise<string[]> => {
     const orgs: string[] = [];
     for await (const orgId of newLog().unreviewed()) orgs.push(orgId);
@@ -907,10 +948,91 @@ describe('signed digests', () => {
     expect(signs).toBe(2);
   });
 
-  test('the scheduled review signs the tail a quiet organization left unsigned, verifies it, and clears its flag', async () => {
-    // Prepare: a checkpoint at 2, then one more event within the interval (no checkpoint due).
+  test('a batch chained while a checkpoint signs is asked for again, and signed within the next interval', async () => {
+    // Prepare: a chain due for its first checkpoint, its request already sent by the sequencer,
+    // and a signer during whose KMS call the sequencer chains one more batch (after the head read,
+    // before the digest write: the sequencer still sees no checkpoint, and asks for nothing new).
     const orgId = newId();
-    const deps = { ...digestDeps(), clock: { now: () => new Date() }, claims: claims() };
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    const { sent, queue } = checkpointRequests();
+    const sequencer = { store: newLog(), clock, queue, scheduled: new TailSchedule() };
+    await appendEvents(orgId, 2, newWriter(clock));
+    await checkpointOrSchedule(sequencer, orgId, 10_000);
+    const { counted, signing } = countingSigner();
+    let chainMoves = true;
+    const deps = {
+      store: newLog(),
+      clock,
+      claims: claims(),
+      queue,
+      signer: {
+        ...signing,
+        sign: async (message: Buffer) => {
+          if (chainMoves) {
+            chainMoves = false;
+            await appendEvents(orgId, 1, newWriter(clock));
+            await checkpointOrSchedule(sequencer, orgId, 10_000);
+          }
+          return signing.sign(message);
+        },
+      },
+    };
+    // Act: the sequencer's request, then the one it left (if any) when it falls due.
+    const first = await checkpointIfDue(deps, orgId, 10_000);
+    const asked = [...sent];
+    now += 10_000;
+    const tail = await checkpointIfDue(deps, orgId, 10_000);
+    // Assess: the request signed 2 and asked again for the end of its interval, which signed 3.
+    expect(first).toMatchObject({ headSeq: 2 });
+    expect(asked).toEqual([
+      { orgId, delaySeconds: 0 },
+      { orgId, delaySeconds: 10 },
+    ]);
+    expect(tail).toMatchObject({ fromSeq: 3, headSeq: 3 });
+    expect(counted.signs).toBe(2);
+    expect(sent).toHaveLength(2);
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 3, digests: 2 });
+  });
+
+  test('a review within the interval after a checkpoint signs nothing and keeps the flag; after it, it signs', async () => {
+    // Prepare: a checkpoint at 2, one more event, the real signer's Sign calls counted.
+    const orgId = newId();
+    let now = Date.now() - 10_000;
+    const { counted, signing } = countingSigner();
+    const deps = {
+      ...reviewDeps(),
+      signer: signing,
+      clock: { now: () => new Date(now) },
+    };
+    await appendEvents(orgId, 2);
+    await checkpointIfDue(deps, orgId, 10_000);
+    await appendEvents(orgId, 1);
+    // Act: a review 5 s after the checkpoint, then one an interval after it.
+    now += 5_000;
+    const within = await reviewOrganization(deps, orgId);
+    const flaggedAfterWithin = await unreviewed();
+    now += 5_000;
+    const after = await reviewOrganization(deps, orgId);
+    // Assess
+    expect(within).toEqual({ signed: false });
+    expect(flaggedAfterWithin).toContain(orgId);
+    expect(after).toEqual({ signed: true });
+    expect(counted.signs).toBe(2);
+    expect(await newLog().latestDigest(orgId)).toMatchObject({ headSeq: 3 });
+    expect(await unreviewed()).not.toContain(orgId);
+  });
+
+  test('the scheduled review signs the tail a quiet organization left unsigned, verifies it, and clears its flag', async () => {
+    // Prepare: a checkpoint at 2, then one more event within the interval (no checkpoint due); the
+    // checkpoints are an interval older than the review, which signs only then (docs/decisions/0021).
+    const orgId = newId();
+    const deps = {
+      ...digestDeps(),
+      clock: { now: () => new Date(Date.now() - 10_000) },
+      claims: claims(),
+      queue: checkpointRequests().queue,
+    };
     await appendEvents(orgId, 2);
     await checkpointIfDue(deps, orgId, 10_000);
     await appendEvents(orgId, 1);

@@ -137,6 +137,23 @@ describe('calls a function makes are checked against its own policy', () => {
     expect(answer.Item).toBeUndefined();
   });
 
+  // They ask again for a tail they left unsigned (docs/decisions/0021): the grant is `send` in the manifest.
+  test.each(['audit-checkpoint', 'audit-digest'])(
+    '%s may ask for a checkpoint on the checkpoint queue',
+    async (fn) => {
+      await expect(
+        runAsFunction(fn, () =>
+          sqs().send(
+            new SendMessageCommand({
+              QueueUrl: testEnv('AUDIT_CHECKPOINT_QUEUE_URL'),
+              MessageBody: JSON.stringify({ orgId: 'iam-probe' }),
+            }),
+          ),
+        ),
+      ).resolves.toBeDefined();
+    },
+  );
+
   test('a call outside any function (test set-up) is not a function call and is not checked', async () => {
     await expect(
       dynamoDocumentClient().send(

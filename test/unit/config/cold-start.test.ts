@@ -63,6 +63,7 @@ test.concurrent.each([
   ['functions/api-orgs/handler.ts', 'AUTH_ISSUER'],
   ['functions/portability-worker/handler.ts', 'WORK_QUEUE_LEASE_SECONDS'],
   ['functions/recipient-notifier/handler.ts', 'RECORDS_TABLE'],
+  ['functions/audit-digest/handler.ts', 'AUDIT_SIGNING_KEY_ID'],
 ])('%s without %s fails its cold start with a ConfigError naming it', async (entry, name) => {
   // Act
   const { status, stderr } = await coldStart(entry, without(name));
