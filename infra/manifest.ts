@@ -6,7 +6,10 @@
  */
 import { ROUTES } from '../shared/api/routes/index.ts';
 import type { RouteDefinition } from '../shared/api/route.ts';
-import { SEQUENCER_BATCHING_WINDOW_SECONDS } from '../shared/domain/audit-checkpoint.ts';
+import {
+  CHECKPOINT_SIGNER_TIMEOUT_SECONDS,
+  SEQUENCER_BATCHING_WINDOW_SECONDS,
+} from '../shared/domain/audit-checkpoint.ts';
 import type { QueueName, TableName } from './resources.ts';
 
 /**
@@ -168,7 +171,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     entry: 'functions/audit-checkpoint/handler.ts',
     description: 'Signs the audit checkpoint an organization asked for when its interval ended',
     memoryMb: 256,
-    timeoutSeconds: 30,
+    timeoutSeconds: CHECKPOINT_SIGNER_TIMEOUT_SECONDS,
     access: { audit: 'append', auditSigningKey: 'sign', queues: { checkpoints: 'consume-and-send' } },
     routes: [],
     consumes: { queue: 'checkpoints', batchSize: 10 },

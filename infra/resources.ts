@@ -2,6 +2,8 @@
  * The stateful resources, declared once: the CDK data stack and the local stack both create
  * them from these definitions, so key schemas, indexes, queues and buckets cannot drift apart.
  */
+import { CHECKPOINT_QUEUE_VISIBILITY_SECONDS } from '../shared/domain/audit-checkpoint.ts';
+
 export interface IndexDefinition {
   readonly name: string;
   readonly partitionKey: string;
@@ -117,7 +119,8 @@ export const QUEUES = {
   checkpoints: {
     envVar: 'AUDIT_CHECKPOINT_QUEUE_URL',
     localName: 'custos-audit-checkpoints',
-    visibilityTimeoutSeconds: 180,
+    // Also bounds the signing interval (AUDIT_CHECKPOINT_SECONDS; docs/decisions/0021).
+    visibilityTimeoutSeconds: CHECKPOINT_QUEUE_VISIBILITY_SECONDS,
     leaseSeconds: 30,
     leaseEnvVar: 'AUDIT_CHECKPOINT_QUEUE_LEASE_SECONDS',
     maxReceiveCount: 5,

@@ -5,7 +5,7 @@
  * Endpoints are not configured here: the AWS SDK reads its standard AWS_ENDPOINT_URL_<SERVICE>
  * variables, so the same adapters talk to AWS or to the local emulators.
  */
-import { MIN_CHECKPOINT_MAX_AGE_SECONDS } from './domain/audit-checkpoint.ts';
+import { CHECKPOINT_MAX_AGE_RANGE, isCheckpointMaxAge } from './domain/audit-checkpoint.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -70,10 +70,10 @@ export const env = {
   auditCheckpointSeconds: (): number => {
     const raw = optional('AUDIT_CHECKPOINT_SECONDS') ?? '10';
     const seconds = Number(raw);
-    if (!Number.isInteger(seconds) || seconds < MIN_CHECKPOINT_MAX_AGE_SECONDS)
-      throw new ConfigError(
-        `AUDIT_CHECKPOINT_SECONDS must be a whole number of seconds, at least ${MIN_CHECKPOINT_MAX_AGE_SECONDS}`,
-      );
+    // Its upper bound keeps the signing interval below the checkpoint queue's redelivery, so a
+    // request whose Sign keeps failing is dead-lettered rather than asked for again forever.
+    if (!isCheckpointMaxAge(seconds))
+      throw new ConfigError(`AUDIT_CHECKPOINT_SECONDS must be ${CHECKPOINT_MAX_AGE_RANGE}`);
     return seconds;
   },
   /** The work queue's consumer lease (infra/resources.ts), in seconds. */

@@ -4,6 +4,7 @@
  * events are appended on their own.
  */
 import type { SignedDigest, StoredEvent } from '../domain/audit-digest.ts';
+import type { CheckpointClaim } from './checkpoint-claims.ts';
 import type {
   AppendedEvent,
   AuditChanges,
@@ -116,8 +117,12 @@ export interface AuditChainStore {
   digests(orgId: string): AsyncIterable<SignedDigest>;
   latestDigest(orgId: string): Promise<SignedDigest | undefined>;
   event(orgId: string, seq: number): Promise<AuditEvent | undefined>;
-  /** Writes a digest unless one already exists at its headSeq; false when one did. */
-  putDigest(digest: SignedDigest): Promise<boolean>;
+  /**
+   * Writes a digest unless one already exists at its headSeq; false when one did. With `claim`,
+   * only while the organization's checkpoint claim is still that one (one transaction): false too
+   * when it lapsed and another took it, whose checkpoint this one would fork (docs/decisions/0021).
+   */
+  putDigest(digest: SignedDigest, claim?: CheckpointClaim): Promise<boolean>;
   /**
    * Organizations whose chain the sequencer advanced since the digest run last reviewed them: the
    * sequencer flags the head it moves, and a sparse index of flagged heads answers this with a

@@ -11,7 +11,7 @@
  */
 import { digestMessage, nextDigestBody, type SignedDigest } from '../domain/audit-digest.ts';
 import type { AuditChainHead, AuditChainStore, DigestSigner } from '../ports/audit.ts';
-import type { CheckpointClaims } from '../ports/checkpoint-claims.ts';
+import type { CheckpointClaim, CheckpointClaims } from '../ports/checkpoint-claims.ts';
 import type { CheckpointQueue } from '../ports/checkpoint-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import { verifyOrganizationLog } from './audit-verify.ts';
@@ -44,6 +44,7 @@ export async function digestOrganization(
   deps: AuditDigestDeps,
   orgId: string,
   head: { seq: number; hash: string; at: string },
+  claim?: CheckpointClaim,
 ): Promise<SignedDigest | undefined> {
   const previous = await deps.store.latestDigest(orgId);
   const fromSeq = (previous?.headSeq ?? 0) + 1;
@@ -60,7 +61,7 @@ export async function digestOrganization(
     keyId,
     signingAlgorithm: 'ECDSA_SHA_256',
   };
-  return (await deps.store.putDigest(digest)) ? digest : undefined;
+  return (await deps.store.putDigest(digest, claim)) ? digest : undefined;
 }
 
 export interface CheckpointSigningDeps extends AuditDigestDeps {
@@ -77,7 +78,10 @@ export type CheckpointAttempt =
   | { readonly outcome: 'young'; readonly head: AuditChainHead }
   /** Another request holds the organization's claim: this one asked again for when it lapses. */
   | { readonly outcome: 'claimed'; readonly head: AuditChainHead }
-  /** Signed (`digest` undefined when a concurrent request wrote the same checkpoint first). */
+  /**
+   * Signed (`digest` undefined when it was not written: a concurrent request wrote the same
+   * checkpoint first, or this one's claim lapsed while it signed and another request took it).
+   */
   | { readonly outcome: 'signed'; readonly head: AuditChainHead; readonly digest?: SignedDigest };
 
 /**
@@ -101,12 +105,14 @@ export async function checkpoint(
     return head === undefined ? { outcome: 'covered' } : { outcome: 'covered', head };
   if (latest !== undefined && now.getTime() - Date.parse(latest.createdAt) < intervalMs)
     return { outcome: 'young', head };
-  if (!(await deps.claims.claim(orgId, now, intervalMs))) {
+  const claim = await deps.claims.claim(orgId, now, intervalMs);
+  if (claim === undefined) {
     // The holder may die before its signature: the claim lapses an interval from now at the latest.
     await deps.queue.schedule(orgId, intervalMs / 1000);
     return { outcome: 'claimed', head };
   }
-  const digest = await digestOrganization(deps, orgId, head);
+  // Written only while the claim is still this one: a Sign that outlasted it forks nothing.
+  const digest = await digestOrganization(deps, orgId, head, claim);
   await askAgainIfMoved(deps, orgId, digest, intervalMs);
   return digest === undefined ? { outcome: 'signed', head } : { outcome: 'signed', head, digest };
 }

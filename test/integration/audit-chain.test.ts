@@ -877,6 +877,48 @@ describe('signed digests', () => {
     expect(counted.signs).toBe(2);
   });
 
+  test('a signer whose claim lapsed while it signed writes nothing: the checkpoint that took the claim stands alone', async () => {
+    // Prepare: request A takes the claim; during its KMS Sign the chain moves, the interval passes
+    // and request B takes the lapsed claim and signs the later head from the same (no) checkpoint.
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    const { counted, signing } = countingSigner();
+    const b = {
+      store: newLog(),
+      signer: signing,
+      clock,
+      claims: claims(),
+      queue: checkpointRequests().queue,
+    };
+    let bSigned: SignedDigest | undefined;
+    let stalled = true;
+    const a = {
+      ...b,
+      store: newLog(),
+      signer: {
+        ...signing,
+        sign: async (message: Buffer) => {
+          if (stalled) {
+            stalled = false;
+            await appendEvents(orgId, 1);
+            now += 10_000;
+            bSigned = await checkpointIfDue(b, orgId, 10_000);
+          }
+          return signing.sign(message);
+        },
+      },
+    };
+    // Act
+    const aSigned = await checkpointIfDue(a, orgId, 10_000);
+    // Assess: both signed, only B's checkpoint is written, and the log verifies.
+    expect(counted.signs).toBe(2);
+    expect(bSigned).toMatchObject({ fromSeq: 1, headSeq: 3 });
+    expect(aSigned).toBeUndefined();
+    await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 3, digests: 1 });
+  });
+
   const reviewDeps = () => ({
     ...digestDeps(),
     retentionDays: RETENTION_DAYS,

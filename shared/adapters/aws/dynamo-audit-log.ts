@@ -14,9 +14,10 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BadCursorError } from '../../domain/errors.ts';
 import type { SignedDigest, StoredEvent } from '../../domain/audit-digest.ts';
 import type {
@@ -35,11 +36,13 @@ import type {
   ListedEvent,
   SequencedBatch,
 } from '../../ports/audit.ts';
+import type { CheckpointClaim } from '../../ports/checkpoint-claims.ts';
 import type { AuditedWriter } from './audited-writer.ts';
 import {
   AUDIT_HEAD_SK,
   AUDIT_UNREVIEWED_INDEX,
   BATCH_PREFIX,
+  CHECKPOINT_CLAIM_SK,
   DIGEST_PREFIX,
   EVENT_PREFIX,
   UNREVIEWED_FLAG,
@@ -51,7 +54,7 @@ import { batchHolding, chainPlaces, placesIn } from './dynamo-audit-positions.ts
 import { batchOf, readHead } from './dynamo-audit-sequencer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { putIf } from './conditional-put.ts';
-import { guarded } from './dynamo-errors.ts';
+import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 
 const EVENT_SK = /^EVT#[^#]+#[0-9A-Za-z]+$/;
@@ -272,12 +275,39 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     return Item === undefined ? undefined : { ...place, ...withoutStorage<AppendedEvent>(Item) };
   }
 
-  putDigest(digest: SignedDigest): Promise<boolean> {
-    return putIf(this.client, {
+  async putDigest(digest: SignedDigest, claim?: CheckpointClaim): Promise<boolean> {
+    const put = {
       TableName: this.table,
       Item: { pk: orgPk(digest.orgId), sk: auditDigestSk(digest.headSeq), kind: 'digest', ...digest },
       ConditionExpression: 'attribute_not_exists(pk)',
-    });
+    };
+    if (claim === undefined) return putIf(this.client, put);
+    // The digest and a check that the claim is still its signer's, at once: a signer whose claim
+    // lapsed while it signed and was taken by another writes nothing (docs/decisions/0021).
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: put },
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: { pk: orgPk(digest.orgId), sk: CHECKPOINT_CLAIM_SK },
+                ConditionExpression: 'claimedAt = :claimedAt',
+                ExpressionAttributeValues: { ':claimedAt': claim.claimedAt },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const refused =
+        error instanceof TransactionCanceledException &&
+        (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed');
+      if (refused) return false;
+      throw mapDynamoError(error);
+    }
   }
 
   async *unreviewed(): AsyncGenerator<string> {

@@ -4,7 +4,7 @@
  * rule: absent, or taken at least an interval ago. Of two racing claims DynamoDB lets one through.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CheckpointClaims } from '../../ports/checkpoint-claims.ts';
+import type { CheckpointClaim, CheckpointClaims } from '../../ports/checkpoint-claims.ts';
 import { CHECKPOINT_CLAIM_SK } from './audit-keys.ts';
 import { putIf } from './conditional-put.ts';
 import { orgPk } from './records-keys.ts';
@@ -15,13 +15,14 @@ export class DynamoCheckpointClaims implements CheckpointClaims {
     private readonly table: string,
   ) {}
 
-  async claim(orgId: string, at: Date, intervalMs: number): Promise<boolean> {
+  async claim(orgId: string, at: Date, intervalMs: number): Promise<CheckpointClaim | undefined> {
     const claimedAt = at.getTime();
-    return putIf(this.client, {
+    const taken = await putIf(this.client, {
       TableName: this.table,
       Item: { pk: orgPk(orgId), sk: CHECKPOINT_CLAIM_SK, kind: 'checkpoint-claim', claimedAt },
       ConditionExpression: 'attribute_not_exists(pk) OR claimedAt <= :lapsed',
       ExpressionAttributeValues: { ':lapsed': claimedAt - intervalMs },
     });
+    return taken ? { claimedAt } : undefined;
   }
 }
