@@ -63,6 +63,17 @@ interface World {
   secret: string;
 }
 
+/** Restricts the world's job as its owner: a change its recipients are told of. */
+async function restrictJob(world: World): Promise<void> {
+  const restricted = await callRoute({
+    route: jobRoutes.restrictJob,
+    as: world.owner,
+    params: { orgId: world.orgId, jobId: world.jobId },
+    body: { reason: 'Contested' },
+  });
+  expect(restricted.status).toBe(200);
+}
+
 /** An organization with one job of a subject, consented to the fake vendor and shared with it. */
 async function sharedJob(name: string): Promise<World> {
   const owner = newUser(name);
@@ -163,16 +174,7 @@ test('staff rectifying, restricting and erasing one job notify its recipients th
       })
     ).status,
   ).toBe(200);
-  expect(
-    (
-      await callRoute({
-        route: jobRoutes.restrictJob,
-        as: world.owner,
-        params: job,
-        body: { reason: 'Contested' },
-      })
-    ).status,
-  ).toBe(200);
+  await restrictJob(world);
   expect((await callRoute({ route: jobRoutes.liftRestriction, as: world.owner, params: job })).status).toBe(
     200,
   );
@@ -218,16 +220,7 @@ test('the recipients listings show who received what, and each notice with its s
   // Prepare
   const world = await sharedJob('listed');
   vendor.script({ status: 500 }, { status: 500 }, { status: 500 });
-  expect(
-    (
-      await callRoute({
-        route: jobRoutes.restrictJob,
-        as: world.owner,
-        params: { orgId: world.orgId, jobId: world.jobId },
-        body: { reason: 'Contested' },
-      })
-    ).status,
-  ).toBe(200);
+  await restrictJob(world);
   const pending = await callRoute({
     route: recipientRoutes.jobRecipients,
     as: world.owner,
@@ -445,16 +438,7 @@ test('an outbox entry queued twice does not turn its delivered notice back to pe
     nth: 1,
     kind: 'timeout',
   });
-  expect(
-    (
-      await callRoute({
-        route: jobRoutes.restrictJob,
-        as: world.owner,
-        params: { orgId: world.orgId, jobId: world.jobId },
-        body: { reason: 'Contested' },
-      })
-    ).status,
-  ).toBe(200);
+  await restrictJob(world);
   crash.remove();
   const [entry] = (await services.shares().batchesBefore('9999', 1000)).filter(
     (batch) => batch.orgId === world.orgId,
