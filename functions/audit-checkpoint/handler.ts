@@ -11,7 +11,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { checkpointIntervalMs } from '../../shared/domain/audit-checkpoint.ts';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
-import { logger } from '../../shared/logger.ts';
+import { errorFields, logger } from '../../shared/logger.ts';
 import * as services from '../../shared/services.ts';
 import { checkpointIfDue } from '../../shared/use-cases/audit-digests.ts';
 
@@ -53,10 +53,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     try {
       if ((await checkpointIfDue(digestDeps, orgId, intervalMs)) !== undefined) written += 1;
     } catch (error) {
-      logger.warn('audit checkpoint not signed', {
-        fn: 'audit-checkpoint',
-        error: error instanceof Error ? error.name : 'unknown',
-      });
+      logger.warn('audit checkpoint not signed', { fn: 'audit-checkpoint', ...errorFields(error) });
       batchItemFailures.push(...messageIds.map((itemIdentifier) => ({ itemIdentifier })));
     }
   }
