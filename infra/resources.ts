@@ -71,6 +71,12 @@ export interface QueueDefinition {
   readonly leaseEnvVar: string;
   /** Receives after which a message goes to the dead-letter queue. */
   readonly maxReceiveCount: number;
+  /**
+   * The local stack hands a failed message back after a few seconds (LOCAL_RETRY_DELAY_SECONDS in
+   * infra/local/poller.ts) instead of the visibility timeout. `true` keeps the visibility timeout
+   * locally too, for a consumer whose correctness depends on how late a retry comes.
+   */
+  readonly retriedAfterVisibilityLocally?: boolean;
 }
 
 /** About two minutes: a dead consumer's work resumes within minutes (issue 26). */
@@ -124,6 +130,9 @@ export const QUEUES = {
     leaseSeconds: 30,
     leaseEnvVar: 'AUDIT_CHECKPOINT_QUEUE_LEASE_SECONDS',
     maxReceiveCount: 5,
+    // A failed request must find its own claim lapsed when it comes back, or a Sign that keeps
+    // failing loops without ever being dead-lettered (docs/decisions/0021): not sooner locally.
+    retriedAfterVisibilityLocally: true,
   },
 } as const satisfies Record<string, QueueDefinition>;
 

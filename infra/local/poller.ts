@@ -13,7 +13,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { QueueName } from '../resources.ts';
+import { QUEUES, type QueueDefinition, type QueueName } from '../resources.ts';
 import { FUNCTIONS, type FunctionSpec } from '../manifest.ts';
 import { errorName, type Invoker } from './invoke.ts';
 import { sqsEvent } from './lambda-events.ts';
@@ -26,9 +26,18 @@ const MAX_RECEIVE = 10;
  * In the cloud a failed message returns after the queue's visibility timeout (90 minutes here,
  * sized for the longest consumer run). Locally nobody waits that long to see a retry, so a failed
  * message is made visible again after a few seconds; the receive count, and so the redrive to the
- * dead-letter queue, behaves as in the cloud.
+ * dead-letter queue, behaves as in the cloud. A queue whose consumer needs the retry to come no
+ * sooner than in the cloud says so (`retriedAfterVisibilityLocally`) and keeps its visibility timeout.
  */
 export const LOCAL_RETRY_DELAY_SECONDS = 5;
+
+/** Seconds until a failed message of `queue` is visible again locally; `override` is a test's own. */
+export function localRetryDelaySeconds(queue: QueueDefinition, override?: number): number {
+  if (override !== undefined) return override;
+  return queue.retriedAfterVisibilityLocally === true
+    ? queue.visibilityTimeoutSeconds
+    : Math.min(LOCAL_RETRY_DELAY_SECONDS, queue.visibilityTimeoutSeconds);
+}
 
 export interface PollerOptions {
   readonly runtime: Invoker;
@@ -36,7 +45,7 @@ export interface PollerOptions {
   readonly queueUrls: Readonly<Record<QueueName, string>>;
   readonly functions?: readonly FunctionSpec[];
   readonly log?: (line: string) => void;
-  /** Seconds until a failed message is visible again; default LOCAL_RETRY_DELAY_SECONDS. */
+  /** Seconds until a failed message is visible again, for every queue; default `localRetryDelaySeconds`. */
   readonly retryDelaySeconds?: number;
 }
 
@@ -89,6 +98,7 @@ export function startPoller(options: PollerOptions): Poller {
 
   async function deliver(
     fn: FunctionSpec,
+    queue: QueueName,
     queueUrl: string,
     queueArn: string,
     messages: Message[],
@@ -112,7 +122,7 @@ export function startPoller(options: PollerOptions): Poller {
     if (retried.length > 0) {
       const visibility = entries(retried).map((e) => ({
         ...e,
-        VisibilityTimeout: options.retryDelaySeconds ?? LOCAL_RETRY_DELAY_SECONDS,
+        VisibilityTimeout: localRetryDelaySeconds(QUEUES[queue], options.retryDelaySeconds),
       }));
       await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: visibility }));
     }
@@ -142,7 +152,7 @@ export function startPoller(options: PollerOptions): Poller {
           { abortSignal: signal },
         );
         const messages = received.Messages ?? [];
-        if (messages.length > 0) await deliver(fn, queueUrl, queueArn, messages);
+        if (messages.length > 0) await deliver(fn, queue, queueUrl, queueArn, messages);
       } catch (error) {
         if (signal.aborted) return;
         log(`polling ${queue} for ${fn.name} failed: ${errorName(error)}`);

@@ -1,5 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
-import { failedMessageIds } from '../../../infra/local/poller.ts';
+import { QUEUES } from '../../../infra/resources.ts';
+import {
+  checkpointIntervalMs,
+  MAX_CHECKPOINT_MAX_AGE_SECONDS,
+} from '../../../shared/domain/audit-checkpoint.ts';
+import {
+  failedMessageIds,
+  LOCAL_RETRY_DELAY_SECONDS,
+  localRetryDelaySeconds,
+} from '../../../infra/local/poller.ts';
 import { linksIn } from '../../../infra/local/dev-routes.ts';
 
 describe('failedMessageIds (ReportBatchItemFailures)', () => {
@@ -20,6 +29,25 @@ describe('failedMessageIds (ReportBatchItemFailures)', () => {
     ['a list that is not a list', { result: { batchItemFailures: 'm-1' } }, batch],
   ])('%s keeps %j', (_, outcome, kept) => {
     expect([...failedMessageIds(outcome, batch)].sort()).toEqual([...kept].sort());
+  });
+});
+
+describe('localRetryDelaySeconds', () => {
+  test('a failed message comes back after a few seconds locally, not after the cloud visibility timeout', () => {
+    expect(localRetryDelaySeconds(QUEUES.work)).toBe(LOCAL_RETRY_DELAY_SECONDS);
+    expect(localRetryDelaySeconds(QUEUES.notices)).toBe(LOCAL_RETRY_DELAY_SECONDS);
+  });
+
+  test('a failed checkpoint request comes back only once its claim has lapsed, as in the cloud', () => {
+    // Its claim lapses one signing interval after it was taken, at most the longest interval.
+    const delayMs = localRetryDelaySeconds(QUEUES.checkpoints) * 1000;
+    expect(delayMs).toBe(QUEUES.checkpoints.visibilityTimeoutSeconds * 1000);
+    expect(delayMs).toBeGreaterThan(checkpointIntervalMs(MAX_CHECKPOINT_MAX_AGE_SECONDS));
+  });
+
+  test("a test's own delay applies to every queue", () => {
+    expect(localRetryDelaySeconds(QUEUES.checkpoints, 1)).toBe(1);
+    expect(localRetryDelaySeconds(QUEUES.work, 1)).toBe(1);
   });
 });
 
