@@ -1,10 +1,11 @@
 /**
  * Cold start: bundle size of every function, and the time a fresh Node process takes to import
- * the bundle and answer a first event, next to two references bundled the same way: an empty
- * handler (Node's own floor) and the SDK floor, a handler that only creates the DynamoDB and KMS
- * clients as our functions configure them (shared/adapters/aws/clients.ts). Each function runs in
- * turns with the floor, and `init_ratio.<fn>` divides by those neighbouring floor runs; the
- * machine's load average while they ran is reported beside them.
+ * the bundle and answer a first event, next to references bundled the same way: an empty
+ * handler (Node's own floor), the SDK floor, a handler that only creates the DynamoDB and KMS
+ * clients as our functions configure them (shared/adapters/aws/clients.ts), and that floor with
+ * one AWS call in its first event (`first_call_ratio.sdk_floor`). Each function runs in turns with
+ * the floor, and `init_ratio.<fn>` divides by those neighbouring floor runs; the machine's load
+ * average while they ran is reported beside them.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -180,6 +181,26 @@ export async function runColdStartBench(runs = 5): Promise<Record<string, number
     metrics['bundle_kb.sdk_floor'] = kb(floor.bytes);
     metrics['init_ms.sdk_floor'] = round(floorInit.process);
     metrics['handler_init_ms.sdk_floor'] = round(floorInit.handler);
+    // The same floor whose first event makes one DynamoDB call (refused at once, as a worker's is):
+    // what a first AWS call adds beside init (the https handler, endpoint and signing), which the
+    // scheduled workers' first event pays and the floor's and the HTTP functions' (no token) do not.
+    const firstCallEntry = join(dir, 'sdk-floor-first-call.ts');
+    await writeFile(
+      firstCallEntry,
+      `import { GetCommand } from ${JSON.stringify(resolve('node_modules/@aws-sdk/lib-dynamodb'))};\n` +
+        `import { dynamoDocumentClient, kms } from ${JSON.stringify(resolve('shared/adapters/aws/clients.ts'))};\n` +
+        'const documents = dynamoDocumentClient();\nkms();\n' +
+        "export const handler = async () => { await documents.send(new GetCommand({ TableName: 'bench', Key: { pk: 'bench' } })); };\n",
+    );
+    const firstCall = await bundleFunction(firstCallEntry, join(dir, 'sdk-floor-first-call'));
+    const { fn: firstCallInit, floor: firstCallFloor } = await pairedInitMs(
+      firstCall.file,
+      {},
+      floor.file,
+      runs,
+    );
+    metrics['init_ms.sdk_floor_first_call'] = round(firstCallInit.process);
+    metrics['first_call_ratio.sdk_floor'] = round(firstCallInit.process / firstCallFloor.process);
     const loads: number[] = [loadavg()[0] ?? 0];
     for (const spec of FUNCTIONS) {
       const built = await bundleFunction(resolve(spec.entry), join(dir, spec.name));
