@@ -10,7 +10,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dynamoDocumentClient, kms, s3, ses } from '../shared/adapters/aws/clients.ts';
+import { dynamoDocumentClient, kms } from '../shared/adapters/aws/clients.ts';
+import { s3 } from '../shared/adapters/aws/s3-client.ts';
+import { ses } from '../shared/adapters/aws/ses-client.ts';
 import { sqs } from '../shared/adapters/aws/sqs-client.ts';
 import { currentFunction } from '../infra/local/iam/function-identity.ts';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.ts';

@@ -14,11 +14,13 @@ const flat = (metric: string) => (large: number, all: Readonly<Record<string, nu
 
 export const GOALS: readonly Goal[] = [
   // Every function that answers HTTP: what its cold start reads (chunks loaded by import() apart).
-  ...['bundle_kb.api-', 'bundle_kb.download', 'bundle_kb.openapi'].map((metric): Goal => ({
-    metric,
-    goal: '≤ 250 KB per HTTP bundle',
-    met: (v) => v <= 250,
-  })),
+  ...['bundle_kb.api-', 'bundle_kb.download', 'bundle_kb.request-report', 'bundle_kb.openapi'].map(
+    (metric): Goal => ({
+      metric,
+      goal: '≤ 250 KB per HTTP bundle',
+      met: (v) => v <= 250,
+    }),
+  ),
   { metric: 'init_ratio.', goal: '≤ 1.3× the SDK floor', met: (v) => v <= 1.3 },
   { metric: 'calls.get_job.dynamodb', goal: '≤ 2: one batched read + the audit append', met: (v) => v <= 2 },
   {

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { env } from './config.ts';
+import { loadedOnFirstUse } from './loaded-on-first-use.ts';
 import { Cursors } from './domain/cursor.ts';
 import { AuditedWriter } from './adapters/aws/audited-writer.ts';
 import { dynamoDocumentClient } from './adapters/aws/clients.ts';
@@ -23,7 +24,6 @@ import { DynamoPortability } from './adapters/aws/dynamo-portability.ts';
 import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { DynamoSubjectRequests } from './adapters/aws/dynamo-subject-requests.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
-import { SesMailer } from './adapters/aws/ses-mailer.ts';
 import type { NoticeQueue } from './ports/notice-queue.ts';
 import { DynamoCheckpointClaims } from './adapters/aws/dynamo-checkpoint-claims.ts';
 import type { CheckpointQueue } from './ports/checkpoint-queue.ts';
@@ -35,12 +35,10 @@ import { WebhookClient } from './adapters/http/webhook-client.ts';
 import { CATALOG, type ExtensionDefinition } from './extensions/catalog.ts';
 import { DynamoExpiredItems } from './adapters/aws/dynamo-expired-items.ts';
 import { DynamoTenantSweeper } from './adapters/aws/dynamo-tenant-sweeper.ts';
-import { S3Files } from './adapters/aws/s3-files.ts';
 import type { DeletionQueue } from './ports/deletion-queue.ts';
 import type { ExtensionStore } from './ports/extensions.ts';
 import type { ShareStore } from './ports/shares.ts';
 import type { Webhooks } from './ports/webhooks.ts';
-import type { Files } from './ports/files.ts';
 import type { AccountDeletionMarker, ExpiredItems, TenantSweeper } from './ports/tenant-sweeper.ts';
 import type { AccessReads } from './ports/access-reads.ts';
 import { JobOrchestrations } from './use-cases/job-orchestrations.ts';
@@ -49,7 +47,6 @@ import type { AuditChainStore, AuditLog, AuditSequencerStore, DigestSigner } fro
 import { domainClock, type Clock } from './ports/clock.ts';
 import type { JobStore } from './ports/jobs.ts';
 import type { Keys } from './ports/keys.ts';
-import type { Mailer } from './ports/mailer.ts';
 import type { OrchestrationStore } from './ports/orchestrations.ts';
 import type { OrganizationStore } from './ports/organizations.ts';
 import type { PortabilityStore } from './ports/portability.ts';
@@ -69,27 +66,8 @@ function lazy<T>(make: () => T): () => T {
  * backup request, a deletion), so their cold start does not read the SQS client. This module
  * imports no SQS adapter statically, because the bundler puts into the cold start every module a
  * statically imported one reaches. The queue URLs are still read at cold start, by the factories,
- * like every other variable. A load that failed is tried again on the next call.
+ * like every other variable.
  */
-function loadedOnFirstUse<T>(load: () => Promise<T>): { get(): Promise<T>; readonly loaded: T | undefined } {
-  let loading: Promise<T> | undefined;
-  let loaded: T | undefined;
-  return {
-    get() {
-      loading ??= load().then(
-        (value) => (loaded = value),
-        (error: unknown) => {
-          loading = undefined;
-          throw error;
-        },
-      );
-      return loading;
-    },
-    get loaded() {
-      return loaded;
-    },
-  };
-}
 const sqsAdapters = () => import('./adapters/aws/sqs-adapters.ts');
 
 /**
@@ -163,7 +141,6 @@ export const cursors = /* @__PURE__ */ lazy(() => new Cursors(env.cursorSecret()
 export const portability: () => PortabilityStore = /* @__PURE__ */ lazy(
   () => new DynamoPortability(dynamoDocumentClient(), env.recordsTable(), env.auditTable(), writer()),
 );
-export const mailer: () => Mailer = /* @__PURE__ */ lazy(() => new SesMailer());
 export const workQueue: () => WorkQueue = /* @__PURE__ */ lazy(() => {
   const url = env.workQueueUrl();
   const queue = loadedOnFirstUse(async () => {
@@ -220,7 +197,6 @@ export const tenantSweeper: () => TenantSweeper & AccountDeletionMarker = /* @__
 export const expiredItems: () => ExpiredItems = /* @__PURE__ */ lazy(
   () => new DynamoExpiredItems(dynamoDocumentClient(), env.recordsTable()),
 );
-export const files: () => Files = /* @__PURE__ */ lazy(() => new S3Files());
 export const extensions: () => ExtensionStore = /* @__PURE__ */ lazy(
   () => new DynamoExtensions(dynamoDocumentClient(), env.recordsTable(), writer()),
 );
@@ -249,19 +225,24 @@ export const jobDeps = () => ({
   audit: writer(),
 });
 
-/** What the export and backup requests need (the API function, which sends no mail). */
+/**
+ * What the export and backup requests need, but the file store: the API function adds the one
+ * loaded on first use (files-on-first-use.ts), which this module must not import.
+ */
 export const exportDeps = () => ({
   ...jobDeps(),
   portability: portability(),
   queue: workQueue(),
-  files: files(),
 });
-/** What building a backup needs besides: the roles and requests it holds and the mail of its link (the worker). */
+/**
+ * What building a backup needs besides: the roles and requests it holds. The worker adds the file
+ * store and the mailer of the link from their own modules (files-at-cold-start.ts,
+ * mailer-on-first-use.ts), which this module must not import.
+ */
 export const backupDeps = () => ({
   ...exportDeps(),
   roles: roles(),
   requests: subjectRequests(),
-  mailer: mailer(),
   publicBaseUrl: publicBaseUrl(),
 });
 

@@ -4,12 +4,14 @@ import { attachmentDisposition } from '../../shared/http/content-disposition.ts'
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { accepted, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
+import { filesOnFirstUse } from '../../shared/files-on-first-use.ts';
 import * as services from '../../shared/services.ts';
 import { getBackupStatus, requestBackup } from '../../shared/use-cases/backups.ts';
 import { exportJob, getExportStatus, requestExport } from '../../shared/use-cases/exports.ts';
 
 const r = portabilityRoutes;
-const deps = services.atColdStart(services.exportDeps);
+// S3 only for a ready export's or backup's status: loaded then, not at cold start.
+const deps = services.atColdStart(() => ({ ...services.exportDeps(), files: filesOnFirstUse() }));
 
 export const operations = [
   operation(r.createExport, async ({ ctx, params, body }) =>

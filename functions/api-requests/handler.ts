@@ -3,6 +3,7 @@ import { requestRoutes } from '../../shared/api/routes/requests.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { accepted, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
+import { mailerOnFirstUse } from '../../shared/mailer-on-first-use.ts';
 import * as services from '../../shared/services.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
 import {
@@ -16,12 +17,13 @@ import { fulfilRequest } from '../../shared/use-cases/request-fulfilment.ts';
 import { submitRequest, verifyRequest } from '../../shared/use-cases/request-intake.ts';
 
 const r = requestRoutes;
+// Only an intake and some case steps mail; reading and assigning cases do not.
 const deps = services.atColdStart(() => ({
   orgs: services.orgs(),
   requests: services.subjectRequests(),
   keys: services.keys(),
   clock: services.clock(),
-  mailer: services.mailer(),
+  mailer: mailerOnFirstUse(),
   audit: services.writer(),
 }));
 /**

@@ -6,6 +6,8 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { emitMetrics, METRIC } from '../../shared/adapters/aws/metrics.ts';
+import { filesOnFirstUse } from '../../shared/files-on-first-use.ts';
+import { mailerOnFirstUse } from '../../shared/mailer-on-first-use.ts';
 import * as services from '../../shared/services.ts';
 import { budgetMs } from './budget.ts';
 import {
@@ -14,10 +16,11 @@ import {
   type CleanupReport,
 } from '../../shared/use-cases/cleanup-cycle.ts';
 
+// S3 only for a run that deletes files, SES only for one that reminds: loaded then.
 export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   queue: services.deletionQueue(),
   sweeper: services.tenantSweeper(),
-  files: services.files(),
+  files: filesOnFirstUse(),
   audit: services.auditLog(),
   expired: services.expiredItems(),
   clock: services.clock(),
@@ -29,7 +32,7 @@ export const cleanupDeps = services.atColdStart((): CleanupDeps => ({
   reminders: {
     requests: services.subjectRequests(),
     orgs: services.orgs(),
-    mailer: services.mailer(),
+    mailer: mailerOnFirstUse(),
     clock: services.clock(),
   },
 }));

@@ -7,6 +7,7 @@ import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import type { HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
+import { filesAtColdStart } from '../../shared/files-at-cold-start.ts';
 import * as services from '../../shared/services.ts';
 import {
   showDownloadPage,
@@ -20,7 +21,7 @@ const r = downloadRoutes;
 const deps = services.atColdStart(() => ({
   portability: services.portability(),
   orgs: services.orgs(),
-  files: services.files(),
+  files: filesAtColdStart(),
   clock: services.clock(),
   audit: services.writer(),
 }));

@@ -9,6 +9,8 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { errorFields, logger } from '../../shared/logger.ts';
+import { filesAtColdStart } from '../../shared/files-at-cold-start.ts';
+import { mailerOnFirstUse } from '../../shared/mailer-on-first-use.ts';
 import * as services from '../../shared/services.ts';
 import { runBackup } from '../../shared/use-cases/backups.ts';
 import { runExport } from '../../shared/use-cases/exports.ts';
@@ -25,7 +27,12 @@ const message = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('request-report'), orgId: z.string(), requestId: z.string() }),
 ]);
 
-const deps = services.atColdStart(services.backupDeps);
+// Every message uploads a file; only a backup or a report mails its link.
+const deps = services.atColdStart(() => ({
+  ...services.backupDeps(),
+  files: filesAtColdStart(),
+  mailer: mailerOnFirstUse(),
+}));
 /** A report reads the subject's jobs as the access route does, with their recipients (Art. 15(1)(c)). */
 const reportDeps = services.atColdStart(() => ({
   ...deps(),

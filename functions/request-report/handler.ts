@@ -8,6 +8,8 @@ import { requestRoutes } from '../../shared/api/routes/requests.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import type { HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
+import { filesOnFirstUse } from '../../shared/files-on-first-use.ts';
+import { mailerOnFirstUse } from '../../shared/mailer-on-first-use.ts';
 import * as services from '../../shared/services.ts';
 import { pageResultHeaders } from '../../shared/templates/page-layout.ts';
 import { REPORT_PAGE_STATUS, reportPage } from '../../shared/templates/report-page.ts';
@@ -18,14 +20,15 @@ import {
 } from '../../shared/use-cases/request-report-link.ts';
 
 const r = requestRoutes;
+// The page (GET) reads DynamoDB only; its form loads SES to send a code and S3 to presign.
 const deps = services.atColdStart(() => ({
   orgs: services.orgs(),
   requests: services.subjectRequests(),
   keys: services.keys(),
   clock: services.clock(),
-  mailer: services.mailer(),
+  mailer: mailerOnFirstUse(),
   audit: services.writer(),
-  files: services.files(),
+  files: filesOnFirstUse(),
 }));
 
 function render(answer: ReportAnswer, requestId: string, token: string): HttpResult {

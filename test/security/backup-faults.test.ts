@@ -24,10 +24,13 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { FunctionRuntime } from '../../infra/local/invoke.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
 import { functionNamed } from '../../infra/manifest.ts';
-import { s3, ses } from '../../shared/adapters/aws/clients.ts';
+import { s3 } from '../../shared/adapters/aws/s3-client.ts';
+import { ses } from '../../shared/adapters/aws/ses-client.ts';
 import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import type { WorkMessage } from '../../shared/ports/work-queue.ts';
+import { filesAtColdStart } from '../../shared/files-at-cold-start.ts';
+import { mailerOnFirstUse } from '../../shared/mailer-on-first-use.ts';
 import * as services from '../../shared/services.ts';
 import { requestBackup, type BackupDeps } from '../../shared/use-cases/backups.ts';
 import { createJob, createOrchestration, createOrg } from '../integration/api/fixtures.ts';
@@ -88,8 +91,8 @@ async function requestOwnBackup(
     audit: services.writer(),
     portability: services.portability(),
     queue: { send: async (message) => void queued.push(message) },
-    files: services.files(),
-    mailer: services.mailer(),
+    files: filesAtColdStart(),
+    mailer: mailerOnFirstUse(),
     publicBaseUrl: services.publicBaseUrl(),
   };
   const ctx = {

@@ -1,7 +1,8 @@
 /**
- * Plugins every AWS SDK client of clients.ts takes on when it is created. In AWS nothing
- * registers one; the local stack and the tests register the local IAM check here
- * (infra/local/iam/), so the adapters run unchanged and no code branches on where it runs.
+ * Plugins every AWS SDK client takes on when it is created (clients.ts and the sqs-, s3- and
+ * ses-client.ts modules). In AWS nothing registers one; the local stack and the tests register
+ * the local IAM check here (infra/local/iam/), so the adapters run unchanged and no code branches
+ * on where it runs.
  * Kept on globalThis so every copy of this module in a process (jest gives each test file its own
  * module registry) shares one list.
  */

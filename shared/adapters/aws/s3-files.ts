@@ -19,7 +19,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { env } from '../../config.ts';
 import { assertOrgScoped, type Files } from '../../ports/files.ts';
 import { attachmentDisposition } from '../../http/content-disposition.ts';
-import { s3 } from './clients.ts';
+import { s3 } from './s3-client.ts';
 
 const PART_SIZE = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 2;

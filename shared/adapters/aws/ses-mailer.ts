@@ -5,7 +5,7 @@
 import { SendEmailCommand, SESServiceException, type SESClient } from '@aws-sdk/client-ses';
 import { env } from '../../config.ts';
 import { MailDeliveryError, type Mail, type Mailer } from '../../ports/mailer.ts';
-import { ses } from './clients.ts';
+import { ses } from './ses-client.ts';
 
 export class SesMailer implements Mailer {
   constructor(

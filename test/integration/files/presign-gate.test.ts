@@ -5,7 +5,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { S3Files } from '../../../shared/adapters/aws/s3-files.ts';
-import { s3 } from '../../../shared/adapters/aws/clients.ts';
+import { s3 } from '../../../shared/adapters/aws/s3-client.ts';
 import { env } from '../../../shared/config.ts';
 import { orgFileKey } from '../../../shared/ports/files.ts';
 import { newId } from '../../../shared/domain/ids.ts';

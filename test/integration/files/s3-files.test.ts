@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3Files } from '../../../shared/adapters/aws/s3-files.ts';
-import { s3 } from '../../../shared/adapters/aws/clients.ts';
+import { s3 } from '../../../shared/adapters/aws/s3-client.ts';
 import { env } from '../../../shared/config.ts';
 import { orgFileKey, orgFilePrefix } from '../../../shared/ports/files.ts';
 import { newId } from '../../../shared/domain/ids.ts';

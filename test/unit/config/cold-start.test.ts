@@ -64,6 +64,9 @@ test.concurrent.each([
   ['functions/portability-worker/handler.ts', 'WORK_QUEUE_LEASE_SECONDS'],
   ['functions/recipient-notifier/handler.ts', 'RECORDS_TABLE'],
   ['functions/audit-digest/handler.ts', 'AUDIT_SIGNING_KEY_ID'],
+  // The file store and the mailer load on first use there, but read their variables at cold start.
+  ['functions/request-report/handler.ts', 'FILES_BUCKET'],
+  ['functions/request-report/handler.ts', 'MAIL_FROM'],
 ])('%s without %s fails its cold start with a ConfigError naming it', async (entry, name) => {
   // Act
   const { status, stderr } = await coldStart(entry, without(name));
