@@ -52,6 +52,8 @@ export const env = {
   noticeQueueUrl: (): string => required('NOTICE_QUEUE_URL'),
   auditCheckpointQueueUrl: (): string => required('AUDIT_CHECKPOINT_QUEUE_URL'),
   filesBucket: (): string => required('FILES_BUCKET'),
+  /** Path-style S3 URLs (the local emulator); the S3 client and the bucket's derived origin both follow it. */
+  s3ForcePathStyle: (): boolean => process.env.S3_FORCE_PATH_STYLE === 'true',
   mailFrom: (): string => required('MAIL_FROM'),
   publicBaseUrl: (): string => required('PUBLIC_BASE_URL'),
   /** How long audit events are kept (DynamoDB TTL on `expiresAt`); default 400 days. */

@@ -1,7 +1,6 @@
 /**
- * The file store (S3), created at cold start, for the functions whose every first event touches a
- * file: the download page presigns a URL on each valid link (the bucket's origin goes into its
- * CSP), the portability worker uploads what it builds. Loading the client on first use would only
+ * The file store (S3), created at cold start, for the function whose every first event touches a
+ * file: the portability worker uploads what it builds. Loading the client on first use would only
  * move its cost into that first event. A module of its own, not in services.ts, for the reason
  * files-on-first-use.ts gives.
  */

@@ -1,16 +1,17 @@
 /**
- * The file store (S3) for the functions whose first event seldom needs it: the report link's page,
- * the portability API (only a ready export's or backup's status presigns) and the clean-up cycle
- * (only a run with expired files or an erasure deletes any). The adapter, with `@aws-sdk/client-s3`,
- * lib-storage and the presigner under it (about 150 KB), is loaded by `import()` on the first
- * call; the bucket is still read at cold start.
+ * The file store (S3) for the functions whose first event seldom needs it: the backup link's and
+ * the report link's pages (only a right password or code presigns; the origin their CSP names is
+ * derived without the client, adapters/aws/s3-origin.ts), the portability API (only a ready
+ * export's or backup's status presigns) and the clean-up cycle (only a run with expired files or an
+ * erasure deletes any). The adapter, with `@aws-sdk/client-s3`, lib-storage and the presigner
+ * under it (about 150 KB), is loaded by `import()` on the first call; the bucket is still read at
+ * cold start.
  *
  * Not in services.ts: esbuild assigns whole files to chunks, so an `import()` of the S3 adapter in
  * the module every function imports would carry the parts of the SDK's shared files that only S3
  * uses into the cold start of every function, file store or not (+27 to +37 KB measured,
- * docs/decisions/0017). Only the functions that store files import this module. The functions whose
- * every first event touches a file (download's page presigns, the portability worker uploads) keep
- * `services.files()`, created at cold start.
+ * docs/decisions/0017). Only the functions that store files import this module. The function whose
+ * every first event touches a file (the portability worker uploads) keeps files-at-cold-start.ts.
  */
 import type { Readable } from 'node:stream';
 import { env } from './config.ts';

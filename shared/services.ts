@@ -24,6 +24,7 @@ import { DynamoPortability } from './adapters/aws/dynamo-portability.ts';
 import { DynamoRoles } from './adapters/aws/dynamo-roles.ts';
 import { DynamoSubjectRequests } from './adapters/aws/dynamo-subject-requests.ts';
 import { KmsKeys } from './adapters/aws/kms-keys.ts';
+import { s3Origin } from './adapters/aws/s3-origin.ts';
 import type { NoticeQueue } from './ports/notice-queue.ts';
 import { DynamoCheckpointClaims } from './adapters/aws/dynamo-checkpoint-claims.ts';
 import type { CheckpointQueue } from './ports/checkpoint-queue.ts';
@@ -174,6 +175,8 @@ export const noticeLeases: () => MessageLeases = /* @__PURE__ */ lazy(() =>
   leasesOn(env.noticeQueueUrl(), env.noticeQueueLeaseSeconds()),
 );
 export const publicBaseUrl = /* @__PURE__ */ lazy(() => env.publicBaseUrl());
+/** Where the files bucket's presigned URLs point, for the link pages' CSP: derived, no S3 client. */
+export const filesOrigin = /* @__PURE__ */ lazy(() => s3Origin(env.filesBucket()));
 export const deletionQueueLeaseSeconds = /* @__PURE__ */ lazy(() => env.deletionQueueLeaseSeconds());
 /** The deletion queue; the API only sends to it, the clean-up cycle receives, holds and acknowledges. */
 export const deletionQueue: () => DeletionQueue = /* @__PURE__ */ lazy(() => {

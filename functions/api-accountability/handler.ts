@@ -1,6 +1,7 @@
 /** Accountability: the record of processing activities (Art. 30) and the scope of an incident (Art. 33). */
 import { accountabilityRoutes } from '../../shared/api/routes/accountability.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
@@ -46,5 +47,6 @@ export const operations = [
 ];
 
 export const handler = apiHandler('api-accountability', operations, {
+  verifier: createTokenVerifier(),
   onSecurityEvent: services.recordSecurityEvent,
 });

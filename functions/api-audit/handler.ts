@@ -1,6 +1,7 @@
 /** The audit log: list, export, verification and the digest public key. */
 import { auditRoutes } from '../../shared/api/routes/audit.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
@@ -37,4 +38,7 @@ export const operations = [
   operation(r.auditPublicKey, async ({ ctx, params }) => ok(await auditPublicKey(deps(), ctx, params.orgId))),
 ];
 
-export const handler = apiHandler('api-audit', operations, { onSecurityEvent: services.recordSecurityEvent });
+export const handler = apiHandler('api-audit', operations, {
+  verifier: createTokenVerifier(),
+  onSecurityEvent: services.recordSecurityEvent,
+});

@@ -1,6 +1,7 @@
 /** Marketplace extensions: catalog and consent state, consent, vendor tokens, withdrawal, and sharing a job. */
 import { extensionRoutes } from '../../shared/api/routes/extensions.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
@@ -63,5 +64,6 @@ export const operations = [
 ];
 
 export const handler = apiHandler('api-extensions', operations, {
+  verifier: createTokenVerifier(),
   onSecurityEvent: services.recordSecurityEvent,
 });

@@ -1,6 +1,7 @@
 /** Jobs: the records carrying customer data. GET/PATCH/transition answer the version as ETag; PATCH, transition and DELETE honour If-Match. */
 import { jobRoutes } from '../../shared/api/routes/jobs.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { noContent, ok, type HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
@@ -93,4 +94,7 @@ export const operations = [
   ),
 ];
 
-export const handler = apiHandler('api-jobs', operations, { onSecurityEvent: services.recordSecurityEvent });
+export const handler = apiHandler('api-jobs', operations, {
+  verifier: createTokenVerifier(),
+  onSecurityEvent: services.recordSecurityEvent,
+});

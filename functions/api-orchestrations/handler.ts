@@ -1,6 +1,7 @@
 /** Orchestrations: business-process blueprints (deleting one erases its jobs). */
 import { orchestrationRoutes } from '../../shared/api/routes/orchestrations.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { created, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { pageList } from '../../shared/use-cases/page-list.ts';
@@ -54,5 +55,6 @@ export const operations = [
 ];
 
 export const handler = apiHandler('api-orchestrations', operations, {
+  verifier: createTokenVerifier(),
   onSecurityEvent: services.recordSecurityEvent,
 });

@@ -3,6 +3,7 @@ import { keyRoutes } from '../../shared/api/routes/keys.ts';
 import { orgRoutes } from '../../shared/api/routes/orgs.ts';
 import { roleRoutes } from '../../shared/api/routes/roles.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { accepted, created, noContent, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
@@ -112,4 +113,7 @@ export const operations = [
   }),
 ];
 
-export const handler = apiHandler('api-orgs', operations, { onSecurityEvent: services.recordSecurityEvent });
+export const handler = apiHandler('api-orgs', operations, {
+  verifier: createTokenVerifier(),
+  onSecurityEvent: services.recordSecurityEvent,
+});

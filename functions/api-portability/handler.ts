@@ -2,6 +2,7 @@
 import { portabilityRoutes } from '../../shared/api/routes/portability.ts';
 import { attachmentDisposition } from '../../shared/http/content-disposition.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { accepted, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { filesOnFirstUse } from '../../shared/files-on-first-use.ts';
@@ -38,5 +39,6 @@ export const operations = [
 ];
 
 export const handler = apiHandler('api-portability', operations, {
+  verifier: createTokenVerifier(),
   onSecurityEvent: services.recordSecurityEvent,
 });

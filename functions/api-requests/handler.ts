@@ -1,6 +1,7 @@
 /** Data subject requests: the public intake and verification, and the case staff work. */
 import { requestRoutes } from '../../shared/api/routes/requests.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { accepted, ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import { mailerOnFirstUse } from '../../shared/mailer-on-first-use.ts';
@@ -70,5 +71,6 @@ export const operations = [
 ];
 
 export const handler = apiHandler('api-requests', operations, {
+  verifier: createTokenVerifier(),
   onSecurityEvent: services.recordSecurityEvent,
 });

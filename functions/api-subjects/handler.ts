@@ -1,6 +1,7 @@
 /** Data subject rights: access report, rectification of the subject's email, erasure, restriction. */
 import { subjectRoutes } from '../../shared/api/routes/subjects.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createTokenVerifier } from '../../shared/http/token-verifier.ts';
 import { ok } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
 import * as services from '../../shared/services.ts';
@@ -48,5 +49,6 @@ export const operations = [
 ];
 
 export const handler = apiHandler('api-subjects', operations, {
+  verifier: createTokenVerifier(),
   onSecurityEvent: services.recordSecurityEvent,
 });

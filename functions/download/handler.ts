@@ -7,7 +7,7 @@ import { downloadRoutes } from '../../shared/api/routes/download.ts';
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import type { HttpResult } from '../../shared/http/http-result.ts';
 import { operation } from '../../shared/http/operation.ts';
-import { filesAtColdStart } from '../../shared/files-at-cold-start.ts';
+import { filesOnFirstUse } from '../../shared/files-on-first-use.ts';
 import * as services from '../../shared/services.ts';
 import {
   showDownloadPage,
@@ -18,10 +18,13 @@ import { DOWNLOAD_PAGE_STATUS, downloadPage } from '../../shared/templates/downl
 import { pageResultHeaders } from '../../shared/templates/page-layout.ts';
 
 const r = downloadRoutes;
+// The page reads DynamoDB only (the CSP's origin of the file is derived, services.filesOrigin); S3
+// loads when a right password has a URL presigned.
 const deps = services.atColdStart(() => ({
   portability: services.portability(),
   orgs: services.orgs(),
-  files: filesAtColdStart(),
+  files: filesOnFirstUse(),
+  filesOrigin: services.filesOrigin(),
   clock: services.clock(),
   audit: services.writer(),
 }));

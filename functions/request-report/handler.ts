@@ -20,7 +20,8 @@ import {
 } from '../../shared/use-cases/request-report-link.ts';
 
 const r = requestRoutes;
-// The page (GET) reads DynamoDB only; its form loads SES to send a code and S3 to presign.
+// The page (GET) reads DynamoDB only; its form loads SES to send a code, and S3 to presign the
+// report for the right code (the CSP's origin of the file is derived, services.filesOrigin).
 const deps = services.atColdStart(() => ({
   orgs: services.orgs(),
   requests: services.subjectRequests(),
@@ -29,6 +30,7 @@ const deps = services.atColdStart(() => ({
   mailer: mailerOnFirstUse(),
   audit: services.writer(),
   files: filesOnFirstUse(),
+  filesOrigin: services.filesOrigin(),
 }));
 
 function render(answer: ReportAnswer, requestId: string, token: string): HttpResult {

@@ -17,7 +17,7 @@ import {
 import { routeKey, type RouteDefinition } from '../api/route.ts';
 import { cursorScope, type CursorScope } from '../domain/cursor.ts';
 import type { RequestContext } from '../domain/principal.ts';
-import { authenticate, createTokenVerifier, type TokenVerifier } from './auth.ts';
+import { authenticate, type TokenVerifier } from './auth.ts';
 import type { HttpResult } from './http-result.ts';
 import { errorFields, logger } from '../logger.ts';
 import type { Operation } from './operation.ts';
@@ -31,7 +31,11 @@ export type ApiHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface ApiHandlerOptions {
-  /** Injected in tests; by default created from the environment at the cold start, if a route needs it. */
+  /**
+   * Required when a route needs a token: the handler module creates it at cold start
+   * (createTokenVerifier, token-verifier.ts), so only the functions with token routes carry
+   * aws-jwt-verify. Without one such a function fails to start.
+   */
   readonly verifier?: TokenVerifier;
   /** Called for 401/403 answers: the security events of the audit log. */
   readonly onSecurityEvent?: (event: SecurityEvent) => Promise<void>;
@@ -112,10 +116,10 @@ export function apiHandler(
   options: ApiHandlerOptions = {},
 ): ApiHandler {
   const byKey = new Map(operations.map((op) => [routeKey(op.route), op]));
-  // Created now, while the module loads: missing AUTH_* variables fail the cold start.
-  const verifier =
-    options.verifier ??
-    (operations.some((op) => op.route.auth === 'jwt') ? createTokenVerifier() : undefined);
+  const { verifier } = options;
+  // Checked while the module loads: a token route is never served unverified, not even once.
+  if (verifier === undefined && operations.some((op) => op.route.auth === 'jwt'))
+    throw new Error(`${functionName} has token routes but no verifier`);
 
   return async (received: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const event = withLowerCaseHeaders(received);

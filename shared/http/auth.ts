@@ -1,43 +1,13 @@
 /**
- * Bearer-token authentication with aws-jwt-verify: RS256 only, the configured issuer and
- * audience, signature checked against the issuer's JWKS. The verifier is created once per cold
- * start (its JWKS cache then lives as long as the function).
+ * Bearer-token authentication: the token read from the Authorization header only, and checked by
+ * the function's verifier (token-verifier.ts, aws-jwt-verify), which the handler injects.
  */
-import { readFileSync } from 'node:fs';
-import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { SimpleFetcher } from 'aws-jwt-verify/https';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { env, type AuthConfig } from '../config.ts';
 import { UnauthenticatedError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 
 export interface TokenVerifier {
   verify(token: string): Promise<JwtPayload>;
-}
-
-export function createTokenVerifier(config: AuthConfig = env.auth()): TokenVerifier {
-  const fetcher = new SimpleFetcher(
-    config.jwksCaFile === undefined
-      ? undefined
-      : { defaultRequestOptions: { ca: readFileSync(config.jwksCaFile) } },
-  );
-  const verifier = JwtRsaVerifier.create(
-    {
-      issuer: config.issuer,
-      audience: config.audienceClaim === 'aud' ? config.audience : null,
-      ...(config.jwksUri === undefined ? {} : { jwksUri: config.jwksUri }),
-      customJwtCheck: ({ header, payload }) => {
-        if (header.alg !== 'RS256') throw new Error('Only RS256 tokens are accepted');
-        if (config.audienceClaim === 'client_id' && payload.client_id !== config.audience)
-          throw new Error('Wrong client');
-        if (config.tokenUse !== undefined && payload.token_use !== config.tokenUse)
-          throw new Error('Wrong token use');
-      },
-    },
-    { jwksCache: new SimpleJwksCache({ fetcher }) },
-  );
-  return { verify: (token) => verifier.verify(token) };
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;

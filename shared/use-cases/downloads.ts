@@ -27,6 +27,8 @@ export interface DownloadDeps {
   readonly portability: PortabilityStore;
   readonly orgs: OrganizationStore;
   readonly files: Files;
+  /** The origin `files` presigns URLs at, known without presigning (services.filesOrigin). */
+  readonly filesOrigin: string;
   readonly clock: Clock;
   readonly audit: ReadAudit;
 }
@@ -81,11 +83,6 @@ async function resolveLink(
   return { backup, base };
 }
 
-async function downloadOrigin(files: Files, backup: BackupRecord): Promise<string> {
-  // Signing is local computation: a throwaway URL tells the bucket's origin in this deployment.
-  return new URL(await files.presignGet(backup.fileKey, 60)).origin;
-}
-
 export async function showDownloadPage(
   deps: DownloadDeps,
   backupId: string,
@@ -96,7 +93,7 @@ export async function showDownloadPage(
   return {
     ...resolved.base,
     state: { kind: 'ask' },
-    downloadOrigin: await downloadOrigin(deps.files, resolved.backup),
+    downloadOrigin: deps.filesOrigin,
   };
 }
 
@@ -143,7 +140,7 @@ export async function submitDownloadPassword(
     return {
       ...base,
       state: { kind: 'wrong-password', triesLeft },
-      downloadOrigin: await downloadOrigin(deps.files, backup),
+      downloadOrigin: deps.filesOrigin,
     };
   }
   await deps.portability.releaseAttempt(backup.orgId, backupId);

@@ -29,7 +29,11 @@ export const MAX_REPORT_CODES = 10;
 /** The presigned S3 URL: minutes only. */
 export const REPORT_URL_SECONDS = 300;
 
-export type ReportLinkDeps = CaseDeps & { readonly files: Files };
+export type ReportLinkDeps = CaseDeps & {
+  readonly files: Files;
+  /** The origin `files` presigns URLs at, known without presigning (services.filesOrigin). */
+  readonly filesOrigin: string;
+};
 
 export interface ReportAnswer {
   readonly state: ReportPageState;
@@ -66,11 +70,6 @@ async function resolveLink(
     return { answer: { state: { kind: 'expired' } } };
   if ((stored.reportTries ?? 0) >= MAX_CODE_TRIES) return { answer: { state: { kind: 'locked' } } };
   return { stored, org, fileKey: report.fileKey };
-}
-
-async function downloadOrigin(files: Files, fileKey: string): Promise<string> {
-  // Signing is local computation: a throwaway URL tells the bucket's origin in this deployment.
-  return new URL(await files.presignGet(fileKey, 60)).origin;
 }
 
 const codeHashOf = (deps: ReportLinkDeps, org: OrganizationRecord, requestId: string, code: string) =>
@@ -126,7 +125,7 @@ export async function submitReportForm(
       to: await openedEmail(deps, org, stored),
       ...reportCodeEmail({ organizationName: org.name, code, validMinutes: CODE_TTL_SECONDS / 60 }),
     });
-    return { state: { kind: 'code-sent' }, downloadOrigin: await downloadOrigin(deps.files, fileKey) };
+    return { state: { kind: 'code-sent' }, downloadOrigin: deps.filesOrigin };
   }
 
   const tries = await deps.requests.reserveReportTry(orgId, requestId, 'reportTries', MAX_CODE_TRIES);
@@ -151,7 +150,7 @@ export async function submitReportForm(
     if (triesLeft <= 0) return { state: { kind: 'locked' } };
     return {
       state: { kind: 'wrong-code', triesLeft },
-      downloadOrigin: await downloadOrigin(deps.files, fileKey),
+      downloadOrigin: deps.filesOrigin,
     };
   }
   await deps.requests.releaseReportTry(orgId, requestId, 'reportTries');

@@ -10,10 +10,13 @@ import { withClientPlugins } from './client-plugins.ts';
 
 let client: S3Client | undefined;
 
-export function s3(): S3Client {
+/** A client configured as the adapters' one (s3-origin.test.ts derives its URLs' origin against it). */
+export function newS3Client(): S3Client {
   // Path-style addressing works with every S3 endpoint, the local emulator included.
-  client ??= withClientPlugins(
-    new S3Client({ region: env.region(), forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }),
-  );
+  return withClientPlugins(new S3Client({ region: env.region(), forcePathStyle: env.s3ForcePathStyle() }));
+}
+
+export function s3(): S3Client {
+  client ??= newS3Client();
   return client;
 }

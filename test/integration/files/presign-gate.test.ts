@@ -6,6 +6,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { S3Files } from '../../../shared/adapters/aws/s3-files.ts';
 import { s3 } from '../../../shared/adapters/aws/s3-client.ts';
+import { s3Origin } from '../../../shared/adapters/aws/s3-origin.ts';
 import { env } from '../../../shared/config.ts';
 import { orgFileKey } from '../../../shared/ports/files.ts';
 import { newId } from '../../../shared/domain/ids.ts';
@@ -29,6 +30,12 @@ describe('presigned URLs on the local S3 endpoint', () => {
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('name\nAda\n');
+  });
+
+  test("the origin derived for the link pages' CSP is the presigned URL's, which the gate serves", async () => {
+    const url = await new S3Files().presignGet(key, 60, 'jobs.csv');
+    expect(new URL(url).origin).toBe(s3Origin(env.filesBucket()));
+    expect((await fetch(url)).status).toBe(200);
   });
 
   test('an expired presigned URL is a 403 AccessDenied "Request has expired"', async () => {

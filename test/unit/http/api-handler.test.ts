@@ -249,6 +249,18 @@ test('public routes need no token', async () => {
   expect(res.statusCode).toBe(200);
 });
 
+test('a function with a token route and no verifier fails to start instead of serving it unverified', () => {
+  // Prepare: the operations of a function with one public and one token route.
+  const ops = [operation(routes.open, async () => ok({})), operation(routes.denied, async () => ok({}))];
+  // Act and Assess: creating the handler (at module load, the cold start) throws.
+  expect(() => apiHandler('test', ops)).toThrow('test has token routes but no verifier');
+});
+
+test('a public-only function starts without a verifier', async () => {
+  const open = apiHandler('test', [operation(routes.open, async () => ok({ open: true }))]);
+  expect((await open(event(routes.open, {}), context)).statusCode).toBe(200);
+});
+
 test('an unexpected error is a 500 that says nothing of its cause', async () => {
   const res = await handler(event(routes.boom, {}), context);
   expect(res.statusCode).toBe(500);
