@@ -15,6 +15,16 @@ const SERVICE = 'DynamoDB Local';
 const READY_TIMEOUT_MS = 90_000;
 const POLL_INTERVAL_MS = 100;
 
+/**
+ * DynamoDB Local exited because its port was taken between the moment it was found free and the
+ * moment Java bound it (the operating system may hand a released port to any socket, an outgoing
+ * connection included). A port chosen by us can simply be chosen again.
+ */
+export class PortTakenError extends StartupError {}
+
+/** How Java says its listener could not bind. */
+const BIND_FAILURE = /BindException|Address already in use|Failed to bind/;
+
 export interface DynamoDbLocal {
   readonly endpoint: string;
   /** The JVM and its watchdog, for the data folder's owner record. */
@@ -57,13 +67,21 @@ export async function startDynamoDbLocal(options: {
   // Keep the last lines of output for the error message; draining the pipes also keeps the JVM
   // from blocking on a full pipe.
   const output: string[] = [];
+  /** The bind failure, else the first exception Java printed: a trace's last lines ("... 16 more") say nothing. */
+  let exception: string | undefined;
+  let bindFailed = false;
   const remember = (chunk: Buffer): void => {
-    output.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((line) => line.trim() !== ''),
-    );
+    const lines = chunk
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    for (const line of lines) {
+      if (BIND_FAILURE.test(line) && !bindFailed) {
+        bindFailed = true;
+        exception = line.trim();
+      } else if (exception === undefined && /\w(Exception|Error): /.test(line)) exception = line.trim();
+    }
+    output.push(...lines);
     output.splice(0, Math.max(0, output.length - 5));
   };
   child.stdout?.on('data', remember);
@@ -80,8 +98,9 @@ export async function startDynamoDbLocal(options: {
       );
     });
     child.once('exit', (code, signal) => {
-      const last = output.at(-1) ?? 'no output';
-      reject(new StartupError(`${SERVICE} exited during startup (${signal ?? `code ${code}`}): ${last}`));
+      const said = exception ?? output.at(-1) ?? 'no output';
+      const message = `${SERVICE} exited during startup (${signal ?? `code ${code}`}): ${said}`;
+      reject(bindFailed ? new PortTakenError(message) : new StartupError(message));
     });
   });
   failed.catch(() => undefined); // observed below; this only silences the unhandled-rejection warning after startup

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { startFauxqs } from 'fauxqs';
 import sesLocal from 'aws-ses-v2-local';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { PortTakenError, startDynamoDbLocal } from './dynamodb-local.ts';
 import type { EmulatorProcess } from './emulator-process.ts';
-import { choosePort, portError } from './free-port.ts';
+import { choosePort, freePort, portError } from './free-port.ts';
 import { startKmsServer } from './kms-server.ts';
 import { startPresignGate } from './s3-presign-gate.ts';
 import { StartupError } from './startup-error.ts';
@@ -67,17 +67,33 @@ const SERVICES = {
   kms: 'the local KMS endpoint',
 } as const;
 
-async function startDynamoDb(
+/** Fresh ports tried when the one we chose for DynamoDB Local was taken before Java bound it. */
+const DYNAMODB_PORT_ATTEMPTS = 3;
+
+/**
+ * Starts DynamoDB Local on `chosen`. A port we chose ourselves (`fixed` false) was free when probed
+ * but is released again until Java binds it seconds later; if another socket took it meanwhile,
+ * a new free port is chosen. A port the caller fixed is never swapped.
+ */
+export async function startDynamoDb(
   dataDir: string,
   host: string,
   chosen: number,
   inMemory: boolean,
+  fixed: boolean,
+  choose: () => Promise<number> = () => freePort(ALL_INTERFACES),
 ): Promise<Running> {
-  return startDynamoDbLocal({
-    dbPath: inMemory ? undefined : join(dataDir, 'dynamodb'),
-    host: urlHost(host),
-    port: chosen,
-  });
+  for (let attempt = 1, port = chosen; ; attempt += 1, port = await choose()) {
+    try {
+      return await startDynamoDbLocal({
+        dbPath: inMemory ? undefined : join(dataDir, 'dynamodb'),
+        host: urlHost(host),
+        port,
+      });
+    } catch (error) {
+      if (fixed || !(error instanceof PortTakenError) || attempt >= DYNAMODB_PORT_ATTEMPTS) throw error;
+    }
+  }
 }
 
 async function startSqsAndS3(dataDir: string, host: string, chosen: number): Promise<Running> {
@@ -135,7 +151,13 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Em
     choosePort(ports.kms, host, SERVICES.kms),
   ]);
   const starting = [
-    startDynamoDb(options.dataDir, host, dynamodbPort, options.dynamoInMemory === true),
+    startDynamoDb(
+      options.dataDir,
+      host,
+      dynamodbPort,
+      options.dynamoInMemory === true,
+      (ports.dynamodb ?? 0) !== 0,
+    ),
     startSqsAndS3(options.dataDir, host, fauxqsPort),
     startSes(host, sesPort),
     startKms(options.dataDir, host, kmsPort),

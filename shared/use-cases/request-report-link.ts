@@ -154,6 +154,13 @@ export async function submitReportForm(
     };
   }
   await deps.requests.releaseReportTry(orgId, requestId, 'reportTries');
+  // Presigned first (it may load the S3 client, which can fail): a failure then spends no code and
+  // records no download. The URL grants nothing until it is returned below.
+  const location = await deps.files.presignGet(
+    fileKey,
+    REPORT_URL_SECONDS,
+    `personal-data-${stored.requestId}.zip`,
+  );
   // The code is spent before the URL is handed out: a replayed form gets a wrong-code page.
   await deps.requests.reportStep(
     orgId,
@@ -161,11 +168,6 @@ export async function submitReportForm(
     codeHash,
     step('request.report-download'),
     event('request.report-download', 'success', { urlSeconds: REPORT_URL_SECONDS }),
-  );
-  const location = await deps.files.presignGet(
-    fileKey,
-    REPORT_URL_SECONDS,
-    `personal-data-${stored.requestId}.zip`,
   );
   return { state: { kind: 'ask' }, location };
 }

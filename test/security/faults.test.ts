@@ -192,6 +192,33 @@ describe('the API under DynamoDB faults', () => {
   });
 });
 
+test('a read whose audit PutItem landed but timed out is retried by the SDK and answered, with its one event', async () => {
+  // Prepare: a job whose read decrypts a personal field, so the read appends its event. The first
+  // attempt of that PutItem writes the event, then times out; the SDK sends the same PutItem again.
+  const readJobId = await createJob(orgId, orchestrationId, owner, {
+    title: 'Read under fault',
+    email: 'subject@example.test',
+  });
+  const before = await partitionState(orgId);
+  const fault = inject(shared(), {
+    command: 'PutItem',
+    nth: 1,
+    kind: 'timeout',
+    timeoutWhen: 'after',
+    mode: 'attempt',
+  });
+  // Act
+  const answer = await callRoute({ route: jobRoutes.getJob, as: owner, params: { orgId, jobId: readJobId } });
+  // Assess: the retry finds this very event (not a collision): success, one event, nothing else.
+  expect(fault.fired).toBe(1);
+  expect(fault.calls).toBeGreaterThanOrEqual(2);
+  expect(answer.status).toBe(200);
+  const after = await partitionState(orgId);
+  const audit = changes(before.audit, after.audit);
+  expect(audit.added).toHaveLength(1);
+  expect(attribute(after.audit.get(audit.added[0]!), 'action')).toBe('job.read');
+});
+
 describe('the clean-up cycle under DynamoDB faults', () => {
   /**
    * The shared deletion queue belongs to every test file; this cycle finds its organization

@@ -138,9 +138,10 @@ test.each(CASES)(
           expect(changes(before.records, after.records)).toEqual({ added: [], removed: [], changed: [] });
           if (answer.status === 403) {
             expectOnlySecurityEvent(before, after, key);
+            // The security event alone: one conditional PutItem (docs/decisions/0022).
             expect({ context, writes: successfulWrites(commands) }).toEqual({
               context,
-              writes: ['TransactWriteItems'],
+              writes: ['PutItem'],
             });
           } else {
             expect({ context, audit: changes(before.audit, after.audit) }).toEqual({

@@ -5,7 +5,11 @@
  * later by the sequencer (docs/decisions/0011-audit-sequencer.md), so writers never take turns.
  */
 import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
 import { InputsChanged, type Unchanged } from '../../ports/access-reads.ts';
 import type { AppendedEvent, AuditActor, AuditDraft, AuditEntry } from '../../ports/audit.ts';
@@ -92,9 +96,16 @@ export class AuditedWriter {
     const deadline = Date.now() + CONFLICT_BUDGET_MS;
     for (;;) {
       try {
-        await this.client.send(new PutCommand(Put!));
+        await this.client.send(new PutCommand({ ...Put!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
         return event;
       } catch (error) {
+        // A PutItem has no idempotency token: when the SDK retried one that had landed (a 500 or a
+        // reset after the write), the item found is this very event, which is success.
+        if (
+          error instanceof ConditionalCheckFailedException &&
+          storedEventId(error.Item?.eventId) === event.eventId
+        )
+          return event;
         // A fresh key never takes part in another transaction; kept for the same answer if it did.
         if (!(error instanceof TransactionConflictException)) throw mapDynamoError(error);
         if (Date.now() >= deadline) throw new UnavailableError(1, true);
@@ -186,6 +197,13 @@ export class AuditedWriter {
     const days = this.options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     return Math.floor(Date.parse(at) / 1000) + days * 24 * 60 * 60;
   }
+}
+
+/** The event id an exception's item holds, whether it came back marshalled or not. */
+function storedEventId(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const marshalled = (value as { S?: unknown } | undefined)?.S;
+  return typeof marshalled === 'string' ? marshalled : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

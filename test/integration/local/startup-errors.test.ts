@@ -2,12 +2,20 @@
  * A busy port stops the local stack with one sentence naming the port and the service, for each
  * service (not an EADDRINUSE stack trace or a Java child that silently exits).
  */
+import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulators, StartupError, type EmulatorEndpoints } from '../../../infra/local/emulators.ts';
+import {
+  startDynamoDb,
+  startEmulators,
+  StartupError,
+  type EmulatorEndpoints,
+} from '../../../infra/local/emulators.ts';
+import { PortTakenError } from '../../../infra/local/dynamodb-local.ts';
+import { freePort } from '../../../infra/local/free-port.ts';
 import { startOidcIssuer } from '../../../infra/local/oidc-issuer.ts';
 
 let dataDir: string;
@@ -62,4 +70,32 @@ test('without Java on the PATH, DynamoDB Local fails with the package to install
   expect(result.stdout.trim()).toBe(
     'StartupError: Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless.',
   );
+});
+
+describe('a DynamoDB Local port taken between its probe and Java binding it', () => {
+  test('a port we chose is chosen again, and DynamoDB Local starts on the new one', async () => {
+    // Prepare: the first port handed to Java is already held, as if another socket took it.
+    const fresh = await freePort('0.0.0.0');
+    const choices: number[] = [];
+    // Act
+    const running = await startDynamoDb(dataDir, '127.0.0.1', busyPort, true, false, async () => {
+      choices.push(fresh);
+      return fresh;
+    });
+    try {
+      // Assess
+      expect(choices).toEqual([fresh]);
+      expect(running.endpoint).toBe(`http://127.0.0.1:${fresh}`);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test('a port the caller fixed is not swapped: the bind failure is the error, naming its cause', async () => {
+    const choose = jest.fn(() => freePort('0.0.0.0'));
+    const starting = startDynamoDb(dataDir, '127.0.0.1', busyPort, true, true, choose);
+    await expect(starting).rejects.toBeInstanceOf(PortTakenError);
+    await expect(starting).rejects.toThrow(/exited during startup \(code \d+\): .*(Bind|bind)/);
+    expect(choose).not.toHaveBeenCalled();
+  });
 });
