@@ -4,7 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +21,20 @@ import { startOidcIssuer } from '../../../infra/local/oidc-issuer.ts';
 let dataDir: string;
 let blocker: Server;
 let busyPort: number;
+const held = new Set<Socket>();
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'custos-startup-test-'));
-  blocker = createServer();
+  blocker = createServer((socket) => {
+    // Readiness probes that reach the blocker get no answer; closing must not wait for them.
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
+  });
   await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
   busyPort = (blocker.address() as { port: number }).port;
 });
 afterAll(async () => {
+  for (const socket of held) socket.destroy();
   await new Promise((resolve) => blocker.close(resolve));
   await rm(dataDir, { recursive: true, force: true });
 });
