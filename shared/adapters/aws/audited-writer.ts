@@ -93,11 +93,10 @@ export class AuditedWriter {
   async append(draft: AuditDraft, actor: AuditActor): Promise<AppendedEvent> {
     const event = this.buildEvent(draft, actor);
     const { Put } = this.putEvent(event);
-    const deadline = Date.now() + CONFLICT_BUDGET_MS;
-    for (;;) {
+    await untilNoConflict(async () => {
       try {
         await this.client.send(new PutCommand({ ...Put!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
-        return event;
+        return true;
       } catch (error) {
         // A PutItem has no idempotency token: when the SDK retried one that had landed (a 500 or a
         // reset after the write), the item found is this very event, which is success.
@@ -105,13 +104,13 @@ export class AuditedWriter {
           error instanceof ConditionalCheckFailedException &&
           storedEventId(error.Item?.eventId) === event.eventId
         )
-          return event;
+          return true;
         // A fresh key never takes part in another transaction; kept for the same answer if it did.
-        if (!(error instanceof TransactionConflictException)) throw mapDynamoError(error);
-        if (Date.now() >= deadline) throw new UnavailableError(1, true);
-        await sleep(Math.random() * JITTER_MS);
+        if (error instanceof TransactionConflictException) return false;
+        throw mapDynamoError(error);
       }
-    }
+    });
+    return event;
   }
 
   /**
@@ -134,27 +133,24 @@ export class AuditedWriter {
     }
   }
 
-  private async transact(ops: readonly WriteOp[], events: readonly AppendedEvent[]): Promise<void> {
-    const deadline = Date.now() + CONFLICT_BUDGET_MS;
-    for (;;) {
+  private transact(ops: readonly WriteOp[], events: readonly AppendedEvent[]): Promise<void> {
+    return untilNoConflict(async () => {
       try {
         await this.client.send(
           new TransactWriteCommand({
             TransactItems: [...ops, ...events.map((event) => this.putEvent(event))],
           }),
         );
-        return;
+        return true;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw mapDynamoError(error);
         const reasons = error.CancellationReasons ?? [];
         const failedOwn = reasons.slice(0, ops.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
         if (failedOwn >= 0) throw new ConditionFailed(failedOwn);
-        const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
-        if (!conflict) throw mapDynamoError(error);
-        if (Date.now() >= deadline) throw new UnavailableError(1, true);
-        await sleep(Math.random() * JITTER_MS);
+        if (reasons.some((r) => r.Code === 'TransactionConflict')) return false;
+        throw mapDynamoError(error);
       }
-    }
+    });
   }
 
   private buildEvent(draft: AuditDraft, actor: AuditActor): AppendedEvent {
@@ -196,6 +192,18 @@ export class AuditedWriter {
   private expiresAt(at: string): number {
     const days = this.options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     return Math.floor(Date.parse(at) / 1000) + days * 24 * 60 * 60;
+  }
+}
+
+/**
+ * Runs `attempt` until it lands (true) rather than meets a conflict (false), with jitter between
+ * tries; past the budget the caller is told to retry later (429). Anything else it throws.
+ */
+async function untilNoConflict(attempt: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + CONFLICT_BUDGET_MS;
+  while (!(await attempt())) {
+    if (Date.now() >= deadline) throw new UnavailableError(1, true);
+    await sleep(Math.random() * JITTER_MS);
   }
 }
 
