@@ -4,12 +4,16 @@
  * is local computation, so no network), in the cloud's forms and the local stack's. A form it does
  * not derive fails instead of giving a CSP that would block the download.
  */
+import { jest } from '@jest/globals';
 import { S3Files } from '../../shared/adapters/aws/s3-files.ts';
 import { newS3Client } from '../../shared/adapters/aws/s3-client.ts';
 import { s3Origin } from '../../shared/adapters/aws/s3-origin.ts';
 import { ConfigError } from '../../shared/config.ts';
 
 const BUCKET = 'custos-files-1a2b3c4d';
+/** Dotted, and every label is itself a valid bucket name: the SDK puts it before a plain-http host. */
+const DOTTED = 'custos.files.prod';
+const MINIO = 'http://minio.internal:9000';
 /** What the derivation and the client read; each case sets its own and leaves the rest unset. */
 const VARIABLES = [
   'AWS_REGION',
@@ -110,6 +114,54 @@ test.each([
     'http://127.0.0.1:4566',
   ],
   [
+    'a dotted bucket behind a plain-http host endpoint, virtual-hosted',
+    { AWS_ENDPOINT_URL_S3: MINIO },
+    DOTTED,
+    `http://${DOTTED}.minio.internal:9000`,
+  ],
+  [
+    'a dotted bucket with a label too short for a bucket name, behind a plain-http host endpoint',
+    { AWS_ENDPOINT_URL_S3: MINIO },
+    'custos.files.eu',
+    MINIO,
+  ],
+  [
+    'a dotted bucket behind a plain-http host endpoint, path-style',
+    { AWS_ENDPOINT_URL_S3: MINIO, S3_FORCE_PATH_STYLE: 'true' },
+    DOTTED,
+    MINIO,
+  ],
+  [
+    'a dotted bucket behind an https host endpoint',
+    { AWS_ENDPOINT_URL_S3: 'https://minio.internal' },
+    DOTTED,
+    'https://minio.internal',
+  ],
+  [
+    'a dotted bucket behind an https IP endpoint',
+    { AWS_ENDPOINT_URL_S3: 'https://10.0.0.5:9000' },
+    DOTTED,
+    'https://10.0.0.5:9000',
+  ],
+  [
+    'a dotted bucket behind a plain-http IP endpoint, path-style',
+    { AWS_ENDPOINT_URL_S3: 'http://10.0.0.5:9000', S3_FORCE_PATH_STYLE: 'true' },
+    DOTTED,
+    'http://10.0.0.5:9000',
+  ],
+  [
+    'a plain-http host endpoint, virtual-hosted',
+    { AWS_ENDPOINT_URL_S3: MINIO },
+    BUCKET,
+    `http://${BUCKET}.minio.internal:9000`,
+  ],
+  [
+    'a plain-http host endpoint, path-style',
+    { AWS_ENDPOINT_URL_S3: MINIO, S3_FORCE_PATH_STYLE: 'true' },
+    BUCKET,
+    MINIO,
+  ],
+  [
     'configured endpoints ignored',
     {
       AWS_REGION: 'eu-west-1',
@@ -120,6 +172,7 @@ test.each([
     `https://${BUCKET}.s3.eu-west-1.amazonaws.com`,
   ],
 ])('%s: the derived origin is the presigned URL’s', async (_, variables, bucket, expected) => {
+  expect.assertions(2);
   // Prepare
   configure(variables);
   // Act
@@ -137,3 +190,24 @@ test.each([
   configure(variables);
   expect(() => s3Origin(bucket)).toThrow(ConfigError);
 });
+
+test.each([
+  ['IPv4', 'http://10.0.0.5:9000'],
+  ['IPv6', 'http://[::1]:9000'],
+])(
+  'a dotted bucket behind a plain-http %s endpoint, not path-style: the SDK presigns no valid URL, the cold start fails',
+  async (_, endpoint) => {
+    expect.assertions(2);
+    // Prepare
+    configure({ AWS_ENDPOINT_URL_S3: endpoint });
+    // The SDK prints the URL it failed to build (`<bucket>.<IP>`) before it throws; the rejection is asserted.
+    const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      // Act, Assess
+      expect(() => s3Origin(DOTTED)).toThrow(ConfigError);
+      await expect(presignedOrigin(DOTTED)).rejects.toThrow('Invalid URL');
+    } finally {
+      printed.mockRestore();
+    }
+  },
+);
