@@ -27,7 +27,9 @@
  *   (the tail's included); `audit_max_signatures_per_interval`: the most of one organization in
  *   any signing interval (KMS's bound: ≤ 1);
  *   `audit_sequenced_to_signed_ms`: the same from when the sequencer chained the write (so without
- *   the sequencer's own lag behind the writers, which the machine's load sets).
+ *   the sequencer's own lag behind the writers, which the machine's load sets);
+ *   `audit_write_to_sequenced_ms`: that lag itself, the longest an audited write waited for the
+ *   delivery that chained it (the stream's delay and the mapping's batching window included).
  * - `audit_rcu_per_event`: the read capacity auditing adds per event (the sequencer's look-ups).
  * - `audit_bench_load_avg_min` / `_max`: the machine's 1-minute load average around the run.
  * DynamoDB Local is not DynamoDB: latencies and contention are indicative only; WCU are exact.
@@ -435,6 +437,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       const end = performance.now();
       let lag = 0;
       let signLag = 0;
+      let sequenceLag = 0;
       let signatures = 0;
       let intervals = 0;
       for (const [orgId, times] of completed) {
@@ -447,6 +450,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
           while (delivery < deliveries.length && deliveries[delivery]!.count < k + 1) delivery += 1;
           const signedAt = list[next]?.at ?? end;
           lag = Math.max(lag, signedAt - done);
+          sequenceLag = Math.max(sequenceLag, (deliveries[delivery]?.at ?? end) - done);
           signLag = Math.max(signLag, signedAt - (deliveries[delivery]?.at ?? end));
         });
         signatures += list.length;
@@ -454,6 +458,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       }
       results.audit_checkpoint_lag_ms = round(lag);
       results.audit_sequenced_to_signed_ms = round(signLag);
+      results.audit_write_to_sequenced_ms = round(sequenceLag);
       results.audit_checkpoints_per_interval = round(signatures / intervals);
       // The KMS bound itself: the most signatures of one organization within any one interval, by
       // the time each was decided (the digest's createdAt, just before its KMS Sign).
