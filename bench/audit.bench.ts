@@ -27,12 +27,20 @@
  *   (the tail's included); `audit_max_signatures_per_interval`: the most of one organization in
  *   any signing interval (KMS's bound: ≤ 1);
  *   `audit_sequenced_to_signed_ms`: the same from when the sequencer chained the write (so without
- *   the sequencer's own lag behind the writers, which the machine's load sets).
+ *   the sequencer's own lag behind the writers, which the machine's load sets);
+ *   `audit_write_to_sequenced_ms`: that lag itself, the longest an audited write waited for the
+ *   delivery that chained it (the stream's delay and the mapping's batching window included).
  * - `audit_rcu_per_event`: the read capacity auditing adds per event (the sequencer's look-ups).
+ * - `emulator_cpu_ms_per_write.<kind>`: CPU time DynamoDB Local's JVM spent per write of each kind
+ *   in the concurrent runs (`bare`, `txn`, `audited`, `audited_held`; the audited kinds include the
+ *   sequencer's catching up after the writes), from Linux's /proc. With the emulator's CPU the
+ *   bottleneck on two cores, these set the rates' ceiling; they move far less with the machine's
+ *   load than the rates do.
  * - `audit_bench_load_avg_min` / `_max`: the machine's 1-minute load average around the run.
  * DynamoDB Local is not DynamoDB: latencies and contention are indicative only; WCU are exact.
  * Run alone with `npx tsx bench/audit.bench.ts`.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -180,6 +188,19 @@ export async function runAuditBench(): Promise<Record<string, number>> {
     const kms = new KMSClient({ ...local, endpoint: emulators.endpoints.kms });
     const sqs = new SQSClient({ ...local, endpoint: emulators.endpoints.sqs });
     const loads = [loadavg()[0]!];
+    /** The emulator's CPU per write of each kind, summed over the concurrent runs. */
+    const emulatorCpu = new Map<string, { ms: number; writes: number }>();
+    const jvm = emulators.processes.find((p) => p.name === 'DynamoDB Local')?.pid;
+    const cpuSpent = async (kind: string, writes: number, run: () => Promise<number>): Promise<number> => {
+      const before = jvm === undefined ? undefined : processCpuMs(jvm);
+      const seconds = await run();
+      const after = jvm === undefined ? undefined : processCpuMs(jvm);
+      if (before !== undefined && after !== undefined) {
+        const sum = emulatorCpu.get(kind) ?? { ms: 0, writes: 0 };
+        emulatorCpu.set(kind, { ms: sum.ms + after - before, writes: sum.writes + writes });
+      }
+      return seconds;
+    };
     const checkpoints = {
       store: new DynamoAuditLog(
         sequencerClient.client,
@@ -367,40 +388,45 @@ export async function runAuditBench(): Promise<Record<string, number>> {
         for (let round = 0; round < ROUNDS; round += 1) {
           loads.push(loadavg()[0]!);
           // The same change items, the same concurrency: only what rides with the change differs.
-          bareSeconds += await timedRun((orgId, w, i) =>
-            client.send(
-              new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) }),
+          bareSeconds += await cpuSpent('bare', perWriter * writers, () =>
+            timedRun((orgId, w, i) =>
+              client.send(
+                new PutCommand({ TableName: tables.records, Item: record(orgId, w * perWriter + i) }),
+              ),
             ),
           );
           // A transaction of two unrelated items, as many as the audited write's, and no audit.
-          txnSeconds += await timedRun((orgId, w, i) =>
-            client.send(
-              new TransactWriteCommand({
-                TransactItems: [
-                  { Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } },
-                  {
-                    Put: {
-                      TableName: tables.records,
-                      Item: { ...record(orgId, w * perWriter + i), sk: `NOTE#${newId()}` },
+          txnSeconds += await cpuSpent('txn', perWriter * writers, () =>
+            timedRun((orgId, w, i) =>
+              client.send(
+                new TransactWriteCommand({
+                  TransactItems: [
+                    { Put: { TableName: tables.records, Item: record(orgId, w * perWriter + i) } },
+                    {
+                      Put: {
+                        TableName: tables.records,
+                        Item: { ...record(orgId, w * perWriter + i), sk: `NOTE#${newId()}` },
+                      },
                     },
-                  },
-                ],
-              }),
+                  ],
+                }),
+              ),
             ),
           );
-          auditedSeconds += await meteredRun(true);
+          auditedSeconds += await cpuSpent('audited', perWriter * writers, () => meteredRun(true));
           const lastWrite = performance.now();
-          await poller.caughtUp();
+          // The sequencer's tail after the last write is the audited writes' cost too.
+          await cpuSpent('audited', 0, async () => (await poller.caughtUp(), 0));
           lagMs = Math.max(lagMs, performance.now() - lastWrite);
           // The same audited writes with the stream poller and the sequencer held: do they take
           // CPU the writers need? Then the time the sequencer takes to catch up.
           let release = (): void => {};
           held = new Promise((resolve) => (release = resolve));
-          quietSeconds += await meteredRun(false);
+          quietSeconds += await cpuSpent('audited_held', perWriter * writers, () => meteredRun(false));
           const released = performance.now();
           held = undefined;
           release();
-          await poller.caughtUp();
+          await cpuSpent('audited_held', 0, async () => (await poller.caughtUp(), 0));
           catchUpMs = Math.max(catchUpMs, performance.now() - released);
         }
         const rate = (seconds: number): number => (ROUNDS * perWriter * writers) / seconds;
@@ -435,6 +461,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       const end = performance.now();
       let lag = 0;
       let signLag = 0;
+      let sequenceLag = 0;
       let signatures = 0;
       let intervals = 0;
       for (const [orgId, times] of completed) {
@@ -447,6 +474,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
           while (delivery < deliveries.length && deliveries[delivery]!.count < k + 1) delivery += 1;
           const signedAt = list[next]?.at ?? end;
           lag = Math.max(lag, signedAt - done);
+          sequenceLag = Math.max(sequenceLag, (deliveries[delivery]?.at ?? end) - done);
           signLag = Math.max(signLag, signedAt - (deliveries[delivery]?.at ?? end));
         });
         signatures += list.length;
@@ -454,6 +482,7 @@ export async function runAuditBench(): Promise<Record<string, number>> {
       }
       results.audit_checkpoint_lag_ms = round(lag);
       results.audit_sequenced_to_signed_ms = round(signLag);
+      results.audit_write_to_sequenced_ms = round(sequenceLag);
       results.audit_checkpoints_per_interval = round(signatures / intervals);
       // The KMS bound itself: the most signatures of one organization within any one interval, by
       // the time each was decided (the digest's createdAt, just before its KMS Sign).
@@ -470,6 +499,8 @@ export async function runAuditBench(): Promise<Record<string, number>> {
           ),
         ),
       );
+      for (const [kind, { ms, writes }] of emulatorCpu)
+        results[`emulator_cpu_ms_per_write.${kind}`] = round(ms / writes);
       loads.push(loadavg()[0]!);
       results.audit_bench_load_avg_min = round(Math.min(...loads));
       results.audit_bench_load_avg_max = round(Math.max(...loads));
@@ -489,6 +520,20 @@ export async function runAuditBench(): Promise<Record<string, number>> {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+/** CPU time a process has used, user and system, from Linux's /proc; undefined elsewhere. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times (100 on every architecture Node runs on). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function round(value: number): number {
   return Number(value.toFixed(2));

@@ -255,7 +255,7 @@ describe('atomicity', () => {
 
 describe('the sequencer', () => {
   test.each([
-    ['the check that its events still exist', 'BatchGetItem', 1],
+    ['the check that its events still exist', 'Query', 1],
     ['the head write', 'PutItem', 2],
     ['the batch write', 'PutItem', 1],
   ])(
@@ -291,6 +291,42 @@ describe('the sequencer', () => {
       }
     },
   );
+
+  test('a delivery of more events than a batch holds claims one batch per 256 events, then moves the head once', async () => {
+    // Prepare: a chain with a head, then 300 events appended after it.
+    const orgId = newId();
+    await appendEvents(orgId, 1);
+    const appended = (await Promise.all(Array.from({ length: 6 }, () => append(orgId, 50)))).flat();
+    const client = new DynamoDBClient({});
+    const commands: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'commandNames' },
+    );
+    const counted = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    try {
+      // Act
+      const summary = await sequenceEvents(sequencerStore(counted), appended);
+      // Assess: the head read, one Query that finds the events still there, the batches of 256 and
+      // 44, and the head written once past both.
+      expect(summary).toEqual({ sequenced: 300, refused: [] });
+      expect([...commands].sort()).toEqual([
+        'GetItemCommand',
+        'PutItemCommand',
+        'PutItemCommand',
+        'PutItemCommand',
+        'QueryCommand',
+      ]);
+      const events = await chained(orgId);
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+      await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 301, digests: 0 });
+    } finally {
+      client.destroy();
+    }
+  });
 
   test('concurrent sequencers of one organization chain every event once', async () => {
     // Prepare
@@ -634,6 +670,26 @@ describe('tamper evidence of the sequenced structure', () => {
     expect(summary.refused).toEqual([eventRef(doomed!)]);
     expect((await newLog().head(orgId))?.seq).toBe(4);
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 4 });
+  });
+  test('events deleted before they were sequenced are refused by reference, at either end of a delivery or within it', async () => {
+    // Prepare: five events after a head; the first, middle and last are deleted before sequencing.
+    const orgId = newId();
+    await appendEvents(orgId, 1);
+    const appended = await append(orgId, 5);
+    const doomed = [appended[0]!, appended[2]!, appended[4]!];
+    for (const event of doomed)
+      await documents.send(
+        new DeleteCommand({
+          TableName: auditTable,
+          Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(event)) },
+        }),
+      );
+    // Act
+    const summary = await sequenceEvents(sequencerStore(), appended);
+    // Assess: exactly those three, all chained from the stream, and verification breaks at the first.
+    expect([...summary.refused].sort()).toEqual(doomed.map(eventRef).sort());
+    expect(summary.sequenced).toBe(5);
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 2 });
   });
 });
 
@@ -988,6 +1044,46 @@ describe('signed digests', () => {
     await sequenced();
     expect(requests).toHaveLength(3);
     expect(signs).toBe(2);
+  });
+
+  test('while the checkpoint it asked for is still to come, the sequencer does not read the last one again', async () => {
+    // Prepare: a signed checkpoint, and the sequencer's side with its reads of the last checkpoint counted.
+    const orgId = newId();
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    const log = newLog();
+    let reads = 0;
+    const requests: number[] = [];
+    const queue = {
+      schedule: async (_org: string, delaySeconds: number) => void requests.push(delaySeconds),
+    };
+    const sequencer = {
+      store: { latestDigest: (org: string) => ((reads += 1), log.latestDigest(org)) },
+      clock,
+      queue,
+      scheduled: new TailSchedule(),
+    };
+    await appendEvents(orgId, 1, newWriter(clock));
+    const first = await checkpointIfDue(
+      { store: log, signer, clock, claims: claims(), queue },
+      orgId,
+      10_000,
+    );
+    // Act: a batch chained every second of the interval.
+    for (let i = 0; i < 9; i += 1) {
+      now += 1_000;
+      await appendEvents(orgId, 1, newWriter(clock));
+      await checkpointOrSchedule(sequencer, orgId, 10_000);
+    }
+    // Assess: the first batch read the checkpoint and asked for the next, due when the interval ends;
+    // the other eight read nothing. Once it is due, the next batch reads again (and asks nothing new).
+    expect(first).toMatchObject({ headSeq: 1 });
+    expect(requests).toEqual([9]);
+    expect(reads).toBe(1);
+    now += 2_000;
+    await checkpointOrSchedule(sequencer, orgId, 10_000);
+    expect(reads).toBe(2);
+    expect(requests).toEqual([9]);
   });
 
   test('a batch chained while a checkpoint signs is asked for again, and signed within the next interval', async () => {
