@@ -154,14 +154,6 @@ export async function checkpointIfDue(
 export class TailSchedule {
   private readonly due = new Map<string, number>();
 
-  /**
-   * Whether a checkpoint this instance asked for is still to come: it covers whatever is chained
-   * before it falls due, so nothing new needs asking for until then.
-   */
-  awaits(orgId: string, now: number): boolean {
-    return (this.due.get(orgId) ?? 0) > now;
-  }
-
   /** Records that `orgId` has a checkpoint due at `at`; false when one was already asked for. */
   claim(orgId: string, at: number, now: number): boolean {
     if (this.due.get(orgId) === at) return false;
@@ -193,8 +185,6 @@ export async function checkpointOrSchedule(
   orgId: string,
   intervalMs: number,
 ): Promise<void> {
-  // A request already pending signs the head it finds when it falls due: no read until then.
-  if (deps.scheduled.awaits(orgId, deps.clock.now().getTime())) return;
   const latest = await deps.store.latestDigest(orgId);
   const now = deps.clock.now().getTime();
   // No checkpoint yet: due now, and asked for once (due "at 0") until the first one is signed.

@@ -1046,46 +1046,6 @@ describe('signed digests', () => {
     expect(signs).toBe(2);
   });
 
-  test('while the checkpoint it asked for is still to come, the sequencer does not read the last one again', async () => {
-    // Prepare: a signed checkpoint, and the sequencer's side with its reads of the last checkpoint counted.
-    const orgId = newId();
-    let now = Date.now();
-    const clock = { now: () => new Date(now) };
-    const log = newLog();
-    let reads = 0;
-    const requests: number[] = [];
-    const queue = {
-      schedule: async (_org: string, delaySeconds: number) => void requests.push(delaySeconds),
-    };
-    const sequencer = {
-      store: { latestDigest: (org: string) => ((reads += 1), log.latestDigest(org)) },
-      clock,
-      queue,
-      scheduled: new TailSchedule(),
-    };
-    await appendEvents(orgId, 1, newWriter(clock));
-    const first = await checkpointIfDue(
-      { store: log, signer, clock, claims: claims(), queue },
-      orgId,
-      10_000,
-    );
-    // Act: a batch chained every second of the interval.
-    for (let i = 0; i < 9; i += 1) {
-      now += 1_000;
-      await appendEvents(orgId, 1, newWriter(clock));
-      await checkpointOrSchedule(sequencer, orgId, 10_000);
-    }
-    // Assess: the first batch read the checkpoint and asked for the next, due when the interval ends;
-    // the other eight read nothing. Once it is due, the next batch reads again (and asks nothing new).
-    expect(first).toMatchObject({ headSeq: 1 });
-    expect(requests).toEqual([9]);
-    expect(reads).toBe(1);
-    now += 2_000;
-    await checkpointOrSchedule(sequencer, orgId, 10_000);
-    expect(reads).toBe(2);
-    expect(requests).toEqual([9]);
-  });
-
   test('a batch chained while a checkpoint signs is asked for again, and signed within the next interval', async () => {
     // Prepare: a chain due for its first checkpoint, its request already sent by the sequencer,
     // and a signer during whose KMS call the sequencer chains one more batch (after the head read,
