@@ -154,13 +154,16 @@ export async function checkpointIfDue(
 export class TailSchedule {
   private readonly due = new Map<string, number>();
 
-  /** Records that `orgId` has a checkpoint due at `at`; false when one was already asked for. */
-  claim(orgId: string, at: number, now: number): boolean {
-    if (this.due.get(orgId) === at) return false;
+  /** Whether `orgId`'s checkpoint due at `at` was already asked for. */
+  asked(orgId: string, at: number): boolean {
+    return this.due.get(orgId) === at;
+  }
+
+  /** Records that `orgId`'s checkpoint due at `at` has been asked for. */
+  record(orgId: string, at: number, now: number): void {
     if (this.due.size >= MAX_TRACKED)
       for (const [org, when] of this.due) if (when <= now) this.due.delete(org);
     this.due.set(orgId, at);
-    return true;
   }
 }
 
@@ -189,8 +192,10 @@ export async function checkpointOrSchedule(
   const now = deps.clock.now().getTime();
   // No checkpoint yet: due now, and asked for once (due "at 0") until the first one is signed.
   const due = latest === undefined ? 0 : Date.parse(latest.createdAt) + intervalMs;
-  if (deps.scheduled.claim(orgId, due, now))
-    await deps.queue.schedule(orgId, Math.max(0, (due - now) / 1000));
+  if (deps.scheduled.asked(orgId, due)) return;
+  await deps.queue.schedule(orgId, Math.max(0, (due - now) / 1000));
+  // Remembered once sent: a request whose send failed is asked for again when the batch is redelivered.
+  deps.scheduled.record(orgId, due, now);
 }
 
 export interface DigestRunDeps extends CheckpointSigningDeps {
