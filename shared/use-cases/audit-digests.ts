@@ -154,21 +154,16 @@ export async function checkpointIfDue(
 export class TailSchedule {
   private readonly due = new Map<string, number>();
 
-  /**
-   * Whether a checkpoint this instance asked for is still to come: it covers whatever is chained
-   * before it falls due, so nothing new needs asking for until then.
-   */
-  awaits(orgId: string, now: number): boolean {
-    return (this.due.get(orgId) ?? 0) > now;
+  /** Whether `orgId`'s checkpoint due at `at` was already asked for. */
+  asked(orgId: string, at: number): boolean {
+    return this.due.get(orgId) === at;
   }
 
-  /** Records that `orgId` has a checkpoint due at `at`; false when one was already asked for. */
-  claim(orgId: string, at: number, now: number): boolean {
-    if (this.due.get(orgId) === at) return false;
+  /** Records that `orgId`'s checkpoint due at `at` has been asked for. */
+  record(orgId: string, at: number, now: number): void {
     if (this.due.size >= MAX_TRACKED)
       for (const [org, when] of this.due) if (when <= now) this.due.delete(org);
     this.due.set(orgId, at);
-    return true;
   }
 }
 
@@ -193,14 +188,14 @@ export async function checkpointOrSchedule(
   orgId: string,
   intervalMs: number,
 ): Promise<void> {
-  // A request already pending signs the head it finds when it falls due: no read until then.
-  if (deps.scheduled.awaits(orgId, deps.clock.now().getTime())) return;
   const latest = await deps.store.latestDigest(orgId);
   const now = deps.clock.now().getTime();
   // No checkpoint yet: due now, and asked for once (due "at 0") until the first one is signed.
   const due = latest === undefined ? 0 : Date.parse(latest.createdAt) + intervalMs;
-  if (deps.scheduled.claim(orgId, due, now))
-    await deps.queue.schedule(orgId, Math.max(0, (due - now) / 1000));
+  if (deps.scheduled.asked(orgId, due)) return;
+  await deps.queue.schedule(orgId, Math.max(0, (due - now) / 1000));
+  // Remembered once sent: a request whose send failed is asked for again when the batch is redelivered.
+  deps.scheduled.record(orgId, due, now);
 }
 
 export interface DigestRunDeps extends CheckpointSigningDeps {

@@ -22,7 +22,10 @@ export const MAX_BATCH_EVENTS = 256;
 
 export interface SequenceSummary {
   readonly sequenced: number;
-  /** References whose item was gone when they were chained (deleted before sequencing). */
+  /**
+   * References whose item was gone when the delivery was handled (deleted before it was
+   * sequenced, or a redelivered event deleted since): the batch still chains them.
+   */
   readonly refused: readonly string[];
 }
 
@@ -48,10 +51,9 @@ export async function sequenceEvents(
 
 /**
  * Every request here waits its turn behind the writers' at the table, so a delivery makes as few
- * round trips as it can, one after another: the head, one conditional write per batch, the head
- * again. A batch already past the head (a sequencer that stopped half-way) makes the first batch
- * write fail, and is rolled forward then; the look-up of deleted events only raises an alarm, so
- * it runs beside the chaining.
+ * round trips as it can, one after another: the head (read together with the check that the
+ * delivered events still exist), one conditional write per batch, the head again. The check comes
+ * before any write, so a delivery that fails at any step is checked again when it is redelivered.
  */
 async function sequenceOrganization(
   store: AuditSequencerStore,
@@ -59,22 +61,19 @@ async function sequenceOrganization(
   events: readonly AppendedEvent[],
 ): Promise<SequenceSummary> {
   const unique = [...new Map(events.map((e) => [e.eventId, e])).values()];
+  const earliest = unique.reduce((min, e) => (e.at < min ? e.at : min), '~');
+  const [first, refused] = await Promise.all([store.head(orgId), store.missing(orgId, unique)]);
+  let head = first;
   let sequenced = 0;
-  let missing: Promise<readonly string[]> | undefined;
-  let head = await store.head(orgId);
   for (;;) {
-    // No batch holds an event later than the head's latestAt (it never decreases): when every
-    // delivered event is later, none can be a redelivery, and the look back is skipped.
-    const earliest = unique.reduce((min, e) => (e.at < min ? e.at : min), '~');
+    // The head's latestAt is the latest event time of every batch up to it (it never decreases):
+    // when every delivered event is later, none is named there, and the look back is skipped. A
+    // batch past the head (a sequencer that stopped before its head write) may still name them:
+    // the first batch write then meets its key, and the loop rolls it forward and looks again.
     const fresh = head === undefined || (head.latestAt !== undefined && earliest > head.latestAt);
     const done = fresh ? new Set<string>() : await store.sequencedIds(orgId, unique);
     const todo = unique.filter((e) => !done.has(e.eventId));
     if (todo.length === 0) break;
-    if (missing === undefined) {
-      missing = store.missing(orgId, todo);
-      // Awaited below; until then a failure must not count as unhandled.
-      missing.catch(() => undefined);
-    }
     const from = head;
     let lost = false;
     for (let i = 0; i < todo.length; i += MAX_BATCH_EVENTS) {
@@ -96,33 +95,27 @@ async function sequenceOrganization(
       head = headAfter(batch);
       sequenced += chunk.length;
     }
-    if (head !== from) await store.advanceHead(orgId, from, head!);
+    if (head !== from && head !== undefined) await store.advanceHead(orgId, from, head);
     if (!lost) break;
     // Roll that batch (and any after it) forward, then start over from the head it leaves.
     head = await rollForward(store, orgId);
   }
-  return { sequenced, refused: missing === undefined ? [] : await missing };
+  return { sequenced, refused };
 }
 
-/** Applies every batch committed past the head (a sequencer stopped half-way); answers the head. */
+/**
+ * Applies every batch committed past the head (a sequencer stopped half-way, or won a race); the
+ * batch is the commit point, the head follows it. Answers the head.
+ */
 async function rollForward(store: AuditSequencerStore, orgId: string): Promise<AuditChainHead | undefined> {
   let head = await store.head(orgId);
   for (;;) {
     const batch = await store.batchAt(orgId, position(head).seq + 1);
     if (batch === undefined) return head;
-    head = await apply(store, head, batch);
+    const next = headAfter(batch);
+    await store.advanceHead(orgId, head, next);
+    head = next;
   }
-}
-
-/** Moves the head past a committed batch: the batch is the commit point, the head follows it. */
-async function apply(
-  store: AuditSequencerStore,
-  head: AuditChainHead | undefined,
-  batch: SequencedBatch,
-): Promise<AuditChainHead> {
-  const next = headAfter(batch);
-  await store.advanceHead(batch.orgId, head, next);
-  return next;
 }
 
 /** The head that follows a batch: its last event. */

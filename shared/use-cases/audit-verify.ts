@@ -50,18 +50,34 @@ async function* eventsUpToHead(
     onEvent(stored);
     yield stored;
   }
-  // The sequencer writes a batch before it moves the head, so a head read now covers every event
-  // seen; if it moved on meanwhile, walk on to it (an event past the head would be forged).
-  for (let round = 0; round < 5; round += 1) {
+  // If the head moved on meanwhile, walk on to it. The sequencer writes a delivery's batches
+  // before it moves the head once past them, so a head read just now may still be behind batches
+  // the walk saw: it is read again a moment later. One that stays behind (a batch no sequencer
+  // applies, which a forger could write) is judged as it stands.
+  for (let round = 0; round < HEAD_ROUNDS; round += 1) {
     const head = await store.head(orgId);
     onHead(head);
-    if (head === undefined || head.seq <= last) return;
+    const at = head?.seq ?? 0;
+    if (at < last) {
+      if (round < HEAD_ROUNDS - 1) await pause(HEAD_BEHIND_PAUSE_MS * (round + 1));
+      continue;
+    }
+    if (at === last) return;
     for await (const stored of store.events(orgId, last)) {
       last = Number.isInteger(stored.storedAt) ? (stored.storedAt as number) : last;
       onEvent(stored);
       yield stored;
     }
   }
+}
+
+/** Reads of the head after the walk: each either finds it where the walk ended, or walks on to it. */
+const HEAD_ROUNDS = 5;
+/** The first pause before a head found behind the walked batches is read again (then 2×, 3×, 4×: 1 s in all). */
+const HEAD_BEHIND_PAUSE_MS = 100;
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -127,6 +127,16 @@ async function appendEvents(
   return chained(orgId);
 }
 
+/** Appends `count` events from a few writers at once (a delivery larger than a batch, quickly). */
+async function appendMany(orgId: string, count: number): Promise<AppendedEvent[]> {
+  const writers = Math.min(count, 6);
+  const each = Array.from(
+    { length: writers },
+    (_, w) => Math.floor(count / writers) + (w < count % writers ? 1 : 0),
+  );
+  return (await Promise.all(each.map((n) => append(orgId, n)))).flat();
+}
+
 /** The storage key of the event at `seq`, as its batch names it. */
 async function eventSkAt(orgId: string, seq: number): Promise<string> {
   const { Items } = await documents.send(
@@ -255,16 +265,18 @@ describe('atomicity', () => {
 
 describe('the sequencer', () => {
   test.each([
-    ['the check that its events still exist', 'Query', 1],
-    ['the head write', 'PutItem', 2],
-    ['the batch write', 'PutItem', 1],
+    ['the check that its events still exist', 'Query', 1, 4],
+    ['the head write', 'PutItem', 2, 4],
+    ['the batch write', 'PutItem', 1, 4],
+    ['the second of two batch writes', 'PutItem', 2, 300],
+    ['the head write after two batches', 'PutItem', 3, 300],
   ])(
     'a sequencer that fails at %s is completed by the redelivery, every event once',
-    async (_what, command, nth) => {
+    async (_what, command, nth, count) => {
       // Prepare
       const orgId = newId();
       await appendEvents(orgId, 2);
-      const appended = await append(orgId, 4);
+      const appended = await appendMany(orgId, count);
       const client = new DynamoDBClient({});
       const faulty = DynamoDBDocumentClient.from(client, {
         marshallOptions: { removeUndefinedValues: true },
@@ -278,25 +290,92 @@ describe('the sequencer', () => {
         // Assess
         expect(redelivered.refused).toEqual([]);
         const events = await chained(orgId);
-        expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: count + 2 }, (_, i) => i + 1));
         expect(
           events
             .slice(2)
             .map((e) => e.eventId)
             .sort(),
         ).toEqual(appended.map((e) => e.eventId).sort());
-        await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 6, digests: 0 });
+        await expect(verify(orgId)).resolves.toEqual({ valid: true, events: count + 2, digests: 0 });
       } finally {
         client.destroy();
       }
     },
   );
 
+  test('a delivery whose existence check failed reports, when redelivered, the events deleted before it was sequenced', async () => {
+    // Prepare: four events, one of them deleted before the sequencer sees it.
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    const appended = await append(orgId, 4);
+    const doomed = appended[1]!;
+    await documents.send(
+      new DeleteCommand({
+        TableName: auditTable,
+        Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(doomed)) },
+      }),
+    );
+    const client = new DynamoDBClient({});
+    const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const injected = injectFault(client as unknown as MiddlewareHost, {
+      command: 'Query',
+      nth: 1,
+      kind: 'throughput',
+    });
+    try {
+      // Act: the check fails (the invocation reports nothing), and the stream redelivers.
+      await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
+      expect(injected.fired).toBe(1);
+      const redelivered = await sequenceEvents(sequencerStore(), appended);
+      // Assess: the redelivery checks again and reports the deletion; every event is chained once.
+      expect(redelivered.refused).toEqual([eventRef(doomed)]);
+      expect((await newLog().head(orgId))?.seq).toBe(6);
+      await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 4 });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('a verification that walked a batch written before its head reads the head again, and passes once it follows', async () => {
+    // Prepare: a delivery whose head write failed leaves its batch past the head.
+    const orgId = newId();
+    await appendEvents(orgId, 2);
+    const appended = await append(orgId, 4);
+    const client = new DynamoDBClient({});
+    const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    injectFault(client as unknown as MiddlewareHost, { command: 'PutItem', nth: 2, kind: 'throughput' });
+    await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
+    client.destroy();
+    // Act: the verifier's first head read, after its walk, finds the head behind that batch; the
+    // redelivery moves the head meanwhile, as a delivery's own head write follows its batches.
+    const log = newLog();
+    const heads: Array<number | undefined> = [];
+    const racing = new Proxy(log, {
+      get: (target, property, receiver) =>
+        property === 'head'
+          ? async (org: string) => {
+              const head = await target.head(org);
+              heads.push(head?.seq);
+              if (heads.length === 1) await sequenceEvents(sequencerStore(), appended);
+              return head;
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const result = await verifyOrganizationLog(
+      { audit: racing, signer, clock: systemClock, retentionDays: RETENTION_DAYS },
+      orgId,
+    );
+    // Assess
+    expect(heads).toEqual([2, 6]);
+    expect(result).toEqual({ valid: true, events: 6, digests: 0 });
+  });
+
   test('a delivery of more events than a batch holds claims one batch per 256 events, then moves the head once', async () => {
     // Prepare: a chain with a head, then 300 events appended after it.
     const orgId = newId();
     await appendEvents(orgId, 1);
-    const appended = (await Promise.all(Array.from({ length: 6 }, () => append(orgId, 50)))).flat();
+    const appended = await appendMany(orgId, 300);
     const client = new DynamoDBClient({});
     const commands: string[] = [];
     client.middlewareStack.add(
@@ -320,6 +399,8 @@ describe('the sequencer', () => {
         'PutItemCommand',
         'QueryCommand',
       ]);
+      expect(((await rawItem(orgId, auditBatchSk(2))).refs as string[]).length).toBe(256);
+      expect(((await rawItem(orgId, auditBatchSk(258))).refs as string[]).length).toBe(44);
       const events = await chained(orgId);
       expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
       await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 301, digests: 0 });
@@ -671,25 +752,65 @@ describe('tamper evidence of the sequenced structure', () => {
     expect((await newLog().head(orgId))?.seq).toBe(4);
     await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 4 });
   });
-  test('events deleted before they were sequenced are refused by reference, at either end of a delivery or within it', async () => {
-    // Prepare: five events after a head; the first, middle and last are deleted before sequencing.
+  test.each([
+    ['distinct times', systemClock],
+    ['one and the same time', { now: () => new Date('2026-12-02T12:00:00.000Z') }],
+  ])(
+    'events deleted before they were sequenced are refused by reference, and none of the others (%s)',
+    async (_times, clock) => {
+      // Prepare: five events after a head; the second and fourth are deleted, both ends stay.
+      const orgId = newId();
+      await appendEvents(orgId, 1, newWriter(clock));
+      const appended = await append(orgId, 5, newWriter(clock));
+      const sorted = [...appended].sort((x, y) => eventRef(x).localeCompare(eventRef(y)));
+      const doomed = [sorted[1]!, sorted[3]!];
+      for (const event of doomed)
+        await documents.send(
+          new DeleteCommand({
+            TableName: auditTable,
+            Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(event)) },
+          }),
+        );
+      // Act
+      const summary = await sequenceEvents(sequencerStore(), appended);
+      // Assess: exactly those two, all five chained from the stream.
+      expect([...summary.refused].sort()).toEqual(doomed.map(eventRef).sort());
+      expect(summary.sequenced).toBe(5);
+    },
+  );
+
+  test('a delivery whose events span much of the log reads a few items per event, then looks up the rest by key', async () => {
+    // Prepare: a late event (an hour old), 60 events after it, then two fresh ones, one deleted.
     const orgId = newId();
-    await appendEvents(orgId, 1);
-    const appended = await append(orgId, 5);
-    const doomed = [appended[0]!, appended[2]!, appended[4]!];
-    for (const event of doomed)
-      await documents.send(
-        new DeleteCommand({
-          TableName: auditTable,
-          Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(event)) },
-        }),
-      );
-    // Act
-    const summary = await sequenceEvents(sequencerStore(), appended);
-    // Assess: exactly those three, all chained from the stream, and verification breaks at the first.
-    expect([...summary.refused].sort()).toEqual(doomed.map(eventRef).sort());
-    expect(summary.sequenced).toBe(5);
-    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 2 });
+    const late = await append(orgId, 1, newWriter({ now: () => new Date(Date.now() - 3_600_000) }));
+    await append(orgId, 60);
+    const fresh = await append(orgId, 2);
+    await documents.send(
+      new DeleteCommand({
+        TableName: auditTable,
+        Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(fresh[1]!)) },
+      }),
+    );
+    const client = new DynamoDBClient({});
+    const commands: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'commandNames' },
+    );
+    const store = sequencerStore(DynamoDBDocumentClient.from(client));
+    try {
+      // Act: the existence check alone, for the three delivered events.
+      const missing = await store.missing(orgId, [...late, ...fresh]);
+      // Assess: the range read stopped at its budget (12 items, short of the 63 in range); the two
+      // fresh events past it were looked up by key, and only the deleted one is missing.
+      expect(missing).toEqual([eventRef(fresh[1]!)]);
+      expect(commands).toEqual(['QueryCommand', 'BatchGetItemCommand']);
+    } finally {
+      client.destroy();
+    }
   });
 });
 
@@ -1046,44 +1167,31 @@ describe('signed digests', () => {
     expect(signs).toBe(2);
   });
 
-  test('while the checkpoint it asked for is still to come, the sequencer does not read the last one again', async () => {
-    // Prepare: a signed checkpoint, and the sequencer's side with its reads of the last checkpoint counted.
+  test('a checkpoint request whose send failed is asked for again when the batch is redelivered', async () => {
+    // Prepare: a chain with no checkpoint yet, and a queue whose first send fails.
     const orgId = newId();
-    let now = Date.now();
-    const clock = { now: () => new Date(now) };
-    const log = newLog();
-    let reads = 0;
+    await appendEvents(orgId, 1);
     const requests: number[] = [];
-    const queue = {
-      schedule: async (_org: string, delaySeconds: number) => void requests.push(delaySeconds),
-    };
+    let sends = 0;
     const sequencer = {
-      store: { latestDigest: (org: string) => ((reads += 1), log.latestDigest(org)) },
-      clock,
-      queue,
+      store: newLog(),
+      clock: systemClock,
+      queue: {
+        schedule: async (_org: string, delaySeconds: number) => {
+          sends += 1;
+          if (sends === 1) throw new Error('send failed');
+          requests.push(delaySeconds);
+        },
+      },
       scheduled: new TailSchedule(),
     };
-    await appendEvents(orgId, 1, newWriter(clock));
-    const first = await checkpointIfDue(
-      { store: log, signer, clock, claims: claims(), queue },
-      orgId,
-      10_000,
-    );
-    // Act: a batch chained every second of the interval.
-    for (let i = 0; i < 9; i += 1) {
-      now += 1_000;
-      await appendEvents(orgId, 1, newWriter(clock));
-      await checkpointOrSchedule(sequencer, orgId, 10_000);
-    }
-    // Assess: the first batch read the checkpoint and asked for the next, due when the interval ends;
-    // the other eight read nothing. Once it is due, the next batch reads again (and asks nothing new).
-    expect(first).toMatchObject({ headSeq: 1 });
-    expect(requests).toEqual([9]);
-    expect(reads).toBe(1);
-    now += 2_000;
+    // Act: the first delivery's request is lost in sending (the delivery fails); its redelivery,
+    // then a later batch.
+    await expect(checkpointOrSchedule(sequencer, orgId, 10_000)).rejects.toThrow('send failed');
     await checkpointOrSchedule(sequencer, orgId, 10_000);
-    expect(reads).toBe(2);
-    expect(requests).toEqual([9]);
+    await checkpointOrSchedule(sequencer, orgId, 10_000);
+    // Assess: asked for at once when it could be sent, and only once.
+    expect(requests).toEqual([0]);
   });
 
   test('a batch chained while a checkpoint signs is asked for again, and signed within the next interval', async () => {

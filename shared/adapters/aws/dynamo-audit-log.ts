@@ -4,7 +4,8 @@
  * batches for verification and export, digest writes, and the erasure of identifying details.
  * Appends go through the AuditedWriter; positions in the chain through the sequencer.
  *
- * Every walk is a paginated Query (and one BatchGet per batch), so memory holds one page at a time.
+ * Every walk is a paginated Query (and BatchGets of 100 keys for each batch's events), so memory
+ * holds one page, or one batch's events, at a time.
  * Event items never carry their position: every read that shows one joins the batch that names
  * the event (dynamo-audit-positions.ts).
  */

@@ -4,7 +4,14 @@
  * from it and is written idempotently, so a sequencer that crashed half-way is rolled forward by
  * the next. Event items are only read (do they exist?), never written: positions live in batches.
  */
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { eventRef } from '../../domain/audit-chain.ts';
 import type {
@@ -19,6 +26,10 @@ import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 import { getOrgItem, queryItems } from './records-table-ops.ts';
 
+/** BatchGetItem reads at most 100 keys per call. */
+const BATCH_GET_MAX = 100;
+/** Items the existence check's range Query reads per delivered event before it looks up the rest by key. */
+const RANGE_ITEMS_PER_EVENT = 4;
 /** Batches per page of the look back for a redelivery: usually the last one or two hold it. */
 const BATCHES_PER_PAGE = 4;
 
@@ -67,28 +78,74 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
   }
 
   /**
-   * One Query of the key range the events span: events are keyed by time, and a delivery's sit
-   * close together, so the range holds little else. It reads by the range's size (a few bytes of
-   * each item's share of 4 KB) where a BatchGet reads a unit per key, and the table answers it with
-   * one range read instead of a look-up per event.
+   * One Query of the key range the events span: events are keyed by time and a delivery's lie
+   * close together, so the range holds few others, and the table reads it as one range (billed by
+   * the bytes read, rounded up once per page) where a BatchGet looks up every key (a unit each at
+   * least; on DynamoDB Local a look-up each in the JVM the writers need). A late or far-off event
+   * would stretch the range over everything between: once the Query has read a few items per
+   * event, the events it has not reached are looked up by key instead.
    */
   async missing(orgId: string, events: readonly AppendedEvent[]): Promise<readonly string[]> {
     const refs = [...new Set(events.map(eventRef))].sort();
     if (refs.length === 0) return [];
-    const absent = new Set(refs.map(auditEventSk));
-    const present = queryItems(this.client, {
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-      ExpressionAttributeValues: {
-        ':pk': orgPk(orgId),
-        ':first': auditEventSk(refs[0]!),
-        ':last': auditEventSk(refs.at(-1)!),
-      },
-      ProjectionExpression: 'sk',
-      ConsistentRead: true,
-    });
-    for await (const item of present) absent.delete(String(item.sk));
+    const keys = refs.map(auditEventSk);
+    const absent = new Set(keys);
+    let budget = RANGE_ITEMS_PER_EVENT * keys.length;
+    let reached: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await guarded(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+            ExpressionAttributeValues: { ':pk': orgPk(orgId), ':first': keys[0], ':last': keys.at(-1) },
+            ProjectionExpression: 'sk',
+            ConsistentRead: true,
+            Limit: budget,
+            ExclusiveStartKey: reached,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) absent.delete(String(item.sk));
+      budget -= page.ScannedCount ?? page.Items?.length ?? 0;
+      reached = page.LastEvaluatedKey;
+    } while (reached !== undefined && budget > 0);
+    if (reached !== undefined) {
+      const last = String(reached.sk);
+      for (const key of await this.present(
+        [...absent].filter((k) => k > last),
+        orgId,
+      ))
+        absent.delete(key);
+    }
     return refs.filter((ref) => absent.has(auditEventSk(ref)));
+  }
+
+  /** Of the given event keys, those whose item exists (BatchGets of 100 keys, all at once). */
+  private async present(keys: readonly string[], orgId: string): Promise<ReadonlySet<string>> {
+    const found = new Set<string>();
+    const chunks = Array.from({ length: Math.ceil(keys.length / BATCH_GET_MAX) }, (_, k) =>
+      keys.slice(k * BATCH_GET_MAX, (k + 1) * BATCH_GET_MAX),
+    );
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending: Record<string, unknown>[] | undefined = chunk.map((sk) => ({ pk: orgPk(orgId), sk }));
+        while (pending !== undefined && pending.length > 0) {
+          const result: BatchGetCommandOutput = await guarded(
+            this.client.send(
+              new BatchGetCommand({
+                RequestItems: {
+                  [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'sk' },
+                },
+              }),
+            ),
+          );
+          for (const item of result.Responses?.[this.table] ?? []) found.add(String(item.sk));
+          pending = result.UnprocessedKeys?.[this.table]?.Keys;
+        }
+      }),
+    );
+    return found;
   }
 
   putBatch(batch: SequencedBatch): Promise<boolean> {
