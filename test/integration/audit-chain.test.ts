@@ -137,6 +137,38 @@ async function appendMany(orgId: string, count: number): Promise<AppendedEvent[]
   return (await Promise.all(each.map((n) => append(orgId, n)))).flat();
 }
 
+/** A document client that notes the name of every command it sends, in order. */
+function countingClient(): { client: DynamoDBDocumentClient; commands: string[]; destroy: () => void } {
+  const raw = new DynamoDBClient({});
+  const commands: string[] = [];
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(context.commandName ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name: 'commandNames' },
+  );
+  const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  return { client, commands, destroy: () => raw.destroy() };
+}
+
+/** A delivery of `appended` that fails at the `nth` `command` it sends (the stream redelivers it after). */
+async function failedDelivery(
+  appended: readonly AppendedEvent[],
+  command: string,
+  nth: number,
+): Promise<void> {
+  const client = new DynamoDBClient({});
+  const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const injected = injectFault(client as unknown as MiddlewareHost, { command, nth, kind: 'throughput' });
+  try {
+    await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
+    expect(injected.fired).toBe(1);
+  } finally {
+    client.destroy();
+  }
+}
+
 /** The storage key of the event at `seq`, as its batch names it. */
 async function eventSkAt(orgId: string, seq: number): Promise<string> {
   const { Items } = await documents.send(
@@ -277,30 +309,20 @@ describe('the sequencer', () => {
       const orgId = newId();
       await appendEvents(orgId, 2);
       const appended = await appendMany(orgId, count);
-      const client = new DynamoDBClient({});
-      const faulty = DynamoDBDocumentClient.from(client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
-      const injected = injectFault(client as unknown as MiddlewareHost, { command, nth, kind: 'throughput' });
-      try {
-        // Act: the failed delivery, then the stream's redelivery of the same records.
-        await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
-        expect(injected.fired).toBe(1);
-        const redelivered = await sequenceEvents(sequencerStore(), appended);
-        // Assess
-        expect(redelivered.refused).toEqual([]);
-        const events = await chained(orgId);
-        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: count + 2 }, (_, i) => i + 1));
-        expect(
-          events
-            .slice(2)
-            .map((e) => e.eventId)
-            .sort(),
-        ).toEqual(appended.map((e) => e.eventId).sort());
-        await expect(verify(orgId)).resolves.toEqual({ valid: true, events: count + 2, digests: 0 });
-      } finally {
-        client.destroy();
-      }
+      // Act: the failed delivery, then the stream's redelivery of the same records.
+      await failedDelivery(appended, command, nth);
+      const redelivered = await sequenceEvents(sequencerStore(), appended);
+      // Assess
+      expect(redelivered.refused).toEqual([]);
+      const events = await chained(orgId);
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: count + 2 }, (_, i) => i + 1));
+      expect(
+        events
+          .slice(2)
+          .map((e) => e.eventId)
+          .sort(),
+      ).toEqual(appended.map((e) => e.eventId).sort());
+      await expect(verify(orgId)).resolves.toEqual({ valid: true, events: count + 2, digests: 0 });
     },
   );
 
@@ -316,25 +338,13 @@ describe('the sequencer', () => {
         Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(doomed)) },
       }),
     );
-    const client = new DynamoDBClient({});
-    const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    const injected = injectFault(client as unknown as MiddlewareHost, {
-      command: 'Query',
-      nth: 1,
-      kind: 'throughput',
-    });
-    try {
-      // Act: the check fails (the invocation reports nothing), and the stream redelivers.
-      await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
-      expect(injected.fired).toBe(1);
-      const redelivered = await sequenceEvents(sequencerStore(), appended);
-      // Assess: the redelivery checks again and reports the deletion; every event is chained once.
-      expect(redelivered.refused).toEqual([eventRef(doomed)]);
-      expect((await newLog().head(orgId))?.seq).toBe(6);
-      await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 4 });
-    } finally {
-      client.destroy();
-    }
+    // Act: the check fails (the invocation reports nothing), and the stream redelivers.
+    await failedDelivery(appended, 'Query', 1);
+    const redelivered = await sequenceEvents(sequencerStore(), appended);
+    // Assess: the redelivery checks again and reports the deletion; every event is chained once.
+    expect(redelivered.refused).toEqual([eventRef(doomed)]);
+    expect((await newLog().head(orgId))?.seq).toBe(6);
+    await expect(verify(orgId)).resolves.toMatchObject({ valid: false, firstBrokenAt: 4 });
   });
 
   test('a verification that walked a batch written before its head reads the head again, and passes once it follows', async () => {
@@ -342,11 +352,7 @@ describe('the sequencer', () => {
     const orgId = newId();
     await appendEvents(orgId, 2);
     const appended = await append(orgId, 4);
-    const client = new DynamoDBClient({});
-    const faulty = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    injectFault(client as unknown as MiddlewareHost, { command: 'PutItem', nth: 2, kind: 'throughput' });
-    await expect(sequenceEvents(sequencerStore(faulty), appended)).rejects.toThrow();
-    client.destroy();
+    await failedDelivery(appended, 'PutItem', 2);
     // Act: the verifier's first head read, after its walk, finds the head behind that batch; the
     // redelivery moves the head meanwhile, as a delivery's own head write follows its batches.
     const log = newLog();
@@ -376,16 +382,7 @@ describe('the sequencer', () => {
     const orgId = newId();
     await appendEvents(orgId, 1);
     const appended = await appendMany(orgId, 300);
-    const client = new DynamoDBClient({});
-    const commands: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(context.commandName ?? '');
-        return next(args);
-      },
-      { step: 'initialize', name: 'commandNames' },
-    );
-    const counted = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const { client: counted, commands, destroy } = countingClient();
     try {
       // Act
       const summary = await sequenceEvents(sequencerStore(counted), appended);
@@ -405,7 +402,7 @@ describe('the sequencer', () => {
       expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
       await expect(verify(orgId)).resolves.toEqual({ valid: true, events: 301, digests: 0 });
     } finally {
-      client.destroy();
+      destroy();
     }
   });
 
@@ -791,16 +788,8 @@ describe('tamper evidence of the sequenced structure', () => {
         Key: { pk: orgPk(orgId), sk: auditEventSk(eventRef(fresh[1]!)) },
       }),
     );
-    const client = new DynamoDBClient({});
-    const commands: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(context.commandName ?? '');
-        return next(args);
-      },
-      { step: 'initialize', name: 'commandNames' },
-    );
-    const store = sequencerStore(DynamoDBDocumentClient.from(client));
+    const { client, commands, destroy } = countingClient();
+    const store = sequencerStore(client);
     try {
       // Act: the existence check alone, for the three delivered events.
       const missing = await store.missing(orgId, [...late, ...fresh]);
@@ -809,7 +798,7 @@ describe('tamper evidence of the sequenced structure', () => {
       expect(missing).toEqual([eventRef(fresh[1]!)]);
       expect(commands).toEqual(['QueryCommand', 'BatchGetItemCommand']);
     } finally {
-      client.destroy();
+      destroy();
     }
   });
 });
