@@ -4,7 +4,7 @@
  * proves them unchanged later is one ConditionCheck each, on exactly what a decision reads of the
  * item (values, not a version: a role's `updatedAt` can repeat within a clock tick).
  */
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
 import { isBuiltInRole } from '../../domain/permissions.ts';
 import type {
@@ -17,11 +17,9 @@ import type {
 import type { StoredJob } from '../../ports/jobs.ts';
 import type { OrchestrationRecord } from '../../ports/orchestrations.ts';
 import { unchangedCheck } from './audited-writer.ts';
-import { guarded } from './dynamo-errors.ts';
+import { batchGetItems } from './dynamo-batch-get.ts';
 import { organizationOf } from './dynamo-organizations.ts';
 import { ORG_SK, jobSk, memberSk, orchestrationSk, orgPk, roleSk, stripKeys } from './records-keys.ts';
-
-const MAX_ATTEMPTS = 8;
 
 export class DynamoAccessReads implements AccessReads {
   constructor(
@@ -38,20 +36,12 @@ export class DynamoAccessReads implements AccessReads {
       ...(request.orchestrationId === undefined ? [] : [orchestrationSk(request.orchestrationId)]),
       ...(request.roleId === undefined ? [] : [roleSk(request.roleId)]),
     ];
-    const items = new Map<string, Record<string, unknown>>();
-    let pending: Record<string, unknown>[] = wanted.map((sk) => ({ pk, sk }));
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      // Unprocessed keys come back under throttling: retried with a growing pause, as the SDK would.
-      if (attempt >= MAX_ATTEMPTS) throw new Error('Batch reads kept coming back unprocessed');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      const result = await guarded(
-        this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
-        ),
-      );
-      for (const item of result.Responses?.[this.table] ?? []) items.set(String(item.sk), item);
-      pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
-    }
+    const read = await batchGetItems(
+      this.client,
+      this.table,
+      wanted.map((sk) => ({ pk, sk })),
+    );
+    const items = new Map(read.map((item) => [String(item.sk), item]));
     const found = <T>(sk: string | undefined): T | undefined => {
       const item = sk === undefined ? undefined : items.get(sk);
       return item === undefined ? undefined : stripKeys<T>(item);

@@ -10,8 +10,6 @@
  * the event (dynamo-audit-positions.ts).
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -55,6 +53,7 @@ import { batchHolding, chainPlaces, placesIn } from './dynamo-audit-positions.ts
 import { batchOf, readHead } from './dynamo-audit-sequencer.ts';
 import { queryItems } from './records-table-ops.ts';
 import { putIf } from './conditional-put.ts';
+import { batchGetItems } from './dynamo-batch-get.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 
@@ -63,8 +62,6 @@ const EVENT_SK = /^EVT#[^#]+#[0-9A-Za-z]+$/;
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'kind', 'expiresAt'] as const;
 /** DynamoDB pages a filtered query reads for one API page before answering a shorter one. */
 const MAX_PAGES_PER_QUERY = 10;
-/** BatchGetItem reads at most 100 keys per call. */
-const BATCH_GET_MAX = 100;
 /** Batches the stray check keeps at hand: events come in time order, close to chain order. */
 const BATCH_CACHE = 8;
 /** Events of a time window placed in the chain at a time (one search of the batches each). */
@@ -402,23 +399,11 @@ export class DynamoAuditLog implements AuditLog, AuditChainStore {
     return changed;
   }
 
-  /** The event items a batch names, by storage key (consistent reads, 100 keys per call). */
+  /** The event items a batch names, by storage key (consistent reads). */
   private async eventItems(orgId: string, refs: readonly string[]): Promise<Map<string, Item>> {
-    const found = new Map<string, Item>();
     const keys = [...new Set(refs)].map((ref) => ({ pk: orgPk(orgId), sk: auditEventSk(ref) }));
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Item[] | undefined = keys.slice(i, i + BATCH_GET_MAX);
-      while (pending !== undefined && pending.length > 0) {
-        const result: BatchGetCommandOutput = await guarded(
-          this.client.send(
-            new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
-          ),
-        );
-        for (const item of result.Responses?.[this.table] ?? []) found.set(String(item.sk), item);
-        pending = result.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return found;
+    const items = await batchGetItems(this.client, this.table, keys);
+    return new Map(items.map((item) => [String(item.sk), item]));
   }
 
   /** Items with `from <= sk <= to`, ascending. */

@@ -5,8 +5,6 @@
  * the next. Event items are only read (do they exist?), never written: positions live in batches.
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
@@ -22,12 +20,11 @@ import type {
 } from '../../ports/audit.ts';
 import { AUDIT_HEAD_SK, BATCH_PREFIX, UNREVIEWED_FLAG, auditBatchSk, auditEventSk } from './audit-keys.ts';
 import { putIf } from './conditional-put.ts';
+import { batchGetItems } from './dynamo-batch-get.ts';
 import { guarded } from './dynamo-errors.ts';
 import { orgPk } from './records-keys.ts';
 import { getOrgItem, queryItems } from './records-table-ops.ts';
 
-/** BatchGetItem reads at most 100 keys per call. */
-const BATCH_GET_MAX = 100;
 /** Items the existence check's range Query reads per delivered event before it looks up the rest by key. */
 const RANGE_ITEMS_PER_EVENT = 4;
 /** Batches per page of the look back for a redelivery: usually the last one or two hold it. */
@@ -112,40 +109,11 @@ export class DynamoAuditSequencerStore implements AuditSequencerStore {
     } while (reached !== undefined && budget > 0);
     if (reached !== undefined) {
       const last = String(reached.sk);
-      for (const key of await this.present(
-        [...absent].filter((k) => k > last),
-        orgId,
-      ))
-        absent.delete(key);
+      const unreached = [...absent].filter((sk) => sk > last).map((sk) => ({ pk: orgPk(orgId), sk }));
+      for (const item of await batchGetItems(this.client, this.table, unreached, { projection: 'sk' }))
+        absent.delete(String(item.sk));
     }
     return refs.filter((ref) => absent.has(auditEventSk(ref)));
-  }
-
-  /** Of the given event keys, those whose item exists (BatchGets of 100 keys, all at once). */
-  private async present(keys: readonly string[], orgId: string): Promise<ReadonlySet<string>> {
-    const found = new Set<string>();
-    const chunks = Array.from({ length: Math.ceil(keys.length / BATCH_GET_MAX) }, (_, k) =>
-      keys.slice(k * BATCH_GET_MAX, (k + 1) * BATCH_GET_MAX),
-    );
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let pending: Record<string, unknown>[] | undefined = chunk.map((sk) => ({ pk: orgPk(orgId), sk }));
-        while (pending !== undefined && pending.length > 0) {
-          const result: BatchGetCommandOutput = await guarded(
-            this.client.send(
-              new BatchGetCommand({
-                RequestItems: {
-                  [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'sk' },
-                },
-              }),
-            ),
-          );
-          for (const item of result.Responses?.[this.table] ?? []) found.add(String(item.sk));
-          pending = result.UnprocessedKeys?.[this.table]?.Keys;
-        }
-      }),
-    );
-    return found;
   }
 
   putBatch(batch: SequencedBatch): Promise<boolean> {

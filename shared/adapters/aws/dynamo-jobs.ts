@@ -6,7 +6,6 @@
  * validated against the definition in force).
  */
 import {
-  BatchGetCommand,
   BatchWriteCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -37,6 +36,7 @@ import type { PagePosition } from '../../ports/page.ts';
 import { noticeOutboxPut } from './notice-outbox.ts';
 import { ConditionFailed, type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { commitAudited, getOrgItem, orgIsActive, pagePosition, queryPages } from './records-table-ops.ts';
+import { batchGetItems } from './dynamo-batch-get.ts';
 import { guarded, mapDynamoError } from './dynamo-errors.ts';
 import {
   GSI_BY_ORCHESTRATION,
@@ -405,22 +405,9 @@ export class DynamoJobs implements JobStore {
     return startKey === undefined ? { items } : { items, lastKey: startKey };
   }
 
-  /** The items under `keys`, read consistently (BatchGet, unprocessed keys retried); missing ones absent. */
+  /** The items under `keys`, read consistently; missing ones absent. */
   private async getConsistently(keys: readonly Record<string, unknown>[]): Promise<StoredJob[]> {
-    const jobs: StoredJob[] = [];
-    let pending = [...keys];
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('Batch reads kept coming back unprocessed');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      const result = await guarded(
-        this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
-        ),
-      );
-      for (const item of result.Responses?.[this.table] ?? []) jobs.push(stripKeys<StoredJob>(item));
-      pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
-    }
-    return jobs;
+    return (await batchGetItems(this.client, this.table, keys)).map((item) => stripKeys<StoredJob>(item));
   }
 
   private async deleteBatch(keys: Record<string, unknown>[]): Promise<void> {

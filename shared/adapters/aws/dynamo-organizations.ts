@@ -1,11 +1,5 @@
 /** OrganizationStore on the records table (layout in records-keys.ts). */
-import {
-  BatchGetCommand,
-  GetCommand,
-  type BatchGetCommandOutput,
-  TransactGetCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { CustomRole, Membership } from '../../domain/organization.ts';
 import type { WrappedDataKey } from '../../ports/keys.ts';
@@ -19,6 +13,7 @@ import type {
 import { type AuditedWriter, type WriteOp } from './audited-writer.ts';
 import { PENDING_DELETIONS_PK, pendingOrgSk } from './deletion-keys.ts';
 import { commitAudited, getOrgItem, orgIsActive, queryAll, queryPartition } from './records-table-ops.ts';
+import { batchGetItems } from './dynamo-batch-get.ts';
 import { guarded } from './dynamo-errors.ts';
 import { GSI_BY_USER, ORG_SK, memberSk, orgPk, roleSk, stripKeys, userGsiPk } from './records-keys.ts';
 
@@ -68,26 +63,9 @@ export class DynamoOrganizations implements OrganizationStore {
   }
 
   async getMany(orgIds: readonly string[]): Promise<Map<string, OrganizationRecord>> {
-    const found = new Map<string, OrganizationRecord>();
-    const unique = [...new Set(orgIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = unique
-        .slice(i, i + 100)
-        .map((id) => ({ pk: orgPk(id), sk: ORG_SK }));
-      for (let attempt = 0; keys !== undefined && keys.length > 0; attempt += 1) {
-        if (attempt > 0)
-          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-        const page: BatchGetCommandOutput = await guarded(
-          this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } })),
-        );
-        for (const item of page.Responses?.[this.table] ?? []) {
-          const org = organizationOf(item);
-          found.set(org.orgId, org);
-        }
-        keys = page.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return found;
+    const keys = [...new Set(orgIds)].map((id) => ({ pk: orgPk(id), sk: ORG_SK }));
+    const items = await batchGetItems(this.client, this.table, keys, { consistent: false });
+    return new Map(items.map((item) => organizationOf(item)).map((org) => [org.orgId, org]));
   }
 
   async getWithMembership(orgId: string, userId: string): Promise<OrgAndMembership> {

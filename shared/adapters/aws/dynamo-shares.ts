@@ -11,8 +11,6 @@
  * data before (Art. 19).
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -33,6 +31,7 @@ import type {
   ShareStore,
 } from '../../ports/shares.ts';
 import type { AuditedWriter, WriteOp } from './audited-writer.ts';
+import { batchGetItems } from './dynamo-batch-get.ts';
 import { guarded } from './dynamo-errors.ts';
 import { ORG_SK, orgPk, stripKeys } from './records-keys.ts';
 import { NOTICE_OUTBOX_PK, noticeOutboxKey } from './notice-outbox.ts';
@@ -51,7 +50,6 @@ const KIND = SHARE_KIND;
 const NOTICE_KIND = 'notice';
 /** Notice records written at once: what one BatchWrite carried, each now a conditional Put. */
 const WRITES_IN_FLIGHT = 25;
-const BATCH_GET = 100;
 
 /**
  * The job's marker (ADR 0020): it was offered to an extension at least once. The same item each
@@ -109,7 +107,7 @@ function withCondition(
 }
 
 /**
- * Of these jobs, those with a `SHARED#` marker: BatchGetItem, 100 keys a call. The share store's
+ * Of these jobs, those with a `SHARED#` marker (one batched read). The share store's
  * `sharedAmong`, and the one-off backfill's, which needs no audit table for it.
  */
 export async function sharedJobsAmong(
@@ -118,29 +116,9 @@ export async function sharedJobsAmong(
   orgId: string,
   jobIds: readonly string[],
 ): Promise<string[]> {
-  const unique = [...new Set(jobIds)];
-  const shared: string[] = [];
-  for (let start = 0; start < unique.length; start += BATCH_GET) {
-    let keys: Record<string, unknown>[] | undefined = unique
-      .slice(start, start + BATCH_GET)
-      .map((jobId) => ({ pk: orgPk(orgId), sk: sharedMarkerSk(jobId) }));
-    // Unprocessed keys are asked again until none is left (DynamoDB's advice; throttling is brief).
-    while (keys !== undefined && keys.length > 0) {
-      const answer: BatchGetCommandOutput = await guarded(
-        client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true },
-            },
-          }),
-        ),
-      );
-      for (const item of answer.Responses?.[table] ?? [])
-        shared.push(String(item.sk).slice('SHARED#'.length));
-      keys = answer.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return shared;
+  const keys = [...new Set(jobIds)].map((jobId) => ({ pk: orgPk(orgId), sk: sharedMarkerSk(jobId) }));
+  const items = await batchGetItems(client, table, keys, { projection: 'sk' });
+  return items.map((item) => String(item.sk).slice('SHARED#'.length));
 }
 
 export class DynamoShares implements ShareStore {
