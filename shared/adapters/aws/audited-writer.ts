@@ -5,11 +5,7 @@
  * later by the sequencer (docs/decisions/0011-audit-sequencer.md), so writers never take turns.
  */
 import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-  TransactionConflictException,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
 import { InputsChanged, type Unchanged } from '../../ports/access-reads.ts';
 import type { AppendedEvent, AuditActor, AuditDraft, AuditEntry } from '../../ports/audit.ts';
@@ -92,24 +88,19 @@ export class AuditedWriter {
    */
   async append(draft: AuditDraft, actor: AuditActor): Promise<AppendedEvent> {
     const event = this.buildEvent(draft, actor);
-    const { Put } = this.putEvent(event);
-    await untilNoConflict(async () => {
-      try {
-        await this.client.send(new PutCommand({ ...Put!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
-        return true;
-      } catch (error) {
-        // A PutItem has no idempotency token: when the SDK retried one that had landed (a 500 or a
-        // reset after the write), the item found is this very event, which is success.
-        if (
-          error instanceof ConditionalCheckFailedException &&
-          storedEventId(error.Item?.eventId) === event.eventId
-        )
-          return true;
-        // A fresh key never takes part in another transaction; kept for the same answer if it did.
-        if (error instanceof TransactionConflictException) return false;
-        throw mapDynamoError(error);
-      }
-    });
+    try {
+      await this.client.send(
+        new PutCommand({ ...this.eventPut(event), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
+    } catch (error) {
+      // A PutItem has no idempotency token: when the SDK retried one that had landed (a 500 or a
+      // reset after the write), the item found is this very event, which is success. Its key is
+      // fresh, so no transaction holds it: there is no conflict to wait out.
+      const landed =
+        error instanceof ConditionalCheckFailedException &&
+        storedEventId(error.Item?.eventId) === event.eventId;
+      if (!landed) throw mapDynamoError(error);
+    }
     return event;
   }
 
@@ -138,7 +129,7 @@ export class AuditedWriter {
       try {
         await this.client.send(
           new TransactWriteCommand({
-            TransactItems: [...ops, ...events.map((event) => this.putEvent(event))],
+            TransactItems: [...ops, ...events.map((event) => ({ Put: this.eventPut(event) }))],
           }),
         );
         return true;
@@ -172,19 +163,17 @@ export class AuditedWriter {
   }
 
   /** A key of its own: the condition only guards against an id collision, it contends with nothing. */
-  private putEvent(event: AppendedEvent): TransactItem {
+  private eventPut(event: AppendedEvent) {
     return {
-      Put: {
-        TableName: this.auditTable,
-        Item: {
-          pk: orgPk(event.orgId),
-          sk: auditEventSk(eventRef(event)),
-          kind: 'event',
-          ...event,
-          expiresAt: this.expiresAt(event.at),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
+      TableName: this.auditTable,
+      Item: {
+        pk: orgPk(event.orgId),
+        sk: auditEventSk(eventRef(event)),
+        kind: 'event',
+        ...event,
+        expiresAt: this.expiresAt(event.at),
       },
+      ConditionExpression: 'attribute_not_exists(pk)',
     };
   }
 
